@@ -1,0 +1,147 @@
+"""What one camera will show: the contract between the election scheduler and the renderer.
+
+The scheduler (`schedule.py`) decides who enters the room, when, where they stop and for how
+long, when a hand reaches the box slot, and which sabotage or faults hit the camera. The renderer
+(`render.py`) draws exactly that: it must honour every stop and every drop time, so the plan's
+times are the ground truth of what is on video.
+
+Times are seconds from the first frame of the recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+__all__ = [
+    "Appearance",
+    "CameraCondition",
+    "CameraPlan",
+    "ConditionKind",
+    "Drop",
+    "Role",
+    "Stop",
+    "Visit",
+]
+
+Role = Literal["voter", "stuffer", "carousel", "commission", "observer", "passerby"]
+ConditionKind = Literal[
+    "audio_absent",  # the recording has no audio stream at all (whole recording)
+    "audio_muted",  # digital silence: samples exactly zero
+    "audio_quiet",  # turned down: real room sound, -40 dB or so
+    "view_shifted",  # camera turned: params dx, dy (pixels), angle_deg, scale
+    "box_occluded",  # a static object covers the ballot box
+    "frozen",  # the picture stops changing while timestamps advance
+    "outage",  # no frames at all in this range (gap in timestamps)
+    "defocus",  # lens out of focus: params sigma (pixels)
+    "dark",  # lights off / lens covered: params gain (0..1)
+]
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """How a person looks; the same person (a carousel member) keeps it across cameras."""
+
+    height_m: float  # 1.5 .. 2.0
+    build: float  # width factor 0.8 .. 1.3
+    shirt_bgr: tuple[int, int, int]
+    trousers_bgr: tuple[int, int, int]
+    skin_bgr: tuple[int, int, int]
+    hair_bgr: tuple[int, int, int]
+    speed_m_s: float  # walking speed 0.8 .. 1.6
+    gait_hz: float  # steps per second 1.4 .. 2.2
+    has_bag: bool = False
+    hat_bgr: tuple[int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A person stands at `place` (see room.py) from `arrive_s` to `leave_s`.
+
+    Between two consecutive stops the person walks in a straight line, leaving the first at its
+    `leave_s` and arriving at the next at its `arrive_s`.
+    """
+
+    place: str
+    arrive_s: float
+    leave_s: float
+
+    def __post_init__(self) -> None:
+        if self.leave_s < self.arrive_s:
+            raise ValueError(f"stop at {self.place}: leave_s {self.leave_s} < arrive_s")
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A hand movement at the box slot at `t_s` putting `ballots` ballots in (a bundle if > 1)."""
+
+    t_s: float
+    ballots: int = 1
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One person's time in the room: their stops, in order, and their drops at the box."""
+
+    person_id: str
+    role: Role
+    appearance: Appearance
+    stops: tuple[Stop, ...]
+    drops: tuple[Drop, ...] = ()
+    group_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.stops:
+            raise ValueError(f"visit of {self.person_id} has no stops")
+        for a, b in zip(self.stops, self.stops[1:], strict=False):
+            if b.arrive_s < a.leave_s:
+                raise ValueError(f"visit of {self.person_id}: stops overlap at {b.place}")
+        for d in self.drops:
+            box = [s for s in self.stops if s.place == "box" and s.arrive_s <= d.t_s <= s.leave_s]
+            if not box:
+                raise ValueError(f"visit of {self.person_id}: drop at {d.t_s} not during a box stop")
+
+    @property
+    def enter_s(self) -> float:
+        return self.stops[0].arrive_s
+
+    @property
+    def exit_s(self) -> float:
+        return self.stops[-1].leave_s
+
+    @property
+    def ballots(self) -> int:
+        return sum(d.ballots for d in self.drops)
+
+
+@dataclass(frozen=True)
+class CameraCondition:
+    """A fault or act of sabotage on one camera from `start_s` to `end_s`."""
+
+    kind: ConditionKind
+    start_s: float
+    end_s: float
+    params: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CameraPlan:
+    """Everything the renderer needs to produce one camera's recording."""
+
+    camera_id: str
+    station_id: str
+    start_time: datetime  # wall-clock time of the first frame (timezone-aware)
+    duration_s: float
+    visits: tuple[Visit, ...]
+    conditions: tuple[CameraCondition, ...] = ()
+    width: int = 640
+    height: int = 360
+    fps: int = 25
+    seed: int = 0
+    box_initial_ballots: int = 0
+    box_capacity_ballots: int = 1500  # ballots that fill the box to the top
+
+    @property
+    def has_audio(self) -> bool:
+        return not any(c.kind == "audio_absent" for c in self.conditions)
