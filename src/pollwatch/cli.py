@@ -34,13 +34,16 @@ def _fail(err: Exception) -> typer.Exit:
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the simulated case into.")],
-    preset: Annotated[str, typer.Option(help="tiny, demo, azerbaijan-2024 (add -clean for no fraud).")] = "demo",
+    preset: Annotated[
+        str, typer.Option(help="tiny, demo, azerbaijan-2024 (add -clean for no fraud).")
+    ] = "demo",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same case.")] = 0,
     render: Annotated[
         int | None, typer.Option(help="Render video for this many cameras (default: the preset's).")
     ] = None,
     time_scale: Annotated[
-        float | None, typer.Option(help="Compress the voting day by this factor (default: preset's).")
+        float | None,
+        typer.Option(help="Compress the voting day by this factor (default: preset's)."),
     ] = None,
 ) -> None:
     """Simulate a whole election: results, checkpoints, camera video with audio, ground truth."""

@@ -20,6 +20,7 @@ __all__ = [
     "CameraPlan",
     "ConditionKind",
     "Drop",
+    "RenderedCamera",
     "Role",
     "Stop",
     "Visit",
@@ -100,7 +101,9 @@ class Visit:
         for d in self.drops:
             box = [s for s in self.stops if s.place == "box" and s.arrive_s <= d.t_s <= s.leave_s]
             if not box:
-                raise ValueError(f"visit of {self.person_id}: drop at {d.t_s} not during a box stop")
+                raise ValueError(
+                    f"visit of {self.person_id}: drop at {d.t_s} not during a box stop"
+                )
 
     @property
     def enter_s(self) -> float:
@@ -145,3 +148,18 @@ class CameraPlan:
     @property
     def has_audio(self) -> bool:
         return not any(c.kind == "audio_absent" for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class RenderedCamera:
+    """What the renderer reports back after writing one camera's recording.
+
+    `box_polygon` is the ballot box outline in pixels of the intended (unshifted) view, as an
+    operator would draw it on the reference image; `frames` the number of frames encoded.
+    """
+
+    camera_id: str
+    video_path: str
+    box_polygon: tuple[tuple[int, int], ...]
+    frames: int
+    reference_path: str | None = None
