@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from casefactory import write_case  # noqa: E402
-
-from pollwatch.case import CasePaths  # noqa: E402
+from casefactory import write_case  # tests/ is on sys.path: pytest inserts conftest's folder
+from pollwatch.case import CasePaths
 
 
 @pytest.fixture(scope="session")
