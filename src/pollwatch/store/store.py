@@ -155,7 +155,7 @@ class Store:
     def election(self) -> Election:
         """The election; NotFoundError before the case was ingested."""
         with self._engine.connect() as conn:
-            meta = {k: json.loads(v) for k, v in conn.execute(select(s.election)).tuples()}
+            meta = {k: json.loads(v) for k, v in conn.execute(select(s.election))}
         if "name" not in meta:
             raise NotFoundError(f"{self.path}: no case ingested yet (run `pollwatch ingest`)")
         return Election(
@@ -253,7 +253,7 @@ class Store:
     def add_pending_jobs(self, camera_ids: Iterable[str], analysers: Iterable[str]) -> None:
         """Create a pending job for every (camera, analyser) that has none yet."""
         with self._write() as conn:
-            have = set(conn.execute(select(s.jobs.c.camera_id, s.jobs.c.analyser)).tuples())
+            have = {tuple(r) for r in conn.execute(select(s.jobs.c.camera_id, s.jobs.c.analyser))}
             new = [
                 {"camera_id": c, "analyser": a, "status": "pending"}
                 for c in camera_ids
@@ -379,7 +379,7 @@ class Store:
         with self._engine.connect() as conn:
             parts = [
                 pd.read_parquet(io.BytesIO(blob)).assign(camera_id=cid)
-                for cid, blob in conn.execute(query).tuples()
+                for cid, blob in conn.execute(query)
             ]
         if not parts:
             return pd.DataFrame({"camera_id": pd.Series(dtype=str)})
