@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from casefactory import SMALL, replace_in
 
+from casefactory import SMALL, replace_in
 from pollwatch.case import CasePaths
 from pollwatch.errors import InputError
 from pollwatch.ingest import ingest_case
