@@ -75,6 +75,13 @@ class Store:
         event.listen(self._engine, "begin", _on_begin)
         s.metadata.create_all(self._engine)
 
+    @classmethod
+    def existing(cls, path: str | Path) -> Store:
+        """Open a store that must already exist (readers: report, evaluation)."""
+        if not Path(path).is_file():
+            raise NotFoundError(f"{path}: no store yet (run `pollwatch ingest` first)")
+        return cls(path)
+
     def close(self) -> None:
         self._engine.dispose()
 
