@@ -56,6 +56,7 @@ def test_report_before_analysis_says_so(small_case: CasePaths) -> None:
 
 def test_findings_and_warnings_are_shown_escaped(small_case: CasePaths) -> None:
     replace_in(small_case.root, "turnout.csv", "00+04:00,420", "00+04:00,240")  # a warning
+    replace_in(small_case.root, "results.csv", "S4,500,300,300,10,150,100,40\n", "")  # no line
     ingest_case(small_case.root)
     tz = timezone(timedelta(hours=4))
     finding = Finding(
@@ -73,11 +74,12 @@ def test_findings_and_warnings_are_shown_escaped(small_case: CasePaths) -> None:
     with Store(small_case.db_path) as store:
         store.replace_findings("stuffing", [finding], camera_id="C1")
     html = write_report(small_case.root).read_text()
-    assert _titles(html) == [*BUILT_IN[:1], "Findings (1)", *BUILT_IN[2:], "Input warnings (1)"]
+    assert _titles(html) == [*BUILT_IN[:1], "Findings (1)", *BUILT_IN[2:], "Input warnings (2)"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; bundle of 12 ballots" in html
     assert "<script>" not in html
     assert "09:30:05" in html and "0.004" in html
     assert "240 voters is fewer than the 250 reported earlier" in html
+    assert "station &#39;S4&#39; (stations.csv line 5) has no results" in html
 
 
 def test_sections_are_pluggable(small_case: CasePaths) -> None:

@@ -9,6 +9,7 @@ input warnings 90).
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -88,7 +89,7 @@ def environment() -> Environment:
 
 
 def _cell(value: object, fmt: str | None) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if fmt is not None:
         return format(value, fmt)

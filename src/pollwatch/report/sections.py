@@ -169,5 +169,5 @@ def input_warnings_section(store: Store, paths: CasePaths) -> Section | None:
     warnings = store.input_warnings()
     if warnings.empty:
         return None
-    html = table_html(warnings.astype(object), {"line": "d"})
+    html = table_html(warnings.astype({"line": "Int64"}), {"line": "d"})
     return Section(f"Input warnings ({len(warnings):,})", html, anchor="input-warnings")
