@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, create_engine, event, literal_column, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    create_engine,
+    event,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from pollwatch.errors import PollwatchError
@@ -50,7 +59,18 @@ def _iso(value: datetime | None) -> str | None:
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """DataFrame rows as plain-Python dicts, missing values as None."""
-    return df.astype(object).where(df.notna(), None).to_dict("records")
+    columns = list(df.columns)
+    plain = df.astype(object).where(df.notna(), None)  # object columns hold Python scalars
+    return [dict(zip(columns, row, strict=True)) for row in plain.itertuples(False, None)]
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many full rows at driver speed: the statement is compiled once by SQLAlchemy
+    and the rows go straight to the driver's executemany (no per-row processing)."""
+    if rows:
+        compiled = table.insert().compile(dialect=conn.dialect)
+        keys = compiled.positiontup or []
+        conn.exec_driver_sql(str(compiled), [tuple(r[k] for k in keys) for r in rows])
 
 
 def _camera_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -144,8 +164,7 @@ class Store:
             for table in s.INPUT_TABLES:
                 conn.execute(table.delete())
             for table in reversed(s.INPUT_TABLES):
-                if rows[table]:
-                    conn.execute(table.insert(), rows[table])
+                _insert_many(conn, table, rows[table])
             stale = [cid for cid, old in old_cams.items() if new_cams.get(cid) != old]
             if stale:
                 for table in s.ANALYSIS_TABLES:
