@@ -81,8 +81,10 @@ def probe_camera(camera: Camera, paths: CasePaths, store: Store) -> None:
 def _ensure_ingested(paths: CasePaths) -> None:
     if not paths.root.is_dir():
         raise InputError.at(paths.root, "case folder does not exist")
-    with Store(paths.db_path) as store:
-        stored = store.input_fingerprint()
+    stored = None
+    if paths.db_path.is_file():
+        with Store(paths.db_path) as store:
+            stored = store.input_fingerprint()
     if stored != input_fingerprint(paths.root):
         ingest_case(paths.root)
 

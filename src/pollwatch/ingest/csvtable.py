@@ -125,11 +125,6 @@ class Sheet:
     problems: list[InputProblem] = field(default_factory=list)
     warnings: list[InputProblem] = field(default_factory=list)
 
-    @property
-    def readable(self) -> bool:
-        """The file was found and its header holds every required column."""
-        return bool(self.header) and not any(p.line in (None, 1) for p in self.problems)
-
     def problem(self, message: str, line: int | None = None, column: str | None = None) -> None:
         self.problems.append(InputProblem(self.file, message, line=line, column=column))
 

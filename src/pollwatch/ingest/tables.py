@@ -38,6 +38,7 @@ __all__ = [
     "read_results",
     "read_stations",
     "read_turnout",
+    "stations_frame",
 ]
 
 STATIONS_COLUMNS = [
@@ -99,6 +100,7 @@ def read_stations(path: Path) -> tuple[Sheet, dict[str, Row]]:
 
 
 def stations_frame(stations: dict[str, Row]) -> pd.DataFrame:
+    """The valid stations.csv rows as a frame, in file order."""
     names = [c.name for c in STATIONS_COLUMNS]
     return pd.DataFrame([r.values for r in stations.values()], columns=names)
 

@@ -50,7 +50,7 @@ def probe_video(path: Path) -> VideoInfo:
         video = next(iter(container.streams.video), None)
         if video is None:
             raise ValueError(f"{path.name}: has no video stream")
-        rate = video.average_rate or video.guessed_rate
+        rate = video.guessed_rate or video.average_rate  # average_rate counts gaps in
         if not rate:
             raise ValueError(f"{path.name}: frame rate unknown")
         fps = float(rate)
@@ -81,9 +81,10 @@ def scan_streams(path: Path) -> pd.DataFrame:
     """Demux every packet of `path` (no decoding) and describe each stream as it really is.
 
     One row per stream: index, kind, codec, packets, start_s and end_s (first timestamp, end of
-    the last packet), rate (frames or samples per second), width, height, channels, and for
-    video max_gap_s (largest step between consecutive frames) and gaps (steps over three frame
-    intervals: frames missing from the recording).
+    the last frame or packet), rate (frames per second from the median step between frames, or
+    samples per second), width, height, channels, and for video max_gap_s (largest step between
+    consecutive frames) and gaps (steps over three median steps: frames missing from the
+    recording).
     """
     with _open(path) as container:
         streams = [s for s in container.streams if s.type in ("video", "audio")]
@@ -120,10 +121,17 @@ def scan_streams(path: Path) -> pd.DataFrame:
                 "gaps": 0,
             }
             if st.type == "video":
-                rate = float(st.average_rate or st.guessed_rate or 0) or math.nan
-                row.update(rate=rate, width=st.codec_context.width, height=st.codec_context.height)
+                row.update(width=st.codec_context.width, height=st.codec_context.height)
                 if len(steps):
-                    row.update(max_gap_s=float(steps.max()), gaps=int((steps > 3 / rate).sum()))
+                    step = float(np.median(steps))
+                    row.update(
+                        rate=1 / step,
+                        end_s=float(ts[-1]) + step,
+                        max_gap_s=float(steps.max()),
+                        gaps=int((steps > 3 * step).sum()),
+                    )
+                else:
+                    row.update(rate=float(st.guessed_rate or math.nan))
             else:
                 row.update(rate=float(st.codec_context.sample_rate or math.nan))
                 row.update(channels=int(st.codec_context.channels or 0))

@@ -12,7 +12,7 @@ from pollwatch.case import CasePaths
 from pollwatch.report.base import SECTIONS, Section, facts_html, table_html
 from pollwatch.report.plots import checkpoint_curve, region_bars, results_bars
 from pollwatch.report.tallies import national_checkpoints, national_results, turnout_by_region
-from pollwatch.store import NotFoundError, Store
+from pollwatch.store import Store
 
 __all__ = [
     "cameras_section",
@@ -43,7 +43,7 @@ def overview_section(store: Store, paths: CasePaths) -> Section:
     registered = int(protocols["registered"].sum())
     issued, cast = int(protocols["ballots_issued"].sum()), int(protocols["ballots_cast"].sum())
     invalid = int(protocols["invalid"].sum())
-    share = (lambda n: f" ({n / registered:.1%} of registered)") if registered else (lambda n: "")
+    turnout = f" ({issued / registered:.1%} of registered)" if registered else ""
     facts: list[tuple[str, object]] = [
         ("Election", e.name),
         ("Polls open", _when(e.polls_open)),
@@ -51,7 +51,7 @@ def overview_section(store: Store, paths: CasePaths) -> Section:
         ("Stations", f"{len(stations):,} ({int(stations['has_camera'].sum()):,} with a camera)"),
         ("Cameras", f"{len(cameras):,}"),
         ("Registered voters", f"{registered:,} (stations with results)"),
-        ("Ballots issued (turnout)", f"{issued:,}{share(issued)}"),
+        ("Ballots issued (turnout)", f"{issued:,}{turnout}"),
         ("Ballots cast", f"{cast:,}, of which {invalid:,} invalid"),
         ("Findings", f"{len(store.findings()):,}"),
     ]
@@ -141,10 +141,7 @@ def cameras_section(store: Store, paths: CasePaths) -> Section | None:
         return None
     shown = cameras[["camera_id", "station_id", "source", "duration_s", "fps"]].copy()
     shown["audio"] = cameras["has_audio"].map({True: "yes", False: "no"})
-    try:
-        streams = store.read_tables("probe", "streams")
-    except NotFoundError:
-        streams = pd.DataFrame()
+    streams = store.read_tables("probe", "streams")
     if not streams.empty:
         video = streams[streams["kind"] == "video"].groupby("camera_id")["gaps"].sum()
         shown["frame gaps"] = shown["camera_id"].map(video)
