@@ -70,8 +70,12 @@ def main() -> None:
             store.results()
             marks.append((time.perf_counter(), time.process_time()))
     rows = n * (1 + 1 + k)
-    report: dict[str, float] = {"stations": n, "checkpoints": k, "candidates": c,
-                                "input_rows": rows}  # fmt: skip
+    report: dict[str, float] = {
+        "stations": n,
+        "checkpoints": k,
+        "candidates": c,
+        "input_rows": rows,
+    }
     for i, step in enumerate(("read_and_check", "store", "read_results")):
         report[f"{step}_s"] = round(marks[i + 1][0] - marks[i][0], 3)
         report[f"{step}_cpu_s"] = round(marks[i + 1][1] - marks[i][1], 3)

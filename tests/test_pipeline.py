@@ -143,8 +143,12 @@ def test_case_steps_run_after_the_cameras(small_case: CasePaths) -> None:
     def case_step(paths: CasePaths, store: Store) -> None:
         seen.append(len(store.read_tables("recorder", "counts")))
 
-    analyse_case(small_case.root, camera_steps={"recorder": Recorder()},
-                 case_steps={"count": case_step}, progress=False)  # fmt: skip
+    analyse_case(
+        small_case.root,
+        camera_steps={"recorder": Recorder()},
+        case_steps={"count": case_step},
+        progress=False,
+    )
     assert seen == [4]  # two rows per camera were there
 
 

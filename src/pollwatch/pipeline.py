@@ -133,8 +133,12 @@ def analyse_case(
             store.reset_analysis()
         cameras = store.camera_records()
         store.add_pending_jobs([c.camera_id for c in cameras], list(cam_steps))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())  # fmt: skip
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
             task = bar.add_task("cameras", total=len(cameras))
             for camera in cameras:

@@ -35,8 +35,9 @@ def _gapped_video(path: Path, frames: list[int], fps: int = 10) -> Path:
         ([*range(5), *range(10, 15), *range(40, 45)], 15, 2, 2.6),
     ],
 )
-def test_scan_finds_gaps(tmp_path: Path, frames: list[int], packets: int, gaps: int,
-                         max_gap_s: float) -> None:  # fmt: skip
+def test_scan_finds_gaps(
+    tmp_path: Path, frames: list[int], packets: int, gaps: int, max_gap_s: float
+) -> None:
     streams = scan_streams(_gapped_video(tmp_path / "v.mp4", frames))
     [video] = streams.to_dict("records")
     assert (video["kind"], video["packets"], video["gaps"]) == ("video", packets, gaps)

@@ -64,12 +64,16 @@ def read_cameras(
         record = {c: v.get(c) for c in CAMERA_FRAME_COLUMNS}
         ok = True
         if stations is not None and v["station_id"] not in stations:
-            sheet.problem(f"unknown station {v['station_id']!r} (not in stations.csv)", row.line,
-                          "station_id")  # fmt: skip
+            sheet.problem(
+                f"unknown station {v['station_id']!r} (not in stations.csv)", row.line, "station_id"
+            )
             ok = False
         elif stations is not None and not stations[v["station_id"]].values["has_camera"]:
-            sheet.warn(f"station {v['station_id']!r} has has_camera = false in stations.csv",
-                       row.line, "station_id")  # fmt: skip
+            sheet.warn(
+                f"station {v['station_id']!r} has has_camera = false in stations.csv",
+                row.line,
+                "station_id",
+            )
         if v["source"] in sources:
             sheet.warn(f"same source as line {sources[v['source']]}", row.line, "source")
         sources.setdefault(v["source"], row.line)
@@ -84,8 +88,13 @@ def read_cameras(
                 sheet.problem(str(err), row.line, "source")
                 ok = False
         if info is not None:
-            record.update(duration_s=info.duration_s, fps=info.fps, width=info.width,
-                          height=info.height, has_audio=info.has_audio)  # fmt: skip
+            record.update(
+                duration_s=info.duration_s,
+                fps=info.fps,
+                width=info.width,
+                height=info.height,
+                has_audio=info.has_audio,
+            )
             if election is not None:
                 _check_timing(sheet, row, info, election)
         ok = _check_polygon(sheet, row, info) and ok
@@ -98,8 +107,9 @@ def read_cameras(
         seen = {r.values["station_id"] for r in rows}
         for sid, srow in stations.items():
             if srow.values["has_camera"] and sid not in seen:
-                sheet.warn(f"station {sid!r} has a camera (stations.csv line {srow.line}) "
-                           "but no row here")  # fmt: skip
+                sheet.warn(
+                    f"station {sid!r} has a camera (stations.csv line {srow.line}) but no row here"
+                )
     _warn_unused_videos(sheet, root, {r.values["source"] for r in rows})
     return sheet, pd.DataFrame(records, columns=CAMERA_FRAME_COLUMNS)
 
@@ -123,8 +133,11 @@ def _check_polygon(sheet: Sheet, row: Row, info: VideoInfo | None) -> bool:
     outside = [p for p in polygon if not (0 <= p[0] <= info.width and 0 <= p[1] <= info.height)]
     if outside:
         x, y = outside[0]
-        sheet.problem(f"point [{x:g}, {y:g}] is outside the {info.width}×{info.height} frame",
-                      row.line, "box_polygon")  # fmt: skip
+        sheet.problem(
+            f"point [{x:g}, {y:g}] is outside the {info.width}×{info.height} frame",
+            row.line,
+            "box_polygon",
+        )
         return False
     return True
 
@@ -139,8 +152,11 @@ def _check_reference(sheet: Sheet, root: Path, row: Row, info: VideoInfo | None)
         sheet.problem(str(err), row.line, "reference_image")
         return False
     if info is not None and (width, height) != (info.width, info.height):
-        sheet.warn(f"image is {width}×{height}, the video {info.width}×{info.height}", row.line,
-                   "reference_image")  # fmt: skip
+        sheet.warn(
+            f"image is {width}×{height}, the video {info.width}×{info.height}",
+            row.line,
+            "reference_image",
+        )
     return True
 
 

@@ -133,10 +133,12 @@ def read_results(
             if sid not in reported:
                 sheet.warn(f"station {sid!r} (stations.csv line {srow.line}) has no results")
     protocols = pd.DataFrame(
-        [{"station_id": r.values["station_id"], **{c: r.values[c] for c in PROTOCOL_COLUMNS}}
-         for r in rows],
+        [
+            {"station_id": r.values["station_id"], **{c: r.values[c] for c in PROTOCOL_COLUMNS}}
+            for r in rows
+        ],
         columns=["station_id", *PROTOCOL_COLUMNS],
-    )  # fmt: skip
+    )
     votes = pd.DataFrame(
         [
             {"station_id": r.values["station_id"], "candidate": c, "votes": r.values[c]}
@@ -219,8 +221,11 @@ def read_turnout(
             )
         if stations is not None and n > stations[sid].values["registered"]:
             registered = stations[sid].values["registered"]
-            sheet.warn(f"{n} voters is more than the {registered} registered", row.line,
-                       "voters_cumulative")  # fmt: skip
+            sheet.warn(
+                f"{n} voters is more than the {registered} registered",
+                row.line,
+                "voters_cumulative",
+            )
         last[sid] = row
     frame = pd.DataFrame([r.values for r in rows], columns=[c.name for c in TURNOUT_COLUMNS])
     return sheet, frame

@@ -68,8 +68,14 @@ def checkpoint_curve(
     values = [0.0, *curve["turnout"]]
     ax.plot(times, values, marker="o", color=_BLUE, label="official checkpoints")
     if final is not None:
-        ax.plot([pd.Timestamp(polls_close)], [final], marker="D", linestyle="none",
-                color="#c0392b", label="final protocols")  # fmt: skip
+        ax.plot(
+            [pd.Timestamp(polls_close)],
+            [final],
+            marker="D",
+            linestyle="none",
+            color="#c0392b",
+            label="final protocols",
+        )
     pad = (polls_close - polls_open) * 0.02
     ax.set_xlim(pd.Timestamp(polls_open - pad), pd.Timestamp(polls_close + pad))
     ax.set_ylim(0, max(0.1, *values, final or 0) * 1.15)

@@ -76,16 +76,23 @@ def findings_section(store: Store, paths: CasePaths) -> Section:
             else "No findings yet: the case has not been analysed (run `pollwatch analyse`)."
         )
         return Section("Findings", table_html(findings, empty=empty), anchor="findings")
-    shown = findings.assign(t_start=_local(findings["t_start"], tz),
-                            t_end=_local(findings["t_end"], tz))  # fmt: skip
-    shown = shown[["kind", "station_id", "camera_id", "t_start", "t_end", "score", "p_value",
-                   "summary"]]  # fmt: skip
+    shown = findings.assign(
+        t_start=_local(findings["t_start"], tz), t_end=_local(findings["t_end"], tz)
+    )
+    shown = shown[
+        ["kind", "station_id", "camera_id", "t_start", "t_end", "score", "p_value", "summary"]
+    ]
     html = table_html(
         shown,
         {"score": ".3g", "p_value": ".2g"},
-        headers={"station_id": "station", "camera_id": "camera", "t_start": "from",
-                 "t_end": "to", "p_value": "p-value"},
-    )  # fmt: skip
+        headers={
+            "station_id": "station",
+            "camera_id": "camera",
+            "t_start": "from",
+            "t_end": "to",
+            "p_value": "p-value",
+        },
+    )
     return Section(f"Findings ({len(findings):,})", html, anchor="findings")
 
 
@@ -93,8 +100,9 @@ def findings_section(store: Store, paths: CasePaths) -> Section:
 def results_section(store: Store, paths: CasePaths) -> Section:
     """Official votes per candidate over all stations."""
     tally = national_results(store.results(), store.election().candidates)
-    html = table_html(tally, {"votes": ",d", "share": ".1%"},
-                      headers={"share": "share of valid votes"})  # fmt: skip
+    html = table_html(
+        tally, {"votes": ",d", "share": ".1%"}, headers={"share": "share of valid votes"}
+    )
     return Section("Official results", html, (results_bars(tally),), anchor="results")
 
 
@@ -103,8 +111,11 @@ def regions_section(store: Store, paths: CasePaths) -> Section:
     """Official turnout per region."""
     regions = turnout_by_region(store.stations(), store.protocols())
     counts = {c: ",d" for c in ("stations", "registered", "ballots_issued", "ballots_cast")}
-    html = table_html(regions, {**counts, "turnout": ".1%"},
-                      headers={"ballots_issued": "issued", "ballots_cast": "cast"})  # fmt: skip
+    html = table_html(
+        regions,
+        {**counts, "turnout": ".1%"},
+        headers={"ballots_issued": "issued", "ballots_cast": "cast"},
+    )
     return Section("Turnout by region", html, (region_bars(regions),), anchor="regions")
 
 
@@ -117,10 +128,12 @@ def checkpoints_section(store: Store, paths: CasePaths) -> Section:
     registered = int(protocols["registered"].sum())
     final = int(protocols["ballots_issued"].sum()) / registered if registered else None
     shown = curve.assign(time=curve["time"].map(lambda t: f"{t:%H:%M}"))
-    html = table_html(shown, {"stations": ",d", "voters": ",d", "registered": ",d",
-                              "turnout": ".1%"},
-                      headers={"stations": "stations reporting"},
-                      empty="turnout.csv holds no checkpoints.")  # fmt: skip
+    html = table_html(
+        shown,
+        {"stations": ",d", "voters": ",d", "registered": ",d", "turnout": ".1%"},
+        headers={"stations": "stations reporting"},
+        empty="turnout.csv holds no checkpoints.",
+    )
     plots = () if curve.empty else (checkpoint_curve(curve, e.polls_open, e.polls_close, final),)
     return Section("Official turnout during the day", html, plots, anchor="checkpoints")
 
@@ -147,9 +160,11 @@ def cameras_section(store: Store, paths: CasePaths) -> Section | None:
         shown["frame gaps"] = shown["camera_id"].map(video)
     state = _analysis_state(store.jobs())
     shown["analysis"] = [state.get(c, "not analysed") for c in shown["camera_id"]]
-    html = table_html(shown, {"duration_s": ".1f", "fps": ".3g", "frame gaps": ".0f"},
-                      headers={"camera_id": "camera", "station_id": "station",
-                               "duration_s": "duration (s)"})  # fmt: skip
+    html = table_html(
+        shown,
+        {"duration_s": ".1f", "fps": ".3g", "frame gaps": ".0f"},
+        headers={"camera_id": "camera", "station_id": "station", "duration_s": "duration (s)"},
+    )
     failed = store.jobs().query("status == 'failed'")
     if not failed.empty:
         items = "".join(

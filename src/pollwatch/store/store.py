@@ -263,8 +263,15 @@ class Store:
 
     def start_job(self, camera_id: str, analyser: str) -> None:
         """Mark (camera, analyser) running from now."""
-        self._set_job(camera_id, analyser, status="running", started_at=_now(),
-                      finished_at=None, error=None, progress_s=0.0)  # fmt: skip
+        self._set_job(
+            camera_id,
+            analyser,
+            status="running",
+            started_at=_now(),
+            finished_at=None,
+            error=None,
+            progress_s=0.0,
+        )
 
     def set_job_progress(self, camera_id: str, analyser: str, progress_s: float) -> None:
         """Record how far (seconds of video) a running job got."""
