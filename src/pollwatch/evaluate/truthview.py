@@ -1,0 +1,73 @@
+"""The one place evaluation reads the simulator's ground truth, through a small adapter.
+
+`load_truth` calls `pollwatch.simulate.truth.read_truth(case_root)`; `case_truth` maps what it
+returns onto `CaseTruth`, the shape metric blocks rely on. The adapter expects (as attributes
+or mapping keys) `stations` (a DataFrame with station_id), `cameras` (camera_id) and `fraud`
+(station_id, kind, votes: one row per station and kind of fraud, votes = ballots added to the
+official count). If the simulator's truth changes shape, only `case_truth` changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from pollwatch.case import CasePaths
+from pollwatch.errors import PollwatchError
+
+__all__ = ["CaseTruth", "EvaluationError", "case_truth", "load_truth"]
+
+FRAUD_COLUMNS = ("station_id", "kind", "votes")
+
+
+class EvaluationError(PollwatchError):
+    """The case cannot be evaluated (no ground truth, or truth of an unexpected shape)."""
+
+
+@dataclass(frozen=True)
+class CaseTruth:
+    """What every metric block may know about a simulated case."""
+
+    station_ids: tuple[str, ...]
+    camera_ids: tuple[str, ...]
+    fraud: pd.DataFrame  # station_id, kind, votes
+
+    def __post_init__(self) -> None:
+        missing = [c for c in FRAUD_COLUMNS if c not in self.fraud.columns]
+        if missing:
+            raise ValueError(f"fraud lacks column(s) {missing}")
+
+
+def load_truth(paths: CasePaths) -> Any:
+    """The simulator's ground truth of the case; EvaluationError for a case without truth/."""
+    if not paths.truth_dir.is_dir():
+        raise EvaluationError(
+            f"{paths.truth_dir} does not exist: only simulated cases can be evaluated"
+        )
+    from pollwatch.simulate.truth import read_truth
+
+    return read_truth(paths.root)
+
+
+def _part(truth: Any, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    value = truth.get(name) if isinstance(truth, dict) else getattr(truth, name, None)
+    if not isinstance(value, pd.DataFrame):
+        raise EvaluationError(f"the truth has no {name} table")
+    missing = [c for c in columns if c not in value.columns]
+    if missing:
+        raise EvaluationError(f"the truth's {name} table lacks column(s) {', '.join(missing)}")
+    return value
+
+
+def case_truth(truth: Any) -> CaseTruth:
+    """Adapt the simulator's truth object to `CaseTruth`."""
+    stations = _part(truth, "stations", ("station_id",))
+    cameras = _part(truth, "cameras", ("camera_id",))
+    fraud = _part(truth, "fraud", FRAUD_COLUMNS)
+    return CaseTruth(
+        station_ids=tuple(stations["station_id"].astype(str)),
+        camera_ids=tuple(cameras["camera_id"].astype(str)),
+        fraud=fraud[list(FRAUD_COLUMNS)].reset_index(drop=True),
+    )
