@@ -279,7 +279,8 @@ def _cameras(
     for c in ("width", "height", "fps", "box_initial_ballots", "box_capacity_ballots", "frames"):
         frame[c] = frame[c].astype("Int64")
     frame["polygon_in_csv"] = frame["polygon_in_csv"].astype("boolean")
-    frame[["box_polygon", "reference_image"]] = frame[["box_polygon", "reference_image"]].fillna("")
+    for c in ("box_polygon", "reference_image"):
+        frame[c] = frame[c].astype(object).fillna("").astype(str)
     return frame
 
 
