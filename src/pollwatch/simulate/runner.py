@@ -147,9 +147,9 @@ def simulate_case(
     if render is not None and render < 0:
         raise ValueError(f"render must be non-negative, got {render}")
     p = get_preset(preset).with_time_scale(time_scale)
+    election = simulate_election(p, seed)
     root = Path(out)
     _prepare(root)
-    election = simulate_election(p, seed)
     n_render = min(p.render if render is None else render, len(election.priority))
     schedules = [build_schedule(election, row) for row in election.priority[:n_render]]
     counts = election.interval_counts({s.plan.station_id: s.counts for s in schedules})

@@ -32,8 +32,8 @@ from pollwatch.simulate.streams import stream
 
 __all__ = ["CameraSchedule", "build_schedule"]
 
-_WANDER = ("box_near", "table_queue", "booth0", "booth1", "booth2", "entrance")
-_WANDER_P = (0.35, 0.2, 0.1, 0.1, 0.05, 0.2)
+_WANDER = ("box_near", "table_queue", "entrance")  # never into a booth a voter may be using
+_WANDER_P = (0.4, 0.3, 0.3)
 
 
 @dataclass(frozen=True)
