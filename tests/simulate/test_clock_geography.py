@@ -36,10 +36,10 @@ def test_clock_compresses_the_day(scale: float, close: str, first_cp: str) -> No
 
 
 @pytest.mark.parametrize(
-    ("t_s", "interval"), [(0.0, 0), (40.0, 0), (40.001, 1), (219.0, 4), (220.0, 4), (999.0, 4)]
+    ("t_s", "interval"), [(0.0, 0), (36.0, 0), (36.001, 1), (197.0, 4), (198.0, 4), (999.0, 4)]
 )
 def test_interval_index(t_s: float, interval: int) -> None:
-    clock = Clock.of(get_preset("tiny"))  # checkpoints at 40, 80, 140, 180, 220 s
+    clock = Clock.of(get_preset("tiny"))  # checkpoints at 36, 72, 126, 162, 198 s
     assert int(clock.interval_index(t_s)) == interval
 
 

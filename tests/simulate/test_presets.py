@@ -93,6 +93,6 @@ def test_part_validation(build, message: str) -> None:
         build()
 
 
-@pytest.mark.parametrize(("scale", "expected"), [(None, 180.0), (60.0, 60.0)])
+@pytest.mark.parametrize(("scale", "expected"), [(None, 200.0), (60.0, 60.0)])
 def test_with_time_scale(scale: float | None, expected: float) -> None:
     assert get_preset("tiny").with_time_scale(scale).time_scale == expected

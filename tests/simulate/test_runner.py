@@ -22,7 +22,7 @@ def test_case_folder(cases: dict[str, Path]) -> None:
     toml = tomllib.loads((root / "election.toml").read_text())
     assert set(toml) == {"name", "polls_open", "polls_close", "checkpoints", "candidates",
                          "time_scale"}  # fmt: skip
-    assert toml["time_scale"] == 180.0
+    assert toml["time_scale"] == 200.0
     assert toml["polls_open"].utcoffset().total_seconds() == 4 * 3600
     cams = pd.read_csv(root / "cameras.csv", keep_default_na=False)
     assert list(cams.columns) == ["camera_id", "station_id", "source", "start_time",

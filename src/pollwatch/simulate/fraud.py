@@ -131,13 +131,17 @@ def carousel_visit_bound(speeds: list[float], dwell: Dwell) -> float:
     in_s = (n - 1) * ENTRY_STAGGER_S + walk_time("entrance", "table_queue", v)
     wait = walk_time("table_queue", "table", _SLOW_M_S) + dwell.table_s[1]
     table = n * (walk_time("table_queue", "table", v) + dwell.carousel_table_s[1])
-    via_booth = max(
-        walk_time("table", f"booth{i}", v)
-        + dwell.carousel_booth_s[1]
-        + walk_time(f"booth{i}", "box", v)
-        for i in range(len(BOOTHS))
-    )
-    to_box = max(via_booth, walk_time("table", "box", v))
+    to_box = walk_time("table", "box", v)
+    if dwell.carousel_booth_rate > 0:
+        to_box = max(
+            to_box,
+            *(
+                walk_time("table", f"booth{i}", v)
+                + dwell.carousel_booth_s[1]
+                + walk_time(f"booth{i}", "box", v)
+                for i in range(len(BOOTHS))
+            ),
+        )
     out = dwell.box_s[1] + walk_time("box", "exit", v)
     return in_s + wait + table + to_box + out + 1.0
 
@@ -177,11 +181,13 @@ def plan_carousels(
             CarouselMember(f"{gid}-m{j + 1}", sample_appearance(rng, "carousel"))
             for j in range(size)
         )
+        route: list[int] = []
         if g == 0 and fr.featured_carousel and featured:
             own = [r for r in featured if headroom[r] >= size][: fr.carousel_stations[1]]
-            route = _chain(own[0], own, lat, lon) if own else []
-            n_stops = max(len(route), fr.carousel_stations[0])
-        else:
+            if own:
+                route = _chain(own[0], own, lat, lon)
+                n_stops = max(len(route), fr.carousel_stations[0])
+        if not route:
             free = np.flatnonzero(~used & (headroom >= size))
             if len(free) == 0:
                 raise ValueError(f"no station left for carousel {gid}: too few stations")

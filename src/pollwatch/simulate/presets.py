@@ -276,15 +276,16 @@ TINY = Preset(
     minor_weights=(0.6, 0.4),
     target_turnout=0.70,
     target_winner=0.72,
-    time_scale=180.0,  # an hour is 20 s: a 220 s day
+    time_scale=200.0,  # an hour is 18 s: a 198 s day
     render=3,
     width=320,
     height=180,
-    fps=12,
+    fps=10,
     pre_roll_s=5.0,
     post_roll_s=8.0,
     max_table_load=0.4,
-    dwell=Dwell((4, 9), (5, 15), (3, 5), (3, 6), (3, 6)),
+    # carousel voters bring a filled-in ballot: quick at the table, straight to the box
+    dwell=Dwell((4, 9), (5, 15), (3, 5), (3, 5), (3, 6), carousel_booth_rate=0.0),
     fraud=FraudRates(
         inflation_rate=0.2,
         inflation_size=(0.1, 0.6),
