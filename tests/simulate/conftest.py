@@ -38,14 +38,11 @@ def make_case() -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """tiny, tiny-clean, demo, demo-clean (rendered with the fake renderer), seed 3."""
+    """tiny, tiny-clean, demo, demo-clean (seed 3) and azerbaijan-2024 (seed 0, its default
+    two cameras), rendered with the fake renderer."""
     out = {}
     for name in ("tiny", "tiny-clean", "demo", "demo-clean"):
         out[name] = _make_case(tmp_path_factory.mktemp(name), name)
+    az = "azerbaijan-2024"
+    out[az] = _make_case(tmp_path_factory.mktemp("az"), az, seed=0)
     return out
-
-
-@pytest.fixture(scope="session")
-def azerbaijan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """azerbaijan-2024, results only (no camera rendered)."""
-    return _make_case(tmp_path_factory.mktemp("az"), "azerbaijan-2024", seed=0, render=0)

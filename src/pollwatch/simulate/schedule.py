@@ -261,7 +261,9 @@ def _passersby(
     return visits
 
 
-def _counts(election: Election, voters: list[_Voter], open_s: float) -> tuple:
+def _counts(
+    election: Election, voters: list[_Voter], open_s: float
+) -> tuple[IntervalCounts, dict[str, float]]:
     k = election.n_intervals
     legit, carousel, stuffed = (np.zeros(k, dtype=np.int64) for _ in range(3))
     counted: dict[str, float] = {}
