@@ -1,0 +1,144 @@
+"""Camera plans: who is on video, when ballots go in, which conditions hit the camera."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pollwatch.simulate.conditions import sample_conditions
+from pollwatch.simulate.election import simulate_election
+from pollwatch.simulate.fraud import carousel_visit_bound
+from pollwatch.simulate.plan import CameraPlan
+from pollwatch.simulate.presets import get_preset
+from pollwatch.simulate.room import place
+from pollwatch.simulate.schedule import build_schedule
+from pollwatch.simulate.streams import stream
+from pollwatch.simulate.truth import read_truth
+
+
+def _plans(preset: str, seed: int) -> list[CameraPlan]:
+    e = simulate_election(get_preset(preset), seed)
+    return [build_schedule(e, row).plan for row in e.priority[: e.preset.render]]
+
+
+@pytest.mark.parametrize("name", ["tiny", "demo", "azerbaijan-2024"])
+def test_every_drop_is_in_video_and_at_the_box(cases: dict[str, Path], name: str) -> None:
+    truth = read_truth(cases[name])
+    cams = truth.cameras.set_index("camera_id")
+    drops = truth.drops.reset_index(names="drop")
+    duration = drops["camera_id"].map(cams["duration_s"])
+    assert ((drops["t_video_s"] >= 0) & (drops["t_video_s"] <= duration)).all()
+    start = drops["camera_id"].map(cams["start_time"])
+    offset = (drops["time"] - start).dt.total_seconds() - drops["t_video_s"]
+    assert (offset.abs() < 1e-3).all()
+    box = truth.stops[truth.stops["place"] == "box"]
+    pairs = drops.merge(box, on=["camera_id", "person_id"])
+    inside = (pairs["arrive_s"] <= pairs["t_video_s"]) & (pairs["t_video_s"] <= pairs["leave_s"])
+    assert set(pairs.loc[inside, "drop"]) == set(drops["drop"])
+    assert set(truth.drops["role"]) <= {"voter", "carousel", "stuffer"}
+
+
+@pytest.mark.parametrize("name", ["tiny", "demo"])
+def test_stuffing_is_visible_as_planned(cases: dict[str, Path], name: str) -> None:
+    truth = read_truth(cases[name])
+    events = truth.fraud[truth.fraud["kind"].str.startswith("stuffing")]
+    rendered = set(truth.cameras.loc[truth.cameras["rendered"], "camera_id"])
+    shown = events[events["camera_id"].isin(rendered)]
+    assert len(shown) >= 1
+    for ev in shown.itertuples():
+        drops = truth.drops[truth.drops["person_id"] == ev.person_id]
+        assert drops["ballots"].sum() == ev.ballots
+        if ev.kind == "stuffing-bundle":
+            assert len(drops) == 1
+        else:
+            assert (drops["ballots"] == 1).all()
+            gaps = np.diff(drops["t_video_s"].to_numpy())
+            assert ((gaps >= 1.0 - 1e-3) & (gaps <= 2.0 + 1e-3)).all()
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("tiny", 0), ("tiny", 3), ("demo", 1), ("demo", 2)])
+def test_flow_is_realistic(preset: str, seed: int) -> None:
+    for plan in _plans(preset, seed):
+        walkers = [v for v in plan.visits if v.role not in ("commission", "observer")]
+        enter = sorted(v.enter_s for v in walkers if v.role in ("voter", "carousel"))
+        assert np.mean(np.diff(enter)) >= 5.0
+        t = np.arange(0.0, plan.duration_s, 0.5)
+        inside = sum(((t >= v.enter_s) & (t <= v.exit_s)).astype(int) for v in walkers)
+        assert np.percentile(inside, 90) <= 8 and inside.max() <= 12, plan.camera_id
+        for v in plan.visits:
+            for a, b in zip(v.stops, v.stops[1:], strict=False):
+                speed = place(a.place).distance(place(b.place)) / max(b.arrive_s - a.leave_s, 1e-9)
+                assert speed <= v.appearance.speed_m_s * 1.001 + 1e-6, (v.person_id, a, b)
+
+
+def test_people_stay_where_they_belong() -> None:
+    for plan in _plans("demo", 1):
+        seats: dict[str, set[str]] = {}
+        for v in plan.visits:
+            if v.role in ("commission", "observer", "passerby"):
+                assert not v.drops
+            if v.role == "voter":
+                assert [s.place for s in v.stops][:3] == ["entrance", "table_queue", "table"]
+                assert v.stops[-1].place == "exit" and v.ballots <= 1
+            for s in v.stops:
+                if s.place.startswith(("commission", "observer")):
+                    seats.setdefault(s.place, set()).add(v.person_id)
+        assert all(len(who) == 1 for who in seats.values())
+
+
+def test_one_voter_at_a_time_at_the_table_and_in_a_booth() -> None:
+    for plan in _plans("demo", 0):
+        for where in ("table", "booth0", "booth1", "booth2"):
+            spans = sorted(
+                (s.arrive_s, s.leave_s) for v in plan.visits for s in v.stops if s.place == where
+            )
+            for (a0, b0), (a1, _) in itertools.pairwise(spans):
+                assert a1 >= b0 - 1e-3, (plan.camera_id, where, a0)
+
+
+def test_carousel_keeps_its_look_across_cameras(cases: dict[str, Path]) -> None:
+    truth = read_truth(cases["demo"])
+    members = truth.visits[truth.visits["role"] == "carousel"]
+    assert members.groupby("person_id")["camera_id"].nunique().max() >= 2
+    assert truth.persons["person_id"].is_unique
+
+
+@pytest.mark.parametrize(
+    ("speeds", "more_than"), [([1.2, 1.2, 1.2], 40.0), ([0.8, 1.5, 1.5, 1.5, 1.5, 1.5], 60.0)]
+)
+def test_carousel_visit_bound(speeds: list[float], more_than: float) -> None:
+    dwell = get_preset("demo").dwell
+    bound = carousel_visit_bound(speeds, dwell)
+    assert bound > more_than
+    assert bound < carousel_visit_bound([*speeds, 1.2], dwell)
+
+
+@pytest.mark.parametrize("name", ["tiny", "demo", "azerbaijan-2024"])
+def test_conditions_are_within_the_recording(cases: dict[str, Path], name: str) -> None:
+    truth = read_truth(cases[name])
+    cams = truth.cameras.set_index("camera_id")
+    for c in truth.conditions.itertuples():
+        assert 0.0 <= c.start_s < c.end_s <= cams.loc[c.camera_id, "duration_s"]
+        params = json.loads(c.params)
+        if c.kind == "view_shifted":
+            assert set(params) == {"pan_deg", "tilt_deg"}
+            assert (abs(params["pan_deg"]) >= 50) == (c.label == "turned_away")
+        if c.kind in ("defocus", "dark"):
+            assert set(params) == {"sigma"} if c.kind == "defocus" else {"gain"}
+    audio = truth.conditions[truth.conditions["kind"].str.startswith("audio")]
+    assert audio["camera_id"].is_unique
+
+
+def test_azerbaijan_conditions_mirror_observers() -> None:
+    faults = get_preset("azerbaijan-2024").faults
+    labels = [
+        {c.label for c in sample_conditions(stream(0, "t", str(i)), faults, 3600.0)}
+        for i in range(400)
+    ]
+    muted = np.mean(["audio_muted" in s for s in labels])
+    away = np.mean(["turned_away" in s for s in labels])
+    assert muted > 0.85 and 0.33 < away < 0.47
