@@ -214,7 +214,7 @@ WARN = [
     ("turnout.csv", "S1,2024-02-07T12:00:00+04:00", "S1,2024-02-07T12:30:00+04:00",
      ("turnout.csv", 3, "time", "is not a checkpoint of election.toml")),
     ("cameras.csv", "C2,S2,video/C2.mp4,2024-02-07T08:00:00+04:00,,\n", "",
-     ("cameras.csv", None, None, "station 'S2' has a camera (stations.csv line 3)")),
+     ("cameras.csv", None, None, "'S2' (stations.csv line 3)")),
     ("cameras.csv", "C2,S2,video/C2.mp4,2024-02-07T08:00:00+04:00,,\n", "",
      ("cameras.csv", None, None, "video/C2.mp4 is not the source of any camera")),
     ("cameras.csv", "C2,S2,video/C2.mp4", "C2,S3,video/C2.mp4",

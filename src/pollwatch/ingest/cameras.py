@@ -4,7 +4,6 @@ with the recordings probed (URL sources are recorded, not opened)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -105,22 +104,27 @@ def read_cameras(
             records.append(record)
     if stations is not None and sheet.header:
         seen = {r.values["station_id"] for r in rows}
-        for sid, srow in stations.items():
-            if srow.values["has_camera"] and sid not in seen:
-                sheet.warn(
-                    f"station {sid!r} has a camera (stations.csv line {srow.line}) but no row here"
-                )
+        unrecorded = [
+            (sid, srow.line)
+            for sid, srow in stations.items()
+            if srow.values["has_camera"] and sid not in seen
+        ]
+        if unrecorded:
+            shown = ", ".join(f"{sid!r} (stations.csv line {line})" for sid, line in unrecorded[:5])
+            more = f" and {len(unrecorded) - 5} more" if len(unrecorded) > 5 else ""
+            sheet.warn(
+                f"{len(unrecorded)} station(s) have a camera but no recording here: {shown}{more}"
+            )
     _warn_unused_videos(sheet, root, {r.values["source"] for r in rows})
     return sheet, pd.DataFrame(records, columns=CAMERA_FRAME_COLUMNS)
 
 
 def _check_timing(sheet: Sheet, row: Row, info: VideoInfo, election: Election) -> None:
     start = row.values["start_time"]
-    end = start + timedelta(seconds=info.duration_s * election.time_scale)
+    end = election.wall_time(start, info.duration_s)
     if end <= election.polls_open or start >= election.polls_close:
         sheet.warn(
-            f"the recording ({start.isoformat()} – {end.isoformat()}, time_scale "
-            f"{election.time_scale:g}) does not overlap the polls",
+            f"the recording ({start.isoformat()} – {end.isoformat()}) does not overlap the polls",
             row.line,
             "start_time",
         )

@@ -56,7 +56,7 @@ def overview_section(store: Store, paths: CasePaths) -> Section:
         ("Findings", f"{len(store.findings()):,}"),
     ]
     if e.time_scale != 1:
-        facts.append(("Recordings", f"1 s of video stands for {e.time_scale:g} s of the day"))
+        facts.append(("Clock", f"simulated day compressed {e.time_scale:g}×"))
     n_warn = len(store.input_warnings())
     if n_warn:
         facts.append(("Input warnings", f"{n_warn:,} (see below)"))

@@ -35,8 +35,9 @@ def _aware(name: str, value: datetime) -> None:
 class Election:
     """election.toml: the election's name, polling hours, checkpoint times and candidates.
 
-    `time_scale` > 1 means the recordings compress the day: one second of video stands for
-    `time_scale` seconds of wall-clock time (simulated cases).
+    `time_scale` > 1 marks a simulated case whose voting day was compressed by that factor. It is
+    informational: every time in the case (checkpoints, camera start times) is already on the
+    compressed clock, so one second of video is one second of that clock.
     """
 
     name: str
@@ -62,7 +63,7 @@ class Election:
 
     def wall_time(self, start: datetime, t_s: float) -> datetime:
         """The wall-clock time shown `t_s` seconds into a recording that starts at `start`."""
-        return start + timedelta(seconds=t_s * self.time_scale)
+        return start + timedelta(seconds=t_s)
 
 
 @dataclass(frozen=True)
