@@ -12,7 +12,6 @@ the side keeps the width of their chest's depth.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -32,6 +31,9 @@ _KNEE_FLEX = 0.75
 _SEAT_Z = 0.47
 _ONE = 1 << SHIFT
 _LIMIT = float(1 << 26)
+
+
+Color = tuple[int, int, int]
 
 
 class FigurePalette:
@@ -94,15 +96,6 @@ def hand_path(u: float, rest: np.ndarray, slot: np.ndarray) -> np.ndarray:
     if u < 0.5:
         return above + (into - above) * _smooth((u - 0.35) / 0.15)
     return into + (rest - into) * _smooth((u - 0.5) / 0.5)
-
-
-@dataclass
-class _Part:
-    depth: float
-    kind: int  # 0 line/polyline, 1 filled polygon, 2 filled circle
-    idx: tuple[int, ...]  # point indices
-    color: str
-    width: float = 0.0  # metres (lines) or radius in metres (circles)
 
 
 class Figure:
@@ -271,42 +264,39 @@ class Figure:
         fixed = np.clip(px * _ONE, -_LIMIT, _LIMIT).astype(np.int32)
         if z[shadow:].min() > 0.1:
             fig.shadow = fixed[shadow:]
-        parts: list[_Part] = []
-        # both legs share colour and width, so their order does not matter: one call each
-        parts.append(_Part(min(z[1], z[5]), 0, (0, 1, 2, -1, 4, 5, 6), "legs", 0.13 * build))
-        parts.append(_Part(min(z[2], z[6]) - 0.001, 0, (2, 3, -1, 6, 7), "shoe", 0.07))
-        tz = float(z[torso]) + 0.01
-        parts.append(_Part(tz + 0.002, 1, tuple(range(pelvis, pelvis + 4)), "trousers"))
-        parts.append(_Part(tz, 1, tuple(range(torso, torso + 4)), "shirt"))
-        parts.append(_Part(tz - 0.001, 0, (neck, neck + 1), "neck", 0.06 * build))
-        face = _Part(z[head], 2, (head,), "skin", 0.055 * h)
-        back = _Part(z[head + 1], 2, (head + 1,), "hair", 0.058 * h)
-        for j, p in enumerate(sorted((face, back), key=lambda p: -p.depth)):
-            p.depth = tz - 0.003 - 0.0005 * j  # the head is drawn over the torso
-            parts.append(p)
+        zl = z.tolist()
+        tz = zl[torso] + 0.01
+        face_first = zl[head] > zl[head + 1]  # face farther than the back of the head
+        # (depth, kind, point indices, colour, width in metres); -1 splits a polyline
+        body: list[tuple] = [
+            # both legs share colour and width, so their order does not matter: one call each
+            (min(zl[1], zl[5]), 0, (0, 1, 2, -1, 4, 5, 6), "legs", 0.13 * build),
+            (min(zl[2], zl[6]) - 0.001, 0, (2, 3, -1, 6, 7), "shoe", 0.07),
+            (tz + 0.002, 1, (pelvis, pelvis + 1, pelvis + 2, pelvis + 3), "trousers", 0.0),
+            (tz, 1, (torso, torso + 1, torso + 2, torso + 3), "shirt", 0.0),
+            (tz - 0.001, 0, (neck, neck + 1), "neck", 0.06 * build),
+            # the head is drawn over the torso, its far side first
+            (tz - 0.003 - 0.0005 * (not face_first), 2, (head,), "skin", 0.055 * h),
+            (tz - 0.003 - 0.0005 * face_first, 2, (head + 1,), "hair", 0.058 * h),
+        ]
         if look.hat_bgr is not None:
-            parts.append(_Part(tz - 0.005, 2, (extras,), "hat", 0.05 * h))
-            parts.append(_Part(tz - 0.006, 0, (extras + 1, extras + 2), "hat", 0.03))
+            body.append((tz - 0.005, 2, (extras,), "hat", 0.05 * h))
+            body.append((tz - 0.006, 0, (extras + 1, extras + 2), "hat", 0.03))
         if look.has_bag:
-            parts.append(_Part(z[bag + 4], 1, tuple(range(bag, bag + 4)), "bag"))
-        reach_parts: list[_Part] = []
+            body.append((zl[bag + 4], 1, (bag, bag + 1, bag + 2, bag + 3), "bag", 0.0))
+        reach: list[tuple] = []
         for side, ai in enumerate(arms):
-            target = reach_parts if (side == 1 and reach_local is not None) else parts
-            target.append(_Part(z[ai + 1], 0, (ai, ai + 1, ai + 2), "sleeve", 0.08 * build))
-            target.append(_Part(z[ai + 2] - 0.001, 2, (ai + 2,), "skin", 0.045))
+            target = reach if (side == 1 and reach_local is not None) else body
+            target.append((zl[ai + 1], 0, (ai, ai + 1, ai + 2), "sleeve", 0.08 * build))
+            target.append((zl[ai + 2] - 0.001, 2, (ai + 2,), "skin", 0.045))
         for j in range(ballot, shadow, 4):
-            reach_parts.append(
-                _Part(
-                    z[ballot] - 0.01 - 0.001 * j,
-                    1,
-                    tuple(range(j, j + 4)),
-                    "paper" if j == ballot else "paper_top",
-                )
-            )
-        parts.sort(key=lambda p: -p.depth)
-        reach_parts.sort(key=lambda p: -p.depth)
-        fig.body = [_prepared(p, fixed, ppm, colors) for p in parts]
-        fig.reach = [_prepared(p, fixed, ppm, colors) for p in reach_parts]
+            colour = "paper" if j == ballot else "paper_top"
+            reach.append((zl[ballot] - 0.01 - 0.001 * j, 1, (j, j + 1, j + 2, j + 3), colour, 0.0))
+        body.sort(key=lambda p: -p[0])
+        reach.sort(key=lambda p: -p[0])
+        pts_list = fixed.tolist()
+        fig.body = [_prepared(p, pts_list, ppm, colors) for p in body]
+        fig.reach = [_prepared(p, pts_list, ppm, colors) for p in reach]
         return fig
 
     def draw_shadow(self, frame: np.ndarray) -> None:
@@ -369,32 +359,25 @@ def _ballot_corners(
     ]
 
 
-def _prepared(
-    p: _Part, fixed: np.ndarray, ppm: float, colors: dict[str, tuple[int, int, int]]
-) -> tuple:
-    """A part as (kind, points, colour, size, line type) ready for cv2; -1 splits polylines."""
-    color = colors[p.color]
-    if p.kind == 0:
-        runs: list[list[int]] = [[]]
-        for i in p.idx:
+def _prepared(part: tuple, pts: list[list[int]], ppm: float, colors: dict[str, Color]) -> tuple:
+    """A part as (kind, points, colour, size, line type), ready for cv2."""
+    _, kind, idx, colour_key, width = part
+    color = colors[colour_key]
+    if kind == 0:
+        runs: list[list[list[int]]] = [[]]
+        for i in idx:
             if i < 0:
                 runs.append([])
             else:
-                runs[-1].append(i)
-        width = max(1, round(p.width * ppm))
+                runs[-1].append(pts[i])
+        size = max(1, round(width * ppm))
         # thick limbs are drawn without anti-aliasing: as good after compression, much faster
-        line_type = cv2.LINE_AA if width < 5 else cv2.LINE_8
-        return (0, [fixed[r] for r in runs], color, width, line_type)
-    if p.kind == 1:
-        return (1, [fixed[list(p.idx)]], color, 0, cv2.LINE_AA)
-    c = fixed[p.idx[0]]
-    return (
-        2,
-        (int(c[0]), int(c[1])),
-        color,
-        max(round(p.width * ppm * _ONE), _ONE // 2),
-        cv2.LINE_AA,
-    )
+        line_type = cv2.LINE_AA if size < 5 else cv2.LINE_8
+        return (0, [np.array(r, np.int32) for r in runs], color, size, line_type)
+    if kind == 1:
+        return (1, [np.array([pts[i] for i in idx], np.int32)], color, 0, cv2.LINE_AA)
+    c = pts[idx[0]]
+    return (2, (c[0], c[1]), color, max(round(width * ppm * _ONE), _ONE // 2), cv2.LINE_AA)
 
 
 def _paint(frame: np.ndarray, parts: list[tuple]) -> None:

@@ -8,11 +8,10 @@ slot (`reach` runs 0→1 over `REACH_S`, the ballot goes in at 0.5, i.e. at the 
 
 from __future__ import annotations
 
+import bisect
 import math
 import zlib
 from dataclasses import dataclass
-
-import numpy as np
 
 from pollwatch.simulate import room
 from pollwatch.simulate.plan import Appearance, Visit
@@ -80,8 +79,8 @@ class Track:
         self.visit = visit
         self.appearance: Appearance = visit.appearance
         self.points = [room.place(s.place) for s in visit.stops]
-        self.arrive = np.array([s.arrive_s for s in visit.stops])
-        self.leave = np.array([s.leave_s for s in visit.stops])
+        self._arrive = [s.arrive_s for s in visit.stops]
+        self._leave = [s.leave_s for s in visit.stops]
         self.seated = [s.place.startswith(("commission", "observer")) for s in visit.stops]
         walk_dirs = [
             _angle_to(a, b) if a != b else None
@@ -96,7 +95,7 @@ class Track:
                 prev = walk_dirs[i - 1] if i > 0 else None
                 face = nxt if nxt is not None else prev if prev is not None else _DOWN
             self.facings.append(face)
-        self.drop_times = np.array([d.t_s for d in visit.drops])
+        self.drop_times = [d.t_s for d in visit.drops]
         self.drop_ballots = [d.ballots for d in visit.drops]
         self._sway_phase = _seeded_phase(visit.person_id, 1)
         self._gait_phase = _seeded_phase(visit.person_id, 2)
@@ -113,29 +112,29 @@ class Track:
         """The pose at time `t`, None when the person is not in the room."""
         if t < self.enter_s or t > self.exit_s:
             return None
-        i = int(np.searchsorted(self.arrive, t, side="right")) - 1
+        i = bisect.bisect_right(self._arrive, t) - 1
         a = self.appearance
-        if t <= self.leave[i]:  # at stop i
+        arrive, leave = self._arrive[i], self._leave[i]
+        if t <= leave:  # at stop i
             p = self.points[i]
             face = self.facings[i]
-            if i > 0 and self.walk_dirs[i - 1] is not None:
-                face = _blend_angle(self.walk_dirs[i - 1], face, (t - self.arrive[i]) / TURN_S)
-            if i < len(self.walk_dirs) and self.walk_dirs[i] is not None:
-                u = 1 - (self.leave[i] - t) / TURN_S
-                face = _blend_angle(face, self.walk_dirs[i], u)
+            if i > 0 and self.walk_dirs[i - 1] is not None and t - arrive < TURN_S:
+                face = _blend_angle(self.walk_dirs[i - 1], face, (t - arrive) / TURN_S)
+            if i < len(self.walk_dirs) and self.walk_dirs[i] is not None and leave - t < TURN_S:
+                face = _blend_angle(face, self.walk_dirs[i], 1 - (leave - t) / TURN_S)
             sit = 0.0
-            if self.seated[i]:
-                sit = min(1.0, (t - self.arrive[i]) / SIT_S, (self.leave[i] - t) / SIT_S)
-                if i == 0:  # already seated when the recording starts
-                    sit = min(1.0, (self.leave[i] - t) / SIT_S)
-                if i == len(self.points) - 1:
-                    sit = min(1.0, (t - self.arrive[i]) / SIT_S)
+            if self.seated[i]:  # sit down after walking in, stand up before walking out
+                sit = 1.0
+                if i > 0:
+                    sit = min(sit, (t - arrive) / SIT_S)
+                if i < len(self.points) - 1:
+                    sit = min(sit, (leave - t) / SIT_S)
             sway = 0.012 * math.sin(2 * math.pi * 0.23 * t + self._sway_phase)
             reach, ballots = self._reach(t)
             return Pose(p.x, p.y, face, False, 0.0, max(sit, 0.0), sway, reach, ballots)
         # walking from stop i to stop i + 1
         a_pt, b_pt = self.points[i], self.points[i + 1]
-        t0, t1 = self.leave[i], self.arrive[i + 1]
+        t0, t1 = leave, self._arrive[i + 1]
         u = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
         x = a_pt.x + (b_pt.x - a_pt.x) * u
         y = a_pt.y + (b_pt.y - a_pt.y) * u
@@ -144,10 +143,10 @@ class Track:
         return Pose(x, y, face, True, phase, 0.0, 0.0, None, 0)
 
     def _reach(self, t: float) -> tuple[float | None, int]:
-        if len(self.drop_times) == 0:
-            return None, 0
-        k = int(np.argmin(np.abs(self.drop_times - t)))
-        u = (t - self.drop_times[k]) / REACH_S + 0.5
-        if 0.0 <= u <= 1.0:
-            return u, self.drop_ballots[k]
-        return None, 0
+        best: tuple[float | None, int] = (None, 0)
+        nearest = REACH_S
+        for when, ballots in zip(self.drop_times, self.drop_ballots, strict=True):
+            if abs(t - when) <= min(nearest, REACH_S / 2):
+                nearest = abs(t - when)
+                best = ((t - when) / REACH_S + 0.5, ballots)
+        return best

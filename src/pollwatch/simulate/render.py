@@ -456,14 +456,9 @@ class CameraRenderer:
                 out.write_video(yuv, i)
                 t1 = time.process_time()
                 self.timing["encode_s"] += t1 - t0
-                if sound is not None:
-                    a_pos = self._audio_until(
-                        out,
-                        sound,
-                        a_pos,
-                        min(int((i + 1) / plan.fps * enc.audio_rate), total_samples),
-                        outages,
-                    )
+                if sound is not None and (i + 1) % plan.fps == 0:  # audio a second at a time
+                    end = min((i + 1) // plan.fps * enc.audio_rate, total_samples)
+                    a_pos = self._audio_until(out, sound, a_pos, end, outages)
                     self.timing["audio_s"] += time.process_time() - t1
             if sound is not None:
                 t1 = time.process_time()
