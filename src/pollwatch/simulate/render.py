@@ -11,7 +11,6 @@ audio conditions act on the room sound.
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 from collections.abc import Iterator
@@ -25,11 +24,12 @@ from pollwatch.simulate import room
 from pollwatch.simulate.audio import RoomSound, apply_audio_conditions
 from pollwatch.simulate.ballot_box import BoxPainter, box_polygon
 from pollwatch.simulate.camera_model import PinholeCamera, ViewChange
+from pollwatch.simulate.depth_order import Drawable, boxes_overlap, painter_order
 from pollwatch.simulate.encode import EncodeSettings, MediaWriter
 from pollwatch.simulate.figures import Figure, FigurePalette
 from pollwatch.simulate.motion import Pose, Track
 from pollwatch.simulate.plan import CameraCondition, CameraPlan, RenderedCamera
-from pollwatch.simulate.scene import RoomLook, Sprite, StaticView, room_look
+from pollwatch.simulate.scene import RoomLook, StaticView, room_look
 from pollwatch.simulate.sensor import Sensor, exposure_curve
 
 __all__ = ["CameraRenderer", "RenderSettings", "render_camera", "view_change"]
@@ -125,53 +125,6 @@ def _check_plan(plan: CameraPlan) -> None:
             raise ValueError(f"{at}: params need gain in 0..1")
 
 
-def _segment_hits(
-    c: tuple[float, float], p: tuple[float, float], poly: tuple[tuple[float, float], ...]
-) -> bool:
-    """Does the floor segment c→p pass through the convex polygon `poly` (Cyrus–Beck)?"""
-    t0, t1 = 0.0, 1.0
-    dx, dy = p[0] - c[0], p[1] - c[1]
-    n = len(poly)
-    # orientation of the polygon, so that edge normals point outwards
-    area = sum(
-        poly[i][0] * poly[(i + 1) % n][1] - poly[(i + 1) % n][0] * poly[i][1] for i in range(n)
-    )
-    sign = 1.0 if area > 0 else -1.0
-    for i in range(n):
-        ax, ay = poly[i]
-        bx, by = poly[(i + 1) % n]
-        nx, ny = sign * (by - ay), -sign * (bx - ax)  # outward normal
-        num = nx * (ax - c[0]) + ny * (ay - c[1])
-        den = nx * dx + ny * dy
-        if abs(den) < 1e-12:
-            if num < 0:
-                return False
-            continue
-        t = num / den
-        if den > 0:
-            t1 = min(t1, t)
-        else:
-            t0 = max(t0, t)
-        if t0 > t1:
-            return False
-    return t1 > t0 + 1e-6
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-@dataclass
-class _Item:
-    kind: str  # body, reach, box, sprite
-    dist: float
-    bbox: tuple[int, int, int, int]
-    point: tuple[float, float]
-    figure: Figure | None = None
-    sprite: Sprite | None = None
-    region: tuple[int, int, int, int] | None = None  # sprites: where the hidden things are
-
-
 class _View:
     """A static view plus the box painter for it."""
 
@@ -181,7 +134,6 @@ class _View:
         self.static = StaticView.build(look, camera, door_open=door_open, occluder=occluder)
         self.camera = camera
         self.box = BoxPainter(camera, look.box)
-        self.sprite_bbox = [(s.x0, s.y0, s.x1, s.y1) for s in self.static.sprites]
 
     def gain_at_floor(self, x: float, y: float) -> float:
         """The lighting gain at the image point of a person's waist standing at (x, y)."""
@@ -252,9 +204,17 @@ class CameraRenderer:
     # ------------------------------------------------------------------ drawing
 
     def compose(
-        self, t: float, conditions: list[CameraCondition], *, people: bool = True
+        self,
+        t: float,
+        conditions: list[CameraCondition],
+        *,
+        people: bool = True,
+        fill: float | None = None,
     ) -> np.ndarray:
-        """The clean BGR picture at time `t` (before defocus, exposure and noise); reused buffer."""
+        """The clean BGR picture at time `t` (before defocus, exposure and noise); reused buffer.
+
+        `fill` overrides the box's fill level at `t`.
+        """
         poses = []
         if people:
             for k, tr in enumerate(self.tracks):
@@ -274,23 +234,24 @@ class CameraRenderer:
         np.copyto(frame, v.static.background)
         box = self.look.box
         slot = box.slot
-        items: list[_Item] = []
+        items: list[Drawable] = []
         box_dist = cam.floor_distance(box.x, box.y)
         for k, tr, pose in poses:
             fig = self._figure(k, tr, pose, v, slot)
             if fig.bbox is None:
                 continue
             d = cam.floor_distance(pose.x, pose.y)
-            items.append(_Item("body", d, fig.bbox, (pose.x, pose.y), figure=fig))
+            items.append(Drawable("body", d, fig.bbox, (pose.x, pose.y), figure=fig))
             if fig.has_reach:
                 items.append(
-                    _Item("reach", min(d, box_dist) - 1e-3, fig.bbox, (box.x, box.y), figure=fig)
+                    Drawable("reach", min(d, box_dist) - 1e-3, fig.bbox, (box.x, box.y), figure=fig)
                 )
         if v.box.bounds is not None:
-            items.append(_Item("box", box_dist, v.box.bounds, (box.x, box.y)))
-        fill = self.fill_at(t)
+            items.append(Drawable("box", box_dist, v.box.bounds, (box.x, box.y)))
+        if fill is None:
+            fill = self.fill_at(t)
         drawn: list[tuple[int, int, int, int]] = []
-        for item in self._order(items, v):
+        for item in painter_order(items, v.static.sprites, v.camera):
             if item.kind == "body":
                 item.figure.draw_body(frame)  # type: ignore[union-attr]
             elif item.kind == "reach":
@@ -298,7 +259,7 @@ class CameraRenderer:
             elif item.kind == "sprite":
                 item.sprite.paste(frame, item.region)  # type: ignore[union-attr]
             else:
-                clean = not any(_overlap(b, item.bbox) for b in drawn)
+                clean = not any(boxes_overlap(b, item.bbox) for b in drawn)
                 cx, cy = (item.bbox[0] + item.bbox[2]) / 2, (item.bbox[1] + item.bbox[3]) / 2
                 v.box.draw(frame, fill, v.gain_at(cx, cy), clean=clean)
             drawn.append(item.bbox)
@@ -326,75 +287,6 @@ class CameraRenderer:
         if key is not None:
             self._still[k] = (key, fig)
         return fig
-
-    def _order(self, dyn: list[_Item], v: _View) -> list[_Item]:
-        """Painter's order of the moving things and the furniture that hides some of them."""
-        if not dyn:
-            return []
-        cam = v.camera
-        c = (cam.x, cam.y)
-        nodes = list(dyn)
-        hidden_by: dict[int, set[int]] = {}
-        for s, sb in zip(v.static.sprites, v.sprite_bbox, strict=True):
-            behind = {
-                i
-                for i, d in enumerate(dyn)
-                if _overlap(sb, d.bbox) and _segment_hits(c, d.point, s.footprint)
-            }
-            if behind:
-                hidden_by[len(nodes)] = behind
-                dist = min(cam.floor_distance(x, y) for x, y in s.footprint)
-                boxes = [dyn[i].bbox for i in behind]
-                region = (
-                    min(b[0] for b in boxes),
-                    min(b[1] for b in boxes),
-                    max(b[2] for b in boxes),
-                    max(b[3] for b in boxes),
-                )
-                nodes.append(_Item("sprite", dist, sb, (0.0, 0.0), sprite=s, region=region))
-        if len(nodes) == 1:
-            return nodes
-        n = len(nodes)
-        after: list[list[int]] = [[] for _ in range(n)]
-        indeg = [0] * n
-        for i in range(n):
-            for j in range(i + 1, n):
-                a, b = nodes[i], nodes[j]
-                if not _overlap(a.bbox, b.bbox):
-                    continue
-                if a.kind == "sprite" and b.kind == "sprite":
-                    first, second = (i, j) if a.dist >= b.dist else (j, i)
-                elif a.kind == "sprite" or b.kind == "sprite":
-                    s_i, d_i = (i, j) if a.kind == "sprite" else (j, i)
-                    first, second = (d_i, s_i) if d_i in hidden_by[s_i] else (s_i, d_i)
-                elif {a.kind, b.kind} == {"box", "reach"} or (
-                    a.figure is not None and a.figure is b.figure
-                ):
-                    order = {"body": 0, "box": 1, "reach": 2}
-                    first, second = (i, j) if order[a.kind] <= order[b.kind] else (j, i)
-                else:
-                    first, second = (i, j) if a.dist >= b.dist else (j, i)
-                after[first].append(second)
-                indeg[second] += 1
-        heap = [(-nodes[i].dist, i) for i in range(n) if indeg[i] == 0]
-        heapq.heapify(heap)
-        out: list[_Item] = []
-        done = [False] * n
-        while len(out) < n:
-            if not heap:  # a cycle: break it at the farthest remaining node
-                k = max((i for i in range(n) if not done[i]), key=lambda i: nodes[i].dist)
-                indeg[k] = 0
-                heap.append((-nodes[k].dist, k))
-            _, i = heapq.heappop(heap)
-            if done[i]:
-                continue
-            done[i] = True
-            out.append(nodes[i])
-            for j in after[i]:
-                indeg[j] -= 1
-                if indeg[j] == 0 and not done[j]:
-                    heapq.heappush(heap, (-nodes[j].dist, j))
-        return out
 
     # ------------------------------------------------------------------ the recording
 
@@ -491,14 +383,8 @@ class CameraRenderer:
 
     def reference_image(self) -> np.ndarray:
         """The intended view of the empty room (no people, no sabotage), BGR."""
-        saved = self.plan.box_initial_ballots
-        frame = self.compose(0.0, [], people=False).copy()
-        # compose() drew the box with the fill at t = 0, which counts drops at exactly 0
-        if self.ballots_in_box(0.0) != saved:
-            v = self.view(ViewChange(), False, False)
-            np.copyto(frame, v.static.background)
-            v.box.draw(frame, min(1.0, saved / self.plan.box_capacity_ballots))
-        return frame
+        initial = min(1.0, self.plan.box_initial_ballots / self.plan.box_capacity_ballots)
+        return self.compose(0.0, [], people=False, fill=initial).copy()
 
     def box_polygon(self) -> tuple[tuple[int, int], ...]:
         """The box outline in pixels of the intended view."""
