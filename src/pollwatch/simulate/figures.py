@@ -39,8 +39,9 @@ Color = tuple[int, int, int]
 class FigurePalette:
     """A person's colours under a given light level (cached per quantised gain)."""
 
-    def __init__(self, look: Appearance) -> None:
+    def __init__(self, look: Appearance, floor: Color = (128, 128, 128)) -> None:
         self.look = look
+        self.floor = floor
         self._cache: dict[int, dict[str, tuple[int, int, int]]] = {}
 
     def at(self, gain: float) -> dict[str, tuple[int, int, int]]:
@@ -62,6 +63,7 @@ class FigurePalette:
                 "hat": shade(lk.hat_bgr, g) if lk.hat_bgr is not None else (0, 0, 0),
                 "paper": shade(_PAPER, g),
                 "paper_top": shade(_PAPER, 0.88 * g),
+                "shadow": shade(self.floor, 0.72 * g),
             }
             self._cache[key] = c
         return c
@@ -101,13 +103,14 @@ def hand_path(u: float, rest: np.ndarray, slot: np.ndarray) -> np.ndarray:
 class Figure:
     """One person's projected body for one frame."""
 
-    __slots__ = ("bbox", "body", "colors", "px", "reach", "shadow", "x", "y")
+    __slots__ = ("bbox", "body", "reach", "shadow", "shadow_color", "x", "y")
 
     def __init__(self) -> None:
         self.bbox: tuple[int, int, int, int] | None = None
         self.body: list[tuple] = []
         self.reach: list[tuple] = []
         self.shadow: np.ndarray | None = None
+        self.shadow_color: Color = (0, 0, 0)
         self.x = self.y = 0.0
 
     @property
@@ -264,6 +267,7 @@ class Figure:
         fixed = np.clip(px * _ONE, -_LIMIT, _LIMIT).astype(np.int32)
         if z[shadow:].min() > 0.1:
             fig.shadow = fixed[shadow:]
+            fig.shadow_color = colors["shadow"]
         zl = z.tolist()
         tz = zl[torso] + 0.01
         face_first = zl[head] > zl[head + 1]  # face farther than the back of the head
@@ -300,25 +304,9 @@ class Figure:
         return fig
 
     def draw_shadow(self, frame: np.ndarray) -> None:
-        """Darken the floor under the person's feet."""
-        if self.shadow is None:
-            return
-        pts = self.shadow >> SHIFT
-        x0, y0 = max(int(pts[:, 0].min()) - 1, 0), max(int(pts[:, 1].min()) - 1, 0)
-        x1 = min(int(pts[:, 0].max()) + 2, frame.shape[1])
-        y1 = min(int(pts[:, 1].max()) + 2, frame.shape[0])
-        if x0 >= x1 or y0 >= y1:
-            return
-        roi = frame[y0:y1, x0:x1]
-        dark = roi.copy()
-        cv2.fillPoly(
-            dark,
-            [self.shadow - np.array([x0 << SHIFT, y0 << SHIFT], np.int32)],
-            (0, 0, 0),
-            cv2.LINE_AA,
-            SHIFT,
-        )
-        cv2.addWeighted(roi, 0.72, dark, 0.28, 0.0, dst=roi)
+        """The soft shadow on the floor around the feet, in the floor's shaded colour."""
+        if self.shadow is not None:
+            cv2.fillPoly(frame, [self.shadow], self.shadow_color, cv2.LINE_AA, SHIFT)
 
     def draw_body(self, frame: np.ndarray) -> None:
         """Paint the shadow and every part but the reaching arm, far to near."""

@@ -129,7 +129,7 @@ class Track:
                     sit = min(sit, (t - arrive) / SIT_S)
                 if i < len(self.points) - 1:
                     sit = min(sit, (leave - t) / SIT_S)
-            sway = 0.012 * math.sin(2 * math.pi * 0.23 * t + self._sway_phase)
+            sway = 0.012 * (1 - 0.6 * sit) * math.sin(2 * math.pi * 0.23 * t + self._sway_phase)
             reach, ballots = self._reach(t)
             return Pose(p.x, p.y, face, False, 0.0, max(sit, 0.0), sway, reach, ballots)
         # walking from stop i to stop i + 1

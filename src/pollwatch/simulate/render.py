@@ -171,7 +171,7 @@ class CameraRenderer:
             chroma_sigma=self.settings.chroma_noise,
         )
         self.tracks = sorted((Track(v) for v in plan.visits), key=lambda t: t.enter_s)
-        self._palettes = [FigurePalette(t.appearance) for t in self.tracks]
+        self._palettes = [FigurePalette(t.appearance, self.look.floor) for t in self.tracks]
         self._still: dict[int, tuple[tuple, Figure]] = {}  # track → last still figure
         drops = sorted((d.t_s, d.ballots) for v in plan.visits for d in v.drops)
         self._drop_t = np.array([d[0] for d in drops])
@@ -277,7 +277,7 @@ class CameraRenderer:
                 pose.y,
                 round(pose.facing, 3),
                 round(pose.sit, 3),
-                round(pose.sway / 0.002),
+                round(pose.sway / 0.003),
                 round(gain * 64),
             )
             cached = self._still.get(k)
