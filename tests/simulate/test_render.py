@@ -23,7 +23,7 @@ from pollwatch.simulate.plan import (
     Stop,
     Visit,
 )
-from pollwatch.simulate.render import CameraRenderer, render_camera
+from pollwatch.simulate.render import CameraRenderer, box_in_view, render_camera
 
 W, H, FPS = 320, 180, 25
 START = datetime(2024, 2, 7, 8, 0, tzinfo=UTC)
@@ -203,6 +203,16 @@ def test_large_pan_turns_the_box_out_of_view_and_audio_can_be_absent(tmp_path: P
     look = CameraRenderer(plan).look
     turned = box_polygon(look.camera.changed(ViewChange(pan_deg=75.0)), look.box)
     assert turned[:, 0].min() >= W or turned[:, 1].min() >= H
+
+
+@pytest.mark.parametrize(
+    ("params", "visible"),
+    [({}, 1.0), ({"pan_deg": 75.0}, 0.0), ({"pan_deg": -75.0}, 0.0), ({"tilt_deg": 30.0}, 0.0)],
+)
+def test_box_in_view(params: dict, visible: float) -> None:
+    plan = replace(PLAN, conditions=(CameraCondition("view_shifted", 1.0, 2.0, params),))
+    assert box_in_view(plan, 0.5) == pytest.approx(1.0)
+    assert box_in_view(plan, 1.5) == pytest.approx(visible)
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,13 @@ from pollwatch.simulate.plan import CameraCondition, CameraPlan, RenderedCamera
 from pollwatch.simulate.scene import RoomLook, StaticView, room_look
 from pollwatch.simulate.sensor import Sensor, exposure_curve
 
-__all__ = ["CameraRenderer", "RenderSettings", "render_camera", "view_change"]
+__all__ = [
+    "CameraRenderer",
+    "RenderSettings",
+    "box_in_view",
+    "render_camera",
+    "view_change",
+]
 
 _KNOWN_KINDS = {
     "audio_absent",
@@ -390,6 +396,25 @@ class CameraRenderer:
         """The box outline in pixels of the intended view."""
         poly = box_polygon(self.look.camera, self.look.box)
         return tuple((round(x), round(y)) for x, y in poly)
+
+
+def box_in_view(plan: CameraPlan, t: float) -> float:
+    """Fraction (0..1) of the ballot box's outline inside the picture at time `t`.
+
+    Only the camera's turn counts (`view_shifted`); `box_occluded` and the other conditions do
+    not. With this room a pan of 25–40° leaves most of the box in view; it leaves the picture
+    at about 60–75° of pan or 20° of tilt upwards.
+    """
+    look = room_look(plan.seed, plan.width, plan.height)
+    active = [c for c in plan.conditions if c.start_s <= t < c.end_s]
+    cam = look.camera.changed(view_change(active))
+    poly = box_polygon(cam, look.box).astype(np.float32)
+    if len(poly) < 3:
+        return 0.0
+    area = cv2.contourArea(poly)
+    frame = np.array([[0, 0], [cam.width, 0], [cam.width, cam.height], [0, cam.height]], np.float32)
+    inside, _ = cv2.intersectConvexConvex(poly, frame)
+    return float(min(max(inside / area, 0.0), 1.0)) if area > 0 else 0.0
 
 
 def render_camera(
