@@ -1,0 +1,5 @@
+"""`python -m pollwatch`: the command line."""
+
+from pollwatch.cli import app
+
+app()
