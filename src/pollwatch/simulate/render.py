@@ -64,6 +64,12 @@ class RenderSettings:
     chroma_noise: float = 0.9
 
 
+def default_video_bitrate(plan: CameraPlan) -> int:
+    """About 1 Mbit/s at 640×360, 25 fps, scaled with the pixel rate (at least 64 kbit/s)."""
+    bits_per_pixel = 1_000_000 / (640 * 360 * 25)
+    return max(64_000, round(bits_per_pixel * plan.width * plan.height * plan.fps))
+
+
 def view_change(conditions: tuple[CameraCondition, ...] | list[CameraCondition]) -> ViewChange:
     """The camera turn of the given (active) `view_shifted` conditions, combined."""
     change = ViewChange()
@@ -164,7 +170,9 @@ class CameraRenderer:
     def __init__(self, plan: CameraPlan, settings: RenderSettings | None = None) -> None:
         _check_plan(plan)
         self.plan = plan
-        self.settings = settings or RenderSettings()
+        self.settings = settings or RenderSettings(
+            encode=EncodeSettings(video_bitrate=default_video_bitrate(plan))
+        )
         self.look = room_look(plan.seed, plan.width, plan.height)
         self.n_frames = max(1, round(plan.duration_s * plan.fps))
         rng = np.random.default_rng([plan.seed, 0xF4A3E])
