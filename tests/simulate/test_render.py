@@ -14,6 +14,7 @@ import pytest
 from pollwatch.simulate import room
 from pollwatch.simulate.ballot_box import box_polygon
 from pollwatch.simulate.camera_model import ViewChange
+from pollwatch.simulate.encode import EncodeSettings
 from pollwatch.simulate.plan import (
     Appearance,
     CameraCondition,
@@ -23,7 +24,12 @@ from pollwatch.simulate.plan import (
     Stop,
     Visit,
 )
-from pollwatch.simulate.render import CameraRenderer, box_in_view, render_camera
+from pollwatch.simulate.render import (
+    CameraRenderer,
+    RenderSettings,
+    box_in_view,
+    render_camera,
+)
 
 W, H, FPS = 320, 180, 25
 START = datetime(2024, 2, 7, 8, 0, tzinfo=UTC)
@@ -77,7 +83,9 @@ def rendered(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[RenderedCamera, list[float], list[np.ndarray]]:
     out = tmp_path_factory.mktemp("render")
-    result = render_camera(PLAN, out / "cam.mp4", out / "cam.png")
+    # encoder behaviour (frozen pictures, bitrate) is checked at the standard 1 Mbit/s
+    settings = RenderSettings(encode=EncodeSettings(video_bitrate=1_000_000))
+    result = render_camera(PLAN, out / "cam.mp4", out / "cam.png", settings)
     times, frames = _decode(Path(result.video_path))
     return result, times, frames
 

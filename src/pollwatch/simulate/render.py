@@ -65,9 +65,9 @@ class RenderSettings:
 
 
 def default_video_bitrate(plan: CameraPlan) -> int:
-    """About 1 Mbit/s at 640×360, 25 fps, scaled with the pixel rate (at least 64 kbit/s)."""
+    """About 1 Mbit/s at 640×360, 25 fps, scaled with the pixel rate (at least 300 kbit/s)."""
     bits_per_pixel = 1_000_000 / (640 * 360 * 25)
-    return max(64_000, round(bits_per_pixel * plan.width * plan.height * plan.fps))
+    return max(300_000, round(bits_per_pixel * plan.width * plan.height * plan.fps))
 
 
 def view_change(conditions: tuple[CameraCondition, ...] | list[CameraCondition]) -> ViewChange:
