@@ -21,9 +21,10 @@ def fake_truth(**override: object) -> SimpleNamespace:
         "cameras": pd.DataFrame({"camera_id": ["C1", "C2"]}),
         "fraud": pd.DataFrame(
             {
-                "station_id": ["S1", "S1", "S3", "S4", "S2"],
-                "kind": ["stuffing", "carousel", "inflation", "inflation", "carousel"],
-                "votes": [12, 4, 80, 0, 5],
+                # one row per fraud event, as the simulator writes them
+                "station_id": ["S1", "S1", "S3", "S3", "S4", "S2"],
+                "kind": ["stuffing", "carousel", "inflation", "inflation", "inflation", "carousel"],
+                "ballots": [12, 4, 50, 30, 0, 5],
             }
         ),
     }
@@ -59,7 +60,7 @@ def test_adapter_accepts_a_mapping() -> None:
         ({"cameras": None}, "the truth has no cameras table"),
         (
             {"fraud": pd.DataFrame({"station_id": []})},
-            "fraud table lacks column\\(s\\) kind, votes",
+            "fraud table lacks column\\(s\\) kind, ballots",
         ),
         (
             {"stations": pd.DataFrame({"id": ["S1"]})},

@@ -3,8 +3,9 @@
 `load_truth` calls `pollwatch.simulate.truth.read_truth(case_root)`; `case_truth` maps what it
 returns onto `CaseTruth`, the shape metric blocks rely on. The adapter expects (as attributes
 or mapping keys) `stations` (a DataFrame with station_id), `cameras` (camera_id) and `fraud`
-(station_id, kind, votes: one row per station and kind of fraud, votes = ballots added to the
-official count). If the simulator's truth changes shape, only `case_truth` changes.
+(station_id, kind, ballots: one row per fraud event, ballots added to the official count),
+summed per station and kind into `CaseTruth.fraud`. If the simulator's truth changes shape,
+only `case_truth` changes.
 """
 
 from __future__ import annotations
@@ -65,7 +66,15 @@ def case_truth(truth: Any) -> CaseTruth:
     """Adapt the simulator's truth object to `CaseTruth`."""
     stations = _part(truth, "stations", ("station_id",))
     cameras = _part(truth, "cameras", ("camera_id",))
-    fraud = _part(truth, "fraud", FRAUD_COLUMNS)
+    events = _part(truth, "fraud", ("station_id", "kind", "ballots"))
+    # one row per fraud event (ballots added to the official count) → per station and kind
+    fraud = (
+        events.groupby(["station_id", "kind"], as_index=False)["ballots"]
+        .sum()
+        .rename(columns={"ballots": "votes"})
+    )
+    if "rendered" in cameras.columns:  # cameras whose recording exists in the case
+        cameras = cameras[cameras["rendered"].astype(bool)]
     return CaseTruth(
         station_ids=tuple(stations["station_id"].astype(str)),
         camera_ids=tuple(cameras["camera_id"].astype(str)),
