@@ -1,0 +1,254 @@
+"""People as foreground blobs: a weight-free detector for a fixed camera.
+
+The background is a per-pixel running estimate on a downscaled gray frame. Pixels that look
+like background follow the image with a time constant of `follow_s` seconds (lighting drift,
+encoder noise); pixels that differ (people) move towards the image by at most `still_rate`
+gray levels per second. So a person standing still fades into the background only after
+(contrast − threshold) / still_rate seconds — about 30 s for a typical contrast of 45 levels at
+the default 1 level/s: a voter standing 5 s at the box stays detected, commission members
+seated for an hour are absorbed. Rates are per second, not per frame, so the behaviour does not
+depend on the analysis fps.
+
+The foreground mask is cleaned with morphology, split into connected components, fragments of
+one body (head, torso, legs) are joined, and blobs too wide for one person at their image row
+are split at the valleys of their column profile. The expected person size per image row is
+learned from the clean single-person blobs seen so far (a line fitted to height against foot
+row, since the camera looks down into the room).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+
+import cv2
+import numpy as np
+
+from pollwatch.video.detections import PERSON, Detections
+from pollwatch.video.frame import Frame
+
+__all__ = ["BackgroundSubtractionDetector"]
+
+_MAX_DT_S = 5.0  # longer steps (after a gap) adapt as if this long had passed
+_SIZE_SAMPLES = 200  # clean blobs kept to learn the person size per image row
+_SIZE_MIN_SAMPLES = 12
+
+
+def _positive(name: str, value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return float(value)
+
+
+class BackgroundSubtractionDetector:
+    """Foreground-blob person detector; see the module docstring.
+
+    `scale`: downscale of `frame.image` it works at (0.5 of 640×360 is 320×180);
+    `still_rate`: gray levels per second at which a still person is absorbed;
+    `follow_s`: time constant of background pixels; `min_threshold`/`noise_k`: a pixel is
+    foreground when it differs by more than max(min_threshold, noise_k × noise sigma), the
+    noise estimated every frame; `min_height`: smallest person, as a fraction of the image
+    height; `split_width`: a blob wider than this many expected person widths is split;
+    `reset_fraction`: when more of the image than this changes at once (lights, a moved
+    camera), the background restarts from the current frame.
+    """
+
+    def __init__(
+        self,
+        *,
+        scale: float = 0.5,
+        still_rate: float = 1.0,
+        follow_s: float = 2.0,
+        min_threshold: float = 12.0,
+        noise_k: float = 4.0,
+        min_height: float = 0.06,
+        split_width: float = 1.6,
+        reset_fraction: float = 0.5,
+        color: bool = True,
+    ) -> None:
+        if not 0 < scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        if not 0 < min_height < 1:
+            raise ValueError(f"min_height must be in (0, 1), got {min_height}")
+        if not split_width > 1:
+            raise ValueError(f"split_width must be > 1, got {split_width}")
+        if not 0 < reset_fraction <= 1:
+            raise ValueError(f"reset_fraction must be in (0, 1], got {reset_fraction}")
+        self._scale = float(scale)
+        self.still_rate = _positive("still_rate", still_rate)
+        self.follow_s = _positive("follow_s", follow_s)
+        self.min_threshold = _positive("min_threshold", min_threshold)
+        self.noise_k = _positive("noise_k", noise_k)
+        self.min_height = float(min_height)
+        self.split_width = float(split_width)
+        self.reset_fraction = float(reset_fraction)
+        self.color = bool(color)
+        self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 7))
+        self.reset()
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    def reset(self) -> None:
+        """Forget the background and the learned person size."""
+        self._bg: np.ndarray | None = None
+        self._last_t: float | None = None
+        self._sizes: deque[tuple[float, float, float]] = deque(maxlen=_SIZE_SAMPLES)
+        self._fit: tuple[float, float, float] | None = None  # h = a + b*y, width / height
+        self._new_sizes = 0
+        self.threshold = self.min_threshold
+
+    @property
+    def background(self) -> np.ndarray | None:
+        """The background estimate (uint8 BGR or gray, analysis resolution), or None."""
+        return None if self._bg is None else np.clip(self._bg, 0, 255).astype(np.uint8)
+
+    def expected_height(self, foot_y: float) -> float | None:
+        """Learned person height in analysis pixels for a foot at row `foot_y` (None: unknown)."""
+        if self._fit is None:
+            return None
+        a, b, _ = self._fit
+        return max(a + b * foot_y, 1.0)
+
+    def detect(self, frame: Frame) -> Detections:
+        """People in `frame` as foreground blobs, boxes in `frame.image` pixels."""
+        small = frame.bgr(self._scale) if self.color else frame.gray(self._scale)
+        image = cv2.GaussianBlur(small, (3, 3), 0)
+        if self._bg is None or self._bg.shape != image.shape:
+            self._bg, self._last_t = image.astype(np.float32), frame.pts_s
+            return Detections.empty()
+        dt = min(max(frame.pts_s - (self._last_t or frame.pts_s), 0.0), _MAX_DT_S)
+        self._last_t = frame.pts_s
+        absdiff = cv2.absdiff(image, self._bg.astype(np.uint8))
+        if self.color:
+            b, g, r = cv2.split(absdiff)
+            absdiff = cv2.max(cv2.max(b, g), r)
+        sigma = 1.4826 * float(np.median(absdiff[::3, ::3]))
+        self.threshold = max(self.min_threshold, self.noise_k * sigma)
+        fg = (absdiff > self.threshold).view(np.uint8)
+        if cv2.countNonZero(fg) > self.reset_fraction * fg.size:
+            self._bg = image.astype(np.float32)
+            return Detections.empty()
+        # Background pixels follow the image; foreground pixels creep by <= still_rate*dt.
+        cv2.accumulateWeighted(image, self._bg, min(1.0, dt / self.follow_s), mask=1 - fg)
+        step = self.still_rate * dt
+        diff = image.astype(np.float32) - self._bg
+        np.clip(diff, -step, step, out=diff)
+        cv2.add(self._bg, diff, dst=self._bg, mask=fg)
+
+        mask = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._open)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
+        boxes = self._blobs(mask)
+        if not boxes:
+            return Detections.empty()
+        xyxy = np.array(boxes, np.float32)
+        conf = self._confidence(mask, xyxy)
+        return Detections.from_xyxy(xyxy / np.float32(self._scale), conf, PERSON)
+
+    # -- blobs --------------------------------------------------------------------------------
+
+    def _blobs(self, mask: np.ndarray) -> list[tuple[float, float, float, float]]:
+        height = mask.shape[0]
+        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        min_area = max(4.0, (self.min_height * height) ** 2 * 0.04)
+        parts = [
+            [float(x), float(y), float(x + w), float(y + h)]
+            for x, y, w, h, area in stats[1:n]
+            if area >= min_area
+        ]
+        boxes = self._join_fragments(parts)
+        min_h = self.min_height * height
+        boxes = [b for b in boxes if b[3] - b[1] >= min_h]
+        self._learn_sizes(mask, boxes)
+        out: list[tuple[float, float, float, float]] = []
+        for box in boxes:
+            out.extend(self._split(mask, box))
+        return out
+
+    @staticmethod
+    def _join_fragments(parts: list[list[float]]) -> list[list[float]]:
+        """Join boxes stacked one above the other (head, torso and legs of one person)."""
+        boxes = sorted(parts, key=lambda b: b[1])
+        merged = True
+        while merged and len(boxes) > 1:
+            merged = False
+            for i in range(len(boxes)):
+                for j in range(i + 1, len(boxes)):
+                    a, b = boxes[i], boxes[j]
+                    overlap = min(a[2], b[2]) - max(a[0], b[0])
+                    narrow = min(a[2] - a[0], b[2] - b[0])
+                    gap = max(a[1], b[1]) - min(a[3], b[3])
+                    tall = max(a[3] - a[1], b[3] - b[1])
+                    if overlap >= 0.5 * narrow and gap <= 0.5 * tall:
+                        boxes[i] = [
+                            min(a[0], b[0]),
+                            min(a[1], b[1]),
+                            max(a[2], b[2]),
+                            max(a[3], b[3]),
+                        ]
+                        del boxes[j]
+                        merged = True
+                        break
+                if merged:
+                    break
+        return boxes
+
+    def _learn_sizes(self, mask: np.ndarray, boxes: list[list[float]]) -> None:
+        height, width = mask.shape
+        for x1, y1, x2, y2 in boxes:
+            w, h = x2 - x1, y2 - y1
+            if x1 <= 1 or y1 <= 1 or x2 >= width - 1 or y2 >= height - 1:
+                continue
+            fill = float(mask[int(y1) : int(y2), int(x1) : int(x2)].mean())
+            if 1.6 <= h / max(w, 1.0) <= 5.0 and fill >= 0.35:
+                self._sizes.append((y2, h, w))
+                self._new_sizes += 1
+        if len(self._sizes) >= _SIZE_MIN_SAMPLES and self._new_sizes >= _SIZE_MIN_SAMPLES // 2:
+            self._new_sizes = 0
+            data = np.array(self._sizes, np.float64)
+            ys, hs, ws = data[:, 0], data[:, 1], data[:, 2]
+            b, a = np.polyfit(ys, hs, 1) if np.ptp(ys) > 0.1 * height else (0.0, np.median(hs))
+            self._fit = (float(a), float(b), float(np.median(ws / hs)))
+
+    def _split(self, mask: np.ndarray, box: list[float]) -> list[tuple[float, float, float, float]]:
+        x1, y1, x2, y2 = box
+        expected = self.expected_height(y2)
+        if expected is None or self._fit is None:
+            return [(x1, y1, x2, y2)]
+        exp_w = expected * self._fit[2]
+        width = x2 - x1
+        if width <= self.split_width * exp_w:
+            return [(x1, y1, x2, y2)]
+        k = int(min(4, max(2, round(width / exp_w))))
+        ix1, iy1, ix2, iy2 = int(x1), int(y1), int(x2), int(y2)
+        sub = mask[iy1:iy2, ix1:ix2]
+        profile = cv2.blur(sub.sum(axis=0, dtype=np.float32).reshape(1, -1), (3, 1)).ravel()
+        cuts = [0]
+        for i in range(1, k):
+            centre = i * sub.shape[1] / k
+            lo = max(cuts[-1] + 1, int(centre - 0.3 * sub.shape[1] / k))
+            hi = min(sub.shape[1] - 1, int(centre + 0.3 * sub.shape[1] / k) + 1)
+            cuts.append(lo + int(np.argmin(profile[lo:hi])) if hi > lo else int(centre))
+        cuts.append(sub.shape[1])
+        out = []
+        for a, b in itertools.pairwise(cuts):
+            rows = np.flatnonzero(sub[:, a:b].any(axis=1))
+            if b - a < 2 or rows.size == 0:
+                continue
+            top, bottom = float(iy1 + rows[0]), float(iy1 + rows[-1] + 1)
+            out.append((float(ix1 + a), top, float(ix1 + b), bottom))
+        return out or [(x1, y1, x2, y2)]
+
+    def _confidence(self, mask: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        conf = np.empty(len(xyxy), np.float32)
+        for i, (x1, y1, x2, y2) in enumerate(xyxy.astype(int)):
+            fill = float(mask[y1:y2, x1:x2].mean()) if x2 > x1 and y2 > y1 else 0.0
+            score = min(1.0, fill / 0.5)
+            expected = self.expected_height(float(y2))
+            if expected is not None:
+                ratio = max(y2 - y1, 1) / expected
+                score *= float(np.exp(-(np.log(ratio) ** 2) / (2 * 0.4**2)))
+            conf[i] = 0.3 + 0.7 * score
+        return conf
