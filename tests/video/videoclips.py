@@ -109,13 +109,14 @@ class ClipSpec:
     drop: tuple[tuple[float, float], ...] = ()  # no frames with t in [a, b): an outage
     noise: float = 2.0
     container: str = "mp4"
+    faststart: bool = True  # mp4: index (moov) at the front, so a cut file stays readable
     seed: int = 0
     extra: tuple[tuple[str, str], ...] = ()  # more libx264 options
 
 
 def write_clip(path: Path, spec: ClipSpec) -> Path:
     """Encode `spec` as H.264 (+ AAC 16 kHz mono tone) into `path`."""
-    opts = {"movflags": "faststart"} if spec.container == "mp4" else {}
+    opts = {"movflags": "faststart"} if spec.container == "mp4" and spec.faststart else {}
     rng = np.random.default_rng(spec.seed)
     with av.open(
         str(path), "w", format=None if spec.container != "ts" else "mpegts", options=opts

@@ -196,7 +196,8 @@ def analyse_video(
             return _unreadable_run(container_info, gap, analysers, began)
         vs = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        fps = float(vs.average_rate or vs.guessed_rate or 25)
+        # the nominal rate (r_frame_rate): the average rate shrinks when frames are missing
+        fps = float(vs.guessed_rate or vs.base_rate or vs.average_rate or 25)
         origin = _seconds(vs.start_time, vs.time_base)
         declared = _seconds(vs.duration, vs.time_base)
         if declared is None and container.duration:
@@ -230,6 +231,8 @@ def analyse_video(
             options.min_gap_s,
             start_time,
             byte_positions=container.format.name != "mpegts",
+            decoding=decode_video,
+            every_frame=decode_video and skip == "none",
         )
         counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0}
         demux_error: str | None = None
@@ -267,13 +270,17 @@ def analyse_video(
                         for a in schedule.audio:
                             a.on_audio(chunk)
                     continue
-                t_pkt = _seconds(packet.pts if packet.pts is not None else packet.dts, vs.time_base)
+                t_pkt = _seconds(packet.pts, vs.time_base)
+                t_dts = _seconds(packet.dts, vs.time_base)
+                if origin is None and (t_pkt is not None or t_dts is not None):
+                    origin = t_pkt if t_pkt is not None else t_dts
                 if t_pkt is not None:
-                    if origin is None:
-                        origin = t_pkt
-                    t_pkt = round(t_pkt - origin, 6)
+                    t_pkt = round(t_pkt - (origin or 0.0), 6)
+                if t_dts is not None:
+                    t_dts = round(t_dts - (origin or 0.0), 6)
+                if t_pkt is not None or t_dts is not None:
                     timeline.packet(
-                        t_pkt, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
+                        t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
                     )
                 if not decode_video:
                     continue
@@ -291,6 +298,7 @@ def analyse_video(
                     if t is None:
                         continue
                     t = round(t - (origin or 0.0), 6)
+                    timeline.frame(t)
                     index = round(t * fps)
                     takers = schedule.takers(index, t)
                     if not takers:
