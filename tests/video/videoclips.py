@@ -198,3 +198,10 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+# One voter walks from the door to the box, stands there 5 s, and leaves; another crosses
+# the back of the room.
+VOTER = Figure(((0.4, 30, 300), (3.4, 300, 262), (8.4, 300, 262), (11.0, 610, 320)))
+PASSER = Figure(((1.0, 620, 205), (9.0, 80, 195)), shirt=(60, 170, 60), trousers=(90, 90, 90))
+SCENE = ClipSpec(seconds=11.6, figures=(VOTER, PASSER), noise=3.0, audio=False)
