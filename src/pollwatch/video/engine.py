@@ -141,7 +141,10 @@ def _choose_skip(options: EngineOptions, schedule: _Schedule, fps: float) -> str
 
 
 def _seconds(value: int | None, time_base: Any) -> float | None:
-    return None if value is None else float(value * time_base)
+    """`value` × `time_base` in seconds; float arithmetic (Fractions are slow per packet)."""
+    if value is None or time_base is None:
+        return None
+    return value * time_base.numerator / time_base.denominator
 
 
 def _mono(resampler: av.AudioResampler, frame: av.AudioFrame) -> np.ndarray:

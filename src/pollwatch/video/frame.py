@@ -142,6 +142,32 @@ class Frame:
         self._cache[key] = _readonly(out)
         return self._cache[key]
 
+    def ycc(self, scale: float = 1.0) -> np.ndarray:
+        """Luma and two chroma channels (H×W×3 uint8, full range) downscaled by `scale`, for
+        measuring pixel differences, not for display: from a YUV frame its planes (no colour
+        conversion), otherwise OpenCV's YCrCb of the BGR image."""
+        key = ("ycc", float(scale))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        size = _size(self.width, self.height, scale)
+        raw = self._raw
+        if ("bgr", 1.0) in self._cache or raw is None or raw.format.name not in _PLANAR_YUV:
+            out = cv2.cvtColor(self.bgr(scale), cv2.COLOR_BGR2YCrCb)
+        else:
+            planes = []
+            for i in range(3):
+                p = _plane(raw, i)
+                if p.shape[::-1] != size:
+                    down = p.shape[1] > size[0]
+                    p = cv2.resize(
+                        p, size, interpolation=cv2.INTER_AREA if down else cv2.INTER_LINEAR
+                    )
+                planes.append(p)
+            out = cv2.merge(planes)
+        self._cache[key] = _readonly(out)
+        return self._cache[key]
+
     def gray(self, scale: float = 1.0) -> np.ndarray:
         """The full-range gray image downscaled by `scale`, computed once per frame.
 

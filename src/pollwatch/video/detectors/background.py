@@ -32,6 +32,7 @@ __all__ = ["BackgroundSubtractionDetector"]
 _MAX_DT_S = 5.0  # longer steps (after a gap) adapt as if this long had passed
 _SIZE_SAMPLES = 200  # clean blobs kept to learn the person size per image row
 _SIZE_MIN_SAMPLES = 12
+_NOISE_EVERY = 5  # frames between two noise estimates
 
 
 def _positive(name: str, value: float) -> float:
@@ -59,7 +60,7 @@ class BackgroundSubtractionDetector:
         scale: float = 0.5,
         still_rate: float = 1.0,
         follow_s: float = 2.0,
-        min_threshold: float = 12.0,
+        min_threshold: float = 9.0,
         noise_k: float = 4.0,
         min_height: float = 0.06,
         split_width: float = 1.6,
@@ -98,6 +99,7 @@ class BackgroundSubtractionDetector:
         self._sizes: deque[tuple[float, float, float]] = deque(maxlen=_SIZE_SAMPLES)
         self._fit: tuple[float, float, float] | None = None  # h = a + b*y, width / height
         self._new_sizes = 0
+        self._frames = 0
         self.threshold = self.min_threshold
 
     @property
@@ -114,38 +116,48 @@ class BackgroundSubtractionDetector:
 
     def detect(self, frame: Frame) -> Detections:
         """People in `frame` as foreground blobs, boxes in `frame.image` pixels."""
-        small = frame.bgr(self._scale) if self.color else frame.gray(self._scale)
-        image = cv2.GaussianBlur(small, (3, 3), 0)
+        image = frame.ycc(self._scale) if self.color else frame.gray(self._scale)
         if self._bg is None or self._bg.shape != image.shape:
             self._bg, self._last_t = image.astype(np.float32), frame.pts_s
+            self._frames = 0
             return Detections.empty()
         dt = min(max(frame.pts_s - (self._last_t or frame.pts_s), 0.0), _MAX_DT_S)
         self._last_t = frame.pts_s
         absdiff = cv2.absdiff(image, self._bg.astype(np.uint8))
-        if self.color:
-            b, g, r = cv2.split(absdiff)
-            absdiff = cv2.max(cv2.max(b, g), r)
-        sigma = 1.4826 * float(np.median(absdiff[::3, ::3]))
-        self.threshold = max(self.min_threshold, self.noise_k * sigma)
+        if self.color:  # the largest of the luma and chroma differences
+            luma, cr, cb = cv2.split(absdiff)
+            absdiff = cv2.max(luma, cv2.max(cr, cb))
+        absdiff = cv2.blur(absdiff, (3, 3))
+        if self._frames % _NOISE_EVERY == 0:  # noise changes slowly: estimate it now and then
+            sigma = 1.4826 * float(np.median(absdiff[::4, ::4]))
+            self.threshold = max(self.min_threshold, self.noise_k * sigma)
+        self._frames += 1
         fg = (absdiff > self.threshold).view(np.uint8)
         if cv2.countNonZero(fg) > self.reset_fraction * fg.size:
             self._bg = image.astype(np.float32)
             return Detections.empty()
-        # Background pixels follow the image; foreground pixels creep by <= still_rate*dt.
-        cv2.accumulateWeighted(image, self._bg, min(1.0, dt / self.follow_s), mask=1 - fg)
-        step = self.still_rate * dt
-        diff = image.astype(np.float32) - self._bg
-        np.clip(diff, -step, step, out=diff)
-        cv2.add(self._bg, diff, dst=self._bg, mask=fg)
-
         mask = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
+        self._update_background(image, mask, dt)
         boxes = self._blobs(mask)
         if not boxes:
             return Detections.empty()
         xyxy = np.array(boxes, np.float32)
         conf = self._confidence(mask, xyxy)
         return Detections.from_xyxy(xyxy / np.float32(self._scale), conf, PERSON)
+
+    def _update_background(self, image: np.ndarray, mask: np.ndarray, dt: float) -> None:
+        """Background pixels follow the image; foreground creeps by <= still_rate * dt."""
+        cv2.accumulateWeighted(image, self._bg, min(1.0, dt / self.follow_s), mask=1 - mask)
+        x, y, w, h = cv2.boundingRect(mask)
+        if w == 0 or h == 0:
+            return
+        step = self.still_rate * dt
+        bg = self._bg[y : y + h, x : x + w]  # a view: updated in place
+        diff = image[y : y + h, x : x + w].astype(np.float32) - bg
+        np.clip(diff, -step, step, out=diff)
+        m = mask[y : y + h, x : x + w].astype(np.float32)
+        bg += diff * (m[..., None] if diff.ndim == 3 else m)
 
     # -- blobs --------------------------------------------------------------------------------
 
