@@ -120,6 +120,22 @@ def test_splits_two_people_side_by_side() -> None:
         assert max(iou(b, fig.box(0.5)) for b in found.xyxy) > 0.4
 
 
+@pytest.mark.parametrize(("ghost_ratio", "ghosts_left"), [(0.5, False), (0.0, True)])
+def test_someone_in_the_first_frame_leaves_no_ghost(ghost_ratio: float, ghosts_left: bool) -> None:
+    leaver = Figure(((0.0, 100, 280), (0.5, 100, 280), (3.0, 400, 280)))
+    detector = BackgroundSubtractionDetector(ghost_ratio=ghost_ratio)
+    start_box = leaver.box(0.0)
+    at_start = []
+    for t in np.arange(0.0, 3.0, 0.2):
+        img = room()
+        leaver.draw(img, t)
+        found = detector.detect(Frame.from_image(img, pts_s=float(t)))
+        if t > 1.5:
+            at_start.append(any(iou(b, start_box) > 0.3 for b in found.xyxy))
+            assert any(iou(b, leaver.box(t)) > 0.5 for b in found.xyxy)  # the person
+    assert any(at_start) is ghosts_left
+
+
 def test_lights_off_restarts_the_background() -> None:
     detector = BackgroundSubtractionDetector()
     base = room()
@@ -140,6 +156,7 @@ def test_lights_off_restarts_the_background() -> None:
         ({"min_height": 1.5}, "min_height"),
         ({"split_width": 1.0}, "split_width"),
         ({"reset_fraction": 0}, "reset_fraction"),
+        ({"ghost_ratio": 1}, "ghost_ratio"),
     ],
 )
 def test_arguments_checked(kwargs: dict, name: str) -> None:

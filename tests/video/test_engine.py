@@ -287,3 +287,10 @@ def test_frame_from_image_checks_and_scales() -> None:
         frame.gray(0)
     with pytest.raises(ValueError, match="uint8"):
         Frame.from_image(np.zeros((4, 4), np.float32))
+
+
+def test_step_gets_exact_frames_even_with_b_frames(make_clip) -> None:
+    path = make_clip(ClipSpec(seconds=2.0, size=SMALL, bframes=3))
+    rec = Recorder()
+    run = analyse_video(path, [rec], options=EngineOptions(step=5))
+    assert run.skip == "none" and [f.index for f in rec.frames] == list(range(0, 50, 5))

@@ -37,9 +37,10 @@ class EngineOptions:
 
     `step`: deliver only frames whose index is a multiple of `step`; `fps`: at most this many
     frames per second to any analyser; `scale`: downscale of `Frame.image` against the source.
-    `skip`: decoder frame skipping — "nonref" drops frames no other frame references (safe
-    when every analyser samples at ≤ half the stream rate, the "auto" choice), "nonkey" decodes
-    keyframes only (only if the keyframe interval suits the analysers), "none" decodes all.
+    `skip`: decoder frame skipping — "nonref" drops frames no other frame references (about
+    a quarter of the decoding time of a B-frame stream; "auto" chooses it when every analyser
+    samples at most half the stream's rate by time), "nonkey" decodes keyframes only (only
+    if the keyframe interval suits the analysers), "none" decodes every frame.
     `threads`: decoder threads (0: FFmpeg's choice); `thread_type`: "SLICE", "FRAME" or "AUTO".
     `min_gap_s`: shortest timestamp jump reported as a gap.
     """
@@ -130,12 +131,13 @@ class _Schedule:
 
 
 def _choose_skip(options: EngineOptions, schedule: _Schedule, fps: float) -> str:
+    """ "auto": skip non-reference frames when every analyser samples at most half the
+    frames by time (any frame of a 1/fps slot will do); never with `step`, which asks for
+    exact frames."""
     if options.skip != "auto":
         return options.skip
-    if not schedule.video:
-        return "none"
     max_fps = schedule.max_fps
-    if options.step >= 2 or (max_fps is not None and max_fps <= fps / 2):
+    if schedule.video and options.step == 1 and max_fps is not None and max_fps <= fps / 2:
         return "nonref"
     return "none"
 

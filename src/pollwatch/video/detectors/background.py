@@ -9,8 +9,10 @@ the default 1 level/s: a voter standing 5 s at the box stays detected, commissio
 seated for an hour are absorbed. Rates are per second, not per frame, so the behaviour does not
 depend on the analysis fps.
 
-The foreground mask is cleaned with morphology, split into connected components, fragments of
-one body (head, torso, legs) are joined, and blobs too wide for one person at their image row
+Someone present when the background was first taken leaves a "ghost" when they walk off: a
+blob whose outline has strong edges in the background but none in the image; ghosts are
+absorbed at once. The foreground mask is cleaned with morphology, split into connected
+components, fragments of one body (head, torso, legs) are joined, and blobs too wide for one person at their image row
 are split at the valleys of their column profile. The expected person size per image row is
 learned from the clean single-person blobs seen so far (a line fitted to height against foot
 row, since the camera looks down into the room).
@@ -35,6 +37,13 @@ _SIZE_MIN_SAMPLES = 12
 _NOISE_EVERY = 5  # frames between two noise estimates
 
 
+def _edges(gray: np.ndarray) -> np.ndarray:
+    """Gradient magnitude (|d/dx| + |d/dy|) of a small uint8 image."""
+    dx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3)
+    dy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3)
+    return cv2.add(cv2.convertScaleAbs(dx), cv2.convertScaleAbs(dy))
+
+
 def _positive(name: str, value: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value}")
@@ -51,7 +60,10 @@ class BackgroundSubtractionDetector:
     noise estimated every frame; `min_height`: smallest person, as a fraction of the image
     height; `split_width`: a blob wider than this many expected person widths is split;
     `reset_fraction`: when more of the image than this changes at once (lights, a moved
-    camera), the background restarts from the current frame.
+    camera), the background restarts from the current frame; `ghost_ratio`: a blob whose
+    outline has less than this fraction of the edge strength the background has there is a
+    ghost (someone who stood there when the background was taken has left) and is absorbed
+    at once (0 turns the check off); `color`: use chroma as well as luma differences.
     """
 
     def __init__(
@@ -65,6 +77,7 @@ class BackgroundSubtractionDetector:
         min_height: float = 0.06,
         split_width: float = 1.6,
         reset_fraction: float = 0.5,
+        ghost_ratio: float = 0.5,
         color: bool = True,
     ) -> None:
         if not 0 < scale <= 1:
@@ -83,6 +96,9 @@ class BackgroundSubtractionDetector:
         self.min_height = float(min_height)
         self.split_width = float(split_width)
         self.reset_fraction = float(reset_fraction)
+        if not 0 <= ghost_ratio < 1:
+            raise ValueError(f"ghost_ratio must be in [0, 1), got {ghost_ratio}")
+        self.ghost_ratio = float(ghost_ratio)
         self.color = bool(color)
         self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 7))
@@ -138,8 +154,12 @@ class BackgroundSubtractionDetector:
             return Detections.empty()
         mask = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
+        boxes = self._components(mask)
+        if self.ghost_ratio > 0:
+            boxes = [b for b in boxes if not self._ghost(image, mask, b)]
         self._update_background(image, mask, dt)
-        boxes = self._blobs(mask)
+        self._learn_sizes(mask, boxes)
+        boxes = [part for box in boxes for part in self._split(mask, box)]
         if not boxes:
             return Detections.empty()
         xyxy = np.array(boxes, np.float32)
@@ -161,7 +181,8 @@ class BackgroundSubtractionDetector:
 
     # -- blobs --------------------------------------------------------------------------------
 
-    def _blobs(self, mask: np.ndarray) -> list[tuple[float, float, float, float]]:
+    def _components(self, mask: np.ndarray) -> list[list[float]]:
+        """Boxes of the foreground components, fragments of one body joined."""
         height = mask.shape[0]
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         min_area = max(4.0, (self.min_height * height) ** 2 * 0.04)
@@ -172,12 +193,27 @@ class BackgroundSubtractionDetector:
         ]
         boxes = self._join_fragments(parts)
         min_h = self.min_height * height
-        boxes = [b for b in boxes if b[3] - b[1] >= min_h]
-        self._learn_sizes(mask, boxes)
-        out: list[tuple[float, float, float, float]] = []
-        for box in boxes:
-            out.extend(self._split(mask, box))
-        return out
+        return [b for b in boxes if b[3] - b[1] >= min_h]
+
+    def _ghost(self, image: np.ndarray, mask: np.ndarray, box: list[float]) -> bool:
+        """Is this blob a ghost (background uncovered where someone stood when the model
+        was made)? The blob's outline has edges in the background but hardly any in the
+        image. A ghost is taken into the background at once, and its pixels leave `mask`."""
+        x1, y1 = max(int(box[0]) - 2, 0), max(int(box[1]) - 2, 0)
+        x2, y2 = int(box[2]) + 2, int(box[3]) + 2
+        m = mask[y1:y2, x1:x2]
+        ring = cv2.morphologyEx(m, cv2.MORPH_GRADIENT, self._open) > 0
+        if ring.sum() < 8:
+            return False
+        luma = image[y1:y2, x1:x2, 0] if image.ndim == 3 else image[y1:y2, x1:x2]
+        bg = self._bg[y1:y2, x1:x2, 0] if self._bg.ndim == 3 else self._bg[y1:y2, x1:x2]
+        now, before = _edges(luma)[ring].mean(), _edges(bg.astype(np.uint8))[ring].mean()
+        if now >= self.ghost_ratio * before:
+            return False
+        inside = m > 0
+        self._bg[y1:y2, x1:x2][inside] = image[y1:y2, x1:x2][inside]
+        m[inside] = 0
+        return True
 
     @staticmethod
     def _join_fragments(parts: list[list[float]]) -> list[list[float]]:
