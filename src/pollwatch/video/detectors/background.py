@@ -1,21 +1,21 @@
 """People as foreground blobs: a weight-free detector for a fixed camera.
 
-The background is a per-pixel running estimate on a downscaled gray frame. Pixels that look
-like background follow the image with a time constant of `follow_s` seconds (lighting drift,
-encoder noise); pixels that differ (people) move towards the image by at most `still_rate`
-gray levels per second. So a person standing still fades into the background only after
-(contrast − threshold) / still_rate seconds — about 30 s for a typical contrast of 45 levels at
-the default 1 level/s: a voter standing 5 s at the box stays detected, commission members
-seated for an hour are absorbed. Rates are per second, not per frame, so the behaviour does not
-depend on the analysis fps.
+The background is a per-pixel running estimate on a downscaled frame (luma and chroma, or
+gray). Pixels that look like background follow the image with a time constant of `follow_s`
+seconds (lighting drift, encoder noise); pixels that differ (people) move towards the image by
+at most `still_rate` levels per second. So a person standing still fades into the background
+only after (contrast − threshold) / still_rate seconds — about 35 s for a typical contrast of
+45 levels at the default 1 level/s: a voter standing 5 s at the box stays detected, commission
+members seated for an hour are absorbed. Rates are per second, not per frame, so the behaviour
+does not depend on the analysis fps.
 
 Someone present when the background was first taken leaves a "ghost" when they walk off: a
 blob whose outline has strong edges in the background but none in the image; ghosts are
-absorbed at once. The foreground mask is cleaned with morphology, split into connected
-components, fragments of one body (head, torso, legs) are joined, and blobs too wide for one person at their image row
-are split at the valleys of their column profile. The expected person size per image row is
-learned from the clean single-person blobs seen so far (a line fitted to height against foot
-row, since the camera looks down into the room).
+absorbed at once. The foreground mask is cleaned with morphology and split into connected
+components; fragments of one body (head, torso, legs) are joined, and blobs too wide for one
+person at their image row are split at the valleys of their column profile. The expected
+person size per image row is learned from the clean single-person blobs seen so far (a line
+fitted to height against foot row, since the camera looks down into the room).
 """
 
 from __future__ import annotations
