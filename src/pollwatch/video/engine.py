@@ -88,12 +88,7 @@ class VideoRun:
     @property
     def problems(self) -> tuple[InputProblem, ...]:
         """Every gap as an input problem naming the file and time (for the report)."""
-        return tuple(
-            InputProblem(
-                file=self.info.path, message=g.message.split(": ", 1)[-1], time_s=g.start_s
-            )
-            for g in self.gaps
-        )
+        return tuple(g.problem for g in self.gaps)
 
 
 class _Schedule:
@@ -159,8 +154,7 @@ def _mono(resampler: av.AudioResampler, frame: av.AudioFrame) -> np.ndarray:
 
 def _unreadable(path: str, why: str, start_time: datetime | None) -> tuple[StreamInfo, Gap]:
     info = StreamInfo(path, 0, 0, 0.0, None, False, None, start_time, "", "")
-    problem = InputProblem(file=path, message=f"unreadable: {why}", time_s=0.0)
-    gap = Gap(0.0, None, "unreadable", str(problem), wall_time(start_time, 0.0), None)
+    gap = Gap(0.0, None, "unreadable", f"unreadable: {why}", path, wall_time(start_time, 0.0))
     return info, gap
 
 
@@ -173,9 +167,10 @@ def analyse_video(
 ) -> VideoRun:
     """Run every analyser over one recording in a single decode pass.
 
-    Analysers get `start(info)`, then frames, audio chunks and gaps in time order (frames go to
-    analysers in the order given, so a later one may read an earlier one's state). Raises
-    `InputError` only when the file does not exist; a file that cannot be read is reported as
+    Every analyser is `reset()` first, then gets `start(info)`, then frames, audio chunks and
+    gaps in time order (frames go to analysers in the order given, so a later one may read an
+    earlier one's state). Raises `InputError` only when the file does not exist; a file that
+    cannot be read is reported as
     an "unreadable" gap.
     """
     options = options or EngineOptions()
@@ -319,7 +314,7 @@ def analyse_video(
                     counts["delivered"] += 1
                     for a in takers:
                         a.update(frame)
-        except av.error.FFmpegError as err:
+        except (av.error.FFmpegError, OSError) as err:
             demux_error = str(err)
         timeline.finish(declared, demux_error=demux_error)
         deliver_gaps(None)

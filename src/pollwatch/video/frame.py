@@ -14,6 +14,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from pollwatch.errors import InputProblem
+
 __all__ = ["AudioChunk", "Frame", "Gap", "GapKind", "StreamInfo", "wall_time"]
 
 GapKind = Literal["outage", "damaged", "truncated", "unreadable"]
@@ -213,19 +215,29 @@ class Gap:
     `kind`: "outage" (timestamps jump: the camera recorded nothing), "damaged" (bytes that
     could not be demuxed or decoded), "truncated" (the file ends before its declared duration),
     "unreadable" (nothing could be read at all). `end_s` is None when the end is unknown.
-    `message` names the file and the time, for the report.
+    `reason` says what happened; `message` names the file and the time, for the report.
     """
 
     start_s: float
     end_s: float | None
     kind: GapKind
-    message: str
+    reason: str
+    file: str = ""
     start_wall: datetime | None = None
     end_wall: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:
         return None if self.end_s is None else self.end_s - self.start_s
+
+    @property
+    def problem(self) -> InputProblem:
+        """The gap as an input problem (file, time, what happened)."""
+        return InputProblem(file=self.file, message=self.reason, time_s=self.start_s)
+
+    @property
+    def message(self) -> str:
+        return str(self.problem)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pollwatch.errors import InputProblem
 from pollwatch.video.frame import Gap, GapKind, wall_time
 
 __all__ = ["Timeline"]
@@ -181,14 +180,12 @@ class Timeline:
 
     def _emit(self, start: float, end: float | None, kind: GapKind, why: str) -> None:
         length = "to the end" if end is None else f"for {end - start:.2f} s"
-        problem = InputProblem(
-            file=self.path, message=f"no usable video {length}: {why}", time_s=start
-        )
         gap = Gap(
             start_s=start,
             end_s=end,
             kind=kind,
-            message=str(problem),
+            reason=f"no usable video {length}: {why}",
+            file=self.path,
             start_wall=wall_time(self.start_time, start),
             end_wall=wall_time(self.start_time, end),
         )
