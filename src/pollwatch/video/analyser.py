@@ -55,7 +55,8 @@ class Analyser(Protocol):
         """One chunk of decoded audio (only if `needs.audio` and the file has audio)."""
 
     def on_gap(self, gap: Gap) -> None:
-        """A stretch with no usable video, told before the first frame after it."""
+        """A stretch with no usable video, told before the first frame after it (to an
+        analyser that takes no video: as soon as the engine knows, when the video resumes)."""
 
     def result(self) -> Any:
         """The analysis so far, as a frozen dataclass."""

@@ -170,8 +170,7 @@ def analyse_video(
     Every analyser is `reset()` first, then gets `start(info)`, then frames, audio chunks and
     gaps in time order (frames go to analysers in the order given, so a later one may read an
     earlier one's state). Raises `InputError` only when the file does not exist; a file that
-    cannot be read is reported as
-    an "unreadable" gap.
+    cannot be read is reported as an "unreadable" gap.
     """
     options = options or EngineOptions()
     path = Path(path)
@@ -194,142 +193,177 @@ def analyse_video(
         if not container.streams.video:
             container_info, gap = _unreadable(name, "no video stream", start_time)
             return _unreadable_run(container_info, gap, analysers, began)
-        vs = container.streams.video[0]
-        audio = container.streams.audio[0] if container.streams.audio else None
+        one_pass = _Pass(container, analysers, schedule, options, start_time)
+        for a in analysers:
+            a.start(one_pass.info)
+        one_pass.run()
+        return VideoRun(
+            info=one_pass.info,
+            gaps=tuple(one_pass.timeline.gaps),
+            results=tuple(a.result() for a in analysers),
+            frames_decoded=one_pass.counts["decoded"],
+            frames_delivered=one_pass.counts["delivered"],
+            audio_chunks=one_pass.counts["audio"],
+            decode_errors=one_pass.counts["errors"],
+            last_s=one_pass.timeline.last_s,
+            skip=one_pass.skip,
+            elapsed_s=time.perf_counter() - began,
+        )
+
+
+class _Pass:
+    """One demux loop over a container: decodes, samples, and tells gaps in time order."""
+
+    def __init__(
+        self,
+        container: Any,
+        analysers: Sequence[Analyser],
+        schedule: _Schedule,
+        options: EngineOptions,
+        start_time: datetime | None,
+    ) -> None:
+        self.container, self.schedule, self.options = container, schedule, options
+        self.start_time = start_time
+        vs = self.vs = container.streams.video[0]
+        self.audio = container.streams.audio[0] if container.streams.audio else None
         # the nominal rate (r_frame_rate): the average rate shrinks when frames are missing
-        fps = float(vs.guessed_rate or vs.base_rate or vs.average_rate or 25)
-        origin = _seconds(vs.start_time, vs.time_base)
+        self.fps = float(vs.guessed_rate or vs.base_rate or vs.average_rate or 25)
+        self.origin = _seconds(vs.start_time, vs.time_base)
         declared = _seconds(vs.duration, vs.time_base)
         if declared is None and container.duration:
-            declared = container.duration / 1e6 - (origin or 0.0)
-        info = StreamInfo(
+            declared = container.duration / 1e6 - (self.origin or 0.0)
+        self.declared = declared
+        name = container.name
+        self.info = StreamInfo(
             path=name,
             width=vs.codec_context.width,
             height=vs.codec_context.height,
-            fps=fps,
+            fps=self.fps,
             duration_s=declared,
-            has_audio=audio is not None,
-            sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+            has_audio=self.audio is not None,
+            sample_rate=self.audio.codec_context.sample_rate if self.audio is not None else None,
             start_time=start_time,
             video_codec=vs.codec_context.name,
             container=container.format.name,
         )
-        skip = _choose_skip(options, schedule, fps)
+        self.skip = _choose_skip(options, schedule, self.fps)
         cc = vs.codec_context
         cc.thread_count = options.threads
         cc.thread_type = options.thread_type
-        cc.skip_frame = _SKIP_FRAME[skip]
-        for a in analysers:
-            a.start(info)
-
-        want_audio = audio is not None and bool(schedule.audio)
-        decode_video = bool(schedule.video)
-        resampler = av.AudioResampler(format="flt", layout="mono") if want_audio else None
-        timeline = Timeline(
+        cc.skip_frame = _SKIP_FRAME[self.skip]
+        self.want_audio = self.audio is not None and bool(schedule.audio)
+        self.decode_video = bool(schedule.video)
+        self.resampler = av.AudioResampler(format="flt", layout="mono") if self.want_audio else None
+        self.timeline = Timeline(
             name,
-            1.0 / fps,
+            1.0 / self.fps,
             options.min_gap_s,
             start_time,
             byte_positions=container.format.name != "mpegts",
-            decoding=decode_video,
-            every_frame=decode_video and skip == "none",
+            decoding=self.decode_video,
+            every_frame=self.decode_video and self.skip == "none",
         )
-        counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0}
+        self.counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0}
+        # Gaps go to video analysers before the first frame after them, and to audio-only
+        # analysers before the first audio chunk after them.
+        self.video_takers = [a for a in analysers if a.needs.video]
+        self.audio_only = [a for a in analysers if not a.needs.video]
+        self.pending: dict[str, list[Gap]] = {"video": [], "audio": []}
+
+    def run(self) -> None:
         demux_error: str | None = None
-
-        def deliver_gaps(before_s: float | None) -> None:
-            for gap in timeline.pop_ready(before_s):
-                for a in analysers:
-                    a.on_gap(gap)
-
         try:
             # Every stream is demuxed (so byte positions are contiguous); audio is decoded
             # only when an analyser wants it.
-            for packet in container.demux():
-                if packet.stream is not vs:
-                    t_other = _seconds(packet.pts, packet.time_base)
-                    if t_other is not None:
-                        t_other -= origin or 0.0
-                    timeline.any_packet_bytes(packet.pos, packet.size, t_other)
-                    if not want_audio or packet.stream is not audio:
-                        continue
-                    try:
-                        frames = packet.decode()
-                    except av.error.FFmpegError:
-                        counts["errors"] += 1
-                        continue
-                    for af in frames:
-                        t = _seconds(af.pts, af.time_base)
-                        if t is None:
-                            continue
-                        t = round(t - (origin or 0.0), 6)
-                        chunk = AudioChunk(
-                            t, _mono(resampler, af), af.sample_rate, wall_time(start_time, t)
-                        )
-                        counts["audio"] += 1
-                        for a in schedule.audio:
-                            a.on_audio(chunk)
-                    continue
-                t_pkt = _seconds(packet.pts, vs.time_base)
-                t_dts = _seconds(packet.dts, vs.time_base)
-                if origin is None and (t_pkt is not None or t_dts is not None):
-                    origin = t_pkt if t_pkt is not None else t_dts
-                if t_pkt is not None:
-                    t_pkt = round(t_pkt - (origin or 0.0), 6)
-                if t_dts is not None:
-                    t_dts = round(t_dts - (origin or 0.0), 6)
-                if t_pkt is not None or t_dts is not None:
-                    timeline.packet(
-                        t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
-                    )
-                if not decode_video:
-                    continue
-                try:
-                    frames = packet.decode()
-                except av.error.FFmpegError as err:
-                    counts["errors"] += 1
-                    if t_pkt is not None:
-                        timeline.decode_failed(t_pkt, str(err).split(";")[0])
-                    continue
-                timeline.decode_succeeded()
-                for vf in frames:
-                    counts["decoded"] += 1
-                    t = _seconds(vf.pts, vf.time_base or vs.time_base)
-                    if t is None:
-                        continue
-                    t = round(t - (origin or 0.0), 6)
-                    timeline.frame(t)
-                    index = round(t * fps)
-                    takers = schedule.takers(index, t)
-                    if not takers:
-                        continue
-                    deliver_gaps(t)
-                    frame = Frame.from_av(
-                        vf,
-                        index=index,
-                        pts_s=t,
-                        wall=wall_time(start_time, t),
-                        source_scale=options.scale,
-                    )
-                    counts["delivered"] += 1
-                    for a in takers:
-                        a.update(frame)
+            for packet in self.container.demux():
+                if packet.stream is self.vs:
+                    self._video(packet)
+                else:
+                    self._other(packet)
         except (av.error.FFmpegError, OSError) as err:
             demux_error = str(err)
-        timeline.finish(declared, demux_error=demux_error)
-        deliver_gaps(None)
-        return VideoRun(
-            info=info,
-            gaps=tuple(timeline.gaps),
-            results=tuple(a.result() for a in analysers),
-            frames_decoded=counts["decoded"],
-            frames_delivered=counts["delivered"],
-            audio_chunks=counts["audio"],
-            decode_errors=counts["errors"],
-            last_s=timeline.last_s,
-            skip=skip,
-            elapsed_s=time.perf_counter() - began,
+        self.timeline.finish(self.declared, demux_error=demux_error)
+        self._gaps_before("video", None)
+        self._gaps_before("audio", None)
+
+    def _seconds(self, value: int | None, time_base: Any) -> float | None:
+        t = _seconds(value, time_base)
+        return None if t is None else round(t - (self.origin or 0.0), 6)
+
+    def _gaps_before(self, channel: str, t: float | None) -> None:
+        for gap in self.timeline.pop_ready():
+            self.pending["video"].append(gap)
+            self.pending["audio"].append(gap)
+        queue = self.pending[channel]
+        due = [g for g in queue if t is None or g.start_s < t]
+        if not due:
+            return
+        self.pending[channel] = [g for g in queue if g not in due]
+        for gap in due:
+            for a in self.video_takers if channel == "video" else self.audio_only:
+                a.on_gap(gap)
+
+    def _other(self, packet: Any) -> None:
+        self.timeline.any_packet_bytes(
+            packet.pos, packet.size, self._seconds(packet.pts, packet.time_base)
         )
+        if not self.want_audio or packet.stream is not self.audio:
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            self.counts["errors"] += 1
+            return
+        for af in frames:
+            t = self._seconds(af.pts, af.time_base)
+            if t is None:
+                continue
+            self._gaps_before("audio", t)
+            samples = _mono(self.resampler, af)
+            chunk = AudioChunk(t, samples, af.sample_rate, wall_time(self.start_time, t))
+            self.counts["audio"] += 1
+            for a in self.schedule.audio:
+                a.on_audio(chunk)
+
+    def _video(self, packet: Any) -> None:
+        vs = self.vs
+        if self.origin is None:
+            first = packet.pts if packet.pts is not None else packet.dts
+            self.origin = _seconds(first, vs.time_base)
+        t_pkt = self._seconds(packet.pts, vs.time_base)
+        t_dts = self._seconds(packet.dts, vs.time_base)
+        if t_pkt is not None or t_dts is not None:
+            self.timeline.packet(
+                t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
+            )
+        if not self.decode_video:
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as err:
+            self.counts["errors"] += 1
+            if t_pkt is not None:
+                self.timeline.decode_failed(t_pkt, str(err).split(";")[0])
+            return
+        self.timeline.decode_succeeded()
+        for vf in frames:
+            self.counts["decoded"] += 1
+            t = self._seconds(vf.pts, vf.time_base or vs.time_base)
+            if t is None:
+                continue
+            self.timeline.frame(t)
+            index = round(t * self.fps)
+            takers = self.schedule.takers(index, t)
+            if not takers:
+                continue
+            self._gaps_before("video", t)
+            wall = wall_time(self.start_time, t)
+            frame = Frame.from_av(
+                vf, index=index, pts_s=t, wall=wall, source_scale=self.options.scale
+            )
+            self.counts["delivered"] += 1
+            for a in takers:
+                a.update(frame)
 
 
 def _unreadable_run(

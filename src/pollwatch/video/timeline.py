@@ -145,14 +145,9 @@ class Timeline:
             start, end, "damaged", f"{n} video packet(s) would not decode ({self._error_text})"
         )
 
-    def pop_ready(self, before_s: float | None = None) -> list[Gap]:
-        """Gaps found so far that start before `before_s` (all when None), in time order."""
-        self._ready.sort(key=lambda g: g.start_s)
-        if before_s is None:
-            out, self._ready = self._ready, []
-        else:
-            out = [g for g in self._ready if g.start_s < before_s]
-            self._ready = self._ready[len(out) :]
+    def pop_ready(self) -> list[Gap]:
+        """Gaps found since the last call, in time order."""
+        out, self._ready = sorted(self._ready, key=lambda g: g.start_s), []
         return out
 
     def finish(self, declared_s: float | None, *, demux_error: str | None = None) -> None:
