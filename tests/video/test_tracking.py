@@ -53,6 +53,8 @@ def test_trajectory_has_the_stop_at_the_box(tracked) -> None:
     assert stop.start_s == pytest.approx(3.4, abs=0.6) and stop.end_s == pytest.approx(8.4, abs=1.2)
     assert stop.foot == pytest.approx((300, 262), abs=12)
     np.testing.assert_allclose(track.foot_points[:, 1], track.boxes[:, 3])
+    points = tracked.stop_points(max_speed=15.0, min_duration_s=3.0)
+    assert points.shape == (1, 2) and tuple(points[0]) == pytest.approx(stop.foot)
 
 
 def test_gap_ends_tracks_and_ids_stay_unique(make_clip) -> None:

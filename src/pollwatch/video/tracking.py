@@ -99,6 +99,16 @@ class TrackingResult:
     source_scale: float
     gaps: tuple[Gap, ...] = ()
 
+    def stop_points(self, *, max_speed: float = 15.0, min_duration_s: float = 2.0) -> np.ndarray:
+        """(M, 2) foot points of every stop of every track (see `Track.stops`), e.g. to back
+        up `locate_box`."""
+        feet = [
+            s.foot
+            for t in self.tracks
+            for s in t.stops(max_speed=max_speed, min_duration_s=min_duration_s)
+        ]
+        return np.asarray(feet, np.float32).reshape(-1, 2)
+
     def track(self, track_id: int) -> Track:
         for t in self.tracks:
             if t.track_id == track_id:
@@ -226,10 +236,15 @@ class PersonTracker:
         tracks = tuple(
             Track(
                 track_id=tid,
-                times=np.asarray(p.times, np.float64),
-                boxes=np.asarray(p.boxes, np.float32).reshape(-1, 4),
-                confidence=np.asarray(p.confidence, np.float32),
+                times=_readonly(np.asarray(p.times, np.float64)),
+                boxes=_readonly(np.asarray(p.boxes, np.float32).reshape(-1, 4)),
+                confidence=_readonly(np.asarray(p.confidence, np.float32)),
             )
             for tid, p in sorted(self._paths.items())
         )
         return TrackingResult(tracks, self._frames, self._scale, tuple(self._gaps))
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
