@@ -113,6 +113,7 @@ def test_any_detector_can_be_passed_in() -> None:
         ({"activation": 2}, "activation"),
         ({"high_confidence": -0.1}, "high_confidence"),
         ({"min_iou": 1.0}, "min_iou"),
+        ({"buffer": -0.1}, "buffer"),
         ({"detector": object()}, "detector"),
         (
             {"detector": BackgroundSubtractionDetector(), "detector_options": {"scale": 1}},
@@ -129,3 +130,12 @@ def test_arguments_checked(kwargs: dict, name: str) -> None:
 def test_stops_arguments_checked(tracked) -> None:
     with pytest.raises(ValueError, match="max_speed"):
         tracked.tracks[0].stops(max_speed=0, min_duration_s=1)
+
+
+@pytest.mark.parametrize(("buffer", "tracked_fast"), [(0.3, True), (0.0, False)])
+def test_buffered_iou_keeps_a_fast_walker(make_clip, buffer: float, tracked_fast: bool) -> None:
+    runner = Figure(((0.0, 30, 300), (2.4, 610, 300)))  # about a body width per sampled frame
+    path = make_clip(ClipSpec(seconds=2.4, figures=(runner,), audio=False))
+    result = analyse_video(path, [PersonTracker(buffer=buffer)]).results[0]
+    longest = max((len(t.times) for t in result.tracks), default=0)
+    assert (longest >= 8) is tracked_fast

@@ -130,7 +130,10 @@ class PersonTracker:
     `fps`: analysis frame rate; `lost_s`: how long a track survives without detections;
     `min_hits`: consecutive detections before a track gets an id; `activation`: lowest
     confidence that starts a track; `high_confidence`: ByteTrack's first-stage threshold;
-    `min_iou`: lowest overlap that associates a detection with a track.
+    `min_iou`: lowest overlap that associates a detection with a track; `buffer`: boxes are
+    widened by this fraction of their size on each side before the overlap is measured
+    (trackers' buffered IoU), so a person who moved more than a body width between two
+    sampled frames (5 fps, near the camera) still matches; 0 is plain IoU.
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class PersonTracker:
         activation: float = 0.5,
         high_confidence: float = 0.6,
         min_iou: float = 0.1,
+        buffer: float = 0.3,
     ) -> None:
         if isinstance(detector, str):
             detector = get_detector_by_name(detector, **(detector_options or {}))
@@ -162,6 +166,9 @@ class PersonTracker:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
         if not 0 < min_iou < 1:
             raise ValueError(f"min_iou must be in (0, 1), got {min_iou}")
+        if not 0 <= buffer <= 2:
+            raise ValueError(f"buffer must be in [0, 2], got {buffer}")
+        self.buffer = float(buffer)
         self.detector = detector
         self.fps = float(fps)
         self._params = {
@@ -185,10 +192,13 @@ class PersonTracker:
         """The tracked detections of the last frame (tracker_id -1: not yet confirmed)."""
         return self._latest
 
-    def reset(self) -> None:
-        from trackers import ByteTrackTracker
+    def _new_tracker(self) -> Any:
+        from trackers import BIoU, ByteTrackTracker
 
-        self._tracker = ByteTrackTracker(**self._params)
+        return ByteTrackTracker(**self._params, iou=BIoU(buffer_ratio=self.buffer))
+
+    def reset(self) -> None:
+        self._tracker = self._new_tracker()
         self.detector.reset()
         self._paths: dict[int, _Trajectory] = {}
         self._id_offset = 0
@@ -226,9 +236,7 @@ class PersonTracker:
         """No video for a while: end every track and start the background afresh."""
         self._gaps.append(gap)
         self._id_offset = max(self._paths, default=-1) + 1
-        from trackers import ByteTrackTracker
-
-        self._tracker = ByteTrackTracker(**self._params)
+        self._tracker = self._new_tracker()
         self.detector.reset()
         self._latest = Detections.empty(tracked=True)
 
