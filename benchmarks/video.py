@@ -2,8 +2,8 @@
 
 Generates a 640×360 25 fps H.264 clip (about 1 Mbit/s, B-frames, AAC) of a room with people
 walking between door, table, booths and box, with sensor noise, once into a temporary folder;
-then runs each stage in its own process pinned to one CPU (cv2.setNumThreads(1), one decoder
-thread) and reports wall and CPU time, the ratio to decode-only measured in the same run,
+then runs each stage twice in fresh processes pinned to one CPU (cv2.setNumThreads(1), one
+decoder thread), keeps the faster run (the machine may be shared) and reports wall and CPU time, the ratio to decode-only measured in the same run,
 video seconds per wall second, peak RSS, and detection recall/precision against the boxes the
 generator drew (so frame-skipping modes can be compared for accuracy as well as speed).
 
@@ -131,8 +131,15 @@ def make_clip(path: Path, seconds: float, people: int) -> dict:
             c.mux(p)
     with av.open(str(path)) as c:
         video_bytes = sum(p.size for p in c.demux(c.streams.video[0]))
+    visits = {
+        (k, int((t - 9.0 * k) // (CYCLE + 3.0)))
+        for t in np.arange(0, seconds, 0.2)
+        for k in range(people)
+        if t >= 9.0 * k and (t - 9.0 * k) % (CYCLE + 3.0) <= CYCLE
+    }
     return {
         "seconds": seconds,
+        "visits": len(visits),
         "width": W,
         "height": H,
         "fps": FPS,
@@ -255,13 +262,20 @@ def _child(argv: list[str]) -> None:
     print(json.dumps(out))
 
 
-def _run(**args: object) -> dict:
+def _run(repeats: int = 2, **args: object) -> dict:
+    """Run a stage `repeats` times in fresh processes; keep the fastest (least disturbed)."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(args, default=str)],
-        capture_output=True, text=True, env=env, check=True,
-    )  # fmt: skip
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    runs = []
+    for _ in range(repeats):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", json.dumps(args, default=str)],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["cpu_s"])
+    best["wall_s"] = min(r["wall_s"] for r in runs)
+    best["repeats"] = repeats
+    return best
 
 
 def main() -> None:
