@@ -3,9 +3,10 @@
 Generates a 640×360 25 fps H.264 clip (about 1 Mbit/s, B-frames, AAC) of a room with people
 walking between door, table, booths and box, with sensor noise, once into a temporary folder;
 then runs each stage twice in fresh processes pinned to one CPU (cv2.setNumThreads(1), one
-decoder thread), keeps the faster run (the machine may be shared) and reports wall and CPU time, the ratio to decode-only measured in the same run,
-video seconds per wall second, peak RSS, and detection recall/precision against the boxes the
-generator drew (so frame-skipping modes can be compared for accuracy as well as speed).
+decoder thread), keeps the faster run (the machine may be shared) and reports wall and CPU
+time, their ratio to decode-only measured in the same run, video seconds per wall second, peak
+RSS, and detection recall/precision against the boxes the generator drew (so frame-skipping
+modes can be compared for accuracy as well as speed).
 
     PYTHONPATH=src python benchmarks/video.py [--seconds 60]
 """
