@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from pollwatch.video.analyser import Needs
-from pollwatch.video.detections import Detections
+from pollwatch.video.detections import PERSON, Detections
 from pollwatch.video.detectors import PersonDetector, get_detector_by_name
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
@@ -215,11 +215,15 @@ class PersonTracker:
         self._scale = frame.source_scale
         detections = self.detector.detect(frame)
         tracked = self._tracker.update(detections.to_supervision(), timestamp=frame.pts_s)
-        result = Detections.from_supervision(tracked)
-        if result.tracker_id is None:  # pragma: no cover - ByteTrack always sets it
-            result = result.with_tracker_id(np.full(len(result), -1))
-        ids = np.where(result.tracker_id >= 0, result.tracker_id + self._id_offset, -1)
-        result = result.with_tracker_id(ids)
+        raw_ids = np.asarray(tracked.tracker_id, np.int64).reshape(-1)
+        ids = np.where(raw_ids >= 0, raw_ids + self._id_offset, -1)
+        n = len(ids)
+        result = Detections(
+            xyxy=np.asarray(tracked.xyxy, np.float32).reshape(n, 4),
+            confidence=np.ones(n) if tracked.confidence is None else tracked.confidence,
+            class_id=np.full(n, PERSON) if tracked.class_id is None else tracked.class_id,
+            tracker_id=ids,
+        )
         self._latest = result
         for box, conf, tid in zip(result.xyxy, result.confidence, ids, strict=True):
             if tid < 0:

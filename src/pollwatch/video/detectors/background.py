@@ -35,6 +35,7 @@ _MAX_DT_S = 5.0  # longer steps (after a gap) adapt as if this long had passed
 _SIZE_SAMPLES = 200  # clean blobs kept to learn the person size per image row
 _SIZE_MIN_SAMPLES = 12
 _NOISE_EVERY = 5  # frames between two noise estimates
+_GHOST_EVERY = 3  # frames between two ghost checks (a ghost stays put: no hurry)
 
 
 def _edges(gray: np.ndarray) -> np.ndarray:
@@ -155,7 +156,7 @@ class BackgroundSubtractionDetector:
         mask = cv2.morphologyEx(fg, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
         boxes = self._components(mask)
-        if self.ghost_ratio > 0:
+        if self.ghost_ratio > 0 and self._frames % _GHOST_EVERY == 1:
             boxes = [b for b in boxes if not self._ghost(image, mask, b)]
         self._update_background(image, mask, dt)
         self._learn_sizes(mask, boxes)
@@ -184,13 +185,13 @@ class BackgroundSubtractionDetector:
     def _components(self, mask: np.ndarray) -> list[list[float]]:
         """Boxes of the foreground components, fragments of one body joined."""
         height = mask.shape[0]
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         min_area = max(4.0, (self.min_height * height) ** 2 * 0.04)
-        parts = [
-            [float(x), float(y), float(x + w), float(y + h)]
-            for x, y, w, h, area in stats[1:n]
-            if area >= min_area
-        ]
+        parts = []
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            if w * h >= min_area and cv2.contourArea(contour) >= 0.5 * min_area:
+                parts.append([float(x), float(y), float(x + w), float(y + h)])
         boxes = self._join_fragments(parts)
         min_h = self.min_height * height
         return [b for b in boxes if b[3] - b[1] >= min_h]
