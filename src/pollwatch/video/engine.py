@@ -1,0 +1,386 @@
+"""The video engine: one pass over a recording, frames and audio handed to every analyser.
+
+`analyse_video(path, analysers)` demuxes the video and (when an analyser wants it) the audio
+stream in one loop, decodes each video frame once, samples frames per analyser (`Needs.fps`,
+`EngineOptions.step`/`fps`) and converts them only when an analyser asks (`Frame.gray(scale)`
+is computed once and shared). Damaged, truncated or gapped files never raise: the gaps are
+told to the analysers and returned, and everything decoded before and after them is analysed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import av
+import numpy as np
+
+from pollwatch.errors import InputError, InputProblem
+from pollwatch.video.analyser import Analyser
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo, wall_time
+from pollwatch.video.timeline import Timeline
+
+__all__ = ["EngineOptions", "SkipMode", "VideoRun", "analyse_video"]
+
+SkipMode = Literal["auto", "none", "nonref", "nonkey"]
+_SKIP_FRAME = {"none": "DEFAULT", "nonref": "NONREF", "nonkey": "NONKEY"}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the engine decodes.
+
+    `step`: deliver only frames whose index is a multiple of `step`; `fps`: at most this many
+    frames per second to any analyser; `scale`: downscale of `Frame.image` against the source.
+    `skip`: decoder frame skipping — "nonref" drops frames no other frame references (about
+    a quarter of the decoding time of a B-frame stream; "auto" chooses it when every analyser
+    samples at most half the stream's rate by time), "nonkey" decodes keyframes only (only
+    if the keyframe interval suits the analysers), "none" decodes every frame.
+    `threads`: decoder threads (0: FFmpeg's choice); `thread_type`: "SLICE", "FRAME" or "AUTO".
+    `min_gap_s`: shortest timestamp jump reported as a gap.
+    """
+
+    step: int = 1
+    fps: float | None = None
+    scale: float = 1.0
+    skip: SkipMode = "auto"
+    threads: int = 1
+    thread_type: Literal["SLICE", "FRAME", "AUTO"] = "SLICE"
+    min_gap_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.step < 1:
+            raise ValueError(f"step must be >= 1, got {self.step}")
+        if self.fps is not None and not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+        if not 0 < self.scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {self.scale}")
+        if self.skip not in ("auto", *_SKIP_FRAME):
+            raise ValueError(f"skip must be auto, none, nonref or nonkey, got {self.skip!r}")
+        if self.threads < 0:
+            raise ValueError(f"threads must be >= 0, got {self.threads}")
+        if self.thread_type not in ("SLICE", "FRAME", "AUTO"):
+            raise ValueError(f"thread_type must be SLICE, FRAME or AUTO, got {self.thread_type!r}")
+        if not self.min_gap_s > 0:
+            raise ValueError(f"min_gap_s must be positive, got {self.min_gap_s}")
+
+
+@dataclass(frozen=True)
+class VideoRun:
+    """What one pass over a recording did; `results` are the analysers' results, in order."""
+
+    info: StreamInfo
+    gaps: tuple[Gap, ...]
+    results: tuple[Any, ...]
+    frames_decoded: int
+    frames_delivered: int
+    audio_chunks: int
+    decode_errors: int
+    last_s: float | None
+    skip: str
+    elapsed_s: float
+
+    @property
+    def problems(self) -> tuple[InputProblem, ...]:
+        """Every gap as an input problem naming the file and time (for the report)."""
+        return tuple(g.problem for g in self.gaps)
+
+
+class _Schedule:
+    """Which analyser gets which frame: one frame per 1/fps slot, on the `step` grid."""
+
+    def __init__(self, analysers: Sequence[Analyser], options: EngineOptions) -> None:
+        self.video = [a for a in analysers if a.needs.video]
+        self.audio = [a for a in analysers if a.needs.audio]
+        self.rates: list[float | None] = []
+        for a in self.video:
+            rates = [r for r in (a.needs.fps, options.fps) if r is not None]
+            self.rates.append(min(rates) if rates else None)
+        self.slots = [-1] * len(self.video)
+        self.step = options.step
+
+    @property
+    def max_fps(self) -> float | None:
+        if not self.video or any(r is None for r in self.rates):
+            return None
+        return max(r for r in self.rates if r is not None)
+
+    def takers(self, index: int, pts_s: float) -> list[Analyser]:
+        if index % self.step:
+            return []
+        out = []
+        for i, rate in enumerate(self.rates):
+            if rate is None:
+                out.append(self.video[i])
+                continue
+            slot = math.floor(pts_s * rate + 1e-6)
+            if slot > self.slots[i]:
+                self.slots[i] = slot
+                out.append(self.video[i])
+        return out
+
+
+def _choose_skip(options: EngineOptions, schedule: _Schedule, fps: float) -> str:
+    """ "auto": skip non-reference frames when every analyser samples at most half the
+    frames by time (any frame of a 1/fps slot will do); never with `step`, which asks for
+    exact frames."""
+    if options.skip != "auto":
+        return options.skip
+    max_fps = schedule.max_fps
+    if schedule.video and options.step == 1 and max_fps is not None and max_fps <= fps / 2:
+        return "nonref"
+    return "none"
+
+
+def _seconds(value: int | None, time_base: Any) -> float | None:
+    """`value` × `time_base` in seconds; float arithmetic (Fractions are slow per packet)."""
+    if value is None or time_base is None:
+        return None
+    return value * time_base.numerator / time_base.denominator
+
+
+def _mono(resampler: av.AudioResampler, frame: av.AudioFrame) -> np.ndarray:
+    parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    out = out.astype(np.float32, copy=False)
+    out.flags.writeable = False
+    return out
+
+
+def _unreadable(path: str, why: str, start_time: datetime | None) -> tuple[StreamInfo, Gap]:
+    info = StreamInfo(path, 0, 0, 0.0, None, False, None, start_time, "", "")
+    gap = Gap(0.0, None, "unreadable", f"unreadable: {why}", path, wall_time(start_time, 0.0))
+    return info, gap
+
+
+def analyse_video(
+    path: str | Path,
+    analysers: Sequence[Analyser],
+    *,
+    start_time: datetime | None = None,
+    options: EngineOptions | None = None,
+) -> VideoRun:
+    """Run every analyser over one recording in a single decode pass.
+
+    Every analyser is `reset()` first, then gets `start(info)`, then frames, audio chunks and
+    gaps in time order (frames go to analysers in the order given, so a later one may read an
+    earlier one's state). Raises `InputError` only when the file does not exist; a file that
+    cannot be read is reported as an "unreadable" gap.
+    """
+    options = options or EngineOptions()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.at(path, "video file not found")
+    began = time.perf_counter()
+    for a in analysers:
+        if not isinstance(a, Analyser):
+            raise TypeError(f"{a!r} does not have the Analyser shape (needs, start, update, ...)")
+        a.reset()
+    schedule = _Schedule(analysers, options)
+    name = str(path)
+
+    try:
+        container = av.open(name, metadata_errors="ignore")
+    except (av.error.FFmpegError, OSError) as err:
+        info, gap = _unreadable(name, str(err).split(": '")[0], start_time)
+        return _unreadable_run(info, gap, analysers, began)
+    with container:
+        if not container.streams.video:
+            container_info, gap = _unreadable(name, "no video stream", start_time)
+            return _unreadable_run(container_info, gap, analysers, began)
+        one_pass = _Pass(container, analysers, schedule, options, start_time)
+        for a in analysers:
+            a.start(one_pass.info)
+        one_pass.run()
+        return VideoRun(
+            info=one_pass.info,
+            gaps=tuple(one_pass.timeline.gaps),
+            results=tuple(a.result() for a in analysers),
+            frames_decoded=one_pass.counts["decoded"],
+            frames_delivered=one_pass.counts["delivered"],
+            audio_chunks=one_pass.counts["audio"],
+            decode_errors=one_pass.counts["errors"],
+            last_s=one_pass.timeline.last_s,
+            skip=one_pass.skip,
+            elapsed_s=time.perf_counter() - began,
+        )
+
+
+class _Pass:
+    """One demux loop over a container: decodes, samples, and tells gaps in time order."""
+
+    def __init__(
+        self,
+        container: Any,
+        analysers: Sequence[Analyser],
+        schedule: _Schedule,
+        options: EngineOptions,
+        start_time: datetime | None,
+    ) -> None:
+        self.container, self.schedule, self.options = container, schedule, options
+        self.start_time = start_time
+        vs = self.vs = container.streams.video[0]
+        self.audio = container.streams.audio[0] if container.streams.audio else None
+        # the nominal rate (r_frame_rate): the average rate shrinks when frames are missing
+        self.fps = float(vs.guessed_rate or vs.base_rate or vs.average_rate or 25)
+        self.origin = _seconds(vs.start_time, vs.time_base)
+        declared = _seconds(vs.duration, vs.time_base)
+        if declared is None and container.duration:
+            declared = container.duration / 1e6 - (self.origin or 0.0)
+        self.declared = declared
+        name = container.name
+        self.info = StreamInfo(
+            path=name,
+            width=vs.codec_context.width,
+            height=vs.codec_context.height,
+            fps=self.fps,
+            duration_s=declared,
+            has_audio=self.audio is not None,
+            sample_rate=self.audio.codec_context.sample_rate if self.audio is not None else None,
+            start_time=start_time,
+            video_codec=vs.codec_context.name,
+            container=container.format.name,
+        )
+        self.skip = _choose_skip(options, schedule, self.fps)
+        cc = vs.codec_context
+        cc.thread_count = options.threads
+        cc.thread_type = options.thread_type
+        cc.skip_frame = _SKIP_FRAME[self.skip]
+        self.want_audio = self.audio is not None and bool(schedule.audio)
+        self.decode_video = bool(schedule.video)
+        self.resampler = av.AudioResampler(format="flt", layout="mono") if self.want_audio else None
+        self.timeline = Timeline(
+            name,
+            1.0 / self.fps,
+            options.min_gap_s,
+            start_time,
+            byte_positions=container.format.name != "mpegts",
+            decoding=self.decode_video,
+            every_frame=self.decode_video and self.skip == "none",
+        )
+        self.counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0}
+        # Gaps go to video analysers before the first frame after them, and to audio-only
+        # analysers before the first audio chunk after them.
+        self.video_takers = [a for a in analysers if a.needs.video]
+        self.audio_only = [a for a in analysers if not a.needs.video]
+        self.pending: dict[str, list[Gap]] = {"video": [], "audio": []}
+
+    def run(self) -> None:
+        demux_error: str | None = None
+        try:
+            # Every stream is demuxed (so byte positions are contiguous); audio is decoded
+            # only when an analyser wants it.
+            for packet in self.container.demux():
+                if packet.stream is self.vs:
+                    self._video(packet)
+                else:
+                    self._other(packet)
+        except (av.error.FFmpegError, OSError) as err:
+            demux_error = str(err)
+        self.timeline.finish(self.declared, demux_error=demux_error)
+        self._gaps_before("video", None)
+        self._gaps_before("audio", None)
+
+    def _seconds(self, value: int | None, time_base: Any) -> float | None:
+        t = _seconds(value, time_base)
+        return None if t is None else round(t - (self.origin or 0.0), 6)
+
+    def _gaps_before(self, channel: str, t: float | None) -> None:
+        for gap in self.timeline.pop_ready():
+            self.pending["video"].append(gap)
+            self.pending["audio"].append(gap)
+        queue = self.pending[channel]
+        due = [g for g in queue if t is None or g.start_s < t]
+        if not due:
+            return
+        self.pending[channel] = [g for g in queue if g not in due]
+        for gap in due:
+            for a in self.video_takers if channel == "video" else self.audio_only:
+                a.on_gap(gap)
+
+    def _other(self, packet: Any) -> None:
+        self.timeline.any_packet_bytes(
+            packet.pos, packet.size, self._seconds(packet.pts, packet.time_base)
+        )
+        if not self.want_audio or packet.stream is not self.audio:
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            self.counts["errors"] += 1
+            return
+        for af in frames:
+            t = self._seconds(af.pts, af.time_base)
+            if t is None:
+                continue
+            self._gaps_before("audio", t)
+            samples = _mono(self.resampler, af)
+            chunk = AudioChunk(t, samples, af.sample_rate, wall_time(self.start_time, t))
+            self.counts["audio"] += 1
+            for a in self.schedule.audio:
+                a.on_audio(chunk)
+
+    def _video(self, packet: Any) -> None:
+        vs = self.vs
+        if self.origin is None:
+            first = packet.pts if packet.pts is not None else packet.dts
+            self.origin = _seconds(first, vs.time_base)
+        t_pkt = self._seconds(packet.pts, vs.time_base)
+        t_dts = self._seconds(packet.dts, vs.time_base)
+        if t_pkt is not None or t_dts is not None:
+            self.timeline.packet(
+                t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
+            )
+        if not self.decode_video:
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as err:
+            self.counts["errors"] += 1
+            if t_pkt is not None:
+                self.timeline.decode_failed(t_pkt, str(err).split(";")[0])
+            return
+        self.timeline.decode_succeeded()
+        for vf in frames:
+            self.counts["decoded"] += 1
+            t = self._seconds(vf.pts, vf.time_base or vs.time_base)
+            if t is None:
+                continue
+            self.timeline.frame(t)
+            index = round(t * self.fps)
+            takers = self.schedule.takers(index, t)
+            if not takers:
+                continue
+            self._gaps_before("video", t)
+            wall = wall_time(self.start_time, t)
+            frame = Frame.from_av(
+                vf, index=index, pts_s=t, wall=wall, source_scale=self.options.scale
+            )
+            self.counts["delivered"] += 1
+            for a in takers:
+                a.update(frame)
+
+
+def _unreadable_run(
+    info: StreamInfo, gap: Gap, analysers: Sequence[Analyser], began: float
+) -> VideoRun:
+    for a in analysers:
+        a.start(info)
+        a.on_gap(gap)
+    return VideoRun(
+        info=info,
+        gaps=(gap,),
+        results=tuple(a.result() for a in analysers),
+        frames_decoded=0,
+        frames_delivered=0,
+        audio_chunks=0,
+        decode_errors=0,
+        last_s=None,
+        skip="none",
+        elapsed_s=time.perf_counter() - began,
+    )
