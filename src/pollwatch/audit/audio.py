@@ -219,6 +219,7 @@ class AudioAuditResult:
     states: np.ndarray  # str per window (muted/quiet/ok)
     ranges: dict[str, tuple[TimeRange, ...]]  # per state, absent included
     speech_ranges: tuple[TimeRange, ...]
+    state_share: float = 0.25
 
     @property
     def shares(self) -> dict[str, float]:
@@ -231,9 +232,13 @@ class AudioAuditResult:
 
     @property
     def state(self) -> AudioState:
-        """The state covering the largest share of the recording (ties: the worse state)."""
+        """The most severe state (absent, muted, quiet, ok) covering at least `state_share` of
+        the recording: a camera muted for a third of the day is a muted camera."""
         shares = self.shares
-        return max(AUDIO_STATES, key=lambda s: (shares[s], -AUDIO_STATES.index(s)))
+        for s in AUDIO_STATES:
+            if shares[s] >= self.state_share:
+                return s
+        return max(AUDIO_STATES, key=lambda s: shares[s])
 
     @property
     def level_dbfs(self) -> float:
@@ -250,9 +255,10 @@ class AudioAuditResult:
 class AudioAuditor:
     """Audits a recording's sound from the engine's audio chunks (and frame times for the span).
 
-    Windows of `window_s` seconds are aligned to the file's time axis; a window less than half
-    covered by samples counts as absent. State runs shorter than `min_run_s` are absorbed by the
-    neighbouring state. The other thresholds are those of `classify_windows`.
+        Windows of `window_s` seconds are aligned to the file's time axis; a window less than half
+        covered by samples counts as absent. State runs shorter than `min_run_s` are absorbed by the
+        neighbouring state. The recording's `state` is the most severe state covering at least
+    `state_share` of it. The other thresholds are those of `classify_windows`.
     """
 
     def __init__(
@@ -264,6 +270,7 @@ class AudioAuditor:
         muted_zero_share: float = 0.99,
         context_s: float = 120.0,
         min_run_s: float = 3.0,
+        state_share: float = 0.25,
     ) -> None:
         if not 0.1 <= window_s <= 10.0:
             raise ValueError(f"window_s must be in [0.1, 10] seconds, got {window_s}")
@@ -278,12 +285,15 @@ class AudioAuditor:
             raise ValueError(f"context_s must be >= window_s, got {context_s}")
         if min_run_s < 0:
             raise ValueError(f"min_run_s must be >= 0, got {min_run_s}")
+        if not 0 < state_share <= 1:
+            raise ValueError(f"state_share must be in (0, 1], got {state_share}")
         self.window_s = window_s
         self.quiet_dbfs = quiet_dbfs
         self.muted_dbfs = muted_dbfs
         self.muted_zero_share = muted_zero_share
         self.context_s = context_s
         self.min_run_s = min_run_s
+        self.state_share = state_share
         self.reset()
 
     def reset(self) -> None:
@@ -422,4 +432,5 @@ class AudioAuditor:
             states=states,
             ranges=ranges,
             speech_ranges=ranges_from_samples(t, speech_b, step=self.window_s, max_gap=1.0),
+            state_share=self.state_share,
         )
