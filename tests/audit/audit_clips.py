@@ -5,6 +5,7 @@ Nothing here reads simulator output; every clip is made by the test that uses it
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
@@ -144,12 +145,16 @@ def chunked(samples: np.ndarray, sample_rate: int, size: int = 1024, t0: float =
     ]
 
 
-def textured_scene(width: int = 320, height: int = 180, seed: int = 0) -> np.ndarray:
-    """A gray 'room' with texture everywhere (skimage's astronaut, resized) — uint8 (H, W)."""
+@functools.lru_cache(maxsize=16)
+def textured_scene(width: int = 320, height: int = 180) -> np.ndarray:
+    """A gray 'room' with texture everywhere (skimage's astronaut, resized) — uint8 (H, W),
+    read-only (cached)."""
     from skimage import data
 
     img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY)
-    return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+    out = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+    out.setflags(write=False)
+    return out
 
 
 _NOISE: dict[tuple[int, ...], list[np.ndarray]] = {}
