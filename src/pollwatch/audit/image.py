@@ -203,6 +203,7 @@ class ConditionsAuditor:
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
         self._next_t = -math.inf
         self._last_t: float | None = None
+        self._frame_dt = 0.0  # the last regular interval between frames
         self._end = 0.0
         self._zone_key: object = None
         self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
@@ -218,8 +219,12 @@ class ConditionsAuditor:
         """Sample the frame every `sample_every_s`; `view` (from a `ViewAuditor`, analysis
         pixels) moves the box zone with the camera."""
         t = float(frame.t)
-        if self._last_t is not None and t - self._last_t > self.max_step_s:
-            self._gaps.append(TimeRange(self._last_t, t))
+        if self._last_t is not None:
+            step = t - self._last_t
+            if step > self.max_step_s:  # a jump the engine may not have reported
+                self._gaps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
+            elif step > 0:
+                self._frame_dt = step
         self._last_t = t
         self._end = max(self._end, t)
         if t < self._next_t:
