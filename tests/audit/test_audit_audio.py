@@ -190,3 +190,17 @@ def test_bad_chunks_are_rejected(chunk, message):
 
 def test_speech_detector_needs_features():
     assert SpeechDetector(frame_rate=31.25).feed(np.empty(0), np.empty(0)) is False
+
+
+def test_speech_at_48_khz_is_found_too(tmp_path):
+    """48 kHz audio is averaged down to 16 kHz for the speech features; levels stay exact."""
+    rate = 48000
+    x, mask = clips.speech_scene(clips.espeak_speech(tmp_path, rate), 20.0, rate)
+    auditor = AudioAuditor()
+    for c in clips.chunked(x, rate):
+        auditor.on_audio(c)
+    r = auditor.result()
+    truth = np.array([mask[int(a * rate) : int((a + 1) * rate)].mean() > 0.5 for a in r.t])
+    assert r.state == "ok"
+    assert np.mean(r.speech == truth) >= 0.8
+    assert not np.any(r.speech & ~truth)

@@ -24,11 +24,14 @@ current setuptools (checked: webrtcvad 2.0.10 with setuptools 84).
 from __future__ import annotations
 
 import copy
+import functools
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import scipy.fft
 
 from pollwatch.audit.ranges import invert_ranges, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
@@ -62,21 +65,36 @@ class WindowLevels:
 
 def window_levels(samples: np.ndarray) -> WindowLevels:
     """RMS (dBFS, full scale = 1.0, floored at −150), peak and exact-zero share of `samples`."""
-    x = np.asarray(samples, dtype=np.float64)
+    x = np.asarray(samples, dtype=np.float32)
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"samples must be a non-empty 1-D array, got shape {x.shape}")
-    ms = float(np.mean(x * x))
+    ms = float(np.dot(x, x)) / x.size
     rms_dbfs = 10.0 * np.log10(ms) if ms > 10 ** (_SILENCE_DBFS / 10) else _SILENCE_DBFS
     return WindowLevels(
         rms_dbfs=float(rms_dbfs),
-        peak=float(np.max(np.abs(x))),
-        zero_share=float(np.mean(x == 0.0)),
+        peak=float(max(x.max(), -x.min())),
+        zero_share=1.0 - np.count_nonzero(x) / x.size,
     )
+
+
+def _decimation(sample_rate: int) -> int:
+    """The factor that brings a sample rate down to 16–32 kHz for the speech features."""
+    return max(1, sample_rate // 16000)
 
 
 def _subframe_length(sample_rate: int) -> int:
     """A power of two near 32 ms."""
     return int(2 ** round(np.log2(0.032 * sample_rate)))
+
+
+@functools.lru_cache(maxsize=8)
+def _spectral_setup(n: int, sample_rate: int, lo: float, hi: float) -> tuple[np.ndarray, slice]:
+    """The Hann window and the rfft bins of the band for subframes of n samples."""
+    freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
+    inside = np.flatnonzero((freqs >= lo) & (freqs <= hi))
+    window = np.hanning(n).astype(np.float32)
+    window.setflags(write=False)
+    return window, slice(int(inside[0]), int(inside[-1]) + 1)
 
 
 def subframe_features(
@@ -96,12 +114,12 @@ def subframe_features(
     k = x.size // n
     if k == 0:
         return np.empty(0), np.empty(0)
-    frames = x[: k * n].reshape(k, n) * np.hanning(n).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
-    band = power[:, (freqs >= lo) & (freqs <= hi)].astype(np.float64) + 1e-20
-    band_db = 10.0 * np.log10(band.sum(axis=1))
-    flatness = np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1)
+    window, band_bins = _spectral_setup(n, sample_rate, lo, hi)
+    spectrum = scipy.fft.rfft(x[: k * n].reshape(k, n) * window, axis=1)[:, band_bins]
+    band = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) + np.float32(1e-20)
+    total = band.sum(axis=1, dtype=np.float64)
+    band_db = 10.0 * np.log10(total)
+    flatness = np.exp(np.mean(np.log(band), axis=1, dtype=np.float64)) / (total / band.shape[1])
     return band_db, flatness
 
 
@@ -134,13 +152,15 @@ class SpeechDetector:
         self._history.append(band_db)
         while sum(h.size for h in self._history) > self.floor_s * self.frame_rate + band_db.size:
             self._history.popleft()
-        floor = float(np.percentile(np.concatenate(self._history), 10))
+        history = np.concatenate(self._history)
+        k = history.size // 10
+        floor = float(np.partition(history, k)[k])  # the 10th percentile
         active = (band_db > floor + self.snr_db) & (flatness < self.max_flatness)
         envelope = np.concatenate([self._previous, band_db])
         self._previous = band_db
         if active.mean() < self.min_active_share or envelope.std() < self.min_depth_db:
             return False
-        spectrum = np.abs(np.fft.rfft(envelope - envelope.mean())) ** 2
+        spectrum = np.abs(scipy.fft.rfft(envelope - envelope.mean())) ** 2
         freqs = np.fft.rfftfreq(envelope.size, 1.0 / self.frame_rate)
         wide = spectrum[(freqs >= 0.5) & (freqs <= 15.0)].sum()
         syllabic = spectrum[(freqs >= 2.0) & (freqs <= 8.0)].sum()
@@ -330,7 +350,8 @@ class AudioAuditor:
         if rate != self._rate:
             self._flush(final=True)
             self._rate = rate
-            self._detector = SpeechDetector(frame_rate=rate / _subframe_length(rate))
+            q = _decimation(rate)
+            self._detector = SpeechDetector(frame_rate=rate / q / _subframe_length(rate // q))
             self._buf_start = start
         elif abs(start - (self._buf_start + self._buf_len)) > tolerance:
             self._flush(final=True)
@@ -338,7 +359,10 @@ class AudioAuditor:
         self._buf.append(x)
         self._buf_len += x.size
         self._end = max(self._end, (start + x.size) / rate)
-        self._flush(final=False)
+        per_window = self.window_s * rate
+        window_end = (math.floor(self._buf_start / per_window + 1e-9) + 1) * per_window
+        if self._buf_start + self._buf_len >= window_end:  # a window is complete
+            self._flush(final=False)
 
     # -- windows ----------------------------------------------------------------------------
     def _flush(self, *, final: bool) -> None:
@@ -347,7 +371,8 @@ class AudioAuditor:
             self._buf, self._buf_len = [], 0
             return
         data = np.concatenate(self._buf) if len(self._buf) > 1 else self._buf[0]
-        assert self._detector is not None
+        if self._detector is None:
+            raise RuntimeError("audio buffered without a speech detector")
         rows, used = self._windows(data, self._buf_start, self._detector, final=final)
         self._rows.extend(rows)
         self._buf_start += used
@@ -372,7 +397,14 @@ class AudioAuditor:
             digital = (
                 levels.zero_share >= self.muted_zero_share or levels.rms_dbfs < self.muted_dbfs
             )
-            speech = False if digital else detector.feed(*subframe_features(piece, rate))
+            speech = False
+            if not digital:
+                q = _decimation(rate)
+                if q > 1:  # speech lives under 4 kHz: average q samples, analyse at rate / q
+                    piece_q = piece[: piece.size // q * q].reshape(-1, q).mean(axis=1)
+                    speech = detector.feed(*subframe_features(piece_q, rate // q))
+                else:
+                    speech = detector.feed(*subframe_features(piece, rate))
             coverage = piece.size / (self.window_s * rate)
             rows.append(
                 (

@@ -34,7 +34,7 @@ __all__ = ["VIEW_STATES", "ViewAuditResult", "ViewAuditor", "ViewState", "to_ana
 
 ViewState = Literal["ok", "shifted", "box_not_visible"]
 VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
-_SEVERITY = {"ok": 0, "shifted": 1, "box_not_visible": 2}
+_BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
 
 
 def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
@@ -181,7 +181,9 @@ class ViewAuditor:
     def _finish_baseline(self) -> None:
         """Make the median of the baseline samples the reference and judge the samples."""
         usable = [g for _, g in self._pending if g.mean() >= self.min_luma]
-        base = np.median(np.stack(usable or [g for _, g in self._pending]), axis=0)
+        frames = usable or [g for _, g in self._pending]
+        frames = frames[:: max(1, len(frames) // _BASELINE_FRAMES)]
+        base = np.median(np.stack(frames), axis=0)
         self._start(base.astype(np.uint8))
         pending, self._pending = self._pending, []
         for t, gray in pending:
