@@ -12,6 +12,7 @@ from pollwatch.audit.geometry import (
     polygon_area,
     visible_fraction,
 )
+from pollwatch.audit.image import ConditionsAuditor
 from pollwatch.audit.registration import Registrar, get_registration_by_name
 from pollwatch.audit.view import ViewAuditor
 
@@ -200,3 +201,10 @@ def test_view_auditor_checks_arguments(kwargs, name):
 def test_registrar_checks_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         Registrar(**kwargs)
+
+
+@pytest.mark.parametrize("make", [ViewAuditor, ConditionsAuditor])
+def test_frames_of_another_aspect_ratio_are_refused(make):
+    auditor = make(image_size=FULL)
+    with pytest.raises(ValueError, match=r"frame at 0.00 s is 320x240"):
+        auditor.update(clips.Frame.at(0.0, np.zeros((240, 320), np.uint8)))

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import scipy.fft
 
 from pollwatch.audit.ranges import invert_ranges, merge_ranges, ranges_from_samples
@@ -191,13 +192,10 @@ def classify_windows(
     states = np.full(rms.shape, "ok", dtype=object)
     states[muted] = "muted"
     if (~muted).any():
-        half = max(round(context_s / window_s / 2), 0)
-        sound = np.where(muted, np.nan, rms)
-        padded = np.pad(sound, half, constant_values=np.nan)
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)[~muted]
-        loud = np.nanpercentile(windows, loud_percentile, axis=1)
-        idx = np.flatnonzero(~muted)
-        states[idx[loud < quiet_dbfs]] = "quiet"
+        width = 2 * max(round(context_s / window_s / 2), 0) + 1
+        sound = pd.Series(np.where(muted, np.nan, rms))  # rolling quantiles skip NaN
+        loud = sound.rolling(width, center=True, min_periods=1).quantile(loud_percentile / 100)
+        states[~muted & (loud.to_numpy() < quiet_dbfs)] = "quiet"
     return states.astype(str)
 
 
@@ -427,7 +425,8 @@ class AudioAuditor:
             rows += self._windows(data, self._buf_start, copy.deepcopy(self._detector), final=True)[
                 0
             ]
-        rows = [r for r in rows if r[1] >= 0.5]
+        # one row per window (a chunk stream that jumps back repeats windows: keep the latest)
+        rows = sorted({r[0]: r for r in rows if r[1] >= 0.5}.values())
         cols = list(zip(*rows, strict=True)) if rows else [[]] * 6
         t, _, rms, peak, zeros, speech = (np.asarray(c) for c in cols)
         t = t.astype(float)

@@ -39,7 +39,7 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import merge_ranges, ranges_from_samples
 from pollwatch.audit.types import FrameLike, GapLike, TimeRange
-from pollwatch.audit.view import to_analysis_gray
+from pollwatch.audit.view import check_aspect, to_analysis_gray
 
 __all__ = [
     "CONDITIONS",
@@ -236,6 +236,7 @@ class ConditionsAuditor:
         self._next_t = t + self.sample_every_s
         gray = to_analysis_gray(frame.gray, self.work_width)
         if self._ref is None:
+            check_aspect(gray.shape, self.full_size, t)
             if self.reference is not None:
                 ref = to_analysis_gray(self.reference, 10_000)
                 self._set_reference(cv2.resize(ref, gray.shape[::-1], interpolation=cv2.INTER_AREA))

@@ -72,7 +72,11 @@ def ranges_from_samples(
     if t.size == 0:
         return ()
     ends = np.minimum(np.append(t[1:], np.inf), t + step)
-    runs = [TimeRange(float(a), float(b)) for a, b, k in zip(t, ends, f, strict=True) if k]
+    # a run continues while flags hold and each sample's coverage reaches the next sample
+    joined = f[:-1] & f[1:] & (ends[:-1] >= t[1:])
+    starts = np.flatnonzero(f & ~np.r_[False, joined])
+    stops = np.flatnonzero(f & ~np.r_[joined, False])
+    runs = [TimeRange(float(t[a]), float(ends[b])) for a, b in zip(starts, stops, strict=True)]
     return merge_ranges(runs, max_gap=max_gap, min_duration=min_duration)
 
 

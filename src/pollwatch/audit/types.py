@@ -6,6 +6,7 @@ imports the engine. All times `t`, `start`, `end` are seconds from the first fra
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -67,7 +68,7 @@ class TimeRange:
     end: float
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.start) and np.isfinite(self.end)):
+        if not (math.isfinite(self.start) and math.isfinite(self.end)):
             raise ValueError(f"TimeRange needs finite bounds, got {self.start}, {self.end}")
         if self.end < self.start:
             raise ValueError(f"TimeRange end {self.end} < start {self.start}")

@@ -30,7 +30,14 @@ from pollwatch.audit.ranges import ranges_from_samples
 from pollwatch.audit.registration import Registrar
 from pollwatch.audit.types import FrameLike, GapLike, TimeRange
 
-__all__ = ["VIEW_STATES", "ViewAuditResult", "ViewAuditor", "ViewState", "to_analysis_gray"]
+__all__ = [
+    "VIEW_STATES",
+    "ViewAuditResult",
+    "ViewAuditor",
+    "ViewState",
+    "check_aspect",
+    "to_analysis_gray",
+]
 
 ViewState = Literal["ok", "shifted", "box_not_visible"]
 VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
@@ -49,6 +56,17 @@ def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
         size = (work_width, max(1, round(h * work_width / w)))
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     return img
+
+
+def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:
+    """Refuse frames whose aspect ratio differs (> 2 %) from the reference / image size."""
+    h, w = shape[:2]
+    full_w, full_h = full_size
+    if abs((w / h) / (full_w / full_h) - 1.0) > 0.02:
+        raise ValueError(
+            f"frame at {t:.2f} s is {w}x{h}, which does not have the aspect ratio of the "
+            f"reference image / image_size {full_w}x{full_h}"
+        )
 
 
 @dataclass(frozen=True)
@@ -169,6 +187,7 @@ class ViewAuditor:
         gray = to_analysis_gray(frame.gray, self.work_width)
         self._k = gray.shape[1] / self.full_size[0]
         if self._registrar is None:
+            check_aspect(gray.shape, self.full_size, t)
             if self.reference is None:
                 self._pending.append((t, gray))
                 if t - self._pending[0][0] >= self.baseline_s:
