@@ -175,3 +175,25 @@ def test_frame_statistics():
 def test_conditions_auditor_checks_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         ConditionsAuditor(**kwargs)
+
+
+def test_the_sharpness_baseline_follows_the_scene(scene):
+    """The room fills with finer detail (a sharper scene) at 30 s, then the lens defocuses at
+    150 s: against the first minute alone the defocused picture would still look sharp."""
+    rng = np.random.default_rng(9)
+    yy, xx = np.indices(scene.shape)
+    pattern = np.sin(2 * np.pi * xx / 6) * np.sin(2 * np.pi * yy / 6) * 60  # 6-px weave
+    busy = np.clip(scene * 0.6 + 50 + pattern, 0, 255).astype(np.uint8)
+    blurred = cv2.GaussianBlur(busy, (0, 0), 1.0)
+    assert sharpness(blurred) > 0.5 * sharpness(scene)  # a fixed first-minute baseline misses it
+    auditor = ConditionsAuditor(
+        reference=cv2.resize(scene, FULL), box_polygon=BOX, blur_window_s=60.0
+    )
+    for i in range(int(200 * FPS)):
+        t = i / FPS
+        img = scene if t < 30 else busy if t < 150 else blurred
+        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
+    r = auditor.result()
+    (found,) = r.ranges["blurred"]
+    assert found.start == pytest.approx(150.0, abs=2.0)
+    assert found.end == pytest.approx(200.0, abs=1.0)

@@ -18,10 +18,13 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (2 
   below `static_mad` 3 levels) for at least `blocked_min_s` (20 s). A person at the box moves
   and leaves within seconds; a board or a bag left in front of the box does neither;
 - ``blurred``: sharpness (variance of the Laplacian over the variance of the image: gain
-  invariant) below `blur_ratio` (0.25) of the camera's baseline — the reference image's, or the
-  median of the first `baseline_s`. Measured on two scenes: a Gaussian defocus of σ = 1 / 2 / 3
-  full-size pixels gives ratios 0.38–0.41 / 0.10–0.11 / 0.05, a person in front of a plain
-  wall 0.55, a 0.3 gain (darker room) 0.99–1.02; so σ ≥ 1.5 px is caught.
+  invariant) below `blur_ratio` (0.25) of the camera's running baseline: it starts from the
+  reference image (or the median of the first `baseline_s`) and then follows the median
+  sharpness of the clearly focused samples (ratio ≥ 0.6) of the last `blur_window_s` (600 s),
+  so scene and lighting changes move it while a defocus does not. Measured on two scenes: a
+  Gaussian defocus of σ = 1 / 2 / 3 full-size pixels gives ratios 0.38–0.41 / 0.10–0.11 /
+  0.05, a person in front of a plain wall 0.55, a 0.3 gain (darker room) 0.99–1.02; so
+  σ ≥ 1.5 px is caught.
 
 Runs shorter than each condition's minimum are dropped after joining interruptions up to
 `max_gap_s` (2 s).
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import cv2
@@ -137,6 +141,7 @@ class ConditionsAuditor:
         blocked_min_s: float = 20.0,
         blur_ratio: float = 0.25,
         blur_min_s: float = 10.0,
+        blur_window_s: float = 600.0,
         max_gap_s: float = 2.0,
         min_duration_s: float = 3.0,
     ) -> None:
@@ -173,6 +178,7 @@ class ConditionsAuditor:
             "frozen_max_gap_s": (frozen_max_gap_s, frozen_max_gap_s >= 0),
             "blocked_min_s": (blocked_min_s, blocked_min_s >= 0),
             "blur_min_s": (blur_min_s, blur_min_s >= 0),
+            "blur_window_s": (blur_window_s, blur_window_s > 0),
             "max_gap_s": (max_gap_s, max_gap_s >= 0),
             "min_duration_s": (min_duration_s, min_duration_s >= 0),
         }
@@ -192,13 +198,16 @@ class ConditionsAuditor:
         self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
         self.blocked_min_s = blocked_min_s
         self.blur_ratio, self.blur_min_s = blur_ratio, blur_min_s
+        self.blur_window_s = blur_window_s
         self.max_gap_s, self.min_duration_s = max_gap_s, min_duration_s
         self.reset()
 
     def reset(self) -> None:
         """Forget everything seen (the reference image is kept)."""
         self._ref: np.ndarray | None = None  # reference at analysis scale
-        self._ref_sharp = math.nan
+        self._sharp_baseline = math.nan  # sharpness an in-focus picture of this camera has
+        self._sharp_recent: deque[tuple[float, float]] = deque()
+        self._sharp_count = 0
         self._baseline: list[np.ndarray] = []
         self._pending: list[tuple[float, np.ndarray, ViewTransform | None]] = []
         self._rows: list[tuple[float, float, float, float, bool, float, bool]] = []
@@ -254,7 +263,7 @@ class ConditionsAuditor:
 
     def _set_reference(self, ref: np.ndarray) -> None:
         self._ref = ref
-        self._ref_sharp = sharpness(ref)
+        self._sharp_baseline = sharpness(ref)
 
     def _finish_baseline(self) -> None:
         frames = self._baseline or [g for _, g, _ in self._pending]
@@ -301,7 +310,15 @@ class ConditionsAuditor:
             mad, share = frame_difference(self._prev, gray)
             frozen = mad <= self.frozen_mad and share <= self.frozen_pixel_share
         self._prev = gray
-        ratio = sharpness(gray) / self._ref_sharp if self._ref_sharp > 0 else math.nan
+        sharp = sharpness(gray)
+        ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
+        if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline
+            self._sharp_recent.append((t, sharp))
+            while t - self._sharp_recent[0][0] > self.blur_window_s:
+                self._sharp_recent.popleft()
+            self._sharp_count += 1
+            if self._sharp_count % 20 == 0:  # refresh the median every 20 focused samples
+                self._sharp_baseline = float(np.median([v for _, v in self._sharp_recent]))
         ncc, static = math.nan, False
         zone = self._box_zone(gray.shape, view)
         if zone is not None:
@@ -336,7 +353,7 @@ class ConditionsAuditor:
         seen = ~black & ~dark
         blocked = seen & static & (ncc < self.block_ncc)
         blurred = seen & (ratio < self.blur_ratio)
-        step = self.max_step_s
+        step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 
         def runs(flags: np.ndarray, min_s: float, gap_s: float) -> tuple[TimeRange, ...]:
             return ranges_from_samples(t, flags, step=step, max_gap=gap_s, min_duration=min_s)

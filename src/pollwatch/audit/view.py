@@ -10,9 +10,10 @@ Sample states: ``ok``; ``shifted`` (the box centre — or the frame centre witho
 more than `shift_px` reference pixels, or the picture turned more than `max_angle_deg` or zoomed
 by more than `max_scale_change`); ``box_not_visible`` (less than `min_visible` of the box polygon
 lies inside the frame, or the view no longer matches the reference at all). Frames too dark or
-flat to register are not judged. A state run counts once it lasts `persist_s`; the camera's
-state is the most severe state whose sustained runs cover at least `state_share` of the judged
-time, and `changed_at` the start of the first sustained run that is not ok.
+flat to register are not judged. A state run counts once it lasts `persist_s`. The camera's
+state is ``box_not_visible`` when such runs cover at least `state_share` of the judged time,
+else ``shifted`` when shifted and box-not-visible runs together do, else ``ok``; `changed_at`
+is the start of the first sustained run that is not ok.
 """
 
 from __future__ import annotations
@@ -281,12 +282,13 @@ class ViewAuditor:
             for s in VIEW_STATES
         }
         judged = float((states != "unknown").sum()) * self.sample_every_s
+        lost = sum(r.duration for r in ranges["box_not_visible"])
+        turned = lost + sum(r.duration for r in ranges["shifted"])
         state: ViewState = "ok"
-        for s in ("box_not_visible", "shifted"):
-            covered = sum(r.duration for r in ranges[s])
-            if judged > 0 and covered >= self.state_share * judged:
-                state = s  # type: ignore[assignment]
-                break
+        if judged > 0 and lost >= self.state_share * judged:
+            state = "box_not_visible"
+        elif judged > 0 and turned >= self.state_share * judged:
+            state = "shifted"  # turned away, the box in view for most of that time
         bad = [r for s in ("shifted", "box_not_visible") for r in ranges[s]]
         changed_at = min((r.start for r in bad), default=None)
         in_bad = np.zeros(t.size, bool)
