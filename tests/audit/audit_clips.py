@@ -183,3 +183,11 @@ def warp(img: np.ndarray, dx: float, dy: float, angle_deg: float = 0.0, scale: f
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, scale)
     m[:, 2] += (dx, dy)
     return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane of a decoded yuv420p frame: the gray picture without a colour conversion
+    (PyAV's to_ndarray(format="gray") runs swscale and costs ~10x more)."""
+    plane = frame.planes[0]
+    y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    return y[:, : plane.width]

@@ -42,7 +42,7 @@ import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import merge_ranges, ranges_from_samples
-from pollwatch.audit.types import FrameLike, GapLike, TimeRange
+from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
 from pollwatch.audit.view import check_aspect, to_analysis_gray
 
 __all__ = [
@@ -222,6 +222,9 @@ class ConditionsAuditor:
         self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
 
     # -- engine callbacks -------------------------------------------------------------------
+    def on_audio(self, chunk: AudioChunkLike) -> None:
+        """Sound is the audio audit's business."""
+
     def on_gap(self, gap: GapLike) -> None:
         """A stretch without frames: offline."""
         if gap.end > gap.start:

@@ -29,7 +29,7 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
 from pollwatch.audit.ranges import ranges_from_samples
 from pollwatch.audit.registration import Registrar
-from pollwatch.audit.types import FrameLike, GapLike, TimeRange
+from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
 
 __all__ = [
     "VIEW_STATES",
@@ -46,7 +46,8 @@ _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase p
 
 
 def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
-    """A uint8 gray copy of `image` (gray or BGR), downsized to at most `work_width` wide."""
+    """A uint8 gray copy of `image` (gray or BGR), downsized to at most `work_width` wide; it
+    never shares memory with `image`."""
     img = np.asarray(image)
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -55,8 +56,10 @@ def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
     h, w = img.shape
     if w > work_width:
         size = (work_width, max(1, round(h * work_width / w)))
-        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-    return img
+        return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    # a copy: the caller's array may be a view into a decoder's frame buffer, which keeping
+    # would pin the whole frame in memory (or see it reused)
+    return img.copy()
 
 
 def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:
@@ -211,6 +214,9 @@ class ViewAuditor:
 
     def on_gap(self, gap: GapLike) -> None:
         """Gaps are the conditions' business; the view is judged on frames only."""
+
+    def on_audio(self, chunk: AudioChunkLike) -> None:
+        """Sound is the audio audit's business."""
 
     def _start(self, reference: np.ndarray) -> None:
         self._registrar = Registrar(reference, method=self.method)
