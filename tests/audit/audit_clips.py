@@ -162,16 +162,15 @@ _LAST: dict[tuple[int, ...], int] = {}
 
 
 def noisy(img: np.ndarray, rng: np.random.Generator, sigma: float = 2.0) -> np.ndarray:
-    """Sensor noise on a uint8 image (one of 16 precomputed noise fields per shape and sigma,
-    drawn with `rng`, never the same twice running: consecutive frames differ like a live
-    camera's)."""
+    """Sensor noise on a uint8 image: the next of 16 precomputed noise fields per shape and
+    sigma (`rng` seeds nothing; kept for call sites), so frames differ like a live camera's."""
     key = (*img.shape, int(sigma * 100))
     if key not in _NOISE:
         bank_rng = np.random.default_rng(key)
         _NOISE[key] = [
             np.round(bank_rng.normal(0, sigma, img.shape)).astype(np.int16) for _ in range(16)
         ]
-    index = (_LAST.get(key, 0) + 1 + int(rng.integers(15))) % 16
+    index = (_LAST.get(key, 0) + 1) % 16  # cycles: frames up to 15 apart never match
     _LAST[key] = index
     noise = _NOISE[key][index]
     return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)

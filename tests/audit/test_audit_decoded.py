@@ -65,13 +65,15 @@ def decoded_audit():
 
 def test_frozen_picture_through_x264(decoded_audit):
     (frozen,) = decoded_audit.conditions.ranges["frozen"]
-    assert frozen.start == pytest.approx(FREEZE, abs=2.0)
+    # x264 keeps refining a frozen picture for a few seconds (frame differences fall from
+    # 0.06 to 0.001 grey levels over ~2.5 s, measured), so the range may start up to ~5 s late
+    assert FREEZE <= frozen.start <= FREEZE + 6.0
     assert frozen.end == pytest.approx(SECONDS, abs=1.0)
 
 
 def test_the_live_part_is_observable(decoded_audit):
     observable = decoded_audit.observable
     assert observable[0].start == 0.0
-    assert observable[0].end == pytest.approx(FREEZE, abs=2.0)
+    assert FREEZE <= observable[0].end <= FREEZE + 6.0
     assert decoded_audit.audio.state == "ok"
     assert decoded_audit.view.state == "ok"

@@ -335,15 +335,18 @@ class AudioAuditor:
 
     def on_audio(self, chunk: AudioChunkLike) -> None:
         """Add one chunk of decoded mono samples."""
-        x = np.asarray(chunk.samples, dtype=np.float32)
-        if x.ndim == 2 and 1 in x.shape:
-            x = x.reshape(-1)
-        if x.ndim != 1:
-            raise ValueError(f"audio chunk at {chunk.t:.2f} s: samples must be mono 1-D")
+        x = chunk.samples
+        if not (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim == 1):
+            x = np.asarray(x, dtype=np.float32)
+            if x.ndim == 2 and 1 in x.shape:
+                x = x.reshape(-1)
+            if x.ndim != 1:
+                raise ValueError(f"audio chunk at {chunk.t:.2f} s: samples must be mono 1-D")
         rate = int(chunk.sample_rate)
-        if rate <= 0 or not np.isfinite(chunk.t):
-            raise ValueError(f"audio chunk at {chunk.t} s has sample_rate {rate}")
-        start = round(float(chunk.t) * rate)
+        t = float(chunk.t)
+        if rate <= 0 or not math.isfinite(t):
+            raise ValueError(f"audio chunk at {t} s has sample_rate {rate}")
+        start = round(t * rate)
         tolerance = max(1, rate // 500)  # 2 ms of jitter is still contiguous
         if rate != self._rate:
             self._flush(final=True)
@@ -399,7 +402,8 @@ class AudioAuditor:
             if not digital:
                 q = _decimation(rate)
                 if q > 1:  # speech lives under 4 kHz: average q samples, analyse at rate / q
-                    piece_q = piece[: piece.size // q * q].reshape(-1, q).mean(axis=1)
+                    n = piece.size // q
+                    piece_q = sum(piece[i : n * q : q] for i in range(q)) / np.float32(q)
                     speech = detector.feed(*subframe_features(piece_q, rate // q))
                 else:
                     speech = detector.feed(*subframe_features(piece, rate))

@@ -1,18 +1,19 @@
 """Picture conditions of a camera: offline, dark, frozen, blocked box zone, blur.
 
-Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (2 per second):
+Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 s):
 
 - ``offline``: gaps handed by the engine (`on_gap`), jumps between frame times over `max_step_s`,
   and black frames (mean luma < `black_luma` 16 with std < `black_std` 3: a "no signal" picture);
 - ``dark``: mean luma < `dark_luma` (35 of 255; a lit room measures 80–160);
 - ``frozen``: consecutive samples are identical: fewer than `frozen_pixel_share` (0.05 %) of the
   pixels differ by more than one grey level and the mean absolute difference is under
-  `frozen_mad` (0.05). Measured with libx264 (CRF 23 and 30, 640×360 → 320×180): a frozen source
-  decodes to bit-identical frames except for encoder refreshes (single pairs with mean
-  differences up to 1.9), which the `frozen_max_gap_s` merge absorbs; a live textured room with
-  sensor noise σ ≥ 2 never gave an identical pair, but a *flat*, perfectly still room with weak
-  noise can decode identical too — no pixel test can tell those apart, hence the long
-  `frozen_min_s` (20 s);
+  `frozen_mad` (0.05). Measured with libx264 (CRF 23 and 30, 640×360 → 320×180): a frozen
+  source decodes to bit-identical frames except for encoder refreshes (single pairs with mean
+  differences up to 1.9), which the `frozen_max_gap_s` merge absorbs, and for the first 2–5 s
+  after the freeze while the encoder refines the still picture (the range starts that late).
+  A live textured room with sensor noise (σ = 1–4) never gave an identical pair, but a *flat*,
+  perfectly still room with weak noise can decode identical too — no pixel test can tell
+  those apart, hence the long `frozen_min_s` (20 s);
 - ``blocked``: the box zone differs from the reference (normalised cross-correlation over the box
   polygon below `block_ncc` 0.5) *and* is static (mean absolute change over `static_lag_s` 2 s
   below `static_mad` 3 levels) for at least `blocked_min_s` (20 s). A person at the box moves
@@ -124,7 +125,7 @@ class ConditionsAuditor:
         reference: np.ndarray | None = None,
         box_polygon: object = None,
         image_size: tuple[int, int] | None = None,
-        sample_every_s: float = 0.5,
+        sample_every_s: float = 1.0,
         work_width: int = 320,
         baseline_s: float = 60.0,
         max_step_s: float = 2.0,
