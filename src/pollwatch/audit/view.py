@@ -46,8 +46,8 @@ _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase p
 
 
 def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
-    """`image` (gray or BGR) as uint8 gray at most `work_width` wide, owning its pixels: a view
-    into someone else's buffer (a decoded frame's plane) is copied."""
+    """`image` (gray or BGR) as uint8 gray at most `work_width` wide, in a new array that
+    shares no memory with `image`."""
     img = np.asarray(image)
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -57,9 +57,9 @@ def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
     if w > work_width:
         size = (work_width, max(1, round(h * work_width / w)))
         return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-    # a view may point into a decoder's frame buffer, which keeping would pin the whole frame
-    # in memory (or see it reused): copy unless the array owns its pixels
-    return img if img.base is None and img.flags.c_contiguous else img.copy()
+    # always a copy (a few µs): the caller's array may be a view into a decoder's frame
+    # buffer, which keeping would pin in memory, or a buffer the caller refills in place
+    return img.copy()
 
 
 def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:
