@@ -3,8 +3,10 @@
 Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 s):
 
 - ``offline``: gaps handed by the engine (`on_gap`), jumps between frame times over `max_step_s`,
-  and black frames (mean luma < `black_luma` 16 with std < `black_std` 3: a "no signal" picture);
-- ``dark``: mean luma < `dark_luma` (35 of 255; a lit room measures 80–160);
+  and black frames (mean luma < `black_luma` 16 with std < `black_std` 2: a uniform "no signal"
+  picture; a covered lens or lights off still shows some structure and counts as dark);
+- ``dark``: mean luma < `dark_luma` (35 of 255; our textured test room measures 115, so a
+  gain under 0.3 — lights off, lens covered — is dark);
 - ``frozen``: consecutive samples are identical: fewer than `frozen_pixel_share` (0.05 %) of the
   pixels differ by more than one grey level and the mean absolute difference is under
   `frozen_mad` (0.05). Measured with libx264 (CRF 23 and 30, 640×360 → 320×180): a frozen
@@ -130,7 +132,7 @@ class ConditionsAuditor:
         baseline_s: float = 60.0,
         max_step_s: float = 2.0,
         black_luma: float = 16.0,
-        black_std: float = 3.0,
+        black_std: float = 2.0,
         dark_luma: float = 35.0,
         frozen_mad: float = 0.05,
         frozen_pixel_share: float = 0.0005,
