@@ -7,6 +7,7 @@ passes the view's current transform to the conditions so the box zone follows th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from pollwatch.audit.audio import AudioAuditor, AudioAuditResult
 from pollwatch.audit.image import ConditionsAuditor, ConditionsResult
-from pollwatch.audit.ranges import invert_ranges, union_ranges
+from pollwatch.audit.ranges import clip_ranges, invert_ranges, union_ranges
 from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
 from pollwatch.audit.view import ViewAuditor, ViewAuditResult, to_analysis_gray
 
@@ -138,6 +139,9 @@ class CameraAuditor:
         """The audit so far."""
         audio, view, cond = self.audio.result(), self.view.result(), self.conditions.result()
         span = TimeRange(0.0, max(audio.span.end, cond.span.end))
+        view = dataclasses.replace(
+            view, ranges={k: clip_ranges(v, 0.0, span.end) for k, v in view.ranges.items()}
+        )
         blind = {name: cond.ranges[name] for name in NOT_OBSERVABLE_REASONS[:-1]}
         blind["box_not_visible"] = view.ranges["box_not_visible"]
         return CameraAuditResult(

@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
-from pollwatch.audit.ranges import merge_ranges, ranges_from_samples
+from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
 from pollwatch.audit.view import check_aspect, to_analysis_gray
 
@@ -372,9 +372,10 @@ class ConditionsAuditor:
             "blocked": runs(blocked, self.blocked_min_s, gap),
             "blurred": runs(blurred, self.blur_min_s, gap),
         }
-        end = max(self._end, float(t[-1]) + self.sample_every_s if t.size else 0.0)
+        last_frame_end = self._last_t + self._frame_dt if self._last_t is not None else 0.0
+        end = max(self._end, last_frame_end)
         return ConditionsResult(
-            ranges=ranges,
+            ranges={k: clip_ranges(v, 0.0, end) for k, v in ranges.items()},
             t=t,
             luma=mean,
             sharpness_ratio=ratio,
