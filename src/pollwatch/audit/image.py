@@ -1,0 +1,384 @@
+"""Picture conditions of a camera: offline, dark, frozen, blocked box zone, blur.
+
+Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 s):
+
+- ``offline``: gaps handed by the engine (`on_gap`), jumps between frame times over `max_step_s`,
+  and black frames (mean luma < `black_luma` 16 with std < `black_std` 2: a uniform "no signal"
+  picture; a covered lens or lights off still shows some structure and counts as dark);
+- ``dark``: mean luma < `dark_luma` (35 of 255; our textured test room measures 115, so a
+  gain under 0.3 — lights off, lens covered — is dark);
+- ``frozen``: consecutive samples are identical: fewer than `frozen_pixel_share` (0.05 %) of the
+  pixels differ by more than one grey level and the mean absolute difference is under
+  `frozen_mad` (0.05). Measured with libx264 (CRF 23 and 30, 640×360 → 320×180): a frozen
+  source decodes to bit-identical frames except for encoder refreshes (single pairs with mean
+  differences up to 1.9), which the `frozen_max_gap_s` merge absorbs, and for the first 2–5 s
+  after the freeze while the encoder refines the still picture (the range starts that late).
+  A live textured room with sensor noise (σ = 1–4) never gave an identical pair, but a *flat*,
+  perfectly still room with weak noise can decode identical too — no pixel test can tell
+  those apart, hence the long `frozen_min_s` (20 s);
+- ``blocked``: the box zone differs from the reference (normalised cross-correlation over the box
+  polygon below `block_ncc` 0.5) *and* is static (mean absolute change over `static_lag_s` 2 s
+  below `static_mad` 3 levels) for at least `blocked_min_s` (20 s). A person at the box moves
+  and leaves within seconds; a board or a bag left in front of the box does neither;
+- ``blurred``: sharpness (variance of the Laplacian over the variance of the image: gain
+  invariant) below `blur_ratio` (0.25) of the camera's running baseline: it starts from the
+  reference image (or the median of the first `baseline_s`) and then follows the median
+  sharpness of the clearly focused samples (ratio ≥ 0.6) of the last `blur_window_s` (600 s),
+  so scene and lighting changes move it while a defocus does not. Measured on two scenes: a
+  Gaussian defocus of σ = 1 / 2 / 3 full-size pixels gives ratios 0.38–0.41 / 0.10–0.11 /
+  0.05, a person in front of a plain wall 0.55, a 0.3 gain (darker room) 0.99–1.02; so
+  σ ≥ 1.5 px is caught.
+
+Runs shorter than each condition's minimum are dropped after joining interruptions up to
+`max_gap_s` (2 s).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
+from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
+from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
+from pollwatch.audit.view import check_aspect, to_analysis_gray
+
+__all__ = [
+    "CONDITIONS",
+    "ConditionsAuditor",
+    "ConditionsResult",
+    "frame_difference",
+    "masked_ncc",
+    "sharpness",
+]
+
+CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian over the variance of the image (0 for a flat image)."""
+    g = np.asarray(gray)
+    if g.dtype != np.uint8:
+        g = np.clip(g, 0, 255).astype(np.uint8)
+    var = float(cv2.meanStdDev(g)[1][0, 0]) ** 2
+    if var < 1e-6:
+        return 0.0
+    lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
+    return lap_std**2 / var
+
+
+def frame_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Mean absolute difference and the share of pixels differing by more than 1 level."""
+    if a.shape != b.shape:
+        raise ValueError(f"frames differ in shape: {a.shape} vs {b.shape}")
+    d = cv2.absdiff(a, b)
+    changed = cv2.countNonZero(cv2.threshold(d, 1, 255, cv2.THRESH_BINARY)[1])
+    return float(cv2.mean(d)[0]), changed / d.size
+
+
+def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Zero-mean normalised cross-correlation of two images inside `mask` (−1..1).
+
+    Two flat regions correlate 1 if their means are within 20 levels, else 0; one flat and one
+    textured region correlate 0.
+    """
+    x = a[mask].astype(np.float64)
+    y = b[mask].astype(np.float64)
+    if x.size == 0:
+        raise ValueError("the mask is empty")
+    x -= x.mean()
+    y -= y.mean()
+    sx, sy = math.sqrt(float(x @ x)), math.sqrt(float(y @ y))
+    flat = 2.0 * math.sqrt(x.size)  # std under 2 levels
+    if sx < flat and sy < flat:
+        return 1.0 if abs(a[mask].mean() - b[mask].mean()) < 20 else 0.0
+    if sx < flat or sy < flat:
+        return 0.0
+    return float(x @ y / (sx * sy))
+
+
+@dataclass(frozen=True)
+class ConditionsResult:
+    """Time ranges of each picture condition (seconds from the first frame) and the samples."""
+
+    ranges: dict[str, tuple[TimeRange, ...]]
+    t: np.ndarray
+    luma: np.ndarray
+    sharpness_ratio: np.ndarray  # nan before a baseline exists
+    box_ncc: np.ndarray  # nan without a box polygon
+    span: TimeRange
+
+    def seconds(self, condition: str) -> float:
+        """Total seconds in a condition."""
+        return float(sum(r.duration for r in self.ranges[condition]))
+
+
+class ConditionsAuditor:
+    """Finds offline, dark, frozen, blocked and blurred stretches (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        reference: np.ndarray | None = None,
+        box_polygon: object = None,
+        image_size: tuple[int, int] | None = None,
+        sample_every_s: float = 1.0,
+        work_width: int = 320,
+        baseline_s: float = 60.0,
+        max_step_s: float = 2.0,
+        black_luma: float = 16.0,
+        black_std: float = 2.0,
+        dark_luma: float = 35.0,
+        frozen_mad: float = 0.05,
+        frozen_pixel_share: float = 0.0005,
+        frozen_min_s: float = 20.0,
+        frozen_max_gap_s: float = 3.0,
+        block_ncc: float = 0.5,
+        static_mad: float = 3.0,
+        static_lag_s: float = 2.0,
+        blocked_min_s: float = 20.0,
+        blur_ratio: float = 0.25,
+        blur_min_s: float = 10.0,
+        blur_window_s: float = 600.0,
+        max_gap_s: float = 2.0,
+        min_duration_s: float = 3.0,
+    ) -> None:
+        if reference is not None:
+            ref = np.asarray(reference)
+            if ref.dtype != np.uint8 or ref.ndim not in (2, 3) or min(ref.shape[:2]) < 16:
+                raise ValueError(f"reference must be a uint8 image, got {ref.dtype} {ref.shape}")
+            full = (ref.shape[1], ref.shape[0])
+        elif image_size is not None:
+            if len(image_size) != 2 or min(image_size) < 16:
+                raise ValueError(f"image_size must be (width, height), got {image_size}")
+            full = (int(image_size[0]), int(image_size[1]))
+        else:
+            raise ValueError("image_size is needed when there is no reference image")
+        poly = None
+        if box_polygon is not None:
+            poly = np.asarray(box_polygon, dtype=float)
+            if poly.ndim != 2 or poly.shape[1] != 2 or poly.shape[0] < 3:
+                raise ValueError(f"box_polygon needs >= 3 (x, y) points, got {poly.shape}")
+        checks = {
+            "sample_every_s": (sample_every_s, 0.05 <= sample_every_s <= 10),
+            "work_width": (work_width, 64 <= work_width <= 1920),
+            "baseline_s": (baseline_s, baseline_s >= 0),
+            "max_step_s": (max_step_s, max_step_s > sample_every_s),
+            "black_luma": (black_luma, 0 <= black_luma < dark_luma),
+            "dark_luma": (dark_luma, black_luma < dark_luma < 255),
+            "frozen_mad": (frozen_mad, frozen_mad >= 0),
+            "frozen_pixel_share": (frozen_pixel_share, 0 <= frozen_pixel_share < 1),
+            "block_ncc": (block_ncc, -1 < block_ncc < 1),
+            "static_mad": (static_mad, static_mad > 0),
+            "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
+            "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
+            "frozen_min_s": (frozen_min_s, frozen_min_s >= 0),
+            "frozen_max_gap_s": (frozen_max_gap_s, frozen_max_gap_s >= 0),
+            "blocked_min_s": (blocked_min_s, blocked_min_s >= 0),
+            "blur_min_s": (blur_min_s, blur_min_s >= 0),
+            "blur_window_s": (blur_window_s, blur_window_s > 0),
+            "max_gap_s": (max_gap_s, max_gap_s >= 0),
+            "min_duration_s": (min_duration_s, min_duration_s >= 0),
+        }
+        for name, (value, ok) in checks.items():
+            if not ok:
+                raise ValueError(f"{name} is out of range: {value!r}")
+        self.reference = reference
+        self.box_polygon = poly
+        self.full_size = full
+        self.sample_every_s = sample_every_s
+        self.work_width = work_width
+        self.baseline_s = baseline_s
+        self.max_step_s = max_step_s
+        self.black_luma, self.black_std, self.dark_luma = black_luma, black_std, dark_luma
+        self.frozen_mad, self.frozen_pixel_share = frozen_mad, frozen_pixel_share
+        self.frozen_min_s, self.frozen_max_gap_s = frozen_min_s, frozen_max_gap_s
+        self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
+        self.blocked_min_s = blocked_min_s
+        self.blur_ratio, self.blur_min_s = blur_ratio, blur_min_s
+        self.blur_window_s = blur_window_s
+        self.max_gap_s, self.min_duration_s = max_gap_s, min_duration_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen (the reference image is kept)."""
+        self._ref: np.ndarray | None = None  # reference at analysis scale
+        self._sharp_baseline = math.nan  # sharpness an in-focus picture of this camera has
+        self._sharp_recent: deque[tuple[float, float]] = deque()
+        self._sharp_count = 0
+        self._baseline: list[np.ndarray] = []
+        self._pending: list[tuple[float, np.ndarray, ViewTransform | None]] = []
+        self._rows: list[tuple[float, float, float, float, bool, float, bool]] = []
+        self._gaps: list[TimeRange] = []
+        self._prev: np.ndarray | None = None
+        self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
+        self._next_t = -math.inf
+        self._last_t: float | None = None
+        self._frame_dt = 0.0  # the last regular interval between frames
+        self._end = 0.0
+        self._zone_key: object = None
+        self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
+
+    # -- engine callbacks -------------------------------------------------------------------
+    def on_audio(self, chunk: AudioChunkLike) -> None:
+        """Sound is the audio audit's business."""
+
+    def on_gap(self, gap: GapLike) -> None:
+        """A stretch without frames: offline."""
+        if gap.end > gap.start:
+            self._gaps.append(TimeRange(float(gap.start), float(gap.end)))
+            self._end = max(self._end, float(gap.end))
+
+    def update(self, frame: FrameLike, view: ViewTransform | None = None) -> None:
+        """Sample the frame every `sample_every_s`; `view` (from a `ViewAuditor`, analysis
+        pixels) moves the box zone with the camera."""
+        t = float(frame.t)
+        if self._last_t is not None:
+            step = t - self._last_t
+            if step > self.max_step_s:  # a jump the engine may not have reported
+                self._gaps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
+            elif step > 0:
+                self._frame_dt = step
+        self._last_t = t
+        self._end = max(self._end, t)
+        if t < self._next_t:
+            return
+        self._next_t = t + self.sample_every_s
+        gray = to_analysis_gray(frame.gray, self.work_width)
+        if self._ref is None:
+            check_aspect(gray.shape, self.full_size, t)
+            if self.reference is not None:
+                ref = to_analysis_gray(self.reference, 10_000)
+                self._set_reference(cv2.resize(ref, gray.shape[::-1], interpolation=cv2.INTER_AREA))
+            else:
+                self._pending.append((t, gray, view))
+                mean = gray.mean()
+                if mean >= self.dark_luma and (
+                    not self._baseline or t - self._pending[0][0] >= len(self._baseline)
+                ):
+                    self._baseline.append(gray)  # about one frame per second
+                if t - self._pending[0][0] >= self.baseline_s:
+                    self._finish_baseline()
+                return
+        self._judge(t, gray, view)
+
+    def _set_reference(self, ref: np.ndarray) -> None:
+        self._ref = ref
+        self._sharp_baseline = sharpness(ref)
+
+    def _finish_baseline(self) -> None:
+        frames = self._baseline or [g for _, g, _ in self._pending]
+        frames = frames[:: max(1, len(frames) // 15)]  # 15 frames erase passers-by
+        self._set_reference(np.median(np.stack(frames), axis=0).astype(np.uint8))
+        pending, self._pending, self._baseline = self._pending, [], []
+        for t, gray, view in pending:
+            self._judge(t, gray, view)
+
+    # -- per sample -------------------------------------------------------------------------
+    def _box_zone(self, shape: tuple[int, int], view: ViewTransform | None):
+        """(reference crop, crop slices, mask) of the box zone in the current frame, or None."""
+        if self.box_polygon is None or self._ref is None:
+            return None
+        key = (shape, None if view is None else view.matrix.tobytes())
+        if key == self._zone_key:
+            return self._zone
+        self._zone_key = key
+        h, w = shape
+        poly = self.box_polygon * (w / self.full_size[0])
+        ref = self._ref
+        if view is not None:
+            if visible_fraction(poly, view, w, h) < 0.5:
+                self._zone = None
+                return None
+            poly = view.apply(poly)
+            ref = cv2.warpAffine(self._ref, view.matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        x0, y0 = np.floor(poly.min(axis=0)).astype(int).clip(0)
+        x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 1
+        x1, y1 = min(x1, w), min(y1, h)
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            self._zone = None
+            return None
+        crop = (slice(y0, y1), slice(x0, x1))
+        mask = polygon_mask(poly - (x0, y0), (y1 - y0, x1 - x0))
+        self._zone = (ref[crop], crop, mask) if mask.any() else None
+        return self._zone
+
+    def _judge(self, t: float, gray: np.ndarray, view: ViewTransform | None) -> None:
+        m, sd = cv2.meanStdDev(gray)
+        mean, std = float(m[0, 0]), float(sd[0, 0])
+        frozen = False
+        if self._prev is not None and self._prev.shape == gray.shape:
+            mad, share = frame_difference(self._prev, gray)
+            frozen = mad <= self.frozen_mad and share <= self.frozen_pixel_share
+        self._prev = gray
+        sharp = sharpness(gray)
+        ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
+        if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline
+            self._sharp_recent.append((t, sharp))
+            while t - self._sharp_recent[0][0] > self.blur_window_s:
+                self._sharp_recent.popleft()
+            self._sharp_count += 1
+            if self._sharp_count % 20 == 0:  # refresh the median every 20 focused samples
+                self._sharp_baseline = float(np.median([v for _, v in self._sharp_recent]))
+        ncc, static = math.nan, False
+        zone = self._box_zone(gray.shape, view)
+        if zone is not None:
+            ref_crop, crop, mask = zone
+            patch = gray[crop]
+            ncc = masked_ncc(patch, ref_crop, mask)
+            self._lagged.append((t, patch))
+            while len(self._lagged) > 1 and t - self._lagged[1][0] >= self.static_lag_s:
+                self._lagged.pop(0)
+            lag_t, lag_patch = self._lagged[0]
+            if t - lag_t >= self.static_lag_s * 0.99 and lag_patch.shape == patch.shape:
+                static = float(cv2.absdiff(patch, lag_patch)[mask].mean()) < self.static_mad
+        else:
+            self._lagged.clear()
+        self._rows.append((t, mean, std, ratio, frozen, ncc, static))
+
+    # -- result -----------------------------------------------------------------------------
+    def result(self) -> ConditionsResult:
+        """The conditions so far (samples waiting for a baseline are judged against it)."""
+        source = self
+        if self._ref is None and self._pending:
+            source = copy.deepcopy(self)
+            source._finish_baseline()
+        rows = source._rows
+        cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 7
+        t, mean, std, ratio, frozen, ncc, static = cols
+        t = t.astype(float)
+        mean, std, ratio, ncc = (c.astype(float) for c in (mean, std, ratio, ncc))
+        frozen, static = frozen.astype(bool), static.astype(bool)
+        black = (mean < self.black_luma) & (std < self.black_std)
+        dark = (mean < self.dark_luma) & ~black
+        seen = ~black & ~dark
+        blocked = seen & static & (ncc < self.block_ncc)
+        blurred = seen & (ratio < self.blur_ratio)
+        step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
+
+        def runs(flags: np.ndarray, min_s: float, gap_s: float) -> tuple[TimeRange, ...]:
+            return ranges_from_samples(t, flags, step=step, max_gap=gap_s, min_duration=min_s)
+
+        gap, min_s = self.max_gap_s, self.min_duration_s
+        ranges = {
+            "offline": merge_ranges([*self._gaps, *runs(black, min_s, gap)], max_gap=gap),
+            "dark": runs(dark, min_s, gap),
+            "frozen": runs(frozen & seen, self.frozen_min_s, self.frozen_max_gap_s),
+            "blocked": runs(blocked, self.blocked_min_s, gap),
+            "blurred": runs(blurred, self.blur_min_s, gap),
+        }
+        last_frame_end = self._last_t + self._frame_dt if self._last_t is not None else 0.0
+        end = max(self._end, last_frame_end)
+        return ConditionsResult(
+            ranges={k: clip_ranges(v, 0.0, end) for k, v in ranges.items()},
+            t=t,
+            luma=mean,
+            sharpness_ratio=ratio,
+            box_ncc=ncc,
+            span=TimeRange(0.0, end),
+        )

@@ -1,0 +1,127 @@
+"""Image registration of a camera's current view against its reference view.
+
+Features first: ORB keypoints matched with a ratio test, then a RANSAC similarity transform
+(`cv2.estimateAffinePartial2D`: translation, rotation, uniform scale). Scenes with too little
+texture for that fall back to phase correlation (translation only) on Hann-windowed images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from pollwatch.audit.geometry import ViewTransform
+
+__all__ = ["Registrar", "get_registration_by_name"]
+
+
+class Registrar:
+    """Registers frames against one reference image (uint8 gray, analysis scale).
+
+    `max_features` ORB keypoints per image; a feature result needs `min_inliers` RANSAC inliers
+    that are at least `min_inlier_share` of the ratio-test matches; the phase fallback needs a
+    peak response of `min_response`. `estimate()` returns None when neither is reliable.
+    """
+
+    def __init__(
+        self,
+        reference: np.ndarray,
+        *,
+        method: str = "features",
+        max_features: int = 500,
+        min_inliers: int = 12,
+        min_inlier_share: float = 0.3,
+        min_response: float = 0.08,
+        ratio: float = 0.8,
+    ) -> None:
+        ref = np.asarray(reference)
+        if ref.dtype != np.uint8 or ref.ndim != 2:
+            raise ValueError(f"reference must be a uint8 gray image, got {ref.dtype} {ref.shape}")
+        if max_features < 50:
+            raise ValueError(f"max_features must be >= 50, got {max_features}")
+        if min_inliers < 4:
+            raise ValueError(f"min_inliers must be >= 4, got {min_inliers}")
+        if not 0 < min_inlier_share <= 1:
+            raise ValueError(f"min_inlier_share must be in (0, 1], got {min_inlier_share}")
+        if not 0 < ratio < 1:
+            raise ValueError(f"ratio must be in (0, 1), got {ratio}")
+        self._estimate = get_registration_by_name(method)
+        self.reference = ref
+        self.min_inliers = min_inliers
+        self.min_inlier_share = min_inlier_share
+        self.min_response = min_response
+        self.ratio = ratio
+        self._orb = cv2.ORB_create(nfeatures=max_features, fastThreshold=10, edgeThreshold=15)
+        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        self._ref_kp, self._ref_desc = self._orb.detectAndCompute(ref, None)
+        h, w = ref.shape
+        self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        self._ref_f = ref.astype(np.float32)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.reference.shape  # type: ignore[return-value]
+
+    def estimate(self, current: np.ndarray) -> ViewTransform | None:
+        """The transform taking reference points to `current` (same size), or None."""
+        cur = np.asarray(current)
+        if cur.shape != self.reference.shape or cur.dtype != np.uint8:
+            raise ValueError(
+                f"frame must be uint8 {self.reference.shape} like the reference, got "
+                f"{cur.dtype} {cur.shape}"
+            )
+        return self._estimate(self, cur)
+
+    # -- strategies -------------------------------------------------------------------------
+    def features(self, cur: np.ndarray) -> ViewTransform | None:
+        if self._ref_desc is None or len(self._ref_kp) < self.min_inliers:
+            return None
+        kp, desc = self._orb.detectAndCompute(cur, None)
+        if desc is None or len(kp) < self.min_inliers:
+            return None
+        pairs = self._matcher.knnMatch(self._ref_desc, desc, k=2)
+        good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < self.ratio * p[1].distance]
+        if len(good) < self.min_inliers:
+            return None
+        src = np.float32([self._ref_kp[m.queryIdx].pt for m in good])
+        dst = np.float32([kp[m.trainIdx].pt for m in good])
+        matrix, mask = cv2.estimateAffinePartial2D(
+            src, dst, method=cv2.RANSAC, ransacReprojThreshold=2.5, maxIters=500
+        )
+        if matrix is None or mask is None:
+            return None
+        inliers = int(mask.sum())
+        share = inliers / len(good)
+        if inliers < self.min_inliers or share < self.min_inlier_share:
+            return None
+        return ViewTransform(matrix, "features", inliers=inliers, quality=share)
+
+    def phase(self, cur: np.ndarray) -> ViewTransform | None:
+        (dx, dy), response = cv2.phaseCorrelate(self._ref_f, cur.astype(np.float32), self._window)
+        if response < self.min_response:
+            return None
+        matrix = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
+        return ViewTransform(matrix, "phase", quality=float(response))
+
+    def features_then_phase(self, cur: np.ndarray) -> ViewTransform | None:
+        return self.features(cur) or self.phase(cur)
+
+
+_METHODS: dict[str, Callable[[Registrar, np.ndarray], ViewTransform | None]] = {
+    "features": Registrar.features_then_phase,
+    "features_only": Registrar.features,
+    "phase": Registrar.phase,
+}
+
+
+def get_registration_by_name(name: str) -> Callable[[Registrar, np.ndarray], ViewTransform | None]:
+    """A registration strategy: 'features' (ORB+RANSAC, phase fallback), 'features_only',
+    'phase'."""
+    try:
+        return _METHODS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown registration method {name!r}; known: {sorted(_METHODS)}"
+        ) from None

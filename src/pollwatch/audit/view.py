@@ -1,0 +1,320 @@
+"""View audit: is the camera still looking at the ballot box as intended?
+
+Every `sample_every_s` the current frame is registered against the reference view (the case's
+reference image, or without one the median of the camera's own first `baseline_s`). Cheap path
+first: phase correlation against the frame of the last full estimate tells whether the view
+moved since; only then is the full registration (ORB + RANSAC, phase fallback) run, so a steady
+camera costs one phase correlation per sample.
+
+Sample states: ``ok``; ``shifted`` (the box centre — or the frame centre without a box — moved
+more than `shift_px` reference pixels, or the picture turned more than `max_angle_deg` or zoomed
+by more than `max_scale_change`); ``box_not_visible`` (less than `min_visible` of the box polygon
+lies inside the frame, or the view no longer matches the reference at all). Frames too dark or
+flat to register are not judged. A state run counts once it lasts `persist_s`. The camera's
+state is ``box_not_visible`` when such runs cover at least `state_share` of the judged time,
+else ``shifted`` when shifted and box-not-visible runs together do, else ``ok``; `changed_at`
+is the start of the first sustained run that is not ok.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from pollwatch.audit.geometry import ViewTransform, visible_fraction
+from pollwatch.audit.ranges import ranges_from_samples
+from pollwatch.audit.registration import Registrar
+from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
+
+__all__ = [
+    "VIEW_STATES",
+    "ViewAuditResult",
+    "ViewAuditor",
+    "ViewState",
+    "check_aspect",
+    "to_analysis_gray",
+]
+
+ViewState = Literal["ok", "shifted", "box_not_visible"]
+VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
+_BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
+
+
+def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
+    """`image` (gray or BGR) as uint8 gray at most `work_width` wide, in a new array that
+    shares no memory with `image`."""
+    img = np.asarray(image)
+    if img.ndim == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    if img.ndim != 2 or img.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 gray or BGR image, got {img.dtype} {img.shape}")
+    h, w = img.shape
+    if w > work_width:
+        size = (work_width, max(1, round(h * work_width / w)))
+        return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    # always a copy (a few µs): the caller's array may be a view into a decoder's frame
+    # buffer, which keeping would pin in memory, or a buffer the caller refills in place
+    return img.copy()
+
+
+def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:
+    """Refuse frames whose aspect ratio differs (> 2 %) from the reference / image size."""
+    h, w = shape[:2]
+    full_w, full_h = full_size
+    if abs((w / h) / (full_w / full_h) - 1.0) > 0.02:
+        raise ValueError(
+            f"frame at {t:.2f} s is {w}x{h}, which does not have the aspect ratio of the "
+            f"reference image / image_size {full_w}x{full_h}"
+        )
+
+
+@dataclass(frozen=True)
+class ViewAuditResult:
+    """The view audit of one recording; shifts in pixels of the reference (full) image."""
+
+    t: np.ndarray  # sample times
+    states: np.ndarray  # str per sample: ok/shifted/box_not_visible/unknown
+    shift_px: np.ndarray  # box (or frame) centre displacement per sample; nan if unknown
+    dx: np.ndarray
+    dy: np.ndarray
+    angle_deg: np.ndarray
+    scale: np.ndarray
+    visible: np.ndarray  # share of the box polygon inside the frame; nan without a box
+    ranges: dict[str, tuple[TimeRange, ...]]  # sustained runs per state
+    state: ViewState
+    changed_at: float | None  # seconds from the first frame, None if never
+    shift_px_median: float  # median shift over the non-ok sustained runs (all samples if none)
+    has_reference: bool
+
+
+class ViewAuditor:
+    """Audits the camera's viewing angle against a reference view (see module doc).
+
+    `reference`: the intended view (gray or BGR, any size) or None to use the camera's first
+    `baseline_s`; `box_polygon`: the box outline in pixels of the reference image (or of the
+    video's full-size frame, `image_size` = (width, height), when there is no reference).
+    """
+
+    def __init__(
+        self,
+        *,
+        reference: np.ndarray | None = None,
+        box_polygon: object = None,
+        image_size: tuple[int, int] | None = None,
+        sample_every_s: float = 2.0,
+        work_width: int = 320,
+        baseline_s: float = 60.0,
+        shift_px: float = 16.0,
+        max_angle_deg: float = 2.0,
+        max_scale_change: float = 0.05,
+        min_visible: float = 0.5,
+        persist_s: float = 10.0,
+        state_share: float = 0.25,
+        min_luma: float = 25.0,
+        method: str = "features",
+    ) -> None:
+        if reference is not None:
+            ref = np.asarray(reference)
+            if ref.dtype != np.uint8 or ref.ndim not in (2, 3) or min(ref.shape[:2]) < 16:
+                raise ValueError(f"reference must be a uint8 image, got {ref.dtype} {ref.shape}")
+            full = (ref.shape[1], ref.shape[0])
+        elif image_size is not None:
+            if len(image_size) != 2 or min(image_size) < 16:
+                raise ValueError(f"image_size must be (width, height), got {image_size}")
+            full = (int(image_size[0]), int(image_size[1]))
+        else:
+            raise ValueError("image_size is needed when there is no reference image")
+        poly = None
+        if box_polygon is not None:
+            poly = np.asarray(box_polygon, dtype=float)
+            if poly.ndim != 2 or poly.shape[1] != 2 or poly.shape[0] < 3:
+                raise ValueError(f"box_polygon needs >= 3 (x, y) points, got {poly.shape}")
+        checks = {
+            "sample_every_s": (sample_every_s, 0.1 <= sample_every_s <= 60),
+            "work_width": (work_width, 64 <= work_width <= 1920),
+            "baseline_s": (baseline_s, baseline_s >= 0),
+            "shift_px": (shift_px, shift_px > 0),
+            "max_angle_deg": (max_angle_deg, max_angle_deg > 0),
+            "max_scale_change": (max_scale_change, 0 < max_scale_change < 1),
+            "min_visible": (min_visible, 0 < min_visible <= 1),
+            "persist_s": (persist_s, persist_s >= 0),
+            "state_share": (state_share, 0 < state_share <= 1),
+            "min_luma": (min_luma, 0 <= min_luma < 255),
+        }
+        for name, (value, ok) in checks.items():
+            if not ok:
+                raise ValueError(f"{name} is out of range: {value!r}")
+        Registrar(np.zeros((16, 16), np.uint8), method=method)  # checks the method name
+        self.reference = reference
+        self.box_polygon = poly
+        self.full_size = full
+        self.sample_every_s = sample_every_s
+        self.work_width = work_width
+        self.baseline_s = baseline_s
+        self.shift_px = shift_px
+        self.max_angle_deg = max_angle_deg
+        self.max_scale_change = max_scale_change
+        self.min_visible = min_visible
+        self.persist_s = persist_s
+        self.state_share = state_share
+        self.min_luma = min_luma
+        self.method = method
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen (the reference image is kept)."""
+        self._registrar: Registrar | None = None
+        self._k = 1.0  # analysis pixels per full-size pixel
+        self._pending: list[tuple[float, np.ndarray]] = []  # samples awaiting the baseline
+        self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
+        self._next_t = -math.inf
+        self._anchor: tuple[np.ndarray, ViewTransform | None] | None = None
+        self._window: np.ndarray | None = None
+        self.current: ViewTransform | None = None  # latest transform, in analysis pixels
+
+    @property
+    def analysis_scale(self) -> float:
+        """Analysis pixels per pixel of the reference / full-size image."""
+        return self._k
+
+    def update(self, frame: FrameLike) -> None:
+        """Sample the frame if `sample_every_s` has passed since the last sample."""
+        t = float(frame.t)
+        if t < self._next_t:
+            return
+        self._next_t = t + self.sample_every_s
+        gray = to_analysis_gray(frame.gray, self.work_width)
+        self._k = gray.shape[1] / self.full_size[0]
+        if self._registrar is None:
+            check_aspect(gray.shape, self.full_size, t)
+            if self.reference is None:
+                self._pending.append((t, gray))
+                if t - self._pending[0][0] >= self.baseline_s:
+                    self._finish_baseline()
+                return
+            ref = to_analysis_gray(self.reference, 10_000)
+            self._start(cv2.resize(ref, gray.shape[::-1], interpolation=cv2.INTER_AREA))
+        self._judge(t, gray)
+
+    def _finish_baseline(self) -> None:
+        """Make the median of the baseline samples the reference and judge the samples."""
+        usable = [g for _, g in self._pending if g.mean() >= self.min_luma]
+        frames = usable or [g for _, g in self._pending]
+        frames = frames[:: max(1, len(frames) // _BASELINE_FRAMES)]
+        base = np.median(np.stack(frames), axis=0)
+        self._start(base.astype(np.uint8))
+        pending, self._pending = self._pending, []
+        for t, gray in pending:
+            self._judge(t, gray)
+
+    def on_gap(self, gap: GapLike) -> None:
+        """Gaps are the conditions' business; the view is judged on frames only."""
+
+    def on_audio(self, chunk: AudioChunkLike) -> None:
+        """Sound is the audio audit's business."""
+
+    def _start(self, reference: np.ndarray) -> None:
+        self._registrar = Registrar(reference, method=self.method)
+        h, w = cv2.pyrDown(reference).shape
+        self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+
+    def _estimate(self, registrar: Registrar, gray: np.ndarray) -> ViewTransform | None:
+        """Reuse the last estimate when the picture has not moved since it: a phase correlation
+        at half size against the frame of that estimate (under 0.5 px, response >= 0.3)."""
+        small = cv2.pyrDown(gray).astype(np.float32)
+        if self._anchor is not None and self._window is not None:
+            (ax, ay), response = cv2.phaseCorrelate(self._anchor[0], small, self._window)
+            if response >= 0.3 and math.hypot(ax, ay) < 0.5:
+                return self._anchor[1]
+        transform = registrar.estimate(gray)
+        self._anchor = (small, transform)
+        return transform
+
+    def _judge(self, t: float, gray: np.ndarray) -> None:
+        if gray.mean() < self.min_luma or gray.std() < 4.0:
+            self._rows.append((t, "unknown", *([math.nan] * 6)))
+            return
+        if self._registrar is None:
+            raise RuntimeError("no reference view yet")
+        if gray.shape != self._registrar.shape:
+            raise ValueError(f"frame at {t:.2f} s changed size to {gray.shape[::-1]}")
+        transform = self._estimate(self._registrar, gray)
+        self.current = transform
+        if transform is None:
+            self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
+            return
+        k = self._k
+        h, w = gray.shape
+        if self.box_polygon is not None:
+            poly = self.box_polygon * k
+            centre = tuple(poly.mean(axis=0))
+            visible = visible_fraction(poly, transform, w, h)
+        else:
+            centre, visible = (w / 2, h / 2), math.nan
+        shift = transform.displacement(centre) / k
+        dx, dy = (transform.apply([centre])[0] - np.asarray(centre)) / k
+        turned = (
+            shift > self.shift_px
+            or abs(transform.angle_deg) > self.max_angle_deg
+            or abs(math.log(transform.scale)) > math.log1p(self.max_scale_change)
+        )
+        if not math.isnan(visible) and visible < self.min_visible:
+            state = "box_not_visible"
+        else:
+            state = "shifted" if turned else "ok"
+        self._rows.append((t, state, shift, dx, dy, transform.angle_deg, transform.scale, visible))
+
+    def result(self) -> ViewAuditResult:
+        """The audit so far (samples still waiting for a baseline are judged against it)."""
+        source = self
+        if self._registrar is None and self._pending:
+            source = copy.deepcopy(self)
+            source._finish_baseline()
+        rows = list(source._rows)
+        cols = list(zip(*rows, strict=True)) if rows else [[]] * 8
+        t = np.asarray(cols[0], float)
+        states = np.asarray(cols[1], dtype=str) if rows else np.empty(0, dtype=str)
+        num = [np.asarray(c, float) for c in cols[2:]]
+        step = self.sample_every_s * 1.5
+        ranges = {
+            s: ranges_from_samples(
+                t, states == s, step=step, max_gap=self.sample_every_s, min_duration=self.persist_s
+            )
+            for s in VIEW_STATES
+        }
+        judged = float((states != "unknown").sum()) * self.sample_every_s
+        lost = sum(r.duration for r in ranges["box_not_visible"])
+        turned = lost + sum(r.duration for r in ranges["shifted"])
+        state: ViewState = "ok"
+        if judged > 0 and lost >= self.state_share * judged:
+            state = "box_not_visible"
+        elif judged > 0 and turned >= self.state_share * judged:
+            state = "shifted"  # turned away, the box in view for most of that time
+        bad = [r for s in ("shifted", "box_not_visible") for r in ranges[s]]
+        changed_at = min((r.start for r in bad), default=None)
+        in_bad = np.zeros(t.size, bool)
+        for r in bad:
+            in_bad |= (t >= r.start) & (t < r.end)
+        shift = num[0]
+        pick = shift[in_bad] if in_bad.any() else shift
+        pick = pick[np.isfinite(pick)]
+        return ViewAuditResult(
+            t=t,
+            states=states,
+            shift_px=shift,
+            dx=num[1],
+            dy=num[2],
+            angle_deg=num[3],
+            scale=num[4],
+            visible=num[5],
+            ranges=ranges,
+            state=state,
+            changed_at=changed_at,
+            shift_px_median=float(np.median(pick)) if pick.size else math.nan,
+            has_reference=self.reference is not None,
+        )

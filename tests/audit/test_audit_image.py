@@ -1,0 +1,199 @@
+"""Picture conditions: offline, dark, frozen, blocked, blurred — each on a synthetic clip."""
+
+import audit_clips as clips
+import cv2
+import numpy as np
+import pytest
+
+from pollwatch.audit.image import (
+    CONDITIONS,
+    ConditionsAuditor,
+    frame_difference,
+    masked_ncc,
+    sharpness,
+)
+
+FULL = (640, 360)
+BOX = [(250, 200), (330, 200), (330, 300), (250, 300)]  # full size; (125..165, 100..150) here
+FPS = 2.0
+SECONDS = 100.0
+ON, OFF = 40.0, 70.0
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return clips.textured_scene(320, 180)
+
+
+def person(img, t, start, seconds, still=False):
+    """A dark person-sized blob walking across the box zone (or standing still at it)."""
+    out = img.copy()
+    x = 145 if still else int(100 + 90 * (t - start) / seconds)
+    cv2.ellipse(out, (x, 115), (9, 30), 0, 0, 360, 40, -1)
+    return out
+
+
+def board(img):
+    out = img.copy()
+    patch = clips.textured_scene(60, 65)[::-1, ::-1]
+    out[95:160, 115:175] = patch[:, :60] // 2 + 90
+    return out
+
+
+def make(kind, scene):
+    """The picture at time t for each scenario, or None when no frame is sent."""
+
+    def picture(t):
+        during = ON <= t < OFF
+        if kind == "blocked" and during:
+            return board(scene)
+        if kind == "person passing" and ON <= t < ON + 3:
+            return person(scene, t, ON, 3)
+        if kind == "person standing" and ON <= t < ON + 8:
+            return person(scene, t, ON, 8, still=True)
+        if kind == "blurred" and t >= ON:
+            return cv2.GaussianBlur(scene, (0, 0), 1.5)
+        if kind == "dark" and during:
+            return (scene * 0.15).astype(np.uint8)
+        if kind == "black" and during:
+            return np.zeros_like(scene)
+        if kind in ("gap", "gap unreported") and during:
+            return None
+        return scene
+
+    return picture
+
+
+def run(kind, scene, *, reference=None, **kwargs):
+    auditor = ConditionsAuditor(
+        reference=reference, image_size=FULL, box_polygon=BOX, baseline_s=30.0, **kwargs
+    )
+    rng = np.random.default_rng(5)
+    picture = make(kind, scene)
+    frozen_frame = None
+    for i in range(int(SECONDS * FPS)):
+        t = i / FPS
+        img = picture(t)
+        if img is None:
+            continue
+        if kind == "frozen" and ON <= t < OFF:
+            frozen_frame = clips.noisy(img, rng) if frozen_frame is None else frozen_frame
+            frame = frozen_frame
+        else:
+            frame = img if kind == "black" and ON <= t < OFF else clips.noisy(img, rng)
+        auditor.update(clips.Frame.at(t, frame))
+    if kind == "gap":
+        auditor.on_gap(clips.Gap(ON, OFF))
+    return auditor.result()
+
+
+EXPECTED = {
+    "clean": {},
+    "blocked": {"blocked": (ON, OFF)},
+    "person passing": {},
+    "person standing": {},
+    "blurred": {"blurred": (ON, SECONDS)},
+    "frozen": {"frozen": (ON, OFF)},
+    "dark": {"dark": (ON, OFF)},
+    "black": {"offline": (ON, OFF)},
+    "gap": {"offline": (ON, OFF)},
+    "gap unreported": {"offline": (ON, OFF)},
+}
+
+
+@pytest.mark.parametrize("with_reference", [True, False])
+@pytest.mark.parametrize("kind", list(EXPECTED))
+def test_each_condition_is_found_with_its_time(scene, kind, with_reference):
+    r = run(kind, scene, reference=cv2.resize(scene, FULL) if with_reference else None)
+    for condition in CONDITIONS:
+        if condition in EXPECTED[kind]:
+            start, end = EXPECTED[kind][condition]
+            (found,) = r.ranges[condition]
+            assert found.start == pytest.approx(start, abs=2.0), condition
+            assert found.end == pytest.approx(end, abs=2.5), condition
+        else:
+            assert r.ranges[condition] == (), condition
+
+
+def test_box_zone_follows_the_view(scene):
+    """With the camera turned, the box is compared where it now is, not where it was."""
+    from pollwatch.audit.geometry import ViewTransform
+
+    moved = clips.warp(scene, 20, 8)
+    view = ViewTransform(np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 8.0]]), "features")
+    rng = np.random.default_rng(6)
+    followed = ConditionsAuditor(reference=cv2.resize(scene, FULL), box_polygon=BOX)
+    fixed = ConditionsAuditor(reference=cv2.resize(scene, FULL), box_polygon=BOX)
+    for i in range(120):
+        frame = clips.Frame.at(i / FPS, clips.noisy(moved, rng))
+        followed.update(frame, view=view)
+        fixed.update(frame)
+    assert np.nanmedian(followed.result().box_ncc) > 0.9
+    assert np.nanmedian(fixed.result().box_ncc) < np.nanmedian(followed.result().box_ncc)
+
+
+def test_reset_forgets(scene):
+    auditor = ConditionsAuditor(image_size=FULL)
+    auditor.update(clips.Frame.at(0.0, scene))
+    auditor.on_gap(clips.Gap(1.0, 5.0))
+    auditor.reset()
+    r = auditor.result()
+    assert r.t.size == 0 and r.ranges["offline"] == ()
+
+
+def test_frame_statistics():
+    rng = np.random.default_rng(7)
+    img = clips.textured_scene(160, 90)
+    assert sharpness(np.full((20, 20), 9, np.uint8)) == 0.0
+    assert sharpness(cv2.GaussianBlur(img, (0, 0), 2)) < 0.3 * sharpness(img)
+    assert frame_difference(img, img) == (0.0, 0.0)
+    mad, share = frame_difference(img, clips.noisy(img, rng))
+    assert mad > 1.0 and share > 0.2
+    mask = np.ones(img.shape, bool)
+    assert masked_ncc(img, img, mask) == pytest.approx(1.0)
+    assert masked_ncc(img, 255 - img, mask) == pytest.approx(-1.0)
+    flat = np.full(img.shape, 100, np.uint8)
+    assert masked_ncc(flat, flat + 5, mask) == 1.0
+    assert masked_ncc(flat, flat + 60, mask) == 0.0
+    assert masked_ncc(img, flat, mask) == 0.0
+    with pytest.raises(ValueError, match="shape"):
+        frame_difference(img, img[1:])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({}, "image_size"),
+        ({"image_size": FULL, "dark_luma": 10.0}, "black_luma"),
+        ({"image_size": FULL, "blur_ratio": 1.5}, "blur_ratio"),
+        ({"image_size": FULL, "sample_every_s": 0.0}, "sample_every_s"),
+        ({"image_size": FULL, "static_lag_s": 0.1}, "static_lag_s"),
+        ({"image_size": FULL, "blocked_min_s": -1.0}, "blocked_min_s"),
+        ({"image_size": FULL, "box_polygon": [(1, 2)]}, "box_polygon"),
+    ],
+)
+def test_conditions_auditor_checks_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        ConditionsAuditor(**kwargs)
+
+
+def test_the_sharpness_baseline_follows_the_scene(scene):
+    """The room fills with finer detail (a sharper scene) at 30 s, then the lens defocuses at
+    150 s: against the first minute alone the defocused picture would still look sharp."""
+    rng = np.random.default_rng(9)
+    yy, xx = np.indices(scene.shape)
+    pattern = np.sin(2 * np.pi * xx / 6) * np.sin(2 * np.pi * yy / 6) * 60  # 6-px weave
+    busy = np.clip(scene * 0.6 + 50 + pattern, 0, 255).astype(np.uint8)
+    blurred = cv2.GaussianBlur(busy, (0, 0), 1.0)
+    assert sharpness(blurred) > 0.5 * sharpness(scene)  # a fixed first-minute baseline misses it
+    auditor = ConditionsAuditor(
+        reference=cv2.resize(scene, FULL), box_polygon=BOX, blur_window_s=60.0
+    )
+    for i in range(int(200 * FPS)):
+        t = i / FPS
+        img = scene if t < 30 else busy if t < 150 else blurred
+        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
+    r = auditor.result()
+    (found,) = r.ranges["blurred"]
+    assert found.start == pytest.approx(150.0, abs=2.0)
+    assert found.end == pytest.approx(200.0, abs=1.0)

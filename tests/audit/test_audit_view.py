@@ -1,0 +1,210 @@
+"""Viewing angle: registration against a reference, box visibility, change time."""
+
+import math
+
+import audit_clips as clips
+import numpy as np
+import pytest
+
+from pollwatch.audit.geometry import (
+    ViewTransform,
+    clip_polygon_to_rect,
+    polygon_area,
+    visible_fraction,
+)
+from pollwatch.audit.image import ConditionsAuditor
+from pollwatch.audit.registration import Registrar, get_registration_by_name
+from pollwatch.audit.view import ViewAuditor
+
+FULL = (640, 360)  # the video's size; frames are handed at half size (analysis scale)
+BOX = [(250, 200), (330, 200), (330, 300), (250, 300)]  # full-size pixels
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return clips.textured_scene(320, 180)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return clips.textured_scene(*FULL)
+
+
+def run(auditor, scene, *, seconds, change_at, dx=0.0, dy=0.0, angle=0.0, fps=1.0, other=None):
+    """Frames of `scene` with noise; from `change_at` the camera has turned by (dx, dy, angle)
+    in full-size pixels (or shows `other`)."""
+    rng = np.random.default_rng(1)
+    moved = other if other is not None else clips.warp(scene, dx / 2, dy / 2, angle)
+    for i in range(int(seconds * fps)):
+        t = i / fps + 0.3
+        img = moved if change_at is not None and t >= change_at else scene
+        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
+    return auditor.result()
+
+
+@pytest.mark.parametrize("with_reference", [True, False])
+@pytest.mark.parametrize(
+    ("change_at", "dx", "dy", "angle", "state"),
+    [
+        (None, 0, 0, 0, "ok"),
+        (97.0, 40, 10, 0, "shifted"),
+        (130.0, -36, 0, 0, "shifted"),
+        (110.0, 0, 0, 5, "shifted"),
+        (100.0, -300, 0, 0, "box_not_visible"),
+    ],
+)
+def test_view_changes_mid_day(scene, reference, with_reference, change_at, dx, dy, angle, state):
+    auditor = ViewAuditor(
+        reference=reference if with_reference else None, image_size=FULL, box_polygon=BOX
+    )
+    r = run(auditor, scene, seconds=180, change_at=change_at, dx=dx, dy=dy, angle=angle)
+    assert r.state == state
+    if change_at is None:
+        assert r.changed_at is None
+        assert r.shift_px_median < 2.0
+        return
+    assert r.changed_at == pytest.approx(change_at, abs=5.0)
+    if angle == 0:  # a pure shift moves the box centre by exactly (dx, dy)
+        assert r.shift_px_median == pytest.approx(math.hypot(dx, dy), abs=3.0)
+
+
+def test_shifted_from_the_start_needs_the_reference(scene, reference):
+    kw = {"image_size": FULL, "box_polygon": BOX}
+    with_ref = run(
+        ViewAuditor(reference=reference, **kw), scene, seconds=60, change_at=0.0, dx=50, dy=-20
+    )
+    assert with_ref.state == "shifted"
+    assert with_ref.changed_at == pytest.approx(0.3, abs=1.0)
+    assert with_ref.shift_px_median == pytest.approx(math.hypot(50, 20), abs=3.0)
+    # Without a reference the first minutes are the baseline: a camera turned before the
+    # recording started cannot be seen as turned (documented gap).
+    without = run(ViewAuditor(**kw), scene, seconds=60, change_at=0.0, dx=50, dy=-20)
+    assert without.state == "ok"
+
+
+def test_an_unrelated_view_means_box_not_visible(scene, reference):
+    from skimage import data
+
+    other = clips.cv2.resize(
+        clips.cv2.cvtColor(data.coffee(), clips.cv2.COLOR_RGB2GRAY), (320, 180)
+    )
+    r = run(
+        ViewAuditor(reference=reference, box_polygon=BOX),
+        scene,
+        seconds=90,
+        change_at=40.0,
+        other=other,
+    )
+    assert r.state == "box_not_visible"
+    assert r.changed_at == pytest.approx(40.0, abs=5.0)
+
+
+def test_short_bumps_are_not_changes(scene, reference):
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX, persist_s=10.0)
+    rng = np.random.default_rng(2)
+    bumped = clips.warp(scene, 30, 0)
+    for i in range(120):
+        img = bumped if 50 <= i < 54 else scene  # 4 s bump
+        auditor.update(clips.Frame.at(float(i), clips.noisy(img, rng)))
+    r = auditor.result()
+    assert r.state == "ok" and r.changed_at is None
+
+
+def test_dark_frames_are_not_judged(scene, reference):
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX)
+    for i in range(30):
+        auditor.update(clips.Frame.at(float(i), (scene * 0.05).astype(np.uint8)))
+    r = auditor.result()
+    assert set(r.states) == {"unknown"}
+    assert r.state == "ok"
+
+
+@pytest.mark.parametrize(
+    ("dx", "dy", "angle", "scale"),
+    [(0, 0, 0, 1.0), (12, -7, 0, 1.0), (-40, 15, 0, 1.0), (10, 5, 4.0, 1.0), (0, 0, 0, 1.08)],
+)
+def test_registrar_recovers_known_warps(scene, dx, dy, angle, scale):
+    rng = np.random.default_rng(3)
+    current = clips.noisy(clips.warp(scene, dx, dy, angle, scale), rng, 3.0)
+    est = Registrar(scene).estimate(current)
+    assert est is not None and est.method == "features"
+    centre = (160.0, 90.0)
+    moved = est.apply([centre])[0]
+    assert moved == pytest.approx((centre[0] + dx, centre[1] + dy), abs=1.0)
+    assert est.angle_deg == pytest.approx(angle, abs=0.3)
+    assert est.scale == pytest.approx(scale, abs=0.01)
+
+
+def test_phase_correlation_takes_over_on_low_texture():
+    rng = np.random.default_rng(4)
+    yy, xx = np.mgrid[0:180, 0:320]
+    blobs = 120 + 60 * np.sin(xx / 23.0) * np.cos(yy / 17.0)
+    smooth = clips.cv2.GaussianBlur(blobs.astype(np.uint8), (0, 0), 4)
+    current = clips.noisy(clips.warp(smooth, 9, -4), rng, 1.0)
+    est = Registrar(smooth).estimate(current)
+    assert est is not None and est.method == "phase"
+    assert est.matrix[:, 2] == pytest.approx((9, -4), abs=1.0)
+
+
+def test_registration_strategies_by_name():
+    assert get_registration_by_name("phase") is Registrar.phase
+    with pytest.raises(ValueError, match="unknown registration method"):
+        get_registration_by_name("sift")
+
+
+@pytest.mark.parametrize(
+    ("matrix", "visible"),
+    [
+        ([[1, 0, 0], [0, 1, 0]], 1.0),
+        ([[1, 0, 35], [0, 1, 0]], 0.5),  # half of the 70 px wide box pushed past x = 80
+        ([[1, 0, 100], [0, 1, 0]], 0.0),
+    ],
+)
+def test_visible_fraction(matrix, visible):
+    box = [(10, 10), (80, 10), (80, 50), (10, 50)]
+    frac = visible_fraction(box, ViewTransform(np.array(matrix, float), "identity"), 80.0, 60.0)
+    assert frac == pytest.approx(visible, abs=1e-6)
+
+
+def test_polygon_clipping_and_area():
+    tri = [(-10, 0), (10, 0), (10, 20)]
+    assert polygon_area(tri) == pytest.approx(200.0)
+    assert polygon_area(clip_polygon_to_rect(tri, 100, 100)) == pytest.approx(150.0)
+    assert len(clip_polygon_to_rect([(200, 200), (210, 200), (210, 210)], 100, 100)) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({}, "image_size"),
+        ({"image_size": FULL, "box_polygon": [(0, 0), (1, 1)]}, "box_polygon"),
+        ({"image_size": FULL, "sample_every_s": 0.0}, "sample_every_s"),
+        ({"image_size": FULL, "shift_px": -1.0}, "shift_px"),
+        ({"image_size": FULL, "min_visible": 0.0}, "min_visible"),
+        ({"image_size": FULL, "method": "sift"}, "registration method"),
+        ({"reference": np.zeros((8, 8), np.uint8)}, "reference"),
+    ],
+)
+def test_view_auditor_checks_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        ViewAuditor(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"reference": np.zeros((10, 10), np.float32)}, "reference"),
+        ({"reference": np.zeros((64, 64), np.uint8), "max_features": 10}, "max_features"),
+        ({"reference": np.zeros((64, 64), np.uint8), "ratio": 1.5}, "ratio"),
+    ],
+)
+def test_registrar_checks_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        Registrar(**kwargs)
+
+
+@pytest.mark.parametrize("make", [ViewAuditor, ConditionsAuditor])
+def test_frames_of_another_aspect_ratio_are_refused(make):
+    auditor = make(image_size=FULL)
+    with pytest.raises(ValueError, match=r"frame at 0.00 s is 320x240"):
+        auditor.update(clips.Frame.at(0.0, np.zeros((240, 320), np.uint8)))
