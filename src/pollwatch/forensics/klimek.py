@@ -8,9 +8,9 @@ x = 1 − |N(0, 0.075)|; a fraction x of the non-voters is added to the winner (
 and a fraction x^α of the other candidates' votes is moved to the winner (vote stealing).
 
 Fit (as in the paper and its Matlab code, ported to R in Mebane & Egami's Election Forensics
-Toolkit): ā, v̄ are the modes of the stations' turnout and share histograms (the lowest mode
-reaching half of the highest, 1 % bins, 3-bin moving average) and σ_a, σ_v the root mean square
-deviation of the stations below the mode; f_i ∈ [0, 1] (step 0.01) and f_e ∈ [0, 0.1]
+Toolkit): ā, v̄ are the modes of the stations' turnout and share distributions (the lowest mode
+reaching half of the highest; 1 % bins, 3-bin moving average) and σ_a, σ_v the root mean
+square deviation of the stations below the mode; f_i ∈ [0, 1] (step 0.01) and f_e ∈ [0, 0.1]
 (step 0.002) minimise the squared difference between the model's and the data's 2D histogram
 of turnout × winner share (1 % bins, stations counted), the model averaged over `reps`
 simulations with common random numbers. The shape of the fraud (σ_x, α), which the paper
@@ -83,13 +83,14 @@ class KlimekResult:
 
 
 def mode_and_left_sd(x: np.ndarray, lo: float = 0.02, hi: float = 0.95) -> tuple[float, float]:
-    """The mode of `x` (1 % bins, 3-bin moving average, the lowest local maximum in [lo, hi)
-    that reaches half of the highest) and the RMS deviation from it of the values below it."""
+    """The mode of `x` (1 % bins as in Klimek et al.'s code, 3-bin moving average, the lowest
+    local maximum in [lo, hi) that reaches half of the highest; the bin's centre) and the RMS
+    deviation from it of the values below it."""
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     if len(x) < 10:
         raise ValueError("need at least 10 values to find a mode")
-    counts = np.bincount(np.minimum((x * 100).astype(np.int64), 100), minlength=101)[:100]
+    counts = np.bincount(np.clip((x * 100).astype(np.int64), 0, 99), minlength=100)
     smooth = np.convolve(counts, np.ones(3) / 3, mode="same")
     first, last = int(lo * 100), int(hi * 100)
     window = smooth[first:last]

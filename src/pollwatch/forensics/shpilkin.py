@@ -40,7 +40,10 @@ class ShpilkinResult:
 
     `station_anomalous` is aligned with the input; `regions` (when regions were given) has one
     row per region: stations, winner_votes, attributed (sum of the national fit's station
-    values), regional (the method run on the region alone), regional_peak, regional_share."""
+    values), regional (the method run on the region alone), regional_peak, regional_share.
+    `within_region`: the sum of the regional fits, the national fit's values standing in for
+    regions where the method is not applicable; unlike the national figure it is not moved by
+    differences between regions (a region of high turnout that also favours the winner)."""
 
     statistic: float
     applicable: bool
@@ -53,6 +56,7 @@ class ShpilkinResult:
     winner_by_bin: np.ndarray
     others_by_bin: np.ndarray
     regions: pd.DataFrame | None = None
+    within_region: float = float("nan")
 
     @property
     def anomalous_votes(self) -> float:
@@ -111,6 +115,7 @@ def _fit(
     is_max = np.r_[False, (smooth[1:-1] >= smooth[:-2]) & (smooth[1:-1] > smooth[2:]), False]
     candidates = np.flatnonzero(is_max & (smooth >= PEAK_FRACTION * top))
     peak = int(candidates[0]) if len(candidates) else int(np.argmax(smooth))
+    peak += int(np.argmax(votes[max(peak - 1, 0) : peak + 2])) - (1 if peak > 0 else 0)
     if peak >= max_peak_bin - 2:
         return fail("no turnout peak below the anomalous range")
     lo, hi = max(peak - window, 0), peak + window + 1
@@ -139,8 +144,9 @@ def shpilkin(
 
     Turnout = ballots issued / registered in bins of `bin_width`; the clean peak is the lowest
     local maximum of the valid votes' turnout histogram (3-bin moving average, below
-    `max_peak_turnout`) that reaches `PEAK_FRACTION` of its highest bin; the clean ratio
-    winner / others is taken over the peak bin ± `window` bins."""
+    `max_peak_turnout`) that reaches `PEAK_FRACTION` of its highest bin, moved to the highest
+    unsmoothed bin next to it; the clean ratio winner / others is taken over the peak bin ±
+    `window` bins."""
     arrays = [np.asarray(a, dtype=float) for a in (registered, ballots_issued)]
     winner = np.asarray(winner_votes, dtype=float)
     others = np.asarray(other_votes, dtype=float)
@@ -167,11 +173,13 @@ def shpilkin(
     station = np.full(n, np.nan)
     station[ok] = fit.station
     region_table = None
+    within = float("nan")
     if regions is not None:
         regions = np.asarray(regions, dtype=object)
         if regions.shape != (n,):
             raise ValueError("regions must have one entry per station")
         rows = []
+        within = 0.0
         for name in pd.unique(regions[ok]):
             m = ok & (regions == name)
             own, _, _ = _fit(
@@ -189,6 +197,7 @@ def shpilkin(
                     "reason": own.reason,
                 }
             )
+            within += float(own.station.sum()) if own.applicable else np.nansum(station[m])
         region_table = pd.DataFrame(rows)
     return ShpilkinResult(
         statistic=float(np.nansum(station)) if fit.applicable else float("nan"),
@@ -202,4 +211,5 @@ def shpilkin(
         winner_by_bin=w_bin,
         others_by_bin=o_bin,
         regions=region_table,
+        within_region=within if regions is not None and fit.applicable else float("nan"),
     )
