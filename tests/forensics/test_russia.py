@@ -44,7 +44,9 @@ def test_national_figures_are_the_cec_ones(
     ("year", "excess", "q999"),
     [("2011", 1003, 330), ("2012", 1160, 354), ("2016", 1502, 341)],
 )
-def test_integer_peaks_match_kobak_et_al(elections: dict, year: str, excess: int, q999: int) -> None:
+def test_integer_peaks_match_kobak_et_al(
+    elections: dict, year: str, excess: int, q999: int
+) -> None:
     _, st = elections[year]
     r = integer_percentages(
         st.registered, st.ballots_issued, st.ballots_cast, st.winner_votes, n_mc=1000, seed=1
