@@ -127,3 +127,31 @@ def camera_counts(
             "observable_share": share,
         }
     )
+
+
+CHECKPOINT_TIMES = (
+    "2024-02-07T10:00:00+04:00",
+    "2024-02-07T12:00:00+04:00",
+    "2024-02-07T15:00:00+04:00",
+    "2024-02-07T18:00:00+04:00",
+)
+CHECKPOINT_SHARES = (0.12, 0.35, 0.62, 0.85)
+
+
+def turnout_checkpoints(
+    frame: pd.DataFrame, rng: np.random.Generator, added: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Official intra-day counts (station_id, time, voters_cumulative): the true voters
+    (ballots issued minus `added`) arrive over the day, the expected share having arrived by
+    each time being CHECKPOINT_SHARES (multinomial draws). Stuffed ballots are not in them:
+    they show up only in the final count, as a late surge."""
+    true = frame["ballots_issued"].to_numpy() - (0 if added is None else added)
+    shares = np.diff(np.r_[0.0, CHECKPOINT_SHARES, 1.0])
+    counts = np.cumsum(rng.multinomial(true, shares)[:, :-1], axis=1)
+    return pd.DataFrame(
+        {
+            "station_id": np.repeat(frame["station_id"].to_numpy(), len(CHECKPOINT_TIMES)),
+            "time": np.tile(CHECKPOINT_TIMES, len(frame)),
+            "voters_cumulative": counts.ravel(),
+        }
+    )

@@ -129,13 +129,13 @@ def checkpoint_consistency(
     v = cp["v"].to_numpy(dtype=float)
     first = np.r_[True, sid[1:] != sid[:-1]] if len(sid) else np.zeros(0, dtype=bool)
     inc = np.where(first, v, np.diff(np.r_[0.0, v]))
-    by = cp.assign(inc=inc, first=first).groupby("station_id", sort=False)
+    by = cp.assign(inc=inc, down=(inc < 0) & ~first).groupby("station_id", sort=False)
     table = by.agg(
         checkpoints=("v", "size"),
         last_time=("t", "last"),
         last=("v", "last"),
         top=("v", "max"),
-        decreasing=("inc", lambda x: bool((x.iloc[1:] < 0).any())),
+        decreasing=("down", "any"),
     ).reset_index()
     issued = fin["ballots_issued"].reindex(table["station_id"]).to_numpy(dtype=float)
     registered = fin["registered"].reindex(table["station_id"]).to_numpy(dtype=float)
@@ -154,20 +154,15 @@ def checkpoint_consistency(
     table["round_pvalue"] = np.where(m > 0, stats.binom.sf(k - 1, m, 1 / round_base), 1.0)
     n_round, n_eligible = int(k.sum()), int(m.sum())
     # identical increment sequences (same times, same increments, whole day)
-    seq = (
-        pd.Series(list(zip(cp["t"].astype(str), inc, strict=True)))
-        .groupby(station_index)
-        .agg(tuple)
-        .to_numpy(object)
-        if len(sid)
-        else np.zeros(0, dtype=object)
-    )
-    key = pd.Series([(q, f) for q, f in zip(seq, final_inc, strict=True)], dtype=object)
+    position = cp.groupby("station_id", sort=False).cumcount().to_numpy()
+    wide = pd.DataFrame({"s": station_index, "k": position, "t": cp["t"].astype(str), "i": inc})
+    wide = wide.pivot(index="s", columns="k", values=["t", "i"]).reindex(range(len(table)))
+    wide.columns = [f"{a}{b}" for a, b in wide.columns]
+    wide["final"] = final_inc
     usable = (table["checkpoints"].to_numpy() >= 2) & (issued >= min_identical_total)
-    codes = pd.factorize(key)[0] if len(key) else np.zeros(0, dtype=np.int64)
-    codes = np.where(usable, codes, -1)
-    sizes = np.bincount(codes[codes >= 0], minlength=1)
-    shared = (codes >= 0) & (sizes[np.maximum(codes, 0)] > 1)
+    shared = np.zeros(len(table), dtype=bool)
+    shared[usable] = wide[usable].duplicated(keep=False).to_numpy()
+    codes = wide.groupby(list(wide.columns), dropna=False, sort=False).ngroup().to_numpy()
     uniq = np.unique(codes[shared])
     table["identical_group"] = np.where(shared, np.searchsorted(uniq, codes), -1)
     groups = tuple(
