@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic_elections import CHECKPOINT_TIMES, add_stuffing, clean_election
-from synthetic_elections import turnout_checkpoints
+from synthetic_elections import CHECKPOINT_TIMES, add_stuffing, clean_election, turnout_checkpoints
 
 from pollwatch.errors import InputError
 from pollwatch.forensics import checkpoint_consistency

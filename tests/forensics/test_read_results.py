@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from pollwatch.errors import InputError
-from pollwatch.forensics import CEC_RUSSIA, ColumnMapping, check_results, load_mapping
-from pollwatch.forensics import read_results
+from pollwatch.forensics import CEC_RUSSIA, ColumnMapping, check_results, load_mapping, read_results
 
 # The first protocol columns of the 2012 CEC table (shared/data/russia/2012.csv.zip), with
 # two of its candidates.
@@ -151,7 +150,7 @@ def test_column_options_and_toml_mapping(tmp_path: Path) -> None:
         ("[columns\n", "not valid TOML"),
         ('[columns]\nvoters = "x"\n', "unknown role 'voters'"),
         ('[extra]\na = 1\n[columns]\nregistered = "r"\n', r"unknown table \[extra\]"),
-        ('[columns]\nregistered = 5\n', "a column name or a list"),
+        ("[columns]\nregistered = 5\n", "a column name or a list"),
         ('[columns]\nregion = ["a", "b"]\n', "single column"),
     ],
 )

@@ -168,8 +168,7 @@ def load_mapping(path: str | Path) -> ColumnMapping:
         raise InputError.at(path, str(err)) from err
 
 
-def mapping_with(base: ColumnMapping, overrides: Iterable[str]) -> ColumnMapping:
-    """`base` with ``role=column`` overrides (a role given several times collects a list)."""
+def _parse_overrides(overrides: Iterable[str]) -> dict[str, tuple[str, ...]]:
     collected: dict[str, list[str]] = {}
     for item in overrides:
         role, sep, column = item.partition("=")
@@ -179,8 +178,13 @@ def mapping_with(base: ColumnMapping, overrides: Iterable[str]) -> ColumnMapping
         if role not in ROLES:
             raise InputError.at("--col", f"unknown role '{role}' (roles: {', '.join(ROLES)})")
         collected.setdefault(role, []).append(column)
+    return {k: tuple(v) for k, v in collected.items()}
+
+
+def mapping_with(base: ColumnMapping, overrides: Iterable[str]) -> ColumnMapping:
+    """`base` with ``role=column`` overrides (a role given several times collects a list)."""
     try:
-        return replace(base, **{k: tuple(v) for k, v in collected.items()})
+        return replace(base, **_parse_overrides(overrides))
     except ValueError as err:
         raise InputError.at("--col", str(err)) from err
 
@@ -371,17 +375,14 @@ def read_results(
     """Read a results file (CSV or zip) with `mapping` (guessed from the headers when None:
     `CEC_RUSSIA` or `POLLWATCH`) and ``role=column`` `overrides`."""
     path = Path(path)
+    given = _parse_overrides(overrides)  # reports a bad --col before anything else
     if not path.exists():
         raise InputError.at(path, "no such file")
     frame = _read_frame(path, mapping)
     headers = [str(c) for c in frame.columns]
     if mapping is None:
-        mapping = _guess_mapping(headers, path) if not _covers(overrides) else ColumnMapping("cli")
+        covered = {"registered", "ballots_issued", "candidates"} <= set(given)
+        mapping = ColumnMapping("cli") if covered else _guess_mapping(headers, path)
     if overrides:
         mapping = mapping_with(mapping, overrides)
     return check_results(frame, mapping, file=str(path))
-
-
-def _covers(overrides: Sequence[str]) -> bool:
-    given = {o.partition("=")[0].strip() for o in overrides}
-    return {"registered", "ballots_issued", "candidates"} <= given
