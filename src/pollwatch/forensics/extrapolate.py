@@ -3,7 +3,8 @@
 At a camera station the counting detector measured how many voters really came; the
 *inflation* is ``ballots_issued − observed`` (ballots the protocol shows but nobody was seen
 to cast). On the camera stations we relate it to what the official numbers show, by least
-squares on station counts::
+squares on station counts weighted by 1 / registered voters (the residual variance grows with
+the station)::
 
     inflation ≈ b0 + b1·registered + b2·excess_issued + b3·excess_winner + b4·registered·score
 
@@ -11,10 +12,11 @@ where ``excess_issued = ballots_issued − registered × (the region's median tu
 ``excess_winner = winner_votes − ballots_cast × (the region's median winner share)`` (what
 stuffing adds to a station's numbers), and ``score`` the station's anomaly score when given.
 The uncovered stations get the fitted value; the national total is the sum of the measured
-inflation at the camera stations and the fitted values elsewhere. With an intercept the
-residuals of the camera stations sum to zero, so the total equals the *regression (GREG)
-estimator* of survey sampling: nearly unbiased when the cameras are a random sample of the
-stations, even if the linear relation is only approximate.
+inflation at the camera stations and the fitted values elsewhere. With registered voters
+among the features, the weighted normal equations make the camera stations' residuals sum to
+zero, so the total equals the *regression (GREG) estimator* of survey sampling: nearly
+unbiased when the cameras are a random sample of the stations, even if the linear relation is
+only approximate.
 
 Camera stations are *measured* when ``observable_share ≥ min_observable`` (the camera saw
 that share of the day); the others give bounds only, ``[issued − observed_upper, issued −
@@ -149,8 +151,8 @@ class _Parts:
 
     x: np.ndarray
     y: np.ndarray
+    y_fit: np.ndarray
     sd: np.ndarray
-    reg: np.ndarray
     dof: int
     cov: np.ndarray
     sigma2: float
@@ -163,8 +165,8 @@ def _national(p: _Parts) -> _Parts:
     return _Parts(
         x=p.x,
         y=p.y,
+        y_fit=p.y_fit,
         sd=p.sd,
-        reg=p.reg,
         dof=p.dof,
         cov=p.cov,
         sigma2=p.sigma2,
@@ -197,9 +199,8 @@ def _bootstrap(
     boot = np.empty((n_boot, n_groups))
     for b in range(n_boot):
         pick = rng.integers(0, len(p.y), len(p.y))
-        beta = _lstsq(p.x[pick], p.y[pick])
-        res = p.y[pick] - p.x[pick] @ beta
-        s2 = float(np.sum(res**2 / np.maximum(p.reg[pick], 1)) / p.dof)
+        beta = _lstsq(p.x[pick], p.y_fit[pick])
+        s2 = float(np.sum((p.y_fit[pick] - p.x[pick] @ beta) ** 2) / p.dof)
         noise = rng.normal(0.0, 1.0, n_groups) * np.sqrt(s2 * p.reg_other)
         measured = p.y + rng.normal(0.0, 1.0, len(p.y)) * p.sd
         boot[b] = (
@@ -255,10 +256,14 @@ def extrapolate_inflation(
         x_all, x, names = x_all[:, keep], x[:, keep], tuple(names[k] for k in keep)
     if len(mi) < 2:
         raise ValueError(f"need at least 2 measured camera stations, got {len(mi)}")
-    beta = _lstsq(x, y)
-    resid = y - x @ beta
+    # weighted least squares, weights 1 / registered (residual variance grows with the
+    # station): ordinary least squares on rows scaled by 1 / sqrt(registered)
+    scale = 1 / np.sqrt(np.maximum(reg[mi], 1))
+    x, y_w = x * scale[:, None], y * scale
+    beta = _lstsq(x, y_w)
+    resid = y_w - x @ beta
     dof = max(len(y) - x.shape[1], 1)
-    sigma2 = float(np.sum(resid**2 / np.maximum(reg[mi], 1)) / dof)  # per registered voter
+    sigma2 = float(np.sum(resid**2) / dof)  # per registered voter
     est = x_all @ beta
     lower_b = np.full(len(st), -np.inf)
     upper_b = np.full(len(st), np.inf)
@@ -290,8 +295,8 @@ def extrapolate_inflation(
     parts = _Parts(
         x=x,
         y=y,
+        y_fit=y_w,
         sd=sd,
-        reg=reg[mi],
         dof=dof,
         cov=cov,
         sigma2=sigma2,

@@ -72,7 +72,8 @@ def plot_percent_histogram(
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     fig, ax = plt.subplots(figsize=(8, 3))
-    ax.hist(v, bins=np.arange(0, 100 + step, step) - step / 2, color="black", linewidth=0)
+    counts, edges = np.histogram(v, bins=np.arange(0, 100 + step, step) - step / 2)
+    ax.stairs(counts, edges, fill=True, color="black")
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     ax.set_ylabel("stations")

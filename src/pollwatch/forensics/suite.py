@@ -376,6 +376,7 @@ def _report_dict(r: ForensicsReport) -> dict[str, Any]:
         out["shpilkin"] = {
             "anomalous_votes": sh.anomalous_votes,
             "fraction_of_winner_votes": sh.fraction(),
+            "within_region_votes": sh.within_region,
             "peak_turnout": sh.peak_turnout,
             "clean_share": sh.clean_share,
             "applicable": sh.applicable,
