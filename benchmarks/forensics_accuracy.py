@@ -6,6 +6,8 @@
 * 100 clean synthetic elections (tests/forensics/synthetic_elections.py): how often the
   integer test gives p < 0.01, and the largest Shpilkin estimate (national and within-region)
   as a share of the votes, with regions alike and with regions that differ.
+* how often the digit tests and the Sobyanin–Sukhovolsky slope reject on 100 clean and 100
+  stuffed synthetic elections (the digit tests' blindness, measured).
 * 100 synthetic elections with stuffing of known size: coverage of the 95 % interval of the
   camera extrapolation (HC3 and bootstrap).
 
@@ -34,10 +36,14 @@ from synthetic_elections import (
 
 from pollwatch.forensics import (
     Stations,
+    c05s,
     extrapolate_inflation,
     forensics_file,
     integer_percentages,
+    last_digit,
+    second_digit_benford,
     shpilkin,
+    sobyanin_sukhovolsky,
 )
 
 PUBLISHED = {
@@ -118,6 +124,33 @@ def clean(runs: int) -> dict:
     return out
 
 
+def power(runs: int) -> dict:
+    """How often each test rejects (p < 0.01) on clean elections and on elections where 20 %
+    of the stations of half the regions were stuffed with 5–30 % of their non-voters."""
+    tests = {
+        "second_digit_benford": lambda st: second_digit_benford(st.winner_votes).pvalue,
+        "last_digit": lambda st: last_digit(st.winner_votes).pvalue,
+        "c05s": lambda st: c05s(st.winner_votes).pvalue,
+        "sobyanin_sukhovolsky": lambda st: (
+            sobyanin_sukhovolsky(st.registered, st.ballots_issued, st.winner_votes).pvalue
+        ),
+    }
+    out: dict = {name: {} for name in tests}
+    for kind in ("clean", "stuffed"):
+        hits = dict.fromkeys(tests, 0)
+        for seed in range(runs):
+            rng = np.random.default_rng(20_000 + seed)
+            f = clean_election(rng, regions=20, stations_per_region=100, station_sd=0.25)
+            if kind == "stuffed":
+                f, _ = add_stuffing(f, rng, station_fraction=0.2, region_fraction=0.5)
+            st = Stations.from_frame(f)
+            for name, test in tests.items():
+                hits[name] += test(st) < 0.01
+        for name in tests:
+            out[name][kind] = f"{hits[name]}/{runs}"
+    return out
+
+
 def coverage(runs: int) -> dict:
     out = {}
     for method in ("hc3", "bootstrap"):
@@ -146,6 +179,7 @@ def main() -> None:
     args = parser.parse_args()
     out = {} if args.skip_russia else {"russia": russia()}
     out["clean_elections"] = clean(args.runs)
+    out["rejections_p_below_0.01"] = power(args.runs)
     out["extrapolation"] = coverage(args.runs)
     json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -192,3 +192,10 @@ def test_check_results_on_a_case_table() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_results(tmp_path / "none.csv")
+
+
+def test_station_ids_stay_text(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("station_id,registered,ballots_issued,A\n007,100,50,20\n010,100,60,30\n")
+    t = read_results(path)
+    assert list(t.frame["station_id"]) == ["007", "010"]

@@ -50,6 +50,23 @@ def test_slope_matches_weighted_least_squares(rng: np.random.Generator) -> None:
     assert lo < r.statistic < hi
 
 
+def test_within_region_slope_matches_dummy_regression(rng: np.random.Generator) -> None:
+    # Reference: weighted least squares with one dummy column per region (fixed effects),
+    # solved by numpy.linalg.lstsq: the same slope as demeaning within regions.
+    f = clean_election(rng, regions=6, stations_per_region=80)
+    reg = f["registered"].to_numpy(float)
+    x = f["ballots_issued"].to_numpy() / reg
+    y = f[CANDIDATES[0]].to_numpy() / reg
+    dummies = (f["region"].to_numpy()[:, None] == np.unique(f["region"])[None, :]).astype(float)
+    sw = np.sqrt(reg)
+    design = np.column_stack([x, dummies]) * sw[:, None]
+    beta, res, *_ = np.linalg.lstsq(design, y * sw, rcond=None)
+    cov = res[0] / (len(x) - design.shape[1]) * np.linalg.inv(design.T @ design)
+    r = sobyanin_sukhovolsky(reg, f["ballots_issued"], f[CANDIDATES[0]], groups=f["region"])
+    assert r.statistic == pytest.approx(beta[0])
+    assert r.stderr == pytest.approx(np.sqrt(cov[0, 0]))
+
+
 def test_slope_clean_versus_stuffed(rng: np.random.Generator) -> None:
     clean = clean_election(rng, regions=1, stations_per_region=3000, station_sd=0.3)
     r = sobyanin_sukhovolsky(clean["registered"], clean["ballots_issued"], clean[CANDIDATES[0]])
@@ -75,6 +92,7 @@ def test_correlation_matches_numpy(rng: np.random.Generator) -> None:
         (lambda: dip_test(np.ones((2, 2))), "1-D"),
         (lambda: sobyanin_sukhovolsky(np.ones(2), np.ones(2), np.ones(2)), "at least 3"),
         (lambda: sobyanin_sukhovolsky(np.full(5, 9), np.full(5, 3), np.ones(5)), "vary"),
+        (lambda: sobyanin_sukhovolsky(np.ones(3), np.ones(3), np.ones(3), np.ones(2)), "groups"),
         (lambda: turnout_share_correlation(np.ones(3), np.ones(4)), "same length"),
     ],
 )

@@ -190,22 +190,27 @@ def mapping_with(base: ColumnMapping, overrides: Iterable[str]) -> ColumnMapping
 
 
 # -- reading -----------------------------------------------------------------------------------
-def _read_frame(path: Path, mapping: ColumnMapping | None) -> pd.DataFrame:
-    delimiter = mapping.delimiter if mapping else ","
-    encoding = mapping.encoding if mapping else "utf-8"
+def _raw(path: Path) -> bytes:
+    """The bytes of the CSV: the file, or the one CSV inside a zip."""
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 members = [m for m in archive.namelist() if m.lower().endswith((".csv", ".txt"))]
                 if len(members) != 1:
                     raise InputError.at(path, f"expected one CSV in the zip, found {members}")
-                raw = archive.read(members[0])
-            source: object = io.BytesIO(raw)
-        else:
-            source = path
-        return pd.read_csv(source, sep=delimiter, encoding=encoding, low_memory=False)
+                return archive.read(members[0])
+        return path.read_bytes()
     except (OSError, zipfile.BadZipFile) as err:
         raise InputError.at(path, f"cannot read: {err}") from err
+
+
+def _csv(path: Path, raw: bytes, mapping: ColumnMapping | None, **kwargs: object) -> pd.DataFrame:
+    delimiter = mapping.delimiter if mapping else ","
+    encoding = mapping.encoding if mapping else "utf-8"
+    try:
+        return pd.read_csv(
+            io.BytesIO(raw), sep=delimiter, encoding=encoding, low_memory=False, **kwargs
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
         raise InputError.at(path, f"not a readable CSV: {err}") from err
 
@@ -378,11 +383,14 @@ def read_results(
     given = _parse_overrides(overrides)  # reports a bad --col before anything else
     if not path.exists():
         raise InputError.at(path, "no such file")
-    frame = _read_frame(path, mapping)
-    headers = [str(c) for c in frame.columns]
+    raw = _raw(path)
+    headers = [str(c) for c in _csv(path, raw, mapping, nrows=0).columns]
     if mapping is None:
         covered = {"registered", "ballots_issued", "candidates"} <= set(given)
         mapping = ColumnMapping("cli") if covered else _guess_mapping(headers, path)
     if overrides:
         mapping = mapping_with(mapping, overrides)
+    # identifiers stay text ("007" is not 7); counts are parsed by check_results
+    text = {c for spec in (*mapping.station_id, *mapping.region) for c in _match(spec, headers)}
+    frame = _csv(path, raw, mapping, dtype=dict.fromkeys(text, str))
     return check_results(frame, mapping, file=str(path))

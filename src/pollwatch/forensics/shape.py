@@ -5,9 +5,9 @@
 * `dip_test`: Hartigan & Hartigan's (1985) dip test of unimodality (the `diptest` package);
   a second, high-turnout mode is the classic sign of ballot stuffing.
 * `sobyanin_sukhovolsky`: the slope of the winner's votes per registered voter on turnout
-  across stations (Sobyanin & Sukhovolsky 1995). Where extra turnout is genuine, the winner
-  gets about their share of it; a slope near or above 1 means nearly all extra ballots went to
-  the winner.
+  across stations (Sobyanin & Sukhovolsky 1995), optionally within regions. Where extra
+  turnout is genuine, the winner gets about their share of it; a slope near or above 1 means
+  nearly all extra ballots went to the winner.
 * `turnout_share_correlation`: Pearson and Spearman correlation of turnout and winner share.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import diptest
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 __all__ = [
@@ -108,32 +109,47 @@ class SlopeResult:
 
 
 def sobyanin_sukhovolsky(
-    registered: np.ndarray, ballots_issued: np.ndarray, winner_votes: np.ndarray
+    registered: np.ndarray,
+    ballots_issued: np.ndarray,
+    winner_votes: np.ndarray,
+    groups: np.ndarray | None = None,
 ) -> SlopeResult:
-    """Regress the winner's votes per registered voter on turnout across stations."""
+    """Regress the winner's votes per registered voter on turnout across stations (weighted
+    by registered voters). With `groups` (regions) the slope is taken within groups (each
+    group's weighted means removed), so differences between regions, which can correlate
+    turnout and support in a clean election, do not move it."""
     reg = np.asarray(registered, dtype=float)
     issued = np.asarray(ballots_issued, dtype=float)
     win = np.asarray(winner_votes, dtype=float)
     if not reg.shape == issued.shape == win.shape or reg.ndim != 1:
         raise ValueError("registered, ballots_issued, winner_votes: 1-D, same length")
+    if groups is not None and np.shape(groups) != reg.shape:
+        raise ValueError("groups must have one entry per station")
     ok = reg > 0
     if ok.sum() < 3:
         raise ValueError("need at least 3 stations with registered voters")
     w = reg[ok]
     x = issued[ok] / w
     y = win[ok] / w
-    xm = np.average(x, weights=w)
-    ym = np.average(y, weights=w)
+    codes = (
+        np.zeros(len(w), dtype=np.int64)
+        if groups is None
+        else pd.factorize(np.asarray(groups, dtype=object)[ok])[0]
+    )
+    sw = np.bincount(codes, weights=w)
+    xm = (np.bincount(codes, weights=w * x) / sw)[codes]
+    ym = (np.bincount(codes, weights=w * y) / sw)[codes]
     sxx = np.sum(w * (x - xm) ** 2)
     if sxx <= 0:
         raise ValueError("turnout does not vary across stations")
     slope = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
-    intercept = float(ym - slope * xm)
-    resid = y - intercept - slope * x
+    resid = (y - ym) - slope * (x - xm)
     n = int(ok.sum())
-    stderr = float(np.sqrt(np.sum(w * resid**2) / (n - 2) / sxx))
+    dof = max(n - 1 - int(codes.max()) - 1, 1)
+    stderr = float(np.sqrt(np.sum(w * resid**2) / dof / sxx))
+    intercept = float(np.average(y, weights=w) - slope * np.average(x, weights=w))
     reference = float(win[ok].sum() / issued[ok].sum()) if issued[ok].sum() > 0 else 0.0
-    pvalue = float(stats.t.sf((slope - reference) / stderr, n - 2)) if stderr > 0 else 0.0
+    pvalue = float(stats.t.sf((slope - reference) / stderr, dof)) if stderr > 0 else 0.0
     return SlopeResult(slope, stderr, intercept, reference, pvalue, n)
 
 

@@ -231,7 +231,9 @@ def _run(
     slope = _attempt(
         "sobyanin_sukhovolsky",
         skipped,
-        lambda: sobyanin_sukhovolsky(st.registered, st.ballots_issued, st.winner_votes),
+        lambda: sobyanin_sukhovolsky(
+            st.registered, st.ballots_issued, st.winner_votes, groups=st.region
+        ),
     )
     corr = _attempt(
         "turnout_share_correlation", skipped, lambda: turnout_share_correlation(turnout, share)
