@@ -131,8 +131,13 @@ def power(runs: int) -> dict:
         "second_digit_benford": lambda st: second_digit_benford(st.winner_votes).pvalue,
         "last_digit": lambda st: last_digit(st.winner_votes).pvalue,
         "c05s": lambda st: c05s(st.winner_votes).pvalue,
-        "sobyanin_sukhovolsky": lambda st: (
+        "sobyanin_sukhovolsky_national": lambda st: (
             sobyanin_sukhovolsky(st.registered, st.ballots_issued, st.winner_votes).pvalue
+        ),
+        "sobyanin_sukhovolsky_within_regions": lambda st: (
+            sobyanin_sukhovolsky(
+                st.registered, st.ballots_issued, st.winner_votes, groups=st.region
+            ).pvalue
         ),
     }
     out: dict = {name: {} for name in tests}
