@@ -16,7 +16,7 @@ COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-def
 
 
 def test_the_commands_are_the_expected_ones() -> None:
-    assert COMMANDS == ["analyse", "demo", "evaluate", "ingest", "report", "simulate"]
+    assert COMMANDS == ["analyse", "demo", "evaluate", "forensics", "ingest", "report", "simulate"]
 
 
 @pytest.mark.parametrize("name", COMMANDS)

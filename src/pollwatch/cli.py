@@ -124,5 +124,31 @@ def demo(
     print(path.resolve())
 
 
+@app.command()
+def forensics(
+    file: Annotated[Path, typer.Argument(help="Results file: CSV, or a zip holding one CSV.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report (as out/forensics.json).")
+    ] = False,
+    mapping: Annotated[
+        Path | None, typer.Option(help="TOML column mapping (see docs/forensics.md).")
+    ] = None,
+    col: Annotated[
+        list[str] | None,
+        typer.Option(help="role=column; repeat a role for several columns (summed/listed)."),
+    ] = None,
+    mc: Annotated[int, typer.Option(help="Monte Carlo repetitions of the integer test.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Test a results file alone: integer peaks, Shpilkin, Klimek, digits, distributions."""
+    from pollwatch.forensics import forensics_file
+
+    try:
+        report = forensics_file(file, mapping=mapping, columns=col or (), n_mc=mc, seed=seed)
+    except (PollwatchError, ValueError) as err:
+        raise _fail(err) from err
+    print(report.to_json() if as_json else report.summary())
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
