@@ -56,7 +56,8 @@ def _outputs(paths: CasePaths) -> tuple[str, pd.DataFrame]:
 
 
 def test_analyse_probes_every_camera(small_case: CasePaths) -> None:
-    summary = analyse_case(small_case.root, progress=False)  # ingests first
+    # case steps left out: the forensic step finds the hand-written round numbers anomalous
+    summary = analyse_case(small_case.root, case_steps={}, progress=False)  # ingests first
     assert summary.startswith("2 cameras (2 done, 0 failed), 0 findings")
     with Store(small_case.db_path) as store:
         assert store.jobs()["status"].tolist() == ["done", "done"]
