@@ -104,12 +104,14 @@ def test_a_killed_run_resumes_with_the_unfinished_cameras(
     with Store(small_case.db_path) as store:
         assert store.jobs()["status"].tolist() == ["done", "running"]
     resumed = Recorder()
-    analyse_case(small_case.root, camera_steps={"recorder": resumed}, progress=False)
+    analyse_case(small_case.root, camera_steps={"recorder": resumed}, case_steps={}, progress=False)
     assert resumed.calls == Counter({"C2": 1})
 
     fresh_case = CasePaths.of(tmp_path / "fresh")
     write_case(fresh_case.root)
-    analyse_case(fresh_case.root, camera_steps={"recorder": Recorder()}, progress=False)
+    analyse_case(
+        fresh_case.root, camera_steps={"recorder": Recorder()}, case_steps={}, progress=False
+    )
     resumed_csv, resumed_tables = _outputs(small_case)
     fresh_csv, fresh_tables = _outputs(fresh_case)
     assert resumed_csv == fresh_csv
