@@ -119,9 +119,15 @@ def test_a_killed_run_resumes_with_the_unfinished_cameras(
     pd.testing.assert_frame_equal(resumed_tables, fresh_tables)
 
     again = Recorder()
-    analyse_case(small_case.root, camera_steps={"recorder": again}, progress=False)
+    analyse_case(small_case.root, camera_steps={"recorder": again}, case_steps={}, progress=False)
     assert again.calls == Counter()  # all done: nothing to do
-    analyse_case(small_case.root, restart=True, camera_steps={"recorder": again}, progress=False)
+    analyse_case(
+        small_case.root,
+        restart=True,
+        camera_steps={"recorder": again},
+        case_steps={},
+        progress=False,
+    )
     assert again.calls == Counter({"C1": 1, "C2": 1})
     assert _outputs(small_case)[0] == fresh_csv
 
