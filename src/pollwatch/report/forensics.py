@@ -4,7 +4,7 @@ figures, a table of the tests with honest notes, the election fingerprint and th
 winner-share histograms with their integer-percentage peaks marked.
 
 Drawing is apart from logic: the figures come from `pollwatch.forensics.plots`; this module
-only picks what to show (`integer_spikes`, `test_rows`).
+only picks what to show (`integer_spikes`, `forensic_tests_table`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pollwatch.case import CasePaths
 from pollwatch.report.base import SECTIONS, Plot, Section, facts_html, table_html
 from pollwatch.store import NotFoundError, Store
 
-__all__ = ["forensics_section", "integer_spikes", "key_figures", "test_rows"]
+__all__ = ["forensic_tests_table", "forensics_section", "integer_spikes", "key_figures"]
 
 ANALYSER = "forensics"  # the step's analyser name (pollwatch.forensics.step.ANALYSER)
 
@@ -52,7 +52,12 @@ def _p(value: Any) -> str:
     return "–" if value is None else f"{value:.3g}"
 
 
-def test_rows(report: dict[str, Any]) -> pd.DataFrame:
+def _f(value: Any, spec: str) -> str:
+    """`value` formatted, "–" for a missing (null) value."""
+    return "–" if value is None else format(value, spec)
+
+
+def forensic_tests_table(report: dict[str, Any]) -> pd.DataFrame:
     """The key tests of a forensics.json: test, result, p-value, note (what the test can
     and cannot see)."""
     rows: list[tuple[str, str, str, str]] = []
@@ -70,7 +75,7 @@ def test_rows(report: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             (
                 "Sobyanin–Sukhovolsky slope, within regions",
-                f"{s['slope']:.3f} vs winner share {s['reference_share']:.3f}",
+                f"{_f(s['slope'], '.3f')} vs winner share {_f(s['reference_share'], '.3f')}",
                 _p(s["p_value"]),
                 "near or above 1: the extra turnout went almost all to the winner",
             )
@@ -79,7 +84,7 @@ def test_rows(report: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             (
                 "Turnout × winner share correlation",
-                f"Pearson {c['pearson']:.3f}, Spearman {c['spearman']:.3f}",
+                f"Pearson {_f(c['pearson'], '.3f')}, Spearman {_f(c['spearman'], '.3f')}",
                 _p(c["p_value"]),
                 "also positive where regions differ honestly",
             )
@@ -89,7 +94,7 @@ def test_rows(report: dict[str, Any]) -> pd.DataFrame:
             rows.append(
                 (
                     f"Dip test of unimodality, {name.replace('_', ' ')}",
-                    f"dip {d['dip']:.4f}",
+                    f"dip {_f(d['dip'], '.4f')}",
                     _p(d["dip_p_value"]),
                     "two modes: a group of stations apart from the rest",
                 )
@@ -201,7 +206,7 @@ def forensics_section(store: Store, paths: CasePaths) -> Section | None:
     from pollwatch.forensics.plots import plot_fingerprint, plot_percent_histogram
 
     html = facts_html(key_figures(report))
-    html = Markup(html + table_html(test_rows(report)))
+    html = Markup(html + table_html(forensic_tests_table(report)))
     plots: list[Plot] = []
     try:
         st = store.read_table(ANALYSER, "stations")
