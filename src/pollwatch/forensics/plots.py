@@ -5,6 +5,7 @@ Drawing is apart from logic: these functions only read result objects."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import matplotlib
 
@@ -66,14 +67,23 @@ def plot_shpilkin(result: ShpilkinResult, *, title: str = "Votes by turnout") ->
 
 
 def plot_percent_histogram(
-    values: np.ndarray, *, title: str = "Turnout", step: float = 0.1
+    values: np.ndarray,
+    *,
+    title: str = "Turnout",
+    step: float = 0.1,
+    marks: Sequence[float] = (),
 ) -> bytes:
-    """Histogram of percentages (0..100) in `step`-point bins: integer peaks show as spikes."""
+    """Histogram of percentages (0..100) in `step`-point bins: integer peaks show as spikes;
+    `marks` (percentages, e.g. the integer peaks found) get a red triangle above the bars."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     fig, ax = plt.subplots(figsize=(8, 3))
     counts, edges = np.histogram(v, bins=np.arange(0, 100 + step, step) - step / 2)
     ax.stairs(counts, edges, fill=True, color="black")
+    if len(marks):
+        top = counts.max() if counts.size else 1
+        ax.plot(marks, np.full(len(marks), top * 1.05), "v", color="tab:red", markersize=5)
+        ax.set_ylim(0, top * 1.12)
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     ax.set_ylabel("stations")

@@ -3,7 +3,7 @@
 A section builder is `build(store, case_paths) -> Section | None` (None: nothing to show). To
 add one, register it in `SECTIONS` from a module listed in `SECTIONS.modules`; `order` places
 it (built-ins: overview 10, findings 20, results 30, regions 40, checkpoints 50, cameras 60,
-input warnings 90).
+forensics 70, input warnings 90).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Section:
 SectionBuilder = Callable[[Store, CasePaths], Section | None]
 
 SECTIONS: Registry[SectionBuilder] = Registry(
-    "report section", modules=("pollwatch.report.sections",)
+    "report section", modules=("pollwatch.report.sections", "pollwatch.report.forensics")
 )
 
 
