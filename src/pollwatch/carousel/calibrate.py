@@ -1,25 +1,29 @@
 """Similarity → probability that two sightings show the same person.
 
-A two-component mixture on Fisher-transformed similarities (z = atanh(s), which makes the
-cosine of unrelated high-dimensional vectors close to normal):
+Similarities are Fisher-transformed, z = atanh(s). Only the upper tail of the candidate pairs
+matters, so the model is fitted above a threshold u, the (1 − `tail_mass`) quantile of the null:
 
-    p(z) = (1 - prior) · N(z; null_mean, null_std) + prior · N(z; match_mean, match_std)
-    P(same person | s) = prior · f1(z) / p(z)
+    null  (different people):  z − u ~ Exponential(scale β)      (a generalised Pareto tail, ξ = 0)
+    match (one person):        z ~ Normal(match_mean, match_std)
+    P(same | z) = π·LR(z)·B / (π·LR(z)·B + 1 − π),   LR = f_match / f_null made non-decreasing,
 
-fitted to the *target* pairs, i.e. the candidate pairs (nearest neighbours) that could be one
-person by time and travel. The null component is not left free: it is fitted to the *decoy*
-pairs, candidates that cannot be one person (too close in time for the trip between their
-stations). They are chosen by the same nearest-neighbour search, so under the null hypothesis
-that two sightings show different people their similarities follow the same law as the targets'
-(the target–decoy idea of proteomics). The null's centre is the decoys' median and its spread the
-larger of the two upper-tail estimates (84th − 50th percentile, (97.7th − 50th)/2), so that a
-heavy upper tail widens it rather than being taken for matches. With fewer than `min_decoys`
-decoys the null is Efron's empirical null instead: centre and lower half of the targets
-themselves (matches are rare and lie in the upper tail). When same-person similarities are known
-(`positives`, e.g. the two halves of one track embedded apart) the match component is fitted to
-them; otherwise it is estimated with the prior by EM, its mean kept at least `min_separation`
-null standard deviations above the null's. With no excess of targets over the null, the prior
-goes to zero and every probability with it.
+with π the share of matches among the target pairs above u and B an optional Bayes factor from
+other evidence (a group travelling together, see grouping.py). Below u the probability is 0.
+
+*Targets* are the candidate pairs (nearest neighbours) that could be one person by time and
+travel. The null is fitted to *decoys*, candidates that cannot be one person (too close in time
+for the trip between their stations): found by the same search, their similarities follow the
+targets' law when two sightings show different people (the target–decoy idea of proteomics).
+With fewer than `min_decoys` decoys, all candidates serve (an empirical null, Efron 2004: matches
+are a small share of them, and their presence only widens the null). The exponential tail is
+conservative: a cosine is bounded, so its true tail is lighter (ξ < 0).
+
+The match component comes from `positives` when given (similarities known to be one person,
+e.g. a track's first and second halves embedded apart; these are optimistic, which lowers the
+likelihood ratio of real cross-camera matches: conservative), with π fitted by EM. Without
+positives, mean, spread and π are fitted by EM with the mean kept above the floor where fewer
+than `null_exceedance` null targets are expected, so that the null's own extreme values cannot
+be taken for a match component. With less than `min_matches` expected matches π is set to 0.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from scipy import stats
 __all__ = ["SimilarityCalibration", "fisher_z", "fit_calibration"]
 
 _CLIP = 0.9999
+_ZMAX = float(np.arctanh(_CLIP))
 
 
 def fisher_z(similarity: np.ndarray | float) -> np.ndarray:
@@ -41,43 +46,51 @@ def fisher_z(similarity: np.ndarray | float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SimilarityCalibration:
-    """A fitted similarity → match-probability map (see module doc). `threshold` is the
-    null's `1 - tail_mass` quantile in z; above it the null is a generalised Pareto tail
-    (`tail_shape` ξ ≥ 0, `tail_scale`); `prior` is the share of matches among the target pairs
-    above `threshold`."""
+    """A fitted similarity → match-probability map (see module doc)."""
 
-    threshold: float
+    threshold: float  # u, in z
     tail_mass: float
-    tail_shape: float
-    tail_scale: float
+    tail_scale: float  # β
+    tail_shape: float  # ξ >= 0 (0: exponential)
     match_mean: float
-    match_std: float
-    prior: float
+    match_std: float  # 0: the match component is uniform on (threshold, match_mean]
+    prior: float  # π
     n_targets: int
     n_decoys: int
     null_method: str  # "decoys" or "empirical"
-    match_method: str  # "positives", "em" or "none"
+    match_method: str  # "em" (normal), "uniform" or "none"
 
-    def probability(self, similarity: np.ndarray | float) -> np.ndarray:
-        """P(same person | similarity), elementwise (0 at or below `threshold`)."""
+    def log_likelihood_ratio(self, similarity: np.ndarray | float) -> np.ndarray:
+        """log f_match/f_null, made non-decreasing in similarity; -inf at or below u."""
         z = fisher_z(similarity)
-        out = np.zeros_like(z)
-        above = z > self.threshold
-        if self.prior <= 0 or not np.any(above):
-            return out
-        za = z[above]
-        log0 = np.log1p(-self.prior) + stats.genpareto.logpdf(
-            za - self.threshold, self.tail_shape, 0.0, self.tail_scale
-        )
-        log1 = np.log(self.prior) + stats.norm.logpdf(za, self.match_mean, self.match_std)
-        out[above] = 1.0 / (1.0 + np.exp(np.clip(log0 - log1, -700, 700)))
-        return out
+        grid = np.linspace(self.threshold, _ZMAX, 2048)
+        null = stats.genpareto.logpdf(grid - self.threshold, self.tail_shape, 0.0, self.tail_scale)
+        raw = self._log_match(grid) - null
+        envelope = np.maximum.accumulate(raw)
+        out = np.interp(z, grid, envelope)
+        return np.where(z > self.threshold, out, -np.inf)
+
+    def _log_match(self, z: np.ndarray) -> np.ndarray:
+        if self.match_std > 0:
+            return stats.norm.logpdf(z, self.match_mean, self.match_std)
+        width = max(self.match_mean - self.threshold, 1e-6)  # uniform (flat beyond: envelope)
+        return np.full(np.shape(z), -np.log(width))
+
+    def probability(
+        self, similarity: np.ndarray | float, bayes_factor: np.ndarray | float = 1.0
+    ) -> np.ndarray:
+        """P(same person | similarity), elementwise, times the odds of `bayes_factor`."""
+        llr = self.log_likelihood_ratio(similarity)
+        if self.prior <= 0:
+            return np.zeros_like(llr)
+        log_odds = np.log(self.prior) - np.log1p(-self.prior) + llr + np.log(bayes_factor)
+        return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
 
     def similarity_at(self, probability: float) -> float:
         """The smallest similarity whose probability reaches `probability` (inf if none)."""
         if not 0 < probability < 1:
             raise ValueError(f"probability must be in (0, 1), got {probability!r}")
-        grid = np.tanh(np.linspace(self.threshold, fisher_z(_CLIP), 4000))
+        grid = np.tanh(np.linspace(self.threshold, _ZMAX, 4000))
         hit = np.flatnonzero(self.probability(grid) >= probability)
         return float(grid[hit[0]]) if len(hit) else float("inf")
 
@@ -87,12 +100,17 @@ class SimilarityCalibration:
 
 
 def _tail_fit(exceedances: np.ndarray) -> tuple[float, float]:
-    """Generalised Pareto (ξ, β) of exceedances, ξ kept >= 0 (at least an exponential tail)."""
-    if len(exceedances) >= 20:
-        shape, _, scale = stats.genpareto.fit(exceedances, floc=0.0)
-        if shape > 0 and np.isfinite(scale):
-            return float(min(shape, 0.5)), float(max(scale, 1e-4))
-    return 0.0, float(max(np.mean(exceedances), 1e-4)) if len(exceedances) else 1e-2
+    """Generalised Pareto (ξ, β) of exceedances with ξ kept in [0, 0.5]: at least an
+    exponential tail (ξ = 0, β = mean), heavier when the data say so (look-alikes)."""
+    if len(exceedances) == 0:
+        return 0.0, 1e-2
+    mean = float(max(exceedances.mean(), 1e-4))
+    if len(exceedances) < 20:
+        return 0.0, mean
+    shape, _, scale = stats.genpareto.fit(exceedances, floc=0.0)
+    if not (np.isfinite(shape) and np.isfinite(scale)) or shape <= 0:
+        return 0.0, mean
+    return float(min(shape, 0.5)), float(max(scale, 1e-4))
 
 
 def fit_calibration(
@@ -100,14 +118,14 @@ def fit_calibration(
     decoy: np.ndarray | None = None,
     *,
     positives: np.ndarray | None = None,
-    min_decoys: int = 30,
+    min_decoys: int = 200,
     tail_mass: float = 0.1,
-    min_separation: float = 3.0,
-    min_matches: float = 2.0,
+    null_exceedance: float = 0.01,
+    min_matches: float = 0.5,
     max_iter: int = 300,
 ) -> SimilarityCalibration:
     """Fit the calibration to target similarities with the null from `decoy` similarities (or
-    the empirical null when there are fewer than `min_decoys`); see the module doc."""
+    all candidates when there are fewer than `min_decoys`); see the module doc."""
     zt = fisher_z(np.asarray(target, np.float64).ravel())
     if len(zt) < 2:
         raise ValueError(f"target needs at least 2 similarities, got {len(zt)}")
@@ -115,65 +133,81 @@ def fit_calibration(
         raise ValueError(f"min_decoys must be an integer >= 2, got {min_decoys!r}")
     if not 0 < tail_mass < 0.5:
         raise ValueError(f"tail_mass must be in (0, 0.5), got {tail_mass!r}")
-    if min_separation < 0:
-        raise ValueError(f"min_separation must be >= 0, got {min_separation!r}")
+    if not 0 < null_exceedance < 1:
+        raise ValueError(f"null_exceedance must be in (0, 1), got {null_exceedance!r}")
     zd = fisher_z(np.asarray(decoy, np.float64).ravel()) if decoy is not None else np.zeros(0)
     if len(zd) >= min_decoys:
-        u = float(np.quantile(zd, 1 - tail_mass))
-        shape, scale = _tail_fit(zd[zd > u] - u)
-        null_method = "decoys"
-    else:  # Efron's empirical null: a normal fitted to the centre of the targets
-        q16, q50 = np.percentile(zt, [15.87, 50])
-        sd = max(q50 - q16, 1e-3)
-        u = float(q50 + stats.norm.isf(tail_mass) * sd)
-        shape = 0.0
-        scale = float(stats.norm.sf(u, q50, sd) / stats.norm.pdf(u, q50, sd))
-        null_method = "empirical"
-    floor = u + min_separation * scale
+        null_method, zn = "decoys", zd
+    else:
+        null_method, zn = "empirical", np.concatenate([zt, zd])
+    u = float(np.quantile(zn, 1 - tail_mass))
+    exceed = zn[zn > u] - u
+    shape, scale = _tail_fit(exceed)
     za = zt[zt > u]
+    n_above = max(len(za), 1)
+    floor = u + float(stats.genpareto.isf(null_exceedance / n_above, shape, 0.0, scale))
     common = dict(
         threshold=u,
         tail_mass=tail_mass,
-        tail_shape=shape,
         tail_scale=scale,
+        tail_shape=shape,
         n_targets=len(zt),
         n_decoys=len(zd),
         null_method=null_method,
     )
-    if len(za) < 2:
+    if len(za) < 1:
         return SimilarityCalibration(
             match_mean=floor, match_std=scale, prior=0.0, match_method="none", **common
         )
     log_f0 = stats.genpareto.logpdf(za - u, shape, 0.0, scale)
-    if positives is not None and len(positives) >= 2:
-        zp = fisher_z(np.asarray(positives, np.float64).ravel())
-        mu1, sd1 = max(float(zp.mean()), floor), float(max(zp.std(ddof=1), 0.02))
-        fit_match, match_method = False, "positives"
-    else:
-        top = za[za > floor]
-        mu1 = float(top.mean()) if len(top) else floor + scale
-        sd1 = float(max(top.std(), scale)) if len(top) > 1 else scale
-        fit_match, match_method = True, "em"
+    # 1. a normal match component, well clear of the null's extremes
+    top = za[za > floor]
+    mu1 = float(top.mean()) if len(top) else floor + scale
+    sd1 = float(max(top.std(), scale)) if len(top) > 1 else scale
     prior = min(0.99, max(float(np.mean(za > floor)), 1e-6))
     for _ in range(max_iter):
-        a = np.log(prior) + stats.norm.logpdf(za, mu1, sd1)
-        b = np.log1p(-prior) + log_f0
-        resp = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
+        resp = _responsibility(prior, stats.norm.logpdf(za, mu1, sd1), log_f0)
         total = float(resp.sum())
         new_prior = min(0.99, total / len(za))
-        if fit_match and total > 1e-9:
+        if total > 1e-9:
             mu1 = max(floor, float((resp * za).sum() / total))
             sd1 = max(float(np.sqrt((resp * (za - mu1) ** 2).sum() / total)), scale / 4, 1e-3)
         done = abs(new_prior - prior) < 1e-10
         prior = new_prior
         if done or prior < 1e-9:
             break
-    if prior * len(za) < min_matches:  # fewer matches than that: call it none
-        prior, match_method = 0.0, "none"
+    if prior * len(za) >= min_matches:
+        return SimilarityCalibration(
+            match_mean=float(mu1),
+            match_std=float(sd1),
+            prior=float(prior),
+            match_method="em",
+            **common,
+        )
+    # 2. none: a uniform match component up to what two halves of one track reach
+    upper = _ZMAX
+    if positives is not None and len(positives) >= 2:
+        upper = float(np.quantile(fisher_z(np.asarray(positives, np.float64).ravel()), 0.99))
+    upper = max(upper, u + scale)
+    log_f1 = np.where(za <= upper, -np.log(upper - u), -np.inf)
+    prior = 0.01
+    for _ in range(max_iter):
+        new_prior = min(0.99, float(_responsibility(prior, log_f1, log_f0).mean()))
+        done = abs(new_prior - prior) < 1e-10
+        prior = new_prior
+        if done or prior < 1e-9:
+            break
+    method = "uniform" if prior * len(za) >= min_matches else "none"
     return SimilarityCalibration(
-        match_mean=float(mu1),
-        match_std=float(sd1),
-        prior=float(prior),
-        match_method=match_method,
+        match_mean=upper,
+        match_std=0.0,
+        prior=float(prior) if method == "uniform" else 0.0,
+        match_method=method,
         **common,
     )
+
+
+def _responsibility(prior: float, log_f1: np.ndarray, log_f0: np.ndarray) -> np.ndarray:
+    a = np.log(prior) + log_f1
+    b = np.log1p(-prior) + log_f0
+    return 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))

@@ -8,13 +8,19 @@ groups by travelling together (grouping.py) → findings (findings.py).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from pollwatch.carousel.calibrate import SimilarityCalibration, fit_calibration
 from pollwatch.carousel.findings import CarouselFinding, CarouselVisit
-from pollwatch.carousel.grouping import chance_bayes_factor, co_travel, link_persons
+from pollwatch.carousel.grouping import (
+    chance_bayes_factor,
+    co_travel,
+    link_persons,
+    pair_support,
+)
 from pollwatch.carousel.index import CandidatePairs, IndexParams, candidate_pairs
 from pollwatch.carousel.sightings import Sightings, StationLocations
 from pollwatch.carousel.travel import TravelModel
@@ -33,15 +39,21 @@ class CarouselParams:
     index: IndexParams = field(default_factory=IndexParams)
     link_probability: float = 0.5  # a pair may join two clusters from this probability
     average_probability: float = 0.5  # mean probability across two clusters to merge them
-    require_mutual: bool = True  # link only mutual nearest neighbours
+    require_mutual: bool = False  # link only mutual nearest neighbours
     report_probability: float = 0.9  # a person is reported from this confidence
+    lone_report_probability: float = 0.999  # ... or this one without co-travellers
     together_s: float = 900.0  # persons seen this close in time at a station are together
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
-    min_decoys: int = 30
+    min_decoys: int = 200
 
     def __post_init__(self) -> None:
-        for name in ("link_probability", "average_probability", "report_probability"):
+        for name in (
+            "link_probability",
+            "average_probability",
+            "report_probability",
+            "lone_report_probability",
+        ):
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise ValueError(f"{name} must be in (0, 1), got {value!r}")
@@ -72,6 +84,7 @@ class CarouselResult:
     person_confidence: np.ndarray
     person_group: np.ndarray
     reported: np.ndarray  # indices of the persons reported as findings
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def reported_person(self) -> np.ndarray:
         """Per sighting: the index of its reported person, -1 when in no finding."""
@@ -96,16 +109,37 @@ class CarouselDetector:
             raise ValueError(f"sightings must be Sightings, got {type(sightings).__name__}")
         p = self.params
         n = len(sightings)
+        clock = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(step: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[step] = round(now - clock, 3)
+            clock = now
+
         rows = self.stations.index_of(sightings.station_id)
         cand = candidate_pairs(sightings.embedding, p.index)
+        lap("search_s")
         feas = p.travel.feasible(sightings, self.stations, cand.i, cand.j, station_rows=rows)
         same = rows[cand.i] == rows[cand.j]
+        lap("feasibility_s")
         calib = self._calibrate(cand, feas, same, positives)
+        strata = (("same_station", same), ("cross_station", ~same))
+        llr = np.full(len(cand), -np.inf)
+        for name, mask in strata:
+            if calib[name] is not None and calib[name].prior > 0:
+                llr[mask] = calib[name].log_likelihood_ratio(cand.similarity[mask])
+        plausible = feas & (llr >= 0)
+        bayes = np.ones(len(cand))
+        bayes[plausible] = self._group_bayes_factors(sightings, rows, cand, plausible)
         prob = np.zeros(len(cand))
-        for name, mask in (("same_station", same), ("cross_station", ~same)):
+        for name, mask in strata:
             if calib[name] is not None:
-                prob[mask] = calib[name].probability(cand.similarity[mask])
+                prob[mask] = calib[name].probability(cand.similarity[mask], bayes[mask])
         prob[~feas] = 0.0
+        lap("calibrate_s")
+        cand_key = cand.i * n + cand.j  # sorted: candidate_pairs returns them ordered
 
         emb = sightings.embedding
 
@@ -113,14 +147,19 @@ class CarouselDetector:
             return p.travel.feasible(sightings, self.stations, a, b, station_rows=rows)
 
         def pair_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            sim = np.einsum("ij,ij->i", emb[a], emb[b])
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            sim = np.einsum("ij,ij->i", emb[lo], emb[hi])
             out = np.zeros(len(a))
             for name, mask in (
-                ("same_station", rows[a] == rows[b]),
-                ("cross_station", rows[a] != rows[b]),
+                ("same_station", rows[lo] == rows[hi]),
+                ("cross_station", rows[lo] != rows[hi]),
             ):
                 if calib[name] is not None and mask.any():
                     out[mask] = calib[name].probability(sim[mask])
+            at = np.searchsorted(cand_key, lo * n + hi)
+            at = np.minimum(at, max(len(cand_key) - 1, 0))
+            known = (cand_key[at] == lo * n + hi) if len(cand_key) else np.zeros(len(a), bool)
+            out[known] = prob[at[known]]  # candidates carry their group support
             return out
 
         label = link_persons(
@@ -135,6 +174,7 @@ class CarouselDetector:
             average_probability=p.average_probability,
             require_mutual=p.require_mutual,
         )
+        lap("link_s")
         _, inverse, sizes = np.unique(label, return_inverse=True, return_counts=True)
         multi = sizes[inverse] >= 2
         person = np.full(n, -1, np.int64)
@@ -146,14 +186,11 @@ class CarouselDetector:
             rows_multi = np.flatnonzero(multi)[order]
             bounds = np.searchsorted(person[rows_multi], np.arange(n_persons + 1))
             members = [rows_multi[bounds[k] : bounds[k + 1]] for k in range(n_persons)]
-        best_pair = np.zeros(n_persons)
+        confidence = np.zeros(n_persons)
         best_sim = np.zeros(n)
         for k, m in enumerate(members):
-            a = np.repeat(m, len(m))
-            b = np.tile(m, len(m))
-            off = a != b
-            pp = pair_probability(a[off], b[off])
-            best_pair[k] = pp.max()
+            a, b = np.triu_indices(len(m), 1)
+            confidence[k] = pair_probability(m[a], m[b]).max()
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
             best_sim[m] = sims.max(axis=1)
         together = p.together_s / p.travel.time_scale
@@ -164,14 +201,8 @@ class CarouselDetector:
             together_s=together,
             min_shared_stations=p.min_shared_stations,
         )
-        expected = self._chance_meetings(sightings, rows, person, members, together)
-        confidence = np.zeros(n_persons)
-        for k in range(n_persons):
-            bf = chance_bayes_factor(int(met[k]), float(expected[k]), p.max_bayes_factor)
-            c = min(best_pair[k], 1 - 1e-12)
-            odds = c / (1 - c) * bf
-            confidence[k] = odds / (1 + odds)
-        findings = self._findings(sightings, members, best_pair, best_sim, confidence, group, met)
+        findings = self._findings(sightings, members, best_sim, confidence, group, met)
+        lap("group_s")
         result = CarouselResult(
             findings=findings,
             calibration=calib,
@@ -181,7 +212,10 @@ class CarouselDetector:
             person=person,
             person_confidence=confidence,
             person_group=group,
-            reported=np.flatnonzero(confidence >= p.report_probability),
+            reported=np.flatnonzero(
+                confidence >= np.where(met > 0, p.report_probability, p.lone_report_probability)
+            ),
+            timings=timings,
         )
         return result
 
@@ -206,46 +240,46 @@ class CarouselDetector:
             out[name] = fit_calibration(target, decoy, positives=positives, min_decoys=p.min_decoys)
         return out
 
-    @staticmethod
-    def _chance_meetings(
-        sightings: Sightings,
-        rows: np.ndarray,
-        person: np.ndarray,
-        members: list[np.ndarray],
-        together: float,
+    def _group_bayes_factors(
+        self, sightings: Sightings, rows: np.ndarray, cand: CandidatePairs, plausible: np.ndarray
     ) -> np.ndarray:
-        """λ per person: expected persons met by chance at two of its stations."""
-        n_persons = len(members)
-        if n_persons == 0:
-            return np.zeros(0)
-        n_st = int(rows.max()) + 1
+        """Bayes factor of group support for each plausible candidate pair."""
+        p = self.params
+        i, j = cand.i[plausible], cand.j[plausible]
         t = sightings.time
-        t_min = np.full(n_st, np.inf)
-        t_max = np.full(n_st, -np.inf)
+        swap = t[i] > t[j]
+        a, b = np.where(swap, j, i), np.where(swap, i, j)
+        n_st = int(rows.max()) + 1
+        t_min, t_max = np.full(n_st, np.inf), np.full(n_st, -np.inf)
         np.minimum.at(t_min, rows, t)
         np.maximum.at(t_max, rows, t)
+        together = p.together_s / p.travel.time_scale
         span = np.maximum(t_max - t_min, 2 * together)
-        visits = np.bincount(rows[person >= 0], minlength=n_st).astype(float)
-        out = np.zeros(n_persons)
-        for k, m in enumerate(members):
-            st = rows[m]
-            e = (visits[st] - 1).clip(min=0) * np.minimum(1.0, 2 * together / span[st])
-            a, b = np.triu_indices(len(m), 1)
-            diff = st[a] != st[b]
-            out[k] = float((e[a] * e[b])[diff].sum()) / max(n_persons - 1, 1)
-        return out
+        support, expected = pair_support(
+            rows[a], rows[b], t[a], t[b], a, b, span, together_s=together
+        )
+        return np.array(
+            [
+                chance_bayes_factor(int(m), float(lam), p.max_bayes_factor)
+                for m, lam in zip(support, expected, strict=True)
+            ]
+        )
 
     def _findings(
         self,
         sightings: Sightings,
         members: list[np.ndarray],
-        best_pair: np.ndarray,
         best_sim: np.ndarray,
         confidence: np.ndarray,
         group: np.ndarray,
         met: np.ndarray,
     ) -> tuple[CarouselFinding, ...]:
-        keep = [k for k in range(len(members)) if confidence[k] >= self.params.report_probability]
+        p = self.params
+        keep = [
+            k
+            for k in range(len(members))
+            if confidence[k] >= (p.report_probability if met[k] else p.lone_report_probability)
+        ]
         if not keep:
             return ()
         first = {k: float(sightings.time[members[k]].min()) for k in keep}
@@ -272,7 +306,6 @@ class CarouselDetector:
                     group_id=group_ids[g],
                     person_key=f"P{rank:05d}",
                     visits=visits,
-                    pair_probability=float(best_pair[k]),
                     confidence=float(confidence[k]),
                     group_size=group_size[g],
                     co_travellers=int(met[k]),

@@ -38,15 +38,14 @@ class CarouselVisit:
 class CarouselFinding:
     """One person seen voting at two or more stations, or twice at one.
 
-    `pair_probability` is the calibrated probability of the person's best-matching pair,
-    `confidence` that probability after the group support (see grouping.py); `group_size` counts
+    `confidence` is the calibrated probability of the person's best-matching pair, with the
+    support of its group (see calibrate.py and grouping.py); `group_size` counts
     the persons of the group (1 for a lone person), `co_travellers` those met at two or more
     stations."""
 
     group_id: str
     person_key: str
     visits: tuple[CarouselVisit, ...]
-    pair_probability: float
     confidence: float
     group_size: int
     co_travellers: int

@@ -8,15 +8,17 @@ stations too close in time); and (c) the mean match probability over all pairs a
 clusters reaches `average_probability` (average linkage). (b) and (c) stop chaining through a
 weak link: a look-alike who joins one sighting of a person must also look like the others.
 
-Groups: two persons travel together when, at `min_shared_stations` or more stations, they were
-seen within `together_s` of each other. A person's group support is scored against chance: with
-`e_s` the expected number of other persons' visits within ±`together_s` of a visit at station s
-(their visit count there times the window over the station's observed day), the expected number
-of persons met by chance at two of P's stations is λ = Σ_pairs e_a·e_b / (persons − 1); meeting
-m co-travellers has the Poisson tail p = P(X ≥ m | λ), turned into a Bayes factor with the
-bound of Sellke, Bayarri & Berger (2001), BF = 1/(−e·p·ln p) for p < 1/e (else 1), capped at
-`max_bayes_factor`. A person's confidence is its best pair's probability with its odds multiplied
-by that factor.
+Group support of a pair: a carousel group moves together, so a true match (a at station A at
+time t_a, b at station B at t_b) comes with other plausible matches between A and B at about the
+same times (the co-travellers'). Its support m counts the other plausible pairs (a' ≠ a,
+b' ≠ b) between the same two stations with |t_a' − t_a| ≤ `together_s` and |t_b' − t_b| ≤
+`together_s`. By chance alone (no group), with N plausible pairs between A and B spread over the
+stations' observed days D_A and D_B, m is Poisson with λ = (N − 1)·min(1, 2w/D_A)·min(1, 2w/D_B);
+the tail p = P(X ≥ m | λ) becomes a Bayes factor with the bound of Sellke, Bayarri & Berger
+(2001), BF = 1/(−e·p·ln p) for p < 1/e (else 1), capped at `max_bayes_factor`.
+
+Groups of persons: two persons travel together when they were seen within `together_s` of each
+other at `min_shared_stations` or more stations; groups are the connected components.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.sparse import csgraph
 
-__all__ = ["chance_bayes_factor", "co_travel", "link_persons"]
+__all__ = ["chance_bayes_factor", "co_travel", "link_persons", "pair_support"]
 
 PairFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -143,3 +145,42 @@ def chance_bayes_factor(met: int, expected: float, max_bayes_factor: float = 100
     if p <= 0:
         return max_bayes_factor
     return float(min(max_bayes_factor, 1.0 / (-np.e * p * np.log(p))))
+
+
+def pair_support(
+    station_a: np.ndarray,
+    station_b: np.ndarray,
+    time_a: np.ndarray,
+    time_b: np.ndarray,
+    row_a: np.ndarray,
+    row_b: np.ndarray,
+    span: np.ndarray,
+    *,
+    together_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Support m and chance expectation λ of each plausible pair (see module doc).
+
+    Pairs are oriented (`time_a` <= `time_b`); `span[s]` is station s's observed day length."""
+    if together_s <= 0:
+        raise ValueError(f"together_s must be positive, got {together_s!r}")
+    n = len(station_a)
+    support = np.zeros(n, np.int64)
+    expected = np.zeros(n)
+    if n == 0:
+        return support, expected
+    key = station_a.astype(np.int64) * (int(span.shape[0]) + 1) + station_b
+    order = np.lexsort((time_a, key))
+    sk = key[order]
+    cuts = np.flatnonzero(np.diff(sk)) + 1
+    for part in np.split(order, cuts):
+        if len(part) < 2:
+            continue
+        ta, tb, ra, rb = time_a[part], time_b[part], row_a[part], row_b[part]
+        for x in range(len(part)):
+            near = (np.abs(ta - ta[x]) <= together_s) & (np.abs(tb - tb[x]) <= together_s)
+            near &= (ra != ra[x]) & (rb != rb[x]) & (ra != rb[x]) & (rb != ra[x])
+            support[part[x]] = int(near.sum())
+        sa, sb = int(station_a[part[0]]), int(station_b[part[0]])
+        window = min(1.0, 2 * together_s / span[sa]) * min(1.0, 2 * together_s / span[sb])
+        expected[part] = (len(part) - 1) * window
+    return support, expected

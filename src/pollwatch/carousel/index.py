@@ -22,6 +22,8 @@ import numpy as np
 __all__ = ["CandidatePairs", "IndexParams", "candidate_pairs", "nearest_neighbours"]
 
 IndexKind = Literal["auto", "flat", "ivfpq", "hnsw"]
+_QUERY_BATCH = 65_536
+_SMALL = 100_000
 
 
 @dataclass(frozen=True)
@@ -30,16 +32,18 @@ class IndexParams:
 
     kind: IndexKind = "auto"
     k: int = 16  # neighbours per sighting
+    all_pairs_max: int = 2000  # up to this many sightings every pair is a candidate (exact)
     flat_max: int = 20_000  # "auto": exact search up to this many sightings, IVF-PQ above
     nlist: int | None = None  # IVF cells; None: 4·√N, rounded to a power of two
     nprobe: int = 16  # IVF cells visited per query
     pq_m: int | None = None  # PQ sub-quantisers (must divide d); None: d/4 (or d/2, d)
     k_factor: int = 4  # PQ candidates re-ranked exactly, as a multiple of k
     train_size: int = 65_536  # vectors used to train the quantisers
+    kmeans_iterations: int = 10
     hnsw_m: int = 16
     ef_construction: int = 64
     ef_search: int = 64
-    threads: int = 0  # faiss/OpenMP threads; 0 leaves faiss's default
+    threads: int = 0  # faiss/OpenMP threads; 0: 1 below 100,000 sightings, else faiss's default
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -115,13 +119,15 @@ def _build(x: np.ndarray, params: IndexParams, kind: str) -> Any:
         index.hnsw.efConstruction = params.ef_construction
     else:
         nlist = params.nlist or int(2 ** np.round(np.log2(max(4.0 * np.sqrt(n), 1.0))))
-        nlist = max(1, min(nlist, n // 39 if n >= 39 else 1))
+        sample_n = min(n, params.train_size)
+        nlist = max(1, min(nlist, sample_n // 39))  # faiss wants >= 39 training points per cell
         m = _pq_m(d, params.pq_m)
         index = faiss.index_factory(d, f"IVF{nlist},PQ{m}x4fs,RFlat", faiss.METRIC_INNER_PRODUCT)
         ivf = faiss.extract_index_ivf(index)
         ivf.cp.seed = params.seed
+        ivf.cp.niter = params.kmeans_iterations
         rng = np.random.default_rng(params.seed)
-        sample = x[np.sort(rng.choice(n, size=min(n, params.train_size), replace=False))]
+        sample = x[np.sort(rng.choice(n, size=sample_n, replace=False))]
         index.train(sample)
     index.add(x)
     if kind == "hnsw":
@@ -135,7 +141,8 @@ def _build(x: np.ndarray, params: IndexParams, kind: str) -> Any:
 def nearest_neighbours(
     embedding: np.ndarray, params: IndexParams = IndexParams()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's `params.k` nearest other rows: (similarities, rows), both (N, k); missing
+    """Each row's `params.k` nearest other rows (all others when N <= `all_pairs_max`):
+    (similarities, rows), both (N, k); missing
     neighbours (fewer than k others, or not found) are row -1 with similarity -inf."""
     import faiss
 
@@ -143,21 +150,36 @@ def nearest_neighbours(
     if x.ndim != 2:
         raise ValueError(f"embedding must be an (N, d) array, got shape {x.shape}")
     n = len(x)
-    k = min(params.k, max(n - 1, 0))
+    wanted = n - 1 if n <= params.all_pairs_max else params.k
+    k = min(wanted, max(n - 1, 0))
     if n < 2 or k == 0:
-        return np.full((n, params.k), -np.inf, np.float32), np.full((n, params.k), -1, np.int64)
-    if params.threads:
-        faiss.omp_set_num_threads(params.threads)
-    index = _build(x, params, params.resolved_kind(n))
-    sims, rows = index.search(x, k + 1)
+        k = max(wanted, 0)
+        return np.full((n, k), -np.inf, np.float32), np.full((n, k), -1, np.int64)
+    # One thread for small sets: OpenMP workers spin while waiting, which costs more than it
+    # gains on a busy machine when the work is small.
+    threads = params.threads or (1 if n < _SMALL else 0)
+    previous = faiss.omp_get_max_threads()
+    if threads:
+        faiss.omp_set_num_threads(threads)
+    try:
+        kind = "flat" if n <= params.all_pairs_max else params.resolved_kind(n)
+        index = _build(x, params, kind)
+        sims = np.empty((n, k + 1), np.float32)
+        rows = np.empty((n, k + 1), np.int64)
+        for lo in range(0, n, _QUERY_BATCH):  # batches bound the memory of the re-ranking
+            hi = min(n, lo + _QUERY_BATCH)
+            sims[lo:hi], rows[lo:hi] = index.search(x[lo:hi], k + 1)
+        del index
+    finally:
+        faiss.omp_set_num_threads(previous)
     self_hit = rows == np.arange(n)[:, None]
     rows = np.where(self_hit, -1, rows)
     sims = np.where(rows < 0, -np.inf, sims).astype(np.float32)
     order = np.argsort(-sims, axis=1, kind="stable")[:, :k]  # drop self (or the worst)
     sims = np.take_along_axis(sims, order, axis=1)
     rows = np.take_along_axis(rows, order, axis=1)
-    if k < params.k:
-        pad = params.k - k
+    if k < wanted:
+        pad = wanted - k
         sims = np.pad(sims, ((0, 0), (0, pad)), constant_values=-np.inf)
         rows = np.pad(rows, ((0, 0), (0, pad)), constant_values=-1)
     return sims, rows.astype(np.int64)

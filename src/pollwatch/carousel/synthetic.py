@@ -99,26 +99,19 @@ def make_planted_set(
         [np.asarray(person, np.int64), next_person + np.arange(n_plain, dtype=np.int64)]
     )
     group = np.concatenate([np.asarray(group, np.int64), np.full(n_plain, -1, np.int64)])
+    order = rng.permutation(len(person))
+    st_rows, times, person, group = st_rows[order], times[order], person[order], group[order]
     n_persons = int(person.max()) + 1
-    emb = np.empty((len(person), dim), np.float32)
-    chunk = 65_536
     base = rng.standard_normal((n_persons, dim), dtype=np.float32)
     base /= np.linalg.norm(base, axis=1, keepdims=True)
+    emb = np.empty((len(person), dim), np.float32)
+    chunk = 65_536
     for lo in range(0, len(person), chunk):
         hi = min(lo + chunk, len(person))
-        e = base[person[lo:hi]] + noise * rng.standard_normal(
-            (hi - lo, dim), dtype=np.float32
-        ) / np.sqrt(dim)
+        e = base[person[lo:hi]]
+        e += noise * rng.standard_normal((hi - lo, dim), dtype=np.float32) / np.sqrt(dim)
         emb[lo:hi] = e / np.linalg.norm(e, axis=1, keepdims=True)
     del base
-    order = rng.permutation(len(person))
-    st_rows, times, person, group, emb = (
-        st_rows[order],
-        times[order],
-        person[order],
-        group[order],
-        emb[order],
-    )
     cams = np.char.add("C", station_ids[st_rows])
     sightings = Sightings(
         track_key=np.char.add(np.char.add(cams, ":"), np.arange(len(person)).astype(str)),

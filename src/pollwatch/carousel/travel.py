@@ -19,6 +19,7 @@ from pollwatch.carousel.sightings import Sightings, StationLocations
 __all__ = ["EARTH_RADIUS_KM", "TravelModel", "haversine_km"]
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+_BATCH = 1 << 20
 
 
 def haversine_km(
@@ -78,10 +79,16 @@ class TravelModel:
         if i.shape != j.shape:
             raise ValueError(f"i and j must have the same shape, got {i.shape} and {j.shape}")
         rows = stations.index_of(sightings.station_id) if station_rows is None else station_rows
-        si, sj = rows[i], rows[j]
-        dist = haversine_km(stations.lat[si], stations.lon[si], stations.lat[sj], stations.lon[sj])
-        gap = np.abs(sightings.time[i] - sightings.time[j])
-        ok = (i != j) & (gap >= self.required_gap_s(si == sj, dist))
-        if self.max_gap_s is not None:
-            ok &= gap <= self.max_gap_s / self.time_scale
+        ok = np.empty(len(i), dtype=bool)
+        for lo in range(0, len(i), _BATCH):  # batches bound the temporaries of the trigonometry
+            a, b = i[lo : lo + _BATCH], j[lo : lo + _BATCH]
+            si, sj = rows[a], rows[b]
+            dist = haversine_km(
+                stations.lat[si], stations.lon[si], stations.lat[sj], stations.lon[sj]
+            )
+            gap = np.abs(sightings.time[a] - sightings.time[b])
+            part = (a != b) & (gap >= self.required_gap_s(si == sj, dist))
+            if self.max_gap_s is not None:
+                part &= gap <= self.max_gap_s / self.time_scale
+            ok[lo : lo + _BATCH] = part
         return ok

@@ -12,6 +12,7 @@ from pollwatch.reid.base import (
     check_crops,
     get_embedder_by_name,
     l2_normalise,
+    split_track_similarities,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "check_crops",
     "get_embedder_by_name",
     "l2_normalise",
+    "split_track_similarities",
 ]

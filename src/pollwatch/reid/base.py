@@ -22,6 +22,7 @@ __all__ = [
     "check_crops",
     "get_embedder_by_name",
     "l2_normalise",
+    "split_track_similarities",
 ]
 
 
@@ -80,6 +81,26 @@ def check_crops(
             raise ValueError(f"masks[{i}] must be an HxW array of shape {c.shape[:2]}, got {shape}")
         checked.append(m)
     return out, checked
+
+
+def split_track_similarities(
+    embedder: AppearanceEmbedder,
+    tracks: Sequence[tuple[Sequence[np.ndarray], Sequence[np.ndarray] | None]],
+    min_crops: int = 4,
+) -> np.ndarray:
+    """Cosine similarity between the first and second halves of each track (crops, masks)
+    with at least `min_crops` crops: known same-person pairs, to calibrate matching."""
+    if min_crops < 2:
+        raise ValueError(f"min_crops must be >= 2, got {min_crops!r}")
+    out = []
+    for crops, masks in tracks:
+        if len(crops) < min_crops:
+            continue
+        half = len(crops) // 2
+        first = embedder.embed(crops[:half], None if masks is None else masks[:half])
+        second = embedder.embed(crops[half:], None if masks is None else masks[half:])
+        out.append(float(first @ second))
+    return np.asarray(out, np.float64)
 
 
 def _colour(**options: object) -> AppearanceEmbedder:

@@ -11,6 +11,7 @@ that are already face chips).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,25 @@ def face_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
+@functools.cache
+def _load_models() -> tuple[Any, Any, Any, Any]:
+    """dlib and its three models, loaded once per process (the ResNet file is 22 MB)."""
+    try:
+        import dlib
+    except ImportError as err:
+        raise ImportError(
+            "the face embedder needs the optional extra 'face': "
+            "pip install 'pollwatch[face]' (dlib-bin, face-recognition-models)"
+        ) from err
+    models = face_model_dir()
+    return (
+        dlib,
+        dlib.get_frontal_face_detector(),
+        dlib.shape_predictor(str(models / _MODELS["shape"])),
+        dlib.face_recognition_model_v1(str(models / _MODELS["recognition"])),
+    )
+
+
 class FaceEmbedder:
     """dlib face descriptors averaged over a track (see module doc)."""
 
@@ -62,18 +82,7 @@ class FaceEmbedder:
                 raise ValueError(f"{arg} must be a non-negative integer, got {value!r}")
         self.upsample, self.jitter = upsample, jitter
         self.min_face_px, self.fallback_full_crop = min_face_px, fallback_full_crop
-        try:
-            import dlib
-        except ImportError as err:
-            raise ImportError(
-                "the face embedder needs the optional extra 'face': "
-                "pip install 'pollwatch[face]' (dlib-bin, face-recognition-models)"
-            ) from err
-        models = face_model_dir()
-        self._dlib: Any = dlib
-        self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(str(models / _MODELS["shape"]))
-        self._recognition = dlib.face_recognition_model_v1(str(models / _MODELS["recognition"]))
+        self._dlib, self._detector, self._shape, self._recognition = _load_models()
 
     @property
     def dim(self) -> int:
