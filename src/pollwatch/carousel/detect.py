@@ -45,7 +45,7 @@ class CarouselParams:
     together_s: float = 900.0  # persons seen this close in time at a station are together
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
-    min_decoys: int = 200
+    min_decoys: int = 1000
 
     def __post_init__(self) -> None:
         for name in (
@@ -132,7 +132,8 @@ class CarouselDetector:
                 llr[mask] = calib[name].log_likelihood_ratio(cand.similarity[mask])
         plausible = feas & (llr >= 0)
         bayes = np.ones(len(cand))
-        bayes[plausible] = self._group_bayes_factors(sightings, rows, cand, plausible)
+        if plausible.any():
+            bayes[plausible] = self._group_bayes_factors(sightings, rows, cand, plausible)
         prob = np.zeros(len(cand))
         for name, mask in strata:
             if calib[name] is not None:
