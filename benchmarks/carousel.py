@@ -44,7 +44,9 @@ def _run(args: argparse.Namespace, n_groups: int, params: CarouselParams) -> dic
     result = detect_carousels(planted.sightings, planted.stations, params)
     wall, cpu = time.perf_counter() - t1, time.process_time() - c1
     reported = result.reported_person()
-    group = np.where(reported >= 0, result.person_group[np.maximum(reported, 0)], -1)
+    group = np.full(len(reported), -1)
+    if len(result.person_group):
+        group = np.where(reported >= 0, result.person_group[np.maximum(reported, 0)], -1)
     out: dict[str, object] = {
         "sightings": len(planted.sightings),
         "planted_groups": n_groups,
