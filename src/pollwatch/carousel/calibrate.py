@@ -34,6 +34,8 @@ about 10⁵ to reach 0.99.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,15 +68,17 @@ class SimilarityCalibration:
     null_method: str  # "decoys" or "empirical"
     match_method: str  # "em" (normal), "uniform" or "none"
 
+    @functools.cached_property
+    def _envelope(self) -> tuple[np.ndarray, np.ndarray]:
+        grid = np.linspace(self.threshold, _ZMAX, 2048)
+        null = stats.genpareto.logpdf(grid - self.threshold, self.tail_shape, 0.0, self.tail_scale)
+        return grid, np.maximum.accumulate(self._log_match(grid) - null)
+
     def log_likelihood_ratio(self, similarity: np.ndarray | float) -> np.ndarray:
         """log f_match/f_null, made non-decreasing in similarity; -inf at or below u."""
         z = fisher_z(similarity)
-        grid = np.linspace(self.threshold, _ZMAX, 2048)
-        null = stats.genpareto.logpdf(grid - self.threshold, self.tail_shape, 0.0, self.tail_scale)
-        raw = self._log_match(grid) - null
-        envelope = np.maximum.accumulate(raw)
-        out = np.interp(z, grid, envelope)
-        return np.where(z > self.threshold, out, -np.inf)
+        grid, envelope = self._envelope
+        return np.where(z > self.threshold, np.interp(z, grid, envelope), -np.inf)
 
     def _log_match(self, z: np.ndarray) -> np.ndarray:
         if self.match_std > 0:
@@ -102,7 +106,7 @@ class SimilarityCalibration:
 
     def to_dict(self) -> dict[str, float | int | str]:
         """Plain values, for JSON and the report."""
-        return dict(self.__dict__)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 def _tail_fit(exceedances: np.ndarray) -> tuple[float, float]:
