@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--nprobe", type=int, default=10)
     ap.add_argument("--nlist", type=int, default=1024)
-    ap.add_argument("--pq-m", type=int, default=16)
+    ap.add_argument("--pq-m", type=int, default=32)
     ap.add_argument("--kind", default="auto")
     ap.add_argument("--train-size", type=int, default=65_536)
     ap.add_argument("--seed", type=int, default=0)
@@ -95,8 +95,10 @@ def main() -> None:
         k=args.k,
         nprobe=args.nprobe,
         nlist=args.nlist,
+        pq_m=args.pq_m,
         k_factor=4,
         train_size=65_536,
+        kmeans_iterations=10,
         hnsw_m=16,
         ef_construction=64,
         ef_search=64,
