@@ -1,0 +1,325 @@
+"""Carousel detection: voters seen casting ballots at several stations (or twice at one).
+
+Steps (each in its own module): nearest-neighbour candidate pairs by appearance (index.py) →
+feasibility by time and travel (travel.py) → similarity → match probability, fitted separately
+for pairs at one station and across stations (calibrate.py) → persons by constrained linkage and
+groups by travelling together (grouping.py) → findings (findings.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pollwatch.carousel.calibrate import SimilarityCalibration, fit_calibration
+from pollwatch.carousel.findings import CarouselFinding, CarouselVisit
+from pollwatch.carousel.grouping import (
+    chance_bayes_factor,
+    co_travel,
+    link_persons,
+    pair_support,
+)
+from pollwatch.carousel.index import CandidatePairs, IndexParams, candidate_pairs
+from pollwatch.carousel.sightings import Sightings, StationLocations
+from pollwatch.carousel.travel import TravelModel
+
+__all__ = ["CarouselDetector", "CarouselParams", "CarouselResult", "detect_carousels"]
+
+STRATA = ("same_station", "cross_station")
+
+
+@dataclass(frozen=True)
+class CarouselParams:
+    """Every threshold of carousel detection. Times are real-world seconds: the travel model's
+    `time_scale` divides them, as it divides travel times."""
+
+    travel: TravelModel = field(default_factory=TravelModel)
+    index: IndexParams = field(default_factory=IndexParams)
+    link_probability: float = 0.5  # a pair may join two clusters from this probability
+    average_probability: float = 0.5  # mean probability across two clusters to merge them
+    require_mutual: bool = False  # link only mutual nearest neighbours
+    report_probability: float = 0.9  # a person is reported from this confidence
+    lone_report_probability: float = 0.999  # ... or this one without co-travellers
+    together_s: float = 900.0  # persons seen this close in time at a station are together
+    min_shared_stations: int = 2
+    max_bayes_factor: float = 1000.0
+    min_decoys: int = 1000
+
+    def __post_init__(self) -> None:
+        for name in (
+            "link_probability",
+            "average_probability",
+            "report_probability",
+            "lone_report_probability",
+        ):
+            value = getattr(self, name)
+            if not 0 < value < 1:
+                raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+        if not self.together_s > 0:
+            raise ValueError(f"together_s must be positive, got {self.together_s!r}")
+        if not isinstance(self.min_shared_stations, int) or self.min_shared_stations < 1:
+            raise ValueError(f"min_shared_stations must be >= 1, got {self.min_shared_stations!r}")
+        if not self.max_bayes_factor >= 1:
+            raise ValueError(f"max_bayes_factor must be >= 1, got {self.max_bayes_factor!r}")
+        if not isinstance(self.min_decoys, int) or self.min_decoys < 2:
+            raise ValueError(f"min_decoys must be an integer >= 2, got {self.min_decoys!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class CarouselResult:
+    """What `detect` found: reported findings, and the intermediate evidence behind them.
+
+    `person` labels every sighting with the index of its candidate person (-1: seen once);
+    `person_confidence[p]` is that person's confidence, `person_group[p]` its group label;
+    `pair_probability` is aligned with `candidates`; `reported` lists the persons reported."""
+
+    findings: tuple[CarouselFinding, ...]
+    calibration: dict[str, SimilarityCalibration | None]
+    candidates: CandidatePairs
+    feasible: np.ndarray
+    pair_probability: np.ndarray
+    person: np.ndarray
+    person_confidence: np.ndarray
+    person_group: np.ndarray
+    reported: np.ndarray  # indices of the persons reported as findings
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+    def reported_person(self) -> np.ndarray:
+        """Per sighting: the index of its reported person, -1 when in no finding."""
+        return np.where(np.isin(self.person, self.reported), self.person, -1)
+
+
+class CarouselDetector:
+    """Finds carousel voters among sightings (see module doc)."""
+
+    def __init__(self, stations: StationLocations, params: CarouselParams | None = None) -> None:
+        if not isinstance(stations, StationLocations):
+            raise ValueError(f"stations must be StationLocations, got {type(stations).__name__}")
+        params = CarouselParams() if params is None else params
+        if not isinstance(params, CarouselParams):
+            raise ValueError(f"params must be CarouselParams, got {type(params).__name__}")
+        self.stations, self.params = stations, params
+
+    def detect(self, sightings: Sightings, positives: np.ndarray | None = None) -> CarouselResult:
+        """Run every step on `sightings`. `positives`: optional similarities of known
+        same-person pairs (e.g. two halves of one track) to fit the match component."""
+        if not isinstance(sightings, Sightings):
+            raise ValueError(f"sightings must be Sightings, got {type(sightings).__name__}")
+        p = self.params
+        n = len(sightings)
+        clock = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(step: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[step] = round(now - clock, 3)
+            clock = now
+
+        rows = self.stations.index_of(sightings.station_id)
+        cand = candidate_pairs(sightings.embedding, p.index)
+        lap("search_s")
+        feas = p.travel.feasible(sightings, self.stations, cand.i, cand.j, station_rows=rows)
+        same = rows[cand.i] == rows[cand.j]
+        lap("feasibility_s")
+        calib = self._calibrate(cand, feas, same, positives)
+        strata = (("same_station", same), ("cross_station", ~same))
+        llr = np.full(len(cand), -np.inf)
+        for name, mask in strata:
+            if calib[name] is not None and calib[name].prior > 0:
+                llr[mask] = calib[name].log_likelihood_ratio(cand.similarity[mask])
+        plausible = feas & (llr >= 0)
+        bayes = np.ones(len(cand))
+        if plausible.any():
+            bayes[plausible] = self._group_bayes_factors(sightings, rows, cand, plausible)
+        prob = np.zeros(len(cand))
+        for name, mask in strata:
+            if calib[name] is not None:
+                prob[mask] = calib[name].probability(cand.similarity[mask], bayes[mask])
+        prob[~feas] = 0.0
+        lap("calibrate_s")
+        cand_key = cand.i * n + cand.j  # sorted: candidate_pairs returns them ordered
+
+        emb = sightings.embedding
+
+        def feasible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return p.travel.feasible(sightings, self.stations, a, b, station_rows=rows)
+
+        def pair_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            sim = np.einsum("ij,ij->i", emb[lo], emb[hi])
+            out = np.zeros(len(a))
+            for name, mask in (
+                ("same_station", rows[lo] == rows[hi]),
+                ("cross_station", rows[lo] != rows[hi]),
+            ):
+                if calib[name] is not None and mask.any():
+                    out[mask] = calib[name].probability(sim[mask])
+            at = np.searchsorted(cand_key, lo * n + hi)
+            at = np.minimum(at, max(len(cand_key) - 1, 0))
+            known = (cand_key[at] == lo * n + hi) if len(cand_key) else np.zeros(len(a), bool)
+            out[known] = prob[at[known]]  # candidates carry their group support
+            return out
+
+        label = link_persons(
+            n,
+            cand.i,
+            cand.j,
+            prob,
+            cand.mutual,
+            feasible=feasible,
+            pair_probability=pair_probability,
+            link_probability=p.link_probability,
+            average_probability=p.average_probability,
+            require_mutual=p.require_mutual,
+        )
+        lap("link_s")
+        _, inverse, sizes = np.unique(label, return_inverse=True, return_counts=True)
+        multi = sizes[inverse] >= 2
+        person = np.full(n, -1, np.int64)
+        _, person[multi] = np.unique(label[multi], return_inverse=True)
+        n_persons = int(person.max()) + 1 if multi.any() else 0
+        members: list[np.ndarray] = []
+        if n_persons:
+            order = np.argsort(person[multi], kind="stable")
+            rows_multi = np.flatnonzero(multi)[order]
+            bounds = np.searchsorted(person[rows_multi], np.arange(n_persons + 1))
+            members = [rows_multi[bounds[k] : bounds[k + 1]] for k in range(n_persons)]
+        confidence = np.zeros(n_persons)
+        best_sim = np.zeros(n)
+        for k, m in enumerate(members):
+            a, b = np.triu_indices(len(m), 1)
+            confidence[k] = pair_probability(m[a], m[b]).max()
+            sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
+            best_sim[m] = sims.max(axis=1)
+        together = p.together_s / p.travel.time_scale
+        group, met = co_travel(
+            person[multi],
+            rows[multi],
+            sightings.time[multi],
+            together_s=together,
+            min_shared_stations=p.min_shared_stations,
+        )
+        findings = self._findings(sightings, members, best_sim, confidence, group, met)
+        lap("group_s")
+        result = CarouselResult(
+            findings=findings,
+            calibration=calib,
+            candidates=cand,
+            feasible=feas,
+            pair_probability=prob,
+            person=person,
+            person_confidence=confidence,
+            person_group=group,
+            reported=np.flatnonzero(
+                confidence >= np.where(met > 0, p.report_probability, p.lone_report_probability)
+            ),
+            timings=timings,
+        )
+        return result
+
+    def _calibrate(
+        self,
+        cand: CandidatePairs,
+        feas: np.ndarray,
+        same: np.ndarray,
+        positives: np.ndarray | None,
+    ) -> dict[str, SimilarityCalibration | None]:
+        p = self.params
+        out: dict[str, SimilarityCalibration | None] = {}
+        all_decoys = cand.similarity[~feas]
+        for name, mask in (("same_station", same), ("cross_station", ~same)):
+            target = cand.similarity[feas & mask]
+            decoy = cand.similarity[~feas & mask]
+            if len(decoy) < p.min_decoys:
+                decoy = all_decoys  # too few of its own: decoys of both kinds
+            if len(target) < 2:
+                out[name] = None
+                continue
+            out[name] = fit_calibration(target, decoy, positives=positives, min_decoys=p.min_decoys)
+        return out
+
+    def _group_bayes_factors(
+        self, sightings: Sightings, rows: np.ndarray, cand: CandidatePairs, plausible: np.ndarray
+    ) -> np.ndarray:
+        """Bayes factor of group support for each plausible candidate pair."""
+        p = self.params
+        i, j = cand.i[plausible], cand.j[plausible]
+        t = sightings.time
+        swap = t[i] > t[j]
+        a, b = np.where(swap, j, i), np.where(swap, i, j)
+        n_st = int(rows.max()) + 1
+        t_min, t_max = np.full(n_st, np.inf), np.full(n_st, -np.inf)
+        np.minimum.at(t_min, rows, t)
+        np.maximum.at(t_max, rows, t)
+        together = p.together_s / p.travel.time_scale
+        span = np.maximum(t_max - t_min, 2 * together)
+        support, expected = pair_support(
+            rows[a], rows[b], t[a], t[b], a, b, span, together_s=together
+        )
+        return np.array(
+            [
+                chance_bayes_factor(int(m), float(lam), p.max_bayes_factor)
+                for m, lam in zip(support, expected, strict=True)
+            ]
+        )
+
+    def _findings(
+        self,
+        sightings: Sightings,
+        members: list[np.ndarray],
+        best_sim: np.ndarray,
+        confidence: np.ndarray,
+        group: np.ndarray,
+        met: np.ndarray,
+    ) -> tuple[CarouselFinding, ...]:
+        p = self.params
+        keep = [
+            k
+            for k in range(len(members))
+            if confidence[k] >= (p.report_probability if met[k] else p.lone_report_probability)
+        ]
+        if not keep:
+            return ()
+        first = {k: float(sightings.time[members[k]].min()) for k in keep}
+        keep.sort(key=lambda k: (first[k], k))
+        group_ids: dict[int, str] = {}
+        group_size = {int(g): int(np.sum(group[keep] == g)) for g in set(group[keep].tolist())}
+        out = []
+        for rank, k in enumerate(keep, start=1):
+            g = int(group[k])
+            group_ids.setdefault(g, f"G{len(group_ids) + 1:04d}")
+            m = members[k][np.argsort(sightings.time[members[k]], kind="stable")]
+            visits = tuple(
+                CarouselVisit(
+                    str(sightings.track_key[r]),
+                    str(sightings.camera_id[r]),
+                    str(sightings.station_id[r]),
+                    float(sightings.time[r]),
+                    float(best_sim[r]),
+                )
+                for r in m
+            )
+            out.append(
+                CarouselFinding(
+                    group_id=group_ids[g],
+                    person_key=f"P{rank:05d}",
+                    visits=visits,
+                    confidence=float(confidence[k]),
+                    group_size=group_size[g],
+                    co_travellers=int(met[k]),
+                )
+            )
+        return tuple(out)
+
+
+def detect_carousels(
+    sightings: Sightings,
+    stations: StationLocations,
+    params: CarouselParams | None = None,
+    positives: np.ndarray | None = None,
+) -> CarouselResult:
+    """Find carousel voters: `CarouselDetector(stations, params).detect(sightings, positives)`."""
+    return CarouselDetector(stations, params).detect(sightings, positives)

@@ -1,0 +1,186 @@
+"""From matched pairs to persons, and from persons to groups that travel together.
+
+Persons: constrained agglomeration of the candidate pairs, strongest first (Kruskal order over a
+union–find). Two clusters merge only if (a) the linking pair's match probability reaches
+`link_probability` and, when `require_mutual`, each sighting was among the other's nearest
+neighbours; (b) every pair across the two clusters is feasible (one person cannot be at two
+stations too close in time); and (c) the mean match probability over all pairs across the two
+clusters reaches `average_probability` (average linkage). (b) and (c) stop chaining through a
+weak link: a look-alike who joins one sighting of a person must also look like the others.
+
+Group support of a pair: a carousel group moves together, so a true match (a at station A at
+time t_a, b at station B at t_b) comes with other plausible matches between A and B at about the
+same times (the co-travellers'). Its support m counts the other plausible pairs (a' ≠ a,
+b' ≠ b) between the same two stations with |t_a' − t_a| ≤ `together_s` and |t_b' − t_b| ≤
+`together_s`. By chance alone (no group), with N plausible pairs between A and B spread over the
+stations' observed days D_A and D_B, m is Poisson with λ = (N − 1)·min(1, 2w/D_A)·min(1, 2w/D_B);
+the tail p = P(X ≥ m | λ) becomes a Bayes factor with the bound of Sellke, Bayarri & Berger
+(2001), BF = 1/(−e·p·ln p) for p < 1/e (else 1), capped at `max_bayes_factor`.
+
+Groups of persons: two persons travel together when they were seen within `together_s` of each
+other at `min_shared_stations` or more stations; groups are the connected components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import sparse, stats
+from scipy.sparse import csgraph
+
+__all__ = ["chance_bayes_factor", "co_travel", "link_persons", "pair_support"]
+
+PairFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def link_persons(
+    n: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    probability: np.ndarray,
+    mutual: np.ndarray,
+    *,
+    feasible: PairFn,
+    pair_probability: PairFn,
+    link_probability: float = 0.5,
+    average_probability: float = 0.5,
+    require_mutual: bool = True,
+) -> np.ndarray:
+    """Person label of each of `n` sightings (see module doc); unlinked sightings get their own.
+
+    `feasible(a, b)` and `pair_probability(a, b)` take arrays of sighting rows."""
+    for name, value in (
+        ("link_probability", link_probability),
+        ("average_probability", average_probability),
+    ):
+        if not 0 < value < 1:
+            raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    keep = probability >= link_probability
+    if require_mutual:
+        keep &= mutual
+    order = np.flatnonzero(keep)[np.argsort(-probability[keep], kind="stable")]
+    parent = np.arange(n)
+    members: dict[int, list[int]] = {}
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in order:
+        ra, rb = root(int(i[e])), root(int(j[e]))
+        if ra == rb:
+            continue
+        ma, mb = members.get(ra, [ra]), members.get(rb, [rb])
+        a = np.repeat(ma, len(mb))
+        b = np.tile(mb, len(ma))
+        if not np.all(feasible(a, b)):
+            continue
+        if float(np.mean(pair_probability(a, b))) < average_probability:
+            continue
+        if len(ma) < len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
+        parent[rb] = ra
+        members[ra] = ma + mb
+        members.pop(rb, None)
+    return np.array([root(x) for x in range(n)])
+
+
+def co_travel(
+    person: np.ndarray,
+    station: np.ndarray,
+    time: np.ndarray,
+    *,
+    together_s: float,
+    min_shared_stations: int = 2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For visits (person, station code, time) of candidate persons 0..P-1: the group label of
+    each person (connected components of travelling together) and its number of co-travellers."""
+    if together_s <= 0:
+        raise ValueError(f"together_s must be positive, got {together_s!r}")
+    if min_shared_stations < 1:
+        raise ValueError(f"min_shared_stations must be >= 1, got {min_shared_stations!r}")
+    n_persons = int(person.max()) + 1 if len(person) else 0
+    if n_persons == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort((time, station))
+    p, s, t = person[order], station[order], time[order]
+    # Within each station, pair every visit with the later visits inside the window.
+    key_end = np.empty(len(t), np.int64)
+    for code in np.unique(s):
+        lo, hi = np.searchsorted(s, code, "left"), np.searchsorted(s, code, "right")
+        key_end[lo:hi] = lo + np.searchsorted(t[lo:hi], t[lo:hi] + together_s, side="right")
+    counts = key_end - np.arange(len(t)) - 1
+    a = np.repeat(np.arange(len(t)), counts)
+    b = a + (np.arange(len(a)) - np.repeat(np.cumsum(counts) - counts, counts)) + 1
+    pa, pb, st = p[a], p[b], s[a]
+    diff = pa != pb
+    pa, pb, st = np.minimum(pa, pb)[diff], np.maximum(pa, pb)[diff], st[diff]
+    triples = np.unique(np.stack([pa, pb, st], axis=1), axis=0) if len(pa) else np.zeros((0, 3))
+    if len(triples):
+        pairs, shared = np.unique(triples[:, :2], axis=0, return_counts=True)
+        pairs = pairs[shared >= min_shared_stations]
+    else:
+        pairs = np.zeros((0, 2), np.int64)
+    graph = sparse.coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n_persons, n_persons)
+    ).tocsr()
+    _, labels = csgraph.connected_components(graph, directed=False)
+    degree = np.bincount(pairs.ravel().astype(np.int64), minlength=n_persons)
+    return labels.astype(np.int64), degree.astype(np.int64)
+
+
+def chance_bayes_factor(met: int, expected: float, max_bayes_factor: float = 1000.0) -> float:
+    """Bayes factor for meeting `met` co-travellers when chance alone gives `expected`
+    (Poisson tail, Sellke–Bayarri–Berger bound, capped; see module doc)."""
+    if met < 0 or expected < 0:
+        raise ValueError(f"met and expected must be >= 0, got {met!r}, {expected!r}")
+    if met == 0:
+        return 1.0
+    p = float(stats.poisson.sf(met - 1, max(expected, 1e-12)))
+    if p >= 1 / np.e:
+        return 1.0
+    if p <= 0:
+        return max_bayes_factor
+    return float(min(max_bayes_factor, 1.0 / (-np.e * p * np.log(p))))
+
+
+def pair_support(
+    station_a: np.ndarray,
+    station_b: np.ndarray,
+    time_a: np.ndarray,
+    time_b: np.ndarray,
+    row_a: np.ndarray,
+    row_b: np.ndarray,
+    span: np.ndarray,
+    *,
+    together_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Support m and chance expectation λ of each plausible pair (see module doc).
+
+    Pairs are oriented (`time_a` <= `time_b`); `span[s]` is station s's observed day length."""
+    if together_s <= 0:
+        raise ValueError(f"together_s must be positive, got {together_s!r}")
+    n = len(station_a)
+    support = np.zeros(n, np.int64)
+    expected = np.zeros(n)
+    if n == 0:
+        return support, expected
+    key = station_a.astype(np.int64) * (int(span.shape[0]) + 1) + station_b
+    order = np.lexsort((time_a, key))
+    sk = key[order]
+    cuts = np.flatnonzero(np.diff(sk)) + 1
+    for part in np.split(order, cuts):
+        if len(part) < 2:
+            continue
+        ta, tb, ra, rb = time_a[part], time_b[part], row_a[part], row_b[part]
+        for x in range(len(part)):
+            near = (np.abs(ta - ta[x]) <= together_s) & (np.abs(tb - tb[x]) <= together_s)
+            near &= (ra != ra[x]) & (rb != rb[x]) & (ra != rb[x]) & (rb != ra[x])
+            support[part[x]] = int(near.sum())
+        sa, sb = int(station_a[part[0]]), int(station_b[part[0]])
+        window = min(1.0, 2 * together_s / span[sa]) * min(1.0, 2 * together_s / span[sb])
+        expected[part] = (len(part) - 1) * window
+    return support, expected

@@ -1,0 +1,292 @@
+"""Carousel detection end to end on planted synthetic sets, and its error cases."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from carousel_figures import random_looks, track_crops
+from scipy import stats
+
+from pollwatch.carousel import (
+    CSV_COLUMNS,
+    CarouselParams,
+    IndexParams,
+    Sightings,
+    StationLocations,
+    TravelModel,
+    candidate_pairs,
+    detect_carousels,
+    fit_calibration,
+    write_carousel_csv,
+)
+from pollwatch.carousel.calibrate import _tail_fit
+from pollwatch.carousel.grouping import chance_bayes_factor
+from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
+from pollwatch.reid import split_track_similarities
+from pollwatch.reid.colour import ColourEmbedder
+
+
+def _scores(planted, result) -> dict:  # type: ignore[no-untyped-def]
+    reported = result.reported_person()
+    group = np.where(reported >= 0, result.person_group[np.maximum(reported, 0)], -1)
+    scores = pairwise_scores(reported, planted.person, planted.group)
+    scores["groups"] = recovered_groups(group, planted.person, planted.group)
+    return scores
+
+
+@pytest.mark.parametrize(
+    ("seed", "noise", "time_scale"), [(1, 0.42, 1.0), (2, 0.6, 1.0), (3, 0.5, 12.0)]
+)
+def test_planted_groups_recovered(seed: int, noise: float, time_scale: float) -> None:
+    planted = make_planted_set(
+        n_sightings=4000, n_stations=40, n_groups=12, noise=noise, time_scale=time_scale, seed=seed
+    )
+    params = CarouselParams(travel=TravelModel(time_scale=time_scale))
+    result = detect_carousels(planted.sightings, planted.stations, params)
+    scores = _scores(planted, result)
+    print(f"planted seed={seed} noise={noise}: {scores}")
+    assert scores["precision"] >= 0.95
+    assert scores["recall"] >= 0.9
+    assert scores["groups"] >= 0.8
+    assert all(f.kind == "carousel" and len(set(f.stations)) >= 1 for f in result.findings)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_tiny_sets(n: int) -> None:
+    planted = make_planted_set(n_sightings=max(n, 1), n_stations=2, n_groups=0, seed=1)
+    result = detect_carousels(planted.sightings[np.arange(n)], planted.stations)
+    assert result.findings == () and len(result.reported_person()) == n
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_clean_set_has_no_carousel(seed: int) -> None:
+    planted = make_planted_set(n_sightings=4000, n_stations=40, n_groups=0, seed=seed)
+    result = detect_carousels(planted.sightings, planted.stations)
+    assert result.findings == ()
+
+
+def _one_person_twice(gap_s: float, other_station: bool) -> tuple[Sightings, StationLocations]:
+    """2,000 voters seen once plus one person seen twice (at S00000, then S00000 or S00001)."""
+    planted = make_planted_set(n_sightings=2000, n_stations=10, n_groups=0, seed=7)
+    s = planted.sightings
+    rng = np.random.default_rng(8)
+    person = rng.standard_normal(128).astype(np.float32)
+    person /= np.linalg.norm(person)
+    emb = person + 0.4 * rng.standard_normal((2, 128)).astype(np.float32) / np.sqrt(128)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    t0 = float(s.time.min()) + 3600
+    extra = Sightings.from_arrays(
+        ["x1", "x2"],
+        ["CS00000", "CS00001" if other_station else "CS00000"],
+        ["S00000", "S00001" if other_station else "S00000"],
+        [t0, t0 + gap_s],
+        emb,
+    )
+    return Sightings.merge([s, extra]), planted.stations
+
+
+@pytest.mark.parametrize(
+    ("gap_s", "other_station", "found"),
+    [
+        (2 * 3600, False, True),  # voted twice at one station
+        (120, False, False),  # one visit seen twice (two cameras, or a broken track)
+        (2 * 3600, True, True),
+    ],
+)
+def test_twice_at_one_station(gap_s: float, other_station: bool, found: bool) -> None:
+    sightings, stations = _one_person_twice(gap_s, other_station)
+    result = detect_carousels(sightings, stations)
+    keys = {v.track_key for f in result.findings for v in f.visits}
+    assert ({"x1", "x2"} <= keys) == found
+    if found and not other_station:
+        (finding,) = [f for f in result.findings if "x1" in {v.track_key for v in f.visits}]
+        assert finding.repeated_station
+
+
+def test_impossible_trip_is_rejected() -> None:
+    """The same look at two stations 50 km apart, 10 minutes apart: not one person."""
+    planted = make_planted_set(n_sightings=2000, n_stations=10, n_groups=0, seed=9)
+    stations = StationLocations.from_mapping(
+        {
+            **{
+                str(k): (float(a), float(b))
+                for k, a, b in zip(
+                    planted.stations.station_id,
+                    planted.stations.lat,
+                    planted.stations.lon,
+                    strict=True,
+                )
+            },
+            "FAR": (45.0, 49.9),
+        }
+    )
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal((1, 128)).astype(np.float32)
+    emb = np.repeat(v / np.linalg.norm(v), 2, axis=0)
+    t0 = float(planted.sightings.time.min()) + 3600
+    extra = Sightings.from_arrays(
+        ["x1", "x2"], ["CS00000", "CFAR"], ["S00000", "FAR"], [t0, t0 + 600], emb
+    )
+    sightings = Sightings.merge([planted.sightings, extra])
+    result = detect_carousels(sightings, stations)
+    assert result.findings == ()
+    far = TravelModel(time_scale=100)  # on a 100× compressed clock the trip fits
+    result = detect_carousels(sightings, stations, CarouselParams(travel=far))
+    assert {"x1", "x2"} <= {v.track_key for f in result.findings for v in f.visits}
+
+
+def _drawn_election(
+    seed: int, n_voters: int, n_groups: int
+) -> tuple[Sightings, StationLocations, np.ndarray, np.ndarray, np.ndarray]:
+    """Colour embeddings of drawn figures at 6 stations 2 km apart: `n_groups` groups of 4
+    carousel voters at 3 stations each, among `n_voters` ordinary voters seen once. Returns the
+    sightings, stations, track-half similarities (positives) and the planted person and group
+    of each sighting."""
+    looks = random_looks(n_voters + 4 * n_groups, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    station_ids = [f"S{i}" for i in range(6)]
+    stations = StationLocations.from_mapping(
+        {s: (40.0 + 0.018 * i, 49.9) for i, s in enumerate(station_ids)}
+    )
+    rows, t0 = [], 1.7e9
+    for g in range(n_groups):
+        route = rng.choice(6, 3, replace=False)
+        for hop, st in enumerate(route):
+            for m in range(4):
+                rows.append((station_ids[st], t0 + g * 7200 + hop * 3600 + m * 60, g * 4 + m))
+    for p in range(4 * n_groups, 4 * n_groups + n_voters):
+        rows.append((station_ids[rng.integers(6)], t0 + rng.uniform(0, 12 * 3600), p))
+    emb = ColourEmbedder()
+    tracks = [track_crops(looks[p], 4, seed * 1000 + k) for k, (_, _, p) in enumerate(rows)]
+    sightings = Sightings.from_arrays(
+        [f"T{k}" for k in range(len(rows))],
+        [f"C{r[0]}" for r in rows],
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        np.array([emb.embed(c, m) for c, m in tracks]),
+    )
+    person = np.array([r[2] for r in rows])
+    group = np.where(person < 4 * n_groups, person // 4, -1)
+    return sightings, stations, split_track_similarities(emb, tracks), person, group
+
+
+@pytest.mark.parametrize(("seed", "min_precision", "min_recall"), [(21, 0.9, 0.4)])
+def test_drawn_figures_end_to_end(
+    tmp_path: Path, seed: int, min_precision: float, min_recall: float
+) -> None:
+    """The colour descriptor on drawn figures (harsh: ±35 % brightness and ±12 % colour cast
+    per camera) through the whole chain, then the CSV export."""
+    sightings, stations, positives, person, group = _drawn_election(seed, 150, 3)
+    result = detect_carousels(sightings, stations, positives=positives)
+    scores = pairwise_scores(result.reported_person(), person, group)
+    print(f"drawn figures seed={seed}: {scores}, findings {len(result.findings)}")
+    assert scores["precision"] >= min_precision
+    assert scores["recall"] >= min_recall
+    path = write_carousel_csv(result.findings, tmp_path / "out" / "carousel.csv")
+    with path.open() as fh:
+        table = list(csv.DictReader(fh))
+    assert tuple(table[0]) == CSV_COLUMNS
+    assert len(table) == sum(len(f.visits) for f in result.findings)
+    assert table[0]["time"].endswith("+00:00")
+
+
+@pytest.mark.parametrize("seed", [31])
+def test_drawn_clean_election_has_no_carousel(seed: int) -> None:
+    sightings, stations, positives, _, _ = _drawn_election(seed, 150, 0)
+    assert detect_carousels(sightings, stations, positives=positives).findings == ()
+
+
+def test_calibration_is_monotone_and_separates() -> None:
+    rng = np.random.default_rng(0)
+    null = np.tanh(rng.normal(0.2, 0.05, 20000))
+    matches = np.tanh(rng.normal(1.2, 0.08, 200))
+    cal = fit_calibration(np.concatenate([null, matches]), np.tanh(rng.normal(0.2, 0.05, 3000)))
+    s = np.linspace(0, 0.95, 200)
+    p = cal.probability(s)
+    assert np.all(np.diff(p) >= -1e-12)
+    assert cal.probability(np.tanh(1.2)) > 0.99 and cal.probability(np.tanh(0.3)) < 0.01
+    assert 0.2 < cal.similarity_at(0.9) < np.tanh(1.2)
+    assert cal.match_method == "em"
+    assert cal.prior * np.sum(np.arctanh(np.concatenate([null, matches])) > cal.threshold) == (
+        pytest.approx(200, rel=0.2)
+    )
+    decoys = np.tanh(rng.normal(0.2, 0.05, 3000))
+    clean = fit_calibration(null, decoys)
+    assert clean.match_method == "uniform" and clean.prior == pytest.approx(1e-3)  # the floor
+    assert float(clean.probability(np.tanh(0.2 + 4 * 0.05))) < 0.5
+    strict = fit_calibration(null, decoys, min_prior=0.0)
+    assert strict.prior == 0 and float(strict.probability(0.99)) == 0
+
+
+@pytest.mark.parametrize(("shape", "scale"), [(0.0, 0.05), (0.2, 0.03), (0.4, 0.1)])
+def test_tail_fit_recovers_scipy_genpareto(shape: float, scale: float) -> None:
+    """Quantile-matching fit against samples drawn by scipy.stats.genpareto."""
+    sample = stats.genpareto.rvs(shape, 0.0, scale, size=20000, random_state=1)
+    xi, beta = _tail_fit(sample)
+    assert xi == pytest.approx(shape, abs=0.05)
+    assert beta == pytest.approx(scale, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("met", "expected", "factor"),
+    [
+        # Sellke, Bayarri & Berger (2001), Table 1: p = 0.05 → bound 0.407 on B(H0:H1),
+        # p = 0.01 → 0.125, p = 0.001 → 0.0188; BF here is the inverse. P(X >= 1 | λ) = 1 - e^-λ.
+        (1, -np.log(1 - 0.05), 1 / 0.407),
+        (1, -np.log(1 - 0.01), 1 / 0.125),
+        (1, -np.log(1 - 0.001), 1 / 0.0188),
+        (0, 0.5, 1.0),
+        (1, 5.0, 1.0),  # p > 1/e: no evidence
+    ],
+)
+def test_chance_bayes_factor_reference(met: int, expected: float, factor: float) -> None:
+    assert chance_bayes_factor(met, expected) == pytest.approx(factor, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda: CarouselParams(link_probability=1.5), "link_probability"),
+        (lambda: CarouselParams(report_probability=0), "report_probability"),
+        (lambda: CarouselParams(together_s=-1), "together_s"),
+        (lambda: CarouselParams(min_shared_stations=0), "min_shared_stations"),
+        (lambda: CarouselParams(max_bayes_factor=0.5), "max_bayes_factor"),
+        (lambda: CarouselParams(min_decoys=1), "min_decoys"),
+        (lambda: IndexParams(kind="annoy"), "kind"),  # type: ignore[arg-type]
+        (lambda: IndexParams(k=0), "k"),
+        (lambda: IndexParams(nlist=-3), "nlist"),
+        (lambda: IndexParams(threads=-1), "threads"),
+        (lambda: fit_calibration([0.5]), "target"),
+        (lambda: fit_calibration([0.1, 0.2], tail_mass=0.7), "tail_mass"),
+        (lambda: detect_carousels("x", StationLocations.from_mapping({})), "sightings"),  # type: ignore[arg-type]
+        (lambda: detect_carousels(Sightings.empty(3), {}), "stations"),  # type: ignore[arg-type]
+        (lambda: candidate_pairs(np.ones(3, np.float32)), "embedding"),
+    ],
+)
+def test_bad_arguments(build, argument: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=argument):
+        build()
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivfpq", "hnsw"])
+def test_index_kinds_find_planted_pairs(kind: str) -> None:
+    planted = make_planted_set(n_sightings=3000, n_stations=20, n_groups=10, seed=13)
+    params = IndexParams(kind=kind, k=8, nlist=32, nprobe=8, train_size=4000, all_pairs_max=0)
+    pairs = candidate_pairs(planted.sightings.embedding, params)
+    same = planted.person[pairs.i] == planted.person[pairs.j]
+    order = np.argsort(planted.person, kind="stable")
+    sp = planted.person[order]
+    n_true = sum(c * (c - 1) // 2 for c in np.unique(sp, return_counts=True)[1])
+    recall = same.sum() / n_true
+    print(f"index {kind}: recall of same-person pairs {recall:.3f}")
+    assert recall >= 0.95
+    np.testing.assert_allclose(
+        pairs.similarity,
+        np.einsum(
+            "ij,ij->i", planted.sightings.embedding[pairs.i], planted.sightings.embedding[pairs.j]
+        ),
+        atol=1e-4,
+    )
