@@ -81,9 +81,9 @@ def run(kind, scene, *, reference=None, **kwargs):
             frame = frozen_frame
         else:
             frame = img if kind == "black" and ON <= t < OFF else clips.noisy(img, rng)
-        auditor.update(clips.Frame.at(t, frame))
+        auditor.update(clips.frame_at(t, frame))
     if kind == "gap":
-        auditor.on_gap(clips.Gap(ON, OFF))
+        auditor.on_gap(clips.gap(ON, OFF))
     return auditor.result()
 
 
@@ -125,7 +125,7 @@ def test_box_zone_follows_the_view(scene):
     followed = ConditionsAuditor(reference=cv2.resize(scene, FULL), box_polygon=BOX)
     fixed = ConditionsAuditor(reference=cv2.resize(scene, FULL), box_polygon=BOX)
     for i in range(120):
-        frame = clips.Frame.at(i / FPS, clips.noisy(moved, rng))
+        frame = clips.frame_at(i / FPS, clips.noisy(moved, rng))
         followed.update(frame, view=view)
         fixed.update(frame)
     assert np.nanmedian(followed.result().box_ncc) > 0.9
@@ -134,8 +134,8 @@ def test_box_zone_follows_the_view(scene):
 
 def test_reset_forgets(scene):
     auditor = ConditionsAuditor(image_size=FULL)
-    auditor.update(clips.Frame.at(0.0, scene))
-    auditor.on_gap(clips.Gap(1.0, 5.0))
+    auditor.update(clips.frame_at(0.0, scene))
+    auditor.on_gap(clips.gap(1.0, 5.0))
     auditor.reset()
     r = auditor.result()
     assert r.t.size == 0 and r.ranges["offline"] == ()
@@ -192,7 +192,7 @@ def test_the_sharpness_baseline_follows_the_scene(scene):
     for i in range(int(200 * FPS)):
         t = i / FPS
         img = scene if t < 30 else busy if t < 150 else blurred
-        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
+        auditor.update(clips.frame_at(t, clips.noisy(img, rng)))
     r = auditor.result()
     (found,) = r.ranges["blurred"]
     assert found.start == pytest.approx(150.0, abs=2.0)

@@ -45,8 +45,8 @@ def audited():
         if 60 <= t < 80:
             continue
         img = turned if t >= 120 else blocked if 20 <= t < 50 else scene
-        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
-    auditor.on_gap(clips.Gap(60.0, 80.0))
+        auditor.update(clips.frame_at(t, clips.noisy(img, rng)))
+    auditor.on_gap(clips.gap(60.0, 80.0))
     return auditor.result()
 
 

@@ -38,7 +38,7 @@ def run(auditor, scene, *, seconds, change_at, dx=0.0, dy=0.0, angle=0.0, fps=1.
     for i in range(int(seconds * fps)):
         t = i / fps + 0.3
         img = moved if change_at is not None and t >= change_at else scene
-        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
+        auditor.update(clips.frame_at(t, clips.noisy(img, rng)))
     return auditor.result()
 
 
@@ -105,7 +105,7 @@ def test_short_bumps_are_not_changes(scene, reference):
     bumped = clips.warp(scene, 30, 0)
     for i in range(120):
         img = bumped if 50 <= i < 54 else scene  # 4 s bump
-        auditor.update(clips.Frame.at(float(i), clips.noisy(img, rng)))
+        auditor.update(clips.frame_at(float(i), clips.noisy(img, rng)))
     r = auditor.result()
     assert r.state == "ok" and r.changed_at is None
 
@@ -113,7 +113,7 @@ def test_short_bumps_are_not_changes(scene, reference):
 def test_dark_frames_are_not_judged(scene, reference):
     auditor = ViewAuditor(reference=reference, box_polygon=BOX)
     for i in range(30):
-        auditor.update(clips.Frame.at(float(i), (scene * 0.05).astype(np.uint8)))
+        auditor.update(clips.frame_at(float(i), (scene * 0.05).astype(np.uint8)))
     r = auditor.result()
     assert set(r.states) == {"unknown"}
     assert r.state == "ok"
@@ -207,4 +207,4 @@ def test_registrar_checks_arguments(kwargs, name):
 def test_frames_of_another_aspect_ratio_are_refused(make):
     auditor = make(image_size=FULL)
     with pytest.raises(ValueError, match=r"frame at 0.00 s is 320x240"):
-        auditor.update(clips.Frame.at(0.0, np.zeros((240, 320), np.uint8)))
+        auditor.update(clips.frame_at(0.0, np.zeros((240, 320), np.uint8)))

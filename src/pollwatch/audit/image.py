@@ -45,8 +45,10 @@ import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
-from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
-from pollwatch.audit.view import check_aspect, to_analysis_gray
+from pollwatch.audit.types import TimeRange
+from pollwatch.audit.view import check_aspect, frame_gray, sample_slot, to_analysis_gray
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
 __all__ = [
     "CONDITIONS",
@@ -217,39 +219,52 @@ class ConditionsAuditor:
         self._gaps: list[TimeRange] = []
         self._prev: np.ndarray | None = None
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
-        self._next_t = -math.inf
+        self._slot = -1
         self._last_t: float | None = None
-        self._frame_dt = 0.0  # the last regular interval between frames
+        self._frame_dt = 0.0  # the stream's frame interval, else the last regular step seen
+        self._stream_dt: float | None = None
         self._end = 0.0
         self._zone_key: object = None
         self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
 
     # -- engine callbacks -------------------------------------------------------------------
-    def on_audio(self, chunk: AudioChunkLike) -> None:
+    @property
+    def needs(self) -> Needs:
+        """Video only, two frames per sampling slot (frame-time jumps are noticed too)."""
+        return Needs(video=True, fps=2.0 / self.sample_every_s)
+
+    def start(self, info: StreamInfo) -> None:
+        """The stream's frame interval ends the last frame's time range."""
+        if info.fps > 0:
+            self._stream_dt = self._frame_dt = 1.0 / info.fps
+
+    def on_audio(self, chunk: AudioChunk) -> None:
         """Sound is the audio audit's business."""
 
-    def on_gap(self, gap: GapLike) -> None:
-        """A stretch without frames: offline."""
-        if gap.end > gap.start:
-            self._gaps.append(TimeRange(float(gap.start), float(gap.end)))
-            self._end = max(self._end, float(gap.end))
+    def on_gap(self, gap: Gap) -> None:
+        """A stretch without frames: offline (a gap of unknown end is a file that could not
+        be read at all: nothing to place)."""
+        if gap.end_s is not None and gap.end_s > gap.start_s:
+            self._gaps.append(TimeRange(float(gap.start_s), float(gap.end_s)))
+            self._end = max(self._end, float(gap.end_s))
 
-    def update(self, frame: FrameLike, view: ViewTransform | None = None) -> None:
-        """Sample the frame every `sample_every_s`; `view` (from a `ViewAuditor`, analysis
-        pixels) moves the box zone with the camera."""
-        t = float(frame.t)
+    def update(self, frame: Frame, view: ViewTransform | None = None) -> None:
+        """Sample the first frame of every `sample_every_s` slot; `view` (from a `ViewAuditor`,
+        analysis pixels) moves the box zone with the camera."""
+        t = float(frame.pts_s)
         if self._last_t is not None:
             step = t - self._last_t
             if step > self.max_step_s:  # a jump the engine may not have reported
                 self._gaps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
-            elif step > 0:
+            elif step > 0 and self._stream_dt is None:
                 self._frame_dt = step
         self._last_t = t
         self._end = max(self._end, t)
-        if t < self._next_t:
+        slot = sample_slot(t, self.sample_every_s)
+        if slot <= self._slot:
             return
-        self._next_t = t + self.sample_every_s
-        gray = to_analysis_gray(frame.gray, self.work_width)
+        self._slot = slot
+        gray = frame_gray(frame, self.work_width)
         if self._ref is None:
             check_aspect(gray.shape, self.full_size, t)
             if self.reference is not None:

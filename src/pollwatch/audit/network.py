@@ -107,7 +107,7 @@ def observability_timeline(
     """When the ballot box could be watched, in seconds from the recording's first frame,
     within the voting day if given. Everything else is unknown — never zero voters."""
     period = _period(result, day)
-    if result.start_time is None and day is not None:
+    if (result.start_time is None or result.frames == 0) and day is not None:
         return ()
     return clip_ranges(result.observable, period.start, period.end)
 
@@ -127,7 +127,7 @@ def audit_row(
     it did not record counts as offline."""
     period = _period(result, day)
     length = period.duration
-    if result.start_time is None and day is not None:  # nothing recorded
+    if (result.start_time is None or result.frames == 0) and day is not None:  # nothing recorded
         return CameraAuditRow(
             camera_id,
             station_id,

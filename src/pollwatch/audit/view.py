@@ -29,7 +29,9 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
 from pollwatch.audit.ranges import ranges_from_samples
 from pollwatch.audit.registration import Registrar
-from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
+from pollwatch.audit.types import TimeRange
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
 __all__ = [
     "VIEW_STATES",
@@ -37,6 +39,8 @@ __all__ = [
     "ViewAuditor",
     "ViewState",
     "check_aspect",
+    "frame_gray",
+    "sample_slot",
     "to_analysis_gray",
 ]
 
@@ -60,6 +64,19 @@ def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
     # always a copy (a few µs): the caller's array may be a view into a decoder's frame
     # buffer, which keeping would pin in memory, or a buffer the caller refills in place
     return img.copy()
+
+
+def frame_gray(frame: Frame, work_width: int) -> np.ndarray:
+    """The frame's gray picture at most `work_width` wide: read-only, computed once per frame
+    and shared with every analyser asking for the same size (the engine's cache)."""
+    return frame.gray(min(1.0, work_width / frame.width))
+
+
+def sample_slot(t: float, every_s: float) -> int:
+    """The sampling slot of time `t`: an analyser sampling every `every_s` seconds takes the
+    first frame of each slot (as the engine does for `Needs.fps`), so frame-time jitter and
+    skipped frames do not stretch the sampling interval."""
+    return math.floor(t / every_s + 1e-6)
 
 
 def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:
@@ -172,7 +189,7 @@ class ViewAuditor:
         self._k = 1.0  # analysis pixels per full-size pixel
         self._pending: list[tuple[float, np.ndarray]] = []  # samples awaiting the baseline
         self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
-        self._next_t = -math.inf
+        self._slot = -1
         self._anchor: tuple[np.ndarray, ViewTransform | None] | None = None
         self._window: np.ndarray | None = None
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
@@ -182,13 +199,22 @@ class ViewAuditor:
         """Analysis pixels per pixel of the reference / full-size image."""
         return self._k
 
-    def update(self, frame: FrameLike) -> None:
-        """Sample the frame if `sample_every_s` has passed since the last sample."""
-        t = float(frame.t)
-        if t < self._next_t:
+    @property
+    def needs(self) -> Needs:
+        """Video only, at one frame per sampling slot."""
+        return Needs(video=True, fps=1.0 / self.sample_every_s)
+
+    def start(self, info: StreamInfo) -> None:
+        """Nothing to prepare: the picture size is checked on the first frame."""
+
+    def update(self, frame: Frame) -> None:
+        """Sample the first frame of every `sample_every_s` slot."""
+        t = float(frame.pts_s)
+        slot = sample_slot(t, self.sample_every_s)
+        if slot <= self._slot:
             return
-        self._next_t = t + self.sample_every_s
-        gray = to_analysis_gray(frame.gray, self.work_width)
+        self._slot = slot
+        gray = frame_gray(frame, self.work_width)
         self._k = gray.shape[1] / self.full_size[0]
         if self._registrar is None:
             check_aspect(gray.shape, self.full_size, t)
@@ -212,10 +238,10 @@ class ViewAuditor:
         for t, gray in pending:
             self._judge(t, gray)
 
-    def on_gap(self, gap: GapLike) -> None:
+    def on_gap(self, gap: Gap) -> None:
         """Gaps are the conditions' business; the view is judged on frames only."""
 
-    def on_audio(self, chunk: AudioChunkLike) -> None:
+    def on_audio(self, chunk: AudioChunk) -> None:
         """Sound is the audio audit's business."""
 
     def _start(self, reference: np.ndarray) -> None:
