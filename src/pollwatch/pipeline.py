@@ -45,7 +45,7 @@ CameraStep = Callable[[Camera, CasePaths, Store], None]
 CaseStep = Callable[[CasePaths, Store], None]
 
 CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=())
-CASE_STEPS: Registry[CaseStep] = Registry("case step", modules=())
+CASE_STEPS: Registry[CaseStep] = Registry("case step", modules=("pollwatch.audit.summary",))
 
 FINDINGS_COLUMNS = [
     "finding_id",

@@ -147,6 +147,17 @@ def textured_scene(width: int = 320, height: int = 180) -> np.ndarray:
     return out
 
 
+def room_with_box(width: int, height: int, box: list[tuple[int, int]]) -> np.ndarray:
+    """The textured room with a light ballot box along `box` (polygon in 640-wide pixels)
+    edged by a thin dark frame: its outline has edges all along the polygon."""
+    img = textured_scene(width, height).copy()
+    pts = np.round(np.asarray(box, float) * width / 640).astype(np.int32)
+    cv2.fillPoly(img, [pts], 200)
+    cv2.polylines(img, [pts], True, 20, 1)
+    img.setflags(write=False)
+    return img
+
+
 _NOISE: dict[tuple[int, ...], list[np.ndarray]] = {}
 _LAST: dict[tuple[int, ...], int] = {}
 

@@ -59,15 +59,16 @@ def decoded_audit(tmp_path_factory):
 
 def test_frozen_picture_through_x264(decoded_audit):
     (frozen,) = decoded_audit.conditions.ranges["frozen"]
-    # x264 keeps refining a frozen picture for a few seconds (frame differences fall from
-    # 0.06 to 0.001 grey levels over ~2.5 s, measured), so the range may start up to ~5 s late
-    assert FREEZE <= frozen.start <= FREEZE + 6.0
+    # the picture of 19.8 s repeats from 20 s; x264 keeps refining it for a second or two,
+    # which the walk back over the pictures near the frozen one absorbs (the live picture just
+    # before it is near it too: the encoder carries noise from frame to frame)
+    assert FREEZE - 1.0 <= frozen.start <= FREEZE + 1.0
     assert frozen.end == pytest.approx(SECONDS, abs=1.0)
 
 
 def test_the_live_part_is_observable(decoded_audit):
     observable = decoded_audit.observable
     assert observable[0].start == 0.0
-    assert FREEZE <= observable[0].end <= FREEZE + 6.0
+    assert FREEZE - 1.0 <= observable[0].end <= FREEZE + 1.0
     assert decoded_audit.audio.state == "ok"
     assert decoded_audit.view.state == "ok"

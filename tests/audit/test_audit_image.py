@@ -34,9 +34,11 @@ def person(img, t, start, seconds, still=False):
 
 
 def board(img):
+    """A textured board in front of the box, wider and taller than it (the audit watches the
+    box outline and the floor around it: the box's inside changes as it fills)."""
     out = img.copy()
-    patch = clips.textured_scene(60, 65)[::-1, ::-1]
-    out[95:160, 115:175] = patch[:, :60] // 2 + 90
+    patch = clips.textured_scene(80, 90)[::-1, ::-1]
+    out[80:170, 105:185] = patch // 2 + 90
     return out
 
 

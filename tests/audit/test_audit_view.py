@@ -22,12 +22,12 @@ BOX = [(250, 200), (330, 200), (330, 300), (250, 300)]  # full-size pixels
 
 @pytest.fixture(scope="module")
 def scene():
-    return clips.textured_scene(320, 180)
+    return clips.room_with_box(320, 180, BOX)
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return clips.textured_scene(*FULL)
+    return clips.room_with_box(*FULL, BOX)
 
 
 def run(auditor, scene, *, seconds, change_at, dx=0.0, dy=0.0, angle=0.0, fps=1.0, other=None):
@@ -76,10 +76,20 @@ def test_shifted_from_the_start_needs_the_reference(scene, reference):
     assert with_ref.state == "shifted"
     assert with_ref.changed_at == pytest.approx(0.3, abs=1.0)
     assert with_ref.shift_px_median == pytest.approx(math.hypot(50, 20), abs=3.0)
-    # Without a reference the first minutes are the baseline: a camera turned before the
-    # recording started cannot be seen as turned (documented gap).
+    # Without a reference the first minute is the baseline, which cannot show a turn; but the
+    # box is not where the polygon says: its outline is missing from the baseline.
     without = run(ViewAuditor(**kw), scene, seconds=60, change_at=0.0, dx=50, dy=-20)
-    assert without.state == "ok"
+    assert without.state == "box_not_visible"
+    assert without.box_outline < 2.5
+    # ... and with the box where the polygon says, the outline is there
+    steady = run(ViewAuditor(**kw), scene, seconds=60, change_at=None)
+    assert steady.state == "ok" and steady.box_outline > 4.0
+
+
+def test_without_box_polygon_or_reference_a_turn_from_the_start_is_unseen(scene):
+    """The documented gap: nothing tells the camera's first minute from the intended view."""
+    r = run(ViewAuditor(image_size=FULL), scene, seconds=60, change_at=0.0, dx=50, dy=-20)
+    assert r.state == "ok" and math.isnan(r.box_outline)
 
 
 def test_an_unrelated_view_means_box_not_visible(scene, reference):

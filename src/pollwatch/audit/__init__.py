@@ -16,6 +16,12 @@ from pollwatch.audit.network import (
     observability_timeline,
 )
 from pollwatch.audit.registration import Registrar
+from pollwatch.audit.stored import (
+    make_audit_analyser,
+    observable_at,
+    read_unobservable,
+    save_audit,
+)
 from pollwatch.audit.types import TimeRange
 from pollwatch.audit.view import ViewAuditor, ViewAuditResult
 
@@ -36,6 +42,10 @@ __all__ = [
     "ViewTransform",
     "audit_findings",
     "audit_row",
+    "make_audit_analyser",
     "network_summary",
     "observability_timeline",
+    "observable_at",
+    "read_unobservable",
+    "save_audit",
 ]

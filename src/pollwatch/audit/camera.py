@@ -124,7 +124,7 @@ class CameraAuditor:
         self._frames += 1
         self.audio.update(frame)
         self.view.update(frame)
-        self.conditions.update(frame, view=self.view.current)
+        self.conditions.update(frame, view=self.view.current, box_visible=self.view.box_visible)
 
     def on_audio(self, chunk: AudioChunk) -> None:
         """Hand one chunk of decoded audio to the sound audit."""

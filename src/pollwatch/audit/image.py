@@ -7,19 +7,19 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   picture; a covered lens or lights off still shows some structure and counts as dark);
 - ``dark``: mean luma < `dark_luma` (35 of 255; our textured test room measures 115, so a
   gain under 0.3 — lights off, lens covered — is dark);
-- ``frozen``: consecutive samples are identical: fewer than `frozen_pixel_share` (0.05 %) of the
-  pixels differ by more than one grey level and the mean absolute difference is under
-  `frozen_mad` (0.05). Measured with libx264 (CRF 23 and 30, 640×360 → 320×180): a frozen
-  source decodes to bit-identical frames except for encoder refreshes (single pairs with mean
-  differences up to 1.9), which the `frozen_max_gap_s` merge absorbs, and for the first 2–5 s
-  after the freeze while the encoder refines the still picture (the range starts that late).
-  A live textured room with sensor noise (σ = 1–4) never gave an identical pair, but a *flat*,
-  perfectly still room with weak noise can decode identical too — no pixel test can tell
-  those apart, hence the long `frozen_min_s` (20 s);
-- ``blocked``: the box zone differs from the reference (normalised cross-correlation over the box
-  polygon below `block_ncc` 0.5) *and* is static (mean absolute change over `static_lag_s` 2 s
-  below `static_mad` 3 levels) for at least `blocked_min_s` (20 s). A person at the box moves
-  and leaves within seconds; a board or a bag left in front of the box does neither;
+- ``frozen``: the picture stops changing while time runs on, judged every 0.5 s by a
+  `FreezeDetector` (see `pollwatch.audit.frozen`: against the camera's own noise floor);
+- ``blocked``: the box zone differs from the reference (normalised cross-correlation below
+  `block_ncc` 0.5) *and* is static (mean absolute change over `static_lag_s` 2 s below
+  `static_mad` 3 levels) for at least `blocked_min_s` (10 s); a static sample stands for the
+  `static_lag_s` before it too. A person at the box moves and leaves within seconds; a board
+  or a screen put in front of the box does neither. The zone is
+  a ring around the box: the box polygon grown `zone_grow` (1.6) times about its centre minus
+  the polygon shrunk to `zone_shrink` (0.6), so the box's own outline and the floor around it
+  count while its inside does not: a transparent box fills with ballots during the day
+  (measured on the simulator: a filling box gives NCC 0.28–0.45 over the whole polygon but
+  0.58–0.81 over the ring; a board or a folding screen in front of it −0.04–0.02). The zone
+  follows the camera (the view's transform) and is not judged while the box is out of view;
 - ``blurred``: sharpness (variance of the Laplacian over the variance of the image: gain
   invariant) below `blur_ratio` (0.25) of the camera's running baseline: it starts from the
   reference image (or the median of the first `baseline_s`) and then follows the median
@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import TimeRange
@@ -60,6 +61,8 @@ __all__ = [
 ]
 
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
+_LOST = "box out of view"  # stands for the view while the box is lost: no box zone
+_View = ViewTransform | None | str
 
 
 def sharpness(gray: np.ndarray) -> float:
@@ -72,15 +75,6 @@ def sharpness(gray: np.ndarray) -> float:
         return 0.0
     lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
     return lap_std**2 / var
-
-
-def frame_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Mean absolute difference and the share of pixels differing by more than 1 level."""
-    if a.shape != b.shape:
-        raise ValueError(f"frames differ in shape: {a.shape} vs {b.shape}")
-    d = cv2.absdiff(a, b)
-    changed = cv2.countNonZero(cv2.threshold(d, 1, 255, cv2.THRESH_BINARY)[1])
-    return float(cv2.mean(d)[0]), changed / d.size
 
 
 def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
@@ -120,6 +114,18 @@ class ConditionsResult:
         return float(sum(r.duration for r in self.ranges[condition]))
 
 
+def _since_lag(t: np.ndarray, core: np.ndarray, low: np.ndarray, lag: float) -> np.ndarray:
+    """`core` widened back over the `lag` seconds before each core sample where `low` holds
+    (a zone found unchanged for `lag` seconds was already covered then)."""
+    out = core.copy()
+    for i in np.flatnonzero(core & ~np.r_[False, core[:-1]]):  # the first sample of each run
+        j = i - 1
+        while j >= 0 and low[j] and t[i] - t[j] <= lag + 1e-6:
+            out[j] = True
+            j -= 1
+    return out
+
+
 class ConditionsAuditor:
     """Finds offline, dark, frozen, blocked and blurred stretches (see the module doc)."""
 
@@ -136,14 +142,13 @@ class ConditionsAuditor:
         black_luma: float = 16.0,
         black_std: float = 2.0,
         dark_luma: float = 35.0,
-        frozen_mad: float = 0.05,
-        frozen_pixel_share: float = 0.0005,
-        frozen_min_s: float = 20.0,
-        frozen_max_gap_s: float = 3.0,
+        freeze: FreezeDetector | None = None,
         block_ncc: float = 0.5,
+        zone_grow: float = 1.6,
+        zone_shrink: float = 0.6,
         static_mad: float = 3.0,
         static_lag_s: float = 2.0,
-        blocked_min_s: float = 20.0,
+        blocked_min_s: float = 10.0,
         blur_ratio: float = 0.25,
         blur_min_s: float = 10.0,
         blur_window_s: float = 600.0,
@@ -173,14 +178,12 @@ class ConditionsAuditor:
             "max_step_s": (max_step_s, max_step_s > sample_every_s),
             "black_luma": (black_luma, 0 <= black_luma < dark_luma),
             "dark_luma": (dark_luma, black_luma < dark_luma < 255),
-            "frozen_mad": (frozen_mad, frozen_mad >= 0),
-            "frozen_pixel_share": (frozen_pixel_share, 0 <= frozen_pixel_share < 1),
             "block_ncc": (block_ncc, -1 < block_ncc < 1),
+            "zone_grow": (zone_grow, zone_grow >= 1),
+            "zone_shrink": (zone_shrink, 0 <= zone_shrink < 1),
             "static_mad": (static_mad, static_mad > 0),
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
-            "frozen_min_s": (frozen_min_s, frozen_min_s >= 0),
-            "frozen_max_gap_s": (frozen_max_gap_s, frozen_max_gap_s >= 0),
             "blocked_min_s": (blocked_min_s, blocked_min_s >= 0),
             "blur_min_s": (blur_min_s, blur_min_s >= 0),
             "blur_window_s": (blur_window_s, blur_window_s > 0),
@@ -190,6 +193,9 @@ class ConditionsAuditor:
         for name, (value, ok) in checks.items():
             if not ok:
                 raise ValueError(f"{name} is out of range: {value!r}")
+        if freeze is not None and not isinstance(freeze, FreezeDetector):
+            raise ValueError(f"freeze must be a FreezeDetector, got {type(freeze).__name__}")
+        self.freeze = freeze or FreezeDetector()
         self.reference = reference
         self.box_polygon = poly
         self.full_size = full
@@ -198,9 +204,8 @@ class ConditionsAuditor:
         self.baseline_s = baseline_s
         self.max_step_s = max_step_s
         self.black_luma, self.black_std, self.dark_luma = black_luma, black_std, dark_luma
-        self.frozen_mad, self.frozen_pixel_share = frozen_mad, frozen_pixel_share
-        self.frozen_min_s, self.frozen_max_gap_s = frozen_min_s, frozen_max_gap_s
         self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
+        self.zone_grow, self.zone_shrink = zone_grow, zone_shrink
         self.blocked_min_s = blocked_min_s
         self.blur_ratio, self.blur_min_s = blur_ratio, blur_min_s
         self.blur_window_s = blur_window_s
@@ -214,12 +219,13 @@ class ConditionsAuditor:
         self._sharp_recent: deque[tuple[float, float]] = deque()
         self._sharp_count = 0
         self._baseline: list[np.ndarray] = []
-        self._pending: list[tuple[float, np.ndarray, ViewTransform | None]] = []
-        self._rows: list[tuple[float, float, float, float, bool, float, bool]] = []
+        self._pending: list[tuple[float, np.ndarray, _View]] = []
+        self._rows: list[tuple[float, float, float, float, float, bool]] = []
         self._gaps: list[TimeRange] = []
-        self._prev: np.ndarray | None = None
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
+        self.freeze.reset()
         self._slot = -1
+        self._freeze_slot = -1
         self._last_t: float | None = None
         self._frame_dt = 0.0  # the stream's frame interval, else the last regular step seen
         self._stream_dt: float | None = None
@@ -230,8 +236,8 @@ class ConditionsAuditor:
     # -- engine callbacks -------------------------------------------------------------------
     @property
     def needs(self) -> Needs:
-        """Video only, two frames per sampling slot (frame-time jumps are noticed too)."""
-        return Needs(video=True, fps=2.0 / self.sample_every_s)
+        """Video only, at the freeze detector's rate (at least two frames per sample)."""
+        return Needs(video=True, fps=max(2.0 / self.sample_every_s, 1.0 / self.freeze.every_s))
 
     def start(self, info: StreamInfo) -> None:
         """The stream's frame interval ends the last frame's time range."""
@@ -248,9 +254,12 @@ class ConditionsAuditor:
             self._gaps.append(TimeRange(float(gap.start_s), float(gap.end_s)))
             self._end = max(self._end, float(gap.end_s))
 
-    def update(self, frame: Frame, view: ViewTransform | None = None) -> None:
+    def update(
+        self, frame: Frame, view: ViewTransform | None = None, *, box_visible: bool = True
+    ) -> None:
         """Sample the first frame of every `sample_every_s` slot; `view` (from a `ViewAuditor`,
-        analysis pixels) moves the box zone with the camera."""
+        analysis pixels) moves the box zone with the camera; `box_visible` False (the view
+        lost the box) leaves the box zone unjudged."""
         t = float(frame.pts_s)
         if self._last_t is not None:
             step = t - self._last_t
@@ -260,11 +269,21 @@ class ConditionsAuditor:
                 self._frame_dt = step
         self._last_t = t
         self._end = max(self._end, t)
+        freeze_slot = sample_slot(t, self.freeze.every_s)
         slot = sample_slot(t, self.sample_every_s)
+        if freeze_slot <= self._freeze_slot and slot <= self._slot:
+            return
+        gray = frame_gray(frame, self.work_width)
+        if freeze_slot > self._freeze_slot:
+            self._freeze_slot = freeze_slot
+            m, sd = cv2.meanStdDev(gray)
+            mean, std = float(m[0, 0]), float(sd[0, 0])
+            black = mean < self.black_luma and std < self.black_std
+            self.freeze.feed(t, gray, lit=mean >= self.dark_luma and not black)
         if slot <= self._slot:
             return
         self._slot = slot
-        gray = frame_gray(frame, self.work_width)
+        view = view if box_visible else _LOST
         if self._ref is None:
             check_aspect(gray.shape, self.full_size, t)
             if self.reference is not None:
@@ -295,9 +314,9 @@ class ConditionsAuditor:
             self._judge(t, gray, view)
 
     # -- per sample -------------------------------------------------------------------------
-    def _box_zone(self, shape: tuple[int, int], view: ViewTransform | None):
+    def _box_zone(self, shape: tuple[int, int], view: _View):
         """(reference crop, crop slices, mask) of the box zone in the current frame, or None."""
-        if self.box_polygon is None or self._ref is None:
+        if self.box_polygon is None or self._ref is None or isinstance(view, str):
             return None
         key = (shape, None if view is None else view.matrix.tobytes())
         if key == self._zone_key:
@@ -312,25 +331,26 @@ class ConditionsAuditor:
                 return None
             poly = view.apply(poly)
             ref = cv2.warpAffine(self._ref, view.matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-        x0, y0 = np.floor(poly.min(axis=0)).astype(int).clip(0)
-        x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 1
+        centre = poly.mean(axis=0)
+        grown = centre + (poly - centre) * self.zone_grow
+        x0, y0 = np.floor(grown.min(axis=0)).astype(int).clip(0)
+        x1, y1 = np.ceil(grown.max(axis=0)).astype(int) + 1
         x1, y1 = min(x1, w), min(y1, h)
         if x1 - x0 < 3 or y1 - y0 < 3:
             self._zone = None
             return None
         crop = (slice(y0, y1), slice(x0, x1))
-        mask = polygon_mask(poly - (x0, y0), (y1 - y0, x1 - x0))
+        size = (y1 - y0, x1 - x0)
+        mask = polygon_mask(grown - (x0, y0), size)
+        if self.zone_shrink > 0:
+            inside = centre + (poly - centre) * self.zone_shrink
+            mask &= ~polygon_mask(inside - (x0, y0), size)
         self._zone = (ref[crop], crop, mask) if mask.any() else None
         return self._zone
 
-    def _judge(self, t: float, gray: np.ndarray, view: ViewTransform | None) -> None:
+    def _judge(self, t: float, gray: np.ndarray, view: _View) -> None:
         m, sd = cv2.meanStdDev(gray)
         mean, std = float(m[0, 0]), float(sd[0, 0])
-        frozen = False
-        if self._prev is not None and self._prev.shape == gray.shape:
-            mad, share = frame_difference(self._prev, gray)
-            frozen = mad <= self.frozen_mad and share <= self.frozen_pixel_share
-        self._prev = gray
         sharp = sharpness(gray)
         ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
         if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline
@@ -354,7 +374,7 @@ class ConditionsAuditor:
                 static = float(cv2.absdiff(patch, lag_patch)[mask].mean()) < self.static_mad
         else:
             self._lagged.clear()
-        self._rows.append((t, mean, std, ratio, frozen, ncc, static))
+        self._rows.append((t, mean, std, ratio, ncc, static))
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:
@@ -364,15 +384,20 @@ class ConditionsAuditor:
             source = copy.deepcopy(self)
             source._finish_baseline()
         rows = source._rows
-        cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 7
-        t, mean, std, ratio, frozen, ncc, static = cols
+        cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 6
+        t, mean, std, ratio, ncc, static = cols
         t = t.astype(float)
         mean, std, ratio, ncc = (c.astype(float) for c in (mean, std, ratio, ncc))
-        frozen, static = frozen.astype(bool), static.astype(bool)
+        static = static.astype(bool)
         black = (mean < self.black_luma) & (std < self.black_std)
         dark = (mean < self.dark_luma) & ~black
         seen = ~black & ~dark
-        blocked = seen & static & (ncc < self.block_ncc)
+        blocked = _since_lag(
+            t,
+            seen & static & (ncc < self.block_ncc),
+            seen & (ncc < self.block_ncc),
+            self.static_lag_s,
+        )
         blurred = seen & (ratio < self.blur_ratio)
         step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 
@@ -383,7 +408,7 @@ class ConditionsAuditor:
         ranges = {
             "offline": merge_ranges([*self._gaps, *runs(black, min_s, gap)], max_gap=gap),
             "dark": runs(dark, min_s, gap),
-            "frozen": runs(frozen & seen, self.frozen_min_s, self.frozen_max_gap_s),
+            "frozen": self.freeze.ranges(),
             "blocked": runs(blocked, self.blocked_min_s, gap),
             "blurred": runs(blurred, self.blur_min_s, gap),
         }

@@ -234,8 +234,14 @@ def _pct(k: int, n: int) -> str:
     return f"{100.0 * k / n:.0f}%" if n else "n/a"
 
 
-def network_summary(rows: Sequence[CameraAuditRow]) -> dict[str, object]:
-    """The network's audit in observers' words and numbers (for out/network_summary.json)."""
+def network_summary(
+    rows: Sequence[CameraAuditRow], not_analysed: Sequence[str] = ()
+) -> dict[str, object]:
+    """The network's audit in observers' words and numbers (for out/network_summary.json).
+
+    Shares are of the analysed cameras (`rows`); cameras listed in `not_analysed` have no
+    audit, so nothing is known about them: they are named, never counted as clean.
+    """
     n = len(rows)
     count = {
         "audio_" + s: sum(r.audio_state == s for r in rows)
@@ -267,8 +273,15 @@ def network_summary(rows: Sequence[CameraAuditRow]) -> dict[str, object]:
         f"{blind_h:.1f} hours of footage not observable out of {total_h:.1f} "
         f"({100.0 * blind_h / total_h if total_h else 0.0:.0f}%)",
     ]
+    if not_analysed:
+        k = len(not_analysed)
+        sentences.append(
+            f"{k} of {n + k} cameras not analysed ({_pct(k, n + k)}): nothing is known of them"
+        )
     return {
         "cameras": n,
+        "not_analysed": len(not_analysed),
+        "not_analysed_camera_ids": list(not_analysed),
         "counts": count,
         "cameras_without_usable_sound": no_sound,
         "cameras_turned_away": turned,
