@@ -11,10 +11,10 @@ Measured on the simulator's H.264 (x264 superfast, 2 s GOP, 300 kbit/s at 320×1
 pairs 0.5 s apart differ by 1.07–1.98 grey levels (the floor about 1.1), frozen pairs by
 0.001–0.14 within a GOP and 0.3–0.75 across a keyframe, which re-encodes the still picture
 (those single pairs are bridged by `max_gap_s`). In the first second after a freeze the
-encoder still refines the picture (pairs 0.7–1.5), so at the start of a run the detector walks
-back over the last `onset_max_s` (3 s) of pictures while they are nearer the frozen picture
-than `onset_rel` (0.8) times the oldest of them, which stands for a live picture (measured:
-live pictures 2.0–2.1 from the frozen one, the refining ones 1.0–1.5).
+encoder still refines the picture (pairs 0.7–1.5, as far apart as live ones), so a run starts
+up to about a second late. Walking back over the pictures nearer the frozen one than a live
+picture is was tried and dropped: with a person standing still before the freeze, the live
+pictures are as near as the refining ones.
 
 A run's ends are placed half a sampling interval beyond its first and last frozen picture (the
 middle of the interval in which the change happened). Runs shorter than `min_s` are dropped.
@@ -58,8 +58,6 @@ class FreezeDetector:
         identical_share: float = 0.0005,
         pool: int = 1200,
         min_pool: int = 10,
-        onset_rel: float = 0.8,
-        onset_max_s: float = 3.0,
         min_s: float = 5.0,
         max_gap_s: float = 2.0,
     ) -> None:
@@ -70,8 +68,6 @@ class FreezeDetector:
             "identical_share": (identical_share, 0 <= identical_share < 1),
             "pool": (pool, pool >= min_pool),
             "min_pool": (min_pool, min_pool >= 1),
-            "onset_rel": (onset_rel, onset_rel > 0),
-            "onset_max_s": (onset_max_s, onset_max_s >= 0),
             "min_s": (min_s, min_s >= 0),
             "max_gap_s": (max_gap_s, max_gap_s >= 0),
         }
@@ -81,16 +77,13 @@ class FreezeDetector:
         self.every_s, self.rel = every_s, rel
         self.identical_mad, self.identical_share = identical_mad, identical_share
         self.pool_size, self.min_pool = pool, min_pool
-        self.onset_rel, self.onset_max_s = onset_rel, onset_max_s
         self.min_s, self.max_gap_s = min_s, max_gap_s
         self.reset()
 
     def reset(self) -> None:
         """Forget everything seen."""
         self._pool: deque[float] = deque(maxlen=self.pool_size)
-        self._recent: deque[tuple[float, np.ndarray]] = deque(
-            maxlen=math.ceil(self.onset_max_s / self.every_s) + 2
-        )
+        self._prev: tuple[float, np.ndarray] | None = None
         self._pairs: list[TimeRange] = []
         self._in_run = False
         self.mad: list[tuple[float, float]] = []  # (t, difference to the previous picture)
@@ -104,10 +97,9 @@ class FreezeDetector:
 
     def feed(self, t: float, gray: np.ndarray, lit: bool = True) -> None:
         """The picture at `t` s; `lit` False for a dark or black picture (never judged)."""
-        prev = self._recent[-1] if self._recent else None
+        prev = self._prev
         if prev is not None and (t - prev[0] > 2.5 * self.every_s or prev[1].shape != gray.shape):
-            self._recent.clear()  # a gap or a new size: nothing to compare with
-            prev = None
+            prev = None  # a gap or a new size: nothing to compare with
         if prev is not None:
             mad, share = frame_difference(prev[1], gray)
             self.mad.append((t, mad))
@@ -115,31 +107,11 @@ class FreezeDetector:
             identical = mad <= self.identical_mad and share <= self.identical_share
             frozen = lit and (identical or (floor > 0 and mad < self.rel * floor))
             if frozen:
-                start = prev[0] if self._in_run else self._onset(gray, prev[0])
-                self._pairs.append(TimeRange(start, t))
+                self._pairs.append(TimeRange(prev[0], t))
             elif lit and not identical and not self._in_run:
                 self._pool.append(mad)  # a live pair (not a keyframe refresh inside a run)
             self._in_run = frozen
-        self._recent.append((t, gray))
-
-    def _onset(self, frozen: np.ndarray, first: float) -> float:
-        """The earliest recent picture (before `first`) still close to the frozen one: nearer
-        than `onset_rel` times the oldest recent picture, which stands for a live one."""
-        earlier = [
-            (t, g)
-            for t, g in list(self._recent)[:-1]
-            if first - t <= self.onset_max_s + 1e-6 and g.shape == frozen.shape
-        ]
-        if len(earlier) < 2:
-            return first
-        distances = [frame_difference(g, frozen)[0] for _, g in earlier]
-        limit = self.onset_rel * distances[0]
-        start = first
-        for (t, _), d in zip(reversed(earlier[1:]), reversed(distances[1:]), strict=True):
-            if d >= limit:
-                break
-            start = t
-        return start
+        self._prev = (t, gray)
 
     def ranges(self, end: float | None = None) -> tuple[TimeRange, ...]:
         """The frozen runs, each widened by half a sampling interval, ending by `end`."""

@@ -146,6 +146,7 @@ class ConditionsAuditor:
         block_ncc: float = 0.5,
         zone_grow: float = 1.6,
         zone_shrink: float = 0.6,
+        zone_blur: float = 2.0,
         static_mad: float = 3.0,
         static_lag_s: float = 2.0,
         blocked_min_s: float = 10.0,
@@ -181,6 +182,7 @@ class ConditionsAuditor:
             "block_ncc": (block_ncc, -1 < block_ncc < 1),
             "zone_grow": (zone_grow, zone_grow >= 1),
             "zone_shrink": (zone_shrink, 0 <= zone_shrink < 1),
+            "zone_blur": (zone_blur, 0 <= zone_blur <= 10),
             "static_mad": (static_mad, static_mad > 0),
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
@@ -205,7 +207,7 @@ class ConditionsAuditor:
         self.max_step_s = max_step_s
         self.black_luma, self.black_std, self.dark_luma = black_luma, black_std, dark_luma
         self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
-        self.zone_grow, self.zone_shrink = zone_grow, zone_shrink
+        self.zone_grow, self.zone_shrink, self.zone_blur = zone_grow, zone_shrink, zone_blur
         self.blocked_min_s = blocked_min_s
         self.blur_ratio, self.blur_min_s = blur_ratio, blur_min_s
         self.blur_window_s = blur_window_s
@@ -221,7 +223,8 @@ class ConditionsAuditor:
         self._baseline: list[np.ndarray] = []
         self._pending: list[tuple[float, np.ndarray, _View]] = []
         self._rows: list[tuple[float, float, float, float, float, bool]] = []
-        self._gaps: list[TimeRange] = []
+        self._gaps: list[TimeRange] = []  # told by the engine
+        self._jumps: list[TimeRange] = []  # seen between delivered frames (less exact)
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
         self.freeze.reset()
         self._slot = -1
@@ -264,7 +267,7 @@ class ConditionsAuditor:
         if self._last_t is not None:
             step = t - self._last_t
             if step > self.max_step_s:  # a jump the engine may not have reported
-                self._gaps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
+                self._jumps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
             elif step > 0 and self._stream_dt is None:
                 self._frame_dt = step
         self._last_t = t
@@ -345,7 +348,10 @@ class ConditionsAuditor:
         if self.zone_shrink > 0:
             inside = centre + (poly - centre) * self.zone_shrink
             mask &= ~polygon_mask(inside - (x0, y0), size)
-        self._zone = (ref[crop], crop, mask) if mask.any() else None
+        ref_crop = ref[crop]
+        if self.zone_blur > 0:
+            ref_crop = cv2.GaussianBlur(ref_crop, (0, 0), self.zone_blur)
+        self._zone = (ref_crop, crop, mask) if mask.any() else None
         return self._zone
 
     def _judge(self, t: float, gray: np.ndarray, view: _View) -> None:
@@ -365,7 +371,8 @@ class ConditionsAuditor:
         if zone is not None:
             ref_crop, crop, mask = zone
             patch = gray[crop]
-            ncc = masked_ncc(patch, ref_crop, mask)
+            smooth = cv2.GaussianBlur(patch, (0, 0), self.zone_blur) if self.zone_blur else patch
+            ncc = masked_ncc(smooth, ref_crop, mask)
             self._lagged.append((t, patch))
             while len(self._lagged) > 1 and t - self._lagged[1][0] >= self.static_lag_s:
                 self._lagged.pop(0)
@@ -405,8 +412,13 @@ class ConditionsAuditor:
             return ranges_from_samples(t, flags, step=step, max_gap=gap_s, min_duration=min_s)
 
         gap, min_s = self.max_gap_s, self.min_duration_s
+        jumps = [
+            j
+            for j in self._jumps
+            if not any(g.start < j.end and j.start < g.end for g in self._gaps)
+        ]
         ranges = {
-            "offline": merge_ranges([*self._gaps, *runs(black, min_s, gap)], max_gap=gap),
+            "offline": merge_ranges([*self._gaps, *jumps, *runs(black, min_s, gap)], max_gap=gap),
             "dark": runs(dark, min_s, gap),
             "frozen": self.freeze.ranges(),
             "blocked": runs(blocked, self.blocked_min_s, gap),
