@@ -55,6 +55,8 @@ def make(kind, scene):
             return person(scene, t, ON, 8, still=True)
         if kind == "blurred" and t >= ON:
             return cv2.GaussianBlur(scene, (0, 0), 1.5)
+        if kind == "blurred from the start":  # no sharp baseline without the reference
+            return cv2.GaussianBlur(scene, (0, 0), 3.0)
         if kind == "dark" and during:
             return (scene * 0.15).astype(np.uint8)
         if kind == "black" and during:
@@ -95,6 +97,7 @@ EXPECTED = {
     "person passing": {},
     "person standing": {},
     "blurred": {"blurred": (ON, SECONDS)},
+    "blurred from the start": {"blurred": (0.0, SECONDS)},
     "frozen": {"frozen": (ON, OFF)},
     "dark": {"dark": (ON, OFF)},
     "black": {"offline": (ON, OFF)},

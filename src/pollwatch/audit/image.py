@@ -27,7 +27,11 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   so scene and lighting changes move it while a defocus does not. Measured on two scenes: a
   Gaussian defocus of σ = 1 / 2 / 3 full-size pixels gives ratios 0.38–0.41 / 0.10–0.11 /
   0.05, a person in front of a plain wall 0.55, a 0.3 gain (darker room) 0.99–1.02; so
-  σ ≥ 1.5 px is caught.
+  σ ≥ 1.5 px is caught. A camera out of focus from its first frame, without a reference
+  image, has a blurred baseline: so a sharpness under `blur_floor` (0.06) is blurred whatever
+  the baseline. Measured on the simulator's decoded rooms at 320 px: 0.29–0.45 in focus,
+  0.018–0.04 under its defocus (σ ≥ 2.5 px); a room that flat in focus would be called
+  blurred.
 
 Runs shorter than each condition's minimum are dropped after joining interruptions up to
 `max_gap_s` (2 s).
@@ -106,6 +110,7 @@ class ConditionsResult:
     t: np.ndarray
     luma: np.ndarray
     sharpness_ratio: np.ndarray  # nan before a baseline exists
+    sharpness: np.ndarray  # variance of the Laplacian over the variance of the image
     box_ncc: np.ndarray  # nan without a box polygon
     span: TimeRange
 
@@ -151,6 +156,7 @@ class ConditionsAuditor:
         static_lag_s: float = 2.0,
         blocked_min_s: float = 10.0,
         blur_ratio: float = 0.25,
+        blur_floor: float = 0.06,
         blur_min_s: float = 10.0,
         blur_window_s: float = 600.0,
         max_gap_s: float = 2.0,
@@ -186,6 +192,7 @@ class ConditionsAuditor:
             "static_mad": (static_mad, static_mad > 0),
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
+            "blur_floor": (blur_floor, blur_floor >= 0),
             "blocked_min_s": (blocked_min_s, blocked_min_s >= 0),
             "blur_min_s": (blur_min_s, blur_min_s >= 0),
             "blur_window_s": (blur_window_s, blur_window_s > 0),
@@ -209,7 +216,7 @@ class ConditionsAuditor:
         self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
         self.zone_grow, self.zone_shrink, self.zone_blur = zone_grow, zone_shrink, zone_blur
         self.blocked_min_s = blocked_min_s
-        self.blur_ratio, self.blur_min_s = blur_ratio, blur_min_s
+        self.blur_ratio, self.blur_min_s, self.blur_floor = blur_ratio, blur_min_s, blur_floor
         self.blur_window_s = blur_window_s
         self.max_gap_s, self.min_duration_s = max_gap_s, min_duration_s
         self.reset()
@@ -222,7 +229,7 @@ class ConditionsAuditor:
         self._sharp_count = 0
         self._baseline: list[np.ndarray] = []
         self._pending: list[tuple[float, np.ndarray, _View]] = []
-        self._rows: list[tuple[float, float, float, float, float, bool]] = []
+        self._rows: list[tuple[float, float, float, float, float, bool, float]] = []
         self._gaps: list[TimeRange] = []  # told by the engine
         self._jumps: list[TimeRange] = []  # seen between delivered frames (less exact)
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
@@ -381,7 +388,7 @@ class ConditionsAuditor:
                 static = float(cv2.absdiff(patch, lag_patch)[mask].mean()) < self.static_mad
         else:
             self._lagged.clear()
-        self._rows.append((t, mean, std, ratio, ncc, static))
+        self._rows.append((t, mean, std, ratio, ncc, static, sharp))
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:
@@ -391,10 +398,10 @@ class ConditionsAuditor:
             source = copy.deepcopy(self)
             source._finish_baseline()
         rows = source._rows
-        cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 6
-        t, mean, std, ratio, ncc, static = cols
+        cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 7
+        t, mean, std, ratio, ncc, static, sharp = cols
         t = t.astype(float)
-        mean, std, ratio, ncc = (c.astype(float) for c in (mean, std, ratio, ncc))
+        mean, std, ratio, ncc, sharp = (c.astype(float) for c in (mean, std, ratio, ncc, sharp))
         static = static.astype(bool)
         black = (mean < self.black_luma) & (std < self.black_std)
         dark = (mean < self.dark_luma) & ~black
@@ -405,7 +412,7 @@ class ConditionsAuditor:
             seen & (ncc < self.block_ncc),
             self.static_lag_s,
         )
-        blurred = seen & (ratio < self.blur_ratio)
+        blurred = seen & ((ratio < self.blur_ratio) | (sharp < self.blur_floor))
         step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 
         def runs(flags: np.ndarray, min_s: float, gap_s: float) -> tuple[TimeRange, ...]:
@@ -431,6 +438,7 @@ class ConditionsAuditor:
             t=t,
             luma=mean,
             sharpness_ratio=ratio,
+            sharpness=sharp,
             box_ncc=ncc,
             span=TimeRange(0.0, end),
         )
