@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rendered_clips import AUDIO_CUT_AT, FROZEN, MUTED_AT, NUDGED_AT, OUTAGE, SECONDS, START, Clip
 
@@ -131,3 +132,14 @@ def test_an_unreadable_file_is_nothing_recorded(tmp_path: Path) -> None:
     (result,) = run.results
     assert run.gaps[0].kind == "unreadable"
     assert result.frames == 0 and result.start_time == START
+
+
+def test_without_polygon_the_box_is_located_in_the_reference(sabotaged: Clip) -> None:
+    camera = camera_for(sabotaged, polygon=False)
+    analyser = make_audit_analyser(camera, CasePaths.of(sabotaged.path.parent))
+    (result,) = analyse_video(sabotaged.path, [analyser], start_time=START).results
+    assert result.conditions.box_located
+    located = np.asarray(result.conditions.box_polygon)
+    drawn = np.asarray(sabotaged.rendered.box_polygon)
+    assert np.abs(located.mean(axis=0) - drawn.mean(axis=0)).max() < 15
+    assert result.conditions.ranges["blocked"] == ()

@@ -11,6 +11,7 @@ from pollwatch.audit.image import (
     frame_difference,
     masked_ncc,
     sharpness,
+    zone_cells,
 )
 
 FULL = (640, 360)
@@ -133,8 +134,10 @@ def test_box_zone_follows_the_view(scene):
         frame = clips.frame_at(i / FPS, clips.noisy(moved, rng))
         followed.update(frame, view=view)
         fixed.update(frame)
-    assert np.nanmedian(followed.result().box_ncc) > 0.9
-    assert np.nanmedian(fixed.result().box_ncc) < np.nanmedian(followed.result().box_ncc)
+    assert np.nanmedian(followed.result().box_changed) < 0.1
+    assert np.nanmedian(fixed.result().box_changed) > 0.5
+    assert fixed.result().ranges["blocked"] != ()  # the turn, seen through a fixed zone
+    assert followed.result().ranges["blocked"] == ()
 
 
 def test_reset_forgets(scene):
@@ -144,6 +147,40 @@ def test_reset_forgets(scene):
     auditor.reset()
     r = auditor.result()
     assert r.t.size == 0 and r.ranges["offline"] == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "unlike", "unmoved"),
+    [
+        ("same", 0.0, 1.0),
+        ("brighter by 10 %", 0.0, 1.0),  # a gain change is no change of the scene
+        ("flat board", 1.0, 1.0),
+        ("flat board, moving", 1.0, 0.0),
+        ("half covered", 0.5, 1.0),
+    ],
+)
+def test_zone_cells(scene, change, unlike, unmoved):
+    ref = cv2.GaussianBlur(scene, (0, 0), 2)
+    cur = ref.copy()
+    still = cur
+    if change.startswith("brighter"):
+        cur = np.clip(ref * 1.1, 0, 255).astype(np.uint8)
+        still = cur
+    elif change.startswith("flat board"):
+        cur = np.full_like(ref, 230)
+        still = cur if change == "flat board" else np.full_like(ref, 120)
+    elif change == "half covered":
+        cur[:, : ref.shape[1] // 2] = 230
+        still = cur
+    mask = np.ones(ref.shape, bool)
+    valid, is_unlike, is_unmoved = zone_cells(cur, ref, mask, still=still)
+    assert is_unlike[valid].mean() == pytest.approx(unlike, abs=0.05)
+    assert is_unmoved[valid].mean() == pytest.approx(unmoved, abs=0.05)
+
+
+def test_zone_cells_checks_shapes(scene):
+    with pytest.raises(ValueError, match="differ in shape"):
+        zone_cells(scene, scene[:-1], np.ones(scene.shape, bool))
 
 
 def test_frame_statistics():

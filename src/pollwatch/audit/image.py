@@ -9,17 +9,25 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   gain under 0.3 — lights off, lens covered — is dark);
 - ``frozen``: the picture stops changing while time runs on, judged every 0.5 s by a
   `FreezeDetector` (see `pollwatch.audit.frozen`: against the camera's own noise floor);
-- ``blocked``: the box zone differs from the reference (normalised cross-correlation below
-  `block_ncc` 0.5) *and* is static (mean absolute change over `static_lag_s` 2 s below
-  `static_mad` 3 levels) for at least `blocked_min_s` (10 s); a static sample stands for the
+- ``blocked``: at least `block_share` (half) of the box zone is both unlike the reference and
+  static (`zone_cells`, in 8-px cells of the picture blurred by `zone_blur` 2 px: unlike when
+  the cell's normalised cross-correlation is under 0.5, or a flat cell's mean moved by more
+  than 15 %; static when its mean absolute change over `static_lag_s` 2 s is under
+  `static_mad` 3 levels), for at least `blocked_min_s` (10 s); a blocked sample stands for the
   `static_lag_s` before it too. A person at the box moves and leaves within seconds; a board
-  or a screen put in front of the box does neither. The zone is
-  a ring around the box: the box polygon grown `zone_grow` (1.6) times about its centre minus
-  the polygon shrunk to `zone_shrink` (0.6), so the box's own outline and the floor around it
-  count while its inside does not: a transparent box fills with ballots during the day
-  (measured on the simulator: a filling box gives NCC 0.28–0.45 over the whole polygon but
-  0.58–0.81 over the ring; a board or a folding screen in front of it −0.04–0.02). The zone
-  follows the camera (the view's transform) and is not judged while the box is out of view;
+  or a screen put in front of the box does neither. The zone is a ring around the box: the box
+  polygon grown `zone_grow` (1.6) times about its centre minus the polygon shrunk to
+  `zone_shrink` (0.6), so the box's own outline and the floor around it count while its inside
+  does not: a transparent box fills with ballots during the day. Measured on the simulator:
+  0.00–0.44 of the zone unlike the reference with a filling box and people passing, 0.68–0.91
+  behind a whiteboard or a folding screen; one global correlation over the ring did not
+  separate them (a table strip behind the box kept it at 0.79 behind a whiteboard). The zone
+  follows the camera (the view's transform; blurred, because a similarity transform is a few
+  pixels off a panned camera's floor) and is not judged while the box is out of view.
+  Without a box polygon the box is looked for in the reference (or the baseline) with
+  `pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence`
+  (0.25; measured on the simulator's rooms: 0.32–0.45 on the box, 0.18 on a baseline whose
+  box was hidden);
 - ``blurred``: sharpness (variance of the Laplacian over the variance of the image: gain
   invariant) below `blur_ratio` (0.25) of the camera's running baseline: it starts from the
   reference image (or the median of the first `baseline_s`) and then follows the median
@@ -54,6 +62,7 @@ from pollwatch.audit.types import TimeRange
 from pollwatch.audit.view import check_aspect, frame_gray, sample_slot, to_analysis_gray
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
+from pollwatch.video.scene import locate_box
 
 __all__ = [
     "CONDITIONS",
@@ -62,6 +71,7 @@ __all__ = [
     "frame_difference",
     "masked_ncc",
     "sharpness",
+    "zone_cells",
 ]
 
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
@@ -102,6 +112,61 @@ def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float(x @ y / (sx * sy))
 
 
+def _cells(x: np.ndarray, cell: int) -> np.ndarray:
+    """`x` as float32 blocks (rows, cell, cols, cell), zero-padded to whole cells."""
+    h, w = x.shape
+    ph, pw = -h % cell, -w % cell
+    padded = np.pad(x.astype(np.float32), ((0, ph), (0, pw)))
+    return padded.reshape((h + ph) // cell, cell, (w + pw) // cell, cell)
+
+
+def zone_cells(
+    a: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray,
+    *,
+    cell: int = 8,
+    min_ncc: float = 0.5,
+    still: np.ndarray | None = None,
+    still_mad: float = 3.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compare pictures `a` and `b` inside `mask`, in square cells of `cell` pixels.
+
+    Returns (valid, unlike, unmoved) boolean arrays over the cell grid. `valid`: the cell is at
+    least half inside the mask. `unlike`: two textured cells whose normalised cross-correlation
+    is under `min_ncc`; where either is flat (std < 3), means more than 15 % apart (a gain
+    change is not a change) or standard deviations more than max(3, half the larger) apart.
+    `unmoved`: the mean absolute difference between `a` and `still` (the same zone a little
+    earlier) is under `still_mad` (all False without `still`). Cells keep the comparison
+    local: an unchanged strip of the zone (a table behind the box) cannot outweigh a board
+    covering the rest.
+    """
+    if a.shape != b.shape or a.shape != mask.shape:
+        raise ValueError(f"pictures and mask differ in shape: {a.shape}, {b.shape}, {mask.shape}")
+    xa, xb, m = _cells(a, cell), _cells(b, cell), _cells(mask, cell)
+    count = m.sum(axis=(1, 3))
+    valid = count >= cell * cell / 2
+    n = np.maximum(count, 1)
+    ma, mb = (xa * m).sum(axis=(1, 3)) / n, (xb * m).sum(axis=(1, 3)) / n
+    da = (xa - ma[:, None, :, None]) * m
+    db = (xb - mb[:, None, :, None]) * m
+    va, vb = (da * da).sum(axis=(1, 3)) / n, (db * db).sum(axis=(1, 3)) / n
+    ncc = (da * db).sum(axis=(1, 3)) / n / np.sqrt(np.maximum(va * vb, 1e-9))
+    sa, sb = np.sqrt(va), np.sqrt(vb)
+    near_flat = (sa < 3.0) | (sb < 3.0)  # too little texture to correlate: compare levels
+    similar = (np.abs(ma - mb) <= 0.15 * np.maximum(np.maximum(ma, mb), 20.0)) & (
+        np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
+    )
+    alike = np.where(near_flat, similar, ncc >= min_ncc)
+    unmoved = np.zeros_like(valid)
+    if still is not None:
+        if still.shape != a.shape:
+            raise ValueError(f"still has shape {still.shape}, not {a.shape}")
+        moved = (np.abs(xa - _cells(still, cell)) * m).sum(axis=(1, 3)) / n
+        unmoved = moved < still_mad
+    return valid, ~alike, unmoved
+
+
 @dataclass(frozen=True)
 class ConditionsResult:
     """Time ranges of each picture condition (seconds from the first frame) and the samples."""
@@ -111,8 +176,10 @@ class ConditionsResult:
     luma: np.ndarray
     sharpness_ratio: np.ndarray  # nan before a baseline exists
     sharpness: np.ndarray  # variance of the Laplacian over the variance of the image
-    box_ncc: np.ndarray  # nan without a box polygon
+    box_changed: np.ndarray  # share of the box zone unlike the reference; nan without a zone
     span: TimeRange
+    box_polygon: tuple[tuple[float, float], ...] | None = None  # the zone's, full-size pixels
+    box_located: bool = False  # True when the polygon came from `locate_box`
 
     def seconds(self, condition: str) -> float:
         """Total seconds in a condition."""
@@ -148,7 +215,7 @@ class ConditionsAuditor:
         black_std: float = 2.0,
         dark_luma: float = 35.0,
         freeze: FreezeDetector | None = None,
-        block_ncc: float = 0.5,
+        block_share: float = 0.5,
         zone_grow: float = 1.6,
         zone_shrink: float = 0.6,
         zone_blur: float = 2.0,
@@ -157,6 +224,7 @@ class ConditionsAuditor:
         blocked_min_s: float = 10.0,
         blur_ratio: float = 0.25,
         blur_floor: float = 0.06,
+        locate_confidence: float | None = 0.25,
         blur_min_s: float = 10.0,
         blur_window_s: float = 600.0,
         max_gap_s: float = 2.0,
@@ -185,7 +253,7 @@ class ConditionsAuditor:
             "max_step_s": (max_step_s, max_step_s > sample_every_s),
             "black_luma": (black_luma, 0 <= black_luma < dark_luma),
             "dark_luma": (dark_luma, black_luma < dark_luma < 255),
-            "block_ncc": (block_ncc, -1 < block_ncc < 1),
+            "block_share": (block_share, 0 < block_share <= 1),
             "zone_grow": (zone_grow, zone_grow >= 1),
             "zone_shrink": (zone_shrink, 0 <= zone_shrink < 1),
             "zone_blur": (zone_blur, 0 <= zone_blur <= 10),
@@ -193,6 +261,10 @@ class ConditionsAuditor:
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
             "blur_floor": (blur_floor, blur_floor >= 0),
+            "locate_confidence": (
+                locate_confidence,
+                locate_confidence is None or 0 <= locate_confidence <= 1,
+            ),
             "blocked_min_s": (blocked_min_s, blocked_min_s >= 0),
             "blur_min_s": (blur_min_s, blur_min_s >= 0),
             "blur_window_s": (blur_window_s, blur_window_s > 0),
@@ -213,10 +285,12 @@ class ConditionsAuditor:
         self.baseline_s = baseline_s
         self.max_step_s = max_step_s
         self.black_luma, self.black_std, self.dark_luma = black_luma, black_std, dark_luma
-        self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
+        self.block_share, self.static_mad = block_share, static_mad
+        self.static_lag_s = static_lag_s
         self.zone_grow, self.zone_shrink, self.zone_blur = zone_grow, zone_shrink, zone_blur
         self.blocked_min_s = blocked_min_s
         self.blur_ratio, self.blur_min_s, self.blur_floor = blur_ratio, blur_min_s, blur_floor
+        self.locate_confidence = locate_confidence
         self.blur_window_s = blur_window_s
         self.max_gap_s, self.min_duration_s = max_gap_s, min_duration_s
         self.reset()
@@ -229,7 +303,7 @@ class ConditionsAuditor:
         self._sharp_count = 0
         self._baseline: list[np.ndarray] = []
         self._pending: list[tuple[float, np.ndarray, _View]] = []
-        self._rows: list[tuple[float, float, float, float, float, bool, float]] = []
+        self._rows: list[tuple[float, float, float, float, float, float, float]] = []
         self._gaps: list[TimeRange] = []  # told by the engine
         self._jumps: list[TimeRange] = []  # seen between delivered frames (less exact)
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
@@ -241,6 +315,8 @@ class ConditionsAuditor:
         self._stream_dt: float | None = None
         self._end = 0.0
         self._zone_key: object = None
+        self._zone_polygon = self.box_polygon  # given, or located in the reference
+        self._located = False
         self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
 
     # -- engine callbacks -------------------------------------------------------------------
@@ -314,6 +390,12 @@ class ConditionsAuditor:
     def _set_reference(self, ref: np.ndarray) -> None:
         self._ref = ref
         self._sharp_baseline = sharpness(ref)
+        if self._zone_polygon is None and self.locate_confidence is not None:
+            found = locate_box(ref)
+            if found is not None and found.confidence >= self.locate_confidence:
+                scale = self.full_size[0] / ref.shape[1]
+                self._zone_polygon = np.asarray(found.polygon, dtype=float) * scale
+                self._located = True
 
     def _finish_baseline(self) -> None:
         frames = self._baseline or [g for _, g, _ in self._pending]
@@ -326,14 +408,14 @@ class ConditionsAuditor:
     # -- per sample -------------------------------------------------------------------------
     def _box_zone(self, shape: tuple[int, int], view: _View):
         """(reference crop, crop slices, mask) of the box zone in the current frame, or None."""
-        if self.box_polygon is None or self._ref is None or isinstance(view, str):
+        if self._zone_polygon is None or self._ref is None or isinstance(view, str):
             return None
         key = (shape, None if view is None else view.matrix.tobytes())
         if key == self._zone_key:
             return self._zone
         self._zone_key = key
         h, w = shape
-        poly = self.box_polygon * (w / self.full_size[0])
+        poly = self._zone_polygon * (w / self.full_size[0])
         ref = self._ref
         if view is not None:
             if visible_fraction(poly, view, w, h) < 0.5:
@@ -373,22 +455,30 @@ class ConditionsAuditor:
             self._sharp_count += 1
             if self._sharp_count % 20 == 0:  # refresh the median every 20 focused samples
                 self._sharp_baseline = float(np.median([v for _, v in self._sharp_recent]))
-        ncc, static = math.nan, False
+        changed = covered = math.nan
         zone = self._box_zone(gray.shape, view)
         if zone is not None:
             ref_crop, crop, mask = zone
             patch = gray[crop]
             smooth = cv2.GaussianBlur(patch, (0, 0), self.zone_blur) if self.zone_blur else patch
-            ncc = masked_ncc(smooth, ref_crop, mask)
-            self._lagged.append((t, patch))
+            self._lagged.append((t, smooth))
             while len(self._lagged) > 1 and t - self._lagged[1][0] >= self.static_lag_s:
                 self._lagged.pop(0)
             lag_t, lag_patch = self._lagged[0]
-            if t - lag_t >= self.static_lag_s * 0.99 and lag_patch.shape == patch.shape:
-                static = float(cv2.absdiff(patch, lag_patch)[mask].mean()) < self.static_mad
+            lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_patch.shape == patch.shape
+            valid, unlike, unmoved = zone_cells(
+                smooth,
+                ref_crop,
+                mask,
+                still=lag_patch if lagged else None,
+                still_mad=self.static_mad,
+            )
+            if valid.any():
+                changed = float(unlike[valid].mean())
+                covered = float((unlike & unmoved)[valid].mean())
         else:
             self._lagged.clear()
-        self._rows.append((t, mean, std, ratio, ncc, static, sharp))
+        self._rows.append((t, mean, std, ratio, changed, covered, sharp))
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:
@@ -399,17 +489,18 @@ class ConditionsAuditor:
             source._finish_baseline()
         rows = source._rows
         cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 7
-        t, mean, std, ratio, ncc, static, sharp = cols
+        t, mean, std, ratio, changed, covered, sharp = cols
         t = t.astype(float)
-        mean, std, ratio, ncc, sharp = (c.astype(float) for c in (mean, std, ratio, ncc, sharp))
-        static = static.astype(bool)
+        mean, std, ratio, changed, covered, sharp = (
+            c.astype(float) for c in (mean, std, ratio, changed, covered, sharp)
+        )
         black = (mean < self.black_luma) & (std < self.black_std)
         dark = (mean < self.dark_luma) & ~black
         seen = ~black & ~dark
         blocked = _since_lag(
             t,
-            seen & static & (ncc < self.block_ncc),
-            seen & (ncc < self.block_ncc),
+            seen & (covered >= self.block_share),
+            seen & (changed >= self.block_share),
             self.static_lag_s,
         )
         blurred = seen & ((ratio < self.blur_ratio) | (sharp < self.blur_floor))
@@ -439,6 +530,10 @@ class ConditionsAuditor:
             luma=mean,
             sharpness_ratio=ratio,
             sharpness=sharp,
-            box_ncc=ncc,
+            box_polygon=None
+            if source._zone_polygon is None
+            else tuple((float(x), float(y)) for x, y in source._zone_polygon),
+            box_located=source._located,
+            box_changed=changed,
             span=TimeRange(0.0, end),
         )

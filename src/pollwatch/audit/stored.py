@@ -11,7 +11,7 @@ camera) and replaces the camera's audit findings:
   be watched (offline, dark, frozen, blocked, blurred, box_not_visible), the ranges merged;
 - `sound`: per audio window t_s, time, rms_dbfs, peak, zero_share, state, speech;
 - `view`: per view sample t_s, time, state, shift_px, dx, dy, angle_deg, scale, visible;
-- `picture`: per picture sample t_s, time, luma, sharpness, sharpness_ratio, box_ncc;
+- `picture`: per picture sample t_s, time, luma, sharpness, sharpness_ratio, box_changed;
 - `row`: the camera's `CameraAuditRow` over the voting day (one row).
 
 Counting code reads `read_unobservable(store, camera_id)` and `observable_at(...)`: time that
@@ -174,7 +174,7 @@ def result_tables(
                 "luma": cond.luma,
                 "sharpness": cond.sharpness,
                 "sharpness_ratio": cond.sharpness_ratio,
-                "box_ncc": cond.box_ncc,
+                "box_changed": cond.box_changed,
             }
         ),
     }
