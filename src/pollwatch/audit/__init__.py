@@ -5,6 +5,7 @@ network's summary in observers' words. Everything runs inside the video engine's
 
 from pollwatch.audit.audio import AudioAuditor, AudioAuditResult, SpeechDetector
 from pollwatch.audit.camera import CameraAuditor, CameraAuditResult
+from pollwatch.audit.frozen import FreezeDetector
 from pollwatch.audit.geometry import ViewTransform
 from pollwatch.audit.image import ConditionsAuditor, ConditionsResult
 from pollwatch.audit.network import (
@@ -34,6 +35,7 @@ __all__ = [
     "CameraAuditor",
     "ConditionsAuditor",
     "ConditionsResult",
+    "FreezeDetector",
     "Registrar",
     "SpeechDetector",
     "TimeRange",
