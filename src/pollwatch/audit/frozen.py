@@ -3,14 +3,17 @@
 `FreezeDetector` compares the gray picture every `every_s` (0.5 s) with the one before. A live
 camera's picture always changes a little — sensor noise survives the encoder — so a pair is
 frozen when it changed much less than this camera's live pairs do: its mean absolute
-difference is under `rel` (0.5) times the noise floor, the 25th percentile of the last
-`pool` live, lit pairs. A bit-identical pair (under `identical_mad` 0.05 grey levels and
-`identical_share` 0.05 % of the pixels changed) is frozen whatever the floor.
+difference is under `rel` (0.5) times the noise floor, the 5th percentile of the last `pool`
+live, lit pairs (a low one: people moving raise most pairs far above the noise of a still
+room). A bit-identical pair (under `identical_mad` 0.05 grey levels and `identical_share`
+0.05 % of the pixels changed) is frozen whatever the floor.
 
-Measured on the simulator's H.264 (x264 superfast, 2 s GOP, 300 kbit/s at 320×180): live
-pairs 0.5 s apart differ by 1.07–1.98 grey levels (the floor about 1.1), frozen pairs by
-0.001–0.14 within a GOP and 0.3–0.75 across a keyframe, which re-encodes the still picture
-(those single pairs are bridged by `max_gap_s`). In the first second after a freeze the
+Measured on the simulator's H.264 (x264 superfast, 2 s GOP): at 320×180 and 300 kbit/s, live
+pairs 0.5 s apart differ by 1.07–1.98 grey levels, frozen pairs by 0.001–0.14 within a GOP
+and 0.3–0.75 across a keyframe, which re-encodes the still picture (those single pairs are
+bridged by `max_gap_s`); at 640×360 and 1 Mbit/s (analysed at 320 px) a still room's live
+pairs differ by 0.47–0.6 within a GOP and 1.05 across a keyframe, with people moving by 1–10
+(a 25th percentile floor of 1.38 there called the still room frozen). In the first second after a freeze the
 encoder still refines the picture (pairs 0.7–1.5, as far apart as live ones), so a run starts
 up to about a second late. Walking back over the pictures nearer the frozen one than a live
 picture is was tried and dropped: with a person standing still before the freeze, the live
@@ -93,7 +96,7 @@ class FreezeDetector:
         """The live noise floor so far (nan until `min_pool` live pairs were seen)."""
         if len(self._pool) < self.min_pool:
             return math.nan
-        return float(np.percentile(np.fromiter(self._pool, float), 25))
+        return float(np.percentile(np.fromiter(self._pool, float), 5))
 
     def feed(self, t: float, gray: np.ndarray, lit: bool = True) -> None:
         """The picture at `t` s; `lit` False for a dark or black picture (never judged)."""

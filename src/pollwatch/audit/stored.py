@@ -66,7 +66,9 @@ def make_audit_analyser(camera: Camera, paths: CasePaths) -> CameraAuditor:
     reference = None
     ref_path = camera.reference_path(paths.root)
     if ref_path is not None:
-        reference = cv2.imread(str(ref_path), cv2.IMREAD_GRAYSCALE)
+        # in colour: the auditors take its gray with BT.601 weights, as the video's luma is;
+        # IMREAD_GRAYSCALE uses other weights, which shifts coloured surfaces by many levels
+        reference = cv2.imread(str(ref_path), cv2.IMREAD_COLOR)
         if reference is None:
             raise InputError.at(ref_path, "the reference image cannot be read")
     size = (camera.width, camera.height) if camera.width and camera.height else None
