@@ -13,11 +13,11 @@ pairs 0.5 s apart differ by 1.07–1.98 grey levels, frozen pairs by 0.001–0.1
 and 0.3–0.75 across a keyframe, which re-encodes the still picture (those single pairs are
 bridged by `max_gap_s`); at 640×360 and 1 Mbit/s (analysed at 320 px) a still room's live
 pairs differ by 0.47–0.6 within a GOP and 1.05 across a keyframe, with people moving by 1–10
-(a 25th percentile floor of 1.38 there called the still room frozen). In the first second after a freeze the
-encoder still refines the picture (pairs 0.7–1.5, as far apart as live ones), so a run starts
-up to about a second late. Walking back over the pictures nearer the frozen one than a live
-picture is was tried and dropped: with a person standing still before the freeze, the live
-pictures are as near as the refining ones.
+(a 25th percentile floor of 1.38 there called the still room frozen). In the first second
+after a freeze the encoder still refines the picture (pairs 0.7–1.5, as far apart as live
+ones), so a run starts up to about a second late. Walking back over the pictures nearer the
+frozen one than a live picture is was tried and dropped: with a person standing still before
+the freeze, the live pictures are as near as the refining ones.
 
 A run's ends are placed half a sampling interval beyond its first and last frozen picture (the
 middle of the interval in which the change happened). Runs shorter than `min_s` are dropped.

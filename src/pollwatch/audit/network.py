@@ -60,6 +60,9 @@ class CameraAuditRow:
     dark_s: float
     observable_share: float
     observed_s: float  # the length of the period the shares refer to
+    audio_absent_share: float = 0.0  # unrecorded time included
+    audio_muted_share: float = 0.0
+    audio_quiet_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -145,17 +148,23 @@ def audit_row(
             0.0,
             0.0,
             length,
+            audio_absent_share=1.0 if length else 0.0,
         )
     cond = result.conditions.ranges
     unrecorded = invert_ranges([result.span], period.start, period.end)
     offline = merge_ranges([*cond["offline"], *unrecorded])
     observable = observability_timeline(result, day)
     view = result.view
+    sound = result.audio.ranges
+
+    def share(ranges: Sequence[TimeRange]) -> float:
+        return _seconds(ranges, period) / length if length else 0.0
+
     return CameraAuditRow(
         camera_id=camera_id,
         station_id=station_id,
         audio_state=result.audio.state,
-        audio_ok_share=_seconds(result.audio.ranges["ok"], period) / length if length else 0.0,
+        audio_ok_share=share(sound["ok"]),
         audio_level_dbfs=result.audio.level_dbfs,
         speech_share=result.audio.speech_share,
         view_state=view.state,
@@ -168,6 +177,9 @@ def audit_row(
         dark_s=_seconds(cond["dark"], period),
         observable_share=total_duration(observable) / length if length else 0.0,
         observed_s=length,
+        audio_absent_share=share(merge_ranges([*sound["absent"], *unrecorded])),
+        audio_muted_share=share(sound["muted"]),
+        audio_quiet_share=share(sound["quiet"]),
     )
 
 
