@@ -44,8 +44,10 @@ __all__ = [
 CameraStep = Callable[[Camera, CasePaths, Store], None]
 CaseStep = Callable[[CasePaths, Store], None]
 
-CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=())
-CASE_STEPS: Registry[CaseStep] = Registry("case step", modules=("pollwatch.forensics.step",))
+CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=("pollwatch.camera_pass",))
+CASE_STEPS: Registry[CaseStep] = Registry(
+    "case step", modules=("pollwatch.audit.summary", "pollwatch.forensics.step")
+)
 
 FINDINGS_COLUMNS = [
     "finding_id",

@@ -9,13 +9,14 @@ import functools
 import io
 import shutil
 import subprocess
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
+
+from pollwatch.video.frame import AudioChunk, Frame, Gap
 
 ESPEAK = "espeak-ng"
 SENTENCE = (
@@ -25,30 +26,19 @@ SENTENCE = (
 START = datetime(2024, 2, 7, 8, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Frame:
-    """A minimal frame satisfying pollwatch.audit.types.FrameLike."""
-
-    t: float
-    gray: np.ndarray
-    wall_time: datetime = field(default=START)
-
-    @classmethod
-    def at(cls, t: float, gray: np.ndarray) -> Frame:
-        return cls(t=t, gray=gray, wall_time=START + timedelta(seconds=t))
+def frame_at(t: float, gray: np.ndarray) -> Frame:
+    """The engine's frame of a gray picture at `t` s (wall clock from START)."""
+    return Frame.from_image(gray, pts_s=t, wall=START + timedelta(seconds=t))
 
 
-@dataclass(frozen=True)
-class Chunk:
-    t: float
-    samples: np.ndarray
-    sample_rate: int
+def chunk_at(t: float, samples: np.ndarray, sample_rate: int) -> AudioChunk:
+    """The engine's audio chunk (no checks: tests hand it bad samples on purpose)."""
+    return AudioChunk(t, samples, sample_rate)
 
 
-@dataclass(frozen=True)
-class Gap:
-    start: float
-    end: float
+def gap(start: float, end: float) -> Gap:
+    """An outage the engine reports from `start` to `end` s."""
+    return Gap(start, end, "outage", "test outage")
 
 
 def espeak_speech(tmp: Path, sample_rate: int = 16000) -> np.ndarray:
@@ -119,9 +109,9 @@ def encode_aac_mp4(samples: np.ndarray | None, sample_rate: int, seconds: float)
     return buf.getvalue()
 
 
-def decode_audio(data: bytes, sample_rate: int = 16000) -> tuple[list[Chunk], np.ndarray]:
+def decode_audio(data: bytes, sample_rate: int = 16000) -> tuple[list[AudioChunk], np.ndarray]:
     """Decode the first audio stream to float32 mono chunks (as the engine would); all samples."""
-    chunks: list[Chunk] = []
+    chunks: list[AudioChunk] = []
     with av.open(io.BytesIO(data)) as c:
         if not c.streams.audio:
             return [], np.empty(0, np.float32)
@@ -131,7 +121,7 @@ def decode_audio(data: bytes, sample_rate: int = 16000) -> tuple[list[Chunk], np
         for fr in c.decode(stream):
             for g in rs.resample(fr):
                 x = g.to_ndarray().reshape(-1).astype(np.float32)
-                chunks.append(Chunk(t=n / sample_rate, samples=x, sample_rate=sample_rate))
+                chunks.append(AudioChunk(n / sample_rate, x, sample_rate))
                 n += x.size
     all_samples = np.concatenate([ch.samples for ch in chunks]) if chunks else np.empty(0)
     return chunks, all_samples.astype(np.float32)
@@ -140,7 +130,7 @@ def decode_audio(data: bytes, sample_rate: int = 16000) -> tuple[list[Chunk], np
 def chunked(samples: np.ndarray, sample_rate: int, size: int = 1024, t0: float = 0.0):
     """Split samples into engine-like chunks."""
     return [
-        Chunk(t=t0 + i / sample_rate, samples=samples[i : i + size], sample_rate=sample_rate)
+        AudioChunk(t0 + i / sample_rate, samples[i : i + size], sample_rate)
         for i in range(0, samples.size, size)
     ]
 
@@ -155,6 +145,17 @@ def textured_scene(width: int = 320, height: int = 180) -> np.ndarray:
     out = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
     out.setflags(write=False)
     return out
+
+
+def room_with_box(width: int, height: int, box: list[tuple[int, int]]) -> np.ndarray:
+    """The textured room with a light ballot box along `box` (polygon in 640-wide pixels)
+    edged by a thin dark frame: its outline has edges all along the polygon."""
+    img = textured_scene(width, height).copy()
+    pts = np.round(np.asarray(box, float) * width / 640).astype(np.int32)
+    cv2.fillPoly(img, [pts], 200)
+    cv2.polylines(img, [pts], True, 20, 1)
+    img.setflags(write=False)
+    return img
 
 
 _NOISE: dict[tuple[int, ...], list[np.ndarray]] = {}

@@ -32,7 +32,7 @@ def audit(chunks, seconds=SECONDS, frames=True, **kwargs):
     auditor = AudioAuditor(**kwargs)
     if frames:  # the video's frames give the recording's span
         for i in range(int(seconds * 5)):
-            auditor.update(clips.Frame.at(i / 5, np.zeros((4, 4), np.uint8)))
+            auditor.update(clips.frame_at(i / 5, np.zeros((4, 4), np.uint8)))
     for c in chunks:
         auditor.on_audio(c)
     return auditor.result()
@@ -90,7 +90,7 @@ def test_no_audio_stream_is_absent():
 def test_audio_that_stops_half_way_is_absent_from_then_on(scene):
     x, _ = scene
     chunks, _ = clips.decode_audio(clips.encode_aac_mp4(x, SR, SECONDS), SR)
-    first_half = [c for c in chunks if c.t < SECONDS / 2]
+    first_half = [c for c in chunks if c.t_s < SECONDS / 2]
     r = audit(first_half)
     (absent,) = r.ranges["absent"]
     assert absent.start == pytest.approx(SECONDS / 2, abs=1.0)
@@ -178,8 +178,8 @@ def test_auditor_checks_arguments(kwargs, name):
 @pytest.mark.parametrize(
     ("chunk", "message"),
     [
-        (clips.Chunk(0.0, np.zeros((2, 100), np.float32), SR), "mono"),
-        (clips.Chunk(0.0, np.zeros(100, np.float32), 0), "sample_rate"),
+        (clips.chunk_at(0.0, np.zeros((2, 100), np.float32), SR), "mono"),
+        (clips.chunk_at(0.0, np.zeros(100, np.float32), 0), "sample_rate"),
     ],
 )
 def test_bad_chunks_are_rejected(chunk, message):

@@ -4,27 +4,26 @@ x264 changes a frozen picture a little at refreshes and smooths a live picture's
 frozen test must hold on what the decoder really hands over, not on ideal arrays.
 """
 
-import io
-
 import audit_clips as clips
 import av
 import numpy as np
 import pytest
 
 from pollwatch.audit.camera import CameraAuditor
+from pollwatch.video import analyse_video
 
 FPS, SECONDS, SR, FREEZE = 5, 50, 16000, 20.0
 W, H = 320, 180
 
 
 @pytest.fixture(scope="module")
-def decoded_audit():
+def decoded_audit(tmp_path_factory):
     """0–20 s a live room (sensor noise σ = 3, a person walking by at 10 s); 20–50 s the
     picture frozen; sound throughout."""
     rng = np.random.default_rng(10)
     scene = clips.textured_scene(W, H)
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
+    path = tmp_path_factory.mktemp("decoded") / "frozen.mp4"
+    with av.open(str(path), "w") as c:
         v = c.add_stream("libx264", rate=FPS)
         v.width, v.height, v.pix_fmt = W, H, "yuv420p"
         v.options = {"crf": "23", "preset": "veryfast"}
@@ -52,28 +51,24 @@ def decoded_audit():
         for s in (v, a):
             for p in s.encode(None):
                 c.mux(p)
-    buf.seek(0)
     auditor = CameraAuditor.create(image_size=(W, H))
-    with av.open(buf) as c:
-        for fr in c.decode(c.streams.video[0], c.streams.audio[0]):
-            if isinstance(fr, av.VideoFrame):
-                auditor.update(clips.Frame.at(float(fr.time), clips.luma(fr)))
-            else:
-                auditor.on_audio(clips.Chunk(float(fr.time), fr.to_ndarray()[0], fr.rate))
-    return auditor.result()
+    run = analyse_video(path, [auditor], start_time=clips.START)
+    assert run.gaps == ()
+    return run.results[0]
 
 
 def test_frozen_picture_through_x264(decoded_audit):
     (frozen,) = decoded_audit.conditions.ranges["frozen"]
-    # x264 keeps refining a frozen picture for a few seconds (frame differences fall from
-    # 0.06 to 0.001 grey levels over ~2.5 s, measured), so the range may start up to ~5 s late
-    assert FREEZE <= frozen.start <= FREEZE + 6.0
+    # the picture of 19.8 s repeats from 20 s; x264 keeps refining it for a second or two,
+    # which the walk back over the pictures near the frozen one absorbs (the live picture just
+    # before it is near it too: the encoder carries noise from frame to frame)
+    assert FREEZE - 1.0 <= frozen.start <= FREEZE + 1.0
     assert frozen.end == pytest.approx(SECONDS, abs=1.0)
 
 
 def test_the_live_part_is_observable(decoded_audit):
     observable = decoded_audit.observable
     assert observable[0].start == 0.0
-    assert FREEZE <= observable[0].end <= FREEZE + 6.0
+    assert FREEZE - 1.0 <= observable[0].end <= FREEZE + 1.0
     assert decoded_audit.audio.state == "ok"
     assert decoded_audit.view.state == "ok"

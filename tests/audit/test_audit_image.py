@@ -11,6 +11,7 @@ from pollwatch.audit.image import (
     frame_difference,
     masked_ncc,
     sharpness,
+    zone_cells,
 )
 
 FULL = (640, 360)
@@ -34,9 +35,11 @@ def person(img, t, start, seconds, still=False):
 
 
 def board(img):
+    """A textured board in front of the box, wider and taller than it (the audit watches the
+    box outline and the floor around it: the box's inside changes as it fills)."""
     out = img.copy()
-    patch = clips.textured_scene(60, 65)[::-1, ::-1]
-    out[95:160, 115:175] = patch[:, :60] // 2 + 90
+    patch = clips.textured_scene(80, 90)[::-1, ::-1]
+    out[80:170, 105:185] = patch // 2 + 90
     return out
 
 
@@ -53,6 +56,8 @@ def make(kind, scene):
             return person(scene, t, ON, 8, still=True)
         if kind == "blurred" and t >= ON:
             return cv2.GaussianBlur(scene, (0, 0), 1.5)
+        if kind == "blurred from the start":  # no sharp baseline without the reference
+            return cv2.GaussianBlur(scene, (0, 0), 3.0)
         if kind == "dark" and during:
             return (scene * 0.15).astype(np.uint8)
         if kind == "black" and during:
@@ -81,9 +86,9 @@ def run(kind, scene, *, reference=None, **kwargs):
             frame = frozen_frame
         else:
             frame = img if kind == "black" and ON <= t < OFF else clips.noisy(img, rng)
-        auditor.update(clips.Frame.at(t, frame))
+        auditor.update(clips.frame_at(t, frame))
     if kind == "gap":
-        auditor.on_gap(clips.Gap(ON, OFF))
+        auditor.on_gap(clips.gap(ON, OFF))
     return auditor.result()
 
 
@@ -93,6 +98,7 @@ EXPECTED = {
     "person passing": {},
     "person standing": {},
     "blurred": {"blurred": (ON, SECONDS)},
+    "blurred from the start": {"blurred": (0.0, SECONDS)},
     "frozen": {"frozen": (ON, OFF)},
     "dark": {"dark": (ON, OFF)},
     "black": {"offline": (ON, OFF)},
@@ -125,20 +131,56 @@ def test_box_zone_follows_the_view(scene):
     followed = ConditionsAuditor(reference=cv2.resize(scene, FULL), box_polygon=BOX)
     fixed = ConditionsAuditor(reference=cv2.resize(scene, FULL), box_polygon=BOX)
     for i in range(120):
-        frame = clips.Frame.at(i / FPS, clips.noisy(moved, rng))
+        frame = clips.frame_at(i / FPS, clips.noisy(moved, rng))
         followed.update(frame, view=view)
         fixed.update(frame)
-    assert np.nanmedian(followed.result().box_ncc) > 0.9
-    assert np.nanmedian(fixed.result().box_ncc) < np.nanmedian(followed.result().box_ncc)
+    assert np.nanmedian(followed.result().box_changed) < 0.1
+    assert np.nanmedian(fixed.result().box_changed) > 0.5
+    assert fixed.result().ranges["blocked"] != ()  # the turn, seen through a fixed zone
+    assert followed.result().ranges["blocked"] == ()
 
 
 def test_reset_forgets(scene):
     auditor = ConditionsAuditor(image_size=FULL)
-    auditor.update(clips.Frame.at(0.0, scene))
-    auditor.on_gap(clips.Gap(1.0, 5.0))
+    auditor.update(clips.frame_at(0.0, scene))
+    auditor.on_gap(clips.gap(1.0, 5.0))
     auditor.reset()
     r = auditor.result()
     assert r.t.size == 0 and r.ranges["offline"] == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "unlike", "unmoved"),
+    [
+        ("same", 0.0, 1.0),
+        ("brighter by 10 %", 0.0, 1.0),  # a gain change is no change of the scene
+        ("flat board", 1.0, 1.0),
+        ("flat board, moving", 1.0, 0.0),
+        ("half covered", 0.5, 1.0),
+    ],
+)
+def test_zone_cells(scene, change, unlike, unmoved):
+    ref = cv2.GaussianBlur(scene, (0, 0), 2)
+    cur = ref.copy()
+    still = cur
+    if change.startswith("brighter"):
+        cur = np.clip(ref * 1.1, 0, 255).astype(np.uint8)
+        still = cur
+    elif change.startswith("flat board"):
+        cur = np.full_like(ref, 230)
+        still = cur if change == "flat board" else np.full_like(ref, 120)
+    elif change == "half covered":
+        cur[:, : ref.shape[1] // 2] = 230
+        still = cur
+    mask = np.ones(ref.shape, bool)
+    valid, is_unlike, is_unmoved = zone_cells(cur, ref, mask, still=still)
+    assert is_unlike[valid].mean() == pytest.approx(unlike, abs=0.05)
+    assert is_unmoved[valid].mean() == pytest.approx(unmoved, abs=0.05)
+
+
+def test_zone_cells_checks_shapes(scene):
+    with pytest.raises(ValueError, match="differ in shape"):
+        zone_cells(scene, scene[:-1], np.ones(scene.shape, bool))
 
 
 def test_frame_statistics():
@@ -192,7 +234,7 @@ def test_the_sharpness_baseline_follows_the_scene(scene):
     for i in range(int(200 * FPS)):
         t = i / FPS
         img = scene if t < 30 else busy if t < 150 else blurred
-        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
+        auditor.update(clips.frame_at(t, clips.noisy(img, rng)))
     r = auditor.result()
     (found,) = r.ranges["blurred"]
     assert found.start == pytest.approx(150.0, abs=2.0)

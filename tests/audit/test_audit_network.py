@@ -33,7 +33,7 @@ def audited():
     scene = clips.textured_scene(320, 180)
     turned = clips.warp(scene, 20, 0)
     blocked = scene.copy()
-    blocked[95:160, 115:175] = 128
+    blocked[80:170, 105:185] = 128
     auditor = CameraAuditor.create(reference=cv2.resize(scene, FULL), box_polygon=BOX)
     rng = np.random.default_rng(8)
     sound = clips.room_noise(200, SR, -45.0)
@@ -45,8 +45,8 @@ def audited():
         if 60 <= t < 80:
             continue
         img = turned if t >= 120 else blocked if 20 <= t < 50 else scene
-        auditor.update(clips.Frame.at(t, clips.noisy(img, rng)))
-    auditor.on_gap(clips.Gap(60.0, 80.0))
+        auditor.update(clips.frame_at(t, clips.noisy(img, rng)))
+    auditor.on_gap(clips.gap(60.0, 80.0))
     return auditor.result()
 
 

@@ -35,7 +35,9 @@ import pandas as pd
 import scipy.fft
 
 from pollwatch.audit.ranges import invert_ranges, merge_ranges, ranges_from_samples
-from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
+from pollwatch.audit.types import TimeRange
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
 __all__ = [
     "AUDIO_STATES",
@@ -325,15 +327,24 @@ class AudioAuditor:
         self._end = 0.0
 
     # -- engine callbacks -------------------------------------------------------------------
-    def update(self, frame: FrameLike) -> None:
+    @property
+    def needs(self) -> Needs:
+        """Audio only (standalone, the span comes from the audio and the gaps)."""
+        return Needs(video=False, audio=True)
+
+    def start(self, info: StreamInfo) -> None:
+        """Nothing to prepare: the sample rate comes with every chunk."""
+
+    def update(self, frame: Frame) -> None:
         """Note a frame's time (the span of the recording); the picture is not used."""
-        self._end = max(self._end, float(frame.t))
+        self._end = max(self._end, float(frame.pts_s))
 
-    def on_gap(self, gap: GapLike) -> None:
+    def on_gap(self, gap: Gap) -> None:
         """Note a gap's end (gaps of the picture are the conditions' business)."""
-        self._end = max(self._end, float(gap.end))
+        if gap.end_s is not None:
+            self._end = max(self._end, float(gap.end_s))
 
-    def on_audio(self, chunk: AudioChunkLike) -> None:
+    def on_audio(self, chunk: AudioChunk) -> None:
         """Add one chunk of decoded mono samples."""
         x = chunk.samples
         if not (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim == 1):
@@ -341,9 +352,9 @@ class AudioAuditor:
             if x.ndim == 2 and 1 in x.shape:
                 x = x.reshape(-1)
             if x.ndim != 1:
-                raise ValueError(f"audio chunk at {chunk.t:.2f} s: samples must be mono 1-D")
+                raise ValueError(f"audio chunk at {chunk.t_s:.2f} s: samples must be mono 1-D")
         rate = int(chunk.sample_rate)
-        t = float(chunk.t)
+        t = float(chunk.t_s)
         if rate <= 0 or not math.isfinite(t):
             raise ValueError(f"audio chunk at {t} s has sample_rate {rate}")
         start = round(t * rate)

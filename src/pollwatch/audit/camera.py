@@ -1,8 +1,9 @@
 """One camera's whole audit: sound, viewing angle and picture conditions in one pass.
 
-`CameraAuditor` is the analyser the video engine drives: it hands every frame, audio chunk and
-gap to the three auditors, computes the downsized gray picture once per sampled frame, and
-passes the view's current transform to the conditions so the box zone follows the camera.
+`CameraAuditor` is an analyser of the video engine (`pollwatch.video.analyse_video`): it hands
+every frame, audio chunk and gap to the three auditors and passes the view's current transform
+to the conditions so the box zone follows the camera. The auditors share the frame's cached
+gray picture at analysis size, so it is computed once per sampled frame.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import numpy as np
 from pollwatch.audit.audio import AudioAuditor, AudioAuditResult
 from pollwatch.audit.image import ConditionsAuditor, ConditionsResult
 from pollwatch.audit.ranges import clip_ranges, invert_ranges, union_ranges
-from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
-from pollwatch.audit.view import ViewAuditor, ViewAuditResult, to_analysis_gray
+from pollwatch.audit.types import TimeRange
+from pollwatch.audit.view import ViewAuditor, ViewAuditResult
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
 __all__ = ["NOT_OBSERVABLE_REASONS", "CameraAuditResult", "CameraAuditor"]
 
@@ -32,8 +35,9 @@ class CameraAuditResult:
     view: ViewAuditResult
     conditions: ConditionsResult
     span: TimeRange
-    start_time: datetime | None  # wall-clock time of t = 0; None if no frame was seen
+    start_time: datetime | None  # wall-clock time of t = 0; None if unknown
     not_observable: dict[str, tuple[TimeRange, ...]]  # per reason (they may overlap)
+    frames: int = 0  # frames seen; 0: nothing could be read
 
     @property
     def observable(self) -> tuple[TimeRange, ...]:
@@ -45,22 +49,6 @@ class CameraAuditResult:
     def wall(self, t: float) -> datetime | None:
         """The wall-clock time of `t` seconds from the first frame."""
         return None if self.start_time is None else self.start_time + timedelta(seconds=t)
-
-
-class _Sampled:
-    """A frame whose downsized gray picture is computed at most once, on first use."""
-
-    __slots__ = ("_frame", "_gray", "_width", "t", "wall_time")
-
-    def __init__(self, frame: FrameLike, width: int) -> None:
-        self._frame, self._width, self._gray = frame, width, None
-        self.t, self.wall_time = frame.t, frame.wall_time
-
-    @property
-    def gray(self) -> np.ndarray:
-        if self._gray is None:
-            self._gray = to_analysis_gray(self._frame.gray, self._width)
-        return self._gray
 
 
 class CameraAuditor:
@@ -109,27 +97,40 @@ class CameraAuditor:
             conditions=ConditionsAuditor(**geometry),  # type: ignore[arg-type]
         )
 
+    @property
+    def needs(self) -> Needs:
+        """Video and audio; the video at the rate of the most frequent sampler."""
+        fps = max(self.view.needs.fps or 0.0, self.conditions.needs.fps or 0.0)
+        return Needs(video=True, audio=True, fps=fps or None)
+
     def reset(self) -> None:
         """Forget everything seen."""
         self.audio.reset()
         self.view.reset()
         self.conditions.reset()
         self._start: datetime | None = None
+        self._frames = 0
 
-    def update(self, frame: FrameLike) -> None:
+    def start(self, info: StreamInfo) -> None:
+        """The recording's facts: its wall-clock start and frame rate."""
+        self._start = info.start_time
+        for auditor in (self.audio, self.view, self.conditions):
+            auditor.start(info)
+
+    def update(self, frame: Frame) -> None:
         """Hand one decoded frame to every auditor (each samples at its own rate)."""
-        if self._start is None:
-            self._start = frame.wall_time - timedelta(seconds=float(frame.t))
-        sampled = _Sampled(frame, self.view.work_width)
-        self.audio.update(sampled)
-        self.view.update(sampled)
-        self.conditions.update(sampled, view=self.view.current)
+        if self._start is None and frame.wall is not None:
+            self._start = frame.wall - timedelta(seconds=float(frame.pts_s))
+        self._frames += 1
+        self.audio.update(frame)
+        self.view.update(frame)
+        self.conditions.update(frame, view=self.view.current, box_visible=self.view.box_visible)
 
-    def on_audio(self, chunk: AudioChunkLike) -> None:
+    def on_audio(self, chunk: AudioChunk) -> None:
         """Hand one chunk of decoded audio to the sound audit."""
         self.audio.on_audio(chunk)
 
-    def on_gap(self, gap: GapLike) -> None:
+    def on_gap(self, gap: Gap) -> None:
         """A stretch without frames."""
         self.audio.on_gap(gap)
         self.view.on_gap(gap)
@@ -151,4 +152,5 @@ class CameraAuditor:
             span=span,
             start_time=self._start,
             not_observable=blind,
+            frames=self._frames,
         )

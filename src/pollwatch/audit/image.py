@@ -7,19 +7,29 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   picture; a covered lens or lights off still shows some structure and counts as dark);
 - ``dark``: mean luma < `dark_luma` (35 of 255; our textured test room measures 115, so a
   gain under 0.3 — lights off, lens covered — is dark);
-- ``frozen``: consecutive samples are identical: fewer than `frozen_pixel_share` (0.05 %) of the
-  pixels differ by more than one grey level and the mean absolute difference is under
-  `frozen_mad` (0.05). Measured with libx264 (CRF 23 and 30, 640×360 → 320×180): a frozen
-  source decodes to bit-identical frames except for encoder refreshes (single pairs with mean
-  differences up to 1.9), which the `frozen_max_gap_s` merge absorbs, and for the first 2–5 s
-  after the freeze while the encoder refines the still picture (the range starts that late).
-  A live textured room with sensor noise (σ = 1–4) never gave an identical pair, but a *flat*,
-  perfectly still room with weak noise can decode identical too — no pixel test can tell
-  those apart, hence the long `frozen_min_s` (20 s);
-- ``blocked``: the box zone differs from the reference (normalised cross-correlation over the box
-  polygon below `block_ncc` 0.5) *and* is static (mean absolute change over `static_lag_s` 2 s
-  below `static_mad` 3 levels) for at least `blocked_min_s` (20 s). A person at the box moves
-  and leaves within seconds; a board or a bag left in front of the box does neither;
+- ``frozen``: the picture stops changing while time runs on, judged every 0.5 s by a
+  `FreezeDetector` (see `pollwatch.audit.frozen`: against the camera's own noise floor);
+- ``blocked``: at least `block_share` (60 %) of the box zone is both unlike the reference and
+  static (`zone_cells`, in 8-px cells of the picture blurred by `zone_blur` 2 px: unlike when
+  the cell's normalised cross-correlation is under 0.5, or a flat cell's mean moved by more
+  than 15 %; static when its mean absolute change over `static_lag_s` 2 s is under
+  `static_mad` 3 levels), for at least `blocked_min_s` (10 s); a blocked sample stands for the
+  `static_lag_s` before it too. A person at the box moves and leaves within seconds; a board
+  or a screen put in front of the box does neither. The zone is a ring around the box: the box
+  polygon grown `zone_grow` (1.6) times about its centre minus the polygon shrunk to
+  `zone_shrink` (0.6), so the box's own outline and the floor around it count while its inside
+  does not: a transparent box fills with ballots during the day. Measured on the simulator:
+  0.00–0.44 of the zone unlike the reference with a filling box and people passing, up to
+  0.57 for a camera panned 7.7° (the view's similarity transform leaves the floor a few pixels
+  off), 0.68–0.91 behind a whiteboard or a folding screen; one global correlation over the
+  ring did not separate them (a table strip behind the box kept it at 0.79 behind a
+  whiteboard). The zone
+  follows the camera (the view's transform; blurred, because a similarity transform is a few
+  pixels off a panned camera's floor) and is not judged while the box is out of view.
+  Without a box polygon the box is looked for in the reference (or the baseline) with
+  `pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence`
+  (0.25; measured on the simulator's rooms: 0.32–0.45 on the box, 0.18 on a baseline whose
+  box was hidden);
 - ``blurred``: sharpness (variance of the Laplacian over the variance of the image: gain
   invariant) below `blur_ratio` (0.25) of the camera's running baseline: it starts from the
   reference image (or the median of the first `baseline_s`) and then follows the median
@@ -27,7 +37,11 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   so scene and lighting changes move it while a defocus does not. Measured on two scenes: a
   Gaussian defocus of σ = 1 / 2 / 3 full-size pixels gives ratios 0.38–0.41 / 0.10–0.11 /
   0.05, a person in front of a plain wall 0.55, a 0.3 gain (darker room) 0.99–1.02; so
-  σ ≥ 1.5 px is caught.
+  σ ≥ 1.5 px is caught. A camera out of focus from its first frame, without a reference
+  image, has a blurred baseline: so a sharpness under `blur_floor` (0.06) is blurred whatever
+  the baseline. Measured on the simulator's decoded rooms at 320 px: 0.29–0.45 in focus,
+  0.018–0.04 under its defocus (σ ≥ 2.5 px); a room that flat in focus would be called
+  blurred.
 
 Runs shorter than each condition's minimum are dropped after joining interruptions up to
 `max_gap_s` (2 s).
@@ -43,10 +57,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
-from pollwatch.audit.types import AudioChunkLike, FrameLike, GapLike, TimeRange
-from pollwatch.audit.view import check_aspect, to_analysis_gray
+from pollwatch.audit.types import TimeRange
+from pollwatch.audit.view import check_aspect, frame_gray, sample_slot, to_analysis_gray
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
+from pollwatch.video.scene import locate_box
 
 __all__ = [
     "CONDITIONS",
@@ -55,9 +73,12 @@ __all__ = [
     "frame_difference",
     "masked_ncc",
     "sharpness",
+    "zone_cells",
 ]
 
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
+_LOST = "box out of view"  # stands for the view while the box is lost: no box zone
+_View = ViewTransform | None | str
 
 
 def sharpness(gray: np.ndarray) -> float:
@@ -70,15 +91,6 @@ def sharpness(gray: np.ndarray) -> float:
         return 0.0
     lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
     return lap_std**2 / var
-
-
-def frame_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Mean absolute difference and the share of pixels differing by more than 1 level."""
-    if a.shape != b.shape:
-        raise ValueError(f"frames differ in shape: {a.shape} vs {b.shape}")
-    d = cv2.absdiff(a, b)
-    changed = cv2.countNonZero(cv2.threshold(d, 1, 255, cv2.THRESH_BINARY)[1])
-    return float(cv2.mean(d)[0]), changed / d.size
 
 
 def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
@@ -102,6 +114,61 @@ def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float(x @ y / (sx * sy))
 
 
+def _cells(x: np.ndarray, cell: int) -> np.ndarray:
+    """`x` as float32 blocks (rows, cell, cols, cell), zero-padded to whole cells."""
+    h, w = x.shape
+    ph, pw = -h % cell, -w % cell
+    padded = np.pad(x.astype(np.float32), ((0, ph), (0, pw)))
+    return padded.reshape((h + ph) // cell, cell, (w + pw) // cell, cell)
+
+
+def zone_cells(
+    a: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray,
+    *,
+    cell: int = 8,
+    min_ncc: float = 0.5,
+    still: np.ndarray | None = None,
+    still_mad: float = 3.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compare pictures `a` and `b` inside `mask`, in square cells of `cell` pixels.
+
+    Returns (valid, unlike, unmoved) boolean arrays over the cell grid. `valid`: the cell is at
+    least half inside the mask. `unlike`: two textured cells whose normalised cross-correlation
+    is under `min_ncc`; where either is flat (std < 3), means more than 15 % apart (a gain
+    change is not a change) or standard deviations more than max(3, half the larger) apart.
+    `unmoved`: the mean absolute difference between `a` and `still` (the same zone a little
+    earlier) is under `still_mad` (all False without `still`). Cells keep the comparison
+    local: an unchanged strip of the zone (a table behind the box) cannot outweigh a board
+    covering the rest.
+    """
+    if a.shape != b.shape or a.shape != mask.shape:
+        raise ValueError(f"pictures and mask differ in shape: {a.shape}, {b.shape}, {mask.shape}")
+    xa, xb, m = _cells(a, cell), _cells(b, cell), _cells(mask, cell)
+    count = m.sum(axis=(1, 3))
+    valid = count >= cell * cell / 2
+    n = np.maximum(count, 1)
+    ma, mb = (xa * m).sum(axis=(1, 3)) / n, (xb * m).sum(axis=(1, 3)) / n
+    da = (xa - ma[:, None, :, None]) * m
+    db = (xb - mb[:, None, :, None]) * m
+    va, vb = (da * da).sum(axis=(1, 3)) / n, (db * db).sum(axis=(1, 3)) / n
+    ncc = (da * db).sum(axis=(1, 3)) / n / np.sqrt(np.maximum(va * vb, 1e-9))
+    sa, sb = np.sqrt(va), np.sqrt(vb)
+    near_flat = (sa < 3.0) | (sb < 3.0)  # too little texture to correlate: compare levels
+    similar = (np.abs(ma - mb) <= 0.15 * np.maximum(np.maximum(ma, mb), 20.0)) & (
+        np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
+    )
+    alike = np.where(near_flat, similar, ncc >= min_ncc)
+    unmoved = np.zeros_like(valid)
+    if still is not None:
+        if still.shape != a.shape:
+            raise ValueError(f"still has shape {still.shape}, not {a.shape}")
+        moved = (np.abs(xa - _cells(still, cell)) * m).sum(axis=(1, 3)) / n
+        unmoved = moved < still_mad
+    return valid, ~alike, unmoved
+
+
 @dataclass(frozen=True)
 class ConditionsResult:
     """Time ranges of each picture condition (seconds from the first frame) and the samples."""
@@ -110,12 +177,27 @@ class ConditionsResult:
     t: np.ndarray
     luma: np.ndarray
     sharpness_ratio: np.ndarray  # nan before a baseline exists
-    box_ncc: np.ndarray  # nan without a box polygon
+    sharpness: np.ndarray  # variance of the Laplacian over the variance of the image
+    box_changed: np.ndarray  # share of the box zone unlike the reference; nan without a zone
     span: TimeRange
+    box_polygon: tuple[tuple[float, float], ...] | None = None  # the zone's, full-size pixels
+    box_located: bool = False  # True when the polygon came from `locate_box`
 
     def seconds(self, condition: str) -> float:
         """Total seconds in a condition."""
         return float(sum(r.duration for r in self.ranges[condition]))
+
+
+def _since_lag(t: np.ndarray, core: np.ndarray, low: np.ndarray, lag: float) -> np.ndarray:
+    """`core` widened back over the `lag` seconds before each core sample where `low` holds
+    (a zone found unchanged for `lag` seconds was already covered then)."""
+    out = core.copy()
+    for i in np.flatnonzero(core & ~np.r_[False, core[:-1]]):  # the first sample of each run
+        j = i - 1
+        while j >= 0 and low[j] and t[i] - t[j] <= lag + 1e-6:
+            out[j] = True
+            j -= 1
+    return out
 
 
 class ConditionsAuditor:
@@ -134,15 +216,17 @@ class ConditionsAuditor:
         black_luma: float = 16.0,
         black_std: float = 2.0,
         dark_luma: float = 35.0,
-        frozen_mad: float = 0.05,
-        frozen_pixel_share: float = 0.0005,
-        frozen_min_s: float = 20.0,
-        frozen_max_gap_s: float = 3.0,
-        block_ncc: float = 0.5,
+        freeze: FreezeDetector | None = None,
+        block_share: float = 0.6,
+        zone_grow: float = 1.6,
+        zone_shrink: float = 0.6,
+        zone_blur: float = 2.0,
         static_mad: float = 3.0,
         static_lag_s: float = 2.0,
-        blocked_min_s: float = 20.0,
+        blocked_min_s: float = 10.0,
         blur_ratio: float = 0.25,
+        blur_floor: float = 0.06,
+        locate_confidence: float | None = 0.25,
         blur_min_s: float = 10.0,
         blur_window_s: float = 600.0,
         max_gap_s: float = 2.0,
@@ -171,14 +255,18 @@ class ConditionsAuditor:
             "max_step_s": (max_step_s, max_step_s > sample_every_s),
             "black_luma": (black_luma, 0 <= black_luma < dark_luma),
             "dark_luma": (dark_luma, black_luma < dark_luma < 255),
-            "frozen_mad": (frozen_mad, frozen_mad >= 0),
-            "frozen_pixel_share": (frozen_pixel_share, 0 <= frozen_pixel_share < 1),
-            "block_ncc": (block_ncc, -1 < block_ncc < 1),
+            "block_share": (block_share, 0 < block_share <= 1),
+            "zone_grow": (zone_grow, zone_grow >= 1),
+            "zone_shrink": (zone_shrink, 0 <= zone_shrink < 1),
+            "zone_blur": (zone_blur, 0 <= zone_blur <= 10),
             "static_mad": (static_mad, static_mad > 0),
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
-            "frozen_min_s": (frozen_min_s, frozen_min_s >= 0),
-            "frozen_max_gap_s": (frozen_max_gap_s, frozen_max_gap_s >= 0),
+            "blur_floor": (blur_floor, blur_floor >= 0),
+            "locate_confidence": (
+                locate_confidence,
+                locate_confidence is None or 0 <= locate_confidence <= 1,
+            ),
             "blocked_min_s": (blocked_min_s, blocked_min_s >= 0),
             "blur_min_s": (blur_min_s, blur_min_s >= 0),
             "blur_window_s": (blur_window_s, blur_window_s > 0),
@@ -188,6 +276,9 @@ class ConditionsAuditor:
         for name, (value, ok) in checks.items():
             if not ok:
                 raise ValueError(f"{name} is out of range: {value!r}")
+        if freeze is not None and not isinstance(freeze, FreezeDetector):
+            raise ValueError(f"freeze must be a FreezeDetector, got {type(freeze).__name__}")
+        self.freeze = freeze or FreezeDetector()
         self.reference = reference
         self.box_polygon = poly
         self.full_size = full
@@ -196,11 +287,12 @@ class ConditionsAuditor:
         self.baseline_s = baseline_s
         self.max_step_s = max_step_s
         self.black_luma, self.black_std, self.dark_luma = black_luma, black_std, dark_luma
-        self.frozen_mad, self.frozen_pixel_share = frozen_mad, frozen_pixel_share
-        self.frozen_min_s, self.frozen_max_gap_s = frozen_min_s, frozen_max_gap_s
-        self.block_ncc, self.static_mad, self.static_lag_s = block_ncc, static_mad, static_lag_s
+        self.block_share, self.static_mad = block_share, static_mad
+        self.static_lag_s = static_lag_s
+        self.zone_grow, self.zone_shrink, self.zone_blur = zone_grow, zone_shrink, zone_blur
         self.blocked_min_s = blocked_min_s
-        self.blur_ratio, self.blur_min_s = blur_ratio, blur_min_s
+        self.blur_ratio, self.blur_min_s, self.blur_floor = blur_ratio, blur_min_s, blur_floor
+        self.locate_confidence = locate_confidence
         self.blur_window_s = blur_window_s
         self.max_gap_s, self.min_duration_s = max_gap_s, min_duration_s
         self.reset()
@@ -212,44 +304,74 @@ class ConditionsAuditor:
         self._sharp_recent: deque[tuple[float, float]] = deque()
         self._sharp_count = 0
         self._baseline: list[np.ndarray] = []
-        self._pending: list[tuple[float, np.ndarray, ViewTransform | None]] = []
-        self._rows: list[tuple[float, float, float, float, bool, float, bool]] = []
-        self._gaps: list[TimeRange] = []
-        self._prev: np.ndarray | None = None
+        self._pending: list[tuple[float, np.ndarray, _View]] = []
+        self._rows: list[tuple[float, float, float, float, float, float, float]] = []
+        self._gaps: list[TimeRange] = []  # told by the engine
+        self._jumps: list[TimeRange] = []  # seen between delivered frames (less exact)
         self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
-        self._next_t = -math.inf
+        self.freeze.reset()
+        self._slot = -1
+        self._freeze_slot = -1
         self._last_t: float | None = None
-        self._frame_dt = 0.0  # the last regular interval between frames
+        self._frame_dt = 0.0  # the stream's frame interval, else the last regular step seen
+        self._stream_dt: float | None = None
         self._end = 0.0
         self._zone_key: object = None
+        self._zone_polygon = self.box_polygon  # given, or located in the reference
+        self._located = False
         self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
 
     # -- engine callbacks -------------------------------------------------------------------
-    def on_audio(self, chunk: AudioChunkLike) -> None:
+    @property
+    def needs(self) -> Needs:
+        """Video only, at the freeze detector's rate (at least two frames per sample)."""
+        return Needs(video=True, fps=max(2.0 / self.sample_every_s, 1.0 / self.freeze.every_s))
+
+    def start(self, info: StreamInfo) -> None:
+        """The stream's frame interval ends the last frame's time range."""
+        if info.fps > 0:
+            self._stream_dt = self._frame_dt = 1.0 / info.fps
+
+    def on_audio(self, chunk: AudioChunk) -> None:
         """Sound is the audio audit's business."""
 
-    def on_gap(self, gap: GapLike) -> None:
-        """A stretch without frames: offline."""
-        if gap.end > gap.start:
-            self._gaps.append(TimeRange(float(gap.start), float(gap.end)))
-            self._end = max(self._end, float(gap.end))
+    def on_gap(self, gap: Gap) -> None:
+        """A stretch without frames: offline (a gap of unknown end is a file that could not
+        be read at all: nothing to place)."""
+        if gap.end_s is not None and gap.end_s > gap.start_s:
+            self._gaps.append(TimeRange(float(gap.start_s), float(gap.end_s)))
+            self._end = max(self._end, float(gap.end_s))
 
-    def update(self, frame: FrameLike, view: ViewTransform | None = None) -> None:
-        """Sample the frame every `sample_every_s`; `view` (from a `ViewAuditor`, analysis
-        pixels) moves the box zone with the camera."""
-        t = float(frame.t)
+    def update(
+        self, frame: Frame, view: ViewTransform | None = None, *, box_visible: bool = True
+    ) -> None:
+        """Sample the first frame of every `sample_every_s` slot; `view` (from a `ViewAuditor`,
+        analysis pixels) moves the box zone with the camera; `box_visible` False (the view
+        lost the box) leaves the box zone unjudged."""
+        t = float(frame.pts_s)
         if self._last_t is not None:
             step = t - self._last_t
             if step > self.max_step_s:  # a jump the engine may not have reported
-                self._gaps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
-            elif step > 0:
+                self._jumps.append(TimeRange(min(self._last_t + self._frame_dt, t), t))
+            elif step > 0 and self._stream_dt is None:
                 self._frame_dt = step
         self._last_t = t
         self._end = max(self._end, t)
-        if t < self._next_t:
+        freeze_slot = sample_slot(t, self.freeze.every_s)
+        slot = sample_slot(t, self.sample_every_s)
+        if freeze_slot <= self._freeze_slot and slot <= self._slot:
             return
-        self._next_t = t + self.sample_every_s
-        gray = to_analysis_gray(frame.gray, self.work_width)
+        gray = frame_gray(frame, self.work_width)
+        if freeze_slot > self._freeze_slot:
+            self._freeze_slot = freeze_slot
+            m, sd = cv2.meanStdDev(gray)
+            mean, std = float(m[0, 0]), float(sd[0, 0])
+            black = mean < self.black_luma and std < self.black_std
+            self.freeze.feed(t, gray, lit=mean >= self.dark_luma and not black)
+        if slot <= self._slot:
+            return
+        self._slot = slot
+        view = view if box_visible else _LOST
         if self._ref is None:
             check_aspect(gray.shape, self.full_size, t)
             if self.reference is not None:
@@ -270,6 +392,12 @@ class ConditionsAuditor:
     def _set_reference(self, ref: np.ndarray) -> None:
         self._ref = ref
         self._sharp_baseline = sharpness(ref)
+        if self._zone_polygon is None and self.locate_confidence is not None:
+            found = locate_box(ref)
+            if found is not None and found.confidence >= self.locate_confidence:
+                scale = self.full_size[0] / ref.shape[1]
+                self._zone_polygon = np.asarray(found.polygon, dtype=float) * scale
+                self._located = True
 
     def _finish_baseline(self) -> None:
         frames = self._baseline or [g for _, g, _ in self._pending]
@@ -280,16 +408,16 @@ class ConditionsAuditor:
             self._judge(t, gray, view)
 
     # -- per sample -------------------------------------------------------------------------
-    def _box_zone(self, shape: tuple[int, int], view: ViewTransform | None):
+    def _box_zone(self, shape: tuple[int, int], view: _View):
         """(reference crop, crop slices, mask) of the box zone in the current frame, or None."""
-        if self.box_polygon is None or self._ref is None:
+        if self._zone_polygon is None or self._ref is None or isinstance(view, str):
             return None
         key = (shape, None if view is None else view.matrix.tobytes())
         if key == self._zone_key:
             return self._zone
         self._zone_key = key
         h, w = shape
-        poly = self.box_polygon * (w / self.full_size[0])
+        poly = self._zone_polygon * (w / self.full_size[0])
         ref = self._ref
         if view is not None:
             if visible_fraction(poly, view, w, h) < 0.5:
@@ -297,25 +425,29 @@ class ConditionsAuditor:
                 return None
             poly = view.apply(poly)
             ref = cv2.warpAffine(self._ref, view.matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-        x0, y0 = np.floor(poly.min(axis=0)).astype(int).clip(0)
-        x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 1
+        centre = poly.mean(axis=0)
+        grown = centre + (poly - centre) * self.zone_grow
+        x0, y0 = np.floor(grown.min(axis=0)).astype(int).clip(0)
+        x1, y1 = np.ceil(grown.max(axis=0)).astype(int) + 1
         x1, y1 = min(x1, w), min(y1, h)
         if x1 - x0 < 3 or y1 - y0 < 3:
             self._zone = None
             return None
         crop = (slice(y0, y1), slice(x0, x1))
-        mask = polygon_mask(poly - (x0, y0), (y1 - y0, x1 - x0))
-        self._zone = (ref[crop], crop, mask) if mask.any() else None
+        size = (y1 - y0, x1 - x0)
+        mask = polygon_mask(grown - (x0, y0), size)
+        if self.zone_shrink > 0:
+            inside = centre + (poly - centre) * self.zone_shrink
+            mask &= ~polygon_mask(inside - (x0, y0), size)
+        ref_crop = ref[crop]
+        if self.zone_blur > 0:
+            ref_crop = cv2.GaussianBlur(ref_crop, (0, 0), self.zone_blur)
+        self._zone = (ref_crop, crop, mask) if mask.any() else None
         return self._zone
 
-    def _judge(self, t: float, gray: np.ndarray, view: ViewTransform | None) -> None:
+    def _judge(self, t: float, gray: np.ndarray, view: _View) -> None:
         m, sd = cv2.meanStdDev(gray)
         mean, std = float(m[0, 0]), float(sd[0, 0])
-        frozen = False
-        if self._prev is not None and self._prev.shape == gray.shape:
-            mad, share = frame_difference(self._prev, gray)
-            frozen = mad <= self.frozen_mad and share <= self.frozen_pixel_share
-        self._prev = gray
         sharp = sharpness(gray)
         ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
         if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline
@@ -325,21 +457,30 @@ class ConditionsAuditor:
             self._sharp_count += 1
             if self._sharp_count % 20 == 0:  # refresh the median every 20 focused samples
                 self._sharp_baseline = float(np.median([v for _, v in self._sharp_recent]))
-        ncc, static = math.nan, False
+        changed = covered = math.nan
         zone = self._box_zone(gray.shape, view)
         if zone is not None:
             ref_crop, crop, mask = zone
             patch = gray[crop]
-            ncc = masked_ncc(patch, ref_crop, mask)
-            self._lagged.append((t, patch))
+            smooth = cv2.GaussianBlur(patch, (0, 0), self.zone_blur) if self.zone_blur else patch
+            self._lagged.append((t, smooth))
             while len(self._lagged) > 1 and t - self._lagged[1][0] >= self.static_lag_s:
                 self._lagged.pop(0)
             lag_t, lag_patch = self._lagged[0]
-            if t - lag_t >= self.static_lag_s * 0.99 and lag_patch.shape == patch.shape:
-                static = float(cv2.absdiff(patch, lag_patch)[mask].mean()) < self.static_mad
+            lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_patch.shape == patch.shape
+            valid, unlike, unmoved = zone_cells(
+                smooth,
+                ref_crop,
+                mask,
+                still=lag_patch if lagged else None,
+                still_mad=self.static_mad,
+            )
+            if valid.any():
+                changed = float(unlike[valid].mean())
+                covered = float((unlike & unmoved)[valid].mean())
         else:
             self._lagged.clear()
-        self._rows.append((t, mean, std, ratio, frozen, ncc, static))
+        self._rows.append((t, mean, std, ratio, changed, covered, sharp))
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:
@@ -350,25 +491,36 @@ class ConditionsAuditor:
             source._finish_baseline()
         rows = source._rows
         cols = [np.asarray(c) for c in zip(*rows, strict=True)] if rows else [np.empty(0)] * 7
-        t, mean, std, ratio, frozen, ncc, static = cols
+        t, mean, std, ratio, changed, covered, sharp = cols
         t = t.astype(float)
-        mean, std, ratio, ncc = (c.astype(float) for c in (mean, std, ratio, ncc))
-        frozen, static = frozen.astype(bool), static.astype(bool)
+        mean, std, ratio, changed, covered, sharp = (
+            c.astype(float) for c in (mean, std, ratio, changed, covered, sharp)
+        )
         black = (mean < self.black_luma) & (std < self.black_std)
         dark = (mean < self.dark_luma) & ~black
         seen = ~black & ~dark
-        blocked = seen & static & (ncc < self.block_ncc)
-        blurred = seen & (ratio < self.blur_ratio)
+        blocked = _since_lag(
+            t,
+            seen & (covered >= self.block_share),
+            seen & (changed >= self.block_share),
+            self.static_lag_s,
+        )
+        blurred = seen & ((ratio < self.blur_ratio) | (sharp < self.blur_floor))
         step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 
         def runs(flags: np.ndarray, min_s: float, gap_s: float) -> tuple[TimeRange, ...]:
             return ranges_from_samples(t, flags, step=step, max_gap=gap_s, min_duration=min_s)
 
         gap, min_s = self.max_gap_s, self.min_duration_s
+        jumps = [
+            j
+            for j in self._jumps
+            if not any(g.start < j.end and j.start < g.end for g in self._gaps)
+        ]
         ranges = {
-            "offline": merge_ranges([*self._gaps, *runs(black, min_s, gap)], max_gap=gap),
+            "offline": merge_ranges([*self._gaps, *jumps, *runs(black, min_s, gap)], max_gap=gap),
             "dark": runs(dark, min_s, gap),
-            "frozen": runs(frozen & seen, self.frozen_min_s, self.frozen_max_gap_s),
+            "frozen": self.freeze.ranges(),
             "blocked": runs(blocked, self.blocked_min_s, gap),
             "blurred": runs(blurred, self.blur_min_s, gap),
         }
@@ -379,6 +531,11 @@ class ConditionsAuditor:
             t=t,
             luma=mean,
             sharpness_ratio=ratio,
-            box_ncc=ncc,
+            sharpness=sharp,
+            box_polygon=None
+            if source._zone_polygon is None
+            else tuple((float(x), float(y)) for x, y in source._zone_polygon),
+            box_located=source._located,
+            box_changed=changed,
             span=TimeRange(0.0, end),
         )

@@ -60,6 +60,9 @@ class CameraAuditRow:
     dark_s: float
     observable_share: float
     observed_s: float  # the length of the period the shares refer to
+    audio_absent_share: float = 0.0  # unrecorded time included
+    audio_muted_share: float = 0.0
+    audio_quiet_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def observability_timeline(
     """When the ballot box could be watched, in seconds from the recording's first frame,
     within the voting day if given. Everything else is unknown — never zero voters."""
     period = _period(result, day)
-    if result.start_time is None and day is not None:
+    if (result.start_time is None or result.frames == 0) and day is not None:
         return ()
     return clip_ranges(result.observable, period.start, period.end)
 
@@ -127,7 +130,7 @@ def audit_row(
     it did not record counts as offline."""
     period = _period(result, day)
     length = period.duration
-    if result.start_time is None and day is not None:  # nothing recorded
+    if (result.start_time is None or result.frames == 0) and day is not None:  # nothing recorded
         return CameraAuditRow(
             camera_id,
             station_id,
@@ -145,17 +148,23 @@ def audit_row(
             0.0,
             0.0,
             length,
+            audio_absent_share=1.0 if length else 0.0,
         )
     cond = result.conditions.ranges
     unrecorded = invert_ranges([result.span], period.start, period.end)
     offline = merge_ranges([*cond["offline"], *unrecorded])
     observable = observability_timeline(result, day)
     view = result.view
+    sound = result.audio.ranges
+
+    def share(ranges: Sequence[TimeRange]) -> float:
+        return _seconds(ranges, period) / length if length else 0.0
+
     return CameraAuditRow(
         camera_id=camera_id,
         station_id=station_id,
         audio_state=result.audio.state,
-        audio_ok_share=_seconds(result.audio.ranges["ok"], period) / length if length else 0.0,
+        audio_ok_share=share(sound["ok"]),
         audio_level_dbfs=result.audio.level_dbfs,
         speech_share=result.audio.speech_share,
         view_state=view.state,
@@ -168,6 +177,9 @@ def audit_row(
         dark_s=_seconds(cond["dark"], period),
         observable_share=total_duration(observable) / length if length else 0.0,
         observed_s=length,
+        audio_absent_share=share(merge_ranges([*sound["absent"], *unrecorded])),
+        audio_muted_share=share(sound["muted"]),
+        audio_quiet_share=share(sound["quiet"]),
     )
 
 
@@ -234,8 +246,14 @@ def _pct(k: int, n: int) -> str:
     return f"{100.0 * k / n:.0f}%" if n else "n/a"
 
 
-def network_summary(rows: Sequence[CameraAuditRow]) -> dict[str, object]:
-    """The network's audit in observers' words and numbers (for out/network_summary.json)."""
+def network_summary(
+    rows: Sequence[CameraAuditRow], not_analysed: Sequence[str] = ()
+) -> dict[str, object]:
+    """The network's audit in observers' words and numbers (for out/network_summary.json).
+
+    Shares are of the analysed cameras (`rows`); cameras listed in `not_analysed` have no
+    audit, so nothing is known about them: they are named, never counted as clean.
+    """
     n = len(rows)
     count = {
         "audio_" + s: sum(r.audio_state == s for r in rows)
@@ -267,8 +285,15 @@ def network_summary(rows: Sequence[CameraAuditRow]) -> dict[str, object]:
         f"{blind_h:.1f} hours of footage not observable out of {total_h:.1f} "
         f"({100.0 * blind_h / total_h if total_h else 0.0:.0f}%)",
     ]
+    if not_analysed:
+        k = len(not_analysed)
+        sentences.append(
+            f"{k} of {n + k} cameras not analysed ({_pct(k, n + k)}): nothing is known of them"
+        )
     return {
         "cameras": n,
+        "not_analysed": len(not_analysed),
+        "not_analysed_camera_ids": list(not_analysed),
         "counts": count,
         "cameras_without_usable_sound": no_sound,
         "cameras_turned_away": turned,

@@ -1,63 +1,15 @@
-"""What the camera audit needs from the video engine: three small protocols and a time range.
+"""The audit's one value type: a time range in seconds from the recording's first frame.
 
-The engine's own `Frame`, audio chunk and gap types satisfy these structurally; the audit never
-imports the engine. All times `t`, `start`, `end` are seconds from the first frame of the file.
+The audit speaks the video engine's types (`pollwatch.video.Frame`, `AudioChunk`, `Gap`): its
+analysers are driven by `analyse_video` in the engine's single decode pass.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, runtime_checkable
 
-import numpy as np
-
-__all__ = ["AudioChunkLike", "FrameLike", "GapLike", "TimeRange"]
-
-
-@runtime_checkable
-class FrameLike(Protocol):
-    """A decoded video frame.
-
-    `gray` is a uint8 (H, W) image at analysis scale (any size; the audit downsizes frames wider
-    than its working width itself). Analysers read `t` first and touch `gray` only on the frames
-    they sample, so an engine may compute `gray` lazily.
-    """
-
-    @property
-    def t(self) -> float: ...
-
-    @property
-    def wall_time(self) -> datetime: ...
-
-    @property
-    def gray(self) -> np.ndarray: ...
-
-
-@runtime_checkable
-class AudioChunkLike(Protocol):
-    """Decoded audio: `samples` float32 mono in [-1, 1] starting at `t`, at `sample_rate` Hz."""
-
-    @property
-    def t(self) -> float: ...
-
-    @property
-    def samples(self) -> np.ndarray: ...
-
-    @property
-    def sample_rate(self) -> int: ...
-
-
-@runtime_checkable
-class GapLike(Protocol):
-    """A stretch of the file with no frames (a timestamp jump), from `start` to `end` seconds."""
-
-    @property
-    def start(self) -> float: ...
-
-    @property
-    def end(self) -> float: ...
+__all__ = ["TimeRange"]
 
 
 @dataclass(frozen=True, order=True)

@@ -15,7 +15,11 @@ Metric = Callable[[CasePaths, Any], dict[str, Any]]
 
 METRICS: Registry[Metric] = Registry(
     "metric block",
-    modules=("pollwatch.evaluate.case_metrics", "pollwatch.evaluate.forensics_metrics"),
+    modules=(
+        "pollwatch.evaluate.case_metrics",
+        "pollwatch.evaluate.audit_metrics",
+        "pollwatch.evaluate.forensics_metrics",
+    ),
 )
 
 

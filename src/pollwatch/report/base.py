@@ -68,7 +68,8 @@ class Section:
 SectionBuilder = Callable[[Store, CasePaths], Section | None]
 
 SECTIONS: Registry[SectionBuilder] = Registry(
-    "report section", modules=("pollwatch.report.sections", "pollwatch.report.forensics")
+    "report section",
+    modules=("pollwatch.report.sections", "pollwatch.report.audit", "pollwatch.report.forensics"),
 )
 
 

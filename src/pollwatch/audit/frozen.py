@@ -1,0 +1,126 @@
+"""A frozen picture: the frames stop changing while their timestamps run on.
+
+`FreezeDetector` compares the gray picture every `every_s` (0.5 s) with the one before. A live
+camera's picture always changes a little — sensor noise survives the encoder — so a pair is
+frozen when it changed much less than this camera's live pairs do: its mean absolute
+difference is under `rel` (0.5) times the noise floor, the 5th percentile of the last `pool`
+live, lit pairs (a low one: people moving raise most pairs far above the noise of a still
+room). A bit-identical pair (under `identical_mad` 0.05 grey levels and `identical_share`
+0.05 % of the pixels changed) is frozen whatever the floor.
+
+Measured on the simulator's H.264 (x264 superfast, 2 s GOP): at 320×180 and 300 kbit/s, live
+pairs 0.5 s apart differ by 1.07–1.98 grey levels, frozen pairs by 0.001–0.14 within a GOP
+and 0.3–0.75 across a keyframe, which re-encodes the still picture (those single pairs are
+bridged by `max_gap_s`); at 640×360 and 1 Mbit/s (analysed at 320 px) a still room's live
+pairs differ by 0.47–0.6 within a GOP and 1.05 across a keyframe, with people moving by 1–10
+(a 25th percentile floor of 1.38 there called the still room frozen). In the first second
+after a freeze the encoder still refines the picture (pairs 0.7–1.5, as far apart as live
+ones), so a run starts up to about a second late. Walking back over the pictures nearer the
+frozen one than a live picture is was tried and dropped: with a person standing still before
+the freeze, the live pictures are as near as the refining ones.
+
+A run's ends are placed half a sampling interval beyond its first and last frozen picture (the
+middle of the interval in which the change happened). Runs shorter than `min_s` are dropped.
+A flat, perfectly still room whose noise the encoder removes decodes bit-identical too: no
+pixel test tells it from a frozen camera.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import cv2
+import numpy as np
+
+from pollwatch.audit.ranges import merge_ranges
+from pollwatch.audit.types import TimeRange
+
+__all__ = ["FreezeDetector", "frame_difference"]
+
+
+def frame_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Mean absolute difference and the share of pixels differing by more than 1 level."""
+    if a.shape != b.shape:
+        raise ValueError(f"frames differ in shape: {a.shape} vs {b.shape}")
+    d = cv2.absdiff(a, b)
+    changed = cv2.countNonZero(cv2.threshold(d, 1, 255, cv2.THRESH_BINARY)[1])
+    return float(cv2.mean(d)[0]), changed / d.size
+
+
+class FreezeDetector:
+    """Streaming frozen-picture detector (see the module doc); feed it one gray picture every
+    `every_s` with `feed(t, gray, lit)`, read `ranges()`."""
+
+    def __init__(
+        self,
+        *,
+        every_s: float = 0.5,
+        rel: float = 0.5,
+        identical_mad: float = 0.05,
+        identical_share: float = 0.0005,
+        pool: int = 1200,
+        min_pool: int = 10,
+        min_s: float = 5.0,
+        max_gap_s: float = 2.0,
+    ) -> None:
+        checks = {
+            "every_s": (every_s, 0.04 <= every_s <= 10),
+            "rel": (rel, 0 < rel < 1),
+            "identical_mad": (identical_mad, identical_mad >= 0),
+            "identical_share": (identical_share, 0 <= identical_share < 1),
+            "pool": (pool, pool >= min_pool),
+            "min_pool": (min_pool, min_pool >= 1),
+            "min_s": (min_s, min_s >= 0),
+            "max_gap_s": (max_gap_s, max_gap_s >= 0),
+        }
+        for name, (value, ok) in checks.items():
+            if not ok:
+                raise ValueError(f"{name} is out of range: {value!r}")
+        self.every_s, self.rel = every_s, rel
+        self.identical_mad, self.identical_share = identical_mad, identical_share
+        self.pool_size, self.min_pool = pool, min_pool
+        self.min_s, self.max_gap_s = min_s, max_gap_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen."""
+        self._pool: deque[float] = deque(maxlen=self.pool_size)
+        self._prev: tuple[float, np.ndarray] | None = None
+        self._pairs: list[TimeRange] = []
+        self._in_run = False
+        self.mad: list[tuple[float, float]] = []  # (t, difference to the previous picture)
+
+    @property
+    def floor(self) -> float:
+        """The live noise floor so far (nan until `min_pool` live pairs were seen)."""
+        if len(self._pool) < self.min_pool:
+            return math.nan
+        return float(np.percentile(np.fromiter(self._pool, float), 5))
+
+    def feed(self, t: float, gray: np.ndarray, lit: bool = True) -> None:
+        """The picture at `t` s; `lit` False for a dark or black picture (never judged)."""
+        prev = self._prev
+        if prev is not None and (t - prev[0] > 2.5 * self.every_s or prev[1].shape != gray.shape):
+            prev = None  # a gap or a new size: nothing to compare with
+        if prev is not None:
+            mad, share = frame_difference(prev[1], gray)
+            self.mad.append((t, mad))
+            floor = self.floor
+            identical = mad <= self.identical_mad and share <= self.identical_share
+            frozen = lit and (identical or (floor > 0 and mad < self.rel * floor))
+            if frozen:
+                self._pairs.append(TimeRange(prev[0], t))
+            elif lit and not identical and not self._in_run:
+                self._pool.append(mad)  # a live pair (not a keyframe refresh inside a run)
+            self._in_run = frozen
+        self._prev = (t, gray)
+
+    def ranges(self, end: float | None = None) -> tuple[TimeRange, ...]:
+        """The frozen runs, each widened by half a sampling interval, ending by `end`."""
+        half = self.every_s / 2
+        runs = merge_ranges(self._pairs, max_gap=self.max_gap_s)
+        out = [TimeRange(max(0.0, r.start - half), r.end + half) for r in runs]
+        if end is not None:
+            out = [TimeRange(r.start, min(r.end, end)) for r in out if r.start < end]
+        return merge_ranges(out, min_duration=self.min_s)

@@ -1,0 +1,96 @@
+"""Clips rendered by the simulator's renderer from hand-made camera plans.
+
+`sabotaged_plan()` plans 40 s at 320×180 of the simulated room with a voter passing by: the
+picture frozen 5–12 s, the camera nudged 8° from 14 s, no recording 30–33 s, the sound muted
+from 20 s. `cut_audio` copies a file with its audio packets after a time dropped or overwritten
+with garbage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import numpy as np
+
+from pollwatch.simulate.plan import (
+    Appearance,
+    CameraCondition,
+    CameraPlan,
+    RenderedCamera,
+    Stop,
+    Visit,
+)
+
+START = datetime(2025, 3, 9, 8, 0, tzinfo=UTC)
+SECONDS = 40.0
+FROZEN = (5.0, 12.0)
+NUDGED_AT = 14.0
+OUTAGE = (30.0, 33.0)
+MUTED_AT = 20.0
+AUDIO_CUT_AT = 10.0
+VOTER = Appearance(1.75, 1.0, (40, 60, 190), (50, 40, 40), (110, 140, 190), (30, 30, 30), 1.2, 1.8)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A rendered recording and what the renderer reported."""
+
+    path: Path
+    rendered: RenderedCamera
+    plan: CameraPlan
+
+
+def _plan(conditions: tuple[CameraCondition, ...]) -> CameraPlan:
+    walk = (
+        Stop("entrance", 1.0, 1.0),
+        Stop("table", 4.0, 7.0),
+        Stop("box", 10.0, 12.0),
+        Stop("exit", 16.0, 16.0),
+    )
+    return CameraPlan(
+        "cam-test",
+        "st-test",
+        START,
+        SECONDS,
+        (Visit("v1", "voter", VOTER, walk),),
+        conditions,
+        width=320,
+        height=180,
+        fps=10,
+        seed=7,
+    )
+
+
+def sabotaged_plan() -> CameraPlan:
+    """The plan of the `sabotaged` clip (see the module doc)."""
+    return _plan(
+        (
+            CameraCondition("frozen", *FROZEN),
+            CameraCondition("view_shifted", NUDGED_AT, SECONDS, {"pan_deg": 8.0}),
+            CameraCondition("outage", *OUTAGE),
+            CameraCondition("audio_muted", MUTED_AT, SECONDS),
+        )
+    )
+
+
+def cut_audio(source: Path, target: Path, after_s: float, how: str) -> None:
+    """Copy `source` with its audio packets after `after_s` dropped or made garbage."""
+    rng = np.random.default_rng(0)
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        for packet in inp.demux():
+            if packet.dts is None:
+                continue
+            late = packet.stream.type == "audio" and float(packet.pts * packet.time_base) > after_s
+            if late and how == "dropped":
+                continue
+            target_stream = streams[packet.stream.index]
+            if late:
+                bad = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
+                bad.pts, bad.dts, bad.time_base = packet.pts, packet.dts, packet.time_base
+                packet = bad
+            packet.stream = target_stream
+            out.mux(packet)

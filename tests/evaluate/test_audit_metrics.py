@@ -1,0 +1,159 @@
+"""The "audit" metric block against hand-made truth, where every figure is known."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pollwatch.audit import make_audit_analyser, save_audit
+from pollwatch.case import CasePaths
+from pollwatch.evaluate import EvaluationError, evaluate_case
+from pollwatch.evaluate.audit_metrics import (
+    audit_block,
+    audit_scores,
+    expected_audio,
+    expected_view,
+)
+from pollwatch.ingest import ingest_case
+from pollwatch.pipeline import analyse_case
+from pollwatch.store import Camera, Store
+from pollwatch.video import analyse_video
+
+
+def conditions(*rows: tuple[str, str, str, float, float]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["camera_id", "kind", "label", "start_s", "end_s"])
+
+
+TRUTH = conditions(
+    ("A", "audio_muted", "audio_muted", 0.0, 100.0),
+    ("A", "view_shifted", "turned_away", 50.0, 100.0),
+    ("A", "frozen", "frozen", 10.0, 20.0),
+    ("B", "audio_quiet", "audio_quiet", 0.0, 100.0),
+    ("B", "view_shifted", "nudged", 0.0, 100.0),
+    ("D", "audio_absent", "audio_absent", 0.0, 100.0),
+    ("D", "outage", "outage", 40.0, 50.0),
+    ("D", "frozen", "frozen", 45.0, 60.0),  # half hidden by the outage
+)
+CAMERAS = pd.DataFrame({"camera_id": ["A", "B", "C", "D"], "duration_s": [100.0] * 4})
+ROWS = pd.DataFrame(
+    {
+        "camera_id": ["A", "B", "C", "D", "E"],
+        "audio_state": ["muted", "ok", "ok", "absent", "not analysed"],
+        "view_state": ["box_not_visible", "shifted", "shifted", "ok", "not analysed"],
+    }
+)
+TIMELINE = pd.DataFrame(
+    [
+        ("A", "picture", "frozen", 11.0, 20.0),
+        ("A", "view", "box_not_visible", 52.0, 100.0),
+        ("A", "sound", "muted", 0.0, 100.0),
+        ("C", "picture", "frozen", 60.0, 65.0),
+        ("D", "picture", "offline", 40.0, 50.0),
+        ("D", "picture", "frozen", 49.0, 61.0),
+    ],
+    columns=["camera_id", "part", "state", "start_s", "end_s"],
+)
+NETWORK = {
+    "cameras": 4,
+    "counts": {
+        "audio_absent": 1,
+        "audio_muted": 1,
+        "audio_quiet": 0,
+        "view_shifted": 2,
+        "view_box_not_visible": 1,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return audit_scores(ROWS, TIMELINE, TRUTH, CAMERAS, NETWORK)
+
+
+@pytest.mark.parametrize(
+    ("camera", "audio", "view"),
+    [("A", "muted", "box_not_visible"), ("B", "quiet", "shifted"), ("C", "ok", "ok")],
+)
+def test_expected_states(camera, audio, view) -> None:
+    mine = TRUTH[TRUTH["camera_id"] == camera]
+    assert expected_audio(mine, 100.0) == audio
+    assert expected_view(mine, 100.0) == view
+
+
+def test_a_short_condition_does_not_set_the_state() -> None:
+    short = conditions(("A", "audio_muted", "audio_muted", 80.0, 100.0))  # 20 % of it
+    assert expected_audio(short, 100.0) == "ok"
+
+
+def test_audio_scores(scores) -> None:
+    audio = scores["audio"]
+    assert scores["cameras"] == 4  # E was not analysed
+    assert audio["absent_muted_sound_accuracy"] == 1.0  # quiet and ok both have sound
+    assert audio["quiet_vs_ok_accuracy"] == 0.5  # B's quiet sound was called ok
+    assert audio["state_accuracy"] == 0.75
+    assert audio["confusion"]["quiet"] == {"ok": 1}
+
+
+def test_view_scores(scores) -> None:
+    view = scores["view"]
+    assert view["recall"] == 1.0 and view["state_recall"] == 1.0
+    assert view["false_alarms"] == 0.5  # C of C, D
+    assert view["change_error"] == {"n": 1, "median_abs_s": 2.0, "max_abs_s": 2.0}
+
+
+def test_period_scores(scores) -> None:
+    frozen = scores["periods"]["frozen"]
+    # A: 10 s true, 9 covered; D: 10 s true once the outage's 5 s are hidden, all covered
+    assert frozen["true_s"] == 20.0
+    assert frozen["covered_share"] == pytest.approx(19 / 20)
+    assert frozen["flagged_s"] == 9 + 5 + 11  # D's flagged second inside the outage is hidden
+    assert frozen["false_share_of_flagged"] == pytest.approx(6 / 25)  # C's 5 s and D's 1 s
+    assert frozen["start_error"]["max_abs_s"] == pytest.approx(1.0)
+    assert frozen["end_error"]["max_abs_s"] == pytest.approx(1.0)
+    offline = scores["periods"]["offline"]
+    assert offline["covered_share"] == 1.0 and offline["false_share_of_flagged"] == 0.0
+
+
+def test_network_check(scores) -> None:
+    net = scores["network"]
+    assert net["audio_muted"]["equal"] and net["view_box_not_visible"]["equal"]
+    assert not net["audio_quiet"]["equal"]  # the summary says 0 quiet, the truth 1 (25%)
+    assert net["view_shifted"] == {
+        "summary": 2,
+        "truth": 1,
+        "summary_pct": "50%",
+        "truth_pct": "25%",
+        "equal": False,
+    }
+    assert not net["all_equal"]
+
+
+def audit_step(camera: Camera, paths: CasePaths, store: Store) -> None:
+    path = camera.source_path(paths.root)
+    assert path is not None
+    run = analyse_video(path, [make_audit_analyser(camera, paths)], start_time=camera.start_time)
+    save_audit(store, camera, run.results[0])
+
+
+def test_audit_block_on_an_analysed_case(small_case: CasePaths) -> None:
+    analyse_case(small_case.root, camera_steps={"audit": audit_step}, progress=False)
+    truth = {
+        "stations": pd.DataFrame({"station_id": ["S1", "S2", "S3", "S4"]}),
+        "cameras": pd.DataFrame({"camera_id": ["C1", "C2"], "duration_s": [2.0, 2.0]}),
+        "fraud": pd.DataFrame({"station_id": [], "kind": [], "ballots": []}),
+        "conditions": conditions(("C2", "audio_absent", "audio_absent", 0.0, 2.0)),
+        "summary": {"rendered": 2, "conditions": {"audio_absent": 1}},
+    }
+    block = evaluate_case(small_case.root, truth=truth)["audit"]
+    assert block["cameras"] == 2 and block["not_analysed"] == 0
+    assert block["audio"]["absent_muted_sound_accuracy"] == 1.0
+    assert block["network"]["audio_absent"]["truth_summary_json"] == 1
+    assert block["network"]["audio_absent"]["equal"]
+    for missing, match in (("conditions", "no conditions table"), ("cameras", "no cameras")):
+        with pytest.raises(EvaluationError, match=match):
+            audit_block(small_case, {k: v for k, v in truth.items() if k != missing})
+
+
+def test_audit_block_before_any_audit(small_case: CasePaths) -> None:
+    ingest_case(small_case.root)
+    assert audit_block(small_case, {}) == {"cameras": 0, "not_analysed": 2}
