@@ -4,7 +4,9 @@ For every frame time the renderer picks the view (the intended camera, or turned
 `view_shifted` condition), takes that view's precomputed background, draws the people, the
 ballot box and the furniture that hides them in painter's order (far to near, with a furniture
 piece pasted back over whoever stands behind it), applies `defocus`, converts to I420, applies
-exposure (lighting drift, auto-exposure, `dark`) and sensor noise, and encodes. `frozen` repeats
+exposure (lighting drift, auto-exposure, `dark`) and sensor noise, and encodes. Only what was
+drawn is converted and exposed (`picture.PictureMaker`), and a figure standing or sitting still
+is pasted from its last drawing while the pixels under it are unchanged. `frozen` repeats
 the last encoded picture, `outage` writes nothing (a gap in timestamps, audio included), and the
 audio conditions act on the room sound.
 """
@@ -28,6 +30,7 @@ from pollwatch.simulate.depth_order import Drawable, boxes_overlap, painter_orde
 from pollwatch.simulate.encode import EncodeSettings, MediaWriter
 from pollwatch.simulate.figures import Figure, FigurePalette
 from pollwatch.simulate.motion import Pose, Track
+from pollwatch.simulate.picture import DirtyRects, PictureMaker
 from pollwatch.simulate.plan import CameraCondition, CameraPlan, RenderedCamera
 from pollwatch.simulate.scene import RoomLook, StaticView, room_look
 from pollwatch.simulate.sensor import Sensor, exposure_curve
@@ -187,11 +190,15 @@ class CameraRenderer:
         self.tracks = sorted((Track(v) for v in plan.visits), key=lambda t: t.enter_s)
         self._palettes = [FigurePalette(t.appearance, self.look.floor) for t in self.tracks]
         self._still: dict[int, tuple[tuple, Figure]] = {}  # track → last still figure
+        self._scan_t, self._scan_next, self._scan_in = -math.inf, 0, []  # see _present
         drops = sorted((d.t_s, d.ballots) for v in plan.visits for d in v.drops)
         self._drop_t = np.array([d[0] for d in drops])
         self._drop_cum = np.concatenate([[0], np.cumsum([d[1] for d in drops])]).astype(np.int64)
         self._views: dict[tuple[ViewChange, bool, bool], _View] = {}
         self._buffer = np.empty((plan.height, plan.width, 3), np.uint8)
+        self._dirty = DirtyRects(plan.width, plan.height)
+        self._pictures = PictureMaker(plan.width, plan.height)
+        self._drawn_view: _View | None = None  # the view of the last compose()
         self.timing = {"render_s": 0.0, "encode_s": 0.0, "audio_s": 0.0}
 
     # ------------------------------------------------------------------ state at a time
@@ -215,6 +222,18 @@ class CameraRenderer:
             self._views[key] = v
         return v
 
+    def _present(self, t: float) -> list[int]:
+        """Indices of the tracks in the room at `t`, in order of entry (cheap for rising t)."""
+        if t < self._scan_t:
+            self._scan_next, self._scan_in = 0, []
+        self._scan_t = t
+        tracks = self.tracks
+        while self._scan_next < len(tracks) and tracks[self._scan_next].enter_s <= t:
+            self._scan_in.append(self._scan_next)
+            self._scan_next += 1
+        self._scan_in = [k for k in self._scan_in if tracks[k].exit_s >= t]
+        return self._scan_in
+
     # ------------------------------------------------------------------ drawing
 
     def compose(
@@ -227,13 +246,13 @@ class CameraRenderer:
     ) -> np.ndarray:
         """The clean BGR picture at time `t` (before defocus, exposure and noise); reused buffer.
 
-        `fill` overrides the box's fill level at `t`.
+        `fill` overrides the box's fill level at `t`. What is drawn over the view's background
+        is marked in `self._dirty`.
         """
         poses = []
         if people:
-            for k, tr in enumerate(self.tracks):
-                if tr.enter_s > t:
-                    break
+            for k in self._present(t):
+                tr = self.tracks[k]
                 pose = tr.pose_at(t)
                 if pose is not None:
                     poses.append((k, tr, pose))
@@ -246,14 +265,20 @@ class CameraRenderer:
         cam = v.camera
         frame = self._buffer
         np.copyto(frame, v.static.background)
+        self._drawn_view = v
+        dirty = self._dirty
+        dirty.clear()
+        still: set[int] = set()
         box = self.look.box
         slot = box.slot
         items: list[Drawable] = []
         box_dist = cam.floor_distance(box.x, box.y)
         for k, tr, pose in poses:
-            fig = self._figure(k, tr, pose, v, slot)
+            fig, is_still = self._figure(k, tr, pose, v, slot)
             if fig.bbox is None:
                 continue
+            if is_still:
+                still.add(id(fig))
             d = cam.floor_distance(pose.x, pose.y)
             items.append(Drawable("body", d, fig.bbox, (pose.x, pose.y), figure=fig))
             if fig.has_reach:
@@ -266,25 +291,30 @@ class CameraRenderer:
             fill = self.fill_at(t)
         drawn: list[tuple[int, int, int, int]] = []
         for item in painter_order(items, v.static.sprites, v.camera):
+            fig = item.figure
             if item.kind == "body":
-                item.figure.draw_body(frame)  # type: ignore[union-attr]
+                fig.draw_body(frame, reuse=id(fig) in still)  # type: ignore[union-attr]
+                dirty.add(fig.extent)  # type: ignore[union-attr]
             elif item.kind == "reach":
-                item.figure.draw_reach(frame)  # type: ignore[union-attr]
+                fig.draw_reach(frame)  # type: ignore[union-attr]
+                dirty.add(fig.extent)  # type: ignore[union-attr]
             elif item.kind == "sprite":
+                # a sprite is the background's own pixels: it only restores what is marked
                 item.sprite.paste(frame, item.region)  # type: ignore[union-attr]
             else:
                 clean = not any(boxes_overlap(b, item.bbox) for b in drawn)
                 cx, cy = (item.bbox[0] + item.bbox[2]) / 2, (item.bbox[1] + item.bbox[3]) / 2
-                v.box.draw(frame, fill, v.gain_at(cx, cy), clean=clean)
+                dirty.add(v.box.draw(frame, fill, v.gain_at(cx, cy), clean=clean))
             drawn.append(item.bbox)
         return frame
 
-    def _figure(self, k: int, tr: Track, pose: Pose, v: _View, slot: np.ndarray) -> Figure:
-        """Build a person's figure, reusing the last one while they stand or sit still."""
-        gain = v.gain_at_floor(pose.x, pose.y)
-        still = not pose.walking and pose.reach is None
+    def _figure(
+        self, k: int, tr: Track, pose: Pose, v: _View, slot: np.ndarray
+    ) -> tuple[Figure, bool]:
+        """A person's figure and whether it is a still one, reused while they stand or sit
+        still (the light on them depends only on the view and where they stand)."""
         key = None
-        if still:
+        if not pose.walking and pose.reach is None:
             key = (
                 id(v),
                 pose.x,
@@ -292,15 +322,15 @@ class CameraRenderer:
                 round(pose.facing, 3),
                 round(pose.sit, 3),
                 round(pose.sway / 0.003),
-                round(gain * 64),
             )
             cached = self._still.get(k)
             if cached is not None and cached[0] == key:
-                return cached[1]
+                return cached[1], True
+        gain = v.gain_at_floor(pose.x, pose.y)
         fig = Figure.build(v.camera, tr.appearance, pose, slot, self._palettes[k].at(gain))
         if key is not None:
             self._still[k] = (key, fig)
-        return fig
+        return fig, key is not None
 
     # ------------------------------------------------------------------ the recording
 
@@ -323,12 +353,17 @@ class CameraRenderer:
             for c in conds:
                 if c.kind == "defocus":
                     bgr = cv2.GaussianBlur(bgr, (0, 0), float(c.params["sigma"]))
-            yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+                    self._dirty.add_all()
             gain = float(self.exposure[i])
             for c in conds:
                 if c.kind == "dark":
                     gain *= float(c.params["gain"])
-            self.sensor.apply(yuv, gain)
+            v = self._drawn_view
+            assert v is not None
+            yuv = self._pictures.picture(
+                bgr, v, v.static.background, self._dirty.merged(), self.sensor.luts(gain)
+            )
+            self.sensor.add_noise(yuv)
             last = yuv
             self.timing["render_s"] += time.process_time() - t0
             yield i, yuv

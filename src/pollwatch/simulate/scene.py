@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -138,6 +139,11 @@ class Sprite:
     @property
     def y1(self) -> int:
         return self.y0 + self.patch.shape[0]
+
+    @cached_property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in pixels."""
+        return self.x0, self.y0, self.x1, self.y1
 
     def paste(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None) -> None:
         """Draw the prop over whatever is in `frame` below it, within `region` (x0, y0, x1, y1)."""
