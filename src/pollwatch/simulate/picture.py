@@ -3,10 +3,11 @@
 A frame starts as a copy of its view's background, and the renderer marks every rectangle it
 draws into (`DirtyRects`). `PictureMaker` keeps each view's background converted to I420 and
 exposed at the current gain (gains come in 1/4096 steps, so one exposed background serves runs
-of frames); a frame's picture is a copy of it with only the marked rectangles, grown to even
-pixels, converted and exposed on their own. OpenCV converts BGR to I420 in independent 2×2
-blocks and exposure is a per-pixel lookup, so the result is exactly what converting and
-exposing the whole canvas would give, for a fraction of the work.
+of frames), and keeps the last picture: of the rectangles drawn now or last frame, only the box
+around the pixels that differ from the last canvas, grown to even pixels, is converted and
+exposed again. OpenCV converts BGR to I420 in independent 2×2 blocks and exposure is a
+per-pixel lookup, so the result is exactly what converting and exposing the whole canvas would
+give, for a fraction of the work.
 """
 
 from __future__ import annotations
@@ -66,7 +67,13 @@ class DirtyRects:
 
 
 class PictureMaker:
-    """Builds exposed I420 pictures of one frame size from a canvas and its dirty rectangles."""
+    """Keeps the exposed I420 picture of a canvas up to date from frame to frame.
+
+    Only what differs from the previous frame's canvas is converted: the rectangles drawn now
+    or last frame are compared with the previous canvas, and the box around the pixels that
+    changed is converted and exposed. A new view or exposure starts again from the view's
+    exposed background.
+    """
 
     def __init__(self, width: int, height: int) -> None:
         if width % 2 or height % 2:
@@ -74,6 +81,14 @@ class PictureMaker:
         self.width, self.height = width, height
         self._plain: dict[Hashable, np.ndarray] = {}
         self._exposed: tuple[Hashable, int, np.ndarray] | None = None
+        self._state: tuple[Hashable, int] | None = None  # view and gain of `_out`
+        self._out = np.empty((height * 3 // 2, width), np.uint8)
+        self._canvas = np.empty((height, width, 3), np.uint8)  # the last canvas
+        self._rects: list[Rect] = []  # where the last canvas differs from its background
+        quarter = (height // 2) * (width // 2)
+        flat = self._out.reshape(-1)
+        self._u = flat[height * width : height * width + quarter].reshape(height // 2, width // 2)
+        self._v = flat[height * width + quarter :].reshape(height // 2, width // 2)
 
     def _background(
         self, key: Hashable, background: np.ndarray, exposure: tuple[int, ExposureLuts]
@@ -99,31 +114,50 @@ class PictureMaker:
         rects: list[Rect],
         exposure: tuple[int, ExposureLuts],
     ) -> np.ndarray:
-        """A new exposed I420 picture ((H·3/2, W) uint8) of `canvas` (H, W, 3 BGR).
+        """The exposed I420 picture ((H·3/2, W) uint8) of `canvas` (H, W, 3 BGR).
 
         `canvas` must equal `background` (identified by `key`) outside `rects` (even bounds);
-        `exposure` is (gain in 1/4096, lookup tables) as `Sensor.luts` gives it.
+        `exposure` is (gain in 1/4096, lookup tables) as `Sensor.luts` gives it. The array
+        returned is this maker's own and changes with the next call.
         """
         h, w = self.height, self.width
         if canvas.shape != (h, w, 3) or background.shape != (h, w, 3):
             raise ValueError(f"canvas and background must be {h}×{w}×3")
-        out = self._background(key, background, exposure).copy()
         luts = exposure[1]
-        flat = out.reshape(-1)
-        quarter = (h // 2) * (w // 2)
-        u_plane = flat[h * w : h * w + quarter].reshape(h // 2, w // 2)
-        v_plane = flat[h * w + quarter :].reshape(h // 2, w // 2)
-        for x0, y0, x1, y1 in rects:
-            rh, rw = y1 - y0, x1 - x0
-            part = cv2.cvtColor(canvas[y0:y1, x0:x1], cv2.COLOR_BGR2YUV_I420)
-            expose_planes(part[:rh], part[rh:], luts)
-            p = part.reshape(-1)
-            q = (rh // 2) * (rw // 2)
-            out[y0:y1, x0:x1] = p[: rh * rw].reshape(rh, rw)
-            u_plane[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = p[rh * rw : rh * rw + q].reshape(
-                rh // 2, rw // 2
-            )
-            v_plane[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = p[rh * rw + q :].reshape(
-                rh // 2, rw // 2
-            )
-        return out
+        state = (key, exposure[0])
+        if state != self._state:
+            np.copyto(self._out, self._background(key, background, exposure))
+            np.copyto(self._canvas, canvas)
+            for r in rects:
+                self._convert(canvas, r, luts)
+        else:
+            seen = DirtyRects(w, h)
+            for r in (*rects, *self._rects):
+                seen.add(r)
+            for x0, y0, x1, y1 in seen.merged():
+                now, before = canvas[y0:y1, x0:x1], self._canvas[y0:y1, x0:x1]
+                diff = cv2.absdiff(now, before).reshape(y1 - y0, -1)
+                dx, dy, dw, dh = cv2.boundingRect(diff)
+                if dw == 0:
+                    continue
+                # the box of changed pixels (columns of diff are bytes, three per pixel)
+                cx0, cx1 = x0 + dx // 3, x0 + (dx + dw + 2) // 3
+                box = (cx0 & ~1, (y0 + dy) & ~1, cx1 + (cx1 & 1), y0 + dy + dh + (dh + dy) % 2)
+                self._convert(canvas, box, luts)
+                np.copyto(before, now)
+        self._state = state
+        self._rects = list(rects)
+        return self._out
+
+    def _convert(self, canvas: np.ndarray, rect: Rect, luts: ExposureLuts) -> None:
+        x0, y0, x1, y1 = rect
+        rh, rw = y1 - y0, x1 - x0
+        part = cv2.cvtColor(canvas[y0:y1, x0:x1], cv2.COLOR_BGR2YUV_I420)
+        expose_planes(part[:rh], part[rh:], luts)
+        p = part.reshape(-1)
+        q = (rh // 2) * (rw // 2)
+        self._out[y0:y1, x0:x1] = p[: rh * rw].reshape(rh, rw)
+        self._u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = p[rh * rw : rh * rw + q].reshape(
+            rh // 2, rw // 2
+        )
+        self._v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = p[rh * rw + q :].reshape(rh // 2, rw // 2)

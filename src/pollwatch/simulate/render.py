@@ -26,7 +26,7 @@ from pollwatch.simulate import room
 from pollwatch.simulate.audio import RoomSound, apply_audio_conditions
 from pollwatch.simulate.ballot_box import BoxPainter, box_polygon
 from pollwatch.simulate.camera_model import PinholeCamera, ViewChange
-from pollwatch.simulate.depth_order import Drawable, boxes_overlap, painter_order
+from pollwatch.simulate.depth_order import Drawable, painter_order
 from pollwatch.simulate.encode import EncodeSettings, MediaWriter
 from pollwatch.simulate.figures import Figure, FigurePalette
 from pollwatch.simulate.motion import Pose, Track
@@ -152,13 +152,15 @@ class _View:
 
     def gain_at_floor(self, x: float, y: float) -> float:
         """The lighting gain at the image point of a person's waist standing at (x, y)."""
-        cam = self.camera.to_camera(np.array([[x, y, 0.9]]))[0]
-        if cam[2] <= 0.05:
-            return 1.0
-        k = self.camera.intrinsics
-        return self.gain_at(
-            k[0, 0] * cam[0] / cam[2] + k[0, 2], k[1, 1] * cam[1] / cam[2] + k[1, 2]
+        (p00, p01, p02, p03), (p10, p11, p12, p13), (p20, p21, p22, p23) = (
+            self.camera.projection_rows
         )
+        z = p20 * x + p21 * y + p22 * 0.9 + p23
+        if z <= 0.05:
+            return 1.0
+        u = p00 * x + p01 * y + p02 * 0.9 + p03
+        v = p10 * x + p11 * y + p12 * 0.9 + p13
+        return self.gain_at(u / z, v / z)
 
     def gain_at(self, px: float, py: float) -> float:
         h, w = self.camera.height, self.camera.width
@@ -247,7 +249,7 @@ class CameraRenderer:
         """The clean BGR picture at time `t` (before defocus, exposure and noise); reused buffer.
 
         `fill` overrides the box's fill level at `t`. What is drawn over the view's background
-        is marked in `self._dirty`.
+        is marked in `self._dirty`; the buffer must not be changed outside.
         """
         poses = []
         if people:
@@ -264,9 +266,14 @@ class CameraRenderer:
         v = self.view(view_change(conditions), door, occluded)
         cam = v.camera
         frame = self._buffer
-        np.copyto(frame, v.static.background)
-        self._drawn_view = v
         dirty = self._dirty
+        if v is self._drawn_view:  # only what was drawn last time differs from the background
+            background = v.static.background
+            for x0, y0, x1, y1 in dirty.merged():
+                frame[y0:y1, x0:x1] = background[y0:y1, x0:x1]
+        else:
+            np.copyto(frame, v.static.background)
+        self._drawn_view = v
         dirty.clear()
         still: set[int] = set()
         box = self.look.box
@@ -289,7 +296,6 @@ class CameraRenderer:
             items.append(Drawable("box", box_dist, v.box.bounds, (box.x, box.y)))
         if fill is None:
             fill = self.fill_at(t)
-        drawn: list[tuple[int, int, int, int]] = []
         for item in painter_order(items, v.static.sprites, v.camera):
             fig = item.figure
             if item.kind == "body":
@@ -302,10 +308,8 @@ class CameraRenderer:
                 # a sprite is the background's own pixels: it only restores what is marked
                 item.sprite.paste(frame, item.region)  # type: ignore[union-attr]
             else:
-                clean = not any(boxes_overlap(b, item.bbox) for b in drawn)
                 cx, cy = (item.bbox[0] + item.bbox[2]) / 2, (item.bbox[1] + item.bbox[3]) / 2
-                dirty.add(v.box.draw(frame, fill, v.gain_at(cx, cy), clean=clean))
-            drawn.append(item.bbox)
+                dirty.add(v.box.draw(frame, fill, v.gain_at(cx, cy)))
         return frame
 
     def _figure(
@@ -360,10 +364,10 @@ class CameraRenderer:
                     gain *= float(c.params["gain"])
             v = self._drawn_view
             assert v is not None
-            yuv = self._pictures.picture(
+            clean = self._pictures.picture(
                 bgr, v, v.static.background, self._dirty.merged(), self.sensor.luts(gain)
             )
-            self.sensor.add_noise(yuv)
+            yuv = self.sensor.add_noise(clean, np.empty_like(clean))
             last = yuv
             self.timing["render_s"] += time.process_time() - t0
             yield i, yuv

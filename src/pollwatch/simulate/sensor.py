@@ -6,8 +6,8 @@ corrections (a step of a few percent that settles back over a second or two) and
 condition's gain. It is applied to the I420 picture by lookup tables (luma around black level,
 chroma around neutral); gains are rounded to 1/4096 (at most 0.03 of a code value at white),
 so runs of frames share a table and an exposed background can be reused. Noise is added from
-precomputed tiles at a random offset per frame, so no random numbers are drawn per pixel per
-frame.
+precomputed tiles at a random offset per frame (offsets drawn 256 frames at a time), so no
+random numbers are drawn per pixel per frame.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Sensor:
         self._chroma = self._tiles(rng, rows_c + margin, width + margin, chroma_sigma)
         self._levels = np.arange(256, dtype=np.float32)
         self._lut_cache: tuple[int, ExposureLuts] | None = None
+        self._offsets: list[list[int]] = []  # noise tile offsets, drawn 256 frames at a time
 
     @staticmethod
     def _tiles(
@@ -103,19 +104,23 @@ class Sensor:
         h = yuv.shape[0] * 2 // 3
         expose_planes(yuv[:h], yuv[h:], luts)
 
-    def add_noise(self, yuv: np.ndarray) -> None:
-        """Add this frame's sensor noise to an I420 picture of the sensor's size, in place."""
+    def add_noise(self, yuv: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """This frame's sensor noise added to an I420 picture of the sensor's size, into `out`
+        (by default in place); returns `out`."""
+        if out is None:
+            out = yuv
         h, w = self.height, self.width
-        y_plane, c_planes = yuv[:h], yuv[h:]
-        m = self._margin
-        oy, ox, cy, cx = self._rng.integers(0, m, 4)
+        if not self._offsets:
+            self._offsets = self._rng.integers(0, self._margin, (256, 4)).tolist()[::-1]
+        oy, ox, cy, cx = self._offsets.pop()
         pos, neg = self._luma
-        cv2.add(y_plane, pos[oy : oy + h, ox : ox + w], dst=y_plane)
-        cv2.subtract(y_plane, neg[oy : oy + h, ox : ox + w], dst=y_plane)
+        cv2.add(yuv[:h], pos[oy : oy + h, ox : ox + w], dst=out[:h])
+        cv2.subtract(out[:h], neg[oy : oy + h, ox : ox + w], dst=out[:h])
         pos, neg = self._chroma
-        rows = c_planes.shape[0]
-        cv2.add(c_planes, pos[cy : cy + rows, cx : cx + w], dst=c_planes)
-        cv2.subtract(c_planes, neg[cy : cy + rows, cx : cx + w], dst=c_planes)
+        rows = yuv.shape[0] - h
+        cv2.add(yuv[h:], pos[cy : cy + rows, cx : cx + w], dst=out[h:])
+        cv2.subtract(out[h:], neg[cy : cy + rows, cx : cx + w], dst=out[h:])
+        return out
 
     def apply(self, yuv: np.ndarray, gain: float, *, noise: bool = True) -> None:
         """Expose and add noise to an I420 picture ((H·3/2, W) uint8) in place."""
