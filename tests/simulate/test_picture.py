@@ -50,7 +50,7 @@ def test_odd_sizes_are_refused(make) -> None:
 def test_a_canvas_of_the_wrong_size_is_refused() -> None:
     bg = np.zeros((H, W, 3), np.uint8)
     with pytest.raises(ValueError, match="canvas"):
-        PictureMaker(W, H).picture(bg[:, :-2], "v", bg, [], (4096, None))
+        PictureMaker(W, H).picture(bg[:, :-2], "v", bg, [], [], (1024, None))
 
 
 def _reference(canvas: np.ndarray, sensor: Sensor, gain: float) -> np.ndarray:
@@ -64,17 +64,19 @@ def test_pictures_equal_converting_and_exposing_the_whole_canvas() -> None:
     backgrounds = {k: rng.integers(0, 256, (H, W, 3), np.uint8) for k in ("a", "b")}
     sensor = Sensor(W, H, rng, luma_sigma=0.0, chroma_sigma=0.0)
     maker = PictureMaker(W, H)
-    dirty = DirtyRects(W, H)
+    last: list[tuple[int, int, int, int]] = []
     # views and gains change between some frames; gain < 1 also darkens the colours
     frames = [("a", 1.0), ("a", 1.0), ("a", 1.07), *[("a", 1.07)] * 4, ("b", 1.07), ("b", 0.6)]
     for n, (key, gain) in enumerate([*frames, ("b", 0.6), ("a", 0.6), ("a", 0.6)]):
         canvas = backgrounds[key].copy()
-        dirty.clear()
+        drawn = []
         for _ in range(n % 5):  # none to four things drawn
             x, y = (int(v) for v in rng.integers(0, (W - 8, H - 8)))
             w, h = (int(v) for v in rng.integers(1, 30, 2))
             colour = tuple(int(c) for c in rng.integers(0, 256, 3))
             cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), colour, -1)
-            dirty.add((x, y, x + w, y + h))
-        got = maker.picture(canvas, key, backgrounds[key], dirty.merged(), sensor.luts(gain))
+            drawn.append((x, y, x + w, y + h))
+        # changed: what is drawn now or was drawn last time
+        got = maker.picture(canvas, key, backgrounds[key], drawn, drawn + last, sensor.luts(gain))
+        last = drawn
         np.testing.assert_array_equal(got, _reference(canvas, sensor, gain))

@@ -198,21 +198,21 @@ def test_same_plan_gives_identical_frames(tmp_path: Path) -> None:
 
 
 def test_pictures_equal_converting_and_exposing_each_whole_frame() -> None:
-    """Only drawn areas are converted and still figures are pasted: check against the plain way
-    (compose, blur, convert the whole frame, expose, add noise)."""
+    """Only what changed is drawn again and converted: check against the plain way (draw the
+    whole picture, blur, convert the whole frame, expose, add noise)."""
     conditions = (
         CameraCondition("dark", 1.0, 1.6, {"gain": 0.4}),
         CameraCondition("defocus", 1.8, 2.1, {"sigma": 2.0}),
         CameraCondition("view_shifted", 2.2, 2.6, {"pan_deg": 8.0}),
         CameraCondition("box_occluded", 2.6, 3.0),
     )
-    plan = replace(PLAN, duration_s=3.2, conditions=conditions)
+    plan = replace(PLAN, duration_s=3.2, conditions=conditions)  # people come and go
     fast, plain = CameraRenderer(plan), CameraRenderer(plan)
     n = 0
     for i, yuv in fast.frames():
         t = i / FPS
         conds = plain.active(t)
-        bgr = plain.compose(t, conds)
+        bgr = plain.compose(t, conds, redraw=True)
         gain = float(plain.exposure[i])
         for c in conds:
             if c.kind == "defocus":

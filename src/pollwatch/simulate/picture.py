@@ -1,13 +1,13 @@
-"""From the drawn BGR canvas to the exposed I420 picture, converting only what was drawn.
+"""From the drawn BGR canvas to the exposed I420 picture, converting only what changed.
 
-A frame starts as a copy of its view's background, and the renderer marks every rectangle it
-draws into (`DirtyRects`). `PictureMaker` keeps each view's background converted to I420 and
-exposed at the current gain (gains come in 1/4096 steps, so one exposed background serves runs
-of frames), and keeps the last picture: of the rectangles drawn now or last frame, only the box
-around the pixels that differ from the last canvas, grown to even pixels, is converted and
-exposed again. OpenCV converts BGR to I420 in independent 2×2 blocks and exposure is a
-per-pixel lookup, so the result is exactly what converting and exposing the whole canvas would
-give, for a fraction of the work.
+The renderer says where its canvas differs from the view's background (`drawn`) and where it
+may differ from the last canvas (`changed`); `DirtyRects` grows such rectangles to even pixels
+and merges them. `PictureMaker` keeps each view's background converted to I420 and exposed at
+the current gain (gains come in 1/1024 steps, so one exposed background serves runs of
+frames), and keeps the last picture: in the changed rectangles only the box around the pixels
+that differ from the last canvas is converted and exposed again. OpenCV converts BGR to I420
+in independent 2×2 blocks and exposure is a per-pixel lookup, so the result is exactly what
+converting and exposing the whole canvas would give, for a fraction of the work.
 """
 
 from __future__ import annotations
@@ -69,10 +69,10 @@ class DirtyRects:
 class PictureMaker:
     """Keeps the exposed I420 picture of a canvas up to date from frame to frame.
 
-    Only what differs from the previous frame's canvas is converted: the rectangles drawn now
-    or last frame are compared with the previous canvas, and the box around the pixels that
+    Only what differs from the previous frame's canvas is converted: the rectangles where it
+    may have changed are compared with the previous canvas, and the box around the pixels that
     changed is converted and exposed. A new view or exposure starts again from the view's
-    exposed background.
+    exposed background and converts everything drawn over it.
     """
 
     def __init__(self, width: int, height: int) -> None:
@@ -84,7 +84,6 @@ class PictureMaker:
         self._state: tuple[Hashable, int] | None = None  # view and gain of `_out`
         self._out = np.empty((height * 3 // 2, width), np.uint8)
         self._canvas = np.empty((height, width, 3), np.uint8)  # the last canvas
-        self._rects: list[Rect] = []  # where the last canvas differs from its background
         quarter = (height // 2) * (width // 2)
         flat = self._out.reshape(-1)
         self._u = flat[height * width : height * width + quarter].reshape(height // 2, width // 2)
@@ -111,30 +110,34 @@ class PictureMaker:
         canvas: np.ndarray,
         key: Hashable,
         background: np.ndarray,
-        rects: list[Rect],
+        drawn: list[Rect],
+        changed: list[Rect],
         exposure: tuple[int, ExposureLuts],
     ) -> np.ndarray:
         """The exposed I420 picture ((H·3/2, W) uint8) of `canvas` (H, W, 3 BGR).
 
-        `canvas` must equal `background` (identified by `key`) outside `rects` (even bounds);
-        `exposure` is (gain in 1/4096, lookup tables) as `Sensor.luts` gives it. The array
-        returned is this maker's own and changes with the next call.
+        `canvas` must equal `background` (identified by `key`) outside `drawn`, and the last
+        canvas given outside `changed`; `exposure` is (gain in 1/1024, lookup tables) as
+        `Sensor.luts` gives it. The array returned is this maker's own and changes with the
+        next call.
         """
         h, w = self.height, self.width
         if canvas.shape != (h, w, 3) or background.shape != (h, w, 3):
             raise ValueError(f"canvas and background must be {h}×{w}×3")
         luts = exposure[1]
         state = (key, exposure[0])
+        marked = DirtyRects(w, h)
         if state != self._state:
             np.copyto(self._out, self._background(key, background, exposure))
             np.copyto(self._canvas, canvas)
-            for r in rects:
+            for r in drawn:
+                marked.add(r)
+            for r in marked.merged():
                 self._convert(canvas, r, luts)
         else:
-            seen = DirtyRects(w, h)
-            for r in (*rects, *self._rects):
-                seen.add(r)
-            for x0, y0, x1, y1 in seen.merged():
+            for r in changed:
+                marked.add(r)
+            for x0, y0, x1, y1 in marked.merged():
                 now, before = canvas[y0:y1, x0:x1], self._canvas[y0:y1, x0:x1]
                 diff = cv2.absdiff(now, before).reshape(y1 - y0, -1)
                 dx, dy, dw, dh = cv2.boundingRect(diff)
@@ -146,7 +149,6 @@ class PictureMaker:
                 self._convert(canvas, box, luts)
                 np.copyto(before, now)
         self._state = state
-        self._rects = list(rects)
         return self._out
 
     def _convert(self, canvas: np.ndarray, rect: Rect, luts: ExposureLuts) -> None:

@@ -26,11 +26,12 @@ from pollwatch.simulate import room
 from pollwatch.simulate.audio import RoomSound, apply_audio_conditions
 from pollwatch.simulate.ballot_box import BoxPainter, box_polygon
 from pollwatch.simulate.camera_model import PinholeCamera, ViewChange
-from pollwatch.simulate.depth_order import Drawable, painter_order
+from pollwatch.simulate.canvas import Canvas, Item
+from pollwatch.simulate.depth_order import Drawable
 from pollwatch.simulate.encode import EncodeSettings, MediaWriter
 from pollwatch.simulate.figures import Figure, FigurePalette
 from pollwatch.simulate.motion import Pose, Track
-from pollwatch.simulate.picture import DirtyRects, PictureMaker
+from pollwatch.simulate.picture import PictureMaker
 from pollwatch.simulate.plan import CameraCondition, CameraPlan, RenderedCamera
 from pollwatch.simulate.scene import RoomLook, StaticView, room_look
 from pollwatch.simulate.sensor import Sensor, exposure_curve
@@ -197,10 +198,8 @@ class CameraRenderer:
         self._drop_t = np.array([d[0] for d in drops])
         self._drop_cum = np.concatenate([[0], np.cumsum([d[1] for d in drops])]).astype(np.int64)
         self._views: dict[tuple[ViewChange, bool, bool], _View] = {}
-        self._buffer = np.empty((plan.height, plan.width, 3), np.uint8)
-        self._dirty = DirtyRects(plan.width, plan.height)
+        self._canvas = Canvas(plan.width, plan.height)
         self._pictures = PictureMaker(plan.width, plan.height)
-        self._drawn_view: _View | None = None  # the view of the last compose()
         self.timing = {"render_s": 0.0, "encode_s": 0.0, "audio_s": 0.0}
 
     # ------------------------------------------------------------------ state at a time
@@ -245,11 +244,13 @@ class CameraRenderer:
         *,
         people: bool = True,
         fill: float | None = None,
+        redraw: bool = False,
     ) -> np.ndarray:
-        """The clean BGR picture at time `t` (before defocus, exposure and noise); reused buffer.
+        """The clean BGR picture at time `t` (before defocus, exposure and noise).
 
-        `fill` overrides the box's fill level at `t`. What is drawn over the view's background
-        is marked in `self._dirty`; the buffer must not be changed outside.
+        `fill` overrides the box's fill level at `t`. The picture is kept from call to call
+        and only what changed is drawn again (`redraw` draws all of it); it must not be changed
+        outside.
         """
         poses = []
         if people:
@@ -265,52 +266,43 @@ class CameraRenderer:
         occluded = any(c.kind == "box_occluded" for c in conditions)
         v = self.view(view_change(conditions), door, occluded)
         cam = v.camera
-        frame = self._buffer
-        dirty = self._dirty
-        if v is self._drawn_view:  # only what was drawn last time differs from the background
-            background = v.static.background
-            for x0, y0, x1, y1 in dirty.merged():
-                frame[y0:y1, x0:x1] = background[y0:y1, x0:x1]
-        else:
-            np.copyto(frame, v.static.background)
-        self._drawn_view = v
-        dirty.clear()
-        still: set[int] = set()
         box = self.look.box
         slot = box.slot
-        items: list[Drawable] = []
+        items: list[Item] = []
         box_dist = cam.floor_distance(box.x, box.y)
         for k, tr, pose in poses:
             fig, is_still = self._figure(k, tr, pose, v, slot)
-            if fig.bbox is None:
+            if fig.bbox is None or fig.extent is None:
                 continue
-            if is_still:
-                still.add(id(fig))
             d = cam.floor_distance(pose.x, pose.y)
-            items.append(Drawable("body", d, fig.bbox, (pose.x, pose.y), figure=fig))
+            state = fig if is_still else None  # a still figure is the same object while still
+            body = Drawable("body", d, fig.bbox, (pose.x, pose.y), figure=fig)
+            items.append((("body", k), state, fig.extent, body))
             if fig.has_reach:
-                items.append(
-                    Drawable("reach", min(d, box_dist) - 1e-3, fig.bbox, (box.x, box.y), figure=fig)
+                reach = Drawable(
+                    "reach", min(d, box_dist) - 1e-3, fig.bbox, (box.x, box.y), figure=fig
                 )
-        if v.box.bounds is not None:
-            items.append(Drawable("box", box_dist, v.box.bounds, (box.x, box.y)))
-        if fill is None:
-            fill = self.fill_at(t)
-        for item in painter_order(items, v.static.sprites, v.camera):
-            fig = item.figure
-            if item.kind == "body":
-                fig.draw_body(frame, reuse=id(fig) in still)  # type: ignore[union-attr]
-                dirty.add(fig.extent)  # type: ignore[union-attr]
-            elif item.kind == "reach":
-                fig.draw_reach(frame)  # type: ignore[union-attr]
-                dirty.add(fig.extent)  # type: ignore[union-attr]
-            elif item.kind == "sprite":
-                # a sprite is the background's own pixels: it only restores what is marked
-                item.sprite.paste(frame, item.region)  # type: ignore[union-attr]
+                items.append((("reach", k), None, fig.extent, reach))
+        bounds = v.box.bounds
+        if bounds is not None:
+            if fill is None:
+                fill = self.fill_at(t)
+            gain = v.gain_at((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+            drawable = Drawable("box", box_dist, bounds, (box.x, box.y))
+            items.append((("box",), (fill, gain), bounds, drawable))
+        still = {id(state) for _, state, _, _ in items if isinstance(state, Figure)}
+
+        def paint(d: Drawable, frame: np.ndarray) -> None:
+            if d.kind == "body":
+                d.figure.draw_body(frame, reuse=id(d.figure) in still)  # type: ignore[union-attr]
+            elif d.kind == "reach":
+                d.figure.draw_reach(frame)  # type: ignore[union-attr]
             else:
-                cx, cy = (item.bbox[0] + item.bbox[2]) / 2, (item.bbox[1] + item.bbox[3]) / 2
-                dirty.add(v.box.draw(frame, fill, v.gain_at(cx, cy)))
-        return frame
+                v.box.draw(frame, fill, gain)  # type: ignore[arg-type]
+
+        return self._canvas.update(
+            v, v.static.background, v.static.sprites, cam, items, paint, redraw=redraw
+        )
 
     def _figure(
         self, k: int, tr: Track, pose: Pose, v: _View, slot: np.ndarray
@@ -342,6 +334,8 @@ class CameraRenderer:
         """Yield (frame index, I420 picture) for every frame the file will hold, in order."""
         fps = self.plan.fps
         last: np.ndarray | None = None
+        blurred = False  # the last picture was blurred: all of it changes
+        whole = [(0, 0, self.plan.width, self.plan.height)]
         for i in range(self.n_frames):
             t = i / fps
             t0 = time.process_time()
@@ -354,18 +348,21 @@ class CameraRenderer:
                 yield i, last
                 continue
             bgr = self.compose(t, conds)
+            canvas = self._canvas
+            drawn, changed = canvas.drawn, whole if blurred else canvas.changed
+            blurred = False
             for c in conds:
                 if c.kind == "defocus":
                     bgr = cv2.GaussianBlur(bgr, (0, 0), float(c.params["sigma"]))
-                    self._dirty.add_all()
+                    drawn = changed = whole
+                    blurred = True
             gain = float(self.exposure[i])
             for c in conds:
                 if c.kind == "dark":
                     gain *= float(c.params["gain"])
-            v = self._drawn_view
-            assert v is not None
+            v = canvas.view
             clean = self._pictures.picture(
-                bgr, v, v.static.background, self._dirty.merged(), self.sensor.luts(gain)
+                bgr, v, v.static.background, drawn, changed, self.sensor.luts(gain)
             )
             yuv = self.sensor.add_noise(clean, np.empty_like(clean))
             last = yuv
@@ -437,7 +434,7 @@ class CameraRenderer:
     def reference_image(self) -> np.ndarray:
         """The intended view of the empty room (no people, no sabotage), BGR."""
         initial = min(1.0, self.plan.box_initial_ballots / self.plan.box_capacity_ballots)
-        return self.compose(0.0, [], people=False, fill=initial).copy()
+        return self.compose(0.0, [], people=False, fill=initial, redraw=True).copy()
 
     def box_polygon(self) -> tuple[tuple[int, int], ...]:
         """The box outline in pixels of the intended view."""

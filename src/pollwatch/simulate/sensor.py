@@ -4,7 +4,7 @@ Exposure is a per-frame brightness gain, all drawn up front from the plan's seed
 lighting drift (daylight through the window, two slow sinusoids), occasional auto-exposure
 corrections (a step of a few percent that settles back over a second or two) and the `dark`
 condition's gain. It is applied to the I420 picture by lookup tables (luma around black level,
-chroma around neutral); gains are rounded to 1/4096 (at most 0.03 of a code value at white),
+chroma around neutral); gains are rounded to 1/1024 (at most 0.11 of a code value at white),
 so runs of frames share a table and an exposed background can be reused. Noise is added from
 precomputed tiles at a random offset per frame (offsets drawn 256 frames at a time), so no
 random numbers are drawn per pixel per frame.
@@ -20,7 +20,7 @@ import numpy as np
 __all__ = ["GAIN_STEPS", "ExposureLuts", "Sensor", "expose_planes", "exposure_curve"]
 
 _BLACK = 16  # limited-range luma black level
-GAIN_STEPS = 4096  # exposure gains are rounded to 1/GAIN_STEPS
+GAIN_STEPS = 1024  # exposure gains are rounded to 1/GAIN_STEPS
 
 # (luma table, chroma table or None); None as a whole: the picture is left as it is
 ExposureLuts = tuple[np.ndarray, np.ndarray | None] | None
