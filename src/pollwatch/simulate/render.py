@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -57,6 +57,7 @@ _KNOWN_KINDS = {
 }
 _VIEW_PARAMS = {"pan_deg", "tilt_deg", "roll_deg", "angle_deg", "scale", "dx", "dy"}
 _DOOR_NEAR_M = 1.1
+_SWAY_STEP = 0.003  # metres: still people are drawn with their sway rounded to this
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,8 @@ class CameraRenderer:
         )
         self.tracks = sorted((Track(v) for v in plan.visits), key=lambda t: t.enter_s)
         self._palettes = [FigurePalette(t.appearance, self.look.floor) for t in self.tracks]
-        self._still: dict[int, tuple[tuple, Figure]] = {}  # track → last still figure
+        # track → (where they stay still, their figures by sway step)
+        self._still: dict[int, tuple[tuple, dict[int, Figure]]] = {}
         self._scan_t, self._scan_next, self._scan_in = -math.inf, 0, []  # see _present
         drops = sorted((d.t_s, d.ballots) for v in plan.visits for d in v.drops)
         self._drop_t = np.array([d[0] for d in drops])
@@ -307,26 +309,30 @@ class CameraRenderer:
     def _figure(
         self, k: int, tr: Track, pose: Pose, v: _View, slot: np.ndarray
     ) -> tuple[Figure, bool]:
-        """A person's figure and whether it is a still one, reused while they stand or sit
-        still (the light on them depends only on the view and where they stand)."""
-        key = None
-        if not pose.walking and pose.reach is None:
-            key = (
-                id(v),
-                pose.x,
-                pose.y,
-                round(pose.facing, 3),
-                round(pose.sit, 3),
-                round(pose.sway / 0.003),
-            )
-            cached = self._still.get(k)
-            if cached is not None and cached[0] == key:
-                return cached[1], True
-        gain = v.gain_at_floor(pose.x, pose.y)
-        fig = Figure.build(v.camera, tr.appearance, pose, slot, self._palettes[k].at(gain))
-        if key is not None:
-            self._still[k] = (key, fig)
-        return fig, key is not None
+        """A person's figure and whether it is a still one.
+
+        Someone standing or sitting still is drawn with their sway rounded to `_SWAY_STEP`;
+        their figures are kept per sway step while they stay in place (sway swings back and
+        forth, so each is built once), the light on them depending only on the view and
+        where they are.
+        """
+        if pose.walking or pose.reach is not None:
+            gain = v.gain_at_floor(pose.x, pose.y)
+            fig = Figure.build(v.camera, tr.appearance, pose, slot, self._palettes[k].at(gain))
+            return fig, False
+        place = (id(v), pose.x, pose.y, round(pose.facing, 3), round(pose.sit, 3))
+        kept = self._still.get(k)
+        if kept is None or kept[0] != place:
+            kept = (place, {})
+            self._still[k] = kept
+        step = round(pose.sway / _SWAY_STEP)
+        fig = kept[1].get(step)
+        if fig is None:
+            gain = v.gain_at_floor(pose.x, pose.y)
+            still = replace(pose, sway=step * _SWAY_STEP)
+            fig = Figure.build(v.camera, tr.appearance, still, slot, self._palettes[k].at(gain))
+            kept[1][step] = fig
+        return fig, True
 
     # ------------------------------------------------------------------ the recording
 
