@@ -120,4 +120,14 @@ class Canvas:
                     inside[j] = True
                     queue.append(j)
         todo = [d for (_, _, _, d), keep in zip(items, inside, strict=True) if keep]
-        return [r for r in rects if r[0] < r[2] and r[1] < r[3]], todo
+        # the same region with fewer rectangles: none empty, repeated or inside another
+        rects = sorted({r for r in rects if r[0] < r[2] and r[1] < r[3]})
+        kept = [
+            r
+            for r in rects
+            if not any(
+                o != r and o[0] <= r[0] and o[1] <= r[1] and r[2] <= o[2] and r[3] <= o[3]
+                for o in rects
+            )
+        ]
+        return kept, todo

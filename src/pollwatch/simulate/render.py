@@ -147,9 +147,16 @@ class _View:
     """A static view plus the box painter for it."""
 
     def __init__(
-        self, look: RoomLook, camera: PinholeCamera, door_open: bool, occluder: bool
+        self,
+        look: RoomLook,
+        camera: PinholeCamera,
+        door_open: bool,
+        occluder: bool,
+        masks: dict[str, tuple[int, int, np.ndarray] | None],
     ) -> None:
-        self.static = StaticView.build(look, camera, door_open=door_open, occluder=occluder)
+        self.static = StaticView.build(
+            look, camera, door_open=door_open, occluder=occluder, masks=masks
+        )
         self.camera = camera
         self.box = BoxPainter(camera, look.box)
 
@@ -201,6 +208,7 @@ class CameraRenderer:
         self._drop_t = np.array([d[0] for d in drops])
         self._drop_cum = np.concatenate([[0], np.cumsum([d[1] for d in drops])]).astype(np.int64)
         self._views: dict[tuple[ViewChange, bool, bool], _View] = {}
+        self._masks: dict[PinholeCamera, dict[str, tuple[int, int, np.ndarray] | None]] = {}
         self._canvas = Canvas(plan.width, plan.height)
         self._pictures = PictureMaker(plan.width, plan.height)
         self.timing = {"render_s": 0.0, "encode_s": 0.0, "audio_s": 0.0}
@@ -222,7 +230,9 @@ class CameraRenderer:
         key = (change, door_open, occluder)
         v = self._views.get(key)
         if v is None:
-            v = _View(self.look, self.look.camera.changed(change), door_open, occluder)
+            camera = self.look.camera.changed(change)
+            masks = self._masks.setdefault(camera, {})  # the same for the door open or shut
+            v = _View(self.look, camera, door_open, occluder, masks)
             self._views[key] = v
         return v
 

@@ -505,27 +505,37 @@ class StaticView:
         *,
         door_open: bool = False,
         occluder: bool = False,
+        masks: dict[str, tuple[int, int, np.ndarray] | None] | None = None,
     ) -> StaticView:
-        """Draw the room for `camera` (which may be `look.camera` turned by a sabotage)."""
+        """Draw the room for `camera` (which may be `look.camera` turned by a sabotage).
+
+        `masks` keeps the props' masks (they do not depend on the door) for other views
+        with the same camera: pass the same dict for each.
+        """
         h, w = camera.height, camera.width
         img = np.empty((h, w, 3), np.uint8)
         _draw_shell(img, camera, look, door_open)
         props = sorted(_props(look, occluder), key=lambda p: -p.distance(camera))
-        masks = []
-        black, white = np.empty_like(img), np.empty_like(img)
+        if masks is None:
+            masks = {}
+        black = white = None
         for p in props:
             p.draw(img, camera)
-            masks.append(_paint_mask(p, camera, black, white))
+            if p.name not in masks:
+                if black is None or white is None:
+                    black, white = np.empty_like(img), np.empty_like(img)
+                m = _paint_mask(p, camera, black, white)
+                x0, y0, mw, mh = cv2.boundingRect(m)
+                masks[p.name] = (x0, y0, m[y0 : y0 + mh, x0 : x0 + mw].copy()) if mw else None
         lighting = _lighting(camera)
         lit = np.clip(img.astype(np.float32) * lighting, 0, 255).astype(np.uint8)
         sprites = []
-        for p, m in zip(props, masks, strict=True):
-            x0, y0, mw, mh = cv2.boundingRect(m)
-            if mw == 0:
+        for p in props:
+            cut = masks[p.name]
+            if cut is None:
                 continue
-            x1, y1 = x0 + mw, y0 + mh
-            mask = m[y0:y1, x0:x1].copy()
-            patch = lit[y0:y1, x0:x1].copy()
+            x0, y0, mask = cut
+            patch = lit[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]].copy()
             sprites.append(Sprite(p.name, p.footprint, x0, y0, patch, mask))
         lit.setflags(write=False)
         return cls(camera, lit, tuple(sprites), lighting)
