@@ -161,11 +161,13 @@ class MediaWriter:
         if len(samples) % n:
             raise ValueError(f"audio block of {len(samples)} samples is not a multiple of {n}")
         data = np.ascontiguousarray(samples, dtype=np.float32)
+        rate, time_base = self.settings.audio_rate, self._audio.time_base
         for k in range(0, len(data), n):
-            frame = av.AudioFrame.from_ndarray(data[None, k : k + n], format="fltp", layout="mono")
-            frame.sample_rate = self.settings.audio_rate
+            frame = av.AudioFrame(format="fltp", layout="mono", samples=n)
+            frame.planes[0].update(data[k : k + n])
+            frame.sample_rate = rate
             frame.pts = start_sample + k
-            frame.time_base = Fraction(1, self.settings.audio_rate)
+            frame.time_base = time_base
             for packet in self._audio.encode(frame):
                 self._container.mux(packet)
 
