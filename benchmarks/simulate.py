@@ -4,20 +4,25 @@ A busy minute at a polling station (three commission members and an observer sea
 arriving every ~8 s who queues, gets a ballot, visits a booth and drops it, people walking
 past) is rendered at 640×360, 25 fps. Reported, all from this one run:
 
-- `render_encode_x_realtime`: video seconds written per wall second (render + encode + audio),
-  and the same per CPU second (`..._cpu`), which is what one core delivers;
-- `encode_only_x_realtime`: re-encoding the decoded frames with the same settings, per CPU
-  second, for comparison;
-- the CPU split between drawing, video encoding and audio, frames, and the bitrate measured
-  from the file size.
+- `render_encode_x_realtime_cpu`: video seconds written per CPU second of this process
+  (render + encode + audio, everything `CameraRenderer.run` does), which is what one core
+  delivers, and the same per wall second (`render_encode_x_realtime`, depends on the load);
+- `cpu_split_s`: the CPU time of drawing (`render`), video encoding and audio, and the rest;
+- `encode_only_x_realtime_cpu`: re-encoding the first 500 decoded frames with the same
+  settings, per CPU second, for comparison;
+- frames, the bitrate measured from the file size, and `psnr_y_db`: how close the file is to
+  the pictures given to the encoder (rendered again, deterministically, after the timing);
+- the 1-minute load average before and after.
 
-    PYTHONPATH=src python benchmarks/simulate.py [--seconds 60] [--preset superfast]
+    PYTHONPATH=src python benchmarks/simulate.py [--seconds 60] [--preset ultrafast]
+        [--x264-params aq-mode=1:aq-strength=0.3] [--keep out.mp4]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import tempfile
 import time
@@ -116,27 +121,48 @@ def _encode_only(video: Path, settings: EncodeSettings, max_frames: int) -> tupl
         return len(frames), time.process_time() - c0
 
 
+def _psnr_y(video: Path, plan: CameraPlan, settings: RenderSettings) -> float:
+    """PSNR of the file's luma against the pictures the encoder was given (rendered again)."""
+    h = plan.height
+    errors = []
+    with av.open(str(video)) as c:
+        decoded = c.decode(video=0)
+        for (_, want), got in zip(CameraRenderer(plan, settings).frames(), decoded, strict=True):
+            y = got.to_ndarray(format="yuv420p")[:h].astype(np.float32)
+            errors.append(float(np.mean((y - want[:h]) ** 2)))
+    return 10 * math.log10(255**2 / float(np.mean(errors)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--preset", default=EncodeSettings().preset)
+    ap.add_argument("--x264-params", default=EncodeSettings().x264_params)
     ap.add_argument("--bitrate", type=int, default=EncodeSettings().video_bitrate)
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=360)
     ap.add_argument("--keep", type=Path, default=None, help="write the video here and keep it")
+    ap.add_argument("--no-quality", action="store_true", help="skip the PSNR pass")
     args = ap.parse_args()
     cv2.setNumThreads(1)
+    load_before = os.getloadavg()[0]
     plan = replace(busy_plan(args.seconds), width=args.width, height=args.height)
-    enc = EncodeSettings(video_bitrate=args.bitrate, preset=args.preset)
+    enc = EncodeSettings(
+        video_bitrate=args.bitrate, preset=args.preset, x264_params=args.x264_params
+    )
+    settings = RenderSettings(encode=enc)
     with tempfile.TemporaryDirectory() as tmp:
         video = args.keep or Path(tmp) / "bench.mp4"
-        renderer = CameraRenderer(plan, RenderSettings(encode=enc))
+        renderer = CameraRenderer(plan, settings)
         w0, c0 = time.perf_counter(), time.process_time()
         frames = renderer.run(video)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+        load_after = os.getloadavg()[0]
         size = video.stat().st_size
         n_enc, enc_cpu = _encode_only(video, enc, 500)
-    timing = renderer.timing
+        psnr = None if args.no_quality else round(_psnr_y(video, plan, settings), 2)
+    split = {k.removesuffix("_s"): round(v, 2) for k, v in renderer.timing.items()}
+    split["other"] = round(cpu - sum(renderer.timing.values()), 2)
     print(
         json.dumps(
             {
@@ -145,6 +171,7 @@ def main() -> None:
                 "size": f"{plan.width}x{plan.height}",
                 "fps": plan.fps,
                 "preset": enc.preset,
+                "x264_params": enc.x264_params,
                 "people_per_frame": round(
                     np.mean(
                         [
@@ -159,12 +186,13 @@ def main() -> None:
                 "render_encode_x_realtime": round(plan.duration_s / wall, 2),
                 "render_encode_x_realtime_cpu": round(plan.duration_s / cpu, 2),
                 "frames_per_cpu_s": round(frames / cpu, 1),
-                "cpu_split_s": {k.removesuffix("_s"): round(v, 2) for k, v in timing.items()},
+                "cpu_split_s": split,
                 "encode_only_frames": n_enc,
                 "encode_only_x_realtime_cpu": round(n_enc / plan.fps / enc_cpu, 2),
                 "encode_only_frames_per_cpu_s": round(n_enc / enc_cpu, 1),
                 "bitrate_kbit_s": round(size * 8 / plan.duration_s / 1000, 1),
-                "load_average_1min": round(os.getloadavg()[0], 2),
+                "psnr_y_db": psnr,
+                "load_average_1min": [round(load_before, 2), round(load_after, 2)],
             },
             indent=2,
         )

@@ -18,6 +18,8 @@ from pollwatch.simulate.encode import EncodeSettings, MediaWriter
         (dict(audio_rate=11_025), "audio_rate"),
         (dict(gop_s=0.0), "gop_s"),
         (dict(threads=0), "threads"),
+        (dict(x264_params="aq-mode 1"), "x264_params"),
+        (dict(x264_params="aq-mode=1::ref=2"), "x264_params"),
     ],
 )
 def test_bad_settings_are_refused(kwargs: dict, match: str) -> None:
@@ -54,3 +56,36 @@ def test_audio_refused_without_an_audio_stream(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="no audio"):
             out.write_audio(np.zeros(1024, np.float32), 0)
         out.write_video(np.zeros((72, 64), np.uint8), 0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "options"),
+    [
+        (EncodeSettings(), (b"cabac=0", b"aq=1:0.30")),
+        (EncodeSettings(preset="superfast", x264_params=""), (b"cabac=1", b"aq=1:1.00")),
+    ],
+)
+def test_preset_and_x264_params_reach_the_encoder(
+    tmp_path: Path, settings: EncodeSettings, options: tuple[bytes, ...]
+) -> None:
+    path = tmp_path / "p.mp4"
+    grey = np.full((48 * 3 // 2, 64), 128, np.uint8)
+    with MediaWriter(path, 64, 48, 10, audio=False, settings=settings) as out:
+        out.write_video(grey, 0)
+    data = path.read_bytes()  # x264 writes its options into the stream
+    assert all(o in data for o in options)
+
+
+@pytest.mark.parametrize(("w", "h"), [(64, 48), (70, 38)])  # 70: chroma rows of 35, padded
+def test_pictures_arrive_as_given(tmp_path: Path, w: int, h: int) -> None:
+    rng = np.random.default_rng(1)
+    picture = rng.integers(0, 256, (h * 3 // 2, w), np.uint8)
+    path = tmp_path / "q.mp4"
+    lossless = EncodeSettings(x264_params="qp=0")
+    with MediaWriter(path, w, h, 10, audio=False, settings=lossless) as out:
+        out.write_video(picture, 0)
+        with pytest.raises(ValueError, match="frame 1"):
+            out.write_video(picture[:-2], 1)
+    with av.open(str(path)) as c:
+        (got,) = [f.to_ndarray(format="yuv420p") for f in c.decode(video=0)]
+    np.testing.assert_array_equal(got, picture)

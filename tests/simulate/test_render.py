@@ -197,6 +197,35 @@ def test_same_plan_gives_identical_frames(tmp_path: Path) -> None:
     assert not np.array_equal(_decode(Path(other.video_path))[1][0], fa[0])
 
 
+def test_pictures_equal_converting_and_exposing_each_whole_frame() -> None:
+    """Only what changed is drawn again and converted: check against the plain way (draw the
+    whole picture, blur, convert the whole frame, expose, add noise)."""
+    conditions = (
+        CameraCondition("dark", 1.0, 1.6, {"gain": 0.4}),
+        CameraCondition("defocus", 1.8, 2.1, {"sigma": 2.0}),
+        CameraCondition("view_shifted", 2.2, 2.6, {"pan_deg": 8.0}),
+        CameraCondition("box_occluded", 2.6, 3.0),
+    )
+    plan = replace(PLAN, duration_s=3.2, conditions=conditions)  # people come and go
+    fast, plain = CameraRenderer(plan), CameraRenderer(plan)
+    n = 0
+    for i, yuv in fast.frames():
+        t = i / FPS
+        conds = plain.active(t)
+        bgr = plain.compose(t, conds, redraw=True)
+        gain = float(plain.exposure[i])
+        for c in conds:
+            if c.kind == "defocus":
+                bgr = cv2.GaussianBlur(bgr, (0, 0), float(c.params["sigma"]))
+            if c.kind == "dark":
+                gain *= float(c.params["gain"])
+        want = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+        plain.sensor.apply(want, gain)
+        np.testing.assert_array_equal(yuv, want, err_msg=f"frame {i}")
+        n += 1
+    assert n == 80
+
+
 def test_large_pan_turns_the_box_out_of_view_and_audio_can_be_absent(tmp_path: Path) -> None:
     conditions = (
         CameraCondition("view_shifted", 1.0, 2.0, {"pan_deg": 75.0}),

@@ -117,7 +117,7 @@ class BoxPainter:
     def __init__(self, cam: PinholeCamera, box: BoxGeometry) -> None:
         self.cam = cam
         self.box = box
-        self._cache: tuple[tuple[float, float], np.ndarray] | None = None
+        self._cache: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
         self.bounds = box_roi(cam, box)
         if self.bounds is None:
             return
@@ -207,24 +207,25 @@ class BoxPainter:
         return [int(np.argmin(np.abs(corners - p).sum(axis=1))) for p in face]
 
     def draw(
-        self, frame: np.ndarray, fill: float, gain: float = 1.0, *, clean: bool = False
+        self, frame: np.ndarray, fill: float, gain: float = 1.0
     ) -> tuple[int, int, int, int] | None:
         """Draw the box with `fill` (0..1) of its height in ballots; returns the bounds drawn.
 
-        `gain` darkens the box like the room light around it. `clean` says that the frame under
-        the box is the bare background, so the last drawing with the same fill can be reused.
+        `gain` darkens the box like the room light around it. The last drawing is pasted again
+        when fill, gain and the pixels under the box are as they were then.
         """
         if self.bounds is None:
             return None
         x0, y0, x1, y1 = self.bounds
         roi = frame[y0:y1, x0:x1]
         key = (fill, gain)
-        if clean and self._cache is not None and self._cache[0] == key:
-            np.copyto(roi, self._cache[1])
+        cache = self._cache
+        if cache is not None and cache[0] == key and cv2.norm(roi, cache[1], cv2.NORM_INF) == 0:
+            np.copyto(roi, cache[2])
             return self.bounds
+        before = roi.copy()
         self._paint(roi, fill, gain)
-        if clean:
-            self._cache = (key, roi.copy())
+        self._cache = (key, before, roi.copy())
         return self.bounds
 
     def _paint(self, roi: np.ndarray, fill: float, gain: float) -> None:

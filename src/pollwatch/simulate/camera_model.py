@@ -114,6 +114,11 @@ class PinholeCamera:
         r = self.rotation
         return self.intrinsics @ np.hstack([r, (-r @ self.center)[:, None]])
 
+    @cached_property
+    def projection_rows(self) -> tuple[tuple[float, float, float, float], ...]:
+        """P's rows as Python floats (for projecting a few points without numpy)."""
+        return tuple(tuple(float(v) for v in row) for row in self.projection_matrix)
+
     def to_camera(self, points: np.ndarray) -> np.ndarray:
         """World points (N, 3) → camera coordinates (N, 3)."""
         return (np.asarray(points, dtype=np.float64) - self.center) @ self.rotation.T

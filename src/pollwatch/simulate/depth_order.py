@@ -9,7 +9,9 @@ small graph that is sorted topologically (a cycle, rare, is broken at the farthe
 
 from __future__ import annotations
 
+import functools
 import heapq
+import math
 from dataclasses import dataclass
 
 from pollwatch.simulate.camera_model import PinholeCamera
@@ -73,6 +75,19 @@ class Drawable:
     region: tuple[int, int, int, int] | None = None  # sprites: where the hidden things are
 
 
+@functools.lru_cache(maxsize=4096)
+def _hides(
+    c: tuple[float, float], p: tuple[float, float], poly: tuple[tuple[float, float], ...]
+) -> bool:
+    """`segment_hits`, remembered: still people ask the same question every frame."""
+    return segment_hits(c, p, poly)
+
+
+@functools.lru_cache(maxsize=256)
+def _nearest(c: tuple[float, float], poly: tuple[tuple[float, float], ...]) -> float:
+    return min(math.hypot(x - c[0], y - c[1]) for x, y in poly)
+
+
 def painter_order(
     dyn: list[Drawable], sprites: tuple[Sprite, ...], cam: PinholeCamera
 ) -> list[Drawable]:
@@ -84,15 +99,20 @@ def painter_order(
     nodes = list(dyn)
     hidden_by: dict[int, set[int]] = {}
     for s in sprites:
-        sb = (s.x0, s.y0, s.x1, s.y1)
-        behind = {
-            i
-            for i, d in enumerate(dyn)
-            if boxes_overlap(sb, d.bbox) and segment_hits(c, d.point, s.footprint)
-        }
+        sx0, sy0, sx1, sy1 = sb = s.bounds
+        behind = set()
+        for i, d in enumerate(dyn):
+            b = d.bbox
+            if (
+                sx0 < b[2]
+                and b[0] < sx1
+                and sy0 < b[3]
+                and b[1] < sy1
+                and _hides(c, d.point, s.footprint)
+            ):
+                behind.add(i)
         if behind:
             hidden_by[len(nodes)] = behind
-            dist = min(cam.floor_distance(x, y) for x, y in s.footprint)
             boxes = [dyn[i].bbox for i in behind]
             region = (
                 min(b[0] for b in boxes),
@@ -100,16 +120,21 @@ def painter_order(
                 max(b[2] for b in boxes),
                 max(b[3] for b in boxes),
             )
+            dist = _nearest(c, s.footprint)
             nodes.append(Drawable("sprite", dist, sb, (0.0, 0.0), sprite=s, region=region))
     if len(nodes) == 1:
         return nodes
     n = len(nodes)
     after: list[list[int]] = [[] for _ in range(n)]
     indeg = [0] * n
+    rank = {"body": 0, "box": 1, "reach": 2}
     for i in range(n):
+        a = nodes[i]
+        ax0, ay0, ax1, ay1 = a.bbox
         for j in range(i + 1, n):
-            a, b = nodes[i], nodes[j]
-            if not boxes_overlap(a.bbox, b.bbox):
+            b = nodes[j]
+            bb = b.bbox
+            if not (ax0 < bb[2] and bb[0] < ax1 and ay0 < bb[3] and bb[1] < ay1):
                 continue
             if a.kind == "sprite" and b.kind == "sprite":
                 first, second = (i, j) if a.dist >= b.dist else (j, i)
@@ -119,8 +144,7 @@ def painter_order(
             elif {a.kind, b.kind} == {"box", "reach"} or (
                 a.figure is not None and a.figure is b.figure
             ):
-                order = {"body": 0, "box": 1, "reach": 2}
-                first, second = (i, j) if order[a.kind] <= order[b.kind] else (j, i)
+                first, second = (i, j) if rank[a.kind] <= rank[b.kind] else (j, i)
             else:
                 first, second = (i, j) if a.dist >= b.dist else (j, i)
             after[first].append(second)

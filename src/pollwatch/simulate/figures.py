@@ -30,6 +30,10 @@ _LEG_SWING = 0.4  # radians
 _KNEE_FLEX = 0.75
 _SEAT_Z = 0.47
 _ONE = 1 << SHIFT
+# the shadow's outline around the feet, metres (forward, right for build 1)
+_SHADOW_RING = tuple(
+    (0.2 * math.sin(2 * math.pi * k / 10), 0.28 * math.cos(2 * math.pi * k / 10)) for k in range(10)
+)
 _LIMIT = float(1 << 26)
 
 
@@ -103,15 +107,17 @@ def hand_path(u: float, rest: np.ndarray, slot: np.ndarray) -> np.ndarray:
 class Figure:
     """One person's projected body for one frame."""
 
-    __slots__ = ("bbox", "body", "reach", "shadow", "shadow_color", "x", "y")
+    __slots__ = ("_drawn", "bbox", "body", "extent", "reach", "shadow", "shadow_color", "x", "y")
 
     def __init__(self) -> None:
         self.bbox: tuple[int, int, int, int] | None = None
+        self.extent: tuple[int, int, int, int] | None = None  # every pixel drawing may touch
         self.body: list[tuple] = []
         self.reach: list[tuple] = []
         self.shadow: np.ndarray | None = None
         self.shadow_color: Color = (0, 0, 0)
         self.x = self.y = 0.0
+        self._drawn: tuple[np.ndarray, np.ndarray] | None = None  # extent before, after
 
     @property
     def has_reach(self) -> bool:
@@ -131,9 +137,6 @@ class Figure:
         fig.x, fig.y = pose.x, pose.y
         h, build, sit = look.height_m, look.build, pose.sit
         cf, sf = math.cos(pose.facing), math.sin(pose.facing)
-        # rows: the person's forward, right and up axes in world coordinates
-        axes = np.array([[cf, sf, 0.0], [sf, -cf, 0.0], [0.0, 0.0, 1.0]])
-        base = np.array([pose.x, pose.y, 0.0])
         # the line-of-sight "across" direction in the person's frame (for billboards)
         vx, vy = pose.x - cam.x, pose.y - cam.y
         vn = math.hypot(vx, vy) or 1.0
@@ -167,6 +170,9 @@ class Figure:
         lean_a, lean_b = 0.0, pose.sway
         reach_local = None
         if pose.reach is not None and slot is not None:
+            # rows: the person's forward, right and up axes in world coordinates
+            axes = np.array([[cf, sf, 0.0], [sf, -cf, 0.0], [0.0, 0.0, 1.0]])
+            base = np.array([pose.x, pose.y, 0.0])
             sh_world = base + axes.T @ np.array([hip_a, sh_w, hip_z + torso_len])
             rest = sh_world - (0.0, 0.0, 0.8 * (upper + fore)) + 0.08 * axes[0]
             target = hand_path(pose.reach, rest, slot)
@@ -242,65 +248,83 @@ class Figure:
         if reach_local is not None and pose.reach is not None and pose.reach < 0.5:
             pts += _ballot_corners(tuple(pts[arms[1] + 2]), float(slot[2]), pose.ballots)  # type: ignore[index]
         shadow = len(pts)
-        for k in range(10):
-            a = 2 * math.pi * k / 10
-            pts.append((0.2 * math.sin(a), 0.28 * build * math.cos(a), 0.0))
-        local = np.array(pts)
-        world = base + local @ axes
-        cam_pts = (world - cam.center) @ cam.rotation.T
-        z = cam_pts[:, 2]
-        if z[:shadow].min() <= 0.1:
+        pts += [(a, build * b, 0.0) for a, b in _SHADOW_RING]
+        # person frame → pixels in one product: (u·z, v·z, z) = local · M + offset
+        (p00, p01, p02, p03), (p10, p11, p12, p13), (p20, p21, p22, p23) = cam.projection_rows
+        x, y = pose.x, pose.y
+        m = np.array(
+            [
+                [cf * p00 + sf * p01, cf * p10 + sf * p11, cf * p20 + sf * p21],
+                [sf * p00 - cf * p01, sf * p10 - cf * p11, sf * p20 - cf * p21],
+                [p02, p12, p22],
+            ]
+        )
+        offset = (p00 * x + p01 * y + p03, p10 * x + p11 * y + p13, p20 * x + p21 * y + p23)
+        uvz = np.array(pts) @ m
+        uvz += offset
+        z = uvz[:, 2]
+        zl = z.tolist()
+        if min(zl[:shadow]) <= 0.1:
             return fig
-        k = cam.intrinsics
-        px = np.empty((len(local), 2))
-        px[:, 0] = k[0, 0] * cam_pts[:, 0] / z + k[0, 2]
-        px[:, 1] = k[1, 1] * cam_pts[:, 1] / z + k[1, 2]
-        lo = px[:shadow].min(axis=0)
-        hi = px[:shadow].max(axis=0)
-        ppm = cam.focal_px / float(z[torso])
+        px = uvz[:, :2] / uvz[:, 2:]
+        (lo, lo_shadow), (hi, hi_shadow) = (
+            np.minimum.reduceat(px, (0, shadow)).tolist(),
+            np.maximum.reduceat(px, (0, shadow)).tolist(),
+        )
+        ppm = cam.focal_px / zl[torso]
         margin = 0.15 * ppm + 2
         x0, y0 = max(int(lo[0] - margin), 0), max(int(lo[1] - margin), 0)
         x1, y1 = min(int(hi[0] + margin) + 1, cam.width), min(int(hi[1] + margin) + 1, cam.height)
         if x0 >= x1 or y0 >= y1:
             return fig
         fig.bbox = (x0, y0, x1, y1)
-        fixed = np.clip(px * _ONE, -_LIMIT, _LIMIT).astype(np.int32)
-        if z[shadow:].min() > 0.1:
+        fixed = (px * _ONE).clip(-_LIMIT, _LIMIT).astype(np.int32)
+        if min(zl[shadow:]) > 0.1:
             fig.shadow = fixed[shadow:]
             fig.shadow_color = colors["shadow"]
-        zl = z.tolist()
+            lo = [min(lo[0], lo_shadow[0]), min(lo[1], lo_shadow[1])]
+            hi = [max(hi[0], hi_shadow[0]), max(hi[1], hi_shadow[1])]
         tz = zl[torso] + 0.01
         face_first = zl[head] > zl[head + 1]  # face farther than the back of the head
-        # (depth, kind, point indices, colour, width in metres); -1 splits a polyline
+        # (depth, kind, points, colour, width in metres); kinds: 0 polylines (points: runs of
+        # consecutive points as (first, end) each), 1 a filled polygon (points: first, end),
+        # 2 a disc around one point (its index)
         body: list[tuple] = [
             # both legs share colour and width, so their order does not matter: one call each
-            (min(zl[1], zl[5]), 0, (0, 1, 2, -1, 4, 5, 6), "legs", 0.13 * build),
-            (min(zl[2], zl[6]) - 0.001, 0, (2, 3, -1, 6, 7), "shoe", 0.07),
-            (tz + 0.002, 1, (pelvis, pelvis + 1, pelvis + 2, pelvis + 3), "trousers", 0.0),
-            (tz, 1, (torso, torso + 1, torso + 2, torso + 3), "shirt", 0.0),
-            (tz - 0.001, 0, (neck, neck + 1), "neck", 0.06 * build),
+            (min(zl[1], zl[5]), 0, ((0, 3), (4, 7)), "legs", 0.13 * build),
+            (min(zl[2], zl[6]) - 0.001, 0, ((2, 4), (6, 8)), "shoe", 0.07),
+            (tz + 0.002, 1, (pelvis, pelvis + 4), "trousers", 0.0),
+            (tz, 1, (torso, torso + 4), "shirt", 0.0),
+            (tz - 0.001, 0, ((neck, neck + 2),), "neck", 0.06 * build),
             # the head is drawn over the torso, its far side first
-            (tz - 0.003 - 0.0005 * (not face_first), 2, (head,), "skin", 0.055 * h),
-            (tz - 0.003 - 0.0005 * face_first, 2, (head + 1,), "hair", 0.058 * h),
+            (tz - 0.003 - 0.0005 * (not face_first), 2, head, "skin", 0.055 * h),
+            (tz - 0.003 - 0.0005 * face_first, 2, head + 1, "hair", 0.058 * h),
         ]
         if look.hat_bgr is not None:
-            body.append((tz - 0.005, 2, (extras,), "hat", 0.05 * h))
-            body.append((tz - 0.006, 0, (extras + 1, extras + 2), "hat", 0.03))
+            body.append((tz - 0.005, 2, extras, "hat", 0.05 * h))
+            body.append((tz - 0.006, 0, ((extras + 1, extras + 3),), "hat", 0.03))
         if look.has_bag:
-            body.append((zl[bag + 4], 1, (bag, bag + 1, bag + 2, bag + 3), "bag", 0.0))
+            body.append((zl[bag + 4], 1, (bag, bag + 4), "bag", 0.0))
         reach: list[tuple] = []
         for side, ai in enumerate(arms):
             target = reach if (side == 1 and reach_local is not None) else body
-            target.append((zl[ai + 1], 0, (ai, ai + 1, ai + 2), "sleeve", 0.08 * build))
-            target.append((zl[ai + 2] - 0.001, 2, (ai + 2,), "skin", 0.045))
+            target.append((zl[ai + 1], 0, ((ai, ai + 3),), "sleeve", 0.08 * build))
+            target.append((zl[ai + 2] - 0.001, 2, ai + 2, "skin", 0.045))
         for j in range(ballot, shadow, 4):
             colour = "paper" if j == ballot else "paper_top"
-            reach.append((zl[ballot] - 0.01 - 0.001 * j, 1, (j, j + 1, j + 2, j + 3), colour, 0.0))
-        body.sort(key=lambda p: -p[0])
-        reach.sort(key=lambda p: -p[0])
-        pts_list = fixed.tolist()
-        fig.body = [_prepared(p, pts_list, ppm, colors) for p in body]
-        fig.reach = [_prepared(p, pts_list, ppm, colors) for p in reach]
+            reach.append((zl[ballot] - 0.01 - 0.001 * j, 1, (j, j + 4), colour, 0.0))
+        body.sort(key=_depth, reverse=True)  # far to near; stable for equal depths
+        reach.sort(key=_depth, reverse=True)
+        fig.body, pad_body = _prepared(body, fixed, ppm, colors)
+        fig.reach, pad_reach = _prepared(reach, fixed, ppm, colors)
+        # what drawing touches: every point used, grown by the widest line or disc
+        pad = max(pad_body, pad_reach)
+        fig.extent = (
+            min(max(math.floor(lo[0] - pad), 0), x0),
+            min(max(math.floor(lo[1] - pad), 0), y0),
+            max(min(math.ceil(hi[0] + pad) + 1, cam.width), x1),
+            max(min(math.ceil(hi[1] + pad) + 1, cam.height), y1),
+        )
         return fig
 
     def draw_shadow(self, frame: np.ndarray) -> None:
@@ -308,12 +332,28 @@ class Figure:
         if self.shadow is not None:
             cv2.fillPoly(frame, [self.shadow], self.shadow_color, cv2.LINE_AA, SHIFT)
 
-    def draw_body(self, frame: np.ndarray) -> None:
-        """Paint the shadow and every part but the reaching arm, far to near."""
-        if self.bbox is None:
+    def draw_body(self, frame: np.ndarray, *, reuse: bool = False) -> None:
+        """Paint the shadow and every part but the reaching arm, far to near.
+
+        With `reuse` (a figure drawn again in later frames) the pixels drawn are kept, and
+        pasted instead of drawing again while the pixels under the figure are as they were.
+        """
+        if self.bbox is None or self.extent is None:
             return
+        if not reuse:
+            self.draw_shadow(frame)
+            _paint(frame, self.body)
+            return
+        x0, y0, x1, y1 = self.extent
+        roi = frame[y0:y1, x0:x1]
+        drawn = self._drawn
+        if drawn is not None and cv2.norm(roi, drawn[0], cv2.NORM_INF) == 0:
+            np.copyto(roi, drawn[1])
+            return
+        before = roi.copy()
         self.draw_shadow(frame)
         _paint(frame, self.body)
+        self._drawn = (before, roi.copy())
 
     def draw_reach(self, frame: np.ndarray) -> None:
         """Paint the reaching arm and the ballot in its hand."""
@@ -347,25 +387,36 @@ def _ballot_corners(
     ]
 
 
-def _prepared(part: tuple, pts: list[list[int]], ppm: float, colors: dict[str, Color]) -> tuple:
-    """A part as (kind, points, colour, size, line type), ready for cv2."""
-    _, kind, idx, colour_key, width = part
-    color = colors[colour_key]
-    if kind == 0:
-        runs: list[list[list[int]]] = [[]]
-        for i in idx:
-            if i < 0:
-                runs.append([])
-            else:
-                runs[-1].append(pts[i])
-        size = max(1, round(width * ppm))
-        # thick limbs are drawn without anti-aliasing: as good after compression, much faster
-        line_type = cv2.LINE_AA if size < 5 else cv2.LINE_8
-        return (0, [np.array(r, np.int32) for r in runs], color, size, line_type)
-    if kind == 1:
-        return (1, [np.array([pts[i] for i in idx], np.int32)], color, 0, cv2.LINE_AA)
-    c = pts[idx[0]]
-    return (2, (c[0], c[1]), color, max(round(width * ppm * _ONE), _ONE // 2), cv2.LINE_AA)
+def _depth(part: tuple) -> float:
+    return part[0]
+
+
+def _prepared(
+    parts: list[tuple], fixed: np.ndarray, ppm: float, colors: dict[str, Color]
+) -> tuple[list[tuple], float]:
+    """Parts as (kind, points, colour, size, line type), ready for cv2, and how far drawing
+    them reaches beyond their points (pixels: half the widest line or the largest radius, and
+    two for anti-aliasing)."""
+    out = []
+    pad = 2.0
+    points = None
+    for _, kind, idx, colour_key, width in parts:
+        color = colors[colour_key]
+        if kind == 0:
+            size = max(1, round(width * ppm))
+            pad = max(pad, size / 2 + 2)
+            # thick limbs are drawn without anti-aliasing: as good after compression, faster
+            line_type = cv2.LINE_AA if size < 5 else cv2.LINE_8
+            out.append((0, [fixed[a:b] for a, b in idx], color, size, line_type))
+        elif kind == 1:
+            out.append((1, [fixed[idx[0] : idx[1]]], color, 0, cv2.LINE_AA))
+        else:
+            radius = max(round(width * ppm * _ONE), _ONE // 2)
+            pad = max(pad, radius / _ONE + 2)
+            if points is None:
+                points = fixed.tolist()
+            out.append((2, tuple(points[idx]), color, radius, cv2.LINE_AA))
+    return out, pad
 
 
 def _paint(frame: np.ndarray, parts: list[tuple]) -> None:

@@ -9,10 +9,12 @@ over a person standing behind it (painter's order, far to near).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -138,6 +140,11 @@ class Sprite:
     @property
     def y1(self) -> int:
         return self.y0 + self.patch.shape[0]
+
+    @cached_property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in pixels."""
+        return self.x0, self.y0, self.x1, self.y1
 
     def paste(self, frame: np.ndarray, region: tuple[int, int, int, int] | None = None) -> None:
         """Draw the prop over whatever is in `frame` below it, within `region` (x0, y0, x1, y1)."""
@@ -469,10 +476,16 @@ def _props(look: RoomLook, occluder: bool) -> list[Prop]:
 
 def _lighting(cam: PinholeCamera) -> np.ndarray:
     """Lens vignetting and uneven ceiling light as a per-pixel gain (H, W, 1) float32."""
-    h, w = cam.height, cam.width
+    return _lighting_of_size(cam.height, cam.width)
+
+
+@functools.lru_cache(maxsize=4)
+def _lighting_of_size(h: int, w: int) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (w / 2)) ** 2
-    return (1.0 - 0.2 * r2 - 0.06 * (1 - yy / h))[..., None].astype(np.float32)
+    gain = (1.0 - 0.2 * r2 - 0.06 * (1 - yy / h))[..., None].astype(np.float32)
+    gain.setflags(write=False)
+    return gain
 
 
 @dataclass(frozen=True)
@@ -492,36 +505,51 @@ class StaticView:
         *,
         door_open: bool = False,
         occluder: bool = False,
+        masks: dict[str, tuple[int, int, np.ndarray] | None] | None = None,
     ) -> StaticView:
-        """Draw the room for `camera` (which may be `look.camera` turned by a sabotage)."""
+        """Draw the room for `camera` (which may be `look.camera` turned by a sabotage).
+
+        `masks` keeps the props' masks (they do not depend on the door) for other views
+        with the same camera: pass the same dict for each.
+        """
         h, w = camera.height, camera.width
         img = np.empty((h, w, 3), np.uint8)
         _draw_shell(img, camera, look, door_open)
         props = sorted(_props(look, occluder), key=lambda p: -p.distance(camera))
-        masks = []
+        if masks is None:
+            masks = {}
+        black = white = None
         for p in props:
             p.draw(img, camera)
-            masks.append(_paint_mask(p, camera))
+            if p.name not in masks:
+                if black is None or white is None:
+                    black, white = np.empty_like(img), np.empty_like(img)
+                m = _paint_mask(p, camera, black, white)
+                x0, y0, mw, mh = cv2.boundingRect(m)
+                masks[p.name] = (x0, y0, m[y0 : y0 + mh, x0 : x0 + mw].copy()) if mw else None
         lighting = _lighting(camera)
         lit = np.clip(img.astype(np.float32) * lighting, 0, 255).astype(np.uint8)
         sprites = []
-        for p, m in zip(props, masks, strict=True):
-            ys, xs = np.nonzero(m)
-            if len(xs) == 0:
+        for p in props:
+            cut = masks[p.name]
+            if cut is None:
                 continue
-            x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-            mask = np.ascontiguousarray(m[y0:y1, x0:x1]).astype(np.uint8) * 255
-            patch = lit[y0:y1, x0:x1].copy()
-            sprites.append(Sprite(p.name, p.footprint, int(x0), int(y0), patch, mask))
+            x0, y0, mask = cut
+            patch = lit[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]].copy()
+            sprites.append(Sprite(p.name, p.footprint, x0, y0, patch, mask))
         lit.setflags(write=False)
         return cls(camera, lit, tuple(sprites), lighting)
 
 
-def _paint_mask(prop: Prop, camera: PinholeCamera) -> np.ndarray:
-    """Pixels a prop paints opaquely: draw it on black and on white, keep where both agree."""
+def _paint_mask(
+    prop: Prop, camera: PinholeCamera, black: np.ndarray, white: np.ndarray
+) -> np.ndarray:
+    """Pixels a prop paints opaquely (255, else 0): draw it on black and on white (two frame
+    buffers to use), keep where both agree."""
     h, w = camera.height, camera.width
-    a = np.zeros((h, w, 3), np.uint8)
-    b = np.full((h, w, 3), 255, np.uint8)
-    prop.draw(a, camera)
-    prop.draw(b, camera)
-    return np.all(a == b, axis=2)
+    black.fill(0)
+    white.fill(255)
+    prop.draw(black, camera)
+    prop.draw(white, camera)
+    differ = cv2.reduce(cv2.absdiff(black, white).reshape(h * w, 3), 1, cv2.REDUCE_MAX)
+    return cv2.compare(differ.reshape(h, w), 0, cv2.CMP_EQ)

@@ -4,8 +4,10 @@ Exposure is a per-frame brightness gain, all drawn up front from the plan's seed
 lighting drift (daylight through the window, two slow sinusoids), occasional auto-exposure
 corrections (a step of a few percent that settles back over a second or two) and the `dark`
 condition's gain. It is applied to the I420 picture by lookup tables (luma around black level,
-chroma around neutral). Noise is added from precomputed tiles at a random offset per frame, so
-no random numbers are drawn per pixel per frame.
+chroma around neutral); gains are rounded to 1/1024 (at most 0.11 of a code value at white),
+so runs of frames share a table and an exposed background can be reused. Noise is added from
+precomputed tiles at a random offset per frame (offsets drawn 256 frames at a time), so no
+random numbers are drawn per pixel per frame.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["Sensor", "exposure_curve"]
+__all__ = ["GAIN_STEPS", "ExposureLuts", "Sensor", "expose_planes", "exposure_curve"]
 
 _BLACK = 16  # limited-range luma black level
+GAIN_STEPS = 1024  # exposure gains are rounded to 1/GAIN_STEPS
+
+# (luma table, chroma table or None); None as a whole: the picture is left as it is
+ExposureLuts = tuple[np.ndarray, np.ndarray | None] | None
 
 
 def exposure_curve(n_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
@@ -62,6 +68,8 @@ class Sensor:
         self._luma = self._tiles(rng, height + margin, width + margin, luma_sigma)
         self._chroma = self._tiles(rng, rows_c + margin, width + margin, chroma_sigma)
         self._levels = np.arange(256, dtype=np.float32)
+        self._lut_cache: tuple[int, ExposureLuts] | None = None
+        self._offsets: list[list[int]] = []  # noise tile offsets, drawn 256 frames at a time
 
     @staticmethod
     def _tiles(
@@ -71,30 +79,61 @@ class Sensor:
         noise = np.round(noise)
         return np.clip(noise, 0, 255).astype(np.uint8), np.clip(-noise, 0, 255).astype(np.uint8)
 
-    def _luts(self, gain: float) -> tuple[np.ndarray, np.ndarray]:
-        lv = self._levels
-        luma = np.clip(_BLACK + (lv - _BLACK) * gain + 0.5, 0, 255).astype(np.uint8)
-        chroma_gain = min(gain, 1.0)  # brightness × gain scales colour differences too
-        chroma = np.clip(128 + (lv - 128) * chroma_gain + 0.5, 0, 255).astype(np.uint8)
-        return luma, chroma
+    def luts(self, gain: float) -> tuple[int, ExposureLuts]:
+        """The exposure of `gain` as (gain in 1/GAIN_STEPS, lookup tables), both cached."""
+        q = round(gain * GAIN_STEPS)
+        cached = self._lut_cache
+        if cached is not None and cached[0] == q:
+            return cached
+        g = q / GAIN_STEPS
+        tables: ExposureLuts = None
+        if q != GAIN_STEPS:
+            lv = self._levels
+            luma = np.clip(_BLACK + (lv - _BLACK) * g + 0.5, 0, 255).astype(np.uint8)
+            chroma = None
+            if g < 1.0:  # brightness × gain scales colour differences too
+                chroma = np.clip(128 + (lv - 128) * g + 0.5, 0, 255).astype(np.uint8)
+            tables = (luma, chroma)
+        self._lut_cache = (q, tables)
+        return self._lut_cache
+
+    def expose(self, yuv: np.ndarray, luts: ExposureLuts) -> None:
+        """Apply exposure tables from `luts` to an I420 picture ((H·3/2, W) uint8) in place."""
+        if luts is None:
+            return
+        h = yuv.shape[0] * 2 // 3
+        expose_planes(yuv[:h], yuv[h:], luts)
+
+    def add_noise(self, yuv: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """This frame's sensor noise added to an I420 picture of the sensor's size, into `out`
+        (by default in place); returns `out`."""
+        if out is None:
+            out = yuv
+        h, w = self.height, self.width
+        if not self._offsets:
+            self._offsets = self._rng.integers(0, self._margin, (256, 4)).tolist()[::-1]
+        oy, ox, cy, cx = self._offsets.pop()
+        pos, neg = self._luma
+        cv2.add(yuv[:h], pos[oy : oy + h, ox : ox + w], dst=out[:h])
+        cv2.subtract(out[:h], neg[oy : oy + h, ox : ox + w], dst=out[:h])
+        pos, neg = self._chroma
+        rows = yuv.shape[0] - h
+        cv2.add(yuv[h:], pos[cy : cy + rows, cx : cx + w], dst=out[h:])
+        cv2.subtract(out[h:], neg[cy : cy + rows, cx : cx + w], dst=out[h:])
+        return out
 
     def apply(self, yuv: np.ndarray, gain: float, *, noise: bool = True) -> None:
         """Expose and add noise to an I420 picture ((H·3/2, W) uint8) in place."""
-        h, w = self.height, self.width
-        y_plane, c_planes = yuv[:h], yuv[h:]
-        if abs(gain - 1.0) > 1e-4:
-            luma_lut, chroma_lut = self._luts(gain)
-            cv2.LUT(y_plane, luma_lut, dst=y_plane)
-            if gain < 1.0:
-                cv2.LUT(c_planes, chroma_lut, dst=c_planes)
-        if not noise:
-            return
-        m = self._margin
-        oy, ox, cy, cx = self._rng.integers(0, m, 4)
-        pos, neg = self._luma
-        cv2.add(y_plane, pos[oy : oy + h, ox : ox + w], dst=y_plane)
-        cv2.subtract(y_plane, neg[oy : oy + h, ox : ox + w], dst=y_plane)
-        pos, neg = self._chroma
-        rows = c_planes.shape[0]
-        cv2.add(c_planes, pos[cy : cy + rows, cx : cx + w], dst=c_planes)
-        cv2.subtract(c_planes, neg[cy : cy + rows, cx : cx + w], dst=c_planes)
+        self.expose(yuv, self.luts(gain)[1])
+        if noise:
+            self.add_noise(yuv)
+
+
+def expose_planes(luma: np.ndarray, chroma: np.ndarray, luts: ExposureLuts) -> None:
+    """Apply exposure tables to luma and chroma arrays (uint8) in place."""
+    if luts is None:
+        return
+    luma_lut, chroma_lut = luts
+    cv2.LUT(luma, luma_lut, dst=luma)
+    if chroma_lut is not None:
+        cv2.LUT(chroma, chroma_lut, dst=chroma)
