@@ -44,8 +44,8 @@ __all__ = [
 CameraStep = Callable[[Camera, CasePaths, Store], None]
 CaseStep = Callable[[CasePaths, Store], None]
 
-CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=())
-CASE_STEPS: Registry[CaseStep] = Registry("case step", modules=())
+CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=("pollwatch.videostep",))
+CASE_STEPS: Registry[CaseStep] = Registry("case step", modules=("pollwatch.counting.step",))
 
 FINDINGS_COLUMNS = [
     "finding_id",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from markupsafe import Markup
 
-from casefactory import replace_in
+from casefactory import SMALL, replace_in
 from pollwatch.case import CasePaths
 from pollwatch.ingest import ingest_case
 from pollwatch.pipeline import analyse_case
@@ -37,10 +37,11 @@ def test_report_of_the_small_case(small_case: CasePaths) -> None:
     path = write_report(small_case.root)
     assert path == small_case.report_html
     html = path.read_text()
-    assert _titles(html) == BUILT_IN
+    # the counting section (registered by pollwatch.counting) comes before the cameras
+    assert _titles(html) == [*BUILT_IN[:-1], "Voters counted on camera", BUILT_IN[-1]]
     assert "<title>Test election 2024 — pollwatch report</title>" in html
     assert "No findings: the analysers reported nothing." in html
-    assert html.count('<img src="data:image/png;base64,') == 3
+    assert html.count('<img src="data:image/png;base64,') == 3 + len(SMALL.cameras)
     assert not EXTERNAL.search(html)
     assert "2,115 (60.4% of registered)" in html  # issued / registered, national
     assert "1,050" in html and "51.0%" in html  # Alpha's votes and share of valid votes
@@ -100,12 +101,13 @@ def test_sections_are_pluggable(small_case: CasePaths) -> None:
 
 
 def test_registry_lists_the_built_ins_in_order() -> None:
-    assert SECTIONS.names()[:6] == [
+    assert SECTIONS.names()[:7] == [
         "overview",
         "findings",
         "results",
         "regions",
         "checkpoints",
+        "counting",  # pollwatch.counting's section
         "cameras",
     ]
     with pytest.raises(ValueError, match="already registered"):

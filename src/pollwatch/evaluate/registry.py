@@ -13,7 +13,10 @@ __all__ = ["METRICS", "Metric", "get_metric_by_name"]
 
 Metric = Callable[[CasePaths, Any], dict[str, Any]]
 
-METRICS: Registry[Metric] = Registry("metric block", modules=("pollwatch.evaluate.case_metrics",))
+METRICS: Registry[Metric] = Registry(
+    "metric block",
+    modules=("pollwatch.evaluate.case_metrics", "pollwatch.evaluate.counting_metrics"),
+)
 
 
 def get_metric_by_name(name: str) -> Metric:

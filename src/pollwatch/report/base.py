@@ -68,7 +68,7 @@ class Section:
 SectionBuilder = Callable[[Store, CasePaths], Section | None]
 
 SECTIONS: Registry[SectionBuilder] = Registry(
-    "report section", modules=("pollwatch.report.sections",)
+    "report section", modules=("pollwatch.report.sections", "pollwatch.counting.section")
 )
 
 
