@@ -52,9 +52,12 @@ class DropFinderOptions:
     background_s: float = 2.5  # running median window removed from the white series
     plateau_samples: int = 5  # a plateau: this many valid samples ...
     plateau_px: float = 0.15  # ... within this of their median ...
-    plateau_s: float = 2.2  # ... for this long (the encoder shows a new level fully only at
-    # the next keyframe, up to a GOP later: shorter levels are on the way)
+    plateau_s: float = 0.8  # ... for this long
+    settle_s: float = 2.2  # a level held shorter than this and then risen from with no
+    # ballot seen was on its way (the encoder may show a new level fully only at the next
+    # keyframe): the two rises are one
     min_contrast: float = 40.0
+    line_rows: float = 1.5  # the pile's edge this close to a box edge is not read
     min_step_px: float = 0.15  # a per-ballot step below this cannot be resolved
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
@@ -77,10 +80,7 @@ class _Burst:
     end: float
     peak: float  # in units of the burst area threshold
     end_x: float  # where the patch was last seen, box widths from the box's middle
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
+    duration: float  # samples seen × the sampling interval
 
     @property
     def hands(self) -> int:
@@ -90,7 +90,7 @@ class _Burst:
 
     def clear(self, o: DropFinderOptions) -> bool:
         """Shaped like a ballot going in: it vanishes at the slot after 0.15 to 1.2 s."""
-        return abs(self.end_x) <= o.slot_x and 0.15 <= self.duration <= 1.2
+        return abs(self.end_x) <= o.slot_x and 0.15 - 1e-6 <= self.duration <= 1.2
 
     def unlikeness(self, o: DropFinderOptions) -> float:
         """How unlike a ballot going in: one shows about 0.4 s, ends at the slot, and covers
@@ -141,7 +141,9 @@ def _bursts(series: pd.DataFrame, box_h: float, o: DropFinderOptions) -> list[_B
         peak = float(high[i : j + 1].max()) / threshold
         duration = t[j] - t[i] + dt
         if peak >= 1.0 and o.burst_min_s <= duration <= o.burst_max_s:
-            out.append(_Burst(float(t[i]), float(t[j] + 0.5 * dt), peak, float(xs[j])))
+            out.append(
+                _Burst(float(t[i]), float(t[j] + 0.5 * dt), peak, float(xs[j]), float(duration))
+            )
     return out
 
 
@@ -188,6 +190,22 @@ def _plateaus(t: np.ndarray, fill: np.ndarray, o: DropFinderOptions) -> list[_Pl
     return out
 
 
+def _settled(
+    plateaus: list[_Plateau], bursts: list[_Burst], o: DropFinderOptions
+) -> list[_Plateau]:
+    """The plateaus without the short ones the pile passed on its way up: a level held less
+    than `settle_s` followed by a rise with no clear burst in it."""
+    out: list[_Plateau] = []
+    for k, p in enumerate(plateaus):
+        nxt = plateaus[k + 1] if k + 1 < len(plateaus) else None
+        if out and nxt is not None and p.end - p.start < o.settle_s:
+            seen = any(p.end - 0.3 <= x.end <= nxt.start + 0.3 and x.clear(o) for x in bursts)
+            if not seen:
+                continue
+        out.append(p)
+    return out
+
+
 def _visits(t: np.ndarray, fg: np.ndarray, presence: float) -> list[tuple[float, float]]:
     """Stretches when someone was at the box (the watched region changed)."""
     return [(float(t[i]), float(t[j])) for i, j in _runs(fg > presence, bridge=2)]
@@ -221,27 +239,33 @@ def find_drops(
     missing = [c for c in needed if c not in series]
     if missing:
         raise ValueError(f"series lacks column(s) {missing}")
-    series = series[~_blind(series["t_s"].to_numpy(float), blind)]
+    # a second before and two after blind time too (a screen taken away, lights coming back)
+    padded = [(a - 1.0, b + 2.0, why) for a, b, why in blind]
+    series = series[~_blind(series["t_s"].to_numpy(float), padded)]
     t = series["t_s"].to_numpy(float)
     fill = series["fill"].to_numpy(float).copy()
     fill[series["fill_contrast"].to_numpy(float) < o.min_contrast] = np.nan
+    if "fill_line" in series:
+        fill[series["fill_line"].to_numpy(float) <= o.line_rows] = np.nan
     bursts = _bursts(series, box_h, o)
     plateaus = _plateaus(t, fill, o)
+    plateaus = _settled(plateaus, bursts, o)
     # the rises between consecutive plateaus, and the bursts in between
     rises = []
     for a, b in itertools.pairwise(plateaus):
         inside = [x for x in bursts if a.end - 0.3 <= x.end <= b.start + 0.3]
-        if any(lo < b.start and hi > a.end for lo, hi, _ in blind):
+        if any(lo < b.start and hi > a.end for lo, hi, _ in padded):
             inside = []  # the box was out of sight in between: no drop can be placed
             rises.append((a, b, None, inside))
             continue
         rises.append((a, b, b.level - a.level, inside))
-    singles = [
-        r
+    # the per-ballot step: the median rise per ballot clearly seen going in
+    per_hand = [
+        r / n
         for _, _, r, inside in rises
-        if r is not None and len(inside) == 1 and inside[0].clear(o) and r > 0
+        if r is not None and r > 0 and (n := sum(x.clear(o) for x in inside)) > 0
     ]
-    step = float(np.median(singles)) if len(singles) >= 3 else np.nan
+    step = float(np.median(per_hand)) if len(per_hand) >= 3 else np.nan
     if not (o.min_step_px <= step <= 0.25 * box_h):
         step = np.nan
     stats = {"bursts": float(len(bursts)), "unclear_bursts": 0.0, "fill_only": 0.0, "bundles": 0.0}

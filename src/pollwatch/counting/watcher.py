@@ -13,7 +13,8 @@ several times a second and records, per sampled frame:
   ballot that goes in;
 * `fill_contrast`, `fill_above` — how clearly that edge stands out (paper minus what the box
   shows above the pile), and that brightness above the pile (the floor through the box, or
-  someone standing behind it);
+  someone standing behind it); `fill_line` — rows between that edge and the nearest of the
+  box's own bright edges (where the two meet the position is unreliable);
 * `fg` — the share of the region around the box that differs from the recent background
   (someone at, behind or in front of the box);
 * `luma` — the region's mean brightness (lights off, lens covered);
@@ -47,6 +48,7 @@ SERIES_COLUMNS = [
     "fill",
     "fill_contrast",
     "fill_above",
+    "fill_line",
     "fg",
     "luma",
     "outline",
@@ -142,9 +144,10 @@ class _State:
 class BoxWatcher:
     """Measures the box zone `zone` (polygon in `frame.image` pixels) `fps` times a second;
     see the module docstring. `white_level`: lowest luma of paper-white as a share of the
-    brightest background pixels around the box."""
+    brightest background pixels around the box (the box's own edges, lit like the ballot: a
+    light grey shirt stays below it)."""
 
-    def __init__(self, zone: Zone, *, fps: float = 12.5, white_level: float = 0.8) -> None:
+    def __init__(self, zone: Zone, *, fps: float = 12.5, white_level: float = 0.9) -> None:
         if not isinstance(zone, Zone):
             raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
         if not fps > 0:
@@ -203,13 +206,12 @@ class BoxWatcher:
         white, white_x = self._white(slot, r)
         if s.lines is None and s.background is not None:
             s.lines = _line_rows(luma, r)
-        fill, contrast, above = _fill_height(luma, r, s.lines)
+        fill, contrast, above, line = _fill_height(luma, r, s.lines)
         if t - s.last_outline >= _OUTLINE_EVERY_S:
             s.outline, s.last_outline = self._outline(luma, r), t
         s.samples += 1
-        s.rows.append(
-            (t, white, white_x, fill, contrast, above, fg, cv2.mean(luma)[0], s.outline, motion)
-        )
+        row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
+        s.rows.append((*row, s.outline, motion))
 
     def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
         """Keep a snapshot; the background is the median of the last few. Paper-white pixels
@@ -312,17 +314,17 @@ def _line_rows(luma: np.ndarray, r: BoxRegions) -> np.ndarray:
 
 def _fill_height(
     luma: np.ndarray, r: BoxRegions, lines: np.ndarray | None = None
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """Height (pixels above the box's bottom) of the far top edge of the paper pile in the
-    fill band, to a fraction of a pixel, the edge's contrast and the brightness above the
-    pile; (NaN, contrast, above) without a visible pile.
+    fill band, to a fraction of a pixel, the edge's contrast, the brightness above the pile
+    and the rows from the edge to the nearest of `lines`; NaN height without a visible pile.
 
     The band's column-mean luma profile is climbed from a row just above the box's bottom
     while it stays above the midpoint between the pile and what the box shows above it."""
     rows, cols = r.local(r.fill)
     band = luma[rows, cols]
     if band.shape[0] < 8 or band.shape[1] < 2:
-        return np.nan, 0.0, np.nan
+        return np.nan, 0.0, np.nan, np.inf
     profile = cv2.reduce(band, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
     n = len(profile)
     body = n - 1 - max(1, round(0.12 * n))
@@ -331,14 +333,13 @@ def _fill_height(
     paper = float(profile[body])
     contrast = paper - above
     if contrast < 30:
-        return np.nan, max(contrast, 0.0), above
+        return np.nan, max(contrast, 0.0), above, np.inf
     mid = 0.5 * (paper + above)
     dark = np.flatnonzero(profile[:body] <= mid)
     if dark.size == 0:
-        return np.nan, contrast, above
+        return np.nan, contrast, above, np.inf
     y = int(dark[-1]) + 1
     a, b = float(profile[y - 1]), float(profile[y])
     edge = y - (b - mid) / (b - a) if b != a else float(y)
-    if lines is not None and lines.size and float(np.min(np.abs(lines - edge))) <= 3:
-        return np.nan, contrast, above  # the pile's edge meets one of the box's own
-    return float(n - 1 - edge), contrast, above
+    near = float(np.min(np.abs(lines - edge))) if lines is not None and lines.size else np.inf
+    return float(n - 1 - edge), contrast, above, near
