@@ -60,8 +60,13 @@ def test_analyse_probes_every_camera(small_case: CasePaths) -> None:
     summary = analyse_case(small_case.root, case_steps={}, progress=False)  # ingests first
     assert summary.startswith("2 cameras (2 done, 0 failed), 0 findings")
     with Store(small_case.db_path) as store:
-        assert store.jobs()["status"].tolist() == ["done", "done"]
+        jobs = store.jobs()
         streams = store.read_tables("probe", "streams")
+    assert jobs.groupby("camera_id")["analyser"].apply(list).to_dict() == {
+        "C1": ["probe", "video"],
+        "C2": ["probe", "video"],
+    }
+    assert set(jobs["status"]) == {"done"}
     assert streams.groupby("camera_id")["kind"].apply(list).to_dict() == {
         "C1": ["video", "audio"],
         "C2": ["video"],

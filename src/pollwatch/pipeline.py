@@ -44,9 +44,10 @@ __all__ = [
 CameraStep = Callable[[Camera, CasePaths, Store], None]
 CaseStep = Callable[[CasePaths, Store], None]
 
-CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=("pollwatch.camera_pass",))
+CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=("pollwatch.videostep",))
 CASE_STEPS: Registry[CaseStep] = Registry(
-    "case step", modules=("pollwatch.audit.summary", "pollwatch.forensics.step")
+    "case step",
+    modules=("pollwatch.counting.step", "pollwatch.audit.summary", "pollwatch.forensics.step"),
 )
 
 FINDINGS_COLUMNS = [

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from markupsafe import Markup
 
-from casefactory import replace_in
+from casefactory import SMALL, replace_in
 from pollwatch.case import CasePaths
 from pollwatch.ingest import ingest_case
 from pollwatch.pipeline import analyse_case
@@ -38,10 +38,12 @@ def test_report_of_the_small_case(small_case: CasePaths) -> None:
     path = write_report(small_case.root)
     assert path == small_case.report_html
     html = path.read_text()
-    assert _titles(html) == BUILT_IN
+    # without case steps there are no counts yet; the camera audit (stored by the camera step)
+    # comes before the cameras
+    assert _titles(html) == [*BUILT_IN[:-1], "Camera audit", BUILT_IN[-1]]
     assert "<title>Test election 2024 — pollwatch report</title>" in html
     assert "No findings: the analysers reported nothing." in html
-    assert html.count('<img src="data:image/png;base64,') == 3
+    assert html.count('<img src="data:image/png;base64,') == 3 + len(SMALL.cameras)
     assert not EXTERNAL.search(html)
     assert "2,115 (60.4% of registered)" in html  # issued / registered, national
     assert "1,050" in html and "51.0%" in html  # Alpha's votes and share of valid votes
@@ -75,7 +77,14 @@ def test_findings_and_warnings_are_shown_escaped(small_case: CasePaths) -> None:
     with Store(small_case.db_path) as store:
         store.replace_findings("stuffing", [finding], camera_id="C1")
     html = write_report(small_case.root).read_text()
-    assert _titles(html) == [*BUILT_IN[:1], "Findings (1)", *BUILT_IN[2:], "Input warnings (2)"]
+    assert _titles(html) == [
+        *BUILT_IN[:1],
+        "Findings (1)",
+        *BUILT_IN[2:-1],
+        "Camera audit",
+        BUILT_IN[-1],
+        "Input warnings (2)",
+    ]
     assert "&lt;script&gt;alert(1)&lt;/script&gt; bundle of 12 ballots" in html
     assert "<script>" not in html
     assert "09:30:05" in html and "0.004" in html
@@ -101,12 +110,14 @@ def test_sections_are_pluggable(small_case: CasePaths) -> None:
 
 
 def test_registry_lists_the_built_ins_in_order() -> None:
-    assert SECTIONS.names()[:6] == [
+    assert SECTIONS.names()[:8] == [
         "overview",
         "findings",
         "results",
         "regions",
         "checkpoints",
+        "camera-audit",  # pollwatch.report.audit's section
+        "counting",  # pollwatch.counting's section
         "cameras",
     ]
     with pytest.raises(ValueError, match="already registered"):

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import cv2
 import numpy as np
@@ -39,6 +41,8 @@ from pollwatch.store import Camera, Finding, Store, finding_id
 __all__ = [
     "ANALYSER",
     "TIMELINE_PARTS",
+    "AuditPart",
+    "audit_part",
     "make_audit_analyser",
     "observable_at",
     "read_unobservable",
@@ -253,11 +257,27 @@ def observable_at(unobservable: pd.DataFrame, t_s: Sequence[float] | np.ndarray)
     return ~inside
 
 
-def _register() -> None:
-    """Join the single decode pass of every camera (pollwatch.camera_pass)."""
-    from pollwatch.camera_pass import VIDEO_ANALYSERS, VideoAnalyserSpec
 
-    VIDEO_ANALYSERS.register("audit", VideoAnalyserSpec(make=make_audit_analyser, save=save_audit))
+@dataclass(frozen=True)
+class AuditPart:
+    """The audit's share of the single decode pass (pollwatch.videostep)."""
+
+    camera: Camera
+    analysers: tuple[CameraAuditor, ...]
+
+    def save(self, results: Sequence[Any], run: Any, store: Store) -> None:
+        save_audit(store, self.camera, results[0])
+
+
+def audit_part(ctx: Any) -> AuditPart:
+    """The audit part of a camera's pass: one `CameraAuditor`."""
+    return AuditPart(ctx.camera, (make_audit_analyser(ctx.camera, ctx.paths),))
+
+
+def _register() -> None:
+    from pollwatch.videostep import VIDEO_PARTS
+
+    VIDEO_PARTS.register("audit", audit_part, order=50)
 
 
 _register()

@@ -36,6 +36,11 @@ def evaluate_case(
     if truth is None:
         truth = load_truth(paths)
     chosen = dict(METRICS.items()) if metrics is None else metrics
-    result = {name: metric(paths, truth) for name, metric in chosen.items()}
+    result: dict[str, Any] = {}
+    for name, metric in chosen.items():
+        try:
+            result[name] = metric(paths, truth)
+        except EvaluationError as err:  # one block's missing truth must not hide the others
+            result[name] = {"error": str(err)}
     paths.out("evaluation.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     return result

@@ -17,6 +17,7 @@ METRICS: Registry[Metric] = Registry(
     "metric block",
     modules=(
         "pollwatch.evaluate.case_metrics",
+        "pollwatch.evaluate.counting_metrics",
         "pollwatch.evaluate.audit_metrics",
         "pollwatch.evaluate.forensics_metrics",
     ),

@@ -69,7 +69,12 @@ SectionBuilder = Callable[[Store, CasePaths], Section | None]
 
 SECTIONS: Registry[SectionBuilder] = Registry(
     "report section",
-    modules=("pollwatch.report.sections", "pollwatch.report.audit", "pollwatch.report.forensics"),
+    modules=(
+        "pollwatch.report.sections",
+        "pollwatch.counting.section",
+        "pollwatch.report.audit",
+        "pollwatch.report.forensics",
+    ),
 )
 
 

@@ -170,6 +170,35 @@ class Frame:
         self._cache[key] = _readonly(out)
         return self._cache[key]
 
+    def ycc_region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """`ycc(1.0)[y0:y1, x0:x1]` (clipped to the image), but from a YUV frame at full size
+        only the region's pixels are read: for analysers that watch a small part of the
+        picture many times a second. Not cached."""
+        x0, x1 = max(0, int(x0)), min(self.width, int(x1))
+        y0, y1 = max(0, int(y0)), min(self.height, int(y1))
+        if x1 <= x0 or y1 <= y0:
+            return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0), 3), np.uint8))
+        raw = self._raw
+        cached = self._cache.get(("ycc", 1.0))
+        if (
+            cached is not None
+            or raw is None
+            or raw.format.name not in _PLANAR_YUV
+            or (raw.width, raw.height) != (self.width, self.height)
+        ):
+            return self.ycc(1.0)[y0:y1, x0:x1]
+        planes = [np.ascontiguousarray(_plane(raw, 0)[y0:y1, x0:x1])]
+        for i in (1, 2):
+            p = _plane(raw, i)
+            fy, fx = raw.height // p.shape[0], raw.width // p.shape[1]
+            sub = p[y0 // fy : -(-y1 // fy), x0 // fx : -(-x1 // fx)]
+            if fy > 1 or fx > 1:
+                size = (sub.shape[1] * fx, sub.shape[0] * fy)
+                sub = cv2.resize(sub, size, interpolation=cv2.INTER_NEAREST)
+            sub = sub[y0 % fy : y0 % fy + (y1 - y0), x0 % fx : x0 % fx + (x1 - x0)]
+            planes.append(np.ascontiguousarray(sub))
+        return _readonly(cv2.merge(planes))
+
     def gray(self, scale: float = 1.0) -> np.ndarray:
         """The full-range gray image downscaled by `scale`, computed once per frame.
 

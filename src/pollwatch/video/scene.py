@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from pollwatch.video.analyser import Needs
+from pollwatch.video.boxfind import wireframe_candidates
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.zone import Zone
 
@@ -122,19 +123,34 @@ def _candidates(image: np.ndarray) -> list[tuple[float, tuple[int, int, int, int
     return sorted(out, key=lambda c: -c[0])
 
 
+def _wireframes(image: np.ndarray) -> list[tuple[float, tuple[int, int, int, int], np.ndarray]]:
+    """Transparent-box wireframes as (score, bbox, hull), best first (see `boxfind`)."""
+    out = []
+    for score, hull in wireframe_candidates(image):
+        x0, y0 = np.floor(hull.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(hull.max(axis=0)).astype(int)
+        out.append((score, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), hull))
+    return out
+
+
 def locate_box(image: np.ndarray, *, stops: np.ndarray | None = None) -> BoxLocation | None:
     """Guess the ballot box in a static view (BGR or gray), or None when nothing fits.
 
+    A transparent box's wireframe (thin bright edges around a hollow inside, method
+    "wireframe", the polygon its convex hull) is looked for first; failing that, a bright
+    compact rectangle (method "static", the polygon its bounding box).
     `stops`: optional (M, 2) foot points where tracked people stood still, in the same pixels;
     a box with many stops just below or beside it gains confidence. The confidence is the
     winner's score, lowered when a second candidate scores nearly as well.
     """
     if image.ndim not in (2, 3) or image.dtype != np.uint8:
         raise ValueError(f"image must be uint8 gray or BGR, got {image.dtype} {image.shape}")
-    found = _candidates(image)
+    wires = [w for w in _wireframes(image) if w[0] >= 0.5]
+    hulls = {bbox: hull for _, bbox, hull in wires}
+    found = [(score, bbox) for score, bbox, _ in wires] or _candidates(image)
     if not found:
         return None
-    method = "static"
+    method = "wireframe" if wires else "static"
     if stops is not None and len(stops):
         pts = np.asarray(stops, np.float32).reshape(-1, 2)
         rescored = []
@@ -142,11 +158,17 @@ def locate_box(image: np.ndarray, *, stops: np.ndarray | None = None) -> BoxLoca
             near = np.hypot(pts[:, 0] - (x + bw / 2), pts[:, 1] - (y + bh)) <= 1.5 * max(bw, bh)
             rescored.append((score * (0.7 + 0.6 * float(near.mean())), (x, y, bw, bh)))
         found = sorted(rescored, key=lambda c: -c[0])
-        method = "static+stops"
+        method += "+stops"
     best, (x, y, bw, bh) = found[0]
     runner_up = found[1][0] if len(found) > 1 else 0.0
     confidence = float(np.clip(best * (1.0 - 0.5 * runner_up / max(best, 1e-9)), 0.0, 1.0))
-    polygon = ((x, y), (x + bw, y), (x + bw, y + bh), (x, y + bh))
-    return BoxLocation(
-        tuple((float(px), float(py)) for px, py in polygon), confidence, method, len(found)
+    hull = hulls.get((x, y, bw, bh))
+    polygon = (
+        tuple((float(px), float(py)) for px, py in hull)
+        if hull is not None
+        else tuple(
+            (float(px), float(py))
+            for px, py in ((x, y), (x + bw, y), (x + bw, y + bh), (x, y + bh))
+        )
     )
+    return BoxLocation(polygon, confidence, method, len(found))

@@ -1,0 +1,393 @@
+"""From the box watcher's series to ballot drops, and to when the box could not be watched.
+
+Two independent cues say a ballot went in:
+
+* a *burst*: a ballot-sized patch of paper-white appears at the lid for a fraction of a second
+  and vanishes into the slot (the ballot in a voter's hand); its end is the moment of the drop;
+* a *fill step*: the paper pile inside the transparent box rises.
+
+The pile's level is read on *plateaus* (stretches where its measured edge holds still); between
+two plateaus it rose by some pixels, and the camera's per-ballot step (the median rise of the
+steps that had exactly one burst) turns that into ballots. The bursts between the two plateaus
+decide within what the rise allows: a step with no burst is a drop the burst cue missed (the
+ballot hidden against a white shirt); a burst with no step is a false alarm (a white patch that
+was not a ballot); several steps behind one burst are a bundle. Where the pile cannot be
+measured (a step per ballot too small to resolve, an opaque box), bursts alone count.
+
+`unobservable_ranges` turns the same series into the times the box could not be watched: too
+dark, the picture frozen, the box's outline gone (turned away, hidden behind something).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.counting.observability import Range
+
+__all__ = [
+    "DROP_COLUMNS",
+    "DropFinderOptions",
+    "find_drops",
+    "unobservable_ranges",
+]
+
+DROP_COLUMNS = ["t_s", "ballots", "confidence", "evidence", "visit_id", "dwell_s"]
+
+
+@dataclass(frozen=True)
+class DropFinderOptions:
+    """Thresholds of `find_drops` (tuned on simulated demo cameras, see docs/counting.md).
+    Areas are in units of the box height squared, so they hold at any resolution; times are
+    seconds, levels pixels."""
+
+    burst_area: float = 0.008  # a ballot shows at least this many h² of new paper-white
+    burst_min_s: float = 0.1
+    burst_max_s: float = 1.6
+    slot_x: float = 0.15  # a ballot vanishes within this many box widths of the box's middle
+    background_s: float = 2.5  # running median window removed from the white series
+    plateau_samples: int = 5  # a plateau: this many valid samples ...
+    plateau_px: float = 0.15  # ... within this of their median ...
+    plateau_s: float = 0.8  # ... for this long
+    settle_s: float = 2.2  # a level held shorter than this and then risen from with no
+    # ballot seen was on its way (the encoder may show a new level fully only at the next
+    # keyframe): the two rises are one
+    min_contrast: float = 40.0
+    line_rows: float = 1.5  # the pile's edge this close to a box edge is not read
+    min_step_px: float = 0.15  # a per-ballot step below this cannot be resolved
+    hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
+    more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
+    bundle_steps: float = 3.0  # one hand and a rise of this many steps: a bundle
+    presence: float = 0.04  # share of the watched region changed: someone at the box
+
+    def __post_init__(self) -> None:
+        for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.burst_min_s < self.burst_max_s:
+            raise ValueError("burst_min_s must be in [0, burst_max_s)")
+        if self.plateau_samples < 2:
+            raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")
+
+
+@dataclass(frozen=True)
+class _Burst:
+    start: float
+    end: float
+    peak: float  # in units of the burst area threshold
+    end_x: float  # where the patch was last seen, box widths from the box's middle
+    duration: float  # samples seen × the sampling interval
+
+    @property
+    def hands(self) -> int:
+        """A ballot shows for about half a second: a burst much longer than that is two
+        reaches in a row (two voters at the box at once)."""
+        return 2 if self.duration > 0.75 else 1
+
+    def clear(self, o: DropFinderOptions) -> bool:
+        """Shaped like a ballot going in: it vanishes at the slot after 0.15 to 1.2 s."""
+        return abs(self.end_x) <= o.slot_x and 0.15 - 1e-6 <= self.duration <= 1.2
+
+    def unlikeness(self, o: DropFinderOptions) -> float:
+        """How unlike a ballot going in: one shows about 0.4 s, ends at the slot, and covers
+        a few hundredths of h²; a white patch of a shirt does not."""
+        off = 0.0 if abs(self.end_x) <= o.slot_x else 1.0
+        return abs(self.duration - 0.4) + off + 0.3 * max(0.0, self.peak - 5.0)
+
+
+@dataclass(frozen=True)
+class _Plateau:
+    start: float
+    end: float
+    level: float
+
+
+def _rolling_median(values: np.ndarray, times: np.ndarray, window_s: float) -> np.ndarray:
+    if len(values) == 0:
+        return values
+    dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    k = max(1, round(window_s / max(dt, 1e-3)))
+    return pd.Series(values).rolling(k | 1, center=True, min_periods=1).median().to_numpy(float)
+
+
+def _runs(mask: np.ndarray, bridge: int = 0) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True, joining runs parted by <= `bridge` Falses."""
+    out: list[tuple[int, int]] = []
+    idx = np.flatnonzero(mask)
+    for i in idx:
+        if out and i - out[-1][1] <= bridge + 1:
+            out[-1] = (out[-1][0], int(i))
+        else:
+            out.append((int(i), int(i)))
+    return out
+
+
+def _bursts(series: pd.DataFrame, box_h: float, o: DropFinderOptions) -> list[_Burst]:
+    t = series["t_s"].to_numpy(float)
+    if len(t) < 3:
+        return []
+    white = series["white"].to_numpy(float)
+    xs = series["white_x"].to_numpy(float)
+    dt = float(np.median(np.diff(t)))
+    high = white - _rolling_median(white, t, o.background_s)
+    threshold = max(4.0, o.burst_area * box_h * box_h)
+    out = []
+    # the ballot crosses the lid's edge half-way: bridge a dip of up to two samples
+    for i, j in _runs(high > 0.5 * threshold, bridge=2):
+        peak = float(high[i : j + 1].max()) / threshold
+        duration = t[j] - t[i] + dt
+        if peak >= 1.0 and o.burst_min_s <= duration <= o.burst_max_s:
+            out.append(
+                _Burst(float(t[i]), float(t[j] + 0.5 * dt), peak, float(xs[j]), float(duration))
+            )
+    return out
+
+
+def _plateaus(t: np.ndarray, fill: np.ndarray, o: DropFinderOptions) -> list[_Plateau]:
+    """Stretches where the pile's edge held still, in time order, from the valid samples after
+    a running median of about a second (someone passing behind the box shifts the measured
+    edge for a moment). The pile never sinks, so where a level is followed by a lower one,
+    the shorter-lived of the two was an artefact and is dropped."""
+    valid = np.isfinite(fill)
+    tv, fv = t[valid], fill[valid]
+    if len(tv) < o.plateau_samples:
+        return []
+    dt = float(np.median(np.diff(tv))) if len(tv) > 1 else 0.1
+    k = max(3, round(0.9 / max(dt, 1e-3)) | 1)
+    smooth = pd.Series(fv).rolling(k, center=True, min_periods=1).median().to_numpy(float)
+    raw: list[_Plateau] = []
+    n, i = len(tv), 0
+    while i < n:
+        j, level = i, smooth[i]
+        while j + 1 < n and abs(smooth[j + 1] - level) <= o.plateau_px and tv[j + 1] - tv[j] < 2.0:
+            j += 1
+        if j - i + 1 >= o.plateau_samples and tv[j] - tv[i] >= o.plateau_s:
+            raw.append(_Plateau(float(tv[i]), float(tv[j]), float(np.median(smooth[i : j + 1]))))
+        i = j + 1
+    out: list[_Plateau] = []
+    lived: list[float] = []  # seconds each kept level was seen, all its pieces together
+    for p in raw:
+        life = p.end - p.start
+        keep = True
+        while out and out[-1].level > p.level + o.plateau_px:
+            if lived[-1] >= life:
+                keep = False
+                break
+            out.pop()
+            lived.pop()
+        if not keep:
+            continue
+        if out and abs(out[-1].level - p.level) <= o.plateau_px:
+            out[-1] = _Plateau(out[-1].start, p.end, out[-1].level)
+            lived[-1] += life
+        else:
+            out.append(p)
+            lived.append(life)
+    return out
+
+
+def _settled(
+    plateaus: list[_Plateau], bursts: list[_Burst], o: DropFinderOptions
+) -> list[_Plateau]:
+    """The plateaus without the short ones the pile passed on its way up: a level held less
+    than `settle_s` followed by a rise with no clear burst in it."""
+    out: list[_Plateau] = []
+    for k, p in enumerate(plateaus):
+        nxt = plateaus[k + 1] if k + 1 < len(plateaus) else None
+        if out and nxt is not None and p.end - p.start < o.settle_s:
+            seen = any(p.end - 0.3 <= x.end <= nxt.start + 0.3 and x.clear(o) for x in bursts)
+            if not seen:
+                continue
+        out.append(p)
+    return out
+
+
+def _visits(t: np.ndarray, fg: np.ndarray, presence: float) -> list[tuple[float, float]]:
+    """Stretches when someone was at the box (the watched region changed)."""
+    return [(float(t[i]), float(t[j])) for i, j in _runs(fg > presence, bridge=2)]
+
+
+def _blind(t: np.ndarray, ranges: Sequence[Range]) -> np.ndarray:
+    out = np.zeros(len(t), bool)
+    for a, b, _ in ranges:
+        out |= (t >= a) & (t <= b)
+    return out
+
+
+def find_drops(
+    series: pd.DataFrame,
+    box_h: float,
+    options: DropFinderOptions | None = None,
+    *,
+    blind: Sequence[Range] = (),
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Ballot drops in a watcher series (`pollwatch.counting.watcher.SERIES_COLUMNS`) of a box
+    `box_h` pixels tall, ignoring the `blind` ranges (start_s, end_s, reason): a DataFrame of
+    `DROP_COLUMNS`, one row per hand movement (`ballots` > 1 for a bundle; `evidence`
+    "burst+fill", "burst" or "fill"; `visit_id`/`dwell_s` the stretch someone was at the box)
+    and facts about the camera: `step_px` (the pile's rise per ballot, NaN when it cannot be
+    resolved), `bursts`, `unclear_bursts` (not counted unless the pile rose), `fill_only`
+    (drops only the pile showed), `bundles`."""
+    o = options or DropFinderOptions()
+    if not box_h > 0:
+        raise ValueError(f"box_h must be positive, got {box_h}")
+    needed = ("t_s", "white", "white_x", "fill", "fill_contrast", "fill_above", "fg")
+    missing = [c for c in needed if c not in series]
+    if missing:
+        raise ValueError(f"series lacks column(s) {missing}")
+    # a second before and two after blind time too (a screen taken away, lights coming back)
+    padded = [(a - 1.0, b + 2.0, why) for a, b, why in blind]
+    series = series[~_blind(series["t_s"].to_numpy(float), padded)]
+    t = series["t_s"].to_numpy(float)
+    fill = series["fill"].to_numpy(float).copy()
+    fill[series["fill_contrast"].to_numpy(float) < o.min_contrast] = np.nan
+    if "fill_line" in series:
+        fill[series["fill_line"].to_numpy(float) <= o.line_rows] = np.nan
+    bursts = _bursts(series, box_h, o)
+    plateaus = _plateaus(t, fill, o)
+    plateaus = _settled(plateaus, bursts, o)
+    # the rises between consecutive plateaus, and the bursts in between
+    rises = []
+    for a, b in itertools.pairwise(plateaus):
+        inside = [x for x in bursts if a.end - 0.3 <= x.end <= b.start + 0.3]
+        if any(lo < b.start and hi > a.end for lo, hi, _ in padded):
+            inside = []  # the box was out of sight in between: no drop can be placed
+            rises.append((a, b, None, inside))
+            continue
+        rises.append((a, b, b.level - a.level, inside))
+    # the per-ballot step: the median rise per ballot clearly seen going in
+    per_hand = [
+        r / n
+        for _, _, r, inside in rises
+        if r is not None and r > 0 and (n := sum(x.clear(o) for x in inside)) > 0
+    ]
+    step = float(np.median(per_hand)) if len(per_hand) >= 3 else np.nan
+    if not (o.min_step_px <= step <= 0.25 * box_h):
+        step = np.nan
+    stats = {"bursts": float(len(bursts)), "unclear_bursts": 0.0, "fill_only": 0.0, "bundles": 0.0}
+    stats["unclear_bursts"] = float(sum(not x.clear(o) for x in bursts))
+    fg = series["fg"].to_numpy(float)
+    rows: list[tuple[float, int, float, str]] = []
+    covered: set[int] = set()
+    if not np.isnan(step):
+        for a, b, rise, inside in rises:
+            if rise is None:
+                continue
+            covered.update(id(x) for x in inside)
+            sel = (t >= a.end) & (t <= b.start)
+            present = bool(sel.any() and fg[sel].max() > o.presence)
+            crossings = _crossings(t, fill, a, b, step)
+            got = _assign(rise / step, inside, crossings, present, o, stats)
+            rows += got
+    rows += [(x.end, 1, 0.9, "burst") for x in bursts if id(x) not in covered and x.clear(o)]
+    drops = pd.DataFrame(rows, columns=["t_s", "ballots", "confidence", "evidence"])
+    drops = drops.sort_values("t_s", kind="stable").reset_index(drop=True)
+    visits = _visits(t, series["fg"].to_numpy(float), o.presence)
+    ids, dwell = [], []
+    for when in drops["t_s"]:
+        k = next((i for i, (lo, hi) in enumerate(visits) if lo - 1.0 <= when <= hi + 1.0), -1)
+        ids.append(k)
+        dwell.append(visits[k][1] - visits[k][0] if k >= 0 else np.nan)
+    drops["visit_id"] = np.asarray(ids, np.int64)
+    drops["dwell_s"] = np.asarray(dwell, float)
+    drops["ballots"] = drops["ballots"].astype(np.int64)
+    stats["step_px"] = step
+    return drops[DROP_COLUMNS], stats
+
+
+def _crossings(
+    t: np.ndarray, fill: np.ndarray, a: _Plateau, b: _Plateau, step: float
+) -> list[float]:
+    """When the pile's level (running median) first passed a.level + (j + ½) steps, for each
+    whole step of the rise from plateau a to plateau b; the middle of the gap if never."""
+    n = max(1, round((b.level - a.level) / step))
+    middle = (a.end + b.start) / 2
+    sel = (t >= a.end) & (t <= b.start) & np.isfinite(fill)
+    if sel.sum() < 2:
+        return [middle] * n
+    ts = t[sel]
+    smooth = pd.Series(fill[sel]).rolling(5, center=True, min_periods=1).median().to_numpy()
+    out = []
+    for j in range(n):
+        hit = np.flatnonzero(smooth >= a.level + (j + 0.5) * step)
+        out.append(float(ts[hit[0]]) if hit.size else middle)
+    return out
+
+
+def _assign(
+    steps: float,
+    inside: list[_Burst],
+    crossings: list[float],
+    present: bool,
+    o: DropFinderOptions,
+    stats: dict[str, float],
+) -> list[tuple[float, int, float, str]]:
+    """Drops of one rise of the pile by `steps` per-ballot steps, with these bursts in its
+    window. Clear bursts are drops whatever the rise (a pile's edge measured to a fraction of
+    a pixel is not proof enough against a ballot seen going in); the rise adds what they do
+    not explain: a bundle behind a single hand, ballots no burst showed (placed at the other
+    bursts near when the pile's level passed each step, else at those times), but only if
+    someone was at the box. `crossings[j]` is when the level passed j + ½ steps."""
+    clear = [x for x in inside if x.clear(o)]
+    rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
+    if len(clear) == 1 and steps >= o.bundle_steps:
+        stats["bundles"] += 1
+        return [(clear[0].end, round(steps), 0.9, "burst+fill")]
+    if clear:
+        extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
+    else:
+        extra = max(1, round(steps)) if steps >= o.hidden_steps and present else 0
+    if extra > 0:
+        others = [x.end for x in inside if not x.clear(o)]
+        for j in range(len(clear), len(clear) + extra):
+            when = crossings[min(j, len(crossings) - 1)]
+            near = [x for x in others if abs(x - when) <= 1.0]
+            if near:
+                when = min(near, key=lambda x: abs(x - when))
+                others.remove(when)
+            rows.append((when, 1, 0.7, "fill"))
+        stats["fill_only"] += extra
+    return rows
+
+
+def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Range]:
+    """When the box could not be watched, from the watcher's series: too dark (the region's
+    brightness under 45% of its median), the picture frozen (not a pixel changed for a
+    second or more), the box's outline gone (its strength under 35% of the fitted view's
+    for `min_s` or more). Ranges shorter than `min_s` are dropped (a passer-by)."""
+    if series.empty:
+        return []
+    t = series["t_s"].to_numpy(float)
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.1
+    luma = series["luma"].to_numpy(float)
+    dark = luma < 0.45 * float(np.nanmedian(luma))
+    still = series["motion"].to_numpy(float) == 0
+    frozen = pd.Series(still).rolling(max(2, round(1.0 / dt)), min_periods=1).min()
+    frozen = frozen.to_numpy(bool)
+    outline = series["outline"].to_numpy(float)
+    hidden = _rolling_median(np.nan_to_num(outline, nan=1.0), t, 6.0) < 0.35
+    out: list[Range] = []
+    for mask, reason in (
+        (dark, "too dark"),
+        (frozen, "picture frozen"),
+        (hidden, "box not in view"),
+    ):
+        i, n = 0, len(t)
+        while i < n:
+            if not mask[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and mask[j + 1]:
+                j += 1
+            start, end = t[i] - 0.5 * dt, t[j] + 0.5 * dt
+            if reason == "picture frozen":
+                start -= 1.0  # the run starts once a full second stood still
+            if end - start >= min_s:
+                out.append((float(start), float(end), reason))
+            i = j + 1
+    return out

@@ -1,0 +1,245 @@
+"""Counting in the pipeline: a video part (one `BoxWatcher` per camera, in the shared pass) and
+the "counting" case step (counts per checkpoint interval, turnout-inflation findings, CSVs).
+
+Per camera, in the store under analyser "counting": `zone` (where the box was found), `series`
+(the watcher's measurements), `drops`, `unobservable` (ranges with a reason) and `facts`. The
+case step adds the case-level `counts` table and writes out/drops.csv and out/counts.csv.
+Unobservable ranges from other parts (the camera audit) plug in through `OBSERVABILITY_SOURCES`:
+`source(store, camera) -> [(start_s, end_s, reason), ...]` on the camera's clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.case import CasePaths
+from pollwatch.counting.boxzone import BoxZone, resolve_box_zone
+from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.drops import find_drops, unobservable_ranges
+from pollwatch.counting.observability import Observability, Range
+from pollwatch.counting.turnout import (
+    COUNT_COLUMNS,
+    checkpoint_intervals,
+    count_intervals,
+    inflation_findings,
+    official_increments,
+)
+from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher, WatchResult
+from pollwatch.pipeline import CASE_STEPS
+from pollwatch.registry import Registry
+from pollwatch.store import Camera, NotFoundError, Store
+from pollwatch.video import Analyser, VideoRun
+from pollwatch.videostep import VIDEO_PARTS, VideoContext
+
+__all__ = [
+    "ANALYSER",
+    "DROPS_CSV_COLUMNS",
+    "OBSERVABILITY_SOURCES",
+    "CountingPart",
+    "camera_observability",
+    "counting_part",
+    "counting_step",
+]
+
+ANALYSER = "counting"
+DROPS_CSV_COLUMNS = [
+    "camera_id",
+    "station_id",
+    "time",
+    "track_id",
+    "dwell_s",
+    "ballots",
+    "confidence",
+    "evidence",
+]
+
+ObservabilitySource = Callable[[Store, Camera], Sequence[Range]]
+OBSERVABILITY_SOURCES: Registry[ObservabilitySource] = Registry("observability source", modules=())
+
+
+@dataclass
+class CountingPart:
+    """The counter's share of a camera's pass: a `BoxWatcher` on the located box zone (none
+    when no box was found), then the drops and unobservable ranges it implies."""
+
+    camera: Camera
+    zone: BoxZone | None
+
+    def __post_init__(self) -> None:
+        self._analysers = [] if self.zone is None else [BoxWatcher(self.zone.zone)]
+
+    @property
+    def analysers(self) -> Sequence[Analyser]:
+        return self._analysers
+
+    def save(self, results: Sequence[Any], run: VideoRun, store: Store) -> None:
+        cid = self.camera.camera_id
+        zone = self.zone
+        end_s = _recording_end(run)
+        store.write_table(ANALYSER, "zone", _zone_frame(zone), camera_id=cid)
+        gaps: list[Range] = [
+            (g.start_s, end_s if g.end_s is None else g.end_s, f"{g.kind} video") for g in run.gaps
+        ]
+        if zone is None or not results:
+            series = pd.DataFrame(columns=SERIES_COLUMNS)
+            own: list[Range] = [(0.0, end_s, "ballot box not found")]
+            drops, facts = _no_drops(), {"step_px": np.nan}
+        else:
+            watch: WatchResult = results[0]
+            series = watch.series
+            own = unobservable_ranges(series)
+            drops, facts = find_drops(series, watch.box_height_px, blind=gaps + own)
+        obs = Observability(0.0, end_s, tuple(gaps + own))
+        drops = drops.assign(
+            time=[self.camera.start_time + timedelta(seconds=float(t)) for t in drops["t_s"]]
+        )
+        store.write_table(ANALYSER, "series", series, camera_id=cid)
+        store.write_table(ANALYSER, "drops", drops, camera_id=cid)
+        store.write_table(ANALYSER, "unobservable", obs.to_frame(), camera_id=cid)
+        facts = {**facts, "recording_end_s": end_s, "frames": float(run.frames_delivered)}
+        store.write_table(ANALYSER, "facts", pd.DataFrame([facts]), camera_id=cid)
+
+
+def _recording_end(run: VideoRun) -> float:
+    last = run.last_s
+    declared = run.info.duration_s
+    if last is None:
+        return float(declared or 0.0)
+    frame_s = 1.0 / run.info.fps if run.info.fps else 0.0
+    return float(last + frame_s)
+
+
+def _zone_frame(zone: BoxZone | None) -> pd.DataFrame:
+    if zone is None:
+        return pd.DataFrame(
+            [{"polygon": "", "confidence": 0.0, "method": "not found", "shift_x": 0, "shift_y": 0}]
+        )
+    return pd.DataFrame(
+        [
+            {
+                "polygon": json.dumps([[round(x, 1), round(y, 1)] for x, y in zone.polygon]),
+                "confidence": zone.confidence,
+                "method": zone.method,
+                "shift_x": zone.shift[0],
+                "shift_y": zone.shift[1],
+            }
+        ]
+    )
+
+
+def _no_drops() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "t_s": pd.Series(dtype=float),
+            "ballots": pd.Series(dtype=np.int64),
+            "confidence": pd.Series(dtype=float),
+            "evidence": pd.Series(dtype=str),
+            "visit_id": pd.Series(dtype=np.int64),
+            "dwell_s": pd.Series(dtype=float),
+        }
+    )
+
+
+@VIDEO_PARTS.registering("counting", order=20)
+def counting_part(ctx: VideoContext) -> CountingPart:
+    """Locate the box (cameras.csv's polygon registered to the recording, else a reference
+    image, else the recording's view) and watch it."""
+    cam = ctx.camera
+    zone = resolve_box_zone(ctx.background, cam.box_polygon, cam.reference_path(ctx.paths.root))
+    return CountingPart(cam, zone)
+
+
+def camera_observability(store: Store, camera: Camera) -> Observability:
+    """The camera's recording extent and unobservable ranges: the counter's own, plus every
+    registered `OBSERVABILITY_SOURCES` source's."""
+    frame = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
+    facts = store.read_table(ANALYSER, "facts", camera_id=camera.camera_id)
+    obs = Observability.from_frame(frame, 0.0, float(facts["recording_end_s"].iloc[0]))
+    for _, source in OBSERVABILITY_SOURCES.items():
+        obs = obs.with_ranges(source(store, camera))
+    return obs
+
+
+@CASE_STEPS.registering("counting", order=20)
+def counting_step(paths: CasePaths, store: Store) -> None:
+    """Counts per camera and checkpoint interval against the official increments, with
+    bounds; `turnout_inflation` findings; out/drops.csv and out/counts.csv."""
+    election = store.election()
+    checkpoints = store.checkpoints()
+    intervals = checkpoint_intervals(election)
+    all_counts, all_drops, findings = [], [], []
+    for cam in store.camera_records():
+        try:
+            drops = store.read_table(ANALYSER, "drops", camera_id=cam.camera_id)
+            obs = camera_observability(store, cam)
+        except NotFoundError:  # the camera's video step has not run (or failed)
+            continue
+        seen = [obs.observable_at(t) for t in drops["t_s"]] if len(drops) else []
+        drops = drops[np.asarray(seen, bool)] if len(drops) else drops
+        official = official_increments(checkpoints, cam.station_id, intervals)
+        counts = count_intervals(
+            drops,
+            obs,
+            camera_id=cam.camera_id,
+            station_id=cam.station_id,
+            start_time=cam.start_time,
+            election=election,
+            official=official,
+            errors=COUNTER_ERRORS,
+        )
+        findings += inflation_findings(counts, COUNTER_ERRORS, analyser=ANALYSER)
+        all_counts.append(counts)
+        all_drops.append(
+            drops.assign(
+                camera_id=cam.camera_id, station_id=cam.station_id, track_id=drops["visit_id"]
+            )
+        )
+    counts = (
+        pd.concat(all_counts, ignore_index=True)
+        if all_counts
+        else pd.DataFrame(columns=COUNT_COLUMNS)
+    )
+    store.write_table(ANALYSER, "counts", counts)
+    store.replace_findings(ANALYSER, findings)
+    _write_csvs(paths, all_drops, counts)
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    return values.map(lambda t: pd.Timestamp(t).isoformat(timespec="milliseconds"))
+
+
+def _write_csvs(paths: CasePaths, drops: list[pd.DataFrame], counts: pd.DataFrame) -> None:
+    frame = (
+        pd.concat(drops, ignore_index=True) if drops else pd.DataFrame(columns=DROPS_CSV_COLUMNS)
+    )
+    if not frame.empty:
+        frame = frame.assign(time=_iso(frame["time"]), dwell_s=frame["dwell_s"].round(2))
+    frame.reindex(columns=DROPS_CSV_COLUMNS).to_csv(paths.out("drops.csv"), index=False)
+    shown = counts.reindex(
+        columns=[
+            "camera_id",
+            "station_id",
+            "interval_start",
+            "interval_end",
+            "counted",
+            "lower",
+            "upper",
+            "official",
+            "observable",
+        ]
+    )
+    if not shown.empty:
+        shown = shown.assign(
+            interval_start=_iso(shown["interval_start"]),
+            interval_end=_iso(shown["interval_end"]),
+            upper=shown["upper"].astype("Int64"),
+            official=shown["official"].astype("Int64"),
+        )
+    shown.to_csv(paths.out("counts.csv"), index=False)

@@ -1,0 +1,345 @@
+"""Watching the ballot box: per-frame measurements of a small region around it.
+
+`BoxWatcher` is an engine analyser. It reads only the pixels around the box (`Frame.ycc_region`)
+several times a second and records, per sampled frame:
+
+* `white`, `white_x` — the largest ballot-sized patch of paper-white pixels at the lid that are
+  not in the recent background, within 0.4 box widths of the box's middle (pixels, 0 when
+  none), and its centre's offset from the box's middle in box widths: the ballot in a voter's
+  hand shows there for about half a second before it goes in at the slot (a white shirt
+  passing by makes larger patches, or patches further out, which are not counted);
+* `fill` — the height in pixels of the paper pile inside the transparent box (the far top edge
+  of the pile, to a fraction of a pixel; NaN when no pile can be seen): it steps up with every
+  ballot that goes in;
+* `fill_contrast`, `fill_above` — how clearly that edge stands out (paper minus what the box
+  shows above the pile), and that brightness above the pile (the floor through the box, or
+  someone standing behind it); `fill_line` — rows between that edge and the nearest of the
+  box's own bright edges (where the two meet the position is unreliable);
+* `fg` — the share of the region around the box that differs from the recent background
+  (someone at, behind or in front of the box);
+* `luma` — the region's mean brightness (lights off, lens covered);
+* `outline` — how strongly the box's outline shows, relative to its strength in the view the
+  zone was fitted on (checked about twice a second: the box hidden or the camera turned);
+* `motion` — mean absolute change of the region since the previous sample (a frozen picture).
+
+Turning these series into drops is `pollwatch.counting.drops`; the watcher only measures.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from pollwatch.video.analyser import Needs
+from pollwatch.video.boxfind import line_map
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
+from pollwatch.video.zone import Zone
+
+__all__ = ["SERIES_COLUMNS", "BoxRegions", "BoxWatcher", "WatchResult"]
+
+SERIES_COLUMNS = [
+    "t_s",
+    "white",
+    "white_x",
+    "fill",
+    "fill_contrast",
+    "fill_above",
+    "fill_line",
+    "fg",
+    "luma",
+    "outline",
+    "motion",
+]
+
+_WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
+_BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
+_BG_KEEP = 9  # ... and the median of this many of them
+_OUTLINE_EVERY_S = 2.0  # seconds between two outline checks
+_SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
+
+
+@dataclass(frozen=True)
+class BoxRegions:
+    """The image regions watched around a box zone (pixels of `frame.image`), as
+    (x0, y0, x1, y1) boxes, derived from the zone's bounding box of width w, height h:
+
+    `watch` — everything watched: 0.25 w either side, from 1.3 h above the box to its bottom;
+    `slot` — where a ballot shows before it goes in: 0.1 w either side, 0.35 h above the lid
+    to 0.3 h below its top; `fill` — the middle columns of the box (clear of its edges and a
+    seal in a corner) over its whole height, where the paper pile's top edge is measured.
+    """
+
+    watch: tuple[int, int, int, int]
+    slot: tuple[int, int, int, int]
+    fill: tuple[int, int, int, int]
+    outline: np.ndarray  # the zone polygon, in watch-region pixels
+    box_w: float
+    centre_x: float
+    ballot_w: float  # the largest patch still taken for a ballot in a hand: 0.35 w × 0.4 h
+    ballot_h: float
+    min_patch: float  # the smallest: 0.002 h²
+
+    @classmethod
+    def around(cls, zone: Zone, width: int, height: int) -> BoxRegions:
+        x0, y0, x1, y1 = zone.bbox
+        w, h = x1 - x0, y1 - y0
+
+        def clip(a: float, b: float, c: float, d: float) -> tuple[int, int, int, int]:
+            return (
+                int(max(0, round(a))),
+                int(max(0, round(b))),
+                int(min(width, round(c))),
+                int(min(height, round(d))),
+            )
+
+        watch = clip(x0 - 0.25 * w, y0 - 1.3 * h, x1 + 0.25 * w, y1 + 2)
+        slot = clip(x0 - 0.1 * w, y0 - 0.35 * h, x1 + 0.1 * w, y0 + 0.3 * h)
+        fill = clip(x0 + 0.25 * w, y0, x1 - 0.3 * w, y1)
+        outline = zone.polygon - np.float32([watch[0], watch[1]])
+        return cls(watch, slot, fill, outline, w, (x0 + x1) / 2, 0.35 * w, 0.4 * h, 0.002 * h * h)
+
+    def local(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
+        """Row and column slices of `box` inside the watch region."""
+        wx, wy = self.watch[:2]
+        return slice(box[1] - wy, box[3] - wy), slice(box[0] - wx, box[2] - wx)
+
+
+@dataclass(frozen=True, eq=False)
+class WatchResult:
+    """The measured series (a DataFrame of `SERIES_COLUMNS`, one row per sampled frame), the
+    regions watched, the gaps the engine reported, and the per-ballot fill resolution hint
+    `box_height_px` (the zone's height, for plausibility checks)."""
+
+    series: pd.DataFrame
+    regions: BoxRegions | None
+    gaps: tuple[Gap, ...]
+    box_height_px: float
+
+
+@dataclass
+class _State:
+    rows: list[tuple[float, ...]] = field(default_factory=list)
+    snapshots: deque = field(default_factory=lambda: deque(maxlen=_BG_KEEP))
+    background: np.ndarray | None = None
+    last_snapshot: float = -np.inf
+    previous: np.ndarray | None = None
+    outline_ref: float | None = None
+    outline: float = np.nan
+    last_outline: float = -np.inf
+    samples: int = 0
+    regions: BoxRegions | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    bg_white: np.ndarray | None = None
+    slot_background: np.ndarray | None = None
+    slot_luma: np.ndarray | None = None
+    lines: np.ndarray | None = None  # rows of the fill band where the box's own edges run
+    white_low: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    white_high: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+class BoxWatcher:
+    """Measures the box zone `zone` (polygon in `frame.image` pixels) `fps` times a second;
+    see the module docstring. `white_level`: lowest luma of paper-white as a share of the
+    brightest background pixels around the box (the box's own edges, lit like the ballot: a
+    light grey shirt stays below it)."""
+
+    def __init__(self, zone: Zone, *, fps: float = 12.5, white_level: float = 0.9) -> None:
+        if not isinstance(zone, Zone):
+            raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if not 0 < white_level < 1:
+            raise ValueError(f"white_level must be in (0, 1), got {white_level}")
+        self.zone = zone
+        self.white_level = float(white_level)
+        self._needs = Needs(video=True, fps=float(fps))
+        self.reset()
+
+    @property
+    def needs(self) -> Needs:
+        return self._needs
+
+    def reset(self) -> None:
+        self._s = _State()
+
+    def start(self, info: StreamInfo) -> None:
+        self._s.regions = BoxRegions.around(self.zone, info.width, info.height)
+
+    def on_audio(self, chunk: AudioChunk) -> None:
+        """The box is watched, not heard."""
+
+    def on_gap(self, gap: Gap) -> None:
+        """After a gap the background is taken afresh."""
+        s = self._s
+        s.gaps.append(gap)
+        s.snapshots.clear()
+        s.background, s.previous, s.last_snapshot = None, None, -np.inf
+        s.bg_white, s.slot_background = None, None
+
+    def update(self, frame: Frame) -> None:
+        s = self._s
+        if s.regions is None:  # a frame without start(): take the frame's size
+            s.regions = BoxRegions.around(self.zone, frame.width, frame.height)
+        r = s.regions
+        roi = frame.ycc_region(*r.watch)
+        if roi.size == 0:
+            return
+        t = frame.pts_s
+        luma = cv2.extractChannel(roi, 0)
+        rows, cols = r.local(r.slot)
+        slot = np.ascontiguousarray(roi[rows, cols])
+        half = (max(1, roi.shape[1] // 2), max(1, roi.shape[0] // 2))
+        small = cv2.resize(roi, half, interpolation=cv2.INTER_NEAREST)
+        if t - s.last_snapshot >= _BG_EVERY_S:
+            self._snapshot(small, slot, t)
+        fg = _changed_share(small, s.background if s.background is not None else small)
+        motion = (
+            cv2.mean(cv2.absdiff(cv2.extractChannel(small, 0), s.previous))[0]
+            if s.previous is not None and s.previous.shape == small.shape[:2]
+            else np.nan
+        )
+        s.previous = cv2.extractChannel(small, 0)
+        white, white_x = self._white(slot, r)
+        if s.lines is None and s.background is not None:
+            s.lines = _line_rows(luma, r)
+        fill, contrast, above, line = _fill_height(luma, r, s.lines)
+        if t - s.last_outline >= _OUTLINE_EVERY_S:
+            s.outline, s.last_outline = self._outline(luma, r), t
+        s.samples += 1
+        row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
+        s.rows.append((*row, s.outline, motion))
+
+    def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
+        """Keep a snapshot; the background is the median of the last few. Paper-white pixels
+        of the background's slot region (box edges, a white wall) do not count as new paper."""
+        s = self._s
+        s.snapshots.append((small.copy(), slot.copy()))
+        s.last_snapshot = t
+        s.background = _median([a for a, _ in s.snapshots])
+        base = _median([b for _, b in s.snapshots])
+        s.slot_background = base
+        s.slot_luma = cv2.extractChannel(base, 0)
+        level = self.white_level * float(np.percentile(base[..., 0], 99)) if base.size else 255.0
+        s.white_low = (level, 128 - _WHITE_CHROMA, 128 - _WHITE_CHROMA)
+        s.white_high = (255, 128 + _WHITE_CHROMA, 128 + _WHITE_CHROMA)
+        s.bg_white = cv2.inRange(base, s.white_low, s.white_high)
+
+    def _white(self, slot: np.ndarray, r: BoxRegions) -> tuple[float, float]:
+        s = self._s
+        if s.bg_white is None or s.slot_luma is None or slot.size == 0:
+            return 0.0, np.nan
+        paper = cv2.inRange(slot, s.white_low, s.white_high)
+        # paper-white now, and not a paper-white pixel of the background that is unchanged
+        same = cv2.compare(cv2.absdiff(cv2.extractChannel(slot, 0), s.slot_luma), 25, cv2.CMP_LT)
+        new = cv2.bitwise_and(paper, cv2.bitwise_not(cv2.bitwise_and(s.bg_white, same)))
+        if cv2.countNonZero(new) == 0:
+            return 0.0, np.nan
+        n, _, stats, centroids = cv2.connectedComponentsWithStats(new, connectivity=8)
+        # the ballot-sized patch nearest the slot (a shirt's fragments elsewhere do not count)
+        best, best_x, best_d = 0.0, np.nan, np.inf
+        for i in range(1, n):
+            w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, 4]
+            if w > r.ballot_w or h > r.ballot_h or area < r.min_patch:
+                continue
+            x = (float(centroids[i][0]) + r.slot[0] - r.centre_x) / r.box_w
+            if abs(x) <= _SLOT_REACH and abs(x) < best_d:
+                best, best_x, best_d = float(area), x, abs(x)
+        return best, best_x
+
+    def _outline(self, luma: np.ndarray, r: BoxRegions) -> float:
+        lines = line_map(luma)
+        pts = np.round(_outline_points(r.outline)).astype(int)
+        h, w = lines.shape
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+        if not inside.any():
+            return 0.0
+        dil = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+        value = float(dil[pts[inside, 1], pts[inside, 0]].mean()) * float(inside.mean())
+        s = self._s
+        if s.outline_ref is None and value > 0:
+            s.outline_ref = value
+        elif s.outline_ref is not None:  # the reference follows slow changes in lighting
+            s.outline_ref = max(s.outline_ref * 0.995, min(value, 2 * s.outline_ref))
+        return value / s.outline_ref if s.outline_ref else 0.0
+
+    def result(self) -> WatchResult:
+        s = self._s
+        series = pd.DataFrame(s.rows, columns=SERIES_COLUMNS)
+        _, y0, _, y1 = self.zone.bbox
+        return WatchResult(series, s.regions, tuple(s.gaps), float(y1 - y0))
+
+
+def _median(images: list[np.ndarray]) -> np.ndarray:
+    """Per-pixel median of a few uint8 images (the upper one for an even count), by a
+    compare-exchange sort with OpenCV (several times faster than numpy along a short axis)."""
+    a = list(images)
+    n = len(a)
+    for i in range(n):
+        for j in range(n - 1 - i):
+            a[j], a[j + 1] = cv2.min(a[j], a[j + 1]), cv2.max(a[j], a[j + 1])
+    return a[n // 2]
+
+
+def _changed_share(image: np.ndarray, background: np.ndarray) -> float:
+    """Share of pixels whose luma or chroma differs from the background by more than 18."""
+    d = cv2.split(cv2.absdiff(image, background))
+    changed = cv2.compare(cv2.max(cv2.max(d[0], d[1]), d[2]), 18, cv2.CMP_GT)
+    return cv2.countNonZero(changed) / changed.size
+
+
+def _outline_points(poly: np.ndarray) -> np.ndarray:
+    pts = []
+    for j in range(len(poly)):
+        p, q = poly[j], poly[(j + 1) % len(poly)]
+        n = max(int(np.hypot(*(q - p))), 1)
+        pts.append(p + np.linspace(0, 1, n, endpoint=False)[:, None] * (q - p))
+    return np.concatenate(pts)
+
+
+def _line_rows(luma: np.ndarray, r: BoxRegions) -> np.ndarray:
+    """Rows of the fill band crossed by the box's own bright edges (thin peaks of its column
+    profile): where the pile's edge meets one, its position cannot be read."""
+    rows, cols = r.local(r.fill)
+    band = luma[rows, cols]
+    if band.size == 0:
+        return np.zeros(0, int)
+    profile = cv2.reduce(band, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    local = pd.Series(profile).rolling(9, center=True, min_periods=1).median().to_numpy()
+    return np.flatnonzero(profile - local > 25)
+
+
+def _fill_height(
+    luma: np.ndarray, r: BoxRegions, lines: np.ndarray | None = None
+) -> tuple[float, float, float, float]:
+    """Height (pixels above the box's bottom) of the far top edge of the paper pile in the
+    fill band, to a fraction of a pixel, the edge's contrast, the brightness above the pile
+    and the rows from the edge to the nearest of `lines`; NaN height without a visible pile.
+
+    The band's column-mean luma profile is climbed from a row just above the box's bottom
+    while it stays above the midpoint between the pile and what the box shows above it."""
+    rows, cols = r.local(r.fill)
+    band = luma[rows, cols]
+    if band.shape[0] < 8 or band.shape[1] < 2:
+        return np.nan, 0.0, np.nan, np.inf
+    profile = cv2.reduce(band, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    n = len(profile)
+    body = n - 1 - max(1, round(0.12 * n))
+    top = profile[: max(1, int(0.4 * n))]
+    above = float(np.partition(top, len(top) // 2)[len(top) // 2])
+    paper = float(profile[body])
+    contrast = paper - above
+    if contrast < 30:
+        return np.nan, max(contrast, 0.0), above, np.inf
+    mid = 0.5 * (paper + above)
+    dark = np.flatnonzero(profile[:body] <= mid)
+    if dark.size == 0:
+        return np.nan, contrast, above, np.inf
+    y = int(dark[-1]) + 1
+    a, b = float(profile[y - 1]), float(profile[y])
+    edge = y - (b - mid) / (b - a) if b != a else float(y)
+    near = float(np.min(np.abs(lines - edge))) if lines is not None and lines.size else np.inf
+    return float(n - 1 - edge), contrast, above, near

@@ -1,0 +1,182 @@
+"""Finding a transparent ballot box in a static view, and a view of the room from a few frames.
+
+A transparent box shows as a wireframe: thin bright edges (white top-hat with a small kernel)
+around a mostly hollow inside. `wireframe_candidates` scores the connected line structures by
+how well lines cover their convex hull's outline and how hollow the hull is; the far top edge,
+often faint against a light floor, is found separately above the strong near face.
+`fit_polygon` registers a known outline (cameras.csv's `box_polygon`, drawn on the intended
+view) to the view a camera really shows: a nudged camera moves the box by tens of pixels.
+`keyframe_background` is the per-pixel median of keyframes spread over a recording: the room
+without its passers-by, read in a fraction of a second before the analysis pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+__all__ = ["PolygonFit", "fit_polygon", "keyframe_background", "line_map", "wireframe_candidates"]
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim not in (2, 3) or image.dtype != np.uint8:
+        raise ValueError(f"image must be uint8 gray or BGR, got {image.dtype} {image.shape}")
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def line_map(image: np.ndarray) -> np.ndarray:
+    """Thin bright lines (white top-hat, kernel about 1/90 of the width), uint8."""
+    gray = _gray(image)
+    k = max(5, round(gray.shape[1] / 90)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    return cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, kernel)
+
+
+def _outline_points(hull: np.ndarray) -> np.ndarray:
+    """Points every pixel along a closed polygon."""
+    pts = []
+    for j in range(len(hull)):
+        p, q = hull[j], hull[(j + 1) % len(hull)]
+        n = max(int(np.hypot(*(q - p))), 1)
+        pts.append(p + np.linspace(0, 1, n, endpoint=False)[:, None] * (q - p))
+    return np.concatenate(pts)
+
+
+def _top_edge(lines: np.ndarray, x: int, y: int, w: int, h: int) -> int:
+    """Row of the box's far top edge above its near face (x, y, w, h), or y if none: the row
+    above y whose line response over the face's middle columns is strongest."""
+    top = max(0, y - int(0.8 * h))
+    if top >= y - 2:
+        return y
+    band = lines[top : y - 2, x + w // 8 : x + w - w // 8].astype(np.float32)
+    if band.size == 0:
+        return y
+    rows = band.mean(axis=1)
+    floor = float(np.median(lines[top:y, x : x + w]))
+    best = int(np.argmax(rows))
+    covered = float((band[best] > max(8.0, 2 * floor)).mean())
+    return top + best if covered >= 0.5 else y
+
+
+def wireframe_candidates(image: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """(score in [0, 1], hull polygon (K, 2)) of box-like wireframes in `image`, best first."""
+    lines = line_map(image)
+    height, width = lines.shape
+    threshold = max(18.0, float(np.percentile(lines, 97)))
+    mask = (lines > threshold).astype(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    near = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if not 0.003 <= w * h / (width * height) <= 0.1 or not 0.5 <= h / w <= 2.5:
+            continue
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
+        pts = np.column_stack([xs + x, ys + y]).astype(np.float32)
+        hull = cv2.convexHull(pts)[:, 0, :]
+        hull_area = cv2.contourArea(hull)
+        if hull_area <= 0:
+            continue
+        outline = np.round(_outline_points(hull)).astype(int)
+        coverage = float(
+            near[np.clip(outline[:, 1], 0, height - 1), np.clip(outline[:, 0], 0, width - 1)].mean()
+        )
+        hollow = 1.0 - area / hull_area  # a box's lines fill little of it; blinds fill more
+        score = coverage * float(np.clip((hollow - 0.5) / 0.35, 0.0, 1.0))
+        if score <= 0:
+            continue
+        # a wireframe wider than tall is the near face alone (a whole box seen from above is
+        # taller than wide): look for the far top edge, often faint, above it
+        top = _top_edge(lines, x, y, w, h) if h < w else y
+        if top < y:
+            hull = cv2.convexHull(
+                np.vstack([hull, [[x, top], [x + w - 1, top]]]).astype(np.float32)
+            )[:, 0, :]
+        out.append((float(score), hull.astype(np.float32)))
+    return sorted(out, key=lambda c: -c[0])
+
+
+@dataclass(frozen=True)
+class PolygonFit:
+    """Where a known outline sits in an image: shift it by (`dx`, `dy`) pixels. `score` is the
+    mean line response along the shifted outline, `confidence` (0..1) how much better it is
+    than the best clearly different shift."""
+
+    dx: int
+    dy: int
+    score: float
+    confidence: float
+
+
+def fit_polygon(
+    image: np.ndarray, polygon: np.ndarray | list, *, search: int = 80
+) -> PolygonFit | None:
+    """Register `polygon` (K, 2) to the thin bright lines of `image` within ±`search` pixels;
+    None when the polygon lies outside the image."""
+    if search < 0:
+        raise ValueError(f"search must be >= 0, got {search}")
+    lines = line_map(image).astype(np.float32)
+    poly = np.asarray(polygon, np.float32).reshape(-1, 2)
+    if len(poly) < 3:
+        raise ValueError(f"polygon needs at least 3 points, got {len(poly)}")
+    x0, y0 = np.floor(poly.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 3
+    template = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.polylines(template, [np.round(poly - [x0, y0]).astype(np.int32)], True, 1.0, 2)
+    height, width = lines.shape
+    sx0, sy0 = max(0, x0 - search), max(0, y0 - search)
+    sx1, sy1 = min(width, x1 + search), min(height, y1 + search)
+    if sx1 - sx0 < template.shape[1] or sy1 - sy0 < template.shape[0]:
+        return None
+    response = cv2.matchTemplate(lines[sy0:sy1, sx0:sx1], template, cv2.TM_CCORR)
+    response /= float(template.sum())
+    _, peak, _, (px, py) = cv2.minMaxLoc(response)
+    others = response.copy()
+    cv2.rectangle(others, (px - 6, py - 6), (px + 6, py + 6), 0.0, -1)
+    second = float(others.max()) if others.size else 0.0
+    confidence = float(np.clip(1.0 - second / peak, 0.0, 1.0)) if peak > 0 else 0.0
+    return PolygonFit(int(px + sx0 - x0), int(py + sy0 - y0), float(peak), confidence)
+
+
+def keyframe_background(
+    path: str | Path, *, count: int = 15, until_s: float | None = None
+) -> np.ndarray | None:
+    """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
+    `until_s` seconds (all of it by default); None when no frame can be decoded."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+    images: list[np.ndarray] = []
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                return None
+            vs = container.streams.video[0]
+            vs.codec_context.skip_frame = "NONKEY"
+            base = float(vs.time_base) if vs.time_base else 1e-6
+            duration = (
+                float(vs.duration * vs.time_base)
+                if vs.duration and vs.time_base
+                else (container.duration or 0) / 1e6
+            )
+            end = min(duration, until_s) if until_s else duration
+            for k in range(count):
+                target = end * (k + 0.5) / count
+                try:
+                    container.seek(int(target / base), stream=vs, backward=True)
+                    for frame in container.decode(vs):
+                        images.append(frame.to_ndarray(format="bgr24"))
+                        break
+                except (av.error.FFmpegError, OSError):
+                    continue
+    except (av.error.FFmpegError, OSError):
+        return None
+    if not images:
+        return None
+    shape = images[0].shape
+    same = [im for im in images if im.shape == shape]
+    return np.median(np.stack(same), axis=0).astype(np.uint8)

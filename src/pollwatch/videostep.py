@@ -1,0 +1,96 @@
+"""The "video" camera step: one decode pass per camera, shared by every video part.
+
+Parts that watch the recording (counting voters now; the camera audit, stuffing and
+re-identification later) register a factory in `VIDEO_PARTS`. For each camera the step builds
+a `VideoContext` (the camera, its recording, a median view of its first minutes), asks every
+factory for its part, runs all their analysers in a single `analyse_video` pass, and hands each
+part its own analysers' results to store. A factory returns None to sit a camera out.
+
+    @VIDEO_PARTS.registering("mine")
+    def my_part(ctx: VideoContext) -> VideoPart | None:
+        return MyPart(ctx)           # .analysers, .save(results, run, store)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from pollwatch.case import CasePaths
+from pollwatch.pipeline import CAMERA_STEPS
+from pollwatch.registry import Registry
+from pollwatch.store import Camera, Store
+from pollwatch.video import Analyser, EngineOptions, VideoRun, analyse_video
+from pollwatch.video.boxfind import keyframe_background
+
+__all__ = [
+    "VIDEO_PARTS",
+    "VideoContext",
+    "VideoPart",
+    "VideoPartFactory",
+    "get_video_part_by_name",
+    "video_step",
+]
+
+# the first minutes show the view the camera was set up with (a later turn is the audit's)
+_BACKGROUND_S = 180.0
+
+
+@dataclass(frozen=True, eq=False)
+class VideoContext:
+    """What a part may know before the pass: the camera, the case, the recording's path and
+    `background`, the per-pixel median of keyframes of its first minutes (BGR, None when no
+    frame could be decoded)."""
+
+    camera: Camera
+    paths: CasePaths
+    path: Path
+    background: np.ndarray | None
+
+
+class VideoPart(Protocol):
+    """One part's share of the pass: its analysers, and what to store from their results."""
+
+    @property
+    def analysers(self) -> Sequence[Analyser]: ...
+
+    def save(self, results: Sequence[Any], run: VideoRun, store: Store) -> None:
+        """Store what the analysers found; `results` are theirs, in the same order."""
+
+
+VideoPartFactory = Callable[[VideoContext], VideoPart | None]
+
+VIDEO_PARTS: Registry[VideoPartFactory] = Registry(
+    "video part", modules=("pollwatch.counting.step", "pollwatch.audit.stored")
+)
+
+
+def get_video_part_by_name(name: str) -> VideoPartFactory:
+    """The video part factory registered as `name`."""
+    return VIDEO_PARTS.get(name)
+
+
+@CAMERA_STEPS.registering("video", order=10)
+def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
+    """Run every registered video part's analysers over the camera's recording in one pass
+    (one decoder thread: cameras are the unit of parallel work) and let each part store its
+    results."""
+    path = camera.source_path(paths.root)
+    if path is None:
+        raise ValueError(f"{camera.source}: stream addresses are not analysed; record a file")
+    background = keyframe_background(path, until_s=_BACKGROUND_S)
+    ctx = VideoContext(camera, paths, path, background)
+    parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
+    chosen = [(name, part) for name, part in parts if part is not None]
+    analysers = [a for _, part in chosen for a in part.analysers]
+    run = analyse_video(
+        path, analysers, start_time=camera.start_time, options=EngineOptions(threads=1)
+    )
+    results = dict(zip(map(id, analysers), run.results, strict=True))
+    for _, part in chosen:
+        part.save([results[id(a)] for a in part.analysers], run, store)
+    store.set_job_progress(camera.camera_id, "video", float(run.last_s or 0.0))

@@ -1,0 +1,101 @@
+"""The counter on rendered clips: a crowded box, a commission member loitering beside it,
+and a damaged recording."""
+
+from __future__ import annotations
+
+import time
+
+import av
+import numpy as np
+import pytest
+from counting_plans import CROWDED, LOITER
+
+from pollwatch.counting.boxzone import resolve_box_zone
+from pollwatch.counting.drops import find_drops, unobservable_ranges
+from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher
+from pollwatch.simulate.render import CameraRenderer
+from pollwatch.video import analyse_video
+from pollwatch.video.boxfind import keyframe_background
+
+
+def count(path, polygon=None):
+    """Locate the box, watch it, find the drops: what the video step does for one camera."""
+    zone = resolve_box_zone(keyframe_background(path), polygon)
+    assert zone is not None
+    run = analyse_video(path, [BoxWatcher(zone.zone)])
+    watch = run.results[0]
+    blind = [(g.start_s, g.end_s or 1e9, g.kind) for g in run.gaps]
+    blind += unobservable_ranges(watch.series)
+    drops, _facts = find_drops(watch.series, watch.box_height_px, blind=blind)
+    return zone, watch, drops, blind
+
+
+def true_drops(plan) -> list[float]:
+    return sorted(d.t_s for v in plan.visits for d in v.drops)
+
+
+@pytest.mark.parametrize("plan", [CROWDED, LOITER], ids=["crowded", "loiter"])
+def test_every_voter_counted_and_nobody_else(render, plan) -> None:
+    path = render(plan)
+    polygon = CameraRenderer(plan).box_polygon()
+    zone, watch, drops, _ = count(path, polygon)
+    assert list(watch.series.columns) == SERIES_COLUMNS and zone.confidence > 0.1
+    found = drops["t_s"].to_numpy()
+    truth = true_drops(plan)
+    assert int(drops["ballots"].sum()) == len(truth)
+    for t in truth:  # each ballot matched by a drop within 2 s
+        assert np.min(np.abs(found - t)) <= 2.0
+
+
+def test_the_box_is_found_without_a_polygon(render) -> None:
+    path = render(LOITER)
+    located = resolve_box_zone(keyframe_background(path))
+    truth = np.asarray(CameraRenderer(LOITER).box_polygon(), float)
+    assert located is not None and located.method.startswith("located")
+    got = located.zone.bbox
+    want = (*truth.min(axis=0), *truth.max(axis=0))
+    assert np.abs(np.subtract(got, want)).max() <= 4
+
+
+def _remux(src, dst) -> None:
+    """Copy the video packets into another container (Matroska keeps its index up front, so
+    a cut file still opens; the simulator's MP4 has it at the end)."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = out.add_stream_from_template(inp.streams.video[0])
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+
+
+def test_a_truncated_recording_counts_up_to_the_damage(render, tmp_path) -> None:
+    cut = tmp_path / "cut.mkv"
+    _remux(render(CROWDED), cut)
+    data = cut.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.55)])
+    polygon = CameraRenderer(CROWDED).box_polygon()
+    _, watch, drops, blind = count(cut, polygon)
+    end = float(watch.series["t_s"].max())
+    assert 8.0 < end < 25.0
+    # the rest of the recording is not observable, and says why
+    assert any(abs(a - end) < 1.0 and reason == "truncated" for a, _, reason in blind)
+    seen = [t for t in true_drops(CROWDED) if t < end - 1]
+    assert int(drops["ballots"].sum()) == len(seen)
+
+
+def test_an_unreadable_recording_is_blind_throughout(render, tmp_path) -> None:
+    cut = tmp_path / "cut.mp4"  # the index is at the end of the simulator's MP4: cut, it is lost
+    data = render(CROWDED).read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    run = analyse_video(cut, [BoxWatcher(resolve_box_zone(None, ((1, 1), (9, 1), (9, 9))).zone)])
+    assert [g.kind for g in run.gaps] == ["unreadable"]
+    assert run.results[0].series.empty
+
+
+def test_the_same_recording_gives_the_same_drops(render) -> None:
+    path = render(CROWDED)
+    polygon = CameraRenderer(CROWDED).box_polygon()
+    first = count(path, polygon)[2]
+    time.sleep(0)
+    second = count(path, polygon)[2]
+    assert first.equals(second)

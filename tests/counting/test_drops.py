@@ -1,0 +1,160 @@
+"""From watcher series to drops: bursts, pile steps, bundles, false alarms, blind time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pollwatch.counting.drops import (
+    DROP_COLUMNS,
+    DropFinderOptions,
+    find_drops,
+    unobservable_ranges,
+)
+from pollwatch.counting.watcher import SERIES_COLUMNS
+
+FPS, BOX_H = 12.5, 80.0
+BALLOT = 0.03 * BOX_H**2  # a ballot's patch at the lid, pixels
+
+
+def series(
+    seconds: float,
+    bursts: list[tuple[float, float]] = (),  # (end time, centre offset at the end)
+    steps: list[tuple[float, float]] = (),  # (time, pixels the pile rises)
+    present: list[tuple[float, float]] = (),
+    **columns: object,
+) -> pd.DataFrame:
+    """A synthetic watcher series: quiet box, a pile 20 px high, bursts 0.44 s long ending at
+    the slot, pile steps (fully shown 0.4 s after the drop), people at the box."""
+    t = np.arange(0, seconds, 1 / FPS)
+    white, white_x = np.zeros_like(t), np.full_like(t, np.nan)
+    for end, x in bursts:
+        on = (t > end - 0.44) & (t <= end)
+        white[on], white_x[on] = BALLOT, np.linspace(-0.3, x, on.sum())
+    fill = np.full_like(t, 20.0)
+    for when, rise in steps:
+        fill[t >= when + 0.4] += rise
+    fg = np.zeros_like(t)
+    for a, b in present:
+        fg[(t >= a) & (t <= b)] = 0.2
+    frame = pd.DataFrame(
+        {
+            "t_s": t,
+            "white": white,
+            "white_x": white_x,
+            "fill": fill,
+            "fill_contrast": 90.0,
+            "fill_above": 120.0,
+            "fill_line": np.inf,
+            "fg": fg,
+            "luma": 110.0,
+            "outline": 1.0,
+            "motion": 1.0,
+        }
+    )
+    for name, value in columns.items():
+        frame[name] = value
+    return frame[SERIES_COLUMNS]
+
+
+def voters(times: list[float], rise: float = 1.0) -> dict:
+    return {
+        "bursts": [(x, 0.0) for x in times],
+        "steps": [(x, rise) for x in times],
+        "present": [(x - 3, x + 2) for x in times],
+    }
+
+
+def test_each_ballot_seen_and_stepped_is_a_drop() -> None:
+    times = [10.0, 20.0, 30.0, 40.0, 50.0]
+    drops, facts = find_drops(series(60, **voters(times)), BOX_H)
+    assert list(drops.columns) == DROP_COLUMNS
+    assert drops["t_s"].to_numpy() == pytest.approx(times, abs=0.1)
+    assert (drops["evidence"] == "burst+fill").all() and drops["ballots"].sum() == 5
+    assert facts["step_px"] == pytest.approx(1.0)
+    assert (drops["dwell_s"] > 4).all()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected", "evidence"),
+    [
+        # a white patch that vanishes far from the slot, the pile still: no ballot
+        ({"bursts": [(35.0, 0.5)], "present": [(33, 37)]}, 5, None),
+        # the pile rose with someone at the box but no ballot was seen (a white shirt)
+        ({"steps": [(35.0, 1.0)], "present": [(33, 37)]}, 6, "fill"),
+        # the pile rose with nobody there: a measurement shift, not a ballot
+        ({"steps": [(35.0, 1.0)]}, 5, None),
+    ],
+)
+def test_bursts_and_steps_check_each_other(
+    extra: dict, expected: int, evidence: str | None
+) -> None:
+    base = voters([10.0, 20.0, 30.0, 50.0, 60.0])
+    merged = {k: [*base.get(k, []), *extra.get(k, [])] for k in ("bursts", "steps", "present")}
+    drops, _ = find_drops(series(70, **merged), BOX_H)
+    assert drops["ballots"].sum() == expected
+    if evidence:
+        assert evidence in set(drops["evidence"])
+
+
+def test_a_bundle_is_one_hand_and_many_steps() -> None:
+    base = voters([10.0, 20.0, 30.0, 50.0])
+    base["bursts"].append((40.0, 0.0))
+    base["steps"].append((40.0, 8.0))
+    base["present"].append((37, 42))
+    drops, facts = find_drops(series(60, **base), BOX_H)
+    bundle = drops[drops["ballots"] > 1]
+    assert len(bundle) == 1 and bundle["ballots"].iloc[0] == 8
+    assert bundle["t_s"].iloc[0] == pytest.approx(40.0, abs=0.1) and facts["bundles"] == 1
+
+
+def test_without_a_readable_pile_clear_bursts_count() -> None:
+    s = series(60, **voters([10.0, 20.0, 30.0]), fill=np.nan)
+    drops, facts = find_drops(s, BOX_H)
+    assert len(drops) == 3 and (drops["evidence"] == "burst").all()
+    assert np.isnan(facts["step_px"])
+
+
+def test_blind_ranges_are_skipped() -> None:
+    s = series(60, **voters([10.0, 20.0, 30.0, 40.0, 50.0]))
+    drops, _ = find_drops(s, BOX_H, blind=[(25.0, 45.0, "outage video")])
+    assert drops["t_s"].round().tolist() == [10.0, 20.0, 50.0]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "reason"),
+    [
+        ("luma", lambda t: np.where((t > 20) & (t < 30), 20.0, 110.0), "too dark"),
+        ("motion", lambda t: np.where((t > 20) & (t < 30), 0.0, 1.0), "picture frozen"),
+        ("outline", lambda t: np.where((t > 20) & (t < 30), 0.1, 1.0), "box not in view"),
+    ],
+)
+def test_unobservable_ranges(column: str, values, reason: str) -> None:
+    s = series(50)
+    s[column] = values(s["t_s"].to_numpy())
+    ranges = unobservable_ranges(s)
+    assert [r[2] for r in ranges] == [reason]
+    start, end, _ = ranges[0]
+    assert start == pytest.approx(20, abs=3.5) and end == pytest.approx(30, abs=3.5)
+
+
+def test_quiet_series_is_observable_and_empty() -> None:
+    s = series(30)
+    assert unobservable_ranges(s) == []
+    drops, _ = find_drops(s, BOX_H)
+    assert drops.empty and list(drops.columns) == DROP_COLUMNS
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: find_drops(series(5), 0.0), "box_h"),
+        (lambda: find_drops(series(5).drop(columns="white"), BOX_H), "lacks"),
+        (lambda: DropFinderOptions(burst_area=0), "burst_area"),
+        (lambda: DropFinderOptions(plateau_samples=1), "plateau_samples"),
+    ],
+)
+def test_bad_arguments(call, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()

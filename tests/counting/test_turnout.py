@@ -1,0 +1,116 @@
+"""Counts per checkpoint interval against the official increments; inflation findings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pollwatch.counting.observability import Observability
+from pollwatch.counting.stats import CounterErrors
+from pollwatch.counting.turnout import (
+    checkpoint_intervals,
+    count_intervals,
+    inflation_findings,
+    official_increments,
+)
+from pollwatch.store import Election
+
+OPEN = datetime(2025, 3, 9, 8, 0, tzinfo=UTC)
+ELECTION = Election(
+    name="test",
+    polls_open=OPEN,
+    polls_close=OPEN + timedelta(seconds=300),
+    checkpoints=tuple(OPEN + timedelta(seconds=s) for s in (100, 200, 300)),
+    candidates=("a", "b"),
+)
+START = OPEN - timedelta(seconds=10)  # the recording starts 10 s before the polls open
+ERRORS = CounterErrors(0.02, 0.02)
+
+
+def drops(video_seconds: list[float], evidence: str = "burst+fill") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"t_s": video_seconds, "ballots": [1] * len(video_seconds), "evidence": evidence}
+    )
+
+
+def counts(seen: list[float], official: list[int | None], obs: Observability) -> pd.DataFrame:
+    return count_intervals(
+        drops(seen),
+        obs,
+        camera_id="c1",
+        station_id="s1",
+        start_time=START,
+        election=ELECTION,
+        official=official,
+        errors=ERRORS,
+    )
+
+
+def every(n: int, a: float, b: float) -> list[float]:
+    return list(np.linspace(a + 1, b - 1, n))
+
+
+FULL = Observability(0.0, 330.0)
+
+
+def test_intervals_and_official_increments() -> None:
+    ivs = checkpoint_intervals(ELECTION)
+    assert [(i.index, (i.end - i.start).seconds) for i in ivs] == [(1, 100), (2, 100), (3, 100)]
+    cps = pd.DataFrame(
+        {
+            "station_id": ["s1"] * 3 + ["s2"],
+            "time": [*ELECTION.checkpoints, ELECTION.checkpoints[0]],
+            "voters_cumulative": [5, 12, 20, 3],
+        }
+    )
+    assert official_increments(cps, "s1", ivs) == [5, 7, 8]
+    assert official_increments(cps, "s2", ivs) == [3, None, None]
+
+
+def test_an_honest_station_is_not_flagged() -> None:
+    seen = every(10, 10, 110) + every(12, 110, 210) + every(15, 210, 310)
+    c = counts(seen, [10, 12, 15], FULL)
+    assert c["counted"].tolist() == [10, 12, 15] and c["observable"].all()
+    assert (c["lower"] <= c["counted"]).all() and (c["upper"] >= c["counted"]).all()
+    assert inflation_findings(c, ERRORS) == []
+
+
+def test_inflation_is_flagged_per_interval_and_for_the_day() -> None:
+    seen = every(10, 10, 110) + every(12, 110, 210) + every(15, 210, 310)
+    c = counts(seen, [10, 12, 25], FULL)
+    found = inflation_findings(c, ERRORS)
+    assert {f.kind for f in found} == {"turnout_inflation"}
+    interval = [f for f in found if f.evidence.get("interval") == 3]
+    assert len(interval) == 1 and interval[0].t_start == ELECTION.checkpoints[1]
+    assert interval[0].p_value < 0.01 and interval[0].score >= 5
+    assert any("intervals" in f.evidence for f in found)  # the whole observable day
+
+
+def test_a_blind_interval_is_not_observable_and_never_tested() -> None:
+    seen = every(10, 10, 110) + every(15, 210, 310)  # nothing seen in the outage
+    obs = Observability(0.0, 330.0, ((110.0, 210.0, "outage video"),))
+    c = counts(seen, [10, 12, 15], obs)
+    assert c["observable"].tolist() == [True, False, True]
+    assert np.isnan(c.loc[1, "p_value"]) and np.isnan(c.loc[1, "upper"])
+    assert inflation_findings(c, ERRORS) == []
+
+
+def test_voters_in_line_at_the_close_count_in_the_last_interval() -> None:
+    c = counts([315.0, 320.0], [0, 0, 2], Observability(0.0, 330.0))
+    assert c["counted"].tolist() == [0, 0, 2]
+
+
+def test_drops_near_an_edge_are_taken_the_way_least_favourable_to_a_finding() -> None:
+    # 10 official in interval 1, 9 seen inside it and one 0.5 s after its end
+    seen = [*every(9, 10, 100), 110.5]
+    c = counts(seen, [10, 1, 0], FULL)
+    assert c.loc[0, "counted"] == 9 and c.loc[0, "extra"] == 1
+    assert c.loc[0, "p_value"] == 1.0
+
+
+def test_official_count_mismatch_is_an_error() -> None:
+    with pytest.raises(ValueError, match="intervals"):
+        counts([], [1, 2], FULL)
