@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pollwatch.counting.drops import DROP_COLUMNS, DropFinderOptions, find_drops, unobservable_ranges
+from pollwatch.counting.drops import (
+    DROP_COLUMNS,
+    DropFinderOptions,
+    find_drops,
+    unobservable_ranges,
+)
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
 FPS, BOX_H = 12.5, 80.0
@@ -82,7 +87,9 @@ def test_each_ballot_seen_and_stepped_is_a_drop() -> None:
         ({"steps": [(35.0, 1.0)]}, 5, None),
     ],
 )
-def test_bursts_and_steps_check_each_other(extra: dict, expected: int, evidence: str | None) -> None:
+def test_bursts_and_steps_check_each_other(
+    extra: dict, expected: int, evidence: str | None
+) -> None:
     base = voters([10.0, 20.0, 30.0, 50.0, 60.0])
     merged = {k: [*base.get(k, []), *extra.get(k, [])] for k in ("bursts", "steps", "present")}
     drops, _ = find_drops(series(70, **merged), BOX_H)

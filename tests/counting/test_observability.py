@@ -26,7 +26,9 @@ def test_from_gaps_and_plug_in_ranges() -> None:
     gaps = [Gap(40.0, 45.0, "outage", "r"), Gap(80.0, None, "truncated", "r")]
     obs = Observability.from_gaps(gaps, 0.0, 100.0)
     assert obs.unobservable == ((40.0, 45.0, "outage video"), (80.0, 100.0, "truncated video"))
-    audit = ranges_from_wall([(START + timedelta(seconds=5), START + timedelta(seconds=8), "camera turned")], START)
+    audit = ranges_from_wall(
+        [(START + timedelta(seconds=5), START + timedelta(seconds=8), "camera turned")], START
+    )
     both = obs.with_ranges(audit)
     assert both.unobservable[0] == (5.0, 8.0, "camera turned")
     assert Observability.from_frame(both.to_frame(), 0.0, 100.0) == both

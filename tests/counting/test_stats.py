@@ -51,7 +51,14 @@ def test_inflation_test_by_hand() -> None:
 
 @pytest.mark.parametrize(
     ("official", "counted", "significant"),
-    [(10, 10, False), (10, 12, False), (30, 20, True), (0, 0, False), (5, 0, True), (12, 11, False)],
+    [
+        (10, 10, False),
+        (10, 12, False),
+        (30, 20, True),
+        (0, 0, False),
+        (5, 0, True),
+        (12, 11, False),
+    ],
 )
 def test_inflation_test_decides(official: int, counted: int, significant: bool) -> None:
     test = inflation_test(official, counted, TYPICAL, alpha=0.01)

@@ -105,7 +105,7 @@ def test_voters_in_line_at_the_close_count_in_the_last_interval() -> None:
 
 def test_drops_near_an_edge_are_taken_the_way_least_favourable_to_a_finding() -> None:
     # 10 official in interval 1, 9 seen inside it and one 0.5 s after its end
-    seen = every(9, 10, 100) + [110.5]
+    seen = [*every(9, 10, 100), 110.5]
     c = counts(seen, [10, 1, 0], FULL)
     assert c.loc[0, "counted"] == 9 and c.loc[0, "extra"] == 1
     assert c.loc[0, "p_value"] == 1.0

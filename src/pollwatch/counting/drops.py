@@ -82,21 +82,9 @@ class _Burst:
     end_x: float  # where the patch was last seen, box widths from the box's middle
     duration: float  # samples seen × the sampling interval
 
-    @property
-    def hands(self) -> int:
-        """A ballot shows for about half a second: a burst much longer than that is two
-        reaches in a row (two voters at the box at once)."""
-        return 2 if self.duration > 0.75 else 1
-
     def clear(self, o: DropFinderOptions) -> bool:
         """Shaped like a ballot going in: it vanishes at the slot after 0.15 to 1.2 s."""
         return abs(self.end_x) <= o.slot_x and 0.15 - 1e-6 <= self.duration <= 1.2
-
-    def unlikeness(self, o: DropFinderOptions) -> float:
-        """How unlike a ballot going in: one shows about 0.4 s, ends at the slot, and covers
-        a few hundredths of h²; a white patch of a shirt does not."""
-        off = 0.0 if abs(self.end_x) <= o.slot_x else 1.0
-        return abs(self.duration - 0.4) + off + 0.3 * max(0.0, self.peak - 5.0)
 
 
 @dataclass(frozen=True)
