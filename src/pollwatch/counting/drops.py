@@ -82,21 +82,9 @@ class _Burst:
     end_x: float  # where the patch was last seen, box widths from the box's middle
     duration: float  # samples seen × the sampling interval
 
-    @property
-    def hands(self) -> int:
-        """A ballot shows for about half a second: a burst much longer than that is two
-        reaches in a row (two voters at the box at once)."""
-        return 2 if self.duration > 0.75 else 1
-
     def clear(self, o: DropFinderOptions) -> bool:
         """Shaped like a ballot going in: it vanishes at the slot after 0.15 to 1.2 s."""
         return abs(self.end_x) <= o.slot_x and 0.15 - 1e-6 <= self.duration <= 1.2
-
-    def unlikeness(self, o: DropFinderOptions) -> float:
-        """How unlike a ballot going in: one shows about 0.4 s, ends at the slot, and covers
-        a few hundredths of h²; a white patch of a shirt does not."""
-        off = 0.0 if abs(self.end_x) <= o.slot_x else 1.0
-        return abs(self.duration - 0.4) + off + 0.3 * max(0.0, self.peak - 5.0)
 
 
 @dataclass(frozen=True)
@@ -252,8 +240,13 @@ def find_drops(
     plateaus = _settled(plateaus, bursts, o)
     # the rises between consecutive plateaus, and the bursts in between
     rises = []
+    taken: set[int] = set()
     for a, b in itertools.pairwise(plateaus):
-        inside = [x for x in bursts if a.end - 0.3 <= x.end <= b.start + 0.3]
+        # a ballot shows in the pile at once, or when the encoder catches up (up to a GOP)
+        inside = [
+            x for x in bursts if a.end - o.settle_s <= x.end <= b.start + 0.3 and id(x) not in taken
+        ]
+        taken.update(id(x) for x in inside)
         if any(lo < b.start and hi > a.end for lo, hi, _ in padded):
             inside = []  # the box was out of sight in between: no drop can be placed
             rises.append((a, b, None, inside))
@@ -283,7 +276,15 @@ def find_drops(
             crossings = _crossings(t, fill, a, b, step)
             got = _assign(rise / step, inside, crossings, present, o, stats)
             rows += got
-    rows += [(x.end, 1, 0.9, "burst") for x in bursts if id(x) not in covered and x.clear(o)]
+    # a clear burst outside every rise counts only where the pile could not be read: on a
+    # plateau the pile held still, so it was not a ballot
+    for x in bursts:
+        if id(x) in covered or not x.clear(o):
+            continue
+        if any(p.start <= x.end <= p.end for p in plateaus) and not np.isnan(step):
+            stats["unclear_bursts"] += 1
+            continue
+        rows.append((x.end, 1, 0.9, "burst"))
     drops = pd.DataFrame(rows, columns=["t_s", "ballots", "confidence", "evidence"])
     drops = drops.sort_values("t_s", kind="stable").reset_index(drop=True)
     visits = _visits(t, series["fg"].to_numpy(float), o.presence)

@@ -57,7 +57,9 @@ def cumulative_plot(
         ax.plot([], [], color=_GREY, alpha=0.5, lw=8, label="box not observable")
     ax.set_ylabel("cumulative ballots")
     ax.set_title(title, fontsize=10, loc="left")
-    ax.xaxis.set_major_formatter(DateFormatter("%H:%M", tz=polls_open.tzinfo))
+    span = (max(ends) - polls_open).total_seconds() if ends else 0.0
+    fmt = "%H:%M" if span > 3 * 3600 else "%H:%M:%S"  # a simulated day may last minutes
+    ax.xaxis.set_major_formatter(DateFormatter(fmt, tz=polls_open.tzinfo))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)

@@ -1,0 +1,107 @@
+"""The counting case step on stored per-camera results: counts.csv, drops.csv, findings."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pollwatch.case import CasePaths
+from pollwatch.counting.step import DROPS_CSV_COLUMNS, OBSERVABILITY_SOURCES, counting_step
+from pollwatch.ingest import ingest_case
+from pollwatch.pipeline import export_csvs
+from pollwatch.store import Store
+
+DAY_S = 12 * 3600.0
+# official increments per checkpoint interval (tests/casefactory.py's turnout.csv)
+OFFICIAL = {"C1": [100, 150, 170, 190], "C2": [80, 120, 150, 155]}
+EDGES = [0.0, 7200.0, 14400.0, 25200.0, DAY_S]
+
+
+def _store_camera(store: Store, camera: str, seen: list[int], blind: list[tuple]) -> None:
+    times = np.concatenate(
+        [
+            np.linspace(a + 60, b - 60, n)
+            for (a, b), n in zip(itertools.pairwise(EDGES), seen, strict=True)
+        ]
+    )
+    start = store.camera(camera).start_time
+    drops = pd.DataFrame(
+        {
+            "t_s": times,
+            "ballots": np.ones(len(times), np.int64),
+            "confidence": 0.99,
+            "evidence": "burst+fill",
+            "visit_id": np.arange(len(times)),
+            "dwell_s": 4.0,
+            "time": [start + timedelta(seconds=float(t)) for t in times],
+        }
+    )
+    store.write_table("counting", "drops", drops, camera_id=camera)
+    store.write_table(
+        "counting",
+        "unobservable",
+        pd.DataFrame(blind, columns=["start_s", "end_s", "reason"]).astype(
+            {"start_s": float, "end_s": float}
+        ),
+        camera_id=camera,
+    )
+    store.write_table(
+        "counting", "facts", pd.DataFrame([{"recording_end_s": DAY_S + 60}]), camera_id=camera
+    )
+
+
+@pytest.fixture
+def counted(small_case: CasePaths):
+    ingest_case(small_case.root)
+    with Store(small_case.db_path) as store:
+        _store_camera(store, "C1", [100, 150, 170, 100], [])  # 90 official ballots not seen
+        _store_camera(store, "C2", [80, 10, 150, 155], [(8000.0, 9000.0, "outage video")])
+        counting_step(small_case, store)
+        yield small_case, store
+
+
+def test_counts_csv_and_drops_csv(counted) -> None:
+    paths, _ = counted
+    counts = pd.read_csv(paths.out("counts.csv"))
+    assert list(counts.columns) == [
+        "camera_id", "station_id", "interval_start", "interval_end", "counted", "lower",
+        "upper", "official", "observable",
+    ]  # fmt: skip
+    # two of C2's ten drops in its second interval fell in its outage: left out
+    assert counts["counted"].tolist() == [100, 150, 170, 100, 80, 8, 150, 155]
+    assert counts["official"].tolist() == OFFICIAL["C1"] + OFFICIAL["C2"]
+    assert counts["observable"].tolist() == [True] * 5 + [False] + [True] * 2
+    assert counts["upper"].isna().tolist() == [False] * 5 + [True] + [False] * 2
+    assert counts.loc[0, "interval_start"] == "2024-02-07T08:00:00.000+04:00"
+    drops = pd.read_csv(paths.out("drops.csv"))
+    assert list(drops.columns) == DROPS_CSV_COLUMNS and len(drops) == 520 + 395 - 2
+
+
+def test_inflation_found_where_seen_and_not_where_blind(counted) -> None:
+    paths, store = counted
+    findings = store.findings()
+    assert set(findings["kind"]) == {"turnout_inflation"}
+    assert set(findings["camera_id"]) == {"C1"}  # C2's shortfall is in its outage
+    last = findings[findings["t_start"] == "2024-02-07T15:00:00+04:00"]
+    assert len(last) == 1 and last["score"].iloc[0] >= 80
+    export_csvs(paths, store)
+    assert len(pd.read_csv(paths.out("findings.csv"))) == len(findings)
+
+
+def test_plugged_in_ranges_make_intervals_not_observable(small_case: CasePaths) -> None:
+    ingest_case(small_case.root)
+    OBSERVABILITY_SOURCES.register("test-audit", lambda store, cam: [(20000.0, 30000.0, "turned")])
+    try:
+        with Store(small_case.db_path) as store:
+            _store_camera(store, "C1", [100, 150, 170, 100], [])
+            counting_step(small_case, store)
+            counts = store.read_table("counting", "counts")
+            findings = store.findings()
+    finally:
+        OBSERVABILITY_SOURCES._items.pop("test-audit")
+    assert counts["observable"].tolist() == [True, True, False, False]
+    assert findings.empty

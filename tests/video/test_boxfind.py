@@ -1,0 +1,95 @@
+"""Reading a region of a frame, registering a known box outline, a view from keyframes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from videoclips import BOX_POLY, PASSER, ClipSpec, iou, room
+
+from pollwatch.video import analyse_video
+from pollwatch.video.analyser import Needs
+from pollwatch.video.boxfind import fit_polygon, keyframe_background, wireframe_candidates
+
+
+class _Regions:
+    """Keeps each frame's region read both ways."""
+
+    needs = Needs(fps=5.0)
+
+    def __init__(self, box: tuple[int, int, int, int]) -> None:
+        self.box, self.pairs = box, []
+
+    def reset(self) -> None:
+        self.pairs = []
+
+    def start(self, info) -> None:
+        pass
+
+    def on_audio(self, chunk) -> None:
+        pass
+
+    def on_gap(self, gap) -> None:
+        pass
+
+    def update(self, frame) -> None:
+        x0, y0, x1, y1 = self.box
+        self.pairs.append((frame.ycc_region(*self.box), frame.ycc(1.0)[y0:y1, x0:x1]))
+
+    def result(self) -> list:
+        return self.pairs
+
+
+@pytest.mark.parametrize("box", [(291, 181, 349, 251), (0, 0, 40, 30), (600, 330, 700, 400)])
+def test_region_matches_the_full_conversion(make_clip, box) -> None:
+    pairs = analyse_video(make_clip(ClipSpec(figures=(PASSER,))), [_Regions(box)]).results[0]
+    assert pairs
+    for region, full in pairs:
+        assert region.shape == full.shape and not region.flags.writeable
+        np.testing.assert_array_equal(region[..., 0], full[..., 0])  # luma: the same bytes
+        # chroma: nearest neighbour here, interpolated there
+        assert np.abs(region[..., 1:].astype(int) - full[..., 1:].astype(int)).mean() < 2.0
+
+
+def _wire_box(img: np.ndarray, x: int, y: int) -> None:
+    """A transparent box seen from above: near face, top face, thin bright edges."""
+    cv2.rectangle(img, (x, y + 30), (x + 70, y + 100), (240, 240, 240), 1)
+    pts = np.array([[x, y + 30], [x + 6, y], [x + 64, y], [x + 70, y + 30]], np.int32)
+    cv2.polylines(img, [pts], False, (240, 240, 240), 1)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(0, 0), (-34, 8), (25, -12)])
+def test_fit_polygon_finds_a_moved_box(dx: int, dy: int) -> None:
+    intended = np.array([[280, 180], [286, 150], [344, 150], [350, 180], [350, 250], [280, 250]])
+    img = room(box=False)
+    _wire_box(img, 280 + dx, 150 + dy)
+    fit = fit_polygon(img, intended, search=60)
+    assert fit is not None and fit.confidence > 0.2
+    assert (fit.dx, fit.dy) == pytest.approx((dx, dy), abs=1)
+    wires = wireframe_candidates(img)
+    assert wires and wires[0][0] > 0.5
+    hull = wires[0][1]
+    found = (*hull.min(axis=0), *hull.max(axis=0))
+    assert iou(found, (280 + dx, 150 + dy, 350 + dx, 250 + dy)) > 0.7
+
+
+def test_fit_polygon_arguments() -> None:
+    with pytest.raises(ValueError, match="search"):
+        fit_polygon(room(), [(0, 0), (5, 0), (5, 5)], search=-1)
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_polygon(room(), [(0, 0), (5, 0)])
+    assert fit_polygon(room(), [(2000, 2000), (2100, 2000), (2100, 2100)], search=5) is None
+
+
+def test_keyframe_background_removes_a_passer_by(make_clip, tmp_path) -> None:
+    path = make_clip(ClipSpec(seconds=4.0, figures=(PASSER,), gop=10, audio=False))
+    view = keyframe_background(path, count=9)
+    assert view is not None and view.shape == (360, 640, 3)
+    assert np.abs(view.astype(int) - room().astype(int)).mean() < 3.0
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    assert keyframe_background(bad) is None
+    with pytest.raises(ValueError, match="count"):
+        keyframe_background(path, count=0)
+    x0, y0 = BOX_POLY[0]
+    assert view[y0 + 5, x0 + 5].mean() > 120  # the bright box is in the view
