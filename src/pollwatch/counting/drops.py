@@ -61,7 +61,7 @@ class DropFinderOptions:
     min_step_px: float = 0.15  # a per-ballot step below this cannot be resolved
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
-    bundle_steps: float = 3.0  # one hand and a rise of this many steps: a bundle
+    bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
 
     def __post_init__(self) -> None:
@@ -277,11 +277,15 @@ def find_drops(
             got = _assign(rise / step, inside, crossings, present, o, stats)
             rows += got
     # a clear burst outside every rise counts only where the pile could not be read: on a
-    # plateau the pile held still, so it was not a ballot
+    # plateau the pile held still, and before the first one (an empty box, or a pile not yet
+    # readable) only the ballot that made the first level can have gone in
+    first = plateaus[0].start if plateaus else np.inf
     for x in bursts:
         if id(x) in covered or not x.clear(o):
             continue
-        if any(p.start <= x.end <= p.end for p in plateaus) and not np.isnan(step):
+        if not np.isnan(step) and (
+            any(p.start <= x.end <= p.end for p in plateaus) or x.end < first - o.settle_s
+        ):
             stats["unclear_bursts"] += 1
             continue
         rows.append((x.end, 1, 0.9, "burst"))
@@ -335,9 +339,14 @@ def _assign(
     someone was at the box. `crossings[j]` is when the level passed j + ½ steps."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
-    if len(clear) == 1 and steps >= o.bundle_steps:
+    if steps - len(clear) >= o.bundle_steps and present:
+        # far more ballots than hands: one of them put in a bundle (the first, or one no
+        # burst showed), the others one ballot each
         stats["bundles"] += 1
-        return [(clear[0].end, round(steps), 0.9, "burst+fill")]
+        bundle = round(steps) - max(len(clear) - 1, 0)
+        if clear:
+            return [(clear[0].end, bundle, 0.9, "burst+fill"), *rows[1:]]
+        return [(crossings[0], bundle, 0.7, "fill")]
     if clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
     else:

@@ -36,6 +36,7 @@ from pollwatch.pipeline import CASE_STEPS
 from pollwatch.registry import Registry
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.video import Analyser, VideoRun
+from pollwatch.video.boxfind import keyframe_background
 from pollwatch.videostep import VIDEO_PARTS, VideoContext
 
 __all__ = [
@@ -149,10 +150,16 @@ def _no_drops() -> pd.DataFrame:
 
 @VIDEO_PARTS.registering("counting", order=20)
 def counting_part(ctx: VideoContext) -> CountingPart:
-    """Locate the box (cameras.csv's polygon registered to the recording, else a reference
-    image, else the recording's view) and watch it."""
+    """Locate the box (cameras.csv's polygon registered to the recording's first minutes or
+    its whole length, else a reference image, else the recording's view) and watch it."""
     cam = ctx.camera
-    zone = resolve_box_zone(ctx.background, cam.box_polygon, cam.reference_path(ctx.paths.root))
+    whole = keyframe_background(ctx.path) if cam.box_polygon is not None else None
+    zone = resolve_box_zone(
+        ctx.background,
+        cam.box_polygon,
+        cam.reference_path(ctx.paths.root),
+        others=() if whole is None else (whole,),
+    )
     return CountingPart(cam, zone)
 
 
