@@ -6,8 +6,8 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
+from countclips import CROWDED, LOITER
 
-from conftest import CROWDED, LOITER
 from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.drops import find_drops, unobservable_ranges
 from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher
