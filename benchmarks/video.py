@@ -88,8 +88,10 @@ def stage_counting(clip: Path, polygon: list) -> dict:
     from pollwatch.video import EngineOptions, analyse_video
     from pollwatch.video.boxfind import keyframe_background
 
+    # as the pipeline's video step and counting part do
     background = keyframe_background(clip, until_s=180.0)
-    zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon))
+    whole = keyframe_background(clip)
+    zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
     run = analyse_video(clip, [BoxWatcher(zone.zone)], options=EngineOptions(threads=1))
     watch = run.results[0]
     blind = [(g.start_s, g.end_s or 1e9, g.kind) for g in run.gaps]

@@ -1,5 +1,4 @@
-"""Counting clips rendered by the simulator from the plans in counting_plans.py, once per test
-session."""
+"""Fixtures of the counting tests: the plans of countclips.py rendered once per session."""
 
 from __future__ import annotations
 

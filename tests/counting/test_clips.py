@@ -6,7 +6,7 @@ from __future__ import annotations
 import av
 import numpy as np
 import pytest
-from counting_plans import CROWDED, LOITER
+from countclips import CROWDED, LOITER
 
 from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.drops import find_drops, unobservable_ranges
@@ -96,3 +96,16 @@ def test_the_same_recording_gives_the_same_drops(render) -> None:
     first = count(path, polygon)[2]
     second = count(path, polygon)[2]
     assert first.equals(second)
+
+
+def test_a_polygon_is_registered_on_the_clearer_view(render) -> None:
+    """A view where the box is hidden gives no confident fit; another view of the recording
+    does, and wins."""
+    path = render(LOITER)
+    polygon = CameraRenderer(LOITER).box_polygon()
+    clear = keyframe_background(path)
+    hidden = np.full_like(clear, 90)
+    zone = resolve_box_zone(hidden, polygon, others=(clear,))
+    assert zone is not None and zone.reliable and zone.shift == (0, 0)
+    alone = resolve_box_zone(hidden, polygon)
+    assert alone is not None and not alone.reliable and alone.method == "cameras.csv, not confirmed"

@@ -56,10 +56,14 @@ def resolve_box_zone(
     background: np.ndarray | None,
     polygon: tuple[tuple[float, float], ...] | None = None,
     reference: str | Path | None = None,
+    *,
+    others: tuple[np.ndarray, ...] = (),
 ) -> BoxZone | None:
     """The box zone in the recording whose static view is `background` (BGR); `polygon` from
-    cameras.csv, `reference` the path of a reference image of the intended view. None when no
-    box can be found at all (no polygon, nothing located)."""
+    cameras.csv, `reference` the path of a reference image of the intended view; `others`:
+    more views of the same recording (e.g. over its whole length, when something hid the box
+    early on) to register a polygon on, the most confident fit winning. A polygon is shifted
+    only by a fit of at least `MIN_CONFIDENCE`. None when no box can be found at all."""
     if background is None:
         if polygon is None:
             return None
@@ -68,9 +72,13 @@ def resolve_box_zone(
         )
     if polygon is not None:
         poly = np.asarray(polygon, np.float32)
-        fit = fit_polygon(background, poly, search=_search(background))
-        if fit is None:
+        fits = [fit_polygon(view, poly, search=_search(view)) for view in (background, *others)]
+        found_fits = [f for f in fits if f is not None]
+        if not found_fits:
             return BoxZone(_shifted(poly, 0, 0), 0.0, "cameras.csv, outside the picture")
+        fit = max(found_fits, key=lambda f: f.confidence)
+        if fit.confidence < MIN_CONFIDENCE:
+            return BoxZone(_shifted(poly, 0, 0), fit.confidence, "cameras.csv, not confirmed")
         moved = (fit.dx, fit.dy) != (0, 0)
         method = f"cameras.csv, shifted by ({fit.dx}, {fit.dy}) px" if moved else "cameras.csv"
         return BoxZone(_shifted(poly, fit.dx, fit.dy), fit.confidence, method, (fit.dx, fit.dy))

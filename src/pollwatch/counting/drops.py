@@ -339,14 +339,23 @@ def _assign(
     someone was at the box. `crossings[j]` is when the level passed j + ½ steps."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
-    if steps - len(clear) >= o.bundle_steps and present:
-        # far more ballots than hands: one of them put in a bundle (the first, or one no
-        # burst showed), the others one ballot each
+    # a staircase: the pile seen passing most of its steps at distinct moments
+    moments = {round(c * 2) for c in crossings}
+    staircase = len(moments) >= max(3, 0.6 * len(crossings))
+    if steps - len(clear) >= o.bundle_steps and present and not staircase:
+        # far more ballots than hands, and the pile rose at once (not step by step, as under
+        # a stuffer putting ballots in one by one): one of them put in a bundle, the others
+        # one ballot each. The pile was last seen low where the rise starts: the bundle is
+        # the first hand at the lid after that.
         stats["bundles"] += 1
-        bundle = round(steps) - max(len(clear) - 1, 0)
-        if clear:
-            return [(clear[0].end, bundle, 0.9, "burst+fill"), *rows[1:]]
-        return [(crossings[0], bundle, 0.7, "fill")]
+        if not inside:
+            return [(crossings[0], round(steps), 0.7, "fill")]
+        big = min(inside, key=lambda x: x.end)
+        singles = [x for x in clear if x is not big]
+        bundle = round(steps) - len(singles)
+        evidence = ("burst+fill", 0.9) if big.clear(o) else ("fill", 0.7)
+        out = [(x.end, 1, 0.99, "burst+fill") for x in singles]
+        return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
     if clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
     else:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.video.analyser import Needs
-from pollwatch.video.boxfind import line_map
+from pollwatch.video.boxfind import line_map, median_image
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.zone import Zone
 
@@ -147,7 +147,7 @@ class BoxWatcher:
     brightest background pixels around the box (the box's own edges, lit like the ballot: a
     light grey shirt stays below it)."""
 
-    def __init__(self, zone: Zone, *, fps: float = 12.5, white_level: float = 0.9) -> None:
+    def __init__(self, zone: Zone, *, fps: float = 10.0, white_level: float = 0.9) -> None:
         if not isinstance(zone, Zone):
             raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
         if not fps > 0:
@@ -219,8 +219,8 @@ class BoxWatcher:
         s = self._s
         s.snapshots.append((small.copy(), slot.copy()))
         s.last_snapshot = t
-        s.background = _median([a for a, _ in s.snapshots])
-        base = _median([b for _, b in s.snapshots])
+        s.background = median_image([a for a, _ in s.snapshots])
+        base = median_image([b for _, b in s.snapshots])
         s.slot_background = base
         s.slot_luma = cv2.extractChannel(base, 0)
         level = self.white_level * float(np.percentile(base[..., 0], 99)) if base.size else 255.0
@@ -271,17 +271,6 @@ class BoxWatcher:
         series = pd.DataFrame(s.rows, columns=SERIES_COLUMNS)
         _, y0, _, y1 = self.zone.bbox
         return WatchResult(series, s.regions, tuple(s.gaps), float(y1 - y0))
-
-
-def _median(images: list[np.ndarray]) -> np.ndarray:
-    """Per-pixel median of a few uint8 images (the upper one for an even count), by a
-    compare-exchange sort with OpenCV (several times faster than numpy along a short axis)."""
-    a = list(images)
-    n = len(a)
-    for i in range(n):
-        for j in range(n - 1 - i):
-            a[j], a[j + 1] = cv2.min(a[j], a[j + 1]), cv2.max(a[j], a[j + 1])
-    return a[n // 2]
 
 
 def _changed_share(image: np.ndarray, background: np.ndarray) -> float:

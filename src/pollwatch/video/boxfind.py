@@ -19,7 +19,14 @@ import av
 import cv2
 import numpy as np
 
-__all__ = ["PolygonFit", "fit_polygon", "keyframe_background", "line_map", "wireframe_candidates"]
+__all__ = [
+    "PolygonFit",
+    "fit_polygon",
+    "keyframe_background",
+    "line_map",
+    "median_image",
+    "wireframe_candidates",
+]
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -144,7 +151,7 @@ def fit_polygon(
 
 
 def keyframe_background(
-    path: str | Path, *, count: int = 15, until_s: float | None = None
+    path: str | Path, *, count: int = 9, until_s: float | None = None
 ) -> np.ndarray | None:
     """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
     `until_s` seconds (all of it by default); None when no frame can be decoded."""
@@ -178,5 +185,15 @@ def keyframe_background(
     if not images:
         return None
     shape = images[0].shape
-    same = [im for im in images if im.shape == shape]
-    return np.median(np.stack(same), axis=0).astype(np.uint8)
+    return median_image([im for im in images if im.shape == shape])
+
+
+def median_image(images: list[np.ndarray]) -> np.ndarray:
+    """Per-pixel median of uint8 images (the upper one for an even count): a compare-exchange
+    sort with OpenCV, several times faster than numpy's median along a short axis."""
+    a = list(images)
+    n = len(a)
+    for i in range(n):
+        for j in range(n - 1 - i):
+            a[j], a[j + 1] = cv2.min(a[j], a[j + 1]), cv2.max(a[j], a[j + 1])
+    return a[n // 2]

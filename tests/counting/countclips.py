@@ -1,5 +1,5 @@
 """Hand-built camera plans for the counting tests (320×180, 10 fps): a crowded box and a
-commission member loitering beside it."""
+commission member loitering beside it. conftest.py renders them once per session."""
 
 from __future__ import annotations
 
