@@ -1,7 +1,7 @@
 """What the camera audit adds to the engine's single decode pass: prints JSON.
 
 On a clip made by the simulator's renderer (a voter crossing the room, 640×360 at 25 fps, H.264
-+ AAC, as in the `demo` preset; or `--video PATH`), it times, interleaved and best of three,
++ AAC, as in the `demo` preset; or `--video PATH`), it times, interleaved and best of `--repeat`,
 in process CPU seconds (all threads; a shared machine disturbs it less than wall time):
 
 - decode: `analyse_video` with one do-nothing analyser taking every frame (video only) — the
@@ -115,23 +115,22 @@ def cpu(path: Path, analysers: list) -> float:
     return time.process_time() - t0
 
 
-def measure(path: Path, reference: Path, polygon: list) -> dict[str, object]:
+def measure(path: Path, reference: Path, polygon: list, repeat: int = 3) -> dict[str, object]:
     ref = cv2.imread(str(reference))
     cpu(path, [Null(audio=False)])  # warm the file cache
 
     def audit() -> CameraAuditor:
         return CameraAuditor.create(reference=ref, box_polygon=polygon)
 
-    runs: dict[str, list[float]] = {
-        "decode": [],
-        "decode_audio": [],
-        "decode_audit": [],
-        "alone": [],
-    }
-    for _ in range(3):
+    names = ("decode", "decode_audio", "decode_audit", "alone", "own_video", "own_audio")
+    runs: dict[str, list[float]] = {k: [] for k in names}
+    for _ in range(repeat):
         runs["decode"].append(cpu(path, [Null(audio=False)]))
         runs["decode_audio"].append(cpu(path, [Null(audio=True)]))
-        runs["decode_audit"].append(cpu(path, [Null(audio=False), audit()]))
+        timed = Timed(audit())
+        runs["decode_audit"].append(cpu(path, [Null(audio=False), timed]))
+        runs["own_video"].append(timed.video)
+        runs["own_audio"].append(timed.audio)
         runs["alone"].append(cpu(path, [audit()]))
     best = {k: min(v) for k, v in runs.items()}
     run = analyse_video(path, [audit()], start_time=START)
@@ -156,13 +155,14 @@ def main() -> None:
     parser.add_argument("--reference", type=Path)
     parser.add_argument("--polygon", help="JSON [[x, y], ...]")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each variant (best kept)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.video is None:
             video, reference, polygon = simulator_clip(Path(tmp), args.seconds)
         else:
             video, reference, polygon = args.video, args.reference, json.loads(args.polygon)
-        print(json.dumps(measure(video, reference, polygon), indent=2))
+        print(json.dumps(measure(video, reference, polygon, args.repeat), indent=2))
 
 
 if __name__ == "__main__":
