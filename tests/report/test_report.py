@@ -23,6 +23,7 @@ BUILT_IN = [
     "Official results",
     "Turnout by region",
     "Official turnout during the day",
+    "Camera audit",  # pollwatch.report.audit: no camera audited by the probe alone
     "Cameras",
 ]
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -100,12 +101,13 @@ def test_sections_are_pluggable(small_case: CasePaths) -> None:
 
 
 def test_registry_lists_the_built_ins_in_order() -> None:
-    assert SECTIONS.names()[:6] == [
+    assert SECTIONS.names()[:7] == [
         "overview",
         "findings",
         "results",
         "regions",
         "checkpoints",
+        "camera-audit",
         "cameras",
     ]
     with pytest.raises(ValueError, match="already registered"):
