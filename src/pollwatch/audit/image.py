@@ -61,7 +61,13 @@ from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import TimeRange
-from pollwatch.audit.view import check_aspect, frame_gray, sample_slot, to_analysis_gray
+from pollwatch.audit.view import (
+    check_aspect,
+    frame_gray,
+    sample_slot,
+    sharpness,
+    to_analysis_gray,
+)
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.scene import locate_box
@@ -79,18 +85,6 @@ __all__ = [
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
 _LOST = "box out of view"  # stands for the view while the box is lost: no box zone
 _View = ViewTransform | None | str
-
-
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian over the variance of the image (0 for a flat image)."""
-    g = np.asarray(gray)
-    if g.dtype != np.uint8:
-        g = np.clip(g, 0, 255).astype(np.uint8)
-    var = float(cv2.meanStdDev(g)[1][0, 0]) ** 2
-    if var < 1e-6:
-        return 0.0
-    lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
-    return lap_std**2 / var
 
 
 def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
