@@ -18,6 +18,7 @@ from pollwatch.audit import (
     observable_at,
     read_unobservable,
     save_audit,
+    unobservable_table,
 )
 from pollwatch.audit.summary import CAMERA_AUDIT_COLUMNS, NOT_ANALYSED, audit_case
 from pollwatch.case import CasePaths
@@ -82,6 +83,16 @@ def test_read_unobservable_for_the_counting_code(audited_case: CasePaths) -> Non
     t = np.array([2.0, 8.0, 20.0, 31.0, 36.0])
     assert observable_at(blind, t).tolist() == [True, False, True, False, True]
     assert observable_at(blind.iloc[:0], t).all()
+
+
+def test_the_same_table_from_the_result_in_hand(sabotaged: Clip) -> None:
+    """Code in the same engine pass reads the unobservable time off the result."""
+    reference = cv2.imread(str(sabotaged.rendered.reference_path))
+    auditor = CameraAuditor.create(reference=reference, box_polygon=sabotaged.rendered.box_polygon)
+    (result,) = analyse_video(sabotaged.path, [auditor]).results
+    table = unobservable_table(result)
+    assert table["start_time"].isna().all()  # no start time given: wall clock unknown
+    assert observable_at(table, [8.0, 20.0]).tolist() == [False, True]
 
 
 def test_case_step_lists_unaudited_cameras_as_not_analysed(audited_case: CasePaths) -> None:

@@ -120,6 +120,15 @@ def test_short_bumps_are_not_changes(scene, reference):
     assert r.state == "ok" and r.changed_at is None
 
 
+def test_blurred_frames_are_not_judged(scene, reference):
+    """A defocused camera is blurred (the conditions' business), not turned away."""
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX)
+    blurred = clips.cv2.GaussianBlur(scene, (0, 0), 6.0)
+    r = run(auditor, scene, seconds=90, change_at=30.0, other=blurred)
+    assert set(r.states[r.t >= 32]) == {"unknown"}
+    assert r.state == "ok" and r.changed_at is None
+
+
 def test_dark_frames_are_not_judged(scene, reference):
     auditor = ViewAuditor(reference=reference, box_polygon=BOX)
     for i in range(30):

@@ -157,3 +157,19 @@ def test_audit_block_on_an_analysed_case(small_case: CasePaths) -> None:
 def test_audit_block_before_any_audit(small_case: CasePaths) -> None:
     ingest_case(small_case.root)
     assert audit_block(small_case, {}) == {"cameras": 0, "not_analysed": 2}
+
+
+@pytest.mark.parametrize(
+    ("blocked", "hidden"),
+    [
+        ((50.0, 80.0), [(40.0, 60.0)]),  # the picture froze before the board came
+        ((30.0, 80.0), []),  # the frozen picture shows the board
+    ],
+)
+def test_a_frozen_picture_hides_what_began_after_it(blocked, hidden) -> None:
+    from pollwatch.audit.types import TimeRange
+    from pollwatch.evaluate.audit_metrics import _frozen_over
+
+    mine = conditions(("F", "frozen", "frozen", 40.0, 60.0))
+    found = _frozen_over(mine, (TimeRange(*blocked),))
+    assert [(r.start, r.end) for r in found] == hidden

@@ -22,6 +22,7 @@ from pollwatch.audit.stored import (
     observable_at,
     read_unobservable,
     save_audit,
+    unobservable_table,
 )
 from pollwatch.audit.types import TimeRange
 from pollwatch.audit.view import ViewAuditor, ViewAuditResult
@@ -50,4 +51,5 @@ __all__ = [
     "observable_at",
     "read_unobservable",
     "save_audit",
+    "unobservable_table",
 ]

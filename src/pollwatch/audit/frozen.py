@@ -86,6 +86,7 @@ class FreezeDetector:
     def reset(self) -> None:
         """Forget everything seen."""
         self._pool: deque[float] = deque(maxlen=self.pool_size)
+        self._floor, self._fresh = math.nan, 0  # the floor, and pool additions since
         self._prev: tuple[float, np.ndarray] | None = None
         self._pairs: list[TimeRange] = []
         self._in_run = False
@@ -96,7 +97,10 @@ class FreezeDetector:
         """The live noise floor so far (nan until `min_pool` live pairs were seen)."""
         if len(self._pool) < self.min_pool:
             return math.nan
-        return float(np.percentile(np.fromiter(self._pool, float), 5))
+        if self._fresh or math.isnan(self._floor):  # a percentile costs; ask it when needed
+            self._floor = float(np.percentile(np.fromiter(self._pool, float), 5))
+            self._fresh = 0
+        return self._floor
 
     def feed(self, t: float, gray: np.ndarray, lit: bool = True) -> None:
         """The picture at `t` s; `lit` False for a dark or black picture (never judged)."""
@@ -106,13 +110,15 @@ class FreezeDetector:
         if prev is not None:
             mad, share = frame_difference(prev[1], gray)
             self.mad.append((t, mad))
-            floor = self.floor
             identical = mad <= self.identical_mad and share <= self.identical_share
+            # a pair far above the floor is live whatever the floor's last few additions did
+            floor = self._floor if mad > self._floor and self._fresh < 20 else self.floor
             frozen = lit and (identical or (floor > 0 and mad < self.rel * floor))
             if frozen:
                 self._pairs.append(TimeRange(prev[0], t))
             elif lit and not identical and not self._in_run:
                 self._pool.append(mad)  # a live pair (not a keyframe refresh inside a run)
+                self._fresh += 1
             self._in_run = frozen
         self._prev = (t, gray)
 

@@ -61,7 +61,13 @@ from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import TimeRange
-from pollwatch.audit.view import check_aspect, frame_gray, sample_slot, to_analysis_gray
+from pollwatch.audit.view import (
+    check_aspect,
+    frame_gray,
+    sample_slot,
+    sharpness,
+    to_analysis_gray,
+)
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.scene import locate_box
@@ -79,18 +85,6 @@ __all__ = [
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
 _LOST = "box out of view"  # stands for the view while the box is lost: no box zone
 _View = ViewTransform | None | str
-
-
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian over the variance of the image (0 for a flat image)."""
-    g = np.asarray(gray)
-    if g.dtype != np.uint8:
-        g = np.clip(g, 0, 255).astype(np.uint8)
-    var = float(cv2.meanStdDev(g)[1][0, 0]) ** 2
-    if var < 1e-6:
-        return 0.0
-    lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
-    return lap_std**2 / var
 
 
 def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
@@ -114,12 +108,16 @@ def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float(x @ y / (sx * sy))
 
 
-def _cells(x: np.ndarray, cell: int) -> np.ndarray:
-    """`x` as float32 blocks (rows, cell, cols, cell), zero-padded to whole cells."""
+def _padded(x: np.ndarray, cell: int) -> np.ndarray:
+    """`x` as float32, zero-padded to whole cells."""
     h, w = x.shape
-    ph, pw = -h % cell, -w % cell
-    padded = np.pad(x.astype(np.float32), ((0, ph), (0, pw)))
-    return padded.reshape((h + ph) // cell, cell, (w + pw) // cell, cell)
+    return np.pad(x.astype(np.float32), ((0, -h % cell), (0, -w % cell)))
+
+
+def _cell_mean(x: np.ndarray, cell: int) -> np.ndarray:
+    """The mean of every `cell`×`cell` block (exact: area resampling by a whole factor)."""
+    h, w = x.shape
+    return cv2.resize(x, (w // cell, h // cell), interpolation=cv2.INTER_AREA)
 
 
 def zone_cells(
@@ -145,15 +143,18 @@ def zone_cells(
     """
     if a.shape != b.shape or a.shape != mask.shape:
         raise ValueError(f"pictures and mask differ in shape: {a.shape}, {b.shape}, {mask.shape}")
-    xa, xb, m = _cells(a, cell), _cells(b, cell), _cells(mask, cell)
-    count = m.sum(axis=(1, 3))
-    valid = count >= cell * cell / 2
-    n = np.maximum(count, 1)
-    ma, mb = (xa * m).sum(axis=(1, 3)) / n, (xb * m).sum(axis=(1, 3)) / n
-    da = (xa - ma[:, None, :, None]) * m
-    db = (xb - mb[:, None, :, None]) * m
-    va, vb = (da * da).sum(axis=(1, 3)) / n, (db * db).sum(axis=(1, 3)) / n
-    ncc = (da * db).sum(axis=(1, 3)) / n / np.sqrt(np.maximum(va * vb, 1e-9))
+    xa, xb, m = _padded(a, cell), _padded(b, cell), _padded(mask, cell)
+    inside = _cell_mean(m, cell)
+    valid = inside >= 0.5
+    n = np.maximum(inside, 1e-6)
+
+    def mean(x: np.ndarray) -> np.ndarray:
+        return _cell_mean(x * m, cell) / n
+
+    ma, mb = mean(xa), mean(xb)
+    va = np.maximum(mean(xa * xa) - ma * ma, 0.0)
+    vb = np.maximum(mean(xb * xb) - mb * mb, 0.0)
+    ncc = (mean(xa * xb) - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
     sa, sb = np.sqrt(va), np.sqrt(vb)
     near_flat = (sa < 3.0) | (sb < 3.0)  # too little texture to correlate: compare levels
     similar = (np.abs(ma - mb) <= 0.15 * np.maximum(np.maximum(ma, mb), 20.0)) & (
@@ -164,8 +165,7 @@ def zone_cells(
     if still is not None:
         if still.shape != a.shape:
             raise ValueError(f"still has shape {still.shape}, not {a.shape}")
-        moved = (np.abs(xa - _cells(still, cell)) * m).sum(axis=(1, 3)) / n
-        unmoved = moved < still_mad
+        unmoved = mean(np.abs(xa - _padded(still, cell))) < still_mad
     return valid, ~alike, unmoved
 
 

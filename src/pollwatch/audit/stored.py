@@ -14,8 +14,9 @@ camera) and replaces the camera's audit findings:
 - `picture`: per picture sample t_s, time, luma, sharpness, sharpness_ratio, box_changed;
 - `row`: the camera's `CameraAuditRow` over the voting day (one row).
 
-Counting code reads `read_unobservable(store, camera_id)` and `observable_at(...)`: time that
-could not be watched is unknown, never zero voters.
+Counting code reads `read_unobservable(store, camera_id)` (or, inside the same engine pass,
+`unobservable_table(result)`) and `observable_at(table, t_s)`: time that could not be watched
+is unknown, never zero voters.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "result_tables",
     "save_audit",
     "to_store_finding",
+    "unobservable_table",
 ]
 
 ANALYSER = "audit"
@@ -110,8 +112,10 @@ def _ranges_frame(
     return frame
 
 
-def _unobservable(result: CameraAuditResult) -> pd.DataFrame:
-    """The merged not-observable ranges, each with the reasons that cover part of it."""
+def unobservable_table(result: CameraAuditResult) -> pd.DataFrame:
+    """The merged not-observable ranges of a result (start_s, end_s, start_time, end_time,
+    reasons: those covering part of it) — what `read_unobservable` reads back from the store,
+    for code that holds the result of the same engine pass."""
     merged = union_ranges(*result.not_observable.values())
     reasons = [
         ",".join(
@@ -148,7 +152,7 @@ def result_tables(
     start = result.start_time
     tables = {
         "timeline": timeline,
-        "unobservable": _unobservable(result),
+        "unobservable": unobservable_table(result),
         "sound": pd.DataFrame(
             {
                 "t_s": audio.t,

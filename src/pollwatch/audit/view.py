@@ -9,11 +9,12 @@ camera costs one phase correlation per sample.
 Sample states: ``ok``; ``shifted`` (the box centre — or the frame centre without a box — moved
 more than `shift_px` reference pixels, or the picture turned more than `max_angle_deg` or zoomed
 by more than `max_scale_change`); ``box_not_visible`` (less than `min_visible` of the box polygon
-lies inside the frame, or the view no longer matches the reference at all). Frames too dark or
-flat to register are not judged. A state run counts once it lasts `persist_s`. The camera's
-state is ``box_not_visible`` when such runs cover at least `state_share` of the judged time,
-else ``shifted`` when shifted and box-not-visible runs together do, else ``ok``; `changed_at`
-is the start of the first sustained run that is not ok.
+lies inside the frame, or the view no longer matches the reference at all). Frames too dark,
+flat or blurred to register (sharpness under `min_sharpness` 0.06, the conditions' blur floor:
+a defocused camera is blurred, not turned away) are not judged. A state run counts once it
+lasts `persist_s`. The camera's state is ``box_not_visible`` when such runs cover at least
+`state_share` of the judged time, else ``shifted`` when shifted and box-not-visible runs
+together do, else ``ok``; `changed_at` is the start of the first sustained run that is not ok.
 
 Without a reference image the camera's own first minute stands in for it, which says nothing
 about a camera turned away from the start. With a box polygon the baseline is checked for the
@@ -51,6 +52,7 @@ __all__ = [
     "frame_gray",
     "outline_support",
     "sample_slot",
+    "sharpness",
     "to_analysis_gray",
 ]
 
@@ -87,6 +89,18 @@ def sample_slot(t: float, every_s: float) -> int:
     first frame of each slot (as the engine does for `Needs.fps`), so frame-time jitter and
     skipped frames do not stretch the sampling interval."""
     return math.floor(t / every_s + 1e-6)
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian over the variance of the image (0 for a flat image)."""
+    g = np.asarray(gray)
+    if g.dtype != np.uint8:
+        g = np.clip(g, 0, 255).astype(np.uint8)
+    var = float(cv2.meanStdDev(g)[1][0, 0]) ** 2
+    if var < 1e-6:
+        return 0.0
+    lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
+    return lap_std**2 / var
 
 
 def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
@@ -163,6 +177,7 @@ class ViewAuditor:
         state_share: float = 0.25,
         min_luma: float = 25.0,
         min_outline: float = 2.5,
+        min_sharpness: float = 0.06,
         method: str = "features",
     ) -> None:
         if reference is not None:
@@ -193,6 +208,7 @@ class ViewAuditor:
             "state_share": (state_share, 0 < state_share <= 1),
             "min_luma": (min_luma, 0 <= min_luma < 255),
             "min_outline": (min_outline, min_outline >= 0),
+            "min_sharpness": (min_sharpness, min_sharpness >= 0),
         }
         for name, (value, ok) in checks.items():
             if not ok:
@@ -212,6 +228,7 @@ class ViewAuditor:
         self.state_share = state_share
         self.min_luma = min_luma
         self.min_outline = min_outline
+        self.min_sharpness = min_sharpness
         self.method = method
         self.reset()
 
@@ -267,7 +284,8 @@ class ViewAuditor:
         frames = usable or [g for _, g in self._pending]
         frames = frames[:: max(1, len(frames) // _BASELINE_FRAMES)]
         base = np.median(np.stack(frames), axis=0).astype(np.uint8)
-        if self.box_polygon is not None:
+        # a blurred picture has no outline to check
+        if self.box_polygon is not None and sharpness(base) >= self.min_sharpness:
             self._outline = outline_support(base, self.box_polygon * self._k)
         self._start(base)
         pending, self._pending = self._pending, []
@@ -298,8 +316,8 @@ class ViewAuditor:
         return transform
 
     def _judge(self, t: float, gray: np.ndarray) -> None:
-        if gray.mean() < self.min_luma or gray.std() < 4.0:
-            self._rows.append((t, "unknown", *([math.nan] * 6)))
+        if gray.mean() < self.min_luma or gray.std() < 4.0 or sharpness(gray) < self.min_sharpness:
+            self._rows.append((t, "unknown", *([math.nan] * 6)))  # too dark, flat or blurred
             return
         if self._registrar is None:
             raise RuntimeError("no reference view yet")

@@ -6,10 +6,11 @@ ok), the view state (`turned_away` → box_not_visible, `nudged` → shifted) an
 periods (`box_occluded` → blocked, `frozen`, `outage` → offline, `defocus` → blurred, `dark`).
 
 Picture periods are scored on the time the condition can be seen at all: an outage hides
-everything, a dark picture hides frozen, blocked and blurred, and a view turned away from the
-box hides a blocked box. For each kind: the share of the true time covered by the audit, the
-audit's false time (flagged outside the truth) as a share of the flagged time and of the clean
-time, and the start/end errors of each true range against the flagged range overlapping it most.
+everything, a dark picture hides frozen, blocked and blurred, a view turned away from the box
+hides a blocked box, and a frozen picture hides a condition that began after it froze. For
+each kind: the share of the true time covered by the audit, the audit's false time (flagged
+outside the truth) as a share of the flagged time and of the clean time, and the start/end
+errors of each true range against the flagged range overlapping it most.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pollwatch.audit.ranges import clip_ranges, merge_ranges, subtract_ranges, total_duration
+from pollwatch.audit.ranges import (
+    clip_ranges,
+    merge_ranges,
+    subtract_ranges,
+    total_duration,
+    union_ranges,
+)
 from pollwatch.audit.summary import NOT_ANALYSED, camera_audit_frame, network_from_frame
 from pollwatch.audit.types import TimeRange
 from pollwatch.case import CasePaths
@@ -77,6 +84,13 @@ def expected_view(conditions: pd.DataFrame, duration_s: float) -> str:
     return "ok"
 
 
+def _frozen_over(conditions: pd.DataFrame, own: tuple[TimeRange, ...]) -> tuple[TimeRange, ...]:
+    """The frozen stretches that hide a condition: the frozen picture shows the moment the
+    freeze began, so a condition not yet there then cannot be seen until the freeze ends."""
+    frozen = _ranges(conditions[conditions["kind"] == "frozen"])
+    return tuple(f for f in frozen if not any(r.start <= f.start < r.end for r in own))
+
+
 def _share(k: float, n: float) -> float | None:
     return k / n if n > 0 else None
 
@@ -104,10 +118,10 @@ def _period_scores(
         mine = conditions[conditions["camera_id"] == cam.camera_id]
         span = TimeRange(0.0, float(cam.duration_s))
         hiders = mine[mine["kind"].isin(_HIDDEN_BY[state]) | mine["label"].isin(_HIDDEN_BY[state])]
-        hidden = _ranges(hiders)
-        truth = subtract_ranges(
-            clip_ranges(_ranges(mine[mine["kind"] == kind]), 0, span.end), hidden
-        )
+        own = clip_ranges(_ranges(mine[mine["kind"] == kind]), 0, span.end)
+        frozen_over = _frozen_over(mine, own) if kind != "frozen" else ()
+        hidden = union_ranges(_ranges(hiders), frozen_over)
+        truth = subtract_ranges(own, hidden)
         seen = timeline[(timeline["camera_id"] == cam.camera_id)]
         flagged = subtract_ranges(
             _ranges(seen[(seen["part"] == "picture") & (seen["state"] == state)]), hidden
