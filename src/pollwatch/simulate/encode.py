@@ -98,6 +98,7 @@ class MediaWriter:
         ctx.thread_count = settings.threads
         ctx.thread_type = "SLICE" if settings.threads > 1 else "NONE"
         self._video = video
+        self._time_base = ctx.time_base
         self._audio = None
         self._audio_frame = 1024
         if audio:
@@ -133,21 +134,25 @@ class MediaWriter:
                 f"{self.path}: frame {index}: expected an I420 picture of shape "
                 f"{(h * 3 // 2, w)} uint8, got {yuv_i420.shape} {yuv_i420.dtype}"
             )
-        # the planes copied straight in: a sixth of what VideoFrame.from_ndarray costs
-        frame = av.VideoFrame(w, h, "yuv420p")
-        flat = np.ascontiguousarray(yuv_i420).reshape(-1)
-        q = (h // 2) * (w // 2)
-        sources = (flat[: h * w], flat[h * w : h * w + q], flat[h * w + q :])
-        for plane, src, (ph, pw) in zip(
-            frame.planes, sources, ((h, w), (h // 2, w // 2), (h // 2, w // 2)), strict=True
-        ):
-            if plane.line_size == pw:
-                plane.update(src)
-            else:  # rows padded
-                rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
-                rows[:ph, :pw] = src.reshape(ph, pw)
+        if h % 4 == 0 and yuv_i420.flags.c_contiguous:
+            # the encoder reads the array itself (x264 copies the picture in before `encode`
+            # returns): no copy here at all
+            frame = av.VideoFrame.from_numpy_buffer(yuv_i420, format="yuv420p")
+        else:  # PyAV's I420 buffers need a height divisible by 4: the planes copied in
+            frame = av.VideoFrame(w, h, "yuv420p")
+            flat = np.ascontiguousarray(yuv_i420).reshape(-1)
+            q = (h // 2) * (w // 2)
+            sources = (flat[: h * w], flat[h * w : h * w + q], flat[h * w + q :])
+            for plane, src, (ph, pw) in zip(
+                frame.planes, sources, ((h, w), (h // 2, w // 2), (h // 2, w // 2)), strict=True
+            ):
+                if plane.line_size == pw:
+                    plane.update(src)
+                else:  # rows padded
+                    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+                    rows[:ph, :pw] = src.reshape(ph, pw)
         frame.pts = index
-        frame.time_base = self._video.codec_context.time_base
+        frame.time_base = self._time_base
         for packet in self._video.encode(frame):
             self._container.mux(packet)
         self.frames_written += 1
