@@ -9,6 +9,7 @@ tint with bright edges, and the slot on the lid.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -118,6 +119,8 @@ class BoxPainter:
         self.cam = cam
         self.box = box
         self._cache: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
+        self._shades: dict[float, dict[str, Any]] = {}
+        self._paper_at: tuple[float, np.ndarray] | None = None
         self.bounds = box_roi(cam, box)
         if self.bounds is None:
             return
@@ -228,36 +231,50 @@ class BoxPainter:
         self._cache = (key, before, roi.copy())
         return self.bounds
 
-    def _paint(self, roi: np.ndarray, fill: float, gain: float) -> None:
-        x0, y0 = self.bounds[:2] if self.bounds else (0, 0)
-        box = self.box
-        for poly, k in self._stand:
-            cv2.fillPoly(roi, [poly], shade(box.stand_color, k * gain), cv2.LINE_AA, SHIFT)
-        cv2.polylines(
-            roi, self._edges_back, False, shade(box.tint, 0.8 * gain), 1, cv2.LINE_AA, SHIFT
-        )
-        level = float(np.clip(fill, 0.0, 1.0))
-        if level > 0 and self._paper_in_front:
+    def _colours(self, gain: float) -> dict[str, Any]:
+        """The box's colours under `gain` (a view has one gain for its box: kept)."""
+        c = self._shades.get(gain)
+        if c is None:
+            box = self.box
+            c = {
+                "stand": [shade(box.stand_color, k * gain) for _, k in self._stand],
+                "back": shade(box.tint, 0.8 * gain),
+                "paper": [shade(_PAPER, k * gain) for _, k in self._paper_faces],
+                "lines": shade(_PAPER, 0.78 * gain),
+                "tint": shade(box.tint, gain),
+                "front": shade((245, 248, 250), gain),
+                "slot": shade((35, 35, 40), gain),
+                "seal": shade((40, 40, 190), gain),
+            }
+            self._shades[gain] = c
+        return c
+
+    def _paper_px(self, level: float) -> np.ndarray:
+        """The paper block's corners in ROI pixels (fixed point) at `level` (kept per level)."""
+        if self._paper_at is None or self._paper_at[0] != level:
+            x0, y0 = self.bounds[:2] if self.bounds else (0, 0)
             cam_pts = np.vstack([self._paper_bottom, self._paper_bottom + level * self._paper_up])
-            px = to_fixed(self.cam.camera_to_pixels(cam_pts), (x0, y0))
-            for idx, k in self._paper_faces:
-                cv2.fillPoly(roi, [px[idx]], shade(_PAPER, k * gain), cv2.LINE_AA, SHIFT)
+            self._paper_at = (level, to_fixed(self.cam.camera_to_pixels(cam_pts), (x0, y0)))
+        return self._paper_at[1]
+
+    def _paint(self, roi: np.ndarray, fill: float, gain: float) -> None:
+        colours = self._colours(gain)
+        for (poly, _), colour in zip(self._stand, colours["stand"], strict=True):
+            cv2.fillPoly(roi, [poly], colour, cv2.LINE_AA, SHIFT)
+        cv2.polylines(roi, self._edges_back, False, colours["back"], 1, cv2.LINE_AA, SHIFT)
+        level = min(max(fill, 0.0), 1.0)
+        if level > 0 and self._paper_in_front:
+            px = self._paper_px(level)
+            for (idx, _), colour in zip(self._paper_faces, colours["paper"], strict=True):
+                cv2.fillPoly(roi, [px[idx]], colour, cv2.LINE_AA, SHIFT)
             n = int(np.searchsorted(self._line_levels, level - 0.01))
             if n:
                 cv2.polylines(
-                    roi,
-                    self._paper_lines[:n],
-                    False,
-                    shade(_PAPER, 0.78 * gain),
-                    1,
-                    cv2.LINE_AA,
-                    SHIFT,
+                    roi, self._paper_lines[:n], False, colours["lines"], 1, cv2.LINE_AA, SHIFT
                 )
         overlay = roi.copy()
-        cv2.fillPoly(overlay, self._tint, shade(box.tint, gain), cv2.LINE_AA, SHIFT)
+        cv2.fillPoly(overlay, self._tint, colours["tint"], cv2.LINE_AA, SHIFT)
         cv2.addWeighted(overlay, 0.2, roi, 0.8, 0.0, dst=roi)
-        cv2.polylines(
-            roi, self._edges_front, False, shade((245, 248, 250), gain), 1, cv2.LINE_AA, SHIFT
-        )
-        cv2.fillPoly(roi, self._slot, shade((35, 35, 40), gain), cv2.LINE_AA, SHIFT)
-        cv2.fillPoly(roi, self._seal, shade((40, 40, 190), gain), cv2.LINE_AA, SHIFT)
+        cv2.polylines(roi, self._edges_front, False, colours["front"], 1, cv2.LINE_AA, SHIFT)
+        cv2.fillPoly(roi, self._slot, colours["slot"], cv2.LINE_AA, SHIFT)
+        cv2.fillPoly(roi, self._seal, colours["seal"], cv2.LINE_AA, SHIFT)

@@ -253,18 +253,27 @@ class Figure:
         # person frame → pixels in one product: (u·z, v·z, z) = local · M + offset
         (p00, p01, p02, p03), (p10, p11, p12, p13), (p20, p21, p22, p23) = cam.projection_rows
         x, y = pose.x, pose.y
+        # rows: the matrix M (3 rows), then the offset
         m = np.array(
-            [
-                [cf * p00 + sf * p01, cf * p10 + sf * p11, cf * p20 + sf * p21],
-                [sf * p00 - cf * p01, sf * p10 - cf * p11, sf * p20 - cf * p21],
-                [p02, p12, p22],
-            ]
-        )
-        offset = (p00 * x + p01 * y + p03, p10 * x + p11 * y + p13, p20 * x + p21 * y + p23)
+            (
+                cf * p00 + sf * p01,
+                cf * p10 + sf * p11,
+                cf * p20 + sf * p21,
+                sf * p00 - cf * p01,
+                sf * p10 - cf * p11,
+                sf * p20 - cf * p21,
+                p02,
+                p12,
+                p22,
+                p00 * x + p01 * y + p03,
+                p10 * x + p11 * y + p13,
+                p20 * x + p21 * y + p23,
+            )
+        ).reshape(4, 3)
         # from an iterator of floats: a quarter of what np.array costs on a list of tuples
         flat = np.fromiter(itertools.chain.from_iterable(pts), np.float64, 3 * len(pts))
-        uvz = flat.reshape(-1, 3) @ m
-        uvz += offset
+        uvz = flat.reshape(-1, 3) @ m[:3]
+        uvz += m[3]
         zl = uvz[:, 2].tolist()
         if min(zl[:shadow]) <= 0.1:
             return fig

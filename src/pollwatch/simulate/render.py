@@ -208,6 +208,7 @@ class CameraRenderer:
         self._drop_t = np.array([d[0] for d in drops])
         self._drop_cum = np.concatenate([[0], np.cumsum([d[1] for d in drops])]).astype(np.int64)
         self._views: dict[tuple[ViewChange, bool, bool], _View] = {}
+        self._turns: dict[tuple[int, ...], ViewChange] = {}  # by active view_shifted
         self._masks: dict[PinholeCamera, dict[str, tuple[int, int, np.ndarray] | None]] = {}
         self._canvas = Canvas(plan.width, plan.height)
         self._pictures = PictureMaker(plan.width, plan.height)
@@ -277,7 +278,11 @@ class CameraRenderer:
             for _, _, p in poses
         )
         occluded = any(c.kind == "box_occluded" for c in conditions)
-        v = self.view(view_change(conditions), door, occluded)
+        turn = tuple(id(c) for c in conditions if c.kind == "view_shifted")
+        change = self._turns.get(turn)
+        if change is None:
+            change = self._turns[turn] = view_change(conditions)
+        v = self.view(change, door, occluded)
         cam = v.camera
         box = self.look.box
         slot = box.slot
