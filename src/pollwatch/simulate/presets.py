@@ -251,12 +251,31 @@ class Preset:
 
 _INFLATION_WEIGHTS = (0.05, 0.10, 0.20, 0.30, 0.35)
 
+# Fraud per preset, one row each: FraudRates' fields in order, inflation_weights left out (the
+# same for all): inflation rate and size, stuffing rate, ballots dropped hand by hand and as a
+# bundle, bundle rate, carousel groups, members per group, stations per group, featured
+# cameras with a stuffer and with an inflated protocol
+_FRAUD = {
+    "tiny": (0.2, (0.1, 0.6), 0.2, (3, 6), (5, 10), 0.3, 1, (3, 3), (3, 3), 1, 1),
+    "demo": (0.25, (0.1, 0.6), 0.15, (4, 8), (8, 16), 0.4, 2, (3, 4), (3, 4), 2, 1),
+    "azerbaijan-2024": (0.7, (0.15, 0.6), 0.12, (5, 15), (20, 60), 0.4, 40, (3, 6), (3, 5), 1, 0),
+}
+
+
+def _fraud(preset: str) -> FraudRates:
+    rate, size, *rest = _FRAUD[preset]
+    return FraudRates(rate, size, _INFLATION_WEIGHTS, *rest)  # type: ignore[arg-type]
+
+
 _TOWN = (
     RegionSpec("Capital", 40.40, 49.85, 0.40, 3, 34, 3.0, -0.2, -0.2, 0.8),
     RegionSpec("Riverside", 40.46, 49.98, 0.25, 3, 32, 4.0, 0.1, 0.1),
     RegionSpec("Highlands", 40.58, 49.72, 0.20, 3, 28, 5.0, 0.4, 0.5, 1.3),
     RegionSpec("Lowlands", 40.30, 50.05, 0.15, 3, 30, 5.0, 0.0, 0.2),
 )
+
+# the small presets show every camera condition often, to be tested and scored
+_SMALL_FAULTS = CameraFaults(0.1, 0.25, 0.1, 0.15, 0.15, 0.15, 0.1, 0.1, 0.1, 0.1)
 
 TINY = Preset(
     name="tiny",
@@ -286,21 +305,8 @@ TINY = Preset(
     max_table_load=0.4,
     # carousel voters bring a filled-in ballot: quick at the table, straight to the box
     dwell=Dwell((4, 9), (5, 15), (3, 5), (3, 5), (3, 6), carousel_booth_rate=0.0),
-    fraud=FraudRates(
-        inflation_rate=0.2,
-        inflation_size=(0.1, 0.6),
-        inflation_weights=_INFLATION_WEIGHTS,
-        stuffing_rate=0.2,
-        stuffing_hands=(3, 6),
-        stuffing_bundle=(5, 10),
-        bundle_rate=0.3,
-        carousel_groups=1,
-        carousel_size=(3, 3),
-        carousel_stations=(3, 3),
-        featured_stuffing=1,
-        featured_inflation=1,
-    ),
-    faults=CameraFaults(0.1, 0.25, 0.1, 0.15, 0.15, 0.15, 0.1, 0.1, 0.1, 0.1),
+    fraud=_fraud("tiny"),
+    faults=_SMALL_FAULTS,
     crowd=Crowd((2, 3), (0, 1), 0.4, 0.5, 0.1),
 )
 
@@ -323,21 +329,8 @@ DEMO = Preset(
     time_scale=120.0,  # an hour is 30 s: a 330 s day
     render=4,
     dwell=Dwell((3, 8), (6, 20), (3, 6), (3, 6), (3, 6)),
-    fraud=FraudRates(
-        inflation_rate=0.25,
-        inflation_size=(0.1, 0.6),
-        inflation_weights=_INFLATION_WEIGHTS,
-        stuffing_rate=0.15,
-        stuffing_hands=(4, 8),
-        stuffing_bundle=(8, 16),
-        bundle_rate=0.4,
-        carousel_groups=2,
-        carousel_size=(3, 4),
-        carousel_stations=(3, 4),
-        featured_stuffing=2,
-        featured_inflation=1,
-    ),
-    faults=CameraFaults(0.1, 0.25, 0.1, 0.15, 0.15, 0.15, 0.1, 0.1, 0.1, 0.1),
+    fraud=_fraud("demo"),
+    faults=_SMALL_FAULTS,
     crowd=Crowd((2, 3), (0, 2), 0.3, 0.3, 0.1),
 )
 
@@ -397,20 +390,7 @@ AZERBAIJAN_2024 = Preset(
     max_table_load=0.4,
     invalid_rate=0.008,
     dwell=Dwell((10, 30), (10, 40), (3, 6), (5, 12), (4, 10)),
-    fraud=FraudRates(
-        inflation_rate=0.7,
-        inflation_size=(0.15, 0.6),
-        inflation_weights=_INFLATION_WEIGHTS,
-        stuffing_rate=0.12,
-        stuffing_hands=(5, 15),
-        stuffing_bundle=(20, 60),
-        bundle_rate=0.4,
-        carousel_groups=40,
-        carousel_size=(3, 6),
-        carousel_stations=(3, 5),
-        featured_stuffing=1,
-        featured_inflation=0,
-    ),
+    fraud=_fraud("azerbaijan-2024"),
     # Observers reported sound muted on (nearly) every camera and ~40% of views turned away.
     faults=CameraFaults(0.03, 0.93, 0.02, 0.40, 0.10, 0.05, 0.03, 0.05, 0.05, 0.03),
     crowd=Crowd((2, 3), (0, 2), 0.05, 0.05, 0.1),
