@@ -76,10 +76,19 @@ def test_preset_and_x264_params_reach_the_encoder(
     assert all(o in data for o in options)
 
 
-@pytest.mark.parametrize(("w", "h"), [(64, 48), (70, 38)])  # 70: chroma rows of 35, padded
-def test_pictures_arrive_as_given(tmp_path: Path, w: int, h: int) -> None:
+@pytest.mark.parametrize(
+    ("w", "h", "strided"),
+    [
+        (64, 48, False),  # handed to the encoder as it is
+        (64, 48, True),  # rows not contiguous: copied in
+        (70, 38, False),  # a height PyAV cannot wrap: copied in; chroma rows of 35, padded
+    ],
+)
+def test_pictures_arrive_as_given(tmp_path: Path, w: int, h: int, strided: bool) -> None:
     rng = np.random.default_rng(1)
-    picture = rng.integers(0, 256, (h * 3 // 2, w), np.uint8)
+    picture = rng.integers(0, 256, (h * 3 // 2, 2 * w if strided else w), np.uint8)
+    if strided:
+        picture = picture[:, ::2]
     path = tmp_path / "q.mp4"
     lossless = EncodeSettings(x264_params="qp=0")
     with MediaWriter(path, w, h, 10, audio=False, settings=lossless) as out:
