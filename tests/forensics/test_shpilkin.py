@@ -101,7 +101,7 @@ def test_stuffing_is_mostly_recovered(rng: np.random.Generator) -> None:
 
 
 def test_regions_and_not_applicable(rng: np.random.Generator) -> None:
-    f = clean_election(rng, regions=3, stations_per_region=120)
+    f = clean_election(rng, regions=3, stations_per_region=250)
     ok = f["region"] == "R02"
     f.loc[ok, "ballots_issued"] = (f.loc[ok, "registered"] * 0.99).round().astype(int)
     r = shpilkin(*_args(f), regions=f["region"])
@@ -132,6 +132,7 @@ def test_regions_and_not_applicable(rng: np.random.Generator) -> None:
         ({"window": -1}, "window"),
         ({"regions": np.array(["a"])}, "regions"),
         ({"regional_smoothing": 4}, "regional_smoothing"),
+        ({"regional_min_stations": 0}, "regional_min_stations"),
         ({"regional_baseline": "mode"}, "regional_baseline"),
     ],
 )
