@@ -10,7 +10,11 @@ the station)::
 
 where ``excess_issued = ballots_issued − registered × (the region's median turnout)`` and
 ``excess_winner = winner_votes − ballots_cast × (the region's median winner share)`` (what
-stuffing adds to a station's numbers), and ``score`` the station's anomaly score when given.
+stuffing adds to a station's numbers), and ``score`` the station's anomaly score when given;
+with ``by_region`` (default), each region with at least `MIN_REGION_MEASURED` measured camera
+stations also gets its own ``registered × [region]`` term (its own inflation per voter: a
+post-stratified estimator, since the cameras need not be spread over the regions as the
+stations are — in the simulated Azerbaijan they go to larger stations, many in Baku).
 The uncovered stations get the fitted value; the national total is the sum of the measured
 inflation at the camera stations and the fitted values elsewhere. With registered voters
 among the features, the weighted normal equations make the camera stations' residuals sum to
