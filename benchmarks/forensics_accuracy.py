@@ -68,8 +68,8 @@ def russia() -> dict:
             "integer_excess": round(d["integer_peaks"]["excess"], 1),
             "integer_null_q999": round(d["integer_peaks"]["null_q999"], 1),
             "integer_p_value": d["integer_peaks"]["p_value"],
-            "shpilkin_votes": round(d["shpilkin"]["anomalous_votes"]),
-            "shpilkin_within_region": round(d["shpilkin"]["within_region_votes"]),
+            "shpilkin_national_votes": round(d["shpilkin"]["national_votes"]),
+            "shpilkin_within_region": round(d["shpilkin"]["anomalous_votes"]),
             "klimek_f_i": k["f_i"],
             "klimek_f_i_ci": k["f_i_ci"],
             "klimek_f_e": k["f_e"],
@@ -78,7 +78,7 @@ def russia() -> dict:
             "published": pub,
             "relative_error": {
                 "excess": round(d["integer_peaks"]["excess"] / pub["excess"] - 1, 4),
-                "shpilkin": round(d["shpilkin"]["anomalous_votes"] / pub["shpilkin"] - 1, 4),
+                "shpilkin": round(d["shpilkin"]["national_votes"] / pub["shpilkin"] - 1, 4),
             },
             "seconds": round(time.perf_counter() - start, 1),
         }
@@ -113,7 +113,7 @@ def clean(runs: int) -> dict:
                 regions=f["region"],
             )  # fmt: skip
             valid = f[list(CANDIDATES)].to_numpy().sum()
-            shares.append((r.anomalous_votes / valid, r.within_region / valid))
+            shares.append((r.national / valid, r.anomalous_votes / valid))
         a = np.abs(np.array(shares))
         out[f"shpilkin_{name}"] = {
             "national_max_share": round(float(a[:, 0].max()), 4),

@@ -54,7 +54,7 @@ def _fake_case(tmp_path, extrapolation: dict | None) -> tuple[CasePaths, dict]:
     )[list(STATION_SCORE_COLUMNS)]
     scores.to_csv(paths.out("station_scores.csv"), index=False)
     report = {
-        "shpilkin": {"anomalous_votes": 150.0, "within_region_votes": 125.0},
+        "shpilkin": {"anomalous_votes": 125.0, "method": "within_region", "national_votes": 150.0},
         "extrapolation": extrapolation,
     }
     paths.out("forensics.json").write_text(json.dumps(report))
@@ -76,7 +76,9 @@ def test_forensics_block(tmp_path, extrapolation, estimated, covered) -> None:
     assert infl["true"] == 120.0  # inflation + stuffed: what the cameras cannot see cast
     assert infl["estimated"] == estimated and infl["covered"] == covered
     assert block["shpilkin"]["true_added_votes"] == 125.0
-    assert block["shpilkin"]["ratio"] == pytest.approx(1.2)
+    assert block["shpilkin"]["ratio"] == pytest.approx(1.0)
+    assert block["shpilkin"]["method"] == "within_region"
+    assert block["shpilkin"]["national_ratio"] == pytest.approx(1.2)
     sc = block["anomaly_score"]
     assert sc["auc_fraud_vs_clean"] == pytest.approx(1 / 3)  # D (clean) outranks B and C
     assert sc["flagged"] == 2 and sc["clean_flagged_share"] == 1.0

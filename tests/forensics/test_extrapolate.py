@@ -119,3 +119,31 @@ def test_bad_inputs(change: dict, error: type, message: str) -> None:
             kwargs[key] = change[key]
     with pytest.raises(error, match=message):
         extrapolate_inflation(stations, cameras, **kwargs)
+
+
+@pytest.mark.parametrize(("by_region", "covered"), [(True, True), (False, False)])
+def test_cameras_concentrated_in_one_region(by_region: bool, covered: bool) -> None:
+    # every station of R00 inflated alike (its median moves with it, so the excess features
+    # do not see it) and half of R00's stations watched against 5 % elsewhere: one
+    # inflation per voter for all regions carries R00's rate over to the others
+    rng = np.random.default_rng(11)
+    f = clean_election(rng, regions=4, stations_per_region=300, station_sd=0.25)
+    room = (f["registered"] - f["ballots_issued"]).to_numpy()
+    added = np.where(f["region"] == "R00", np.round(0.15 * room), 0).astype(np.int64)
+    for col in ("ballots_issued", "ballots_cast", CANDIDATES[0]):
+        f[col] = f[col].to_numpy() + added
+    watched = rng.random(len(f)) < np.where(f["region"] == "R00", 0.5, 0.05)
+    true = (f["ballots_issued"].to_numpy() - added)[watched]
+    cameras = pd.DataFrame(
+        {
+            "station_id": f["station_id"].to_numpy()[watched],
+            "observed": true,
+            "observed_lower": true - 2,
+            "observed_upper": true + 2,
+            "observable_share": 1.0,
+        }
+    )
+    stations = f.rename(columns={CANDIDATES[0]: "winner_votes"})
+    r = extrapolate_inflation(stations, cameras, by_region=by_region)
+    assert bool(r.lower <= added.sum() <= r.upper) is covered
+    assert any(name.startswith("registered_x_region:") for name in r.features) is by_region

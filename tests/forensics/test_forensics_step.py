@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from pollwatch.case import CasePaths
+from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.stats import CounterErrors
 from pollwatch.errors import InputError
 from pollwatch.forensics import STATION_SCORE_COLUMNS
 from pollwatch.forensics.step import (
@@ -118,8 +120,10 @@ def test_counts_csv_feeds_the_extrapolation(small_case: CasePaths) -> None:
     scores = pd.read_csv(small_case.out("station_scores.csv"), dtype={"station_id": str})
     s = scores.set_index("station_id")
     assert s.loc["S1", "observed_by_camera"] and s.loc["S2", "observed_by_camera"]
-    assert s.loc["S1", "est_inflated"] == pytest.approx(610 - 500)  # issued − seen
-    assert s.loc["S2", "est_inflated"] == pytest.approx(505 - 495)
+    # issued − seen, the count corrected for the counter's mean bias (COUNTER_ERRORS)
+    detected = 1 - COUNTER_ERRORS.miss_rate + COUNTER_ERRORS.false_rate
+    assert s.loc["S1", "est_inflated"] == pytest.approx(610 - 500 / detected)
+    assert s.loc["S2", "est_inflated"] == pytest.approx(505 - 495 / detected)
     assert not s.loc["S3", "observed_by_camera"]
 
 
@@ -152,6 +156,21 @@ def test_observations_from_counts(rows: list[tuple], expected: dict[str, float])
     assert r["observed_lower"] == expected["lower"]
     assert r["observed_upper"] == expected["upper"]
     assert r["observable_share"] == pytest.approx(expected["share"])
+
+
+@pytest.mark.parametrize(
+    ("miss", "false", "observed"),
+    [(0.0, 0.0, 30.0), (0.2, 0.0, 37.5), (0.1, 0.1, 30.0), (0.151, 0.129, 30 / 0.978)],
+)
+def test_observations_are_corrected_for_the_counters_bias(
+    miss: float, false: float, observed: float
+) -> None:
+    # E[counted] = (1 − miss + false) × true ballots (pollwatch.counting.stats): the
+    # observed voters are counted / (1 − miss + false); bounds are the counter's own
+    errors = CounterErrors(miss_rate=miss, false_rate=false)
+    obs = observations_from_counts(_counts(_two_intervals("C1", "S1", (10, 20))), errors=errors)
+    assert obs["observed"].iloc[0] == pytest.approx(observed)
+    assert obs["observed_lower"].iloc[0] == 26 and obs["observed_upper"].iloc[0] == 36
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,7 @@ def _clean_runs(regional_sd: float, runs: int) -> np.ndarray:
         )
         r = shpilkin(*_args(f), regions=f["region"])
         valid = f[list(CANDIDATES)].to_numpy().sum()
-        out.append((r.anomalous_votes / valid, r.within_region / valid))
+        out.append((r.national / valid, r.anomalous_votes / valid))
     return np.abs(np.array(out))
 
 
@@ -101,16 +101,27 @@ def test_stuffing_is_mostly_recovered(rng: np.random.Generator) -> None:
 
 
 def test_regions_and_not_applicable(rng: np.random.Generator) -> None:
-    f = clean_election(rng, regions=3, stations_per_region=120)
+    f = clean_election(rng, regions=3, stations_per_region=250)
     ok = f["region"] == "R02"
     f.loc[ok, "ballots_issued"] = (f.loc[ok, "registered"] * 0.99).round().astype(int)
     r = shpilkin(*_args(f), regions=f["region"])
     table = r.regions.set_index("region")
     assert np.isnan(table.loc["R02", "regional"])
     assert "near 100 %" in table.loc["R02", "reason"]
-    assert table.loc["R00", "attributed"] == pytest.approx(
+    # the estimate is the sum of the regional fits, the national fit standing in for R02
+    assert r.method == "within_region"
+    assert table.loc["R00", "regional"] == pytest.approx(
         np.nansum(r.station_anomalous[f["region"] == "R00"])
     )
+    assert table.loc["R02", "attributed"] == pytest.approx(
+        np.nansum(r.station_anomalous[f["region"] == "R02"])
+    )
+    assert r.anomalous_votes == pytest.approx(np.nansum(r.station_anomalous))
+    assert r.anomalous_votes == pytest.approx(table["regional"].fillna(table["attributed"]).sum())
+    national = shpilkin(*_args(f))
+    assert national.method == "national"
+    assert r.national == pytest.approx(national.anomalous_votes)
+    assert table["attributed"].sum() == pytest.approx(national.anomalous_votes)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +131,9 @@ def test_regions_and_not_applicable(rng: np.random.Generator) -> None:
         ({"max_peak_turnout": 0.2}, "max_peak_turnout"),
         ({"window": -1}, "window"),
         ({"regions": np.array(["a"])}, "regions"),
+        ({"regional_smoothing": 4}, "regional_smoothing"),
+        ({"regional_min_stations": 0}, "regional_min_stations"),
+        ({"regional_baseline": "mode"}, "regional_baseline"),
     ],
 )
 def test_bad_arguments(kwargs: dict, message: str) -> None:

@@ -36,7 +36,7 @@ def test_section_without_camera_counts(small_case: CasePaths) -> None:
     html = str(section.html)
     assert "no camera observations yet" in html
     assert "Second-digit Benford (2BL)" in html and "nearly blind" in html
-    assert "not applicable: fewer than 50 stations" in html  # Shpilkin on 4 stations
+    assert "not applicable: fewer than 200 stations" in html  # Shpilkin on 4 stations
 
 
 def test_section_with_camera_counts(small_case: CasePaths) -> None:

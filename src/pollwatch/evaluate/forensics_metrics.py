@@ -101,9 +101,10 @@ def forensics_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     out["shpilkin"] = {
         "true_added_votes": float(added.sum()),
         "estimated": sh.get("anomalous_votes"),
-        "within_region": sh.get("within_region_votes"),
+        "method": sh.get("method"),
+        "national": sh.get("national_votes"),
         "ratio": _ratio(sh.get("anomalous_votes"), float(added.sum())),
-        "within_region_ratio": _ratio(sh.get("within_region_votes"), float(added.sum())),
+        "national_ratio": _ratio(sh.get("national_votes"), float(added.sum())),
     }
     out["anomaly_score"] = {
         "auc_fraud_vs_clean": rank_auc(t["anomaly_score"].to_numpy(float), fraud),

@@ -10,7 +10,11 @@ the station)::
 
 where ``excess_issued = ballots_issued − registered × (the region's median turnout)`` and
 ``excess_winner = winner_votes − ballots_cast × (the region's median winner share)`` (what
-stuffing adds to a station's numbers), and ``score`` the station's anomaly score when given.
+stuffing adds to a station's numbers), and ``score`` the station's anomaly score when given;
+with ``by_region`` (default), each region with at least `MIN_REGION_MEASURED` measured camera
+stations also gets its own ``registered × [region]`` term (its own inflation per voter: a
+post-stratified estimator, since the cameras need not be spread over the regions as the
+stations are — in the simulated Azerbaijan they go to larger stations, many in Baku).
 The uncovered stations get the fitted value; the national total is the sum of the measured
 inflation at the camera stations and the fitted values elsewhere. With registered voters
 among the features, the weighted normal equations make the camera stations' residuals sum to
@@ -48,6 +52,8 @@ __all__ = ["Extrapolation", "extrapolate_inflation"]
 STATION_COLUMNS = ("station_id", "registered", "ballots_issued", "winner_votes")
 CAMERA_COLUMNS = ("station_id", "observed", "observed_lower", "observed_upper", "observable_share")
 _Z95 = 1.959964
+#: a region gets its own inflation per registered voter from this many measured stations
+MIN_REGION_MEASURED = 30
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,9 @@ def _check(stations: pd.DataFrame, cameras: pd.DataFrame) -> tuple[np.ndarray, l
     return np.where(repeated, -1, pos), out
 
 
-def _features(st: pd.DataFrame, min_region: int) -> tuple[np.ndarray, tuple[str, ...]]:
+def _features(
+    st: pd.DataFrame, min_region: int, measured: np.ndarray | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     reg = st["registered"].to_numpy(float)
     issued = st["ballots_issued"].to_numpy(float)
     winner = st["winner_votes"].to_numpy(float)
@@ -136,6 +144,19 @@ def _features(st: pd.DataFrame, min_region: int) -> tuple[np.ndarray, tuple[str,
     }
     if "anomaly_score" in st:
         cols["registered_x_score"] = reg * np.nan_to_num(st["anomaly_score"].to_numpy(float))
+    if measured is not None and "region" in st:
+        # a region's own inflation per registered voter where it has enough measured
+        # stations (post-stratification): cameras need not be spread over the regions as
+        # the stations are
+        seen = np.bincount(codes[measured], minlength=codes.max() + 1)
+        names = pd.factorize(st["region"].astype(str).to_numpy(object))[1]
+        own = [k for k in np.argsort(seen, kind="stable") if seen[k] >= MIN_REGION_MEASURED]
+        # the other regions share `registered`'s coefficient, which needs measured stations
+        # of its own: the smallest regions join them until it has enough
+        while own and seen.sum() - seen[own].sum() < MIN_REGION_MEASURED:
+            own = own[1:]
+        for k in sorted(own):
+            cols[f"registered_x_region:{names[k]}"] = reg * (codes == k)
     return np.column_stack(list(cols.values())), tuple(cols)
 
 
@@ -225,6 +246,7 @@ def extrapolate_inflation(
     confidence: float = 0.95,
     min_observable: float = 0.8,
     min_region: int = 10,
+    by_region: bool = True,
     seed: int | np.random.Generator | None = None,
 ) -> Extrapolation:
     """Estimate inflated ballots at every station and nationally (see the module docstring).
@@ -240,7 +262,6 @@ def extrapolate_inflation(
     st = stations.reset_index(drop=True)
     cam = cameras.reset_index(drop=True)[pos >= 0]
     idx = pos[pos >= 0]
-    x_all, names = _features(st, min_region)
     issued = st["ballots_issued"].to_numpy(float)
     reg = st["registered"].to_numpy(float)
     obs = cam["observed"].to_numpy(float)
@@ -248,6 +269,7 @@ def extrapolate_inflation(
     hi_b = issued[idx] - cam["observed_lower"].to_numpy(float)
     measured = (cam["observable_share"].to_numpy(float) >= min_observable) & np.isfinite(obs)
     mi = idx[measured]
+    x_all, names = _features(st, min_region, mi if by_region else None)
     y = issued[mi] - obs[measured]
     sd = np.nan_to_num((hi_b[measured] - lo_b[measured]) / (2 * _Z95), nan=0.0).clip(min=0)
     x = x_all[mi]

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
+from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.stats import CounterErrors
 from pollwatch.errors import InputError, InputProblem
 from pollwatch.forensics.checkpoints import CheckpointResult
 from pollwatch.forensics.suite import ForensicsReport, run_forensics, station_scores
@@ -97,11 +99,18 @@ def _flags(values: pd.Series, file: str) -> tuple[np.ndarray, list[InputProblem]
     return text.isin(_TRUE).to_numpy(), problems
 
 
-def observations_from_counts(counts: pd.DataFrame, *, file: str = "counts.csv") -> pd.DataFrame:
+def observations_from_counts(
+    counts: pd.DataFrame, *, errors: CounterErrors | None = None, file: str = "counts.csv"
+) -> pd.DataFrame:
     """Per camera station, the extrapolation's observations (`extrapolate_inflation`):
     station_id, camera_id, observed, observed_lower, observed_upper, observable_share.
 
-    observed = Σ counted over the observable intervals, bounds = Σ lower / Σ upper over them;
+    observed = Σ counted over the observable intervals, divided by the counter's mean drops
+    per true ballot 1 − miss_rate + false_rate when `errors` (the counter's error model) are
+    given: the counter misses some ballots and counts some false drops, so the raw count is
+    biased (by −2 % for `COUNTER_ERRORS`), and a bias common to every camera station would
+    move the extrapolated national total by 2 % of all voters, far outside its interval;
+    bounds = Σ lower / Σ upper over the observable intervals;
     observable_share = the observable intervals' share of the camera's recorded time. A camera
     not observable all along gives bounds only (observed = NaN): its upper bound adds the
     official increments of the unobservable intervals (no more real voters than the protocol
@@ -141,13 +150,14 @@ def observations_from_counts(counts: pd.DataFrame, *, file: str = "counts.csv") 
     if problems:
         raise InputError(problems)
     obs = observable.astype(float)
+    detected = 1.0 if errors is None else 1.0 - errors.miss_rate + errors.false_rate
     rows = pd.DataFrame(
         {
             "station_id": frame["station_id"].astype(str),
             "camera_id": frame["camera_id"].astype(str),
             "seconds": seconds,
             "seen_seconds": seconds * obs,
-            "counted": np.nan_to_num(numbers["counted"]) * obs,
+            "counted": np.nan_to_num(numbers["counted"]) * obs / detected,
             "lower": np.nan_to_num(numbers["lower"]) * obs,
             "upper": np.where(observable, numbers["upper"], numbers["official"]),
             "unseen": (~observable).astype(int),
@@ -267,7 +277,9 @@ def forensics_step(
     observations = None
     if counts_path.is_file():
         counts = pd.read_csv(counts_path, dtype={"camera_id": str, "station_id": str})
-        observations = observations_from_counts(counts, file=str(counts_path))
+        observations = observations_from_counts(
+            counts, errors=COUNTER_ERRORS, file=str(counts_path)
+        )
     checkpoints = store.checkpoints()
     report = run_forensics(
         store.results(),

@@ -377,8 +377,9 @@ def _report_dict(r: ForensicsReport) -> dict[str, Any]:
     if (sh := r.shpilkin) is not None:
         out["shpilkin"] = {
             "anomalous_votes": sh.anomalous_votes,
+            "method": sh.method,
             "fraction_of_winner_votes": sh.fraction(),
-            "within_region_votes": sh.within_region,
+            "national_votes": sh.national,
             "peak_turnout": sh.peak_turnout,
             "clean_share": sh.clean_share,
             "applicable": sh.applicable,
@@ -482,8 +483,10 @@ def _summary_lines(d: dict[str, Any]) -> list[str]:
     if sh := d["shpilkin"]:
         lines.append(
             f"Shpilkin: anomalous winner votes {_fmt(sh['anomalous_votes'], ',.0f')} "
-            f"({_fmt(sh['fraction_of_winner_votes'], '.1%')} of the winner's), "
-            f"clean peak at {_fmt(sh['peak_turnout'], '.0%')} turnout"
+            f"({_fmt(sh['fraction_of_winner_votes'], '.1%')} of the winner's, "
+            f"{sh['method'].replace('_', ' ')}; national fit as published "
+            f"{_fmt(sh['national_votes'], ',.0f')}), "
+            f"national clean peak at {_fmt(sh['peak_turnout'], '.0%')} turnout"
         )
     if k := d["klimek"]:
         lines.append(

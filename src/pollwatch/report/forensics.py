@@ -151,14 +151,15 @@ def key_figures(report: dict[str, Any]) -> list[tuple[str, object]]:
         ),
     ]
     if (sh := report.get("shpilkin")) and sh.get("anomalous_votes") is not None:
-        within = sh.get("within_region_votes")
+        national = sh.get("national_votes")
+        how = "within regions" if sh.get("method") == "within_region" else "national fit"
         facts.append(
             (
                 "Shpilkin's anomalous votes",
                 f"{sh['anomalous_votes']:,.0f} ({sh['fraction_of_winner_votes']:.1%} of the "
-                f"winner's); within regions {within:,.0f}"
-                if within is not None
-                else f"{sh['anomalous_votes']:,.0f}",
+                f"winner's, {how}); one national fit as published: {national:,.0f}"
+                if national is not None and sh.get("method") == "within_region"
+                else f"{sh['anomalous_votes']:,.0f} ({how})",
             )
         )
     elif "shpilkin" in report.get("skipped", {}):
