@@ -4,8 +4,8 @@ A true event is a stuffer's visit on a rendered camera, from the first to the la
 stuffer's hand movements (`truthview.stuffing_events`); it is *hidden* when a camera
 condition that hides the box (outage, frozen, box occluded, dark, turned away) overlaps it.
 A detected event is an observable `ballot_stuffing` finding (evidence `observable` true),
-from its evidence's `start_s` to `end_s`. The two match when they overlap once each is
-widened by ±5 s; pairs closest in start time first, each used once.
+from its evidence's `start_s` to `end_s`. The two match when they overlap or lie within 5 s
+of each other (±5 s); pairs closest in start time first, each used once.
 
 * events: precision (matched detections / detections) and recall (matched true events /
   observable true events); hidden true events apart, with how many a not-observable finding
@@ -39,12 +39,13 @@ def match_events(
     true: list[tuple[float, float]], found: list[tuple[float, float]], within: float = 5.0
 ) -> np.ndarray:
     """For each true (start, end), the index of the found range matched to it (−1 if none):
-    ranges widened by `within` seconds that overlap, closest starts first, one to one."""
+    ranges that overlap or lie within `within` seconds of each other, closest starts first,
+    one to one."""
     pairs = sorted(
         (abs(a0 - b0), i, j)
         for i, (a0, a1) in enumerate(true)
         for j, (b0, b1) in enumerate(found)
-        if b0 - within <= a1 + within and b1 + within >= a0 - within
+        if b0 <= a1 + within and b1 >= a0 - within
     )
     out = np.full(len(true), -1)
     used: set[int] = set()

@@ -108,5 +108,8 @@ def find_episodes(
         )
     out = pd.DataFrame(rows)
     single = out.loc[out["insertions"] == 1, "dwell_s"].to_numpy(float)
-    out["dwell_z"] = robust_z(out["dwell_s"].to_numpy(float), single, floor=1.0)
+    typical = float(np.nanmedian(single)) if np.isfinite(single).any() else 0.0
+    # a quarter of the typical dwell at least (a station where every dwell is alike)
+    floor = max(1.0, 0.25 * typical)
+    out["dwell_z"] = robust_z(out["dwell_s"].to_numpy(float), single, floor=floor)
     return out[EPISODE_COLUMNS]
