@@ -13,13 +13,21 @@ from pollwatch.stuffing.score import episode_test, extra_ballots, rise_test
 
 
 @pytest.mark.parametrize(
-    ("ballots", "rate", "episodes", "gap", "clustering"),
-    [(5, 0.08, 25, 2.5, 1.0), (2, 0.05, 10, 2.5, 1.0), (8, 0.02, 40, 2.5, 2.0), (1, 0.1, 5, 3, 1)],
+    ("ballots", "rate", "episodes", "gap", "clustering", "pair"),
+    [
+        (5, 0.08, 25, 2.5, 1.0, 0.26),
+        (2, 0.05, 10, 2.5, 1.0, 0.3),
+        (8, 0.02, 40, 2.5, 2.0, 0.1),
+        (1, 0.1, 5, 3, 1, 0.5),
+        (3, 0.1, 1, 2.5, 0.5, 1.0),
+    ],
 )
-def test_episode_test_matches_the_closed_form(ballots, rate, episodes, gap, clustering) -> None:
-    got = episode_test(ballots, rate, episodes, gap_s=gap, clustering=clustering)
+def test_episode_test_matches_the_closed_form(
+    ballots, rate, episodes, gap, clustering, pair
+) -> None:
+    got = episode_test(ballots, rate, episodes, gap_s=gap, clustering=clustering, pair_share=pair)
     q = 1.0 - math.exp(-clustering * rate * gap)  # the next ballot within a gap
-    p_local = q ** (ballots - 1) if ballots > 1 else 1.0
+    p_local = pair * q ** (ballots - 2) if ballots > 1 else 1.0
     assert got.q == pytest.approx(q)
     assert got.p_local == pytest.approx(p_local)
     assert got.pvalue == pytest.approx(1.0 - (1.0 - p_local) ** episodes)
@@ -39,6 +47,7 @@ def test_more_ballots_are_more_surprising() -> None:
         ({"ballots": 3, "rate_per_s": math.inf, "episodes": 3}, "rate_per_s"),
         ({"ballots": 3, "rate_per_s": 0.1, "episodes": 0}, "episodes"),
         ({"ballots": 3, "rate_per_s": 0.1, "episodes": 3, "gap_s": 0}, "gap_s"),
+        ({"ballots": 3, "rate_per_s": 0.1, "episodes": 3, "pair_share": 0}, "pair_share"),
     ],
 )
 def test_episode_test_rejects_bad_input(kwargs, message) -> None:

@@ -171,3 +171,13 @@ def test_stuffing_scores() -> None:
     assert got["clean_cameras_without_finding"] == pytest.approx(2 / 3)
     assert got["clean_cameras_without_any_finding"] == pytest.approx(1 / 3)
     assert got["not_observable_findings"] == 1
+
+
+def test_stuffing_scores_without_findings_or_events() -> None:
+    findings = pd.DataFrame(columns=["kind", "camera_id", "station_id", "evidence"])
+    events = pd.DataFrame(
+        columns=["camera_id", "station_id", "person_id", "start_s", "end_s", "ballots", "drops"]
+    )
+    got = stuffing_scores(findings, events, ["1", "2"], {})
+    assert got["precision"] is None and got["recall"] is None
+    assert got["clean_cameras"] == 2 and got["clean_cameras_without_finding"] == 1.0

@@ -76,19 +76,22 @@ def stuffing_scores(
         {
             "camera_id": mine["camera_id"].astype(str).to_numpy(),
             "station_id": mine["station_id"].astype(str).to_numpy(),
-            "start_s": [float(e.get("start_s", np.nan)) for e in evidence],
-            "end_s": [float(e.get("end_s", np.nan)) for e in evidence],
-            "extra": [float(e.get("extra_ballots", 0)) for e in evidence],
-            "observable": [bool(e.get("observable", True)) for e in evidence],
+            "start_s": np.asarray([float(e.get("start_s", np.nan)) for e in evidence], float),
+            "end_s": np.asarray([float(e.get("end_s", np.nan)) for e in evidence], float),
+            "extra": np.asarray([float(e.get("extra_ballots", 0)) for e in evidence], float),
+            "observable": np.asarray([bool(e.get("observable", True)) for e in evidence], bool),
         }
     )
     det = det[det["camera_id"].isin(cameras)]
     true = events[events["camera_id"].isin(cameras)].copy()
-    true["hidden"] = [
-        _overlaps(a, b, hidden.get(c, []))
-        for c, a, b in true[["camera_id", "start_s", "end_s"]].itertuples(index=False)
-    ]
-    seen_det = det[det["observable"]]
+    true["hidden"] = np.asarray(
+        [
+            _overlaps(a, b, hidden.get(c, []))
+            for c, a, b in true[["camera_id", "start_s", "end_s"]].itertuples(index=False)
+        ],
+        bool,
+    )
+    seen_det = det.loc[det["observable"].to_numpy(bool)]
     matched_true = matched_det = hidden_covered = 0
     per_event = []
     for cam in cameras:

@@ -30,9 +30,22 @@ from pollwatch.counting.observability import Observability
 from pollwatch.counting.stats import count_cdf
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, rise_between
-from pollwatch.stuffing.score import CLUSTERING, episode_test, extra_ballots, rise_test
+from pollwatch.stuffing.score import (
+    CLUSTERING,
+    PAIR_SHARE,
+    episode_test,
+    extra_ballots,
+    rise_test,
+)
 
-__all__ = ["EVENT_COLUMNS", "DetectOptions", "Event", "camera_events", "events_frame"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "DetectOptions",
+    "Event",
+    "camera_events",
+    "events_frame",
+    "tested_episodes",
+]
 
 EVENT_COLUMNS = [
     "kind",
@@ -66,6 +79,7 @@ class DetectOptions:
     alpha: float = 0.02  # an event is flagged when its p-value is below this ...
     min_ballots: int = 3  # ... and it holds at least this many ballots
     clustering: float = CLUSTERING
+    pair_share: float = PAIR_SHARE
     min_rate_s: float = 120.0  # legitimate rate at least one ballot per this many seconds
     rise_min: float = 4.0  # a pile rise of this many ballots no drop explains is looked at
     hidden_min_s: float = 10.0  # blind ranges shorter than this are not reported
@@ -125,6 +139,27 @@ def _rate(ballots: float, watched_s: float, o: DetectOptions) -> float:
     return max(ballots, 0.0) / watched_s if watched_s > 0 else 1.0 / o.min_rate_s
 
 
+def tested_episodes(
+    drops: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    observability: Observability,
+    options: DetectOptions | None = None,
+) -> pd.DataFrame:
+    """The camera's drop episodes (`episodes.EPISODE_COLUMNS`) with what the test takes:
+    `tested`, the ballots (the pile's rise where it shows more than were counted, rounded
+    down) and `rate`, the legitimate ballots per second watched outside the episode."""
+    o = options or DetectOptions()
+    episodes = find_episodes(drops, curve, step_px, o.episodes)
+    watched = observability.observed_s(observability.start_s, observability.end_s)
+    total = float(drops["ballots"].sum()) if len(drops) else 0.0
+    fill = np.floor(episodes["fill_ballots"].to_numpy(float))
+    counted = episodes["ballots"].to_numpy(float)
+    tested = np.where(np.isfinite(fill), np.maximum(counted, fill), counted)
+    rates = [max(_rate(total - b, watched, o), 1.0 / o.min_rate_s) for b in counted]
+    return episodes.assign(tested=tested.astype(np.int64), rate=np.asarray(rates, float))
+
+
 def camera_events(
     drops: pd.DataFrame,
     series: pd.DataFrame,
@@ -138,20 +173,21 @@ def camera_events(
     ranges with activity (`series`: the watcher's, for someone at the box; `observability`:
     the camera's unobservable ranges)."""
     o = options or DetectOptions()
-    episodes = find_episodes(drops, curve, step_px, o.episodes)
+    episodes = tested_episodes(drops, curve, step_px, observability, o)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
     ins = episodes["insertions"].to_numpy(float)
     ins_z = robust_z(ins, ins, floor=0.5) if len(ins) else ins
     events: list[Event] = []
     for k, ep in enumerate(episodes.itertuples(index=False)):
-        rate = max(_rate(total - ep.ballots, watched, o), 1.0 / o.min_rate_s)
-        # the pile's rise counts where it shows more ballots than were counted
-        tested = int(ep.ballots)
-        if np.isfinite(ep.fill_ballots):
-            tested = max(tested, math.floor(ep.fill_ballots))
+        tested = int(ep.tested)
         test = episode_test(
-            tested, rate, len(episodes), gap_s=o.episodes.gap_s, clustering=o.clustering
+            tested,
+            ep.rate,
+            len(episodes),
+            gap_s=o.episodes.gap_s,
+            clustering=o.clustering,
+            pair_share=o.pair_share,
         )
         extra, lower, upper = extra_ballots(int(ep.ballots))
         flagged = test.pvalue < o.alpha and tested >= o.min_ballots

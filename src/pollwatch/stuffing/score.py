@@ -1,15 +1,17 @@
 """How unlikely a drop episode is for legitimate voting, and how many ballots it added.
 
-Legitimate voters reach the slot one after another; now and then a family or a group drops
-theirs within a few seconds of each other. The test's model: an episode grows by one more
-ballot whenever the next legitimate ballot comes within the episode gap g of the last, which
-for ballots arriving at the camera's own rate λ (its other counted ballots per second
-watched), made burstier by the clustering factor c (`CLUSTERING`, measured on the demo-clean
-preset), happens with probability q = 1 − exp(−c·λ·g). So a legitimate episode holds B or
-more ballots with probability q^(B − 1); any of the camera's n episodes could have been the
-large one, so the day's p-value is 1 − (1 − q^(B−1))^n (Šidák). The extra ballots are B, one
-fewer at the lower bound (the person at the slot may have been entitled to one), with the
-counter's 95% interval for its measured miss and false-drop rates.
+Legitimate voters reach the slot one after another; a family or two friends now and then drop
+theirs together, and a busy box sees the next voter soon after. The test's model of an
+episode's size B (ballots): it holds a second ballot with probability π (`PAIR_SHARE`: a
+family, or the next voter within the episode gap), and grows by each further ballot with
+probability q = 1 − exp(−c·λ·g): the next legitimate ballot comes within the gap g of the last,
+for ballots arriving at the camera's own rate λ (its other counted ballots per second watched)
+and the clustering factor c (`CLUSTERING`). Both π and c are measured on the demo-clean preset
+by maximum likelihood (benchmarks/stuffing_calibration.py). So a legitimate episode holds B ≥ 3
+ballots with probability π·q^(B−2); any of the camera's n episodes could have been the large
+one, so the day's p-value is 1 − (1 − p)^n (Šidák). The extra ballots are B, one fewer at the
+lower bound (the person at the slot may have been entitled to one), with the counter's 95%
+interval for its measured miss and false-drop rates.
 """
 
 from __future__ import annotations
@@ -23,18 +25,22 @@ from scipy import stats
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import CounterErrors, count_bounds
 
-__all__ = ["CLUSTERING", "EpisodeTest", "episode_test", "extra_ballots", "rise_test"]
+__all__ = ["CLUSTERING", "PAIR_SHARE", "EpisodeTest", "episode_test", "extra_ballots", "rise_test"]
 
-# legitimate ballots bunch a little more than a Poisson process would: the factor that fits
-# the episode sizes of the demo-clean preset (seed 1), by maximum likelihood (docs/stuffing.md)
-CLUSTERING = 1.0
+# measured on demo-clean seed 1 by benchmarks/stuffing_calibration.py (docs/stuffing.md): π
+# as measured (0.23–0.26), c at its one-sided 95% upper bound: no legitimate episode of three
+# in 14 of two or more (the maximum-likelihood c is near 0), one in 15 with the counter's
+# earlier version (0.44); c = 1 (a Poisson stream of voters) covers both
+PAIR_SHARE = 0.26  # share of legitimate episodes with two ballots or more
+CLUSTERING = 1.0  # rate factor of the chance a legitimate episode grows beyond two
 
 
 @dataclass(frozen=True)
 class EpisodeTest:
     """The test of one episode: `statistic` (ballots B), `q` (the chance a legitimate episode
-    grows by one more ballot), `expected` (legitimate ballots expected within a gap),
-    `p_local` (one episode: q^(B−1)) and `pvalue` (any of the day's episodes)."""
+    grows by one more ballot beyond two), `expected` (legitimate ballots expected within a
+    gap), `p_local` (one episode: π·q^(B−2) for B ≥ 2) and `pvalue` (any of the day's
+    episodes)."""
 
     statistic: int
     q: float
@@ -55,9 +61,11 @@ def episode_test(
     *,
     gap_s: float = 2.5,
     clustering: float = CLUSTERING,
+    pair_share: float = PAIR_SHARE,
 ) -> EpisodeTest:
     """Test an episode of B = `ballots` ballots against legitimate ballots at `rate_per_s`
-    a second, episodes grouped with gap `gap_s`, any of `episodes` episodes eligible."""
+    a second, episodes grouped with gap `gap_s`, any of `episodes` episodes eligible;
+    `pair_share`: the share of legitimate episodes with two ballots or more."""
     if ballots < 0:
         raise ValueError(f"ballots must be >= 0, got {ballots}")
     if not rate_per_s >= 0 or not math.isfinite(rate_per_s):
@@ -66,9 +74,11 @@ def episode_test(
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if not gap_s > 0 or not clustering > 0:
         raise ValueError("gap_s and clustering must be positive")
+    if not 0 < pair_share <= 1:
+        raise ValueError(f"pair_share must be in (0, 1], got {pair_share}")
     mu = clustering * rate_per_s * gap_s
     q = float(-np.expm1(-mu))
-    p_local = float(q ** (ballots - 1)) if ballots > 1 else 1.0
+    p_local = float(pair_share * q ** (ballots - 2)) if ballots > 1 else 1.0
     # 1 − (1 − p)^n without losing small p to rounding
     p_day = float(-np.expm1(episodes * np.log1p(-min(p_local, 1.0 - 1e-16))))
     return EpisodeTest(int(ballots), q, float(mu), p_local, min(1.0, p_day))
