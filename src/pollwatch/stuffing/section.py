@@ -90,13 +90,14 @@ def _table(store: Store, name: str, camera_id: str) -> pd.DataFrame | None:
         return None
 
 
-@SECTIONS.registering("stuffing", order=57)
+@SECTIONS.registering("stuffing", order=65)
 def stuffing_section(store: Store, paths: CasePaths) -> Section | None:
     """Each ballot-stuffing finding with its frame strip, and the fill-level curves."""
     findings = store.findings()
     mine = findings[findings["kind"] == KIND]
     if mine.empty:
-        if not store.tables().query("analyser == @ANALYSER").empty:
+        held = store.tables()
+        if not held[(held["analyser"] == ANALYSER) & (held["name"] == "events")].empty:
             return Section(
                 "Ballot stuffing",
                 Markup("<p>No ballot stuffing found on the cameras analysed.</p>"),
