@@ -2,11 +2,11 @@
 region around the ballot box during the shared pass, and the choice of the few that show a
 candidate event (the report's frame strip).
 
-`BoxFrames` crops the box and what is above it (where the hands and the person are) from
-`fps` frames a second, but keeps a crop only when the region changed since the last one kept
-(someone at the box) or `idle_s` seconds went by, each JPEG-compressed: a quiet box costs
-almost nothing, and a day's crops stay a few megabytes. After the pass, only the crops around
-candidate events are stored (`strip_frames`), as PNG.
+`BoxFrames` looks at the box and what is above it (where the hands and the person are) `fps`
+times a second, in luma only, and keeps a colour crop only when the region changed since the
+last one kept (someone at the box) or `idle_s` seconds went by, each JPEG-compressed: a quiet
+box costs almost nothing, and a day's crops stay a few megabytes. After the pass, only the
+crops around candidate events are stored (`strip_frames`), as PNG.
 """
 
 from __future__ import annotations
@@ -111,15 +111,18 @@ class BoxFrames:
         if s.region is None:
             s.region = crop_region(self.zone, frame.width, frame.height)
         x0, y0, x1, y1 = s.region
-        crop = frame.image[y0:y1, x0:x1]
-        if crop.size == 0:
+        # the change is judged on the region's luma alone (no colour conversion); the frame
+        # is converted to colour only for a crop that is kept
+        luma = cv2.extractChannel(frame.ycc_region(x0, y0, x1, y1), 0)
+        if luma.size == 0:
             return
-        small = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), (32, 32))
+        small = cv2.resize(luma, (32, 32), interpolation=cv2.INTER_AREA)
         t = frame.pts_s
         changed = s.last is None or cv2.mean(cv2.absdiff(small, s.last))[0] > self.change
         idle = t - s.last_t >= self.idle_s
         if not (idle or (changed and len(s.times) < self.max_frames)):
             return
+        crop = frame.image[y0:y1, x0:x1]
         ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
             return
