@@ -4,8 +4,10 @@
 returns onto `CaseTruth`, the shape metric blocks rely on. The adapter expects (as attributes
 or mapping keys) `stations` (a DataFrame with station_id), `cameras` (camera_id) and `fraud`
 (station_id, kind, ballots: one row per fraud event, ballots added to the official count),
-summed per station and kind into `CaseTruth.fraud`. If the simulator's truth changes shape,
-only `case_truth` changes.
+summed per station and kind into `CaseTruth.fraud`. `stuffing_events` gives the stuffing
+events as seen on camera (from `drops`: the stuffers' hand movements) and `hiding_ranges` the
+camera conditions that hide the box. If the simulator's truth changes shape, only this module
+changes.
 """
 
 from __future__ import annotations
@@ -18,9 +20,19 @@ import pandas as pd
 from pollwatch.case import CasePaths
 from pollwatch.errors import PollwatchError
 
-__all__ = ["CaseTruth", "EvaluationError", "case_truth", "load_truth"]
+__all__ = [
+    "CaseTruth",
+    "EvaluationError",
+    "case_truth",
+    "hiding_ranges",
+    "load_truth",
+    "stuffing_events",
+]
 
 FRAUD_COLUMNS = ("station_id", "kind", "votes")
+STUFFING_COLUMNS = ["camera_id", "station_id", "person_id", "start_s", "end_s", "ballots", "drops"]
+# camera conditions that hide the ballot box (a view turned away: label "turned_away")
+_HIDING = ("outage", "frozen", "box_occluded", "dark")
 
 
 class EvaluationError(PollwatchError):
@@ -80,3 +92,27 @@ def case_truth(truth: Any) -> CaseTruth:
         camera_ids=tuple(cameras["camera_id"].astype(str)),
         fraud=fraud[list(FRAUD_COLUMNS)].reset_index(drop=True),
     )
+
+
+def stuffing_events(truth: Any) -> pd.DataFrame:
+    """One row per stuffer visit on a rendered camera (`STUFFING_COLUMNS`): the first and
+    last hand movement (video seconds of that camera), the ballots and the hand movements."""
+    drops = _part(truth, "drops", ("camera_id", "station_id", "t_video_s", "person_id", "role"))
+    mine = drops[drops["role"] == "stuffer"]
+    if mine.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in STUFFING_COLUMNS})
+    grouped = mine.groupby(["camera_id", "station_id", "person_id"], as_index=False).agg(
+        start_s=("t_video_s", "min"),
+        end_s=("t_video_s", "max"),
+        ballots=("ballots", "sum"),
+        drops=("t_video_s", "size"),
+    )
+    return grouped[STUFFING_COLUMNS].sort_values(["camera_id", "start_s"]).reset_index(drop=True)
+
+
+def hiding_ranges(truth: Any, camera_id: str) -> list[tuple[float, float]]:
+    """(start_s, end_s) of the camera's conditions that hide the box."""
+    c = _part(truth, "conditions", ("camera_id", "kind", "label", "start_s", "end_s"))
+    c = c[c["camera_id"] == camera_id]
+    hide = c["kind"].isin(_HIDING) | (c["label"] == "turned_away")
+    return [(float(a), float(b)) for a, b in c.loc[hide, ["start_s", "end_s"]].to_numpy()]

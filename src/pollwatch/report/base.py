@@ -3,7 +3,7 @@
 A section builder is `build(store, case_paths) -> Section | None` (None: nothing to show). To
 add one, register it in `SECTIONS` from a module listed in `SECTIONS.modules`; `order` places
 it (built-ins: overview 10, findings 20, results 30, regions 40, checkpoints 50, cameras 60,
-forensics 70, input warnings 90).
+forensics 70, input warnings 90; parts: counting 55, camera audit 55, stuffing 65).
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ SECTIONS: Registry[SectionBuilder] = Registry(
     modules=(
         "pollwatch.report.sections",
         "pollwatch.counting.section",
+        "pollwatch.stuffing.section",
         "pollwatch.report.audit",
         "pollwatch.report.forensics",
     ),

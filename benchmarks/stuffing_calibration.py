@@ -1,0 +1,93 @@
+"""The stuffing test's clustering factor and false-alarm rate on analysed clean cases; prints
+JSON.
+
+On a `-clean` preset every drop episode is legitimate. The test's model
+(`pollwatch.stuffing.score`): an episode holds a second ballot with probability π, and grows
+by each further one with probability q = 1 − exp(−c·λ·g), so P(B = 1) = 1 − π and
+P(B = k) = π·q^(k−2)·(1 − q) for k ≥ 2. This script reads every camera's episodes
+(`tested_episodes`: B as the test takes it, λ the camera's rate outside the episode) and
+prints the maximum-likelihood π (`PAIR_SHARE`) and c (`CLUSTERING`), the episode-size
+histogram, and with the values in use: each camera's smallest p-value and the share of cameras
+with a flagged event (observable events only; not-observable periods are counted apart).
+
+    PYTHONPATH=src python benchmarks/stuffing_calibration.py CASE [CASE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+
+import numpy as np
+from scipy import optimize
+
+from pollwatch.case import CasePaths
+from pollwatch.store import NotFoundError, Store
+from pollwatch.stuffing.detect import DetectOptions, camera_events, tested_episodes
+from pollwatch.stuffing.stored import camera_data
+
+
+def _loglik(c: float, sizes: np.ndarray, rates: np.ndarray, gap: float) -> float:
+    """Log-likelihood of c for the sizes of the episodes of two ballots or more."""
+    q = np.clip(-np.expm1(-c * rates * gap), 1e-12, 1 - 1e-12)
+    return float(np.sum((sizes - 2) * np.log(q) + np.log1p(-q)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="+")
+    args = parser.parse_args()
+    o = DetectOptions()
+    sizes, rates = [], []
+    cameras: dict[str, dict[str, object]] = {}
+    for case in args.cases:
+        paths = CasePaths.of(case)
+        with Store.existing(paths.db_path) as store:
+            for cam in store.camera_records():
+                try:
+                    data = camera_data(store, cam)
+                except NotFoundError:
+                    continue
+                eps = tested_episodes(data.drops, data.curve, data.step_px, data.observability, o)
+                sizes += eps["tested"].clip(lower=1).tolist()
+                rates += eps["rate"].tolist()
+                events = camera_events(
+                    data.drops, data.series, data.curve, data.step_px, data.observability, o
+                )
+                tested = [e.p_value for e in events if e.p_value is not None]
+                cameras[f"{case}:{cam.camera_id}"] = {
+                    "episodes": len(eps),
+                    "min_p": min(tested) if tested else None,
+                    "flagged": sum(e.flagged and e.observable for e in events),
+                    "not_observable": sum(not e.observable for e in events),
+                }
+    s, r = np.asarray(sizes, float), np.asarray(rates, float)
+    pairs = s >= 2
+    s, r = s[pairs], r[pairs]
+    fit = optimize.minimize_scalar(
+        lambda c: -_loglik(c, s, r, o.episodes.gap_s), bounds=(0.05, 20.0), method="bounded"
+    )
+    flagged = sum(1 for v in cameras.values() if v["flagged"])
+    print(
+        json.dumps(
+            {
+                "episodes": len(sizes),
+                "episode_sizes": dict(sorted(Counter(int(x) for x in sizes).items())),
+                "pair_share_mle": round(float(pairs.mean()), 3) if len(sizes) else None,
+                "pair_share_in_use": o.pair_share,
+                "clustering_mle": round(float(fit.x), 3),
+                "clustering_in_use": o.clustering,
+                "alpha": o.alpha,
+                "cameras": len(cameras),
+                "cameras_flagged": flagged,
+                "cameras_flagged_share": flagged / len(cameras) if cameras else None,
+                "per_camera": cameras,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

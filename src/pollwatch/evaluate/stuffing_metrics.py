@@ -1,0 +1,173 @@
+"""The "stuffing" metric block: `ballot_stuffing` findings against the simulator's stuffers.
+
+A true event is a stuffer's visit on a rendered camera, from the first to the last of the
+stuffer's hand movements (`truthview.stuffing_events`); it is *hidden* when a camera
+condition that hides the box (outage, frozen, box occluded, dark, turned away) overlaps it.
+A detected event is an observable `ballot_stuffing` finding (evidence `observable` true),
+from its evidence's `start_s` to `end_s`. The two match when they overlap or lie within 5 s
+of each other (±5 s); pairs closest in start time first, each used once.
+
+* events: precision (matched detections / detections) and recall (matched true events /
+  observable true events); hidden true events apart, with how many a not-observable finding
+  covers;
+* extra ballots per station with an observable stuffer: the findings' estimated extra ballots
+  summed against the true stuffed ballots, within ±25%;
+* clean cameras (no stuffer on them): the share with no observable finding (and with no
+  finding at all, not-observable periods included).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.case import CasePaths
+from pollwatch.evaluate.registry import METRICS
+from pollwatch.evaluate.truthview import case_truth, hiding_ranges, stuffing_events
+from pollwatch.store import Store
+
+__all__ = ["match_events", "stuffing_block", "stuffing_scores"]
+
+_TOLERANCE_S = 5.0
+_BALLOTS_WITHIN = 0.25
+
+
+def match_events(
+    true: list[tuple[float, float]], found: list[tuple[float, float]], within: float = 5.0
+) -> np.ndarray:
+    """For each true (start, end), the index of the found range matched to it (−1 if none):
+    ranges that overlap or lie within `within` seconds of each other, closest starts first,
+    one to one."""
+    pairs = sorted(
+        (abs(a0 - b0), i, j)
+        for i, (a0, a1) in enumerate(true)
+        for j, (b0, b1) in enumerate(found)
+        if b0 <= a1 + within and b1 >= a0 - within
+    )
+    out = np.full(len(true), -1)
+    used: set[int] = set()
+    for _, i, j in pairs:
+        if out[i] < 0 and j not in used:
+            out[i] = j
+            used.add(j)
+    return out
+
+
+def _overlaps(a: float, b: float, ranges: list[tuple[float, float]]) -> bool:
+    return any(lo <= b and hi >= a for lo, hi in ranges)
+
+
+def _share(k: int, n: int) -> float | None:
+    return k / n if n else None
+
+
+def stuffing_scores(
+    findings: pd.DataFrame, events: pd.DataFrame, cameras: list[str], hidden: dict[str, list]
+) -> dict[str, Any]:
+    """Score `findings` (the store's, evidence as JSON text) against true `events`
+    (`truthview.STUFFING_COLUMNS`) on the analysed `cameras`; `hidden`: per camera, the
+    truth's ranges that hide the box."""
+    mine = findings[findings["kind"] == "ballot_stuffing"]
+    evidence = [json.loads(e or "{}") for e in mine["evidence"]]
+    det = pd.DataFrame(
+        {
+            "camera_id": mine["camera_id"].astype(str).to_numpy(),
+            "station_id": mine["station_id"].astype(str).to_numpy(),
+            "start_s": np.asarray([float(e.get("start_s", np.nan)) for e in evidence], float),
+            "end_s": np.asarray([float(e.get("end_s", np.nan)) for e in evidence], float),
+            "extra": np.asarray([float(e.get("extra_ballots", 0)) for e in evidence], float),
+            "observable": np.asarray([bool(e.get("observable", True)) for e in evidence], bool),
+        }
+    )
+    det = det[det["camera_id"].isin(cameras)]
+    true = events[events["camera_id"].isin(cameras)].copy()
+    true["hidden"] = np.asarray(
+        [
+            _overlaps(a, b, hidden.get(c, []))
+            for c, a, b in true[["camera_id", "start_s", "end_s"]].itertuples(index=False)
+        ],
+        bool,
+    )
+    seen_det = det.loc[det["observable"].to_numpy(bool)]
+    matched_true = matched_det = hidden_covered = 0
+    per_event = []
+    for cam in cameras:
+        t = true[true["camera_id"] == cam]
+        tv = t[~t["hidden"]]
+        d = seen_det[seen_det["camera_id"] == cam]
+        m = match_events(
+            list(zip(tv["start_s"], tv["end_s"], strict=True)),
+            list(zip(d["start_s"], d["end_s"], strict=True)),
+            _TOLERANCE_S,
+        )
+        matched_true += int((m >= 0).sum())
+        matched_det += int((m >= 0).sum())
+        for (_, row), j in zip(tv.iterrows(), m, strict=True):
+            per_event.append(
+                {
+                    "camera_id": cam,
+                    "start_s": round(float(row["start_s"]), 2),
+                    "ballots": int(row["ballots"]),
+                    "found": bool(j >= 0),
+                    "estimated": float(d["extra"].iloc[j]) if j >= 0 else None,
+                }
+            )
+        blind = det[(det["camera_id"] == cam) & ~det["observable"]]
+        for row in t[t["hidden"]].itertuples(index=False):
+            hidden_covered += int(
+                _overlaps(
+                    row.start_s, row.end_s, list(zip(blind["start_s"], blind["end_s"], strict=True))
+                )
+            )
+    n_true_seen = int((~true["hidden"]).sum())
+    stations = []
+    for sid, t in true[~true["hidden"]].groupby("station_id"):
+        est = float(seen_det.loc[seen_det["station_id"] == sid, "extra"].sum())
+        truth_ballots = int(t["ballots"].sum())
+        stations.append(
+            {
+                "station_id": str(sid),
+                "true": truth_ballots,
+                "estimated": est,
+                "within": bool(abs(est - truth_ballots) <= _BALLOTS_WITHIN * truth_ballots),
+            }
+        )
+    clean = [c for c in cameras if c not in set(true["camera_id"])]
+    flagged = set(seen_det["camera_id"])
+    any_flag = set(det["camera_id"])
+    return {
+        "cameras": len(cameras),
+        "true_events": len(true),
+        "true_events_observable": n_true_seen,
+        "detected_events": len(seen_det),
+        "matched": matched_true,
+        "precision": _share(matched_det, len(seen_det)),
+        "recall": _share(matched_true, n_true_seen),
+        "events": per_event,
+        "hidden_true_events": int(true["hidden"].sum()),
+        "hidden_true_events_covered": hidden_covered,
+        "not_observable_findings": int((~det["observable"]).sum()),
+        "stations": stations,
+        "stations_within_25pct": _share(sum(s["within"] for s in stations), len(stations)),
+        "clean_cameras": len(clean),
+        "clean_cameras_without_finding": _share(sum(c not in flagged for c in clean), len(clean)),
+        "clean_cameras_without_any_finding": _share(
+            sum(c not in any_flag for c in clean), len(clean)
+        ),
+    }
+
+
+@METRICS.registering("stuffing", order=40)
+def stuffing_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
+    """Stuffing events' precision and recall (±5 s), extra ballots per station within ±25%,
+    and clean cameras without a finding (see the module docstring)."""
+    with Store.existing(paths.db_path) as store:
+        findings = store.findings()
+        analysed = set(store.tables().query("analyser == 'stuffing'")["camera_id"])
+    cameras = [c for c in case_truth(truth).camera_ids if c in analysed]
+    events = stuffing_events(truth)
+    hidden = {c: hiding_ranges(truth, c) for c in cameras}
+    return stuffing_scores(findings, events, cameras, hidden)

@@ -1,0 +1,317 @@
+"""Ballot-stuffing events of one camera, from what the counter measured and stored.
+
+Three kinds of evidence, each an `Event`:
+
+* `hands` / `bundle` — a drop episode (`episodes.find_episodes`) holding far more ballots than
+  legitimate voters bring to the slot in so short a time (`score.episode_test`): a stuffer's
+  repeated hand movements, or one hand and a pile rise of many ballots (a bundle);
+* `rise` — the pile rose between two episodes by ballots the counter saw no one put in: the
+  chance that the counter missed them all (its measured miss rate) is the p-value;
+* `hidden` — the box could not be watched (the counter's own blind ranges and the camera
+  audit's) while someone was at it or the pile rose across: a suspicious, *not observable*
+  period. It is reported, never tested (p-value None) and has a low confidence.
+
+Legitimate voters' rate λ is the camera's counted ballots per second watched, outside the
+event tested (leave-one-out), at least one ballot per `min_rate_s` seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.drops import DropFinderOptions
+from pollwatch.counting.observability import Observability
+from pollwatch.counting.stats import count_cdf
+from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
+from pollwatch.stuffing.fill import FillCurve, rise_between
+from pollwatch.stuffing.score import (
+    CLUSTERING,
+    PAIR_SHARE,
+    episode_test,
+    extra_ballots,
+    rise_test,
+)
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "DetectOptions",
+    "Event",
+    "camera_events",
+    "events_frame",
+    "tested_episodes",
+]
+
+EVENT_COLUMNS = [
+    "kind",
+    "start_s",
+    "end_s",
+    "ballots",
+    "insertions",
+    "counted",
+    "fill_ballots",
+    "dwell_s",
+    "dwell_z",
+    "insertions_z",
+    "extra",
+    "extra_lower",
+    "extra_upper",
+    "expected",
+    "p_local",
+    "p_value",
+    "confidence",
+    "observable",
+    "flagged",
+    "activity",
+    "reasons",
+]
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """Thresholds of `camera_events` (tuned on demo seed 1 and demo-clean seed 1)."""
+
+    alpha: float = 0.02  # an event is flagged when its p-value is below this ...
+    min_ballots: int = 3  # ... and it holds at least this many ballots
+    clustering: float = CLUSTERING
+    pair_share: float = PAIR_SHARE
+    min_rate_s: float = 120.0  # legitimate rate at least one ballot per this many seconds
+    rise_min: float = 4.0  # a pile rise of this many ballots no drop explains is looked at
+    hidden_min_s: float = 10.0  # blind ranges shorter than this are not reported
+    hidden_activity: float = 0.1  # share of a blind range with someone at the box
+    hidden_confidence: float = 0.2  # the confidence given to a not-observable period
+    presence: float = DropFinderOptions().presence
+    episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
+        if self.min_ballots < 2:
+            raise ValueError(f"min_ballots must be >= 2, got {self.min_ballots}")
+        if not self.min_rate_s > 0 or not self.hidden_min_s > 0:
+            raise ValueError("min_rate_s and hidden_min_s must be positive")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One candidate: its `kind` (hands, bundle, rise, hidden), video seconds, the ballots
+    taken for it, the test (`p_value` None for hidden periods), the extra ballots with 95%
+    bounds, `confidence` in [0, 1] and whether it is `flagged` (reported as a finding)."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    ballots: int
+    insertions: int = 0
+    counted: int = 0
+    fill_ballots: float = math.nan
+    dwell_s: float = math.nan
+    dwell_z: float = math.nan
+    insertions_z: float = math.nan
+    extra: int = 0
+    extra_lower: int = 0
+    extra_upper: int = 0
+    expected: float = 0.0
+    p_local: float | None = None
+    p_value: float | None = None
+    confidence: float = 0.0
+    observable: bool = True
+    flagged: bool = False
+    activity: float = math.nan
+    reasons: str = ""
+
+
+def events_frame(events: Sequence[Event]) -> pd.DataFrame:
+    """Events as a DataFrame of `EVENT_COLUMNS`."""
+    rows = [{c: getattr(e, c) for c in EVENT_COLUMNS} for e in events]
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+    for c in ("p_local", "p_value"):
+        frame[c] = frame[c].astype(float)
+    return frame
+
+
+def _rate(ballots: float, watched_s: float, o: DetectOptions) -> float:
+    return max(ballots, 0.0) / watched_s if watched_s > 0 else 1.0 / o.min_rate_s
+
+
+def tested_episodes(
+    drops: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    observability: Observability,
+    options: DetectOptions | None = None,
+) -> pd.DataFrame:
+    """The camera's drop episodes (`episodes.EPISODE_COLUMNS`) with what the test takes:
+    `tested`, the ballots (the pile's rise where it shows more than were counted, rounded
+    down) and `rate`, the legitimate ballots per second watched outside the episode."""
+    o = options or DetectOptions()
+    episodes = find_episodes(drops, curve, step_px, o.episodes)
+    watched = observability.observed_s(observability.start_s, observability.end_s)
+    total = float(drops["ballots"].sum()) if len(drops) else 0.0
+    fill = np.floor(episodes["fill_ballots"].to_numpy(float))
+    counted = episodes["ballots"].to_numpy(float)
+    tested = np.where(np.isfinite(fill), np.maximum(counted, fill), counted)
+    rates = [max(_rate(total - b, watched, o), 1.0 / o.min_rate_s) for b in counted]
+    return episodes.assign(tested=tested.astype(np.int64), rate=np.asarray(rates, float))
+
+
+def camera_events(
+    drops: pd.DataFrame,
+    series: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    observability: Observability,
+    options: DetectOptions | None = None,
+) -> list[Event]:
+    """Every candidate event of one camera, flagged or not, in time order: drop episodes
+    (`drops`: the counter's drops on observable time), pile rises no drop explains, and blind
+    ranges with activity (`series`: the watcher's, for someone at the box; `observability`:
+    the camera's unobservable ranges)."""
+    o = options or DetectOptions()
+    episodes = tested_episodes(drops, curve, step_px, observability, o)
+    watched = observability.observed_s(observability.start_s, observability.end_s)
+    total = float(drops["ballots"].sum()) if len(drops) else 0.0
+    ins = episodes["insertions"].to_numpy(float)
+    ins_z = robust_z(ins, ins, floor=0.5) if len(ins) else ins
+    events: list[Event] = []
+    for k, ep in enumerate(episodes.itertuples(index=False)):
+        tested = int(ep.tested)
+        test = episode_test(
+            tested,
+            ep.rate,
+            len(episodes),
+            gap_s=o.episodes.gap_s,
+            clustering=o.clustering,
+            pair_share=o.pair_share,
+        )
+        extra, lower, upper = extra_ballots(int(ep.ballots))
+        flagged = test.pvalue < o.alpha and tested >= o.min_ballots
+        events.append(
+            Event(
+                kind="bundle" if ep.insertions < ep.ballots / 2 else "hands",
+                start_s=float(ep.start_s),
+                end_s=float(ep.end_s),
+                ballots=int(ep.ballots),
+                insertions=int(ep.insertions),
+                counted=int(ep.counted),
+                fill_ballots=float(ep.fill_ballots),
+                dwell_s=float(ep.dwell_s),
+                dwell_z=float(ep.dwell_z),
+                insertions_z=float(ins_z[k]),
+                extra=extra,
+                extra_lower=lower,
+                extra_upper=upper,
+                expected=test.expected,
+                p_local=test.p_local,
+                p_value=test.pvalue,
+                confidence=1.0 - test.pvalue,
+                flagged=bool(flagged),
+                reasons=str(ep.evidence),
+            )
+        )
+    events += _rises(episodes, curve, step_px, observability, o)
+    events += _hidden(series, curve, step_px, observability, total, watched, o)
+    return sorted(events, key=lambda e: (e.start_s, e.kind))
+
+
+def _rises(
+    episodes: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    obs: Observability,
+    o: DetectOptions,
+) -> list[Event]:
+    """Pile rises between consecutive episodes (or before the first, after the last) that
+    no counted drop explains, on time the box was watched throughout."""
+    if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
+        return []
+    t = curve.samples["t_s"].to_numpy(float)
+    # from the level settled after one episode to the level held before the next
+    starts = [*episodes["start_s"], float(t[-1])]
+    ends = [float(t[0]) - 2.5, *episodes["end_s"]]
+    gaps = [(e + 2.5, s) for e, s in zip(ends, starts, strict=True)]
+    gaps = [(a, b) for a, b in gaps if b - a >= 8.0 and obs.observed_share(a, b) >= 1.0]
+    out = []
+    for a, b in gaps:
+        rise = curve.level_near(b - 4.0, b - 0.3) - curve.level_near(a, a + 4.0)
+        ballots = rise / step_px if np.isfinite(rise) else np.nan
+        if not ballots >= o.rise_min:
+            continue
+        n = round(ballots)
+        p_local = count_cdf(0, n, COUNTER_ERRORS)  # the counter saw none of n ballots
+        p_day = float(-np.expm1(len(gaps) * np.log1p(-min(p_local, 1 - 1e-16))))
+        extra, lower, upper = extra_ballots(n)
+        out.append(
+            Event(
+                kind="rise",
+                start_s=a,
+                end_s=b,
+                ballots=n,
+                fill_ballots=float(ballots),
+                extra=extra,
+                extra_lower=lower,
+                extra_upper=upper,
+                p_local=p_local,
+                p_value=p_day,
+                confidence=1.0 - p_day,
+                flagged=p_day < o.alpha and n >= o.min_ballots,
+                reasons="fill",
+            )
+        )
+    return out
+
+
+def _hidden(
+    series: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    obs: Observability,
+    total: float,
+    watched: float,
+    o: DetectOptions,
+) -> list[Event]:
+    """Blind ranges of at least `hidden_min_s` with someone at the box (or a pile that rose
+    across them by more than legitimate voting explains): not observable, low confidence."""
+    t = series["t_s"].to_numpy(float) if "t_s" in series else np.zeros(0)
+    fg = series["fg"].to_numpy(float) if "fg" in series else np.zeros(0)
+    rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
+    usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
+    out = []
+    for a, b, reason in obs.unobservable:
+        if b - a < o.hidden_min_s:
+            continue
+        sel = (t >= a) & (t <= b)
+        activity = float(np.mean(fg[sel] > o.presence)) if sel.any() else math.nan
+        rise = rise_between(curve, a, b) if usable and curve is not None else math.nan
+        ballots = rise / step_px if np.isfinite(rise) else math.nan
+        p_rise = rise_test(ballots, b - a, rate, clustering=o.clustering)
+        busy = activity >= o.hidden_activity
+        if not (busy or p_rise < o.alpha):
+            continue
+        expected = rate * (b - a)
+        n = max(0, round(ballots - expected)) if np.isfinite(ballots) else 0
+        extra, lower, upper = extra_ballots(n) if p_rise < o.alpha else (0, 0, n)
+        out.append(
+            Event(
+                kind="hidden",
+                start_s=float(a),
+                end_s=float(b),
+                ballots=n,
+                fill_ballots=float(ballots),
+                extra=extra,
+                extra_lower=lower,
+                extra_upper=upper,
+                expected=float(expected),
+                confidence=o.hidden_confidence,
+                observable=False,
+                flagged=True,
+                activity=activity,
+                reasons=reason,
+            )
+        )
+    return out

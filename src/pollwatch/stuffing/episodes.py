@@ -1,0 +1,115 @@
+"""Drop episodes: the counter's ballot drops of one camera grouped into bursts of activity at
+the slot, each with what a stuffer leaves behind.
+
+An *episode* is a run of drops (`counting/drops`) each within `gap_s` of the previous one: a
+voter's single drop, a family or a group dropping one after another, or a stuffer's repeated
+hand movements. Per episode: the hand movements at the slot (`insertions`), the ballots the
+counter put in them (a bundle counts its ballots), the pile's rise across the episode in
+per-ballot steps (`fill_ballots`, NaN where the pile cannot be read or the camera's step is
+not resolved), the ballots taken for the episode (`ballots`: the counted ones, or the pile's
+rise where it is far larger), the stretch someone was at the box (`dwell_s`) and its robust
+z-score against the camera's episodes of a single hand (`dwell_z`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.stuffing.fill import FillCurve, rise_between
+
+__all__ = ["EPISODE_COLUMNS", "EpisodeOptions", "find_episodes", "robust_z"]
+
+EPISODE_COLUMNS = [
+    "episode",
+    "start_s",
+    "end_s",
+    "insertions",
+    "counted",
+    "fill_ballots",
+    "ballots",
+    "dwell_s",
+    "dwell_z",
+    "evidence",
+]
+
+
+@dataclass(frozen=True)
+class EpisodeOptions:
+    """How drops are grouped and when the pile's rise overrides the counted ballots."""
+
+    gap_s: float = 2.5  # drops this close belong to one episode (a stuffer: 1–2 s apart)
+    rise_excess: float = 2.0  # the pile rose this many ballots above those counted: take it
+
+    def __post_init__(self) -> None:
+        if not self.gap_s > 0:
+            raise ValueError(f"gap_s must be positive, got {self.gap_s}")
+        if not self.rise_excess > 0:
+            raise ValueError(f"rise_excess must be positive, got {self.rise_excess}")
+
+
+def robust_z(values: np.ndarray, reference: np.ndarray, *, floor: float) -> np.ndarray:
+    """(values − median) / (1.4826 · MAD) of `reference`, the scale at least `floor`; NaN
+    for every value when `reference` holds no finite number."""
+    ref = np.asarray(reference, float)
+    ref = ref[np.isfinite(ref)]
+    vals = np.asarray(values, float)
+    if ref.size == 0:
+        return np.full(vals.shape, np.nan)
+    med = float(np.median(ref))
+    scale = max(1.4826 * float(np.median(np.abs(ref - med))), floor)
+    return (vals - med) / scale
+
+
+def find_episodes(
+    drops: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    options: EpisodeOptions | None = None,
+) -> pd.DataFrame:
+    """The camera's drop episodes (`EPISODE_COLUMNS`, in time order) from its drops
+    (`counting/drops`: t_s, ballots, evidence, dwell_s), its pile level `curve` and the pile's
+    rise per ballot `step_px` (NaN: the pile cannot count ballots)."""
+    o = options or EpisodeOptions()
+    missing = [c for c in ("t_s", "ballots", "dwell_s") if c not in drops]
+    if missing:
+        raise ValueError(f"drops lack column(s) {missing}")
+    d = drops.sort_values("t_s", kind="stable").reset_index(drop=True)
+    if d.empty:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in EPISODE_COLUMNS})
+    t = d["t_s"].to_numpy(float)
+    label = np.concatenate([[0], np.cumsum(np.diff(t) > o.gap_s)])
+    usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
+    rows = []
+    for k, idx in pd.Series(np.arange(len(d))).groupby(label):
+        part = d.iloc[idx.to_numpy()]
+        start, end = float(part["t_s"].min()), float(part["t_s"].max())
+        counted = int(part["ballots"].sum())
+        rise = rise_between(curve, start, end) if usable and curve is not None else np.nan
+        fill_ballots = rise / step_px if np.isfinite(rise) else np.nan
+        ballots = counted
+        if np.isfinite(fill_ballots) and fill_ballots >= counted + o.rise_excess:
+            ballots = round(fill_ballots)
+        cues = sorted(set(part["evidence"])) if "evidence" in part else []
+        rows.append(
+            {
+                "episode": int(k),
+                "start_s": start,
+                "end_s": end,
+                "insertions": len(part),
+                "counted": counted,
+                "fill_ballots": fill_ballots,
+                "ballots": int(ballots),
+                "dwell_s": float(part["dwell_s"].max()),
+                "evidence": ",".join(cues),
+            }
+        )
+    out = pd.DataFrame(rows)
+    single = out.loc[out["insertions"] == 1, "dwell_s"].to_numpy(float)
+    typical = float(np.nanmedian(single)) if np.isfinite(single).any() else 0.0
+    # a quarter of the typical dwell at least (a station where every dwell is alike)
+    floor = max(1.0, 0.25 * typical)
+    out["dwell_z"] = robust_z(out["dwell_s"].to_numpy(float), single, floor=floor)
+    return out[EPISODE_COLUMNS]

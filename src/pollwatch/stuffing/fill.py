@@ -1,0 +1,120 @@
+"""The visible fill level of a transparent ballot box through the day, from the counter's
+watcher series (`counting/series`: the pile's top edge in pixels above the box's bottom).
+
+A sample is read only where the counter reads it too: the edge stands out from what the box
+shows above it (`fill_contrast` ≥ `DropFinderOptions.min_contrast`) and is not on one of the
+box's own bright edges (`fill_line` > `DropFinderOptions.line_rows`). Someone passing in front
+of the box shifts the edge for a moment, so the level is a running median over a few seconds
+of readable samples; `fill_level` is that height as a share of the box's height (0 empty, 1
+full to the lid). `rise_between` measures how far the pile rose across a stretch of time, from
+the levels held just before and just after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.counting.drops import DropFinderOptions
+
+__all__ = ["FILL_COLUMNS", "FillCurve", "fill_curve", "rise_between"]
+
+FILL_COLUMNS = ["t_s", "fill_px", "fill_level"]
+
+
+@dataclass(frozen=True, eq=False)
+class FillCurve:
+    """A camera's pile level: `samples` (t_s, fill_px: the running median at every readable
+    watcher sample) and the box's height `box_h` in pixels."""
+
+    samples: pd.DataFrame
+    box_h: float
+
+    def __post_init__(self) -> None:
+        if not self.box_h > 0:
+            raise ValueError(f"box_h must be positive, got {self.box_h}")
+        missing = [c for c in ("t_s", "fill_px") if c not in self.samples]
+        if missing:
+            raise ValueError(f"samples lack column(s) {missing}")
+
+    @property
+    def readable(self) -> bool:
+        """Whether the pile could be read at all."""
+        return len(self.samples) > 0
+
+    def level_near(self, t0: float, t1: float) -> float:
+        """Median pile height (pixels) of the readable samples in [t0, t1]; NaN if none."""
+        t = self.samples["t_s"].to_numpy(float)
+        sel = (t >= t0) & (t <= t1)
+        if not sel.any():
+            return np.nan
+        return float(np.median(self.samples["fill_px"].to_numpy(float)[sel]))
+
+    def resampled(self, every_s: float = 1.0) -> pd.DataFrame:
+        """The level every `every_s` seconds (`FILL_COLUMNS`; NaN where unreadable for more
+        than two steps): what out/box_fill.csv holds."""
+        if not every_s > 0:
+            raise ValueError(f"every_s must be positive, got {every_s}")
+        if self.samples.empty:
+            return pd.DataFrame({c: pd.Series(dtype=float) for c in FILL_COLUMNS})
+        t = self.samples["t_s"].to_numpy(float)
+        grid = np.arange(np.floor(t[0]), t[-1] + every_s, every_s)
+        frame = pd.DataFrame({"t_s": t, "fill_px": self.samples["fill_px"].to_numpy(float)})
+        bins = np.floor((t - grid[0]) / every_s).astype(int)
+        per_bin = frame.groupby(bins)["fill_px"].median()
+        px = np.full(len(grid), np.nan)
+        px[per_bin.index.to_numpy()] = per_bin.to_numpy()
+        # bridge a short unreadable stretch (someone in front of the box for a moment)
+        px = pd.Series(px).ffill(limit=2).to_numpy(float)
+        level = np.clip(px / self.box_h, 0.0, 1.0)
+        return pd.DataFrame({"t_s": grid, "fill_px": px, "fill_level": level})
+
+
+def fill_curve(
+    series: pd.DataFrame,
+    box_h: float,
+    *,
+    window_s: float = 3.0,
+    options: DropFinderOptions | None = None,
+) -> FillCurve:
+    """The pile level of a watcher series (`pollwatch.counting.watcher.SERIES_COLUMNS`) of a
+    box `box_h` pixels tall: readable samples only, each the running median of the readable
+    samples within `window_s` seconds around it."""
+    if not box_h > 0:
+        raise ValueError(f"box_h must be positive, got {box_h}")
+    if not window_s > 0:
+        raise ValueError(f"window_s must be positive, got {window_s}")
+    o = options or DropFinderOptions()
+    needed = ("t_s", "fill", "fill_contrast")
+    missing = [c for c in needed if c not in series]
+    if missing:
+        raise ValueError(f"series lacks column(s) {missing}")
+    fill = series["fill"].to_numpy(float)
+    ok = np.isfinite(fill) & (series["fill_contrast"].to_numpy(float) >= o.min_contrast)
+    if "fill_line" in series:
+        ok &= series["fill_line"].to_numpy(float) > o.line_rows
+    t = series["t_s"].to_numpy(float)[ok]
+    fv = fill[ok]
+    if len(t) == 0:
+        return FillCurve(pd.DataFrame({"t_s": t, "fill_px": fv}), float(box_h))
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.1
+    k = max(3, round(window_s / max(dt, 1e-3)) | 1)
+    smooth = pd.Series(fv).rolling(k, center=True, min_periods=1).median().to_numpy(float)
+    return FillCurve(pd.DataFrame({"t_s": t, "fill_px": smooth}), float(box_h))
+
+
+def rise_between(curve: FillCurve, start_s: float, end_s: float, *, settle_s: float = 2.5) -> float:
+    """How many pixels the pile rose from before `start_s` to after `end_s`: the level held
+    in the 4 s before `start_s` against the level 4 s long from `settle_s` after `end_s` (a
+    new level may show fully only at the encoder's next keyframe); NaN when either side
+    cannot be read (then a wider look, 10 s, is tried)."""
+    if end_s < start_s:
+        raise ValueError(f"end_s {end_s} is before start_s {start_s}")
+    for span in (4.0, 10.0):
+        before = curve.level_near(start_s - span, start_s - 0.3)
+        after = curve.level_near(end_s + settle_s, end_s + settle_s + span)
+        if np.isfinite(before) and np.isfinite(after):
+            return after - before
+    return np.nan

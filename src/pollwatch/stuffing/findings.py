@@ -1,0 +1,101 @@
+"""Stuffing events as findings of kind `ballot_stuffing` (the shared findings table).
+
+A flagged observable event (hands, bundle, rise) becomes a finding with its time range, the
+estimated extra ballots and bounds (`score` is the estimate's lower bound, as the turnout
+finding's score is the excess's), the calibrated p-value and the evidence: the episode's
+insertions, dwell and its robust z, the pile's rise in ballots, and the frame strip's times
+(`frames_s`, stored in `stuffing/frames`). A not-observable period (the box hidden while
+someone was at it) is a finding too, with `evidence.observable` false, no p-value, `score` 0
+and `evidence.confidence` 0.2: it says the box could not be watched, not that it was stuffed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from pollwatch.store import Camera, Finding, finding_id
+from pollwatch.stuffing.detect import Event
+
+__all__ = ["ANALYSER", "KIND", "event_findings"]
+
+ANALYSER = "stuffing"
+KIND = "ballot_stuffing"
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 3)
+
+
+def _summary(e: Event) -> str:
+    span = f"{e.end_s - e.start_s:.0f} s"
+    if not e.observable:
+        rise = (
+            f"; the pile rose by about {e.fill_ballots:.0f} ballots across it"
+            if math.isfinite(e.fill_ballots)
+            else ""
+        )
+        share = f"{e.activity:.0%}" if math.isfinite(e.activity) else "an unknown share"
+        return (
+            f"Not observable for {span} ({e.reasons}) while someone was at the box "
+            f"{share} of the time{rise}"
+        )
+    what = {
+        "hands": f"{e.insertions} hand movements at the slot within {span}",
+        "bundle": f"{e.insertions} hand movement(s) and a pile rise of {e.ballots} ballots",
+        "rise": f"the pile rose by {e.ballots} ballots in {span} with no ballot seen going in",
+    }[e.kind]
+    return f"{what}: about {e.extra} extra ballots ({e.extra_lower}–{e.extra_upper})"
+
+
+def event_findings(
+    events: Sequence[Event], camera: Camera, frames_s: Sequence[float] = ()
+) -> list[Finding]:
+    """The findings of one camera's flagged events; `frames_s`: the times of the stored
+    frame-strip crops (each finding lists those within its range, widened by 3 s)."""
+    out = []
+    start: datetime = camera.start_time
+    for e in events:
+        if not e.flagged:
+            continue
+        shown = [round(t, 2) for t in frames_s if e.start_s - 3.0 <= t <= e.end_s + 3.0]
+        evidence = {
+            "event": e.kind,
+            "observable": e.observable,
+            "start_s": round(e.start_s, 2),
+            "end_s": round(e.end_s, 2),
+            "ballots": e.ballots,
+            "insertions": e.insertions,
+            "counted": e.counted,
+            "fill_ballots": _num(e.fill_ballots),
+            "dwell_s": _num(e.dwell_s),
+            "dwell_z": _num(e.dwell_z),
+            "insertions_z": _num(e.insertions_z),
+            "extra_ballots": e.extra,
+            "extra_lower": e.extra_lower,
+            "extra_upper": e.extra_upper,
+            "expected": _num(e.expected),
+            "p_local": e.p_local,
+            "confidence": round(e.confidence, 4),
+            "activity": _num(e.activity),
+            "cues": e.reasons,
+            "frames_s": shown,
+            "frames_table": "stuffing/frames",
+        }
+        out.append(
+            Finding(
+                finding_id=finding_id(KIND, camera.camera_id, e.kind, round(e.start_s, 1)),
+                kind=KIND,
+                analyser=ANALYSER,
+                summary=_summary(e),
+                station_id=camera.station_id,
+                camera_id=camera.camera_id,
+                t_start=start + timedelta(seconds=e.start_s),
+                t_end=start + timedelta(seconds=max(e.end_s, e.start_s)),
+                score=float(e.extra_lower) if e.observable else 0.0,
+                p_value=e.p_value if e.observable else None,
+                evidence=evidence,
+            )
+        )
+    return out

@@ -1,0 +1,110 @@
+"""How unlikely a drop episode is for legitimate voting, and how many ballots it added.
+
+Legitimate voters reach the slot one after another; a family or two friends now and then drop
+theirs together, and a busy box sees the next voter soon after. The test's model of an
+episode's size B (ballots): it holds a second ballot with probability π (`PAIR_SHARE`: a
+family, or the next voter within the episode gap), and grows by each further ballot with
+probability q = 1 − exp(−c·λ·g): the next legitimate ballot comes within the gap g of the last,
+for ballots arriving at the camera's own rate λ (its other counted ballots per second watched)
+and the clustering factor c (`CLUSTERING`). Both π and c are measured on the demo-clean preset
+by maximum likelihood (benchmarks/stuffing_calibration.py). So a legitimate episode holds B ≥ 3
+ballots with probability π·q^(B−2); any of the camera's n episodes could have been the large
+one, so the day's p-value is 1 − (1 − p)^n (Šidák). The extra ballots are B, one fewer at the
+lower bound (the person at the slot may have been entitled to one), with the counter's 95%
+interval for its measured miss and false-drop rates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.stats import CounterErrors, count_bounds
+
+__all__ = ["CLUSTERING", "PAIR_SHARE", "EpisodeTest", "episode_test", "extra_ballots", "rise_test"]
+
+# measured on demo-clean seed 1 by benchmarks/stuffing_calibration.py (docs/stuffing.md): π
+# as measured (0.23–0.26), c at its one-sided 95% upper bound: no legitimate episode of three
+# in 14 of two or more (the maximum-likelihood c is near 0), one in 15 with the counter's
+# earlier version (0.44); c = 1 (a Poisson stream of voters) covers both
+PAIR_SHARE = 0.26  # share of legitimate episodes with two ballots or more
+CLUSTERING = 1.0  # rate factor of the chance a legitimate episode grows beyond two
+
+
+@dataclass(frozen=True)
+class EpisodeTest:
+    """The test of one episode: `statistic` (ballots B), `q` (the chance a legitimate episode
+    grows by one more ballot beyond two), `expected` (legitimate ballots expected within a
+    gap), `p_local` (one episode: π·q^(B−2) for B ≥ 2) and `pvalue` (any of the day's
+    episodes)."""
+
+    statistic: int
+    q: float
+    expected: float
+    p_local: float
+    pvalue: float
+
+    @property
+    def score(self) -> float:
+        """−log10 of the p-value, capped at 15."""
+        return float(min(15.0, -math.log10(max(self.pvalue, 1e-15))))
+
+
+def episode_test(
+    ballots: int,
+    rate_per_s: float,
+    episodes: int,
+    *,
+    gap_s: float = 2.5,
+    clustering: float = CLUSTERING,
+    pair_share: float = PAIR_SHARE,
+) -> EpisodeTest:
+    """Test an episode of B = `ballots` ballots against legitimate ballots at `rate_per_s`
+    a second, episodes grouped with gap `gap_s`, any of `episodes` episodes eligible;
+    `pair_share`: the share of legitimate episodes with two ballots or more."""
+    if ballots < 0:
+        raise ValueError(f"ballots must be >= 0, got {ballots}")
+    if not rate_per_s >= 0 or not math.isfinite(rate_per_s):
+        raise ValueError(f"rate_per_s must be finite and >= 0, got {rate_per_s}")
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if not gap_s > 0 or not clustering > 0:
+        raise ValueError("gap_s and clustering must be positive")
+    if not 0 < pair_share <= 1:
+        raise ValueError(f"pair_share must be in (0, 1], got {pair_share}")
+    mu = clustering * rate_per_s * gap_s
+    q = float(-np.expm1(-mu))
+    p_local = float(pair_share * q ** (ballots - 2)) if ballots > 1 else 1.0
+    # 1 − (1 − p)^n without losing small p to rounding
+    p_day = float(-np.expm1(episodes * np.log1p(-min(p_local, 1.0 - 1e-16))))
+    return EpisodeTest(int(ballots), q, float(mu), p_local, min(1.0, p_day))
+
+
+def rise_test(
+    rise_ballots: float, duration_s: float, rate_per_s: float, *, clustering: float = CLUSTERING
+) -> float:
+    """P-value of the pile rising by `rise_ballots` ballots during `duration_s` seconds the box
+    could not be watched, for legitimate ballots at `rate_per_s` (one window, no multiplicity:
+    the period is given, not searched for)."""
+    if not duration_s >= 0 or not rate_per_s >= 0:
+        raise ValueError("duration_s and rate_per_s must be >= 0")
+    if not math.isfinite(rise_ballots) or rise_ballots <= 0:
+        return 1.0
+    mu = clustering * rate_per_s * duration_s
+    return float(stats.poisson.sf(math.floor(rise_ballots) - 1, mu))
+
+
+def extra_ballots(ballots: int, errors: CounterErrors = COUNTER_ERRORS) -> tuple[int, int, int]:
+    """(estimate, lower, upper) of the ballots an episode of `ballots` counted ballots added
+    beyond the legitimate ones: all of them by estimate (one person's repeated drops); the
+    bounds are the counter's 95% interval of the true number (`count_bounds`, from its
+    measured miss and false-drop rates), one fewer at the lower end (the person's own
+    ballot)."""
+    if ballots < 0:
+        raise ValueError(f"ballots must be >= 0, got {ballots}")
+    bounds = count_bounds(int(ballots), errors)
+    return int(ballots), max(0, int(bounds.lower) - 1), int(max(bounds.upper, ballots))

@@ -1,0 +1,68 @@
+"""What the stuffing detector reads from the store, per camera: the counter's tables
+(`counting/drops`, `series`, `facts`, `zone`, its unobservable ranges and every registered
+observability source's) and the camera audit's unobservable ranges when the camera was
+audited. Nothing here decodes video."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.counting.observability import Observability
+from pollwatch.counting.step import camera_observability
+from pollwatch.store import Camera, NotFoundError, Store
+from pollwatch.stuffing.fill import FillCurve, fill_curve
+
+__all__ = ["CameraData", "box_height", "camera_data"]
+
+
+@dataclass(frozen=True, eq=False)
+class CameraData:
+    """One camera's inputs: its drops on observable time, the watcher's `series`, the pile's
+    `curve` (None without a box zone), the per-ballot step (NaN: not resolved) and when the
+    box could be watched."""
+
+    camera: Camera
+    drops: pd.DataFrame
+    series: pd.DataFrame
+    curve: FillCurve | None
+    step_px: float
+    observability: Observability
+
+
+def box_height(zone: pd.DataFrame) -> float:
+    """The box zone's height in pixels from a `counting/zone` table; NaN without a polygon."""
+    if zone.empty or not zone["polygon"].iloc[0]:
+        return float("nan")
+    points = np.asarray(json.loads(zone["polygon"].iloc[0]), float)
+    return float(points[:, 1].max() - points[:, 1].min())
+
+
+def _audit_ranges(store: Store, camera_id: str) -> list[tuple[float, float, str]]:
+    try:
+        table = store.read_table("audit", "unobservable", camera_id=camera_id)
+    except NotFoundError:  # not audited: the counter's own ranges are all there is
+        return []
+    return [
+        (float(a), float(b), f"audit: {r}")
+        for a, b, r in table[["start_s", "end_s", "reasons"]].itertuples(index=False)
+    ]
+
+
+def camera_data(store: Store, camera: Camera) -> CameraData:
+    """Read one camera's inputs; `NotFoundError` when its counting step has not run."""
+    cid = camera.camera_id
+    drops = store.read_table("counting", "drops", camera_id=cid)
+    series = store.read_table("counting", "series", camera_id=cid)
+    facts = store.read_table("counting", "facts", camera_id=cid)
+    h = box_height(store.read_table("counting", "zone", camera_id=cid))
+    obs = camera_observability(store, camera).with_ranges(_audit_ranges(store, cid))
+    if len(drops):
+        seen = np.asarray([obs.observable_at(float(t)) for t in drops["t_s"]], bool)
+        drops = drops[seen].reset_index(drop=True)
+    curve = fill_curve(series, h) if np.isfinite(h) and h > 0 and len(series) else None
+    step = float(facts["step_px"].iloc[0]) if "step_px" in facts else float("nan")
+    return CameraData(camera, drops, series, curve, step, obs)

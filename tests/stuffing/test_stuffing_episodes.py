@@ -1,0 +1,129 @@
+"""Drop episodes and the fill curve on hand-made series: grouping, the pile's rise, the robust
+dwell score, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pollwatch.stuffing.episodes import EPISODE_COLUMNS, EpisodeOptions, find_episodes, robust_z
+from pollwatch.stuffing.fill import FILL_COLUMNS, FillCurve, fill_curve, rise_between
+
+STEP = 2.0  # pixels per ballot
+
+
+def series(levels: list[tuple[float, float]], end: float = 60.0) -> pd.DataFrame:
+    """10 samples a second; the pile at `level` from each (t, level) on; always readable."""
+    t = np.arange(0.0, end, 0.1)
+    fill = np.zeros_like(t)
+    for at, level in levels:
+        fill[t >= at] = level
+    return pd.DataFrame(
+        {"t_s": t, "fill": 20.0 + fill, "fill_contrast": 80.0, "fill_line": 9.0, "fg": 0.0}
+    )
+
+
+def drops(times: list[float], ballots: list[int] | None = None) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "t_s": times,
+            "ballots": ballots or [1] * len(times),
+            "evidence": "burst+fill",
+            "dwell_s": 5.0,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("times", "ballots", "levels", "want"),
+    [
+        # two voters far apart, then a stuffer's five hands 1.5 s apart
+        (
+            [5.0, 15.0, 30.0, 31.5, 33.0, 34.5, 36.0],
+            None,
+            [(5.2, STEP), (15.2, 2 * STEP), (36.2, 7 * STEP)],
+            [(1, 1, 1.0), (1, 1, 1.0), (5, 5, 5.0)],
+        ),
+        # one hand and a rise of 8 ballots: the counter said 1, the pile says 8
+        ([20.0], None, [(20.2, 8 * STEP)], [(1, 8, 8.0)]),
+        # a counted bundle of 6 and the pile agreeing
+        ([20.0], [6], [(20.2, 6 * STEP)], [(1, 6, 6.0)]),
+    ],
+    ids=["hands", "uncounted-bundle", "bundle"],
+)
+def test_episodes(times, ballots, levels, want) -> None:
+    curve = fill_curve(series(levels), 100.0)
+    got = find_episodes(drops(times, ballots), curve, STEP)
+    assert list(got.columns) == EPISODE_COLUMNS
+    assert [(r.insertions, r.ballots) for r in got.itertuples()] == [(a, b) for a, b, _ in want]
+    assert got["fill_ballots"].to_numpy() == pytest.approx([c for _, _, c in want], abs=0.05)
+
+
+def test_without_a_readable_pile_the_counted_ballots_stand() -> None:
+    got = find_episodes(drops([5.0, 6.0, 7.0]), None, np.nan)
+    assert got["ballots"].tolist() == [3] and got["fill_ballots"].isna().all()
+
+
+def test_no_drops_no_episodes() -> None:
+    assert find_episodes(drops([]), None, np.nan).empty
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [(pd.DataFrame({"t_s": [1.0]}), "ballots"), (pd.DataFrame({"ballots": [1]}), "t_s")],
+)
+def test_episodes_reject_missing_columns(frame, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        find_episodes(frame, None, np.nan)
+
+
+@pytest.mark.parametrize(("gap", "excess"), [(0.0, 2.0), (2.5, -1.0)])
+def test_episode_options_checked(gap, excess) -> None:
+    with pytest.raises(ValueError):
+        EpisodeOptions(gap_s=gap, rise_excess=excess)
+
+
+def test_robust_z() -> None:
+    ref = np.array([4.0, 5.0, 6.0, 5.0, 5.0, 100.0])
+    # median 5, MAD 0 → the floor; an outlier does not move it
+    assert robust_z(np.array([5.0, 9.0]), ref, floor=2.0).tolist() == [0.0, 2.0]
+    assert np.isnan(robust_z(np.array([1.0]), np.array([np.nan]), floor=1.0)).all()
+
+
+def test_fill_curve_reads_only_readable_samples() -> None:
+    s = series([(10.0, 4.0)], end=30.0)
+    s.loc[s["t_s"].between(12, 14), "fill_contrast"] = 5.0  # someone in front of the box
+    s.loc[s["t_s"].between(20, 22), "fill_line"] = 0.5  # the edge on the box's own edge
+    curve = fill_curve(s, 50.0)
+    t = curve.samples["t_s"]
+    assert not t.between(12.05, 13.95).any() and not t.between(20.05, 21.95).any()
+    assert rise_between(curve, 9.0, 10.5) == pytest.approx(4.0)
+    grid = curve.resampled()
+    assert list(grid.columns) == FILL_COLUMNS
+    assert grid["fill_level"].dropna().between(0, 1).all()
+    assert grid["fill_level"].iloc[-1] == pytest.approx(24.0 / 50.0)
+
+
+def test_rise_between_unreadable_sides_is_nan() -> None:
+    s = series([(10.0, 4.0)], end=30.0)
+    s["fill_contrast"] = 0.0
+    curve = fill_curve(s, 50.0)
+    assert not curve.readable and np.isnan(rise_between(curve, 5.0, 15.0))
+    assert curve.resampled().empty
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fill_curve(series([]), 0.0), "box_h"),
+        (lambda: fill_curve(series([]), 10.0, window_s=0), "window_s"),
+        (lambda: fill_curve(pd.DataFrame({"t_s": [0.0]}), 10.0), "fill"),
+        (lambda: FillCurve(pd.DataFrame({"t_s": [0.0]}), 10.0), "fill_px"),
+        (lambda: rise_between(fill_curve(series([]), 10.0), 5.0, 1.0), "before"),
+        (lambda: fill_curve(series([]), 10.0).resampled(0.0), "every_s"),
+    ],
+)
+def test_fill_rejects_bad_input(call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,89 @@
+"""The episode test, the hidden-rise test and the extra-ballot bounds, against values worked
+out by hand (independent of scipy where a closed form exists)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.stats import count_bounds
+from pollwatch.stuffing.score import episode_test, extra_ballots, rise_test
+
+
+@pytest.mark.parametrize(
+    ("ballots", "rate", "episodes", "gap", "clustering", "pair"),
+    [
+        (5, 0.08, 25, 2.5, 1.0, 0.26),
+        (2, 0.05, 10, 2.5, 1.0, 0.3),
+        (8, 0.02, 40, 2.5, 2.0, 0.1),
+        (1, 0.1, 5, 3, 1, 0.5),
+        (3, 0.1, 1, 2.5, 0.5, 1.0),
+    ],
+)
+def test_episode_test_matches_the_closed_form(
+    ballots, rate, episodes, gap, clustering, pair
+) -> None:
+    got = episode_test(ballots, rate, episodes, gap_s=gap, clustering=clustering, pair_share=pair)
+    q = 1.0 - math.exp(-clustering * rate * gap)  # the next ballot within a gap
+    p_local = pair * q ** (ballots - 2) if ballots > 1 else 1.0
+    assert got.q == pytest.approx(q)
+    assert got.p_local == pytest.approx(p_local)
+    assert got.pvalue == pytest.approx(1.0 - (1.0 - p_local) ** episodes)
+    assert 0.0 <= got.score <= 15.0
+
+
+def test_more_ballots_are_more_surprising() -> None:
+    p = [episode_test(b, 0.08, 25).pvalue for b in range(2, 10)]
+    assert p == sorted(p, reverse=True) and p[-1] < 1e-4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ballots": -1, "rate_per_s": 0.1, "episodes": 3}, "ballots"),
+        ({"ballots": 3, "rate_per_s": -0.1, "episodes": 3}, "rate_per_s"),
+        ({"ballots": 3, "rate_per_s": math.inf, "episodes": 3}, "rate_per_s"),
+        ({"ballots": 3, "rate_per_s": 0.1, "episodes": 0}, "episodes"),
+        ({"ballots": 3, "rate_per_s": 0.1, "episodes": 3, "gap_s": 0}, "gap_s"),
+        ({"ballots": 3, "rate_per_s": 0.1, "episodes": 3, "pair_share": 0}, "pair_share"),
+    ],
+)
+def test_episode_test_rejects_bad_input(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        episode_test(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("rise", "duration", "rate"), [(6.4, 60.0, 0.05), (3.0, 10.0, 0.1), (12.0, 90.0, 0.08)]
+)
+def test_rise_test_is_the_poisson_tail(rise, duration, rate) -> None:
+    mu = rate * duration
+    k = math.floor(rise)
+    tail = 1.0 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(k))
+    assert rise_test(rise, duration, rate, clustering=1.0) == pytest.approx(tail, rel=1e-9)
+
+
+@pytest.mark.parametrize("rise", [0.0, -2.0, math.nan])
+def test_no_rise_is_no_evidence(rise) -> None:
+    assert rise_test(rise, 30.0, 0.1) == 1.0
+
+
+def test_rise_test_rejects_negative_duration() -> None:
+    with pytest.raises(ValueError, match="duration_s"):
+        rise_test(3.0, -1.0, 0.1)
+
+
+@pytest.mark.parametrize("ballots", [0, 1, 5, 9, 40])
+def test_extra_ballots_bounds(ballots) -> None:
+    est, lower, upper = extra_ballots(ballots)
+    b = count_bounds(ballots, COUNTER_ERRORS)
+    assert est == ballots
+    assert lower == max(0, b.lower - 1) and upper == max(b.upper, ballots)
+    assert lower <= est <= upper
+
+
+def test_extra_ballots_rejects_negative() -> None:
+    with pytest.raises(ValueError, match="ballots"):
+        extra_ballots(-1)

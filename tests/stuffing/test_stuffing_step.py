@@ -1,0 +1,183 @@
+"""The stuffing case step on stored counter tables (no video): findings, out/box_fill.csv, the
+stored events; the evaluation block's scoring; the report section."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pollwatch.case import CasePaths
+from pollwatch.evaluate.stuffing_metrics import match_events, stuffing_scores
+from pollwatch.ingest import ingest_case
+from pollwatch.report.base import Section
+from pollwatch.store import Store
+from pollwatch.stuffing.detect import EVENT_COLUMNS
+from pollwatch.stuffing.section import stuffing_section
+from pollwatch.stuffing.step import BOX_FILL_COLUMNS, stuffing_step
+
+STEP = 2.0
+END = 600.0
+VOTERS = [float(t) for t in np.arange(15.0, 580.0, 20.0)]  # a voter every 20 s
+HANDS = [300.0, 301.5, 303.0, 304.5, 306.0, 307.5]  # a stuffer's six hands
+
+
+def _tables(drop_times: list[float], blind: list[tuple[float, float, str]]) -> dict:
+    t = np.arange(0.0, END, 0.1)
+    fill = 30.0 + STEP * np.searchsorted(np.sort(drop_times), t - 0.3)
+    fg = np.zeros_like(t)
+    for a, b, _ in blind:
+        fg[(t >= a) & (t <= b)] = 0.3  # someone at the hidden box
+    series = pd.DataFrame(
+        {"t_s": t, "fill": fill, "fill_contrast": 80.0, "fill_line": 9.0, "fg": fg}
+    )
+    for a, b, _ in blind:
+        series.loc[series["t_s"].between(a, b), "fill_contrast"] = 0.0
+    drops = pd.DataFrame(
+        {
+            "t_s": drop_times,
+            "ballots": np.ones(len(drop_times), np.int64),
+            "confidence": 0.99,
+            "evidence": "burst+fill",
+            "visit_id": np.arange(len(drop_times)),
+            "dwell_s": 5.0,
+        }
+    )
+    zone = pd.DataFrame([{"polygon": json.dumps([[10, 100], [60, 100], [60, 200], [10, 200]])}])
+    facts = pd.DataFrame([{"step_px": STEP, "recording_end_s": END}])
+    unobs = pd.DataFrame(blind, columns=["start_s", "end_s", "reason"]).astype(
+        {"start_s": float, "end_s": float, "reason": str}
+    )
+    return {"series": series, "drops": drops, "zone": zone, "facts": facts, "unobservable": unobs}
+
+
+@pytest.fixture
+def analysed(small_case: CasePaths):
+    ingest_case(small_case.root)
+    hidden = [(400.0, 460.0, "box not in view")]
+    # the voters in the hidden minute are not counted (the counter cannot see them)
+    seen = [t for t in VOTERS if not 400 <= t <= 460]
+    with Store(small_case.db_path) as store:
+        for name, frame in _tables(sorted(seen + HANDS), hidden).items():
+            store.write_table("counting", name, frame, camera_id="C1")
+        for name, frame in _tables(VOTERS, []).items():
+            store.write_table("counting", name, frame, camera_id="C2")
+        stuffing_step(small_case, store)
+        yield small_case, store
+
+
+def test_findings_of_the_stuffer_and_the_hidden_minute(analysed) -> None:
+    _, store = analysed
+    found = store.findings().query("kind == 'ballot_stuffing'")
+    assert set(found["camera_id"]) == {"C1"}
+    evidence = [json.loads(e) for e in found["evidence"]]
+    seen = [e for e in evidence if e["observable"]]
+    blind = [e for e in evidence if not e["observable"]]
+    assert len(seen) == 1 and len(blind) == 1
+    assert seen[0]["start_s"] == HANDS[0] and seen[0]["end_s"] == HANDS[-1]
+    assert seen[0]["extra_ballots"] == len(HANDS) and seen[0]["event"] == "hands"
+    assert (blind[0]["start_s"], blind[0]["end_s"]) == (400.0, 460.0)
+    row = found[found["p_value"].notna()].iloc[0]
+    assert row["p_value"] < 0.02 and row["score"] >= 1
+    assert found["p_value"].isna().sum() == 1  # the hidden period is not tested
+    assert set(store.read_table("stuffing", "events", camera_id="C2")["flagged"]) == {False}
+    assert list(store.read_table("stuffing", "events", camera_id="C1").columns) == EVENT_COLUMNS
+
+
+def test_box_fill_csv(analysed) -> None:
+    paths, _ = analysed
+    fill = pd.read_csv(paths.out("box_fill.csv"))
+    assert list(fill.columns) == BOX_FILL_COLUMNS
+    assert set(fill["camera_id"]) == {"C1", "C2"}
+    times = pd.to_datetime(fill["time"], format="ISO8601")
+    assert times.dt.tz is not None and fill["time"].str.endswith("+04:00").all()
+    assert fill["fill_level"].dropna().between(0, 1).all()
+    c2 = fill[fill["camera_id"] == "C2"]["fill_level"]
+    assert c2.iloc[-1] > c2.iloc[0]  # the pile rose through the day
+    c1 = fill[fill["camera_id"] == "C1"]
+    assert c1["fill_level"].isna().sum() >= 50  # the hidden minute is not read
+
+
+def test_rerun_gives_the_same_findings(analysed) -> None:
+    paths, store = analysed
+    before = store.findings()
+    stuffing_step(paths, store)
+    pd.testing.assert_frame_equal(before, store.findings())
+
+
+def test_report_section(analysed) -> None:
+    paths, store = analysed
+    section = stuffing_section(store, paths)
+    assert isinstance(section, Section) and section.anchor == "stuffing"
+    assert section.title == "Ballot stuffing (2)"
+    assert len(section.plots) == 1 and section.plots[0].png.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("true", "found", "want"),
+    [
+        ([(10.0, 20.0)], [(24.0, 30.0)], [0]),  # within 5 s of the end
+        ([(10.0, 20.0)], [(26.0, 30.0)], [-1]),  # 6 s after
+        ([(10.0, 12.0), (40.0, 41.0)], [(39.0, 45.0), (9.0, 9.5)], [1, 0]),
+        ([(10.0, 12.0), (13.0, 14.0)], [(11.0, 13.0)], [0, -1]),  # one to one
+    ],
+)
+def test_match_events(true, found, want) -> None:
+    assert match_events(true, found).tolist() == want
+
+
+def test_stuffing_scores() -> None:
+    def finding(cam, start, end, extra, observable=True):
+        evidence = {"start_s": start, "end_s": end, "extra_ballots": extra}
+        evidence["observable"] = observable
+        return {
+            "kind": "ballot_stuffing",
+            "camera_id": cam,
+            "station_id": "S" + cam,
+            "evidence": json.dumps(evidence),
+        }
+
+    findings = pd.DataFrame(
+        [
+            finding("1", 100.0, 106.0, 6),  # true, ballots right
+            finding("2", 50.0, 50.0, 7),  # true bundle of 10: 30% off
+            finding("3", 10.0, 12.0, 4),  # a clean camera flagged
+            finding("4", 200.0, 260.0, 0, observable=False),  # a hidden period
+        ]
+    )
+    events = pd.DataFrame(
+        {
+            "camera_id": ["1", "2", "5"],
+            "station_id": ["S1", "S2", "S5"],
+            "person_id": ["a", "b", "c"],
+            "start_s": [101.0, 51.0, 30.0],
+            "end_s": [107.0, 51.0, 31.0],
+            "ballots": [6, 10, 3],
+            "drops": [6, 1, 3],
+        }
+    )
+    cams = ["1", "2", "3", "4", "5", "6"]
+    got = stuffing_scores(findings, events, cams, {"5": [(0.0, 60.0)]})
+    assert (got["true_events"], got["true_events_observable"], got["hidden_true_events"]) == (
+        3,
+        2,
+        1,
+    )
+    assert got["precision"] == pytest.approx(2 / 3) and got["recall"] == 1.0
+    assert got["stations_within_25pct"] == 0.5
+    assert got["clean_cameras"] == 3  # 3, 4 and 6
+    assert got["clean_cameras_without_finding"] == pytest.approx(2 / 3)
+    assert got["clean_cameras_without_any_finding"] == pytest.approx(1 / 3)
+    assert got["not_observable_findings"] == 1
+
+
+def test_stuffing_scores_without_findings_or_events() -> None:
+    findings = pd.DataFrame(columns=["kind", "camera_id", "station_id", "evidence"])
+    events = pd.DataFrame(
+        columns=["camera_id", "station_id", "person_id", "start_s", "end_s", "ballots", "drops"]
+    )
+    got = stuffing_scores(findings, events, ["1", "2"], {})
+    assert got["precision"] is None and got["recall"] is None
+    assert got["clean_cameras"] == 2 and got["clean_cameras_without_finding"] == 1.0
