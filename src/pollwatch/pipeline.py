@@ -47,7 +47,12 @@ CaseStep = Callable[[CasePaths, Store], None]
 CAMERA_STEPS: Registry[CameraStep] = Registry("camera step", modules=("pollwatch.videostep",))
 CASE_STEPS: Registry[CaseStep] = Registry(
     "case step",
-    modules=("pollwatch.counting.step", "pollwatch.audit.summary", "pollwatch.forensics.step"),
+    modules=(
+        "pollwatch.counting.step",
+        "pollwatch.audit.summary",
+        "pollwatch.forensics.step",
+        "pollwatch.carousel.step",
+    ),
 )
 
 FINDINGS_COLUMNS = [

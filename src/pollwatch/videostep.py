@@ -65,7 +65,8 @@ class VideoPart(Protocol):
 VideoPartFactory = Callable[[VideoContext], VideoPart | None]
 
 VIDEO_PARTS: Registry[VideoPartFactory] = Registry(
-    "video part", modules=("pollwatch.counting.step", "pollwatch.audit.stored")
+    "video part",
+    modules=("pollwatch.counting.step", "pollwatch.audit.stored", "pollwatch.carousel.voters"),
 )
 
 

@@ -20,6 +20,7 @@ METRICS: Registry[Metric] = Registry(
         "pollwatch.evaluate.counting_metrics",
         "pollwatch.evaluate.audit_metrics",
         "pollwatch.evaluate.forensics_metrics",
+        "pollwatch.evaluate.carousel_metrics",
     ),
 )
 

@@ -74,6 +74,7 @@ SECTIONS: Registry[SectionBuilder] = Registry(
         "pollwatch.counting.section",
         "pollwatch.report.audit",
         "pollwatch.report.forensics",
+        "pollwatch.report.carousel",
     ),
 )
 

@@ -1,0 +1,309 @@
+"""Voter appearance in the video pass: a few crops per person track, one embedding per voter.
+
+`VoterCrops` is an analyser: it tracks people (`PersonTracker`, background detector) at a low
+frame rate and keeps, per track, at most `max_crops` crops spread over the track's length (a
+crop at least `every_s` after the track's previous one; when a track has `max_crops`, every
+other crop is dropped and its spacing doubles). Crops are cut from the luma/chroma planes of the
+person's box only (no whole-frame colour conversion), converted to BGR and shrunk to
+`crop_height` rows, so memory stays a few kilobytes per track. A crop whose box touches the
+image border or overlaps another person's box is skipped (it would mix two people).
+
+`VoterPart` (video part "carousel", after "counting") gets the camera's ballot drops from the
+counting part once the pass is over, finds for each drop the track that stood at the ballot box
+then (`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
+"sightings"): camera, station, drop time, track, crops used, the appearance embedding (from
+`pollwatch.reid`, "colour" unless configured) and the similarity of the track's two halves
+embedded apart (a known same-person pair, for calibration).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
+from pollwatch.store import Camera, NotFoundError, Store
+from pollwatch.video import Frame, Gap, PersonTracker, StreamInfo, TrackingResult, VideoRun
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk
+from pollwatch.videostep import VIDEO_PARTS, VideoContext
+
+__all__ = [
+    "ANALYSER",
+    "SIGHTING_COLUMNS",
+    "TrackCrops",
+    "VoterCrops",
+    "VoterPart",
+    "drop_tracks",
+    "voter_part",
+]
+
+ANALYSER = "carousel"
+SIGHTING_COLUMNS = [
+    "track_key",
+    "camera_id",
+    "station_id",
+    "t_s",
+    "time",
+    "track_id",
+    "drops",
+    "crops",
+    "halves_similarity",
+    "embedding",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class TrackCrops:
+    """What `VoterCrops` kept: every track's trajectory and, per track id, its crops (BGR,
+    `crop_height` rows) with their times."""
+
+    tracking: TrackingResult
+    crops: dict[int, tuple[np.ndarray, ...]]
+    times: dict[int, tuple[float, ...]]
+
+    def nbytes(self) -> int:
+        """Bytes held by the crops."""
+        return sum(c.nbytes for cs in self.crops.values() for c in cs)
+
+
+@dataclass
+class _Kept:
+    every_s: float
+    times: list[float] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+
+
+class VoterCrops:
+    """Track people and keep a few crops of each track; see the module docstring.
+
+    `tracker`: a `PersonTracker` (default: background detector at `fps`); `max_crops`: crops
+    kept per track; `every_s`: least time between two crops of a track at first;
+    `crop_height`: rows of a kept crop; `min_height_px`: smallest box cropped (frame pixels);
+    `max_overlap`: a box sharing more than this share of its area with another is skipped."""
+
+    def __init__(
+        self,
+        tracker: PersonTracker | None = None,
+        *,
+        fps: float = 4.0,
+        max_crops: int = 8,
+        every_s: float = 0.5,
+        crop_height: int = 64,
+        min_height_px: float = 24.0,
+        max_overlap: float = 0.15,
+    ) -> None:
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if not isinstance(max_crops, int) or max_crops < 2:
+            raise ValueError(f"max_crops must be an integer >= 2, got {max_crops!r}")
+        if not every_s > 0:
+            raise ValueError(f"every_s must be positive, got {every_s}")
+        if not isinstance(crop_height, int) or crop_height < 16:
+            raise ValueError(f"crop_height must be an integer >= 16, got {crop_height!r}")
+        if not min_height_px > 0:
+            raise ValueError(f"min_height_px must be positive, got {min_height_px}")
+        if not 0 <= max_overlap <= 1:
+            raise ValueError(f"max_overlap must be in [0, 1], got {max_overlap}")
+        self.tracker = PersonTracker(fps=fps) if tracker is None else tracker
+        if not isinstance(self.tracker, PersonTracker):
+            raise ValueError(f"tracker must be a PersonTracker, got {type(tracker).__name__}")
+        self.max_crops, self.every_s, self.crop_height = max_crops, float(every_s), crop_height
+        self.min_height_px, self.max_overlap = float(min_height_px), float(max_overlap)
+        self.reset()
+
+    @property
+    def needs(self) -> Needs:
+        return self.tracker.needs
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self._kept: dict[int, _Kept] = {}
+
+    def start(self, info: StreamInfo) -> None:
+        self.tracker.start(info)
+
+    def on_audio(self, chunk: AudioChunk) -> None:
+        """Appearance ignores audio."""
+
+    def on_gap(self, gap: Gap) -> None:
+        self.tracker.on_gap(gap)
+
+    def update(self, frame: Frame) -> None:
+        self.tracker.update(frame)
+        det = self.tracker.latest
+        ids = det.tracker_id
+        if ids is None or not len(ids):
+            return
+        boxes = det.xyxy.astype(np.float64)
+        overlap = _overlap_share(boxes)
+        t = frame.pts_s
+        for k, tid in enumerate(ids.tolist()):
+            if tid < 0:
+                continue
+            kept = self._kept.setdefault(tid, _Kept(self.every_s))
+            if kept.times and t - kept.times[-1] < kept.every_s:
+                continue
+            x0, y0, x1, y1 = boxes[k]
+            inside = x0 > 1 and y0 > 1 and x1 < frame.width - 2 and y1 < frame.height - 2
+            if not inside or y1 - y0 < self.min_height_px or overlap[k] > self.max_overlap:
+                continue
+            crop = self._crop(frame, boxes[k])
+            if crop is None:
+                continue
+            kept.times.append(t)
+            kept.crops.append(crop)
+            if len(kept.crops) > self.max_crops:  # thin: keep them spread over the track
+                kept.times, kept.crops = kept.times[::2], kept.crops[::2]
+                kept.every_s *= 2
+
+    def _crop(self, frame: Frame, box: np.ndarray) -> np.ndarray | None:
+        x0, y0, x1, y1 = (round(float(v)) for v in box)
+        ycc = frame.ycc_region(x0, y0, x1, y1)
+        if ycc.shape[0] < 4 or ycc.shape[1] < 2:
+            return None
+        bgr = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)
+        h, w = bgr.shape[:2]
+        width = max(2, round(w * self.crop_height / h))
+        if h <= self.crop_height:
+            return np.ascontiguousarray(bgr)
+        return cv2.resize(bgr, (width, self.crop_height), interpolation=cv2.INTER_AREA)
+
+    def result(self) -> TrackCrops:
+        return TrackCrops(
+            self.tracker.result(),
+            {tid: tuple(k.crops) for tid, k in self._kept.items() if k.crops},
+            {tid: tuple(k.times) for tid, k in self._kept.items() if k.crops},
+        )
+
+
+def _overlap_share(boxes: np.ndarray) -> np.ndarray:
+    """Per box, the largest share of its area covered by another box."""
+    n = len(boxes)
+    if n < 2:
+        return np.zeros(n)
+    x0 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    y0 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x1 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    y1 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    np.fill_diagonal(inter, 0.0)
+    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
+    return (inter / area[:, None]).max(axis=1)
+
+
+def drop_tracks(
+    tracking: TrackingResult,
+    drop_times: np.ndarray,
+    box_polygon: np.ndarray,
+    *,
+    before_s: float = 2.0,
+    after_s: float = 1.0,
+    max_distance: float = 0.75,
+) -> np.ndarray:
+    """For each drop time, the id of the track that stood at the ballot box then (-1: none).
+
+    A track qualifies when it has a box within [t − `before_s`, t + `after_s`]; among those,
+    the one whose box came closest to the ballot box's outline `box_polygon` ((K, 2) pixels)
+    wins, if that distance is at most `max_distance` of its box height."""
+    poly = np.asarray(box_polygon, np.float64).reshape(-1, 2)
+    if len(poly) < 1:
+        raise ValueError("box_polygon must hold at least one point")
+    px0, py0 = poly.min(axis=0)
+    px1, py1 = poly.max(axis=0)
+    out = np.full(len(drop_times), -1, np.int64)
+    for k, t in enumerate(np.asarray(drop_times, np.float64)):
+        best, best_d = -1, np.inf
+        for track in tracking.tracks:
+            sel = (track.times >= t - before_s) & (track.times <= t + after_s)
+            if not sel.any():
+                continue
+            b = track.boxes[sel].astype(np.float64)
+            dx = np.maximum(0.0, np.maximum(b[:, 0] - px1, px0 - b[:, 2]))
+            dy = np.maximum(0.0, np.maximum(b[:, 1] - py1, py0 - b[:, 3]))
+            height = np.maximum(b[:, 3] - b[:, 1], 1.0)
+            d = float(np.min(np.hypot(dx, dy) / height))
+            if d < best_d:
+                best, best_d = track.track_id, d
+        if best_d <= max_distance:
+            out[k] = best
+    return out
+
+
+@dataclass
+class VoterPart:
+    """The carousel's share of a camera's pass (see module doc)."""
+
+    camera: Camera
+    embedder: AppearanceEmbedder
+    crops: VoterCrops = field(default_factory=VoterCrops)
+
+    @property
+    def analysers(self) -> Sequence[Any]:
+        return [self.crops]
+
+    def save(self, results: Sequence[Any], run: VideoRun, store: Store) -> None:
+        cid = self.camera.camera_id
+        kept: TrackCrops = results[0]
+        try:
+            drops = store.read_table("counting", "drops", camera_id=cid)
+            zone = store.read_table("counting", "zone", camera_id=cid)
+        except NotFoundError:
+            drops, zone = pd.DataFrame({"t_s": []}), pd.DataFrame({"polygon": [""]})
+        polygon = str(zone["polygon"].iloc[0]) if len(zone) else ""
+        rows: list[dict[str, Any]] = []
+        if polygon and len(drops):
+            times = drops["t_s"].to_numpy(float)
+            owners = drop_tracks(kept.tracking, times, np.asarray(json.loads(polygon)))
+            rows = self._sightings(kept, times, owners)
+        frame = pd.DataFrame(rows, columns=SIGHTING_COLUMNS)
+        store.write_table(ANALYSER, "sightings", frame, camera_id=cid)
+
+    def _sightings(
+        self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
+    ) -> list[dict[str, Any]]:
+        cam = self.camera
+        rows = []
+        for tid in sorted(set(owners[owners >= 0].tolist())):
+            crops = list(kept.crops.get(tid, ()))
+            if not crops:
+                continue
+            try:
+                emb = self.embedder.embed(crops)
+                halves = np.nan
+                if len(crops) >= 4:
+                    h = len(crops) // 2
+                    halves = float(self.embedder.embed(crops[:h]) @ self.embedder.embed(crops[h:]))
+            except EmbeddingUnavailable:
+                continue
+            mine = times[owners == tid]
+            t = float(mine.min())
+            rows.append(
+                {
+                    "track_key": f"{cam.camera_id}/{tid}",
+                    "camera_id": cam.camera_id,
+                    "station_id": cam.station_id,
+                    "t_s": t,
+                    "time": cam.start_time + timedelta(seconds=t),
+                    "track_id": int(tid),
+                    "drops": len(mine),
+                    "crops": len(crops),
+                    "halves_similarity": halves,
+                    "embedding": np.asarray(emb, np.float32).tolist(),
+                }
+            )
+        return rows
+
+
+@VIDEO_PARTS.registering("carousel", order=30)
+def voter_part(ctx: VideoContext) -> VoterPart:
+    """Keep crops of every person track; after the pass, embed the voters (tracks at the box
+    when the counter saw a ballot drop) with the built-in colour descriptor."""
+    return VoterPart(ctx.camera, get_embedder_by_name("colour"))
