@@ -103,3 +103,25 @@ def test_crops_are_few_small_and_spread() -> None:
     red = max(kept.crops.values(), key=len)[0]
     mid = red[red.shape[0] // 2, red.shape[1] // 2].astype(int)
     assert mid[2] > mid[0] + 60  # the crop shows the red shirt, in BGR
+
+
+@pytest.mark.parametrize(("with_background", "masked"), [(True, True), (False, False)])
+def test_masks_from_the_empty_view(with_background: bool, masked: bool) -> None:
+    empty = np.full((180, 320, 3), 200, np.uint8)
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
+        every_s=0.2,
+        background=empty if with_background else None,
+    )
+    for k in range(40):
+        img = _scene(20 + 5 * k) if 10 <= k < 50 else empty
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    tid = max(kept.crops, key=lambda t: len(kept.crops[t]))
+    images, masks = kept.usable(tid)
+    assert (masks is not None) == masked
+    if masks is not None:
+        for image, mask in zip(images, masks, strict=True):
+            assert mask.shape == image.shape[:2]
+            person = image[mask > 0].astype(int)
+            assert np.mean(np.abs(person - 200).max(axis=1) > 30) > 0.9  # not the wall

@@ -3,10 +3,12 @@
 `VoterCrops` is an analyser: it tracks people (`PersonTracker`, background detector) at a low
 frame rate and keeps, per track, at most `max_crops` crops spread over the track's length (a
 crop at least `every_s` after the track's previous one; when a track has `max_crops`, every
-other crop is dropped and its spacing doubles). Crops are cut from the luma/chroma planes of the
-person's box only (no whole-frame colour conversion), converted to BGR and shrunk to
-`crop_height` rows, so memory stays a few kilobytes per track. A crop whose box touches the
-image border or overlaps another person's box is skipped (it would mix two people).
+other crop is dropped and its spacing doubles). Crops are cut from the frame at half size (one small
+colour conversion per sampled frame) and shrunk to `crop_height` rows, so memory stays a few
+kilobytes per track. With the camera's empty view (`background`) each crop gets a mask of the
+person's pixels: those that differ from the view by more than `mask_threshold` levels. A crop
+whose box touches the image border or overlaps another person's box is skipped (it would mix
+two people).
 
 `VoterPart` (video part "carousel", after "counting") gets the camera's ballot drops from the
 counting part once the pass is over, finds for each drop the track that stood at the ballot box
@@ -68,10 +70,23 @@ class TrackCrops:
     tracking: TrackingResult
     crops: dict[int, tuple[np.ndarray, ...]]
     times: dict[int, tuple[float, ...]]
+    masks: dict[int, tuple[np.ndarray | None, ...]] = field(default_factory=dict)
 
     def nbytes(self) -> int:
-        """Bytes held by the crops."""
-        return sum(c.nbytes for cs in self.crops.values() for c in cs)
+        """Bytes held by the crops and their masks."""
+        held = [c for cs in self.crops.values() for c in cs]
+        held += [m for ms in self.masks.values() for m in ms if m is not None]
+        return sum(a.nbytes for a in held)
+
+    def usable(self, track_id: int) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """The track's crops for an embedder, with masks when at least half of them have one
+        (then only the crops with a mask)."""
+        crops = list(self.crops.get(track_id, ()))
+        masks = list(self.masks.get(track_id, ()))
+        with_mask = [k for k, m in enumerate(masks) if m is not None]
+        if len(masks) != len(crops) or not with_mask or 2 * len(with_mask) < len(crops):
+            return crops, None
+        return [crops[k] for k in with_mask], [masks[k] for k in with_mask]
 
 
 @dataclass
@@ -79,6 +94,7 @@ class _Kept:
     every_s: float
     times: list[float] = field(default_factory=list)
     crops: list[np.ndarray] = field(default_factory=list)
+    masks: list[np.ndarray | None] = field(default_factory=list)
 
 
 class VoterCrops:
@@ -99,6 +115,9 @@ class VoterCrops:
         crop_height: int = 64,
         min_height_px: float = 24.0,
         max_overlap: float = 0.15,
+        background: np.ndarray | None = None,
+        scale: float = 0.5,
+        mask_threshold: float = 30.0,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -112,11 +131,18 @@ class VoterCrops:
             raise ValueError(f"min_height_px must be positive, got {min_height_px}")
         if not 0 <= max_overlap <= 1:
             raise ValueError(f"max_overlap must be in [0, 1], got {max_overlap}")
+        if not 0 < scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        if background is not None and (background.ndim != 3 or background.shape[2] != 3):
+            raise ValueError(f"background must be an HxWx3 BGR image, got {background.shape}")
         self.tracker = PersonTracker(fps=fps) if tracker is None else tracker
         if not isinstance(self.tracker, PersonTracker):
             raise ValueError(f"tracker must be a PersonTracker, got {type(tracker).__name__}")
         self.max_crops, self.every_s, self.crop_height = max_crops, float(every_s), crop_height
         self.min_height_px, self.max_overlap = float(min_height_px), float(max_overlap)
+        self.background, self.scale = background, float(scale)
+        self.mask_threshold = float(mask_threshold)
+        self._bg: np.ndarray | None = None
         self.reset()
 
     @property
@@ -155,32 +181,62 @@ class VoterCrops:
             inside = x0 > 1 and y0 > 1 and x1 < frame.width - 2 and y1 < frame.height - 2
             if not inside or y1 - y0 < self.min_height_px or overlap[k] > self.max_overlap:
                 continue
-            crop = self._crop(frame, boxes[k])
-            if crop is None:
+            cut = self._crop(frame, boxes[k])
+            if cut is None:
                 continue
             kept.times.append(t)
-            kept.crops.append(crop)
+            kept.crops.append(cut[0])
+            kept.masks.append(cut[1])
             if len(kept.crops) > self.max_crops:  # thin: keep them spread over the track
                 kept.times, kept.crops = kept.times[::2], kept.crops[::2]
+                kept.masks = kept.masks[::2]
                 kept.every_s *= 2
 
-    def _crop(self, frame: Frame, box: np.ndarray) -> np.ndarray | None:
-        x0, y0, x1, y1 = (round(float(v)) for v in box)
-        ycc = frame.ycc_region(x0, y0, x1, y1)
-        if ycc.shape[0] < 4 or ycc.shape[1] < 2:
+    def _crop(self, frame: Frame, box: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+        image = frame.bgr(self.scale)
+        f = image.shape[1] / frame.width
+        x0, y0 = max(0, int(box[0] * f)), max(0, int(box[1] * f))
+        x1, y1 = (
+            min(image.shape[1], int(np.ceil(box[2] * f))),
+            min(image.shape[0], int(np.ceil(box[3] * f))),
+        )
+        if y1 - y0 < 8 or x1 - x0 < 3:
             return None
-        bgr = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)
-        h, w = bgr.shape[:2]
-        width = max(2, round(w * self.crop_height / h))
-        if h <= self.crop_height:
-            return np.ascontiguousarray(bgr)
-        return cv2.resize(bgr, (width, self.crop_height), interpolation=cv2.INTER_AREA)
+        crop = image[y0:y1, x0:x1]
+        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1))
+        h, w = crop.shape[:2]
+        if h > self.crop_height:
+            size = (max(2, round(w * self.crop_height / h)), self.crop_height)
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            if mask is not None:
+                mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+        return np.ascontiguousarray(crop), mask
+
+    def _mask(
+        self, crop: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int]
+    ) -> np.ndarray | None:
+        """The person's pixels: those that differ from the empty view (None without one, or
+        when the share is implausible: the view changed, or the person is hardly seen)."""
+        if self.background is None:
+            return None
+        if self._bg is None or self._bg.shape[:2] != shape:
+            self._bg = cv2.resize(
+                self.background, (shape[1], shape[0]), interpolation=cv2.INTER_AREA
+            ).astype(np.int16)
+        x0, y0, x1, y1 = box
+        diff = np.abs(crop.astype(np.int16) - self._bg[y0:y1, x0:x1]).max(axis=2)
+        mask = cv2.medianBlur((diff > self.mask_threshold).astype(np.uint8), 3)
+        share = float(mask.mean())
+        if not 0.2 <= share <= 0.92:
+            return None
+        return mask
 
     def result(self) -> TrackCrops:
         return TrackCrops(
             self.tracker.result(),
             {tid: tuple(k.crops) for tid, k in self._kept.items() if k.crops},
             {tid: tuple(k.times) for tid, k in self._kept.items() if k.crops},
+            {tid: tuple(k.masks) for tid, k in self._kept.items() if k.crops},
         )
 
 
@@ -272,15 +328,17 @@ class VoterPart:
         cam = self.camera
         rows = []
         for tid in sorted(set(owners[owners >= 0].tolist())):
-            crops = list(kept.crops.get(tid, ()))
+            crops, masks = kept.usable(tid)
             if not crops:
                 continue
             try:
-                emb = self.embedder.embed(crops)
+                emb = self.embedder.embed(crops, masks)
                 halves = np.nan
                 if len(crops) >= 4:
                     h = len(crops) // 2
-                    halves = float(self.embedder.embed(crops[:h]) @ self.embedder.embed(crops[h:]))
+                    first = self.embedder.embed(crops[:h], None if masks is None else masks[:h])
+                    second = self.embedder.embed(crops[h:], None if masks is None else masks[h:])
+                    halves = float(first @ second)
             except EmbeddingUnavailable:
                 continue
             mine = times[owners == tid]
@@ -306,4 +364,6 @@ class VoterPart:
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track; after the pass, embed the voters (tracks at the box
     when the counter saw a ballot drop) with the built-in colour descriptor."""
-    return VoterPart(ctx.camera, get_embedder_by_name("colour"))
+    return VoterPart(
+        ctx.camera, get_embedder_by_name("colour"), VoterCrops(background=ctx.background)
+    )
