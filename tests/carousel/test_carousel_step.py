@@ -67,9 +67,7 @@ def _store_sightings(paths: CasePaths, frame: pd.DataFrame) -> None:
 
 
 def _truth(frame: pd.DataFrame, n_plain: int) -> SimpleNamespace:
-    person = [
-        f"v{k}" if k < 1000 else f"car-m{k % 1000}" for k in frame["track_id"].astype(int)
-    ]
+    person = [f"v{k}" if k < 1000 else f"car-m{k % 1000}" for k in frame["track_id"].astype(int)]
     drops = pd.DataFrame(
         {
             "camera_id": frame["camera_id"],
@@ -151,9 +149,7 @@ def test_null_pvalue(sim: float, tests: int, expected: float | None) -> None:
 
 def test_label_sightings_one_to_one() -> None:
     sightings = pd.DataFrame({"camera_id": ["C1", "C1", "C2"], "t_s": [10.0, 11.0, 50.0]})
-    drops = pd.DataFrame(
-        {"camera_id": ["C1", "C1"], "t_s": [10.5, 30.0], "person_id": ["a", "b"]}
-    )
+    drops = pd.DataFrame({"camera_id": ["C1", "C1"], "t_s": [10.5, 30.0], "person_id": ["a", "b"]})
     assert label_sightings(sightings, drops).tolist() == ["a", "", ""]
 
 
