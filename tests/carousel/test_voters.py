@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pollwatch.carousel.voters import VoterCrops, _overlap_share, drop_tracks
+from pollwatch.carousel.voters import VoterCrops, _overlap_share, _visits, drop_tracks
 from pollwatch.video import Frame, PersonTracker, Track, TrackingResult
 
 BOX = np.array([[100.0, 100.0], [140.0, 100.0], [140.0, 140.0], [100.0, 140.0]])
@@ -92,15 +92,14 @@ def test_crops_are_few_small_and_spread() -> None:
         img = _scene(x) if x is not None and x < 280 else np.full((180, 320, 3), 200, np.uint8)
         crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
     kept = crops.result()
-    assert kept.crops, "the walking figure was tracked and cropped"
-    for tid, cs in kept.crops.items():
-        assert 1 <= len(cs) <= 4
-        assert all(c.shape[0] <= 64 and c.shape[2] == 3 for c in cs)
-        times = kept.times[tid]
-        assert list(times) == sorted(times)
-    longest = max(kept.times.values(), key=len)
+    assert kept.away and not kept.near, "the walking figure was cropped (no box: all away)"
+    for pool in kept.away.values():
+        assert 1 <= len(pool.crops) <= 4
+        assert all(c.shape[0] <= 64 and c.shape[2] == 3 for c in pool.crops)
+        assert list(pool.times) == sorted(pool.times)
+    longest = max(kept.away.values(), key=lambda p: len(p.times)).times
     assert longest[-1] - longest[0] >= 1.5  # spread over the track, not its first frames
-    red = max(kept.crops.values(), key=len)[0]
+    red = max(kept.away.values(), key=lambda p: len(p.crops)).crops[0]
     mid = red[red.shape[0] // 2, red.shape[1] // 2].astype(int)
     assert mid[2] > mid[0] + 60  # the crop shows the red shirt, in BGR
 
@@ -117,11 +116,43 @@ def test_masks_from_the_empty_view(with_background: bool, masked: bool) -> None:
         img = _scene(20 + 5 * k) if 10 <= k < 50 else empty
         crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
     kept = crops.result()
-    tid = max(kept.crops, key=lambda t: len(kept.crops[t]))
-    images, masks = kept.usable(tid)
+    tid = max(kept.away, key=lambda t: len(kept.away[t].crops))
+    images, masks = kept.pool(tid, near=False).usable()
     assert (masks is not None) == masked
     if masks is not None:
         for image, mask in zip(images, masks, strict=True):
             assert mask.shape == image.shape[:2]
             person = image[mask > 0].astype(int)
             assert np.mean(np.abs(person - 200).max(axis=1) > 30) > 0.9  # not the wall
+
+
+def test_crops_near_the_box_go_to_their_own_pool() -> None:
+    box = np.array([[260.0, 100.0], [300.0, 100.0], [300.0, 140.0], [260.0, 140.0]])
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1), every_s=0.2, box=box, max_crops=3
+    )
+    for k in range(60):
+        img = _scene(20 + 4 * k) if 10 <= k < 70 else np.full((180, 320, 3), 200, np.uint8)
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    near = [t for p in kept.near.values() for t in p.times]
+    away = [t for p in kept.away.values() for t in p.times]
+    assert near and away
+    # the figure walks towards the box: first away from it, then near it
+    assert max(away) < min(near)
+    assert 20 + 40 * min(near) + 30 >= 260 - 0.75 * 110 - 10
+
+
+@pytest.mark.parametrize(
+    ("times", "owners", "expected"),
+    [
+        ([10.0], [3], [(3, 10.0, 1, True)]),
+        ([10.0, 11.0], [3, 3], [(3, 10.0, 2, True)]),  # one voter's two drops
+        ([10.0, 20.0], [3, 3], [(3, 10.0, 1, False), (3, 20.0, 1, False)]),  # a queue
+        ([10.0, 20.0, 30.0], [3, -1, 4], [(3, 10.0, 1, True), (4, 30.0, 1, True)]),
+        ([], [], []),
+    ],
+)
+def test_visits(times: list[float], owners: list[int], expected: list[tuple]) -> None:
+    got = _visits(np.asarray(times, float), np.asarray(owners, np.int64), 2.5)
+    assert got == expected

@@ -7,6 +7,11 @@ findings (one per person: the visits in time order, their similarities, the cali
 confidence with group support, and a p-value), the case-level tables carousel/visits and
 carousel/calibration, and out/carousel.csv.
 
+A simulated day may be compressed (`time_scale` > 1), but people on camera still move at real
+speed: a group's visit to a station takes minutes of video whatever the scale. So the times that
+describe a visit (`together_s`: co-travellers vote within it; `min_revisit_s`: two sightings at
+one station closer than it are one visit) are kept at least `VISIT_S` seconds of video.
+
 The p-value of a finding is the chance that the null law of similarities (two different
 people, fitted on the decoys, see calibrate.py) reaches the person's best similarity, times the
 number of candidate pairs searched in its stratum (Bonferroni; at most 1).
@@ -32,12 +37,16 @@ from pollwatch.store import Finding, Store
 
 __all__ = [
     "VISIT_COLUMNS",
+    "VISIT_S",
     "carousel_step",
     "finding_record",
     "null_pvalue",
     "read_sightings",
+    "scaled_params",
     "station_locations",
 ]
+
+VISIT_S = 120.0  # seconds of video a group's visit to a station may take, whatever the scale
 
 VISIT_COLUMNS = [
     "group_id",
@@ -172,6 +181,18 @@ def _calibration_frame(result: CarouselResult | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def scaled_params(params: CarouselParams, time_scale: float) -> CarouselParams:
+    """`params` for a day compressed `time_scale` times: travel gaps scaled, visit times kept
+    at least `VISIT_S` seconds of video (see module doc)."""
+    floor = VISIT_S * time_scale
+    travel = replace(
+        params.travel,
+        time_scale=time_scale,
+        min_revisit_s=max(params.travel.min_revisit_s, floor),
+    )
+    return replace(params, travel=travel, together_s=max(params.together_s, floor))
+
+
 @CASE_STEPS.registering("carousel", order=60)
 def carousel_step(
     paths: CasePaths, store: Store, params: CarouselParams | None = None
@@ -180,10 +201,9 @@ def carousel_step(
     carousel/calibration, out/carousel.csv. Returns the detector's result (None: fewer than
     two sightings)."""
     sightings, halves = read_sightings(store)
-    params = CarouselParams() if params is None else params
-    scale = store.election().time_scale
-    if params.travel.time_scale != scale:
-        params = replace(params, travel=replace(params.travel, time_scale=scale))
+    params = scaled_params(
+        CarouselParams() if params is None else params, store.election().time_scale
+    )
     result = None
     findings: tuple[CarouselFinding, ...] = ()
     if len(sightings) >= 2:

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.video import Frame, Gap, PersonTracker, StreamInfo, TrackingResult, VideoRun
@@ -40,9 +41,11 @@ from pollwatch.videostep import VIDEO_PARTS, VideoContext
 __all__ = [
     "ANALYSER",
     "SIGHTING_COLUMNS",
+    "CropPool",
     "TrackCrops",
     "VoterCrops",
     "VoterPart",
+    "box_distance",
     "drop_tracks",
     "voter_part",
 ]
@@ -63,30 +66,59 @@ SIGHTING_COLUMNS = [
 
 
 @dataclass(frozen=True, eq=False)
+class CropPool:
+    """Crops of one track (BGR, `crop_height` rows), their times and masks (None: no mask)."""
+
+    times: tuple[float, ...]
+    crops: tuple[np.ndarray, ...]
+    masks: tuple[np.ndarray | None, ...]
+
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.crops) + sum(
+            m.nbytes for m in self.masks if m is not None
+        )
+
+    def within(self, start: float, end: float) -> CropPool:
+        """The crops taken between `start` and `end` seconds."""
+        keep = [k for k, t in enumerate(self.times) if start <= t <= end]
+        return CropPool(
+            tuple(self.times[k] for k in keep),
+            tuple(self.crops[k] for k in keep),
+            tuple(self.masks[k] for k in keep),
+        )
+
+    def __add__(self, other: CropPool) -> CropPool:
+        return CropPool(
+            self.times + other.times, self.crops + other.crops, self.masks + other.masks
+        )
+
+    def usable(self) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """The crops for an embedder, with masks when at least half of them have one (then
+        only the crops with a mask)."""
+        with_mask = [k for k, m in enumerate(self.masks) if m is not None]
+        if not with_mask or 2 * len(with_mask) < len(self.crops):
+            return list(self.crops), None
+        return [self.crops[k] for k in with_mask], [self.masks[k] for k in with_mask]  # type: ignore[misc]
+
+
+_EMPTY = CropPool((), (), ())
+
+
+@dataclass(frozen=True, eq=False)
 class TrackCrops:
-    """What `VoterCrops` kept: every track's trajectory and, per track id, its crops (BGR,
-    `crop_height` rows) with their times."""
+    """What `VoterCrops` kept: every track's trajectory and, per track id, its crops near the
+    ballot box (`near`) and elsewhere (`away`)."""
 
     tracking: TrackingResult
-    crops: dict[int, tuple[np.ndarray, ...]]
-    times: dict[int, tuple[float, ...]]
-    masks: dict[int, tuple[np.ndarray | None, ...]] = field(default_factory=dict)
+    near: dict[int, CropPool]
+    away: dict[int, CropPool]
 
     def nbytes(self) -> int:
         """Bytes held by the crops and their masks."""
-        held = [c for cs in self.crops.values() for c in cs]
-        held += [m for ms in self.masks.values() for m in ms if m is not None]
-        return sum(a.nbytes for a in held)
+        return sum(p.nbytes() for pools in (self.near, self.away) for p in pools.values())
 
-    def usable(self, track_id: int) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-        """The track's crops for an embedder, with masks when at least half of them have one
-        (then only the crops with a mask)."""
-        crops = list(self.crops.get(track_id, ()))
-        masks = list(self.masks.get(track_id, ()))
-        with_mask = [k for k, m in enumerate(masks) if m is not None]
-        if len(masks) != len(crops) or not with_mask or 2 * len(with_mask) < len(crops):
-            return crops, None
-        return [crops[k] for k in with_mask], [masks[k] for k in with_mask]
+    def pool(self, track_id: int, *, near: bool) -> CropPool:
+        return (self.near if near else self.away).get(track_id, _EMPTY)
 
 
 @dataclass
@@ -96,6 +128,32 @@ class _Kept:
     crops: list[np.ndarray] = field(default_factory=list)
     masks: list[np.ndarray | None] = field(default_factory=list)
 
+    def add(self, t: float, crop: np.ndarray, mask: np.ndarray | None, limit: int) -> None:
+        self.times.append(t)
+        self.crops.append(crop)
+        self.masks.append(mask)
+        if len(self.crops) > limit:  # thin: keep them spread over the track
+            self.times, self.crops, self.masks = (
+                self.times[::2],
+                self.crops[::2],
+                self.masks[::2],
+            )
+            self.every_s *= 2
+
+    def pool(self) -> CropPool:
+        return CropPool(tuple(self.times), tuple(self.crops), tuple(self.masks))
+
+
+def box_distance(boxes: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Per person box (N×4), the gap between it and the ballot box outline's bounding box, in
+    units of the person box's height (0: they overlap)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    px0, py0 = polygon.min(axis=0)
+    px1, py1 = polygon.max(axis=0)
+    dx = np.maximum(0.0, np.maximum(b[:, 0] - px1, px0 - b[:, 2]))
+    dy = np.maximum(0.0, np.maximum(b[:, 1] - py1, py0 - b[:, 3]))
+    return np.hypot(dx, dy) / np.maximum(b[:, 3] - b[:, 1], 1.0)
+
 
 class VoterCrops:
     """Track people and keep a few crops of each track; see the module docstring.
@@ -103,7 +161,10 @@ class VoterCrops:
     `tracker`: a `PersonTracker` (default: background detector at `fps`); `max_crops`: crops
     kept per track; `every_s`: least time between two crops of a track at first;
     `crop_height`: rows of a kept crop; `min_height_px`: smallest box cropped (frame pixels);
-    `max_overlap`: a box sharing more than this share of its area with another is skipped."""
+    `max_overlap`: a box sharing more than this share of its area with another is skipped;
+    `box`: the ballot box outline ((K, 2) frame pixels): crops of a person within
+    `near_distance` box heights of it go to the track's `near` pool (up to `near_crops`, at
+    least `near_every_s` apart), so the moments around a ballot drop stay well covered."""
 
     def __init__(
         self,
@@ -118,6 +179,10 @@ class VoterCrops:
         background: np.ndarray | None = None,
         scale: float = 0.5,
         mask_threshold: float = 30.0,
+        box: np.ndarray | None = None,
+        near_distance: float = 0.75,
+        near_crops: int = 12,
+        near_every_s: float = 0.5,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -142,6 +207,13 @@ class VoterCrops:
         self.min_height_px, self.max_overlap = float(min_height_px), float(max_overlap)
         self.background, self.scale = background, float(scale)
         self.mask_threshold = float(mask_threshold)
+        self.box = None if box is None else np.asarray(box, np.float64).reshape(-1, 2)
+        if self.box is not None and len(self.box) < 1:
+            raise ValueError("box must hold at least one point")
+        if not isinstance(near_crops, int) or near_crops < 2:
+            raise ValueError(f"near_crops must be an integer >= 2, got {near_crops!r}")
+        self.near_distance, self.near_crops = float(near_distance), near_crops
+        self.near_every_s = float(near_every_s)
         self._bg: np.ndarray | None = None
         self.reset()
 
@@ -152,6 +224,7 @@ class VoterCrops:
     def reset(self) -> None:
         self.tracker.reset()
         self._kept: dict[int, _Kept] = {}
+        self._near: dict[int, _Kept] = {}
 
     def start(self, info: StreamInfo) -> None:
         self.tracker.start(info)
@@ -170,11 +243,21 @@ class VoterCrops:
             return
         boxes = det.xyxy.astype(np.float64)
         overlap = _overlap_share(boxes)
+        near = (
+            np.zeros(len(boxes), bool)
+            if self.box is None
+            else box_distance(boxes, self.box) <= self.near_distance
+        )
         t = frame.pts_s
         for k, tid in enumerate(ids.tolist()):
             if tid < 0:
                 continue
-            kept = self._kept.setdefault(tid, _Kept(self.every_s))
+            if near[k]:
+                kept = self._near.setdefault(tid, _Kept(self.near_every_s))
+                limit = self.near_crops
+            else:
+                kept = self._kept.setdefault(tid, _Kept(self.every_s))
+                limit = self.max_crops
             if kept.times and t - kept.times[-1] < kept.every_s:
                 continue
             x0, y0, x1, y1 = boxes[k]
@@ -184,13 +267,7 @@ class VoterCrops:
             cut = self._crop(frame, boxes[k])
             if cut is None:
                 continue
-            kept.times.append(t)
-            kept.crops.append(cut[0])
-            kept.masks.append(cut[1])
-            if len(kept.crops) > self.max_crops:  # thin: keep them spread over the track
-                kept.times, kept.crops = kept.times[::2], kept.crops[::2]
-                kept.masks = kept.masks[::2]
-                kept.every_s *= 2
+            kept.add(t, cut[0], cut[1], limit)
 
     def _crop(self, frame: Frame, box: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
         image = frame.bgr(self.scale)
@@ -234,9 +311,8 @@ class VoterCrops:
     def result(self) -> TrackCrops:
         return TrackCrops(
             self.tracker.result(),
-            {tid: tuple(k.crops) for tid, k in self._kept.items() if k.crops},
-            {tid: tuple(k.times) for tid, k in self._kept.items() if k.crops},
-            {tid: tuple(k.masks) for tid, k in self._kept.items() if k.crops},
+            {tid: k.pool() for tid, k in self._near.items() if k.crops},
+            {tid: k.pool() for tid, k in self._kept.items() if k.crops},
         )
 
 
@@ -272,8 +348,6 @@ def drop_tracks(
     poly = np.asarray(box_polygon, np.float64).reshape(-1, 2)
     if len(poly) < 1:
         raise ValueError("box_polygon must hold at least one point")
-    px0, py0 = poly.min(axis=0)
-    px1, py1 = poly.max(axis=0)
     out = np.full(len(drop_times), -1, np.int64)
     for k, t in enumerate(np.asarray(drop_times, np.float64)):
         best, best_d = -1, np.inf
@@ -281,11 +355,7 @@ def drop_tracks(
             sel = (track.times >= t - before_s) & (track.times <= t + after_s)
             if not sel.any():
                 continue
-            b = track.boxes[sel].astype(np.float64)
-            dx = np.maximum(0.0, np.maximum(b[:, 0] - px1, px0 - b[:, 2]))
-            dy = np.maximum(0.0, np.maximum(b[:, 1] - py1, py0 - b[:, 3]))
-            height = np.maximum(b[:, 3] - b[:, 1], 1.0)
-            d = float(np.min(np.hypot(dx, dy) / height))
+            d = float(box_distance(track.boxes[sel], poly).min())
             if d < best_d:
                 best, best_d = track.track_id, d
         if best_d <= max_distance:
@@ -300,6 +370,9 @@ class VoterPart:
     camera: Camera
     embedder: AppearanceEmbedder
     crops: VoterCrops = field(default_factory=VoterCrops)
+    before_s: float = 6.0  # crops of a shared track this long before a drop ...
+    after_s: float = 3.0  # ... to this long after it show its voter
+    same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -327,8 +400,16 @@ class VoterPart:
     ) -> list[dict[str, Any]]:
         cam = self.camera
         rows = []
-        for tid in sorted(set(owners[owners >= 0].tolist())):
-            crops, masks = kept.usable(tid)
+        for tid, t, n_drops, alone in _visits(times, owners, self.same_visit_s):
+            pool = kept.pool(tid, near=True)
+            window = pool.within(t - self.before_s, t + self.after_s)
+            # a track that dropped one ballot is one voter: all of it; a track that held
+            # several voters in turn (a queue at the box): only its crops around this drop
+            if alone:
+                pool = (window if window.crops else pool) + kept.pool(tid, near=False)
+            else:
+                pool = window
+            crops, masks = pool.usable()
             if not crops:
                 continue
             try:
@@ -341,17 +422,15 @@ class VoterPart:
                     halves = float(first @ second)
             except EmbeddingUnavailable:
                 continue
-            mine = times[owners == tid]
-            t = float(mine.min())
             rows.append(
                 {
-                    "track_key": f"{cam.camera_id}/{tid}",
+                    "track_key": f"{cam.camera_id}/{tid}@{t:.1f}",
                     "camera_id": cam.camera_id,
                     "station_id": cam.station_id,
                     "t_s": t,
                     "time": cam.start_time + timedelta(seconds=t),
                     "track_id": int(tid),
-                    "drops": len(mine),
+                    "drops": n_drops,
                     "crops": len(crops),
                     "halves_similarity": halves,
                     "embedding": np.asarray(emb, np.float32).tolist(),
@@ -360,10 +439,27 @@ class VoterPart:
         return rows
 
 
+def _visits(
+    times: np.ndarray, owners: np.ndarray, same_visit_s: float
+) -> list[tuple[int, float, int, bool]]:
+    """(track, time, drops, alone) per voter visit: a track's drops closer than `same_visit_s`
+    to the previous one are one voter's; `alone` when the track has no other visit."""
+    out: list[tuple[int, float, int, bool]] = []
+    for tid in sorted(set(owners[owners >= 0].tolist())):
+        mine = np.sort(times[owners == tid])
+        starts = [0] + [k for k in range(1, len(mine)) if mine[k] - mine[k - 1] >= same_visit_s]
+        ends = [*starts[1:], len(mine)]
+        for a, b in zip(starts, ends, strict=True):
+            out.append((int(tid), float(mine[a]), b - a, len(starts) == 1))
+    return out
+
+
 @VIDEO_PARTS.registering("carousel", order=30)
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track; after the pass, embed the voters (tracks at the box
     when the counter saw a ballot drop) with the built-in colour descriptor."""
-    return VoterPart(
-        ctx.camera, get_embedder_by_name("colour"), VoterCrops(background=ctx.background)
-    )
+    cam = ctx.camera
+    zone = resolve_box_zone(ctx.background, cam.box_polygon, cam.reference_path(ctx.paths.root))
+    box = None if zone is None else np.asarray(zone.polygon, np.float64)
+    crops = VoterCrops(background=ctx.background, box=box)
+    return VoterPart(cam, get_embedder_by_name("colour"), crops)
