@@ -13,7 +13,8 @@ two people).
 `VoterPart` (video part "carousel", after "counting") gets the camera's ballot drops from the
 counting part once the pass is over, finds for each drop the track that stood at the ballot box
 then (`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
-"sightings"): camera, station, drop time, track, crops used, the appearance embedding (from
+"sightings"): camera, station, drop time, track, crops used (those from `before_s` before
+the drop to `after_s` after it, when the voter stands at the box), the appearance embedding (from
 `pollwatch.reid`, "colour" unless configured) and the similarity of the track's two halves
 embedded apart (a known same-person pair, for calibration).
 """
@@ -370,9 +371,11 @@ class VoterPart:
     camera: Camera
     embedder: AppearanceEmbedder
     crops: VoterCrops = field(default_factory=VoterCrops)
-    before_s: float = 6.0  # crops of a shared track this long before a drop ...
-    after_s: float = 3.0  # ... to this long after it show its voter
+    before_s: float = 3.0  # crops of the track this long before a drop ...
+    after_s: float = 1.5  # ... to this long after it show its voter
     same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
+    whole_track: bool = False  # a track with one visit: all of its crops (tracks of the
+    # background detector swap people too often in a busy room: off by default)
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -403,9 +406,9 @@ class VoterPart:
         for tid, t, n_drops, alone in _visits(times, owners, self.same_visit_s):
             pool = kept.pool(tid, near=True)
             window = pool.within(t - self.before_s, t + self.after_s)
-            # a track that dropped one ballot is one voter: all of it; a track that held
-            # several voters in turn (a queue at the box): only its crops around this drop
-            if alone:
+            # the crops around the drop show the voter at the box; the rest of a track only
+            # when it dropped one ballot and `whole_track` (tracks may swap people)
+            if alone and self.whole_track:
                 pool = (window if window.crops else pool) + kept.pool(tid, near=False)
             else:
                 pool = window
