@@ -19,7 +19,7 @@ def _track(tid: int, times: list[float], x0: float) -> Track:
 @pytest.mark.parametrize(
     ("drops", "expected"),
     [
-        ([5.0], [1]),  # track 1 stands at the box at 5 s, track 2 is far away
+        ([5.0], [1]),  # track 1 stands in front of the box at 5 s, track 2 is far away
         ([20.0], [4]),  # only track 4 exists then, and it is at the box
         ([50.0], [-1]),  # nobody at all
         ([35.0], [-1]),  # track 3 is present but far from the box
@@ -29,6 +29,7 @@ def _track(tid: int, times: list[float], x0: float) -> Track:
 def test_drop_tracks(drops: list[float], expected: list[int]) -> None:
     tracking = TrackingResult(
         (
+            _track(6, [3.0, 4.0, 5.0, 6.0], 85.0),  # at the box too, but beside its slot
             _track(1, [3.0, 4.0, 5.0, 6.0], 105.0),
             _track(2, [4.0, 5.0], 400.0),
             _track(4, [19.0, 20.0], 120.0),

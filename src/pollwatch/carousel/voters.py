@@ -340,23 +340,30 @@ def drop_tracks(
     before_s: float = 2.0,
     after_s: float = 1.0,
     max_distance: float = 0.75,
+    centred: float = 0.5,
 ) -> np.ndarray:
     """For each drop time, the id of the track that stood at the ballot box then (-1: none).
 
     A track qualifies when it has a box within [t − `before_s`, t + `after_s`]; among those,
     the one whose box came closest to the ballot box's outline `box_polygon` ((K, 2) pixels)
-    wins, if that distance is at most `max_distance` of its box height."""
+    wins, if that distance is at most `max_distance` of its box height; the horizontal offset
+    of its centre from the box's, times `centred`, is added (of several people at the box, the
+    one in front of the slot votes)."""
     poly = np.asarray(box_polygon, np.float64).reshape(-1, 2)
     if len(poly) < 1:
         raise ValueError("box_polygon must hold at least one point")
     out = np.full(len(drop_times), -1, np.int64)
+    centre = float(poly[:, 0].min() + poly[:, 0].max()) / 2
     for k, t in enumerate(np.asarray(drop_times, np.float64)):
         best, best_d = -1, np.inf
         for track in tracking.tracks:
             sel = (track.times >= t - before_s) & (track.times <= t + after_s)
             if not sel.any():
                 continue
-            d = float(box_distance(track.boxes[sel], poly).min())
+            b = track.boxes[sel].astype(np.float64)
+            # the gap to the box, and among those at it the one centred on it (the slot)
+            off = np.abs((b[:, 0] + b[:, 2]) / 2 - centre) / np.maximum(b[:, 3] - b[:, 1], 1.0)
+            d = float(np.min(box_distance(b, poly) + centred * off))
             if d < best_d:
                 best, best_d = track.track_id, d
         if best_d <= max_distance:
