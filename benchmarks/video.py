@@ -88,6 +88,8 @@ def stage_decode(clip: Path) -> dict:
 
 
 def stage_counting(clip: Path, polygon: list, carousel: bool = False) -> dict:
+    import numpy as np
+
     from pollwatch.carousel.voters import VoterCrops
     from pollwatch.counting import BoxWatcher, find_drops, resolve_box_zone, unobservable_ranges
     from pollwatch.reid import get_embedder_by_name
@@ -98,15 +100,18 @@ def stage_counting(clip: Path, polygon: list, carousel: bool = False) -> dict:
     background = keyframe_background(clip, until_s=180.0)
     whole = keyframe_background(clip)
     zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
-    analysers = [BoxWatcher(zone.zone)] + ([VoterCrops()] if carousel else [])
+    box = np.asarray(zone.polygon, np.float64)
+    crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
+    analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
     run = analyse_video(clip, analysers, options=EngineOptions(threads=1))
     extra = {}
     if carousel:
         kept = run.results[1]
         embedder = get_embedder_by_name("colour")
-        for crops in kept.crops.values():
-            embedder.embed(list(crops))
-        extra = {"tracks_embedded": len(kept.crops), "crop_kb": round(kept.nbytes() / 1024, 1)}
+        pools = [kept.pool(t, near=True) + kept.pool(t, near=False) for t in kept.away]
+        for pool in pools:
+            embedder.embed(*pool.usable())
+        extra = {"tracks_embedded": len(pools), "crop_kb": round(kept.nbytes() / 1024, 1)}
     watch = run.results[0]
     blind = [(g.start_s, g.end_s or 1e9, g.kind) for g in run.gaps]
     drops, _ = find_drops(
