@@ -14,9 +14,13 @@ the same run, video seconds per wall second and peak RSS:
 - `counting_pass`: what the pipeline's "video" step does for counting: the keyframe median,
   the box zone, one engine pass with the `BoxWatcher`, and `find_drops`;
 - `person_tracker_5fps`: the full-frame background detector + ByteTrack at 5 fps, for
-  reference (not part of the counting pass).
+  reference (not part of the counting pass);
+- `counting_carousel_pass` (with `--carousel`): the counting pass with the carousel part's
+  `VoterCrops` (tracker at 4 fps, a few crops per track) in the same engine pass, then every
+  kept track embedded with the colour descriptor (the pipeline embeds only the voters: an upper
+  bound). `added_cpu_vs_decode` is its CPU time less the counting pass's, over decode-only's.
 
-    PYTHONPATH=src python benchmarks/video.py [--seconds 120] [--seed 1]
+    PYTHONPATH=src python benchmarks/video.py [--seconds 120] [--seed 1] [--tracker] [--carousel]
 """
 
 from __future__ import annotations
@@ -83,8 +87,12 @@ def stage_decode(clip: Path) -> dict:
     return {"frames": frames}
 
 
-def stage_counting(clip: Path, polygon: list) -> dict:
+def stage_counting(clip: Path, polygon: list, carousel: bool = False) -> dict:
+    import numpy as np
+
+    from pollwatch.carousel.voters import VoterCrops
     from pollwatch.counting import BoxWatcher, find_drops, resolve_box_zone, unobservable_ranges
+    from pollwatch.reid import get_embedder_by_name
     from pollwatch.video import EngineOptions, analyse_video
     from pollwatch.video.boxfind import keyframe_background
 
@@ -92,7 +100,18 @@ def stage_counting(clip: Path, polygon: list) -> dict:
     background = keyframe_background(clip, until_s=180.0)
     whole = keyframe_background(clip)
     zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
-    run = analyse_video(clip, [BoxWatcher(zone.zone)], options=EngineOptions(threads=1))
+    box = np.asarray(zone.polygon, np.float64)
+    crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
+    analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
+    run = analyse_video(clip, analysers, options=EngineOptions(threads=1))
+    extra = {}
+    if carousel:
+        kept = run.results[1]
+        embedder = get_embedder_by_name("colour")
+        pools = [kept.pool(t, near=True) + kept.pool(t, near=False) for t in kept.away]
+        for pool in pools:
+            embedder.embed(*pool.usable())
+        extra = {"tracks_embedded": len(pools), "crop_kb": round(kept.nbytes() / 1024, 1)}
     watch = run.results[0]
     blind = [(g.start_s, g.end_s or 1e9, g.kind) for g in run.gaps]
     drops, _ = find_drops(
@@ -103,6 +122,7 @@ def stage_counting(clip: Path, polygon: list) -> dict:
         "frames_analysed": run.frames_delivered,
         "skip": run.skip,
         "drops_found": int(drops["ballots"].sum()),
+        **extra,
     }
 
 
@@ -124,7 +144,9 @@ def _warm_imports() -> None:
     import pandas  # noqa: F401
     import scipy.stats  # noqa: F401
 
+    import pollwatch.carousel.voters
     import pollwatch.counting
+    import pollwatch.reid.colour
     import pollwatch.video  # noqa: F401
 
 
@@ -166,6 +188,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tracker", action="store_true", help="also time the person tracker")
+    parser.add_argument("--carousel", action="store_true", help="also time the carousel part")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "camera.mp4"
@@ -176,11 +199,18 @@ def main() -> None:
         stages = {"decode_only": decode, "counting_pass": counting}
         if opts.tracker:
             stages["person_tracker_5fps"] = _run(stage="tracker", clip=clip)
+        if opts.carousel:
+            stages["counting_carousel_pass"] = _run(
+                stage="counting", clip=clip, polygon=polygon, carousel=True
+            )
     for name, r in stages.items():
         r["video_s_per_wall_s"] = round(opts.seconds / r["wall_s"], 1)
         if name != "decode_only":
             r["ratio_cpu"] = round(r["cpu_s"] / decode["cpu_s"], 3)
             r["ratio_wall"] = round(r["wall_s"] / decode["wall_s"], 3)
+    if "counting_carousel_pass" in stages:
+        added = stages["counting_carousel_pass"]["cpu_s"] - counting["cpu_s"]
+        stages["counting_carousel_pass"]["added_cpu_vs_decode"] = round(added / decode["cpu_s"], 3)
     print(
         json.dumps(
             {"clip": info, "cpu": os.cpu_count(), "load_1min": os.getloadavg()[0], **stages},

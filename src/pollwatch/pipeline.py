@@ -52,6 +52,7 @@ CASE_STEPS: Registry[CaseStep] = Registry(
         "pollwatch.stuffing.step",
         "pollwatch.audit.summary",
         "pollwatch.forensics.step",
+        "pollwatch.carousel.step",
     ),
 )
 

@@ -66,7 +66,12 @@ VideoPartFactory = Callable[[VideoContext], VideoPart | None]
 
 VIDEO_PARTS: Registry[VideoPartFactory] = Registry(
     "video part",
-    modules=("pollwatch.counting.step", "pollwatch.audit.stored", "pollwatch.stuffing.step"),
+    modules=(
+        "pollwatch.counting.step",
+        "pollwatch.audit.stored",
+        "pollwatch.stuffing.step",
+        "pollwatch.carousel.voters",
+    ),
 )
 
 

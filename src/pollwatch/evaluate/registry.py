@@ -21,6 +21,7 @@ METRICS: Registry[Metric] = Registry(
         "pollwatch.evaluate.audit_metrics",
         "pollwatch.evaluate.forensics_metrics",
         "pollwatch.evaluate.stuffing_metrics",
+        "pollwatch.evaluate.carousel_metrics",
     ),
 )
 

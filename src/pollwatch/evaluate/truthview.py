@@ -8,6 +8,10 @@ summed per station and kind into `CaseTruth.fraud`. `stuffing_events` gives the 
 events as seen on camera (from `drops`: the stuffers' hand movements) and `hiding_ranges` the
 camera conditions that hide the box. If the simulator's truth changes shape, only this module
 changes.
+
+`carousel_truth` maps the voters' ballot drops (`drops`: camera_id, station_id, t_video_s,
+person_id, role) and the carousel groups' planned stops (`carousels`: group_id, station_id,
+camera_id) onto `CarouselTruth` for the carousel block.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from pollwatch.case import CasePaths
 from pollwatch.errors import PollwatchError
 
 __all__ = [
+    "CarouselTruth",
     "CaseTruth",
     "EvaluationError",
+    "carousel_truth",
     "case_truth",
     "hiding_ranges",
     "load_truth",
@@ -116,3 +122,36 @@ def hiding_ranges(truth: Any, camera_id: str) -> list[tuple[float, float]]:
     c = c[c["camera_id"] == camera_id]
     hide = c["kind"].isin(_HIDING) | (c["label"] == "turned_away")
     return [(float(a), float(b)) for a, b in c.loc[hide, ["start_s", "end_s"]].to_numpy()]
+
+
+@dataclass(frozen=True)
+class CarouselTruth:
+    """Who dropped a ballot when on camera, and where carousel groups voted.
+
+    `drops`: camera_id, station_id, t_s (seconds into the recording), person_id, group_id
+    ("" for no group), one row per ballot drop of a voter (commission and stuffers left out);
+    `stops`: group_id, station_id, camera_id, one row per planned station of a group."""
+
+    drops: pd.DataFrame
+    stops: pd.DataFrame
+
+
+def carousel_truth(truth: Any) -> CarouselTruth:
+    """Adapt the simulator's truth object to `CarouselTruth`."""
+    drops = _part(truth, "drops", ("camera_id", "station_id", "t_video_s", "person_id", "role"))
+    stops = _part(truth, "carousels", ("group_id", "station_id", "camera_id"))
+    groups: dict[str, str] = {}
+    persons = truth.get("persons") if isinstance(truth, dict) else getattr(truth, "persons", None)
+    if isinstance(persons, pd.DataFrame) and {"person_id", "group_id"} <= set(persons.columns):
+        groups = dict(zip(persons["person_id"], persons["group_id"].fillna(""), strict=True))
+    voters = drops[drops["role"].isin(["voter", "carousel"])]
+    frame = pd.DataFrame(
+        {
+            "camera_id": voters["camera_id"].astype(str),
+            "station_id": voters["station_id"].astype(str),
+            "t_s": voters["t_video_s"].astype(float),
+            "person_id": voters["person_id"].astype(str),
+            "group_id": voters["person_id"].map(groups).fillna("").astype(str),
+        }
+    ).reset_index(drop=True)
+    return CarouselTruth(frame, stops[["group_id", "station_id", "camera_id"]].astype(str))

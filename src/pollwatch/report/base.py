@@ -75,6 +75,7 @@ SECTIONS: Registry[SectionBuilder] = Registry(
         "pollwatch.stuffing.section",
         "pollwatch.report.audit",
         "pollwatch.report.forensics",
+        "pollwatch.report.carousel",
     ),
 )
 

@@ -1,0 +1,222 @@
+"""Carousels in the pipeline: the "carousel" case step.
+
+It gathers every camera's voter sightings (table carousel/sightings, written by the video part
+in voters.py), matches them across all cameras with `detect_carousels` (station coordinates from
+stations.csv, travel gaps divided by the election's `time_scale`) and writes `carousel`
+findings (one per person: the visits in time order, their similarities, the calibrated
+confidence with group support, and a p-value), the case-level tables carousel/visits and
+carousel/calibration, and out/carousel.csv.
+
+A simulated day may be compressed (`time_scale` > 1), but people on camera still move at real
+speed: a group's visit to a station takes minutes of video whatever the scale. So the times that
+describe a visit (`together_s`: co-travellers vote within it; `min_revisit_s`: two sightings at
+one station closer than it are one visit) are kept at least `VISIT_S` seconds of video.
+
+The p-value of a finding is the chance that the null law of similarities (two different
+people, fitted on the decoys, see calibrate.py) reaches the person's best similarity, times the
+number of candidate pairs searched in its stratum (Bonferroni; at most 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pollwatch.carousel.calibrate import SimilarityCalibration, fisher_z
+from pollwatch.carousel.detect import CarouselParams, CarouselResult, detect_carousels
+from pollwatch.carousel.findings import CarouselFinding, write_carousel_csv
+from pollwatch.carousel.sightings import Sightings, StationLocations
+from pollwatch.carousel.voters import ANALYSER
+from pollwatch.case import CasePaths
+from pollwatch.pipeline import CASE_STEPS
+from pollwatch.store import Finding, Store
+
+__all__ = [
+    "VISIT_COLUMNS",
+    "VISIT_S",
+    "carousel_step",
+    "finding_record",
+    "null_pvalue",
+    "read_sightings",
+    "scaled_params",
+    "station_locations",
+]
+
+VISIT_S = 120.0  # seconds of video a group's visit to a station may take, whatever the scale
+
+VISIT_COLUMNS = [
+    "group_id",
+    "person_key",
+    "camera_id",
+    "station_id",
+    "time",
+    "similarity",
+    "track_key",
+    "confidence",
+]
+
+
+def station_locations(store: Store) -> StationLocations:
+    """Every station's coordinates from stations.csv."""
+    st = store.stations()
+    return StationLocations(
+        st["station_id"].astype(str).to_numpy(),
+        st["lat"].to_numpy(np.float64),
+        st["lon"].to_numpy(np.float64),
+    )
+
+
+def read_sightings(store: Store) -> tuple[Sightings, np.ndarray]:
+    """Every camera's voter sightings as `Sightings` (time in epoch seconds), and the
+    similarities of voter tracks' two halves (known same-person pairs)."""
+    frame = store.read_tables(ANALYSER, "sightings")
+    if frame.empty or "embedding" not in frame.columns:
+        return Sightings.empty(1), np.zeros(0)
+    emb = np.stack([np.asarray(e, np.float32) for e in frame["embedding"]])
+    times = pd.to_datetime(frame["time"], utc=True)
+    epoch = (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64)
+    sightings = Sightings.from_arrays(
+        frame["track_key"].astype(str),
+        frame["camera_id"].astype(str),
+        frame["station_id"].astype(str),
+        epoch,
+        emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12),
+    )
+    halves = frame["halves_similarity"].to_numpy(np.float64)
+    return sightings, halves[np.isfinite(halves)]
+
+
+def null_pvalue(calibration: SimilarityCalibration | None, similarity: float, tests: int) -> float:
+    """P(a pair of two different people reaches `similarity`) under the fitted null, times
+    `tests` (Bonferroni), at most 1."""
+    if calibration is None:
+        return 1.0
+    z = float(fisher_z(similarity))
+    u = calibration.threshold
+    if z <= u:
+        return 1.0
+    tail = stats.genpareto.sf(z - u, calibration.tail_shape, 0.0, calibration.tail_scale)
+    return float(min(1.0, calibration.tail_mass * tail * max(tests, 1)))
+
+
+def _when(t: float) -> datetime:
+    return datetime.fromtimestamp(t, tz=UTC)
+
+
+def finding_record(f: CarouselFinding, result: CarouselResult) -> Finding:
+    """The store's `Finding` for one carousel person (evidence: the visits and the match)."""
+    stratum = "same_station" if len(set(f.stations)) == 1 else "cross_station"
+    calib = result.calibration.get(stratum)
+    best = max(v.similarity for v in f.visits)
+    n_tests = calib.n_targets if calib is not None else 1
+    stations = " → ".join(f"{v.station_id} {_when(v.time).strftime('%H:%M:%S')}" for v in f.visits)
+    summary = (
+        f"{f.person_key} (group {f.group_id}, {f.group_size} person(s)) voted at "
+        f"{len(set(f.stations))} station(s), {len(f.visits)} times: {stations}; "
+        f"best similarity {best:.3f}, confidence {f.confidence:.3f}"
+    )
+    return Finding(
+        finding_id=f"carousel-{f.person_key}",
+        kind="carousel",
+        analyser=ANALYSER,
+        summary=summary,
+        station_id=f.visits[0].station_id,
+        camera_id=f.visits[0].camera_id,
+        t_start=_when(f.visits[0].time),
+        t_end=_when(f.visits[-1].time),
+        score=float(f.confidence),
+        p_value=null_pvalue(calib, best, n_tests),
+        evidence={
+            "group_id": f.group_id,
+            "person_key": f.person_key,
+            "group_size": f.group_size,
+            "co_travellers": f.co_travellers,
+            "repeated_station": f.repeated_station,
+            "stations": list(f.stations),
+            "visits": [
+                {
+                    "track_key": v.track_key,
+                    "camera_id": v.camera_id,
+                    "station_id": v.station_id,
+                    "time": _when(v.time).isoformat(timespec="seconds"),
+                    "similarity": round(v.similarity, 4),
+                }
+                for v in f.visits
+            ],
+            "stratum": stratum,
+        },
+    )
+
+
+def _visits_frame(findings: tuple[CarouselFinding, ...]) -> pd.DataFrame:
+    rows = [
+        {
+            "group_id": f.group_id,
+            "person_key": f.person_key,
+            "camera_id": v.camera_id,
+            "station_id": v.station_id,
+            "time": _when(v.time),
+            "similarity": v.similarity,
+            "track_key": v.track_key,
+            "confidence": f.confidence,
+        }
+        for f in findings
+        for v in f.visits
+    ]
+    frame = pd.DataFrame(rows, columns=VISIT_COLUMNS)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame
+
+
+def _calibration_frame(result: CarouselResult | None) -> pd.DataFrame:
+    rows = []
+    if result is not None:
+        for name, c in result.calibration.items():
+            if c is not None:
+                rows.append({"stratum": name, **c.to_dict()})
+    return pd.DataFrame(rows)
+
+
+def scaled_params(params: CarouselParams, time_scale: float) -> CarouselParams:
+    """`params` for a day compressed `time_scale` times: travel gaps scaled, visit times kept
+    at least `VISIT_S` seconds of video (see module doc)."""
+    floor = VISIT_S * time_scale
+    travel = replace(
+        params.travel,
+        time_scale=time_scale,
+        min_revisit_s=max(params.travel.min_revisit_s, floor),
+    )
+    return replace(params, travel=travel, together_s=max(params.together_s, floor))
+
+
+@CASE_STEPS.registering("carousel", order=60)
+def carousel_step(
+    paths: CasePaths, store: Store, params: CarouselParams | None = None
+) -> CarouselResult | None:
+    """Match voters across every camera; `carousel` findings, tables carousel/visits and
+    carousel/calibration, out/carousel.csv. Returns the detector's result (None: fewer than
+    two sightings)."""
+    sightings, halves = read_sightings(store)
+    params = scaled_params(
+        CarouselParams() if params is None else params, store.election().time_scale
+    )
+    result = None
+    findings: tuple[CarouselFinding, ...] = ()
+    if len(sightings) >= 2:
+        result = detect_carousels(
+            sightings,
+            station_locations(store),
+            params,
+            positives=halves if len(halves) >= 2 else None,
+        )
+        findings = result.findings
+    records = [] if result is None else [finding_record(f, result) for f in findings]
+    store.replace_findings(ANALYSER, records)
+    store.write_table(ANALYSER, "visits", _visits_frame(findings))
+    store.write_table(ANALYSER, "calibration", _calibration_frame(result))
+    write_carousel_csv(findings, paths.out("carousel.csv"))
+    return result

@@ -1,0 +1,475 @@
+"""Voter appearance in the video pass: a few crops per person track, one embedding per voter.
+
+`VoterCrops` is an analyser: it tracks people (`PersonTracker`, background detector) at a low
+frame rate and keeps, per track, at most `max_crops` crops spread over the track's length (a
+crop at least `every_s` after the track's previous one; when a track has `max_crops`, every
+other crop is dropped and its spacing doubles). Crops are cut from the frame at half size (one small
+colour conversion per sampled frame) and shrunk to `crop_height` rows, so memory stays a few
+kilobytes per track. With the camera's empty view (`background`) each crop gets a mask of the
+person's pixels: those that differ from the view by more than `mask_threshold` levels. A crop
+whose box touches the image border or overlaps another person's box is skipped (it would mix
+two people).
+
+`VoterPart` (video part "carousel", after "counting") gets the camera's ballot drops from the
+counting part once the pass is over, finds for each drop the track that stood at the ballot box
+then (`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
+"sightings"): camera, station, drop time, track, crops used (those from `before_s` before
+the drop to `after_s` after it, when the voter stands at the box), the appearance embedding (from
+`pollwatch.reid`, "colour" unless configured) and the similarity of the track's two halves
+embedded apart (a known same-person pair, for calibration).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from pollwatch.counting.boxzone import resolve_box_zone
+from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
+from pollwatch.store import Camera, NotFoundError, Store
+from pollwatch.video import Frame, Gap, PersonTracker, StreamInfo, TrackingResult, VideoRun
+from pollwatch.video.analyser import Needs
+from pollwatch.video.frame import AudioChunk
+from pollwatch.videostep import VIDEO_PARTS, VideoContext
+
+__all__ = [
+    "ANALYSER",
+    "SIGHTING_COLUMNS",
+    "CropPool",
+    "TrackCrops",
+    "VoterCrops",
+    "VoterPart",
+    "box_distance",
+    "drop_tracks",
+    "voter_part",
+]
+
+ANALYSER = "carousel"
+SIGHTING_COLUMNS = [
+    "track_key",
+    "camera_id",
+    "station_id",
+    "t_s",
+    "time",
+    "track_id",
+    "drops",
+    "crops",
+    "halves_similarity",
+    "embedding",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class CropPool:
+    """Crops of one track (BGR, `crop_height` rows), their times and masks (None: no mask)."""
+
+    times: tuple[float, ...]
+    crops: tuple[np.ndarray, ...]
+    masks: tuple[np.ndarray | None, ...]
+
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.crops) + sum(
+            m.nbytes for m in self.masks if m is not None
+        )
+
+    def within(self, start: float, end: float) -> CropPool:
+        """The crops taken between `start` and `end` seconds."""
+        keep = [k for k, t in enumerate(self.times) if start <= t <= end]
+        return CropPool(
+            tuple(self.times[k] for k in keep),
+            tuple(self.crops[k] for k in keep),
+            tuple(self.masks[k] for k in keep),
+        )
+
+    def __add__(self, other: CropPool) -> CropPool:
+        return CropPool(
+            self.times + other.times, self.crops + other.crops, self.masks + other.masks
+        )
+
+    def usable(self) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """The crops for an embedder, with masks when at least half of them have one (then
+        only the crops with a mask)."""
+        with_mask = [k for k, m in enumerate(self.masks) if m is not None]
+        if not with_mask or 2 * len(with_mask) < len(self.crops):
+            return list(self.crops), None
+        return [self.crops[k] for k in with_mask], [self.masks[k] for k in with_mask]  # type: ignore[misc]
+
+
+_EMPTY = CropPool((), (), ())
+
+
+@dataclass(frozen=True, eq=False)
+class TrackCrops:
+    """What `VoterCrops` kept: every track's trajectory and, per track id, its crops near the
+    ballot box (`near`) and elsewhere (`away`)."""
+
+    tracking: TrackingResult
+    near: dict[int, CropPool]
+    away: dict[int, CropPool]
+
+    def nbytes(self) -> int:
+        """Bytes held by the crops and their masks."""
+        return sum(p.nbytes() for pools in (self.near, self.away) for p in pools.values())
+
+    def pool(self, track_id: int, *, near: bool) -> CropPool:
+        return (self.near if near else self.away).get(track_id, _EMPTY)
+
+
+@dataclass
+class _Kept:
+    every_s: float
+    times: list[float] = field(default_factory=list)
+    crops: list[np.ndarray] = field(default_factory=list)
+    masks: list[np.ndarray | None] = field(default_factory=list)
+
+    def add(self, t: float, crop: np.ndarray, mask: np.ndarray | None, limit: int) -> None:
+        self.times.append(t)
+        self.crops.append(crop)
+        self.masks.append(mask)
+        if len(self.crops) > limit:  # thin: keep them spread over the track
+            self.times, self.crops, self.masks = (
+                self.times[::2],
+                self.crops[::2],
+                self.masks[::2],
+            )
+            self.every_s *= 2
+
+    def pool(self) -> CropPool:
+        return CropPool(tuple(self.times), tuple(self.crops), tuple(self.masks))
+
+
+def box_distance(boxes: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Per person box (N×4), the gap between it and the ballot box outline's bounding box, in
+    units of the person box's height (0: they overlap)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    px0, py0 = polygon.min(axis=0)
+    px1, py1 = polygon.max(axis=0)
+    dx = np.maximum(0.0, np.maximum(b[:, 0] - px1, px0 - b[:, 2]))
+    dy = np.maximum(0.0, np.maximum(b[:, 1] - py1, py0 - b[:, 3]))
+    return np.hypot(dx, dy) / np.maximum(b[:, 3] - b[:, 1], 1.0)
+
+
+class VoterCrops:
+    """Track people and keep a few crops of each track; see the module docstring.
+
+    `tracker`: a `PersonTracker` (default: background detector at `fps`); `max_crops`: crops
+    kept per track; `every_s`: least time between two crops of a track at first;
+    `crop_height`: rows of a kept crop; `min_height_px`: smallest box cropped (frame pixels);
+    `max_overlap`: a box sharing more than this share of its area with another is skipped;
+    `box`: the ballot box outline ((K, 2) frame pixels): crops of a person within
+    `near_distance` box heights of it go to the track's `near` pool (up to `near_crops`, at
+    least `near_every_s` apart), so the moments around a ballot drop stay well covered."""
+
+    def __init__(
+        self,
+        tracker: PersonTracker | None = None,
+        *,
+        fps: float = 4.0,
+        max_crops: int = 8,
+        every_s: float = 0.5,
+        crop_height: int = 64,
+        min_height_px: float = 24.0,
+        max_overlap: float = 0.15,
+        background: np.ndarray | None = None,
+        scale: float = 0.5,
+        mask_threshold: float = 30.0,
+        box: np.ndarray | None = None,
+        near_distance: float = 0.75,
+        near_crops: int = 12,
+        near_every_s: float = 0.5,
+    ) -> None:
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        if not isinstance(max_crops, int) or max_crops < 2:
+            raise ValueError(f"max_crops must be an integer >= 2, got {max_crops!r}")
+        if not every_s > 0:
+            raise ValueError(f"every_s must be positive, got {every_s}")
+        if not isinstance(crop_height, int) or crop_height < 16:
+            raise ValueError(f"crop_height must be an integer >= 16, got {crop_height!r}")
+        if not min_height_px > 0:
+            raise ValueError(f"min_height_px must be positive, got {min_height_px}")
+        if not 0 <= max_overlap <= 1:
+            raise ValueError(f"max_overlap must be in [0, 1], got {max_overlap}")
+        if not 0 < scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        if background is not None and (background.ndim != 3 or background.shape[2] != 3):
+            raise ValueError(f"background must be an HxWx3 BGR image, got {background.shape}")
+        self.tracker = PersonTracker(fps=fps) if tracker is None else tracker
+        if not isinstance(self.tracker, PersonTracker):
+            raise ValueError(f"tracker must be a PersonTracker, got {type(tracker).__name__}")
+        self.max_crops, self.every_s, self.crop_height = max_crops, float(every_s), crop_height
+        self.min_height_px, self.max_overlap = float(min_height_px), float(max_overlap)
+        self.background, self.scale = background, float(scale)
+        self.mask_threshold = float(mask_threshold)
+        self.box = None if box is None else np.asarray(box, np.float64).reshape(-1, 2)
+        if self.box is not None and len(self.box) < 1:
+            raise ValueError("box must hold at least one point")
+        if not isinstance(near_crops, int) or near_crops < 2:
+            raise ValueError(f"near_crops must be an integer >= 2, got {near_crops!r}")
+        self.near_distance, self.near_crops = float(near_distance), near_crops
+        self.near_every_s = float(near_every_s)
+        self._bg: np.ndarray | None = None
+        self.reset()
+
+    @property
+    def needs(self) -> Needs:
+        return self.tracker.needs
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self._kept: dict[int, _Kept] = {}
+        self._near: dict[int, _Kept] = {}
+
+    def start(self, info: StreamInfo) -> None:
+        self.tracker.start(info)
+
+    def on_audio(self, chunk: AudioChunk) -> None:
+        """Appearance ignores audio."""
+
+    def on_gap(self, gap: Gap) -> None:
+        self.tracker.on_gap(gap)
+
+    def update(self, frame: Frame) -> None:
+        self.tracker.update(frame)
+        det = self.tracker.latest
+        ids = det.tracker_id
+        if ids is None or not len(ids):
+            return
+        boxes = det.xyxy.astype(np.float64)
+        overlap = _overlap_share(boxes)
+        near = (
+            np.zeros(len(boxes), bool)
+            if self.box is None
+            else box_distance(boxes, self.box) <= self.near_distance
+        )
+        t = frame.pts_s
+        for k, tid in enumerate(ids.tolist()):
+            if tid < 0:
+                continue
+            if near[k]:
+                kept = self._near.setdefault(tid, _Kept(self.near_every_s))
+                limit = self.near_crops
+            else:
+                kept = self._kept.setdefault(tid, _Kept(self.every_s))
+                limit = self.max_crops
+            if kept.times and t - kept.times[-1] < kept.every_s:
+                continue
+            x0, y0, x1, y1 = boxes[k]
+            inside = x0 > 1 and y0 > 1 and x1 < frame.width - 2 and y1 < frame.height - 2
+            if not inside or y1 - y0 < self.min_height_px or overlap[k] > self.max_overlap:
+                continue
+            cut = self._crop(frame, boxes[k])
+            if cut is None:
+                continue
+            kept.add(t, cut[0], cut[1], limit)
+
+    def _crop(self, frame: Frame, box: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+        image = frame.bgr(self.scale)
+        f = image.shape[1] / frame.width
+        x0, y0 = max(0, int(box[0] * f)), max(0, int(box[1] * f))
+        x1, y1 = (
+            min(image.shape[1], int(np.ceil(box[2] * f))),
+            min(image.shape[0], int(np.ceil(box[3] * f))),
+        )
+        if y1 - y0 < 8 or x1 - x0 < 3:
+            return None
+        crop = image[y0:y1, x0:x1]
+        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1))
+        h, w = crop.shape[:2]
+        if h > self.crop_height:
+            size = (max(2, round(w * self.crop_height / h)), self.crop_height)
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+            if mask is not None:
+                mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+        return np.ascontiguousarray(crop), mask
+
+    def _mask(
+        self, crop: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int]
+    ) -> np.ndarray | None:
+        """The person's pixels: those that differ from the empty view (None without one, or
+        when the share is implausible: the view changed, or the person is hardly seen)."""
+        if self.background is None:
+            return None
+        if self._bg is None or self._bg.shape[:2] != shape:
+            self._bg = cv2.resize(
+                self.background, (shape[1], shape[0]), interpolation=cv2.INTER_AREA
+            ).astype(np.int16)
+        x0, y0, x1, y1 = box
+        diff = np.abs(crop.astype(np.int16) - self._bg[y0:y1, x0:x1]).max(axis=2)
+        mask = cv2.medianBlur((diff > self.mask_threshold).astype(np.uint8), 3)
+        share = float(mask.mean())
+        if not 0.2 <= share <= 0.92:
+            return None
+        return mask
+
+    def result(self) -> TrackCrops:
+        return TrackCrops(
+            self.tracker.result(),
+            {tid: k.pool() for tid, k in self._near.items() if k.crops},
+            {tid: k.pool() for tid, k in self._kept.items() if k.crops},
+        )
+
+
+def _overlap_share(boxes: np.ndarray) -> np.ndarray:
+    """Per box, the largest share of its area covered by another box."""
+    n = len(boxes)
+    if n < 2:
+        return np.zeros(n)
+    x0 = np.maximum(boxes[:, None, 0], boxes[None, :, 0])
+    y0 = np.maximum(boxes[:, None, 1], boxes[None, :, 1])
+    x1 = np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+    y1 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    np.fill_diagonal(inter, 0.0)
+    area = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-6)
+    return (inter / area[:, None]).max(axis=1)
+
+
+def drop_tracks(
+    tracking: TrackingResult,
+    drop_times: np.ndarray,
+    box_polygon: np.ndarray,
+    *,
+    before_s: float = 2.0,
+    after_s: float = 1.0,
+    max_distance: float = 0.75,
+    centred: float = 0.5,
+) -> np.ndarray:
+    """For each drop time, the id of the track that stood at the ballot box then (-1: none).
+
+    A track qualifies when it has a box within [t − `before_s`, t + `after_s`]; among those,
+    the one whose box came closest to the ballot box's outline `box_polygon` ((K, 2) pixels)
+    wins, if that distance is at most `max_distance` of its box height; the horizontal offset
+    of its centre from the box's, times `centred`, is added (of several people at the box, the
+    one in front of the slot votes)."""
+    poly = np.asarray(box_polygon, np.float64).reshape(-1, 2)
+    if len(poly) < 1:
+        raise ValueError("box_polygon must hold at least one point")
+    out = np.full(len(drop_times), -1, np.int64)
+    centre = float(poly[:, 0].min() + poly[:, 0].max()) / 2
+    for k, t in enumerate(np.asarray(drop_times, np.float64)):
+        best, best_d = -1, np.inf
+        for track in tracking.tracks:
+            sel = (track.times >= t - before_s) & (track.times <= t + after_s)
+            if not sel.any():
+                continue
+            b = track.boxes[sel].astype(np.float64)
+            # the gap to the box, and among those at it the one centred on it (the slot)
+            off = np.abs((b[:, 0] + b[:, 2]) / 2 - centre) / np.maximum(b[:, 3] - b[:, 1], 1.0)
+            d = float(np.min(box_distance(b, poly) + centred * off))
+            if d < best_d:
+                best, best_d = track.track_id, d
+        if best_d <= max_distance:
+            out[k] = best
+    return out
+
+
+@dataclass
+class VoterPart:
+    """The carousel's share of a camera's pass (see module doc)."""
+
+    camera: Camera
+    embedder: AppearanceEmbedder
+    crops: VoterCrops = field(default_factory=VoterCrops)
+    before_s: float = 3.0  # crops of the track this long before a drop ...
+    after_s: float = 1.5  # ... to this long after it show its voter
+    same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
+    whole_track: bool = False  # a track with one visit: all of its crops (tracks of the
+    # background detector swap people too often in a busy room: off by default)
+
+    @property
+    def analysers(self) -> Sequence[Any]:
+        return [self.crops]
+
+    def save(self, results: Sequence[Any], run: VideoRun, store: Store) -> None:
+        cid = self.camera.camera_id
+        kept: TrackCrops = results[0]
+        try:
+            drops = store.read_table("counting", "drops", camera_id=cid)
+            zone = store.read_table("counting", "zone", camera_id=cid)
+        except NotFoundError:
+            drops, zone = pd.DataFrame({"t_s": []}), pd.DataFrame({"polygon": [""]})
+        polygon = str(zone["polygon"].iloc[0]) if len(zone) else ""
+        rows: list[dict[str, Any]] = []
+        if polygon and len(drops):
+            times = drops["t_s"].to_numpy(float)
+            owners = drop_tracks(kept.tracking, times, np.asarray(json.loads(polygon)))
+            rows = self._sightings(kept, times, owners)
+        frame = pd.DataFrame(rows, columns=SIGHTING_COLUMNS)
+        store.write_table(ANALYSER, "sightings", frame, camera_id=cid)
+
+    def _sightings(
+        self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
+    ) -> list[dict[str, Any]]:
+        cam = self.camera
+        rows = []
+        for tid, t, n_drops, alone in _visits(times, owners, self.same_visit_s):
+            pool = kept.pool(tid, near=True)
+            window = pool.within(t - self.before_s, t + self.after_s)
+            # the crops around the drop show the voter at the box; the rest of a track only
+            # when it dropped one ballot and `whole_track` (tracks may swap people)
+            if alone and self.whole_track:
+                pool = (window if window.crops else pool) + kept.pool(tid, near=False)
+            else:
+                pool = window
+            crops, masks = pool.usable()
+            if not crops:
+                continue
+            try:
+                emb = self.embedder.embed(crops, masks)
+                halves = np.nan
+                if len(crops) >= 4:
+                    h = len(crops) // 2
+                    first = self.embedder.embed(crops[:h], None if masks is None else masks[:h])
+                    second = self.embedder.embed(crops[h:], None if masks is None else masks[h:])
+                    halves = float(first @ second)
+            except EmbeddingUnavailable:
+                continue
+            rows.append(
+                {
+                    "track_key": f"{cam.camera_id}/{tid}@{t:.1f}",
+                    "camera_id": cam.camera_id,
+                    "station_id": cam.station_id,
+                    "t_s": t,
+                    "time": cam.start_time + timedelta(seconds=t),
+                    "track_id": int(tid),
+                    "drops": n_drops,
+                    "crops": len(crops),
+                    "halves_similarity": halves,
+                    "embedding": np.asarray(emb, np.float32).tolist(),
+                }
+            )
+        return rows
+
+
+def _visits(
+    times: np.ndarray, owners: np.ndarray, same_visit_s: float
+) -> list[tuple[int, float, int, bool]]:
+    """(track, time, drops, alone) per voter visit: a track's drops closer than `same_visit_s`
+    to the previous one are one voter's; `alone` when the track has no other visit."""
+    out: list[tuple[int, float, int, bool]] = []
+    for tid in sorted(set(owners[owners >= 0].tolist())):
+        mine = np.sort(times[owners == tid])
+        starts = [0] + [k for k in range(1, len(mine)) if mine[k] - mine[k - 1] >= same_visit_s]
+        ends = [*starts[1:], len(mine)]
+        for a, b in zip(starts, ends, strict=True):
+            out.append((int(tid), float(mine[a]), b - a, len(starts) == 1))
+    return out
+
+
+@VIDEO_PARTS.registering("carousel", order=30)
+def voter_part(ctx: VideoContext) -> VoterPart:
+    """Keep crops of every person track; after the pass, embed the voters (tracks at the box
+    when the counter saw a ballot drop) with the built-in colour descriptor."""
+    cam = ctx.camera
+    zone = resolve_box_zone(ctx.background, cam.box_polygon, cam.reference_path(ctx.paths.root))
+    box = None if zone is None else np.asarray(zone.polygon, np.float64)
+    crops = VoterCrops(background=ctx.background, box=box)
+    return VoterPart(cam, get_embedder_by_name("colour"), crops)

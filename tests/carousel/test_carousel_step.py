@@ -1,0 +1,173 @@
+"""The carousel case step on stored sightings, its evaluation block and its report section."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pollwatch.carousel import CSV_COLUMNS
+from pollwatch.carousel.calibrate import SimilarityCalibration
+from pollwatch.carousel.step import carousel_step, null_pvalue
+from pollwatch.carousel.voters import SIGHTING_COLUMNS
+from pollwatch.case import CasePaths
+from pollwatch.evaluate.carousel_metrics import carousel_scores, label_sightings
+from pollwatch.evaluate.truthview import EvaluationError, carousel_truth
+from pollwatch.ingest import ingest_case
+from pollwatch.report.carousel import carousel_section, group_path
+from pollwatch.store import Store
+
+START = datetime.fromisoformat("2024-02-07T08:00:00+04:00")
+TRAVELLERS = 4
+
+
+def _sightings(seed: int, n_plain: int) -> pd.DataFrame:
+    """Plain voters at C1/S1 and C2/S2 over 10 s of video, and a group of four voting at S1
+    at about 2 s and at S2 at about 7 s (the small case's day is compressed 3600 times)."""
+    rng = np.random.default_rng(seed)
+    dim = 48
+    people = rng.standard_normal((n_plain + TRAVELLERS, dim))
+    rows = []
+
+    def add(k: int, person: int, cam: str, t: float) -> None:
+        e = people[person] + 0.25 * rng.standard_normal(dim) * np.linalg.norm(people[person]) / 7
+        e = e / np.linalg.norm(e)
+        rows.append(
+            {
+                "track_key": f"{cam}/{k}",
+                "camera_id": cam,
+                "station_id": "S1" if cam == "C1" else "S2",
+                "t_s": t,
+                "time": START + timedelta(seconds=t),
+                "track_id": k,
+                "drops": 1,
+                "crops": 8,
+                "halves_similarity": 0.95,
+                "embedding": e.astype(np.float32).tolist(),
+            }
+        )
+
+    for p in range(n_plain):
+        add(p, p, "C1" if p % 2 else "C2", float(rng.uniform(0, 10)))
+    for j in range(TRAVELLERS):
+        add(1000 + j, n_plain + j, "C1", 2.0 + 0.1 * j)
+        add(2000 + j, n_plain + j, "C2", 7.0 + 0.1 * j)
+    return pd.DataFrame(rows, columns=SIGHTING_COLUMNS)
+
+
+def _store_sightings(paths: CasePaths, frame: pd.DataFrame) -> None:
+    ingest_case(paths.root)
+    with Store(paths.db_path) as store:
+        for cam, rows in frame.groupby("camera_id"):
+            store.write_table("carousel", "sightings", rows, camera_id=str(cam))
+
+
+def _truth(frame: pd.DataFrame, n_plain: int) -> SimpleNamespace:
+    person = [f"v{k}" if k < 1000 else f"car-m{k % 1000}" for k in frame["track_id"].astype(int)]
+    drops = pd.DataFrame(
+        {
+            "camera_id": frame["camera_id"],
+            "station_id": frame["station_id"],
+            "t_video_s": frame["t_s"],
+            "person_id": person,
+            "role": ["carousel" if p.startswith("car") else "voter" for p in person],
+        }
+    )
+    persons = pd.DataFrame(
+        {"person_id": person, "group_id": ["car" if p.startswith("car") else "" for p in person]}
+    ).drop_duplicates("person_id")
+    stops = pd.DataFrame(
+        {"group_id": ["car", "car"], "station_id": ["S1", "S2"], "camera_id": ["C1", "C2"]}
+    )
+    return SimpleNamespace(drops=drops, persons=persons, carousels=stops)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_step_finds_the_group(small_case: CasePaths, seed: int) -> None:
+    frame = _sightings(seed, n_plain=300)
+    _store_sightings(small_case, frame)
+    with Store(small_case.db_path) as store:
+        result = carousel_step(small_case, store)
+        findings = store.findings()
+        visits = store.read_table("carousel", "visits")
+        section = carousel_section(store, small_case)
+    assert result is not None
+    found = findings[findings["kind"] == "carousel"]
+    assert len(found) == TRAVELLERS
+    assert found["p_value"].between(0, 0.05).all()
+    assert found["score"].between(0.9, 1).all()
+    assert set(visits["track_key"]) == {f"C1/{1000 + j}" for j in range(TRAVELLERS)} | {
+        f"C2/{2000 + j}" for j in range(TRAVELLERS)
+    }
+    assert visits["group_id"].nunique() == 1
+    with small_case.out("carousel.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 2 * TRAVELLERS
+    scores = carousel_scores(frame, visits, carousel_truth(_truth(frame, 300)))
+    assert scores["pairs"]["recall"] == 1.0 and scores["pairs"]["precision"] == 1.0
+    assert scores["groups"]["recovered"] == 1
+    assert scores["clean_stations"]["stations"] == 0  # both stations had the group
+    assert section is not None and len(section.plots) == 2
+
+
+def test_step_without_sightings(small_case: CasePaths) -> None:
+    ingest_case(small_case.root)
+    with Store(small_case.db_path) as store:
+        assert carousel_step(small_case, store) is None
+        assert store.read_table("carousel", "visits").empty
+        section = carousel_section(store, small_case)
+    assert small_case.out("carousel.csv").read_text().strip() == ",".join(CSV_COLUMNS)
+    assert section is not None and "No carousel" in section.html
+
+
+def test_no_group_no_finding(small_case: CasePaths) -> None:
+    frame = _sightings(3, n_plain=300)
+    frame = frame[frame["track_id"] < 1000]
+    _store_sightings(small_case, frame)
+    with Store(small_case.db_path) as store:
+        carousel_step(small_case, store)
+        assert store.findings().query("kind == 'carousel'").empty
+
+
+@pytest.mark.parametrize(
+    ("sim", "tests", "expected"),
+    [(0.1, 10, 1.0), (0.99, 1, None), (0.99, 10**12, 1.0)],
+)
+def test_null_pvalue(sim: float, tests: int, expected: float | None) -> None:
+    calib = SimilarityCalibration(0.5, 0.1, 0.1, 0.0, 2.0, 0.2, 0.01, 100, 100, "decoys", "em")
+    p = null_pvalue(calib, sim, tests)
+    if expected is None:  # exponential tail: 0.1 · exp(−(atanh(0.99) − 0.5) / 0.1)
+        assert p == pytest.approx(0.1 * np.exp(-(np.arctanh(0.99) - 0.5) / 0.1))
+    else:
+        assert p == expected
+    assert null_pvalue(None, sim, tests) == 1.0
+
+
+def test_label_sightings_one_to_one() -> None:
+    sightings = pd.DataFrame({"camera_id": ["C1", "C1", "C2"], "t_s": [10.0, 11.0, 50.0]})
+    drops = pd.DataFrame({"camera_id": ["C1", "C1"], "t_s": [10.5, 30.0], "person_id": ["a", "b"]})
+    assert label_sightings(sightings, drops).tolist() == ["a", "", ""]
+
+
+def test_truth_adapter_needs_drops() -> None:
+    with pytest.raises(EvaluationError, match="drops"):
+        carousel_truth(SimpleNamespace(carousels=pd.DataFrame()))
+
+
+def test_group_path_orders_stations() -> None:
+    visits = pd.DataFrame(
+        {
+            "station_id": ["B", "A", "B", "A"],
+            "person_key": ["P1", "P1", "P2", "P2"],
+            "time": pd.to_datetime([5, 1, 6, 2], unit="s", utc=True),
+        }
+    )
+    stations = pd.DataFrame({"station_id": ["A", "B"], "lat": [40.0, 40.1], "lon": [49.0, 49.1]})
+    path = group_path(visits, stations)
+    assert path["station_id"].tolist() == ["A", "B"]
+    assert path["persons"].tolist() == [2, 2]
+    assert path["lat"].tolist() == [40.0, 40.1]

@@ -1,0 +1,159 @@
+"""The carousel video part's pieces: crops kept per track, drops given to the track at the box."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pollwatch.carousel.voters import VoterCrops, _overlap_share, _visits, drop_tracks
+from pollwatch.video import Frame, PersonTracker, Track, TrackingResult
+
+BOX = np.array([[100.0, 100.0], [140.0, 100.0], [140.0, 140.0], [100.0, 140.0]])
+
+
+def _track(tid: int, times: list[float], x0: float) -> Track:
+    boxes = np.array([[x0, 60.0, x0 + 30.0, 150.0]] * len(times), np.float32)
+    return Track(tid, np.asarray(times, float), boxes, np.ones(len(times), np.float32))
+
+
+@pytest.mark.parametrize(
+    ("drops", "expected"),
+    [
+        ([5.0], [1]),  # track 1 stands in front of the box at 5 s, track 2 is far away
+        ([20.0], [4]),  # only track 4 exists then, and it is at the box
+        ([50.0], [-1]),  # nobody at all
+        ([35.0], [-1]),  # track 3 is present but far from the box
+        ([5.0, 20.0], [1, 4]),
+    ],
+)
+def test_drop_tracks(drops: list[float], expected: list[int]) -> None:
+    tracking = TrackingResult(
+        (
+            _track(6, [3.0, 4.0, 5.0, 6.0], 85.0),  # at the box too, but beside its slot
+            _track(1, [3.0, 4.0, 5.0, 6.0], 105.0),
+            _track(2, [4.0, 5.0], 400.0),
+            _track(4, [19.0, 20.0], 120.0),
+            _track(3, [34.0, 35.0], 500.0),
+        ),
+        frames=100,
+        source_scale=1.0,
+    )
+    assert drop_tracks(tracking, np.asarray(drops), BOX).tolist() == expected
+
+
+def test_drop_tracks_needs_a_polygon() -> None:
+    tracking = TrackingResult((), frames=0, source_scale=1.0)
+    with pytest.raises(ValueError, match="box_polygon"):
+        drop_tracks(tracking, np.array([1.0]), np.zeros((0, 2)))
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        ([[0, 0, 10, 10]], [0.0]),
+        ([[0, 0, 10, 10], [20, 20, 30, 30]], [0.0, 0.0]),
+        ([[0, 0, 10, 10], [5, 0, 15, 10]], [0.5, 0.5]),
+        ([[0, 0, 10, 10], [0, 0, 20, 20]], [1.0, 0.25]),
+    ],
+)
+def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
+    assert np.allclose(_overlap_share(np.asarray(boxes, float)), expected)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"fps": 0}, "fps"),
+        ({"max_crops": 1}, "max_crops"),
+        ({"every_s": 0}, "every_s"),
+        ({"crop_height": 8}, "crop_height"),
+        ({"min_height_px": 0}, "min_height_px"),
+        ({"max_overlap": 1.5}, "max_overlap"),
+        ({"tracker": "background"}, "tracker"),
+    ],
+)
+def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        VoterCrops(**kwargs)
+
+
+def _scene(x: int) -> np.ndarray:
+    img = np.full((180, 320, 3), 200, np.uint8)
+    img[40:150, x : x + 30] = (40, 40, 180)  # a red figure walking right
+    img[40:60, x + 8 : x + 22] = (120, 150, 200)
+    return img
+
+
+def test_crops_are_few_small_and_spread() -> None:
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1), max_crops=4, every_s=0.2
+    )
+    for k in range(60):
+        x = 20 + 4 * k if k >= 10 else None
+        img = _scene(x) if x is not None and x < 280 else np.full((180, 320, 3), 200, np.uint8)
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    assert kept.away and not kept.near, "the walking figure was cropped (no box: all away)"
+    for pool in kept.away.values():
+        assert 1 <= len(pool.crops) <= 4
+        assert all(c.shape[0] <= 64 and c.shape[2] == 3 for c in pool.crops)
+        assert list(pool.times) == sorted(pool.times)
+    longest = max(kept.away.values(), key=lambda p: len(p.times)).times
+    assert longest[-1] - longest[0] >= 1.5  # spread over the track, not its first frames
+    red = max(kept.away.values(), key=lambda p: len(p.crops)).crops[0]
+    mid = red[red.shape[0] // 2, red.shape[1] // 2].astype(int)
+    assert mid[2] > mid[0] + 60  # the crop shows the red shirt, in BGR
+
+
+@pytest.mark.parametrize(("with_background", "masked"), [(True, True), (False, False)])
+def test_masks_from_the_empty_view(with_background: bool, masked: bool) -> None:
+    empty = np.full((180, 320, 3), 200, np.uint8)
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
+        every_s=0.2,
+        background=empty if with_background else None,
+    )
+    for k in range(40):
+        img = _scene(20 + 5 * k) if 10 <= k < 50 else empty
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    tid = max(kept.away, key=lambda t: len(kept.away[t].crops))
+    images, masks = kept.pool(tid, near=False).usable()
+    assert (masks is not None) == masked
+    if masks is not None:
+        for image, mask in zip(images, masks, strict=True):
+            assert mask.shape == image.shape[:2]
+            person = image[mask > 0].astype(int)
+            assert np.mean(np.abs(person - 200).max(axis=1) > 30) > 0.9  # not the wall
+
+
+def test_crops_near_the_box_go_to_their_own_pool() -> None:
+    box = np.array([[260.0, 100.0], [300.0, 100.0], [300.0, 140.0], [260.0, 140.0]])
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1), every_s=0.2, box=box, max_crops=3
+    )
+    for k in range(60):
+        img = _scene(20 + 4 * k) if 10 <= k < 70 else np.full((180, 320, 3), 200, np.uint8)
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    near = [t for p in kept.near.values() for t in p.times]
+    away = [t for p in kept.away.values() for t in p.times]
+    assert near and away
+    # the figure walks towards the box: first away from it, then near it
+    assert max(away) < min(near)
+    assert 20 + 40 * min(near) + 30 >= 260 - 0.75 * 110 - 10
+
+
+@pytest.mark.parametrize(
+    ("times", "owners", "expected"),
+    [
+        ([10.0], [3], [(3, 10.0, 1, True)]),
+        ([10.0, 11.0], [3, 3], [(3, 10.0, 2, True)]),  # one voter's two drops
+        ([10.0, 20.0], [3, 3], [(3, 10.0, 1, False), (3, 20.0, 1, False)]),  # a queue
+        ([10.0, 20.0, 30.0], [3, -1, 4], [(3, 10.0, 1, True), (4, 30.0, 1, True)]),
+        ([], [], []),
+    ],
+)
+def test_visits(times: list[float], owners: list[int], expected: list[tuple]) -> None:
+    got = _visits(np.asarray(times, float), np.asarray(owners, np.int64), 2.5)
+    assert got == expected
