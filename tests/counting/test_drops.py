@@ -198,3 +198,14 @@ def test_a_hand_over_the_slot_says_when_a_ballot_went_in(
     found = drops["t_s"].to_numpy()
     assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
     assert facts["reaches"] >= len(times)
+
+
+def test_the_first_ballot_changing_the_box_bottom_for_good_is_a_hand() -> None:
+    """Paper where the empty box's floor was changes its bottom from then on: not someone
+    passing in front."""
+    times = [10.0, 20.0, 30.0]
+    s = series(40, **voters(times), reaches=[(x, 0.4) for x in times])
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where(t > 10.1, 0.8, 0.0)
+    drops, _ = find_drops(s, BOX_H)
+    assert drops["t_s"].to_numpy() == pytest.approx(times, abs=0.2)
