@@ -163,7 +163,8 @@ class _State:
     white_low: tuple[float, float, float] = (0.0, 0.0, 0.0)
     white_high: tuple[float, float, float] = (0.0, 0.0, 0.0)
     slot_mask: np.ndarray | None = None  # the slot's pixels in the slot region
-    slot_ref: np.ndarray | None = None  # their background values (N × 3, int16)
+    slot_index: np.ndarray | None = None  # their flat indices
+    slot_ref: np.ndarray | None = None  # their background values (N × 3)
 
 
 class BoxWatcher:
@@ -261,16 +262,17 @@ class BoxWatcher:
         # where a search finds none: someone standing behind the box for long)
         if s.regions is not None and (s.slot_mask is None or len(s.snapshots) >= _SLOT_AFTER):
             found = _slot_line(s.slot_luma, s.regions)
-            s.slot_mask = found if found is not None else s.slot_mask
+            if found is not None:
+                s.slot_mask, s.slot_index = found, np.flatnonzero(found)
         if s.slot_mask is not None and s.slot_mask.shape == base.shape[:2]:
-            s.slot_ref = base[s.slot_mask].astype(np.int16)
+            s.slot_ref = base.reshape(-1, 3)[s.slot_index]
 
     def _slot_cover(self, slot: np.ndarray) -> float:
         s = self._s
         if s.slot_mask is None or s.slot_ref is None or slot.shape[:2] != s.slot_mask.shape:
             return np.nan
-        diff = np.abs(slot[s.slot_mask].astype(np.int16) - s.slot_ref).max(axis=1)
-        return float(np.count_nonzero(diff > _SLOT_CHANGE)) / len(diff)
+        diff = cv2.absdiff(slot.reshape(-1, 3)[s.slot_index], s.slot_ref)
+        return float(np.count_nonzero(diff.max(axis=1) > _SLOT_CHANGE)) / len(diff)
 
     def _white(self, slot: np.ndarray, r: BoxRegions) -> tuple[float, float]:
         s = self._s
