@@ -108,3 +108,23 @@ def test_plugged_in_ranges_make_intervals_not_observable(small_case: CasePaths) 
         OBSERVABILITY_SOURCES._items.pop("test-audit")
     assert counts["observable"].tolist() == [True, True, False, False]
     assert findings.empty
+
+
+@pytest.mark.parametrize(
+    ("confidence", "bursts", "reaches", "step_px", "blind"),
+    [
+        (0.2, 0.0, np.nan, np.nan, True),  # a box located weakly that never showed anything
+        (0.9, 0.0, np.nan, np.nan, False),  # a confident box on a quiet day
+        (0.2, 3.0, np.nan, np.nan, False),  # ballots seen at the lid
+        (0.2, 0.0, 4.0, np.nan, False),  # hands over a slot
+        (0.2, 0.0, np.nan, 1.0, False),  # a paper pile read
+    ],
+)
+def test_a_weak_box_that_showed_nothing_is_not_observable(
+    confidence: float, bursts: float, reaches: float, step_px: float, blind: bool
+) -> None:
+    from pollwatch.counting.step import _nothing_seen
+
+    zone = pd.DataFrame([{"confidence": confidence}])
+    facts = pd.DataFrame([{"bursts": bursts, "reaches": reaches, "step_px": step_px}])
+    assert _nothing_seen(zone, facts) is blind

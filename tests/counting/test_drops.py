@@ -23,10 +23,12 @@ def series(
     bursts: list[tuple[float, float]] = (),  # (end time, centre offset at the end)
     steps: list[tuple[float, float]] = (),  # (time, pixels the pile rises)
     present: list[tuple[float, float]] = (),
+    reaches: list[tuple[float, float]] | None = None,  # (drop time, seconds the slot is hidden)
     **columns: object,
 ) -> pd.DataFrame:
     """A synthetic watcher series: quiet box, a pile 20 px high, bursts 0.44 s long ending at
-    the slot, pile steps (fully shown 0.4 s after the drop), people at the box."""
+    the slot, pile steps (fully shown 0.4 s after the drop), people at the box; with
+    `reaches`, a slot seen throughout and hidden by half from each drop time on."""
     t = np.arange(0, seconds, 1 / FPS)
     white, white_x = np.zeros_like(t), np.full_like(t, np.nan)
     for end, x in bursts:
@@ -51,8 +53,15 @@ def series(
             "luma": 110.0,
             "outline": 1.0,
             "motion": 1.0,
+            "slot_cover": np.nan,
+            "front": 0.0,
         }
     )
+    if reaches is not None:
+        cover = np.zeros_like(t)
+        for when, hidden in reaches:
+            cover[(t >= when - 0.05) & (t < when - 0.05 + hidden)] = 0.5
+        frame["slot_cover"] = cover
     for name, value in columns.items():
         frame[name] = value
     return frame[SERIES_COLUMNS]
@@ -158,3 +167,45 @@ def test_quiet_series_is_observable_and_empty() -> None:
 def test_bad_arguments(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    ("extra", "front", "expected"),
+    [
+        # a hand at the slot, the ballot hidden against a white shirt: the hand is the drop
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.0, 6),
+        # a white shirt passing behind the box: a white patch, but nothing over the slot
+        ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
+        # someone passing in front of the box hides the slot and the box's bottom
+        ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
+        # the slot hidden for long: something stood in front of it, not a hand
+        ({"reaches": [(35.0, 4.0)], "present": [(33, 40)]}, 0.0, 5),
+    ],
+)
+def test_a_hand_over_the_slot_says_when_a_ballot_went_in(
+    extra: dict, front: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times]}
+    merged = {
+        k: [*base.get(k, []), *extra.get(k, [])] for k in ("bursts", "steps", "present", "reaches")
+    }
+    s = series(70, **merged)
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where((t > 34.8) & (t < 35.6), front, 0.0)  # a passer-by, 0.8 s
+    drops, facts = find_drops(s, BOX_H)
+    assert drops["ballots"].sum() == expected
+    found = drops["t_s"].to_numpy()
+    assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
+    assert facts["reaches"] >= len(times)
+
+
+def test_the_first_ballot_changing_the_box_bottom_for_good_is_a_hand() -> None:
+    """Paper where the empty box's floor was changes its bottom from then on: not someone
+    passing in front."""
+    times = [10.0, 20.0, 30.0]
+    s = series(40, **voters(times), reaches=[(x, 0.4) for x in times])
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where(t > 10.1, 0.8, 0.0)
+    drops, _ = find_drops(s, BOX_H)
+    assert drops["t_s"].to_numpy() == pytest.approx(times, abs=0.2)

@@ -20,6 +20,7 @@ dark, the picture frozen, the box's outline gone (turned away, hidden behind som
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +64,12 @@ class DropFinderOptions:
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
+    reach_cover: float = 0.12  # share of the slot covered above its running median: a hand
+    reach_join_s: float = 0.45  # coverings this close are one hand movement ...
+    reach_max_s: float = 2.0  # ... which lasts at most this long (longer: something in front)
+    reach_lead_s: float = 0.05  # the ballot goes in this long after the slot is covered
+    reach_seen: float = 0.5  # the slot cue is used when the slot was seen this share of time
+    reach_front: float = 0.2  # the box's bottom this much changed: someone in front, no hand
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -81,9 +88,13 @@ class _Burst:
     peak: float  # in units of the burst area threshold
     end_x: float  # where the patch was last seen, box widths from the box's middle
     duration: float  # samples seen × the sampling interval
+    reach: bool = False  # a hand over the slot (then `end` is when the ballot went in)
 
     def clear(self, o: DropFinderOptions) -> bool:
-        """Shaped like a ballot going in: it vanishes at the slot after 0.15 to 1.2 s."""
+        """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot
+        after 0.15 to 1.2 s."""
+        if self.reach:
+            return True
         return abs(self.end_x) <= o.slot_x and 0.15 - 1e-6 <= self.duration <= 1.2
 
 
@@ -133,6 +144,66 @@ def _bursts(series: pd.DataFrame, box_h: float, o: DropFinderOptions) -> list[_B
                 _Burst(float(t[i]), float(t[j] + 0.5 * dt), peak, float(xs[j]), float(duration))
             )
     return out
+
+
+def _reaches(series: pd.DataFrame, o: DropFinderOptions) -> list[_Burst] | None:
+    """Hand movements over the slot: runs of the slot's covered share above its running
+    median (4 s), joined when under `reach_join_s` apart, at most `reach_max_s` long; each
+    placed `reach_lead_s` after the start of its strongest run. None when the slot was seen
+    for less than `reach_seen` of the samples (no slot on the lid, or not in view)."""
+    if "slot_cover" not in series or len(series) < 3:
+        return None
+    cover = series["slot_cover"].to_numpy(float)
+    if np.isfinite(cover).mean() < o.reach_seen:
+        return None
+    t = series["t_s"].to_numpy(float)
+    dt = float(np.median(np.diff(t)))
+    cover = np.nan_to_num(cover, nan=0.0)
+    high = cover - _rolling_median(cover, t, 4.0)
+    runs = _runs(high > o.reach_cover, bridge=1)
+    groups: list[list[tuple[int, int]]] = []
+    for i, j in runs:
+        if groups and t[i] - t[groups[-1][-1][1]] <= o.reach_join_s:
+            groups[-1].append((i, j))
+        else:
+            groups.append([(i, j)])
+    front = series["front"].to_numpy(float) if "front" in series else np.zeros(len(t))
+    out = []
+    for g in groups:
+        start, end = t[g[0][0]], t[g[-1][1]] + dt
+        if end - start > o.reach_max_s:
+            continue
+        # someone passing in front of the box hides the slot too: then only a hint of when
+        # (`end_x` infinite: never a clear burst), should the pile have risen
+        hand = _passing(t, front, start, end) <= o.reach_front
+        i, _ = max(g, key=lambda r: float(high[r[0] : r[1] + 1].sum()))
+        peak = float(high[g[0][0] : g[-1][1] + 1].max())
+        when = float(t[i]) + o.reach_lead_s
+        out.append(
+            _Burst(
+                float(start),
+                when,
+                peak,
+                0.0 if hand else np.inf,
+                float(end - start),
+                reach=hand,
+            )
+        )
+    return out
+
+
+def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> float:
+    """How much more of the box's bottom was hidden from `start` to `end` than just before
+    and just after: someone passing in front hides it for a moment; the first ballots
+    changing it for good (paper where the empty box's floor was) do not count."""
+
+    def level(a: float, b: float) -> float:
+        sel = (t >= a) & (t <= b) & np.isfinite(front)
+        return float(np.median(front[sel])) if sel.any() else 0.0
+
+    sel = (t >= start) & (t <= end) & np.isfinite(front)
+    during = float(front[sel].max()) if sel.any() else 0.0
+    return during - max(level(start - 1.0, start - 0.3), level(end + 0.7, end + 1.5))
 
 
 def _plateaus(t: np.ndarray, fill: np.ndarray, o: DropFinderOptions) -> list[_Plateau]:
@@ -235,7 +306,16 @@ def find_drops(
     fill[series["fill_contrast"].to_numpy(float) < o.min_contrast] = np.nan
     if "fill_line" in series:
         fill[series["fill_line"].to_numpy(float) <= o.line_rows] = np.nan
-    bursts = _bursts(series, box_h, o)
+    reaches = _reaches(series, o)
+    if reaches is None:
+        bursts = _bursts(series, box_h, o)
+    else:  # hands over the slot say when; a white patch is only a hint then
+        hints = [
+            dataclasses.replace(x, end_x=np.inf)
+            for x in _bursts(series, box_h, o)
+            if not any(abs(x.end - r.end) <= 1.0 for r in reaches)
+        ]
+        bursts = sorted([*reaches, *hints], key=lambda x: x.end)
     plateaus = _plateaus(t, fill, o)
     plateaus = _settled(plateaus, bursts, o)
     # the rises between consecutive plateaus, and the bursts in between
@@ -263,9 +343,12 @@ def find_drops(
         step = np.nan
     stats = {"bursts": float(len(bursts)), "unclear_bursts": 0.0, "fill_only": 0.0, "bundles": 0.0}
     stats["unclear_bursts"] = float(sum(not x.clear(o) for x in bursts))
+    stats["reaches"] = float(sum(x.reach for x in reaches)) if reaches is not None else np.nan
     fg = series["fg"].to_numpy(float)
     rows: list[tuple[float, int, float, str]] = []
     covered: set[int] = set()
+    hands = [x.duration for x in reaches or () if x.reach]
+    long = max(0.8, 2 * float(np.median(hands))) if hands else np.inf
     if not np.isnan(step):
         for a, b, rise, inside in rises:
             if rise is None:
@@ -274,17 +357,24 @@ def find_drops(
             sel = (t >= a.end) & (t <= b.start)
             present = bool(sel.any() and fg[sel].max() > o.presence)
             crossings = _crossings(t, fill, a, b, step)
-            got = _assign(rise / step, inside, crossings, present, o, stats)
+            # where every hand was seen, the pile adds ballots only behind a hand over the
+            # slot twice as long as usual: two voters at once
+            hidden = reaches is None or any(x.reach and x.duration >= long for x in inside)
+            got = _assign(rise / step, inside, crossings, present, o, stats, hidden=hidden)
             rows += got
     # a clear burst outside every rise counts only where the pile could not be read: on a
     # plateau the pile held still, and before the first one (an empty box, or a pile not yet
-    # readable) only the ballot that made the first level can have gone in
+    # readable) only the ballot that made the first level can have gone in. A hand over the
+    # slot counts wherever it is: the pile's edge, read to a fraction of a pixel, may not
+    # show one ballot (an empty box, the edge behind one of the box's own)
     first = plateaus[0].start if plateaus else np.inf
     for x in bursts:
         if id(x) in covered or not x.clear(o):
             continue
-        if not np.isnan(step) and (
-            any(p.start <= x.end <= p.end for p in plateaus) or x.end < first - o.settle_s
+        if (
+            not np.isnan(step)
+            and not x.reach
+            and (any(p.start <= x.end <= p.end for p in plateaus) or x.end < first - o.settle_s)
         ):
             stats["unclear_bursts"] += 1
             continue
@@ -330,13 +420,17 @@ def _assign(
     present: bool,
     o: DropFinderOptions,
     stats: dict[str, float],
+    *,
+    hidden: bool = True,
 ) -> list[tuple[float, int, float, str]]:
     """Drops of one rise of the pile by `steps` per-ballot steps, with these bursts in its
     window. Clear bursts are drops whatever the rise (a pile's edge measured to a fraction of
     a pixel is not proof enough against a ballot seen going in); the rise adds what they do
     not explain: a bundle behind a single hand, ballots no burst showed (placed at the other
     bursts near when the pile's level passed each step, else at those times), but only if
-    someone was at the box. `crossings[j]` is when the level passed j + ½ steps."""
+    someone was at the box, and only when `hidden` (not when every hand over the slot was
+    seen: a rise of a step or two is then the edge's noise, or two hands at once, which the
+    pile cannot tell apart). `crossings[j]` is when the level passed j + ½ steps."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
     # a staircase: the pile seen passing most of its steps at distinct moments
@@ -356,7 +450,9 @@ def _assign(
         evidence = ("burst+fill", 0.9) if big.clear(o) else ("fill", 0.7)
         out = [(x.end, 1, 0.99, "burst+fill") for x in singles]
         return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
-    if clear:
+    if not hidden:
+        extra = 0
+    elif clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
     else:
         extra = max(1, round(steps)) if steps >= o.hidden_steps and present else 0

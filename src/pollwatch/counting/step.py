@@ -168,10 +168,31 @@ def camera_observability(store: Store, camera: Camera) -> Observability:
     registered `OBSERVABILITY_SOURCES` source's."""
     frame = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
     facts = store.read_table(ANALYSER, "facts", camera_id=camera.camera_id)
-    obs = Observability.from_frame(frame, 0.0, float(facts["recording_end_s"].iloc[0]))
+    end_s = float(facts["recording_end_s"].iloc[0])
+    obs = Observability.from_frame(frame, 0.0, end_s)
+    try:
+        zone = store.read_table(ANALYSER, "zone", camera_id=camera.camera_id)
+    except NotFoundError:
+        zone = pd.DataFrame()
+    if _nothing_seen(zone, facts):
+        obs = obs.with_ranges([(0.0, end_s, "ballot box not seen")])
     for _, source in OBSERVABILITY_SOURCES.items():
         obs = obs.with_ranges(source(store, camera))
     return obs
+
+
+def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame) -> bool:
+    """A box located with little confidence where the whole recording showed no slot, no
+    readable paper pile and no ballot at the lid: whatever was watched, it was not the box,
+    and its count of nothing must not pass for a count."""
+    row = facts.iloc[0]
+    return bool(
+        not zone.empty
+        and float(zone["confidence"].iloc[0]) < 0.5
+        and float(row.get("bursts", 0.0)) == 0
+        and np.isnan(float(row.get("reaches", np.nan)))
+        and np.isnan(float(row.get("step_px", np.nan)))
+    )
 
 
 @CASE_STEPS.registering("counting", order=20)

@@ -20,7 +20,13 @@ several times a second and records, per sampled frame:
 * `luma` — the region's mean brightness (lights off, lens covered);
 * `outline` — how strongly the box's outline shows, relative to its strength in the view the
   zone was fitted on (checked about twice a second: the box hidden or the camera turned);
-* `motion` — mean absolute change of the region since the previous sample (a frozen picture).
+* `motion` — mean absolute change of the region since the previous sample (a frozen picture);
+* `slot_cover` — the share of the slot's pixels (the thin dark line on the lid, found in the
+  recent background) that something in front of the box covers: the hand and the ballot going
+  in hide it for a fraction of a second, whatever the voter wears, while the people behind the
+  box (drawn over by it) and beside it do not (NaN while no slot is seen);
+* `front` — the share of the box's bottom (its lowest 15%, middle columns) that differs from
+  the recent background: someone passing in front of the box, not a hand over its lid.
 
 Turning these series into drops is `pollwatch.counting.drops`; the watcher only measures.
 """
@@ -53,6 +59,8 @@ SERIES_COLUMNS = [
     "luma",
     "outline",
     "motion",
+    "slot_cover",
+    "front",
 ]
 
 _WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
@@ -60,6 +68,8 @@ _BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
 _BG_KEEP = 9  # ... and the median of this many of them
 _OUTLINE_EVERY_S = 2.0  # seconds between two outline checks
 _SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
+_SLOT_CHANGE = 40  # a slot pixel differing from the background by more than this is covered
+_SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,8 @@ class BoxRegions:
     fill: tuple[int, int, int, int]
     outline: np.ndarray  # the zone polygon, in watch-region pixels
     box_w: float
+    box_h: float
+    box_top: float
     centre_x: float
     ballot_w: float  # the largest patch still taken for a ballot in a hand: 0.35 w × 0.4 h
     ballot_h: float
@@ -100,7 +112,18 @@ class BoxRegions:
         slot = clip(x0 - 0.1 * w, y0 - 0.35 * h, x1 + 0.1 * w, y0 + 0.3 * h)
         fill = clip(x0 + 0.25 * w, y0, x1 - 0.3 * w, y1)
         outline = zone.polygon - np.float32([watch[0], watch[1]])
-        return cls(watch, slot, fill, outline, w, (x0 + x1) / 2, 0.35 * w, 0.4 * h, 0.002 * h * h)
+        return cls(
+            watch, slot, fill, outline, w, h, y0, (x0 + x1) / 2, 0.35 * w, 0.4 * h, 0.002 * h * h
+        )
+
+    @property
+    def bottom(self) -> tuple[slice, slice]:
+        """Rows and columns of the half-size watch region showing the box's lowest 15%
+        (middle columns): what only something in front of the box hides."""
+        rows, cols = self.local(self.fill)
+        stop = max(rows.stop // 2, 1)
+        start = min(max(round((rows.stop - 0.15 * self.box_h) / 2), 0), stop - 1)
+        return slice(start, stop), slice(cols.start // 2, max(cols.stop // 2, cols.start // 2 + 1))
 
     def local(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
         """Row and column slices of `box` inside the watch region."""
@@ -139,6 +162,9 @@ class _State:
     lines: np.ndarray | None = None  # rows of the fill band where the box's own edges run
     white_low: tuple[float, float, float] = (0.0, 0.0, 0.0)
     white_high: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    slot_mask: np.ndarray | None = None  # the slot's pixels in the slot region
+    slot_index: np.ndarray | None = None  # their flat indices
+    slot_ref: np.ndarray | None = None  # their background values (N × 3)
 
 
 class BoxWatcher:
@@ -178,7 +204,7 @@ class BoxWatcher:
         s.gaps.append(gap)
         s.snapshots.clear()
         s.background, s.previous, s.last_snapshot = None, None, -np.inf
-        s.bg_white, s.slot_background = None, None
+        s.bg_white, s.slot_background, s.slot_ref = None, None, None
 
     def update(self, frame: Frame) -> None:
         s = self._s
@@ -211,7 +237,12 @@ class BoxWatcher:
             s.outline, s.last_outline = self._outline(luma, r), t
         s.samples += 1
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
-        s.rows.append((*row, s.outline, motion))
+        front = (
+            _changed_share(small[r.bottom], s.background[r.bottom])
+            if s.background is not None
+            else np.nan
+        )
+        s.rows.append((*row, s.outline, motion, self._slot_cover(slot), front))
 
     def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
         """Keep a snapshot; the background is the median of the last few. Paper-white pixels
@@ -227,6 +258,21 @@ class BoxWatcher:
         s.white_low = (level, 128 - _WHITE_CHROMA, 128 - _WHITE_CHROMA)
         s.white_high = (255, 128 + _WHITE_CHROMA, 128 + _WHITE_CHROMA)
         s.bg_white = cv2.inRange(base, s.white_low, s.white_high)
+        # the slot is looked for at once, then again in every settled background (kept
+        # where a search finds none: someone standing behind the box for long)
+        if s.regions is not None and (s.slot_mask is None or len(s.snapshots) >= _SLOT_AFTER):
+            found = _slot_line(s.slot_luma, s.regions)
+            if found is not None:
+                s.slot_mask, s.slot_index = found, np.flatnonzero(found)
+        if s.slot_mask is not None and s.slot_mask.shape == base.shape[:2]:
+            s.slot_ref = base.reshape(-1, 3)[s.slot_index]
+
+    def _slot_cover(self, slot: np.ndarray) -> float:
+        s = self._s
+        if s.slot_mask is None or s.slot_ref is None or slot.shape[:2] != s.slot_mask.shape:
+            return np.nan
+        diff = cv2.absdiff(slot.reshape(-1, 3)[s.slot_index], s.slot_ref)
+        return float(np.count_nonzero(diff.max(axis=1) > _SLOT_CHANGE)) / len(diff)
 
     def _white(self, slot: np.ndarray, r: BoxRegions) -> tuple[float, float]:
         s = self._s
@@ -287,6 +333,35 @@ def _outline_points(poly: np.ndarray) -> np.ndarray:
         n = max(int(np.hypot(*(q - p))), 1)
         pts.append(p + np.linspace(0, 1, n, endpoint=False)[:, None] * (q - p))
     return np.concatenate(pts)
+
+
+def _slot_line(luma: np.ndarray, r: BoxRegions) -> np.ndarray | None:
+    """The slot on the box's lid in the slot region's background luma: the widest thin dark
+    horizontal line (black top-hat) in the middle of the box's upper part, at least 0.15 box
+    widths long and four times as wide as it is thick; None when there is none."""
+    x0, y0 = r.slot[0], r.slot[1]
+    top = round(r.box_top) - y0  # the box's top row in the slot region
+    a, b = max(0, top - round(0.1 * r.box_h)), max(0, top + round(0.45 * r.box_h))
+    c0 = max(0, round(r.centre_x - 0.3 * r.box_w) - x0)
+    c1 = max(c0, round(r.centre_x + 0.3 * r.box_w) - x0)
+    part = luma[a:b, c0:c1]
+    if part.shape[0] < 5 or part.shape[1] < 5:
+        return None
+    hat = cv2.morphologyEx(
+        part, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 9))
+    )
+    level = max(30.0, 0.55 * float(hat.max()))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((hat > level).astype(np.uint8), 8)
+    best, best_w = 0, 0
+    for i in range(1, n):
+        w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+        if w >= 0.15 * r.box_w and w >= 4 * h and w > best_w:
+            best, best_w = i, w
+    if not best:
+        return None
+    mask = np.zeros(luma.shape, bool)
+    mask[a:b, c0:c1] = labels == best
+    return mask
 
 
 def _line_rows(luma: np.ndarray, r: BoxRegions) -> np.ndarray:
