@@ -349,10 +349,11 @@ class ConditionsAuditor:
         if freeze_slot <= self._freeze_slot and slot <= self._slot:
             return
         gray = frame_gray(frame, self.work_width)
+        m, sd = cv2.meanStdDev(gray)
+        level = (float(m[0, 0]), float(sd[0, 0]))  # mean and std, for both uses
         if freeze_slot > self._freeze_slot:
             self._freeze_slot = freeze_slot
-            m, sd = cv2.meanStdDev(gray)
-            mean, std = float(m[0, 0]), float(sd[0, 0])
+            mean, std = level
             black = mean < self.black_luma and std < self.black_std
             self.freeze.feed(t, gray, lit=mean >= self.dark_luma and not black)
         if slot <= self._slot:
@@ -373,7 +374,7 @@ class ConditionsAuditor:
                 if t - self._pending[0][0] >= self.baseline_s:
                     self._finish_baseline()
                 return
-        self._judge(t, gray, view)
+        self._judge(t, gray, view, level)
 
     def _set_reference(self, ref: np.ndarray) -> None:
         self._ref = ref
@@ -431,9 +432,13 @@ class ConditionsAuditor:
         self._zone = (ref_crop, crop, mask) if mask.any() else None
         return self._zone
 
-    def _judge(self, t: float, gray: np.ndarray, view: _View) -> None:
-        m, sd = cv2.meanStdDev(gray)
-        mean, std = float(m[0, 0]), float(sd[0, 0])
+    def _judge(
+        self, t: float, gray: np.ndarray, view: _View, level: tuple[float, float] | None = None
+    ) -> None:
+        if level is None:
+            m, sd = cv2.meanStdDev(gray)
+            level = (float(m[0, 0]), float(sd[0, 0]))
+        mean, std = level
         sharp = sharpness(gray)
         ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
         if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline

@@ -168,6 +168,7 @@ class ViewAuditor:
         self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
         self._slot = -1
         self._anchor: tuple[np.ndarray, ViewTransform | None] | None = None
+        self._measured: tuple[ViewTransform, tuple[float, float, float, float]] | None = None
         self._window: np.ndarray | None = None
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
         self.box_visible = True  # False while the latest judged sample lost the box
@@ -242,6 +243,27 @@ class ViewAuditor:
         self._anchor = (small, transform)
         return transform
 
+    def _measure(
+        self, transform: ViewTransform, shape: tuple[int, int]
+    ) -> tuple[float, float, float, float]:
+        """(shift, dx, dy in reference pixels, visible share of the box) under `transform`;
+        the last answer is kept, since a steady camera hands the same transform again."""
+        if self._measured is not None and self._measured[0] is transform:
+            return self._measured[1]
+        k = self._k
+        h, w = shape
+        if self.box_polygon is not None:
+            poly = self.box_polygon * k
+            centre = tuple(poly.mean(axis=0))
+            visible = visible_fraction(poly, transform, w, h)
+        else:
+            centre, visible = (w / 2, h / 2), math.nan
+        shift = transform.displacement(centre) / k
+        dx, dy = (transform.apply([centre])[0] - np.asarray(centre)) / k
+        out = (float(shift), float(dx), float(dy), float(visible))
+        self._measured = (transform, out)
+        return out
+
     def _judge(self, t: float, gray: np.ndarray) -> None:
         m, sd = cv2.meanStdDev(gray)
         if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < self.min_sharpness:
@@ -257,16 +279,7 @@ class ViewAuditor:
             self.box_visible = False
             self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
             return
-        k = self._k
-        h, w = gray.shape
-        if self.box_polygon is not None:
-            poly = self.box_polygon * k
-            centre = tuple(poly.mean(axis=0))
-            visible = visible_fraction(poly, transform, w, h)
-        else:
-            centre, visible = (w / 2, h / 2), math.nan
-        shift = transform.displacement(centre) / k
-        dx, dy = (transform.apply([centre])[0] - np.asarray(centre)) / k
+        shift, dx, dy, visible = self._measure(transform, gray.shape)
         turned = (
             shift > self.shift_px
             or abs(transform.angle_deg) > self.max_angle_deg
