@@ -13,6 +13,11 @@ the same run, video seconds per wall second and peak RSS:
   for all its cameras)
 - `counting_pass`: what the pipeline's "video" step does for counting: the keyframe median,
   the box zone, one engine pass with the `BoxWatcher`, and `find_drops`;
+- `audit_pass`: the camera audit alone (`CameraAuditor` with the camera's reference image
+  and box polygon, as `make_audit_analyser` builds it): one engine pass decoding the video
+  and the audio; its `ratio_cpu` − 1 is what the audit adds to decode-only (target ≤ 0.2);
+- `counting_audit_pass`: the counting pass with the auditor riding along in the same engine
+  pass, as the pipeline's "video" step runs them (target: `ratio_cpu` ≤ 1.5);
 - `person_tracker_5fps`: the full-frame background detector + ByteTrack at 5 fps, for
   reference (not part of the counting pass);
 - `counting_carousel_pass` (with `--carousel`): the counting pass with the carousel part's
@@ -48,7 +53,7 @@ def make_clip(path: Path, seconds: float, seed: int) -> dict:
     schedule = build_schedule(election, int(election.priority[0]))
     plan = replace(schedule.plan, duration_s=seconds, conditions=())
     t0 = time.perf_counter()
-    rendered = render_camera(plan, path)
+    rendered = render_camera(plan, path, path.with_suffix(".png"))
     import av
 
     with av.open(str(path)) as c:
@@ -87,7 +92,17 @@ def stage_decode(clip: Path) -> dict:
     return {"frames": frames}
 
 
-def stage_counting(clip: Path, polygon: list, carousel: bool = False) -> dict:
+def _auditor(clip: Path, polygon: list):
+    """The camera's auditor as `make_audit_analyser` builds it (reference image, polygon)."""
+    import cv2
+
+    from pollwatch.audit import CameraAuditor
+
+    reference = cv2.imread(str(clip.with_suffix(".png")), cv2.IMREAD_COLOR)
+    return CameraAuditor.create(reference=reference, box_polygon=polygon)
+
+
+def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: bool = False) -> dict:
     import numpy as np
 
     from pollwatch.carousel.voters import VoterCrops
@@ -103,6 +118,7 @@ def stage_counting(clip: Path, polygon: list, carousel: bool = False) -> dict:
     box = np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
     analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
+    analysers += [_auditor(clip, polygon)] if audit else []
     run = analyse_video(clip, analysers, options=EngineOptions(threads=1))
     extra = {}
     if carousel:
@@ -126,6 +142,19 @@ def stage_counting(clip: Path, polygon: list, carousel: bool = False) -> dict:
     }
 
 
+def stage_audit(clip: Path, polygon: list) -> dict:
+    from pollwatch.video import EngineOptions, analyse_video
+
+    run = analyse_video(clip, [_auditor(clip, polygon)], options=EngineOptions(threads=1))
+    audit = run.results[0]
+    return {
+        "frames_analysed": run.frames_delivered,
+        "audio_chunks": run.audio_chunks,
+        "audio_state": audit.audio.state,
+        "view_state": audit.view.state,
+    }
+
+
 def stage_tracker(clip: Path) -> dict:
     from pollwatch.video import EngineOptions, PersonTracker, analyse_video
 
@@ -133,7 +162,12 @@ def stage_tracker(clip: Path) -> dict:
     return {"frames_analysed": run.frames_delivered, "tracks": len(run.results[0].tracks)}
 
 
-STAGES = {"decode": stage_decode, "counting": stage_counting, "tracker": stage_tracker}
+STAGES = {
+    "decode": stage_decode,
+    "counting": stage_counting,
+    "audit": stage_audit,
+    "tracker": stage_tracker,
+}
 
 
 def _warm_imports() -> None:
@@ -144,6 +178,7 @@ def _warm_imports() -> None:
     import pandas  # noqa: F401
     import scipy.stats  # noqa: F401
 
+    import pollwatch.audit
     import pollwatch.carousel.voters
     import pollwatch.counting
     import pollwatch.reid.colour
@@ -196,7 +231,14 @@ def main() -> None:
         polygon = info.pop("box_polygon")
         decode = _run(stage="decode", clip=clip)
         counting = _run(stage="counting", clip=clip, polygon=polygon)
-        stages = {"decode_only": decode, "counting_pass": counting}
+        audit = _run(stage="audit", clip=clip, polygon=polygon)
+        both = _run(stage="counting", clip=clip, polygon=polygon, audit=True)
+        stages = {
+            "decode_only": decode,
+            "counting_pass": counting,
+            "audit_pass": audit,
+            "counting_audit_pass": both,
+        }
         if opts.tracker:
             stages["person_tracker_5fps"] = _run(stage="tracker", clip=clip)
         if opts.carousel:

@@ -45,7 +45,8 @@ def _tables(drop_times: list[float], blind: list[tuple[float, float, str]]) -> d
             "dwell_s": 5.0,
         }
     )
-    zone = pd.DataFrame([{"polygon": json.dumps([[10, 100], [60, 100], [60, 200], [10, 200]])}])
+    polygon = json.dumps([[10, 100], [60, 100], [60, 200], [10, 200]])
+    zone = pd.DataFrame([{"polygon": polygon, "confidence": 0.9}])
     facts = pd.DataFrame([{"step_px": STEP, "recording_end_s": END}])
     unobs = pd.DataFrame(blind, columns=["start_s", "end_s", "reason"]).astype(
         {"start_s": float, "end_s": float, "reason": str}

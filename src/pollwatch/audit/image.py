@@ -59,15 +59,17 @@ import numpy as np
 
 from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
-from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
-from pollwatch.audit.types import TimeRange
-from pollwatch.audit.view import (
+from pollwatch.audit.picture import (
+    analysis_reference,
+    camera_geometry,
+    check_arguments,
     check_aspect,
     frame_gray,
     sample_slot,
     sharpness,
-    to_analysis_gray,
 )
+from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
+from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.scene import locate_box
@@ -111,7 +113,9 @@ def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
 def _padded(x: np.ndarray, cell: int) -> np.ndarray:
     """`x` as float32, zero-padded to whole cells."""
     h, w = x.shape
-    return np.pad(x.astype(np.float32), ((0, -h % cell), (0, -w % cell)))
+    return cv2.copyMakeBorder(
+        x.astype(np.float32), 0, -h % cell, 0, -w % cell, cv2.BORDER_CONSTANT, value=0
+    )
 
 
 def _cell_mean(x: np.ndarray, cell: int) -> np.ndarray:
@@ -232,22 +236,7 @@ class ConditionsAuditor:
         max_gap_s: float = 2.0,
         min_duration_s: float = 3.0,
     ) -> None:
-        if reference is not None:
-            ref = np.asarray(reference)
-            if ref.dtype != np.uint8 or ref.ndim not in (2, 3) or min(ref.shape[:2]) < 16:
-                raise ValueError(f"reference must be a uint8 image, got {ref.dtype} {ref.shape}")
-            full = (ref.shape[1], ref.shape[0])
-        elif image_size is not None:
-            if len(image_size) != 2 or min(image_size) < 16:
-                raise ValueError(f"image_size must be (width, height), got {image_size}")
-            full = (int(image_size[0]), int(image_size[1]))
-        else:
-            raise ValueError("image_size is needed when there is no reference image")
-        poly = None
-        if box_polygon is not None:
-            poly = np.asarray(box_polygon, dtype=float)
-            if poly.ndim != 2 or poly.shape[1] != 2 or poly.shape[0] < 3:
-                raise ValueError(f"box_polygon needs >= 3 (x, y) points, got {poly.shape}")
+        full, poly = camera_geometry(reference, box_polygon, image_size)
         checks = {
             "sample_every_s": (sample_every_s, 0.05 <= sample_every_s <= 10),
             "work_width": (work_width, 64 <= work_width <= 1920),
@@ -273,9 +262,7 @@ class ConditionsAuditor:
             "max_gap_s": (max_gap_s, max_gap_s >= 0),
             "min_duration_s": (min_duration_s, min_duration_s >= 0),
         }
-        for name, (value, ok) in checks.items():
-            if not ok:
-                raise ValueError(f"{name} is out of range: {value!r}")
+        check_arguments(checks)
         if freeze is not None and not isinstance(freeze, FreezeDetector):
             raise ValueError(f"freeze must be a FreezeDetector, got {type(freeze).__name__}")
         self.freeze = freeze or FreezeDetector()
@@ -362,10 +349,11 @@ class ConditionsAuditor:
         if freeze_slot <= self._freeze_slot and slot <= self._slot:
             return
         gray = frame_gray(frame, self.work_width)
+        m, sd = cv2.meanStdDev(gray)
+        level = (float(m[0, 0]), float(sd[0, 0]))  # mean and std, for both uses
         if freeze_slot > self._freeze_slot:
             self._freeze_slot = freeze_slot
-            m, sd = cv2.meanStdDev(gray)
-            mean, std = float(m[0, 0]), float(sd[0, 0])
+            mean, std = level
             black = mean < self.black_luma and std < self.black_std
             self.freeze.feed(t, gray, lit=mean >= self.dark_luma and not black)
         if slot <= self._slot:
@@ -375,8 +363,7 @@ class ConditionsAuditor:
         if self._ref is None:
             check_aspect(gray.shape, self.full_size, t)
             if self.reference is not None:
-                ref = to_analysis_gray(self.reference, 10_000)
-                self._set_reference(cv2.resize(ref, gray.shape[::-1], interpolation=cv2.INTER_AREA))
+                self._set_reference(analysis_reference(self.reference, gray.shape))
             else:
                 self._pending.append((t, gray, view))
                 mean = gray.mean()
@@ -387,7 +374,7 @@ class ConditionsAuditor:
                 if t - self._pending[0][0] >= self.baseline_s:
                     self._finish_baseline()
                 return
-        self._judge(t, gray, view)
+        self._judge(t, gray, view, level)
 
     def _set_reference(self, ref: np.ndarray) -> None:
         self._ref = ref
@@ -445,9 +432,13 @@ class ConditionsAuditor:
         self._zone = (ref_crop, crop, mask) if mask.any() else None
         return self._zone
 
-    def _judge(self, t: float, gray: np.ndarray, view: _View) -> None:
-        m, sd = cv2.meanStdDev(gray)
-        mean, std = float(m[0, 0]), float(sd[0, 0])
+    def _judge(
+        self, t: float, gray: np.ndarray, view: _View, level: tuple[float, float] | None = None
+    ) -> None:
+        if level is None:
+            m, sd = cv2.meanStdDev(gray)
+            level = (float(m[0, 0]), float(sd[0, 0]))
+        mean, std = level
         sharp = sharpness(gray)
         ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
         if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline

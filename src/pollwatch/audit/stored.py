@@ -261,7 +261,6 @@ def observable_at(unobservable: pd.DataFrame, t_s: Sequence[float] | np.ndarray)
     return ~inside
 
 
-
 @dataclass(frozen=True)
 class AuditPart:
     """The audit's share of the single decode pass (pollwatch.videostep)."""

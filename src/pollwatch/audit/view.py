@@ -37,70 +37,26 @@ import cv2
 import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
+from pollwatch.audit.picture import (
+    analysis_reference,
+    camera_geometry,
+    check_arguments,
+    check_aspect,
+    frame_gray,
+    sample_slot,
+    sharpness,
+)
 from pollwatch.audit.ranges import ranges_from_samples
 from pollwatch.audit.registration import Registrar
 from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
-__all__ = [
-    "VIEW_STATES",
-    "ViewAuditResult",
-    "ViewAuditor",
-    "ViewState",
-    "check_aspect",
-    "frame_gray",
-    "outline_support",
-    "sample_slot",
-    "sharpness",
-    "to_analysis_gray",
-]
+__all__ = ["VIEW_STATES", "ViewAuditResult", "ViewAuditor", "ViewState", "outline_support"]
 
 ViewState = Literal["ok", "shifted", "box_not_visible"]
 VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
-
-
-def to_analysis_gray(image: np.ndarray, work_width: int) -> np.ndarray:
-    """`image` (gray or BGR) as uint8 gray at most `work_width` wide, in a new array that
-    shares no memory with `image`."""
-    img = np.asarray(image)
-    if img.ndim == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    if img.ndim != 2 or img.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 gray or BGR image, got {img.dtype} {img.shape}")
-    h, w = img.shape
-    if w > work_width:
-        size = (work_width, max(1, round(h * work_width / w)))
-        return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-    # always a copy (a few µs): the caller's array may be a view into a decoder's frame
-    # buffer, which keeping would pin in memory, or a buffer the caller refills in place
-    return img.copy()
-
-
-def frame_gray(frame: Frame, work_width: int) -> np.ndarray:
-    """The frame's gray picture at most `work_width` wide: read-only, computed once per frame
-    and shared with every analyser asking for the same size (the engine's cache)."""
-    return frame.gray(min(1.0, work_width / frame.width))
-
-
-def sample_slot(t: float, every_s: float) -> int:
-    """The sampling slot of time `t`: an analyser sampling every `every_s` seconds takes the
-    first frame of each slot (as the engine does for `Needs.fps`), so frame-time jitter and
-    skipped frames do not stretch the sampling interval."""
-    return math.floor(t / every_s + 1e-6)
-
-
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian over the variance of the image (0 for a flat image)."""
-    g = np.asarray(gray)
-    if g.dtype != np.uint8:
-        g = np.clip(g, 0, 255).astype(np.uint8)
-    var = float(cv2.meanStdDev(g)[1][0, 0]) ** 2
-    if var < 1e-6:
-        return 0.0
-    lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
-    return lap_std**2 / var
 
 
 def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
@@ -119,17 +75,6 @@ def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
     if not on.any() or not band.any():
         return math.nan
     return float(magnitude[on].mean() / (magnitude[band].mean() + 1e-6))
-
-
-def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:
-    """Refuse frames whose aspect ratio differs (> 2 %) from the reference / image size."""
-    h, w = shape[:2]
-    full_w, full_h = full_size
-    if abs((w / h) / (full_w / full_h) - 1.0) > 0.02:
-        raise ValueError(
-            f"frame at {t:.2f} s is {w}x{h}, which does not have the aspect ratio of the "
-            f"reference image / image_size {full_w}x{full_h}"
-        )
 
 
 @dataclass(frozen=True)
@@ -180,22 +125,7 @@ class ViewAuditor:
         min_sharpness: float = 0.06,
         method: str = "features",
     ) -> None:
-        if reference is not None:
-            ref = np.asarray(reference)
-            if ref.dtype != np.uint8 or ref.ndim not in (2, 3) or min(ref.shape[:2]) < 16:
-                raise ValueError(f"reference must be a uint8 image, got {ref.dtype} {ref.shape}")
-            full = (ref.shape[1], ref.shape[0])
-        elif image_size is not None:
-            if len(image_size) != 2 or min(image_size) < 16:
-                raise ValueError(f"image_size must be (width, height), got {image_size}")
-            full = (int(image_size[0]), int(image_size[1]))
-        else:
-            raise ValueError("image_size is needed when there is no reference image")
-        poly = None
-        if box_polygon is not None:
-            poly = np.asarray(box_polygon, dtype=float)
-            if poly.ndim != 2 or poly.shape[1] != 2 or poly.shape[0] < 3:
-                raise ValueError(f"box_polygon needs >= 3 (x, y) points, got {poly.shape}")
+        full, poly = camera_geometry(reference, box_polygon, image_size)
         checks = {
             "sample_every_s": (sample_every_s, 0.1 <= sample_every_s <= 60),
             "work_width": (work_width, 64 <= work_width <= 1920),
@@ -210,9 +140,7 @@ class ViewAuditor:
             "min_outline": (min_outline, min_outline >= 0),
             "min_sharpness": (min_sharpness, min_sharpness >= 0),
         }
-        for name, (value, ok) in checks.items():
-            if not ok:
-                raise ValueError(f"{name} is out of range: {value!r}")
+        check_arguments(checks)
         Registrar(np.zeros((16, 16), np.uint8), method=method)  # checks the method name
         self.reference = reference
         self.box_polygon = poly
@@ -240,6 +168,7 @@ class ViewAuditor:
         self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
         self._slot = -1
         self._anchor: tuple[np.ndarray, ViewTransform | None] | None = None
+        self._measured: tuple[ViewTransform, tuple[float, float, float, float]] | None = None
         self._window: np.ndarray | None = None
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
         self.box_visible = True  # False while the latest judged sample lost the box
@@ -274,8 +203,7 @@ class ViewAuditor:
                 if t - self._pending[0][0] >= self.baseline_s:
                     self._finish_baseline()
                 return
-            ref = to_analysis_gray(self.reference, 10_000)
-            self._start(cv2.resize(ref, gray.shape[::-1], interpolation=cv2.INTER_AREA))
+            self._start(analysis_reference(self.reference, gray.shape))
         self._judge(t, gray)
 
     def _finish_baseline(self) -> None:
@@ -315,8 +243,30 @@ class ViewAuditor:
         self._anchor = (small, transform)
         return transform
 
+    def _measure(
+        self, transform: ViewTransform, shape: tuple[int, int]
+    ) -> tuple[float, float, float, float]:
+        """(shift, dx, dy in reference pixels, visible share of the box) under `transform`;
+        the last answer is kept, since a steady camera hands the same transform again."""
+        if self._measured is not None and self._measured[0] is transform:
+            return self._measured[1]
+        k = self._k
+        h, w = shape
+        if self.box_polygon is not None:
+            poly = self.box_polygon * k
+            centre = tuple(poly.mean(axis=0))
+            visible = visible_fraction(poly, transform, w, h)
+        else:
+            centre, visible = (w / 2, h / 2), math.nan
+        shift = transform.displacement(centre) / k
+        dx, dy = (transform.apply([centre])[0] - np.asarray(centre)) / k
+        out = (float(shift), float(dx), float(dy), float(visible))
+        self._measured = (transform, out)
+        return out
+
     def _judge(self, t: float, gray: np.ndarray) -> None:
-        if gray.mean() < self.min_luma or gray.std() < 4.0 or sharpness(gray) < self.min_sharpness:
+        m, sd = cv2.meanStdDev(gray)
+        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < self.min_sharpness:
             self._rows.append((t, "unknown", *([math.nan] * 6)))  # too dark, flat or blurred
             return
         if self._registrar is None:
@@ -329,16 +279,7 @@ class ViewAuditor:
             self.box_visible = False
             self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
             return
-        k = self._k
-        h, w = gray.shape
-        if self.box_polygon is not None:
-            poly = self.box_polygon * k
-            centre = tuple(poly.mean(axis=0))
-            visible = visible_fraction(poly, transform, w, h)
-        else:
-            centre, visible = (w / 2, h / 2), math.nan
-        shift = transform.displacement(centre) / k
-        dx, dy = (transform.apply([centre])[0] - np.asarray(centre)) / k
+        shift, dx, dy, visible = self._measure(transform, gray.shape)
         turned = (
             shift > self.shift_px
             or abs(transform.angle_deg) > self.max_angle_deg

@@ -138,16 +138,38 @@ def _choose_skip(options: EngineOptions, schedule: _Schedule, fps: float) -> str
 
 
 def _seconds(value: int | None, time_base: Any) -> float | None:
-    """`value` × `time_base` in seconds; float arithmetic (Fractions are slow per packet)."""
+    """`value` × `time_base` (a Fraction, or its value as a float) in seconds; float
+    arithmetic (Fractions are slow per packet)."""
     if value is None or time_base is None:
         return None
+    if isinstance(time_base, float):
+        return value * time_base
     return value * time_base.numerator / time_base.denominator
 
 
+_FLOAT_LAYOUTS = {"flt": False, "fltp": True}  # float sample formats → planar
+_STEREO_TO_MONO = np.float32(np.sqrt(0.5))  # swresample's downmix: (L + R) / √2
+
+
 def _mono(resampler: av.AudioResampler, frame: av.AudioFrame) -> np.ndarray:
-    parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-    out = out.astype(np.float32, copy=False)
+    """The frame's samples as mono float32 (read-only). Mono or stereo float samples, what
+    AAC, Opus and MP3 decoders give, are converted directly, as swresample would (it costs
+    about three times the AAC decoding itself); other formats go through the resampler."""
+    planar = _FLOAT_LAYOUTS.get(frame.format.name)
+    channels = len(frame.layout.channels)
+    if planar is not None and channels <= 2:
+        n = frame.samples  # read the planes directly: to_ndarray stacks them, slower
+        if planar:
+            x = [np.frombuffer(p, np.float32, count=n) for p in frame.planes[:channels]]
+        else:
+            both = np.frombuffer(frame.planes[0], np.float32, count=n * channels)
+            x = [both[c::channels] for c in range(channels)]
+        # own memory, not the decoder's buffer
+        out = x[0].copy() if channels == 1 else (x[0] + x[1]) * _STEREO_TO_MONO
+    else:
+        parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+        out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        out = out.astype(np.float32, copy=False)
     out.flags.writeable = False
     return out
 
@@ -263,6 +285,7 @@ class _Pass:
             decoding=self.decode_video,
             every_frame=self.decode_video and self.skip == "none",
         )
+        self.bases: dict[int, float | None] = {}
         self.counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0}
         # Gaps go to video analysers before the first frame after them, and to audio-only
         # analysers before the first audio chunk after them.
@@ -286,6 +309,15 @@ class _Pass:
         self._gaps_before("video", None)
         self._gaps_before("audio", None)
 
+    def _base(self, stream: Any) -> float | None:
+        """The stream's time base as a float, read once (PyAV builds a Fraction per access;
+        packets and the frames decoded from them share their stream's time base)."""
+        base = self.bases.get(stream.index, 0.0)
+        if base == 0.0:
+            tb = stream.time_base
+            base = self.bases[stream.index] = None if tb is None else float(tb)
+        return base
+
     def _seconds(self, value: int | None, time_base: Any) -> float | None:
         t = _seconds(value, time_base)
         return None if t is None else round(t - (self.origin or 0.0), 6)
@@ -305,7 +337,7 @@ class _Pass:
 
     def _other(self, packet: Any) -> None:
         self.timeline.any_packet_bytes(
-            packet.pos, packet.size, self._seconds(packet.pts, packet.time_base)
+            packet.pos, packet.size, self._seconds(packet.pts, self._base(packet.stream))
         )
         if not self.want_audio or packet.stream is not self.audio:
             return
@@ -315,7 +347,7 @@ class _Pass:
             self.counts["errors"] += 1
             return
         for af in frames:
-            t = self._seconds(af.pts, af.time_base)
+            t = self._seconds(af.pts, self._base(packet.stream))
             if t is None:
                 continue
             self._gaps_before("audio", t)
@@ -330,8 +362,9 @@ class _Pass:
         if self.origin is None:
             first = packet.pts if packet.pts is not None else packet.dts
             self.origin = _seconds(first, vs.time_base)
-        t_pkt = self._seconds(packet.pts, vs.time_base)
-        t_dts = self._seconds(packet.dts, vs.time_base)
+        base = self._base(vs)
+        t_pkt = self._seconds(packet.pts, base)
+        t_dts = self._seconds(packet.dts, base)
         if t_pkt is not None or t_dts is not None:
             self.timeline.packet(
                 t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
@@ -348,7 +381,7 @@ class _Pass:
         self.timeline.decode_succeeded()
         for vf in frames:
             self.counts["decoded"] += 1
-            t = self._seconds(vf.pts, vf.time_base or vs.time_base)
+            t = self._seconds(vf.pts, base)
             if t is None:
                 continue
             self.timeline.frame(t)
