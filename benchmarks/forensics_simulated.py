@@ -37,7 +37,7 @@ import pandas as pd
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import CounterErrors, count_bounds
 from pollwatch.forensics import run_forensics
-from pollwatch.forensics.step import observations_from_counts
+from pollwatch.forensics.step import COUNTS_COLUMNS, observations_from_counts
 from pollwatch.simulate.election import Election, simulate_election
 from pollwatch.simulate.presets import CameraFaults, get_preset
 
@@ -160,20 +160,7 @@ def camera_counts(
                 (cid, sid, starts[i], ends[i], int(counted[i]), lower,
                  upper if observable else np.nan, int(official[row, i]), observable)
             )  # fmt: skip
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "camera_id",
-            "station_id",
-            "interval_start",
-            "interval_end",
-            "counted",
-            "lower",
-            "upper",
-            "official",
-            "observable",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(COUNTS_COLUMNS))
 
 
 def cameras(runs: int, first: int) -> dict:

@@ -28,7 +28,7 @@ from scipy import stats
 
 from pollwatch.carousel.calibrate import SimilarityCalibration, fisher_z
 from pollwatch.carousel.detect import CarouselParams, CarouselResult, detect_carousels
-from pollwatch.carousel.findings import CarouselFinding, write_carousel_csv
+from pollwatch.carousel.findings import CSV_COLUMNS, CarouselFinding, write_carousel_csv
 from pollwatch.carousel.sightings import Sightings, StationLocations
 from pollwatch.carousel.voters import ANALYSER
 from pollwatch.case import CasePaths
@@ -48,16 +48,8 @@ __all__ = [
 
 VISIT_S = 120.0  # seconds of video a group's visit to a station may take, whatever the scale
 
-VISIT_COLUMNS = [
-    "group_id",
-    "person_key",
-    "camera_id",
-    "station_id",
-    "time",
-    "similarity",
-    "track_key",
-    "confidence",
-]
+#: carousel.csv's columns, one row per voter visit of a group
+VISIT_COLUMNS = list(CSV_COLUMNS)
 
 
 def station_locations(store: Store) -> StationLocations:

@@ -26,6 +26,7 @@ from pollwatch.counting.drops import find_drops, unobservable_ranges
 from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.turnout import (
     COUNT_COLUMNS,
+    COUNTS_CSV_COLUMNS,
     checkpoint_intervals,
     count_intervals,
     inflation_findings,
@@ -250,19 +251,7 @@ def _write_csvs(paths: CasePaths, drops: list[pd.DataFrame], counts: pd.DataFram
     if not frame.empty:
         frame = frame.assign(time=_iso(frame["time"]), dwell_s=frame["dwell_s"].round(2))
     frame.reindex(columns=DROPS_CSV_COLUMNS).to_csv(paths.out("drops.csv"), index=False)
-    shown = counts.reindex(
-        columns=[
-            "camera_id",
-            "station_id",
-            "interval_start",
-            "interval_end",
-            "counted",
-            "lower",
-            "upper",
-            "official",
-            "observable",
-        ]
-    )
+    shown = counts.reindex(columns=list(COUNTS_CSV_COLUMNS))
     if not shown.empty:
         shown = shown.assign(
             interval_start=_iso(shown["interval_start"]),

@@ -25,6 +25,7 @@ from pollwatch.counting.stats import CounterErrors, count_bounds, inflation_test
 from pollwatch.store import Election, Finding, finding_id
 
 __all__ = [
+    "COUNTS_CSV_COLUMNS",
     "COUNT_COLUMNS",
     "Interval",
     "checkpoint_intervals",
@@ -33,10 +34,10 @@ __all__ = [
     "official_increments",
 ]
 
-COUNT_COLUMNS = [
+#: out/counts.csv's columns (docs/formats.md), what the forensics step reads back
+COUNTS_CSV_COLUMNS = (
     "camera_id",
     "station_id",
-    "interval",
     "interval_start",
     "interval_end",
     "counted",
@@ -44,6 +45,13 @@ COUNT_COLUMNS = [
     "upper",
     "official",
     "observable",
+)
+
+#: the store's counts table: counts.csv's columns plus the interval and its test
+COUNT_COLUMNS = [
+    *COUNTS_CSV_COLUMNS[:2],
+    "interval",
+    *COUNTS_CSV_COLUMNS[2:],
     "observed_share",
     "excess_lower",
     "p_value",

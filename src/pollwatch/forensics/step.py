@@ -27,6 +27,7 @@ import pandas as pd
 from pollwatch.case import CasePaths
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import CounterErrors
+from pollwatch.counting.turnout import COUNTS_CSV_COLUMNS as COUNTS_COLUMNS
 from pollwatch.errors import InputError, InputProblem
 from pollwatch.forensics.checkpoints import CheckpointResult
 from pollwatch.forensics.suite import ForensicsReport, run_forensics, station_scores
@@ -44,17 +45,6 @@ __all__ = [
 ]
 
 ANALYSER = "forensics"
-COUNTS_COLUMNS = (
-    "camera_id",
-    "station_id",
-    "interval_start",
-    "interval_end",
-    "counted",
-    "lower",
-    "upper",
-    "official",
-    "observable",
-)
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n", ""}
 _COMPONENTS = {
