@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
+from pollwatch.evaluate.matching import greedy_match
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import EvaluationError
 from pollwatch.store import NotFoundError, Store
@@ -46,19 +47,13 @@ def _table(truth: Any, name: str) -> pd.DataFrame:
 def match_drops(true_t: np.ndarray, found_t: np.ndarray, within: float = _MATCH_S) -> np.ndarray:
     """For each true drop time, the index of the detected drop matched to it (−1 if none):
     closest pairs first, each detected drop used once, at most `within` seconds apart."""
-    pairs = sorted(
+    pairs = (
         (abs(a - b), i, j)
         for i, a in enumerate(true_t)
         for j, b in enumerate(found_t)
         if abs(a - b) <= within
     )
-    out = np.full(len(true_t), -1)
-    used: set[int] = set()
-    for _, i, j in pairs:
-        if out[i] < 0 and j not in used:
-            out[i] = j
-            used.add(j)
-    return out
+    return greedy_match(pairs, len(true_t))
 
 
 def _hidden(conditions: pd.DataFrame, camera_id: str) -> list[tuple[float, float]]:

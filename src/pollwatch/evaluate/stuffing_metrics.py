@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
+from pollwatch.evaluate.matching import greedy_match
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import case_truth, hiding_ranges, stuffing_events
 from pollwatch.store import Store
@@ -41,19 +42,13 @@ def match_events(
     """For each true (start, end), the index of the found range matched to it (−1 if none):
     ranges that overlap or lie within `within` seconds of each other, closest starts first,
     one to one."""
-    pairs = sorted(
+    pairs = (
         (abs(a0 - b0), i, j)
         for i, (a0, a1) in enumerate(true)
         for j, (b0, b1) in enumerate(found)
         if b0 <= a1 + within and b1 >= a0 - within
     )
-    out = np.full(len(true), -1)
-    used: set[int] = set()
-    for _, i, j in pairs:
-        if out[i] < 0 and j not in used:
-            out[i] = j
-            used.add(j)
-    return out
+    return greedy_match(pairs, len(true))
 
 
 def _overlaps(a: float, b: float, ranges: list[tuple[float, float]]) -> bool:
