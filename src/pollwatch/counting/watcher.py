@@ -19,7 +19,11 @@ several times a second and records, per sampled frame:
   (someone at, behind or in front of the box);
 * `luma` — the region's mean brightness (lights off, lens covered);
 * `outline` — how strongly the box's outline shows, relative to its strength in the view the
-  zone was fitted on (checked about twice a second: the box hidden or the camera turned);
+  zone was fitted on (checked every 2 s: the box hidden or the camera turned);
+* `view` — the correlation of the region's coarse picture (blurred, an eighth of the size)
+  with the first one, checked with `outline`: a lens out of focus erases the outline's thin
+  lines but keeps the coarse picture (about 1), a camera turned away or a screen in front
+  changes it;
 * `motion` — mean absolute change of the region since the previous sample (a frozen picture);
 * `slot_cover` — the share of the slot's pixels (the thin dark line on the lid, found in the
   recent background) that something in front of the box covers: the hand and the ballot going
@@ -58,6 +62,7 @@ SERIES_COLUMNS = [
     "fg",
     "luma",
     "outline",
+    "view",
     "motion",
     "slot_cover",
     "front",
@@ -152,6 +157,8 @@ class _State:
     previous: np.ndarray | None = None
     outline_ref: float | None = None
     outline: float = np.nan
+    view: float = np.nan
+    view_ref: np.ndarray | None = None
     last_outline: float = -np.inf
     samples: int = 0
     regions: BoxRegions | None = None
@@ -235,6 +242,7 @@ class BoxWatcher:
         fill, contrast, above, line = _fill_height(luma, r, s.lines)
         if t - s.last_outline >= _OUTLINE_EVERY_S:
             s.outline, s.last_outline = self._outline(luma, r), t
+            s.view = self._view(luma)
         s.samples += 1
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
         front = (
@@ -242,7 +250,7 @@ class BoxWatcher:
             if s.background is not None
             else np.nan
         )
-        s.rows.append((*row, s.outline, motion, self._slot_cover(slot), front))
+        s.rows.append((*row, s.outline, s.view, motion, self._slot_cover(slot), front))
 
     def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
         """Keep a snapshot; the background is the median of the last few. Paper-white pixels
@@ -311,6 +319,20 @@ class BoxWatcher:
         elif s.outline_ref is not None:  # the reference follows slow changes in lighting
             s.outline_ref = max(s.outline_ref * 0.995, min(value, 2 * s.outline_ref))
         return value / s.outline_ref if s.outline_ref else 0.0
+
+    def _view(self, luma: np.ndarray) -> float:
+        """Correlation of the coarse picture with the first one (NaN while it is flat)."""
+        h, w = luma.shape
+        size = (max(2, w // 8), max(2, h // 8))
+        coarse = cv2.resize(cv2.GaussianBlur(luma, (0, 0), 4.0), size, interpolation=cv2.INTER_AREA)
+        coarse = coarse.astype(np.float32).ravel()
+        s = self._s
+        if s.view_ref is None or s.view_ref.shape != coarse.shape:
+            s.view_ref = coarse
+        ref = s.view_ref
+        if float(coarse.std()) < 1.0 or float(ref.std()) < 1.0:
+            return np.nan
+        return float(np.corrcoef(coarse, ref)[0, 1])
 
     def result(self) -> WatchResult:
         s = self._s
