@@ -14,6 +14,7 @@ from countclips import CROWDED, LOITER
 from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.drops import find_drops, unobservable_ranges
 from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher
+from pollwatch.simulate.plan import CameraCondition
 from pollwatch.simulate.render import CameraRenderer
 from pollwatch.video import analyse_video
 from pollwatch.video.boxfind import keyframe_background
@@ -57,6 +58,22 @@ def test_the_box_is_found_without_a_polygon(render) -> None:
     got = located.zone.bbox
     want = (*truth.min(axis=0), *truth.max(axis=0))
     assert np.abs(np.subtract(got, want)).max() <= 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "blind"),
+    [("defocus", {"sigma": 2.5}, False), ("box_occluded", {}, True)],
+)
+def test_a_box_out_of_focus_is_watched_a_box_behind_a_screen_is_not(
+    render, kind: str, params: dict, blind: bool
+) -> None:
+    condition = CameraCondition(kind, 12.0, 30.0, params)  # type: ignore[arg-type]
+    plan = dataclasses.replace(LOITER, camera_id=f"loiter-{kind}", conditions=(condition,))
+    _, _, _, ranges = count(render(plan), CameraRenderer(plan).box_polygon())
+    hidden = [(a, b) for a, b, reason in ranges if reason == "box not in view"]
+    assert bool(hidden) == blind
+    if blind:
+        assert hidden[0][0] == pytest.approx(12.0, abs=3.0) and hidden[-1][1] > 27.0
 
 
 @pytest.mark.parametrize(("seed", "sigma"), [(1, 3.0), (1, 4.5), (2, 4.5), (4, 4.5)])

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 DROP_COLUMNS = ["t_s", "ballots", "confidence", "evidence", "visit_id", "dwell_s"]
-_SAME_VIEW = 0.8  # the coarse picture's correlation with the first one above this: the same view
+_SAME_VIEW = 0.9  # coarse picture's correlation with the last one the box was seen in: same view
 
 
 @dataclass(frozen=True)
@@ -474,7 +474,7 @@ def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Ran
     """When the box could not be watched, from the watcher's series: too dark (the region's
     brightness under 45% of its median), the picture frozen (not a pixel changed for a
     second or more), the box's outline gone (its strength under 35% of the fitted view's
-    for `min_s` or more) while the coarse picture changed too (`view` under 0.8: a lens out
+    for `min_s` or more) while the coarse picture changed too (`view` under 0.9: a lens out
     of focus loses the outline, not the picture). Ranges shorter than `min_s` are dropped (a
     passer-by)."""
     if series.empty:

@@ -21,9 +21,9 @@ several times a second and records, per sampled frame:
 * `outline` — how strongly the box's outline shows, relative to its strength in the view the
   zone was fitted on (checked every 2 s: the box hidden or the camera turned);
 * `view` — the correlation of the region's coarse picture (blurred, an eighth of the size)
-  with the first one, checked with `outline`: a lens out of focus erases the outline's thin
-  lines but keeps the coarse picture (about 1), a camera turned away or a screen in front
-  changes it;
+  with the last one where the outline showed clearly, checked with `outline`: a lens going
+  out of focus erases the outline's thin lines but keeps the coarse picture (about 1), a
+  camera turned away or a screen put in front changes it;
 * `motion` — mean absolute change of the region since the previous sample (a frozen picture);
 * `slot_cover` — the share of the slot's pixels (the thin dark line on the lid, found in the
   recent background) that something in front of the box covers: the hand and the ballot going
@@ -72,6 +72,7 @@ _WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
 _BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
 _BG_KEEP = 9  # ... and the median of this many of them
 _OUTLINE_EVERY_S = 2.0  # seconds between two outline checks
+_OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse picture the reference
 _SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
 _SLOT_CHANGE = 40  # a slot pixel differing from the background by more than this is covered
 _SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
@@ -242,7 +243,7 @@ class BoxWatcher:
         fill, contrast, above, line = _fill_height(luma, r, s.lines)
         if t - s.last_outline >= _OUTLINE_EVERY_S:
             s.outline, s.last_outline = self._outline(luma, r), t
-            s.view = self._view(luma)
+            s.view = self._view(luma, seen=s.outline >= _OUTLINE_SEEN)
         s.samples += 1
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
         front = (
@@ -320,14 +321,15 @@ class BoxWatcher:
             s.outline_ref = max(s.outline_ref * 0.995, min(value, 2 * s.outline_ref))
         return value / s.outline_ref if s.outline_ref else 0.0
 
-    def _view(self, luma: np.ndarray) -> float:
-        """Correlation of the coarse picture with the first one (NaN while it is flat)."""
+    def _view(self, luma: np.ndarray, *, seen: bool) -> float:
+        """Correlation of the coarse picture with the last one where the box's outline was
+        `seen` clearly (NaN while either is flat)."""
         h, w = luma.shape
         size = (max(2, w // 8), max(2, h // 8))
         coarse = cv2.resize(cv2.GaussianBlur(luma, (0, 0), 4.0), size, interpolation=cv2.INTER_AREA)
         coarse = coarse.astype(np.float32).ravel()
         s = self._s
-        if s.view_ref is None or s.view_ref.shape != coarse.shape:
+        if seen or s.view_ref is None or s.view_ref.shape != coarse.shape:
             s.view_ref = coarse
         ref = s.view_ref
         if float(coarse.std()) < 1.0 or float(ref.std()) < 1.0:
