@@ -3,7 +3,10 @@ and a damaged recording."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import av
+import cv2
 import numpy as np
 import pytest
 from countclips import CROWDED, LOITER
@@ -11,9 +14,11 @@ from countclips import CROWDED, LOITER
 from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.drops import find_drops, unobservable_ranges
 from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher
+from pollwatch.simulate.plan import CameraCondition
 from pollwatch.simulate.render import CameraRenderer
 from pollwatch.video import analyse_video
 from pollwatch.video.boxfind import keyframe_background
+from pollwatch.video.scene import locate_box
 
 
 def count(path, polygon=None):
@@ -53,6 +58,39 @@ def test_the_box_is_found_without_a_polygon(render) -> None:
     got = located.zone.bbox
     want = (*truth.min(axis=0), *truth.max(axis=0))
     assert np.abs(np.subtract(got, want)).max() <= 4
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "blind"),
+    [("defocus", {"sigma": 2.5}, False), ("box_occluded", {}, True)],
+)
+def test_a_box_out_of_focus_is_watched_a_box_behind_a_screen_is_not(
+    render, kind: str, params: dict, blind: bool
+) -> None:
+    condition = CameraCondition(kind, 12.0, 30.0, params)  # type: ignore[arg-type]
+    plan = dataclasses.replace(LOITER, camera_id=f"loiter-{kind}", conditions=(condition,))
+    _, _, _, ranges = count(render(plan), CameraRenderer(plan).box_polygon())
+    hidden = [(a, b) for a, b, reason in ranges if reason == "box not in view"]
+    assert bool(hidden) == blind
+    if blind:
+        assert hidden[0][0] == pytest.approx(12.0, abs=3.0) and hidden[-1][1] > 27.0
+
+
+@pytest.mark.parametrize(("seed", "sigma"), [(1, 3.0), (1, 4.5), (2, 4.5), (4, 4.5)])
+def test_the_box_is_found_out_of_focus(seed: int, sigma: float) -> None:
+    """A lens out of focus turns the empty box's thin edges wide and faint (the far wall's
+    window frame then outshines them): the box is still found, not the window."""
+    plan = dataclasses.replace(
+        LOITER, width=640, height=360, seed=seed, box_initial_ballots=0, box_capacity_ballots=42
+    )
+    renderer = CameraRenderer(plan)
+    view = cv2.GaussianBlur(renderer.compose(0.0, [], people=False), (0, 0), sigma)
+    noise = np.random.default_rng(seed).normal(0.0, 2.0, view.shape)
+    found = locate_box(np.clip(view + noise, 0, 255).astype(np.uint8))
+    truth = np.asarray(renderer.box_polygon(), float)
+    want = (*truth.min(axis=0), *truth.max(axis=0))
+    assert found is not None and found.method == "wireframe" and found.confidence >= 0.5
+    assert np.abs(np.subtract(found.zone.bbox, want)).max() <= 6
 
 
 def _remux(src, dst) -> None:

@@ -52,6 +52,7 @@ def series(
             "fg": fg,
             "luma": 110.0,
             "outline": 1.0,
+            "view": 1.0,
             "motion": 1.0,
             "slot_cover": np.nan,
             "front": 0.0,
@@ -142,10 +143,24 @@ def test_blind_ranges_are_skipped() -> None:
 def test_unobservable_ranges(column: str, values, reason: str) -> None:
     s = series(50)
     s[column] = values(s["t_s"].to_numpy())
+    if column == "outline":  # the camera turned: the coarse picture changed with the outline
+        s["view"] = np.where((s["t_s"] > 20) & (s["t_s"] < 30), 0.2, 1.0)
     ranges = unobservable_ranges(s)
     assert [r[2] for r in ranges] == [reason]
     start, end, _ = ranges[0]
     assert start == pytest.approx(20, abs=3.5) and end == pytest.approx(30, abs=3.5)
+
+
+@pytest.mark.parametrize(
+    ("view", "blind"),
+    [(0.95, False), (np.nan, True), (0.5, True)],
+)
+def test_outline_lost_with_the_same_coarse_view_is_a_defocus(view: float, blind: bool) -> None:
+    s = series(50)
+    lost = (s["t_s"] > 10).to_numpy()
+    s["outline"] = np.where(lost, 0.05, 1.0)
+    s["view"] = np.where(lost, view, 1.0)
+    assert [r[2] for r in unobservable_ranges(s)] == (["box not in view"] if blind else [])
 
 
 def test_quiet_series_is_observable_and_empty() -> None:

@@ -108,6 +108,11 @@ def test_distractor_lowers_confidence_and_stops_decide(draw, method: str) -> Non
     assert iou(backed.zone.bbox, BOX_XYXY) > 0.7 and backed.confidence >= alone.confidence
 
 
+def test_no_box_no_guess_out_of_focus() -> None:
+    found = locate_box(cv2.GaussianBlur(room(box=False), (0, 0), 4.0))
+    assert found is None or found.confidence < 0.5
+
+
 def test_locate_box_checks_image() -> None:
     with pytest.raises(ValueError, match="uint8"):
         locate_box(np.zeros((10, 10), np.float32))

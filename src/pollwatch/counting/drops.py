@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 DROP_COLUMNS = ["t_s", "ballots", "confidence", "evidence", "visit_id", "dwell_s"]
+_SAME_VIEW = 0.9  # coarse picture's correlation with the last one the box was seen in: same view
 
 
 @dataclass(frozen=True)
@@ -473,7 +474,9 @@ def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Ran
     """When the box could not be watched, from the watcher's series: too dark (the region's
     brightness under 45% of its median), the picture frozen (not a pixel changed for a
     second or more), the box's outline gone (its strength under 35% of the fitted view's
-    for `min_s` or more). Ranges shorter than `min_s` are dropped (a passer-by)."""
+    for `min_s` or more) while the coarse picture changed too (`view` under 0.9: a lens out
+    of focus loses the outline, not the picture). Ranges shorter than `min_s` are dropped (a
+    passer-by)."""
     if series.empty:
         return []
     t = series["t_s"].to_numpy(float)
@@ -485,6 +488,9 @@ def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Ran
     frozen = frozen.to_numpy(bool)
     outline = series["outline"].to_numpy(float)
     hidden = _rolling_median(np.nan_to_num(outline, nan=1.0), t, 6.0) < 0.35
+    if "view" in series:  # the coarse picture unchanged: out of focus, not out of view
+        view = np.nan_to_num(series["view"].to_numpy(float), nan=0.0)
+        hidden &= _rolling_median(view, t, 6.0) < _SAME_VIEW
     out: list[Range] = []
     for mask, reason in (
         (dark, "too dark"),

@@ -19,7 +19,14 @@ several times a second and records, per sampled frame:
   (someone at, behind or in front of the box);
 * `luma` — the region's mean brightness (lights off, lens covered);
 * `outline` — how strongly the box's outline shows, relative to its strength in the view the
-  zone was fitted on (checked about twice a second: the box hidden or the camera turned);
+  zone was fitted on (checked every 2 s: the box hidden or the camera turned);
+* `view` — the correlation of the coarse picture around the box (blurred, an eighth of the
+  size, the box's own bounding box left out: its pile grows)
+  with that of the last picture where the outline showed clearly and nobody was at the box
+  (`fg` under 0.05), taken as it was or blurred
+  by 2.5 or 5 px (the best of the three), checked with `outline`: a lens going out of focus
+  erases the outline's thin lines but keeps the coarse picture (about 1), a camera turned
+  away or a screen put in front changes it;
 * `motion` — mean absolute change of the region since the previous sample (a frozen picture);
 * `slot_cover` — the share of the slot's pixels (the thin dark line on the lid, found in the
   recent background) that something in front of the box covers: the hand and the ballot going
@@ -58,6 +65,7 @@ SERIES_COLUMNS = [
     "fg",
     "luma",
     "outline",
+    "view",
     "motion",
     "slot_cover",
     "front",
@@ -67,6 +75,9 @@ _WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
 _BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
 _BG_KEEP = 9  # ... and the median of this many of them
 _OUTLINE_EVERY_S = 2.0  # seconds between two outline checks
+_DEFOCUS_SIGMAS = (0.0, 2.5, 5.0)  # the reference view also compared blurred by these (px)
+_NOBODY = 0.05  # at most this share of the region changed: nobody at the box
+_OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse picture the reference
 _SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
 _SLOT_CHANGE = 40  # a slot pixel differing from the background by more than this is covered
 _SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
@@ -152,6 +163,8 @@ class _State:
     previous: np.ndarray | None = None
     outline_ref: float | None = None
     outline: float = np.nan
+    view: float = np.nan
+    view_ref: np.ndarray | None = None  # luma of the last view with the outline clear
     last_outline: float = -np.inf
     samples: int = 0
     regions: BoxRegions | None = None
@@ -235,6 +248,7 @@ class BoxWatcher:
         fill, contrast, above, line = _fill_height(luma, r, s.lines)
         if t - s.last_outline >= _OUTLINE_EVERY_S:
             s.outline, s.last_outline = self._outline(luma, r), t
+            s.view = self._view(luma, r, seen=s.outline >= _OUTLINE_SEEN and fg < _NOBODY)
         s.samples += 1
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
         front = (
@@ -242,7 +256,7 @@ class BoxWatcher:
             if s.background is not None
             else np.nan
         )
-        s.rows.append((*row, s.outline, motion, self._slot_cover(slot), front))
+        s.rows.append((*row, s.outline, s.view, motion, self._slot_cover(slot), front))
 
     def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
         """Keep a snapshot; the background is the median of the last few. Paper-white pixels
@@ -312,11 +326,49 @@ class BoxWatcher:
             s.outline_ref = max(s.outline_ref * 0.995, min(value, 2 * s.outline_ref))
         return value / s.outline_ref if s.outline_ref else 0.0
 
+    def _view(self, luma: np.ndarray, r: BoxRegions, *, seen: bool) -> float:
+        """How well the coarse picture around the box (the box itself left out: its pile
+        grows) matches the last one where the box's outline was `seen` clearly, that one taken
+        as it is or out of focus (blurred by `_DEFOCUS_SIGMAS`): the best correlation (NaN
+        while the picture is flat)."""
+        s = self._s
+        if seen or s.view_ref is None or s.view_ref.shape != luma.shape:
+            s.view_ref = luma.copy()
+        around = _around_box(luma.shape, r.outline)
+        now = _coarse(luma)[around]
+        if now.size < 4 or float(now.std()) < 1.0:
+            return np.nan
+        best = np.nan
+        for sigma in _DEFOCUS_SIGMAS:
+            blurred = cv2.GaussianBlur(s.view_ref, (0, 0), sigma) if sigma else s.view_ref
+            ref = _coarse(blurred)[around]
+            if float(ref.std()) >= 1.0:
+                best = np.nanmax([best, float(np.corrcoef(now, ref)[0, 1])])
+        return float(best)
+
     def result(self) -> WatchResult:
         s = self._s
         series = pd.DataFrame(s.rows, columns=SERIES_COLUMNS)
         _, y0, _, y1 = self.zone.bbox
         return WatchResult(series, s.regions, tuple(s.gaps), float(y1 - y0))
+
+
+def _coarse(luma: np.ndarray) -> np.ndarray:
+    """The picture blurred and shrunk to an eighth, flat (float32)."""
+    h, w = luma.shape
+    size = (max(2, w // 8), max(2, h // 8))
+    small = cv2.resize(cv2.GaussianBlur(luma, (0, 0), 4.0), size, interpolation=cv2.INTER_AREA)
+    return small.astype(np.float32).ravel()
+
+
+def _around_box(shape: tuple[int, ...], outline: np.ndarray) -> np.ndarray:
+    """Which cells of `_coarse`'s grid lie outside the box's bounding box (4 px margin)."""
+    h, w = shape[:2]
+    rows = (np.arange(max(2, h // 8)) + 0.5) * h / max(2, h // 8)
+    cols = (np.arange(max(2, w // 8)) + 0.5) * w / max(2, w // 8)
+    (x0, y0), (x1, y1) = outline.min(axis=0) - 4, outline.max(axis=0) + 4
+    inside = ((rows >= y0) & (rows <= y1))[:, None] & ((cols >= x0) & (cols <= x1))[None, :]
+    return ~inside.ravel()
 
 
 def _changed_share(image: np.ndarray, background: np.ndarray) -> float:

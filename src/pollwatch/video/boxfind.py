@@ -53,7 +53,7 @@ def _outline_points(hull: np.ndarray) -> np.ndarray:
     return np.concatenate(pts)
 
 
-def _top_edge(lines: np.ndarray, x: int, y: int, w: int, h: int) -> int:
+def _top_edge(lines: np.ndarray, x: int, y: int, w: int, h: int, least: float = 8.0) -> int:
     """Row of the box's far top edge above its near face (x, y, w, h), or y if none: the row
     above y whose line response over the face's middle columns is strongest."""
     top = max(0, y - int(0.8 * h))
@@ -65,15 +65,18 @@ def _top_edge(lines: np.ndarray, x: int, y: int, w: int, h: int) -> int:
     rows = band.mean(axis=1)
     floor = float(np.median(lines[top:y, x : x + w]))
     best = int(np.argmax(rows))
-    covered = float((band[best] > max(8.0, 2 * floor)).mean())
+    covered = float((band[best] > max(least, 2 * floor)).mean())
     return top + best if covered >= 0.5 else y
 
 
-def wireframe_candidates(image: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """(score in [0, 1], hull polygon (K, 2)) of box-like wireframes in `image`, best first."""
+def wireframe_candidates(
+    image: np.ndarray, *, least: float = 18.0
+) -> list[tuple[float, np.ndarray]]:
+    """(score in [0, 1], hull polygon (K, 2)) of box-like wireframes in `image`, best first;
+    `least`: the weakest line response that counts as a line (lower for a blurred view)."""
     lines = line_map(image)
     height, width = lines.shape
-    threshold = max(18.0, float(np.percentile(lines, 97)))
+    threshold = max(least, float(np.percentile(lines, 97)))
     mask = (lines > threshold).astype(np.uint8)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     near = cv2.dilate(mask, np.ones((5, 5), np.uint8))
@@ -99,7 +102,7 @@ def wireframe_candidates(image: np.ndarray) -> list[tuple[float, np.ndarray]]:
             continue
         # a wireframe wider than tall is the near face alone (a whole box seen from above is
         # taller than wide): look for the far top edge, often faint, above it
-        top = _top_edge(lines, x, y, w, h) if h < w else y
+        top = _top_edge(lines, x, y, w, h, least * 8 / 18) if h < w else y
         if top < y:
             hull = cv2.convexHull(
                 np.vstack([hull, [[x, top], [x + w - 1, top]]]).astype(np.float32)

@@ -17,11 +17,14 @@ import cv2
 import numpy as np
 
 from pollwatch.video.analyser import Needs
-from pollwatch.video.boxfind import wireframe_candidates
+from pollwatch.video.boxfind import line_map, wireframe_candidates
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.zone import Zone
 
 __all__ = ["BackgroundResult", "BoxLocation", "SceneBackground", "locate_box"]
+
+_SHARP_LINE = 18.0  # the weakest thin-line response (white top-hat) of a sharp view
+_WIRE_SCORE = 0.5  # a wireframe scoring less is not taken for the box
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,10 +126,24 @@ def _candidates(image: np.ndarray) -> list[tuple[float, tuple[int, int, int, int
     return sorted(out, key=lambda c: -c[0])
 
 
+def _blurred_wireframes(image: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """Wireframes of a view out of focus: its lines are wide and faint, so they are looked for
+    at half size (thin again) and against the strongest lines this view shows (a third of
+    their 99.5th percentile) rather than a sharp view's; hulls in `image`'s pixels."""
+    h, w = image.shape[:2]
+    half = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    least = min(_SHARP_LINE, float(np.percentile(line_map(half), 99.5)) / 3)
+    return [(score, hull * 2.0) for score, hull in wireframe_candidates(half, least=least)]
+
+
 def _wireframes(image: np.ndarray) -> list[tuple[float, tuple[int, int, int, int], np.ndarray]]:
-    """Transparent-box wireframes as (score, bbox, hull), best first (see `boxfind`)."""
+    """Transparent-box wireframes as (score, bbox, hull), best first (see `boxfind`); when a
+    sharp view's lines show none that is box-like, the view's blurred ones."""
+    found = wireframe_candidates(image, least=_SHARP_LINE)
+    if not any(score >= _WIRE_SCORE for score, _ in found) and min(image.shape[:2]) >= 64:
+        found = _blurred_wireframes(image)
     out = []
-    for score, hull in wireframe_candidates(image):
+    for score, hull in found:
         x0, y0 = np.floor(hull.min(axis=0)).astype(int)
         x1, y1 = np.ceil(hull.max(axis=0)).astype(int)
         out.append((score, (int(x0), int(y0), int(x1 - x0), int(y1 - y0)), hull))
@@ -145,7 +162,7 @@ def locate_box(image: np.ndarray, *, stops: np.ndarray | None = None) -> BoxLoca
     """
     if image.ndim not in (2, 3) or image.dtype != np.uint8:
         raise ValueError(f"image must be uint8 gray or BGR, got {image.dtype} {image.shape}")
-    wires = [w for w in _wireframes(image) if w[0] >= 0.5]
+    wires = [w for w in _wireframes(image) if w[0] >= _WIRE_SCORE]
     hulls = {bbox: hull for _, bbox, hull in wires}
     found = [(score, bbox) for score, bbox, _ in wires] or _candidates(image)
     if not found:
