@@ -165,6 +165,7 @@ class _State:
     outline: float = np.nan
     view: float = np.nan
     view_ref: np.ndarray | None = None  # luma of the last view with the outline clear
+    view_coarse: list[np.ndarray] | None = None  # `_coarse` of view_ref at each defocus sigma
     last_outline: float = -np.inf
     samples: int = 0
     regions: BoxRegions | None = None
@@ -332,16 +333,23 @@ class BoxWatcher:
         as it is or out of focus (blurred by `_DEFOCUS_SIGMAS`): the best correlation (NaN
         while the picture is flat)."""
         s = self._s
-        if seen or s.view_ref is None or s.view_ref.shape != luma.shape:
-            s.view_ref = luma.copy()
+        fresh = seen or s.view_ref is None or s.view_ref.shape != luma.shape
+        if fresh:
+            s.view_ref, s.view_coarse = luma.copy(), None
         around = _around_box(luma.shape, r.outline)
         now = _coarse(luma)[around]
         if now.size < 4 or float(now.std()) < 1.0:
             return np.nan
+        if fresh:  # the reference is this very picture: a perfect match
+            return 1.0
+        if s.view_coarse is None:  # the reference's coarse pictures, once per reference
+            s.view_coarse = [
+                _coarse(cv2.GaussianBlur(s.view_ref, (0, 0), sigma) if sigma else s.view_ref)
+                for sigma in _DEFOCUS_SIGMAS
+            ]
         best = np.nan
-        for sigma in _DEFOCUS_SIGMAS:
-            blurred = cv2.GaussianBlur(s.view_ref, (0, 0), sigma) if sigma else s.view_ref
-            ref = _coarse(blurred)[around]
+        for coarse in s.view_coarse:
+            ref = coarse[around]
             if float(ref.std()) >= 1.0:
                 best = np.nanmax([best, float(np.corrcoef(now, ref)[0, 1])])
         return float(best)
