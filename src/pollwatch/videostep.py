@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from pollwatch.registry import Registry
 from pollwatch.store import Camera, Store
 from pollwatch.video import Analyser, EngineOptions, VideoRun, analyse_video
 from pollwatch.video.boxfind import keyframe_background
+
+if TYPE_CHECKING:  # counting imports this module: the zone's finder is imported when used
+    from pollwatch.counting.boxzone import BoxZone
 
 __all__ = [
     "VIDEO_PARTS",
@@ -44,12 +48,28 @@ _BACKGROUND_S = 180.0
 class VideoContext:
     """What a part may know before the pass: the camera, the case, the recording's path and
     `background`, the per-pixel median of keyframes of its first minutes (BGR, None when no
-    frame could be decoded)."""
+    frame could be decoded); `box_zone`, the ballot box located once for every part."""
 
     camera: Camera
     paths: CasePaths
     path: Path
     background: np.ndarray | None
+
+    @cached_property
+    def box_zone(self) -> BoxZone | None:
+        """The ballot box in this recording (`resolve_box_zone`): cameras.csv's polygon
+        registered to the first minutes' view or, when that fails, to the whole recording's
+        keyframes; else the reference image; else the view itself. None when not found."""
+        from pollwatch.counting.boxzone import resolve_box_zone
+
+        cam = self.camera
+        whole = keyframe_background(self.path) if cam.box_polygon is not None else None
+        return resolve_box_zone(
+            self.background,
+            cam.box_polygon,
+            cam.reference_path(self.paths.root),
+            others=() if whole is None else (whole,),
+        )
 
 
 class VideoPart(Protocol):

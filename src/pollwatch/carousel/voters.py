@@ -31,7 +31,6 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.video import Frame, Gap, PersonTracker, StreamInfo, TrackingResult, VideoRun
@@ -468,8 +467,7 @@ def _visits(
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track; after the pass, embed the voters (tracks at the box
     when the counter saw a ballot drop) with the built-in colour descriptor."""
-    cam = ctx.camera
-    zone = resolve_box_zone(ctx.background, cam.box_polygon, cam.reference_path(ctx.paths.root))
+    zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=ctx.background, box=box)
-    return VoterPart(cam, get_embedder_by_name("colour"), crops)
+    return VoterPart(ctx.camera, get_embedder_by_name("colour"), crops)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.boxzone import BoxZone, resolve_box_zone
+from pollwatch.counting.boxzone import BoxZone
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.drops import find_drops, unobservable_ranges
 from pollwatch.counting.observability import Observability, Range
@@ -37,7 +37,6 @@ from pollwatch.pipeline import CASE_STEPS
 from pollwatch.registry import Registry
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.video import Analyser, VideoRun
-from pollwatch.video.boxfind import keyframe_background
 from pollwatch.videostep import VIDEO_PARTS, VideoContext
 
 __all__ = [
@@ -153,15 +152,7 @@ def _no_drops() -> pd.DataFrame:
 def counting_part(ctx: VideoContext) -> CountingPart:
     """Locate the box (cameras.csv's polygon registered to the recording's first minutes or
     its whole length, else a reference image, else the recording's view) and watch it."""
-    cam = ctx.camera
-    whole = keyframe_background(ctx.path) if cam.box_polygon is not None else None
-    zone = resolve_box_zone(
-        ctx.background,
-        cam.box_polygon,
-        cam.reference_path(ctx.paths.root),
-        others=() if whole is None else (whole,),
-    )
-    return CountingPart(cam, zone)
+    return CountingPart(ctx.camera, ctx.box_zone)
 
 
 def camera_observability(store: Store, camera: Camera) -> Observability:

@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.pipeline import CASE_STEPS
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, Event, camera_events, events_frame
@@ -78,11 +77,10 @@ class StuffingPart:
 def stuffing_part(ctx: VideoContext) -> StuffingPart | None:
     """Crops of the box for the evidence; None when the box cannot be located in the
     recording's first minutes (the counter then has nothing to offer either)."""
-    cam = ctx.camera
-    zone = resolve_box_zone(ctx.background, cam.box_polygon, cam.reference_path(ctx.paths.root))
+    zone = ctx.box_zone
     if zone is None:
         return None
-    return StuffingPart(cam, BoxFrames(zone.zone))
+    return StuffingPart(ctx.camera, BoxFrames(zone.zone))
 
 
 def camera_stuffing(
