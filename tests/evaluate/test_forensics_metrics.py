@@ -54,7 +54,11 @@ def _fake_case(tmp_path, extrapolation: dict | None) -> tuple[CasePaths, dict]:
     )[list(STATION_SCORE_COLUMNS)]
     scores.to_csv(paths.out("station_scores.csv"), index=False)
     report = {
-        "shpilkin": {"anomalous_votes": 125.0, "method": "within_region", "national_votes": 150.0},
+        "shpilkin": {
+            "anomalous_votes": 125.0,
+            "method": "regions_with_evidence",
+            "national_votes": 150.0,
+        },
         "extrapolation": extrapolation,
     }
     paths.out("forensics.json").write_text(json.dumps(report))
@@ -77,7 +81,7 @@ def test_forensics_block(tmp_path, extrapolation, estimated, covered) -> None:
     assert infl["estimated"] == estimated and infl["covered"] == covered
     assert block["shpilkin"]["true_added_votes"] == 125.0
     assert block["shpilkin"]["ratio"] == pytest.approx(1.0)
-    assert block["shpilkin"]["method"] == "within_region"
+    assert block["shpilkin"]["method"] == "regions_with_evidence"
     assert block["shpilkin"]["national_ratio"] == pytest.approx(1.2)
     sc = block["anomaly_score"]
     assert sc["auc_fraud_vs_clean"] == pytest.approx(1 / 3)  # D (clean) outranks B and C

@@ -81,14 +81,67 @@ def _clean_runs(regional_sd: float, runs: int) -> np.ndarray:
 
 def test_clean_elections_have_under_one_percent() -> None:
     # Target of the issue: Shpilkin's estimate < 1 % of the votes on clean elections (the
-    # 100-election run is benchmarks/forensics_clean.py; here 15). With regions alike in
+    # 100-election run is benchmarks/forensics_simulated.py; here 15). With regions alike in
     # turnout and share both figures stay under 1 %; where regions differ (sd 5 points) chance
     # correlation between regional turnout and share can move the national figure past 1 %
-    # (docs/forensics.md), the within-region one stays under.
+    # (docs/forensics.md), the reported one (regions with evidence) stays under.
     alike = _clean_runs(0.01, 15)
     assert alike.max() < 0.01
     differ = _clean_runs(0.05, 15)
     assert differ[:, 1].max() < 0.01
+
+
+def test_regional_z_is_standard_normal_on_clean_regions() -> None:
+    # Independent check of the regional standard error by Monte Carlo: on clean regions the
+    # z of each regional fit should scatter as N(0, 1) (mean 0, sd 1); 8 elections x 40
+    # regions of 150 stations.
+    z = []
+    for seed in range(8):
+        f = clean_election(
+            np.random.default_rng(100 + seed), regions=40, stations_per_region=150, station_sd=0.2
+        )
+        z.extend(shpilkin(*_args(f), regions=f["region"]).regions["z"].dropna())
+    z = np.asarray(z)
+    assert len(z) > 250
+    assert abs(z.mean()) < 0.2
+    assert 0.8 < z.std() < 1.2
+
+
+def _lifted_region(rng: np.random.Generator, *, stuffed: bool) -> pd.DataFrame:
+    """Six regions alike, one (R00) with a higher turnout and winner share: genuinely (its
+    voters differ) or by stuffing half of its stations heavily."""
+    f = clean_election(
+        rng, regions=6, stations_per_region=300, turnout=(0.5, 0.0), share=(0.5, 0.0)
+    )
+    if stuffed:
+        r0 = f[f["region"] == "R00"]
+        lifted, _ = add_stuffing(r0, rng, station_fraction=0.5, size=(0.3, 0.6))
+        f.loc[r0.index] = lifted
+    else:
+        lifted = clean_election(
+            rng, regions=1, stations_per_region=300, turnout=(0.7, 0.0), share=(0.65, 0.0)
+        )
+        f.loc[f["region"] == "R00", lifted.columns[2:]] = lifted[lifted.columns[2:]].to_numpy()
+    return f
+
+
+@pytest.mark.parametrize(("stuffed", "counted"), [(False, False), (True, True)])
+def test_a_region_counts_only_with_evidence(stuffed: bool, counted: bool) -> None:
+    # A region that differs genuinely is read as fraud by the national fit, not by the
+    # reported figure; a region whose own stations show the anomaly is counted with the
+    # national fit's values, as the published method counts it.
+    f = _lifted_region(np.random.default_rng(7), stuffed=stuffed)
+    r = shpilkin(*_args(f), regions=f["region"])
+    table = r.regions.set_index("region")
+    assert r.method == "regions_with_evidence"
+    assert table.loc["R00", "attributed"] > 0.02 * f[list(CANDIDATES)].to_numpy().sum()
+    assert bool(table.loc["R00", "evidence"]) is counted
+    assert table.loc["R00", "counted"] == pytest.approx(
+        table.loc["R00", "attributed"] if counted else 0.0
+    )
+    assert not table.drop(index="R00")["evidence"].any()
+    assert r.anomalous_votes == pytest.approx(table["counted"].sum())
+    assert r.anomalous_votes == pytest.approx(np.nansum(r.station_anomalous))
 
 
 def test_stuffing_is_mostly_recovered(rng: np.random.Generator) -> None:
@@ -98,26 +151,36 @@ def test_stuffing_is_mostly_recovered(rng: np.random.Generator) -> None:
     r = shpilkin(*_args(f))
     # stuffed stations that stay below the clean peak are missed: an underestimate
     assert 0.5 * added.sum() < r.anomalous_votes < 1.1 * added.sum()
+    regional = shpilkin(*_args(f), regions=f["region"])
+    assert regional.regions["evidence"].all()
+    assert regional.anomalous_votes == pytest.approx(r.anomalous_votes)
 
 
-def test_regions_and_not_applicable(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize(("turnout", "applicable"), [(0.88, True), (0.92, False), (0.99, False)])
+def test_regions_and_not_applicable(
+    rng: np.random.Generator, turnout: float, applicable: bool
+) -> None:
+    # A region's peak must leave its 7-bin smoothing window and one bin below 95 %: at 92 %
+    # (or piled at 99 %) the region has no clean peak of its own and the national fit's
+    # values stand in for it.
     f = clean_election(rng, regions=3, stations_per_region=250)
     ok = f["region"] == "R02"
-    f.loc[ok, "ballots_issued"] = (f.loc[ok, "registered"] * 0.99).round().astype(int)
+    noise = rng.normal(0, 0.01, ok.sum())
+    rate = np.clip(turnout + noise, 0, 0.995) if turnout < 0.99 else turnout
+    f.loc[ok, "ballots_issued"] = (f.loc[ok, "registered"] * rate).round().astype(int)
+    f.loc[ok, "ballots_cast"] = f.loc[ok, "ballots_issued"]
     r = shpilkin(*_args(f), regions=f["region"])
     table = r.regions.set_index("region")
-    assert np.isnan(table.loc["R02", "regional"])
-    assert "near 100 %" in table.loc["R02", "reason"]
-    # the estimate is the sum of the regional fits, the national fit standing in for R02
-    assert r.method == "within_region"
-    assert table.loc["R00", "regional"] == pytest.approx(
-        np.nansum(r.station_anomalous[f["region"] == "R00"])
-    )
-    assert table.loc["R02", "attributed"] == pytest.approx(
-        np.nansum(r.station_anomalous[f["region"] == "R02"])
-    )
+    assert bool(np.isfinite(table.loc["R02", "regional"])) is applicable
+    if not applicable:
+        assert (
+            "near 100 %" in table.loc["R02", "reason"] or "peak below" in table.loc["R02", "reason"]
+        )
+        assert table.loc["R02", "evidence"]
+        assert table.loc["R02", "counted"] == pytest.approx(table.loc["R02", "attributed"])
     assert r.anomalous_votes == pytest.approx(np.nansum(r.station_anomalous))
-    assert r.anomalous_votes == pytest.approx(table["regional"].fillna(table["attributed"]).sum())
+    assert r.anomalous_votes == pytest.approx(table["counted"].sum())
+    assert r.within_region == pytest.approx(table["regional"].fillna(table["attributed"]).sum())
     national = shpilkin(*_args(f))
     assert national.method == "national"
     assert r.national == pytest.approx(national.anomalous_votes)
@@ -134,6 +197,8 @@ def test_regions_and_not_applicable(rng: np.random.Generator) -> None:
         ({"regional_smoothing": 4}, "regional_smoothing"),
         ({"regional_min_stations": 0}, "regional_min_stations"),
         ({"regional_baseline": "mode"}, "regional_baseline"),
+        ({"regional_alpha": 0.0}, "regional_alpha"),
+        ({"regional_alpha": 1.5}, "regional_alpha"),
     ],
 )
 def test_bad_arguments(kwargs: dict, message: str) -> None:

@@ -25,17 +25,29 @@ bins shows a mode only over a few hundred stations: on the 60 small stations of 
 `regional_min_stations` = 50: standing in for a small region, the national fit's values carry
 whatever the national fit misreads.
 
-*National and within-region estimates.* The published figures (Shpilkin, Cedar) fit one clean
+*National and regional estimates.* The published figures (Shpilkin, Cedar) fit one clean
 peak and one clean ratio for the whole country (`ShpilkinResult.national`). That reads every
 difference between regions as fraud: where regions with a higher turnout also favour the
 winner (genuinely, as in the simulated Azerbaijan), the national figure is several per cent of
-the votes on a clean election. With `regions`, the estimate (`statistic`,
-`anomalous_votes`) is the sum of per-region fits, each region measured against its own clean
-peak and ratio (the national fit's station values standing in where a region's fit is not
-applicable). A region has far fewer stations than a country, so its fit is steadied: the peak
-is found on a `regional_smoothing`-bin moving average (7) and the clean ratio is taken over
-every station the method takes as clean (`regional_baseline="clean"`: all bins up to the peak
-+ `window`) rather than the peak ± `window` alone (`"peak"`, the published per-region fits).
+the votes on a clean election. Measuring each region against its own clean peak and ratio
+(`within_region`) does not, but it also absorbs fraud that lifts a whole region (Tatarstan,
+Bashkortostan, the North Caucasus in 2011): 10.8 M of the published 14.9 M.
+
+With `regions`, the estimate (`statistic`, `anomalous_votes`, `method` "regions_with_evidence")
+therefore counts a region only where the region itself shows the anomaly: its own fit finds
+the winner's share rising above its own clean peak beyond sampling noise (one-sided z ≥ the
+Bonferroni threshold for `regional_alpha` over the regions, z = the region's anomalous votes
+over their standard error: the scatter of the stations above the peak plus the clean ratio's
+error times the others' votes above it), or it has no clean peak of its own (not
+applicable). Such a region is measured as the published method measures it, against the
+national clean peak and ratio (its own peak and ratio are contaminated where fraud is
+widespread); a region without evidence counts 0. A region's own fit is steadied: the peak is
+found on a `regional_smoothing`-bin moving average (7) and the clean ratio is taken over every
+station the method takes as clean (`regional_baseline="clean"`: all bins up to the peak +
+`window`) rather than the peak ± `window` alone (`"peak"`, the published per-region fits). A
+peak whose smoothing window, plus one bin, reaches the anomalous range (`max_peak_turnout`)
+is not a clean peak (for the national 3-bin average: a peak at 93 % or above; for 7 bins:
+91 % or above).
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 __all__ = ["ShpilkinResult", "shpilkin"]
 
@@ -54,17 +67,18 @@ _BASELINES = ("clean", "peak")
 
 @dataclass(frozen=True)
 class ShpilkinResult:
-    """`statistic`: anomalous winner's votes (NaN when not applicable): with regions the sum
-    of the regional fits (`within_region`, `method` "within_region"), else the national fit
-    (`method` "national"). `national`: the national fit's figure (the published method).
+    """`statistic`: anomalous winner's votes (NaN when not applicable): with regions the
+    national fit's values summed over the regions with evidence (`method`
+    "regions_with_evidence", see the module docstring), else the national fit (`method`
+    "national"). `national`: the national fit's figure (the published method).
 
     `station_anomalous` is aligned with the input and sums to `statistic`; `regions` (when
     regions were given) has one row per region: stations, winner_votes, attributed (sum of
     the national fit's station values), regional (the method run on the region alone),
-    regional_peak, regional_share, reason (why `regional` is NaN). `within_region`: the sum
-    of the regional fits, the national fit's values standing in for regions where the method
-    is not applicable; unlike the national figure it is not moved by differences between
-    regions (a region of high turnout that also favours the winner)."""
+    regional_peak, regional_share, z (the regional figure over its standard error), evidence
+    (z at or above `z_threshold`, or no regional fit), counted (the region's part of
+    `statistic`), reason (why `regional` is NaN). `within_region`: the sum of the regional
+    fits, the national fit's values standing in where a region's is not applicable."""
 
     statistic: float
     applicable: bool
@@ -80,6 +94,7 @@ class ShpilkinResult:
     within_region: float = float("nan")
     national: float = float("nan")
     method: str = "national"
+    z_threshold: float = float("nan")
 
     @property
     def anomalous_votes(self) -> float:
@@ -109,6 +124,7 @@ class _Fit:
     peak: int
     ratio: float
     station: np.ndarray
+    z: float = float("nan")
 
 
 def _fit(
@@ -141,7 +157,7 @@ def _fit(
     candidates = np.flatnonzero(is_max & (smooth >= PEAK_FRACTION * top))
     peak = int(candidates[0]) if len(candidates) else int(np.argmax(smooth))
     peak += int(np.argmax(votes[max(peak - 1, 0) : peak + 2])) - (1 if peak > 0 else 0)
-    if peak >= max_peak_bin - 2:
+    if peak + smoothing // 2 + 1 >= max_peak_bin:
         return fail("no turnout peak below the anomalous range")
     lo = 0 if baseline == "clean" else max(peak - window, 0)
     hi = peak + window + 1
@@ -149,8 +165,41 @@ def _fit(
     if others_clean <= 0:
         return fail("no votes for other candidates around the peak")
     ratio = float(w_bin[lo:hi].sum() / others_clean)
-    station = np.where(bins > peak, winner - ratio * others, 0.0)
-    return _Fit(True, "", peak, ratio, station), w_bin, o_bin
+    above = bins > peak
+    station = np.where(above, winner - ratio * others, 0.0)
+    return (
+        _Fit(
+            True,
+            "",
+            peak,
+            ratio,
+            station,
+            _z(station, above, bins, peak, lo, hi, winner, others, ratio),
+        ),
+        w_bin,
+        o_bin,
+    )
+
+
+def _z(
+    station: np.ndarray,
+    above: np.ndarray,
+    bins: np.ndarray,
+    peak: int,
+    lo: int,
+    hi: int,
+    winner: np.ndarray,
+    others: np.ndarray,
+    ratio: float,
+) -> float:
+    """The anomalous total over its standard error: the scatter of the stations above the
+    peak (their residuals winner − ratio × others) plus the clean ratio's sampling error
+    (delta method over the baseline stations) times the others' votes above the peak."""
+    base = (bins >= lo) & (bins < hi)
+    resid = winner[base] - ratio * others[base]
+    ratio_var = float(np.sum(resid**2)) / float(others[base].sum()) ** 2
+    var = float(np.sum(station[above] ** 2)) + float(others[above].sum()) ** 2 * ratio_var
+    return float(station.sum() / np.sqrt(var)) if var > 0 else 0.0
 
 
 def shpilkin(
@@ -167,6 +216,7 @@ def shpilkin(
     regional_smoothing: int = 7,
     regional_baseline: str = "clean",
     regional_min_stations: int = 50,
+    regional_alpha: float = 0.01,
 ) -> ShpilkinResult:
     """Anomalous winner's votes by Shpilkin's method, nationally, per station and (with
     `regions`) per region.
@@ -175,9 +225,11 @@ def shpilkin(
     local maximum of the valid votes' turnout histogram (3-bin moving average, below
     `max_peak_turnout`) that reaches `PEAK_FRACTION` of its highest bin, moved to the highest
     unsmoothed bin next to it; the clean ratio winner / others is taken over the peak bin ±
-    `window` bins. With `regions` the estimate is the sum of regional fits (peak on a
-    `regional_smoothing`-bin average, ratio over `regional_baseline` "clean": every bin up to
-    the peak + `window`, or "peak": as the national fit), see the module docstring."""
+    `window` bins. With `regions` the estimate counts, with the national fit's values, the
+    regions whose own fit (peak on a `regional_smoothing`-bin average, ratio over
+    `regional_baseline` "clean": every bin up to the peak + `window`, or "peak": as the
+    national fit) shows anomalous votes at family-wise level `regional_alpha` (Bonferroni
+    over the regions) or is not applicable; the other regions count 0 (module docstring)."""
     arrays = [np.asarray(a, dtype=float) for a in (registered, ballots_issued)]
     winner = np.asarray(winner_votes, dtype=float)
     others = np.asarray(other_votes, dtype=float)
@@ -192,6 +244,8 @@ def shpilkin(
         raise ValueError("window must be >= 0, min_stations and regional_min_stations >= 1")
     if regional_smoothing < 1 or regional_smoothing % 2 == 0:
         raise ValueError(f"regional_smoothing must be odd and >= 1, got {regional_smoothing}")
+    if not 0 < regional_alpha < 1:
+        raise ValueError(f"regional_alpha must be in (0, 1), got {regional_alpha}")
     if regional_baseline not in _BASELINES:
         raise ValueError(
             f"regional_baseline must be one of {_BASELINES}, got {regional_baseline!r}"
@@ -211,13 +265,18 @@ def shpilkin(
     national[ok] = fit.station
     station = national
     region_table = None
+    within = float("nan")
+    z_threshold = float("nan")
     if regions is not None:
         regions = np.asarray(regions, dtype=object)
         if regions.shape != (n,):
             raise ValueError("regions must have one entry per station")
-        station = national.copy()
+        station = np.where(ok, 0.0, np.nan)
+        own_station = national.copy()
+        names = pd.unique(regions[ok])
+        z_threshold = float(norm.isf(regional_alpha / max(len(names), 1)))
         rows = []
-        for name in pd.unique(regions[ok]):
+        for name in names:
             m = ok & (regions == name)
             own, _, _ = _fit(
                 bins[m],
@@ -231,7 +290,10 @@ def shpilkin(
                 regional_baseline,
             )
             if own.applicable:
-                station[m] = own.station
+                own_station[m] = own.station
+            evidence = not own.applicable or own.z >= z_threshold
+            if evidence:
+                station[m] = national[m]
             rows.append(
                 {
                     "region": name,
@@ -241,10 +303,16 @@ def shpilkin(
                     "regional": float(own.station.sum()) if own.applicable else np.nan,
                     "regional_peak": own.peak * bin_width if own.applicable else np.nan,
                     "regional_share": own.ratio / (1 + own.ratio) if own.applicable else np.nan,
+                    "z": own.z,
+                    "evidence": evidence,
+                    "counted": float(np.nansum(station[m])) if fit.applicable else np.nan,
                     "reason": own.reason,
                 }
             )
         region_table = pd.DataFrame(rows)
+        within = float(np.nansum(own_station)) if fit.applicable else float("nan")
+    if not fit.applicable:
+        station = national
     total = float(np.nansum(station)) if fit.applicable else float("nan")
     return ShpilkinResult(
         statistic=total,
@@ -258,7 +326,8 @@ def shpilkin(
         winner_by_bin=w_bin,
         others_by_bin=o_bin,
         regions=region_table,
-        within_region=total if regions is not None else float("nan"),
+        within_region=within,
         national=float(np.nansum(national)) if fit.applicable else float("nan"),
-        method="national" if regions is None else "within_region",
+        method="national" if regions is None else "regions_with_evidence",
+        z_threshold=z_threshold,
     )

@@ -380,6 +380,8 @@ def _report_dict(r: ForensicsReport) -> dict[str, Any]:
             "method": sh.method,
             "fraction_of_winner_votes": sh.fraction(),
             "national_votes": sh.national,
+            "within_region_votes": sh.within_region,
+            "z_threshold": sh.z_threshold,
             "peak_turnout": sh.peak_turnout,
             "clean_share": sh.clean_share,
             "applicable": sh.applicable,

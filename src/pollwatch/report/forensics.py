@@ -152,13 +152,14 @@ def key_figures(report: dict[str, Any]) -> list[tuple[str, object]]:
     ]
     if (sh := report.get("shpilkin")) and sh.get("anomalous_votes") is not None:
         national = sh.get("national_votes")
-        how = "within regions" if sh.get("method") == "within_region" else "national fit"
+        regional = sh.get("method") == "regions_with_evidence"
+        how = "regions with evidence of their own" if regional else "national fit"
         facts.append(
             (
                 "Shpilkin's anomalous votes",
                 f"{sh['anomalous_votes']:,.0f} ({sh['fraction_of_winner_votes']:.1%} of the "
                 f"winner's, {how}); one national fit as published: {national:,.0f}"
-                if national is not None and sh.get("method") == "within_region"
+                if national is not None and regional
                 else f"{sh['anomalous_votes']:,.0f} ({how})",
             )
         )
