@@ -3,8 +3,9 @@
 * ``clean``: clean elections (``azerbaijan-2024-clean``, ``demo-clean``; results only, nothing
   rendered) through `run_forensics` as the case step runs it (results and regions): how often
   the integer-percentage test gives p < 0.01, and Shpilkin's estimate as a share of the
-  votes (the reported within-region sum, and the single national fit of the published
-  method).
+  votes (the reported figure: the regions with evidence of their own; the single national
+  fit of the published method; the plain sum of regional fits), and how many regions were
+  counted.
 * ``cameras``: elections of ``azerbaijan-2024`` with their fraud. Rendering the 1,000 camera
   stations is out of reach, so each camera's out/counts.csv is made from the truth: the true
   ballots dropped per checkpoint interval (voters, carousel and stuffed ballots) pass
@@ -75,6 +76,8 @@ def clean(runs: int, first: int) -> dict:
                     r.integer_peaks.pvalue,
                     sh.anomalous_votes / valid if sh.applicable else np.nan,
                     sh.national / valid if sh.applicable else np.nan,
+                    sh.within_region / valid if sh.applicable else np.nan,
+                    float(sh.regions["evidence"].sum()) if sh.applicable else np.nan,
                 )
             )
         a = np.array(rows)
@@ -85,7 +88,16 @@ def clean(runs: int, first: int) -> dict:
             "integer_p_below_0.01": int((a[:, 0] < 0.01).sum()),
             "shpilkin_applicable": int(np.isfinite(a[:, 1]).sum()),
         }
-        for key, col in (("shpilkin", 1), ("shpilkin_national_fit", 2)):
+        counted = a[np.isfinite(a[:, 4]), 4]
+        out[name]["shpilkin_regions_counted"] = {
+            "elections_with_any": int((counted > 0).sum()),
+            "mean": round(float(counted.mean()), 3) if len(counted) else None,
+        }
+        for key, col in (
+            ("shpilkin", 1),
+            ("shpilkin_national_fit", 2),
+            ("shpilkin_within_region_sum", 3),
+        ):
             v = a[np.isfinite(a[:, col]), col]
             if len(v):
                 out[name][key] = {

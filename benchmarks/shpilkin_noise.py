@@ -1,9 +1,10 @@
-"""Where the within-region Shpilkin figure's noise comes from, and what cuts it; prints JSON.
+"""Where the within-region Shpilkin sum's noise comes from, and what cuts it; prints JSON.
 
 On clean elections of ``azerbaijan-2024-clean`` (share of the valid votes) and on elections of
 ``azerbaijan-2024`` with their fraud (share of the ballots added: protocol inflation + stuffed
-ballots), the reported `shpilkin` figure (``reported``) against variants of its regional clean
-ratio and anomalous range, computed from the same regional peaks:
+ballots), the plain sum of `shpilkin`'s regional fits (``within_region_sum``, reported as
+`within_region_votes`) against variants of its regional clean ratio and anomalous range,
+computed from the same regional peaks:
 
 * ``station_weighted``: clean ratio mean(share) / mean(1 − share) over the clean stations
   (each station counts once) instead of winner votes / others' votes (each by its votes);
@@ -36,7 +37,7 @@ from pollwatch.simulate.election import simulate_election
 from pollwatch.simulate.presets import get_preset
 
 BIN, WINDOW = 0.01, 1  # shpilkin's defaults
-VARIANTS = ("reported", "station_weighted", "empirical_bayes", "above_baseline")
+VARIANTS = ("within_region_sum", "station_weighted", "empirical_bayes", "above_baseline")
 
 
 def variants(
@@ -46,7 +47,7 @@ def variants(
     others: np.ndarray,
     region: np.ndarray,
 ) -> dict[str, float]:
-    """Anomalous votes of the reported fit and of each variant (see the module docstring)."""
+    """Anomalous votes of the within-region sum and of each variant (see the module docstring)."""
     fit = shpilkin(registered, issued, winner, others, regions=region)
     turnout = issued / np.maximum(registered, 1)
     bins = np.minimum((turnout / BIN + 1e-9).astype(np.int64), round(1 / BIN) - 1)
@@ -70,7 +71,7 @@ def variants(
     precision = 1 / (tau2 + se**2)
     mu = (precision * log_r).sum() / precision.sum()
     shrunk = np.exp(mu + tau2 / (tau2 + se**2) * (log_r - mu))
-    out = {"reported": fit.statistic, "ratio_from_every_station": rest}
+    out = {"within_region_sum": fit.within_region, "ratio_from_every_station": rest}
     for key in VARIANTS[1:]:
         out[key] = rest
     for (m, peak), r, rw, rs in zip(masks, np.exp(log_r), weighted, shrunk, strict=True):
