@@ -31,7 +31,7 @@ difference between regions as fraud: where regions with a higher turnout also fa
 winner (genuinely, as in the simulated Azerbaijan), the national figure is several per cent of
 the votes on a clean election. Measuring each region against its own clean peak and ratio
 (`within_region`) does not, but it also absorbs fraud that lifts a whole region (Tatarstan,
-Bashkortostan, the North Caucasus in 2011): 10.8 M of the published 14.9 M.
+Bashkortostan, Krasnodar in 2011): 12.5 M of the published 14.9 M.
 
 With `regions`, the estimate (`statistic`, `anomalous_votes`, `method` "regions_with_evidence")
 therefore counts a region only where the region itself shows the anomaly: its own fit finds
