@@ -4,8 +4,10 @@ For each crop the person's pixels (the foreground mask where given, else every p
 central columns) are cut into horizontal bands, by default the head (hair, face, hat) and the
 torso (shirt) as they show above a ballot box. Each band is summarised by the per-channel median
 of its pixels in CIE Lab (L scaled by `lightness_weight`: shading and exposure move lightness
-most), and a track by the median over its crops. Two people are alike when all their parts'
-colours are: the similarity wanted is the Gaussian kernel
+most), and a track by the median over its crops, by default only over the crops alike to
+its densest one (`aggregate="mode"`: a window that shows two people gives one, not a blend).
+Two people are alike when all their parts' colours are: the similarity wanted is the Gaussian
+kernel
 
     k(x, y) = exp(-|x - y|² / (2 σ²))
 
@@ -47,6 +49,7 @@ class PartColourEmbedder:
         centre_width: float = 0.6,
         height: int = 64,
         seed: int = 0,
+        aggregate: str = "mode",
     ) -> None:
         bands = tuple(tuple(map(float, b)) for b in bands)
         if not bands or any(len(b) != 2 or not 0 <= b[0] < b[1] <= 1 for b in bands):
@@ -63,6 +66,9 @@ class PartColourEmbedder:
             raise ValueError(f"centre_width must be in [0.1, 1], got {centre_width!r}")
         if not isinstance(height, int) or height < 16:
             raise ValueError(f"height must be an integer >= 16, got {height!r}")
+        if aggregate not in ("mode", "median"):
+            raise ValueError(f"aggregate must be 'mode' or 'median', got {aggregate!r}")
+        self.aggregate = aggregate
         self.bands, self.sigma, self.lightness_weight = bands, float(sigma), float(lightness_weight)
         self.centre_width, self.height, self._dim = float(centre_width), height, dim
         rng = np.random.default_rng(seed)
@@ -120,4 +126,14 @@ class PartColourEmbedder:
             found = [r for r in (self.part_colours(c) for c in crops) if r is not None]
         if not found:
             raise EmbeddingUnavailable("no crop shows enough of the person's pixels")
-        return self.features(np.median(np.stack(found), axis=0))[0]
+        colours = np.stack(found)
+        if self.aggregate == "mode":
+            colours = colours[self._mode(colours)]
+        return self.features(np.median(colours, axis=0))[0]
+
+    def _mode(self, colours: np.ndarray) -> np.ndarray:
+        """The crops alike (kernel >= 0.5) to the crop with most alike crops (the kernel's
+        sum): when a window shows two people, one of them rather than a blend."""
+        x = colours * self._scale
+        kernel = np.exp(-0.5 * ((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2))
+        return kernel[int(np.argmax(kernel.sum(axis=1)))] >= 0.5
