@@ -66,6 +66,8 @@ def test_parts_without_masks_and_unusable_crops() -> None:
         ({"bands": ((0.5, 0.2),)}, "bands"),
         ({"bands": ()}, "bands"),
         ({"sigma": 0.0}, "sigma"),
+        ({"band_weights": (1.0,)}, "band_weights"),
+        ({"band_weights": (1.0, -1.0)}, "band_weights"),
         ({"lightness_weight": -1.0}, "lightness_weight"),
         ({"dim": 8}, "dim"),
         ({"centre_width": 0.0}, "centre_width"),

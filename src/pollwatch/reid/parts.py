@@ -43,6 +43,7 @@ class PartColourEmbedder:
         self,
         *,
         bands: Sequence[tuple[float, float]] = UPPER_BODY_BANDS,
+        band_weights: Sequence[float] | None = None,
         sigma: float = 12.0,
         lightness_weight: float = 0.5,
         dim: int = 512,
@@ -56,6 +57,9 @@ class PartColourEmbedder:
             raise ValueError(
                 f"bands must be (top, bottom) with 0 <= top < bottom <= 1, got {bands}"
             )
+        weights = np.ones(len(bands)) if band_weights is None else np.asarray(band_weights, float)
+        if weights.shape != (len(bands),) or np.any(weights < 0):
+            raise ValueError(f"band_weights must be one weight >= 0 per band, got {band_weights}")
         if not sigma > 0:
             raise ValueError(f"sigma must be positive, got {sigma!r}")
         if not lightness_weight >= 0:
@@ -74,7 +78,8 @@ class PartColourEmbedder:
         rng = np.random.default_rng(seed)
         self._weights = rng.normal(size=(3 * len(bands), dim))
         self._phase = rng.uniform(0.0, 2 * np.pi, dim)
-        self._scale = np.tile([self.lightness_weight, 1.0, 1.0], len(bands)) / self.sigma
+        channel = np.array([self.lightness_weight, 1.0, 1.0])
+        self._scale = np.outer(weights, channel).ravel() / self.sigma
 
     @property
     def dim(self) -> int:
