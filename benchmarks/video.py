@@ -24,9 +24,10 @@ the same run, video seconds per wall second and peak RSS:
 - `person_tracker_5fps`: the full-frame background detector + ByteTrack at 5 fps, for
   reference (not part of the counting pass);
 - `counting_carousel_pass` (with `--carousel`): the counting pass with the carousel part's
-  `VoterCrops` (tracker at 4 fps, a few crops per track) in the same engine pass, then every
-  kept track embedded with the colour descriptor (the pipeline embeds only the voters: an upper
-  bound). `added_cpu_vs_decode` is its CPU time less the counting pass's, over decode-only's.
+  `VoterCrops` (tracker at 4 fps, a few crops per track, the slot crops above the box) in the
+  same engine pass, then every drop's voter embedded from its slot crops with the "parts"
+  descriptor, as `VoterPart` does. `added_cpu_vs_decode` is its CPU time less the counting
+  pass's, over decode-only's.
 
     PYTHONPATH=src python benchmarks/video.py [--seconds 120] [--seed 1] [--tracker] [--carousel]
 """
@@ -125,11 +126,14 @@ def _auditor(clip: Path, polygon: list):
 
 
 def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: bool = False) -> dict:
+    from datetime import UTC, datetime
+
     import numpy as np
 
-    from pollwatch.carousel.voters import VoterCrops
+    from pollwatch.carousel.voters import VoterCrops, VoterPart
     from pollwatch.counting import BoxWatcher, find_drops, resolve_box_zone, unobservable_ranges
     from pollwatch.reid import get_embedder_by_name
+    from pollwatch.store import Camera
     from pollwatch.video import EngineOptions, analyse_video
     from pollwatch.video.boxfind import keyframe_background
 
@@ -142,19 +146,19 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
     analysers += [_auditor(clip, polygon)] if audit else []
     run = analyse_video(clip, analysers, options=EngineOptions(threads=1))
-    extra = {}
-    if carousel:
-        kept = run.results[1]
-        embedder = get_embedder_by_name("colour")
-        pools = [kept.pool(t, near=True) + kept.pool(t, near=False) for t in kept.away]
-        for pool in pools:
-            embedder.embed(*pool.usable())
-        extra = {"tracks_embedded": len(pools), "crop_kb": round(kept.nbytes() / 1024, 1)}
     watch = run.results[0]
     blind = [(g.start_s, g.end_s or 1e9, g.kind) for g in run.gaps]
     drops, _ = find_drops(
         watch.series, watch.box_height_px, blind=blind + unobservable_ranges(watch.series)
     )
+    extra = {}
+    if carousel:  # as VoterPart.save: every drop's voter embedded from its slot crops
+        kept = run.results[1]
+        camera = Camera("bench", "bench", str(clip), datetime(2025, 3, 9, tzinfo=UTC))
+        part = VoterPart(camera, get_embedder_by_name("parts"), crops)
+        times = drops["t_s"].to_numpy(float)
+        rows = part._sightings(kept, times, np.full(len(times), -1))
+        extra = {"voters_embedded": len(rows), "crop_kb": round(kept.nbytes() / 1024, 1)}
     return {
         "frames_decoded": run.frames_decoded,
         "frames_analysed": run.frames_delivered,

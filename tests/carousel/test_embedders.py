@@ -92,7 +92,7 @@ def test_embed_bad_crops(crops: object, masks: object, argument: str) -> None:
 
 
 def test_registry() -> None:
-    assert available_embedders() == ["colour", "face", "onnx"]
+    assert available_embedders() == ["colour", "face", "onnx", "parts"]
     assert isinstance(get_embedder_by_name("colour", hue_bins=8), ColourEmbedder)
     with pytest.raises(ValueError, match="name"):
         get_embedder_by_name("sift")

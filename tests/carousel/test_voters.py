@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
-from pollwatch.carousel.voters import VoterCrops, _overlap_share, _visits, drop_tracks
+from pollwatch.carousel.voters import (
+    CropPool,
+    TrackCrops,
+    VoterCrops,
+    VoterPart,
+    _overlap_share,
+    _visits,
+    drop_tracks,
+)
+from pollwatch.reid import get_embedder_by_name
+from pollwatch.store import Camera
 from pollwatch.video import Frame, PersonTracker, Track, TrackingResult
 
 BOX = np.array([[100.0, 100.0], [140.0, 100.0], [140.0, 140.0], [100.0, 140.0]])
@@ -70,6 +82,9 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"min_height_px": 0}, "min_height_px"),
         ({"max_overlap": 1.5}, "max_overlap"),
         ({"tracker": "background"}, "tracker"),
+        ({"slot_every_s": 0}, "slot_every_s"),
+        ({"slot_crops": 1}, "slot_crops"),
+        ({"slot_margin": 2.0}, "slot_margin"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
@@ -157,3 +172,53 @@ def test_crops_near_the_box_go_to_their_own_pool() -> None:
 def test_visits(times: list[float], owners: list[int], expected: list[tuple]) -> None:
     got = _visits(np.asarray(times, float), np.asarray(owners, np.int64), 2.5)
     assert got == expected
+
+
+def test_slot_crops_show_the_voter_above_the_box() -> None:
+    box = np.array([[250.0, 110.0], [300.0, 110.0], [300.0, 160.0], [250.0, 160.0]])
+    empty = np.full((180, 320, 3), 200, np.uint8)
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1), box=box, background=empty
+    )
+    for k in range(60):  # walks to the box, then stands behind it
+        img = _scene(min(20 + 8 * k, 262)) if k >= 5 else empty
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    slot = crops.result().slot
+    assert len(slot.crops) >= 5
+    assert np.all(np.diff(slot.times) >= 0.25 - 1e-9)  # at most one per slot_every_s
+    for crop, mask in zip(slot.crops, slot.masks, strict=True):
+        assert mask is not None and mask.shape == crop.shape[:2]
+        assert crop.shape[0] <= (110 - 40) // 2 + 1  # from the head down to the lid only
+        shirt = crop[mask > 0].astype(int)
+        assert np.mean(shirt[:, 2] > shirt[:, 0] + 60) > 0.5  # mostly the red shirt
+    assert crops.result().nbytes() > 0
+
+
+def _camera() -> Camera:
+    return Camera("cam-1", "st-1", "cam-1.mp4", datetime(2025, 3, 9, 8, tzinfo=UTC))
+
+
+def _slot_pool(times: list[float], colours: list[tuple[int, int, int]]) -> TrackCrops:
+    crops = tuple(np.full((30, 14, 3), c, np.uint8) for c in colours)
+    masks = tuple(np.ones((30, 14), np.uint8) for _ in colours)
+    tracking = TrackingResult((), frames=0, source_scale=1.0)
+    return TrackCrops(tracking, {}, {}, CropPool(tuple(times), crops, masks))
+
+
+def test_slot_sightings_do_not_share_crops() -> None:
+    red, blue = (40, 40, 180), (180, 60, 40)
+    times = [9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0, 12.5]
+    kept = _slot_pool(times, [red] * 4 + [blue] * 4)
+    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    rows = part._sightings(kept, np.array([10.0, 12.0, 30.0]), np.full(3, -1))
+    assert [r["t_s"] for r in rows] == [10.0, 12.0]  # nothing seen at 30 s
+    # 1.5 s before to 0.5 s after each drop, but split halfway between them (10.5 s is red)
+    assert [r["crops"] for r in rows] == [4, 4]
+    first, second = (np.asarray(r["embedding"]) for r in rows)
+    assert float(first @ second) < 0.2
+    assert rows[0]["track_key"] == "cam-1/slot@10.0" and rows[0]["track_id"] == -1
+
+
+def test_voter_part_source_checked() -> None:
+    with pytest.raises(ValueError, match="source"):
+        VoterPart(_camera(), get_embedder_by_name("parts"), source="face")

@@ -9,8 +9,9 @@ carousel/calibration, and out/carousel.csv.
 
 A simulated day may be compressed (`time_scale` > 1), but people on camera still move at real
 speed: a group's visit to a station takes minutes of video whatever the scale. So the times that
-describe a visit (`together_s`: co-travellers vote within it; `min_revisit_s`: two sightings at
-one station closer than it are one visit) are kept at least `VISIT_S` seconds of video.
+describe a visit are kept at least so many seconds of video: `min_revisit_s` (two sightings at
+one station closer than it are one visit) `VISIT_S`, `together_s` (co-travellers vote within
+it) `TOGETHER_S`: a group's members cast their ballots seconds apart.
 
 The p-value of a finding is the chance that the null law of similarities (two different
 people, fitted on the decoys, see calibrate.py) reaches the person's best similarity, times the
@@ -36,6 +37,8 @@ from pollwatch.pipeline import CASE_STEPS
 from pollwatch.store import Finding, Store
 
 __all__ = [
+    "STEP_PARAMS",
+    "TOGETHER_S",
     "VISIT_COLUMNS",
     "VISIT_S",
     "carousel_step",
@@ -47,6 +50,12 @@ __all__ = [
 ]
 
 VISIT_S = 120.0  # seconds of video a group's visit to a station may take, whatever the scale
+TOGETHER_S = 30.0  # seconds of video within which a group's members cast their ballots
+#: the step's matcher settings: a person with co-travellers is reported from confidence 0.99
+#: (not 0.9): a case's few hundred voters include look-alikes (same shirt, hair and skin
+#: colours) that the calibration, fitted on few pairs, rates too high (on demo-clean seed 41,
+#: 2 of 4 stations had a false finding at 0.9, none at 0.99; demo seed 1 kept its 3 true pairs)
+STEP_PARAMS = CarouselParams(report_probability=0.99)
 
 #: carousel.csv's columns, one row per voter visit of a group
 VISIT_COLUMNS = list(CSV_COLUMNS)
@@ -173,16 +182,19 @@ def _calibration_frame(result: CarouselResult | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def scaled_params(params: CarouselParams, time_scale: float) -> CarouselParams:
-    """`params` for a day compressed `time_scale` times: travel gaps scaled, visit times kept
-    at least `VISIT_S` seconds of video (see module doc)."""
-    floor = VISIT_S * time_scale
+def scaled_params(
+    params: CarouselParams, time_scale: float, *, together_s: float = TOGETHER_S
+) -> CarouselParams:
+    """`params` for a day compressed `time_scale` times: travel gaps scaled, the least time
+    between two visits of one person to a station kept at least `VISIT_S` seconds of video,
+    the time within which co-travellers vote at least `together_s` (see module doc)."""
     travel = replace(
         params.travel,
         time_scale=time_scale,
-        min_revisit_s=max(params.travel.min_revisit_s, floor),
+        min_revisit_s=max(params.travel.min_revisit_s, VISIT_S * time_scale),
     )
-    return replace(params, travel=travel, together_s=max(params.together_s, floor))
+    together = max(params.together_s, together_s * time_scale)
+    return replace(params, travel=travel, together_s=together)
 
 
 @CASE_STEPS.registering("carousel", order=60)
@@ -193,9 +205,7 @@ def carousel_step(
     carousel/calibration, out/carousel.csv. Returns the detector's result (None: fewer than
     two sightings)."""
     sightings, halves = read_sightings(store)
-    params = scaled_params(
-        CarouselParams() if params is None else params, store.election().time_scale
-    )
+    params = scaled_params(STEP_PARAMS if params is None else params, store.election().time_scale)
     result = None
     findings: tuple[CarouselFinding, ...] = ()
     if len(sightings) >= 2:

@@ -107,15 +107,17 @@ _EMPTY = CropPool((), (), ())
 @dataclass(frozen=True, eq=False)
 class TrackCrops:
     """What `VoterCrops` kept: every track's trajectory and, per track id, its crops near the
-    ballot box (`near`) and elsewhere (`away`)."""
+    ballot box (`near`) and elsewhere (`away`); and the `slot` crops (see `VoterCrops`)."""
 
     tracking: TrackingResult
     near: dict[int, CropPool]
     away: dict[int, CropPool]
+    slot: CropPool = field(default_factory=lambda: _EMPTY)
 
     def nbytes(self) -> int:
         """Bytes held by the crops and their masks."""
-        return sum(p.nbytes() for pools in (self.near, self.away) for p in pools.values())
+        pools = [p for d in (self.near, self.away) for p in d.values()]
+        return sum(p.nbytes() for p in [*pools, self.slot])
 
     def pool(self, track_id: int, *, near: bool) -> CropPool:
         return (self.near if near else self.away).get(track_id, _EMPTY)
@@ -164,7 +166,15 @@ class VoterCrops:
     `max_overlap`: a box sharing more than this share of its area with another is skipped;
     `box`: the ballot box outline ((K, 2) frame pixels): crops of a person within
     `near_distance` box heights of it go to the track's `near` pool (up to `near_crops`, at
-    least `near_every_s` apart), so the moments around a ballot drop stay well covered."""
+    least `near_every_s` apart), so the moments around a ballot drop stay well covered.
+
+    With a box and the empty view, while a person box reaches the ballot box the *slot crop*
+    is kept too (at most one per `slot_every_s`, `slot_crops` in all, thinned like a track's
+    pool): the view above the ballot box, as wide as the box plus `slot_margin` of its width
+    on each side, from the highest person box there down to the box's lid, with the mask of
+    the pixels that differ from the empty view, its rows trimmed to the person's. It shows
+    whoever stands at the box, whatever the tracker made of a queue (a group voting one after
+    another is often one blob), and without the box's body in front of the voter's legs."""
 
     def __init__(
         self,
@@ -183,6 +193,9 @@ class VoterCrops:
         near_distance: float = 0.75,
         near_crops: int = 12,
         near_every_s: float = 0.5,
+        slot_every_s: float = 0.25,
+        slot_crops: int = 4096,
+        slot_margin: float = 0.15,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -214,6 +227,14 @@ class VoterCrops:
             raise ValueError(f"near_crops must be an integer >= 2, got {near_crops!r}")
         self.near_distance, self.near_crops = float(near_distance), near_crops
         self.near_every_s = float(near_every_s)
+        if not slot_every_s > 0:
+            raise ValueError(f"slot_every_s must be positive, got {slot_every_s}")
+        if not isinstance(slot_crops, int) or slot_crops < 2:
+            raise ValueError(f"slot_crops must be an integer >= 2, got {slot_crops!r}")
+        if not 0 <= slot_margin <= 1:
+            raise ValueError(f"slot_margin must be in [0, 1], got {slot_margin}")
+        self.slot_every_s, self.slot_crops = float(slot_every_s), slot_crops
+        self.slot_margin = float(slot_margin)
         self._bg: np.ndarray | None = None
         self.reset()
 
@@ -225,6 +246,7 @@ class VoterCrops:
         self.tracker.reset()
         self._kept: dict[int, _Kept] = {}
         self._near: dict[int, _Kept] = {}
+        self._slot = _Kept(self.slot_every_s)
 
     def start(self, info: StreamInfo) -> None:
         self.tracker.start(info)
@@ -249,6 +271,8 @@ class VoterCrops:
             else box_distance(boxes, self.box) <= self.near_distance
         )
         t = frame.pts_s
+        if near.any() and self.background is not None:
+            self._keep_slot(frame, boxes[near])
         for k, tid in enumerate(ids.tolist()):
             if tid < 0:
                 continue
@@ -268,6 +292,26 @@ class VoterCrops:
             if cut is None:
                 continue
             kept.add(t, cut[0], cut[1], limit)
+
+    def _keep_slot(self, frame: Frame, people: np.ndarray) -> None:
+        """Keep the slot crop of this frame (see the class doc) when it shows a person."""
+        t, kept = frame.pts_s, self._slot
+        if self.box is None or (kept.times and t - kept.times[-1] < kept.every_s):
+            return
+        bx0, by0 = self.box.min(axis=0)
+        bx1 = float(self.box[:, 0].max())
+        pad = self.slot_margin * (bx1 - bx0)
+        over = (people[:, 2] > bx0 - pad) & (people[:, 0] < bx1 + pad) & (people[:, 1] < by0)
+        if not over.any():
+            return
+        cut = self._crop(frame, np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0]))
+        if cut is None or cut[1] is None:
+            return
+        crop, mask = cut
+        rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
+        if len(rows) < 8:
+            return
+        kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
 
     def _crop(self, frame: Frame, box: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
         image = frame.bgr(self.scale)
@@ -313,6 +357,7 @@ class VoterCrops:
             self.tracker.result(),
             {tid: k.pool() for tid, k in self._near.items() if k.crops},
             {tid: k.pool() for tid, k in self._kept.items() if k.crops},
+            self._slot.pool(),
         )
 
 
@@ -372,16 +417,28 @@ def drop_tracks(
 
 @dataclass
 class VoterPart:
-    """The carousel's share of a camera's pass (see module doc)."""
+    """The carousel's share of a camera's pass (see module doc). `source` "slot": a voter
+    visit is one drop (drops closer than `slot_visit_s` are one), seen in the slot crops from
+    `slot_before_s` before it to `slot_after_s` after; "track": the drop's track (`drop_tracks`),
+    its crops from `before_s` before to `after_s` after (drops of one track closer than
+    `same_visit_s` are one visit)."""
 
     camera: Camera
     embedder: AppearanceEmbedder
     crops: VoterCrops = field(default_factory=VoterCrops)
+    source: str = "slot"
+    slot_before_s: float = 1.5
+    slot_after_s: float = 0.5
+    slot_visit_s: float = 1.0
     before_s: float = 3.0  # crops of the track this long before a drop ...
     after_s: float = 1.5  # ... to this long after it show its voter
     same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
     whole_track: bool = False  # a track with one visit: all of its crops (tracks of the
     # background detector swap people too often in a busy room: off by default)
+
+    def __post_init__(self) -> None:
+        if self.source not in ("slot", "track"):
+            raise ValueError(f"source must be 'slot' or 'track', got {self.source!r}")
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -399,25 +456,47 @@ class VoterPart:
         rows: list[dict[str, Any]] = []
         if polygon and len(drops):
             times = drops["t_s"].to_numpy(float)
-            owners = drop_tracks(kept.tracking, times, np.asarray(json.loads(polygon)))
+            owners = (
+                np.full(len(times), -1, np.int64)
+                if self.source == "slot"
+                else drop_tracks(kept.tracking, times, np.asarray(json.loads(polygon)))
+            )
             rows = self._sightings(kept, times, owners)
         frame = pd.DataFrame(rows, columns=SIGHTING_COLUMNS)
         store.write_table(ANALYSER, "sightings", frame, camera_id=cid)
+
+    def _pool(
+        self, kept: TrackCrops, tid: int, t: float, alone: bool, lo: float, hi: float
+    ) -> CropPool:
+        """The crops that show the voter of a drop at `t` (track `tid`, `alone`: the track
+        has no other visit); slot crops only between `lo` and `hi` (halfway to the camera's
+        previous and next voter visits: voters close in time must not share crops)."""
+        if self.source == "slot":
+            return kept.slot.within(max(t - self.slot_before_s, lo), min(t + self.slot_after_s, hi))
+        pool = kept.pool(tid, near=True)
+        window = pool.within(t - self.before_s, t + self.after_s)
+        # the crops around the drop show the voter at the box; the rest of a track only when
+        # it dropped one ballot and `whole_track` (tracks may swap people)
+        if alone and self.whole_track:
+            return (window if window.crops else pool) + kept.pool(tid, near=False)
+        return window
 
     def _sightings(
         self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
     ) -> list[dict[str, Any]]:
         cam = self.camera
         rows = []
-        for tid, t, n_drops, alone in _visits(times, owners, self.same_visit_s):
-            pool = kept.pool(tid, near=True)
-            window = pool.within(t - self.before_s, t + self.after_s)
-            # the crops around the drop show the voter at the box; the rest of a track only
-            # when it dropped one ballot and `whole_track` (tracks may swap people)
-            if alone and self.whole_track:
-                pool = (window if window.crops else pool) + kept.pool(tid, near=False)
-            else:
-                pool = window
+        if self.source == "slot":
+            one = np.zeros(len(times), np.int64)
+            visits = [(-1, t, n, a) for _, t, n, a in _visits(times, one, self.slot_visit_s)]
+        else:
+            visits = _visits(times, owners, self.same_visit_s)
+        starts = np.sort([v[1] for v in visits])
+        for tid, t, n_drops, alone in visits:
+            k = int(np.searchsorted(starts, t))
+            lo = (starts[k - 1] + t) / 2 if k > 0 else -np.inf
+            hi = (starts[k + 1] + t) / 2 if k + 1 < len(starts) else np.inf
+            pool = self._pool(kept, tid, t, alone, lo, hi)
             crops, masks = pool.usable()
             if not crops:
                 continue
@@ -433,7 +512,7 @@ class VoterPart:
                 continue
             rows.append(
                 {
-                    "track_key": f"{cam.camera_id}/{tid}@{t:.1f}",
+                    "track_key": f"{cam.camera_id}/{tid if tid >= 0 else 'slot'}@{t:.1f}",
                     "camera_id": cam.camera_id,
                     "station_id": cam.station_id,
                     "t_s": t,
@@ -465,9 +544,10 @@ def _visits(
 
 @VIDEO_PARTS.registering("carousel", order=30)
 def voter_part(ctx: VideoContext) -> VoterPart:
-    """Keep crops of every person track; after the pass, embed the voters (tracks at the box
-    when the counter saw a ballot drop) with the built-in colour descriptor."""
+    """Keep crops of every person track and of the view above the ballot box; after the pass,
+    embed the voter of each ballot drop the counter saw (the slot crops around it) with the
+    built-in part-colour descriptor."""
     zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=ctx.background, box=box)
-    return VoterPart(ctx.camera, get_embedder_by_name("colour"), crops)
+    return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)

@@ -109,6 +109,12 @@ def _colour(**options: object) -> AppearanceEmbedder:
     return ColourEmbedder(**options)  # type: ignore[arg-type]
 
 
+def _parts(**options: object) -> AppearanceEmbedder:
+    from pollwatch.reid.parts import PartColourEmbedder
+
+    return PartColourEmbedder(**options)  # type: ignore[arg-type]
+
+
 def _face(**options: object) -> AppearanceEmbedder:
     from pollwatch.reid.face import FaceEmbedder
 
@@ -123,6 +129,7 @@ def _onnx(**options: object) -> AppearanceEmbedder:
 
 _REGISTRY: dict[str, Callable[..., AppearanceEmbedder]] = {
     "colour": _colour,
+    "parts": _parts,
     "face": _face,
     "onnx": _onnx,
 }
@@ -134,7 +141,7 @@ def available_embedders() -> list[str]:
 
 
 def get_embedder_by_name(name: str, **options: object) -> AppearanceEmbedder:
-    """Build the embedder registered as `name` ("colour", "face", "onnx") with `options`
+    """Build the embedder registered as `name` ("colour", "parts", "face", "onnx") with `options`
     passed to its constructor (e.g. `model_path=` for "onnx")."""
     try:
         factory = _REGISTRY[name]

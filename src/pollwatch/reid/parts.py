@@ -1,0 +1,144 @@
+"""Part colours: the robust colour of each body part, compared with a Gaussian kernel.
+
+For each crop the person's pixels (the foreground mask where given, else every pixel of the
+central columns) are cut into horizontal bands, by default the head (hair, face, hat) and the
+torso (shirt) as they show above a ballot box. Each band is summarised by the per-channel median
+of its pixels in CIE Lab (L scaled by `lightness_weight`: shading and exposure move lightness
+most), and a track by the median over its crops, by default only over the crops alike to
+its densest one (`aggregate="mode"`: a window that shows two people gives one, not a blend).
+Two people are alike when all their parts' colours are: the similarity wanted is the Gaussian
+kernel
+
+    k(x, y) = exp(-|x - y|² / (2 σ²))
+
+of the concatenated part colours (σ in Lab units). The embedding is its random Fourier feature
+map (Rahimi & Recht 2007): `dim` cosines of random projections, L2-normalised, whose dot product
+approximates k (error about 1/√dim). So a cosine index can search it, two different people sit
+near 0 and one person near 1, with the cut between them set by σ rather than by a histogram's
+bins. The projections come from a fixed seed: every camera's embeddings are comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from pollwatch.reid.base import EmbeddingUnavailable, check_crops, l2_normalise
+
+__all__ = ["UPPER_BODY_BANDS", "PartColourEmbedder"]
+
+# (top, bottom) as fractions of the crop's height: head, torso (the view above a ballot box)
+UPPER_BODY_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.3, 1.0))
+_MIN_PIXELS = 5
+
+
+class PartColourEmbedder:
+    """Median Lab colour per body band, Gaussian-kernel random features (see module doc)."""
+
+    name = "parts"
+
+    def __init__(
+        self,
+        *,
+        bands: Sequence[tuple[float, float]] = UPPER_BODY_BANDS,
+        band_weights: Sequence[float] | None = None,
+        sigma: float = 12.0,
+        lightness_weight: float = 0.5,
+        dim: int = 512,
+        centre_width: float = 0.6,
+        height: int = 64,
+        seed: int = 0,
+        aggregate: str = "mode",
+    ) -> None:
+        bands = tuple(tuple(map(float, b)) for b in bands)
+        if not bands or any(len(b) != 2 or not 0 <= b[0] < b[1] <= 1 for b in bands):
+            raise ValueError(
+                f"bands must be (top, bottom) with 0 <= top < bottom <= 1, got {bands}"
+            )
+        weights = np.ones(len(bands)) if band_weights is None else np.asarray(band_weights, float)
+        if weights.shape != (len(bands),) or np.any(weights < 0):
+            raise ValueError(f"band_weights must be one weight >= 0 per band, got {band_weights}")
+        if not sigma > 0:
+            raise ValueError(f"sigma must be positive, got {sigma!r}")
+        if not lightness_weight >= 0:
+            raise ValueError(f"lightness_weight must be >= 0, got {lightness_weight!r}")
+        if not isinstance(dim, int) or dim < 16:
+            raise ValueError(f"dim must be an integer >= 16, got {dim!r}")
+        if not 0.1 <= centre_width <= 1.0:
+            raise ValueError(f"centre_width must be in [0.1, 1], got {centre_width!r}")
+        if not isinstance(height, int) or height < 16:
+            raise ValueError(f"height must be an integer >= 16, got {height!r}")
+        if aggregate not in ("mode", "median"):
+            raise ValueError(f"aggregate must be 'mode' or 'median', got {aggregate!r}")
+        self.aggregate = aggregate
+        self.bands, self.sigma, self.lightness_weight = bands, float(sigma), float(lightness_weight)
+        self.centre_width, self.height, self._dim = float(centre_width), height, dim
+        rng = np.random.default_rng(seed)
+        self._weights = rng.normal(size=(3 * len(bands), dim))
+        self._phase = rng.uniform(0.0, 2 * np.pi, dim)
+        channel = np.array([self.lightness_weight, 1.0, 1.0])
+        self._scale = np.outer(weights, channel).ravel() / self.sigma
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def part_colours(self, crop: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | None:
+        """The median Lab colour of each band of one crop, concatenated (None when a band has
+        fewer than 5 of the person's pixels)."""
+        h0, w0 = crop.shape[:2]
+        width = max(4, round(w0 * self.height / h0))
+        img = cv2.resize(crop, (width, self.height), interpolation=cv2.INTER_AREA)
+        if mask is None:
+            fg = np.ones((self.height, width), bool)
+        else:
+            small = cv2.resize(mask.astype(np.uint8), (width, self.height), cv2.INTER_NEAREST)
+            fg = small > 0
+        margin = round(width * (1 - self.centre_width) / 2)
+        if margin and width - 2 * margin >= 2:
+            fg[:, :margin] = False
+            fg[:, width - margin :] = False
+        lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB).astype(np.float32)
+        out = []
+        for top, bottom in self.bands:
+            r0 = round(top * self.height)
+            r1 = max(r0 + 1, round(bottom * self.height))
+            pix = lab[r0:r1][fg[r0:r1]]
+            if len(pix) < _MIN_PIXELS:
+                return None
+            out.append(np.median(pix, axis=0))
+        return np.concatenate(out)
+
+    def features(self, colours: np.ndarray) -> np.ndarray:
+        """The L2-normalised random Fourier features of part colours (N×3·bands or one row)."""
+        x = np.atleast_2d(np.asarray(colours, np.float64)) * self._scale
+        return l2_normalise(np.cos(x @ self._weights + self._phase)).astype(np.float32)
+
+    def embed(
+        self, crops: Sequence[np.ndarray], masks: Sequence[np.ndarray] | None = None
+    ) -> np.ndarray:
+        """One L2-normalised embedding (shape `(dim,)`, float32) of a track's crops: the
+        features of the median over crops of their part colours. Crops whose mask leaves a
+        band empty are skipped; if all are, the crops are read without masks."""
+        crops, masks = check_crops(crops, masks)
+        rows = [
+            self.part_colours(c, None if masks is None else masks[k]) for k, c in enumerate(crops)
+        ]
+        found = [r for r in rows if r is not None]
+        if not found and masks is not None:
+            found = [r for r in (self.part_colours(c) for c in crops) if r is not None]
+        if not found:
+            raise EmbeddingUnavailable("no crop shows enough of the person's pixels")
+        colours = np.stack(found)
+        if self.aggregate == "mode":
+            colours = colours[self._mode(colours)]
+        return self.features(np.median(colours, axis=0))[0]
+
+    def _mode(self, colours: np.ndarray) -> np.ndarray:
+        """The crops alike (kernel >= 0.5) to the crop with most alike crops (the kernel's
+        sum): when a window shows two people, one of them rather than a blend."""
+        x = colours * self._scale
+        kernel = np.exp(-0.5 * ((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2))
+        return kernel[int(np.argmax(kernel.sum(axis=1)))] >= 0.5

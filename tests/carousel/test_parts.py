@@ -1,0 +1,79 @@
+"""The part-colour embedder ("parts") on drawn figures: one person seen above a ballot box on
+two cameras matches, two people do not; the kernel's features approximate the kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from carousel_figures import View, draw_person, random_looks
+
+from pollwatch.reid import EmbeddingUnavailable, get_embedder_by_name
+from pollwatch.reid.parts import PartColourEmbedder
+
+
+def _upper_body(look, camera_seed: int, n: int = 4) -> tuple[list, list]:  # type: ignore[no-untyped-def]
+    """Crops of the head and torso (what shows above a ballot box) under a camera's mild
+    lighting (gain within ±7%) and background."""
+    rng = np.random.default_rng(camera_seed)
+    gain = float(rng.uniform(0.93, 1.07))
+    background = tuple(int(c) for c in rng.integers(40, 200, 3))
+    crops, masks = [], []
+    for f in range(n):
+        view = View(phase=f * 0.9, scale=0.6, gain=gain, background=background, seed=f)  # type: ignore[arg-type]
+        img, mask = draw_person(look, view)
+        cut = int(0.5 * img.shape[0])
+        crops.append(img[:cut])
+        masks.append(mask[:cut])
+    return crops, masks
+
+
+def test_parts_ranks_same_person_first() -> None:
+    # the upper body shows the shirt, not the trousers: one look per shirt colour
+    looks = list({look.shirt: look for look in random_looks(40, seed=3)}.values())
+    assert len(looks) >= 8
+    emb = PartColourEmbedder()
+    a = np.stack([emb.embed(*_upper_body(look, 1000 + i)) for i, look in enumerate(looks)])
+    b = np.stack([emb.embed(*_upper_body(look, 5000 + i)) for i, look in enumerate(looks)])
+    sim = a @ b.T
+    pos, neg = np.diag(sim), sim[~np.eye(len(looks), dtype=bool)]
+    assert float(np.mean(sim.argmax(axis=1) == np.arange(len(looks)))) >= 0.85
+    assert pos.mean() > 0.7 and abs(neg.mean()) < 0.2
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("distance", [0.0, 6.0, 12.0, 24.0])
+def test_features_approximate_the_gaussian_kernel(distance: float) -> None:
+    emb = PartColourEmbedder(dim=4096, lightness_weight=1.0, sigma=12.0)
+    x = np.array([120.0, 140, 130, 90, 150, 110])
+    y = x + distance / np.sqrt(len(x))  # |x - y| = distance
+    got = float(emb.features(x)[0] @ emb.features(y)[0])
+    assert got == pytest.approx(np.exp(-(distance**2) / (2 * 12.0**2)), abs=0.06)
+
+
+def test_parts_without_masks_and_unusable_crops() -> None:
+    emb = get_embedder_by_name("parts", dim=64)
+    crop = np.full((40, 16, 3), 90, np.uint8)
+    assert emb.embed([crop]).shape == (64,)
+    empty = np.zeros((40, 16), np.uint8)
+    assert emb.embed([crop], [empty]).shape == (64,)  # masks empty: read without them
+    with pytest.raises(EmbeddingUnavailable):  # a band of one row, two central pixels
+        PartColourEmbedder(bands=((0.0, 0.01),)).embed([np.zeros((40, 2, 3), np.uint8)])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"bands": ((0.5, 0.2),)}, "bands"),
+        ({"bands": ()}, "bands"),
+        ({"sigma": 0.0}, "sigma"),
+        ({"band_weights": (1.0,)}, "band_weights"),
+        ({"band_weights": (1.0, -1.0)}, "band_weights"),
+        ({"lightness_weight": -1.0}, "lightness_weight"),
+        ({"dim": 8}, "dim"),
+        ({"centre_width": 0.0}, "centre_width"),
+        ({"height": 4}, "height"),
+    ],
+)
+def test_parts_bad_arguments(kwargs: dict, argument: str) -> None:
+    with pytest.raises(ValueError, match=argument):
+        PartColourEmbedder(**kwargs)
