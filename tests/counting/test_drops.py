@@ -193,6 +193,13 @@ def test_bad_arguments(call, message: str) -> None:
         ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
+        # ... while a voter's ballot is seen going in at the slot that very moment
+        ({"reaches": [(35.0, 0.4)], "bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.5, 6),
+        # an arm over the slot while someone was at the box for a second: a passer-by
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(34.6, 35.8)]}, 0.0, 5),
+        # no hand over the slot, but a ballot seen going in and the pile rising: a sleeve
+        # the colour of what lies behind the slot
+        ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.0, 6),
         # the slot hidden for long: something stood in front of it, not a hand
         ({"reaches": [(35.0, 4.0)], "present": [(33, 40)]}, 0.0, 5),
     ],

@@ -74,6 +74,9 @@ class DropFinderOptions:
     reach_chain_s: float = 0.8  # hands over the slot this close one after another ...
     patch_near_s: float = 0.6  # ... with fewer ballot patches at the slot this close: one hand
     patch_two_s: float = 0.8  # a patch at the slot this long: two ballots one after the other
+    visit_min_s: float = 2.5  # a hand while someone was at the box for less: a passing arm
+    patch_with_hand_s: float = 0.1  # a ballot patch vanishing this close to a covering of
+    # the slot taken for a passer-by: a hand after all
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -93,6 +96,7 @@ class _Burst:
     end_x: float  # where the patch was last seen, box widths from the box's middle
     duration: float  # samples seen × the sampling interval
     reach: bool = False  # a hand over the slot (then `end` is when the ballot went in)
+    shaped: bool = False  # a hint that was shaped like a ballot going in at the slot
 
     def clear(self, o: DropFinderOptions) -> bool:
         """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot
@@ -193,6 +197,39 @@ def _reaches(series: pd.DataFrame, o: DropFinderOptions) -> list[_Burst] | None:
                 reach=hand,
             )
         )
+    return out
+
+
+def _brief_visits(
+    reaches: list[_Burst], visits: list[tuple[float, float]], o: DropFinderOptions
+) -> list[_Burst]:
+    """A hand over the slot while someone was at the box for less than `visit_min_s` is an
+    arm passing over it: a voter walks up, finds the slot and goes, seconds in all (on the
+    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen."""
+    out = []
+    for r in reaches:
+        stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
+        if r.reach and stay and max(stay) < o.visit_min_s:
+            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+        out.append(r)
+    return out
+
+
+def _seen_going_in(
+    reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptions
+) -> list[_Burst]:
+    """A covering of the slot taken for someone passing in front is a hand after all when a
+    ballot was seen going in with it: a patch shaped like a ballot vanishing at the slot
+    within `patch_with_hand_s` of when the covering says (someone passing in front while a
+    voter's hand is at the slot)."""
+    out = []
+    for r in reaches:
+        if not r.reach and any(
+            p.clear(o) and abs(p.end - (r.start + o.reach_lead_s)) <= o.patch_with_hand_s
+            for p in patches
+        ):
+            r = dataclasses.replace(r, end_x=0.0, reach=True)
+        out.append(r)
     return out
 
 
@@ -344,9 +381,11 @@ def find_drops(
     if reaches is None:
         bursts = patches
     else:  # hands over the slot say when; a white patch is only a hint then
+        visits = _visits(t, series["fg"].to_numpy(float), o.presence)
+        reaches = _brief_visits(_seen_going_in(reaches, patches, o), visits, o)
         reaches = _one_per_patch(reaches, patches, o)
         hints = [
-            dataclasses.replace(x, end_x=np.inf)
+            dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
             for x in patches
             if not any(abs(x.end - r.end) <= 1.0 for r in reaches)
         ]
@@ -383,7 +422,7 @@ def find_drops(
     rows: list[tuple[float, int, float, str]] = []
     covered: set[int] = set()
     hands = [x.duration for x in reaches or () if x.reach]
-    long = max(0.8, 2 * float(np.median(hands))) if hands else np.inf
+    long = max(0.6, 2 * float(np.median(hands))) if hands else np.inf
     if not np.isnan(step):
         for a, b, rise, inside in rises:
             if rise is None:
@@ -490,6 +529,12 @@ def _assign(
         evidence = ("burst+fill", 0.9) if big.clear(o) else ("fill", 0.7)
         out = [(x.end, 1, 0.99, "burst+fill") for x in singles]
         return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
+    shaped = [x for x in inside if x.shaped]
+    if not hidden and not clear and shaped and steps >= o.hidden_steps and present:
+        # no hand over the slot, but a ballot seen going in and the pile rising: a hand
+        # the slot did not show (a sleeve the colour of what lies behind the slot)
+        stats["fill_only"] += 1
+        return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
     if not hidden:
         extra = 0
     elif clear:
