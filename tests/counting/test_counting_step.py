@@ -111,21 +111,21 @@ def test_plugged_in_ranges_make_intervals_not_observable(small_case: CasePaths) 
 
 
 @pytest.mark.parametrize(
-    ("confidence", "drops", "bursts", "reaches", "step_px", "blind"),
+    ("confidence", "bursts", "reaches", "step_px", "blind"),
     [
-        (0.2, 0, 0.0, np.nan, np.nan, True),  # a box located weakly that never showed anything
-        (0.2, 0, 6.0, np.nan, np.nan, True),  # white patches now and then, none a ballot
-        (0.9, 0, 0.0, np.nan, np.nan, False),  # a confident box on a quiet day
-        (0.2, 3, 3.0, np.nan, np.nan, False),  # ballots seen going in at the lid
-        (0.2, 0, 0.0, 4.0, np.nan, False),  # hands over a slot
-        (0.2, 0, 0.0, np.nan, 1.0, False),  # a paper pile read
+        (0.2, 0.0, np.nan, np.nan, True),  # a box located weakly that never showed anything
+        (0.2, 6.0, np.nan, np.nan, True),  # white patches alone, on a box that may not be one
+        (0.9, 0.0, np.nan, np.nan, False),  # a confident box on a quiet day
+        (0.9, 6.0, np.nan, np.nan, False),  # a confident box without a slot: patches count
+        (0.2, 0.0, 4.0, np.nan, False),  # hands over a slot
+        (0.2, 0.0, np.nan, 1.0, False),  # a paper pile read
     ],
 )
 def test_a_weak_box_that_showed_nothing_is_not_observable(
-    confidence: float, drops: int, bursts: float, reaches: float, step_px: float, blind: bool
+    confidence: float, bursts: float, reaches: float, step_px: float, blind: bool
 ) -> None:
     from pollwatch.counting.step import _nothing_seen
 
     zone = pd.DataFrame([{"confidence": confidence}])
     facts = pd.DataFrame([{"bursts": bursts, "reaches": reaches, "step_px": step_px}])
-    assert _nothing_seen(zone, facts, drops) is blind
+    assert _nothing_seen(zone, facts) is blind

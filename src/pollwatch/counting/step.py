@@ -166,25 +166,22 @@ def camera_observability(store: Store, camera: Camera) -> Observability:
         zone = store.read_table(ANALYSER, "zone", camera_id=camera.camera_id)
     except NotFoundError:
         zone = pd.DataFrame()
-    drops = store.read_table(ANALYSER, "drops", camera_id=camera.camera_id)
-    if _nothing_seen(zone, facts, len(drops)):
+    if _nothing_seen(zone, facts):
         obs = obs.with_ranges([(0.0, end_s, "ballot box not seen")])
     for _, source in OBSERVABILITY_SOURCES.items():
         obs = obs.with_ranges(source(store, camera))
     return obs
 
 
-def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame, drops: int) -> bool:
-    """A box located with little confidence where the whole recording showed no slot, no
-    readable paper pile and no ballot going in (`drops`; a white patch now and then, not
-    shaped like a ballot going in, is no sign of a box: a camera turned to a wall of
-    posters shows them): whatever was watched, it was not the box, and its count of
-    nothing must not pass for a count."""
+def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame) -> bool:
+    """A box located with little confidence where the whole recording showed no slot and no
+    readable paper pile: white patches at the lid are then all there is, and on a box that
+    may not be one they could be anything (a camera turned to a wall of posters shows them).
+    Whatever was watched, its count must not pass for a count."""
     row = facts.iloc[0]
     return bool(
         not zone.empty
         and float(zone["confidence"].iloc[0]) < 0.5
-        and drops == 0
         and np.isnan(float(row.get("reaches", np.nan)))
         and np.isnan(float(row.get("step_px", np.nan)))
     )
