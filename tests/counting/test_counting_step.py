@@ -114,8 +114,9 @@ def test_plugged_in_ranges_make_intervals_not_observable(small_case: CasePaths) 
     ("confidence", "bursts", "reaches", "step_px", "blind"),
     [
         (0.2, 0.0, np.nan, np.nan, True),  # a box located weakly that never showed anything
+        (0.2, 6.0, np.nan, np.nan, True),  # white patches alone, on a box that may not be one
         (0.9, 0.0, np.nan, np.nan, False),  # a confident box on a quiet day
-        (0.2, 3.0, np.nan, np.nan, False),  # ballots seen at the lid
+        (0.9, 6.0, np.nan, np.nan, False),  # a confident box without a slot: patches count
         (0.2, 0.0, 4.0, np.nan, False),  # hands over a slot
         (0.2, 0.0, np.nan, 1.0, False),  # a paper pile read
     ],

@@ -193,6 +193,13 @@ def test_bad_arguments(call, message: str) -> None:
         ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
+        # ... while a voter's ballot is seen going in at the slot that very moment
+        ({"reaches": [(35.0, 0.4)], "bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.5, 6),
+        # an arm over the slot while someone was at the box for a second: a passer-by
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(34.6, 35.8)]}, 0.0, 5),
+        # no hand over the slot, but a ballot seen going in and the pile rising: a sleeve
+        # the colour of what lies behind the slot
+        ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.0, 6),
         # the slot hidden for long: something stood in front of it, not a hand
         ({"reaches": [(35.0, 4.0)], "present": [(33, 40)]}, 0.0, 5),
     ],
@@ -224,3 +231,44 @@ def test_the_first_ballot_changing_the_box_bottom_for_good_is_a_hand() -> None:
     s["front"] = np.where(t > 10.1, 0.8, 0.0)
     drops, _ = find_drops(s, BOX_H)
     assert drops["t_s"].to_numpy() == pytest.approx(times, abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("hands", "patches", "rise", "expected"),
+    [
+        # one voter's hand pausing over the slot: two coverings, one ballot seen going in
+        ([35.0, 35.6], [35.3], 1.0, 6),
+        # two voters 0.75 s apart, each ballot seen going in
+        ([35.0, 35.75], [35.0, 35.75], 2.0, 7),
+        # no ballot seen (white shirts): nothing tells one voter from two, both hands count
+        ([35.0, 35.6], [], 1.0, 7),
+        # two ballots one after the other make one long patch at the slot
+        ([35.0, 35.6], [35.3, 35.7], 2.0, 7),
+    ],
+)
+def test_hands_in_quick_succession_count_the_ballots_seen(
+    hands: list[float], patches: list[float], rise: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times]}
+    base["reaches"] += [(x, 0.1) for x in hands]
+    base["bursts"] += [(x, 0.0) for x in patches]
+    base["steps"].append((35.0, rise))
+    base["present"].append((33.0, 38.0))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
+    found = drops["t_s"].to_numpy()
+    assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
+
+
+def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 40.0]]}
+    base["bursts"].append((38.5, 0.0))  # a white patch at the lid, no hand: the pile holds
+    base["steps"].append((40.0, 8.0))
+    base["present"].append((37.0, 42.0))
+    drops, facts = find_drops(series(70, **base), BOX_H)
+    bundle = drops[drops["ballots"] > 1]
+    assert facts["bundles"] == 1 and len(bundle) == 1
+    assert bundle["t_s"].iloc[0] == pytest.approx(40.0, abs=0.2)
+    assert drops["ballots"].sum() == 13

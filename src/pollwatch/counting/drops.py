@@ -71,6 +71,12 @@ class DropFinderOptions:
     reach_lead_s: float = 0.05  # the ballot goes in this long after the slot is covered
     reach_seen: float = 0.5  # the slot cue is used when the slot was seen this share of time
     reach_front: float = 0.2  # the box's bottom this much changed: someone in front, no hand
+    reach_chain_s: float = 0.8  # hands over the slot this close one after another ...
+    patch_near_s: float = 0.6  # ... with fewer ballot patches at the slot this close: one hand
+    patch_two_s: float = 0.8  # a patch at the slot this long: two ballots one after the other
+    visit_min_s: float = 2.5  # a hand while someone was at the box for less: a passing arm
+    patch_with_hand_s: float = 0.1  # a ballot patch vanishing this close to a covering of
+    # the slot taken for a passer-by: a hand after all
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -90,6 +96,7 @@ class _Burst:
     end_x: float  # where the patch was last seen, box widths from the box's middle
     duration: float  # samples seen × the sampling interval
     reach: bool = False  # a hand over the slot (then `end` is when the ballot went in)
+    shaped: bool = False  # a hint that was shaped like a ballot going in at the slot
 
     def clear(self, o: DropFinderOptions) -> bool:
         """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot
@@ -191,6 +198,68 @@ def _reaches(series: pd.DataFrame, o: DropFinderOptions) -> list[_Burst] | None:
             )
         )
     return out
+
+
+def _brief_visits(
+    reaches: list[_Burst], visits: list[tuple[float, float]], o: DropFinderOptions
+) -> list[_Burst]:
+    """A hand over the slot while someone was at the box for less than `visit_min_s` is an
+    arm passing over it: a voter walks up, finds the slot and goes, seconds in all (on the
+    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen."""
+    out = []
+    for r in reaches:
+        stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
+        if r.reach and stay and max(stay) < o.visit_min_s:
+            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+        out.append(r)
+    return out
+
+
+def _seen_going_in(
+    reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptions
+) -> list[_Burst]:
+    """A covering of the slot taken for someone passing in front is a hand after all when a
+    ballot was seen going in with it: a patch shaped like a ballot vanishing at the slot
+    within `patch_with_hand_s` of when the covering says (someone passing in front while a
+    voter's hand is at the slot)."""
+    out = []
+    for r in reaches:
+        if not r.reach and any(
+            p.clear(o) and abs(p.end - (r.start + o.reach_lead_s)) <= o.patch_with_hand_s
+            for p in patches
+        ):
+            r = dataclasses.replace(r, end_x=0.0, reach=True)
+        out.append(r)
+    return out
+
+
+def _one_per_patch(
+    reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptions
+) -> list[_Burst]:
+    """Hands over the slot less than `reach_chain_s` one after another are one voter's hand
+    pausing over the slot when fewer ballots showed at the slot near them (white patches
+    ending within `patch_near_s` of the hands, a patch lasting `patch_two_s` or more being two
+    ballots one after the other): of those hands, only the ones nearest to a patch stay. With
+    no patch seen there is nothing to tell one voter from two, and every hand stays."""
+    at_slot = [p for p in patches if abs(p.end_x) <= o.slot_x]
+    groups: list[list[_Burst]] = []
+    for x in (r for r in reaches if r.reach):
+        if groups and x.end - groups[-1][-1].end < o.reach_chain_s:
+            groups[-1].append(x)
+        else:
+            groups.append([x])
+    out = [r for r in reaches if not r.reach]
+    for g in groups:
+        near = [
+            p for p in at_slot if g[0].end - o.patch_near_s <= p.end <= g[-1].end + o.patch_near_s
+        ]
+        ballots = sum(2 if p.duration >= o.patch_two_s else 1 for p in near)
+        if not 0 < ballots < len(g):
+            out += g
+            continue
+        by_patch = sorted(g, key=lambda x: min(abs(x.end - p.end) for p in near))
+        out += by_patch[:ballots]
+    return sorted(out, key=lambda x: x.end)
 
 
 def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> float:
@@ -308,12 +377,16 @@ def find_drops(
     if "fill_line" in series:
         fill[series["fill_line"].to_numpy(float) <= o.line_rows] = np.nan
     reaches = _reaches(series, o)
+    patches = _bursts(series, box_h, o)
     if reaches is None:
-        bursts = _bursts(series, box_h, o)
+        bursts = patches
     else:  # hands over the slot say when; a white patch is only a hint then
+        visits = _visits(t, series["fg"].to_numpy(float), o.presence)
+        reaches = _brief_visits(_seen_going_in(reaches, patches, o), visits, o)
+        reaches = _one_per_patch(reaches, patches, o)
         hints = [
-            dataclasses.replace(x, end_x=np.inf)
-            for x in _bursts(series, box_h, o)
+            dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
+            for x in patches
             if not any(abs(x.end - r.end) <= 1.0 for r in reaches)
         ]
         bursts = sorted([*reaches, *hints], key=lambda x: x.end)
@@ -349,7 +422,7 @@ def find_drops(
     rows: list[tuple[float, int, float, str]] = []
     covered: set[int] = set()
     hands = [x.duration for x in reaches or () if x.reach]
-    long = max(0.8, 2 * float(np.median(hands))) if hands else np.inf
+    long = max(0.6, 2 * float(np.median(hands))) if hands else np.inf
     if not np.isnan(step):
         for a, b, rise, inside in rises:
             if rise is None:
@@ -361,7 +434,9 @@ def find_drops(
             # where every hand was seen, the pile adds ballots only behind a hand over the
             # slot twice as long as usual: two voters at once
             hidden = reaches is None or any(x.reach and x.duration >= long for x in inside)
-            got = _assign(rise / step, inside, crossings, present, o, stats, hidden=hidden)
+            got = _assign(
+                rise / step, inside, crossings, present, o, stats, since=a.end, hidden=hidden
+            )
             rows += got
     # a clear burst outside every rise counts only where the pile could not be read: on a
     # plateau the pile held still, and before the first one (an empty box, or a pile not yet
@@ -422,6 +497,7 @@ def _assign(
     o: DropFinderOptions,
     stats: dict[str, float],
     *,
+    since: float = -np.inf,
     hidden: bool = True,
 ) -> list[tuple[float, int, float, str]]:
     """Drops of one rise of the pile by `steps` per-ballot steps, with these bursts in its
@@ -431,7 +507,8 @@ def _assign(
     bursts near when the pile's level passed each step, else at those times), but only if
     someone was at the box, and only when `hidden` (not when every hand over the slot was
     seen: a rise of a step or two is then the edge's noise, or two hands at once, which the
-    pile cannot tell apart). `crossings[j]` is when the level passed j + ½ steps."""
+    pile cannot tell apart). `crossings[j]` is when the level passed j + ½ steps; `since`
+    when the pile was last seen at its lower level."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
     # a staircase: the pile seen passing most of its steps at distinct moments
@@ -440,17 +517,24 @@ def _assign(
     if steps - len(clear) >= o.bundle_steps and present and not staircase:
         # far more ballots than hands, and the pile rose at once (not step by step, as under
         # a stuffer putting ballots in one by one): one of them put in a bundle, the others
-        # one ballot each. The pile was last seen low where the rise starts: the bundle is
-        # the first hand at the lid after that.
+        # one ballot each. The pile was last seen low at `since`: the bundle is the first
+        # hand at the lid after that (a white patch while the pile still held still is not).
         stats["bundles"] += 1
         if not inside:
             return [(crossings[0], round(steps), 0.7, "fill")]
-        big = min(inside, key=lambda x: x.end)
+        after = [x for x in clear if x.end >= since - 0.3]
+        big = min(after or inside, key=lambda x: x.end)
         singles = [x for x in clear if x is not big]
         bundle = round(steps) - len(singles)
         evidence = ("burst+fill", 0.9) if big.clear(o) else ("fill", 0.7)
         out = [(x.end, 1, 0.99, "burst+fill") for x in singles]
         return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
+    shaped = [x for x in inside if x.shaped]
+    if not hidden and not clear and shaped and steps >= o.hidden_steps and present:
+        # no hand over the slot, but a ballot seen going in and the pile rising: a hand
+        # the slot did not show (a sleeve the colour of what lies behind the slot)
+        stats["fill_only"] += 1
+        return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
     if not hidden:
         extra = 0
     elif clear:

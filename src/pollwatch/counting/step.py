@@ -174,14 +174,14 @@ def camera_observability(store: Store, camera: Camera) -> Observability:
 
 
 def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame) -> bool:
-    """A box located with little confidence where the whole recording showed no slot, no
-    readable paper pile and no ballot at the lid: whatever was watched, it was not the box,
-    and its count of nothing must not pass for a count."""
+    """A box located with little confidence where the whole recording showed no slot and no
+    readable paper pile: white patches at the lid are then all there is, and on a box that
+    may not be one they could be anything (a camera turned to a wall of posters shows them).
+    Whatever was watched, its count must not pass for a count."""
     row = facts.iloc[0]
     return bool(
         not zone.empty
         and float(zone["confidence"].iloc[0]) < 0.5
-        and float(row.get("bursts", 0.0)) == 0
         and np.isnan(float(row.get("reaches", np.nan)))
         and np.isnan(float(row.get("step_px", np.nan)))
     )

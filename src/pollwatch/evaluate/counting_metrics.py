@@ -13,7 +13,8 @@ either side, from both the true and the detected drops. Within it:
 * inflation flags: an interval is *inflated* when its inflation is at least 10% of its true
   increment, *clean* when there is none; recall counts inflated intervals (and stations
   with one) flagged by a `turnout_inflation` finding, the false-flag rate clean ones flagged.
-  Intervals the counter marked not observable cannot be flagged: they are reported apart.
+  Intervals the counter marked not observable cannot be flagged: they are reported apart,
+  and so are stations whose every inflated interval was one of them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import EvaluationError
 from pollwatch.store import NotFoundError, Store
 
-__all__ = ["counting_block", "match_drops"]
+__all__ = ["counting_block", "match_drops", "station_table"]
 
 _HIDING = {"outage", "frozen", "box_occluded", "dark"}
 _MATCH_S = 2.0
@@ -172,12 +173,8 @@ def _inflation_scores(store: Store, truth: Any) -> dict[str, Any]:
     ]
     seen = merged[merged["observable"]]
     inflated, clean = seen[seen["inflated"]], seen[seen["clean"]]
-    stations = merged.groupby("station_id").agg(
-        inflated=("inflated", "any"),
-        clean=("inflation_inc", lambda s: bool((s == 0).all())),
-        observable=("observable", "any"),
-    )
-    st_inflated = stations[stations["inflated"] & stations["observable"]]
+    stations = station_table(merged)
+    st_inflated = stations[stations["seen_inflated"]]
     st_clean = stations[stations["clean"]]
 
     def share(k: int, n: int) -> float | None:
@@ -193,6 +190,9 @@ def _inflation_scores(store: Store, truth: Any) -> dict[str, Any]:
         "clean_intervals_flagged": int(clean["flagged"].sum()),
         "interval_false_flag_rate": share(int(clean["flagged"].sum()), len(clean)),
         "inflated_stations": len(st_inflated),
+        "inflated_stations_not_observable": int(
+            (stations["inflated"] & ~stations["seen_inflated"]).sum()
+        ),
         "inflated_stations_flagged": sum(s in flagged_stations for s in st_inflated.index),
         "station_recall": share(
             sum(s in flagged_stations for s in st_inflated.index), len(st_inflated)
@@ -203,6 +203,19 @@ def _inflation_scores(store: Store, truth: Any) -> dict[str, Any]:
             sum(s in flagged_stations for s in st_clean.index), len(st_clean)
         ),
     }
+
+
+def station_table(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per station (index) from its intervals (`station_id`, `inflated`, `observable`,
+    `inflation_inc`): `inflated` (any interval), `seen_inflated` (an inflated interval that
+    could be watched: only those stations can be flagged, the others are reported apart) and
+    `clean` (no inflation at all)."""
+    seen = intervals.assign(seen_inflated=intervals["inflated"] & intervals["observable"])
+    return seen.groupby("station_id").agg(
+        inflated=("inflated", "any"),
+        seen_inflated=("seen_inflated", "any"),
+        clean=("inflation_inc", lambda s: bool((s == 0).all())),
+    )
 
 
 def _interval_of(evidence: str) -> int | None:
