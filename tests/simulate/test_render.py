@@ -269,3 +269,21 @@ def test_box_in_view(params: dict, visible: float) -> None:
 def test_bad_plans_are_refused_with_a_clear_error(change: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         CameraRenderer(replace(PLAN, **change))
+
+
+@pytest.mark.parametrize("ring", [1, 3])
+def test_pictures_written_into_a_ring_are_the_same(ring: int) -> None:
+    """A picture from the ring stays as it was while the next ring - 1 are made."""
+    plan = replace(PLAN, duration_s=1.2, conditions=(CameraCondition("frozen", 0.4, 0.6),))
+    fresh = {i: yuv.copy() for i, yuv in CameraRenderer(plan).frames()}
+    held: list[tuple[int, np.ndarray]] = []
+    for i, yuv in CameraRenderer(plan).frames(ring=ring):
+        held = [*held[len(held) - ring + 1 :], (i, yuv)] if ring > 1 else [(i, yuv)]
+        for j, picture in held:
+            np.testing.assert_array_equal(picture, fresh[j], err_msg=f"frame {j} at {i}")
+    assert len(fresh) == 30
+
+
+def test_an_empty_ring_is_refused() -> None:
+    with pytest.raises(ValueError, match="ring"):
+        next(CameraRenderer(PLAN).frames(ring=0))

@@ -141,8 +141,10 @@ def painter_order(
             elif a.kind == "sprite" or b.kind == "sprite":
                 s_i, d_i = (i, j) if a.kind == "sprite" else (j, i)
                 first, second = (d_i, s_i) if d_i in hidden_by[s_i] else (s_i, d_i)
-            elif {a.kind, b.kind} == {"box", "reach"} or (
-                a.figure is not None and a.figure is b.figure
+            elif (
+                (a.kind == "box" and b.kind == "reach")
+                or (a.kind == "reach" and b.kind == "box")
+                or (a.figure is not None and a.figure is b.figure)
             ):
                 first, second = (i, j) if rank[a.kind] <= rank[b.kind] else (j, i)
             else:

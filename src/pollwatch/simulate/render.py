@@ -17,7 +17,7 @@ import itertools
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -59,6 +59,7 @@ _KNOWN_KINDS = {
 _VIEW_PARAMS = {"pan_deg", "tilt_deg", "roll_deg", "angle_deg", "scale", "dx", "dy"}
 _DOOR_NEAR_M = 1.1
 _SWAY_STEP = 0.003  # metres: still people are drawn with their sway rounded to this
+_BATCH_S = 1.0  # seconds of pictures made, then encoded, then their sound
 
 
 @dataclass(frozen=True)
@@ -345,16 +346,37 @@ class CameraRenderer:
         fig = kept[1].get(step)
         if fig is None:
             gain = v.gain_at_floor(pose.x, pose.y)
-            still = replace(pose, sway=step * _SWAY_STEP)
+            still = Pose(  # as dataclasses.replace(pose, sway=...), at a tenth of its cost
+                pose.x,
+                pose.y,
+                pose.facing,
+                pose.walking,
+                pose.gait_phase,
+                pose.sit,
+                step * _SWAY_STEP,
+                pose.reach,
+                pose.ballots,
+            )
             fig = Figure.build(v.camera, tr.appearance, still, slot, self._palettes[k].at(gain))
             kept[1][step] = fig
         return fig, True
 
     # ------------------------------------------------------------------ the recording
 
-    def frames(self) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield (frame index, I420 picture) for every frame the file will hold, in order."""
+    def frames(self, ring: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield (frame index, I420 picture) for every frame the file will hold, in order.
+
+        By default every picture is a new array. With `ring`, pictures are written into
+        `ring` arrays in turn: a picture stays as yielded until `ring` more different pictures
+        have been made (a frozen picture is yielded again as the same array), so a consumer may
+        hold up to `ring - 1` of the latest frames. A fresh 0.35 MB array per frame costs
+        about as much as adding its noise: the memory comes back from the system every time.
+        """
+        if ring is not None and ring < 1:
+            raise ValueError(f"ring must be at least 1, got {ring}")
         fps = self.plan.fps
+        pool: list[np.ndarray] = []
+        made = 0  # pictures made (not counting frozen repeats)
         last: np.ndarray | None = None
         blurred = False  # the last picture was blurred: all of it changes
         whole = [(0, 0, self.plan.width, self.plan.height)]
@@ -386,7 +408,15 @@ class CameraRenderer:
             clean = self._pictures.picture(
                 bgr, v, v.static.background, drawn, changed, self.sensor.luts(gain)
             )
-            yuv = self.sensor.add_noise(clean, np.empty_like(clean))
+            if ring is None:
+                out = np.empty_like(clean)
+            elif len(pool) < ring:
+                out = np.empty_like(clean)
+                pool.append(out)
+            else:
+                out = pool[made % ring]
+            made += 1
+            yuv = self.sensor.add_noise(clean, out)
             last = yuv
             self.timing["render_s"] += time.process_time() - t0
             yield i, yuv
@@ -415,11 +445,12 @@ class CameraRenderer:
             start_time=plan.start_time,
         ) as out:
             a_pos = 0
-            pictures = self.frames()
+            batch = max(1, round(_BATCH_S * plan.fps))
+            pictures = self.frames(ring=batch + 1)  # a batch is held, and the last picture
             while True:
                 # a second of pictures, then their encoding, then its sound: each stage finds
                 # its data still in the caches (about a tenth less CPU than frame by frame)
-                second = list(itertools.islice(pictures, plan.fps))
+                second = list(itertools.islice(pictures, batch))
                 if not second:
                     break
                 t0 = time.process_time()

@@ -7,7 +7,11 @@ condition's gain. It is applied to the I420 picture by lookup tables (luma aroun
 chroma around neutral); gains are rounded to 1/1024 (at most 0.11 of a code value at white),
 so runs of frames share a table and an exposed background can be reused. Noise is added from
 precomputed tiles at a random offset per frame (offsets drawn 256 frames at a time), so no
-random numbers are drawn per pixel per frame.
+random numbers are drawn per pixel per frame. The noise is cut at ±5 sigma (`noise_limit`)
+and stored as wrapping bytes, so it is added in one pass without saturation: every value it
+is added to lies within the limits' margin from 0 and 255 (limited-range I420 does, 16–235
+and 16–240, and the exposure tables clip to the margin: the brightest whites, above
+255 − 5 sigma after a gain over 1, lose the rest of their highlight).
 """
 
 from __future__ import annotations
@@ -17,13 +21,28 @@ import math
 import cv2
 import numpy as np
 
-__all__ = ["GAIN_STEPS", "ExposureLuts", "Sensor", "expose_planes", "exposure_curve"]
+__all__ = [
+    "GAIN_STEPS",
+    "ExposureLuts",
+    "Sensor",
+    "expose_planes",
+    "exposure_curve",
+    "noise_limit",
+]
 
 _BLACK = 16  # limited-range luma black level
 GAIN_STEPS = 1024  # exposure gains are rounded to 1/GAIN_STEPS
 
 # (luma table, chroma table or None); None as a whole: the picture is left as it is
 ExposureLuts = tuple[np.ndarray, np.ndarray | None] | None
+
+
+def noise_limit(sigma: float) -> int:
+    """The largest noise step (code values) added for a noise `sigma`: 5 sigma, at most 15
+    (what limited-range I420 leaves above chroma's 240)."""
+    if sigma < 0:
+        raise ValueError(f"noise sigma must not be negative, got {sigma}")
+    return min(math.ceil(5 * sigma), 15)
 
 
 def exposure_curve(n_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
@@ -65,19 +84,19 @@ class Sensor:
         self._rng = rng
         self._margin = margin
         rows_c = height // 2
-        self._luma = self._tiles(rng, height + margin, width + margin, luma_sigma)
-        self._chroma = self._tiles(rng, rows_c + margin, width + margin, chroma_sigma)
+        self._luma = self._tile(rng, height + margin, width + margin, luma_sigma)
+        self._chroma = self._tile(rng, rows_c + margin, width + margin, chroma_sigma)
+        self._luma_margin, self._chroma_margin = noise_limit(luma_sigma), noise_limit(chroma_sigma)
         self._levels = np.arange(256, dtype=np.float32)
         self._lut_cache: tuple[int, ExposureLuts] | None = None
         self._offsets: list[list[int]] = []  # noise tile offsets, drawn 256 frames at a time
 
     @staticmethod
-    def _tiles(
-        rng: np.random.Generator, h: int, w: int, sigma: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        noise = rng.normal(0.0, sigma, (h, w)).astype(np.float32)
-        noise = np.round(noise)
-        return np.clip(noise, 0, 255).astype(np.uint8), np.clip(-noise, 0, 255).astype(np.uint8)
+    def _tile(rng: np.random.Generator, h: int, w: int, sigma: float) -> np.ndarray:
+        """Rounded Gaussian noise cut at ±`noise_limit(sigma)`, as wrapping bytes."""
+        noise = np.round(rng.normal(0.0, sigma, (h, w)).astype(np.float32))
+        limit = noise_limit(sigma)
+        return np.clip(noise, -limit, limit).astype(np.int8).view(np.uint8)
 
     def luts(self, gain: float) -> tuple[int, ExposureLuts]:
         """The exposure of `gain` as (gain in 1/GAIN_STEPS, lookup tables), both cached."""
@@ -88,11 +107,11 @@ class Sensor:
         g = q / GAIN_STEPS
         tables: ExposureLuts = None
         if q != GAIN_STEPS:
-            lv = self._levels
-            luma = np.clip(_BLACK + (lv - _BLACK) * g + 0.5, 0, 255).astype(np.uint8)
+            lv, ml, mc = self._levels, self._luma_margin, self._chroma_margin
+            luma = np.clip(_BLACK + (lv - _BLACK) * g + 0.5, ml, 255 - ml).astype(np.uint8)
             chroma = None
             if g < 1.0:  # brightness × gain scales colour differences too
-                chroma = np.clip(128 + (lv - 128) * g + 0.5, 0, 255).astype(np.uint8)
+                chroma = np.clip(128 + (lv - 128) * g + 0.5, mc, 255 - mc).astype(np.uint8)
             tables = (luma, chroma)
         self._lut_cache = (q, tables)
         return self._lut_cache
@@ -113,13 +132,10 @@ class Sensor:
         if not self._offsets:
             self._offsets = self._rng.integers(0, self._margin, (256, 4)).tolist()[::-1]
         oy, ox, cy, cx = self._offsets.pop()
-        pos, neg = self._luma
-        cv2.add(yuv[:h], pos[oy : oy + h, ox : ox + w], dst=out[:h])
-        cv2.subtract(out[:h], neg[oy : oy + h, ox : ox + w], dst=out[:h])
-        pos, neg = self._chroma
         rows = yuv.shape[0] - h
-        cv2.add(yuv[h:], pos[cy : cy + rows, cx : cx + w], dst=out[h:])
-        cv2.subtract(out[h:], neg[cy : cy + rows, cx : cx + w], dst=out[h:])
+        # wrapping byte addition of the signed noise (see the module doc): one pass a plane
+        np.add(yuv[:h], self._luma[oy : oy + h, ox : ox + w], out=out[:h])
+        np.add(yuv[h:], self._chroma[cy : cy + rows, cx : cx + w], out=out[h:])
         return out
 
     def apply(self, yuv: np.ndarray, gain: float, *, noise: bool = True) -> None:
