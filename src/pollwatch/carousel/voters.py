@@ -31,7 +31,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.carousel.visits import VisitRules, slot_visits
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
+from pollwatch.reid.parts import PartColourEmbedder
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.video import Frame, Gap, PersonTracker, StreamInfo, TrackingResult, VideoRun
 from pollwatch.video.analyser import Needs
@@ -417,7 +419,10 @@ def drop_tracks(
 
 @dataclass
 class VoterPart:
-    """The carousel's share of a camera's pass (see module doc). `source` "slot": a voter
+    """The carousel's share of a camera's pass (see module doc). `source` "visits" (default):
+    the voters are the visits at the box found in the slot crops alone (`slot_visits` with
+    `visit_rules`, people told apart by `splitter`'s part colours), whether or not the counter
+    counted a drop; "slot": a voter
     visit is one drop (drops closer than `slot_visit_s` are one), seen in the slot crops from
     `slot_before_s` before it to `slot_after_s` after; "track": the drop's track (`drop_tracks`),
     its crops from `before_s` before to `after_s` after (drops of one track closer than
@@ -426,7 +431,9 @@ class VoterPart:
     camera: Camera
     embedder: AppearanceEmbedder
     crops: VoterCrops = field(default_factory=VoterCrops)
-    source: str = "slot"
+    source: str = "visits"
+    visit_rules: VisitRules = field(default_factory=VisitRules)
+    splitter: PartColourEmbedder = field(default_factory=PartColourEmbedder)
     slot_before_s: float = 1.5
     slot_after_s: float = 0.5
     slot_visit_s: float = 1.0
@@ -437,8 +444,8 @@ class VoterPart:
     # background detector swap people too often in a busy room: off by default)
 
     def __post_init__(self) -> None:
-        if self.source not in ("slot", "track"):
-            raise ValueError(f"source must be 'slot' or 'track', got {self.source!r}")
+        if self.source not in ("visits", "slot", "track"):
+            raise ValueError(f"source must be 'visits', 'slot' or 'track', got {self.source!r}")
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -454,7 +461,9 @@ class VoterPart:
             drops, zone = pd.DataFrame({"t_s": []}), pd.DataFrame({"polygon": [""]})
         polygon = str(zone["polygon"].iloc[0]) if len(zone) else ""
         rows: list[dict[str, Any]] = []
-        if polygon and len(drops):
+        if self.source == "visits":
+            rows = self._visit_sightings(kept)
+        elif polygon and len(drops):
             times = drops["t_s"].to_numpy(float)
             owners = (
                 np.full(len(times), -1, np.int64)
@@ -481,10 +490,31 @@ class VoterPart:
             return (window if window.crops else pool) + kept.pool(tid, near=False)
         return window
 
+    def _visit_sightings(self, kept: TrackCrops) -> list[dict[str, Any]]:
+        """One sighting per person's visit at the box in the slot crops (see `slot_visits`)."""
+        slot = kept.slot
+        order = np.argsort(np.asarray(slot.times, np.float64), kind="stable")
+        colours = []
+        for k in order:
+            c = self.splitter.part_colours(slot.crops[k], slot.masks[k])
+            colours.append(None if c is None else self.splitter.scaled(c))
+        times = np.asarray(slot.times, np.float64)[order]
+        rows = []
+        for t, idx in slot_visits(times, colours, self.visit_rules):
+            ks = order[idx]
+            pool = CropPool(
+                tuple(slot.times[k] for k in ks),
+                tuple(slot.crops[k] for k in ks),
+                tuple(slot.masks[k] for k in ks),
+            )
+            row = self._row(pool, -1, t, 1)
+            if row is not None:
+                rows.append(row)
+        return rows
+
     def _sightings(
         self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
     ) -> list[dict[str, Any]]:
-        cam = self.camera
         rows = []
         if self.source == "slot":
             one = np.zeros(len(times), np.int64)
@@ -497,34 +527,39 @@ class VoterPart:
             lo = (starts[k - 1] + t) / 2 if k > 0 else -np.inf
             hi = (starts[k + 1] + t) / 2 if k + 1 < len(starts) else np.inf
             pool = self._pool(kept, tid, t, alone, lo, hi)
-            crops, masks = pool.usable()
-            if not crops:
-                continue
-            try:
-                emb = self.embedder.embed(crops, masks)
-                halves = np.nan
-                if len(crops) >= 4:
-                    h = len(crops) // 2
-                    first = self.embedder.embed(crops[:h], None if masks is None else masks[:h])
-                    second = self.embedder.embed(crops[h:], None if masks is None else masks[h:])
-                    halves = float(first @ second)
-            except EmbeddingUnavailable:
-                continue
-            rows.append(
-                {
-                    "track_key": f"{cam.camera_id}/{tid if tid >= 0 else 'slot'}@{t:.1f}",
-                    "camera_id": cam.camera_id,
-                    "station_id": cam.station_id,
-                    "t_s": t,
-                    "time": cam.start_time + timedelta(seconds=t),
-                    "track_id": int(tid),
-                    "drops": n_drops,
-                    "crops": len(crops),
-                    "halves_similarity": halves,
-                    "embedding": np.asarray(emb, np.float32).tolist(),
-                }
-            )
+            row = self._row(pool, tid, t, n_drops)
+            if row is not None:
+                rows.append(row)
         return rows
+
+    def _row(self, pool: CropPool, tid: int, t: float, n_drops: int) -> dict[str, Any] | None:
+        """The sighting of a voter at `t` seen in `pool` (None: nothing to embed)."""
+        cam = self.camera
+        crops, masks = pool.usable()
+        if not crops:
+            return None
+        try:
+            emb = self.embedder.embed(crops, masks)
+            halves = np.nan
+            if len(crops) >= 4:
+                h = len(crops) // 2
+                first = self.embedder.embed(crops[:h], None if masks is None else masks[:h])
+                second = self.embedder.embed(crops[h:], None if masks is None else masks[h:])
+                halves = float(first @ second)
+        except EmbeddingUnavailable:
+            return None
+        return {
+            "track_key": f"{cam.camera_id}/{tid if tid >= 0 else 'slot'}@{t:.1f}",
+            "camera_id": cam.camera_id,
+            "station_id": cam.station_id,
+            "t_s": t,
+            "time": cam.start_time + timedelta(seconds=t),
+            "track_id": int(tid),
+            "drops": n_drops,
+            "crops": len(crops),
+            "halves_similarity": halves,
+            "embedding": np.asarray(emb, np.float32).tolist(),
+        }
 
 
 def _visits(
