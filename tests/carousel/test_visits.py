@@ -62,6 +62,7 @@ def test_slot_visits_caps_people_by_dwell_and_skips_unusable_crops() -> None:
         ({"per_person_s": 0}, "per_person_s"),
         ({"alike": 1.0}, "alike"),
         ({"min_crops": 0}, "min_crops"),
+        ({"window": 2}, "window"),
     ],
 )
 def test_visit_rules_checked(kwargs: dict, name: str) -> None:
@@ -79,3 +80,14 @@ def test_visit_rules_checked(kwargs: dict, name: str) -> None:
 def test_slot_visits_bad_input(times: list[float], colours: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         slot_visits(np.array(times), colours)
+
+
+def test_slot_visits_split_a_queue_of_three() -> None:
+    green = np.array([0.0, 5.0, 0.0])
+    times, colours = _run(0.0, [RED] * 8 + [BLUE] * 8 + [green] * 8)
+    got = slot_visits(np.array(times), colours)
+    assert [idx.tolist() for _, idx in got] == [
+        list(range(0, 8)),
+        list(range(8, 16)),
+        list(range(16, 24)),
+    ]

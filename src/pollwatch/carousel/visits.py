@@ -6,13 +6,13 @@ second. A *run* is a stretch of them with no gap over `run_gap_s`; a run shorter
 the slot for seconds). So voters are found whether or not the ballot counter counted the drop.
 
 A group's members often stand at the box together and vote seconds apart: one run then shows
-several people. The run's crops are split into people by their part colours
-(`PartColourEmbedder.part_colours`, Gaussian kernel of `PartColourEmbedder`): the crop with
-most alike crops (kernel >= `alike`) and those alike to it are one person; repeat on the rest.
-A person kept needs `min_crops` crops and at most `per_person_s` seconds of the run per
-person are kept (a run of 10 s holds at most 10 / `per_person_s` + 1 people: pose and shading
-must not make one voter two). The visit's time is the middle of its person's crops (a voter
-drops the ballot mid-way through the dwell).
+several people, one after another in front of the slot. The run's crops are split into people
+by their part colours (`PartColourEmbedder.part_colours`, in the units of its Gaussian kernel):
+at the change of person where the mean colours of the `window` crops before and after are least
+alike, while they are not alike (kernel < `alike`), each side keeps `min_crops` crops and the
+run holds at most one person per `per_person_s` seconds (+1: pose and shading must not make
+one voter two); then again on each side. The visit's time is the median of its person's crop
+times (a voter drops the ballot mid-way through the dwell).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class VisitRules:
     alike: float = 0.5
     min_crops: int = 3
     per_person_s: float = 4.0
+    window: int = 6
 
     def __post_init__(self) -> None:
         for name in ("run_gap_s", "min_dwell_s", "per_person_s"):
@@ -42,6 +43,8 @@ class VisitRules:
             raise ValueError(f"alike must be in (0, 1), got {self.alike!r}")
         if not isinstance(self.min_crops, int) or self.min_crops < 1:
             raise ValueError(f"min_crops must be an integer >= 1, got {self.min_crops!r}")
+        if not isinstance(self.window, int) or self.window < self.min_crops:
+            raise ValueError(f"window must be an integer >= min_crops, got {self.window!r}")
 
 
 def slot_runs(times: np.ndarray, run_gap_s: float) -> list[tuple[int, int]]:
@@ -55,32 +58,34 @@ def slot_runs(times: np.ndarray, run_gap_s: float) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
-def _split(x: np.ndarray, min_crops: int) -> tuple[int, float]:
-    """The split of the rows of `x` into a head and a tail (both at least `min_crops` rows)
-    that lowers the squared distance to their means most: (first row of the tail, kernel
-    of the two means); (0, 1.0) when no split is possible."""
+def _split(x: np.ndarray, min_crops: int, window: int) -> tuple[int, float]:
+    """The best change of person in the time-ordered rows of `x`: the row k (both sides at
+    least `min_crops` rows) where the mean colours of the `window` rows before and after it
+    are least alike; (k, their kernel), or (0, 1.0) when no split is possible."""
     n = len(x)
     if n < 2 * min_crops:
         return 0, 1.0
-    csum = np.cumsum(x, axis=0)
-    total = csum[-1]
-    best, best_gain = 0, -np.inf
+    csum = np.vstack([np.zeros(x.shape[1]), np.cumsum(x, axis=0)])
+    best, best_kernel = 0, 1.0
     for k in range(min_crops, n - min_crops + 1):
-        head, tail = csum[k - 1] / k, (total - csum[k - 1]) / (n - k)
-        gain = k * (n - k) / n * float(((head - tail) ** 2).sum())
-        if gain > best_gain:
-            best, best_gain = k, gain
-    head, tail = x[:best].mean(axis=0), x[best:].mean(axis=0)
-    return best, float(np.exp(-0.5 * ((head - tail) ** 2).sum()))
+        a, b = max(0, k - window), min(n, k + window)
+        head = (csum[k] - csum[a]) / (k - a)
+        tail = (csum[b] - csum[k]) / (b - k)
+        kernel = float(np.exp(-0.5 * ((head - tail) ** 2).sum()))
+        if kernel < best_kernel:
+            best, best_kernel = k, kernel
+    return best, best_kernel
 
 
-def _people(x: np.ndarray, alike: float, min_crops: int, most: int) -> list[np.ndarray]:
+def _people(
+    x: np.ndarray, alike: float, min_crops: int, most: int, window: int
+) -> list[np.ndarray]:
     """Row indices of `x` (time-ordered scaled colours) per person: split at the best change
     of colour while the two sides' mean colours are not alike (kernel < `alike`), each side
     keeps `min_crops` rows, and at most `most` people result."""
     parts = [np.arange(len(x))]
     while len(parts) < most:
-        options = [(_split(x[p], min_crops), i) for i, p in enumerate(parts)]
+        options = [(_split(x[p], min_crops, window), i) for i, p in enumerate(parts)]
         (k, kernel), i = min(options, key=lambda o: o[0][1])
         if k == 0 or kernel >= alike:
             break
@@ -110,7 +115,7 @@ def slot_visits(
             continue
         x = np.stack([colours[k] for k in keep])
         most = int((times[b - 1] - times[a]) / rules.per_person_s) + 1
-        for p in _people(x, rules.alike, rules.min_crops, most):
+        for p in _people(x, rules.alike, rules.min_crops, most, rules.window):
             idx = np.sort(keep[p])
             out.append((float(np.median(times[idx])), idx))
     out.sort(key=lambda v: v[0])
