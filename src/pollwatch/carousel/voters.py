@@ -507,7 +507,7 @@ class VoterPart:
                 tuple(slot.crops[k] for k in ks),
                 tuple(slot.masks[k] for k in ks),
             )
-            row = self._row(pool, -1, t, 1)
+            row = self._row(pool, -1, t, 0)  # the counter is not read
             if row is not None:
                 rows.append(row)
         return rows
