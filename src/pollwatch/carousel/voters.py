@@ -10,9 +10,11 @@ person's pixels: those that differ from the view by more than `mask_threshold` l
 whose box touches the image border or overlaps another person's box is skipped (it would mix
 two people).
 
-`VoterPart` (video part "carousel", after "counting") gets the camera's ballot drops from the
-counting part once the pass is over, finds for each drop the track that stood at the ballot box
-then (`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
+`VoterPart` (video part "carousel", after "counting") stores, once the pass is over, one
+sighting per voter visit: by default each person's stay at the box found in the slot crops
+(`pollwatch.carousel.visits`); with `source="track"` it gets the camera's ballot drops from
+the counting part, finds for each drop the track that stood at the ballot box then
+(`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
 "sightings"): camera, station, drop time, track, crops used (those from `before_s` before
 the drop to `after_s` after it, when the voter stands at the box), the appearance embedding (from
 `pollwatch.reid`, "colour" unless configured) and the similarity of the track's two halves
@@ -580,7 +582,7 @@ def _visits(
 @VIDEO_PARTS.registering("carousel", order=30)
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track and of the view above the ballot box; after the pass,
-    embed the voter of each ballot drop the counter saw (the slot crops around it) with the
+    embed each person's visit at the box found in the slot crops (`slot_visits`) with the
     built-in part-colour descriptor."""
     zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)
