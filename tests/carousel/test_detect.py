@@ -68,6 +68,23 @@ def test_clean_set_has_no_carousel(seed: int) -> None:
     assert result.findings == ()
 
 
+def test_one_visit_seen_twice_is_no_decoy() -> None:
+    """Every voter seen twice by one camera 2 s apart (a visit split in two): those pairs are
+    neither targets nor decoys, so the null stays that of different people."""
+    planted = make_planted_set(n_sightings=2000, n_stations=20, n_groups=0, seed=9)
+    s = planted.sightings
+    rng = np.random.default_rng(3)
+    noise = 0.1 * rng.standard_normal(s.embedding.shape).astype(np.float32) / np.sqrt(128)
+    emb = s.embedding + noise
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    keys = [f"{k}'" for k in s.track_key]
+    twins = Sightings.from_arrays(keys, s.camera_id, s.station_id, s.time + 2.0, emb)
+    result = detect_carousels(Sightings.merge([s, twins]), planted.stations)
+    assert result.findings == ()
+    for calib in result.calibration.values():
+        assert calib is not None and np.tanh(calib.threshold) < 0.5  # 0.996 with twins as decoys
+
+
 def _one_person_twice(gap_s: float, other_station: bool) -> tuple[Sightings, StationLocations]:
     """2,000 voters seen once plus one person seen twice (at S00000, then S00000 or S00001)."""
     planted = make_planted_set(n_sightings=2000, n_stations=10, n_groups=0, seed=7)

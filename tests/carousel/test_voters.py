@@ -209,7 +209,7 @@ def test_slot_sightings_do_not_share_crops() -> None:
     red, blue = (40, 40, 180), (180, 60, 40)
     times = [9.0, 9.5, 10.0, 10.5, 11.0, 11.5, 12.0, 12.5]
     kept = _slot_pool(times, [red] * 4 + [blue] * 4)
-    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    part = VoterPart(_camera(), get_embedder_by_name("parts"), source="slot")
     rows = part._sightings(kept, np.array([10.0, 12.0, 30.0]), np.full(3, -1))
     assert [r["t_s"] for r in rows] == [10.0, 12.0]  # nothing seen at 30 s
     # 1.5 s before to 0.5 s after each drop, but split halfway between them (10.5 s is red)
@@ -222,3 +222,15 @@ def test_slot_sightings_do_not_share_crops() -> None:
 def test_voter_part_source_checked() -> None:
     with pytest.raises(ValueError, match="source"):
         VoterPart(_camera(), get_embedder_by_name("parts"), source="face")
+
+
+def test_visit_sightings_split_a_run_into_people_without_drops() -> None:
+    red, blue, green = (40, 40, 180), (180, 60, 40), (60, 160, 60)
+    times = [10.0 + 0.5 * k for k in range(16)] + [40.0, 40.5]  # then a passer-by
+    kept = _slot_pool(times, [red] * 8 + [blue] * 8 + [green] * 2)
+    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    rows = part._visit_sightings(kept)
+    assert [r["crops"] for r in rows] == [8, 8]
+    assert [r["t_s"] for r in rows] == [11.75, 15.75]  # the middle of each person's crops
+    first, second = (np.asarray(r["embedding"]) for r in rows)
+    assert float(first @ second) < 0.2

@@ -14,6 +14,8 @@ other evidence (a group travelling together, see grouping.py). Below u the proba
 travel. The null is fitted to *decoys*, candidates that cannot be one person (too close in time
 for the trip between their stations): found by the same search, their similarities follow the
 targets' law when two sightings show different people (the target–decoy idea of proteomics).
+Two sightings of one camera closer than `together_s` are no decoys (detect.py): they may be one
+voter's visit seen twice, or co-voters, whose similarity is no null's.
 With fewer than `min_decoys` decoys, all candidates serve (an empirical null, Efron 2004: matches
 are a small share of them). The tail is a generalised Pareto law fitted by matching the median
 and 90th percentile of the exceedances (robust to the few matches at the very top), its shape

@@ -124,7 +124,13 @@ class CarouselDetector:
         feas = p.travel.feasible(sightings, self.stations, cand.i, cand.j, station_rows=rows)
         same = rows[cand.i] == rows[cand.j]
         lap("feasibility_s")
-        calib = self._calibrate(cand, feas, same, positives)
+        # two sightings of one camera seconds apart may be one visit seen twice (a voter split
+        # in two) or co-voters: no honest decoys of two different people
+        together = p.together_s / p.travel.time_scale
+        twin = (sightings.camera_id[cand.i] == sightings.camera_id[cand.j]) & (
+            np.abs(sightings.time[cand.i] - sightings.time[cand.j]) < together
+        )
+        calib = self._calibrate(cand, feas, same, positives, decoy_ok=~twin)
         strata = (("same_station", same), ("cross_station", ~same))
         llr = np.full(len(cand), -np.inf)
         for name, mask in strata:
@@ -194,7 +200,6 @@ class CarouselDetector:
             confidence[k] = pair_probability(m[a], m[b]).max()
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
             best_sim[m] = sims.max(axis=1)
-        together = p.together_s / p.travel.time_scale
         group, met = co_travel(
             person[multi],
             rows[multi],
@@ -226,13 +231,14 @@ class CarouselDetector:
         feas: np.ndarray,
         same: np.ndarray,
         positives: np.ndarray | None,
+        decoy_ok: np.ndarray,
     ) -> dict[str, SimilarityCalibration | None]:
         p = self.params
         out: dict[str, SimilarityCalibration | None] = {}
-        all_decoys = cand.similarity[~feas]
+        all_decoys = cand.similarity[~feas & decoy_ok]
         for name, mask in (("same_station", same), ("cross_station", ~same)):
             target = cand.similarity[feas & mask]
-            decoy = cand.similarity[~feas & mask]
+            decoy = cand.similarity[~feas & mask & decoy_ok]
             if len(decoy) < p.min_decoys:
                 decoy = all_decoys  # too few of its own: decoys of both kinds
             if len(target) < 2:

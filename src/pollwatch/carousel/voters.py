@@ -10,9 +10,11 @@ person's pixels: those that differ from the view by more than `mask_threshold` l
 whose box touches the image border or overlaps another person's box is skipped (it would mix
 two people).
 
-`VoterPart` (video part "carousel", after "counting") gets the camera's ballot drops from the
-counting part once the pass is over, finds for each drop the track that stood at the ballot box
-then (`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
+`VoterPart` (video part "carousel", after "counting") stores, once the pass is over, one
+sighting per voter visit: by default each person's stay at the box found in the slot crops
+(`pollwatch.carousel.visits`); with `source="track"` it gets the camera's ballot drops from
+the counting part, finds for each drop the track that stood at the ballot box then
+(`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
 "sightings"): camera, station, drop time, track, crops used (those from `before_s` before
 the drop to `after_s` after it, when the voter stands at the box), the appearance embedding (from
 `pollwatch.reid`, "colour" unless configured) and the similarity of the track's two halves
@@ -31,7 +33,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.carousel.visits import VisitRules, slot_visits
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
+from pollwatch.reid.parts import PartColourEmbedder
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.video import Frame, Gap, PersonTracker, StreamInfo, TrackingResult, VideoRun
 from pollwatch.video.analyser import Needs
@@ -417,7 +421,10 @@ def drop_tracks(
 
 @dataclass
 class VoterPart:
-    """The carousel's share of a camera's pass (see module doc). `source` "slot": a voter
+    """The carousel's share of a camera's pass (see module doc). `source` "visits" (default):
+    the voters are the visits at the box found in the slot crops alone (`slot_visits` with
+    `visit_rules`, people told apart by `splitter`'s part colours), whether or not the counter
+    counted a drop; "slot": a voter
     visit is one drop (drops closer than `slot_visit_s` are one), seen in the slot crops from
     `slot_before_s` before it to `slot_after_s` after; "track": the drop's track (`drop_tracks`),
     its crops from `before_s` before to `after_s` after (drops of one track closer than
@@ -426,7 +433,9 @@ class VoterPart:
     camera: Camera
     embedder: AppearanceEmbedder
     crops: VoterCrops = field(default_factory=VoterCrops)
-    source: str = "slot"
+    source: str = "visits"
+    visit_rules: VisitRules = field(default_factory=VisitRules)
+    splitter: PartColourEmbedder = field(default_factory=PartColourEmbedder)
     slot_before_s: float = 1.5
     slot_after_s: float = 0.5
     slot_visit_s: float = 1.0
@@ -437,8 +446,8 @@ class VoterPart:
     # background detector swap people too often in a busy room: off by default)
 
     def __post_init__(self) -> None:
-        if self.source not in ("slot", "track"):
-            raise ValueError(f"source must be 'slot' or 'track', got {self.source!r}")
+        if self.source not in ("visits", "slot", "track"):
+            raise ValueError(f"source must be 'visits', 'slot' or 'track', got {self.source!r}")
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -454,7 +463,9 @@ class VoterPart:
             drops, zone = pd.DataFrame({"t_s": []}), pd.DataFrame({"polygon": [""]})
         polygon = str(zone["polygon"].iloc[0]) if len(zone) else ""
         rows: list[dict[str, Any]] = []
-        if polygon and len(drops):
+        if self.source == "visits":
+            rows = self._visit_sightings(kept)
+        elif polygon and len(drops):
             times = drops["t_s"].to_numpy(float)
             owners = (
                 np.full(len(times), -1, np.int64)
@@ -481,10 +492,31 @@ class VoterPart:
             return (window if window.crops else pool) + kept.pool(tid, near=False)
         return window
 
+    def _visit_sightings(self, kept: TrackCrops) -> list[dict[str, Any]]:
+        """One sighting per person's visit at the box in the slot crops (see `slot_visits`)."""
+        slot = kept.slot
+        order = np.argsort(np.asarray(slot.times, np.float64), kind="stable")
+        colours = []
+        for k in order:
+            c = self.splitter.part_colours(slot.crops[k], slot.masks[k])
+            colours.append(None if c is None else self.splitter.scaled(c))
+        times = np.asarray(slot.times, np.float64)[order]
+        rows = []
+        for t, idx in slot_visits(times, colours, self.visit_rules):
+            ks = order[idx]
+            pool = CropPool(
+                tuple(slot.times[k] for k in ks),
+                tuple(slot.crops[k] for k in ks),
+                tuple(slot.masks[k] for k in ks),
+            )
+            row = self._row(pool, -1, t, 0)  # the counter is not read
+            if row is not None:
+                rows.append(row)
+        return rows
+
     def _sightings(
         self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
     ) -> list[dict[str, Any]]:
-        cam = self.camera
         rows = []
         if self.source == "slot":
             one = np.zeros(len(times), np.int64)
@@ -497,34 +529,39 @@ class VoterPart:
             lo = (starts[k - 1] + t) / 2 if k > 0 else -np.inf
             hi = (starts[k + 1] + t) / 2 if k + 1 < len(starts) else np.inf
             pool = self._pool(kept, tid, t, alone, lo, hi)
-            crops, masks = pool.usable()
-            if not crops:
-                continue
-            try:
-                emb = self.embedder.embed(crops, masks)
-                halves = np.nan
-                if len(crops) >= 4:
-                    h = len(crops) // 2
-                    first = self.embedder.embed(crops[:h], None if masks is None else masks[:h])
-                    second = self.embedder.embed(crops[h:], None if masks is None else masks[h:])
-                    halves = float(first @ second)
-            except EmbeddingUnavailable:
-                continue
-            rows.append(
-                {
-                    "track_key": f"{cam.camera_id}/{tid if tid >= 0 else 'slot'}@{t:.1f}",
-                    "camera_id": cam.camera_id,
-                    "station_id": cam.station_id,
-                    "t_s": t,
-                    "time": cam.start_time + timedelta(seconds=t),
-                    "track_id": int(tid),
-                    "drops": n_drops,
-                    "crops": len(crops),
-                    "halves_similarity": halves,
-                    "embedding": np.asarray(emb, np.float32).tolist(),
-                }
-            )
+            row = self._row(pool, tid, t, n_drops)
+            if row is not None:
+                rows.append(row)
         return rows
+
+    def _row(self, pool: CropPool, tid: int, t: float, n_drops: int) -> dict[str, Any] | None:
+        """The sighting of a voter at `t` seen in `pool` (None: nothing to embed)."""
+        cam = self.camera
+        crops, masks = pool.usable()
+        if not crops:
+            return None
+        try:
+            emb = self.embedder.embed(crops, masks)
+            halves = np.nan
+            if len(crops) >= 4:
+                h = len(crops) // 2
+                first = self.embedder.embed(crops[:h], None if masks is None else masks[:h])
+                second = self.embedder.embed(crops[h:], None if masks is None else masks[h:])
+                halves = float(first @ second)
+        except EmbeddingUnavailable:
+            return None
+        return {
+            "track_key": f"{cam.camera_id}/{tid if tid >= 0 else 'slot'}@{t:.1f}",
+            "camera_id": cam.camera_id,
+            "station_id": cam.station_id,
+            "t_s": t,
+            "time": cam.start_time + timedelta(seconds=t),
+            "track_id": int(tid),
+            "drops": n_drops,
+            "crops": len(crops),
+            "halves_similarity": halves,
+            "embedding": np.asarray(emb, np.float32).tolist(),
+        }
 
 
 def _visits(
@@ -545,7 +582,7 @@ def _visits(
 @VIDEO_PARTS.registering("carousel", order=30)
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track and of the view above the ballot box; after the pass,
-    embed the voter of each ballot drop the counter saw (the slot crops around it) with the
+    embed each person's visit at the box found in the slot crops (`slot_visits`) with the
     built-in part-colour descriptor."""
     zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)

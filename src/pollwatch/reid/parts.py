@@ -111,9 +111,13 @@ class PartColourEmbedder:
             out.append(np.median(pix, axis=0))
         return np.concatenate(out)
 
+    def scaled(self, colours: np.ndarray) -> np.ndarray:
+        """Part colours in kernel units: the kernel of two rows is exp(-|x - y|² / 2)."""
+        return np.asarray(colours, np.float64) * self._scale
+
     def features(self, colours: np.ndarray) -> np.ndarray:
         """The L2-normalised random Fourier features of part colours (N×3·bands or one row)."""
-        x = np.atleast_2d(np.asarray(colours, np.float64)) * self._scale
+        x = self.scaled(np.atleast_2d(colours))
         return l2_normalise(np.cos(x @ self._weights + self._phase)).astype(np.float32)
 
     def embed(
@@ -139,6 +143,6 @@ class PartColourEmbedder:
     def _mode(self, colours: np.ndarray) -> np.ndarray:
         """The crops alike (kernel >= 0.5) to the crop with most alike crops (the kernel's
         sum): when a window shows two people, one of them rather than a blend."""
-        x = colours * self._scale
+        x = self.scaled(colours)
         kernel = np.exp(-0.5 * ((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2))
         return kernel[int(np.argmax(kernel.sum(axis=1)))] >= 0.5
