@@ -296,17 +296,28 @@ def build_schedule(election: Election, row: int) -> CameraSchedule:
     passers = _passersby(rng, election, cam, open_s, close_s)
     last = max([close_s] + [v.stops[-1].leave_s for v in voters] + [v.exit_s for v in passers])
     duration = _r(last + p.post_roll_s)
+    if p.clip_s is not None:  # a clipped recording: who comes in before its end, what they drop
+        duration = min(duration, _r(p.clip_s))
     visits = [
-        Visit(v.person_id, v.role, v.look, tuple(v.stops), tuple(v.drops), v.group_id)
+        Visit(
+            v.person_id,
+            v.role,
+            v.look,
+            tuple(v.stops),
+            tuple(d for d in v.drops if d.t_s < duration),
+            v.group_id,
+        )
         for v in voters
+        if v.stops[0].arrive_s < duration
     ]
     visits += _staff(stream(election.seed, "staff", sid), election, cam, duration)
-    visits += passers
+    visits += [v for v in passers if v.enter_s < duration]
     visits.sort(key=lambda v: (v.enter_s, v.person_id))
     conditions: list[LabelledCondition] = []
     if not p.clean:
         conditions = sample_conditions(stream(election.seed, "conditions", sid), p.faults, duration)
-    counts, counted = _counts(election, voters, open_s)
+    counts, counted = _counts(election, voters, open_s)  # the whole day's, clipped or not
+    counted = {k: t for k, t in counted.items() if t < duration}
     plan = CameraPlan(
         camera_id=cam,
         station_id=sid,
