@@ -167,3 +167,20 @@ def test_clipped_recording_is_a_prefix_of_the_day(preset: str, clip_s: float) ->
             assert len(v.drops) == sum(d.t_s < clip_s for d in people[v.person_id].drops)
         assert all(t < clip_s for t in part.counted_s.values())
         assert all(c.condition.end_s <= clip_s for c in part.conditions)
+
+
+@pytest.mark.parametrize(("preset", "seed", "least"), [("azerbaijan-2024", 61, 5), ("demo", 2, 1)])
+def test_a_camera_turned_away_shows_none_of_the_box(preset: str, seed: int, least: int) -> None:
+    from pollwatch.simulate.render import box_in_view
+
+    e = simulate_election(get_preset(preset).with_clip(120.0), seed)
+    turned = 0
+    for row in e.priority[:20]:
+        s = build_schedule(e, row)
+        assert [c.condition for c in s.conditions] == list(s.plan.conditions)
+        for c in s.conditions:
+            if c.label == "turned_away":
+                turned += 1
+                assert 50.0 <= abs(c.condition.params["pan_deg"]) <= 120.0
+                assert box_in_view(s.plan, c.condition.start_s) == 0.0
+    assert turned >= least
