@@ -202,6 +202,7 @@ def test_polygon_clipping_and_area():
         ({"image_size": FULL, "min_visible": 0.0}, "min_visible"),
         ({"image_size": FULL, "method": "sift"}, "registration method"),
         ({"image_size": FULL, "locate_confidence": 1.5}, "locate_confidence"),
+        ({"image_size": FULL, "blur_ratio": 1.0}, "blur_ratio"),
         ({"reference": np.zeros((8, 8), np.uint8)}, "reference"),
     ],
 )
@@ -282,3 +283,28 @@ def test_without_a_polygon_the_box_is_located_in_the_reference(simulated_room, d
     assert r.changed_at == pytest.approx(20.0, abs=2.0)
     assert r.shift_px_median == pytest.approx(dx, abs=3.0)
     assert np.isfinite(r.visible).any() == (locate is not None)
+
+
+@pytest.mark.parametrize(("blur_ratio", "states"), [(0.3, {"unknown"}), (0.0, {"shifted"})])
+def test_frames_much_softer_than_the_reference_are_not_judged(scene, reference, blur_ratio, states):
+    """Sharpness 0.076 against the reference's 0.27: over the 0.06 floor, under 0.3 of it."""
+    soft = clips.cv2.GaussianBlur(clips.warp(scene, 20, 0), (0, 0), 0.7)
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX, blur_ratio=blur_ratio)
+    r = run(auditor, scene, seconds=60, change_at=30.0, other=soft)
+    assert set(r.states[r.t >= 31]) == states
+    assert set(r.states[r.t < 30]) == {"ok"}
+
+
+@pytest.mark.parametrize(("scale", "found"), [(0.9, True), (0.6, True), (0.4, False)])
+def test_registration_refuses_a_far_zoom(scene, scale, found):
+    """A features fit zooming more than 2x either way is taken for chance matches."""
+    transform = Registrar(scene).estimate(clips.warp(scene, 0, 0, 0, scale))
+    assert (transform is not None) == found
+    if found:
+        assert transform.scale == pytest.approx(scale, abs=0.02)
+
+
+@pytest.mark.parametrize(("size", "shift_px"), [((640, 360), 16.0), ((320, 180), 8.0)])
+def test_the_shift_threshold_follows_the_picture_width(size, shift_px):
+    assert ViewAuditor(image_size=size).shift_px == shift_px
+    assert ViewAuditor(image_size=size, shift_px=5.0).shift_px == 5.0

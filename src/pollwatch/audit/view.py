@@ -7,11 +7,15 @@ moved since; only then is the full registration (ORB + RANSAC, phase fallback) r
 camera costs one phase correlation per sample.
 
 Sample states: ``ok``; ``shifted`` (the box centre — or the frame centre without a box — moved
-more than `shift_px` reference pixels, or the picture turned more than `max_angle_deg` or zoomed
-by more than `max_scale_change`); ``box_not_visible`` (less than `min_visible` of the box polygon
-lies inside the frame, or the view no longer matches the reference at all). Frames too dark,
-flat or blurred to register (sharpness under `min_sharpness` 0.06, the conditions' blur floor:
-a defocused camera is blurred, not turned away) are not judged; an unjudged stretch between
+more than `shift_px` reference pixels, by default 2.5% of the picture's width: 16 px at 640,
+8 px at 320, where a pan of 4.1 deg measured 11-12.6 px; or the picture turned more than
+`max_angle_deg` or zoomed by more than `max_scale_change`); ``box_not_visible`` (less than
+`min_visible` of the box polygon lies inside the frame, or the view no longer matches the
+reference at all). Frames too dark,
+flat or blurred to register (sharpness under `min_sharpness` 0.06, the conditions' blur floor,
+or under `blur_ratio` 0.25 of the reference's, the conditions' blur test: a defocused camera is
+blurred, not turned away; a camera defocused with σ 6 px measured 0.05-0.066 against 0.3-0.45
+in focus, and ORB fits on it failed or were chance) are not judged; an unjudged stretch between
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
 turned). A state run counts once it lasts `persist_s`. The camera's state is
 ``box_not_visible`` when such runs cover at least `state_share` of the judged time, else
@@ -66,6 +70,7 @@ __all__ = ["VIEW_STATES", "ViewAuditResult", "ViewAuditor", "ViewState", "outlin
 ViewState = Literal["ok", "shifted", "box_not_visible"]
 VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
+_SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 
 
 def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
@@ -135,7 +140,7 @@ class ViewAuditor:
         sample_every_s: float = 2.0,
         work_width: int = 320,
         baseline_s: float = 60.0,
-        shift_px: float = 16.0,
+        shift_px: float | None = None,
         max_angle_deg: float = 2.0,
         max_scale_change: float = 0.05,
         min_visible: float = 0.5,
@@ -144,6 +149,7 @@ class ViewAuditor:
         min_luma: float = 25.0,
         min_outline: float = 2.5,
         min_sharpness: float = 0.06,
+        blur_ratio: float = 0.25,
         locate_confidence: float | None = 0.25,
         method: str = "features",
     ) -> None:
@@ -152,7 +158,7 @@ class ViewAuditor:
             "sample_every_s": (sample_every_s, 0.1 <= sample_every_s <= 60),
             "work_width": (work_width, 64 <= work_width <= 1920),
             "baseline_s": (baseline_s, baseline_s >= 0),
-            "shift_px": (shift_px, shift_px > 0),
+            "shift_px": (shift_px, shift_px is None or shift_px > 0),
             "max_angle_deg": (max_angle_deg, max_angle_deg > 0),
             "max_scale_change": (max_scale_change, 0 < max_scale_change < 1),
             "min_visible": (min_visible, 0 < min_visible <= 1),
@@ -161,6 +167,7 @@ class ViewAuditor:
             "min_luma": (min_luma, 0 <= min_luma < 255),
             "min_outline": (min_outline, min_outline >= 0),
             "min_sharpness": (min_sharpness, min_sharpness >= 0),
+            "blur_ratio": (blur_ratio, 0 <= blur_ratio < 1),
             "locate_confidence": (
                 locate_confidence,
                 locate_confidence is None or 0 <= locate_confidence <= 1,
@@ -173,7 +180,7 @@ class ViewAuditor:
         self.sample_every_s = sample_every_s
         self.work_width = work_width
         self.baseline_s = baseline_s
-        self.shift_px = shift_px
+        self.shift_px = shift_px if shift_px is not None else _SHIFT_SHARE * full[0]
         self.max_angle_deg = max_angle_deg
         self.max_scale_change = max_scale_change
         self.min_visible = min_visible
@@ -182,6 +189,7 @@ class ViewAuditor:
         self.min_luma = min_luma
         self.min_outline = min_outline
         self.min_sharpness = min_sharpness
+        self.blur_ratio = blur_ratio
         self.locate_confidence = locate_confidence
         self.method = method
         self._given_polygon = poly
@@ -190,6 +198,7 @@ class ViewAuditor:
     def reset(self) -> None:
         """Forget everything seen (the reference image is kept)."""
         self._registrar: Registrar | None = None
+        self._least_sharpness = 0.0  # the sharpness under which a sample is not judged
         self._k = 1.0  # analysis pixels per full-size pixel
         self._pending: list[tuple[float, np.ndarray]] = []  # samples awaiting the baseline
         self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
@@ -260,6 +269,7 @@ class ViewAuditor:
             if found is not None and found.confidence >= self.locate_confidence:
                 self.box_polygon = np.asarray(found.polygon, dtype=float) / self._k
         self._registrar = Registrar(reference, method=self.method)
+        self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
         h, w = cv2.pyrDown(reference).shape
         self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
 
@@ -298,7 +308,8 @@ class ViewAuditor:
 
     def _judge(self, t: float, gray: np.ndarray) -> None:
         m, sd = cv2.meanStdDev(gray)
-        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < self.min_sharpness:
+        least = max(self.min_sharpness, self._least_sharpness)
+        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < least:
             self._rows.append((t, "unknown", *([math.nan] * 6)))  # too dark, flat or blurred
             return
         if self._registrar is None:
