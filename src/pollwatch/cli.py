@@ -45,12 +45,21 @@ def simulate(
         float | None,
         typer.Option(help="Compress the voting day by this factor (default: preset's)."),
     ] = None,
+    clip_s: Annotated[
+        float | None,
+        typer.Option(
+            help="Record each rendered camera for at most this many seconds from its start "
+            "(default: the whole day); the official results still cover the whole day."
+        ),
+    ] = None,
 ) -> None:
     """Simulate a whole election: results, checkpoints, camera video with audio, ground truth."""
     from pollwatch.simulate.runner import simulate_case
 
     try:
-        summary = simulate_case(preset, seed=seed, out=out, render=render, time_scale=time_scale)
+        summary = simulate_case(
+            preset, seed=seed, out=out, render=render, time_scale=time_scale, clip_s=clip_s
+        )
     except (PollwatchError, ValueError) as err:
         raise _fail(err) from err
     console.print(f"simulated [bold]{summary}[/] → {out}")

@@ -201,6 +201,8 @@ def test_polygon_clipping_and_area():
         ({"image_size": FULL, "shift_px": -1.0}, "shift_px"),
         ({"image_size": FULL, "min_visible": 0.0}, "min_visible"),
         ({"image_size": FULL, "method": "sift"}, "registration method"),
+        ({"image_size": FULL, "locate_confidence": 1.5}, "locate_confidence"),
+        ({"image_size": FULL, "blur_ratio": 1.0}, "blur_ratio"),
         ({"reference": np.zeros((8, 8), np.uint8)}, "reference"),
     ],
 )
@@ -227,3 +229,82 @@ def test_frames_of_another_aspect_ratio_are_refused(make):
     auditor = make(image_size=FULL)
     with pytest.raises(ValueError, match=r"frame at 0.00 s is 320x240"):
         auditor.update(clips.frame_at(0.0, np.zeros((240, 320), np.uint8)))
+
+
+def test_a_dark_stretch_does_not_break_a_turn(scene, reference):
+    """Turned at 40 s, the room dark from 46 to 70 s: one run from the turn on."""
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX)
+    rng = np.random.default_rng(3)
+    turned = clips.warp(scene, -150, 0)
+    for i in range(120):
+        img = scene if i < 40 else turned
+        if 46 <= i < 70:
+            img = (img * 0.05).astype(np.uint8)
+        auditor.update(clips.frame_at(float(i), clips.noisy(img, rng)))
+    r = auditor.result()
+    assert set(r.states[(r.t >= 46) & (r.t < 70)]) == {"unknown"}
+    assert r.state == "box_not_visible"
+    assert r.changed_at == pytest.approx(40.0, abs=2.0)
+    assert [(x.start, x.end) for x in r.ranges["box_not_visible"]] == [(40.0, pytest.approx(121))]
+
+
+@pytest.fixture(scope="module")
+def simulated_room():
+    """The simulator's empty room (BGR) as a reference; its box is found by `locate_box`."""
+    from rendered_clips import sabotaged_plan
+
+    from pollwatch.simulate.render import CameraRenderer
+
+    return CameraRenderer(sabotaged_plan()).reference_image()
+
+
+@pytest.mark.parametrize(
+    ("dx", "locate", "state"),
+    [
+        (170, 0.25, "box_not_visible"),  # the box (x 150-190 of 320) moved out of the picture
+        (170, None, "shifted"),  # without looking for the box only the shift is known
+        (60, 0.25, "shifted"),
+    ],
+)
+def test_without_a_polygon_the_box_is_located_in_the_reference(simulated_room, dx, locate, state):
+    gray = clips.cv2.cvtColor(simulated_room, clips.cv2.COLOR_BGR2GRAY)
+    moved = clips.cv2.warpAffine(
+        gray,
+        np.float32([[1, 0, dx], [0, 1, 0]]),
+        gray.shape[::-1],
+        borderMode=clips.cv2.BORDER_REPLICATE,  # no mirrored box coming in from the edge
+    )
+    auditor = ViewAuditor(reference=simulated_room, locate_confidence=locate)
+    rng = np.random.default_rng(0)
+    for i in range(60):
+        auditor.update(clips.frame_at(float(i), clips.noisy(gray if i < 20 else moved, rng)))
+    r = auditor.result()
+    assert r.state == state
+    assert r.changed_at == pytest.approx(20.0, abs=2.0)
+    assert r.shift_px_median == pytest.approx(dx, abs=3.0)
+    assert np.isfinite(r.visible).any() == (locate is not None)
+
+
+@pytest.mark.parametrize(("blur_ratio", "states"), [(0.3, {"unknown"}), (0.0, {"shifted"})])
+def test_frames_much_softer_than_the_reference_are_not_judged(scene, reference, blur_ratio, states):
+    """Sharpness 0.076 against the reference's 0.27: over the 0.06 floor, under 0.3 of it."""
+    soft = clips.cv2.GaussianBlur(clips.warp(scene, 20, 0), (0, 0), 0.7)
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX, blur_ratio=blur_ratio)
+    r = run(auditor, scene, seconds=60, change_at=30.0, other=soft)
+    assert set(r.states[r.t >= 31]) == states
+    assert set(r.states[r.t < 30]) == {"ok"}
+
+
+@pytest.mark.parametrize(("scale", "found"), [(0.9, True), (0.6, True), (0.4, False)])
+def test_registration_refuses_a_far_zoom(scene, scale, found):
+    """A features fit zooming more than 2x either way is taken for chance matches."""
+    transform = Registrar(scene).estimate(clips.warp(scene, 0, 0, 0, scale))
+    assert (transform is not None) == found
+    if found:
+        assert transform.scale == pytest.approx(scale, abs=0.02)
+
+
+@pytest.mark.parametrize(("size", "shift_px"), [((640, 360), 16.0), ((320, 180), 8.0)])
+def test_the_shift_threshold_follows_the_picture_width(size, shift_px):
+    assert ViewAuditor(image_size=size).shift_px == shift_px
+    assert ViewAuditor(image_size=size, shift_px=5.0).shift_px == 5.0

@@ -173,3 +173,37 @@ def test_a_frozen_picture_hides_what_began_after_it(blocked, hidden) -> None:
     mine = conditions(("F", "frozen", "frozen", 40.0, 60.0))
     found = _frozen_over(mine, (TimeRange(*blocked),))
     assert [(r.start, r.end) for r in found] == hidden
+
+
+BLIND_CAMERAS = pd.DataFrame(
+    {"camera_id": ["A", "B"], "duration_s": [100.0, 60.0], "open_s": [10.0, 0.0]}
+)
+BLIND_TRUTH = conditions(
+    ("A", "view_shifted", "turned_away", 50.0, 100.0),  # 40 s of A's day [10, 90)
+    ("A", "frozen", "frozen", 10.0, 20.0),  # 10 s
+    ("B", "view_shifted", "nudged", 0.0, 60.0),  # the box still in view
+    ("B", "audio_muted", "audio_muted", 0.0, 60.0),  # sound: no matter
+)  # B's day [0, 80) ends 20 s after its recording: 20 s unrecorded; 70 of 160 s in all
+DAY = {"polls_open": "2025-03-09T08:00:00+04:00", "polls_close": "2025-03-09T08:01:20+04:00"}
+
+
+@pytest.mark.parametrize(
+    ("blind_s", "equal", "pct"), [(70.0, True, "44%"), (70.5, True, "44%"), (60.0, False, "38%")]
+)
+def test_network_check_of_the_time_not_observable(blind_s, equal, pct) -> None:
+    rows = pd.DataFrame(
+        {"camera_id": ["A", "B"], "audio_state": ["ok", "muted"], "view_state": ["ok", "ok"]}
+    )
+    network = {
+        "cameras": 2,
+        "counts": {k: 0 for k in NETWORK["counts"]},
+        "hours": {"total": 160.0 / 3600, "not_observable": blind_s / 3600},
+    }
+    net = audit_scores(rows, TIMELINE.iloc[:0], BLIND_TRUTH, BLIND_CAMERAS, network, DAY)["network"]
+    blind = net["not_observable"]
+    assert blind["truth_share"] == pytest.approx(70.0 / 160.0)
+    assert blind["summary_pct"] == pct and blind["truth_pct"] == "44%"
+    assert blind["equal"] == equal
+    assert not net["all_equal"]  # the counts differ anyway (A turned, B muted)
+    no_day = audit_scores(rows, TIMELINE.iloc[:0], BLIND_TRUTH, BLIND_CAMERAS, network, None)
+    assert "not_observable" not in no_day["network"]

@@ -96,3 +96,14 @@ def test_part_validation(build, message: str) -> None:
 @pytest.mark.parametrize(("scale", "expected"), [(None, 200.0), (60.0, 60.0)])
 def test_with_time_scale(scale: float | None, expected: float) -> None:
     assert get_preset("tiny").with_time_scale(scale).time_scale == expected
+
+
+@pytest.mark.parametrize(("clip", "expected"), [(None, None), (300.0, 300.0)])
+def test_with_clip(clip: float | None, expected: float | None) -> None:
+    assert get_preset("tiny").with_clip(clip).clip_s == expected
+
+
+@pytest.mark.parametrize("clip", [0.0, -5.0])
+def test_clip_must_be_positive(clip: float) -> None:
+    with pytest.raises(ValueError, match="clip_s must be positive"):
+        get_preset("tiny").with_clip(clip)

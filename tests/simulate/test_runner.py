@@ -62,6 +62,7 @@ def test_rerun_replaces_an_earlier_case(tmp_path: Path, make_case: Callable[...,
         ({"preset": "tiny", "render": -1}, "render"),
         ({"preset": "tiny", "time_scale": 2000.0}, "lower the time scale"),
         ({"preset": "tiny", "time_scale": -1.0}, "time_scale"),
+        ({"preset": "tiny", "clip_s": 0.0}, "clip_s"),
     ],
 )
 def test_simulate_errors(tmp_path: Path, kwargs: dict, message: str) -> None:
@@ -86,10 +87,10 @@ def test_read_truth_of_a_real_case(tmp_path: Path) -> None:
 def test_cli_simulate(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["simulate", "--preset", "tiny-clean", "--seed", "2", "--render", "0",
-              "--out", str(tmp_path / "c")],
+              "--clip-s", "90", "--out", str(tmp_path / "c")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "tiny-clean seed 2" in result.output
-    assert (tmp_path / "c" / "truth" / "summary.json").is_file()
+    assert read_truth(tmp_path / "c").summary["clip_s"] == 90.0
     bad = CliRunner().invoke(app, ["simulate", "--preset", "x", "--out", str(tmp_path / "d")])
     assert bad.exit_code == 2 and "unknown preset" in bad.output

@@ -142,3 +142,45 @@ def test_azerbaijan_conditions_mirror_observers() -> None:
     muted = np.mean(["audio_muted" in s for s in labels])
     away = np.mean(["turned_away" in s for s in labels])
     assert muted > 0.85 and 0.33 < away < 0.47
+
+
+_STAFF = ("commission", "observer")  # their day is drawn over the recording
+
+
+@pytest.mark.parametrize(("preset", "clip_s"), [("demo", 120.0), ("tiny", 60.0)])
+def test_clipped_recording_is_a_prefix_of_the_day(preset: str, clip_s: float) -> None:
+    full = simulate_election(get_preset(preset), 1)
+    clipped = simulate_election(get_preset(preset).with_clip(clip_s), 1)
+    for row in full.priority[: full.preset.render]:
+        whole, part = build_schedule(full, row), build_schedule(clipped, row)
+        assert whole.plan.duration_s > clip_s == part.plan.duration_s
+        for origin in ("legit", "carousel", "stuffed"):  # the checkpoints count the whole day
+            assert np.array_equal(getattr(part.counts, origin), getattr(whole.counts, origin))
+        people = {v.person_id: v for v in whole.plan.visits if v.role not in _STAFF}
+        kept = [v for v in part.plan.visits if v.role not in _STAFF]
+        assert {v.person_id for v in kept} == {
+            pid for pid, v in people.items() if v.enter_s < clip_s
+        }
+        for v in kept:
+            assert v.stops == people[v.person_id].stops
+            assert all(d.t_s < clip_s for d in v.drops)
+            assert len(v.drops) == sum(d.t_s < clip_s for d in people[v.person_id].drops)
+        assert all(t < clip_s for t in part.counted_s.values())
+        assert all(c.condition.end_s <= clip_s for c in part.conditions)
+
+
+@pytest.mark.parametrize(("preset", "seed", "least"), [("azerbaijan-2024", 61, 5), ("demo", 2, 1)])
+def test_a_camera_turned_away_shows_none_of_the_box(preset: str, seed: int, least: int) -> None:
+    from pollwatch.simulate.render import box_in_view
+
+    e = simulate_election(get_preset(preset).with_clip(120.0), seed)
+    turned = 0
+    for row in e.priority[:20]:
+        s = build_schedule(e, row)
+        assert [c.condition for c in s.conditions] == list(s.plan.conditions)
+        for c in s.conditions:
+            if c.label == "turned_away":
+                turned += 1
+                assert 50.0 <= abs(c.condition.params["pan_deg"]) <= 120.0
+                assert box_in_view(s.plan, c.condition.start_s) == 0.0
+    assert turned >= least

@@ -17,6 +17,12 @@ from pollwatch.audit.geometry import ViewTransform
 __all__ = ["Registrar", "get_registration_by_name"]
 
 
+# the least scale of a features fit taken for a view (and 1/it the most); on a defocused
+# picture RANSAC can fit a handful of chance matches with a scale of 0 (azerbaijan-2024
+# seed 62, a camera defocused from its first frame)
+_MIN_SCALE = 0.5
+
+
 class Registrar:
     """Registers frames against one reference image (uint8 gray, analysis scale).
 
@@ -96,7 +102,10 @@ class Registrar:
         share = inliers / len(good)
         if inliers < self.min_inliers or share < self.min_inlier_share:
             return None
-        return ViewTransform(matrix, "features", inliers=inliers, quality=share)
+        found = ViewTransform(matrix, "features", inliers=inliers, quality=share)
+        if not _MIN_SCALE <= found.scale <= 1.0 / _MIN_SCALE:
+            return None  # a camera does not zoom this far: the points matched by chance
+        return found
 
     def phase(self, cur: np.ndarray) -> ViewTransform | None:
         (dx, dy), response = cv2.phaseCorrelate(self._ref_f, cur.astype(np.float32), self._window)

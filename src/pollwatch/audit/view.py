@@ -7,14 +7,20 @@ moved since; only then is the full registration (ORB + RANSAC, phase fallback) r
 camera costs one phase correlation per sample.
 
 Sample states: ``ok``; ``shifted`` (the box centre — or the frame centre without a box — moved
-more than `shift_px` reference pixels, or the picture turned more than `max_angle_deg` or zoomed
-by more than `max_scale_change`); ``box_not_visible`` (less than `min_visible` of the box polygon
-lies inside the frame, or the view no longer matches the reference at all). Frames too dark,
-flat or blurred to register (sharpness under `min_sharpness` 0.06, the conditions' blur floor:
-a defocused camera is blurred, not turned away) are not judged. A state run counts once it
-lasts `persist_s`. The camera's state is ``box_not_visible`` when such runs cover at least
-`state_share` of the judged time, else ``shifted`` when shifted and box-not-visible runs
-together do, else ``ok``; `changed_at` is the start of the first sustained run that is not ok.
+more than `shift_px` reference pixels, by default 2.5% of the picture's width: 16 px at 640,
+8 px at 320, where a pan of 4.1 deg measured 11-12.6 px; or the picture turned more than
+`max_angle_deg` or zoomed by more than `max_scale_change`); ``box_not_visible`` (less than
+`min_visible` of the box polygon lies inside the frame, or the view no longer matches the
+reference at all). Frames too dark,
+flat or blurred to register (sharpness under `min_sharpness` 0.06, the conditions' blur floor,
+or under `blur_ratio` 0.25 of the reference's, the conditions' blur test: a defocused camera is
+blurred, not turned away; a camera defocused with σ 6 px measured 0.05-0.066 against 0.3-0.45
+in focus, and ORB fits on it failed or were chance) are not judged; an unjudged stretch between
+two samples of one state takes that state (a camera turned before and after a dark spell stayed
+turned). A state run counts once it lasts `persist_s`. The camera's state is
+``box_not_visible`` when such runs cover at least `state_share` of the judged time, else
+``shifted`` when shifted and box-not-visible runs together do, else ``ok``; `changed_at` is
+the start of the first sustained run that is not ok.
 
 Without a reference image the camera's own first minute stands in for it, which says nothing
 about a camera turned away from the start. With a box polygon the baseline is checked for the
@@ -22,13 +28,19 @@ box itself: the polygon traces the box's outline, so the image gradient along th
 much stronger than around it (`outline_support`). Measured on the simulator's rooms: 6.2–7.4
 where the box is, 0.9 for a camera turned away, 0.8–1.1 (95th percentile 1.5–1.8) for the
 polygon moved to random places; under `min_outline` (2.5) every sample is box_not_visible.
-Without a polygon either, a view turned away from the start cannot be told from the intended
-one.
+Without a box polygon the box is looked for in the reference (or the baseline) with
+`pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence` (0.25,
+as the conditions auditor does), so a view turned until the box left the picture is
+box_not_visible rather than shifted. Without a polygon or a reference, a view turned away from
+the start cannot be told from the intended one: locate_box's confidence on the simulator's
+baselines (azerbaijan-2024 seed 61, 40 cameras) is 0.17-0.61 with the box in view and
+0.22-0.69 turned away, so it cannot say whether the box is there.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -51,12 +63,14 @@ from pollwatch.audit.registration import Registrar
 from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
+from pollwatch.video.scene import locate_box
 
 __all__ = ["VIEW_STATES", "ViewAuditResult", "ViewAuditor", "ViewState", "outline_support"]
 
 ViewState = Literal["ok", "shifted", "box_not_visible"]
 VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
+_SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 
 
 def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
@@ -75,6 +89,18 @@ def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
     if not on.any() or not band.any():
         return math.nan
     return float(magnitude[on].mean() / (magnitude[band].mean() + 1e-6))
+
+
+def _bridged(states: np.ndarray) -> np.ndarray:
+    """The sample states with each unjudged stretch (too dark, flat or blurred) between two
+    judged samples of one state given that state: a camera turned away before and after a dark
+    stretch stayed turned, and the run lasts across it."""
+    out = states.copy()
+    judged = np.flatnonzero(states != "unknown")
+    for a, b in itertools.pairwise(judged):
+        if b > a + 1 and states[a] == states[b]:
+            out[a + 1 : b] = states[a]
+    return out
 
 
 @dataclass(frozen=True)
@@ -114,7 +140,7 @@ class ViewAuditor:
         sample_every_s: float = 2.0,
         work_width: int = 320,
         baseline_s: float = 60.0,
-        shift_px: float = 16.0,
+        shift_px: float | None = None,
         max_angle_deg: float = 2.0,
         max_scale_change: float = 0.05,
         min_visible: float = 0.5,
@@ -123,6 +149,8 @@ class ViewAuditor:
         min_luma: float = 25.0,
         min_outline: float = 2.5,
         min_sharpness: float = 0.06,
+        blur_ratio: float = 0.25,
+        locate_confidence: float | None = 0.25,
         method: str = "features",
     ) -> None:
         full, poly = camera_geometry(reference, box_polygon, image_size)
@@ -130,7 +158,7 @@ class ViewAuditor:
             "sample_every_s": (sample_every_s, 0.1 <= sample_every_s <= 60),
             "work_width": (work_width, 64 <= work_width <= 1920),
             "baseline_s": (baseline_s, baseline_s >= 0),
-            "shift_px": (shift_px, shift_px > 0),
+            "shift_px": (shift_px, shift_px is None or shift_px > 0),
             "max_angle_deg": (max_angle_deg, max_angle_deg > 0),
             "max_scale_change": (max_scale_change, 0 < max_scale_change < 1),
             "min_visible": (min_visible, 0 < min_visible <= 1),
@@ -139,16 +167,20 @@ class ViewAuditor:
             "min_luma": (min_luma, 0 <= min_luma < 255),
             "min_outline": (min_outline, min_outline >= 0),
             "min_sharpness": (min_sharpness, min_sharpness >= 0),
+            "blur_ratio": (blur_ratio, 0 <= blur_ratio < 1),
+            "locate_confidence": (
+                locate_confidence,
+                locate_confidence is None or 0 <= locate_confidence <= 1,
+            ),
         }
         check_arguments(checks)
         Registrar(np.zeros((16, 16), np.uint8), method=method)  # checks the method name
         self.reference = reference
-        self.box_polygon = poly
         self.full_size = full
         self.sample_every_s = sample_every_s
         self.work_width = work_width
         self.baseline_s = baseline_s
-        self.shift_px = shift_px
+        self.shift_px = shift_px if shift_px is not None else _SHIFT_SHARE * full[0]
         self.max_angle_deg = max_angle_deg
         self.max_scale_change = max_scale_change
         self.min_visible = min_visible
@@ -157,12 +189,16 @@ class ViewAuditor:
         self.min_luma = min_luma
         self.min_outline = min_outline
         self.min_sharpness = min_sharpness
+        self.blur_ratio = blur_ratio
+        self.locate_confidence = locate_confidence
         self.method = method
+        self._given_polygon = poly
         self.reset()
 
     def reset(self) -> None:
         """Forget everything seen (the reference image is kept)."""
         self._registrar: Registrar | None = None
+        self._least_sharpness = 0.0  # the sharpness under which a sample is not judged
         self._k = 1.0  # analysis pixels per full-size pixel
         self._pending: list[tuple[float, np.ndarray]] = []  # samples awaiting the baseline
         self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
@@ -173,6 +209,7 @@ class ViewAuditor:
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
         self.box_visible = True  # False while the latest judged sample lost the box
         self._outline = math.nan  # outline support of the box polygon in the baseline
+        self.box_polygon = self._given_polygon  # a located one is the recording's own
 
     @property
     def analysis_scale(self) -> float:
@@ -227,7 +264,12 @@ class ViewAuditor:
         """Sound is the audio audit's business."""
 
     def _start(self, reference: np.ndarray) -> None:
+        if self.box_polygon is None and self.locate_confidence is not None:
+            found = locate_box(reference)  # the box's place, to tell shifted from not visible
+            if found is not None and found.confidence >= self.locate_confidence:
+                self.box_polygon = np.asarray(found.polygon, dtype=float) / self._k
         self._registrar = Registrar(reference, method=self.method)
+        self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
         h, w = cv2.pyrDown(reference).shape
         self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
 
@@ -266,7 +308,8 @@ class ViewAuditor:
 
     def _judge(self, t: float, gray: np.ndarray) -> None:
         m, sd = cv2.meanStdDev(gray)
-        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < self.min_sharpness:
+        least = max(self.min_sharpness, self._least_sharpness)
+        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < least:
             self._rows.append((t, "unknown", *([math.nan] * 6)))  # too dark, flat or blurred
             return
         if self._registrar is None:
@@ -306,13 +349,14 @@ class ViewAuditor:
         states = np.asarray(cols[1], dtype=str) if rows else np.empty(0, dtype=str)
         num = [np.asarray(c, float) for c in cols[2:]]
         step = self.sample_every_s * 1.5
+        bridged = _bridged(states)
         ranges = {
             s: ranges_from_samples(
-                t, states == s, step=step, max_gap=self.sample_every_s, min_duration=self.persist_s
+                t, bridged == s, step=step, max_gap=self.sample_every_s, min_duration=self.persist_s
             )
             for s in VIEW_STATES
         }
-        judged = float((states != "unknown").sum()) * self.sample_every_s
+        judged = float((bridged != "unknown").sum()) * self.sample_every_s
         lost = sum(r.duration for r in ranges["box_not_visible"])
         turned = lost + sum(r.duration for r in ranges["shifted"])
         state: ViewState = "ok"

@@ -11,6 +11,11 @@ hides a blocked box, and a frozen picture hides a condition that began after it 
 each kind: the share of the true time covered by the audit, the audit's false time (flagged
 outside the truth) as a share of the flagged time and of the clean time, and the start/end
 errors of each true range against the flagged range overlapping it most.
+
+The network summary is checked against the truth as its sentences word it (whole percent):
+the share of cameras in each sound and view state, and the share of the voting day's footage
+not observable (not recorded, or under an outage, dark, frozen, blocked or defocused picture
+or a view turned away; needs the cameras' `open_s` and the summary's polls times).
 """
 
 from __future__ import annotations
@@ -240,7 +245,54 @@ def audit_scores(
     }
     if network is not None:
         result["network"] = _network_check(network, at, vt, summary)
+        blind = _true_not_observable(cams, conditions, summary)
+        if blind is not None:
+            result["network"]["not_observable"] = _blind_check(network, blind)
+            result["network"]["all_equal"] &= result["network"]["not_observable"]["equal"]
     return result
+
+
+_BLINDING = ("outage", "dark", "frozen", "box_occluded", "defocus", "turned_away")
+
+
+def _true_not_observable(
+    cameras: pd.DataFrame, conditions: pd.DataFrame, summary: dict[str, Any] | None
+) -> tuple[float, float] | None:
+    """(seconds, total seconds) of the analysed cameras' voting days during which the box
+    could not be watched, by the truth: not recorded, or under a condition that hides it (the
+    audit's not-observable reasons); None without the day or the cameras' opening times."""
+    if not summary or "open_s" not in cameras.columns:
+        return None
+    try:
+        day_s = (
+            pd.Timestamp(summary["polls_close"]) - pd.Timestamp(summary["polls_open"])
+        ).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return None
+    blind = total = 0.0
+    for cam in cameras.itertuples():
+        day = TimeRange(float(cam.open_s), float(cam.open_s) + day_s)
+        mine = conditions[conditions["camera_id"] == cam.camera_id]
+        hiders = _ranges(mine[mine["kind"].isin(_BLINDING) | mine["label"].isin(_BLINDING)])
+        seen = subtract_ranges([TimeRange(0.0, float(cam.duration_s))], hiders)
+        total += day.duration
+        blind += day.duration - total_duration(clip_ranges(seen, day.start, day.end))
+    return blind, total
+
+
+def _blind_check(network: dict[str, Any], truth: tuple[float, float]) -> dict[str, Any]:
+    """The summary's share of footage not observable against the truth's, as the sentence
+    words it (whole percent)."""
+    hours = network.get("hours", {})
+    ours = float(hours.get("not_observable", 0.0)) / max(float(hours.get("total", 0.0)), 1e-9)
+    theirs = truth[0] / truth[1] if truth[1] else 0.0
+    return {
+        "summary_share": ours,
+        "truth_share": theirs,
+        "summary_pct": f"{100.0 * ours:.0f}%",
+        "truth_pct": f"{100.0 * theirs:.0f}%",
+        "equal": f"{100.0 * ours:.0f}%" == f"{100.0 * theirs:.0f}%",
+    }
 
 
 _SUMMARY_LABELS = {  # network summary count → truth/summary.json condition label

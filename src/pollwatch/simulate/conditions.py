@@ -1,10 +1,11 @@
 """Faults and sabotage on a rendered camera, drawn from the preset's rates.
 
 Parameters passed to the renderer (see plan.ConditionKind): `view_shifted` {pan_deg, tilt_deg}
-(the camera rotated; |pan| >= 50 deg takes the box out of view: label "turned_away", a few
-degrees: label "nudged"), `defocus` {sigma} in pixels, `dark` {gain} in 0..1,
-`audio_quiet` {gain_db}. The other kinds take no parameters. The three audio conditions
-exclude each other; the rest are independent and may overlap.
+(the camera rotated; |pan| >= 50 deg, widened by `schedule` until the box is out of the
+picture in that camera's room: label "turned_away"; a few degrees: label "nudged"),
+`defocus` {sigma} in pixels, `dark` {gain} in 0..1, `audio_quiet` {gain_db}. The other kinds
+take no parameters. The three audio conditions exclude each other; the rest are independent
+and may overlap.
 """
 
 from __future__ import annotations

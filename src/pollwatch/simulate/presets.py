@@ -202,6 +202,7 @@ class Preset:
     max_table_load: float = 0.55  # rendered cameras: expected busy share of the table
     road_kmh: float = 25.0  # carousel travel speed on roads (real time)
     road_detour: float = 1.3  # road distance / straight-line distance
+    clip_s: float | None = None  # rendered cameras record at most this long (see with_clip)
     clean: bool = False
 
     def __post_init__(self) -> None:
@@ -239,6 +240,8 @@ class Preset:
             _check_rate(self.name, name, getattr(self, name))
         if self.road_kmh <= 0 or self.road_detour < 1:
             raise bad("road_kmh/road_detour", "must be > 0 and >= 1")
+        if self.clip_s is not None and not self.clip_s > 0:
+            raise bad("clip_s", f"must be positive, got {self.clip_s}")
 
     @property
     def incumbent(self) -> str:
@@ -247,6 +250,11 @@ class Preset:
     def with_time_scale(self, time_scale: float | None) -> Preset:
         """This preset on another compressed clock (None keeps the preset's own)."""
         return self if time_scale is None else replace(self, time_scale=time_scale)
+
+    def with_clip(self, clip_s: float | None) -> Preset:
+        """This preset with every rendered camera recording at most `clip_s` seconds from its
+        start (None: the whole day). The election and its official figures do not change."""
+        return self if clip_s is None else replace(self, clip_s=clip_s)
 
 
 _INFLATION_WEIGHTS = (0.05, 0.10, 0.20, 0.30, 0.35)

@@ -141,6 +141,7 @@ def simulate_case(
     out: str | Path,
     render: int | None = None,
     time_scale: float | None = None,
+    clip_s: float | None = None,
     renderer: Renderer | None = None,
     workers: int | None = None,
     progress: bool = True,
@@ -148,13 +149,15 @@ def simulate_case(
     """Simulate the election `preset` with `seed` into the case folder `out`.
 
     `render`: cameras to render (default: the preset's; 0 for results only), taken in the
-    preset's rendering order. `time_scale` overrides the preset's day compression.
+    preset's rendering order. `time_scale` overrides the preset's day compression; `clip_s`
+    records each rendered camera for at most that many seconds from its start (a short sample
+    for the camera audit; the official figures still cover the whole day).
     `renderer` draws one camera (default `pollwatch.simulate.render.render_camera`); renders
     run in up to `workers` processes (default: one per CPU). Returns a one-line summary.
     """
     if render is not None and render < 0:
         raise ValueError(f"render must be non-negative, got {render}")
-    p = get_preset(preset).with_time_scale(time_scale)
+    p = get_preset(preset).with_time_scale(time_scale).with_clip(clip_s)
     election = simulate_election(p, seed)
     root = Path(out)
     _prepare(root)

@@ -16,7 +16,7 @@ the table for those who take their ballot away.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
@@ -279,6 +279,33 @@ def _counts(
     return IntervalCounts(legit, carousel, stuffed), counted
 
 
+_TURN_STEP_DEG = 5.0
+_TURN_MAX_DEG = 120.0
+
+
+def _box_out_of_view(
+    plan: CameraPlan, conditions: tuple[LabelledCondition, ...]
+) -> tuple[CameraPlan, tuple[LabelledCondition, ...]]:
+    """A camera `turned_away` shows none of the box: in some rooms a pan of 50-60 deg still
+    leaves part of it in a corner of the picture (the box leaves at 60-75 deg), so such a pan
+    is widened by 5 deg steps until the box is out of view (at most 120 deg)."""
+    from pollwatch.simulate.render import box_in_view  # the room's camera model
+
+    out = list(conditions)
+    for i, lc in enumerate(out):
+        if lc.label != "turned_away":
+            continue
+        cond = lc.condition
+        pan = float(cond.params.get("pan_deg", 0.0))
+        sign = 1.0 if pan >= 0 else -1.0
+        while box_in_view(plan, cond.start_s) > 0.0 and abs(pan) < _TURN_MAX_DEG:
+            pan = sign * min(abs(pan) + _TURN_STEP_DEG, _TURN_MAX_DEG)
+            cond = replace(cond, params={**cond.params, "pan_deg": round(pan, 3)})
+            out[i] = LabelledCondition(cond, lc.label)
+            plan = replace(plan, conditions=tuple(c.condition for c in out))
+    return plan, tuple(out)
+
+
 def build_schedule(election: Election, row: int) -> CameraSchedule:
     """The plan of the camera of station row `row`, and the counts it implies."""
     p = election.preset
@@ -296,17 +323,28 @@ def build_schedule(election: Election, row: int) -> CameraSchedule:
     passers = _passersby(rng, election, cam, open_s, close_s)
     last = max([close_s] + [v.stops[-1].leave_s for v in voters] + [v.exit_s for v in passers])
     duration = _r(last + p.post_roll_s)
+    if p.clip_s is not None:  # a clipped recording: who comes in before its end, what they drop
+        duration = min(duration, _r(p.clip_s))
     visits = [
-        Visit(v.person_id, v.role, v.look, tuple(v.stops), tuple(v.drops), v.group_id)
+        Visit(
+            v.person_id,
+            v.role,
+            v.look,
+            tuple(v.stops),
+            tuple(d for d in v.drops if d.t_s < duration),
+            v.group_id,
+        )
         for v in voters
+        if v.stops[0].arrive_s < duration
     ]
     visits += _staff(stream(election.seed, "staff", sid), election, cam, duration)
-    visits += passers
+    visits += [v for v in passers if v.enter_s < duration]
     visits.sort(key=lambda v: (v.enter_s, v.person_id))
     conditions: list[LabelledCondition] = []
     if not p.clean:
         conditions = sample_conditions(stream(election.seed, "conditions", sid), p.faults, duration)
-    counts, counted = _counts(election, voters, open_s)
+    counts, counted = _counts(election, voters, open_s)  # the whole day's, clipped or not
+    counted = {k: t for k, t in counted.items() if t < duration}
     plan = CameraPlan(
         camera_id=cam,
         station_id=sid,
@@ -323,4 +361,5 @@ def build_schedule(election: Election, row: int) -> CameraSchedule:
             int(station["registered"]) * 3 // 2, int(station["registered"]) + 20
         ),
     )
-    return CameraSchedule(plan, open_s, counts, tuple(conditions), counted)
+    plan, labelled = _box_out_of_view(plan, tuple(conditions))
+    return CameraSchedule(plan, open_s, counts, labelled, counted)

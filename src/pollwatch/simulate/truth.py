@@ -406,6 +406,7 @@ def _summary(e: Election, stations: pd.DataFrame, conditions: pd.DataFrame) -> d
         "seed": e.seed,
         "clean": p.clean,
         "time_scale": p.time_scale,
+        "clip_s": p.clip_s,
         "polls_open": e.clock.polls_open.isoformat(),
         "polls_close": e.clock.polls_close.isoformat(),
         "stations": len(stations),
