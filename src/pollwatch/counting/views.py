@@ -3,8 +3,9 @@
 `VideoContext.box_zone` places the box once, on the view of the first minutes. A camera
 nudged later (a pan of a few degrees) shows the box tens of pixels away for the rest of the
 day, and a fixed zone then watches the wall beside it. `box_views` reads the recording's
-keyframes before the pass (decoding keyframes only: about 1% of a full decode at a keyframe
-every 2 s), registers each against the first view with the camera audit's `Registrar` (ORB +
+keyframes before the pass (one every `every_s`, reached by seeking;
+a keyframe where phase correlation finds the first view unmoved skips the feature match),
+registers each against the first view with the camera audit's `Registrar` (ORB +
 RANSAC, phase-correlation fallback) and cuts the recording into steady views: a new view
 starts once `persist` keyframes in a row agree on a box position more than `shift_px` away
 from the current one. Each view's zone is the first zone moved by the median transform of its
@@ -26,9 +27,10 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
 from pollwatch.audit.registration import Registrar
 from pollwatch.audit.view import outline_support
-from pollwatch.counting.boxzone import BoxZone
+from pollwatch.counting.boxzone import MIN_CONFIDENCE, BoxZone
 from pollwatch.counting.watcher import BoxWatcher, WatchResult
 from pollwatch.video.analyser import Needs
+from pollwatch.video.boxfind import fit_polygon
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
 __all__ = ["BoxView", "ViewWatcher", "box_views"]
@@ -47,24 +49,54 @@ class BoxView:
 
 
 def _keyframes(path: str | Path, every_s: float):
-    """(time s, gray image) of keyframes at least `every_s` apart."""
-    last = -math.inf
+    """(time s, luma image) of the keyframe at or before every `every_s` seconds, reached by
+    seeking: only those frames are decoded."""
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.video:
                 return
             stream = container.streams.video[0]
-            stream.codec_context.skip_frame = "NONKEY"
-            try:
-                for frame in container.decode(stream):
-                    if frame.time is None or frame.time - last < every_s:
-                        continue
-                    last = float(frame.time)
-                    yield last, frame.to_ndarray(format="gray")
-            except (av.error.FFmpegError, OSError):
-                return  # a damaged tail: the views found up to it stand
+            base = float(stream.time_base or 1e-6)
+            duration = (
+                float(stream.duration * stream.time_base)
+                if stream.duration and stream.time_base
+                else (container.duration or 0) / 1e6
+            )
+            last = -math.inf
+            for k in range(int(duration // every_s) + 1):
+                try:
+                    container.seek(int(k * every_s / base), stream=stream, backward=True)
+                    frame = next(container.decode(stream), None)
+                except (av.error.FFmpegError, OSError):
+                    continue  # a damaged stretch: the views found around it stand
+                if frame is None or frame.time is None or frame.time - last < every_s / 2:
+                    continue
+                last = float(frame.time)
+                plane = frame.planes[0]
+                luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+                yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
     except (av.error.FFmpegError, OSError):
         return
+
+
+def _unmoved(registrar: Registrar, small: np.ndarray) -> ViewTransform | None:
+    """The identity when phase correlation finds the keyframe where the reference is (under
+    half a work pixel, a clear peak): a steady camera then costs one phase correlation per
+    keyframe, not a feature match (the audit's cheap path)."""
+    found = registrar.phase(small)
+    if found is None or found.quality < 0.1 or np.hypot(*found.matrix[:, 2]) >= 0.5:
+        return None
+    return ViewTransform.identity()
+
+
+def _refined(gray: np.ndarray, polygon: np.ndarray, search: int = 12) -> np.ndarray:
+    """`polygon` moved onto the box's own edges nearby (`fit_polygon`, the box finder's
+    registration of an outline), where that fit is clear: a feature match over the whole
+    room places the box only to several pixels."""
+    fit = fit_polygon(gray, polygon, search=search)
+    if fit is None or fit.confidence < MIN_CONFIDENCE:
+        return polygon
+    return polygon + np.array([fit.dx, fit.dy], float)
 
 
 def _moved(transform: ViewTransform, polygon: np.ndarray, scale: float) -> np.ndarray:
@@ -77,7 +109,7 @@ def box_views(
     box: BoxZone,
     reference: np.ndarray,
     *,
-    every_s: float = 4.0,
+    every_s: float = 10.0,
     shift_px: float = 4.0,
     persist: int = 2,
     min_support: float = 0.5,
@@ -86,10 +118,10 @@ def box_views(
     zone on `reference` (the first view, BGR or gray, the recording's size). One view, `box`
     itself, when the camera never moved (or the keyframes cannot be read). A later view is
     kept only where the moved zone lies in the picture (90% of it) and still traces the box:
-    its `outline_support` (the camera
-    audit's edge strength along the outline) at least `min_support` of the first view's, and
-    at least 1.8 (the 95th percentile of a polygon put anywhere else); the time of a view
-    without the box belongs to no view, like the time the camera moved."""
+    its `outline_support` (the camera audit's edge strength along the outline) at least
+    `min_support` of the first view's, and at least 1.8 (the 95th percentile of a polygon put
+    anywhere else); the time of a view without the box belongs to no view, like the time the
+    camera moved. A moved zone is refined onto the box's own edges nearby (`fit_polygon`)."""
     if every_s <= 0 or shift_px <= 0 or persist < 1:
         raise ValueError(
             f"every_s and shift_px must be positive and persist >= 1, got {every_s}, "
@@ -102,34 +134,33 @@ def box_views(
     polygon = np.asarray(box.polygon, float)
     centre = polygon.mean(axis=0)
     least = max(1.8, min_support * outline_support(ref, polygon))
-    # steady views as (first t, last t, [(t, transform)], box seen); the first is the reference
-    views: list[tuple[float, float, list[tuple[float, ViewTransform]], bool]] = [
-        (0.0, 0.0, [(0.0, ViewTransform.identity())], True)
-    ]
-    pending: list[tuple[float, ViewTransform, float]] = []
+    # steady views as (first t, last t, [box polygon at each keyframe], box seen)
+    views: list[tuple[float, float, list[np.ndarray], bool]] = [(0.0, 0.0, [polygon], True)]
+    pending: list[tuple[float, np.ndarray, float]] = []
     for t, gray in _keyframes(path, every_s):
         if gray.shape != ref.shape:
             continue
-        found = registrar.estimate(cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
-        if found is None:
-            continue
-        at = _moved(found, centre[None], scale)[0]
-        current = _moved(views[-1][2][-1][1], centre[None], scale)[0]
-        if np.hypot(*(at - current)) <= shift_px:
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        if _unmoved(registrar, small) is not None:
+            found, moved = ViewTransform.identity(), polygon
+        else:
+            found = registrar.estimate(small)
+            if found is None:
+                continue
+            moved = _refined(gray, _moved(found, polygon, scale))
+        at = moved.mean(axis=0)
+        if np.hypot(*(at - views[-1][2][-1].mean(axis=0))) <= shift_px:
             first, _, members, seen = views[-1]
-            views[-1] = (first, t, [*members, (t, found)], seen)
+            views[-1] = (first, t, [*members, moved], seen)
             pending = []
             continue
-        if pending:
-            there = _moved(pending[0][1], centre[None], scale)[0]
-            if np.hypot(*(at - there)) > shift_px:
-                pending = []
+        if pending and np.hypot(*(at - pending[0][1].mean(axis=0))) > shift_px:
+            pending = []
         inside = visible_fraction(polygon * scale, found, *size) >= 0.9
-        support = outline_support(gray, _moved(found, polygon, scale)) if inside else 0.0
-        pending.append((t, found, support))
+        pending.append((t, moved, outline_support(gray, moved) if inside else 0.0))
         if len(pending) >= persist:
             seen = max(p[2] for p in pending) >= least
-            views.append((pending[0][0], pending[-1][0], [p[:2] for p in pending], seen))
+            views.append((pending[0][0], pending[-1][0], [p[1] for p in pending], seen))
             pending = []
     if len(views) == 1:
         return [BoxView(0.0, math.inf, box)]
@@ -142,10 +173,10 @@ def box_views(
         if k == 0:
             zone = box
         else:
-            shifts = np.array([_moved(m, centre[None], scale)[0] for _, m in members])
-            middle = members[int(np.argmin(np.hypot(*(shifts - np.median(shifts, 0)).T)))][1]
-            moved = _moved(middle, polygon, scale)
-            dx, dy = (np.median(shifts, 0) - centre).round().astype(int)
+            centres = np.array([m.mean(axis=0) for m in members])
+            middle = np.median(centres, axis=0)
+            moved = members[int(np.argmin(np.hypot(*(centres - middle).T)))]
+            dx, dy = (middle - centre).round().astype(int)
             zone = replace(
                 box,
                 polygon=tuple((float(x), float(y)) for x, y in moved),
