@@ -123,7 +123,8 @@ def _watch_views(
     pile); the facts of the view watched longest."""
     own: list[Range] = []
     for (view, _), (after, _) in itertools.pairwise(watched):
-        own.append((view.end_s, after.start_s, "view moving"))
+        if view.end_s < after.start_s:
+            own.append((view.end_s, after.start_s, "view moving"))
     if watched[-1][0].end_s < end_s:
         own.append((watched[-1][0].end_s, end_s, "view moved, box not found again"))
     parts: list[pd.DataFrame] = []

@@ -2,16 +2,17 @@
 
 `VideoContext.box_zone` places the box once, on the view of the first minutes. A camera
 nudged later (a pan of a few degrees) shows the box tens of pixels away for the rest of the
-day, and a fixed zone then watches the wall beside it. `box_views` reads the recording's
-keyframes before the pass (one every `every_s`, reached by seeking;
-a keyframe where phase correlation finds the first view unmoved skips the feature match),
-registers each against the first view with the camera audit's `Registrar` (ORB +
-RANSAC, phase-correlation fallback) and cuts the recording into steady views: a new view
+day, and a fixed zone then watches the wall beside it. `box_views` reads a keyframe every
+`every_s` before the pass (reached by seeking; one where phase correlation finds the first
+view unmoved skips the feature match), registers the others against the first view with the
+camera audit's `Registrar` (ORB + RANSAC, phase-correlation fallback), refines the moved zone
+onto the box's own edges (`fit_polygon`) and cuts the recording into steady views: a new view
 starts once `persist` keyframes in a row agree on a box position more than `shift_px` away
-from the current one. Each view's zone is the first zone moved by the median transform of its
-keyframes; the time between the last keyframe of one view and the first of the next is
-"view moving" (the nudge happened somewhere in it). `ViewWatcher` then runs one `BoxWatcher`
-per view, each frame going to the watcher of the view it belongs to.
+from the current one, and counts only where the box is seen there. Each view's zone is its
+keyframes' median one. A view is watched from its first keyframe until the next view's first:
+the nudge itself falls in the old view's time, whose watcher finds the box's outline gone and
+the picture changed there and marks it not observable, as it did without views.
+`ViewWatcher` runs one `BoxWatcher` per view, each frame going to its view's watcher.
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def box_views(
     kept only where the moved zone lies in the picture (90% of it) and still traces the box:
     its `outline_support` (the camera audit's edge strength along the outline) at least
     `min_support` of the first view's, and at least 1.8 (the 95th percentile of a polygon put
-    anywhere else); the time of a view without the box belongs to no view, like the time the
-    camera moved. A moved zone is refined onto the box's own edges nearby (`fit_polygon`)."""
+    anywhere else); a view without the box is no view: the one before is watched on, its
+    watcher finding the box gone as it would without this."""
     if every_s <= 0 or shift_px <= 0 or persist < 1:
         raise ValueError(
             f"every_s and shift_px must be positive and persist >= 1, got {every_s}, "
@@ -162,14 +163,13 @@ def box_views(
             seen = max(p[2] for p in pending) >= least
             views.append((pending[0][0], pending[-1][0], [p[1] for p in pending], seen))
             pending = []
-    if len(views) == 1:
-        return [BoxView(0.0, math.inf, box)]
+    kept = [(k, view) for k, view in enumerate(views) if view[3]]
     out = []
-    for k, (first, last, members, seen) in enumerate(views):
-        if not seen:
-            continue
+    for n, (k, (first, _, members, _)) in enumerate(kept):
         start = 0.0 if k == 0 else first
-        end = last if k + 1 < len(views) else math.inf  # then the view moved
+        # a view is watched until the next one with the box: from the moment the camera moves
+        # its watcher sees the box's outline gone and the picture changed (not observable)
+        end = kept[n + 1][1][0] if n + 1 < len(kept) else math.inf
         if k == 0:
             zone = box
         else:
