@@ -132,6 +132,7 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
 
     from pollwatch.carousel.voters import VoterCrops, VoterPart
     from pollwatch.counting import BoxWatcher, find_drops, resolve_box_zone, unobservable_ranges
+    from pollwatch.counting.views import box_views
     from pollwatch.reid import get_embedder_by_name
     from pollwatch.store import Camera
     from pollwatch.video import EngineOptions, analyse_video
@@ -141,6 +142,7 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     background = keyframe_background(clip, until_s=180.0)
     whole = keyframe_background(clip)
     zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
+    box_views(clip, zone, background)  # the counting part's look for a nudged view
     box = np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
     analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])

@@ -93,3 +93,26 @@ def test_keyframe_background_removes_a_passer_by(make_clip, tmp_path) -> None:
         keyframe_background(path, count=0)
     x0, y0 = BOX_POLY[0]
     assert view[y0 + 5, x0 + 5].mean() > 120  # the bright box is in the view
+
+
+@pytest.mark.parametrize(
+    ("top_grey", "slot", "top_found"),
+    [
+        (240, False, True),  # a clear lid edge: found by its line
+        (None, True, True),  # no lid edge seen, a slot: placed as far above the slot as below
+        (None, False, False),  # neither: the near face alone
+    ],
+)
+def test_wireframe_finds_the_lid_above_the_near_face(top_grey, slot, top_found) -> None:
+    img = room(box=False)
+    x, y = 300, 150  # lid from y to y + 30, near face from y + 30 to y + 85
+    cv2.rectangle(img, (x, y + 30), (x + 70, y + 85), (240, 240, 240), 1)
+    if top_grey is not None:
+        lid = np.array([[x, y + 30], [x + 3, y], [x + 67, y], [x + 70, y + 30]], np.int32)
+        cv2.polylines(img, [lid], False, (top_grey,) * 3, 1)
+    if slot:
+        cv2.rectangle(img, (x + 22, y + 14), (x + 48, y + 16), (20, 20, 20), -1)
+    wires = wireframe_candidates(img)
+    assert wires
+    top = float(wires[0][1][:, 1].min())
+    assert (top < y + 8) if top_found else (top > y + 22)

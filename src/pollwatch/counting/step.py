@@ -10,7 +10,9 @@ Unobservable ranges from other parts (the camera audit) plug in through `OBSERVA
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +34,8 @@ from pollwatch.counting.turnout import (
     inflation_findings,
     official_increments,
 )
-from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher, WatchResult
+from pollwatch.counting.views import BoxView, ViewWatcher, box_views
+from pollwatch.counting.watcher import SERIES_COLUMNS, WatchResult
 from pollwatch.pipeline import CASE_STEPS
 from pollwatch.registry import Registry
 from pollwatch.store import Camera, NotFoundError, Store
@@ -67,14 +70,19 @@ OBSERVABILITY_SOURCES: Registry[ObservabilitySource] = Registry("observability s
 
 @dataclass
 class CountingPart:
-    """The counter's share of a camera's pass: a `BoxWatcher` on the located box zone (none
-    when no box was found), then the drops and unobservable ranges it implies."""
+    """The counter's share of a camera's pass: a `BoxWatcher` on the located box zone per
+    steady view (`views`, see `pollwatch.counting.views`; the one zone for the whole recording
+    when not given; no watcher when no box was found), then the drops and unobservable ranges
+    they imply. The time between two views (the camera moving) is "view moving"."""
 
     camera: Camera
     zone: BoxZone | None
+    views: Sequence[BoxView] | None = None
 
     def __post_init__(self) -> None:
-        self._analysers = [] if self.zone is None else [BoxWatcher(self.zone.zone)]
+        if self.zone is not None and not self.views:
+            self.views = [BoxView(0.0, math.inf, self.zone)]
+        self._analysers = [] if self.zone is None else [ViewWatcher(list(self.views or ()))]
 
     @property
     def analysers(self) -> Sequence[Analyser]:
@@ -84,19 +92,18 @@ class CountingPart:
         cid = self.camera.camera_id
         zone = self.zone
         end_s = _recording_end(run)
-        store.write_table(ANALYSER, "zone", _zone_frame(zone), camera_id=cid)
         gaps: list[Range] = [
             (g.start_s, end_s if g.end_s is None else g.end_s, f"{g.kind} video") for g in run.gaps
         ]
         if zone is None or not results:
+            store.write_table(ANALYSER, "zone", _zone_frame(zone), camera_id=cid)
             series = pd.DataFrame(columns=SERIES_COLUMNS)
             own: list[Range] = [(0.0, end_s, "ballot box not found")]
             drops, facts = _no_drops(), {"step_px": np.nan}
         else:
-            watch: WatchResult = results[0]
-            series = watch.series
-            own = unobservable_ranges(series)
-            drops, facts = find_drops(series, watch.box_height_px, blind=gaps + own)
+            watched: list[tuple[BoxView, WatchResult]] = results[0]
+            store.write_table(ANALYSER, "zone", _views_frame(watched), camera_id=cid)
+            series, own, drops, facts = _watch_views(watched, gaps, end_s)
         obs = Observability(0.0, end_s, tuple(gaps + own))
         drops = drops.assign(
             time=[self.camera.start_time + timedelta(seconds=float(t)) for t in drops["t_s"]]
@@ -106,6 +113,41 @@ class CountingPart:
         store.write_table(ANALYSER, "unobservable", obs.to_frame(), camera_id=cid)
         facts = {**facts, "recording_end_s": end_s, "frames": float(run.frames_delivered)}
         store.write_table(ANALYSER, "facts", pd.DataFrame([facts]), camera_id=cid)
+
+
+def _watch_views(
+    watched: list[tuple[BoxView, WatchResult]], gaps: list[Range], end_s: float
+) -> tuple[pd.DataFrame, list[Range], pd.DataFrame, dict[str, float]]:
+    """Series, own unobservable ranges, drops and facts over every view, each view's drops
+    found in its own series (a view is a recording of its own: its own background, its own
+    pile); the facts of the view watched longest."""
+    own: list[Range] = []
+    for (view, _), (after, _) in itertools.pairwise(watched):
+        if view.end_s < after.start_s:
+            own.append((view.end_s, after.start_s, "view moving"))
+    if watched[-1][0].end_s < end_s:
+        own.append((watched[-1][0].end_s, end_s, "view moved, box not found again"))
+    parts: list[pd.DataFrame] = []
+    all_drops: list[pd.DataFrame] = []
+    facts: dict[str, float] = {"step_px": np.nan}
+    longest = -1
+    visits = 0
+    for _, watch in watched:
+        if watch.series.empty and len(watched) > 1:
+            continue  # a view no frame reached (a damaged tail): nothing was watched
+        own.extend(unobservable_ranges(watch.series))
+        drops, view_facts = find_drops(watch.series, watch.box_height_px, blind=gaps + own)
+        drops = drops.assign(visit_id=drops["visit_id"] + visits)
+        visits = int(drops["visit_id"].max()) + 1 if len(drops) else visits
+        parts.append(watch.series)
+        all_drops.append(drops)
+        if len(watch.series) > longest:
+            facts, longest = view_facts, len(watch.series)
+    if not parts:
+        return pd.DataFrame(columns=SERIES_COLUMNS), own, _no_drops(), facts
+    series = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    drops = pd.concat(all_drops, ignore_index=True) if len(all_drops) > 1 else all_drops[0]
+    return series, own, drops, facts
 
 
 def _recording_end(run: VideoRun) -> float:
@@ -135,6 +177,17 @@ def _zone_frame(zone: BoxZone | None) -> pd.DataFrame:
     )
 
 
+def _views_frame(watched: list[tuple[BoxView, WatchResult]]) -> pd.DataFrame:
+    """`_zone_frame` of each view's zone, with the view's `start_s` and `end_s`."""
+    return pd.concat(
+        [
+            _zone_frame(view.zone).assign(start_s=view.start_s, end_s=view.end_s)
+            for view, _ in watched
+        ],
+        ignore_index=True,
+    )
+
+
 def _no_drops() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -151,8 +204,12 @@ def _no_drops() -> pd.DataFrame:
 @VIDEO_PARTS.registering("counting", order=20)
 def counting_part(ctx: VideoContext) -> CountingPart:
     """Locate the box (cameras.csv's polygon registered to the recording's first minutes or
-    its whole length, else a reference image, else the recording's view) and watch it."""
-    return CountingPart(ctx.camera, ctx.box_zone)
+    its whole length, else a reference image, else the recording's view), follow it through
+    every later view of a nudged camera (`box_views`) and watch it."""
+    zone = ctx.box_zone
+    if zone is None or ctx.background is None or not zone.reliable:
+        return CountingPart(ctx.camera, zone)
+    return CountingPart(ctx.camera, zone, box_views(ctx.path, zone, ctx.background))
 
 
 def camera_observability(store: Store, camera: Camera) -> Observability:

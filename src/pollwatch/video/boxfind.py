@@ -53,9 +53,33 @@ def _outline_points(hull: np.ndarray) -> np.ndarray:
     return np.concatenate(pts)
 
 
-def _top_edge(lines: np.ndarray, x: int, y: int, w: int, h: int, least: float = 8.0) -> int:
+def _slot_row(gray: np.ndarray, x: int, top: int, y: int, w: int) -> float | None:
+    """Centre row of the ballot slot, a dark bar across the middle of the lid, between rows
+    `top` and `y` over the face's middle columns (black top-hat), or None when none stands
+    out: its rows must be dark by at least 20 grey levels and 4 times the band's usual."""
+    k = max(5, round(gray.shape[1] / 90)) | 1
+    lo, hi = max(0, top - k), min(gray.shape[0], y + k)
+    patch = gray[lo:hi, max(0, x - k) : x + w + k]
+    dark = cv2.morphologyEx(patch, cv2.MORPH_BLACKHAT, np.ones((k, k), np.uint8))
+    rows = dark[top - lo : y - 2 - lo, k + w // 4 : k + w - w // 4].astype(np.float32)
+    if rows.size == 0:
+        return None
+    profile = rows.mean(axis=1)
+    peak = float(profile.max())
+    if peak < 20.0 or peak < 4.0 * float(np.median(profile)):
+        return None
+    bar = np.flatnonzero(profile >= peak / 2)
+    weights = profile[bar]
+    return top + float((bar * weights).sum() / weights.sum())
+
+
+def _top_edge(
+    lines: np.ndarray, gray: np.ndarray, x: int, y: int, w: int, h: int, least: float = 8.0
+) -> int:
     """Row of the box's far top edge above its near face (x, y, w, h), or y if none: the row
-    above y whose line response over the face's middle columns is strongest."""
+    above y whose line response over the face's middle columns is strongest; when that line is
+    too faint (a light lid edge against a light floor), the ballot slot in the middle of the
+    lid places it: as far above the slot as the near face's top is below it."""
     top = max(0, y - int(0.8 * h))
     if top >= y - 2:
         return y
@@ -66,7 +90,16 @@ def _top_edge(lines: np.ndarray, x: int, y: int, w: int, h: int, least: float = 
     floor = float(np.median(lines[top:y, x : x + w]))
     best = int(np.argmax(rows))
     covered = float((band[best] > max(least, 2 * floor)).mean())
-    return top + best if covered >= 0.5 else y
+    if covered >= 0.5:
+        return top + best
+    slot = _slot_row(gray, x, top, y, w)
+    if slot is None or y - slot < 3:
+        return y
+    guess = round(2 * slot - y)
+    if guess < 0:
+        return y
+    near = range(max(top, guess - 3), min(y - 2, guess + 4))
+    return max(near, key=lambda r: rows[r - top], default=guess) if guess >= top else guess
 
 
 def wireframe_candidates(
@@ -74,7 +107,8 @@ def wireframe_candidates(
 ) -> list[tuple[float, np.ndarray]]:
     """(score in [0, 1], hull polygon (K, 2)) of box-like wireframes in `image`, best first;
     `least`: the weakest line response that counts as a line (lower for a blurred view)."""
-    lines = line_map(image)
+    gray = _gray(image)
+    lines = line_map(gray)
     height, width = lines.shape
     threshold = max(least, float(np.percentile(lines, 97)))
     mask = (lines > threshold).astype(np.uint8)
@@ -102,7 +136,7 @@ def wireframe_candidates(
             continue
         # a wireframe wider than tall is the near face alone (a whole box seen from above is
         # taller than wide): look for the far top edge, often faint, above it
-        top = _top_edge(lines, x, y, w, h, least * 8 / 18) if h < w else y
+        top = _top_edge(lines, gray, x, y, w, h, least * 8 / 18) if h < w else y
         if top < y:
             hull = cv2.convexHull(
                 np.vstack([hull, [[x, top], [x + w - 1, top]]]).astype(np.float32)

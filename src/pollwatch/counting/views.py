@@ -1,0 +1,231 @@
+"""The box zone through a recording whose camera was nudged: one zone per steady view.
+
+`VideoContext.box_zone` places the box once, on the view of the first minutes. A camera
+nudged later (a pan of a few degrees) shows the box tens of pixels away for the rest of the
+day, and a fixed zone then watches the wall beside it. `box_views` reads a keyframe every
+`every_s` before the pass (reached by seeking; one where phase correlation finds the first
+view unmoved skips the feature match), registers the others against the first view with the
+camera audit's `Registrar` (ORB + RANSAC, phase-correlation fallback), refines the moved zone
+onto the box's own edges (`fit_polygon`) and cuts the recording into steady views: a new view
+starts once `persist` keyframes in a row agree on a box position more than `shift_px` away
+from the current one, and counts only where the box is seen there. Each view's zone is its
+keyframes' median one. A view is watched from its first keyframe until the next view's first:
+the nudge itself falls in the old view's time, whose watcher finds the box's outline gone and
+the picture changed there and marks it not observable, as it did without views.
+`ViewWatcher` runs one `BoxWatcher` per view, each frame going to its view's watcher.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from pollwatch.audit.geometry import ViewTransform, visible_fraction
+from pollwatch.audit.registration import Registrar
+from pollwatch.audit.view import outline_support
+from pollwatch.counting.boxzone import MIN_CONFIDENCE, BoxZone
+from pollwatch.counting.watcher import BoxWatcher, WatchResult
+from pollwatch.video.analyser import Needs
+from pollwatch.video.boxfind import fit_polygon
+from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
+
+__all__ = ["BoxView", "ViewWatcher", "box_views"]
+
+_WORK_WIDTH = 320  # registration at this width: fast, and sub-pixel at full size is not needed
+
+
+@dataclass(frozen=True)
+class BoxView:
+    """A steady view from `start_s` to `end_s` (recording seconds; `math.inf`: to the end) in
+    which the box is `zone`."""
+
+    start_s: float
+    end_s: float
+    zone: BoxZone
+
+
+def _keyframes(path: str | Path, every_s: float):
+    """(time s, luma image) of the keyframe at or before every `every_s` seconds, reached by
+    seeking: only those frames are decoded."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                return
+            stream = container.streams.video[0]
+            base = float(stream.time_base or 1e-6)
+            duration = (
+                float(stream.duration * stream.time_base)
+                if stream.duration and stream.time_base
+                else (container.duration or 0) / 1e6
+            )
+            last = -math.inf
+            for k in range(int(duration // every_s) + 1):
+                try:
+                    container.seek(int(k * every_s / base), stream=stream, backward=True)
+                    frame = next(container.decode(stream), None)
+                except (av.error.FFmpegError, OSError):
+                    continue  # a damaged stretch: the views found around it stand
+                if frame is None or frame.time is None or frame.time - last < every_s / 2:
+                    continue
+                last = float(frame.time)
+                plane = frame.planes[0]
+                luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+                yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
+    except (av.error.FFmpegError, OSError):
+        return
+
+
+def _unmoved(registrar: Registrar, small: np.ndarray) -> ViewTransform | None:
+    """The identity when phase correlation finds the keyframe where the reference is (under
+    half a work pixel, a clear peak): a steady camera then costs one phase correlation per
+    keyframe, not a feature match (the audit's cheap path)."""
+    found = registrar.phase(small)
+    if found is None or found.quality < 0.1 or np.hypot(*found.matrix[:, 2]) >= 0.5:
+        return None
+    return ViewTransform.identity()
+
+
+def _refined(gray: np.ndarray, polygon: np.ndarray, search: int = 12) -> np.ndarray:
+    """`polygon` moved onto the box's own edges nearby (`fit_polygon`, the box finder's
+    registration of an outline), where that fit is clear: a feature match over the whole
+    room places the box only to several pixels."""
+    fit = fit_polygon(gray, polygon, search=search)
+    if fit is None or fit.confidence < MIN_CONFIDENCE:
+        return polygon
+    return polygon + np.array([fit.dx, fit.dy], float)
+
+
+def _moved(transform: ViewTransform, polygon: np.ndarray, scale: float) -> np.ndarray:
+    """The polygon (full-size pixels) as the view of `transform` (work-size pixels) shows it."""
+    return transform.apply(polygon * scale) / scale
+
+
+def box_views(
+    path: str | Path,
+    box: BoxZone,
+    reference: np.ndarray,
+    *,
+    every_s: float = 10.0,
+    shift_px: float = 4.0,
+    persist: int = 2,
+    min_support: float = 0.5,
+) -> list[BoxView]:
+    """The recording at `path` cut into steady views, each with its box zone; `box` is the
+    zone on `reference` (the first view, BGR or gray, the recording's size). One view, `box`
+    itself, when the camera never moved (or the keyframes cannot be read). A later view is
+    kept only where the moved zone lies in the picture (90% of it) and still traces the box:
+    its `outline_support` (the camera audit's edge strength along the outline) at least
+    `min_support` of the first view's, and at least 1.8 (the 95th percentile of a polygon put
+    anywhere else); a view without the box is no view: the one before is watched on, its
+    watcher finding the box gone as it would without this."""
+    if every_s <= 0 or shift_px <= 0 or persist < 1:
+        raise ValueError(
+            f"every_s and shift_px must be positive and persist >= 1, got {every_s}, "
+            f"{shift_px}, {persist}"
+        )
+    ref = reference if reference.ndim == 2 else cv2.cvtColor(reference, cv2.COLOR_BGR2GRAY)
+    scale = min(1.0, _WORK_WIDTH / ref.shape[1])
+    size = (round(ref.shape[1] * scale), round(ref.shape[0] * scale))
+    registrar = Registrar(cv2.resize(ref, size, interpolation=cv2.INTER_AREA))
+    polygon = np.asarray(box.polygon, float)
+    centre = polygon.mean(axis=0)
+    least = max(1.8, min_support * outline_support(ref, polygon))
+    # steady views as (first t, last t, [box polygon at each keyframe], box seen)
+    views: list[tuple[float, float, list[np.ndarray], bool]] = [(0.0, 0.0, [polygon], True)]
+    pending: list[tuple[float, np.ndarray, float]] = []
+    for t, gray in _keyframes(path, every_s):
+        if gray.shape != ref.shape:
+            continue
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        if _unmoved(registrar, small) is not None:
+            found, moved = ViewTransform.identity(), polygon
+        else:
+            found = registrar.estimate(small)
+            if found is None:
+                continue
+            moved = _refined(gray, _moved(found, polygon, scale))
+        at = moved.mean(axis=0)
+        if np.hypot(*(at - views[-1][2][-1].mean(axis=0))) <= shift_px:
+            first, _, members, seen = views[-1]
+            views[-1] = (first, t, [*members, moved], seen)
+            pending = []
+            continue
+        if pending and np.hypot(*(at - pending[0][1].mean(axis=0))) > shift_px:
+            pending = []
+        inside = visible_fraction(polygon * scale, found, *size) >= 0.9
+        pending.append((t, moved, outline_support(gray, moved) if inside else 0.0))
+        if len(pending) >= persist:
+            seen = max(p[2] for p in pending) >= least
+            views.append((pending[0][0], pending[-1][0], [p[1] for p in pending], seen))
+            pending = []
+    kept = [(k, view) for k, view in enumerate(views) if view[3]]
+    out = []
+    for n, (k, (first, _, members, _)) in enumerate(kept):
+        start = 0.0 if k == 0 else first
+        # a view is watched until the next one with the box: from the moment the camera moves
+        # its watcher sees the box's outline gone and the picture changed (not observable)
+        end = kept[n + 1][1][0] if n + 1 < len(kept) else math.inf
+        if k == 0:
+            zone = box
+        else:
+            centres = np.array([m.mean(axis=0) for m in members])
+            middle = np.median(centres, axis=0)
+            moved = members[int(np.argmin(np.hypot(*(centres - middle).T)))]
+            dx, dy = (middle - centre).round().astype(int)
+            zone = replace(
+                box,
+                polygon=tuple((float(x), float(y)) for x, y in moved),
+                method=f"{box.method}; view moved at {first:.0f} s, re-registered",
+                shift=(box.shift[0] + int(dx), box.shift[1] + int(dy)),
+            )
+        out.append(BoxView(start, end, zone))
+    return out
+
+
+class ViewWatcher:
+    """One `BoxWatcher` per steady view (see `box_views`); a frame goes to the watcher of the
+    view it lies in, frames between views (the camera moving) to none. `result()` is a list
+    of (view, `WatchResult`)."""
+
+    def __init__(self, views: list[BoxView], **watcher_options: float) -> None:
+        if not views:
+            raise ValueError("views must not be empty")
+        self.views = list(views)
+        self._watchers = [BoxWatcher(v.zone.zone, **watcher_options) for v in self.views]
+        self._current = 0
+
+    @property
+    def needs(self) -> Needs:
+        return self._watchers[0].needs
+
+    def reset(self) -> None:
+        self._current = 0
+        for w in self._watchers:
+            w.reset()
+
+    def start(self, info: StreamInfo) -> None:
+        for w in self._watchers:
+            w.start(info)
+
+    def on_audio(self, chunk: AudioChunk) -> None:
+        """The box is watched, not heard."""
+
+    def on_gap(self, gap: Gap) -> None:
+        for w in self._watchers:
+            w.on_gap(gap)
+
+    def update(self, frame: Frame) -> None:
+        t = frame.pts_s
+        while self._current + 1 < len(self.views) and t >= self.views[self._current + 1].start_s:
+            self._current += 1
+        view = self.views[self._current]
+        if view.start_s <= t <= view.end_s:
+            self._watchers[self._current].update(frame)
+
+    def result(self) -> list[tuple[BoxView, WatchResult]]:
+        return [(v, w.result()) for v, w in zip(self.views, self._watchers, strict=True)]

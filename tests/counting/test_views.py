@@ -1,0 +1,105 @@
+"""Following the box through a nudged camera's views (`box_views`, `ViewWatcher`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from pollwatch.counting.boxzone import BoxZone
+from pollwatch.counting.views import BoxView, ViewWatcher, box_views
+from pollwatch.video.frame import Frame
+
+BOX = ((280.0, 180.0), (350.0, 180.0), (350.0, 260.0), (280.0, 260.0))
+SIZE = (640, 360)
+
+
+def _room() -> np.ndarray:
+    """A textured room (blocks for the registration to hold on to) with a wireframe box."""
+    rng = np.random.default_rng(3)
+    img = np.full((SIZE[1], SIZE[0], 3), 120, np.uint8)
+    for _ in range(60):
+        x, y = int(rng.integers(0, SIZE[0] - 40)), int(rng.integers(0, SIZE[1] - 40))
+        grey = int(rng.integers(30, 230))
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(8, 40)), y + 20), (grey,) * 3, -1)
+    cv2.rectangle(img, (280, 180), (350, 260), (60, 60, 60), -1)
+    cv2.polylines(img, [np.array(BOX, np.int32)], True, (250, 250, 250), 2)
+    return img
+
+
+def _write(path: Path, views: list[tuple[float, np.ndarray]], seconds: float) -> Path:
+    """An H.264 clip at 5 fps, a keyframe every second, showing `views` from their times."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=5)
+        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
+        stream.options = {"g": "5", "keyint_min": "5"}
+        for i in range(round(seconds * 5)):
+            image = [img for t, img in views if t <= i / 5][-1]
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        out.mux(stream.encode())
+    return path
+
+
+def _moved(img: np.ndarray, dx: float, dy: float, angle: float = 0.0) -> np.ndarray:
+    matrix = cv2.getRotationMatrix2D((320, 180), angle, 1.0)
+    matrix[:, 2] += (dx, dy)
+    return cv2.warpAffine(img, matrix, SIZE, borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize(
+    ("later", "expect"),
+    [
+        ("same", [(0, 0)]),  # a steady camera: one view, the zone as it was
+        ("nudged", [(0, 0), (-24, 10)]),  # panned: a second view, the zone moved with it
+        ("away", [(0, 0)]),  # turned to a wall without the box: no second view
+    ],
+)
+def test_box_views_follow_a_nudge(tmp_path: Path, later: str, expect: list) -> None:
+    room = _room()
+    after = {
+        "same": room,
+        "nudged": _moved(room, -24, 10),
+        "away": _moved(room, -340, 0),  # panned far: the box left the picture
+    }[later]
+    clip = _write(tmp_path / "c.mp4", [(0.0, room), (12.0, after)], 24.0)
+    box = BoxZone(BOX, 0.9, "cameras.csv")
+    views = box_views(clip, box, room, every_s=1.0)
+    shifts = np.array([v.zone.shift for v in views], float)
+    assert shifts.shape == (len(expect), 2)
+    assert shifts == pytest.approx(np.array(expect, float), abs=1)
+    assert views[0].start_s == 0.0 and views[0].zone == box
+    if later == "nudged":
+        assert views[0].end_s == views[1].start_s and 12.0 <= views[1].start_s <= 14.0
+        assert views[1].end_s == math.inf
+        moved = np.array(views[1].zone.polygon) - np.array(BOX)
+        assert moved == pytest.approx(np.tile([-24, 10], (4, 1)), abs=1.5)
+    else:  # no second view with the box: the first is watched on (its watcher sees it go)
+        assert views[0].end_s == math.inf
+
+
+def test_box_views_arguments(tmp_path: Path) -> None:
+    box = BoxZone(BOX, 0.9, "cameras.csv")
+    with pytest.raises(ValueError, match="every_s"):
+        box_views(tmp_path / "none.mp4", box, _room(), every_s=0.0)
+    # a recording that cannot be read: the one zone, for the whole recording
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    assert box_views(tmp_path / "bad.mp4", box, _room()) == [BoxView(0.0, math.inf, box)]
+
+
+def test_view_watcher_gives_each_view_its_frames() -> None:
+    first = BoxZone(BOX, 0.9, "cameras.csv")
+    second = BoxZone(tuple((x - 24, y + 10) for x, y in BOX), 0.9, "moved", (-24, 10))
+    watcher = ViewWatcher([BoxView(0.0, 3.0, first), BoxView(4.0, math.inf, second)])
+    image = _room()
+    for t in np.arange(0.0, 8.0, 0.1):
+        watcher.update(Frame.from_image(image, pts_s=float(t)))
+    (v1, r1), (v2, r2) = watcher.result()
+    assert (v1.zone, v2.zone) == (first, second)
+    assert r1.series["t_s"].max() <= 3.0 and r2.series["t_s"].min() >= 4.0
+    assert len(r1.series) == 31 and len(r2.series) == 40  # none from the 1 s of moving
+    with pytest.raises(ValueError, match="empty"):
+        ViewWatcher([])
