@@ -145,6 +145,11 @@ class Timeline:
             start, end, "damaged", f"{n} video packet(s) would not decode ({self._error_text})"
         )
 
+    @property
+    def has_ready(self) -> bool:
+        """Whether gaps were found since the last `pop_ready`."""
+        return bool(self._ready)
+
     def pop_ready(self) -> list[Gap]:
         """Gaps found since the last call, in time order."""
         out, self._ready = sorted(self._ready, key=lambda g: g.start_s), []
