@@ -300,7 +300,7 @@ class BoxWatcher:
         # paper-white now, and not a paper-white pixel of the background that is unchanged
         same = cv2.compare(cv2.absdiff(cv2.extractChannel(slot, 0), s.slot_luma), 25, cv2.CMP_LT)
         new = cv2.bitwise_and(paper, cv2.bitwise_not(cv2.bitwise_and(s.bg_white, same)))
-        if cv2.countNonZero(new) == 0:
+        if cv2.countNonZero(new) < r.min_patch:  # too few pixels for any patch that counts
             return 0.0, np.nan
         n, _, stats, centroids = cv2.connectedComponentsWithStats(new, connectivity=8)
         # the ballot-sized patch nearest the slot (a shirt's fragments elsewhere do not count)

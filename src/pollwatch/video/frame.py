@@ -87,7 +87,7 @@ class Frame:
     height: int
     source_scale: float = 1.0
     _raw: Any = field(default=None, repr=False)
-    _cache: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_image(
@@ -170,6 +170,14 @@ class Frame:
         self._cache[key] = _readonly(out)
         return self._cache[key]
 
+    def _planes(self) -> list[np.ndarray]:
+        """The raw frame's three planes as arrays, read once per frame (region readers ask
+        for them several times a frame)."""
+        cached = self._cache.get(("planes", 0.0))
+        if cached is None:
+            cached = self._cache[("planes", 0.0)] = [_plane(self._raw, i) for i in range(3)]
+        return cached
+
     def _planes_at_full_size(self) -> bool:
         raw = self._raw
         return (
@@ -195,8 +203,7 @@ class Frame:
         if not self._planes_at_full_size():
             return _readonly(np.ascontiguousarray(self.ycc(1.0)[y0:y1:step, x0:x1:step]))
         raw = self._raw
-        luma = _plane(raw, 0)
-        chroma = [_plane(raw, i) for i in (1, 2)]
+        luma, *chroma = self._planes()
         factors = [(raw.height // p.shape[0], raw.width // p.shape[1]) for p in chroma]
         if step == 2 and factors == [(2, 2), (2, 2)]:
             # pixel (y0 + 2j, x0 + 2i) reads chroma ((y0 + 2j) // 2, (x0 + 2i) // 2)
@@ -226,7 +233,7 @@ class Frame:
             return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8))
         if not self._planes_at_full_size():
             return _readonly(np.ascontiguousarray(self.ycc(1.0)[y0:y1, x0:x1, 0]))
-        return _readonly(np.ascontiguousarray(_plane(self._raw, 0)[y0:y1, x0:x1]))
+        return _readonly(np.ascontiguousarray(self._planes()[0][y0:y1, x0:x1]))
 
     def gray(self, scale: float = 1.0) -> np.ndarray:
         """The full-range gray image downscaled by `scale`, computed once per frame.
