@@ -179,6 +179,8 @@ class _State:
     slot_mask: np.ndarray | None = None  # the slot's pixels in the slot region
     slot_index: np.ndarray | None = None  # their flat indices
     slot_ref: np.ndarray | None = None  # their background values (N × 3)
+    outline_pts: np.ndarray | None = None  # the zone's outline, in watch-region pixels
+    around: tuple[tuple[int, ...], np.ndarray] | None = None  # `_around_box` for a shape
 
 
 class BoxWatcher:
@@ -316,14 +318,16 @@ class BoxWatcher:
 
     def _outline(self, luma: np.ndarray, r: BoxRegions) -> float:
         lines = line_map(luma)
-        pts = np.round(_outline_points(r.outline)).astype(int)
+        s = self._s
+        if s.outline_pts is None:  # the zone's outline points, once per recording
+            s.outline_pts = np.round(_outline_points(r.outline)).astype(int)
+        pts = s.outline_pts
         h, w = lines.shape
         inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
         if not inside.any():
             return 0.0
         dil = cv2.dilate(lines, np.ones((3, 3), np.uint8))
         value = float(dil[pts[inside, 1], pts[inside, 0]].mean()) * float(inside.mean())
-        s = self._s
         if s.outline_ref is None and value > 0:
             s.outline_ref = value
         elif s.outline_ref is not None:  # the reference follows slow changes in lighting
@@ -339,7 +343,9 @@ class BoxWatcher:
         fresh = seen or s.view_ref is None or s.view_ref.shape != luma.shape
         if fresh:
             s.view_ref, s.view_coarse = luma.copy(), None
-        around = _around_box(luma.shape, r.outline)
+        if s.around is None or s.around[0] != luma.shape:  # once per region size
+            s.around = (luma.shape, _around_box(luma.shape, r.outline))
+        around = s.around[1]
         now = _coarse(luma)[around]
         if now.size < 4 or float(now.std()) < 1.0:
             return np.nan

@@ -402,9 +402,10 @@ class _Pass:
                 a.on_gap(gap)
 
     def _other(self, packet: Any) -> None:
-        self.timeline.any_packet_bytes(
-            packet.pos, packet.size, self._seconds(packet.pts, self._base(packet.stream))
-        )
+        pos = packet.pos
+        skipped = self.timeline.skips_bytes(pos)  # the time is needed only then
+        t_pkt = self._seconds(packet.pts, self._base(packet.stream)) if skipped else None
+        self.timeline.any_packet_bytes(pos, packet.size, t_pkt)
         if not self.want_audio or packet.stream is not self.audio:
             return
         try:
