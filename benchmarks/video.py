@@ -144,8 +144,9 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
     box_views(clip, zone, background)  # the counting part's look for a nudged view
     box = np.asarray(zone.polygon, np.float64)
-    crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
-    analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
+    analysers = [BoxWatcher(zone.zone)]
+    if carousel:  # as the carousel part builds it
+        analysers.append(VoterCrops(background=background, box=box))
     analysers += [_auditor(clip, polygon)] if audit else []
     run = analyse_video(clip, analysers, options=EngineOptions(threads=1))
     watch = run.results[0]
@@ -206,6 +207,7 @@ def _warm_imports() -> None:
     import cv2  # noqa: F401
     import pandas  # noqa: F401
     import scipy.stats  # noqa: F401
+    import trackers  # noqa: F401  (VoterCrops' tracker: about 0.4 s of imports)
 
     import pollwatch.audit
     import pollwatch.carousel.voters

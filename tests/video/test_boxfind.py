@@ -18,10 +18,10 @@ class _Regions:
     needs = Needs(fps=5.0)
 
     def __init__(self, box: tuple[int, int, int, int]) -> None:
-        self.box, self.pairs = box, []
+        self.box, self.pairs, self.halves = box, [], []
 
     def reset(self) -> None:
-        self.pairs = []
+        self.pairs, self.halves = [], []
 
     def start(self, info) -> None:
         pass
@@ -35,6 +35,7 @@ class _Regions:
     def update(self, frame) -> None:
         x0, y0, x1, y1 = self.box
         self.pairs.append((frame.ycc_region(*self.box), frame.ycc(1.0)[y0:y1, x0:x1]))
+        self.halves.append((frame.ycc_region(*self.box, step=2), frame.luma_region(*self.box)))
 
     def result(self) -> list:
         return self.pairs
@@ -49,6 +50,35 @@ def test_region_matches_the_full_conversion(make_clip, box) -> None:
         np.testing.assert_array_equal(region[..., 0], full[..., 0])  # luma: the same bytes
         # chroma: nearest neighbour here, interpolated there
         assert np.abs(region[..., 1:].astype(int) - full[..., 1:].astype(int)).mean() < 2.0
+
+
+@pytest.mark.parametrize(
+    "box", [(291, 181, 349, 251), (290, 180, 350, 252), (0, 0, 41, 31), (601, 331, 700, 400)]
+)
+def test_half_and_luma_regions_are_the_full_region_read_sparsely(make_clip, box) -> None:
+    """`ycc_region(step=2)` is every other pixel of the region (chroma straight from the 4:2:0
+    planes, odd corners included) and `luma_region` its luma, byte for byte."""
+    regions = _Regions(box)
+    analyse_video(make_clip(ClipSpec(figures=(PASSER,))), [regions])
+    assert regions.halves
+    for (region, _), (half, luma) in zip(regions.pairs, regions.halves, strict=True):
+        assert not half.flags.writeable and not luma.flags.writeable
+        np.testing.assert_array_equal(half, region[::2, ::2])
+        np.testing.assert_array_equal(luma, region[..., 0])
+        # what a nearest-neighbour halving picks, as the box watcher reads it
+        size = (region.shape[1] // 2, region.shape[0] // 2)
+        halved = cv2.resize(region, size, interpolation=cv2.INTER_NEAREST)
+        np.testing.assert_array_equal(half[: size[1], : size[0]], halved)
+
+
+@pytest.mark.parametrize("step", [0, 3])
+def test_region_step_checked(make_clip, step: int) -> None:
+    class _Asks(_Regions):
+        def update(self, frame) -> None:
+            frame.ycc_region(*self.box, step=step)
+
+    with pytest.raises(ValueError, match="step"):
+        analyse_video(make_clip(ClipSpec(seconds=0.5)), [_Asks((0, 0, 10, 10))])
 
 
 def _wire_box(img: np.ndarray, x: int, y: int) -> None:

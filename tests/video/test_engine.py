@@ -215,6 +215,25 @@ def test_audio_chunks_delivered_in_the_same_pass(make_clip, container: str) -> N
     assert video.chunks == []  # only analysers that need audio get it
 
 
+@pytest.mark.parametrize(("chunk_s", "most_s"), [(0.0, 0.07), (0.5, 0.57), (1.0, 1.07)])
+def test_audio_frames_joined_into_chunks(make_clip, chunk_s: float, most_s: float) -> None:
+    """Chunks of about `audio_chunk_s` (0: every decoded frame alone) carry the same samples
+    at the same times as frame-by-frame delivery."""
+    path = make_clip(ClipSpec(seconds=2.0, size=SMALL))
+    alone, joined = Recorder(video=False, audio=True), Recorder(video=False, audio=True)
+    analyse_video(path, [alone], options=EngineOptions(audio_chunk_s=0.0))
+    run = analyse_video(path, [joined], options=EngineOptions(audio_chunk_s=chunk_s))
+    assert run.audio_chunks == len(joined.chunks) > 0
+    assert max(c.duration_s for c in joined.chunks) <= most_s
+    np.testing.assert_array_equal(
+        np.concatenate([c.samples for c in joined.chunks]),
+        np.concatenate([c.samples for c in alone.chunks]),
+    )
+    starts = {round(c.t_s, 6) for c in alone.chunks}
+    assert {round(c.t_s, 6) for c in joined.chunks} <= starts
+    assert all(not c.samples.flags.writeable for c in joined.chunks)
+
+
 def test_missing_audio_stream_is_told(make_clip) -> None:
     path = make_clip(ClipSpec(seconds=1.0, size=SMALL, audio=False))
     sound = Recorder(audio=True)
@@ -255,6 +274,7 @@ def test_nonkey_decodes_keyframes_only(make_clip) -> None:
         ({"threads": -1}, "threads"),
         ({"thread_type": "FAST"}, "thread_type"),
         ({"min_gap_s": 0}, "min_gap_s"),
+        ({"audio_chunk_s": -1}, "audio_chunk_s"),
     ],
 )
 def test_engine_options_checked(kwargs: dict, name: str) -> None:

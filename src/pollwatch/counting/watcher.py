@@ -179,6 +179,8 @@ class _State:
     slot_mask: np.ndarray | None = None  # the slot's pixels in the slot region
     slot_index: np.ndarray | None = None  # their flat indices
     slot_ref: np.ndarray | None = None  # their background values (N × 3)
+    outline_pts: np.ndarray | None = None  # the zone's outline, in watch-region pixels
+    around: tuple[tuple[int, ...], np.ndarray] | None = None  # `_around_box` for a shape
 
 
 class BoxWatcher:
@@ -225,24 +227,32 @@ class BoxWatcher:
         if s.regions is None:  # a frame without start(): take the frame's size
             s.regions = BoxRegions.around(self.zone, frame.width, frame.height)
         r = s.regions
-        roi = frame.ycc_region(*r.watch)
-        if roi.size == 0:
+        # the watch region's luma, the slot region in full and the watch region at half size
+        # (every other pixel, as a nearest-neighbour halving picks them), read straight from
+        # the frame's planes
+        luma = frame.luma_region(*r.watch)
+        if luma.size == 0:
             return
         t = frame.pts_s
-        luma = cv2.extractChannel(roi, 0)
-        rows, cols = r.local(r.slot)
-        slot = np.ascontiguousarray(roi[rows, cols])
-        half = (max(1, roi.shape[1] // 2), max(1, roi.shape[0] // 2))
-        small = cv2.resize(roi, half, interpolation=cv2.INTER_NEAREST)
+        slot = frame.ycc_region(*r.slot)
+        half_w, half_h = max(1, luma.shape[1] // 2), max(1, luma.shape[0] // 2)
+        small = frame.ycc_region(*r.watch, step=2)[:half_h, :half_w]
         if t - s.last_snapshot >= _BG_EVERY_S:
             self._snapshot(small, slot, t)
-        fg = _changed_share(small, s.background if s.background is not None else small)
+        small_luma = cv2.extractChannel(small, 0)
+        if s.background is not None:
+            changed = _changed_mask(small, s.background)
+            fg = cv2.countNonZero(changed) / changed.size
+            bottom = changed[r.bottom]
+            front = cv2.countNonZero(bottom) / bottom.size if bottom.size else np.nan
+        else:
+            fg, front = 0.0, np.nan
         motion = (
-            cv2.mean(cv2.absdiff(cv2.extractChannel(small, 0), s.previous))[0]
-            if s.previous is not None and s.previous.shape == small.shape[:2]
+            cv2.mean(cv2.absdiff(small_luma, s.previous))[0]
+            if s.previous is not None and s.previous.shape == small_luma.shape
             else np.nan
         )
-        s.previous = cv2.extractChannel(small, 0)
+        s.previous = small_luma
         white, white_x = self._white(slot, r)
         if s.lines is None and s.background is not None:
             s.lines = _line_rows(luma, r)
@@ -252,11 +262,6 @@ class BoxWatcher:
             s.view = self._view(luma, r, seen=s.outline >= _OUTLINE_SEEN and fg < _NOBODY)
         s.samples += 1
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
-        front = (
-            _changed_share(small[r.bottom], s.background[r.bottom])
-            if s.background is not None
-            else np.nan
-        )
         s.rows.append((*row, s.outline, s.view, motion, self._slot_cover(slot), front))
 
     def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
@@ -297,7 +302,7 @@ class BoxWatcher:
         # paper-white now, and not a paper-white pixel of the background that is unchanged
         same = cv2.compare(cv2.absdiff(cv2.extractChannel(slot, 0), s.slot_luma), 25, cv2.CMP_LT)
         new = cv2.bitwise_and(paper, cv2.bitwise_not(cv2.bitwise_and(s.bg_white, same)))
-        if cv2.countNonZero(new) == 0:
+        if cv2.countNonZero(new) < r.min_patch:  # too few pixels for any patch that counts
             return 0.0, np.nan
         n, _, stats, centroids = cv2.connectedComponentsWithStats(new, connectivity=8)
         # the ballot-sized patch nearest the slot (a shirt's fragments elsewhere do not count)
@@ -313,14 +318,16 @@ class BoxWatcher:
 
     def _outline(self, luma: np.ndarray, r: BoxRegions) -> float:
         lines = line_map(luma)
-        pts = np.round(_outline_points(r.outline)).astype(int)
+        s = self._s
+        if s.outline_pts is None:  # the zone's outline points, once per recording
+            s.outline_pts = np.round(_outline_points(r.outline)).astype(int)
+        pts = s.outline_pts
         h, w = lines.shape
         inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
         if not inside.any():
             return 0.0
         dil = cv2.dilate(lines, np.ones((3, 3), np.uint8))
         value = float(dil[pts[inside, 1], pts[inside, 0]].mean()) * float(inside.mean())
-        s = self._s
         if s.outline_ref is None and value > 0:
             s.outline_ref = value
         elif s.outline_ref is not None:  # the reference follows slow changes in lighting
@@ -336,7 +343,9 @@ class BoxWatcher:
         fresh = seen or s.view_ref is None or s.view_ref.shape != luma.shape
         if fresh:
             s.view_ref, s.view_coarse = luma.copy(), None
-        around = _around_box(luma.shape, r.outline)
+        if s.around is None or s.around[0] != luma.shape:  # once per region size
+            s.around = (luma.shape, _around_box(luma.shape, r.outline))
+        around = s.around[1]
         now = _coarse(luma)[around]
         if now.size < 4 or float(now.std()) < 1.0:
             return np.nan
@@ -379,11 +388,10 @@ def _around_box(shape: tuple[int, ...], outline: np.ndarray) -> np.ndarray:
     return ~inside.ravel()
 
 
-def _changed_share(image: np.ndarray, background: np.ndarray) -> float:
-    """Share of pixels whose luma or chroma differs from the background by more than 18."""
+def _changed_mask(image: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Where the luma or a chroma channel differs from the background by more than 18."""
     d = cv2.split(cv2.absdiff(image, background))
-    changed = cv2.compare(cv2.max(cv2.max(d[0], d[1]), d[2]), 18, cv2.CMP_GT)
-    return cv2.countNonZero(changed) / changed.size
+    return cv2.compare(cv2.max(cv2.max(d[0], d[1]), d[2]), 18, cv2.CMP_GT)
 
 
 def _outline_points(poly: np.ndarray) -> np.ndarray:

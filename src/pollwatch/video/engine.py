@@ -42,7 +42,10 @@ class EngineOptions:
     samples at most half the stream's rate by time), "nonkey" decodes keyframes only (only
     if the keyframe interval suits the analysers), "none" decodes every frame.
     `threads`: decoder threads (0: FFmpeg's choice); `thread_type`: "SLICE", "FRAME" or "AUTO".
-    `min_gap_s`: shortest timestamp jump reported as a gap.
+    `min_gap_s`: shortest timestamp jump reported as a gap. `audio_chunk_s`: decoded audio
+    frames (about 21 ms each from AAC) are joined into chunks of about this many seconds of
+    contiguous samples before they are handed over (one call and one array per chunk instead
+    of one per frame); 0 hands every frame over alone.
     """
 
     step: int = 1
@@ -52,6 +55,7 @@ class EngineOptions:
     threads: int = 1
     thread_type: Literal["SLICE", "FRAME", "AUTO"] = "SLICE"
     min_gap_s: float = 0.25
+    audio_chunk_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.step < 1:
@@ -68,6 +72,8 @@ class EngineOptions:
             raise ValueError(f"thread_type must be SLICE, FRAME or AUTO, got {self.thread_type!r}")
         if not self.min_gap_s > 0:
             raise ValueError(f"min_gap_s must be positive, got {self.min_gap_s}")
+        if not 0 <= self.audio_chunk_s <= 60:
+            raise ValueError(f"audio_chunk_s must be in [0, 60], got {self.audio_chunk_s}")
 
 
 @dataclass(frozen=True)
@@ -151,27 +157,81 @@ _FLOAT_LAYOUTS = {"flt": False, "fltp": True}  # float sample formats → planar
 _STEREO_TO_MONO = np.float32(np.sqrt(0.5))  # swresample's downmix: (L + R) / √2
 
 
-def _mono(resampler: av.AudioResampler, frame: av.AudioFrame) -> np.ndarray:
-    """The frame's samples as mono float32 (read-only). Mono or stereo float samples, what
-    AAC, Opus and MP3 decoders give, are converted directly, as swresample would (it costs
-    about three times the AAC decoding itself); other formats go through the resampler."""
+def _mono_parts(resampler: av.AudioResampler, frame: av.AudioFrame) -> tuple[np.ndarray, ...]:
+    """The frame's samples as float32 channel arrays to be mixed to mono by `_join_mono`: its
+    one or two channels read straight from its planes (views that keep the frame alive) when
+    the samples are float, what AAC, Opus and MP3 decoders give (swresample costs about three
+    times the AAC decoding itself); other formats go through the resampler (one mono array)."""
     planar = _FLOAT_LAYOUTS.get(frame.format.name)
     channels = len(frame.layout.channels)
     if planar is not None and channels <= 2:
         n = frame.samples  # read the planes directly: to_ndarray stacks them, slower
         if planar:
-            x = [np.frombuffer(p, np.float32, count=n) for p in frame.planes[:channels]]
-        else:
-            both = np.frombuffer(frame.planes[0], np.float32, count=n * channels)
-            x = [both[c::channels] for c in range(channels)]
-        # own memory, not the decoder's buffer
-        out = x[0].copy() if channels == 1 else (x[0] + x[1]) * _STEREO_TO_MONO
+            return tuple(np.frombuffer(p, np.float32, count=n) for p in frame.planes[:channels])
+        both = np.frombuffer(frame.planes[0], np.float32, count=n * channels)
+        return tuple(both[c::channels] for c in range(channels))
+    parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return (out.astype(np.float32, copy=False),)
+
+
+def _join_mono(frames: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+    """Consecutive frames' `_mono_parts` as one mono float32 array in its own memory
+    (read-only): stereo mixed as swresample does, (L + R) / √2."""
+    if all(len(parts) == 2 for parts in frames):
+        left = np.concatenate([parts[0] for parts in frames])
+        right = np.concatenate([parts[1] for parts in frames])
+        out = (left + right) * _STEREO_TO_MONO
     else:
-        parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-        out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
-        out = out.astype(np.float32, copy=False)
+        mono = [p[0] if len(p) == 1 else (p[0] + p[1]) * _STEREO_TO_MONO for p in frames]
+        out = np.concatenate(mono) if len(mono) > 1 else mono[0].copy()
     out.flags.writeable = False
     return out
+
+
+class _AudioBatch:
+    """Decoded audio frames waiting to go out as one chunk of about `chunk_s` seconds.
+
+    Frames are joined only while they are contiguous the way the audio audit joins chunks:
+    each starts within 2 ms of the sample where the run of contiguous frames since the last
+    break says it should (the run goes on across chunks), at the same sample rate."""
+
+    def __init__(self, chunk_s: float) -> None:
+        self.chunk_s = chunk_s
+        self.frames: list[tuple[np.ndarray, ...]] = []
+        self.t_s = 0.0
+        self.rate = 0
+        self.length = 0  # samples held
+        self.next_start: int | None = None  # the sample where a contiguous frame starts
+
+    def continues(self, t_s: float, rate: int) -> bool:
+        """Whether a frame starting at `t_s` continues the run of contiguous frames."""
+        if self.next_start is None or rate != self.rate:
+            return False
+        return abs(round(t_s * rate) - self.next_start) <= max(1, rate // 500)
+
+    @property
+    def full(self) -> bool:
+        return self.length >= self.chunk_s * self.rate
+
+    def add(self, t_s: float, rate: int, parts: tuple[np.ndarray, ...], *, joins: bool) -> None:
+        """Hold a frame (the batch must be empty unless it `joins` the run and is not full)."""
+        if not joins:
+            self.next_start = round(t_s * rate)
+        if not self.frames:
+            self.t_s, self.rate = t_s, rate
+        n = parts[0].shape[0]
+        self.next_start = (self.next_start or 0) + n
+        self.frames.append(parts)
+        self.length += n
+
+    def take(self) -> tuple[float, int, np.ndarray] | None:
+        """The chunk held (start, sample rate, mono samples), emptying the batch."""
+        if not self.frames:
+            return None
+        out = (self.t_s, self.rate, _join_mono(self.frames))
+        self.frames, self.length = [], 0
+        return out
 
 
 def _unreadable(path: str, why: str, start_time: datetime | None) -> tuple[StreamInfo, Gap]:
@@ -276,6 +336,7 @@ class _Pass:
         self.want_audio = self.audio is not None and bool(schedule.audio)
         self.decode_video = bool(schedule.video)
         self.resampler = av.AudioResampler(format="flt", layout="mono") if self.want_audio else None
+        self.audio_batch = _AudioBatch(options.audio_chunk_s)
         self.timeline = Timeline(
             name,
             1.0 / self.fps,
@@ -308,6 +369,7 @@ class _Pass:
         self.timeline.finish(self.declared, demux_error=demux_error)
         self._gaps_before("video", None)
         self._gaps_before("audio", None)
+        self._send_audio()
 
     def _base(self, stream: Any) -> float | None:
         """The stream's time base as a float, read once (PyAV builds a Fraction per access;
@@ -323,6 +385,8 @@ class _Pass:
         return None if t is None else round(t - (self.origin or 0.0), 6)
 
     def _gaps_before(self, channel: str, t: float | None) -> None:
+        if not self.pending[channel] and not self.timeline.has_ready:
+            return
         for gap in self.timeline.pop_ready():
             self.pending["video"].append(gap)
             self.pending["audio"].append(gap)
@@ -331,14 +395,17 @@ class _Pass:
         if not due:
             return
         self.pending[channel] = [g for g in queue if g not in due]
+        if channel == "audio" and self.audio_only:
+            self._send_audio()  # the audio before the gap goes first
         for gap in due:
             for a in self.video_takers if channel == "video" else self.audio_only:
                 a.on_gap(gap)
 
     def _other(self, packet: Any) -> None:
-        self.timeline.any_packet_bytes(
-            packet.pos, packet.size, self._seconds(packet.pts, self._base(packet.stream))
-        )
+        pos = packet.pos
+        skipped = self.timeline.skips_bytes(pos)  # the time is needed only then
+        t_pkt = self._seconds(packet.pts, self._base(packet.stream)) if skipped else None
+        self.timeline.any_packet_bytes(pos, packet.size, t_pkt)
         if not self.want_audio or packet.stream is not self.audio:
             return
         try:
@@ -346,16 +413,31 @@ class _Pass:
         except av.error.FFmpegError:
             self.counts["errors"] += 1
             return
+        base = self._base(packet.stream)
+        batch = self.audio_batch
         for af in frames:
-            t = self._seconds(af.pts, self._base(packet.stream))
+            t = self._seconds(af.pts, base)
             if t is None:
                 continue
             self._gaps_before("audio", t)
-            samples = _mono(self.resampler, af)
-            chunk = AudioChunk(t, samples, af.sample_rate, wall_time(self.start_time, t))
-            self.counts["audio"] += 1
-            for a in self.schedule.audio:
-                a.on_audio(chunk)
+            rate = af.sample_rate
+            joins = batch.continues(t, rate)
+            if not joins or batch.full:
+                self._send_audio()
+            batch.add(t, rate, _mono_parts(self.resampler, af), joins=joins)
+        if batch.full:
+            self._send_audio()
+
+    def _send_audio(self) -> None:
+        """Hand the audio batch (if any) to the analysers that listen."""
+        held = self.audio_batch.take()
+        if held is None:
+            return
+        t, rate, samples = held
+        chunk = AudioChunk(t, samples, rate, wall_time(self.start_time, t))
+        self.counts["audio"] += 1
+        for a in self.schedule.audio:
+            a.on_audio(chunk)
 
     def _video(self, packet: Any) -> None:
         vs = self.vs

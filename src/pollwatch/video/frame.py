@@ -87,7 +87,7 @@ class Frame:
     height: int
     source_scale: float = 1.0
     _raw: Any = field(default=None, repr=False)
-    _cache: dict[tuple[str, float], np.ndarray] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_image(
@@ -170,34 +170,70 @@ class Frame:
         self._cache[key] = _readonly(out)
         return self._cache[key]
 
-    def ycc_region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        """`ycc(1.0)[y0:y1, x0:x1]` (clipped to the image), but from a YUV frame at full size
-        only the region's pixels are read: for analysers that watch a small part of the
-        picture many times a second. Not cached."""
-        x0, x1 = max(0, int(x0)), min(self.width, int(x1))
-        y0, y1 = max(0, int(y0)), min(self.height, int(y1))
+    def _planes(self) -> list[np.ndarray]:
+        """The raw frame's three planes as arrays, read once per frame (region readers ask
+        for them several times a frame)."""
+        cached = self._cache.get(("planes", 0.0))
+        if cached is None:
+            cached = self._cache[("planes", 0.0)] = [_plane(self._raw, i) for i in range(3)]
+        return cached
+
+    def _planes_at_full_size(self) -> bool:
+        raw = self._raw
+        return (
+            raw is not None
+            and ("ycc", 1.0) not in self._cache
+            and raw.format.name in _PLANAR_YUV
+            and (raw.width, raw.height) == (self.width, self.height)
+        )
+
+    def _clip(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
+        return max(0, int(x0)), max(0, int(y0)), min(self.width, int(x1)), min(self.height, int(y1))
+
+    def ycc_region(self, x0: int, y0: int, x1: int, y1: int, step: int = 1) -> np.ndarray:
+        """`ycc(1.0)[y0:y1:step, x0:x1:step]` (clipped to the image), but from a YUV frame at
+        full size only the region's pixels are read: for analysers that watch a small part of
+        the picture many times a second. `step` 2 gives every other row and column (a 4:2:0
+        frame's chroma planes hold exactly those, so nothing is resampled). Not cached."""
+        if step not in (1, 2):
+            raise ValueError(f"step must be 1 or 2, got {step}")
+        x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
         if x1 <= x0 or y1 <= y0:
             return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0), 3), np.uint8))
+        if not self._planes_at_full_size():
+            return _readonly(np.ascontiguousarray(self.ycc(1.0)[y0:y1:step, x0:x1:step]))
         raw = self._raw
-        cached = self._cache.get(("ycc", 1.0))
-        if (
-            cached is not None
-            or raw is None
-            or raw.format.name not in _PLANAR_YUV
-            or (raw.width, raw.height) != (self.width, self.height)
-        ):
-            return self.ycc(1.0)[y0:y1, x0:x1]
-        planes = [np.ascontiguousarray(_plane(raw, 0)[y0:y1, x0:x1])]
-        for i in (1, 2):
-            p = _plane(raw, i)
-            fy, fx = raw.height // p.shape[0], raw.width // p.shape[1]
+        luma, *chroma = self._planes()
+        factors = [(raw.height // p.shape[0], raw.width // p.shape[1]) for p in chroma]
+        if step == 2 and factors == [(2, 2), (2, 2)]:
+            # pixel (y0 + 2j, x0 + 2i) reads chroma ((y0 + 2j) // 2, (x0 + 2i) // 2)
+            rows, cols = -(-(y1 - y0) // 2), -(-(x1 - x0) // 2)
+            cy, cx = y0 // 2, x0 // 2
+            out = np.empty((rows, cols, 3), np.uint8)
+            out[..., 0] = luma[y0:y1:2, x0:x1:2]
+            out[..., 1] = chroma[0][cy : cy + rows, cx : cx + cols]
+            out[..., 2] = chroma[1][cy : cy + rows, cx : cx + cols]
+            return _readonly(out)
+        planes = [np.ascontiguousarray(luma[y0:y1, x0:x1])]
+        for p, (fy, fx) in zip(chroma, factors, strict=True):
             sub = p[y0 // fy : -(-y1 // fy), x0 // fx : -(-x1 // fx)]
             if fy > 1 or fx > 1:
                 size = (sub.shape[1] * fx, sub.shape[0] * fy)
                 sub = cv2.resize(sub, size, interpolation=cv2.INTER_NEAREST)
             sub = sub[y0 % fy : y0 % fy + (y1 - y0), x0 % fx : x0 % fx + (x1 - x0)]
             planes.append(np.ascontiguousarray(sub))
-        return _readonly(cv2.merge(planes))
+        out = cv2.merge(planes)
+        return _readonly(out if step == 1 else np.ascontiguousarray(out[::step, ::step]))
+
+    def luma_region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """`ycc_region(x0, y0, x1, y1)[..., 0]` (the luma plane's own values, contiguous),
+        read without touching the chroma planes. Not cached."""
+        x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
+        if x1 <= x0 or y1 <= y0:
+            return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8))
+        if not self._planes_at_full_size():
+            return _readonly(np.ascontiguousarray(self.ycc(1.0)[y0:y1, x0:x1, 0]))
+        return _readonly(np.ascontiguousarray(self._planes()[0][y0:y1, x0:x1]))
 
     def gray(self, scale: float = 1.0) -> np.ndarray:
         """The full-range gray image downscaled by `scale`, computed once per frame.

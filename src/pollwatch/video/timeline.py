@@ -118,6 +118,17 @@ class Timeline:
         if end - hole.start >= self.min_gap_s:
             self._emit(hole.start, end, hole.kind, hole.why)
 
+    def skips_bytes(self, pos: int | None) -> bool:
+        """Whether a packet at byte `pos` lies beyond a jump over many bytes (damage skipped):
+        only then does `any_packet_bytes` need the packet's time."""
+        return (
+            self.byte_positions
+            and pos is not None
+            and pos >= 0
+            and self._end_byte is not None
+            and pos - self._end_byte > _BYTE_SKIP
+        )
+
     def any_packet_bytes(self, pos: int | None, size: int, t_s: float | None = None) -> None:
         """A packet of any stream at byte `pos`: a jump over many bytes marks damage."""
         if not self.byte_positions or pos is None or pos < 0:
@@ -144,6 +155,11 @@ class Timeline:
         self._emit(
             start, end, "damaged", f"{n} video packet(s) would not decode ({self._error_text})"
         )
+
+    @property
+    def has_ready(self) -> bool:
+        """Whether gaps were found since the last `pop_ready`."""
+        return bool(self._ready)
 
     def pop_ready(self) -> list[Gap]:
         """Gaps found since the last call, in time order."""
