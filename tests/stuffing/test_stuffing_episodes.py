@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pollwatch.counting.observability import Observability
+from pollwatch.stuffing import detect
 from pollwatch.stuffing.episodes import EPISODE_COLUMNS, EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FILL_COLUMNS, FillCurve, fill_curve, rise_between
 
@@ -58,6 +60,40 @@ def test_episodes(times, ballots, levels, want) -> None:
     assert list(got.columns) == EPISODE_COLUMNS
     assert [(r.insertions, r.ballots) for r in got.itertuples()] == [(a, b) for a, b, _ in want]
     assert got["fill_ballots"].to_numpy() == pytest.approx([c for _, _, c in want], abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("times", "ballots", "rise", "want"),
+    [
+        # two voters 1 s apart and a pile read 2.9 ballots high: the excess is within what
+        # legitimate episodes show (< 3), so 2 ballots, tested as floor(4.9 − 1) = 3
+        ([20.0, 21.0], None, 4.9, (2, 3, 1.0)),
+        # five hands 1.5 s apart, the pile agreeing: tested 5 within their own 1.5 s cadence
+        ([20.0, 21.5, 23.0, 24.5, 26.0], None, 5.0, (5, 5, 1.5)),
+        # drops closer than a hand can move: the window is not taken below cadence_min_s
+        ([20.0, 20.4, 20.8], None, 3.0, (3, 3, 1.0)),
+        # one hand, the pile rose 8: a bundle of 8, tested 8 over the whole gap
+        ([20.0], None, 8.0, (8, 8, 2.5)),
+        # a counted bundle of 6, the pile a little higher: the count stands
+        ([20.0], [6], 7.5, (6, 6, 2.5)),
+    ],
+    ids=["noisy-pile", "hands", "too-fast", "bundle", "counted-bundle"],
+)
+def test_tested_episodes(times, ballots, rise, want) -> None:
+    curve = fill_curve(series([(times[-1] + 0.2, rise * STEP)]), 100.0)
+    obs = Observability(0.0, 60.0)
+    got = detect.tested_episodes(drops(times, ballots), curve, STEP, obs).iloc[0]
+    assert (int(got["ballots"]), int(got["tested"])) == want[:2]
+    assert got["window_s"] == pytest.approx(want[2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"fill_margin": -1.0}, "fill_margin"), ({"cadence_min_s": 3.0}, "cadence_min_s")],
+)
+def test_detect_options_checked(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        detect.DetectOptions(**kwargs)
 
 
 def test_without_a_readable_pile_the_counted_ballots_stand() -> None:
