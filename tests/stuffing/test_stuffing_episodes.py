@@ -163,3 +163,31 @@ def test_rise_between_unreadable_sides_is_nan() -> None:
 def test_fill_rejects_bad_input(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+class _AuditStore:
+    """A store holding only the audit's unobservable ranges."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.table = pd.DataFrame(
+            {"start_s": [10.0 * i for i in range(len(reasons))], "end_s": 5.0, "reasons": reasons}
+        )
+
+    def read_table(self, analyser: str, name: str, camera_id: str) -> pd.DataFrame:
+        assert (analyser, name) == ("audit", "unobservable")
+        return self.table
+
+
+@pytest.mark.parametrize(
+    ("reasons", "kept"),
+    [
+        (["blurred"], []),  # a soft picture: the counter judges for itself
+        (["blocked", "blurred", "dark"], ["audit: blocked", "audit: dark"]),
+        (["blurred, box_not_visible"], ["audit: blurred, box_not_visible"]),
+    ],
+)
+def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
+    from pollwatch.stuffing.stored import _audit_ranges
+
+    got = _audit_ranges(_AuditStore(reasons), "cam")  # type: ignore[arg-type]
+    assert [r for _, _, r in got] == kept
