@@ -66,8 +66,12 @@ def test_episodes(times, ballots, levels, want) -> None:
     ("times", "ballots", "rise", "want"),
     [
         # two voters 1 s apart and a pile read 2.9 ballots high: the excess is within what
-        # legitimate episodes show (< 3), so 2 ballots, tested as floor(4.9 − 1) = 3
-        ([20.0, 21.0], None, 4.9, (2, 3, 1.0)),
+        # legitimate episodes show (< 5), so 2 ballots, and floor(4.9 − 2) adds nothing
+        ([20.0, 21.0], None, 4.9, (2, 2, 1.0)),
+        # one voter and a pile read 4.7 ballots high (demo-clean 41): tested as 2, not 5
+        ([20.0], None, 4.7, (1, 2, 2.5)),
+        # three hands and a pile 6.5 high: floor(6.5 − 2) = 4 ballots tested
+        ([20.0, 21.5, 23.0], None, 6.5, (3, 4, 1.5)),
         # five hands 1.5 s apart, the pile agreeing: tested 5 within their own 1.5 s cadence
         ([20.0, 21.5, 23.0, 24.5, 26.0], None, 5.0, (5, 5, 1.5)),
         # drops closer than a hand can move: the window is not taken below cadence_min_s
@@ -77,7 +81,7 @@ def test_episodes(times, ballots, levels, want) -> None:
         # a counted bundle of 6, the pile a little higher: the count stands
         ([20.0], [6], 7.5, (6, 6, 2.5)),
     ],
-    ids=["noisy-pile", "hands", "too-fast", "bundle", "counted-bundle"],
+    ids=["noisy-pile", "noisy-single", "pile-above", "hands", "too-fast", "bundle", "counted"],
 )
 def test_tested_episodes(times, ballots, rise, want) -> None:
     curve = fill_curve(series([(times[-1] + 0.2, rise * STEP)]), 100.0)

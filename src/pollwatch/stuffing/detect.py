@@ -87,8 +87,8 @@ class DetectOptions:
     hidden_confidence: float = 0.2  # the confidence given to a not-observable period
     presence: float = DropFinderOptions().presence
     # the pile's rise counts in the test only beyond this many ballots over what the counter
-    # saw (legitimate episodes of seven demo cases: 95th percentile of the excess 1.2)
-    fill_margin: float = 1.0
+    # saw (legitimate episodes of nine demo cases: 99th percentile of the excess 1.8)
+    fill_margin: float = 2.0
     # an episode's ballots tested against legitimate ones arriving within its own largest gap
     # between hand movements (a stuffer's hands: 1–2 s apart), not less than this
     cadence_min_s: float = 1.0
