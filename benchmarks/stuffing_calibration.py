@@ -28,8 +28,9 @@ from pollwatch.stuffing.detect import DetectOptions, camera_events, tested_episo
 from pollwatch.stuffing.stored import camera_data
 
 
-def _loglik(c: float, sizes: np.ndarray, rates: np.ndarray, gap: float) -> float:
-    """Log-likelihood of c for the sizes of the episodes of two ballots or more."""
+def _loglik(c: float, sizes: np.ndarray, rates: np.ndarray, gap: np.ndarray) -> float:
+    """Log-likelihood of c for the sizes of the episodes of two ballots or more, each
+    within its own window `gap` (seconds)."""
     q = np.clip(-np.expm1(-c * rates * gap), 1e-12, 1 - 1e-12)
     return float(np.sum((sizes - 2) * np.log(q) + np.log1p(-q)))
 
@@ -39,7 +40,7 @@ def main() -> None:
     parser.add_argument("cases", nargs="+")
     args = parser.parse_args()
     o = DetectOptions()
-    sizes, rates = [], []
+    sizes, rates, windows = [], [], []
     cameras: dict[str, dict[str, object]] = {}
     for case in args.cases:
         paths = CasePaths.of(case)
@@ -52,6 +53,7 @@ def main() -> None:
                 eps = tested_episodes(data.drops, data.curve, data.step_px, data.observability, o)
                 sizes += eps["tested"].clip(lower=1).tolist()
                 rates += eps["rate"].tolist()
+                windows += eps["window_s"].tolist()
                 events = camera_events(
                     data.drops, data.series, data.curve, data.step_px, data.observability, o
                 )
@@ -62,11 +64,11 @@ def main() -> None:
                     "flagged": sum(e.flagged and e.observable for e in events),
                     "not_observable": sum(not e.observable for e in events),
                 }
-    s, r = np.asarray(sizes, float), np.asarray(rates, float)
+    s, r, w = (np.asarray(x, float) for x in (sizes, rates, windows))
     pairs = s >= 2
-    s, r = s[pairs], r[pairs]
+    s, r, w = s[pairs], r[pairs], w[pairs]
     fit = optimize.minimize_scalar(
-        lambda c: -_loglik(c, s, r, o.episodes.gap_s), bounds=(0.05, 20.0), method="bounded"
+        lambda c: -_loglik(c, s, r, w), bounds=(0.05, 20.0), method="bounded"
     )
     flagged = sum(1 for v in cameras.values() if v["flagged"])
     print(

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pollwatch.counting.observability import Observability
+from pollwatch.stuffing import detect
 from pollwatch.stuffing.episodes import EPISODE_COLUMNS, EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FILL_COLUMNS, FillCurve, fill_curve, rise_between
 
@@ -58,6 +60,44 @@ def test_episodes(times, ballots, levels, want) -> None:
     assert list(got.columns) == EPISODE_COLUMNS
     assert [(r.insertions, r.ballots) for r in got.itertuples()] == [(a, b) for a, b, _ in want]
     assert got["fill_ballots"].to_numpy() == pytest.approx([c for _, _, c in want], abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("times", "ballots", "rise", "want"),
+    [
+        # two voters 1 s apart and a pile read 2.9 ballots high: the excess is within what
+        # legitimate episodes show (< 5), so 2 ballots, and floor(4.9 − 2) adds nothing
+        ([20.0, 21.0], None, 4.9, (2, 2, 1.0)),
+        # one voter and a pile read 4.7 ballots high (demo-clean 41): tested as 2, not 5
+        ([20.0], None, 4.7, (1, 2, 2.5)),
+        # three hands and a pile 6.5 high: floor(6.5 − 2) = 4 ballots tested
+        ([20.0, 21.5, 23.0], None, 6.5, (3, 4, 1.5)),
+        # five hands 1.5 s apart, the pile agreeing: tested 5 within their own 1.5 s cadence
+        ([20.0, 21.5, 23.0, 24.5, 26.0], None, 5.0, (5, 5, 1.5)),
+        # drops closer than a hand can move: the window is not taken below cadence_min_s
+        ([20.0, 20.4, 20.8], None, 3.0, (3, 3, 1.0)),
+        # one hand, the pile rose 8: a bundle of 8, tested 8 over the whole gap
+        ([20.0], None, 8.0, (8, 8, 2.5)),
+        # a counted bundle of 6, the pile a little higher: the count stands
+        ([20.0], [6], 7.5, (6, 6, 2.5)),
+    ],
+    ids=["noisy-pile", "noisy-single", "pile-above", "hands", "too-fast", "bundle", "counted"],
+)
+def test_tested_episodes(times, ballots, rise, want) -> None:
+    curve = fill_curve(series([(times[-1] + 0.2, rise * STEP)]), 100.0)
+    obs = Observability(0.0, 60.0)
+    got = detect.tested_episodes(drops(times, ballots), curve, STEP, obs).iloc[0]
+    assert (int(got["ballots"]), int(got["tested"])) == want[:2]
+    assert got["window_s"] == pytest.approx(want[2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"fill_margin": -1.0}, "fill_margin"), ({"cadence_min_s": 3.0}, "cadence_min_s")],
+)
+def test_detect_options_checked(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        detect.DetectOptions(**kwargs)
 
 
 def test_without_a_readable_pile_the_counted_ballots_stand() -> None:
@@ -127,3 +167,31 @@ def test_rise_between_unreadable_sides_is_nan() -> None:
 def test_fill_rejects_bad_input(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+class _AuditStore:
+    """A store holding only the audit's unobservable ranges."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.table = pd.DataFrame(
+            {"start_s": [10.0 * i for i in range(len(reasons))], "end_s": 5.0, "reasons": reasons}
+        )
+
+    def read_table(self, analyser: str, name: str, camera_id: str) -> pd.DataFrame:
+        assert (analyser, name) == ("audit", "unobservable")
+        return self.table
+
+
+@pytest.mark.parametrize(
+    ("reasons", "kept"),
+    [
+        (["blurred"], []),  # a soft picture: the counter judges for itself
+        (["blocked", "blurred", "dark"], ["audit: blocked", "audit: dark"]),
+        (["blurred, box_not_visible"], ["audit: blurred, box_not_visible"]),
+    ],
+)
+def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
+    from pollwatch.stuffing.stored import _audit_ranges
+
+    got = _audit_ranges(_AuditStore(reasons), "cam")  # type: ignore[arg-type]
+    assert [r for _, _, r in got] == kept

@@ -86,6 +86,12 @@ class DetectOptions:
     hidden_activity: float = 0.1  # share of a blind range with someone at the box
     hidden_confidence: float = 0.2  # the confidence given to a not-observable period
     presence: float = DropFinderOptions().presence
+    # the pile's rise counts in the test only beyond this many ballots over what the counter
+    # saw (legitimate episodes of nine demo cases: 99th percentile of the excess 1.8)
+    fill_margin: float = 2.0
+    # an episode's ballots tested against legitimate ones arriving within its own largest gap
+    # between hand movements (a stuffer's hands: 1–2 s apart), not less than this
+    cadence_min_s: float = 1.0
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
     def __post_init__(self) -> None:
@@ -95,6 +101,10 @@ class DetectOptions:
             raise ValueError(f"min_ballots must be >= 2, got {self.min_ballots}")
         if not self.min_rate_s > 0 or not self.hidden_min_s > 0:
             raise ValueError("min_rate_s and hidden_min_s must be positive")
+        if not self.fill_margin >= 0:
+            raise ValueError(f"fill_margin must be >= 0, got {self.fill_margin}")
+        if not 0 < self.cadence_min_s <= self.episodes.gap_s:
+            raise ValueError(f"cadence_min_s must be in (0, {self.episodes.gap_s}]")
 
 
 @dataclass(frozen=True)
@@ -147,17 +157,25 @@ def tested_episodes(
     options: DetectOptions | None = None,
 ) -> pd.DataFrame:
     """The camera's drop episodes (`episodes.EPISODE_COLUMNS`) with what the test takes:
-    `tested`, the ballots (the pile's rise where it shows more than were counted, rounded
-    down) and `rate`, the legitimate ballots per second watched outside the episode."""
+    `tested`, the ballots (the pile's rise less `fill_margin` where it shows more than were
+    counted, rounded down), `rate`, the legitimate ballots per second watched outside the
+    episode, and `window_s`, the gap within which legitimate ballots would have to follow
+    one another to make it (its largest gap between drops, within cadence_min_s..gap_s)."""
     o = options or DetectOptions()
     episodes = find_episodes(drops, curve, step_px, o.episodes)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
-    fill = np.floor(episodes["fill_ballots"].to_numpy(float))
+    fill = np.floor(episodes["fill_ballots"].to_numpy(float) - o.fill_margin)
     counted = episodes["ballots"].to_numpy(float)
     tested = np.where(np.isfinite(fill), np.maximum(counted, fill), counted)
+    gaps = episodes["max_gap_s"].to_numpy(float)
+    window = np.where(
+        np.isfinite(gaps), np.clip(gaps, o.cadence_min_s, o.episodes.gap_s), o.episodes.gap_s
+    )
     rates = [max(_rate(total - b, watched, o), 1.0 / o.min_rate_s) for b in counted]
-    return episodes.assign(tested=tested.astype(np.int64), rate=np.asarray(rates, float))
+    return episodes.assign(
+        tested=tested.astype(np.int64), rate=np.asarray(rates, float), window_s=window
+    )
 
 
 def camera_events(
@@ -185,7 +203,7 @@ def camera_events(
             tested,
             ep.rate,
             len(episodes),
-            gap_s=o.episodes.gap_s,
+            gap_s=float(ep.window_s),
             clustering=o.clustering,
             pair_share=o.pair_share,
         )

@@ -16,7 +16,7 @@ from pollwatch.counting.step import camera_observability
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.stuffing.fill import FillCurve, fill_curve
 
-__all__ = ["CameraData", "box_height", "camera_data"]
+__all__ = ["PICTURE_ONLY", "CameraData", "box_height", "camera_data"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,15 +41,24 @@ def box_height(zone: pd.DataFrame) -> float:
     return float(points[:, 1].max() - points[:, 1].min())
 
 
+# the audit's reasons that only soften the picture: the counter's watcher judges for itself
+# whether it can still see hands at the slot and the pile (its own unobservable ranges); a
+# defocused camera of demo seed 21 showed a stuffer's five hands as five clear drops
+PICTURE_ONLY = frozenset({"blurred"})
+
+
 def _audit_ranges(store: Store, camera_id: str) -> list[tuple[float, float, str]]:
     try:
         table = store.read_table("audit", "unobservable", camera_id=camera_id)
     except NotFoundError:  # not audited: the counter's own ranges are all there is
         return []
-    return [
-        (float(a), float(b), f"audit: {r}")
-        for a, b, r in table[["start_s", "end_s", "reasons"]].itertuples(index=False)
-    ]
+    out = []
+    for a, b, r in table[["start_s", "end_s", "reasons"]].itertuples(index=False):
+        reasons = {x.strip() for x in str(r).split(",") if x.strip()}
+        if reasons and reasons <= PICTURE_ONLY:
+            continue
+        out.append((float(a), float(b), f"audit: {r}"))
+    return out
 
 
 def camera_data(store: Store, camera: Camera) -> CameraData:
