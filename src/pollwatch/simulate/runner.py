@@ -83,14 +83,6 @@ def _jobs(
     return jobs
 
 
-def _one_cv_thread() -> None:
-    """Worker start: the workers already take one core each, and OpenCV's own threads on the
-    renderer's small regions only add their wake-ups and waits to the CPU time."""
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
 def _render(
     jobs: list[tuple[CameraPlan, Path, Path | None]],
     renderer: Renderer,
@@ -106,7 +98,7 @@ def _render(
                 done[plan.camera_id] = renderer(plan, video, ref)
                 bar.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_one_cv_thread) as pool:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(renderer, *job): job[0].camera_id for job in jobs}
                 for fut in as_completed(futures):
                     done[futures[fut]] = fut.result()
