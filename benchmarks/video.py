@@ -25,7 +25,7 @@ the same run, video seconds per wall second and peak RSS:
   reference (not part of the counting pass);
 - `counting_carousel_pass` (with `--carousel`): the counting pass with the carousel part's
   `VoterCrops` (tracker at 4 fps, a few crops per track, the slot crops above the box) in the
-  same engine pass, then every drop's voter embedded from its slot crops with the "parts"
+  same engine pass, then every voter visit at the box embedded from its slot crops with the "parts"
   descriptor, as `VoterPart` does. `added_cpu_vs_decode` is its CPU time less the counting
   pass's, over decode-only's.
 
@@ -144,9 +144,8 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
     box_views(clip, zone, background)  # the counting part's look for a nudged view
     box = np.asarray(zone.polygon, np.float64)
-    analysers = [BoxWatcher(zone.zone)]
-    if carousel:  # as the carousel part builds it
-        analysers.append(VoterCrops(background=background, box=box))
+    crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
+    analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
     analysers += [_auditor(clip, polygon)] if audit else []
     run = analyse_video(clip, analysers, options=EngineOptions(threads=1))
     watch = run.results[0]
@@ -155,12 +154,11 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
         watch.series, watch.box_height_px, blind=blind + unobservable_ranges(watch.series)
     )
     extra = {}
-    if carousel:  # as VoterPart.save: every drop's voter embedded from its slot crops
+    if carousel:  # as VoterPart.save: every voter visit at the box embedded from slot crops
         kept = run.results[1]
         camera = Camera("bench", "bench", str(clip), datetime(2025, 3, 9, tzinfo=UTC))
         part = VoterPart(camera, get_embedder_by_name("parts"), crops)
-        times = drops["t_s"].to_numpy(float)
-        rows = part._sightings(kept, times, np.full(len(times), -1))
+        rows = part._visit_sightings(kept)
         extra = {"voters_embedded": len(rows), "crop_kb": round(kept.nbytes() / 1024, 1)}
     return {
         "frames_decoded": run.frames_decoded,
