@@ -3,9 +3,11 @@ core. Prints JSON.
 
 Renders, once into a temporary folder, a stretch of the `demo` preset's first camera (640×360,
 25 fps, about 1 Mbit/s H.264 + AAC, as `pollwatch simulate` writes it; camera faults left out
-so every frame is there) with `render_camera`. Then runs each stage twice in fresh processes
-pinned to one CPU (cv2.setNumThreads(1), one decoder thread), keeps the faster run (the
-machine may be shared) and reports CPU and wall time, their ratio to decode-only measured in
+so every frame is there) with `render_camera`. Then runs every stage in a fresh process
+pinned to one CPU (cv2.setNumThreads(1), one decoder thread), in `--repeats` rounds (default
+3) that each run every stage once, so a slow spell of the shared virtual machine falls on all
+stages alike; keeps each stage's fastest run (its CPU times of all rounds in `cpu_s_runs`) and
+reports CPU and wall time, their ratio to decode-only measured in
 the same run, video seconds per wall second and peak RSS:
 
 - `decode_only`: PyAV decodes every frame (same file, same library);
@@ -228,19 +230,30 @@ def _child(argv: list[str]) -> None:
     print(json.dumps(out))
 
 
-def _run(repeats: int = 2, **args: object) -> dict:
-    """Run a stage `repeats` times in fresh processes; keep the fastest (least disturbed)."""
+def _once(args: dict) -> dict:
+    """One run of a stage in a fresh process."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
-    runs = []
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps(args, default=str)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _run_interleaved(plan: dict[str, dict], repeats: int) -> dict[str, dict]:
+    """Run every stage of `plan` once per round, `repeats` rounds, so that a slow spell of the
+    (shared, virtual) machine falls on every stage alike; keep each stage's fastest run."""
+    runs: dict[str, list[dict]] = {name: [] for name in plan}
     for _ in range(repeats):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", json.dumps(args, default=str)],
-            capture_output=True, text=True, env=env, check=True,
-        )  # fmt: skip
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    best = min(runs, key=lambda r: r["cpu_s"])
-    best["wall_s"] = min(r["wall_s"] for r in runs)
-    best["repeats"] = repeats
+        for name, args in plan.items():
+            runs[name].append(_once(args))
+    best = {}
+    for name, rs in runs.items():
+        b = dict(min(rs, key=lambda r: r["cpu_s"]))
+        b["wall_s"] = min(r["wall_s"] for r in rs)
+        b["cpu_s_runs"] = [round(r["cpu_s"], 3) for r in rs]
+        b["repeats"] = repeats
+        best[name] = b
     return best
 
 
@@ -253,29 +266,30 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tracker", action="store_true", help="also time the person tracker")
     parser.add_argument("--carousel", action="store_true", help="also time the carousel part")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds over every stage")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "camera.mp4"
         info = make_clip(clip, opts.seconds, opts.seed)
         polygon = info.pop("box_polygon")
-        decode = _run(stage="decode", clip=clip)
-        decode_av = _run(stage="decode_av", clip=clip)
-        counting = _run(stage="counting", clip=clip, polygon=polygon)
-        audit = _run(stage="audit", clip=clip, polygon=polygon)
-        both = _run(stage="counting", clip=clip, polygon=polygon, audit=True)
-        stages = {
-            "decode_only": decode,
-            "decode_video_and_audio": decode_av,
-            "counting_pass": counting,
-            "audit_pass": audit,
-            "counting_audit_pass": both,
-        }
+        plan: dict[str, dict] = {
+            "decode_only": {"stage": "decode", "clip": clip},
+            "decode_video_and_audio": {"stage": "decode_av", "clip": clip},
+            "counting_pass": {"stage": "counting", "clip": clip, "polygon": polygon},
+            "audit_pass": {"stage": "audit", "clip": clip, "polygon": polygon},
+            "counting_audit_pass": {
+                "stage": "counting", "clip": clip, "polygon": polygon, "audit": True
+            },
+        }  # fmt: skip
         if opts.tracker:
-            stages["person_tracker_5fps"] = _run(stage="tracker", clip=clip)
+            plan["person_tracker_5fps"] = {"stage": "tracker", "clip": clip}
         if opts.carousel:
-            stages["counting_carousel_pass"] = _run(
-                stage="counting", clip=clip, polygon=polygon, carousel=True
-            )
+            plan["counting_carousel_pass"] = {
+                "stage": "counting", "clip": clip, "polygon": polygon, "carousel": True
+            }  # fmt: skip
+        stages = _run_interleaved(plan, opts.repeats)
+    decode, decode_av = stages["decode_only"], stages["decode_video_and_audio"]
+    counting = stages["counting_pass"]
     for name, r in stages.items():
         r["video_s_per_wall_s"] = round(opts.seconds / r["wall_s"], 1)
         if name != "decode_only":
