@@ -308,3 +308,28 @@ def test_registration_refuses_a_far_zoom(scene, scale, found):
 def test_the_shift_threshold_follows_the_picture_width(size, shift_px):
     assert ViewAuditor(image_size=size).shift_px == shift_px
     assert ViewAuditor(image_size=size, shift_px=5.0).shift_px == 5.0
+
+
+@pytest.mark.parametrize("with_reference", [True, False])
+@pytest.mark.parametrize(
+    ("box_stays", "state"),
+    [(True, "shifted"), (False, "box_not_visible")],
+)
+def test_a_turn_that_leaves_no_box_outline_is_box_not_visible(
+    scene, reference, with_reference, box_stays, state
+):
+    """The room registers 40 px away, but where the box should be there is no outline: the
+    fit matched the rest of the room and the box is gone (a wide pan in a symmetric room)."""
+    room = clips.textured_scene(320, 180)
+    other = clips.warp(scene if box_stays else room, 20, 5, 0)
+    auditor = ViewAuditor(
+        reference=reference if with_reference else None, image_size=FULL, box_polygon=BOX
+    )
+    r = run(auditor, scene, seconds=180, change_at=100.0, other=other)
+    assert r.state == state
+    assert r.changed_at is not None and abs(r.changed_at - 100.0) <= 5.0
+
+
+def test_the_moved_outline_threshold_is_checked():
+    with pytest.raises(ValueError, match="min_moved_outline"):
+        ViewAuditor(image_size=FULL, min_moved_outline=-1.0)

@@ -28,6 +28,9 @@ box itself: the polygon traces the box's outline, so the image gradient along th
 much stronger than around it (`outline_support`). Measured on the simulator's rooms: 6.2–7.4
 where the box is, 0.9 for a camera turned away, 0.8–1.1 (95th percentile 1.5–1.8) for the
 polygon moved to random places; under `min_outline` (2.5) every sample is box_not_visible.
+The same check guards a turned sample: when the polygon traces the box in the reference, a
+registration that moves it somewhere the picture has no outline (`min_moved_outline`, 1.3,
+searched ±2 px) matched other parts of the room: the sample is box_not_visible, not shifted.
 Without a box polygon the box is looked for in the reference (or the baseline) with
 `pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence` (0.25,
 as the conditions auditor does), so a view turned until the box left the picture is
@@ -73,19 +76,31 @@ _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase p
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 
 
-def outline_support(gray: np.ndarray, polygon: np.ndarray) -> float:
+def outline_support(gray: np.ndarray, polygon: np.ndarray, search_px: int = 0) -> float:
     """How strongly the picture has edges along `polygon` (image pixels): the mean gradient
-    magnitude on its 2-px outline over that in the band around it (out to 1.8× its size)."""
+    magnitude on its 2-px outline over that in the band around it (out to 1.8× its size);
+    with `search_px`, the best over the polygon moved up to that many pixels each way (a
+    registered polygon may be a few pixels off)."""
     g = np.asarray(gray)
     poly = np.asarray(polygon, dtype=float)
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1)
     magnitude = cv2.magnitude(gx, gy)
-    outline = np.zeros(g.shape[:2], np.uint8)
+    best = math.nan
+    for dx in range(-search_px, search_px + 1):
+        for dy in range(-search_px, search_px + 1):
+            ratio = _outline_ratio(magnitude, poly + np.array([dx, dy], float))
+            if not math.isnan(ratio) and (math.isnan(best) or ratio > best):
+                best = ratio
+    return best
+
+
+def _outline_ratio(magnitude: np.ndarray, poly: np.ndarray) -> float:
+    outline = np.zeros(magnitude.shape[:2], np.uint8)
     cv2.polylines(outline, [np.round(poly).astype(np.int32)], True, 1, 2)
     on = outline.astype(bool)
     centre = poly.mean(axis=0)
-    band = polygon_mask(centre + (poly - centre) * 1.8, g.shape[:2]) & ~on
+    band = polygon_mask(centre + (poly - centre) * 1.8, magnitude.shape[:2]) & ~on
     if not on.any() or not band.any():
         return math.nan
     return float(magnitude[on].mean() / (magnitude[band].mean() + 1e-6))
@@ -148,6 +163,7 @@ class ViewAuditor:
         state_share: float = 0.25,
         min_luma: float = 25.0,
         min_outline: float = 2.5,
+        min_moved_outline: float = 1.3,
         min_sharpness: float = 0.06,
         blur_ratio: float = 0.25,
         locate_confidence: float | None = 0.25,
@@ -166,6 +182,7 @@ class ViewAuditor:
             "state_share": (state_share, 0 < state_share <= 1),
             "min_luma": (min_luma, 0 <= min_luma < 255),
             "min_outline": (min_outline, min_outline >= 0),
+            "min_moved_outline": (min_moved_outline, min_moved_outline >= 0),
             "min_sharpness": (min_sharpness, min_sharpness >= 0),
             "blur_ratio": (blur_ratio, 0 <= blur_ratio < 1),
             "locate_confidence": (
@@ -188,6 +205,7 @@ class ViewAuditor:
         self.state_share = state_share
         self.min_luma = min_luma
         self.min_outline = min_outline
+        self.min_moved_outline = min_moved_outline
         self.min_sharpness = min_sharpness
         self.blur_ratio = blur_ratio
         self.locate_confidence = locate_confidence
@@ -209,6 +227,7 @@ class ViewAuditor:
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
         self.box_visible = True  # False while the latest judged sample lost the box
         self._outline = math.nan  # outline support of the box polygon in the baseline
+        self._traces_box = False  # the polygon traces the box's outline in the reference
         self.box_polygon = self._given_polygon  # a located one is the recording's own
 
     @property
@@ -269,6 +288,11 @@ class ViewAuditor:
             if found is not None and found.confidence >= self.locate_confidence:
                 self.box_polygon = np.asarray(found.polygon, dtype=float) / self._k
         self._registrar = Registrar(reference, method=self.method)
+        self._traces_box = (
+            self.box_polygon is not None
+            and sharpness(reference) >= self.min_sharpness
+            and outline_support(reference, self.box_polygon * self._k) >= self.min_outline
+        )
         self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
         h, w = cv2.pyrDown(reference).shape
         self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
@@ -328,7 +352,8 @@ class ViewAuditor:
             or abs(transform.angle_deg) > self.max_angle_deg
             or abs(math.log(transform.scale)) > math.log1p(self.max_scale_change)
         )
-        if not math.isnan(visible) and visible < self.min_visible:
+        off_frame = not math.isnan(visible) and visible < self.min_visible
+        if off_frame or (turned and self._box_gone(gray, transform)):
             state = "box_not_visible"
         else:
             state = "shifted" if turned else "ok"
@@ -336,6 +361,19 @@ class ViewAuditor:
             state = "box_not_visible"
         self.box_visible = state != "box_not_visible"
         self._rows.append((t, state, shift, dx, dy, transform.angle_deg, transform.scale, visible))
+
+    def _box_gone(self, gray: np.ndarray, transform: ViewTransform) -> bool:
+        """A turned view whose registration puts the box in the picture, but with no outline
+        there (`min_moved_outline`): the fit matched other parts of the room, the box is gone.
+        The outline is searched ±2 px around the registered place (the fit may be that far
+        off). Measured at 320 px: a camera of azerbaijan-2024 seed 63 turned 76 deg,
+        registered 25-73 px away, 0.89-1.51 (most under 1.1); a camera of seed 62 nudged with
+        the box in view, registered with 2 px of jitter, 1.49-4.28 (0.0 search: 1.19-3.75)."""
+        if not self._traces_box or self.box_polygon is None:
+            return False
+        moved = transform.apply(self.box_polygon * self._k)
+        support = outline_support(gray, moved, search_px=2)
+        return not math.isnan(support) and support < self.min_moved_outline
 
     def result(self) -> ViewAuditResult:
         """The audit so far (samples still waiting for a baseline are judged against it)."""
