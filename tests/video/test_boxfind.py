@@ -9,7 +9,12 @@ from videoclips import BOX_POLY, PASSER, ClipSpec, iou, room
 
 from pollwatch.video import analyse_video
 from pollwatch.video.analyser import Needs
-from pollwatch.video.boxfind import fit_polygon, keyframe_background, wireframe_candidates
+from pollwatch.video.boxfind import (
+    fit_polygon,
+    keyframe_background,
+    seek_keyframes,
+    wireframe_candidates,
+)
 
 
 class _Regions:
@@ -123,6 +128,17 @@ def test_keyframe_background_removes_a_passer_by(make_clip, tmp_path) -> None:
         keyframe_background(path, count=0)
     x0, y0 = BOX_POLY[0]
     assert view[y0 + 5, x0 + 5].mean() > 120  # the bright box is in the view
+
+
+def test_seek_keyframes_gives_the_keyframe_at_or_before_each_target(make_clip, tmp_path) -> None:
+    path = make_clip(ClipSpec(seconds=4.0, gop=10, audio=False))  # 25 fps: keys every 0.4 s
+    frames = list(seek_keyframes(path, lambda d: [0.0, 1.0, d - 0.05, 99.0]))
+    times = [round(f.time, 2) for f in frames]
+    assert times[:3] == [0.0, 0.8, 3.6] and all(f.key_frame for f in frames)
+    assert len(frames) <= 4  # past the end: the last keyframe, or nothing
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    assert list(seek_keyframes(bad, lambda d: [0.0])) == []
 
 
 @pytest.mark.parametrize(

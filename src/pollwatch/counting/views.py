@@ -18,10 +18,10 @@ the picture changed there and marks it not observable, as it did without views.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
@@ -31,7 +31,7 @@ from pollwatch.audit.view import outline_support
 from pollwatch.counting.boxzone import MIN_CONFIDENCE, BoxZone
 from pollwatch.counting.watcher import BoxWatcher, WatchResult
 from pollwatch.video.analyser import Needs
-from pollwatch.video.boxfind import fit_polygon
+from pollwatch.video.boxfind import fit_polygon, seek_keyframes
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 
 __all__ = ["BoxView", "ViewWatcher", "box_views"]
@@ -49,35 +49,20 @@ class BoxView:
     zone: BoxZone
 
 
-def _keyframes(path: str | Path, every_s: float):
-    """(time s, luma image) of the keyframe at or before every `every_s` seconds, reached by
-    seeking: only those frames are decoded."""
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.video:
-                return
-            stream = container.streams.video[0]
-            base = float(stream.time_base or 1e-6)
-            duration = (
-                float(stream.duration * stream.time_base)
-                if stream.duration and stream.time_base
-                else (container.duration or 0) / 1e6
-            )
-            last = -math.inf
-            for k in range(int(duration // every_s) + 1):
-                try:
-                    container.seek(int(k * every_s / base), stream=stream, backward=True)
-                    frame = next(container.decode(stream), None)
-                except (av.error.FFmpegError, OSError):
-                    continue  # a damaged stretch: the views found around it stand
-                if frame is None or frame.time is None or frame.time - last < every_s / 2:
-                    continue
-                last = float(frame.time)
-                plane = frame.planes[0]
-                luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
-                yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
-    except (av.error.FFmpegError, OSError):
-        return
+def _keyframes(path: str | Path, every_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    """(time s, luma image) of the keyframe at or before every `every_s` seconds
+    (`seek_keyframes`: only those frames are decoded); one keyframe seen twice (a GOP longer
+    than `every_s`) is given once."""
+    last = -math.inf
+    for frame in seek_keyframes(
+        path, lambda d: [k * every_s for k in range(int(d // every_s) + 1)]
+    ):
+        if frame.time is None or frame.time - last < every_s / 2:
+            continue
+        last = float(frame.time)
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
 
 
 def _unmoved(registrar: Registrar, small: np.ndarray) -> ViewTransform | None:

@@ -12,6 +12,7 @@ without its passers-by, read in a fraction of a second before the analysis pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ __all__ = [
     "keyframe_background",
     "line_map",
     "median_image",
+    "seek_keyframes",
     "wireframe_candidates",
 ]
 
@@ -187,18 +189,16 @@ def fit_polygon(
     return PolygonFit(int(px + sx0 - x0), int(py + sy0 - y0), float(peak), confidence)
 
 
-def keyframe_background(
-    path: str | Path, *, count: int = 9, until_s: float | None = None
-) -> np.ndarray | None:
-    """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
-    `until_s` seconds (all of it by default); None when no frame can be decoded."""
-    if count < 1:
-        raise ValueError(f"count must be >= 1, got {count}")
-    images: list[np.ndarray] = []
+def seek_keyframes(
+    path: str | Path, targets: Callable[[float], Iterable[float]]
+) -> Iterator[av.VideoFrame]:
+    """The keyframe at or before each of `targets(duration_s)` seconds of the recording at
+    `path`, reached by seeking: only those frames are decoded. A target whose seek or decode
+    fails is skipped (the others stand); an unreadable file yields nothing."""
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.video:
-                return None
+                return
             vs = container.streams.video[0]
             vs.codec_context.skip_frame = "NONKEY"
             base = float(vs.time_base) if vs.time_base else 1e-6
@@ -207,18 +207,31 @@ def keyframe_background(
                 if vs.duration and vs.time_base
                 else (container.duration or 0) / 1e6
             )
-            end = min(duration, until_s) if until_s else duration
-            for k in range(count):
-                target = end * (k + 0.5) / count
+            for target in targets(duration):
                 try:
                     container.seek(int(target / base), stream=vs, backward=True)
-                    for frame in container.decode(vs):
-                        images.append(frame.to_ndarray(format="bgr24"))
-                        break
+                    frame = next(container.decode(vs), None)
                 except (av.error.FFmpegError, OSError):
                     continue
+                if frame is not None:
+                    yield frame
     except (av.error.FFmpegError, OSError):
-        return None
+        return
+
+
+def keyframe_background(
+    path: str | Path, *, count: int = 9, until_s: float | None = None
+) -> np.ndarray | None:
+    """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
+    `until_s` seconds (all of it by default); None when no frame can be decoded."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
+
+    def targets(duration: float) -> list[float]:
+        end = min(duration, until_s) if until_s else duration
+        return [end * (k + 0.5) / count for k in range(count)]
+
+    images = [f.to_ndarray(format="bgr24") for f in seek_keyframes(path, targets)]
     if not images:
         return None
     shape = images[0].shape
