@@ -77,7 +77,8 @@ def test_shifted_from_the_start_needs_the_reference(scene, reference):
     assert with_ref.changed_at == pytest.approx(0.3, abs=1.0)
     assert with_ref.shift_px_median == pytest.approx(math.hypot(50, 20), abs=3.0)
     # Without a reference the first minute is the baseline, which cannot show a turn; but the
-    # box is not where the polygon says: its outline is missing from the baseline.
+    # box is not where the polygon says: its outline is missing from the baseline (and this
+    # box, edged dark, has no bright thin lines for the refit to find nearby).
     without = run(ViewAuditor(**kw), scene, seconds=60, change_at=0.0, dx=50, dy=-20)
     assert without.state == "box_not_visible"
     assert without.box_outline < 2.5
@@ -86,10 +87,66 @@ def test_shifted_from_the_start_needs_the_reference(scene, reference):
     assert steady.state == "ok" and steady.box_outline > 4.0
 
 
-def test_without_box_polygon_or_reference_a_turn_from_the_start_is_unseen(scene):
-    """The documented gap: nothing tells the camera's first minute from the intended view."""
-    r = run(ViewAuditor(image_size=FULL), scene, seconds=60, change_at=0.0, dx=50, dy=-20)
-    assert r.state == "ok" and math.isnan(r.box_outline)
+@pytest.mark.parametrize(
+    ("dx", "dy", "state"),
+    [(0, 0, "ok"), (22, -8, "shifted"), (-30, 6, "shifted"), (170, 0, "box_not_visible")],
+)
+def test_a_polygon_off_the_baseline_box_is_refitted(simulated_room, dx, dy, state):
+    """No reference, a polygon, the camera nudged before it started recording: the box's
+    outline is found near the polygon (within `refit_px`), and that offset is the shift."""
+    from rendered_clips import sabotaged_plan
+
+    from pollwatch.simulate.render import CameraRenderer
+
+    polygon = CameraRenderer(sabotaged_plan()).box_polygon()
+    r = _still_camera(simulated_room, dx, dy, seconds=90, box_polygon=polygon)
+    assert r.state == state
+    if state == "shifted":
+        assert r.shift_px_median == pytest.approx(math.hypot(dx, dy), abs=2.0)
+        assert r.box_outline > 2.5
+
+
+def _simulated_gray(room: np.ndarray, dx: float, dy: float = 0.0) -> np.ndarray:
+    """The simulated room in gray, the camera turned so the picture moved by (dx, dy)."""
+    gray = clips.cv2.cvtColor(room, clips.cv2.COLOR_BGR2GRAY)
+    return clips.cv2.warpAffine(
+        gray,
+        np.float32([[1, 0, dx], [0, 1, dy]]),
+        gray.shape[::-1],
+        borderMode=clips.cv2.BORDER_REPLICATE,  # no mirrored box coming in from the edge
+    )
+
+
+def _still_camera(room: np.ndarray, dx: float, dy: float, *, seconds: int, **kw):
+    """The view audit, without a reference, of the simulated room turned by (dx, dy) from
+    the first frame, one frame a second."""
+    gray = _simulated_gray(room, dx, dy)
+    auditor = ViewAuditor(image_size=(room.shape[1], room.shape[0]), **kw)
+    rng = np.random.default_rng(0)
+    for i in range(seconds):
+        auditor.update(clips.frame_at(float(i), clips.noisy(gray, rng)))
+    return auditor.result()
+
+
+@pytest.mark.parametrize(
+    ("dx", "min_box_score", "state"),
+    [
+        (0, 0.35, "ok"),
+        (20, 0.35, "ok"),  # the documented gap: a nudge from the start is not seen
+        (170, 0.35, "box_not_visible"),  # no box anywhere in the recording
+        (170, None, "ok"),  # without looking for the box nothing tells
+    ],
+)
+def test_without_polygon_or_reference_the_box_is_searched_for(
+    simulated_room, dx, min_box_score, state
+):
+    """A camera turned from its first frame, with nothing saying where the box should be: the
+    box is searched for in the whole picture all day; found nowhere, it is not in view."""
+    r = _still_camera(simulated_room, dx, 0, seconds=150, min_box_score=min_box_score)
+    assert r.state == state
+    assert (r.changed_at is None) == (state == "ok")
+    if state != "ok":
+        assert r.changed_at == pytest.approx(0.0, abs=1.0)
 
 
 def test_an_unrelated_view_means_box_not_visible(scene, reference):
@@ -203,6 +260,9 @@ def test_polygon_clipping_and_area():
         ({"image_size": FULL, "method": "sift"}, "registration method"),
         ({"image_size": FULL, "locate_confidence": 1.5}, "locate_confidence"),
         ({"image_size": FULL, "blur_ratio": 1.0}, "blur_ratio"),
+        ({"image_size": FULL, "min_box_score": 0.0}, "min_box_score"),
+        ({"image_size": FULL, "search_every_s": 0.0}, "search_every_s"),
+        ({"image_size": FULL, "refit_px": -1.0}, "refit_px"),
         ({"reference": np.zeros((8, 8), np.uint8)}, "reference"),
     ],
 )
@@ -267,13 +327,7 @@ def simulated_room():
     ],
 )
 def test_without_a_polygon_the_box_is_located_in_the_reference(simulated_room, dx, locate, state):
-    gray = clips.cv2.cvtColor(simulated_room, clips.cv2.COLOR_BGR2GRAY)
-    moved = clips.cv2.warpAffine(
-        gray,
-        np.float32([[1, 0, dx], [0, 1, 0]]),
-        gray.shape[::-1],
-        borderMode=clips.cv2.BORDER_REPLICATE,  # no mirrored box coming in from the edge
-    )
+    gray, moved = _simulated_gray(simulated_room, 0), _simulated_gray(simulated_room, dx)
     auditor = ViewAuditor(reference=simulated_room, locate_confidence=locate)
     rng = np.random.default_rng(0)
     for i in range(60):

@@ -31,13 +31,27 @@ polygon moved to random places; under `min_outline` (2.5) every sample is box_no
 The same check guards a turned sample: when the polygon traces the box in the reference, a
 registration that moves it somewhere the picture has no outline (`min_moved_outline`, 1.3,
 searched ±2 px) matched other parts of the room: the sample is box_not_visible, not shifted.
-Without a box polygon the box is looked for in the reference (or the baseline) with
-`pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence` (0.25,
-as the conditions auditor does), so a view turned until the box left the picture is
-box_not_visible rather than shifted. Without a polygon or a reference, a view turned away from
-the start cannot be told from the intended one: locate_box's confidence on the simulator's
-baselines (azerbaijan-2024 seed 61, 40 cameras) is 0.17-0.61 with the box in view and
-0.22-0.69 turned away, so it cannot say whether the box is there.
+When the polygon's outline is missing from a baseline (no reference), it is looked for
+within `refit_px` (12.5% of the picture's width; a nudge of 3-8 deg moved the box up to about
+24 of 320 px) with `pollwatch.video.boxfind.fit_polygon`: found there (outline support at
+least `min_outline`), the camera was nudged before it started recording, and every sample's
+shift counts from the intended place. Measured at 320 px (azerbaijan-2024 seeds 62, 63):
+a camera nudged from its first frame, fit 15 px off the polygon, support 4.5 there (0.6 at
+the polygon); 10 views turned away from the start, 0.9-1.2 at their best fit within 40 px
+(0.9-1.8 within 80 px); the box in view, the fit at the polygon (3.3-7.3).
+Without a box polygon the box is looked for in the reference (or the baseline): the best
+box-like wireframe (`wireframe_candidates`) scoring at least `min_box_score` (0.35), else
+`pollwatch.video.locate_box` with a confidence of at least `locate_confidence` (0.25, as the
+conditions auditor does), so a view turned until the box left the picture is box_not_visible
+rather than shifted. Without a reference or a polygon nothing says where the box should be,
+so the whole picture is searched, all day: the median of the judged samples of every
+`search_every_s` (30 s; people walking through are erased) until a wireframe scores
+`min_box_score`. Found nowhere, the recording never showed the box: every judged sample is
+box_not_visible. Measured on 30-s medians of azerbaijan-2024 seeds 62 and 63 (60 cameras):
+with the box in view the best window scored 0.44-0.86 (its worst 0.33-0.62 unless the box was
+covered); turned away, the best window 0.00-0.27. A camera nudged from its first frame
+without a reference or a polygon still shows the box where its baseline has it: that shift
+cannot be seen (ok).
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ from pollwatch.audit.ranges import ranges_from_samples
 from pollwatch.audit.registration import Registrar
 from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
+from pollwatch.video.boxfind import fit_polygon, median_image, wireframe_candidates
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.scene import locate_box
 
@@ -74,6 +89,7 @@ ViewState = Literal["ok", "shifted", "box_not_visible"]
 VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
+_REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
 
 
 def outline_support(gray: np.ndarray, polygon: np.ndarray, search_px: int = 0) -> float:
@@ -167,6 +183,9 @@ class ViewAuditor:
         min_sharpness: float = 0.06,
         blur_ratio: float = 0.25,
         locate_confidence: float | None = 0.25,
+        min_box_score: float | None = 0.35,
+        search_every_s: float = 30.0,
+        refit_px: float | None = None,
         method: str = "features",
     ) -> None:
         full, poly = camera_geometry(reference, box_polygon, image_size)
@@ -189,6 +208,9 @@ class ViewAuditor:
                 locate_confidence,
                 locate_confidence is None or 0 <= locate_confidence <= 1,
             ),
+            "min_box_score": (min_box_score, min_box_score is None or 0 < min_box_score <= 1),
+            "search_every_s": (search_every_s, search_every_s > 0),
+            "refit_px": (refit_px, refit_px is None or refit_px >= 0),
         }
         check_arguments(checks)
         Registrar(np.zeros((16, 16), np.uint8), method=method)  # checks the method name
@@ -209,6 +231,9 @@ class ViewAuditor:
         self.min_sharpness = min_sharpness
         self.blur_ratio = blur_ratio
         self.locate_confidence = locate_confidence
+        self.min_box_score = min_box_score
+        self.search_every_s = search_every_s
+        self.refit_px = refit_px if refit_px is not None else _REFIT_SHARE * full[0]
         self.method = method
         self._given_polygon = poly
         self.reset()
@@ -229,6 +254,10 @@ class ViewAuditor:
         self._outline = math.nan  # outline support of the box polygon in the baseline
         self._traces_box = False  # the polygon traces the box's outline in the reference
         self.box_polygon = self._given_polygon  # a located one is the recording's own
+        self._offset = np.zeros(2)  # where the baseline shows the box against the polygon
+        self._box_seen = True  # False while a box searched for has not been found
+        self._window_grays: list[np.ndarray] = []  # judged samples since the last search
+        self._window_start = math.nan
 
     @property
     def analysis_scale(self) -> float:
@@ -271,6 +300,8 @@ class ViewAuditor:
         # a blurred picture has no outline to check
         if self.box_polygon is not None and sharpness(base) >= self.min_sharpness:
             self._outline = outline_support(base, self.box_polygon * self._k)
+            if self._outline < self.min_outline:
+                self._refit(base)
         self._start(base)
         pending, self._pending = self._pending, []
         for t, gray in pending:
@@ -282,20 +313,67 @@ class ViewAuditor:
     def on_audio(self, chunk: AudioChunk) -> None:
         """Sound is the audio audit's business."""
 
+    def _refit(self, base: np.ndarray) -> None:
+        """The polygon's outline is missing from the baseline: look for it within `refit_px`
+        (full-size pixels) around; where it is found (outline support at least
+        `min_outline`), the camera was nudged before it started recording, by that offset."""
+        poly = self.box_polygon * self._k
+        fit = fit_polygon(base, poly, search=round(self.refit_px * self._k))
+        if fit is None or (fit.dx, fit.dy) == (0, 0):
+            return
+        support = outline_support(base, poly + np.array([fit.dx, fit.dy], float))
+        if support >= self.min_outline:
+            self._offset = np.array([fit.dx, fit.dy], float)
+            self._outline = support
+
     def _start(self, reference: np.ndarray) -> None:
-        if self.box_polygon is None and self.locate_confidence is not None:
-            found = locate_box(reference)  # the box's place, to tell shifted from not visible
-            if found is not None and found.confidence >= self.locate_confidence:
-                self.box_polygon = np.asarray(found.polygon, dtype=float) / self._k
+        searching = (
+            self.reference is None and self.box_polygon is None and self.min_box_score is not None
+        )
+        found = self._find_box(reference) if searching else None
+        self._box_seen = found is not None or not searching
+        if found is not None:
+            self.box_polygon = found / self._k
+        elif self.box_polygon is None and self.locate_confidence is not None:
+            located = locate_box(reference)  # the box's place, to tell shifted from not visible
+            if located is not None and located.confidence >= self.locate_confidence:
+                self.box_polygon = np.asarray(located.polygon, dtype=float) / self._k
         self._registrar = Registrar(reference, method=self.method)
         self._traces_box = (
             self.box_polygon is not None
             and sharpness(reference) >= self.min_sharpness
-            and outline_support(reference, self.box_polygon * self._k) >= self.min_outline
+            and outline_support(reference, self._base_polygon()) >= self.min_outline
         )
         self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
         h, w = cv2.pyrDown(reference).shape
         self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+
+    def _base_polygon(self) -> np.ndarray:
+        """The box polygon where the baseline (or the reference) shows it, analysis pixels."""
+        if self.box_polygon is None:
+            raise RuntimeError("no box polygon")
+        return self.box_polygon * self._k + self._offset
+
+    def _find_box(self, gray: np.ndarray) -> np.ndarray | None:
+        """The best box-like wireframe in `gray` (hull, analysis pixels) scoring at least
+        `min_box_score`, or None."""
+        if self.min_box_score is None:
+            return None
+        found = wireframe_candidates(gray)
+        if not found or found[0][0] < self.min_box_score:
+            return None
+        return np.asarray(found[0][1], dtype=float)
+
+    def _search(self, t: float, gray: np.ndarray) -> None:
+        """Look for the box in the median of the judged samples of each `search_every_s`
+        (people walking through are erased), until it is found."""
+        if not self._window_grays:
+            self._window_start = t
+        self._window_grays.append(gray)
+        if t - self._window_start >= self.search_every_s:
+            median = median_image(self._window_grays[:: max(1, len(self._window_grays) // 15)])
+            self._window_grays = []
+            self._box_seen = self._find_box(median) is not None
 
     def _estimate(self, registrar: Registrar, gray: np.ndarray) -> ViewTransform | None:
         """Reuse the last estimate when the picture has not moved since it: a phase correlation
@@ -319,14 +397,14 @@ class ViewAuditor:
         k = self._k
         h, w = shape
         if self.box_polygon is not None:
-            poly = self.box_polygon * k
-            centre = tuple(poly.mean(axis=0))
+            poly = self._base_polygon()
+            centre = poly.mean(axis=0)
             visible = visible_fraction(poly, transform, w, h)
         else:
-            centre, visible = (w / 2, h / 2), math.nan
-        shift = transform.displacement(centre) / k
-        dx, dy = (transform.apply([centre])[0] - np.asarray(centre)) / k
-        out = (float(shift), float(dx), float(dy), float(visible))
+            centre, visible = np.array([w / 2, h / 2]), math.nan
+        # against the intended place: the polygon's, the baseline's box may be off it already
+        dx, dy = (transform.apply([centre])[0] - (centre - self._offset)) / k
+        out = (float(math.hypot(dx, dy)), float(dx), float(dy), float(visible))
         self._measured = (transform, out)
         return out
 
@@ -347,6 +425,8 @@ class ViewAuditor:
             self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
             return
         shift, dx, dy, visible = self._measure(transform, gray.shape)
+        if not self._box_seen:
+            self._search(t, gray)
         turned = (
             shift > self.shift_px
             or abs(transform.angle_deg) > self.max_angle_deg
@@ -371,7 +451,7 @@ class ViewAuditor:
         the box in view, registered with 2 px of jitter, 1.49-4.28 (0.0 search: 1.19-3.75)."""
         if not self._traces_box or self.box_polygon is None:
             return False
-        moved = transform.apply(self.box_polygon * self._k)
+        moved = transform.apply(self._base_polygon())
         support = outline_support(gray, moved, search_px=2)
         return not math.isnan(support) and support < self.min_moved_outline
 
@@ -386,6 +466,8 @@ class ViewAuditor:
         t = np.asarray(cols[0], float)
         states = np.asarray(cols[1], dtype=str) if rows else np.empty(0, dtype=str)
         num = [np.asarray(c, float) for c in cols[2:]]
+        if not source._box_seen:  # no box anywhere in the recording: the view is turned away
+            states = np.where(states == "unknown", states, "box_not_visible")
         step = self.sample_every_s * 1.5
         bridged = _bridged(states)
         ranges = {
