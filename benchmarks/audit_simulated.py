@@ -69,6 +69,7 @@ def pooled(blocks: list[dict]) -> dict[str, object]:
     ]
     turned = [(t, p) for t, p in zip(view_t, view_p, strict=True) if t != "ok"]
     straight = [p for t, p in zip(view_t, view_p, strict=True) if t == "ok"]
+    called = ("shifted", "box_not_visible")  # "unknown": the view was not judged
     periods: dict[str, dict[str, float | None]] = {}
     for kind in blocks[0]["periods"]:
         true_s = sum(b["periods"][kind]["true_s"] for b in blocks)
@@ -106,9 +107,10 @@ def pooled(blocks: list[dict]) -> dict[str, object]:
         "audio_absent_muted_sound_accuracy": share(sum(presence), len(presence)),
         "audio_quiet_vs_ok_accuracy": share(sum(t == p for t, p in sound), len(sound)),
         "view_turned": len(turned),
-        "view_recall": share(sum(p != "ok" for _, p in turned), len(turned)),
+        "view_recall": share(sum(p in called for _, p in turned), len(turned)),
         "view_state_recall": share(sum(t == p for t, p in turned), len(turned)),
-        "view_false_alarms": share(sum(p != "ok" for p in straight), len(straight)),
+        "view_false_alarms": share(sum(p in called for p in straight), len(straight)),
+        "view_unknown": sum(p == "unknown" for p in view_p),
         "view_max_change_error_s": max(changes, default=None),
         "network_summaries_equal": sum(b["network"]["all_equal"] for b in blocks),
         "periods": periods,

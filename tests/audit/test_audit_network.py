@@ -120,6 +120,13 @@ def test_network_summary_in_observers_words(audited):
     blind_h = (2 * (1 - row.observable_share) + 1.0) * 250 / 3600
     assert summary["hours"]["not_observable"] == pytest.approx(blind_h)
     json.dumps(summary)  # goes to out/network_summary.json as is
+    assert not any(s.startswith("view not judged") for s in summary["sentences"])
+    blind = network_summary(
+        [*rows, dataclasses.replace(row, camera_id="cam5", view_state="unknown")]
+    )
+    assert blind["counts"]["view_unknown"] == 1
+    assert blind["turned_away_camera_ids"] == ["cam1", "cam3"]
+    assert "view not judged on 1 of 5 cameras (20%)" in " ".join(blind["sentences"])
     assert network_summary([])["sentences"][0] == "sound muted on 0 of 0 cameras (n/a)"
 
 

@@ -99,6 +99,21 @@ def test_view_scores(scores) -> None:
     assert view["recall"] == 1.0 and view["state_recall"] == 1.0
     assert view["false_alarms"] == 0.5  # C of C, D
     assert view["change_error"] == {"n": 1, "median_abs_s": 2.0, "max_abs_s": 2.0}
+    assert view["unknown"] == 0
+
+
+@pytest.mark.parametrize(
+    ("camera", "recall", "false_alarms"),
+    [("A", 0.5, 0.5), ("C", 1.0, 0.0), ("D", 1.0, 0.5)],
+)
+def test_an_unjudged_view_is_neither_found_nor_a_false_alarm(camera, recall, false_alarms):
+    """A view the audit could not judge ("unknown") is a miss when the camera was turned, and
+    no false alarm when it was not."""
+    rows = ROWS.copy()
+    rows.loc[rows["camera_id"] == camera, "view_state"] = "unknown"
+    view = audit_scores(rows, TIMELINE, TRUTH, CAMERAS)["view"]
+    assert view["unknown"] == 1
+    assert (view["recall"], view["false_alarms"]) == (recall, false_alarms)
 
 
 def test_period_scores(scores) -> None:

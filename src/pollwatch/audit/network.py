@@ -50,7 +50,7 @@ class CameraAuditRow:
     audio_ok_share: float
     audio_level_dbfs: float
     speech_share: float
-    view_state: str  # ok | shifted | box_not_visible
+    view_state: str  # ok | shifted | box_not_visible | unknown (no frame could be judged)
     view_shift_px: float
     view_changed_at: datetime | None
     blocked_s: float
@@ -262,7 +262,7 @@ def network_summary(
     count.update(
         {
             "view_" + s: sum(r.view_state == s for r in rows)
-            for s in ("ok", "shifted", "box_not_visible")
+            for s in ("ok", "shifted", "box_not_visible", "unknown")
         }
     )
     turned = count["view_shifted"] + count["view_box_not_visible"]
@@ -273,7 +273,7 @@ def network_summary(
     }
     total_h = sum(r.observed_s for r in rows) / 3600.0
     blind_h = sum((1.0 - r.observable_share) * r.observed_s for r in rows) / 3600.0
-    turned_ids = [r.camera_id for r in rows if r.view_state != "ok"]
+    turned_ids = [r.camera_id for r in rows if r.view_state in ("shifted", "box_not_visible")]
     sentences = [
         f"sound muted on {count['audio_muted']} of {n} cameras ({_pct(count['audio_muted'], n)})",
         f"no sound recorded on {count['audio_absent']} of {n} cameras "
@@ -282,6 +282,15 @@ def network_summary(
         f"({_pct(count['audio_quiet'], n)})",
         f"view turned away from the ballot box on {turned} of {n} cameras ({_pct(turned, n)}): "
         f"shifted on {count['view_shifted']}, box not visible on {count['view_box_not_visible']}",
+        *(
+            [
+                f"view not judged on {count['view_unknown']} of {n} cameras "
+                f"({_pct(count['view_unknown'], n)}): the picture was too dark, flat or blurred "
+                "throughout"
+            ]
+            if count["view_unknown"]
+            else []
+        ),
         f"{blind_h:.1f} hours of footage not observable out of {total_h:.1f} "
         f"({100.0 * blind_h / total_h if total_h else 0.0:.0f}%)",
     ]

@@ -19,8 +19,10 @@ in focus, and ORB fits on it failed or were chance) are not judged; an unjudged 
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
 turned). A state run counts once it lasts `persist_s`. The camera's state is
 ``box_not_visible`` when such runs cover at least `state_share` of the judged time, else
-``shifted`` when shifted and box-not-visible runs together do, else ``ok``; `changed_at` is
-the start of the first sustained run that is not ok.
+``shifted`` when shifted and box-not-visible runs together do, else ``ok``; ``unknown`` when
+frames were seen but none could be judged (too dark, flat or blurred throughout: nothing
+says where the camera looks); `changed_at` is the start of the first sustained run that is
+not ok.
 
 Without a reference image the camera's own first minute stands in for it, which says nothing
 about a camera turned away from the start. With a box polygon the baseline is checked for the
@@ -85,8 +87,8 @@ from pollwatch.video.scene import locate_box
 
 __all__ = ["VIEW_STATES", "ViewAuditResult", "ViewAuditor", "ViewState", "outline_support"]
 
-ViewState = Literal["ok", "shifted", "box_not_visible"]
-VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")
+ViewState = Literal["ok", "shifted", "box_not_visible", "unknown"]
+VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")  # judged states
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 _REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
@@ -479,7 +481,7 @@ class ViewAuditor:
         judged = float((bridged != "unknown").sum()) * self.sample_every_s
         lost = sum(r.duration for r in ranges["box_not_visible"])
         turned = lost + sum(r.duration for r in ranges["shifted"])
-        state: ViewState = "ok"
+        state: ViewState = "unknown" if t.size and judged == 0 else "ok"
         if judged > 0 and lost >= self.state_share * judged:
             state = "box_not_visible"
         elif judged > 0 and turned >= self.state_share * judged:

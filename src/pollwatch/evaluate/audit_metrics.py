@@ -205,6 +205,7 @@ def audit_scores(
     presence_p = np.where(np.isin(ap, ["ok", "quiet"]), "sound", ap)
     sound = np.isin(at, ["ok", "quiet"])
     turned = vt != "ok"
+    called = np.isin(vp, ["shifted", "box_not_visible"])  # "unknown": the view was not judged
     confusion: dict[str, dict[str, int]] = {}
     for t, p in zip(at, ap, strict=True):
         confusion.setdefault(t, {}).setdefault(p, 0)
@@ -221,16 +222,15 @@ def audit_scores(
         },
         "view": {
             "cameras_turned": int(turned.sum()),
-            "recall": _share(float((vp[turned] != "ok").sum()), turned.sum()),
+            "recall": _share(float(called[turned].sum()), turned.sum()),
             "state_recall": _share(float((vp[turned] == vt[turned]).sum()), turned.sum()),
-            "false_alarms": _share(float((vp[~turned] != "ok").sum()), (~turned).sum()),
+            "false_alarms": _share(float(called[~turned].sum()), (~turned).sum()),
+            "unknown": int((vp == "unknown").sum()),
             "box_not_visible_recall": _share(
                 float((vp[vt == "box_not_visible"] == "box_not_visible").sum()),
                 (vt == "box_not_visible").sum(),
             ),
-            "shifted_recall": _share(
-                float((vp[vt == "shifted"] != "ok").sum()), (vt == "shifted").sum()
-            ),
+            "shifted_recall": _share(float(called[vt == "shifted"].sum()), (vt == "shifted").sum()),
             "change_error": _errors(view_change),
             "changes_missed": sum(math.isinf(e) for e in view_change),
             "per_camera": {
