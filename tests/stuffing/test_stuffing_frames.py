@@ -3,6 +3,8 @@ and the few around an event chosen for the frame strip."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
@@ -115,3 +117,30 @@ def test_box_frames_needs_zones_in_time_order(zone, views, message) -> None:
 def test_strip_frames_rejects_bad_count() -> None:
     with pytest.raises(ValueError, match="per_window"):
         strip_frames(run([False]).result(), [(0.0, 1.0)], per_window=0)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "background", "want_starts"),
+    [
+        (0.9, np.zeros((120, 160, 3), np.uint8), [140.0]),  # the crop follows the later view
+        (0.1, np.zeros((120, 160, 3), np.uint8), []),  # an unreliable zone: not followed
+        (0.9, None, []),  # no picture of the first minutes to register against
+    ],
+)
+def test_stuffing_part_follows_the_counter_s_views(
+    monkeypatch, confidence, background, want_starts
+) -> None:
+    from pollwatch.counting.boxzone import BoxZone
+    from pollwatch.counting.views import BoxView
+    from pollwatch.stuffing import step
+
+    polygon = ((40.0, 60.0), (80.0, 60.0), (80.0, 100.0), (40.0, 100.0))
+    zone = BoxZone(polygon, confidence, "test", (0, 0))
+    moved = BoxZone(tuple((x + 60, y - 40) for x, y in polygon), confidence, "moved", (60, -40))
+    views = [BoxView(0.0, 140.0, zone), BoxView(140.0, np.inf, moved)]
+    monkeypatch.setattr(step, "box_views", lambda path, box, reference: views)
+    ctx = SimpleNamespace(camera=None, path="x.mp4", background=background, box_zone=zone)
+    part = step.stuffing_part(ctx)  # type: ignore[arg-type]
+    frames = part.analysers[0]
+    assert isinstance(frames, BoxFrames) and frames._starts == want_starts
+    assert step.stuffing_part(SimpleNamespace(box_zone=None)) is None  # type: ignore[arg-type]
