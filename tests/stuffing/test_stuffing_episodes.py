@@ -94,7 +94,11 @@ def test_tested_episodes(times, ballots, rise, want) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"fill_margin": -1.0}, "fill_margin"), ({"cadence_min_s": 3.0}, "cadence_min_s")],
+    [
+        ({"fill_margin": -1.0}, "fill_margin"),
+        ({"cadence_min_s": 3.0}, "cadence_min_s"),
+        ({"pile_tail": 1.0}, "pile_tail"),
+    ],
 )
 def test_detect_options_checked(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
@@ -223,3 +227,30 @@ def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
 
     got = _audit_ranges(_AuditStore(reasons), "cam")  # type: ignore[arg-type]
     assert [r for _, _, r in got] == kept
+
+
+@pytest.mark.parametrize(
+    ("others", "times", "rise", "flagged"),
+    [
+        # one hand and a pile 8 ballots up: the pile alone proves no more than PILE_TAIL an
+        # episode; with 20 other episodes that is not enough (1 − (1 − 0.0045)^21 = 0.09)
+        (20, [100.0], 8, False),
+        # the same on a quiet camera (3 other episodes): 1 − (1 − 0.0045)^4 = 0.018 < 0.02
+        (3, [100.0], 8, True),
+        # six hands counted, the pile agreeing: the count proves it alone
+        (20, [100.0, 101.5, 103.0, 104.5, 106.0, 107.5], 6, True),
+    ],
+    ids=["pile-only-busy", "pile-only-quiet", "counted"],
+)
+def test_what_the_pile_alone_proves(others, times, rise, flagged) -> None:
+    voters = [3.0 + 4.0 * k for k in range(others)]  # single voters, 4 s apart
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels.append((times[-1] + 0.2, STEP * (others + rise)))
+    curve = fill_curve(series(levels, end=130.0), 100.0)
+    obs = Observability(0.0, 130.0)
+    events = detect.camera_events(drops(voters + times), series([]), curve, STEP, obs)
+    event = next(e for e in events if e.start_s == times[0])
+    assert event.flagged is flagged
+    if len(times) == 1:  # the pile alone
+        want = 1.0 - (1.0 - detect.PILE_TAIL) ** (others + 1)
+        assert event.p_value == pytest.approx(want, rel=1e-6)
