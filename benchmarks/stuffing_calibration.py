@@ -8,7 +8,10 @@ P(B = k) = π·q^(k−2)·(1 − q) for k ≥ 2. This script reads every camera'
 (`tested_episodes`: B as the test takes it, λ the camera's rate outside the episode) and
 prints the maximum-likelihood π (`PAIR_SHARE`) and c (`CLUSTERING`), the episode-size
 histogram, and with the values in use: each camera's smallest p-value and the share of cameras
-with a flagged event (observable events only; not-observable periods are counted apart).
+with a flagged event (observable events only; not-observable periods are counted apart). The
+pile's calibration: over the episodes whose pile could be read, how far its rise (in the
+camera's per-ballot steps) exceeds the counted ballots (`pile_excess`: quantiles; the margins
+in use, `rise_excess` and `fill_margin`, must lie above its upper tail).
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py CASE [CASE ...]
 """
@@ -35,12 +38,20 @@ def _loglik(c: float, sizes: np.ndarray, rates: np.ndarray, gap: np.ndarray) -> 
     return float(np.sum((sizes - 2) * np.log(q) + np.log1p(-q)))
 
 
+def _quantiles(x: np.ndarray) -> dict[str, float | int | None]:
+    """n, median, 95th and 99th percentile and maximum of `x` (None without values)."""
+    if not x.size:
+        return {"n": 0, "median": None, "p95": None, "p99": None, "max": None}
+    q = np.percentile(x, [50, 95, 99]).round(2)
+    return {"n": int(x.size), "median": q[0], "p95": q[1], "p99": q[2], "max": round(x.max(), 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="+")
     args = parser.parse_args()
     o = DetectOptions()
-    sizes, rates, windows = [], [], []
+    sizes, rates, windows, excess = [], [], [], []
     cameras: dict[str, dict[str, object]] = {}
     for case in args.cases:
         paths = CasePaths.of(case)
@@ -54,6 +65,8 @@ def main() -> None:
                 sizes += eps["tested"].clip(lower=1).tolist()
                 rates += eps["rate"].tolist()
                 windows += eps["window_s"].tolist()
+                over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
+                excess += over[np.isfinite(over)].tolist()
                 events = camera_events(
                     data.drops, data.series, data.curve, data.step_px, data.observability, o
                 )
@@ -81,6 +94,9 @@ def main() -> None:
                 "clustering_mle": round(float(fit.x), 3),
                 "clustering_in_use": o.clustering,
                 "alpha": o.alpha,
+                "pile_excess": _quantiles(np.asarray(excess, float)),
+                "rise_excess_in_use": o.episodes.rise_excess,
+                "fill_margin_in_use": o.fill_margin,
                 "cameras": len(cameras),
                 "cameras_flagged": flagged,
                 "cameras_flagged_share": flagged / len(cameras) if cameras else None,

@@ -11,6 +11,7 @@ from pollwatch.counting.observability import Observability
 from pollwatch.stuffing import detect
 from pollwatch.stuffing.episodes import EPISODE_COLUMNS, EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FILL_COLUMNS, FillCurve, fill_curve, rise_between
+from pollwatch.stuffing.stored import view_heights
 
 STEP = 2.0  # pixels per ballot
 
@@ -93,7 +94,11 @@ def test_tested_episodes(times, ballots, rise, want) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"fill_margin": -1.0}, "fill_margin"), ({"cadence_min_s": 3.0}, "cadence_min_s")],
+    [
+        ({"fill_margin": -1.0}, "fill_margin"),
+        ({"cadence_min_s": 3.0}, "cadence_min_s"),
+        ({"pile_tail": 1.0}, "pile_tail"),
+    ],
 )
 def test_detect_options_checked(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
@@ -143,6 +148,33 @@ def test_fill_curve_reads_only_readable_samples() -> None:
     assert list(grid.columns) == FILL_COLUMNS
     assert grid["fill_level"].dropna().between(0, 1).all()
     assert grid["fill_level"].iloc[-1] == pytest.approx(24.0 / 50.0)
+
+
+def test_fill_curve_runs_on_across_a_nudged_camera_s_views() -> None:
+    # the pile at 6 px of a 50-px box until 20 s; the camera is nudged and from then on the
+    # box shows 40 px tall (its pile 4.8 px): the level stays 0.12, in pixels of the first
+    s = series([(20.0, -1.2)], end=40.0)
+    s["fill"] = np.where(s["t_s"] < 20.0, 6.0, 4.8)
+    views = [(0.0, 20.0, 50.0), (20.0, np.inf, 40.0)]
+    curve = fill_curve(s, 50.0, views=views)
+    assert curve.samples["fill_px"].to_numpy() == pytest.approx(6.0)
+    assert rise_between(curve, 18.0, 19.0) == pytest.approx(0.0)
+    assert curve.resampled()["fill_level"].to_numpy() == pytest.approx(0.12)
+    # one view only: the second stretch read as a fall of 1.2 px
+    assert rise_between(fill_curve(s, 50.0), 18.0, 19.0) == pytest.approx(-1.2)
+    # samples in no view are dropped
+    assert fill_curve(s, 50.0, views=views[:1]).samples["t_s"].max() < 20.0
+
+
+def test_view_heights_from_the_counter_s_zone_table() -> None:
+    square = "[[10, 20], [50, 20], [50, 60], [10, 60]]"
+    tall = "[[10, 20], [50, 20], [50, 70], [10, 70]]"
+    one = pd.DataFrame({"polygon": [square]})
+    two = pd.DataFrame({"polygon": [tall, square], "start_s": [90.0, 0.0], "end_s": [np.inf, 90.0]})
+    assert view_heights(one) == [(-np.inf, np.inf, 40.0)]
+    assert view_heights(two) == [(0.0, 90.0, 40.0), (90.0, np.inf, 50.0)]
+    assert view_heights(pd.DataFrame({"polygon": [""]})) == []
+    assert view_heights(pd.DataFrame()) == []
 
 
 def test_rise_between_unreadable_sides_is_nan() -> None:
@@ -195,3 +227,30 @@ def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
 
     got = _audit_ranges(_AuditStore(reasons), "cam")  # type: ignore[arg-type]
     assert [r for _, _, r in got] == kept
+
+
+@pytest.mark.parametrize(
+    ("others", "times", "rise", "flagged"),
+    [
+        # one hand and a pile 8 ballots up: the pile alone proves no more than PILE_TAIL an
+        # episode; with 20 other episodes that is not enough (1 − (1 − 0.0045)^21 = 0.09)
+        (20, [100.0], 8, False),
+        # the same on a quiet camera (3 other episodes): 1 − (1 − 0.0045)^4 = 0.018 < 0.02
+        (3, [100.0], 8, True),
+        # six hands counted, the pile agreeing: the count proves it alone
+        (20, [100.0, 101.5, 103.0, 104.5, 106.0, 107.5], 6, True),
+    ],
+    ids=["pile-only-busy", "pile-only-quiet", "counted"],
+)
+def test_what_the_pile_alone_proves(others, times, rise, flagged) -> None:
+    voters = [3.0 + 4.0 * k for k in range(others)]  # single voters, 4 s apart
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels.append((times[-1] + 0.2, STEP * (others + rise)))
+    curve = fill_curve(series(levels, end=130.0), 100.0)
+    obs = Observability(0.0, 130.0)
+    events = detect.camera_events(drops(voters + times), series([]), curve, STEP, obs)
+    event = next(e for e in events if e.start_s == times[0])
+    assert event.flagged is flagged
+    if len(times) == 1:  # the pile alone
+        want = 1.0 - (1.0 - detect.PILE_TAIL) ** (others + 1)
+        assert event.p_value == pytest.approx(want, rel=1e-6)

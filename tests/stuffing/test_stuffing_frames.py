@@ -3,6 +3,9 @@ and the few around an event chosen for the frame strip."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import cv2
 import numpy as np
 import pytest
 
@@ -52,6 +55,26 @@ def test_a_gap_keeps_the_next_frame() -> None:
     assert keeper.result().times.size == 0
 
 
+MOVED = Zone.from_points([(100, 20), (140, 20), (140, 60), (100, 60)])
+
+
+def test_crops_follow_the_box_into_a_later_view() -> None:
+    # the camera was nudged at 5 s: from then on the box is at MOVED; its crop is taken there
+    keeper = BoxFrames(ZONE, views=[(5.0, MOVED)], idle_s=100.0)
+    for i in range(20):
+        image = np.full((120, 160, 3), 90, np.uint8)
+        image[20:60, 100:140] = 200  # the box, in the new view only
+        keeper.update(Frame.from_image(image, pts_s=i * 0.5))
+    kept = keeper.result()
+    assert kept.times.tolist() == [0.0, 5.0]  # the first frame of each view
+    first, second = (cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR) for j in kept.jpegs)
+    x0, y0, x1, y1 = crop_region(ZONE, 160, 120)
+    assert first.shape[:2] == (y1 - y0, x1 - x0) and kept.region == (x0, y0, x1, y1)
+    mx0, my0, mx1, my1 = crop_region(MOVED, 160, 120)
+    assert second.shape[:2] == (my1 - my0, mx1 - mx0)
+    assert second.mean() > first.mean() + 20  # the bright box is in the second crop
+
+
 def test_strip_frames_spreads_over_the_window() -> None:
     kept = run([i % 2 == 0 for i in range(40)], change=1.0).result()  # every frame kept
     strip = strip_frames(kept, [(5.0, 12.0), (6.0, 8.0)], per_window=4)
@@ -77,11 +100,47 @@ def test_box_frames_rejects_bad_arguments(kwargs, message) -> None:
         BoxFrames(ZONE, **kwargs)
 
 
-def test_box_frames_needs_a_zone() -> None:
-    with pytest.raises(ValueError, match="zone"):
-        BoxFrames([(0, 0), (1, 0), (1, 1)])  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("zone", "views", "message"),
+    [
+        ([(0, 0), (1, 0), (1, 1)], (), "Zones"),
+        (ZONE, [(5.0, [(0, 0), (1, 0), (1, 1)])], "Zones"),
+        (ZONE, [(0.0, MOVED)], "time order"),
+        (ZONE, [(8.0, MOVED), (6.0, ZONE)], "time order"),
+    ],
+)
+def test_box_frames_needs_zones_in_time_order(zone, views, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        BoxFrames(zone, views=views)
 
 
 def test_strip_frames_rejects_bad_count() -> None:
     with pytest.raises(ValueError, match="per_window"):
         strip_frames(run([False]).result(), [(0.0, 1.0)], per_window=0)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "background", "want_starts"),
+    [
+        (0.9, np.zeros((120, 160, 3), np.uint8), [140.0]),  # the crop follows the later view
+        (0.1, np.zeros((120, 160, 3), np.uint8), []),  # an unreliable zone: not followed
+        (0.9, None, []),  # no picture of the first minutes to register against
+    ],
+)
+def test_stuffing_part_follows_the_counter_s_views(
+    monkeypatch, confidence, background, want_starts
+) -> None:
+    from pollwatch.counting.boxzone import BoxZone
+    from pollwatch.counting.views import BoxView
+    from pollwatch.stuffing import step
+
+    polygon = ((40.0, 60.0), (80.0, 60.0), (80.0, 100.0), (40.0, 100.0))
+    zone = BoxZone(polygon, confidence, "test", (0, 0))
+    moved = BoxZone(tuple((x + 60, y - 40) for x, y in polygon), confidence, "moved", (60, -40))
+    views = [BoxView(0.0, 140.0, zone), BoxView(140.0, np.inf, moved)]
+    monkeypatch.setattr(step, "box_views", lambda path, box, reference: views)
+    ctx = SimpleNamespace(camera=None, path="x.mp4", background=background, box_zone=zone)
+    part = step.stuffing_part(ctx)  # type: ignore[arg-type]
+    frames = part.analysers[0]
+    assert isinstance(frames, BoxFrames) and frames._starts == want_starts
+    assert step.stuffing_part(SimpleNamespace(box_zone=None)) is None  # type: ignore[arg-type]

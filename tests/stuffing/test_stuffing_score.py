@@ -9,7 +9,7 @@ import pytest
 
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import count_bounds
-from pollwatch.stuffing.score import episode_test, extra_ballots, rise_test
+from pollwatch.stuffing.score import day_pvalue, episode_test, extra_ballots, rise_test
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,17 @@ def test_extra_ballots_bounds(ballots) -> None:
 def test_extra_ballots_rejects_negative() -> None:
     with pytest.raises(ValueError, match="ballots"):
         extra_ballots(-1)
+
+
+@pytest.mark.parametrize(
+    ("p", "n", "want"),
+    [(0.0045, 21, 1 - (1 - 0.0045) ** 21), (1e-20, 10, 1e-19), (1.0, 3, 1.0), (0.3, 1, 0.3)],
+)
+def test_day_pvalue_is_sidak(p, n, want) -> None:
+    assert day_pvalue(p, n) == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize(("p", "n"), [(-0.1, 3), (1.5, 3), (0.1, 0)])
+def test_day_pvalue_rejects_bad_input(p, n) -> None:
+    with pytest.raises(ValueError, match="p_local"):
+        day_pvalue(p, n)

@@ -132,6 +132,7 @@ def test_match_events(true, found, want) -> None:
 def test_stuffing_scores() -> None:
     def finding(cam, start, end, extra, observable=True):
         evidence = {"start_s": start, "end_s": end, "extra_ballots": extra}
+        evidence |= {"extra_lower": extra - 2, "extra_upper": extra + 2}
         evidence["observable"] = observable
         return {
             "kind": "ballot_stuffing",
@@ -168,6 +169,9 @@ def test_stuffing_scores() -> None:
     )
     assert got["precision"] == pytest.approx(2 / 3) and got["recall"] == 1.0
     assert got["stations_within_25pct"] == 0.5
+    # bounds 4–8 hold the 6; 5–9 miss the bundle of 10
+    assert [e["within_bounds"] for e in got["events"]] == [True, False]
+    assert got["stations_within_bounds"] == 0.5 and got["found_events_within_bounds"] == 0.5
     assert got["clean_cameras"] == 3  # 3, 4 and 6
     assert got["clean_cameras_without_finding"] == pytest.approx(2 / 3)
     assert got["clean_cameras_without_any_finding"] == pytest.approx(1 / 3)
@@ -182,3 +186,4 @@ def test_stuffing_scores_without_findings_or_events() -> None:
     got = stuffing_scores(findings, events, ["1", "2"], {})
     assert got["precision"] is None and got["recall"] is None
     assert got["clean_cameras"] == 2 and got["clean_cameras_without_finding"] == 1.0
+    assert got["stations_within_bounds"] is None and got["found_events_within_bounds"] is None

@@ -11,7 +11,9 @@ of each other (±5 s); pairs closest in start time first, each used once.
   observable true events); hidden true events apart, with how many a not-observable finding
   covers;
 * extra ballots per station with an observable stuffer: the findings' estimated extra ballots
-  summed against the true stuffed ballots, within ±25%;
+  summed against the true stuffed ballots, within ±25%; and whether the findings' 95% bounds
+  (`extra_lower`..`extra_upper`, summed) hold the true number (`stations_within_bounds`,
+  per found event `within_bounds`): are the bounds calibrated;
 * clean cameras (no stuffer on them): the share with no observable finding (and with no
   finding at all, not-observable periods included).
 """
@@ -55,6 +57,13 @@ def _overlaps(a: float, b: float, ranges: list[tuple[float, float]]) -> bool:
     return any(lo <= b and hi >= a for lo, hi in ranges)
 
 
+def _within(true: int, lower: float, upper: float) -> bool | None:
+    """Whether `true` lies in [lower, upper]; None when the bounds are unknown (NaN)."""
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return None
+    return bool(lower <= true <= upper)
+
+
 def _share(k: int, n: int) -> float | None:
     return k / n if n else None
 
@@ -74,6 +83,8 @@ def stuffing_scores(
             "start_s": np.asarray([float(e.get("start_s", np.nan)) for e in evidence], float),
             "end_s": np.asarray([float(e.get("end_s", np.nan)) for e in evidence], float),
             "extra": np.asarray([float(e.get("extra_ballots", 0)) for e in evidence], float),
+            "lower": np.asarray([float(e.get("extra_lower", np.nan)) for e in evidence], float),
+            "upper": np.asarray([float(e.get("extra_upper", np.nan)) for e in evidence], float),
             "observable": np.asarray([bool(e.get("observable", True)) for e in evidence], bool),
         }
     )
@@ -101,13 +112,18 @@ def stuffing_scores(
         matched_true += int((m >= 0).sum())
         matched_det += int((m >= 0).sum())
         for (_, row), j in zip(tv.iterrows(), m, strict=True):
+            found = d.iloc[j] if j >= 0 else None
             per_event.append(
                 {
                     "camera_id": cam,
                     "start_s": round(float(row["start_s"]), 2),
                     "ballots": int(row["ballots"]),
-                    "found": bool(j >= 0),
-                    "estimated": float(d["extra"].iloc[j]) if j >= 0 else None,
+                    "found": found is not None,
+                    "estimated": None if found is None else float(found["extra"]),
+                    "bounds": None if found is None else [found["lower"], found["upper"]],
+                    "within_bounds": None
+                    if found is None
+                    else _within(int(row["ballots"]), found["lower"], found["upper"]),
                 }
             )
         blind = det[(det["camera_id"] == cam) & ~det["observable"]]
@@ -120,14 +136,18 @@ def stuffing_scores(
     n_true_seen = int((~true["hidden"]).sum())
     stations = []
     for sid, t in true[~true["hidden"]].groupby("station_id"):
-        est = float(seen_det.loc[seen_det["station_id"] == sid, "extra"].sum())
+        here = seen_det[seen_det["station_id"] == sid]
+        est = float(here["extra"].sum())
         truth_ballots = int(t["ballots"].sum())
+        lower, upper = float(here["lower"].sum()), float(here["upper"].sum())
         stations.append(
             {
                 "station_id": str(sid),
                 "true": truth_ballots,
                 "estimated": est,
+                "bounds": [lower, upper],
                 "within": bool(abs(est - truth_ballots) <= _BALLOTS_WITHIN * truth_ballots),
+                "within_bounds": _within(truth_ballots, lower, upper),
             }
         )
     clean = [c for c in cameras if c not in set(true["camera_id"])]
@@ -147,6 +167,13 @@ def stuffing_scores(
         "not_observable_findings": int((~det["observable"]).sum()),
         "stations": stations,
         "stations_within_25pct": _share(sum(s["within"] for s in stations), len(stations)),
+        "stations_within_bounds": _share(
+            sum(bool(s["within_bounds"]) for s in stations), len(stations)
+        ),
+        "found_events_within_bounds": _share(
+            sum(bool(e["within_bounds"]) for e in per_event if e["found"]),
+            sum(e["found"] for e in per_event),
+        ),
         "clean_cameras": len(clean),
         "clean_cameras_without_finding": _share(sum(c not in flagged for c in clean), len(clean)),
         "clean_cameras_without_any_finding": _share(

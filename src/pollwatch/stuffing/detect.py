@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from pollwatch.stuffing.fill import FillCurve, rise_between
 from pollwatch.stuffing.score import (
     CLUSTERING,
     PAIR_SHARE,
+    PILE_TAIL,
+    EpisodeTest,
+    day_pvalue,
     episode_test,
     extra_ballots,
     rise_test,
@@ -89,6 +92,8 @@ class DetectOptions:
     # the pile's rise counts in the test only beyond this many ballots over what the counter
     # saw (legitimate episodes of nine demo cases: 99th percentile of the excess 1.8)
     fill_margin: float = 2.0
+    # what the pile alone can prove: its p-value no smaller than this per episode (PILE_TAIL)
+    pile_tail: float = PILE_TAIL
     # an episode's ballots tested against legitimate ones arriving within its own largest gap
     # between hand movements (a stuffer's hands: 1–2 s apart), not less than this
     cadence_min_s: float = 1.0
@@ -103,6 +108,8 @@ class DetectOptions:
             raise ValueError("min_rate_s and hidden_min_s must be positive")
         if not self.fill_margin >= 0:
             raise ValueError(f"fill_margin must be >= 0, got {self.fill_margin}")
+        if not 0 <= self.pile_tail < 1:
+            raise ValueError(f"pile_tail must be in [0, 1), got {self.pile_tail}")
         if not 0 < self.cadence_min_s <= self.episodes.gap_s:
             raise ValueError(f"cadence_min_s must be in (0, {self.episodes.gap_s}]")
 
@@ -178,6 +185,30 @@ def tested_episodes(
     )
 
 
+def _episode_test(
+    tested: int, counted: int, rate: float, episodes: int, window_s: float, o: DetectOptions
+) -> EpisodeTest:
+    """`episode_test` of the ballots taken for an episode; where the pile raised them above
+    the counted ones, the pile's part proves no more than `pile_tail` per episode: the
+    p-value is the smaller of the count's own and the pile's floored at that."""
+
+    def test(ballots: int) -> EpisodeTest:
+        return episode_test(
+            ballots,
+            rate,
+            episodes,
+            gap_s=float(window_s),
+            clustering=o.clustering,
+            pair_share=o.pair_share,
+        )
+
+    full = test(tested)
+    if tested <= counted:
+        return full
+    p_local = min(test(counted).p_local, max(full.p_local, o.pile_tail))
+    return replace(full, p_local=p_local, pvalue=day_pvalue(p_local, episodes))
+
+
 def camera_events(
     drops: pd.DataFrame,
     series: pd.DataFrame,
@@ -199,14 +230,7 @@ def camera_events(
     events: list[Event] = []
     for k, ep in enumerate(episodes.itertuples(index=False)):
         tested = int(ep.tested)
-        test = episode_test(
-            tested,
-            ep.rate,
-            len(episodes),
-            gap_s=float(ep.window_s),
-            clustering=o.clustering,
-            pair_share=o.pair_share,
-        )
+        test = _episode_test(tested, int(ep.counted), ep.rate, len(episodes), ep.window_s, o)
         extra, lower, upper = extra_ballots(int(ep.ballots))
         flagged = test.pvalue < o.alpha and tested >= o.min_ballots
         events.append(
@@ -261,8 +285,9 @@ def _rises(
         if not ballots >= o.rise_min:
             continue
         n = round(ballots)
-        p_local = count_cdf(0, n, COUNTER_ERRORS)  # the counter saw none of n ballots
-        p_day = float(-np.expm1(len(gaps) * np.log1p(-min(p_local, 1 - 1e-16))))
+        # the counter saw none of n ballots, or the pile read high (it alone says so)
+        p_local = max(count_cdf(0, n, COUNTER_ERRORS), o.pile_tail)
+        p_day = day_pvalue(p_local, len(gaps))
         extra, lower, upper = extra_ballots(n)
         out.append(
             Event(

@@ -6,12 +6,16 @@ shows above it (`fill_contrast` ≥ `DropFinderOptions.min_contrast`) and is not
 box's own bright edges (`fill_line` > `DropFinderOptions.line_rows`). Someone passing in front
 of the box shifts the edge for a moment, so the level is a running median over a few seconds
 of readable samples; `fill_level` is that height as a share of the box's height (0 empty, 1
-full to the lid). `rise_between` measures how far the pile rose across a stretch of time, from
-the levels held just before and just after it.
+full to the lid). A camera nudged during the day shows the box in several steady views
+(`pollwatch.counting.views`), each watched on its own zone: each view's samples are smoothed
+on their own and brought to the reference view's scale (the box's height there), so the
+level runs on across a nudge. `rise_between` measures how far the pile rose across a stretch
+of time, from the levels held just before and just after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +23,12 @@ import pandas as pd
 
 from pollwatch.counting.drops import DropFinderOptions
 
-__all__ = ["FILL_COLUMNS", "FillCurve", "fill_curve", "rise_between"]
+__all__ = ["FILL_COLUMNS", "FillCurve", "ViewHeight", "fill_curve", "rise_between"]
 
 FILL_COLUMNS = ["t_s", "fill_px", "fill_level"]
+
+# (start_s, end_s, box height px) of one steady view of the box
+ViewHeight = tuple[float, float, float]
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,10 +85,14 @@ def fill_curve(
     *,
     window_s: float = 3.0,
     options: DropFinderOptions | None = None,
+    views: Sequence[ViewHeight] = (),
 ) -> FillCurve:
     """The pile level of a watcher series (`pollwatch.counting.watcher.SERIES_COLUMNS`) of a
     box `box_h` pixels tall: readable samples only, each the running median of the readable
-    samples within `window_s` seconds around it."""
+    samples within `window_s` seconds around it. `views` (start_s, end_s, height px), for a
+    camera nudged during the day: each view's samples are smoothed apart and scaled by
+    `box_h` / the view's height (the level in pixels of the reference view); samples outside
+    every view, and views of no positive height, are dropped."""
     if not box_h > 0:
         raise ValueError(f"box_h must be positive, got {box_h}")
     if not window_s > 0:
@@ -97,12 +108,26 @@ def fill_curve(
         ok &= series["fill_line"].to_numpy(float) > o.line_rows
     t = series["t_s"].to_numpy(float)[ok]
     fv = fill[ok]
-    if len(t) == 0:
-        return FillCurve(pd.DataFrame({"t_s": t, "fill_px": fv}), float(box_h))
+    spans = views or [(-np.inf, np.inf, float(box_h))]
+    parts_t, parts_px = [], []
+    for a, b, h in spans:
+        sel = (t >= a) & (t < b) if b > a else np.zeros(len(t), bool)
+        if not h > 0 or not sel.any():
+            continue
+        parts_t.append(t[sel])
+        parts_px.append(_running_median(t[sel], fv[sel], window_s) * (float(box_h) / h))
+    if not parts_t:
+        empty = np.zeros(0)
+        return FillCurve(pd.DataFrame({"t_s": empty, "fill_px": empty}), float(box_h))
+    tt, px = np.concatenate(parts_t), np.concatenate(parts_px)
+    order = np.argsort(tt, kind="stable")
+    return FillCurve(pd.DataFrame({"t_s": tt[order], "fill_px": px[order]}), float(box_h))
+
+
+def _running_median(t: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.1
     k = max(3, round(window_s / max(dt, 1e-3)) | 1)
-    smooth = pd.Series(fv).rolling(k, center=True, min_periods=1).median().to_numpy(float)
-    return FillCurve(pd.DataFrame({"t_s": t, "fill_px": smooth}), float(box_h))
+    return pd.Series(values).rolling(k, center=True, min_periods=1).median().to_numpy(float)
 
 
 def rise_between(curve: FillCurve, start_s: float, end_s: float, *, settle_s: float = 2.5) -> float:

@@ -6,7 +6,9 @@ candidate event (the report's frame strip).
 times a second, in luma only, and keeps a colour crop only when the region changed since the
 last one kept (someone at the box) or `idle_s` seconds went by, each JPEG-compressed: a quiet
 box costs almost nothing, and a day's crops stay a few megabytes. After the pass, only the
-crops around candidate events are stored (`strip_frames`), as PNG.
+crops around candidate events are stored (`strip_frames`), as PNG. A camera nudged during the
+day shows the box elsewhere in each later steady view (`pollwatch.counting.views.box_views`):
+given those views, the crop follows the box from each view's start.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def crop_region(zone: Zone, width: int, height: int) -> tuple[int, int, int, int
 
 @dataclass(frozen=True, eq=False)
 class BoxFramesResult:
-    """The kept crops: `times` (video seconds) and `jpegs` (JPEG bytes), in time order."""
+    """The kept crops: `times` (video seconds) and `jpegs` (JPEG bytes), in time order;
+    `region`, the crop of the first view."""
 
     times: np.ndarray
     jpegs: tuple[bytes, ...]
@@ -51,7 +54,8 @@ class BoxFramesResult:
 
 @dataclass
 class _State:
-    region: tuple[int, int, int, int] | None = None
+    regions: list[tuple[int, int, int, int]] | None = None
+    view: int = 0
     times: list[float] = field(default_factory=list)
     jpegs: list[bytes] = field(default_factory=list)
     last: np.ndarray | None = None
@@ -59,20 +63,28 @@ class _State:
 
 
 class BoxFrames:
-    """Keeps JPEG crops of the region around `zone` (see the module docstring)."""
+    """Keeps JPEG crops of the region around `zone` (see the module docstring); `views`:
+    (start_s, zone) of each later steady view of a nudged camera, in time order, from whose
+    start the crop is taken around that view's zone."""
 
     def __init__(
         self,
         zone: Zone,
         *,
+        views: Sequence[tuple[float, Zone]] = (),
         fps: float = 2.0,
         idle_s: float = 5.0,
         change: float = 4.0,
         quality: int = 80,
         max_frames: int = 20000,
     ) -> None:
-        if not isinstance(zone, Zone):
-            raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
+        zones = [zone, *(z for _, z in views)]
+        bad = [type(z).__name__ for z in zones if not isinstance(z, Zone)]
+        if bad:
+            raise ValueError(f"zone and views' zones must be Zones, got {', '.join(bad)}")
+        starts = [float(t) for t, _ in views]
+        if any(not b > a for a, b in zip([0.0, *starts], starts, strict=False)):
+            raise ValueError(f"views must start after 0 s and in time order, got {starts}")
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
         if not idle_s > 0:
@@ -84,6 +96,7 @@ class BoxFrames:
         if max_frames < 1:
             raise ValueError(f"max_frames must be >= 1, got {max_frames}")
         self.zone = zone
+        self._zones, self._starts = zones, starts
         self.idle_s, self.change = float(idle_s), float(change)
         self.quality, self.max_frames = int(quality), int(max_frames)
         self._needs = Needs(video=True, fps=float(fps))
@@ -97,7 +110,7 @@ class BoxFrames:
         self._s = _State()
 
     def start(self, info: StreamInfo) -> None:
-        self._s.region = crop_region(self.zone, info.width, info.height)
+        self._s.regions = [crop_region(z, info.width, info.height) for z in self._zones]
 
     def on_audio(self, chunk: AudioChunk) -> None:
         """Crops are pictures only."""
@@ -108,16 +121,21 @@ class BoxFrames:
 
     def update(self, frame: Frame) -> None:
         s = self._s
-        if s.region is None:
-            s.region = crop_region(self.zone, frame.width, frame.height)
-        x0, y0, x1, y1 = s.region
+        if s.regions is None:
+            s.regions = [crop_region(z, frame.width, frame.height) for z in self._zones]
+        t = frame.pts_s
+        view = s.view
+        while view < len(self._starts) and t >= self._starts[view]:
+            view += 1
+        if view != s.view:  # the box is elsewhere now: keep the first crop of the new view
+            s.view, s.last, s.last_t = view, None, -np.inf
+        x0, y0, x1, y1 = s.regions[view]
         # the change is judged on the region's luma alone (no colour conversion); the frame
         # is converted to colour only for a crop that is kept
         luma = cv2.extractChannel(frame.ycc_region(x0, y0, x1, y1), 0)
         if luma.size == 0:
             return
         small = cv2.resize(luma, (32, 32), interpolation=cv2.INTER_AREA)
-        t = frame.pts_s
         changed = s.last is None or cv2.mean(cv2.absdiff(small, s.last))[0] > self.change
         idle = t - s.last_t >= self.idle_s
         if not (idle or (changed and len(s.times) < self.max_frames)):
@@ -132,7 +150,8 @@ class BoxFrames:
 
     def result(self) -> BoxFramesResult:
         s = self._s
-        return BoxFramesResult(np.asarray(s.times, float), tuple(s.jpegs), s.region)
+        region = s.regions[0] if s.regions else None
+        return BoxFramesResult(np.asarray(s.times, float), tuple(s.jpegs), region)
 
 
 def strip_frames(

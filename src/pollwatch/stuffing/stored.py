@@ -1,7 +1,10 @@
 """What the stuffing detector reads from the store, per camera: the counter's tables
 (`counting/drops`, `series`, `facts`, `zone`, its unobservable ranges and every registered
 observability source's) and the camera audit's unobservable ranges when the camera was
-audited. Nothing here decodes video."""
+audited. Nothing here decodes video.
+
+`counting/zone` holds one row per steady view of a camera nudged during the day (start_s,
+end_s: `pollwatch.counting.views.box_views`); an older table without them is one view."""
 
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ import pandas as pd
 from pollwatch.counting.observability import Observability
 from pollwatch.counting.step import camera_observability
 from pollwatch.store import Camera, NotFoundError, Store
-from pollwatch.stuffing.fill import FillCurve, fill_curve
+from pollwatch.stuffing.fill import FillCurve, ViewHeight, fill_curve
 
-__all__ = ["PICTURE_ONLY", "CameraData", "box_height", "camera_data"]
+__all__ = ["PICTURE_ONLY", "CameraData", "box_height", "camera_data", "view_heights"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,12 +36,43 @@ class CameraData:
     observability: Observability
 
 
-def box_height(zone: pd.DataFrame) -> float:
-    """The box zone's height in pixels from a `counting/zone` table; NaN without a polygon."""
-    if zone.empty or not zone["polygon"].iloc[0]:
+def _polygon_height(text: str) -> float:
+    if not text:
         return float("nan")
-    points = np.asarray(json.loads(zone["polygon"].iloc[0]), float)
+    points = np.asarray(json.loads(text), float)
     return float(points[:, 1].max() - points[:, 1].min())
+
+
+def box_height(zone: pd.DataFrame) -> float:
+    """The box zone's height in pixels from a `counting/zone` table (its first view); NaN
+    without a polygon."""
+    if zone.empty:
+        return float("nan")
+    return _polygon_height(str(zone["polygon"].iloc[0] or ""))
+
+
+def view_heights(zone: pd.DataFrame) -> list[ViewHeight]:
+    """(start_s, end_s, box height px) of each steady view in a `counting/zone` table, in
+    time order; one view over all time for a table without `start_s`/`end_s`; none without
+    a polygon."""
+    if zone.empty:
+        return []
+    if "start_s" not in zone or "end_s" not in zone:
+        h = box_height(zone)
+        return [(-np.inf, np.inf, h)] if np.isfinite(h) else []
+    rows = zone.sort_values("start_s", kind="stable")
+    out = []
+    for text, a, b in rows[["polygon", "start_s", "end_s"]].itertuples(index=False):
+        h = _polygon_height(str(text or ""))
+        if np.isfinite(h):
+            out.append((float(a), float(b), h))
+    return out
+
+
+def _reference(views: list[ViewHeight], end_s: float) -> float:
+    """The height of the view watched longest: the counter's per-ballot step is that view's."""
+    spans = [min(b, end_s) - max(a, 0.0) for a, b, _ in views]
+    return views[int(np.argmax(spans))][2]
 
 
 # the audit's reasons that only soften the picture: the counter's watcher judges for itself
@@ -67,11 +101,16 @@ def camera_data(store: Store, camera: Camera) -> CameraData:
     drops = store.read_table("counting", "drops", camera_id=cid)
     series = store.read_table("counting", "series", camera_id=cid)
     facts = store.read_table("counting", "facts", camera_id=cid)
-    h = box_height(store.read_table("counting", "zone", camera_id=cid))
+    views = view_heights(store.read_table("counting", "zone", camera_id=cid))
     obs = camera_observability(store, camera).with_ranges(_audit_ranges(store, cid))
     if len(drops):
         seen = np.asarray([obs.observable_at(float(t)) for t in drops["t_s"]], bool)
         drops = drops[seen].reset_index(drop=True)
-    curve = fill_curve(series, h) if np.isfinite(h) and h > 0 and len(series) else None
+    h = _reference(views, obs.end_s) if views else float("nan")
+    curve = (
+        fill_curve(series, h, views=views if len(views) > 1 else ())
+        if h > 0 and len(series)
+        else None
+    )
     step = float(facts["step_px"].iloc[0]) if "step_px" in facts else float("nan")
     return CameraData(camera, drops, series, curve, step, obs)
