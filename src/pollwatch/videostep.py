@@ -30,6 +30,7 @@ from pollwatch.video.boxfind import keyframe_background
 
 if TYPE_CHECKING:  # counting imports this module: the zone's finder is imported when used
     from pollwatch.counting.boxzone import BoxZone
+    from pollwatch.counting.views import BoxView
 
 __all__ = [
     "VIDEO_PARTS",
@@ -70,6 +71,18 @@ class VideoContext:
             cam.reference_path(self.paths.root),
             others=() if whole is None else (whole,),
         )
+
+    @cached_property
+    def box_views(self) -> list[BoxView]:
+        """The box through the day, one `BoxView` per steady view of a camera nudged mid-day
+        (`pollwatch.counting.views.box_views`, keyframes read once for every part that follows
+        the box); empty when the box is not located reliably on a first-minutes picture."""
+        zone = self.box_zone
+        if zone is None or self.background is None or not zone.reliable:
+            return []
+        from pollwatch.counting.views import box_views
+
+        return box_views(self.path, zone, self.background)
 
 
 class VideoPart(Protocol):

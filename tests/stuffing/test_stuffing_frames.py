@@ -130,17 +130,20 @@ def test_strip_frames_rejects_bad_count() -> None:
 def test_stuffing_part_follows_the_counter_s_views(
     monkeypatch, confidence, background, want_starts
 ) -> None:
+    from pollwatch.counting import views as views_module
     from pollwatch.counting.boxzone import BoxZone
     from pollwatch.counting.views import BoxView
     from pollwatch.stuffing import step
+    from pollwatch.videostep import VideoContext
 
     polygon = ((40.0, 60.0), (80.0, 60.0), (80.0, 100.0), (40.0, 100.0))
     zone = BoxZone(polygon, confidence, "test", (0, 0))
     moved = BoxZone(tuple((x + 60, y - 40) for x, y in polygon), confidence, "moved", (60, -40))
     views = [BoxView(0.0, 140.0, zone), BoxView(140.0, np.inf, moved)]
-    monkeypatch.setattr(step, "box_views", lambda path, box, reference: views)
-    ctx = SimpleNamespace(camera=None, path="x.mp4", background=background, box_zone=zone)
-    part = step.stuffing_part(ctx)  # type: ignore[arg-type]
+    monkeypatch.setattr(views_module, "box_views", lambda path, box, reference: views)
+    ctx = VideoContext(None, None, "x.mp4", background)  # type: ignore[arg-type]
+    vars(ctx)["box_zone"] = zone  # as if located (a cached property)
+    part = step.stuffing_part(ctx)
     frames = part.analysers[0]
     assert isinstance(frames, BoxFrames) and frames._starts == want_starts
     assert step.stuffing_part(SimpleNamespace(box_zone=None)) is None  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from pollwatch.counting.turnout import (
     inflation_findings,
     official_increments,
 )
-from pollwatch.counting.views import BoxView, ViewWatcher, box_views
+from pollwatch.counting.views import BoxView, ViewWatcher
 from pollwatch.counting.watcher import SERIES_COLUMNS, WatchResult
 from pollwatch.pipeline import CASE_STEPS
 from pollwatch.registry import Registry
@@ -206,10 +206,7 @@ def counting_part(ctx: VideoContext) -> CountingPart:
     """Locate the box (cameras.csv's polygon registered to the recording's first minutes or
     its whole length, else a reference image, else the recording's view), follow it through
     every later view of a nudged camera (`box_views`) and watch it."""
-    zone = ctx.box_zone
-    if zone is None or ctx.background is None or not zone.reliable:
-        return CountingPart(ctx.camera, zone)
-    return CountingPart(ctx.camera, zone, box_views(ctx.path, zone, ctx.background))
+    return CountingPart(ctx.camera, ctx.box_zone, ctx.box_views)
 
 
 def camera_observability(store: Store, camera: Camera) -> Observability:

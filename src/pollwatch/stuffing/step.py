@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.views import box_views
 from pollwatch.pipeline import CASE_STEPS
 from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, Event, camera_events, events_frame
@@ -25,7 +24,6 @@ from pollwatch.stuffing.findings import ANALYSER, event_findings
 from pollwatch.stuffing.frames import FRAME_COLUMNS, BoxFrames, BoxFramesResult, strip_frames
 from pollwatch.stuffing.stored import camera_data
 from pollwatch.video import Analyser, VideoRun
-from pollwatch.video.zone import Zone
 from pollwatch.videostep import VIDEO_PARTS, VideoContext
 
 __all__ = [
@@ -83,11 +81,8 @@ def stuffing_part(ctx: VideoContext) -> StuffingPart | None:
     zone = ctx.box_zone
     if zone is None:
         return None
-    later: list[tuple[float, Zone]] = []
-    if ctx.background is not None and zone.reliable:
-        # the counter finds the same views (the same function on the same keyframes): a
-        # keyframe every 10 s, ~0.3 s CPU on a demo camera, 3% of the pass
-        later = [(v.start_s, v.zone.zone) for v in box_views(ctx.path, zone, ctx.background)[1:]]
+    # the counter's views, found once per camera (a keyframe every 10 s, ~0.3 s CPU)
+    later = [(v.start_s, v.zone.zone) for v in ctx.box_views[1:]]
     return StuffingPart(ctx.camera, BoxFrames(zone.zone, views=later))
 
 
