@@ -501,7 +501,7 @@ class VoterPart:
     def _visit_sightings(self, kept: TrackCrops) -> list[dict[str, Any]]:
         """One sighting per person's visit at the box in the slot crops (see `slot_visits`)."""
         slot = kept.slot
-        order = np.argsort(np.asarray(slot.times, np.float64), kind="stable")
+        order = _live(slot, np.argsort(np.asarray(slot.times, np.float64), kind="stable"))
         colours = []
         for k in order:
             c = self.splitter.part_colours(slot.crops[k], slot.masks[k])
@@ -598,6 +598,20 @@ class VoterPart:
             "halves_similarity": halves,
             "embedding": np.asarray(emb, np.float32).tolist(),
         }
+
+
+def _live(pool: CropPool, order: np.ndarray, noise: int = 2) -> np.ndarray:
+    """`order` (time-ordered crop indices) without the crops of a frozen picture: a crop
+    equal to the one before it (every pixel within `noise` levels; a live camera's noise
+    changes some pixel more) shows nobody new."""
+    keep: list[int] = []
+    for k in order.tolist():
+        if keep:
+            a, b = pool.crops[keep[-1]], pool.crops[k]
+            if a.shape == b.shape and int(np.abs(a.astype(np.int16) - b).max()) <= noise:
+                continue
+        keep.append(k)
+    return np.asarray(keep, np.int64)
 
 
 def _visits(
