@@ -215,6 +215,7 @@ def complete_groups(
     own = [linked[bounds[q] : bounds[q + 1]] for q in range(len(group))]
     free = np.flatnonzero(out < 0)
     free = free[np.lexsort((time[free], station[free]))]
+    free_station, free_time = station[free], time[free]
     for g in np.unique(group[group >= 0]):
         persons = np.flatnonzero(group == g)
         if len(persons) < 2:
@@ -222,14 +223,14 @@ def complete_groups(
         rows = np.concatenate([own[q] for q in persons])
         for s in np.unique(station[rows]):
             at = rows[station[rows] == s]
-            lo = np.searchsorted(station[free], s, "left")
-            hi = np.searchsorted(station[free], s, "right")
-            t = time[free[lo:hi]]
+            lo = np.searchsorted(free_station, s, "left")
+            hi = np.searchsorted(free_station, s, "right")
+            t = free_time[lo:hi]
             a = lo + np.searchsorted(t, time[at].min() - together_s, "left")
             b = lo + np.searchsorted(t, time[at].max() + together_s, "right")
             near = free[a:b]
             near = near[out[near] < 0]
-            lacking = [q for q in persons if not np.any(station[own[q]] == s)]
+            lacking = [q for q in persons if len(own[q]) and not np.any(station[own[q]] == s)]
             if not len(near) or not lacking:
                 continue
             score = np.array(
