@@ -15,8 +15,8 @@ from pollwatch.carousel.calibrate import SimilarityCalibration
 from pollwatch.carousel.step import carousel_step, null_pvalue
 from pollwatch.carousel.voters import SIGHTING_COLUMNS
 from pollwatch.case import CasePaths
-from pollwatch.evaluate.carousel_metrics import carousel_scores, label_sightings
-from pollwatch.evaluate.truthview import EvaluationError, carousel_truth
+from pollwatch.evaluate.carousel_metrics import carousel_scores, label_sightings, observable_drops
+from pollwatch.evaluate.truthview import CarouselTruth, EvaluationError, carousel_truth
 from pollwatch.ingest import ingest_case
 from pollwatch.report.carousel import carousel_section, group_path
 from pollwatch.store import Store
@@ -171,3 +171,46 @@ def test_group_path_orders_stations() -> None:
     assert path["station_id"].tolist() == ["A", "B"]
     assert path["persons"].tolist() == [2, 2]
     assert path["lat"].tolist() == [40.0, 40.1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "label", "expected"),
+    [
+        ("frozen", "frozen", [True, False, True]),
+        ("box_occluded", "box_occluded", [True, False, True]),
+        ("turned", "turned_away", [True, False, True]),
+        ("defocus", "defocus", [True, True, True]),  # a blurred picture still shows colours
+    ],
+)
+def test_drops_under_a_hiding_condition_are_not_seen(
+    kind: str, label: str, expected: list[bool]
+) -> None:
+    drops = pd.DataFrame({"camera_id": ["C1", "C1", "C2"], "t_s": [5.0, 12.0, 12.0]})
+    conditions = pd.DataFrame(
+        {"camera_id": ["C1"], "kind": [kind], "label": [label], "start_s": [10.0], "end_s": [20.0]}
+    )
+    assert observable_drops(drops, {"conditions": conditions}).tolist() == expected
+
+
+def test_pairs_count_only_visits_seen() -> None:
+    # one traveller at S1 (C1), S2 (C2) and S3 (C3); the visit to C3 fell in a frozen picture
+    drops = pd.DataFrame(
+        {
+            "camera_id": ["C1", "C2", "C3"],
+            "station_id": ["S1", "S2", "S3"],
+            "t_s": [5.0, 5.0, 5.0],
+            "person_id": ["a", "a", "a"],
+            "group_id": ["g", "g", "g"],
+            "observable": [True, True, False],
+        }
+    )
+    truth = CarouselTruth(drops, pd.DataFrame(columns=["group_id", "station_id", "camera_id"]))
+    sightings = pd.DataFrame(
+        {"track_key": ["k1", "k2"], "camera_id": ["C1", "C2"], "station_id": ["S1", "S2"]}
+    ).assign(t_s=5.0)
+    visits = pd.DataFrame(
+        {"person_key": ["P1", "P1"], "track_key": ["k1", "k2"], "station_id": ["S1", "S2"]}
+    )
+    scores = carousel_scores(sightings, visits, truth)
+    assert scores["pairs"]["true"] == 1 and scores["pairs"]["recall"] == 1.0
+    assert scores["pairs_all"] == {"true": 3, "found": 1, "recall": 0.3333}

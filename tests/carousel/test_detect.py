@@ -23,7 +23,7 @@ from pollwatch.carousel import (
     write_carousel_csv,
 )
 from pollwatch.carousel.calibrate import _tail_fit
-from pollwatch.carousel.grouping import chance_bayes_factor
+from pollwatch.carousel.grouping import chance_bayes_factor, complete_groups
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
 from pollwatch.reid import split_track_similarities
 from pollwatch.reid.colour import ColourEmbedder
@@ -307,3 +307,39 @@ def test_index_kinds_find_planted_pairs(kind: str) -> None:
         ),
         atol=1e-4,
     )
+
+
+@pytest.mark.parametrize(
+    ("similarity", "expected"),
+    [
+        (0.9, [0, 1, 0, 1, 1, -1]),  # member 1 missed at station 0: its look-alike joins it
+        (0.1, [0, 1, 0, -1, 1, -1]),  # below min_similarity: left alone
+    ],
+)
+def test_complete_groups(similarity: float, expected: list[int]) -> None:
+    # persons 0 and 1 travel together: both at station 1 (t 500), only person 0 seen at
+    # station 0 (t 100); sighting 3 is at station 0 with them, sighting 5 long after
+    station = np.array([0, 1, 1, 0, 1, 0])
+    time = np.array([100.0, 500.0, 502.0, 104.0, 503.0, 400.0])
+    person = np.array([0, 1, 0, -1, 1, -1])
+    e = np.eye(4, dtype=np.float32)
+    other = np.sqrt(1 - similarity**2)
+    one = np.array([0, similarity, other, 0], np.float32)  # like person 1 by `similarity`
+    emb = np.stack([e[0], e[1], e[0], one, e[1], e[1]])
+    got = complete_groups(
+        person, np.array([7, 7]), station, time, emb, together_s=30.0, min_similarity=0.2
+    )
+    assert got.tolist() == expected
+
+
+def test_complete_groups_needs_a_window() -> None:
+    with pytest.raises(ValueError, match="together_s"):
+        complete_groups(
+            np.zeros(1, np.int64),
+            np.zeros(1, np.int64),
+            np.zeros(1),
+            np.zeros(1),
+            np.ones((1, 2), np.float32),
+            together_s=0.0,
+            min_similarity=0.2,
+        )

@@ -72,8 +72,34 @@ def test_parts_without_masks_and_unusable_crops() -> None:
         ({"dim": 8}, "dim"),
         ({"centre_width": 0.0}, "centre_width"),
         ({"height": 4}, "height"),
+        ({"sigmas": ((10.0, 4.0, 4.0),)}, "sigmas"),
+        ({"sigmas": ((10.0, 4.0, 4.0), (10.0, 0.0, 4.0))}, "sigmas"),
+        ({"dark_share": (0.2,)}, "dark_share"),
+        ({"dark_share": (0.0, None)}, "dark_share"),
     ],
 )
 def test_parts_bad_arguments(kwargs: dict, argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         PartColourEmbedder(**kwargs)
+
+
+@pytest.mark.parametrize(("dark_share", "hair_seen"), [(0.15, True), (None, False)])
+def test_dark_share_reads_the_hair_of_a_face(dark_share: float | None, hair_seen: bool) -> None:
+    """A head band showing a face under a little hair: its darkest pixels are the hair."""
+    crop = np.full((64, 20, 3), (40, 40, 180), np.uint8)  # red shirt
+    crop[:16] = (120, 160, 210)  # face
+    crop[:3] = (20, 20, 25)  # hair
+    emb = PartColourEmbedder(dark_share=(dark_share, None))
+    head_l = float(emb.part_colours(crop)[0])
+    assert (head_l < 40) == hair_seen
+
+
+def test_tuned_widths_set_the_kernel_per_channel() -> None:
+    emb = PartColourEmbedder(sigmas=((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)), dim=4096)
+    x = np.array([30.0, 128, 128, 100, 150, 150])
+    lighter = x + np.array([0, 0, 0, 20.0, 0, 0])  # the shirt 20 L units lighter: one width
+    other = x + np.array([0, 0, 0, 0, 8.0, 0])  # its a 8 units off: two widths
+    assert float(emb.features(x)[0] @ emb.features(lighter)[0]) == pytest.approx(
+        np.exp(-0.5), abs=0.06
+    )
+    assert float(emb.features(x)[0] @ emb.features(other)[0]) == pytest.approx(np.exp(-2), abs=0.06)

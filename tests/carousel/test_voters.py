@@ -199,7 +199,7 @@ def _camera() -> Camera:
 
 
 def _slot_pool(times: list[float], colours: list[tuple[int, int, int]]) -> TrackCrops:
-    crops = tuple(np.full((30, 14, 3), c, np.uint8) for c in colours)
+    crops = tuple(_noisy([np.full((30, 14, 3), c, np.uint8) for c in colours]))
     masks = tuple(np.ones((30, 14), np.uint8) for _ in colours)
     tracking = TrackingResult((), frames=0, source_scale=1.0)
     return TrackCrops(tracking, {}, {}, CropPool(tuple(times), crops, masks))
@@ -219,9 +219,17 @@ def test_slot_sightings_do_not_share_crops() -> None:
     assert rows[0]["track_key"] == "cam-1/slot@10.0" and rows[0]["track_id"] == -1
 
 
-def test_voter_part_source_checked() -> None:
-    with pytest.raises(ValueError, match="source"):
-        VoterPart(_camera(), get_embedder_by_name("parts"), source="face")
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"source": "face"}, "source"),
+        ({"merge_gap_s": -1.0}, "merge_gap_s"),
+        ({"merge_alike": 1.5}, "merge_alike"),
+    ],
+)
+def test_voter_part_arguments_checked(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        VoterPart(_camera(), get_embedder_by_name("parts"), **kwargs)
 
 
 def test_visit_sightings_split_a_run_into_people_without_drops() -> None:
@@ -234,3 +242,71 @@ def test_visit_sightings_split_a_run_into_people_without_drops() -> None:
     assert [r["t_s"] for r in rows] == [11.75, 15.75]  # the middle of each person's crops
     first, second = (np.asarray(r["embedding"]) for r in rows)
     assert float(first @ second) < 0.2
+
+
+def _noisy(crops: list[np.ndarray], seed: int = 0) -> list[np.ndarray]:
+    """The crops with a live camera's noise (no two alike)."""
+    rng = np.random.default_rng(seed)
+    return [
+        np.clip(c.astype(np.int16) + rng.integers(-6, 7, c.shape), 0, 255).astype(np.uint8)
+        for c in crops
+    ]
+
+
+def _head_and_shirt(head_rows: int, shirt: tuple[int, int, int]) -> np.ndarray:
+    """A 30-row crop: dark hair on top, a bright face below it down to row 7, then the shirt."""
+    crop = np.full((30, 14, 3), shirt, np.uint8)
+    crop[:8] = (120, 160, 210)  # face
+    crop[:head_rows] = (25, 25, 30)  # hair
+    return crop
+
+
+@pytest.mark.parametrize(
+    ("second_shirt", "expected_crops"),
+    [
+        ((40, 40, 180), [16]),  # one voter turning (face, then the back of the head): merged
+        ((180, 60, 40), [8, 8]),  # another voter with another shirt: apart
+    ],
+)
+def test_visit_pieces_of_one_voter_are_merged(
+    second_shirt: tuple[int, int, int], expected_crops: list[int]
+) -> None:
+    times = [10.0 + 0.5 * k for k in range(16)]
+    crops = _noisy([_head_and_shirt(2, (40, 40, 180))] * 8 + [_head_and_shirt(8, second_shirt)] * 8)
+    masks = tuple(np.ones((30, 14), np.uint8) for _ in crops)
+    kept = TrackCrops(
+        TrackingResult((), frames=0, source_scale=1.0),
+        {},
+        {},
+        CropPool(tuple(times), tuple(crops), masks),
+    )
+    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    rows = part._visit_sightings(kept)
+    assert [r["crops"] for r in rows] == expected_crops
+    if len(rows) == 1:
+        assert rows[0]["t_s"] == pytest.approx(float(np.median(times)))
+
+
+# frozen: the first frozen frame is a live one, too few for a person of its own
+@pytest.mark.parametrize(("frozen", "expected"), [(False, [8, 8]), (True, [9])])
+def test_a_frozen_picture_makes_no_sighting(frozen: bool, expected: list[int]) -> None:
+    red, blue = (40, 40, 180), (180, 60, 40)
+    times = [10.0 + 0.5 * k for k in range(16)]
+    rng = np.random.default_rng(0)
+    crops = [
+        np.clip(
+            np.full((30, 14, 3), c, np.int16) + rng.integers(-6, 7, (30, 14, 3)), 0, 255
+        ).astype(np.uint8)
+        for c in [red] * 8 + [blue] * 8
+    ]
+    if frozen:  # the picture froze while the second voter was at the box
+        crops[8:] = [crops[8]] * 8
+    masks = tuple(np.ones((30, 14), np.uint8) for _ in crops)
+    kept = TrackCrops(
+        TrackingResult((), frames=0, source_scale=1.0),
+        {},
+        {},
+        CropPool(tuple(times), tuple(crops), masks),
+    )
+    rows = VoterPart(_camera(), get_embedder_by_name("parts"))._visit_sightings(kept)
+    assert [r["crops"] for r in rows] == expected

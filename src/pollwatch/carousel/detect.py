@@ -18,6 +18,7 @@ from pollwatch.carousel.findings import CarouselFinding, CarouselVisit
 from pollwatch.carousel.grouping import (
     chance_bayes_factor,
     co_travel,
+    complete_groups,
     link_persons,
     pair_support,
 )
@@ -46,6 +47,7 @@ class CarouselParams:
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
     min_decoys: int = 1000
+    complete_similarity: float | None = 0.2  # group completion (None: off; see grouping.py)
 
     def __post_init__(self) -> None:
         for name in (
@@ -65,6 +67,11 @@ class CarouselParams:
             raise ValueError(f"max_bayes_factor must be >= 1, got {self.max_bayes_factor!r}")
         if not isinstance(self.min_decoys, int) or self.min_decoys < 2:
             raise ValueError(f"min_decoys must be an integer >= 2, got {self.min_decoys!r}")
+        if self.complete_similarity is not None and not -1 <= self.complete_similarity <= 1:
+            raise ValueError(
+                f"complete_similarity must be a cosine in [-1, 1] or None, "
+                f"got {self.complete_similarity!r}"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,12 +201,9 @@ class CarouselDetector:
             bounds = np.searchsorted(person[rows_multi], np.arange(n_persons + 1))
             members = [rows_multi[bounds[k] : bounds[k + 1]] for k in range(n_persons)]
         confidence = np.zeros(n_persons)
-        best_sim = np.zeros(n)
         for k, m in enumerate(members):
             a, b = np.triu_indices(len(m), 1)
             confidence[k] = pair_probability(m[a], m[b]).max()
-            sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
-            best_sim[m] = sims.max(axis=1)
         group, met = co_travel(
             person[multi],
             rows[multi],
@@ -207,6 +211,21 @@ class CarouselDetector:
             together_s=together,
             min_shared_stations=p.min_shared_stations,
         )
+        if p.complete_similarity is not None and n_persons:
+            person = complete_groups(
+                person,
+                np.where(met > 0, group, -1),
+                rows,
+                sightings.time,
+                emb,
+                together_s=together,
+                min_similarity=p.complete_similarity,
+            )
+            members = [np.flatnonzero(person == k) for k in range(n_persons)]
+        best_sim = np.zeros(n)
+        for m in members:
+            sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
+            best_sim[m] = sims.max(axis=1)
         findings = self._findings(sightings, members, best_sim, confidence, group, met)
         lap("group_s")
         result = CarouselResult(

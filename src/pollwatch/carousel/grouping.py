@@ -19,6 +19,12 @@ the tail p = P(X ≥ m | λ) becomes a Bayes factor with the bound of Sellke, Ba
 
 Groups of persons: two persons travel together when they were seen within `together_s` of each
 other at `min_shared_stations` or more stations; groups are the connected components.
+
+Group completion (`complete_groups`): where a group was seen at a station, a member with no
+sighting there most likely voted there too, seen from an angle that hid what matched him
+elsewhere. Each unlinked sighting at that station within `together_s` of the group's visit is
+scored by its mean cosine to the member's sightings; the best pairs (one sighting per member,
+one member per sighting) join when that mean reaches `min_similarity`.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.sparse import csgraph
 
-__all__ = ["chance_bayes_factor", "co_travel", "link_persons", "pair_support"]
+__all__ = ["chance_bayes_factor", "co_travel", "complete_groups", "link_persons", "pair_support"]
 
 PairFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -184,3 +190,56 @@ def pair_support(
         window = min(1.0, 2 * together_s / span[sa]) * min(1.0, 2 * together_s / span[sb])
         expected[part] = (len(part) - 1) * window
     return support, expected
+
+
+def complete_groups(
+    person: np.ndarray,
+    group: np.ndarray,
+    station: np.ndarray,
+    time: np.ndarray,
+    embedding: np.ndarray,
+    *,
+    together_s: float,
+    min_similarity: float,
+) -> np.ndarray:
+    """Person labels of the sightings (-1: none) after group completion (see module doc).
+    `group[p]` is person p's group label, -1 for a person with no co-traveller."""
+    if together_s <= 0:
+        raise ValueError(f"together_s must be positive, got {together_s!r}")
+    out = person.copy()
+    if not len(group):
+        return out
+    linked = np.flatnonzero(out >= 0)
+    linked = linked[np.argsort(out[linked], kind="stable")]
+    bounds = np.searchsorted(out[linked], np.arange(len(group) + 1))
+    own = [linked[bounds[q] : bounds[q + 1]] for q in range(len(group))]
+    free = np.flatnonzero(out < 0)
+    free = free[np.lexsort((time[free], station[free]))]
+    free_station, free_time = station[free], time[free]
+    for g in np.unique(group[group >= 0]):
+        persons = np.flatnonzero(group == g)
+        if len(persons) < 2:
+            continue
+        rows = np.concatenate([own[q] for q in persons])
+        for s in np.unique(station[rows]):
+            at = rows[station[rows] == s]
+            lo = np.searchsorted(free_station, s, "left")
+            hi = np.searchsorted(free_station, s, "right")
+            t = free_time[lo:hi]
+            a = lo + np.searchsorted(t, time[at].min() - together_s, "left")
+            b = lo + np.searchsorted(t, time[at].max() + together_s, "right")
+            near = free[a:b]
+            near = near[out[near] < 0]
+            lacking = [q for q in persons if len(own[q]) and not np.any(station[own[q]] == s)]
+            if not len(near) or not lacking:
+                continue
+            score = np.array(
+                [(embedding[near] @ embedding[own[q]].T).mean(axis=1) for q in lacking]
+            )
+            while score.max() >= min_similarity:
+                qa, nb = np.unravel_index(int(np.argmax(score)), score.shape)
+                out[near[nb]] = lacking[qa]
+                own[lacking[qa]] = np.r_[own[lacking[qa]], near[nb]]
+                score[qa, :] = -np.inf
+                score[:, nb] = -np.inf
+    return out

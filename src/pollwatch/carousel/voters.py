@@ -439,6 +439,8 @@ class VoterPart:
     slot_before_s: float = 1.5
     slot_after_s: float = 0.5
     slot_visit_s: float = 1.0
+    merge_gap_s: float = 2.0  # visit pieces this close in time whose embeddings are ...
+    merge_alike: float = 0.8  # ... this alike (cosine) are one voter's visit
     before_s: float = 3.0  # crops of the track this long before a drop ...
     after_s: float = 1.5  # ... to this long after it show its voter
     same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
@@ -448,6 +450,10 @@ class VoterPart:
     def __post_init__(self) -> None:
         if self.source not in ("visits", "slot", "track"):
             raise ValueError(f"source must be 'visits', 'slot' or 'track', got {self.source!r}")
+        if not self.merge_gap_s >= 0:
+            raise ValueError(f"merge_gap_s must be >= 0, got {self.merge_gap_s!r}")
+        if not -1 <= self.merge_alike <= 1:
+            raise ValueError(f"merge_alike must be a cosine in [-1, 1], got {self.merge_alike!r}")
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -495,24 +501,54 @@ class VoterPart:
     def _visit_sightings(self, kept: TrackCrops) -> list[dict[str, Any]]:
         """One sighting per person's visit at the box in the slot crops (see `slot_visits`)."""
         slot = kept.slot
-        order = np.argsort(np.asarray(slot.times, np.float64), kind="stable")
+        order = _live(slot, np.argsort(np.asarray(slot.times, np.float64), kind="stable"))
         colours = []
         for k in order:
             c = self.splitter.part_colours(slot.crops[k], slot.masks[k])
             colours.append(None if c is None else self.splitter.scaled(c))
         times = np.asarray(slot.times, np.float64)[order]
-        rows = []
-        for t, idx in slot_visits(times, colours, self.visit_rules):
+        rows: list[dict[str, Any]] = []
+        pieces: list[np.ndarray] = []  # the slot crops of each row
+        for _, idx in slot_visits(times, colours, self.visit_rules):
             ks = order[idx]
-            pool = CropPool(
-                tuple(slot.times[k] for k in ks),
-                tuple(slot.crops[k] for k in ks),
-                tuple(slot.masks[k] for k in ks),
-            )
-            row = self._row(pool, -1, t, 0)  # the counter is not read
-            if row is not None:
-                rows.append(row)
+            row = self._slot_row(slot, ks)
+            if row is None:
+                continue
+            # a voter's visit cut in two (a pose change): the pieces are one person's when
+            # they follow each other closely and look alike as wholes
+            if rows and self._one_person(rows[-1], row, slot, pieces[-1], ks):
+                ks = np.sort(np.r_[pieces[-1], ks])
+                merged = self._slot_row(slot, ks)
+                if merged is not None:
+                    rows[-1], pieces[-1] = merged, ks
+                    continue
+            rows.append(row)
+            pieces.append(ks)
         return rows
+
+    def _slot_row(self, slot: CropPool, ks: np.ndarray) -> dict[str, Any] | None:
+        """The sighting of the slot crops `ks`, timed at their median time."""
+        pool = CropPool(
+            tuple(slot.times[k] for k in ks),
+            tuple(slot.crops[k] for k in ks),
+            tuple(slot.masks[k] for k in ks),
+        )
+        return self._row(pool, -1, float(np.median(pool.times)), 0)  # the counter is not read
+
+    def _one_person(
+        self,
+        a: dict[str, Any],
+        b: dict[str, Any],
+        slot: CropPool,
+        first: np.ndarray,
+        second: np.ndarray,
+    ) -> bool:
+        """Whether visit pieces `a` then `b` (slot crops `first`, `second`) are one voter's."""
+        gap = min(slot.times[k] for k in second) - max(slot.times[k] for k in first)
+        if gap > self.merge_gap_s:
+            return False
+        cos = float(np.dot(a["embedding"], b["embedding"]))
+        return cos >= self.merge_alike
 
     def _sightings(
         self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
@@ -562,6 +598,20 @@ class VoterPart:
             "halves_similarity": halves,
             "embedding": np.asarray(emb, np.float32).tolist(),
         }
+
+
+def _live(pool: CropPool, order: np.ndarray, noise: int = 2) -> np.ndarray:
+    """`order` (time-ordered crop indices) without the crops of a frozen picture: a crop
+    equal to the one before it (every pixel within `noise` levels; a live camera's noise
+    changes some pixel more) shows nobody new."""
+    keep: list[int] = []
+    for k in order.tolist():
+        if keep:
+            a, b = pool.crops[keep[-1]], pool.crops[k]
+            if a.shape == b.shape and int(np.abs(a.astype(np.int16) - b).max()) <= noise:
+                continue
+        keep.append(k)
+    return np.asarray(keep, np.int64)
 
 
 def _visits(

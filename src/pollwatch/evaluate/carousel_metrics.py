@@ -5,9 +5,12 @@ ballot) is given the true person whose ballot drop on that camera is closest in 
 ±3 s, one to one (else no person). Then:
 
 * pairs: a *true pair* is two visits (cameras) of one person who dropped ballots at two or more
-  stations; it is *found* when both visits have a sighting and the two sit in one reported
-  carousel person. Recall = found / true pairs. Precision = pairs of sightings inside reported
-  persons that show one true person / all such pairs (a sighting with no person is wrong);
+  stations, both *seen*: the drop fell outside the camera's conditions that hide the box
+  (`hiding_ranges`: outage, frozen or dark picture, box blocked, view turned away); it is
+  *found* when both visits have a sighting and the two sit in one reported carousel person.
+  Recall = found / true pairs (`pairs_all`: the same over every visit, seen or not).
+  Precision = pairs of sightings inside reported persons that show one true person / all such
+  pairs (a sighting with no person is wrong);
 * groups: a carousel group seen voting at two or more stations on camera is *recovered* when
   at least 80% of its members seen at two or more stations are reported with two of them;
 * clean stations: stations on camera where no carousel group voted; the share with no carousel
@@ -25,10 +28,10 @@ import pandas as pd
 from pollwatch.case import CasePaths
 from pollwatch.evaluate.counting_metrics import match_drops
 from pollwatch.evaluate.registry import METRICS
-from pollwatch.evaluate.truthview import CarouselTruth, carousel_truth
+from pollwatch.evaluate.truthview import CarouselTruth, carousel_truth, hiding_ranges
 from pollwatch.store import NotFoundError, Store
 
-__all__ = ["carousel_block", "carousel_scores", "label_sightings"]
+__all__ = ["carousel_block", "carousel_scores", "label_sightings", "observable_drops"]
 
 _MATCH_S = 3.0
 _GROUP_SHARE = 0.8
@@ -60,28 +63,20 @@ def carousel_scores(
     person = label_sightings(sightings, truth.drops)
     by_key = dict(zip(sightings["track_key"], person, strict=True))
     reported = dict(zip(visits["track_key"], visits["person_key"], strict=True))
-    # true visits: one per (person, camera) with a drop
-    drops = truth.drops
-    visits_true = drops.drop_duplicates(["person_id", "camera_id"])
-    n_st = visits_true.groupby("person_id")["station_id"].nunique()
-    travellers = set(n_st[n_st >= 2].index)
     seen = sightings.assign(person=person.to_numpy())
     key_of = {  # (person, camera) → a sighting's track key
         (p, c): k
         for k, p, c in seen[["track_key", "person", "camera_id"]].itertuples(index=False)
         if p
     }
-    true_pairs = found = 0
-    linked: dict[str, set[str]] = {}
-    for pid, rows in visits_true[visits_true["person_id"].isin(travellers)].groupby("person_id"):
-        for (ca, sa), (cb, sb) in combinations(rows[["camera_id", "station_id"]].to_numpy(), 2):
-            if sa == sb:
-                continue
-            true_pairs += 1
-            ka, kb = key_of.get((pid, ca)), key_of.get((pid, cb))
-            if ka in reported and kb in reported and reported[ka] == reported[kb]:
-                found += 1
-                linked.setdefault(pid, set()).update((sa, sb))
+    drops = truth.drops
+    observable = (
+        drops["observable"].to_numpy(bool)
+        if "observable" in drops.columns
+        else np.ones(len(drops), bool)
+    )
+    every = _pair_counts(drops, key_of, reported)
+    travellers, true_pairs, found, linked = _pair_counts(drops[observable], key_of, reported)
     good = pairs = 0
     for _, rows in visits.groupby("person_key"):
         for a, b in combinations(rows["track_key"].tolist(), 2):
@@ -106,6 +101,7 @@ def carousel_scores(
             "recall": _share(found, true_pairs),
             "precision": _share(good, pairs),
         },
+        "pairs_all": {"true": every[1], "found": every[2], "recall": _share(every[2], every[1])},
         "groups": groups,
         "findings": int(visits["person_key"].nunique()) if len(visits) else 0,
         "clean_stations": {
@@ -115,6 +111,41 @@ def carousel_scores(
             "flagged_ids": clean_flagged,
         },
     }
+
+
+def _pair_counts(
+    drops: pd.DataFrame, key_of: dict[tuple[str, str], str], reported: dict[str, str]
+) -> tuple[set[str], int, int, dict[str, set[str]]]:
+    """Over the voters' `drops`: the persons with drops at two or more stations, their true
+    pairs of visits (one visit per person and camera), the pairs found (both sightings in
+    one reported person) and the stations each person was linked at."""
+    visits_true = drops.drop_duplicates(["person_id", "camera_id"])
+    n_st = visits_true.groupby("person_id")["station_id"].nunique()
+    travellers = set(n_st[n_st >= 2].index)
+    true_pairs = found = 0
+    linked: dict[str, set[str]] = {}
+    for pid, rows in visits_true[visits_true["person_id"].isin(travellers)].groupby("person_id"):
+        for (ca, sa), (cb, sb) in combinations(rows[["camera_id", "station_id"]].to_numpy(), 2):
+            if sa == sb:
+                continue
+            true_pairs += 1
+            ka, kb = key_of.get((pid, ca)), key_of.get((pid, cb))
+            if ka in reported and kb in reported and reported[ka] == reported[kb]:
+                found += 1
+                linked.setdefault(pid, set()).update((sa, sb))
+    return travellers, true_pairs, found, linked
+
+
+def observable_drops(drops: pd.DataFrame, truth: Any) -> pd.Series:
+    """Per drop (camera_id, t_s): whether the camera showed it (no hiding condition then)."""
+    out = pd.Series(True, index=drops.index)
+    for cam, rows in drops.groupby("camera_id"):
+        t = rows["t_s"].to_numpy(float)
+        hidden = np.zeros(len(t), bool)
+        for a, b in hiding_ranges(truth, str(cam)):
+            hidden |= (t >= a) & (t <= b)
+        out.loc[rows.index] = ~hidden
+    return out
 
 
 def _groups(
@@ -140,6 +171,7 @@ def carousel_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     """Pairwise precision/recall of voters seen at >= 2 stations, groups recovered, clean
     stations without a carousel finding (see module doc)."""
     t = carousel_truth(truth)
+    t = CarouselTruth(t.drops.assign(observable=observable_drops(t.drops, truth)), t.stops)
     with Store.existing(paths.db_path) as store:
         sightings = store.read_tables("carousel", "sightings")
         try:

@@ -110,9 +110,9 @@ def _colour(**options: object) -> AppearanceEmbedder:
 
 
 def _parts(**options: object) -> AppearanceEmbedder:
-    from pollwatch.reid.parts import PartColourEmbedder
+    from pollwatch.reid.parts import TUNED_PARTS, PartColourEmbedder
 
-    return PartColourEmbedder(**options)  # type: ignore[arg-type]
+    return PartColourEmbedder(**{**TUNED_PARTS, **options})  # type: ignore[arg-type]
 
 
 def _face(**options: object) -> AppearanceEmbedder:

@@ -16,6 +16,13 @@ map (Rahimi & Recht 2007): `dim` cosines of random projections, L2-normalised, w
 approximates k (error about 1/√dim). So a cosine index can search it, two different people sit
 near 0 and one person near 1, with the cut between them set by σ rather than by a histogram's
 bins. The projections come from a fixed seed: every camera's embeddings are comparable.
+
+`sigmas` sets the kernel's width per band and channel instead (L, a, b of each band): across
+cameras a shirt's a and b stay within a few units while its lightness follows the light, and a
+head shows the face to one camera and the back of the head to another. `dark_share` summarises
+a band by the median of its darkest pixels instead (a share of them by lightness): in a head
+band those are the hair, seen from the front and from behind. `TUNED_PARTS` is the pipeline's
+setting (see docs/carousel.md for how it was chosen).
 """
 
 from __future__ import annotations
@@ -27,11 +34,17 @@ import numpy as np
 
 from pollwatch.reid.base import EmbeddingUnavailable, check_crops, l2_normalise
 
-__all__ = ["UPPER_BODY_BANDS", "PartColourEmbedder"]
+__all__ = ["TUNED_PARTS", "UPPER_BODY_BANDS", "PartColourEmbedder"]
 
 # (top, bottom) as fractions of the crop's height: head, torso (the view above a ballot box)
 UPPER_BODY_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.3, 1.0))
 _MIN_PIXELS = 5
+# the pipeline's "parts": the head's hair (darkest 15% of its pixels) loosely, the torso's
+# chroma tightly (kernel widths per band: L, a, b in Lab units)
+TUNED_PARTS: dict[str, object] = {
+    "sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)),
+    "dark_share": (0.15, None),
+}
 
 
 class PartColourEmbedder:
@@ -51,6 +64,8 @@ class PartColourEmbedder:
         height: int = 64,
         seed: int = 0,
         aggregate: str = "mode",
+        sigmas: Sequence[Sequence[float]] | None = None,
+        dark_share: Sequence[float | None] | None = None,
     ) -> None:
         bands = tuple(tuple(map(float, b)) for b in bands)
         if not bands or any(len(b) != 2 or not 0 <= b[0] < b[1] <= 1 for b in bands):
@@ -80,14 +95,23 @@ class PartColourEmbedder:
         self._phase = rng.uniform(0.0, 2 * np.pi, dim)
         channel = np.array([self.lightness_weight, 1.0, 1.0])
         self._scale = np.outer(weights, channel).ravel() / self.sigma
+        if sigmas is not None:
+            widths = np.asarray(sigmas, np.float64)
+            if widths.shape != (len(bands), 3) or not np.all(widths > 0):
+                raise ValueError(f"sigmas must be three positive widths per band, got {sigmas}")
+            self._scale = 1.0 / widths.ravel()
+        shares = (None,) * len(bands) if dark_share is None else tuple(dark_share)
+        if len(shares) != len(bands) or any(q is not None and not 0 < q <= 1 for q in shares):
+            raise ValueError(f"dark_share must be a share in (0, 1] or None per band: {dark_share}")
+        self.dark_share = shares
 
     @property
     def dim(self) -> int:
         return self._dim
 
     def part_colours(self, crop: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | None:
-        """The median Lab colour of each band of one crop, concatenated (None when a band has
-        fewer than 5 of the person's pixels)."""
+        """The median Lab colour of each band of one crop (of its darkest `dark_share` pixels
+        where set), concatenated (None when a band has fewer than 5 of the person's pixels)."""
         h0, w0 = crop.shape[:2]
         width = max(4, round(w0 * self.height / h0))
         img = cv2.resize(crop, (width, self.height), interpolation=cv2.INTER_AREA)
@@ -102,12 +126,14 @@ class PartColourEmbedder:
             fg[:, width - margin :] = False
         lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB).astype(np.float32)
         out = []
-        for top, bottom in self.bands:
+        for (top, bottom), share in zip(self.bands, self.dark_share, strict=True):
             r0 = round(top * self.height)
             r1 = max(r0 + 1, round(bottom * self.height))
             pix = lab[r0:r1][fg[r0:r1]]
             if len(pix) < _MIN_PIXELS:
                 return None
+            if share is not None:  # the darkest pixels (the hair of a head)
+                pix = pix[pix[:, 0] <= np.quantile(pix[:, 0], share)]
             out.append(np.median(pix, axis=0))
         return np.concatenate(out)
 
