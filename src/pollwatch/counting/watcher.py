@@ -441,8 +441,8 @@ def _around_box(shape: tuple[int, ...], outline: np.ndarray) -> np.ndarray:
 
 def _changed_mask(image: np.ndarray, background: np.ndarray) -> np.ndarray:
     """Where the luma or a chroma channel differs from the background by more than 18."""
-    d = cv2.split(cv2.absdiff(image, background))
-    return cv2.compare(cv2.max(cv2.max(d[0], d[1]), d[2]), 18, cv2.CMP_GT)
+    same = cv2.inRange(cv2.absdiff(image, background), (0, 0, 0), (18, 18, 18))
+    return cv2.bitwise_not(same)
 
 
 def _outline_points(poly: np.ndarray) -> np.ndarray:
