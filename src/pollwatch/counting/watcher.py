@@ -262,7 +262,11 @@ class BoxWatcher:
             return
         t = frame.pts_s
         half = slice(0, max(1, rows // 2)), slice(0, max(1, cols // 2))
-        small_luma = frame.luma_region(*r.watch, step=2)[half]
+        small = None if self.skip_still else frame.ycc_region(*r.watch, step=2)[half]
+        if small is None:  # only the luma, unless something moved
+            small_luma = frame.luma_region(*r.watch, step=2)[half]
+        else:
+            small_luma = cv2.extractChannel(small, 0)
         motion = (
             cv2.mean(cv2.absdiff(small_luma, s.previous))[0]
             if s.previous is not None and s.previous.shape == small_luma.shape
@@ -276,7 +280,8 @@ class BoxWatcher:
             last = s.rows[-1]  # nothing near the box moved: every measure but motion stands
             s.rows.append((t, *last[1:11], motion, *last[12:]))
             return
-        small = frame.ycc_region(*r.watch, step=2)[half]
+        if small is None:
+            small = frame.ycc_region(*r.watch, step=2)[half]
         luma = frame.luma_region(*r.watch)
         slot_moved = self._moved("slot", small_luma[r.half(r.slot)], due)
         slot = frame.ycc_region(*r.slot) if slot_moved else None  # a snapshot is `due`
