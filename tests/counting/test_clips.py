@@ -50,6 +50,25 @@ def test_every_voter_counted_and_nobody_else(render, plan) -> None:
         assert np.min(np.abs(found - t)) <= 2.0
 
 
+@pytest.mark.parametrize("plan", [CROWDED, LOITER], ids=["crowded", "loiter"])
+def test_skipping_still_samples_keeps_the_drops(render, plan) -> None:
+    """Samples where nothing near the box moved repeat the last measures instead of taking
+    them again: the drops are the same as measuring every sample, and so, closely, the series."""
+    path = render(plan)
+    zone = resolve_box_zone(keyframe_background(path), CameraRenderer(plan).box_polygon())
+    series = []
+    for skip in (True, False):
+        run = analyse_video(path, [BoxWatcher(zone.zone, skip_still=skip)])
+        watch = run.results[0]
+        drops, _ = find_drops(watch.series, watch.box_height_px)
+        series.append(watch.series)
+        assert int(drops["ballots"].sum()) == len(true_drops(plan)), skip
+    skipped, full = series
+    assert skipped.shape == full.shape and (skipped["t_s"] == full["t_s"]).all()
+    assert np.nanmax(np.abs(skipped["fill"] - full["fill"])) < 0.5
+    assert np.nanmax(np.abs(skipped["fg"] - full["fg"])) < 0.02
+
+
 def test_the_box_is_found_without_a_polygon(render) -> None:
     path = render(LOITER)
     located = resolve_box_zone(keyframe_background(path))

@@ -23,10 +23,10 @@ class _Regions:
     needs = Needs(fps=5.0)
 
     def __init__(self, box: tuple[int, int, int, int]) -> None:
-        self.box, self.pairs, self.halves = box, [], []
+        self.box, self.pairs, self.halves, self.lumas = box, [], [], []
 
     def reset(self) -> None:
-        self.pairs, self.halves = [], []
+        self.pairs, self.halves, self.lumas = [], [], []
 
     def start(self, info) -> None:
         pass
@@ -41,6 +41,7 @@ class _Regions:
         x0, y0, x1, y1 = self.box
         self.pairs.append((frame.ycc_region(*self.box), frame.ycc(1.0)[y0:y1, x0:x1]))
         self.halves.append((frame.ycc_region(*self.box, step=2), frame.luma_region(*self.box)))
+        self.lumas.append(frame.luma_region(*self.box, step=2))
 
     def result(self) -> list:
         return self.pairs
@@ -66,10 +67,12 @@ def test_half_and_luma_regions_are_the_full_region_read_sparsely(make_clip, box)
     regions = _Regions(box)
     analyse_video(make_clip(ClipSpec(figures=(PASSER,))), [regions])
     assert regions.halves
-    for (region, _), (half, luma) in zip(regions.pairs, regions.halves, strict=True):
+    pairs, halves = regions.pairs, regions.halves
+    for (region, _), (half, luma), half_luma in zip(pairs, halves, regions.lumas, strict=True):
         assert not half.flags.writeable and not luma.flags.writeable
         np.testing.assert_array_equal(half, region[::2, ::2])
         np.testing.assert_array_equal(luma, region[..., 0])
+        np.testing.assert_array_equal(half_luma, region[::2, ::2, 0])
         # what a nearest-neighbour halving picks, as the box watcher reads it
         size = (region.shape[1] // 2, region.shape[0] // 2)
         halved = cv2.resize(region, size, interpolation=cv2.INTER_NEAREST)
@@ -81,6 +84,13 @@ def test_region_step_checked(make_clip, step: int) -> None:
     class _Asks(_Regions):
         def update(self, frame) -> None:
             frame.ycc_region(*self.box, step=step)
+
+    class _AsksLuma(_Regions):
+        def update(self, frame) -> None:
+            frame.luma_region(*self.box, step=step)
+
+    with pytest.raises(ValueError, match="step"):
+        analyse_video(make_clip(ClipSpec(seconds=0.5)), [_AsksLuma((0, 0, 10, 10))])
 
     with pytest.raises(ValueError, match="step"):
         analyse_video(make_clip(ClipSpec(seconds=0.5)), [_Asks((0, 0, 10, 10))])

@@ -31,8 +31,9 @@ _CHROMA_TO_FULL = np.clip(
 _PLANAR_YUV = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
 
 
-def _plane(raw: Any, i: int) -> np.ndarray:
-    plane = raw.planes[i]
+def _plane(raw: Any, i: int, plane: Any = None) -> np.ndarray:
+    """The frame's plane `i` (or the `plane` given, one of `raw.planes`) as a 2-D view."""
+    plane = raw.planes[i] if plane is None else plane
     return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
 
 
@@ -174,8 +175,11 @@ class Frame:
         """The raw frame's three planes as arrays, read once per frame (region readers ask
         for them several times a frame)."""
         cached = self._cache.get(("planes", 0.0))
-        if cached is None:
-            cached = self._cache[("planes", 0.0)] = [_plane(self._raw, i) for i in range(3)]
+        if cached is None:  # `planes` builds its plane objects anew at every access: once
+            planes = self._raw.planes
+            cached = self._cache[("planes", 0.0)] = [
+                _plane(self._raw, i, planes[i]) for i in range(3)
+            ]
         return cached
 
     def _planes_at_full_size(self) -> bool:
@@ -225,15 +229,19 @@ class Frame:
         out = cv2.merge(planes)
         return _readonly(out if step == 1 else np.ascontiguousarray(out[::step, ::step]))
 
-    def luma_region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        """`ycc_region(x0, y0, x1, y1)[..., 0]` (the luma plane's own values, contiguous),
-        read without touching the chroma planes. Not cached."""
+    def luma_region(self, x0: int, y0: int, x1: int, y1: int, step: int = 1) -> np.ndarray:
+        """`ycc_region(x0, y0, x1, y1, step)[..., 0]` (the luma plane's own values,
+        contiguous), read without touching the chroma planes. Not cached."""
+        if step not in (1, 2):
+            raise ValueError(f"step must be 1 or 2, got {step}")
         x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
         if x1 <= x0 or y1 <= y0:
-            return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8))
+            return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)[::step, ::step])
         if not self._planes_at_full_size():
-            return _readonly(np.ascontiguousarray(self.ycc(1.0)[y0:y1, x0:x1, 0]))
-        return _readonly(np.ascontiguousarray(self._planes()[0][y0:y1, x0:x1]))
+            luma = self.ycc(1.0)[y0:y1:step, x0:x1:step, 0]
+        else:
+            luma = self._planes()[0][y0:y1:step, x0:x1:step]
+        return _readonly(np.ascontiguousarray(luma))
 
     def gray(self, scale: float = 1.0) -> np.ndarray:
         """The full-range gray image downscaled by `scale`, computed once per frame.
