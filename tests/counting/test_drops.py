@@ -10,6 +10,7 @@ from pollwatch.counting.drops import (
     DROP_COLUMNS,
     DropFinderOptions,
     find_drops,
+    rough_ranges,
     unobservable_ranges,
 )
 from pollwatch.counting.watcher import SERIES_COLUMNS
@@ -161,6 +162,34 @@ def test_outline_lost_with_the_same_coarse_view_is_a_defocus(view: float, blind:
     s["outline"] = np.where(lost, 0.05, 1.0)
     s["view"] = np.where(lost, view, 1.0)
     assert [r[2] for r in unobservable_ranges(s)] == (["box not in view"] if blind else [])
+    # a defocus is watched on, as rough time; a box out of view is not rough, it is blind
+    rough = rough_ranges(s)
+    assert [r[2] for r in rough] == ([] if blind else ["box out of focus"])
+    if rough:
+        start, end, _ = rough[0]
+        assert start == pytest.approx(10, abs=3.5) and end == pytest.approx(50, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("spells", "expected"),
+    [
+        ([(10, 40), (50, 80)], [(10, 80)]),  # someone at the box for 10 s: one defocus
+        ([(10, 40), (75, 90)], [(10, 40), (75, 90)]),  # 35 s apart: two
+        ([(10, 16)], []),  # too short to call
+    ],
+)
+def test_rough_ranges_join_spells_of_defocus(spells, expected) -> None:
+    s = series(100)
+    t = s["t_s"].to_numpy()
+    lost = np.zeros(len(t), bool)
+    for a, b in spells:
+        lost |= (t >= a) & (t < b)
+    s["outline"] = np.where(lost, 0.05, 1.0)
+    s["view"] = 0.97
+    got = [(a, b) for a, b, _ in rough_ranges(s)]
+    assert len(got) == len(expected)
+    for (a, b), (x, y) in zip(got, expected, strict=True):
+        assert a == pytest.approx(x, abs=3.5) and b == pytest.approx(y, abs=3.5)
 
 
 def test_quiet_series_is_observable_and_empty() -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "DROP_COLUMNS",
     "DropFinderOptions",
     "find_drops",
+    "rough_ranges",
     "unobservable_ranges",
 ]
 
@@ -554,6 +555,53 @@ def _assign(
     return rows
 
 
+def _outline_masks(series: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(outline gone, coarse picture unchanged) per sample: the box's outline under 35% of
+    the fitted view's and the coarse view's correlation at least `_SAME_VIEW`, each a running
+    median over 6 s."""
+    outline = series["outline"].to_numpy(float)
+    gone = _rolling_median(np.nan_to_num(outline, nan=1.0), t, 6.0) < 0.35
+    if "view" not in series:
+        return gone, np.zeros(len(t), bool)
+    view = np.nan_to_num(series["view"].to_numpy(float), nan=0.0)
+    return gone, _rolling_median(view, t, 6.0) >= _SAME_VIEW
+
+
+def _mask_ranges(
+    t: np.ndarray, dt: float, mask: np.ndarray, reason: str, min_s: float, lead_s: float = 0.0
+) -> list[Range]:
+    """The runs of `mask` as (start, end, reason), each sample standing for `dt` around it,
+    started `lead_s` earlier; runs shorter than `min_s` left out."""
+    out: list[Range] = []
+    for i, j in _runs(mask):
+        start, end = t[i] - 0.5 * dt - lead_s, t[j] + 0.5 * dt
+        if end - start >= min_s:
+            out.append((float(start), float(end), reason))
+    return out
+
+
+def rough_ranges(
+    series: pd.DataFrame, *, min_s: float = 10.0, bridge_s: float = 30.0
+) -> list[Range]:
+    """When the box was watched with a degraded picture: out of focus (the outline's thin
+    lines gone while the coarse picture stayed the same, see `unobservable_ranges`) for
+    `min_s` or more, stretches less than `bridge_s` apart joined (a lens does not come back
+    into focus for a few seconds: people at the box change the coarse picture meanwhile).
+    The counter's errors there are those measured on defocused cameras."""
+    if series.empty:
+        return []
+    t = series["t_s"].to_numpy(float)
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.1
+    gone, same = _outline_masks(series, t)
+    out: list[Range] = []
+    for a, b, why in _mask_ranges(t, dt, gone & same, "box out of focus", min_s):
+        if out and a - out[-1][1] < bridge_s:
+            out[-1] = (out[-1][0], b, why)
+        else:
+            out.append((a, b, why))
+    return out
+
+
 def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Range]:
     """When the box could not be watched, from the watcher's series: too dark (the region's
     brightness under 45% of its median), the picture frozen (not a pixel changed for a
@@ -570,29 +618,10 @@ def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Ran
     still = series["motion"].to_numpy(float) == 0
     frozen = pd.Series(still).rolling(max(2, round(1.0 / dt)), min_periods=1).min()
     frozen = frozen.to_numpy(bool)
-    outline = series["outline"].to_numpy(float)
-    hidden = _rolling_median(np.nan_to_num(outline, nan=1.0), t, 6.0) < 0.35
-    if "view" in series:  # the coarse picture unchanged: out of focus, not out of view
-        view = np.nan_to_num(series["view"].to_numpy(float), nan=0.0)
-        hidden &= _rolling_median(view, t, 6.0) < _SAME_VIEW
+    gone, same = _outline_masks(series, t)
     out: list[Range] = []
-    for mask, reason in (
-        (dark, "too dark"),
-        (frozen, "picture frozen"),
-        (hidden, "box not in view"),
-    ):
-        i, n = 0, len(t)
-        while i < n:
-            if not mask[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < n and mask[j + 1]:
-                j += 1
-            start, end = t[i] - 0.5 * dt, t[j] + 0.5 * dt
-            if reason == "picture frozen":
-                start -= 1.0  # the run starts once a full second stood still
-            if end - start >= min_s:
-                out.append((float(start), float(end), reason))
-            i = j + 1
+    out += _mask_ranges(t, dt, dark, "too dark", min_s)
+    # the run starts once a full second stood still
+    out += _mask_ranges(t, dt, frozen, "picture frozen", min_s, lead_s=1.0)
+    out += _mask_ranges(t, dt, gone & ~same, "box not in view", min_s)
     return out
