@@ -290,6 +290,32 @@ def test_hands_in_quick_succession_count_the_ballots_seen(
     assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
 
 
+@pytest.mark.parametrize(
+    ("covered", "rise", "expected"),
+    [
+        # two voters' hands joined into one covering of 1.3 s (three times the usual 0.4 s)
+        ([(35.0, 0.4), (35.5, 0.8)], 2.0, 7),
+        # the same with a pile too flat to tell: still two
+        ([(35.0, 0.4), (35.5, 0.8)], 1.0, 7),
+        # one voter's slow hand of 0.8 s (twice the usual, under 1.1 s): one
+        ([(35.0, 0.4), (35.5, 0.3)], 1.0, 6),
+    ],
+)
+def test_a_hand_far_longer_than_usual_is_two_voters(
+    covered: list[tuple[float, float]], rise: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times] + covered}
+    base["bursts"].append((35.0, 0.0))
+    base["steps"].append((35.0, rise))
+    base["present"].append((33.0, 38.0))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
+    if expected == 7:
+        near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+        assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
+
+
 def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:
     times = [10.0, 20.0, 30.0, 50.0, 60.0]
     base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 40.0]]}

@@ -78,6 +78,8 @@ class DropFinderOptions:
     visit_min_s: float = 2.5  # a hand while someone was at the box for less: a passing arm
     patch_with_hand_s: float = 0.1  # a ballot patch vanishing this close to a covering of
     # the slot taken for a passer-by: a hand after all
+    two_hands_s: float = 1.1  # a hand over the slot this long (and twice the camera's usual
+    # one) is two voters' hands one after the other: on the tuning cameras every one was
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -263,6 +265,23 @@ def _one_per_patch(
     return sorted(out, key=lambda x: x.end)
 
 
+def _two_voters(reaches: list[_Burst], o: DropFinderOptions) -> list[_Burst]:
+    """A hand over the slot lasting `two_hands_s` or more, and twice as long as the camera's
+    usual one, is two voters' hands in a row (joined since they were under `reach_join_s`
+    apart): two drops, the second 0.1 s after the first (placed together, the pile's rise
+    that goes with them sees both)."""
+    hands = [x.duration for x in reaches if x.reach]
+    if not hands:
+        return reaches
+    long = max(o.two_hands_s, 2 * float(np.median(hands)))
+    out = []
+    for r in reaches:
+        out.append(r)
+        if r.reach and r.duration >= long:
+            out.append(dataclasses.replace(r, end=r.end + 0.1))
+    return out
+
+
 def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> float:
     """How much more of the box's bottom was hidden from `start` to `end` than just before
     and just after: someone passing in front hides it for a moment; the first ballots
@@ -384,7 +403,7 @@ def find_drops(
     else:  # hands over the slot say when; a white patch is only a hint then
         visits = _visits(t, series["fg"].to_numpy(float), o.presence)
         reaches = _brief_visits(_seen_going_in(reaches, patches, o), visits, o)
-        reaches = _one_per_patch(reaches, patches, o)
+        reaches = _two_voters(_one_per_patch(reaches, patches, o), o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
             for x in patches
