@@ -316,6 +316,36 @@ def test_a_hand_far_longer_than_usual_is_two_voters(
         assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
 
 
+@pytest.mark.parametrize(
+    ("hand_s", "patch_at", "expected", "second"),
+    [
+        # two voters at once: one hand of 0.6 s, the second ballot vanishing 0.4 s after the
+        # first went in, while the hand still covered the slot
+        (0.6, 35.4, 7, 35.4),
+        # the patch only 0.2 s after the hand's ballot: that hand's own ballot
+        (0.6, 35.2, 6, None),
+        # a short hand (0.4 s): the patch after it is not under that hand
+        (0.4, 35.4, 6, None),
+        # the patch after the hand had left the slot: not a second voter
+        (0.6, 35.9, 6, None),
+    ],
+)
+def test_a_ballot_going_in_late_under_one_hand_is_a_second_voter(
+    hand_s: float, patch_at: float, expected: int, second: float | None
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times] + [(35.0, hand_s)]}
+    base["bursts"].append((patch_at, 0.0))
+    base["steps"].append((35.0, 1.0))
+    base["present"].append((33.0, 38.0))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
+    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+    assert near[0] == pytest.approx(35.0, abs=0.1)
+    if second is not None:
+        assert near[1] == pytest.approx(second, abs=0.1)
+
+
 def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:
     times = [10.0, 20.0, 30.0, 50.0, 60.0]
     base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 40.0]]}

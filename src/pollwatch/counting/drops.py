@@ -80,6 +80,10 @@ class DropFinderOptions:
     # the slot taken for a passer-by: a hand after all
     two_hands_s: float = 1.1  # a hand over the slot this long (and twice the camera's usual
     # one) is two voters' hands one after the other: on the tuning cameras every one was
+    late_patch_s: float = 0.3  # a ballot patch vanishing at the slot this long after a hand's
+    # ballot went in, while that hand (of `late_hand_s` or more) still covered the slot, is a
+    # second voter's ballot: two voters at the box, their hands joined
+    late_hand_s: float = 0.45
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -265,20 +269,35 @@ def _one_per_patch(
     return sorted(out, key=lambda x: x.end)
 
 
-def _two_voters(reaches: list[_Burst], o: DropFinderOptions) -> list[_Burst]:
-    """A hand over the slot lasting `two_hands_s` or more, and twice as long as the camera's
-    usual one, is two voters' hands in a row (joined since they were under `reach_join_s`
-    apart): two drops, the second 0.1 s after the first (placed together, the pile's rise
-    that goes with them sees both)."""
+def _two_voters(reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptions) -> list[_Burst]:
+    """Two voters' hands joined into one (they were under `reach_join_s` apart): a hand over
+    the slot lasting `two_hands_s` or more, and twice as long as the camera's usual one, is
+    two drops, the second 0.1 s after the first (placed together, the pile's rise that goes
+    with them sees both); a hand of `late_hand_s` or more with a ballot patch vanishing at the
+    slot `late_patch_s` or more after its ballot went in, before the hand left, is two drops,
+    the second when that patch vanished."""
     hands = [x.duration for x in reaches if x.reach]
     if not hands:
         return reaches
     long = max(o.two_hands_s, 2 * float(np.median(hands)))
+    ends = [x.end for x in reaches]
     out = []
     for r in reaches:
         out.append(r)
-        if r.reach and r.duration >= long:
+        if not r.reach:
+            continue
+        if r.duration >= long:
             out.append(dataclasses.replace(r, end=r.end + 0.1))
+            continue
+        late = [
+            p.end
+            for p in patches
+            if abs(p.end_x) <= o.slot_x
+            and r.end + o.late_patch_s <= p.end <= r.start + r.duration + 0.15
+            and not any(0 < abs(e - p.end) < o.late_patch_s for e in ends)
+        ]
+        if r.duration >= o.late_hand_s and late:
+            out.append(dataclasses.replace(r, end=max(late)))
     return out
 
 
@@ -403,7 +422,7 @@ def find_drops(
     else:  # hands over the slot say when; a white patch is only a hint then
         visits = _visits(t, series["fg"].to_numpy(float), o.presence)
         reaches = _brief_visits(_seen_going_in(reaches, patches, o), visits, o)
-        reaches = _two_voters(_one_per_patch(reaches, patches, o), o)
+        reaches = _two_voters(_one_per_patch(reaches, patches, o), patches, o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
             for x in patches
