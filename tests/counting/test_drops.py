@@ -346,6 +346,30 @@ def test_a_ballot_going_in_late_under_one_hand_is_a_second_voter(
         assert near[1] == pytest.approx(second, abs=0.1)
 
 
+@pytest.mark.parametrize(
+    ("patch", "rise", "expected"),
+    [
+        # someone at the box for 1.5 s: an arm passing over the slot, not a voter
+        (False, 1.0, 5),
+        # ... unless a ballot was seen going in with the hand and the pile rose
+        (True, 1.0, 6),
+        # a white patch with it but the pile held still for seconds after: still an arm
+        (True, 0.0, 5),
+    ],
+)
+def test_a_brief_visit_is_a_voter_only_when_the_ballot_was_seen_going_in(
+    patch: bool, rise: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 35.0]]}
+    if patch:
+        base["bursts"].append((35.0, 0.0))
+    base["steps"].append((35.0, rise))
+    base["present"].append((34.0, 35.5))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
+
+
 def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:
     times = [10.0, 20.0, 30.0, 50.0, 60.0]
     base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 40.0]]}

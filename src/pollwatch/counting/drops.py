@@ -208,16 +208,26 @@ def _reaches(series: pd.DataFrame, o: DropFinderOptions) -> list[_Burst] | None:
 
 
 def _brief_visits(
-    reaches: list[_Burst], visits: list[tuple[float, float]], o: DropFinderOptions
+    reaches: list[_Burst],
+    visits: list[tuple[float, float]],
+    o: DropFinderOptions,
+    patches: Sequence[_Burst] = (),
+    still: Sequence[_Plateau] = (),
 ) -> list[_Burst]:
     """A hand over the slot while someone was at the box for less than `visit_min_s` is an
     arm passing over it: a voter walks up, finds the slot and goes, seconds in all (on the
-    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen."""
+    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen.
+    Unless a ballot was seen going in with it (a patch vanishing at the slot within
+    `patch_with_hand_s`) while the pile was not holding still (the hand not inside one of
+    the plateaus `still`): a voter mostly outside the watched region."""
     out = []
     for r in reaches:
         stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
         if r.reach and stay and max(stay) < o.visit_min_s:
-            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+            seen = any(p.clear(o) and abs(p.end - r.end) <= o.patch_with_hand_s for p in patches)
+            held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
+            if not seen or held:
+                r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
     return out
 
@@ -421,7 +431,8 @@ def find_drops(
         bursts = patches
     else:  # hands over the slot say when; a white patch is only a hint then
         visits = _visits(t, series["fg"].to_numpy(float), o.presence)
-        reaches = _brief_visits(_seen_going_in(reaches, patches, o), visits, o)
+        reaches = _seen_going_in(reaches, patches, o)
+        reaches = _brief_visits(reaches, visits, o, patches, _plateaus(t, fill, o))
         reaches = _two_voters(_one_per_patch(reaches, patches, o), patches, o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
