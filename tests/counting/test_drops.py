@@ -229,6 +229,10 @@ def test_bad_arguments(call, message: str) -> None:
         # no hand over the slot, but a ballot seen going in and the pile rising: a sleeve
         # the colour of what lies behind the slot
         ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.0, 6),
+        # ... with the pile's edge showing two thirds of a step: still a ballot
+        ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 0.65)], "present": [(33, 37)]}, 0.0, 6),
+        # ... but half a step is the edge's noise
+        ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 0.5)], "present": [(33, 37)]}, 0.0, 5),
         # the slot hidden for long: something stood in front of it, not a hand
         ({"reaches": [(35.0, 4.0)], "present": [(33, 40)]}, 0.0, 5),
     ],

@@ -63,6 +63,8 @@ class DropFinderOptions:
     line_rows: float = 1.5  # the pile's edge this close to a box edge is not read
     min_step_px: float = 0.15  # a per-ballot step below this cannot be resolved
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
+    seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
+    # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
@@ -580,7 +582,7 @@ def _assign(
         out = [(x.end, 1, 0.99, "burst+fill") for x in singles]
         return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
     shaped = [x for x in inside if x.shaped]
-    if not hidden and not clear and shaped and steps >= o.hidden_steps and present:
+    if not hidden and not clear and shaped and steps >= o.seen_steps and present:
         # no hand over the slot, but a ballot seen going in and the pile rising: a hand
         # the slot did not show (a sleeve the colour of what lies behind the slot)
         stats["fill_only"] += 1
