@@ -10,8 +10,10 @@ edge, where the tests already take the neighbours' drops into account), and coun
   and no camera sees them);
 - false: detected ballots not paired.
 
-Prints the per-ballot rates and their one-sided 95% upper bounds (Clopper–Pearson), which
-`pollwatch.counting.calibration.COUNTER_ERRORS` takes.
+Ballots are split by when they went in: in time the counter called rough (its `rough` table:
+the box out of focus, no ballot slot seen) or not. Prints, per class, the per-ballot rates
+and their one-sided 95% bounds on both sides (Clopper–Pearson), which
+`pollwatch.counting.calibration.COUNTER_ERRORS` (clear time) and `ROUGH_ERRORS` take.
 
     PYTHONPATH=src python benchmarks/counting_calibration.py CASE [CASE ...] [--within 5]
 """
@@ -25,22 +27,32 @@ from pathlib import Path
 import numpy as np
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.stats import rate_upper
+from pollwatch.counting.stats import rate_lower, rate_upper
 from pollwatch.evaluate import load_truth
 from pollwatch.evaluate.counting_metrics import _hidden, _outside, match_drops
 from pollwatch.store import NotFoundError, Store
 
 
-def _case(case: str, within: float) -> dict[str, int]:
+def _in(t: np.ndarray, ranges: list[tuple[float, float]]) -> np.ndarray:
+    return ~_outside(t, ranges) if ranges else np.zeros(len(t), bool)
+
+
+def _case(case: str, within: float) -> dict[str, dict[str, int]]:
     paths = CasePaths.of(case)
     truth = load_truth(paths)
-    out = {"true_ballots": 0, "missed": 0, "false": 0, "taken": 0}
+    out = {k: {"true_ballots": 0, "missed": 0, "false": 0} for k in ("clear", "rough")}
     with Store.existing(paths.db_path) as store:
         for cam in store.camera_records():
             try:
                 found = store.read_table("counting", "drops", camera_id=cam.camera_id)
             except NotFoundError:
                 continue
+            try:
+                frame = store.read_table("counting", "rough", camera_id=cam.camera_id)
+                spans = zip(frame["start_s"], frame["end_s"], strict=True)
+                rough = [(float(a), float(b)) for a, b in spans]
+            except NotFoundError:
+                rough = []
             true = truth.drops[truth.drops["camera_id"] == cam.camera_id]
             hidden = _hidden(truth.conditions, cam.camera_id)
             tt, tb = true["t_video_s"].to_numpy(float), true["ballots"].to_numpy(int)
@@ -48,13 +60,41 @@ def _case(case: str, within: float) -> dict[str, int]:
             keep_t, keep_f = _outside(tt, hidden), _outside(ft, hidden)
             tt, tb, ft, fb = tt[keep_t], tb[keep_t], ft[keep_f], fb[keep_f]
             pairs = match_drops(tt, ft, within)
-            hits = sum(min(tb[i], fb[j]) for i, j in enumerate(pairs) if j >= 0)
-            out["true_ballots"] += int(tb.sum())
-            out["missed"] += int(tb.sum() - hits)
-            out["false"] += int(fb.sum() - hits)
+            hit_t = np.array([min(tb[i], fb[j]) if j >= 0 else 0 for i, j in enumerate(pairs)])
+            hit_f = np.zeros(len(ft), int)
+            for i, j in enumerate(pairs):
+                if j >= 0:
+                    hit_f[j] += hit_t[i]
+            t_rough, f_rough = _in(tt, rough), _in(ft, rough)
+            for name, tsel, fsel in (
+                ("clear", ~t_rough, ~f_rough),
+                ("rough", t_rough, f_rough),
+            ):
+                out[name]["true_ballots"] += int(tb[tsel].sum())
+                out[name]["missed"] += int((tb - hit_t)[tsel].sum())
+                out[name]["false"] += int((fb - hit_f)[fsel].sum())
     rendered = truth.stations["rendered"].astype(bool)
-    out["taken"] = int(truth.stations.loc[rendered, "true_taken"].sum())
+    out["clear"]["taken"] = int(truth.stations.loc[rendered, "true_taken"].sum())
     return out
+
+
+def _rates(per_case: dict[str, dict[str, dict[str, int]]], name: str) -> dict[str, object]:
+    parts = [c[name] for c in per_case.values()]
+    n = sum(p["true_ballots"] for p in parts)
+    taken = sum(p.get("taken", 0) for p in parts)
+    missed = sum(p["missed"] for p in parts) + taken
+    false = sum(p["false"] for p in parts)
+    return {
+        "true_ballots": n,
+        "missed_or_taken": missed,
+        "false": false,
+        "miss_rate": missed / (n + taken) if n + taken else None,
+        "false_rate": false / n if n else None,
+        "miss_rate_upper95": rate_upper(missed, n + taken) if n + taken else None,
+        "miss_rate_lower95": rate_lower(missed, n + taken) if n + taken else None,
+        "false_rate_upper95": rate_upper(min(false, n), n) if n else None,
+        "false_rate_lower95": rate_lower(min(false, n), n) if n else None,
+    }
 
 
 def main() -> None:
@@ -63,22 +103,13 @@ def main() -> None:
     parser.add_argument("--within", type=float, default=5.0)
     opts = parser.parse_args()
     per_case = {Path(c).name: _case(c, opts.within) for c in opts.cases}
-    n = sum(c["true_ballots"] for c in per_case.values())
-    taken = sum(c["taken"] for c in per_case.values())
-    missed = sum(c["missed"] for c in per_case.values()) + taken
-    false = sum(c["false"] for c in per_case.values())
     print(
         json.dumps(
             {
                 "within_s": opts.within,
                 "cases": per_case,
-                "true_ballots": n,
-                "missed_or_taken": missed,
-                "false": false,
-                "miss_rate": missed / (n + taken) if n else None,
-                "false_rate": false / n if n else None,
-                "miss_rate_upper95": rate_upper(missed, n + taken),
-                "false_rate_upper95": rate_upper(false, n),
+                "clear": _rates(per_case, "clear"),
+                "rough": _rates(per_case, "rough"),
             },
             indent=2,
             default=lambda x: int(x) if isinstance(x, np.integer) else str(x),

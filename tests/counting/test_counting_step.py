@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
 from pollwatch.counting.stats import inflation_test
 from pollwatch.counting.step import DROPS_CSV_COLUMNS, OBSERVABILITY_SOURCES, counting_step
 from pollwatch.ingest import ingest_case
@@ -93,6 +93,33 @@ def test_inflation_found_where_seen_and_not_where_blind(counted) -> None:
     assert len(last) == 1 and last["score"].iloc[0] == expected > 0
     export_csvs(paths, store)
     assert len(pd.read_csv(paths.out("findings.csv"))) == len(findings)
+
+
+@pytest.mark.parametrize(
+    ("rough", "flagged"),
+    [
+        ([], True),
+        ([(26000.0, DAY_S, "box out of focus")], False),  # the shortfall seen out of focus
+        ([(100.0, 6000.0, "box out of focus")], True),  # out of focus elsewhere
+    ],
+)
+def test_rough_time_is_tested_with_the_rough_rates(
+    small_case: CasePaths, rough: list[tuple], flagged: bool
+) -> None:
+    ingest_case(small_case.root)
+    with Store(small_case.db_path) as store:
+        _store_camera(store, "C1", [100, 150, 170, 120], [])
+        frame = pd.DataFrame(rough, columns=["start_s", "end_s", "reason"])
+        store.write_table("counting", "rough", frame.astype({"start_s": float}), camera_id="C1")
+        counting_step(small_case, store)
+        counts = store.read_table("counting", "counts")
+        findings = store.findings()
+    assert counts["rough"].tolist()[3] is not flagged
+    last = findings[findings["t_start"] == "2024-02-07T15:00:00+04:00"]
+    assert len(last) == int(flagged)
+    # 190 official against 120 seen: credible under the rough rates, not the clear ones
+    assert not inflation_test(190, 120, ROUGH_ERRORS).significant
+    assert inflation_test(190, 120, COUNTER_ERRORS).significant
 
 
 def test_plugged_in_ranges_make_intervals_not_observable(small_case: CasePaths) -> None:

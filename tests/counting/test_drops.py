@@ -10,6 +10,7 @@ from pollwatch.counting.drops import (
     DROP_COLUMNS,
     DropFinderOptions,
     find_drops,
+    rough_ranges,
     unobservable_ranges,
 )
 from pollwatch.counting.watcher import SERIES_COLUMNS
@@ -161,6 +162,34 @@ def test_outline_lost_with_the_same_coarse_view_is_a_defocus(view: float, blind:
     s["outline"] = np.where(lost, 0.05, 1.0)
     s["view"] = np.where(lost, view, 1.0)
     assert [r[2] for r in unobservable_ranges(s)] == (["box not in view"] if blind else [])
+    # a defocus is watched on, as rough time; a box out of view is not rough, it is blind
+    rough = rough_ranges(s)
+    assert [r[2] for r in rough] == ([] if blind else ["box out of focus"])
+    if rough:
+        start, end, _ = rough[0]
+        assert start == pytest.approx(10, abs=3.5) and end == pytest.approx(50, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("spells", "expected"),
+    [
+        ([(10, 40), (50, 80)], [(10, 80)]),  # someone at the box for 10 s: one defocus
+        ([(10, 40), (75, 90)], [(10, 40), (75, 90)]),  # 35 s apart: two
+        ([(10, 16)], []),  # too short to call
+    ],
+)
+def test_rough_ranges_join_spells_of_defocus(spells, expected) -> None:
+    s = series(100)
+    t = s["t_s"].to_numpy()
+    lost = np.zeros(len(t), bool)
+    for a, b in spells:
+        lost |= (t >= a) & (t < b)
+    s["outline"] = np.where(lost, 0.05, 1.0)
+    s["view"] = 0.97
+    got = [(a, b) for a, b, _ in rough_ranges(s)]
+    assert len(got) == len(expected)
+    for (a, b), (x, y) in zip(got, expected, strict=True):
+        assert a == pytest.approx(x, abs=3.5) and b == pytest.approx(y, abs=3.5)
 
 
 def test_quiet_series_is_observable_and_empty() -> None:
@@ -200,6 +229,10 @@ def test_bad_arguments(call, message: str) -> None:
         # no hand over the slot, but a ballot seen going in and the pile rising: a sleeve
         # the colour of what lies behind the slot
         ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.0, 6),
+        # ... with the pile's edge showing two thirds of a step: still a ballot
+        ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 0.65)], "present": [(33, 37)]}, 0.0, 6),
+        # ... but half a step is the edge's noise
+        ({"bursts": [(35.0, 0.0)], "steps": [(35.0, 0.5)], "present": [(33, 37)]}, 0.0, 5),
         # the slot hidden for long: something stood in front of it, not a hand
         ({"reaches": [(35.0, 4.0)], "present": [(33, 40)]}, 0.0, 5),
     ],
@@ -259,6 +292,86 @@ def test_hands_in_quick_succession_count_the_ballots_seen(
     assert drops["ballots"].sum() == expected
     found = drops["t_s"].to_numpy()
     assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
+
+
+@pytest.mark.parametrize(
+    ("covered", "rise", "expected"),
+    [
+        # two voters' hands joined into one covering of 1.3 s (three times the usual 0.4 s)
+        ([(35.0, 0.4), (35.5, 0.8)], 2.0, 7),
+        # the same with a pile too flat to tell: still two
+        ([(35.0, 0.4), (35.5, 0.8)], 1.0, 7),
+        # one voter's slow hand of 0.8 s (twice the usual, under 1.1 s): one
+        ([(35.0, 0.4), (35.5, 0.3)], 1.0, 6),
+    ],
+)
+def test_a_hand_far_longer_than_usual_is_two_voters(
+    covered: list[tuple[float, float]], rise: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times] + covered}
+    base["bursts"].append((35.0, 0.0))
+    base["steps"].append((35.0, rise))
+    base["present"].append((33.0, 38.0))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
+    if expected == 7:
+        near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+        assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("hand_s", "patch_at", "expected", "second"),
+    [
+        # two voters at once: one hand of 0.6 s, the second ballot vanishing 0.4 s after the
+        # first went in, while the hand still covered the slot
+        (0.6, 35.4, 7, 35.4),
+        # the patch only 0.2 s after the hand's ballot: that hand's own ballot
+        (0.6, 35.2, 6, None),
+        # a short hand (0.4 s): the patch after it is not under that hand
+        (0.4, 35.4, 6, None),
+        # the patch after the hand had left the slot: not a second voter
+        (0.6, 35.9, 6, None),
+    ],
+)
+def test_a_ballot_going_in_late_under_one_hand_is_a_second_voter(
+    hand_s: float, patch_at: float, expected: int, second: float | None
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times] + [(35.0, hand_s)]}
+    base["bursts"].append((patch_at, 0.0))
+    base["steps"].append((35.0, 1.0))
+    base["present"].append((33.0, 38.0))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
+    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+    assert near[0] == pytest.approx(35.0, abs=0.1)
+    if second is not None:
+        assert near[1] == pytest.approx(second, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("patch", "rise", "expected"),
+    [
+        # someone at the box for 1.5 s: an arm passing over the slot, not a voter
+        (False, 1.0, 5),
+        # ... unless a ballot was seen going in with the hand and the pile rose
+        (True, 1.0, 6),
+        # a white patch with it but the pile held still for seconds after: still an arm
+        (True, 0.0, 5),
+    ],
+)
+def test_a_brief_visit_is_a_voter_only_when_the_ballot_was_seen_going_in(
+    patch: bool, rise: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 35.0]]}
+    if patch:
+        base["bursts"].append((35.0, 0.0))
+    base["steps"].append((35.0, rise))
+    base["present"].append((34.0, 35.5))
+    drops, _ = find_drops(series(70, **base), BOX_H)
+    assert drops["ballots"].sum() == expected
 
 
 def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pollwatch.counting.observability import Observability
-from pollwatch.counting.stats import CounterErrors
+from pollwatch.counting.stats import CounterErrors, inflation_test
 from pollwatch.counting.turnout import (
     checkpoint_intervals,
     count_intervals,
@@ -36,7 +36,9 @@ def drops(video_seconds: list[float], evidence: str = "burst+fill") -> pd.DataFr
     )
 
 
-def counts(seen: list[float], official: list[int | None], obs: Observability) -> pd.DataFrame:
+def counts(
+    seen: list[float], official: list[int | None], obs: Observability, **options: object
+) -> pd.DataFrame:
     return count_intervals(
         drops(seen),
         obs,
@@ -45,7 +47,7 @@ def counts(seen: list[float], official: list[int | None], obs: Observability) ->
         start_time=START,
         election=ELECTION,
         official=official,
-        errors=ERRORS,
+        **{"errors": ERRORS, **options},  # type: ignore[arg-type]
     )
 
 
@@ -109,6 +111,51 @@ def test_drops_near_an_edge_are_taken_the_way_least_favourable_to_a_finding() ->
     c = counts(seen, [10, 1, 0], FULL)
     assert c.loc[0, "counted"] == 9 and c.loc[0, "extra"] == 1
     assert c.loc[0, "p_value"] == 1.0
+
+
+def test_the_day_counts_a_drop_near_an_inner_edge_once() -> None:
+    # 30 official over the day, 27 seen, one of them 0.5 s after the first checkpoint: it
+    # widens interval 1's count, but the day's count only once (inside interval 2): 27
+    # against 30 is significant at a 1% miss rate, 28 would not be
+    errors = CounterErrors(0.01, 0.0)
+    seen = [*every(9, 15, 105), 110.5, *every(8, 115, 205), *every(9, 215, 305)]
+    c = counts(seen, [10, 10, 10], FULL, errors=errors)
+    assert c["counted"].tolist() == [9, 9, 9] and c["extra"].tolist() == [1, 0, 0]
+    day = [f for f in inflation_findings(c, errors) if "intervals" in f.evidence]
+    assert len(day) == 1 and day[0].evidence["counted"] == 27
+    assert day[0].p_value == pytest.approx(inflation_test(30, 27, errors).pvalue)
+    assert not inflation_test(30, 28, errors).significant
+
+
+@pytest.mark.parametrize(
+    ("rough_ranges", "rough_rows"),
+    [
+        ((), [False, False, False]),
+        (((120.0, 200.0, "box out of focus"),), [False, True, False]),
+        (((0.0, 330.0, "no ballot slot seen"),), [True, True, True]),
+    ],
+)
+def test_rough_time_is_tested_with_the_rough_rates(rough_ranges, rough_rows) -> None:
+    seen = every(10, 15, 105) + every(6, 115, 205) + every(15, 215, 305)
+    rough_errors = CounterErrors(0.5, 0.3)
+    rough = Observability(0.0, 330.0, rough_ranges)
+    c = counts(seen, [10, 12, 15], FULL, rough=rough, rough_errors=rough_errors)
+    assert c["rough"].tolist() == rough_rows
+    used = rough_errors if rough_rows[1] else ERRORS
+    assert c.loc[1, "p_value"] == pytest.approx(inflation_test(12, 6, used).pvalue)
+    found = inflation_findings(c, ERRORS, rough_errors=rough_errors)
+    assert any(f.evidence.get("interval") == 2 for f in found) is (not rough_rows[1])
+
+
+def test_unwatched_time_in_an_observable_interval_is_missed_ballots() -> None:
+    # interval 2 watched for 99% of its time: its test takes 1% of the ballots as unseen
+    obs = Observability(0.0, 330.0, ((150.0, 151.0, "outage video"),))
+    seen = every(10, 15, 105) + every(10, 115, 205) + every(15, 215, 305)
+    c = counts(seen, [10, 12, 15], obs)
+    assert c["observable"].all() and c.loc[1, "observed_share"] == pytest.approx(0.99)
+    thinned = ERRORS.thinned(0.99)
+    assert c.loc[1, "p_value"] == pytest.approx(inflation_test(12, 10, thinned).pvalue)
+    assert c.loc[1, "p_value"] > inflation_test(12, 10, ERRORS).pvalue
 
 
 def test_official_count_mismatch_is_an_error() -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "DROP_COLUMNS",
     "DropFinderOptions",
     "find_drops",
+    "rough_ranges",
     "unobservable_ranges",
 ]
 
@@ -62,6 +63,8 @@ class DropFinderOptions:
     line_rows: float = 1.5  # the pile's edge this close to a box edge is not read
     min_step_px: float = 0.15  # a per-ballot step below this cannot be resolved
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
+    seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
+    # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
@@ -77,6 +80,12 @@ class DropFinderOptions:
     visit_min_s: float = 2.5  # a hand while someone was at the box for less: a passing arm
     patch_with_hand_s: float = 0.1  # a ballot patch vanishing this close to a covering of
     # the slot taken for a passer-by: a hand after all
+    two_hands_s: float = 1.1  # a hand over the slot this long (and twice the camera's usual
+    # one) is two voters' hands one after the other: on the tuning cameras every one was
+    late_patch_s: float = 0.3  # a ballot patch vanishing at the slot this long after a hand's
+    # ballot went in, while that hand (of `late_hand_s` or more) still covered the slot, is a
+    # second voter's ballot: two voters at the box, their hands joined
+    late_hand_s: float = 0.45
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -201,16 +210,26 @@ def _reaches(series: pd.DataFrame, o: DropFinderOptions) -> list[_Burst] | None:
 
 
 def _brief_visits(
-    reaches: list[_Burst], visits: list[tuple[float, float]], o: DropFinderOptions
+    reaches: list[_Burst],
+    visits: list[tuple[float, float]],
+    o: DropFinderOptions,
+    patches: Sequence[_Burst] = (),
+    still: Sequence[_Plateau] = (),
 ) -> list[_Burst]:
     """A hand over the slot while someone was at the box for less than `visit_min_s` is an
     arm passing over it: a voter walks up, finds the slot and goes, seconds in all (on the
-    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen."""
+    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen.
+    Unless a ballot was seen going in with it (a patch vanishing at the slot within
+    `patch_with_hand_s`) while the pile was not holding still (the hand not inside one of
+    the plateaus `still`): a voter mostly outside the watched region."""
     out = []
     for r in reaches:
         stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
         if r.reach and stay and max(stay) < o.visit_min_s:
-            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+            seen = any(p.clear(o) and abs(p.end - r.end) <= o.patch_with_hand_s for p in patches)
+            held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
+            if not seen or held:
+                r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
     return out
 
@@ -260,6 +279,38 @@ def _one_per_patch(
         by_patch = sorted(g, key=lambda x: min(abs(x.end - p.end) for p in near))
         out += by_patch[:ballots]
     return sorted(out, key=lambda x: x.end)
+
+
+def _two_voters(reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptions) -> list[_Burst]:
+    """Two voters' hands joined into one (they were under `reach_join_s` apart): a hand over
+    the slot lasting `two_hands_s` or more, and twice as long as the camera's usual one, is
+    two drops, the second 0.1 s after the first (placed together, the pile's rise that goes
+    with them sees both); a hand of `late_hand_s` or more with a ballot patch vanishing at the
+    slot `late_patch_s` or more after its ballot went in, before the hand left, is two drops,
+    the second when that patch vanished."""
+    hands = [x.duration for x in reaches if x.reach]
+    if not hands:
+        return reaches
+    long = max(o.two_hands_s, 2 * float(np.median(hands)))
+    ends = [x.end for x in reaches]
+    out = []
+    for r in reaches:
+        out.append(r)
+        if not r.reach:
+            continue
+        if r.duration >= long:
+            out.append(dataclasses.replace(r, end=r.end + 0.1))
+            continue
+        late = [
+            p.end
+            for p in patches
+            if abs(p.end_x) <= o.slot_x
+            and r.end + o.late_patch_s <= p.end <= r.start + r.duration + 0.15
+            and not any(0 < abs(e - p.end) < o.late_patch_s for e in ends)
+        ]
+        if r.duration >= o.late_hand_s and late:
+            out.append(dataclasses.replace(r, end=max(late)))
+    return out
 
 
 def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> float:
@@ -382,8 +433,9 @@ def find_drops(
         bursts = patches
     else:  # hands over the slot say when; a white patch is only a hint then
         visits = _visits(t, series["fg"].to_numpy(float), o.presence)
-        reaches = _brief_visits(_seen_going_in(reaches, patches, o), visits, o)
-        reaches = _one_per_patch(reaches, patches, o)
+        reaches = _seen_going_in(reaches, patches, o)
+        reaches = _brief_visits(reaches, visits, o, patches, _plateaus(t, fill, o))
+        reaches = _two_voters(_one_per_patch(reaches, patches, o), patches, o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
             for x in patches
@@ -530,7 +582,7 @@ def _assign(
         out = [(x.end, 1, 0.99, "burst+fill") for x in singles]
         return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
     shaped = [x for x in inside if x.shaped]
-    if not hidden and not clear and shaped and steps >= o.hidden_steps and present:
+    if not hidden and not clear and shaped and steps >= o.seen_steps and present:
         # no hand over the slot, but a ballot seen going in and the pile rising: a hand
         # the slot did not show (a sleeve the colour of what lies behind the slot)
         stats["fill_only"] += 1
@@ -554,6 +606,53 @@ def _assign(
     return rows
 
 
+def _outline_masks(series: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(outline gone, coarse picture unchanged) per sample: the box's outline under 35% of
+    the fitted view's and the coarse view's correlation at least `_SAME_VIEW`, each a running
+    median over 6 s."""
+    outline = series["outline"].to_numpy(float)
+    gone = _rolling_median(np.nan_to_num(outline, nan=1.0), t, 6.0) < 0.35
+    if "view" not in series:
+        return gone, np.zeros(len(t), bool)
+    view = np.nan_to_num(series["view"].to_numpy(float), nan=0.0)
+    return gone, _rolling_median(view, t, 6.0) >= _SAME_VIEW
+
+
+def _mask_ranges(
+    t: np.ndarray, dt: float, mask: np.ndarray, reason: str, min_s: float, lead_s: float = 0.0
+) -> list[Range]:
+    """The runs of `mask` as (start, end, reason), each sample standing for `dt` around it,
+    started `lead_s` earlier; runs shorter than `min_s` left out."""
+    out: list[Range] = []
+    for i, j in _runs(mask):
+        start, end = t[i] - 0.5 * dt - lead_s, t[j] + 0.5 * dt
+        if end - start >= min_s:
+            out.append((float(start), float(end), reason))
+    return out
+
+
+def rough_ranges(
+    series: pd.DataFrame, *, min_s: float = 10.0, bridge_s: float = 30.0
+) -> list[Range]:
+    """When the box was watched with a degraded picture: out of focus (the outline's thin
+    lines gone while the coarse picture stayed the same, see `unobservable_ranges`) for
+    `min_s` or more, stretches less than `bridge_s` apart joined (a lens does not come back
+    into focus for a few seconds: people at the box change the coarse picture meanwhile).
+    The counter's errors there are those measured on defocused cameras."""
+    if series.empty:
+        return []
+    t = series["t_s"].to_numpy(float)
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.1
+    gone, same = _outline_masks(series, t)
+    out: list[Range] = []
+    for a, b, why in _mask_ranges(t, dt, gone & same, "box out of focus", min_s):
+        if out and a - out[-1][1] < bridge_s:
+            out[-1] = (out[-1][0], b, why)
+        else:
+            out.append((a, b, why))
+    return out
+
+
 def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Range]:
     """When the box could not be watched, from the watcher's series: too dark (the region's
     brightness under 45% of its median), the picture frozen (not a pixel changed for a
@@ -570,29 +669,10 @@ def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Ran
     still = series["motion"].to_numpy(float) == 0
     frozen = pd.Series(still).rolling(max(2, round(1.0 / dt)), min_periods=1).min()
     frozen = frozen.to_numpy(bool)
-    outline = series["outline"].to_numpy(float)
-    hidden = _rolling_median(np.nan_to_num(outline, nan=1.0), t, 6.0) < 0.35
-    if "view" in series:  # the coarse picture unchanged: out of focus, not out of view
-        view = np.nan_to_num(series["view"].to_numpy(float), nan=0.0)
-        hidden &= _rolling_median(view, t, 6.0) < _SAME_VIEW
+    gone, same = _outline_masks(series, t)
     out: list[Range] = []
-    for mask, reason in (
-        (dark, "too dark"),
-        (frozen, "picture frozen"),
-        (hidden, "box not in view"),
-    ):
-        i, n = 0, len(t)
-        while i < n:
-            if not mask[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < n and mask[j + 1]:
-                j += 1
-            start, end = t[i] - 0.5 * dt, t[j] + 0.5 * dt
-            if reason == "picture frozen":
-                start -= 1.0  # the run starts once a full second stood still
-            if end - start >= min_s:
-                out.append((float(start), float(end), reason))
-            i = j + 1
+    out += _mask_ranges(t, dt, dark, "too dark", min_s)
+    # the run starts once a full second stood still
+    out += _mask_ranges(t, dt, frozen, "picture frozen", min_s, lead_s=1.0)
+    out += _mask_ranges(t, dt, gone & ~same, "box not in view", min_s)
     return out

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from matplotlib.dates import DateFormatter
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.calibration import COUNTER_ERRORS
+from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
 from pollwatch.counting.stats import count_bounds
 from pollwatch.report.base import SECTIONS, Plot, Section, table_html
 from pollwatch.report.plots import figure_png
@@ -120,8 +120,12 @@ def counting_section(store: Store, paths: CasePaths) -> Section | None:
     )
     note = Markup(
         "<p>Ballots seen going into the box per official checkpoint interval, with 95% bounds "
-        "on the true number from the counter's measured error rates (miss "
-        f"{COUNTER_ERRORS.miss_rate:.1%}, false {COUNTER_ERRORS.false_rate:.1%} per drop). "
+        "on the true number from the counter's measured error rates (missed "
+        f"{COUNTER_ERRORS.miss_rate_low:.1%}–{COUNTER_ERRORS.miss_rate:.1%}, false "
+        f"{COUNTER_ERRORS.false_rate_low:.1%}–{COUNTER_ERRORS.false_rate:.1%} per drop; "
+        f"{ROUGH_ERRORS.miss_rate_low:.0%}–{ROUGH_ERRORS.miss_rate:.0%} and "
+        f"{ROUGH_ERRORS.false_rate_low:.0%}–{ROUGH_ERRORS.false_rate:.0%} where the picture "
+        "was rough: the box out of focus, no ballot slot seen). "
         "An interval the camera could not watch is not observable: its count is a floor and "
         "it is not tested.</p>"
     )

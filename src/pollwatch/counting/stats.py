@@ -11,12 +11,18 @@ interval), and `inflation_test` asks whether an official figure O is credibly ab
 seen: H0 "N ≥ O" (the official figure is no more than the ballots that went in), rejected when
 C is improbably low for N = O — the least favourable N of H0, since P(C ≤ c | N) falls with N.
 The rates come from `CounterErrors`, measured on simulated calibration cases (see
-docs/counting.md).
+docs/counting.md) as one-sided 95% bounds on either side. Each side of a decision takes the
+rates least favourable to it: a low count is least surprising when misses are frequent and
+false drops rare, so the test and the upper bound of N take the miss rate's upper bound and
+the false-drop rate's lower bound (false drops under H0 would make a low count *more*
+surprising, and an upper false rate would flag honest stations); the lower bound of N takes
+the other two. Time in a range the camera could not watch is folded into the miss rate
+(`CounterErrors.thinned`): its ballots went in unseen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -29,6 +35,7 @@ __all__ = [
     "count_bounds",
     "count_cdf",
     "inflation_test",
+    "rate_lower",
     "rate_upper",
 ]
 
@@ -37,17 +44,45 @@ __all__ = [
 class CounterErrors:
     """Per-drop error rates of the counter: `miss_rate` (a true drop not counted, taken
     ballots included when measured against official figures) and `false_rate` (false drops
-    per true drop). `source` says where the figures were measured."""
+    per true drop), both upper bounds, with their lower bounds `miss_rate_low` and
+    `false_rate_low` (0: none measured, the safe side). `source` says where the figures were
+    measured."""
 
     miss_rate: float
     false_rate: float
     source: str = ""
+    miss_rate_low: float = 0.0
+    false_rate_low: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.miss_rate < 1:
             raise ValueError(f"miss_rate must be in [0, 1), got {self.miss_rate}")
         if not 0 <= self.false_rate < 1:
             raise ValueError(f"false_rate must be in [0, 1), got {self.false_rate}")
+        if not 0 <= self.miss_rate_low <= self.miss_rate:
+            raise ValueError(f"miss_rate_low must be in [0, miss_rate], got {self.miss_rate_low}")
+        if not 0 <= self.false_rate_low <= self.false_rate:
+            raise ValueError(
+                f"false_rate_low must be in [0, false_rate], got {self.false_rate_low}"
+            )
+
+    def fewest(self) -> CounterErrors:
+        """The rates under which counts run lowest (most misses, fewest false drops): what
+        a test of "the official figure went in" and the upper bound of N must assume."""
+        return CounterErrors(self.miss_rate, self.false_rate_low, self.source)
+
+    def most(self) -> CounterErrors:
+        """The rates under which counts run highest: what the lower bound of N assumes."""
+        return CounterErrors(self.miss_rate_low, self.false_rate, self.source)
+
+    def thinned(self, seen_share: float) -> CounterErrors:
+        """These rates over a range watched for `seen_share` (0..1] of its time: the
+        ballots of the rest went in unseen, so a ballot is missed with probability
+        1 − (1 − m)·share on the side that assumes most misses (arrivals spread evenly)."""
+        if not 0 < seen_share <= 1:
+            raise ValueError(f"seen_share must be in (0, 1], got {seen_share}")
+        miss = 1.0 - (1.0 - self.miss_rate) * seen_share
+        return replace(self, miss_rate=min(miss, 1.0 - 1e-9))
 
 
 def _check_count(name: str, value: int) -> int:
@@ -90,8 +125,9 @@ def count_bounds(
 ) -> CountBounds:
     """Equal-tailed interval for the true number of drops N given `counted` drops.
 
-    `lower` is the smallest N with P(C ≥ counted | N) > (1 − level)/2, `upper` the largest N
-    with P(C ≤ counted + extra | N) > (1 − level)/2. `extra` widens the upper side by drops
+    `lower` is the smallest N with P(C ≥ counted | N) > (1 − level)/2 under
+    `errors.most()`, `upper` the largest N with P(C ≤ counted + extra | N) > (1 − level)/2
+    under `errors.fewest()`. `extra` widens the upper side by drops
     whose attribution is uncertain (e.g. detected just outside the range, within the
     counter's timing error).
     """
@@ -99,11 +135,12 @@ def count_bounds(
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     tail = (1 - level) / 2
+    high, low = errors.most(), errors.fewest()
     lower = 0
-    while lower < counted and 1 - count_cdf(counted - 1, lower, errors) <= tail:
+    while lower < counted and 1 - count_cdf(counted - 1, lower, high) <= tail:
         lower += 1
     upper = counted + extra
-    while count_cdf(counted + extra, upper + 1, errors) > tail:
+    while count_cdf(counted + extra, upper + 1, low) > tail:
         upper += 1
     return CountBounds(counted, lower, upper, level)
 
@@ -136,8 +173,9 @@ class InflationTest:
 def inflation_test(
     official: int, counted: int, errors: CounterErrors, *, alpha: float = 0.01
 ) -> InflationTest:
-    """Test H0 "N ≥ official" against "official > N" from `counted` drops; see the module
-    docstring. A negative official increment (a count going down) is refused."""
+    """Test H0 "N ≥ official" against "official > N" from `counted` drops under
+    `errors.fewest()`; see the module docstring. A negative official increment (a count
+    going down) is refused."""
     if isinstance(official, bool) or int(official) != official:
         raise ValueError(f"official must be a whole number, got {official!r}")
     if official < 0:
@@ -145,12 +183,13 @@ def inflation_test(
     official, counted = int(official), _check_count("counted", counted)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    pvalue = count_cdf(counted, official, errors) if counted < official else 1.0
+    low = errors.fewest()
+    pvalue = count_cdf(counted, official, low) if counted < official else 1.0
     excess = 0
     if pvalue < alpha:
         # the largest N still compatible with the count bounds the excess from below
         n = counted
-        while n + 1 < official and count_cdf(counted, n + 1, errors) >= alpha:
+        while n + 1 < official and count_cdf(counted, n + 1, low) >= alpha:
             n += 1
         excess = official - n
     return InflationTest(
@@ -174,3 +213,15 @@ def rate_upper(k: int, n: int, level: float = 0.95) -> float:
     if k == n:
         return 1.0
     return float(stats.beta.ppf(level, k + 1, n - k))
+
+
+def rate_lower(k: int, n: int, level: float = 0.95) -> float:
+    """One-sided Clopper–Pearson lower bound of a rate seen `k` times in `n` trials."""
+    k, n = _check_count("k", k), _check_count("n", n)
+    if k > n:
+        raise ValueError(f"k ({k}) must not exceed n ({n})")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if k == 0:
+        return 0.0
+    return float(stats.beta.ppf(1 - level, k, n - k + 1))

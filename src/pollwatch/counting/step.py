@@ -2,7 +2,8 @@
 the "counting" case step (counts per checkpoint interval, turnout-inflation findings, CSVs).
 
 Per camera, in the store under analyser "counting": `zone` (where the box was found), `series`
-(the watcher's measurements), `drops`, `unobservable` (ranges with a reason) and `facts`. The
+(the watcher's measurements), `drops`, `unobservable` (ranges with a reason), `rough` (ranges
+watched with a degraded picture, counted with `ROUGH_ERRORS`) and `facts`. The
 case step adds the case-level `counts` table and writes out/drops.csv and out/counts.csv.
 Unobservable ranges from other parts (the camera audit) plug in through `OBSERVABILITY_SOURCES`:
 `source(store, camera) -> [(start_s, end_s, reason), ...]` on the camera's clock.
@@ -23,8 +24,8 @@ import pandas as pd
 
 from pollwatch.case import CasePaths
 from pollwatch.counting.boxzone import BoxZone
-from pollwatch.counting.calibration import COUNTER_ERRORS
-from pollwatch.counting.drops import find_drops, unobservable_ranges
+from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
+from pollwatch.counting.drops import find_drops, rough_ranges, unobservable_ranges
 from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.turnout import (
     COUNT_COLUMNS,
@@ -48,6 +49,7 @@ __all__ = [
     "OBSERVABILITY_SOURCES",
     "CountingPart",
     "camera_observability",
+    "camera_rough",
     "counting_part",
     "counting_step",
 ]
@@ -99,11 +101,12 @@ class CountingPart:
             store.write_table(ANALYSER, "zone", _zone_frame(zone), camera_id=cid)
             series = pd.DataFrame(columns=SERIES_COLUMNS)
             own: list[Range] = [(0.0, end_s, "ballot box not found")]
+            rough: list[Range] = []
             drops, facts = _no_drops(), {"step_px": np.nan}
         else:
             watched: list[tuple[BoxView, WatchResult]] = results[0]
             store.write_table(ANALYSER, "zone", _views_frame(watched), camera_id=cid)
-            series, own, drops, facts = _watch_views(watched, gaps, end_s)
+            series, own, rough, drops, facts = _watch_views(watched, gaps, end_s)
         obs = Observability(0.0, end_s, tuple(gaps + own))
         drops = drops.assign(
             time=[self.camera.start_time + timedelta(seconds=float(t)) for t in drops["t_s"]]
@@ -111,17 +114,22 @@ class CountingPart:
         store.write_table(ANALYSER, "series", series, camera_id=cid)
         store.write_table(ANALYSER, "drops", drops, camera_id=cid)
         store.write_table(ANALYSER, "unobservable", obs.to_frame(), camera_id=cid)
+        store.write_table(
+            ANALYSER, "rough", Observability(0.0, end_s, tuple(rough)).to_frame(), camera_id=cid
+        )
         facts = {**facts, "recording_end_s": end_s, "frames": float(run.frames_delivered)}
         store.write_table(ANALYSER, "facts", pd.DataFrame([facts]), camera_id=cid)
 
 
 def _watch_views(
     watched: list[tuple[BoxView, WatchResult]], gaps: list[Range], end_s: float
-) -> tuple[pd.DataFrame, list[Range], pd.DataFrame, dict[str, float]]:
-    """Series, own unobservable ranges, drops and facts over every view, each view's drops
-    found in its own series (a view is a recording of its own: its own background, its own
-    pile); the facts of the view watched longest."""
+) -> tuple[pd.DataFrame, list[Range], list[Range], pd.DataFrame, dict[str, float]]:
+    """Series, own unobservable ranges, rough ranges, drops and facts over every view, each
+    view's drops found in its own series (a view is a recording of its own: its own
+    background, its own pile); the facts of the view watched longest. A view whose ballot
+    slot was not seen is rough throughout (the hands over the slot were not watched)."""
     own: list[Range] = []
+    rough: list[Range] = []
     for (view, _), (after, _) in itertools.pairwise(watched):
         if view.end_s < after.start_s:
             own.append((view.end_s, after.start_s, "view moving"))
@@ -136,7 +144,11 @@ def _watch_views(
         if watch.series.empty and len(watched) > 1:
             continue  # a view no frame reached (a damaged tail): nothing was watched
         own.extend(unobservable_ranges(watch.series))
+        rough.extend(rough_ranges(watch.series))
         drops, view_facts = find_drops(watch.series, watch.box_height_px, blind=gaps + own)
+        if not watch.series.empty and np.isnan(view_facts.get("reaches", np.nan)):
+            t = watch.series["t_s"]
+            rough.append((float(t.iloc[0]), float(t.iloc[-1]), "no ballot slot seen"))
         drops = drops.assign(visit_id=drops["visit_id"] + visits)
         visits = int(drops["visit_id"].max()) + 1 if len(drops) else visits
         parts.append(watch.series)
@@ -144,10 +156,10 @@ def _watch_views(
         if len(watch.series) > longest:
             facts, longest = view_facts, len(watch.series)
     if not parts:
-        return pd.DataFrame(columns=SERIES_COLUMNS), own, _no_drops(), facts
+        return pd.DataFrame(columns=SERIES_COLUMNS), own, rough, _no_drops(), facts
     series = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     drops = pd.concat(all_drops, ignore_index=True) if len(all_drops) > 1 else all_drops[0]
-    return series, own, drops, facts
+    return series, own, rough, drops, facts
 
 
 def _recording_end(run: VideoRun) -> float:
@@ -209,6 +221,18 @@ def counting_part(ctx: VideoContext) -> CountingPart:
     return CountingPart(ctx.camera, ctx.box_zone, ctx.box_views)
 
 
+def camera_rough(store: Store, camera: Camera) -> Observability:
+    """The camera's rough ranges (watched with a degraded picture) as an `Observability`
+    whose unobservable ranges they are; none for a camera analysed before they were kept."""
+    facts = store.read_table(ANALYSER, "facts", camera_id=camera.camera_id)
+    end_s = float(facts["recording_end_s"].iloc[0])
+    try:
+        frame = store.read_table(ANALYSER, "rough", camera_id=camera.camera_id)
+    except NotFoundError:
+        return Observability(0.0, end_s)
+    return Observability.from_frame(frame, 0.0, end_s)
+
+
 def camera_observability(store: Store, camera: Camera) -> Observability:
     """The camera's recording extent and unobservable ranges: the counter's own, plus every
     registered `OBSERVABILITY_SOURCES` source's."""
@@ -253,6 +277,7 @@ def counting_step(paths: CasePaths, store: Store) -> None:
         try:
             drops = store.read_table(ANALYSER, "drops", camera_id=cam.camera_id)
             obs = camera_observability(store, cam)
+            rough = camera_rough(store, cam)
         except NotFoundError:  # the camera's video step has not run (or failed)
             continue
         seen = [obs.observable_at(t) for t in drops["t_s"]] if len(drops) else []
@@ -267,8 +292,12 @@ def counting_step(paths: CasePaths, store: Store) -> None:
             election=election,
             official=official,
             errors=COUNTER_ERRORS,
+            rough=rough,
+            rough_errors=ROUGH_ERRORS,
         )
-        findings += inflation_findings(counts, COUNTER_ERRORS, analyser=ANALYSER)
+        findings += inflation_findings(
+            counts, COUNTER_ERRORS, rough_errors=ROUGH_ERRORS, analyser=ANALYSER
+        )
         all_counts.append(counts)
         all_drops.append(
             drops.assign(

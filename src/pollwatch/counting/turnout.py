@@ -6,9 +6,13 @@ against the official increment (`voters_cumulative` at the interval's end minus 
 0 at the opening). When the last checkpoint is the close, ballots dropped after it (voters in
 line at the close) count in the last interval. An interval the camera could not watch for at
 least `min_observed` of its time is "not observable": its count is a floor, and it is never
-tested (no finding says it was clean). Drops seen within the counter's timing error of an
-interval's edge may belong to the neighbour: bounds and tests take them the way least
-favourable to a finding.
+tested (no finding says it was clean); the few percent an observable interval was not
+watched are folded into the miss rate (`CounterErrors.thinned`). Time the counter watched
+with a degraded picture (`rough`: the box out of focus, no ballot slot seen) is counted with
+the error rates measured on such time (`rough_errors`): an interval with more than
+1 − `min_observed` of its watched time rough takes them. Drops seen within the counter's
+timing error of an interval's edge may belong to the neighbour: bounds and tests take them
+the way least favourable to a finding.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ COUNT_COLUMNS = [
     "interval",
     *COUNTS_CSV_COLUMNS[2:],
     "observed_share",
+    "rough",
     "excess_lower",
     "p_value",
 ]
@@ -123,12 +128,16 @@ def count_intervals(
     election: Election,
     official: list[int | None],
     errors: CounterErrors,
+    rough: Observability | None = None,
+    rough_errors: CounterErrors | None = None,
     min_observed: float = 0.98,
     alpha: float = 0.01,
 ) -> pd.DataFrame:
     """One row per checkpoint interval (`COUNT_COLUMNS`): ballots counted (`t_s` of `drops`
     on the recording's clock, `ballots`, `evidence`), the 95% bounds of the true number,
-    the official increment, whether the interval was observable, and the inflation test's
+    the official increment, whether the interval was observable, whether it was `rough`
+    (watched with a degraded picture: `rough`'s unobservable ranges are those times, and
+    `rough_errors` the rates then, `errors` when not given), and the inflation test's
     p-value and lower bound of the excess (NaN when not tested)."""
     intervals = checkpoint_intervals(election)
     if len(official) != len(intervals):
@@ -141,12 +150,17 @@ def count_intervals(
     for iv, w, off in zip(intervals, windows, official, strict=True):
         last = iv.index == len(intervals)
         inside = (t >= w.start_s) & ((t <= w.end_s) if last else (t < w.end_s))
-        near = ~inside & (t >= w.start_s - margin) & (t <= w.end_s + margin)
+        before = ~inside & (t < w.start_s) & (t >= w.start_s - margin)
+        after = ~inside & (t > w.end_s - 1e-9) & (t <= w.end_s + margin)
         counted = int(ballots[inside].sum())
-        extra = int(ballots[near].sum())
+        extra = int(ballots[before | after].sum())
         share = obs.observed_share(w.start_s, w.end_s)
         observable = share >= min_observed
-        bounds = count_bounds(counted, errors, extra=extra)
+        is_rough = _rough_share(rough, obs, w) > 1 - min_observed
+        used = (rough_errors or errors) if is_rough else errors
+        if share > 0:
+            used = used.thinned(min(share, 1.0))
+        bounds = count_bounds(counted, used, extra=extra)
         row = {
             "camera_id": camera_id,
             "station_id": station_id,
@@ -159,24 +173,63 @@ def count_intervals(
             "official": np.nan if off is None else off,
             "observable": observable,
             "observed_share": share,
+            "rough": is_rough,
             "excess_lower": np.nan,
             "p_value": np.nan,
             "extra": extra,
+            "extra_before": int(ballots[before].sum()),
+            "extra_after": int(ballots[after].sum()),
         }
         if observable and off is not None and off >= 0:
-            test = inflation_test(off, counted + extra, errors, alpha=alpha)
+            test = inflation_test(off, counted + extra, used, alpha=alpha)
             row["p_value"], row["excess_lower"] = test.pvalue, test.excess_lower
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame
 
 
-def _day(counts: pd.DataFrame, errors: CounterErrors, alpha: float) -> dict | None:
+def _rough_share(rough: Observability | None, obs: Observability, w: _Window) -> float:
+    """Share of the watched time of window `w` that was rough."""
+    if rough is None or not rough.unobservable:
+        return 0.0
+    watched = obs.observed_s(w.start_s, w.end_s)
+    if watched <= 0:
+        return 0.0
+    both = obs.with_ranges(rough.unobservable).observed_s(w.start_s, w.end_s)
+    return (watched - both) / watched
+
+
+def _day_errors(
+    ok: pd.DataFrame, errors: CounterErrors, rough_errors: CounterErrors | None
+) -> CounterErrors:
+    """The rates of the day test over intervals `ok`: the rough ones' when any interval was
+    rough, thinned by the share of their time watched."""
+    used = (rough_errors or errors) if bool(ok.get("rough", pd.Series(False)).any()) else errors
+    length = (ok["interval_end"] - ok["interval_start"]).dt.total_seconds()
+    share = float((ok["observed_share"] * length).sum() / length.sum()) if length.sum() else 1.0
+    return used.thinned(min(share, 1.0)) if share > 0 else used
+
+
+def _day(
+    counts: pd.DataFrame,
+    errors: CounterErrors,
+    alpha: float,
+    rough_errors: CounterErrors | None = None,
+) -> dict | None:
     """The whole day over the observable intervals with an official figure, or None."""
     ok = counts[counts["observable"] & counts["official"].notna()]
     if ok.empty:
         return None
-    official, counted = int(ok["official"].sum()), int(ok["counted"].sum() + ok["extra"].sum())
+    # drops near an edge between two tested intervals are counted in one of them already:
+    # only the edges of the tested stretches widen the count
+    tested = set(ok["interval"])
+    edges = sum(
+        int(r.extra_before) * (r.interval - 1 not in tested)
+        + int(r.extra_after) * (r.interval + 1 not in tested)
+        for r in ok.itertuples(index=False)
+    )
+    official, counted = int(ok["official"].sum()), int(ok["counted"].sum()) + edges
+    errors = _day_errors(ok, errors, rough_errors)
     test = inflation_test(max(official, 0), counted, errors, alpha=alpha)
     return {
         "official": official,
@@ -187,6 +240,7 @@ def _day(counts: pd.DataFrame, errors: CounterErrors, alpha: float) -> dict | No
         "start": ok["interval_start"].min(),
         "end": ok["interval_end"].max(),
         "intervals": [int(i) for i in ok["interval"]],
+        "errors": errors,
     }
 
 
@@ -195,15 +249,23 @@ def _when(t: datetime) -> str:
 
 
 def inflation_findings(
-    counts: pd.DataFrame, errors: CounterErrors, *, alpha: float = 0.01, analyser: str = "counting"
+    counts: pd.DataFrame,
+    errors: CounterErrors,
+    *,
+    rough_errors: CounterErrors | None = None,
+    alpha: float = 0.01,
+    analyser: str = "counting",
 ) -> list[Finding]:
-    """`turnout_inflation` findings of one camera's interval counts: each observable interval
-    whose official increment is credibly above the ballots seen (p < `alpha`), and the whole
-    observable day when its sum is."""
+    """`turnout_inflation` findings of one camera's interval counts (tested by
+    `count_intervals` with these rates): each observable interval whose official increment is
+    credibly above the ballots seen (p < `alpha`), and the whole observable day when its sum
+    is."""
     out = []
     for r in counts.itertuples(index=False):
         if not (r.observable and np.isfinite(r.p_value) and r.p_value < alpha):
             continue
+        used = (rough_errors or errors) if getattr(r, "rough", False) else errors
+        used = used.thinned(min(max(float(r.observed_share), 1e-9), 1.0))
         summary = (
             f"Official turnout rose by {int(r.official)} between {_when(r.interval_start)} and "
             f"{_when(r.interval_end)}; the camera saw {r.counted} ballot(s) go in "
@@ -229,12 +291,14 @@ def inflation_findings(
                     "lower": int(r.lower),
                     "upper": int(r.upper),
                     "near_edges": int(r.extra),
-                    "miss_rate": errors.miss_rate,
-                    "false_rate": errors.false_rate,
+                    "rough": bool(getattr(r, "rough", False)),
+                    "observed_share": round(float(r.observed_share), 4),
+                    "miss_rate": used.miss_rate,
+                    "false_rate": used.false_rate_low,
                 },
             )
         )
-    day = _day(counts, errors, alpha)
+    day = _day(counts, errors, alpha, rough_errors)
     if day is not None and day["significant"]:
         first = counts.iloc[0]
         summary = (
@@ -258,8 +322,8 @@ def inflation_findings(
                     "intervals": day["intervals"],
                     "official": day["official"],
                     "counted": day["counted"],
-                    "miss_rate": errors.miss_rate,
-                    "false_rate": errors.false_rate,
+                    "miss_rate": day["errors"].miss_rate,
+                    "false_rate": day["errors"].false_rate_low,
                 },
             )
         )

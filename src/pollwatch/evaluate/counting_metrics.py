@@ -31,7 +31,13 @@ from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import EvaluationError
 from pollwatch.store import NotFoundError, Store
 
-__all__ = ["counting_block", "match_drops", "station_table"]
+__all__ = [
+    "counting_block",
+    "inflation_scores",
+    "interval_table",
+    "match_drops",
+    "station_table",
+]
 
 _HIDING = {"outage", "frozen", "box_occluded", "dark"}
 _MATCH_S = 2.0
@@ -138,13 +144,17 @@ def _camera_scores(store: Store, truth: Any, camera_id: str) -> dict[str, Any] |
     }
 
 
-def _inflation_scores(store: Store, truth: Any) -> dict[str, Any]:
+def interval_table(store: Store, truth: Any) -> pd.DataFrame:
+    """The counter's counts per camera and interval with the truth's `inflation_inc` and
+    `official_inc`, whether the interval was `inflated` (by 10% of its true increment) or
+    `clean`, and whether a `turnout_inflation` finding `flagged` it; empty when nothing was
+    counted."""
     try:
         counts = store.read_table("counting", "counts")
     except NotFoundError:
-        return {}
+        return pd.DataFrame()
     if counts.empty:
-        return {}
+        return pd.DataFrame()
     cps = _table(truth, "checkpoints").sort_values(["station_id", "checkpoint"])
     cps = cps.assign(
         inflation_inc=cps.groupby("station_id")["inflation"].diff().fillna(cps["inflation"]),
@@ -152,7 +162,6 @@ def _inflation_scores(store: Store, truth: Any) -> dict[str, Any]:
     )
     findings = store.findings()
     flags = findings[findings["kind"] == "turnout_inflation"]
-    flagged_stations = set(flags["station_id"])
     merged = counts.merge(
         cps[["station_id", "checkpoint", "inflation_inc", "official_inc"]],
         left_on=["station_id", "interval"],
@@ -171,6 +180,16 @@ def _inflation_scores(store: Store, truth: Any) -> dict[str, Any]:
         (str(c), int(i)) in interval_flag
         for c, i in zip(merged["camera_id"], merged["interval"], strict=True)
     ]
+    merged["station_flagged"] = merged["station_id"].isin(set(flags["station_id"]))
+    return merged
+
+
+def inflation_scores(merged: pd.DataFrame) -> dict[str, Any]:
+    """Recall and false-flag rates of the inflation findings over an `interval_table` (one
+    case's, or several pooled: station ids must then be unique across cases)."""
+    if merged.empty:
+        return {}
+    flagged_stations = set(merged.loc[merged["station_flagged"], "station_id"])
     seen = merged[merged["observable"]]
     inflated, clean = seen[seen["inflated"]], seen[seen["clean"]]
     stations = station_table(merged)
@@ -230,7 +249,7 @@ def counting_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     with Store.existing(paths.db_path) as store:
         cameras = list(store.cameras()["camera_id"])
         per_camera = {c: s for c in cameras if (s := _camera_scores(store, truth, c)) is not None}
-        inflation = _inflation_scores(store, truth)
+        inflation = inflation_scores(interval_table(store, truth))
     errors = [s["abs_pct_error"] for s in per_camera.values() if s["abs_pct_error"] is not None]
     true_drops = sum(s["true_drops"] for s in per_camera.values())
     near = sum(s["nonvoters_near_box"] for s in per_camera.values())
