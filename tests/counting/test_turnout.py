@@ -14,6 +14,7 @@ from pollwatch.counting.turnout import (
     checkpoint_intervals,
     count_intervals,
     inflation_findings,
+    interval_errors,
     official_increments,
 )
 from pollwatch.store import Election
@@ -156,6 +157,32 @@ def test_unwatched_time_in_an_observable_interval_is_missed_ballots() -> None:
     thinned = ERRORS.thinned(0.99)
     assert c.loc[1, "p_value"] == pytest.approx(inflation_test(12, 10, thinned).pvalue)
     assert c.loc[1, "p_value"] > inflation_test(12, 10, ERRORS).pvalue
+
+
+ROUGH = CounterErrors(0.4, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("rough", "share", "want"),
+    [
+        (False, 1.0, ERRORS),  # clear and fully watched: the rates as measured
+        (True, 1.0, ROUGH),  # rough: the rates measured on rough time
+        (False, 0.5, ERRORS.thinned(0.5)),  # half unwatched: half the ballots went in unseen
+        (True, 0.9, ROUGH.thinned(0.9)),
+        (False, 0.0, ERRORS),  # nothing watched: nothing to thin by (never tested)
+        (False, 1.2, ERRORS),  # a share over 1 (rounding) counts as fully watched
+    ],
+)
+def test_interval_errors(rough: bool, share: float, want: CounterErrors) -> None:
+    got = interval_errors(ERRORS, ROUGH, rough=rough, observed_share=share)
+    assert got.miss_rate == pytest.approx(want.miss_rate)
+    assert (got.false_rate, got.false_rate_low) == (want.false_rate, want.false_rate_low)
+
+
+def test_interval_errors_without_rough_rates_keep_the_clear_ones() -> None:
+    got = interval_errors(ERRORS, None, rough=True, observed_share=1.0)
+    assert got.miss_rate == pytest.approx(ERRORS.miss_rate)
+    assert got.false_rate == ERRORS.false_rate
 
 
 def test_official_count_mismatch_is_an_error() -> None:

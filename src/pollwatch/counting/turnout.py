@@ -35,6 +35,7 @@ __all__ = [
     "checkpoint_intervals",
     "count_intervals",
     "inflation_findings",
+    "interval_errors",
     "official_increments",
 ]
 
@@ -157,9 +158,7 @@ def count_intervals(
         share = obs.observed_share(w.start_s, w.end_s)
         observable = share >= min_observed
         is_rough = _rough_share(rough, obs, w) > 1 - min_observed
-        used = (rough_errors or errors) if is_rough else errors
-        if share > 0:
-            used = used.thinned(min(share, 1.0))
+        used = interval_errors(errors, rough_errors, rough=is_rough, observed_share=share)
         bounds = count_bounds(counted, used, extra=extra)
         row = {
             "camera_id": camera_id,
@@ -199,15 +198,28 @@ def _rough_share(rough: Observability | None, obs: Observability, w: _Window) ->
     return (watched - both) / watched
 
 
+def interval_errors(
+    errors: CounterErrors,
+    rough_errors: CounterErrors | None,
+    *,
+    rough: bool,
+    observed_share: float,
+) -> CounterErrors:
+    """The rates a stretch is counted and tested with: `rough_errors` (else `errors`) where
+    it was `rough`, thinned by the share of its time watched (none watched: as they are)."""
+    used = (rough_errors or errors) if rough else errors
+    return used.thinned(min(observed_share, 1.0)) if observed_share > 0 else used
+
+
 def _day_errors(
     ok: pd.DataFrame, errors: CounterErrors, rough_errors: CounterErrors | None
 ) -> CounterErrors:
     """The rates of the day test over intervals `ok`: the rough ones' when any interval was
     rough, thinned by the share of their time watched."""
-    used = (rough_errors or errors) if bool(ok.get("rough", pd.Series(False)).any()) else errors
     length = (ok["interval_end"] - ok["interval_start"]).dt.total_seconds()
     share = float((ok["observed_share"] * length).sum() / length.sum()) if length.sum() else 1.0
-    return used.thinned(min(share, 1.0)) if share > 0 else used
+    rough = bool(ok.get("rough", pd.Series(False)).any())
+    return interval_errors(errors, rough_errors, rough=rough, observed_share=share)
 
 
 def _day(
@@ -264,8 +276,12 @@ def inflation_findings(
     for r in counts.itertuples(index=False):
         if not (r.observable and np.isfinite(r.p_value) and r.p_value < alpha):
             continue
-        used = (rough_errors or errors) if getattr(r, "rough", False) else errors
-        used = used.thinned(min(max(float(r.observed_share), 1e-9), 1.0))
+        used = interval_errors(
+            errors,
+            rough_errors,
+            rough=bool(getattr(r, "rough", False)),
+            observed_share=float(r.observed_share),
+        )
         summary = (
             f"Official turnout rose by {int(r.official)} between {_when(r.interval_start)} and "
             f"{_when(r.interval_end)}; the camera saw {r.counted} ballot(s) go in "
