@@ -121,7 +121,7 @@ class Timeline:
     def skips_bytes(self, pos: int | None) -> bool:
         """Whether a packet at byte `pos` lies beyond a jump over many bytes (damage skipped):
         only then does `any_packet_bytes` need the packet's time."""
-        return (
+        return bool(
             self.byte_positions
             and pos is not None
             and pos >= 0
@@ -133,7 +133,7 @@ class Timeline:
         """A packet of any stream at byte `pos`: a jump over many bytes marks damage."""
         if not self.byte_positions or pos is None or pos < 0:
             return
-        if self._end_byte is not None and pos - self._end_byte > _BYTE_SKIP:
+        if self.skips_bytes(pos):
             if t_s is None:
                 t_s = self._max_pts if self._max_pts is not None else 0.0
             self._marks.append(t_s)
