@@ -243,7 +243,7 @@ class ViewAuditor:
     def reset(self) -> None:
         """Forget everything seen (the reference image is kept)."""
         self._registrar: Registrar | None = None
-        self._least_sharpness = 0.0  # the sharpness under which a sample is not judged
+        self._least_sharpness = self.min_sharpness  # under it a sample is not judged
         self._k = 1.0  # analysis pixels per full-size pixel
         self._pending: list[tuple[float, np.ndarray]] = []  # samples awaiting the baseline
         self._rows: list[tuple[float, str, float, float, float, float, float, float]] = []
@@ -412,8 +412,7 @@ class ViewAuditor:
 
     def _judge(self, t: float, gray: np.ndarray) -> None:
         m, sd = cv2.meanStdDev(gray)
-        least = max(self.min_sharpness, self._least_sharpness)
-        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < least:
+        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0 or sharpness(gray) < self._least_sharpness:
             self._rows.append((t, "unknown", *([math.nan] * 6)))  # too dark, flat or blurred
             return
         if self._registrar is None:
