@@ -282,18 +282,17 @@ def network_summary(
         f"({_pct(count['audio_quiet'], n)})",
         f"view turned away from the ballot box on {turned} of {n} cameras ({_pct(turned, n)}): "
         f"shifted on {count['view_shifted']}, box not visible on {count['view_box_not_visible']}",
-        *(
-            [
-                f"view not judged on {count['view_unknown']} of {n} cameras "
-                f"({_pct(count['view_unknown'], n)}): the picture was too dark, flat or blurred "
-                "throughout"
-            ]
-            if count["view_unknown"]
-            else []
-        ),
-        f"{blind_h:.1f} hours of footage not observable out of {total_h:.1f} "
-        f"({100.0 * blind_h / total_h if total_h else 0.0:.0f}%)",
     ]
+    if count["view_unknown"]:
+        sentences.append(
+            f"view not judged on {count['view_unknown']} of {n} cameras "
+            f"({_pct(count['view_unknown'], n)}): the picture was too dark, flat or blurred "
+            "throughout"
+        )
+    sentences.append(
+        f"{blind_h:.1f} hours of footage not observable out of {total_h:.1f} "
+        f"({100.0 * blind_h / total_h if total_h else 0.0:.0f}%)"
+    )
     if not_analysed:
         k = len(not_analysed)
         sentences.append(
