@@ -221,16 +221,15 @@ def counting_part(ctx: VideoContext) -> CountingPart:
     return CountingPart(ctx.camera, ctx.box_zone, ctx.box_views)
 
 
-def camera_rough(store: Store, camera: Camera) -> Observability:
-    """The camera's rough ranges (watched with a degraded picture) as an `Observability`
-    whose unobservable ranges they are; none for a camera analysed before they were kept."""
-    facts = store.read_table(ANALYSER, "facts", camera_id=camera.camera_id)
-    end_s = float(facts["recording_end_s"].iloc[0])
+def camera_rough(store: Store, camera: Camera, extent: Observability) -> Observability:
+    """The camera's rough ranges (watched with a degraded picture) as an `Observability` over
+    the recording's `extent` (`camera_observability`'s) whose unobservable ranges they are;
+    none for a camera analysed before they were kept."""
     try:
         frame = store.read_table(ANALYSER, "rough", camera_id=camera.camera_id)
     except NotFoundError:
-        return Observability(0.0, end_s)
-    return Observability.from_frame(frame, 0.0, end_s)
+        return Observability(extent.start_s, extent.end_s)
+    return Observability.from_frame(frame, extent.start_s, extent.end_s)
 
 
 def camera_observability(store: Store, camera: Camera) -> Observability:
@@ -277,7 +276,7 @@ def counting_step(paths: CasePaths, store: Store) -> None:
         try:
             drops = store.read_table(ANALYSER, "drops", camera_id=cam.camera_id)
             obs = camera_observability(store, cam)
-            rough = camera_rough(store, cam)
+            rough = camera_rough(store, cam, obs)
         except NotFoundError:  # the camera's video step has not run (or failed)
             continue
         seen = [obs.observable_at(t) for t in drops["t_s"]] if len(drops) else []
