@@ -17,7 +17,7 @@ from pollwatch.video.boxfind import keyframe_background
 
 
 def watch(path, plan):
-    """What the video pass and the case step do for one camera, without a store."""
+    """What the video pass and the case step do for one camera (320x180), without a store."""
     zone = resolve_box_zone(keyframe_background(path), CameraRenderer(plan).box_polygon())
     assert zone is not None
     run = analyse_video(path, [BoxWatcher(zone.zone), BoxFrames(zone.zone)])
@@ -26,7 +26,8 @@ def watch(path, plan):
     drops, facts = find_drops(w.series, w.box_height_px, blind=blind)
     obs = Observability(0.0, float(w.series["t_s"].max()), tuple(blind))
     curve = fill_curve(w.series, w.box_height_px)
-    return camera_events(drops, w.series, curve, facts["step_px"], obs), kept, curve
+    events = camera_events(drops, w.series, curve, facts["step_px"], obs, frame_height=180)
+    return events, kept, curve
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,8 @@ def test_tested_episodes(times, ballots, rise, want) -> None:
         ({"fill_margin": -1.0}, "fill_margin"),
         ({"cadence_min_s": 3.0}, "cadence_min_s"),
         ({"pile_tail": 1.0}, "pile_tail"),
+        ({"hands_tail": 0.0}, "hands_tail"),
+        ({"hands_decay": 1.5}, "hands_decay"),
     ],
 )
 def test_detect_options_checked(kwargs, message) -> None:
@@ -123,10 +125,18 @@ def test_episodes_reject_missing_columns(frame, message) -> None:
         find_episodes(frame, None, np.nan)
 
 
-@pytest.mark.parametrize(("gap", "excess"), [(0.0, 2.0), (2.5, -1.0)])
-def test_episode_options_checked(gap, excess) -> None:
-    with pytest.raises(ValueError):
-        EpisodeOptions(gap_s=gap, rise_excess=excess)
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"gap_s": 0.0}, "gap_s"),
+        ({"rise_excess": -1.0}, "rise_excess"),
+        ({"hand_gap_s": -0.1}, "hand_gap_s"),
+        ({"hand_gap_s": 2.5}, "hand_gap_s"),
+    ],
+)
+def test_episode_options_checked(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        EpisodeOptions(**kwargs)
 
 
 def test_robust_z() -> None:
@@ -253,4 +263,71 @@ def test_what_the_pile_alone_proves(others, times, rise, flagged) -> None:
     assert event.flagged is flagged
     if len(times) == 1:  # the pile alone
         want = 1.0 - (1.0 - detect.PILE_TAIL) ** (others + 1)
+        assert event.p_value == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("times", "evidence", "ballots", "rise", "want"),
+    [
+        # demo 71: three hands and two ballots the counter read off the pile at one moment,
+        # the pile across the episode up 3: the pile's own two are not backed, 4 movements
+        (
+            [20.0, 21.0, 21.0, 23.0, 24.3],
+            ["burst+fill", "fill", "fill", "burst+fill", "burst+fill"],
+            None,
+            3.2,
+            (4, 3),
+        ),
+        # the same with the pile up 5: both are backed
+        (
+            [20.0, 21.0, 21.0, 23.0, 24.3],
+            ["burst+fill", "fill", "fill", "burst+fill", "burst+fill"],
+            None,
+            5.0,
+            (4, 5),
+        ),
+        # a hand and a bundle of 9 only the pile showed, the pile up 11: all stand
+        ([20.0, 21.3, 22.6], ["burst+fill", "fill", "burst+fill"], [1, 9, 1], 11.0, (3, 11)),
+    ],
+    ids=["pile-drops-unbacked", "pile-drops-backed", "pile-bundle"],
+)
+def test_the_pile_s_own_drops_count_as_far_as_its_rise(
+    times, evidence, ballots, rise, want
+) -> None:
+    frame = drops(times, ballots).assign(evidence=evidence)
+    curve = fill_curve(series([(times[-1] + 0.2, rise * STEP)]), 100.0)
+    got = find_episodes(frame, curve, STEP).iloc[0]
+    assert (int(got["insertions"]), int(got["counted"])) == want
+
+
+@pytest.mark.parametrize(
+    ("height", "rise", "flagged"),
+    [
+        # five hand movements counted 1-2 s apart on a quiet camera, the pile unreadable:
+        # at the calibrated resolution the count proves it ...
+        (360, None, True),
+        (None, None, True),
+        # ... at 320x180 it proves no more than the low-resolution tail (0.045 * 0.5^2)
+        (180, None, False),
+        # ... unless the pile's rise backs the count
+        (180, 5.0, True),
+    ],
+    ids=["calibrated", "height-unknown", "coarse", "coarse-pile-backed"],
+)
+def test_coarse_cameras_hand_counts_need_the_pile(height, rise, flagged) -> None:
+    voters = [3.0, 40.0, 70.0]
+    times = [100.0, 101.2, 102.4, 103.6, 104.8]
+    curve = None
+    if rise is not None:
+        levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+        levels.append((times[-1] + 0.2, STEP * (len(voters) + rise)))
+        curve = fill_curve(series(levels, end=130.0), 100.0)
+    obs = Observability(0.0, 130.0)
+    frame = drops(voters + times).assign(evidence="burst")
+    step = STEP if curve is not None else np.nan
+    events = detect.camera_events(frame, series([]), curve, step, obs, frame_height=height)
+    event = next(e for e in events if e.start_s == times[0])
+    assert event.flagged is flagged
+    if height == 180 and rise is None:
+        want = 1.0 - (1.0 - detect.HANDS_TAIL_LOW_RES * detect.HANDS_TAIL_DECAY**2) ** 4
         assert event.p_value == pytest.approx(want, rel=1e-6)

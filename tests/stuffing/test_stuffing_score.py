@@ -9,7 +9,13 @@ import pytest
 
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import count_bounds
-from pollwatch.stuffing.score import day_pvalue, episode_test, extra_ballots, rise_test
+from pollwatch.stuffing.score import (
+    day_pvalue,
+    episode_test,
+    extra_ballots,
+    hands_tail,
+    rise_test,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,9 +90,31 @@ def test_extra_ballots_bounds(ballots) -> None:
     assert lower <= est <= upper
 
 
-def test_extra_ballots_rejects_negative() -> None:
-    with pytest.raises(ValueError, match="ballots"):
-        extra_ballots(-1)
+@pytest.mark.parametrize(("ballots", "want"), [(6, (6, 3, 8)), (11, (11, 7, 15)), (1, (1, 0, 2))])
+def test_a_bundle_s_bounds_reach_the_pile_s_errors(ballots, want) -> None:
+    # demo 73: a bundle of 8 read off the pile as 6; the bounds reach 0.73-1.33 times it
+    got = extra_ballots(ballots, from_pile=True)
+    plain = extra_ballots(ballots)
+    assert got == want
+    assert got[1] <= plain[1] and got[2] >= plain[2]
+
+
+@pytest.mark.parametrize(("ballots", "want"), [(0, 1.0), (2, 1.0), (3, 0.045), (5, 0.01125)])
+def test_hands_tail(ballots, want) -> None:
+    assert hands_tail(ballots) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: extra_ballots(-1), "ballots"),
+        (lambda: hands_tail(-1), "ballots"),
+        (lambda: hands_tail(4, tail=0.0), "tail"),
+    ],
+)
+def test_extra_ballots_and_hands_tail_reject_bad_input(call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 @pytest.mark.parametrize(

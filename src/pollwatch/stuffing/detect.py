@@ -32,12 +32,15 @@ from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, rise_between
 from pollwatch.stuffing.score import (
     CLUSTERING,
+    HANDS_TAIL_DECAY,
+    HANDS_TAIL_LOW_RES,
     PAIR_SHARE,
     PILE_TAIL,
     EpisodeTest,
     day_pvalue,
     episode_test,
     extra_ballots,
+    hands_tail,
     rise_test,
 )
 
@@ -94,6 +97,11 @@ class DetectOptions:
     fill_margin: float = 2.0
     # what the pile alone can prove: its p-value no smaller than this per episode (PILE_TAIL)
     pile_tail: float = PILE_TAIL
+    # below this frame height (the counter's error rates were measured at 640x360) a count of
+    # hand movements the pile does not back proves no more than `hands_tail` (HANDS_TAIL_*)
+    calibrated_height: int = 360
+    hands_tail: float = HANDS_TAIL_LOW_RES
+    hands_decay: float = HANDS_TAIL_DECAY
     # an episode's ballots tested against legitimate ones arriving within its own largest gap
     # between hand movements (a stuffer's hands: 1–2 s apart), not less than this
     cadence_min_s: float = 1.0
@@ -110,6 +118,8 @@ class DetectOptions:
             raise ValueError(f"fill_margin must be >= 0, got {self.fill_margin}")
         if not 0 <= self.pile_tail < 1:
             raise ValueError(f"pile_tail must be in [0, 1), got {self.pile_tail}")
+        if not 0 < self.hands_tail <= 1 or not 0 < self.hands_decay <= 1:
+            raise ValueError("hands_tail and hands_decay must be in (0, 1]")
         if not 0 < self.cadence_min_s <= self.episodes.gap_s:
             raise ValueError(f"cadence_min_s must be in (0, {self.episodes.gap_s}]")
 
@@ -186,11 +196,20 @@ def tested_episodes(
 
 
 def _episode_test(
-    tested: int, counted: int, rate: float, episodes: int, window_s: float, o: DetectOptions
+    tested: int,
+    counted: int,
+    rate: float,
+    episodes: int,
+    window_s: float,
+    o: DetectOptions,
+    *,
+    hands_only: bool = False,
 ) -> EpisodeTest:
     """`episode_test` of the ballots taken for an episode; where the pile raised them above
     the counted ones, the pile's part proves no more than `pile_tail` per episode: the
-    p-value is the smaller of the count's own and the pile's floored at that."""
+    p-value is the smaller of the count's own and the pile's floored at that. `hands_only`:
+    the count rests on hand movements the camera resolves too coarsely (and the pile does not
+    back it): it proves no more than `hands_tail`."""
 
     def test(ballots: int) -> EpisodeTest:
         return episode_test(
@@ -203,10 +222,19 @@ def _episode_test(
         )
 
     full = test(tested)
-    if tested <= counted:
+    p_local = full.p_local
+    if tested > counted:
+        p_local = min(test(counted).p_local, max(full.p_local, o.pile_tail))
+    if hands_only:
+        p_local = max(p_local, hands_tail(tested, o.hands_tail, o.hands_decay))
+    if p_local == full.p_local:
         return full
-    p_local = min(test(counted).p_local, max(full.p_local, o.pile_tail))
     return replace(full, p_local=p_local, pvalue=day_pvalue(p_local, episodes))
+
+
+def _coarse(frame_height: int | None, o: DetectOptions) -> bool:
+    """Whether the camera's frames are smaller than those the counter was calibrated on."""
+    return frame_height is not None and frame_height < o.calibrated_height
 
 
 def camera_events(
@@ -216,12 +244,17 @@ def camera_events(
     step_px: float,
     observability: Observability,
     options: DetectOptions | None = None,
+    *,
+    frame_height: int | None = None,
 ) -> list[Event]:
     """Every candidate event of one camera, flagged or not, in time order: drop episodes
     (`drops`: the counter's drops on observable time), pile rises no drop explains, and blind
     ranges with activity (`series`: the watcher's, for someone at the box; `observability`:
-    the camera's unobservable ranges)."""
+    the camera's unobservable ranges). `frame_height`: the camera's, in pixels (None:
+    taken as the calibrated one); below `calibrated_height` counts of hand movements the pile
+    does not back take the low-resolution tail."""
     o = options or DetectOptions()
+    coarse = _coarse(frame_height, o)
     episodes = tested_episodes(drops, curve, step_px, observability, o)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
@@ -230,8 +263,17 @@ def camera_events(
     events: list[Event] = []
     for k, ep in enumerate(episodes.itertuples(index=False)):
         tested = int(ep.tested)
-        test = _episode_test(tested, int(ep.counted), ep.rate, len(episodes), ep.window_s, o)
-        extra, lower, upper = extra_ballots(int(ep.ballots))
+        backed = bool(ep.fill_ballots >= ep.ballots - o.fill_margin)  # False for NaN
+        test = _episode_test(
+            tested,
+            int(ep.counted),
+            ep.rate,
+            len(episodes),
+            ep.window_s,
+            o,
+            hands_only=coarse and not backed,
+        )
+        extra, lower, upper = extra_ballots(int(ep.ballots), from_pile=ep.ballots > ep.insertions)
         flagged = test.pvalue < o.alpha and tested >= o.min_ballots
         events.append(
             Event(
@@ -288,7 +330,7 @@ def _rises(
         # the counter saw none of n ballots, or the pile read high (it alone says so)
         p_local = max(count_cdf(0, n, COUNTER_ERRORS), o.pile_tail)
         p_day = day_pvalue(p_local, len(gaps))
-        extra, lower, upper = extra_ballots(n)
+        extra, lower, upper = extra_ballots(n, from_pile=True)
         out.append(
             Event(
                 kind="rise",

@@ -3,13 +3,17 @@ the slot, each with what a stuffer leaves behind.
 
 An *episode* is a run of drops (`counting/drops`) each within `gap_s` of the previous one: a
 voter's single drop, a family or a group dropping one after another, or a stuffer's repeated
-hand movements. Per episode: the hand movements at the slot (`insertions`), the ballots the
-counter put in them (a bundle counts its ballots), the pile's rise across the episode in
-per-ballot steps (`fill_ballots`, NaN where the pile cannot be read or the camera's step is
-not resolved), the ballots taken for the episode (`ballots`: the counted ones, or the pile's
-rise where it is far larger), the stretch someone was at the box (`dwell_s`) and its robust
-z-score against the camera's episodes of a single hand (`dwell_z`), and the largest gap
-between two of its drops (`max_gap_s`, NaN for one drop).
+hand movements. Per episode: the hand movements at the slot (`insertions`: drops less than
+`hand_gap_s` apart are one movement; the counter places the ballots only the pile showed at
+the moment the pile passed each step, several at once), the ballots the counter put in them
+(`counted`: a bundle counts its ballots; the drops only the pile showed, evidence "fill",
+count only as far as the pile's rise across the episode shows ballots beyond those seen going
+in), the pile's rise across the episode in per-ballot steps (`fill_ballots`, NaN where the
+pile cannot be read or the camera's step is not resolved), the ballots taken for the episode
+(`ballots`: the counted ones, or the pile's rise where it is far larger), the stretch someone
+was at the box (`dwell_s`) and its robust z-score against the camera's episodes of a single
+hand (`dwell_z`), and the largest gap between two of its drops (`max_gap_s`, NaN for one
+drop).
 """
 
 from __future__ import annotations
@@ -47,10 +51,15 @@ class EpisodeOptions:
     # nine demo cases: 99th percentile of the rise over the counted ballots 1.8, largest 3.66;
     # a bundle of 8, demo's smallest, left uncounted shows 7)
     rise_excess: float = 5.0
+    # drops closer than this are one hand movement: the counter placed several ballots the
+    # pile alone showed at one moment (demo 71: a voter's two such drops 0.0 s apart)
+    hand_gap_s: float = 0.3
 
     def __post_init__(self) -> None:
         if not self.gap_s > 0:
             raise ValueError(f"gap_s must be positive, got {self.gap_s}")
+        if not 0 <= self.hand_gap_s < self.gap_s:
+            raise ValueError(f"hand_gap_s must be in [0, gap_s), got {self.hand_gap_s}")
         if not self.rise_excess > 0:
             raise ValueError(f"rise_excess must be positive, got {self.rise_excess}")
 
@@ -66,6 +75,20 @@ def robust_z(values: np.ndarray, reference: np.ndarray, *, floor: float) -> np.n
     med = float(np.median(ref))
     scale = max(1.4826 * float(np.median(np.abs(ref - med))), floor)
     return (vals - med) / scale
+
+
+def _counted(part: pd.DataFrame, fill_ballots: float) -> int:
+    """The ballots of an episode's drops; those only the pile showed (evidence "fill") no
+    more than the pile's rise across the episode shows beyond the ballots seen going in (the
+    counter reads the pile from one level to the next, which may reach beyond the episode)."""
+    if "evidence" not in part:
+        return int(part["ballots"].sum())
+    pile_only = (part["evidence"].astype(str) == "fill").to_numpy()
+    seen = int(part.loc[~pile_only, "ballots"].sum())
+    only = int(part.loc[pile_only, "ballots"].sum())
+    if only and np.isfinite(fill_ballots):
+        only = min(only, max(0, round(fill_ballots) - seen))
+    return seen + only
 
 
 def find_episodes(
@@ -91,9 +114,9 @@ def find_episodes(
     for k, idx in pd.Series(np.arange(len(d))).groupby(label):
         part = d.iloc[idx.to_numpy()]
         start, end = float(part["t_s"].min()), float(part["t_s"].max())
-        counted = int(part["ballots"].sum())
         rise = rise_between(curve, start, end) if usable and curve is not None else np.nan
         fill_ballots = rise / step_px if np.isfinite(rise) else np.nan
+        counted = _counted(part, fill_ballots)
         ballots = counted
         if np.isfinite(fill_ballots) and fill_ballots >= counted + o.rise_excess:
             ballots = round(fill_ballots)
@@ -104,7 +127,7 @@ def find_episodes(
                 "episode": int(k),
                 "start_s": start,
                 "end_s": end,
-                "insertions": len(part),
+                "insertions": 1 + int(np.sum(gaps >= o.hand_gap_s)),
                 "counted": counted,
                 "fill_ballots": fill_ballots,
                 "ballots": int(ballots),

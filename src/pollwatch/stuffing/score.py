@@ -27,12 +27,16 @@ from pollwatch.counting.stats import CounterErrors, count_bounds
 
 __all__ = [
     "CLUSTERING",
+    "HANDS_TAIL_DECAY",
+    "HANDS_TAIL_LOW_RES",
     "PAIR_SHARE",
+    "PILE_RATIO",
     "PILE_TAIL",
     "EpisodeTest",
     "day_pvalue",
     "episode_test",
     "extra_ballots",
+    "hands_tail",
     "rise_test",
 ]
 
@@ -49,6 +53,20 @@ CLUSTERING = 1.0  # rate factor of the chance a legitimate episode grows beyond 
 # 31, 41-43) read 5 or more ballots above those counted (largest 4.33): 3/669, the 95% upper
 # bound of that share (the rule of three).
 PILE_TAIL = 0.0045
+# What a count of hand movements alone proves on a camera below the resolution the counter's
+# error rates were measured at (640x360, `COUNTER_ERRORS`): at 320x180 the ballot slot is a
+# dozen pixels and one voter's hand is now and then counted as several drops 1-2 s apart, as
+# a stuffer's would be. Of 171 legitimate episodes on the 40 cameras of azerbaijan-2024-clean
+# seeds 90 and 91 (320x180, 10 fps, the pile never readable) three were counted as 3, 4 and 5
+# drops (each one voter's ballot): P(B >= 3) at most 0.045 (the one-sided 95% Clopper-Pearson
+# bound of 3/171), each further drop a factor 0.5 (the three's sizes beyond 3, 0, 1 and 2:
+# the geometric maximum-likelihood factor).
+HANDS_TAIL_LOW_RES = 0.045
+HANDS_TAIL_DECAY = 0.5
+# The ballots the counter read off the pile for a bundle against the truth, on the eight
+# bundles of the tuning cases (demo 0, 1, 22-24, 32, 41, 73): 0.73 to 1.33 times the true
+# number (demo 73: 6 for 8). A bundle's bounds reach at least that far.
+PILE_RATIO = (0.73, 1.33)
 
 
 @dataclass(frozen=True)
@@ -120,13 +138,37 @@ def rise_test(
     return float(stats.poisson.sf(math.floor(rise_ballots) - 1, mu))
 
 
-def extra_ballots(ballots: int, errors: CounterErrors = COUNTER_ERRORS) -> tuple[int, int, int]:
+def hands_tail(
+    ballots: int, tail: float = HANDS_TAIL_LOW_RES, decay: float = HANDS_TAIL_DECAY
+) -> float:
+    """The chance a legitimate episode is counted as `ballots` drops or more where the count
+    of hand movements is not to be trusted (a low-resolution camera, the pile not backing
+    it): `tail` for three, times `decay` for each further one; 1 below three."""
+    if ballots < 0:
+        raise ValueError(f"ballots must be >= 0, got {ballots}")
+    if not 0 < tail <= 1 or not 0 < decay <= 1:
+        raise ValueError(f"tail and decay must be in (0, 1], got {tail}, {decay}")
+    return 1.0 if ballots < 3 else float(tail * decay ** (ballots - 3))
+
+
+def extra_ballots(
+    ballots: int,
+    errors: CounterErrors = COUNTER_ERRORS,
+    *,
+    from_pile: bool = False,
+    pile_ratio: tuple[float, float] = PILE_RATIO,
+) -> tuple[int, int, int]:
     """(estimate, lower, upper) of the ballots an episode of `ballots` counted ballots added
     beyond the legitimate ones: all of them by estimate (one person's repeated drops); the
     bounds are the counter's 95% interval of the true number (`count_bounds`, from its
     measured miss and false-drop rates), one fewer at the lower end (the person's own
-    ballot)."""
+    ballot). `from_pile`: the ballots were read off the pile (a bundle): the bounds reach at
+    least `pile_ratio` times the estimate."""
     if ballots < 0:
         raise ValueError(f"ballots must be >= 0, got {ballots}")
     bounds = count_bounds(int(ballots), errors)
-    return int(ballots), max(0, int(bounds.lower) - 1), int(max(bounds.upper, ballots))
+    lower, upper = int(bounds.lower), int(max(bounds.upper, ballots))
+    if from_pile:
+        lower = min(lower, math.floor(pile_ratio[0] * ballots))
+        upper = max(upper, math.ceil(pile_ratio[1] * ballots - 1e-9))
+    return int(ballots), max(0, lower - 1), upper

@@ -22,7 +22,7 @@ from pollwatch.store import Camera, NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, Event, camera_events, events_frame
 from pollwatch.stuffing.findings import ANALYSER, event_findings
 from pollwatch.stuffing.frames import FRAME_COLUMNS, BoxFrames, BoxFramesResult, strip_frames
-from pollwatch.stuffing.stored import camera_data
+from pollwatch.stuffing.stored import CameraData, camera_data
 from pollwatch.video import Analyser, VideoRun
 from pollwatch.videostep import VIDEO_PARTS, VideoContext
 
@@ -46,6 +46,19 @@ def _candidates(events: Sequence[Event]) -> list[tuple[float, float]]:
     ]
 
 
+def _events(data: CameraData, options: DetectOptions | None = None) -> list[Event]:
+    """`camera_events` of one camera's stored inputs, at its frame height."""
+    return camera_events(
+        data.drops,
+        data.series,
+        data.curve,
+        data.step_px,
+        data.observability,
+        options,
+        frame_height=data.camera.height,
+    )
+
+
 class StuffingPart:
     """The stuffing detector's share of a camera's pass: one `BoxFrames`. Saved after the
     counter's part (it reads the counter's fresh tables to choose the crops worth keeping)."""
@@ -65,9 +78,7 @@ class StuffingPart:
         except NotFoundError:  # the counter could not watch this camera
             windows: list[tuple[float, float]] = []
         else:
-            events = camera_events(
-                data.drops, data.series, data.curve, data.step_px, data.observability
-            )
+            events = _events(data)
             windows = _candidates(events)
         frames = strip_frames(kept, windows)
         store.write_table(ANALYSER, "frames", frames, camera_id=self.camera.camera_id)
@@ -92,9 +103,7 @@ def camera_stuffing(
     """One camera's events and its fill level every second (t_s, time, fill_px,
     fill_level); `NotFoundError` when its counting step has not run."""
     data = camera_data(store, camera)
-    events = camera_events(
-        data.drops, data.series, data.curve, data.step_px, data.observability, options
-    )
+    events = _events(data, options)
     fill = (
         data.curve.resampled()
         if data.curve is not None
