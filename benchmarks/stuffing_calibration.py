@@ -11,7 +11,10 @@ histogram, and with the values in use: each camera's smallest p-value and the sh
 with a flagged event (observable events only; not-observable periods are counted apart). The
 pile's calibration: over the episodes whose pile could be read, how far its rise (in the
 camera's per-ballot steps) exceeds the counted ballots (`pile_excess`: quantiles; the margins
-in use, `rise_excess` and `fill_margin`, must lie above its upper tail).
+in use, `rise_excess` and `fill_margin`, must lie above its upper tail). The hands' tail on
+cameras below the calibrated frame height (`hands_tail`): over their episodes the pile does not
+back, the share counted as three drops or more (its one-sided 95% Clopper–Pearson bound is
+`HANDS_TAIL_LOW_RES`) and the geometric factor of each further drop (`HANDS_TAIL_DECAY`).
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py CASE [CASE ...]
 """
@@ -23,7 +26,7 @@ import json
 from collections import Counter
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 from pollwatch.case import CasePaths
 from pollwatch.store import NotFoundError, Store
@@ -46,12 +49,29 @@ def _quantiles(x: np.ndarray) -> dict[str, float | int | None]:
     return {"n": int(x.size), "median": q[0], "p95": q[1], "p99": q[2], "max": round(x.max(), 2)}
 
 
+def _hands_tail(sizes: list[int]) -> dict[str, object]:
+    """The coarse cameras' episodes the pile does not back: how many, how many were counted
+    as three drops or more, the one-sided 95% upper bound of that share and the geometric
+    maximum-likelihood factor of each drop beyond three."""
+    n = len(sizes)
+    big = [k - 3 for k in sizes if k >= 3]
+    upper = float(stats.beta.ppf(0.95, len(big) + 1, n - len(big))) if n else None
+    mean = float(np.mean(big)) if big else None
+    return {
+        "episodes": n,
+        "three_or_more": len(big),
+        "share_upper95": round(upper, 4) if upper is not None else None,
+        "decay_mle": round(mean / (1 + mean), 3) if mean is not None else None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="+")
     args = parser.parse_args()
     o = DetectOptions()
     sizes, rates, windows, excess = [], [], [], []
+    coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     cameras: dict[str, dict[str, object]] = {}
     for case in args.cases:
         paths = CasePaths.of(case)
@@ -67,8 +87,17 @@ def main() -> None:
                 windows += eps["window_s"].tolist()
                 over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
                 excess += over[np.isfinite(over)].tolist()
+                if cam.height is not None and cam.height < o.calibrated_height:
+                    backed = eps["fill_ballots"] >= eps["ballots"] - o.fill_margin
+                    coarse += eps.loc[~backed, "tested"].astype(int).tolist()
                 events = camera_events(
-                    data.drops, data.series, data.curve, data.step_px, data.observability, o
+                    data.drops,
+                    data.series,
+                    data.curve,
+                    data.step_px,
+                    data.observability,
+                    o,
+                    frame_height=cam.height,
                 )
                 tested = [e.p_value for e in events if e.p_value is not None]
                 cameras[f"{case}:{cam.camera_id}"] = {
@@ -97,6 +126,8 @@ def main() -> None:
                 "pile_excess": _quantiles(np.asarray(excess, float)),
                 "rise_excess_in_use": o.episodes.rise_excess,
                 "fill_margin_in_use": o.fill_margin,
+                "coarse_hands": _hands_tail(coarse),
+                "hands_tail_in_use": [o.hands_tail, o.hands_decay],
                 "cameras": len(cameras),
                 "cameras_flagged": flagged,
                 "cameras_flagged_share": flagged / len(cameras) if cameras else None,
