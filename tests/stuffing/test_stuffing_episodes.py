@@ -243,10 +243,10 @@ def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
     ("others", "times", "rise", "flagged"),
     [
         # one hand and a pile 8 ballots up: the pile alone proves no more than PILE_TAIL an
-        # episode; with 20 other episodes that is not enough (1 − (1 − 0.0045)^21 = 0.09)
+        # episode; with 20 other episodes that is not enough (1 − (1 − 0.0052)^21 = 0.10)
         (20, [100.0], 8, False),
-        # the same on a quiet camera (3 other episodes): 1 − (1 − 0.0045)^4 = 0.018 < 0.02
-        (3, [100.0], 8, True),
+        # the same on a quiet camera (2 other episodes): 1 − (1 − 0.0052)^3 = 0.016 < 0.02
+        (2, [100.0], 8, True),
         # six hands counted, the pile agreeing: the count proves it alone
         (20, [100.0, 101.5, 103.0, 104.5, 106.0, 107.5], 6, True),
     ],
