@@ -100,6 +100,7 @@ def test_tested_episodes(times, ballots, rise, want) -> None:
         ({"pile_tail": 1.0}, "pile_tail"),
         ({"hands_tail": 0.0}, "hands_tail"),
         ({"hands_decay": 1.5}, "hands_decay"),
+        ({"pile_decay": 0.0}, "pile_decay"),
     ],
 )
 def test_detect_options_checked(kwargs, message) -> None:
@@ -242,15 +243,18 @@ def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
 @pytest.mark.parametrize(
     ("others", "times", "rise", "flagged"),
     [
-        # one hand and a pile 8 ballots up: the pile alone proves no more than PILE_TAIL an
-        # episode; with 20 other episodes that is not enough (1 − (1 − 0.0052)^21 = 0.10)
+        # one hand and a pile 8 ballots up: the pile alone proves no more than its tail, 7
+        # ballots above those counted: 0.0052 · 0.66² = 0.0023 an episode; with 20 other
+        # episodes that is not enough (1 − (1 − 0.0023)^21 = 0.047)
         (20, [100.0], 8, False),
-        # the same on a quiet camera (2 other episodes): 1 − (1 − 0.0052)^3 = 0.016 < 0.02
-        (2, [100.0], 8, True),
+        # the same on a quiet camera (5 other episodes): 1 − (1 − 0.0023)^6 = 0.013 < 0.02
+        (5, [100.0], 8, True),
+        # a bundle of 14 left uncounted (13 above the one hand): 0.0052 · 0.66^8 = 1.9e-4
+        (20, [100.0], 14, True),
         # six hands counted, the pile agreeing: the count proves it alone
         (20, [100.0, 101.5, 103.0, 104.5, 106.0, 107.5], 6, True),
     ],
-    ids=["pile-only-busy", "pile-only-quiet", "counted"],
+    ids=["pile-only-busy", "pile-only-quiet", "pile-only-large", "counted"],
 )
 def test_what_the_pile_alone_proves(others, times, rise, flagged) -> None:
     voters = [3.0 + 4.0 * k for k in range(others)]  # single voters, 4 s apart
@@ -262,7 +266,8 @@ def test_what_the_pile_alone_proves(others, times, rise, flagged) -> None:
     event = next(e for e in events if e.start_s == times[0])
     assert event.flagged is flagged
     if len(times) == 1:  # the pile alone
-        want = 1.0 - (1.0 - detect.PILE_TAIL) ** (others + 1)
+        tail = detect.PILE_TAIL * detect.PILE_TAIL_DECAY ** (rise - 1 - 5)
+        want = 1.0 - (1.0 - tail) ** (others + 1)
         assert event.p_value == pytest.approx(want, rel=1e-6)
 
 
@@ -331,3 +336,35 @@ def test_coarse_cameras_hand_counts_need_the_pile(height, rise, flagged) -> None
     if height == 180 and rise is None:
         want = 1.0 - (1.0 - detect.HANDS_TAIL_LOW_RES * detect.HANDS_TAIL_DECAY**2) ** 4
         assert event.p_value == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("blind", "rise", "kind", "flagged"),
+    [
+        # demo 76: a bundle of 12 put in while the stuffer hid the box for 8 s, the pile up
+        # 12 across: legitimate voters at one a minute bring 12 in 8 s with no chance
+        ((104.0, 112.0), 12, "rise", True),
+        # the pile up 12 across a 30 s outage: a not-observable period, not a rise
+        ((100.0, 130.0), 12, "hidden", True),
+        # the pile up 2 across a short blind moment: nothing
+        ((104.0, 112.0), 2, None, False),
+    ],
+    ids=["short-blind", "long-blind", "small-rise"],
+)
+def test_a_rise_across_a_short_blind_moment(blind, rise, kind, flagged) -> None:
+    voters = [3.0 + 8.0 * k for k in range(12)]  # single voters, 8 s apart, until 91 s
+    later = [150.0]
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels.append((blind[1] - 0.5, STEP * (len(voters) + rise)))
+    levels.append((later[0] + 0.2, STEP * (len(voters) + rise + 1)))
+    curve = fill_curve(series(levels, end=170.0), 100.0)
+    obs = Observability(0.0, 170.0, ((*blind, "box not in view"),))
+    fg = series([], end=170.0).assign(fg=0.0)
+    fg.loc[(fg["t_s"] >= blind[0]) & (fg["t_s"] <= blind[1]), "fg"] = 0.5
+    events = detect.camera_events(drops(voters + later), fg, curve, STEP, obs)
+    around = [e for e in events if e.start_s <= blind[1] and e.end_s >= blind[0] and e.flagged]
+    assert [e.kind for e in around] == ([kind] if kind else [])
+    if kind == "rise":
+        e = around[0]
+        assert e.observable and e.ballots == rise and "not watched" in e.reasons
+        assert e.extra_lower <= rise <= e.extra_upper

@@ -14,6 +14,7 @@ from pollwatch.stuffing.score import (
     episode_test,
     extra_ballots,
     hands_tail,
+    pile_tail,
     rise_test,
 )
 
@@ -105,11 +106,26 @@ def test_hands_tail(ballots, want) -> None:
 
 
 @pytest.mark.parametrize(
+    ("excess", "want"),
+    [
+        (math.nan, 0.0052),
+        (0.0, 0.0052),
+        (5.0, 0.0052),
+        (7.0, 0.0052 * 0.66**2),
+        (12.5, 0.0052 * 0.66**7.5),
+    ],
+)
+def test_pile_tail(excess, want) -> None:
+    assert pile_tail(excess) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
     ("call", "message"),
     [
         (lambda: extra_ballots(-1), "ballots"),
         (lambda: hands_tail(-1), "ballots"),
         (lambda: hands_tail(4, tail=0.0), "tail"),
+        (lambda: pile_tail(6.0, decay=0.0), "decay"),
     ],
 )
 def test_extra_ballots_and_hands_tail_reject_bad_input(call, message) -> None:

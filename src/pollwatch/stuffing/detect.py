@@ -36,11 +36,13 @@ from pollwatch.stuffing.score import (
     HANDS_TAIL_LOW_RES,
     PAIR_SHARE,
     PILE_TAIL,
+    PILE_TAIL_DECAY,
     EpisodeTest,
     day_pvalue,
     episode_test,
     extra_ballots,
     hands_tail,
+    pile_tail,
     rise_test,
 )
 
@@ -97,6 +99,7 @@ class DetectOptions:
     fill_margin: float = 2.0
     # what the pile alone can prove: its p-value no smaller than this per episode (PILE_TAIL)
     pile_tail: float = PILE_TAIL
+    pile_decay: float = PILE_TAIL_DECAY  # ... and less by this a ballot beyond 5 (score.pile_tail)
     # below this frame height (the counter's error rates were measured at 640x360) a count of
     # hand movements the pile does not back proves no more than `hands_tail` (HANDS_TAIL_*)
     calibrated_height: int = 360
@@ -118,6 +121,8 @@ class DetectOptions:
             raise ValueError(f"fill_margin must be >= 0, got {self.fill_margin}")
         if not 0 <= self.pile_tail < 1:
             raise ValueError(f"pile_tail must be in [0, 1), got {self.pile_tail}")
+        if not 0 < self.pile_decay <= 1:
+            raise ValueError(f"pile_decay must be in (0, 1], got {self.pile_decay}")
         if not 0 < self.hands_tail <= 1 or not 0 < self.hands_decay <= 1:
             raise ValueError("hands_tail and hands_decay must be in (0, 1]")
         if not 0 < self.cadence_min_s <= self.episodes.gap_s:
@@ -203,11 +208,13 @@ def _episode_test(
     window_s: float,
     o: DetectOptions,
     *,
+    excess: float = math.nan,
     hands_only: bool = False,
 ) -> EpisodeTest:
     """`episode_test` of the ballots taken for an episode; where the pile raised them above
-    the counted ones, the pile's part proves no more than `pile_tail` per episode: the
-    p-value is the smaller of the count's own and the pile's floored at that. `hands_only`:
+    the counted ones, the pile's part proves no more than `score.pile_tail` of its `excess`
+    over them per episode: the p-value is the smaller of the count's own and the pile's
+    floored at that. `hands_only`:
     the count rests on hand movements the camera resolves too coarsely (and the pile does not
     back it): it proves no more than `hands_tail`."""
 
@@ -224,7 +231,8 @@ def _episode_test(
     full = test(tested)
     p_local = full.p_local
     if tested > counted:
-        p_local = min(test(counted).p_local, max(full.p_local, o.pile_tail))
+        floor = pile_tail(excess, o.pile_tail, o.pile_decay)
+        p_local = min(test(counted).p_local, max(full.p_local, floor))
     if hands_only:
         p_local = max(p_local, hands_tail(tested, o.hands_tail, o.hands_decay))
     if p_local == full.p_local:
@@ -271,6 +279,7 @@ def camera_events(
             len(episodes),
             ep.window_s,
             o,
+            excess=float(ep.fill_ballots - ep.counted),
             hands_only=coarse and not backed,
         )
         extra, lower, upper = extra_ballots(int(ep.ballots), from_pile=ep.ballots > ep.insertions)
@@ -298,7 +307,8 @@ def camera_events(
                 reasons=str(ep.evidence),
             )
         )
-    events += _rises(episodes, curve, step_px, observability, o)
+    rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
+    events += _rises(episodes, curve, step_px, observability, rate, o)
     events += _hidden(series, curve, step_px, observability, total, watched, o)
     return sorted(events, key=lambda e: (e.start_s, e.kind))
 
@@ -308,10 +318,15 @@ def _rises(
     curve: FillCurve | None,
     step_px: float,
     obs: Observability,
+    rate: float,
     o: DetectOptions,
 ) -> list[Event]:
     """Pile rises between consecutive episodes (or before the first, after the last) that
-    no counted drop explains, on time the box was watched throughout."""
+    no counted drop explains, on time the box was watched but for moments shorter than
+    `hidden_min_s` (someone standing in front of it): legitimate voters at `rate` a second
+    may have dropped unseen then (`rise_test`), the counter may have missed them all
+    (`count_cdf`), or the pile read high (`pile_tail`); the p-value is the largest of
+    the three. demo 76: a bundle of 12 put in while the stuffer hid the box for 8 s."""
     if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
         return []
     t = curve.samples["t_s"].to_numpy(float)
@@ -319,7 +334,14 @@ def _rises(
     starts = [*episodes["start_s"], float(t[-1])]
     ends = [float(t[0]) - 2.5, *episodes["end_s"]]
     gaps = [(e + 2.5, s) for e, s in zip(ends, starts, strict=True)]
-    gaps = [(a, b) for a, b in gaps if b - a >= 8.0 and obs.observed_share(a, b) >= 1.0]
+    gaps = [
+        (a, b)
+        for a, b in gaps
+        if b - a >= 8.0
+        and not any(
+            lo < b and hi > a and hi - lo >= o.hidden_min_s for lo, hi, _ in obs.unobservable
+        )
+    ]
     out = []
     for a, b in gaps:
         rise = curve.level_near(b - 4.0, b - 0.3) - curve.level_near(a, a + 4.0)
@@ -327,8 +349,12 @@ def _rises(
         if not ballots >= o.rise_min:
             continue
         n = round(ballots)
-        # the counter saw none of n ballots, or the pile read high (it alone says so)
-        p_local = max(count_cdf(0, n, COUNTER_ERRORS), o.pile_tail)
+        blind = (b - a) * (1.0 - obs.observed_share(a, b))
+        p_local = max(
+            count_cdf(0, n, COUNTER_ERRORS),
+            pile_tail(float(ballots), o.pile_tail, o.pile_decay),
+            rise_test(float(ballots), blind, rate, clustering=o.clustering),
+        )
         p_day = day_pvalue(p_local, len(gaps))
         extra, lower, upper = extra_ballots(n, from_pile=True)
         out.append(
@@ -345,7 +371,7 @@ def _rises(
                 p_value=p_day,
                 confidence=1.0 - p_day,
                 flagged=p_day < o.alpha and n >= o.min_ballots,
-                reasons="fill",
+                reasons=f"fill; {blind:.0f} s not watched" if blind > 0 else "fill",
             )
         )
     return out
