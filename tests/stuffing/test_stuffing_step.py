@@ -4,6 +4,7 @@ stored events; the evaluation block's scoring; the report section."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,9 @@ from pollwatch.case import CasePaths
 from pollwatch.evaluate.stuffing_metrics import match_events, stuffing_scores
 from pollwatch.ingest import ingest_case
 from pollwatch.report.base import Section
-from pollwatch.store import Store
-from pollwatch.stuffing.detect import EVENT_COLUMNS
+from pollwatch.store import Camera, Store
+from pollwatch.stuffing.detect import EVENT_COLUMNS, Event
+from pollwatch.stuffing.findings import event_findings
 from pollwatch.stuffing.section import stuffing_section
 from pollwatch.stuffing.step import BOX_FILL_COLUMNS, stuffing_step
 
@@ -187,3 +189,26 @@ def test_stuffing_scores_without_findings_or_events() -> None:
     assert got["precision"] is None and got["recall"] is None
     assert got["clean_cameras"] == 2 and got["clean_cameras_without_finding"] == 1.0
     assert got["stations_within_bounds"] is None and got["found_events_within_bounds"] is None
+
+
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [
+        (Event("hands", 10.0, 16.0, 5, insertions=5, extra=5, flagged=True), "5 hand movements"),
+        (
+            Event("rise", 10.0, 24.0, 10, extra=10, flagged=True, reasons="fill; 8 s not watched"),
+            "no ballot seen going in (8 s not watched)",
+        ),
+        (Event("rise", 10.0, 24.0, 6, extra=6, flagged=True, reasons="fill"), "going in: about"),
+        (Event("hands", 10.0, 16.0, 1, insertions=1), None),
+    ],
+    ids=["hands", "rise-blind", "rise", "not-flagged"],
+)
+def test_finding_summaries(event, words) -> None:
+    cam = Camera("cam-1", "S-1", "video/cam-1.mp4", datetime(2025, 3, 9, 8, tzinfo=UTC))
+    got = event_findings([event], cam)
+    if words is None:
+        assert got == []
+        return
+    assert len(got) == 1 and words in got[0].summary
+    assert got[0].kind == "ballot_stuffing" and got[0].camera_id == "cam-1"

@@ -46,6 +46,8 @@ def _summary(e: Event) -> str:
         "bundle": f"{e.insertions} hand movement(s) and a pile rise of {e.ballots} ballots",
         "rise": f"the pile rose by {e.ballots} ballots in {span} with no ballot seen going in",
     }[e.kind]
+    if e.kind == "rise" and "; " in e.reasons:  # the box hidden for a moment meanwhile
+        what += f" ({e.reasons.split('; ', 1)[1]})"
     return f"{what}: about {e.extra} extra ballots ({e.extra_lower}–{e.extra_upper})"
 
 
