@@ -214,9 +214,8 @@ def _episode_test(
     """`episode_test` of the ballots taken for an episode; where the pile raised them above
     the counted ones, the pile's part proves no more than `score.pile_tail` of its `excess`
     over them per episode: the p-value is the smaller of the count's own and the pile's
-    floored at that. `hands_only`:
-    the count rests on hand movements the camera resolves too coarsely (and the pile does not
-    back it): it proves no more than `hands_tail`."""
+    floored at that. `hands_only`: the count rests on hand movements the camera resolves too
+    coarsely (and the pile does not back it): it proves no more than `hands_tail`."""
 
     def test(ballots: int) -> EpisodeTest:
         return episode_test(
