@@ -217,3 +217,17 @@ def test_azerbaijan_real_clock() -> None:
     assert [t.strftime("%H:%M") for t in e.clock.checkpoints] == [
         "10:00", "12:00", "15:00", "17:00", "19:00"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [100, 102, 110])
+def test_carousel_routes_found_when_first_region_is_full(seed: int) -> None:
+    """Seeds whose first drawn station lies in a region without room for a whole route (tiny
+    seeds 100, 102 and 110 used to fail) still plan every group inside one region."""
+    preset = get_preset("tiny")
+    election = simulate_election(preset, seed)
+    regions = election.stations.set_index("station_id")["region"]
+    lo = preset.fraud.carousel_stations[0]
+    for group in election.carousels:
+        ids = [stop.station_id for stop in group.stops]
+        assert len(ids) >= lo and len(set(ids)) == len(ids)
+        assert regions.loc[ids].nunique() == 1

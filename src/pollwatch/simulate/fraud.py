@@ -156,6 +156,29 @@ def _chain(start: int, candidates: list[int], lat: np.ndarray, lon: np.ndarray) 
     return route
 
 
+def _extend_route(
+    route: list[int],
+    n_stops: int,
+    room: np.ndarray,
+    regions: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+) -> list[int]:
+    """`route` extended to `n_stops` by the nearest station with room in the same region
+    (fewer stops where the region runs out)."""
+    route = list(route)
+    while len(route) < n_stops:
+        here = route[-1]
+        ok = room & (regions == regions[here])
+        ok[route] = False
+        pool = np.flatnonzero(ok)
+        if len(pool) == 0:
+            break
+        d = distance_km(lat[here], lon[here], lat[pool], lon[pool])
+        route.append(int(pool[np.argmin(d)]))
+    return route
+
+
 def plan_carousels(
     stations: pd.DataFrame,
     headroom: np.ndarray,
@@ -187,20 +210,23 @@ def plan_carousels(
             if own:
                 route = _chain(own[0], own, lat, lon)
                 n_stops = max(len(route), fr.carousel_stations[0])
+        room = ~used & (headroom >= size)
         if not route:
-            free = np.flatnonzero(~used & (headroom >= size))
+            free = np.flatnonzero(room)
             if len(free) == 0:
                 raise ValueError(f"no station left for carousel {gid}: too few stations")
             route = [int(free[rng.integers(len(free))])]
-        while len(route) < n_stops:
-            here = route[-1]
-            ok = ~used & (headroom >= size) & (regions == regions[here])
-            ok[route] = False
-            pool = np.flatnonzero(ok)
-            if len(pool) == 0:
-                break
-            d = distance_km(lat[here], lon[here], lat[pool], lon[pool])
-            route.append(int(pool[np.argmin(d)]))
+        route = _extend_route(route, n_stops, room, regions, lat, lon)
+        if len(route) < fr.carousel_stations[0]:
+            # the first station's region had too little room: start in one that has it
+            roomy = [
+                int(r)
+                for r in np.flatnonzero(room)
+                if (room & (regions == regions[r])).sum() >= fr.carousel_stations[0]
+            ]
+            if roomy:
+                route = [roomy[rng.integers(len(roomy))]]
+                route = _extend_route(route, n_stops, room, regions, lat, lon)
         if len(route) < fr.carousel_stations[0]:
             raise ValueError(
                 f"carousel {gid}: only {len(route)} stations with room for {size} more voters"
