@@ -86,6 +86,8 @@ class DropFinderOptions:
     # ballot went in, while that hand (of `late_hand_s` or more) still covered the slot, is a
     # second voter's ballot: two voters at the box, their hands joined
     late_hand_s: float = 0.45
+    still_hand: bool = True  # a hand while the pile held still, no ballot patch at the slot
+    # near it (`patch_near_s`): an arm over the slot, not a drop
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -230,6 +232,29 @@ def _brief_visits(
             held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
             if not seen or held:
                 r = dataclasses.replace(r, end_x=np.inf, reach=False)
+        out.append(r)
+    return out
+
+
+def _still_hands(
+    reaches: list[_Burst],
+    patches: list[_Burst],
+    still: Sequence[_Plateau],
+    o: DropFinderOptions,
+) -> list[_Burst]:
+    """A hand over the slot that neither showed a ballot (no patch vanishing at the slot
+    within `patch_near_s`) nor raised the pile (inside one of the plateaus `still`, `settle_s`
+    or more before its end) is an arm over the slot: a voter's hand before or after the
+    drop, a commission member reaching past. Only a hint of when, should the pile have
+    risen."""
+    if not o.still_hand:
+        return reaches
+    at_slot = [p.end for p in patches if p.clear(o) and abs(p.end_x) <= o.slot_x]
+    out = []
+    for r in reaches:
+        held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
+        if r.reach and held and not any(abs(e - r.end) <= o.patch_near_s for e in at_slot):
+            r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
     return out
 
@@ -434,7 +459,9 @@ def find_drops(
     else:  # hands over the slot say when; a white patch is only a hint then
         visits = _visits(t, series["fg"].to_numpy(float), o.presence)
         reaches = _seen_going_in(reaches, patches, o)
-        reaches = _brief_visits(reaches, visits, o, patches, _plateaus(t, fill, o))
+        still = _plateaus(t, fill, o)
+        reaches = _brief_visits(reaches, visits, o, patches, still)
+        reaches = _still_hands(reaches, patches, still, o)
         reaches = _two_voters(_one_per_patch(reaches, patches, o), patches, o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
