@@ -277,6 +277,10 @@ def test_the_first_ballot_changing_the_box_bottom_for_good_is_a_hand() -> None:
         ([35.0, 35.6], [], 1.0, 7),
         # two ballots one after the other make one long patch at the slot
         ([35.0, 35.6], [35.3, 35.7], 2.0, 7),
+        # two hands seen, the pile rising 4.2 steps: a small bundle beside a voter's ballot
+        ([35.0, 35.75], [35.0, 35.75], 4.2, 9),
+        # ... rising 3.5 steps: within the edge's noise of the hands seen
+        ([35.0, 35.75], [35.0, 35.75], 3.5, 7),
     ],
 )
 def test_hands_in_quick_succession_count_the_ballots_seen(
@@ -286,7 +290,7 @@ def test_hands_in_quick_succession_count_the_ballots_seen(
     base = {**voters(times), "reaches": [(x, 0.4) for x in times]}
     base["reaches"] += [(x, 0.1) for x in hands]
     base["bursts"] += [(x, 0.0) for x in patches]
-    base["steps"].append((35.0, rise))
+    base["steps"].append((hands[-1], rise))  # the pile shows it after the last hand
     base["present"].append((33.0, 38.0))
     drops, _ = find_drops(series(70, **base), BOX_H)
     assert drops["ballots"].sum() == expected

@@ -65,7 +65,8 @@ class DropFinderOptions:
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
     seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
     # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
-    more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
+    more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
+    # in (where every hand over the slot was seen too: a small bundle, three voters at once)
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
     reach_cover: float = 0.12  # share of the slot covered above its running median: a hand
@@ -584,9 +585,12 @@ def _assign(
     a pixel is not proof enough against a ballot seen going in); the rise adds what they do
     not explain: a bundle behind a single hand, ballots no burst showed (placed at the other
     bursts near when the pile's level passed each step, else at those times), but only if
-    someone was at the box, and only when `hidden` (not when every hand over the slot was
-    seen: a rise of a step or two is then the edge's noise, or two hands at once, which the
-    pile cannot tell apart). `crossings[j]` is when the level passed j + ½ steps; `since`
+    someone was at the box; when every hand over the slot was seen (not `hidden`), only a
+    rise `more_steps` or more above them (less is the edge's noise, or two hands at once,
+    which the pile cannot tell apart; more is a small bundle beside a voter's ballot, or
+    three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
+    bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
+    same two cameras). `crossings[j]` is when the level passed j + ½ steps; `since`
     when the pile was last seen at its lower level."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
@@ -614,8 +618,8 @@ def _assign(
         # the slot did not show (a sleeve the colour of what lies behind the slot)
         stats["fill_only"] += 1
         return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
-    if not hidden:
-        extra = 0
+    if not hidden and steps - len(clear) < o.more_steps:
+        extra = 0  # the edge's noise, or two hands at once
     elif clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
     else:
