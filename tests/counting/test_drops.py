@@ -294,6 +294,7 @@ def test_hands_in_quick_succession_count_the_ballots_seen(
     base["present"].append((33.0, 38.0))
     drops, _ = find_drops(series(70, **base), BOX_H)
     assert drops["ballots"].sum() == expected
+    assert (drops["evidence"] != "fill").all()  # every ballot went in with a hand seen
     found = drops["t_s"].to_numpy()
     assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
 

@@ -618,9 +618,11 @@ def _assign(
         # the slot did not show (a sleeve the colour of what lies behind the slot)
         stats["fill_only"] += 1
         return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
-    if not hidden and steps - len(clear) < o.more_steps:
-        extra = 0  # the edge's noise, or two hands at once
-    elif clear:
+    if not hidden:
+        if clear and steps - len(clear) >= o.more_steps:
+            return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
+        return rows  # the edge's noise, or two hands at once
+    if clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
     else:
         extra = max(1, round(steps)) if steps >= o.hidden_steps and present else 0
@@ -635,6 +637,29 @@ def _assign(
             rows.append((when, 1, 0.7, "fill"))
         stats["fill_only"] += extra
     return rows
+
+
+def _with_hands(
+    rows: list[tuple[float, int, float, str]],
+    clear: list[_Burst],
+    extra: int,
+    crossings: list[float],
+    stats: dict[str, float],
+) -> list[tuple[float, int, float, str]]:
+    """`rows` (one per hand in `clear`) with `extra` ballots the pile showed beyond them, each
+    put with the last hand before the pile passed its level (`crossings`; the last hand when
+    the level was read passing before any hand: the edge's noise): every hand was seen, so
+    the ballots went in with one of them (a bundle beside a voter, voters at once)."""
+    ballots = [1] * len(clear)
+    for j in range(len(clear), len(clear) + extra):
+        when = crossings[min(j, len(crossings) - 1)]
+        before = [k for k, x in enumerate(clear) if x.end <= when + 0.5]
+        ballots[before[-1] if before else len(clear) - 1] += 1
+    stats["fill_only"] += extra
+    return [
+        (x.end, n, 0.99 if n == 1 else 0.9, r[3])
+        for x, n, r in zip(clear, ballots, rows, strict=True)
+    ]
 
 
 def _outline_masks(series: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
