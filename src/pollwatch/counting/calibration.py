@@ -16,9 +16,11 @@ the counter (docs/counting.md).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pollwatch.counting.stats import CounterErrors, rate_lower, rate_upper
 
-__all__ = ["COUNTER_ERRORS", "ROUGH_ERRORS"]
+__all__ = ["CLEAR_COUNTS", "COUNTER_ERRORS", "ROUGH_COUNTS", "ROUGH_ERRORS", "Calibration"]
 
 _SOURCE = (
     "benchmarks/counting_calibration.py on demo seeds 0, 1, 21-27, 71-73 and demo-clean"
@@ -26,8 +28,21 @@ _SOURCE = (
 )
 
 
-def _measured(ballots: int, missed: int, false: int, what: str) -> CounterErrors:
+class Calibration(NamedTuple):
+    """What the calibration counted: true ballots, of them missed, and false ones."""
+
+    ballots: int
+    missed: int
+    false: int
+
+
+CLEAR_COUNTS = Calibration(1102, 30, 12)
+ROUGH_COUNTS = Calibration(65, 21, 11)
+
+
+def _measured(counts: Calibration, what: str) -> CounterErrors:
     """The one-sided 95% bounds of both rates from the calibration's counts."""
+    ballots, missed, false = counts
     return CounterErrors(
         miss_rate=rate_upper(missed, ballots),
         false_rate=rate_upper(false, ballots),
@@ -37,5 +52,5 @@ def _measured(ballots: int, missed: int, false: int, what: str) -> CounterErrors
     )
 
 
-COUNTER_ERRORS = _measured(1102, 30, 12, "clear time")
-ROUGH_ERRORS = _measured(65, 21, 11, "rough time: out of focus, no slot seen")
+COUNTER_ERRORS = _measured(CLEAR_COUNTS, "clear time")
+ROUGH_ERRORS = _measured(ROUGH_COUNTS, "rough time: out of focus, no slot seen")
