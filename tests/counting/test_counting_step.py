@@ -13,6 +13,7 @@ from pollwatch.case import CasePaths
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
 from pollwatch.counting.stats import inflation_test
 from pollwatch.counting.step import DROPS_CSV_COLUMNS, OBSERVABILITY_SOURCES, counting_step
+from pollwatch.counting.turnout import ALPHA
 from pollwatch.ingest import ingest_case
 from pollwatch.pipeline import export_csvs
 from pollwatch.store import Store
@@ -89,7 +90,7 @@ def test_inflation_found_where_seen_and_not_where_blind(counted) -> None:
     assert set(findings["kind"]) == {"turnout_inflation"}
     assert set(findings["camera_id"]) == {"C1"}  # C2's shortfall is in its outage
     last = findings[findings["t_start"] == "2024-02-07T15:00:00+04:00"]
-    expected = inflation_test(190, 100, COUNTER_ERRORS, alpha=0.01).excess_lower
+    expected = inflation_test(190, 100, COUNTER_ERRORS, alpha=ALPHA).excess_lower
     assert len(last) == 1 and last["score"].iloc[0] == expected > 0
     export_csvs(paths, store)
     assert len(pd.read_csv(paths.out("findings.csv"))) == len(findings)

@@ -277,6 +277,10 @@ def test_the_first_ballot_changing_the_box_bottom_for_good_is_a_hand() -> None:
         ([35.0, 35.6], [], 1.0, 7),
         # two ballots one after the other make one long patch at the slot
         ([35.0, 35.6], [35.3, 35.7], 2.0, 7),
+        # two hands seen, the pile rising 4.2 steps: a small bundle beside a voter's ballot
+        ([35.0, 35.75], [35.0, 35.75], 4.2, 9),
+        # ... rising 3.5 steps: within the edge's noise of the hands seen
+        ([35.0, 35.75], [35.0, 35.75], 3.5, 7),
     ],
 )
 def test_hands_in_quick_succession_count_the_ballots_seen(
@@ -286,10 +290,11 @@ def test_hands_in_quick_succession_count_the_ballots_seen(
     base = {**voters(times), "reaches": [(x, 0.4) for x in times]}
     base["reaches"] += [(x, 0.1) for x in hands]
     base["bursts"] += [(x, 0.0) for x in patches]
-    base["steps"].append((35.0, rise))
+    base["steps"].append((hands[-1], rise))  # the pile shows it after the last hand
     base["present"].append((33.0, 38.0))
     drops, _ = find_drops(series(70, **base), BOX_H)
     assert drops["ballots"].sum() == expected
+    assert (drops["evidence"] != "fill").all()  # every ballot went in with a hand seen
     found = drops["t_s"].to_numpy()
     assert all(np.min(np.abs(found - x)) <= 0.2 for x in times)
 
@@ -351,27 +356,37 @@ def test_a_ballot_going_in_late_under_one_hand_is_a_second_voter(
 
 
 @pytest.mark.parametrize(
-    ("patch", "rise", "expected"),
+    ("patch", "rise", "stay", "expected"),
     [
         # someone at the box for 1.5 s: an arm passing over the slot, not a voter
-        (False, 1.0, 5),
+        (False, 1.0, (34.0, 35.5), 5),
         # ... unless a ballot was seen going in with the hand and the pile rose
-        (True, 1.0, 6),
+        (True, 1.0, (34.0, 35.5), 6),
         # a white patch with it but the pile held still for seconds after: still an arm
-        (True, 0.0, 5),
+        (True, 0.0, (34.0, 35.5), 5),
+        # a voter's visit: a hand over the slot, no ballot seen, the pile holding still for
+        # seconds after: an arm (a hand after the drop, a commission member reaching past)
+        (False, 0.0, (32.0, 38.0), 5),
+        # ... the pile rising behind it: a ballot hidden against a white shirt
+        (False, 1.0, (32.0, 38.0), 6),
+        # ... a ballot seen going in at the slot with it: a drop, whatever the pile showed
+        (True, 0.0, (32.0, 38.0), 6),
     ],
 )
-def test_a_brief_visit_is_a_voter_only_when_the_ballot_was_seen_going_in(
-    patch: bool, rise: float, expected: int
+def test_a_hand_is_a_voter_only_when_a_ballot_was_seen_or_the_pile_rose(
+    patch: bool, rise: float, stay: tuple[float, float], expected: int
 ) -> None:
     times = [10.0, 20.0, 30.0, 50.0, 60.0]
     base = {**voters(times), "reaches": [(x, 0.4) for x in [*times, 35.0]]}
     if patch:
         base["bursts"].append((35.0, 0.0))
     base["steps"].append((35.0, rise))
-    base["present"].append((34.0, 35.5))
+    base["present"].append(stay)
     drops, _ = find_drops(series(70, **base), BOX_H)
     assert drops["ballots"].sum() == expected
+    if stay[1] - stay[0] > 2.5:  # without the rule the still pile does not decide
+        off = DropFinderOptions(still_hand=False)
+        assert find_drops(series(70, **base), BOX_H, off)[0]["ballots"].sum() == 6
 
 
 def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:

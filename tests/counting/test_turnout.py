@@ -11,6 +11,8 @@ import pytest
 from pollwatch.counting.observability import Observability
 from pollwatch.counting.stats import CounterErrors, inflation_test
 from pollwatch.counting.turnout import (
+    ALPHA,
+    DAY_ALPHA,
     checkpoint_intervals,
     count_intervals,
     inflation_findings,
@@ -90,6 +92,37 @@ def test_inflation_is_flagged_per_interval_and_for_the_day() -> None:
     assert len(interval) == 1 and interval[0].t_start == ELECTION.checkpoints[1]
     assert interval[0].p_value < 0.01 and interval[0].score >= 5
     assert any("intervals" in f.evidence for f in found)  # the whole observable day
+
+
+@pytest.mark.parametrize(
+    ("miss", "official", "interval_p", "day_p"),
+    [
+        # the last interval at p 0.0074: under 0.01, not under ALPHA; the day at p 0.026
+        (0.04, [10, 12, 20], (0.005, 0.01), (DAY_ALPHA, 0.03)),
+        # one more in the second interval: the day at 0.007
+        (0.04, [10, 13, 20], (0.005, 0.01), (0.005, 0.01)),
+        # the day at p 0.015, between 0.01 and DAY_ALPHA: the station's finding alone
+        (0.035, [10, 13, 19], (0.02, 0.03), (0.01, DAY_ALPHA)),
+    ],
+)
+def test_intervals_are_flagged_at_alpha_and_the_day_at_day_alpha(
+    miss: float,
+    official: list[int],
+    interval_p: tuple[float, float],
+    day_p: tuple[float, float],
+) -> None:
+    errors = CounterErrors(miss, miss)
+    seen = every(10, 10, 110) + every(12, 110, 210) + every(15, 210, 310)
+    c = counts(seen, official, FULL, errors=errors)
+    assert interval_p[0] < c["p_value"].min() < interval_p[1]
+    found = inflation_findings(c, errors)
+    assert not [f for f in found if "interval" in f.evidence]  # none under ALPHA
+    day = [f for f in found if "intervals" in f.evidence]
+    if day_p[1] <= DAY_ALPHA:
+        assert len(day) == 1 and day_p[0] < day[0].p_value < day_p[1]
+    else:
+        assert day == []
+    assert ALPHA < 0.01 < DAY_ALPHA
 
 
 def test_a_blind_interval_is_not_observable_and_never_tested() -> None:

@@ -65,7 +65,8 @@ class DropFinderOptions:
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
     seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
     # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
-    more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went in
+    more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
+    # in (where every hand over the slot was seen too: a small bundle, three voters at once)
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
     reach_cover: float = 0.12  # share of the slot covered above its running median: a hand
@@ -86,6 +87,8 @@ class DropFinderOptions:
     # ballot went in, while that hand (of `late_hand_s` or more) still covered the slot, is a
     # second voter's ballot: two voters at the box, their hands joined
     late_hand_s: float = 0.45
+    still_hand: bool = True  # a hand while the pile held still, no ballot patch at the slot
+    # near it (`patch_near_s`): an arm over the slot, not a drop
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -230,6 +233,29 @@ def _brief_visits(
             held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
             if not seen or held:
                 r = dataclasses.replace(r, end_x=np.inf, reach=False)
+        out.append(r)
+    return out
+
+
+def _still_hands(
+    reaches: list[_Burst],
+    patches: list[_Burst],
+    still: Sequence[_Plateau],
+    o: DropFinderOptions,
+) -> list[_Burst]:
+    """A hand over the slot that neither showed a ballot (no patch vanishing at the slot
+    within `patch_near_s`) nor raised the pile (inside one of the plateaus `still`, `settle_s`
+    or more before its end) is an arm over the slot: a voter's hand before or after the
+    drop, a commission member reaching past. Only a hint of when, should the pile have
+    risen."""
+    if not o.still_hand:
+        return reaches
+    at_slot = [p.end for p in patches if p.clear(o) and abs(p.end_x) <= o.slot_x]
+    out = []
+    for r in reaches:
+        held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
+        if r.reach and held and not any(abs(e - r.end) <= o.patch_near_s for e in at_slot):
+            r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
     return out
 
@@ -434,7 +460,9 @@ def find_drops(
     else:  # hands over the slot say when; a white patch is only a hint then
         visits = _visits(t, series["fg"].to_numpy(float), o.presence)
         reaches = _seen_going_in(reaches, patches, o)
-        reaches = _brief_visits(reaches, visits, o, patches, _plateaus(t, fill, o))
+        still = _plateaus(t, fill, o)
+        reaches = _brief_visits(reaches, visits, o, patches, still)
+        reaches = _still_hands(reaches, patches, still, o)
         reaches = _two_voters(_one_per_patch(reaches, patches, o), patches, o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
@@ -557,9 +585,12 @@ def _assign(
     a pixel is not proof enough against a ballot seen going in); the rise adds what they do
     not explain: a bundle behind a single hand, ballots no burst showed (placed at the other
     bursts near when the pile's level passed each step, else at those times), but only if
-    someone was at the box, and only when `hidden` (not when every hand over the slot was
-    seen: a rise of a step or two is then the edge's noise, or two hands at once, which the
-    pile cannot tell apart). `crossings[j]` is when the level passed j + ½ steps; `since`
+    someone was at the box; when every hand over the slot was seen (not `hidden`), only a
+    rise `more_steps` or more above them (less is the edge's noise, or two hands at once,
+    which the pile cannot tell apart; more is a small bundle beside a voter's ballot, or
+    three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
+    bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
+    same two cameras). `crossings[j]` is when the level passed j + ½ steps; `since`
     when the pile was last seen at its lower level."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
@@ -588,8 +619,10 @@ def _assign(
         stats["fill_only"] += 1
         return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
     if not hidden:
-        extra = 0
-    elif clear:
+        if clear and steps - len(clear) >= o.more_steps:
+            return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
+        return rows  # the edge's noise, or two hands at once
+    if clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
     else:
         extra = max(1, round(steps)) if steps >= o.hidden_steps and present else 0
@@ -604,6 +637,29 @@ def _assign(
             rows.append((when, 1, 0.7, "fill"))
         stats["fill_only"] += extra
     return rows
+
+
+def _with_hands(
+    rows: list[tuple[float, int, float, str]],
+    clear: list[_Burst],
+    extra: int,
+    crossings: list[float],
+    stats: dict[str, float],
+) -> list[tuple[float, int, float, str]]:
+    """`rows` (one per hand in `clear`) with `extra` ballots the pile showed beyond them, each
+    put with the last hand before the pile passed its level (`crossings`; the last hand when
+    the level was read passing before any hand: the edge's noise): every hand was seen, so
+    the ballots went in with one of them (a bundle beside a voter, voters at once)."""
+    ballots = [1] * len(clear)
+    for j in range(len(clear), len(clear) + extra):
+        when = crossings[min(j, len(crossings) - 1)]
+        before = [k for k, x in enumerate(clear) if x.end <= when + 0.5]
+        ballots[before[-1] if before else len(clear) - 1] += 1
+    stats["fill_only"] += extra
+    return [
+        (x.end, n, 0.99 if n == 1 else 0.9, r[3])
+        for x, n, r in zip(clear, ballots, rows, strict=True)
+    ]
 
 
 def _outline_masks(series: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -29,8 +29,10 @@ from pollwatch.counting.stats import CounterErrors, count_bounds, inflation_test
 from pollwatch.store import Election, Finding, finding_id
 
 __all__ = [
+    "ALPHA",
     "COUNTS_CSV_COLUMNS",
     "COUNT_COLUMNS",
+    "DAY_ALPHA",
     "Interval",
     "checkpoint_intervals",
     "count_intervals",
@@ -62,6 +64,15 @@ COUNT_COLUMNS = [
     "excess_lower",
     "p_value",
 ]
+
+#: an interval's test flags it below this p; the whole day's (the station's test) below
+#: `DAY_ALPHA`. A station has five interval tests and its day's: the false-alarm rate of a
+#: clean station (any of them flagged) is 1.8% at the calibration's least favourable rates
+#: (0.75% at its point estimates), and an inflated demo station (10-60% of its turnout added,
+#: weighted to the day's end) is flagged 92% of the time; with 0.01 for all six, 1.7% and
+#: 89% (`benchmarks/inflation_power.py --stations 6000`, docs/counting.md)
+ALPHA = 0.005
+DAY_ALPHA = 0.025
 
 # how far a drop's time may be off: a ballot seen going in, a drop only the pile's rise showed
 _TIME_ERROR_S = {"burst+fill": 1.0, "burst": 1.0, "fill": 2.5}
@@ -132,7 +143,7 @@ def count_intervals(
     rough: Observability | None = None,
     rough_errors: CounterErrors | None = None,
     min_observed: float = 0.98,
-    alpha: float = 0.01,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """One row per checkpoint interval (`COUNT_COLUMNS`): ballots counted (`t_s` of `drops`
     on the recording's clock, `ballots`, `evidence`), the 95% bounds of the true number,
@@ -265,13 +276,14 @@ def inflation_findings(
     errors: CounterErrors,
     *,
     rough_errors: CounterErrors | None = None,
-    alpha: float = 0.01,
+    alpha: float = ALPHA,
+    day_alpha: float = DAY_ALPHA,
     analyser: str = "counting",
 ) -> list[Finding]:
     """`turnout_inflation` findings of one camera's interval counts (tested by
     `count_intervals` with these rates): each observable interval whose official increment is
     credibly above the ballots seen (p < `alpha`), and the whole observable day when its sum
-    is."""
+    is (p < `day_alpha`)."""
     out = []
     for r in counts.itertuples(index=False):
         if not (r.observable and np.isfinite(r.p_value) and r.p_value < alpha):
@@ -314,7 +326,7 @@ def inflation_findings(
                 },
             )
         )
-    day = _day(counts, errors, alpha, rough_errors)
+    day = _day(counts, errors, day_alpha, rough_errors)
     if day is not None and day["significant"]:
         first = counts.iloc[0]
         summary = (

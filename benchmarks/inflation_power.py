@@ -1,0 +1,127 @@
+"""How often a station's turnout-inflation tests flag it, inflated or clean, under the
+counter's error model; prints JSON.
+
+Simulates stations as the `demo` preset makes them (the simulator's own rules, read from
+`pollwatch.simulate`): N true ballots on camera (uniform over `--voters`, the range seen on
+the tuning cameras), spread over the checkpoint intervals by the day's shape
+(`interval_shares`, Dirichlet noise of concentration 150 as `simulate_election` draws it);
+an inflated station's protocol adds round(u·N) votes, u uniform over the preset's
+`inflation_size`, spread over the intervals multinomially by its `inflation_weights`. The
+counter sees each ballot with probability 1 − m and adds Poisson(f·N) false drops; the tests
+take the calibrated rates' side least favourable to a finding (`COUNTER_ERRORS.fewest()`), as
+`pollwatch.counting.turnout` does, every interval observable. Compares, per station:
+
+- `now`: what the counter reports: a finding for each interval with p < `turnout.ALPHA`, and
+  one for the whole day (the sum) with p < `turnout.DAY_ALPHA`;
+- `all_at_0.01`: the same with 0.01 for both (session 4);
+- `day_at_0.03`: the day test alone;
+- `suffix_bonferroni`: the sums from checkpoint k to the close (k = 1..5: the inflation is
+  weighted to the day's end) at 0.03/5 each;
+- `intervals_bonferroni`: the intervals alone at 0.02/5 each;
+- `fisher`: Fisher's combination of the five interval p-values at 0.02.
+
+For each: `power` (inflated stations flagged), and the false-alarm rate of clean stations
+with the counter's true rates at the calibration's upper miss / lower false bound
+(`false_alarm_at_bounds`: the least favourable case the tests allow) and at its point
+estimates (`false_alarm_at_estimates`).
+
+    PYTHONPATH=src python benchmarks/inflation_power.py [--stations 3000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+from scipy import stats
+
+from pollwatch.counting.calibration import CLEAR_COUNTS, COUNTER_ERRORS
+from pollwatch.counting.stats import count_cdf
+from pollwatch.counting.turnout import ALPHA, DAY_ALPHA
+from pollwatch.simulate.clock import interval_shares
+from pollwatch.simulate.presets import get_preset
+
+_CONCENTRATION = 150.0  # simulate/election.py's _CURVE_CONCENTRATION
+
+
+def _p(counted: int, official: int) -> float:
+    low = COUNTER_ERRORS.fewest()
+    return count_cdf(counted, official, low) if counted < official else 1.0
+
+
+def _station(
+    rng: np.random.Generator, inflated: bool, miss: float, false: float, opts: argparse.Namespace
+) -> dict[str, bool]:
+    preset = get_preset("demo")
+    shares = interval_shares(preset.checkpoint_hours, preset.polls_hours)
+    weights = np.asarray(preset.fraud.inflation_weights, float)
+    n = int(rng.integers(opts.voters[0], opts.voters[1] + 1))
+    legit = rng.multinomial(n, rng.dirichlet(_CONCENTRATION * shares))
+    added = round(rng.uniform(*preset.fraud.inflation_size) * n) if inflated else 0
+    official = legit + rng.multinomial(added, weights / weights.sum())
+    seen = rng.binomial(legit, 1 - miss) + rng.poisson(false * legit)
+    p = np.array([_p(int(c), int(o)) for c, o in zip(seen, official, strict=True)])
+    day = _p(int(seen.sum()), int(official.sum()))
+    suffix = min(_p(int(seen[k:].sum()), int(official[k:].sum())) for k in range(len(seen)))
+    fisher = stats.chi2.sf(-2 * np.log(np.clip(p, 1e-300, 1)).sum(), 2 * len(p))
+    k = len(p)
+    return {
+        "now": bool(p.min() < ALPHA or day < DAY_ALPHA),
+        "all_at_0.01": bool(p.min() < 0.01 or day < 0.01),
+        "day_at_0.03": day < 0.03,
+        "suffix_bonferroni": suffix < 0.03 / k,
+        "intervals_bonferroni": bool(p.min() < 0.02 / k),
+        "fisher": bool(fisher < 0.02),
+    }
+
+
+def _rates(
+    rng: np.random.Generator, inflated: bool, miss: float, false: float, opts: argparse.Namespace
+) -> dict[str, float]:
+    runs = [_station(rng, inflated, miss, false, opts) for _ in range(opts.stations)]
+    return {name: round(float(np.mean([r[name] for r in runs])), 4) for name in runs[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stations", type=int, default=3000)
+    parser.add_argument("--voters", type=int, nargs=2, default=(10, 37))
+    parser.add_argument("--seed", type=int, default=1)
+    opts = parser.parse_args()
+    rng = np.random.default_rng(opts.seed)
+    e = COUNTER_ERRORS
+    c = CLEAR_COUNTS
+    estimate = (c.missed / c.ballots, c.false / c.ballots)
+    power = _rates(rng, True, *estimate, opts)
+    at_bounds = _rates(rng, False, e.miss_rate, e.false_rate_low, opts)
+    at_estimates = _rates(rng, False, *estimate, opts)
+    print(
+        json.dumps(
+            {
+                "stations": opts.stations,
+                "alpha_interval": ALPHA,
+                "alpha_day": DAY_ALPHA,
+                "voters_on_camera": list(opts.voters),
+                "rates": {
+                    "miss_estimate": round(estimate[0], 4),
+                    "false_estimate": round(estimate[1], 4),
+                    "miss_upper": round(e.miss_rate, 4),
+                    "false_lower": round(e.false_rate_low, 4),
+                },
+                "tests": {
+                    name: {
+                        "power": power[name],
+                        "false_alarm_at_bounds": at_bounds[name],
+                        "false_alarm_at_estimates": at_estimates[name],
+                    }
+                    for name in power
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
