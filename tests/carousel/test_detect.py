@@ -12,6 +12,7 @@ from scipy import stats
 
 from pollwatch.carousel import (
     CSV_COLUMNS,
+    CarouselDetector,
     CarouselParams,
     IndexParams,
     Sightings,
@@ -272,6 +273,7 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(min_shared_stations=0), "min_shared_stations"),
         (lambda: CarouselParams(max_bayes_factor=0.5), "max_bayes_factor"),
         (lambda: CarouselParams(min_decoys=1), "min_decoys"),
+        (lambda: CarouselParams(staff_repeats=1), "staff_repeats"),
         (lambda: IndexParams(kind="annoy"), "kind"),  # type: ignore[arg-type]
         (lambda: IndexParams(k=0), "k"),
         (lambda: IndexParams(nlist=-3), "nlist"),
@@ -343,3 +345,38 @@ def test_complete_groups_needs_a_window() -> None:
             together_s=0.0,
             min_similarity=0.2,
         )
+
+
+@pytest.mark.parametrize(
+    ("lone_repeats", "found"),
+    [(True, True), (False, False)],  # a lone repeat at one station needs co-travellers
+)
+def test_lone_repeat_at_one_station(lone_repeats: bool, found: bool) -> None:
+    sightings, stations = _one_person_twice(2 * 3600, False)
+    result = detect_carousels(sightings, stations, CarouselParams(lone_repeats=lone_repeats))
+    keys = {v.track_key for f in result.findings for v in f.visits}
+    assert ({"x1", "x2"} <= keys) == found
+
+
+@pytest.mark.parametrize(
+    ("rows", "met", "lone_repeats", "staff_repeats", "expected"),
+    [
+        ([0, 1], 0, False, 3, True),  # two stations
+        ([0, 0], 0, False, 3, False),  # one station, alone: a look-alike or the commission
+        ([0, 0], 0, True, 3, True),
+        ([0, 0], 2, False, 3, True),  # one station with co-travellers
+        ([0, 0, 0, 1], 2, True, 3, False),  # three times at one station: its staff
+        ([0, 0, 0, 1], 2, True, None, True),
+        ([0, 1], 0, True, None, True),
+    ],
+)
+def test_reportable_persons(
+    rows: list[int], met: int, lone_repeats: bool, staff_repeats: int | None, expected: bool
+) -> None:
+    planted = make_planted_set(n_sightings=8, n_stations=2, n_groups=0, seed=0)
+    params = CarouselParams(lone_repeats=lone_repeats, staff_repeats=staff_repeats)
+    detector = CarouselDetector(planted.stations, params)
+    keep = detector._reportable(
+        [np.arange(len(rows))], np.asarray(rows), np.array([0.9999]), np.array([met])
+    )
+    assert (keep == [0]) is expected

@@ -225,6 +225,8 @@ def test_slot_sightings_do_not_share_crops() -> None:
         ({"source": "face"}, "source"),
         ({"merge_gap_s": -1.0}, "merge_gap_s"),
         ({"merge_alike": 1.5}, "merge_alike"),
+        ({"fold_alike": -2.0}, "fold_alike"),
+        ({"anchor_s": -1.0}, "anchor_s"),
     ],
 )
 def test_voter_part_arguments_checked(kwargs: dict, match: str) -> None:
@@ -310,3 +312,71 @@ def test_a_frozen_picture_makes_no_sighting(frozen: bool, expected: list[int]) -
     )
     rows = VoterPart(_camera(), get_embedder_by_name("parts"))._visit_sightings(kept)
     assert [r["crops"] for r in rows] == expected
+
+
+@pytest.mark.parametrize(
+    ("drops", "times", "counts"),
+    [
+        ([11.2, 15.9], [11.2, 15.9], [1, 1]),  # each visit timed at its drop
+        ([], [11.75, 15.75], [0, 0]),  # no drop counted: the middle of its crops
+        ([30.0], [11.75, 15.75], [0, 0]),  # a drop far away times nobody
+        ([13.9, 14.1], [13.9, 14.1], [2, 2]),  # within anchor_s of both: each times one
+        ([11.0, 11.5], [11.5, 15.75], [2, 0]),  # two drops in one visit: the nearest
+    ],
+)
+def test_visits_are_timed_at_the_counted_drop(
+    drops: list[float], times: list[float], counts: list[int]
+) -> None:
+    red, blue = (40, 40, 180), (180, 60, 40)
+    kept = _slot_pool([10.0 + 0.5 * k for k in range(16)], [red] * 8 + [blue] * 8)
+    part = VoterPart(_camera(), get_embedder_by_name("parts"), anchor_s=1.0)
+    rows = part._visit_sightings(kept, np.asarray(drops))
+    assert [r["t_s"] for r in rows] == pytest.approx(times)
+    assert [r["drops"] for r in rows] == counts
+    assert rows[0]["track_key"] == f"cam-1/slot@{times[0]:.1f}"
+
+
+def _unit(cos: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([1.0, 0.0]), np.array([cos, np.sqrt(1 - cos**2)])
+
+
+@pytest.mark.parametrize(
+    ("cos", "drops", "gap", "fold_alike", "expected"),
+    [
+        (0.9, [], 0.5, 0.5, True),  # alike as wholes: one voter whatever the counter saw
+        (0.6, [11.0], 0.5, 0.5, True),  # one drop, the other piece the voter stepping away
+        (0.6, [13.5], 0.5, 0.5, True),  # ... or stepping up
+        (0.6, [11.0, 13.5], 0.5, 0.5, False),  # a drop in each: two voters
+        (0.6, [], 0.5, 0.5, False),  # no drop: the colours decide (merge_alike)
+        (0.4, [11.0], 0.5, 0.5, False),  # not alike enough
+        (0.6, [11.0], 0.5, None, False),  # folding off
+        (0.6, [11.0], 3.0, 0.5, False),  # too far apart in time
+    ],
+)
+def test_a_piece_without_a_drop_folds_into_its_neighbour(
+    cos: float, drops: list[float], gap: float, fold_alike: float | None, expected: bool
+) -> None:
+    first_times = [10.0, 10.5, 11.0, 11.5, 12.0]
+    second_times = [12.0 + gap + 0.5 * k for k in range(5)]
+    kept = _slot_pool(first_times + second_times, [(40, 40, 180)] * 10)
+    a, b = _unit(cos)
+    part = VoterPart(_camera(), get_embedder_by_name("parts"), anchor_s=1.0, fold_alike=fold_alike)
+    one = part._one_person(
+        {"embedding": a},
+        {"embedding": b},
+        kept.slot,
+        np.arange(5),
+        np.arange(5, 10),
+        np.asarray(drops, np.float64),
+    )
+    assert one is expected
+
+
+def test_without_anchoring_the_counter_is_not_read() -> None:
+    red, blue = (40, 40, 180), (180, 60, 40)
+    kept = _slot_pool([10.0 + 0.5 * k for k in range(16)], [red] * 8 + [blue] * 8)
+    rows = VoterPart(_camera(), get_embedder_by_name("parts"))._visit_sightings(
+        kept, np.array([11.2, 15.9])
+    )
+    assert [r["t_s"] for r in rows] == [11.75, 15.75]
+    assert [r["drops"] for r in rows] == [0, 0]

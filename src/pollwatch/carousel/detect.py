@@ -48,6 +48,8 @@ class CarouselParams:
     max_bayes_factor: float = 1000.0
     min_decoys: int = 1000
     complete_similarity: float | None = 0.2  # group completion (None: off; see grouping.py)
+    lone_repeats: bool = True  # report a person seen at one station only without co-travellers
+    staff_repeats: int | None = None  # a person seen this often at one station is its staff
 
     def __post_init__(self) -> None:
         for name in (
@@ -67,6 +69,12 @@ class CarouselParams:
             raise ValueError(f"max_bayes_factor must be >= 1, got {self.max_bayes_factor!r}")
         if not isinstance(self.min_decoys, int) or self.min_decoys < 2:
             raise ValueError(f"min_decoys must be an integer >= 2, got {self.min_decoys!r}")
+        if self.staff_repeats is not None and (
+            not isinstance(self.staff_repeats, int) or self.staff_repeats < 2
+        ):
+            raise ValueError(
+                f"staff_repeats must be an integer >= 2 or None: {self.staff_repeats!r}"
+            )
         if self.complete_similarity is not None and not -1 <= self.complete_similarity <= 1:
             raise ValueError(
                 f"complete_similarity must be a cosine in [-1, 1] or None, "
@@ -226,7 +234,8 @@ class CarouselDetector:
         for m in members:
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
             best_sim[m] = sims.max(axis=1)
-        findings = self._findings(sightings, members, best_sim, confidence, group, met)
+        keep = self._reportable(members, rows, confidence, met)
+        findings = self._findings(sightings, members, best_sim, keep, confidence, group, met)
         lap("group_s")
         result = CarouselResult(
             findings=findings,
@@ -237,9 +246,7 @@ class CarouselDetector:
             person=person,
             person_confidence=confidence,
             person_group=group,
-            reported=np.flatnonzero(
-                confidence >= np.where(met > 0, p.report_probability, p.lone_report_probability)
-            ),
+            reported=np.asarray(keep, np.int64),
             timings=timings,
         )
         return result
@@ -291,21 +298,42 @@ class CarouselDetector:
             ]
         )
 
+    def _reportable(
+        self,
+        members: list[np.ndarray],
+        rows: np.ndarray,
+        confidence: np.ndarray,
+        met: np.ndarray,
+    ) -> list[int]:
+        """The persons to report: confident enough (`report_probability` with co-travellers,
+        `lone_report_probability` without), and not a repeat at one station that the
+        params rule out: one seen at a single station without co-travellers (a look-alike
+        or the commission, unless `lone_repeats`), or `staff_repeats` times or more at one
+        station (a commission member walking to the box all day)."""
+        p = self.params
+        keep = []
+        for k, m in enumerate(members):
+            if confidence[k] < (p.report_probability if met[k] else p.lone_report_probability):
+                continue
+            counts = np.bincount(rows[m])
+            if not p.lone_repeats and not met[k] and np.count_nonzero(counts) == 1:
+                continue
+            if p.staff_repeats is not None and counts.max() >= p.staff_repeats:
+                continue
+            keep.append(k)
+        return keep
+
     def _findings(
         self,
         sightings: Sightings,
         members: list[np.ndarray],
         best_sim: np.ndarray,
+        keep: list[int],
         confidence: np.ndarray,
         group: np.ndarray,
         met: np.ndarray,
     ) -> tuple[CarouselFinding, ...]:
-        p = self.params
-        keep = [
-            k
-            for k in range(len(members))
-            if confidence[k] >= (p.report_probability if met[k] else p.lone_report_probability)
-        ]
+        keep = list(keep)
         if not keep:
             return ()
         first = {k: float(sightings.time[members[k]].min()) for k in keep}

@@ -55,7 +55,10 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: (not 0.9): a case's few hundred voters include look-alikes (same shirt, hair and skin
 #: colours) that the calibration, fitted on few pairs, rates too high (on demo-clean seed 41,
 #: 2 of 4 stations had a false finding at 0.9, none at 0.99; demo seed 1 kept its 3 true pairs)
-STEP_PARAMS = CarouselParams(report_probability=0.99)
+#: A person seen at one station only is reported with co-travellers alone, and never when seen
+#: 3 or more times there (demo-clean seed 75: two voters in the same orange shirt, 200 s apart
+#: at one station, had been reported at confidence 0.999998)
+STEP_PARAMS = CarouselParams(report_probability=0.99, lone_repeats=False, staff_repeats=3)
 
 #: carousel.csv's columns, one row per voter visit of a group
 VISIT_COLUMNS = list(CSV_COLUMNS)

@@ -441,6 +441,8 @@ class VoterPart:
     slot_visit_s: float = 1.0
     merge_gap_s: float = 2.0  # visit pieces this close in time whose embeddings are ...
     merge_alike: float = 0.8  # ... this alike (cosine) are one voter's visit
+    anchor_s: float | None = None  # a visit is timed at the counted drop during it (None: no)
+    fold_alike: float | None = None  # a piece without a drop joins its neighbour from this cosine
     before_s: float = 3.0  # crops of the track this long before a drop ...
     after_s: float = 1.5  # ... to this long after it show its voter
     same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
@@ -454,6 +456,10 @@ class VoterPart:
             raise ValueError(f"merge_gap_s must be >= 0, got {self.merge_gap_s!r}")
         if not -1 <= self.merge_alike <= 1:
             raise ValueError(f"merge_alike must be a cosine in [-1, 1], got {self.merge_alike!r}")
+        if self.fold_alike is not None and not -1 <= self.fold_alike <= 1:
+            raise ValueError(f"fold_alike must be a cosine in [-1, 1], got {self.fold_alike!r}")
+        if self.anchor_s is not None and not self.anchor_s >= 0:
+            raise ValueError(f"anchor_s must be >= 0 or None, got {self.anchor_s!r}")
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -470,7 +476,7 @@ class VoterPart:
         polygon = str(zone["polygon"].iloc[0]) if len(zone) else ""
         rows: list[dict[str, Any]] = []
         if self.source == "visits":
-            rows = self._visit_sightings(kept)
+            rows = self._visit_sightings(kept, drops["t_s"].to_numpy(float))
         elif polygon and len(drops):
             times = drops["t_s"].to_numpy(float)
             owners = (
@@ -498,8 +504,13 @@ class VoterPart:
             return (window if window.crops else pool) + kept.pool(tid, near=False)
         return window
 
-    def _visit_sightings(self, kept: TrackCrops) -> list[dict[str, Any]]:
-        """One sighting per person's visit at the box in the slot crops (see `slot_visits`)."""
+    def _visit_sightings(
+        self, kept: TrackCrops, drops: np.ndarray | None = None
+    ) -> list[dict[str, Any]]:
+        """One sighting per person's visit at the box in the slot crops (see `slot_visits`),
+        timed at the counter's drop (`drops`, seconds) during it where there is one
+        (`anchor_s`)."""
+        drops = np.zeros(0) if drops is None else np.asarray(drops, np.float64)
         slot = kept.slot
         order = _live(slot, np.argsort(np.asarray(slot.times, np.float64), kind="stable"))
         colours = []
@@ -516,7 +527,7 @@ class VoterPart:
                 continue
             # a voter's visit cut in two (a pose change): the pieces are one person's when
             # they follow each other closely and look alike as wholes
-            if rows and self._one_person(rows[-1], row, slot, pieces[-1], ks):
+            if rows and self._one_person(rows[-1], row, slot, pieces[-1], ks, drops):
                 ks = np.sort(np.r_[pieces[-1], ks])
                 merged = self._slot_row(slot, ks)
                 if merged is not None:
@@ -524,7 +535,36 @@ class VoterPart:
                     continue
             rows.append(row)
             pieces.append(ks)
+        if self.anchor_s is not None:
+            self._anchor(rows, [[slot.times[k] for k in ks] for ks in pieces], drops)
         return rows
+
+    @staticmethod
+    def _drops_during(slot: CropPool, ks: np.ndarray, drops: np.ndarray) -> int:
+        """How many counted drops fall during the slot crops `ks`."""
+        times = [slot.times[k] for k in ks]
+        return int(np.sum((drops >= min(times)) & (drops <= max(times))))
+
+    def _anchor(
+        self, rows: list[dict[str, Any]], spans: list[list[float]], drops: np.ndarray
+    ) -> None:
+        """Time each visit (slot crops at `spans`' times) at the counted drop during it
+        (`anchor_s` of slack) nearest its median time; a drop times one visit, the one whose
+        median is nearest. `drops` counts the drops within `anchor_s` of a visit."""
+        slack = float(self.anchor_s or 0.0)
+        claims: dict[float, tuple[float, int]] = {}
+        for k, (row, times) in enumerate(zip(rows, spans, strict=True)):
+            inside = drops[(drops >= min(times) - slack) & (drops <= max(times) + slack)]
+            row["drops"] = len(inside)
+            if len(inside):
+                t = float(inside[np.argmin(np.abs(inside - row["t_s"]))])
+                gap = abs(t - row["t_s"])
+                if t not in claims or gap < claims[t][0]:
+                    claims[t] = (gap, k)
+        for t, (_, k) in claims.items():
+            rows[k]["t_s"] = t
+            rows[k]["time"] = self.camera.start_time + timedelta(seconds=t)
+            rows[k]["track_key"] = f"{self.camera.camera_id}/slot@{t:.1f}"
 
     def _slot_row(self, slot: CropPool, ks: np.ndarray) -> dict[str, Any] | None:
         """The sighting of the slot crops `ks`, timed at their median time."""
@@ -542,13 +582,25 @@ class VoterPart:
         slot: CropPool,
         first: np.ndarray,
         second: np.ndarray,
+        drops: np.ndarray,
     ) -> bool:
-        """Whether visit pieces `a` then `b` (slot crops `first`, `second`) are one voter's."""
+        """Whether visit pieces `a` then `b` (slot crops `first`, `second`) are one voter's:
+        they follow each other within `merge_gap_s` and look alike (`merge_alike`, or
+        `fold_alike` when the counter counted one drop during the two, a piece without one
+        being the voter stepping up or away)."""
         gap = min(slot.times[k] for k in second) - max(slot.times[k] for k in first)
         if gap > self.merge_gap_s:
             return False
         cos = float(np.dot(a["embedding"], b["embedding"]))
-        return cos >= self.merge_alike
+        alike = self.merge_alike
+        if self.anchor_s is not None and self.fold_alike is not None:
+            counts = (
+                self._drops_during(slot, first, drops),
+                self._drops_during(slot, second, drops),
+            )
+            if sorted(counts) == [0, 1]:
+                alike = min(alike, self.fold_alike)
+        return cos >= alike
 
     def _sightings(
         self, kept: TrackCrops, times: np.ndarray, owners: np.ndarray
