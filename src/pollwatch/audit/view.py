@@ -67,7 +67,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
+from pollwatch.audit.geometry import ViewTransform, visible_fraction
+from pollwatch.audit.outline import outline_coverage, outline_support
 from pollwatch.audit.picture import (
     analysis_reference,
     camera_geometry,
@@ -92,36 +93,6 @@ VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")  # jud
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 _REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
-
-
-def outline_support(gray: np.ndarray, polygon: np.ndarray, search_px: int = 0) -> float:
-    """How strongly the picture has edges along `polygon` (image pixels): the mean gradient
-    magnitude on its 2-px outline over that in the band around it (out to 1.8× its size);
-    with `search_px`, the best over the polygon moved up to that many pixels each way (a
-    registered polygon may be a few pixels off)."""
-    g = np.asarray(gray)
-    poly = np.asarray(polygon, dtype=float)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1)
-    magnitude = cv2.magnitude(gx, gy)
-    best = math.nan
-    for dx in range(-search_px, search_px + 1):
-        for dy in range(-search_px, search_px + 1):
-            ratio = _outline_ratio(magnitude, poly + np.array([dx, dy], float))
-            if not math.isnan(ratio) and (math.isnan(best) or ratio > best):
-                best = ratio
-    return best
-
-
-def _outline_ratio(magnitude: np.ndarray, poly: np.ndarray) -> float:
-    outline = np.zeros(magnitude.shape[:2], np.uint8)
-    cv2.polylines(outline, [np.round(poly).astype(np.int32)], True, 1, 2)
-    on = outline.astype(bool)
-    centre = poly.mean(axis=0)
-    band = polygon_mask(centre + (poly - centre) * 1.8, magnitude.shape[:2]) & ~on
-    if not on.any() or not band.any():
-        return math.nan
-    return float(magnitude[on].mean() / (magnitude[band].mean() + 1e-6))
 
 
 def _bridged(states: np.ndarray) -> np.ndarray:
@@ -154,6 +125,10 @@ class ViewAuditResult:
     shift_px_median: float  # median shift over the non-ok sustained runs (all samples if none)
     has_reference: bool
     box_outline: float = math.nan  # outline_support of the baseline (no reference only)
+    # a camera found nudged before it started recording (no reference; the box's outline
+    # found off its polygon): the share of the outline traced at the refitted place less
+    # that at the polygon's (`outline_coverage`, 0..1); nan for any other camera
+    shift_confidence: float = math.nan
 
 
 class ViewAuditor:
@@ -181,6 +156,7 @@ class ViewAuditor:
         state_share: float = 0.25,
         min_luma: float = 25.0,
         min_outline: float = 2.5,
+        min_coverage: float = 0.5,
         min_moved_outline: float = 1.3,
         min_sharpness: float = 0.06,
         blur_ratio: float = 0.25,
@@ -203,6 +179,7 @@ class ViewAuditor:
             "state_share": (state_share, 0 < state_share <= 1),
             "min_luma": (min_luma, 0 <= min_luma < 255),
             "min_outline": (min_outline, min_outline >= 0),
+            "min_coverage": (min_coverage, 0 <= min_coverage <= 1),
             "min_moved_outline": (min_moved_outline, min_moved_outline >= 0),
             "min_sharpness": (min_sharpness, min_sharpness >= 0),
             "blur_ratio": (blur_ratio, 0 <= blur_ratio < 1),
@@ -229,6 +206,7 @@ class ViewAuditor:
         self.state_share = state_share
         self.min_luma = min_luma
         self.min_outline = min_outline
+        self.min_coverage = min_coverage
         self.min_moved_outline = min_moved_outline
         self.min_sharpness = min_sharpness
         self.blur_ratio = blur_ratio
@@ -254,6 +232,8 @@ class ViewAuditor:
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
         self.box_visible = True  # False while the latest judged sample lost the box
         self._outline = math.nan  # outline support of the box polygon in the baseline
+        self._box_missing = False  # the polygon's box is in neither the baseline nor near it
+        self._shift_confidence = math.nan  # of a refit (see ViewAuditResult)
         self._traces_box = False  # the polygon traces the box's outline in the reference
         self.box_polygon = self._given_polygon  # a located one is the recording's own
         self._offset = np.zeros(2)  # where the baseline shows the box against the polygon
@@ -301,9 +281,10 @@ class ViewAuditor:
         base = np.median(np.stack(frames), axis=0).astype(np.uint8)
         # a blurred picture has no outline to check
         if self.box_polygon is not None and sharpness(base) >= self.min_sharpness:
-            self._outline = outline_support(base, self.box_polygon * self._k)
-            if self._outline < self.min_outline:
-                self._refit(base)
+            poly = self.box_polygon * self._k
+            self._outline = outline_support(base, poly)
+            if not self._traces(base, poly, self._outline):
+                self._box_missing = not self._refit(base)
         self._start(base)
         pending, self._pending = self._pending, []
         for t, gray in pending:
@@ -315,18 +296,30 @@ class ViewAuditor:
     def on_audio(self, chunk: AudioChunk) -> None:
         """Sound is the audio audit's business."""
 
-    def _refit(self, base: np.ndarray) -> None:
-        """The polygon's outline is missing from the baseline: look for it within `refit_px`
-        (full-size pixels) around; where it is found (outline support at least
-        `min_outline`), the camera was nudged before it started recording, by that offset."""
+    def _traces(self, gray: np.ndarray, poly: np.ndarray, support: float) -> bool:
+        """Whether `gray` shows a box along `poly` (analysis pixels): an outline support of
+        at least `min_outline` (given) spread over its sides (`outline_coverage` at least
+        `min_coverage`), not one room edge under one side."""
+        return support >= self.min_outline and outline_coverage(gray, poly) >= self.min_coverage
+
+    def _refit(self, base: np.ndarray) -> bool:
+        """The polygon's box is missing from the baseline: look for the polygon's outline,
+        same shape and size, within `refit_px` (full-size pixels) around; where the baseline
+        traces it there (`_traces`), the camera was nudged before it started recording, by
+        that offset. Whether it was found."""
         poly = self.box_polygon * self._k
         fit = fit_polygon(base, poly, search=round(self.refit_px * self._k))
         if fit is None or (fit.dx, fit.dy) == (0, 0):
-            return
-        support = outline_support(base, poly + np.array([fit.dx, fit.dy], float))
-        if support >= self.min_outline:
-            self._offset = np.array([fit.dx, fit.dy], float)
-            self._outline = support
+            return False
+        moved = poly + np.array([fit.dx, fit.dy], float)
+        support = outline_support(base, moved)
+        if not self._traces(base, moved, support):
+            return False
+        self._offset = np.array([fit.dx, fit.dy], float)
+        self._outline = support
+        gain = outline_coverage(base, moved) - outline_coverage(base, poly)
+        self._shift_confidence = float(np.clip(gain, 0.0, 1.0))
+        return True
 
     def _start(self, reference: np.ndarray) -> None:
         searching = (
@@ -344,7 +337,11 @@ class ViewAuditor:
         self._traces_box = (
             self.box_polygon is not None
             and sharpness(reference) >= self.min_sharpness
-            and outline_support(reference, self._base_polygon()) >= self.min_outline
+            and self._traces(
+                reference,
+                self._base_polygon(),
+                outline_support(reference, self._base_polygon()),
+            )
         )
         self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
         h, w = cv2.pyrDown(reference).shape
@@ -438,7 +435,7 @@ class ViewAuditor:
             state = "box_not_visible"
         else:
             state = "shifted" if turned else "ok"
-        if self._outline < self.min_outline:  # the baseline itself does not show the box
+        if self._box_missing:  # the baseline itself does not show the box
             state = "box_not_visible"
         self.box_visible = state != "box_not_visible"
         self._rows.append((t, state, shift, dx, dy, transform.angle_deg, transform.scale, visible))
@@ -508,4 +505,5 @@ class ViewAuditor:
             shift_px_median=float(np.median(pick)) if pick.size else math.nan,
             has_reference=self.reference is not None,
             box_outline=source._outline,
+            shift_confidence=source._shift_confidence,
         )
