@@ -92,6 +92,19 @@ def test_findings_name_kind_time_and_evidence(audited):
     assert audit_findings(audited, camera_id="c", station_id="s", min_duration_s=1e6) == []
 
 
+@pytest.mark.parametrize(("confidence", "stated"), [(float("nan"), False), (0.78, True)])
+def test_a_shift_seen_without_a_reference_states_its_confidence(audited, confidence, stated):
+    """A camera nudged before it started recording (its box found off its polygon, no
+    reference) says how sure that is; a shift measured against a reference does not."""
+    view = dataclasses.replace(audited.view, shift_confidence=confidence)
+    found = audit_findings(dataclasses.replace(audited, view=view), camera_id="c", station_id="s")
+    shifted = next(f for f in found if f.kind == "view_shifted")
+    assert ("confidence" in shifted.details) == stated
+    assert ("confidence 0.78" in shifted.summary) == stated
+    if stated:
+        assert shifted.details["confidence"] == pytest.approx(0.78)
+
+
 def test_network_summary_in_observers_words(audited):
     row = audit_row(audited, camera_id="cam1", station_id="st1", day=DAY)
     rows = [

@@ -225,6 +225,12 @@ def audit_findings(
                 if shift.size:
                     details["shift_px"] = float(np.median(shift))
                     text += f" (moved {details['shift_px']:.0f} px)"
+                if math.isfinite(view.shift_confidence):  # no reference: the box found off
+                    details["confidence"] = view.shift_confidence  # its polygon from the start
+                    text += (
+                        "; the box's outline found off its polygon from the first frame, "
+                        f"confidence {view.shift_confidence:.2f}"
+                    )
             out.append(
                 AuditFinding(
                     kind=kind,

@@ -4,14 +4,20 @@ Every `sample_every_s` the current frame is registered against the reference vie
 reference image, or without one the median of the camera's own first `baseline_s`). Cheap path
 first: phase correlation against the frame of the last full estimate tells whether the view
 moved since; only then is the full registration (ORB + RANSAC, phase fallback) run, so a steady
-camera costs one phase correlation per sample.
+camera costs one phase correlation per sample (on the tuning seeds' 40,057 samples: 277 full
+registrations; 3,102 while OpenCV's phaseCorrelate faded the frame of the last estimate in
+place on every call, see `registration.phase_correlate`).
 
 Sample states: ``ok``; ``shifted`` (the box centre — or the frame centre without a box — moved
 more than `shift_px` reference pixels, by default 2.5% of the picture's width: 16 px at 640,
 8 px at 320, where a pan of 4.1 deg measured 11-12.6 px; or the picture turned more than
 `max_angle_deg` or zoomed by more than `max_scale_change`); ``box_not_visible`` (less than
 `min_visible` of the box polygon lies inside the frame, or the view no longer matches the
-reference at all). Frames too dark,
+reference at all: no registration, or a turned sample's registration under which the moved
+reference does not match the picture, `Registrar.agreement` under `min_match` 0.55 — a chance
+fit of a view turned away scored 0.0-0.49 on azerbaijan-2024 seeds 61-66, a nudged camera's
+fit 0.63-1.0; without that check a chance fit that left the box in the picture was called
+shifted, on some samples of most cameras turned away mid-day). Frames too dark,
 flat or blurred to register (sharpness under `min_sharpness` 0.06, the conditions' blur floor,
 or under `blur_ratio` 0.25 of the reference's, the conditions' blur test: a defocused camera is
 blurred, not turned away; a camera defocused with σ 6 px measured 0.05-0.066 against 0.3-0.45
@@ -67,7 +73,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
+from pollwatch.audit.geometry import ViewTransform, visible_fraction
+from pollwatch.audit.outline import outline_coverage, outline_support
 from pollwatch.audit.picture import (
     analysis_reference,
     camera_geometry,
@@ -78,7 +85,7 @@ from pollwatch.audit.picture import (
     sharpness,
 )
 from pollwatch.audit.ranges import ranges_from_samples
-from pollwatch.audit.registration import Registrar
+from pollwatch.audit.registration import Registrar, phase_correlate
 from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
 from pollwatch.video.boxfind import fit_polygon, median_image, wireframe_candidates
@@ -92,36 +99,6 @@ VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")  # jud
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 _REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
-
-
-def outline_support(gray: np.ndarray, polygon: np.ndarray, search_px: int = 0) -> float:
-    """How strongly the picture has edges along `polygon` (image pixels): the mean gradient
-    magnitude on its 2-px outline over that in the band around it (out to 1.8× its size);
-    with `search_px`, the best over the polygon moved up to that many pixels each way (a
-    registered polygon may be a few pixels off)."""
-    g = np.asarray(gray)
-    poly = np.asarray(polygon, dtype=float)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1)
-    magnitude = cv2.magnitude(gx, gy)
-    best = math.nan
-    for dx in range(-search_px, search_px + 1):
-        for dy in range(-search_px, search_px + 1):
-            ratio = _outline_ratio(magnitude, poly + np.array([dx, dy], float))
-            if not math.isnan(ratio) and (math.isnan(best) or ratio > best):
-                best = ratio
-    return best
-
-
-def _outline_ratio(magnitude: np.ndarray, poly: np.ndarray) -> float:
-    outline = np.zeros(magnitude.shape[:2], np.uint8)
-    cv2.polylines(outline, [np.round(poly).astype(np.int32)], True, 1, 2)
-    on = outline.astype(bool)
-    centre = poly.mean(axis=0)
-    band = polygon_mask(centre + (poly - centre) * 1.8, magnitude.shape[:2]) & ~on
-    if not on.any() or not band.any():
-        return math.nan
-    return float(magnitude[on].mean() / (magnitude[band].mean() + 1e-6))
 
 
 def _bridged(states: np.ndarray) -> np.ndarray:
@@ -154,6 +131,10 @@ class ViewAuditResult:
     shift_px_median: float  # median shift over the non-ok sustained runs (all samples if none)
     has_reference: bool
     box_outline: float = math.nan  # outline_support of the baseline (no reference only)
+    # a camera found nudged before it started recording (no reference; the box's outline
+    # found off its polygon): the share of the outline traced at the refitted place less
+    # that at the polygon's (`outline_coverage`, 0..1); nan for any other camera
+    shift_confidence: float = math.nan
 
 
 class ViewAuditor:
@@ -181,7 +162,9 @@ class ViewAuditor:
         state_share: float = 0.25,
         min_luma: float = 25.0,
         min_outline: float = 2.5,
+        min_coverage: float = 0.5,
         min_moved_outline: float = 1.3,
+        min_match: float = 0.55,
         min_sharpness: float = 0.06,
         blur_ratio: float = 0.25,
         locate_confidence: float | None = 0.25,
@@ -203,7 +186,9 @@ class ViewAuditor:
             "state_share": (state_share, 0 < state_share <= 1),
             "min_luma": (min_luma, 0 <= min_luma < 255),
             "min_outline": (min_outline, min_outline >= 0),
+            "min_coverage": (min_coverage, 0 <= min_coverage <= 1),
             "min_moved_outline": (min_moved_outline, min_moved_outline >= 0),
+            "min_match": (min_match, -1 <= min_match <= 1),
             "min_sharpness": (min_sharpness, min_sharpness >= 0),
             "blur_ratio": (blur_ratio, 0 <= blur_ratio < 1),
             "locate_confidence": (
@@ -229,7 +214,9 @@ class ViewAuditor:
         self.state_share = state_share
         self.min_luma = min_luma
         self.min_outline = min_outline
+        self.min_coverage = min_coverage
         self.min_moved_outline = min_moved_outline
+        self.min_match = min_match
         self.min_sharpness = min_sharpness
         self.blur_ratio = blur_ratio
         self.locate_confidence = locate_confidence
@@ -254,6 +241,8 @@ class ViewAuditor:
         self.current: ViewTransform | None = None  # latest transform, in analysis pixels
         self.box_visible = True  # False while the latest judged sample lost the box
         self._outline = math.nan  # outline support of the box polygon in the baseline
+        self._box_missing = False  # the polygon's box is in neither the baseline nor near it
+        self._shift_confidence = math.nan  # of a refit (see ViewAuditResult)
         self._traces_box = False  # the polygon traces the box's outline in the reference
         self.box_polygon = self._given_polygon  # a located one is the recording's own
         self._offset = np.zeros(2)  # where the baseline shows the box against the polygon
@@ -301,9 +290,10 @@ class ViewAuditor:
         base = np.median(np.stack(frames), axis=0).astype(np.uint8)
         # a blurred picture has no outline to check
         if self.box_polygon is not None and sharpness(base) >= self.min_sharpness:
-            self._outline = outline_support(base, self.box_polygon * self._k)
-            if self._outline < self.min_outline:
-                self._refit(base)
+            poly = self.box_polygon * self._k
+            self._outline = outline_support(base, poly)
+            if not self._traces(base, poly, self._outline):
+                self._box_missing = not self._refit(base)
         self._start(base)
         pending, self._pending = self._pending, []
         for t, gray in pending:
@@ -315,18 +305,30 @@ class ViewAuditor:
     def on_audio(self, chunk: AudioChunk) -> None:
         """Sound is the audio audit's business."""
 
-    def _refit(self, base: np.ndarray) -> None:
-        """The polygon's outline is missing from the baseline: look for it within `refit_px`
-        (full-size pixels) around; where it is found (outline support at least
-        `min_outline`), the camera was nudged before it started recording, by that offset."""
+    def _traces(self, gray: np.ndarray, poly: np.ndarray, support: float) -> bool:
+        """Whether `gray` shows a box along `poly` (analysis pixels): an outline support of
+        at least `min_outline` (given) spread over its sides (`outline_coverage` at least
+        `min_coverage`), not one room edge under one side."""
+        return support >= self.min_outline and outline_coverage(gray, poly) >= self.min_coverage
+
+    def _refit(self, base: np.ndarray) -> bool:
+        """The polygon's box is missing from the baseline: look for the polygon's outline,
+        same shape and size, within `refit_px` (full-size pixels) around; where the baseline
+        traces it there (`_traces`), the camera was nudged before it started recording, by
+        that offset. Whether it was found."""
         poly = self.box_polygon * self._k
         fit = fit_polygon(base, poly, search=round(self.refit_px * self._k))
         if fit is None or (fit.dx, fit.dy) == (0, 0):
-            return
-        support = outline_support(base, poly + np.array([fit.dx, fit.dy], float))
-        if support >= self.min_outline:
-            self._offset = np.array([fit.dx, fit.dy], float)
-            self._outline = support
+            return False
+        moved = poly + np.array([fit.dx, fit.dy], float)
+        support = outline_support(base, moved)
+        if not self._traces(base, moved, support):
+            return False
+        self._offset = np.array([fit.dx, fit.dy], float)
+        self._outline = support
+        gain = outline_coverage(base, moved) - outline_coverage(base, poly)
+        self._shift_confidence = float(np.clip(gain, 0.0, 1.0))
+        return True
 
     def _start(self, reference: np.ndarray) -> None:
         searching = (
@@ -344,7 +346,11 @@ class ViewAuditor:
         self._traces_box = (
             self.box_polygon is not None
             and sharpness(reference) >= self.min_sharpness
-            and outline_support(reference, self._base_polygon()) >= self.min_outline
+            and self._traces(
+                reference,
+                self._base_polygon(),
+                outline_support(reference, self._base_polygon()),
+            )
         )
         self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
         h, w = cv2.pyrDown(reference).shape
@@ -382,7 +388,7 @@ class ViewAuditor:
         at half size against the frame of that estimate (under 0.5 px, response >= 0.3)."""
         small = cv2.pyrDown(gray).astype(np.float32)
         if self._anchor is not None and self._window is not None:
-            (ax, ay), response = cv2.phaseCorrelate(self._anchor[0], small, self._window)
+            (ax, ay), response = phase_correlate(self._anchor[0], small, self._window)
             if response >= 0.3 and math.hypot(ax, ay) < 0.5:
                 return self._anchor[1]
         transform = registrar.estimate(gray)
@@ -434,14 +440,23 @@ class ViewAuditor:
             or abs(math.log(transform.scale)) > math.log1p(self.max_scale_change)
         )
         off_frame = not math.isnan(visible) and visible < self.min_visible
-        if off_frame or (turned and self._box_gone(gray, transform)):
+        if off_frame or (turned and self._lost(gray, transform)):
             state = "box_not_visible"
         else:
             state = "shifted" if turned else "ok"
-        if self._outline < self.min_outline:  # the baseline itself does not show the box
+        if self._box_missing:  # the baseline itself does not show the box
             state = "box_not_visible"
         self.box_visible = state != "box_not_visible"
         self._rows.append((t, state, shift, dx, dy, transform.angle_deg, transform.scale, visible))
+
+    def _lost(self, gray: np.ndarray, transform: ViewTransform) -> bool:
+        """A turned view that is not the intended one moved: the reference, moved by the
+        registration, does not match the picture (`Registrar.agreement` under `min_match`:
+        the fit matched by chance), or the box is gone from where it puts it."""
+        if self._registrar is None:
+            raise RuntimeError("no reference view yet")
+        agreement = self._registrar.agreement(gray, transform)
+        return not agreement >= self.min_match or self._box_gone(gray, transform)
 
     def _box_gone(self, gray: np.ndarray, transform: ViewTransform) -> bool:
         """A turned view whose registration puts the box in the picture, but with no outline
@@ -508,4 +523,5 @@ class ViewAuditor:
             shift_px_median=float(np.median(pick)) if pick.size else math.nan,
             has_reference=self.reference is not None,
             box_outline=source._outline,
+            shift_confidence=source._shift_confidence,
         )
