@@ -81,6 +81,20 @@ def test_box_views_follow_a_nudge(tmp_path: Path, later: str, expect: list) -> N
         assert views[0].end_s == math.inf
 
 
+def test_box_views_when_the_recording_starts_elsewhere(tmp_path: Path) -> None:
+    """The first minutes' median (the reference) shows the view the camera moved to at 12 s:
+    the views start at 0 s with the view on screen then, in time order, none of them empty
+    (azerbaijan-2024 seed 67's cam-D075-009 gave a second view starting at 0 s)."""
+    room = _room()
+    clip = _write(tmp_path / "c.mp4", [(0.0, _moved(room, -24, 10)), (12.0, room)], 24.0)
+    box = BoxZone(BOX, 0.9, "cameras.csv")
+    views = box_views(clip, box, room, every_s=1.0)
+    assert [v.zone.shift for v in views] == [(-24, 10), (0, 0)]
+    assert views[0].start_s == 0.0 and views[0].end_s == views[1].start_s
+    assert 12.0 <= views[1].start_s <= 14.0 and views[1].end_s == math.inf
+    assert all(v.end_s > v.start_s for v in views)
+
+
 def test_box_views_arguments(tmp_path: Path) -> None:
     box = BoxZone(BOX, 0.9, "cameras.csv")
     with pytest.raises(ValueError, match="every_s"):

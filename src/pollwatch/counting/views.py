@@ -155,6 +155,11 @@ def box_views(
         # a view is watched until the next one with the box: from the moment the camera moves
         # its watcher sees the box's outline gone and the picture changed (not observable)
         end = kept[n + 1][1][0] if n + 1 < len(kept) else math.inf
+        if end <= start:
+            # the recording already showed the next view at its first keyframe (`reference`,
+            # the first minutes' median, shows a view the camera moved to soon after): this
+            # one is never on screen
+            continue
         if k == 0:
             zone = box
         else:

@@ -92,9 +92,12 @@ def stuffing_part(ctx: VideoContext) -> StuffingPart | None:
     zone = ctx.box_zone
     if zone is None:
         return None
-    # the counter's views, found once per camera (a keyframe every 10 s, ~0.3 s CPU)
-    later = [(v.start_s, v.zone.zone) for v in ctx.box_views[1:]]
-    return StuffingPart(ctx.camera, BoxFrames(zone.zone, views=later))
+    # the counter's views, found once per camera (a keyframe every 10 s, ~0.3 s CPU); the
+    # first is the located zone unless the recording began in another view
+    views = ctx.box_views
+    first = views[0].zone.zone if views else zone.zone
+    later = [(v.start_s, v.zone.zone) for v in views[1:]]
+    return StuffingPart(ctx.camera, BoxFrames(first, views=later))
 
 
 def camera_stuffing(
