@@ -318,3 +318,34 @@ def test_step_gets_exact_frames_even_with_b_frames(make_clip) -> None:
     rec = Recorder()
     run = analyse_video(path, [rec], options=EngineOptions(step=5))
     assert run.skip == "none" and [f.index for f in rec.frames] == list(range(0, 50, 5))
+
+
+@pytest.mark.parametrize(
+    ("rates", "frame_s", "jitter"),
+    [
+        ((10.0,), 0.04, 0.0),
+        ((10.0, 2.0), 0.04, 0.0),
+        ((10.0, 2.0, None), 0.04, 0.0),
+        ((12.5, 0.5), 1 / 30, 0.004),
+        ((3.0,), 1 / 29.97, 0.002),
+        ((25.0,), 0.04, 0.0),
+    ],
+)
+def test_schedule_takes_the_first_frame_of_every_slot(rates, frame_s: float, jitter: float) -> None:
+    """The schedule's shortcut (no analyser's slot due yet) takes exactly the frames the plain
+    rule takes: per analyser, the first frame whose floor(t × fps) is a new slot."""
+    from pollwatch.video.engine import _Schedule
+
+    analysers = [Recorder(fps=r) for r in rates]
+    schedule = _Schedule(analysers, EngineOptions())
+    rng = np.random.default_rng(5)
+    last = [-1] * len(rates)
+    for k in range(900):
+        t = round(k * frame_s + float(rng.uniform(-jitter, jitter)), 6)
+        expected = []
+        for i, r in enumerate(rates):
+            slot = np.inf if r is None else np.floor(t * r + 1e-6)
+            if r is None or slot > last[i]:
+                last[i] = slot if r is not None else last[i]
+                expected.append(analysers[i])
+        assert schedule.takers(round(t / frame_s), t) == expected, t

@@ -36,12 +36,14 @@ several times a second and records, per sampled frame:
   the recent background: someone passing in front of the box, not a hand over its lid.
 
 A sample in which no pixel of the half-size watch region moved by more than 12 luma levels
-since the measures were last taken repeats them (only `motion` is measured afresh); likewise
-the slot's measures (`white`, `white_x`, `slot_cover`) and the fill band's when their own part
-did not move (`skip_still`; every 2 s, with the background and outline checks, all are taken).
-On `benchmarks/video.py`'s clip a third of the samples repeat, the slot's measures two thirds.
-It is off by default: on tuning seeds demo 22, 25, 26 and 53 it kept the drops (one more
-matched), but on unseen seed 71 a camera without a polygon lost 4 of its 28 drops (2 true).
+since the measures were last taken repeats them (only `motion` is measured afresh; every 2 s,
+with the background and outline checks, all are taken: `skip_still`, on by default). On
+`benchmarks/video.py`'s clip a third of the samples repeat. Only whole rows repeat: gating the
+slot's or the fill band's measures on their own part of the picture (session 4) changed drops
+on a camera without a polygon (demo seed 71): the paper-white patch is a count of pixels over
+a threshold, which the encoder's noise moves by a few pixels where no pixel moved by more than
+8 levels, and the fill band's column profile moves by a level or two where a smooth shadow
+crosses it; repeating either lost true drops there (see docs/video.md, session 5).
 
 Turning these series into drops is `pollwatch.counting.drops`; the watcher only measures.
 """
@@ -197,21 +199,18 @@ class _State:
     slot_ref: np.ndarray | None = None  # their background values (N × 3)
     outline_pts: np.ndarray | None = None  # the zone's outline, in watch-region pixels
     around: tuple[tuple[int, ...], np.ndarray] | None = None  # `_around_box` for a shape
-    # half-size luma (all of it, the slot's and the fill band's part) when each group of
-    # measures was last taken, and the slot's and the fill band's measures then
-    anchors: dict[str, np.ndarray] = field(default_factory=dict)
-    kept: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    anchor: np.ndarray | None = None  # the half-size luma when the measures were last taken
 
 
 class BoxWatcher:
     """Measures the box zone `zone` (polygon in `frame.image` pixels) `fps` times a second;
     see the module docstring. `white_level`: lowest luma of paper-white as a share of the
     brightest background pixels around the box (the box's own edges, lit like the ballot: a
-    light grey shirt stays below it). `skip_still` repeats the measures of parts that did not
-    move (see the module docstring; off by default: it lost drops on an unseen seed)."""
+    light grey shirt stays below it). `skip_still` repeats the measures of a sample in which
+    nothing near the box moved (see the module docstring)."""
 
     def __init__(
-        self, zone: Zone, *, fps: float = 10.0, white_level: float = 0.9, skip_still: bool = False
+        self, zone: Zone, *, fps: float = 10.0, white_level: float = 0.9, skip_still: bool = True
     ) -> None:
         if not isinstance(zone, Zone):
             raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
@@ -244,7 +243,7 @@ class BoxWatcher:
         s.gaps.append(gap)
         s.snapshots.clear()
         s.background, s.previous, s.last_snapshot = None, None, -np.inf
-        s.anchors.clear()
+        s.anchor = None
         s.bg_white, s.slot_background, s.slot_ref = None, None, None
 
     def update(self, frame: Frame) -> None:
@@ -254,8 +253,8 @@ class BoxWatcher:
         r = s.regions
         # the watch region at half size (every other pixel, as a nearest-neighbour halving
         # picks them), then its luma and the slot region in full, read straight from the
-        # frame's planes. Measures whose part of the picture did not move since they were
-        # last taken (`_moved`) are not taken again (the periodic ones always are).
+        # frame's planes; when nothing in it moved since the measures were last taken
+        # (`_moved`), they are not taken again (the periodic ones always are).
         x0, y0, x1, y1 = r.watch
         rows, cols = min(y1, frame.height) - max(0, y0), min(x1, frame.width) - max(0, x0)
         if rows <= 0 or cols <= 0:
@@ -276,16 +275,15 @@ class BoxWatcher:
         snapshot = t - s.last_snapshot >= _BG_EVERY_S
         due = snapshot or t - s.last_outline >= _OUTLINE_EVERY_S
         s.samples += 1
-        if not self._moved("watch", small_luma, due):
+        if not self._moved(small_luma, due):
             last = s.rows[-1]  # nothing near the box moved: every measure but motion stands
             s.rows.append((t, *last[1:11], motion, *last[12:]))
             return
         if small is None:
             small = frame.ycc_region(*r.watch, step=2)[half]
         luma = frame.luma_region(*r.watch)
-        slot_moved = self._moved("slot", small_luma[r.half(r.slot)], due)
-        slot = frame.ycc_region(*r.slot) if slot_moved else None  # a snapshot is `due`
-        if snapshot and slot is not None:
+        slot = frame.ycc_region(*r.slot)
+        if snapshot:
             self._snapshot(small, slot, t)
         if s.background is not None:
             changed = _changed_mask(small, s.background)
@@ -294,32 +292,29 @@ class BoxWatcher:
             front = cv2.countNonZero(bottom) / bottom.size if bottom.size else np.nan
         else:
             fg, front = 0.0, np.nan
-        if slot is not None:
-            s.kept["slot"] = (*self._white(slot, r), self._slot_cover(slot))
-        white, white_x, cover = s.kept["slot"]
+        white, white_x = self._white(slot, r)
+        cover = self._slot_cover(slot)
         if s.lines is None and s.background is not None:
             s.lines = _line_rows(luma, r)
-        if self._moved("fill", small_luma[r.half(r.fill)], due):
-            s.kept["fill"] = _fill_height(luma, r, s.lines)
-        fill, contrast, above, line = s.kept["fill"]
+        fill, contrast, above, line = _fill_height(luma, r, s.lines)
         if t - s.last_outline >= _OUTLINE_EVERY_S:
             s.outline, s.last_outline = self._outline(luma, r), t
             s.view = self._view(luma, r, seen=s.outline >= _OUTLINE_SEEN and fg < _NOBODY)
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
         s.rows.append((*row, s.outline, s.view, motion, cover, front))
 
-    def _moved(self, part: str, luma: np.ndarray, force: bool = False) -> bool:
-        """Whether `luma` (the half-size luma of a part of the watch region) moved since the
-        measures of that part were last taken: a pixel differs from then by more than
-        `_STILL_LEVEL` (the encoder's noise in a still room stays below). When it did (or
-        with `force`, or without `skip_still`) the measures are taken now: `luma` is kept."""
+    def _moved(self, luma: np.ndarray, force: bool = False) -> bool:
+        """Whether `luma` (the half-size luma of the watch region) moved since the measures
+        were last taken: a pixel differs from then by more than `_STILL_LEVEL` (the
+        encoder's noise in a still room stays below). When it did (or with `force`, or
+        without `skip_still`) the measures are taken now: `luma` is kept."""
         s = self._s
-        anchor = s.anchors.get(part)
+        anchor = s.anchor
         if self.skip_still and not force and anchor is not None and anchor.shape == luma.shape:
             moved = cv2.compare(cv2.absdiff(luma, anchor), _STILL_LEVEL, cv2.CMP_GT)
             if cv2.countNonZero(moved) <= _STILL_PIXELS:
                 return False
-        s.anchors[part] = luma
+        s.anchor = luma
         return True
 
     def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:

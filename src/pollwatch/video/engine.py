@@ -109,6 +109,10 @@ class _Schedule:
             self.rates.append(min(rates) if rates else None)
         self.slots = [-1] * len(self.video)
         self.step = options.step
+        # no analyser's next slot starts before this time (a bound a little below the
+        # earliest, so that the exact test below decides every frame at or after it): most
+        # frames of a stream sampled at a few fps need no more than this one comparison
+        self.next_due = -math.inf
 
     @property
     def max_fps(self) -> float | None:
@@ -117,17 +121,22 @@ class _Schedule:
         return max(r for r in self.rates if r is not None)
 
     def takers(self, index: int, pts_s: float) -> list[Analyser]:
-        if index % self.step:
+        if pts_s < self.next_due or index % self.step:
             return []
         out = []
+        due = math.inf
         for i, rate in enumerate(self.rates):
             if rate is None:
                 out.append(self.video[i])
+                due = -math.inf
                 continue
             slot = math.floor(pts_s * rate + 1e-6)
             if slot > self.slots[i]:
                 self.slots[i] = slot
                 out.append(self.video[i])
+            # floor(t × rate + 1e-6) > slot needs t ≥ (slot + 1 − 1e-6) / rate
+            due = min(due, (self.slots[i] + 1 - 1e-6) / rate - 1e-9)
+        self.next_due = due
         return out
 
 
@@ -414,11 +423,13 @@ class _Pass:
             self.counts["errors"] += 1
             return
         base = self._base(packet.stream)
+        origin = self.origin or 0.0
         batch = self.audio_batch
         for af in frames:
-            t = self._seconds(af.pts, base)
-            if t is None:
+            pts = af.pts
+            if pts is None or base is None:
                 continue
+            t = round(pts * base - origin, 6)  # `_seconds`, spelt out (every audio frame)
             self._gaps_before("audio", t)
             rate = af.sample_rate
             joins = batch.continues(t, rate)
@@ -445,8 +456,11 @@ class _Pass:
             first = packet.pts if packet.pts is not None else packet.dts
             self.origin = _seconds(first, vs.time_base)
         base = self._base(vs)
-        t_pkt = self._seconds(packet.pts, base)
-        t_dts = self._seconds(packet.dts, base)
+        origin = self.origin or 0.0
+        pts, dts = packet.pts, packet.dts
+        # as `_seconds`, spelt out: this runs for every packet and every frame
+        t_pkt = None if pts is None or base is None else round(pts * base - origin, 6)
+        t_dts = None if dts is None or base is None else round(dts * base - origin, 6)
         if t_pkt is not None or t_dts is not None:
             self.timeline.packet(
                 t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
@@ -460,17 +474,19 @@ class _Pass:
             if t_pkt is not None:
                 self.timeline.decode_failed(t_pkt, str(err).split(";")[0])
             return
-        self.timeline.decode_succeeded()
+        timeline, schedule, fps = self.timeline, self.schedule, self.fps
+        timeline.decode_succeeded()
+        self.counts["decoded"] += len(frames)
         for vf in frames:
-            self.counts["decoded"] += 1
-            t = self._seconds(vf.pts, base)
-            if t is None:
+            pts = vf.pts
+            if pts is None or base is None:
                 continue
-            self.timeline.frame(t)
-            index = round(t * self.fps)
-            takers = self.schedule.takers(index, t)
+            t = round(pts * base - origin, 6)
+            timeline.frame(t)
+            index = round(t * fps)
+            takers = schedule.takers(index, t)
             if not takers:
-                continue
+                continue  # a frame no analyser samples costs no more than this
             self._gaps_before("video", t)
             wall = wall_time(self.start_time, t)
             frame = Frame.from_av(

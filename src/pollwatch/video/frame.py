@@ -183,13 +183,17 @@ class Frame:
         return cached
 
     def _planes_at_full_size(self) -> bool:
-        raw = self._raw
-        return (
-            raw is not None
-            and ("ycc", 1.0) not in self._cache
-            and raw.format.name in _PLANAR_YUV
-            and (raw.width, raw.height) == (self.width, self.height)
-        )
+        if ("ycc", 1.0) in self._cache:
+            return False
+        planar = self._cache.get(("planar", 0.0))
+        if planar is None:  # PyAV builds the format's objects at every access: once a frame
+            raw = self._raw
+            planar = self._cache[("planar", 0.0)] = (
+                raw is not None
+                and raw.format.name in _PLANAR_YUV
+                and (raw.width, raw.height) == (self.width, self.height)
+            )
+        return planar
 
     def _clip(self, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
         return max(0, int(x0)), max(0, int(y0)), min(self.width, int(x1)), min(self.height, int(y1))
@@ -206,9 +210,8 @@ class Frame:
             return _readonly(np.zeros((max(y1 - y0, 0), max(x1 - x0, 0), 3), np.uint8))
         if not self._planes_at_full_size():
             return _readonly(np.ascontiguousarray(self.ycc(1.0)[y0:y1:step, x0:x1:step]))
-        raw = self._raw
-        luma, *chroma = self._planes()
-        factors = [(raw.height // p.shape[0], raw.width // p.shape[1]) for p in chroma]
+        luma, *chroma = self._planes()  # the frame's size is the raw frame's (full size)
+        factors = [(self.height // p.shape[0], self.width // p.shape[1]) for p in chroma]
         if step == 2 and factors == [(2, 2), (2, 2)]:
             # pixel (y0 + 2j, x0 + 2i) reads chroma ((y0 + 2j) // 2, (x0 + 2i) // 2)
             rows, cols = -(-(y1 - y0) // 2), -(-(x1 - x0) // 2)
