@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from synthetic_elections import CANDIDATES, add_stuffing, clean_election
@@ -83,6 +85,16 @@ def test_correlation_matches_numpy(rng: np.random.Generator) -> None:
     r = turnout_share_correlation(np.r_[t, np.nan], np.r_[s, 0.5])
     assert r.statistic == pytest.approx(np.corrcoef(t, s)[0, 1]) and r.n == 400
     assert r.spearman > 0.5 and r.pvalue < 1e-6
+
+
+@pytest.mark.parametrize("constant", ["turnout", "share"])
+def test_correlation_of_a_constant_column_is_undefined(constant: str) -> None:
+    varying = np.linspace(0.3, 0.9, 10)
+    t, s = (np.ones(10), varying) if constant == "turnout" else (varying, np.full(10, 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's ConstantInputWarning is not raised
+        r = turnout_share_correlation(t, s)
+    assert np.isnan([r.statistic, r.pvalue, r.spearman, r.spearman_pvalue]).all() and r.n == 10
 
 
 @pytest.mark.parametrize(

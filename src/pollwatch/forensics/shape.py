@@ -173,6 +173,10 @@ def turnout_share_correlation(turnout: np.ndarray, winner_share: np.ndarray) -> 
     ok = np.isfinite(t) & np.isfinite(s)
     if ok.sum() < 3:
         raise ValueError("need at least 3 stations with turnout and share")
+    n = int(ok.sum())
+    if np.ptp(t[ok]) == 0 or np.ptp(s[ok]) == 0:
+        # a constant column (e.g. every station at 100% turnout): no correlation is defined
+        return CorrelationResult(np.nan, np.nan, np.nan, np.nan, n)
     pearson = stats.pearsonr(t[ok], s[ok])
     spearman = stats.spearmanr(t[ok], s[ok])
     return CorrelationResult(
@@ -180,5 +184,5 @@ def turnout_share_correlation(turnout: np.ndarray, winner_share: np.ndarray) -> 
         pvalue=float(pearson.pvalue),
         spearman=float(spearman.statistic),
         spearman_pvalue=float(spearman.pvalue),
-        n=int(ok.sum()),
+        n=n,
     )
