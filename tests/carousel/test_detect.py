@@ -24,7 +24,7 @@ from pollwatch.carousel import (
     write_carousel_csv,
 )
 from pollwatch.carousel.calibrate import _tail_fit
-from pollwatch.carousel.grouping import chance_bayes_factor, complete_groups
+from pollwatch.carousel.grouping import chance_bayes_factor, complete_groups, person_members
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
 from pollwatch.reid import split_track_similarities
 from pollwatch.reid.colour import ColourEmbedder
@@ -380,3 +380,12 @@ def test_reportable_persons(
         [np.arange(len(rows))], np.asarray(rows), np.array([0.9999]), np.array([met])
     )
     assert (keep == [0]) is expected
+
+
+@pytest.mark.parametrize("n_persons", [0, 1, 4, 6])
+def test_person_members_equals_a_scan_per_person(n_persons: int) -> None:
+    person = np.random.default_rng(5).integers(-1, max(n_persons, 1), 200)
+    got = person_members(person, n_persons)
+    assert len(got) == n_persons
+    for k, rows in enumerate(got):
+        assert rows.tolist() == np.flatnonzero(person == k).tolist()

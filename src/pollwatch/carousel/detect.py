@@ -21,6 +21,7 @@ from pollwatch.carousel.grouping import (
     complete_groups,
     link_persons,
     pair_support,
+    person_members,
 )
 from pollwatch.carousel.index import CandidatePairs, IndexParams, candidate_pairs
 from pollwatch.carousel.sightings import Sightings, StationLocations
@@ -202,12 +203,7 @@ class CarouselDetector:
         person = np.full(n, -1, np.int64)
         _, person[multi] = np.unique(label[multi], return_inverse=True)
         n_persons = int(person.max()) + 1 if multi.any() else 0
-        members: list[np.ndarray] = []
-        if n_persons:
-            order = np.argsort(person[multi], kind="stable")
-            rows_multi = np.flatnonzero(multi)[order]
-            bounds = np.searchsorted(person[rows_multi], np.arange(n_persons + 1))
-            members = [rows_multi[bounds[k] : bounds[k + 1]] for k in range(n_persons)]
+        members = person_members(person, n_persons)
         confidence = np.zeros(n_persons)
         for k, m in enumerate(members):
             a, b = np.triu_indices(len(m), 1)
@@ -229,7 +225,7 @@ class CarouselDetector:
                 together_s=together,
                 min_similarity=p.complete_similarity,
             )
-            members = [np.flatnonzero(person == k) for k in range(n_persons)]
+            members = person_members(person, n_persons)
         best_sim = np.zeros(n)
         for m in members:
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))

@@ -35,7 +35,14 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.sparse import csgraph
 
-__all__ = ["chance_bayes_factor", "co_travel", "complete_groups", "link_persons", "pair_support"]
+__all__ = [
+    "chance_bayes_factor",
+    "co_travel",
+    "complete_groups",
+    "link_persons",
+    "pair_support",
+    "person_members",
+]
 
 PairFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -209,10 +216,7 @@ def complete_groups(
     out = person.copy()
     if not len(group):
         return out
-    linked = np.flatnonzero(out >= 0)
-    linked = linked[np.argsort(out[linked], kind="stable")]
-    bounds = np.searchsorted(out[linked], np.arange(len(group) + 1))
-    own = [linked[bounds[q] : bounds[q + 1]] for q in range(len(group))]
+    own = person_members(out, len(group))
     free = np.flatnonzero(out < 0)
     free = free[np.lexsort((time[free], station[free]))]
     free_station, free_time = station[free], time[free]
@@ -243,3 +247,12 @@ def complete_groups(
                 score[qa, :] = -np.inf
                 score[:, nb] = -np.inf
     return out
+
+
+def person_members(person: np.ndarray, n_persons: int) -> list[np.ndarray]:
+    """The sighting rows of each person 0..`n_persons` − 1 (ascending; -1 in `person`: no
+    person), in one sort rather than a scan of every row per person."""
+    rows = np.flatnonzero(person >= 0)
+    rows = rows[np.argsort(person[rows], kind="stable")]
+    bounds = np.searchsorted(person[rows], np.arange(n_persons + 1))
+    return [rows[bounds[k] : bounds[k + 1]] for k in range(n_persons)]
