@@ -423,13 +423,11 @@ class _Pass:
             self.counts["errors"] += 1
             return
         base = self._base(packet.stream)
-        origin = self.origin or 0.0
         batch = self.audio_batch
         for af in frames:
-            pts = af.pts
-            if pts is None or base is None:
+            t = self._seconds(af.pts, base)
+            if t is None:
                 continue
-            t = round(pts * base - origin, 6)  # `_seconds`, spelt out (every audio frame)
             self._gaps_before("audio", t)
             rate = af.sample_rate
             joins = batch.continues(t, rate)
@@ -456,11 +454,8 @@ class _Pass:
             first = packet.pts if packet.pts is not None else packet.dts
             self.origin = _seconds(first, vs.time_base)
         base = self._base(vs)
-        origin = self.origin or 0.0
-        pts, dts = packet.pts, packet.dts
-        # as `_seconds`, spelt out: this runs for every packet and every frame
-        t_pkt = None if pts is None or base is None else round(pts * base - origin, 6)
-        t_dts = None if dts is None or base is None else round(dts * base - origin, 6)
+        t_pkt = self._seconds(packet.pts, base)
+        t_dts = self._seconds(packet.dts, base)
         if t_pkt is not None or t_dts is not None:
             self.timeline.packet(
                 t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
@@ -478,10 +473,9 @@ class _Pass:
         timeline.decode_succeeded()
         self.counts["decoded"] += len(frames)
         for vf in frames:
-            pts = vf.pts
-            if pts is None or base is None:
+            t = self._seconds(vf.pts, base)
+            if t is None:
                 continue
-            t = round(pts * base - origin, 6)
             timeline.frame(t)
             index = round(t * fps)
             takers = schedule.takers(index, t)
