@@ -67,6 +67,8 @@ def test_skipping_still_samples_keeps_the_drops(render, plan) -> None:
     assert skipped.shape == full.shape and (skipped["t_s"] == full["t_s"]).all()
     assert np.nanmax(np.abs(skipped["fill"] - full["fill"])) < 0.5
     assert np.nanmax(np.abs(skipped["fg"] - full["fg"])) < 0.02
+    # motion is taken afresh on every sample, still or not
+    assert np.array_equal(skipped["motion"], full["motion"], equal_nan=True)
 
 
 def test_the_box_is_found_without_a_polygon(render) -> None:

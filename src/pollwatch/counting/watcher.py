@@ -81,6 +81,7 @@ SERIES_COLUMNS = [
     "front",
 ]
 
+_MOTION = SERIES_COLUMNS.index("motion")  # the one measure a still sample takes afresh
 _WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
 _BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
 _BG_KEEP = 9  # ... and the median of this many of them
@@ -277,7 +278,7 @@ class BoxWatcher:
         s.samples += 1
         if not self._moved(small_luma, due):
             last = s.rows[-1]  # nothing near the box moved: every measure but motion stands
-            s.rows.append((t, *last[1:11], motion, *last[12:]))
+            s.rows.append((t, *last[1:_MOTION], motion, *last[_MOTION + 1 :]))
             return
         if small is None:
             small = frame.ycc_region(*r.watch, step=2)[half]
