@@ -230,11 +230,16 @@ def _brief_visits(
         stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
         if r.reach and stay and max(stay) < o.visit_min_s:
             seen = any(p.clear(o) and abs(p.end - r.end) <= o.patch_with_hand_s for p in patches)
-            held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
-            if not seen or held:
+            if not seen or _held(r, still, o):
                 r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
     return out
+
+
+def _held(r: _Burst, still: Sequence[_Plateau], o: DropFinderOptions) -> bool:
+    """Whether hand `r` ended while the pile held still: inside one of the plateaus `still`,
+    `settle_s` or more before its end (a ballot put in then would have raised it)."""
+    return any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
 
 
 def _still_hands(
@@ -253,8 +258,11 @@ def _still_hands(
     at_slot = [p.end for p in patches if p.clear(o) and abs(p.end_x) <= o.slot_x]
     out = []
     for r in reaches:
-        held = any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
-        if r.reach and held and not any(abs(e - r.end) <= o.patch_near_s for e in at_slot):
+        if (
+            r.reach
+            and _held(r, still, o)
+            and not any(abs(e - r.end) <= o.patch_near_s for e in at_slot)
+        ):
             r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
     return out

@@ -202,14 +202,20 @@ def inflation_test(
     )
 
 
-def rate_upper(k: int, n: int, level: float = 0.95) -> float:
-    """One-sided Clopper–Pearson upper bound of a rate seen `k` times in `n` trials (used to
-    turn calibration counts into conservative `CounterErrors`)."""
+def _trials(k: int, n: int, level: float) -> tuple[int, int]:
+    """`k` of `n` trials and a one-sided `level`, checked."""
     k, n = _check_count("k", k), _check_count("n", n)
     if k > n:
         raise ValueError(f"k ({k}) must not exceed n ({n})")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    return k, n
+
+
+def rate_upper(k: int, n: int, level: float = 0.95) -> float:
+    """One-sided Clopper–Pearson upper bound of a rate seen `k` times in `n` trials (used to
+    turn calibration counts into conservative `CounterErrors`)."""
+    k, n = _trials(k, n, level)
     if k == n:
         return 1.0
     return float(stats.beta.ppf(level, k + 1, n - k))
@@ -217,11 +223,7 @@ def rate_upper(k: int, n: int, level: float = 0.95) -> float:
 
 def rate_lower(k: int, n: int, level: float = 0.95) -> float:
     """One-sided Clopper–Pearson lower bound of a rate seen `k` times in `n` trials."""
-    k, n = _check_count("k", k), _check_count("n", n)
-    if k > n:
-        raise ValueError(f"k ({k}) must not exceed n ({n})")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    k, n = _trials(k, n, level)
     if k == 0:
         return 0.0
     return float(stats.beta.ppf(1 - level, k, n - k + 1))
