@@ -343,16 +343,12 @@ class ViewAuditor:
             if located is not None and located.confidence >= self.locate_confidence:
                 self.box_polygon = np.asarray(located.polygon, dtype=float) / self._k
         self._registrar = Registrar(reference, method=self.method)
-        self._traces_box = (
-            self.box_polygon is not None
-            and sharpness(reference) >= self.min_sharpness
-            and self._traces(
-                reference,
-                self._base_polygon(),
-                outline_support(reference, self._base_polygon()),
-            )
-        )
-        self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharpness(reference))
+        sharp = sharpness(reference)
+        self._traces_box = False
+        if self.box_polygon is not None and sharp >= self.min_sharpness:
+            base = self._base_polygon()
+            self._traces_box = self._traces(reference, base, outline_support(reference, base))
+        self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharp)
         h, w = cv2.pyrDown(reference).shape
         self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
 
