@@ -15,8 +15,14 @@ in use, `rise_excess` and `fill_margin`, must lie above its upper tail). The han
 cameras below the calibrated frame height (`hands_tail`): over their episodes the pile does not
 back, the share counted as three drops or more (its one-sided 95% Clopper–Pearson bound is
 `HANDS_TAIL_LOW_RES`) and the geometric factor of each further drop (`HANDS_TAIL_DECAY`).
+The pile between episodes (`between_rises`, nobody at the box): how far it rose across each
+stretch with no counted drop, the share that rose by one ballot or more (its one-sided 95%
+Clopper–Pearson bound is `RISE_TAIL`) and the factor of each ballot beyond
+(`RISE_TAIL_DECAY`: exp(−1/m), m the one-sided 95% upper bound of their mean excess over one
+ballot). With `--legit-only` the stretches within 5 s of a true stuffer's hands (the case's
+truth, read through `pollwatch.evaluate`) are left out, so that fraud cases can be used too.
 
-    PYTHONPATH=src python benchmarks/stuffing_calibration.py CASE [CASE ...]
+    PYTHONPATH=src python benchmarks/stuffing_calibration.py [--legit-only] CASE [CASE ...]
 """
 
 from __future__ import annotations
@@ -29,8 +35,15 @@ import numpy as np
 from scipy import optimize, stats
 
 from pollwatch.case import CasePaths
+from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.detect import DetectOptions, camera_events, tested_episodes
+from pollwatch.stuffing.detect import (
+    DetectOptions,
+    between_rises,
+    camera_events,
+    tested_episodes,
+)
+from pollwatch.stuffing.score import RISE_TAIL_FROM
 from pollwatch.stuffing.stored import camera_data
 
 
@@ -65,16 +78,51 @@ def _hands_tail(sizes: list[int]) -> dict[str, object]:
     }
 
 
+def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
+    """The rises between episodes: how many, on how many cameras, those of `RISE_TAIL_FROM`
+    ballots or more, the one-sided 95% bound of their share and the exponential factor of
+    each ballot beyond (from the 95% upper bound of their mean excess)."""
+    n = rises.size
+    big = rises[rises >= RISE_TAIL_FROM] - RISE_TAIL_FROM
+    upper = float(stats.beta.ppf(0.95, big.size + 1, n - big.size)) if n else None
+    decay = None
+    if big.size:
+        mean_up = 2 * float(big.sum()) / float(stats.chi2.ppf(0.05, 2 * big.size))
+        decay = round(float(np.exp(-1.0 / mean_up)), 3)
+    return {
+        "stretches": int(n),
+        "cameras": cameras,
+        "quantiles": _quantiles(rises),
+        "one_or_more": np.round(np.sort(big + RISE_TAIL_FROM), 2).tolist(),
+        "share_upper95": round(upper, 4) if upper is not None else None,
+        "decay": decay,
+    }
+
+
+def _stuffed(case: str, legit_only: bool) -> dict[str, list[tuple[float, float]]]:
+    """Per camera, the true stuffers' hands (start_s, end_s): only with `legit_only`."""
+    if not legit_only:
+        return {}
+    events = stuffing_events(load_truth(CasePaths.of(case)))
+    out: dict[str, list[tuple[float, float]]] = {}
+    for cam, a, b in events[["camera_id", "start_s", "end_s"]].itertuples(index=False):
+        out.setdefault(str(cam), []).append((float(a), float(b)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="+")
+    parser.add_argument("--legit-only", action="store_true", help="leave out true stuffers")
     args = parser.parse_args()
     o = DetectOptions()
-    sizes, rates, windows, excess = [], [], [], []
+    sizes, rates, windows, excess, rises = [], [], [], [], []
+    rise_cameras = 0
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     cameras: dict[str, dict[str, object]] = {}
     for case in args.cases:
         paths = CasePaths.of(case)
+        stuffed = _stuffed(case, args.legit_only)
         with Store.existing(paths.db_path) as store:
             for cam in store.camera_records():
                 try:
@@ -87,6 +135,12 @@ def main() -> None:
                 windows += eps["window_s"].tolist()
                 over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
                 excess += over[np.isfinite(over)].tolist()
+                gaps = between_rises(eps, data.curve, data.step_px, data.observability, o)
+                for a, b in stuffed.get(cam.camera_id, []):
+                    gaps = gaps[(gaps["end_s"] < a - 5.0) | (gaps["start_s"] > b + 5.0)]
+                found = gaps["ballots"].dropna().tolist()
+                rises += found
+                rise_cameras += bool(found)
                 if cam.height is not None and cam.height < o.calibrated_height:
                     backed = eps["fill_ballots"] >= eps["ballots"] - o.fill_margin
                     coarse += eps.loc[~backed, "tested"].astype(int).tolist()
@@ -128,6 +182,8 @@ def main() -> None:
                 "fill_margin_in_use": o.fill_margin,
                 "coarse_hands": _hands_tail(coarse),
                 "hands_tail_in_use": [o.hands_tail, o.hands_decay],
+                "rise_between_episodes": _rise_tail(np.asarray(rises, float), rise_cameras),
+                "rise_tail_in_use": [o.rise_tail, o.rise_decay],
                 "cameras": len(cameras),
                 "cameras_flagged": flagged,
                 "cameras_flagged_share": flagged / len(cameras) if cameras else None,

@@ -101,6 +101,8 @@ def test_tested_episodes(times, ballots, rise, want) -> None:
         ({"hands_tail": 0.0}, "hands_tail"),
         ({"hands_decay": 1.5}, "hands_decay"),
         ({"pile_decay": 0.0}, "pile_decay"),
+        ({"rise_decay": 0.0}, "rise_decay"),
+        ({"rise_tail": 1.0}, "rise_tail"),
     ],
 )
 def test_detect_options_checked(kwargs, message) -> None:
@@ -368,3 +370,37 @@ def test_a_rise_across_a_short_blind_moment(blind, rise, kind, flagged) -> None:
         e = around[0]
         assert e.observable and e.ballots == rise and "not watched" in e.reasons
         assert e.extra_lower <= rise <= e.extra_upper
+
+
+@pytest.mark.parametrize(
+    ("rise", "flagged"),
+    [
+        # below `rise_min`: not looked at
+        (2, None),
+        # 13 gaps of 8 s or more: 4 ballots with no drop, 0.012 * 0.56^3 = 0.0021 a gap,
+        # 1 - (1 - 0.0021)^13 = 0.027: not enough
+        (4, False),
+        # 5 ballots: 0.0012 a gap, 0.015 over the day (with the episodes' PILE_TAIL, 0.066)
+        (5, True),
+        (8, True),
+    ],
+    ids=["small", "four", "five", "eight"],
+)
+def test_a_rise_no_drop_explains_takes_the_between_episode_tail(rise, flagged) -> None:
+    voters = [3.0 + 11.0 * k for k in range(12)]  # single voters, 11 s apart, until 124 s
+    later = [160.0]
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels.append((140.0, STEP * (len(voters) + rise)))
+    levels.append((later[0] + 0.2, STEP * (len(voters) + rise + 1)))
+    curve = fill_curve(series(levels, end=180.0), 100.0)
+    obs = Observability(0.0, 180.0)
+    events = detect.camera_events(drops(voters + later), series([]), curve, STEP, obs)
+    rises = [e for e in events if e.kind == "rise"]
+    if flagged is None:
+        assert rises == []
+        return
+    (e,) = rises
+    assert e.flagged is flagged and e.ballots == rise and e.reasons == "fill"
+    gaps = 13  # before each voter but the first, before the later one and after it
+    tail = detect.RISE_TAIL * detect.RISE_TAIL_DECAY ** (rise - detect.RISE_TAIL_FROM)
+    assert e.p_value == pytest.approx(1.0 - (1.0 - tail) ** gaps, rel=1e-3)

@@ -10,6 +10,9 @@ import pytest
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import count_bounds
 from pollwatch.stuffing.score import (
+    RISE_TAIL,
+    RISE_TAIL_DECAY,
+    RISE_TAIL_FROM,
     day_pvalue,
     episode_test,
     extra_ballots,
@@ -117,6 +120,20 @@ def test_hands_tail(ballots, want) -> None:
 )
 def test_pile_tail(excess, want) -> None:
     assert pile_tail(excess) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("rise", "want"),
+    [
+        (math.nan, 0.012),
+        (0.5, 0.012),
+        (1.0, 0.012),
+        (4.0, 0.012 * 0.56**3),
+        (6.5, 0.012 * 0.56**5.5),
+    ],
+)
+def test_pile_tail_between_episodes(rise, want) -> None:
+    assert pile_tail(rise, RISE_TAIL, RISE_TAIL_DECAY, RISE_TAIL_FROM) == pytest.approx(want)
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,9 @@ from pollwatch.stuffing.score import (
     PAIR_SHARE,
     PILE_TAIL,
     PILE_TAIL_DECAY,
+    RISE_TAIL,
+    RISE_TAIL_DECAY,
+    RISE_TAIL_FROM,
     EpisodeTest,
     day_pvalue,
     episode_test,
@@ -50,6 +53,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "DetectOptions",
     "Event",
+    "between_rises",
     "camera_events",
     "events_frame",
     "tested_episodes",
@@ -100,6 +104,10 @@ class DetectOptions:
     # what the pile alone can prove: its p-value no smaller than this per episode (PILE_TAIL)
     pile_tail: float = PILE_TAIL
     pile_decay: float = PILE_TAIL_DECAY  # ... and less by this a ballot beyond 5 (score.pile_tail)
+    # a rise between episodes: the pile's p-value no smaller than this at one ballot, less by
+    # `rise_decay` a ballot beyond (RISE_TAIL: the pile reads steadier with nobody at the box)
+    rise_tail: float = RISE_TAIL
+    rise_decay: float = RISE_TAIL_DECAY
     # below this frame height (the counter's error rates were measured at 640x360) a count of
     # hand movements the pile does not back proves no more than `hands_tail` (HANDS_TAIL_*)
     calibrated_height: int = 360
@@ -121,8 +129,10 @@ class DetectOptions:
             raise ValueError(f"fill_margin must be >= 0, got {self.fill_margin}")
         if not 0 <= self.pile_tail < 1:
             raise ValueError(f"pile_tail must be in [0, 1), got {self.pile_tail}")
-        if not 0 < self.pile_decay <= 1:
-            raise ValueError(f"pile_decay must be in (0, 1], got {self.pile_decay}")
+        if not 0 < self.pile_decay <= 1 or not 0 < self.rise_decay <= 1:
+            raise ValueError("pile_decay and rise_decay must be in (0, 1]")
+        if not 0 <= self.rise_tail < 1:
+            raise ValueError(f"rise_tail must be in [0, 1), got {self.rise_tail}")
         if not 0 < self.hands_tail <= 1 or not 0 < self.hands_decay <= 1:
             raise ValueError("hands_tail and hands_decay must be in (0, 1]")
         if not 0 < self.cadence_min_s <= self.episodes.gap_s:
@@ -312,6 +322,37 @@ def camera_events(
     return sorted(events, key=lambda e: (e.start_s, e.kind))
 
 
+def between_rises(
+    episodes: pd.DataFrame,
+    curve: FillCurve | None,
+    step_px: float,
+    obs: Observability,
+    options: DetectOptions | None = None,
+) -> pd.DataFrame:
+    """The pile's rise (`ballots`, per-ballot steps) across each stretch between consecutive
+    episodes (or before the first, after the last) of 8 s or more (`start_s`, `end_s`: from
+    the level settled after one episode to the level held before the next) on time the box
+    was watched but for moments shorter than `hidden_min_s`, and the seconds of it not
+    watched (`blind_s`); empty where the pile cannot count ballots."""
+    o = options or DetectOptions()
+    columns = ["start_s", "end_s", "ballots", "blind_s"]
+    if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+    t = curve.samples["t_s"].to_numpy(float)
+    starts = [*episodes["start_s"], float(t[-1])]
+    ends = [float(t[0]) - 2.5, *episodes["end_s"]]
+    rows = []
+    for a, b in ((e + 2.5, s) for e, s in zip(ends, starts, strict=True)):
+        if b - a < 8.0 or any(
+            lo < b and hi > a and hi - lo >= o.hidden_min_s for lo, hi, _ in obs.unobservable
+        ):
+            continue
+        rise = curve.level_near(b - 4.0, b - 0.3) - curve.level_near(a, a + 4.0)
+        blind = (b - a) * (1.0 - obs.observed_share(a, b))
+        rows.append((a, b, rise / step_px if np.isfinite(rise) else np.nan, blind))
+    return pd.DataFrame(rows, columns=columns).astype(float)
+
+
 def _rises(
     episodes: pd.DataFrame,
     curve: FillCurve | None,
@@ -320,38 +361,21 @@ def _rises(
     rate: float,
     o: DetectOptions,
 ) -> list[Event]:
-    """Pile rises between consecutive episodes (or before the first, after the last) that
-    no counted drop explains, on time the box was watched but for moments shorter than
-    `hidden_min_s` (someone standing in front of it): legitimate voters at `rate` a second
-    may have dropped unseen then (`rise_test`), the counter may have missed them all
-    (`count_cdf`), or the pile read high (`pile_tail`); the p-value is the largest of
-    the three. demo 76: a bundle of 12 put in while the stuffer hid the box for 8 s."""
-    if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
-        return []
-    t = curve.samples["t_s"].to_numpy(float)
-    # from the level settled after one episode to the level held before the next
-    starts = [*episodes["start_s"], float(t[-1])]
-    ends = [float(t[0]) - 2.5, *episodes["end_s"]]
-    gaps = [(e + 2.5, s) for e, s in zip(ends, starts, strict=True)]
-    gaps = [
-        (a, b)
-        for a, b in gaps
-        if b - a >= 8.0
-        and not any(
-            lo < b and hi > a and hi - lo >= o.hidden_min_s for lo, hi, _ in obs.unobservable
-        )
-    ]
+    """Pile rises between episodes (`between_rises`) that no counted drop explains:
+    legitimate voters at `rate` a second may have dropped unseen in the moments not watched
+    (someone standing in front of the box; `rise_test`), the counter may have missed them all
+    (`count_cdf`), or the pile read high with nobody at the box (`pile_tail` with the
+    between-episode `rise_tail`); the p-value is the largest of the three. demo 76: a
+    bundle of 12 put in while the stuffer hid the box for 8 s."""
+    gaps = between_rises(episodes, curve, step_px, obs, o)
     out = []
-    for a, b in gaps:
-        rise = curve.level_near(b - 4.0, b - 0.3) - curve.level_near(a, a + 4.0)
-        ballots = rise / step_px if np.isfinite(rise) else np.nan
+    for a, b, ballots, blind in gaps.itertuples(index=False):
         if not ballots >= o.rise_min:
             continue
         n = round(ballots)
-        blind = (b - a) * (1.0 - obs.observed_share(a, b))
         p_local = max(
             count_cdf(0, n, COUNTER_ERRORS),
-            pile_tail(float(ballots), o.pile_tail, o.pile_decay),
+            pile_tail(float(ballots), o.rise_tail, o.rise_decay, RISE_TAIL_FROM),
             rise_test(float(ballots), blind, rate, clustering=o.clustering),
         )
         p_day = day_pvalue(p_local, len(gaps))

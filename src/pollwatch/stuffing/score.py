@@ -34,6 +34,9 @@ __all__ = [
     "PILE_TAIL",
     "PILE_TAIL_DECAY",
     "PILE_TAIL_FROM",
+    "RISE_TAIL",
+    "RISE_TAIL_DECAY",
+    "RISE_TAIL_FROM",
     "EpisodeTest",
     "day_pvalue",
     "episode_test",
@@ -62,6 +65,16 @@ PILE_TAIL = 0.0052
 # 95% upper bound of that mean (chi-square, 24 degrees of freedom)
 PILE_TAIL_DECAY = 0.66
 PILE_TAIL_FROM = 5.0
+# Between two episodes nobody stands at the box and the pile reads far more steadily: over
+# 645 gaps of 8 s or more on legitimate time (94 cameras of the 640x360 tuning cases with a
+# readable pile: demo 0, 1, 21-25, 31, 32, 41, 42, 71-73, 76-78, demo-clean 1, 31, 41-43, 74,
+# 75, 79, 80; benchmarks/stuffing_calibration.py --legit-only) the pile rose by 1 ballot or more
+# across 3 (1.01, 1.09, 2.30; none by 3): P(rise >= 1) at most 0.012 (the one-sided 95%
+# Clopper-Pearson bound of 3/645), each further ballot a factor 0.56 (exp(-1/1.72), 1.72 the
+# one-sided 95% upper bound of the three's mean excess over 1 ballot, 0.47; chi-square).
+RISE_TAIL = 0.012
+RISE_TAIL_DECAY = 0.56
+RISE_TAIL_FROM = 1.0
 # What a count of hand movements alone proves on a camera below the resolution the counter's
 # error rates were measured at (640x360, `COUNTER_ERRORS`): at 320x180 the ballot slot is a
 # dozen pixels and one voter's hand is now and then counted as several drops 1-2 s apart, as
@@ -148,15 +161,21 @@ def rise_test(
     return float(stats.poisson.sf(math.floor(rise_ballots) - 1, mu))
 
 
-def pile_tail(excess: float, tail: float = PILE_TAIL, decay: float = PILE_TAIL_DECAY) -> float:
+def pile_tail(
+    excess: float,
+    tail: float = PILE_TAIL,
+    decay: float = PILE_TAIL_DECAY,
+    start: float = PILE_TAIL_FROM,
+) -> float:
     """The chance a legitimate episode's pile reads `excess` ballots or more above those
-    counted: `tail` up to 5 ballots (`PILE_TAIL_FROM`), times `decay` for each one beyond;
-    `tail` where the excess is unknown (NaN)."""
+    counted: `tail` up to `start` ballots, times `decay` for each one beyond; `tail` where
+    the excess is unknown (NaN). Between episodes (`RISE_TAIL`, `RISE_TAIL_DECAY`,
+    `RISE_TAIL_FROM`): the chance the pile rose that far with no drop counted."""
     if not 0 <= tail <= 1 or not 0 < decay <= 1:
         raise ValueError(f"tail must be in [0, 1] and decay in (0, 1], got {tail}, {decay}")
-    if not math.isfinite(excess) or excess <= PILE_TAIL_FROM:
+    if not math.isfinite(excess) or excess <= start:
         return float(tail)
-    return float(tail * decay ** (excess - PILE_TAIL_FROM))
+    return float(tail * decay ** (excess - start))
 
 
 def hands_tail(
