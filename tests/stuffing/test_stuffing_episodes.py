@@ -133,6 +133,7 @@ def test_episodes_reject_missing_columns(frame, message) -> None:
     [
         ({"gap_s": 0.0}, "gap_s"),
         ({"rise_excess": -1.0}, "rise_excess"),
+        ({"settle_s": -1.0}, "settle_s"),
         ({"hand_gap_s": -0.1}, "hand_gap_s"),
         ({"hand_gap_s": 2.5}, "hand_gap_s"),
     ],
@@ -404,3 +405,41 @@ def test_a_rise_no_drop_explains_takes_the_between_episode_tail(rise, flagged) -
     gaps = 13  # before each voter but the first, before the later one and after it
     tail = detect.RISE_TAIL * detect.RISE_TAIL_DECAY ** (rise - detect.RISE_TAIL_FROM)
     assert e.p_value == pytest.approx(1.0 - (1.0 - tail) ** gaps, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "want_rise"),
+    [
+        # demo 82: someone in front of the box for 8 s read the pile 11 ballots low; the
+        # counter marked the box not in view then: without the range the pile "rose" 11
+        ((), 11.0),
+        (((30.0, 38.0),), 0.0),
+    ],
+    ids=["read-in-front", "hidden-dropped"],
+)
+def test_fill_curve_drops_what_the_box_hid(hidden, want_rise) -> None:
+    s = series([(30.0, -11 * STEP), (38.0, 0.0)], end=80.0)
+    curve = fill_curve(s, 100.0, hidden=hidden)
+    t = curve.samples["t_s"]
+    assert t.between(30.05, 37.95).any() is not bool(hidden)
+    rise = curve.level_near(60.0, 64.0) - curve.level_near(29.0, 33.0)
+    assert rise / STEP == pytest.approx(want_rise, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("times", "ballots", "want"),
+    [
+        # demo 82: a bundle of 13, a voter 2.6 s later: the voter's rise starts from the
+        # level settled after the bundle (none left to read: NaN), not from before it (14);
+        # the bundle's own, read after both, holds the voter's ballot
+        ([20.0, 22.6], [13, 1], [14.0, np.nan]),
+        # 8 s later the level settled after the bundle is there to read
+        ([20.0, 28.0], [13, 1], [13.0, 1.0]),
+    ],
+    ids=["close", "apart"],
+)
+def test_an_episode_s_rise_starts_after_the_previous_one(times, ballots, want) -> None:
+    levels = [(t + 0.2, STEP * sum(ballots[: k + 1])) for k, t in enumerate(times)]
+    curve = fill_curve(series(levels), 100.0)
+    got = find_episodes(drops(times, ballots), curve, STEP)
+    assert got["fill_ballots"].to_numpy() == pytest.approx(want, abs=0.05, nan_ok=True)

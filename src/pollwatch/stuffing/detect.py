@@ -339,10 +339,11 @@ def between_rises(
     if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     t = curve.samples["t_s"].to_numpy(float)
+    settle = o.episodes.settle_s
     starts = [*episodes["start_s"], float(t[-1])]
-    ends = [float(t[0]) - 2.5, *episodes["end_s"]]
+    ends = [float(t[0]) - settle, *episodes["end_s"]]
     rows = []
-    for a, b in ((e + 2.5, s) for e, s in zip(ends, starts, strict=True)):
+    for a, b in ((e + settle, s) for e, s in zip(ends, starts, strict=True)):
         if b - a < 8.0 or any(
             lo < b and hi > a and hi - lo >= o.hidden_min_s for lo, hi, _ in obs.unobservable
         ):

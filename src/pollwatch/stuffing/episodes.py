@@ -54,12 +54,18 @@ class EpisodeOptions:
     # drops closer than this are one hand movement: the counter placed several ballots the
     # pile alone showed at one moment (demo 71: a voter's two such drops 0.0 s apart)
     hand_gap_s: float = 0.3
+    # the pile shows a new level fully this long after the drop (the encoder's next
+    # keyframe); an episode's rise is measured from the level settled after the previous one
+    # (demo 82: a voter 2.6 s after a bundle of 13 read a rise of 17)
+    settle_s: float = 2.5
 
     def __post_init__(self) -> None:
         if not self.gap_s > 0:
             raise ValueError(f"gap_s must be positive, got {self.gap_s}")
         if not 0 <= self.hand_gap_s < self.gap_s:
             raise ValueError(f"hand_gap_s must be in [0, gap_s), got {self.hand_gap_s}")
+        if not self.settle_s >= 0:
+            raise ValueError(f"settle_s must be >= 0, got {self.settle_s}")
         if not self.rise_excess > 0:
             raise ValueError(f"rise_excess must be positive, got {self.rise_excess}")
 
@@ -111,10 +117,14 @@ def find_episodes(
     label = np.concatenate([[0], np.cumsum(np.diff(t) > o.gap_s)])
     usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
     rows = []
+    settled = -np.inf  # the pile's level settled after the previous episode from here on
     for k, idx in pd.Series(np.arange(len(d))).groupby(label):
         part = d.iloc[idx.to_numpy()]
         start, end = float(part["t_s"].min()), float(part["t_s"].max())
-        rise = rise_between(curve, start, end) if usable and curve is not None else np.nan
+        rise = np.nan
+        if usable and curve is not None:
+            rise = rise_between(curve, start, end, settle_s=o.settle_s, not_before=settled)
+        settled = end + o.settle_s
         fill_ballots = rise / step_px if np.isfinite(rise) else np.nan
         counted = _counted(part, fill_ballots)
         ballots = counted

@@ -86,13 +86,16 @@ def fill_curve(
     window_s: float = 3.0,
     options: DropFinderOptions | None = None,
     views: Sequence[ViewHeight] = (),
+    hidden: Sequence[tuple[float, float]] = (),
 ) -> FillCurve:
     """The pile level of a watcher series (`pollwatch.counting.watcher.SERIES_COLUMNS`) of a
     box `box_h` pixels tall: readable samples only, each the running median of the readable
     samples within `window_s` seconds around it. `views` (start_s, end_s, height px), for a
     camera nudged during the day: each view's samples are smoothed apart and scaled by
     `box_h` / the view's height (the level in pixels of the reference view); samples outside
-    every view, and views of no positive height, are dropped."""
+    every view, and views of no positive height, are dropped. Samples within a `hidden`
+    range (start_s, end_s: the box not in view, blocked, dark) are not the pile's and are
+    dropped too (demo 82: someone in front of the box read 11 ballots low for 8 s)."""
     if not box_h > 0:
         raise ValueError(f"box_h must be positive, got {box_h}")
     if not window_s > 0:
@@ -106,7 +109,10 @@ def fill_curve(
     ok = np.isfinite(fill) & (series["fill_contrast"].to_numpy(float) >= o.min_contrast)
     if "fill_line" in series:
         ok &= series["fill_line"].to_numpy(float) > o.line_rows
-    t = series["t_s"].to_numpy(float)[ok]
+    all_t = series["t_s"].to_numpy(float)
+    for a, b in hidden:
+        ok &= (all_t < a) | (all_t > b)
+    t = all_t[ok]
     fv = fill[ok]
     spans = views or [(-np.inf, np.inf, float(box_h))]
     parts_t, parts_px = [], []
@@ -130,15 +136,23 @@ def _running_median(t: np.ndarray, values: np.ndarray, window_s: float) -> np.nd
     return pd.Series(values).rolling(k, center=True, min_periods=1).median().to_numpy(float)
 
 
-def rise_between(curve: FillCurve, start_s: float, end_s: float, *, settle_s: float = 2.5) -> float:
+def rise_between(
+    curve: FillCurve,
+    start_s: float,
+    end_s: float,
+    *,
+    settle_s: float = 2.5,
+    not_before: float = -np.inf,
+) -> float:
     """How many pixels the pile rose from before `start_s` to after `end_s`: the level held
-    in the 4 s before `start_s` against the level 4 s long from `settle_s` after `end_s` (a
-    new level may show fully only at the encoder's next keyframe); NaN when either side
-    cannot be read (then a wider look, 10 s, is tried)."""
+    in the 4 s before `start_s` (not before `not_before`: the level settled after what came
+    earlier) against the level 4 s long from `settle_s` after `end_s` (a new level may show
+    fully only at the encoder's next keyframe); NaN when either side cannot be read (then a
+    wider look, 10 s, is tried)."""
     if end_s < start_s:
         raise ValueError(f"end_s {end_s} is before start_s {start_s}")
     for span in (4.0, 10.0):
-        before = curve.level_near(start_s - span, start_s - 0.3)
+        before = curve.level_near(max(start_s - span, not_before), start_s - 0.3)
         after = curve.level_near(end_s + settle_s, end_s + settle_s + span)
         if np.isfinite(before) and np.isfinite(after):
             return after - before

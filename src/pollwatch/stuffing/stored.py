@@ -108,7 +108,12 @@ def camera_data(store: Store, camera: Camera) -> CameraData:
         drops = drops[seen].reset_index(drop=True)
     h = _reference(views, obs.end_s) if views else float("nan")
     curve = (
-        fill_curve(series, h, views=views if len(views) > 1 else ())
+        fill_curve(
+            series,
+            h,
+            views=views if len(views) > 1 else (),
+            hidden=[(a, b) for a, b, _ in obs.unobservable],
+        )
         if h > 0 and len(series)
         else None
     )
