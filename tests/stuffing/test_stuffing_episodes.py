@@ -443,3 +443,31 @@ def test_an_episode_s_rise_starts_after_the_previous_one(times, ballots, want) -
     curve = fill_curve(series(levels), 100.0)
     got = find_episodes(drops(times, ballots), curve, STEP)
     assert got["fill_ballots"].to_numpy() == pytest.approx(want, abs=0.05, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("bundle_at", "want"),
+    [
+        # a bundle of 10 counted 1 s before the box went out of view for 30 s: its rise is
+        # the episode's; the blind range's is read from the level settled after it (none
+        # left before the range: NaN), not from before the bundle (10)
+        (99.0, np.nan),
+        # counted 8 s before: the level settled after it is there to read: nothing rose
+        (92.0, 0.0),
+    ],
+    ids=["just-before", "settled"],
+)
+def test_a_blind_range_s_rise_starts_after_the_episode_before(bundle_at, want) -> None:
+    voters = [3.0 + 8.0 * k for k in range(11)]  # single voters, 8 s apart, until 83 s
+    times = [*voters, bundle_at, 150.0]
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels += [(bundle_at + 0.2, STEP * 21), (150.2, STEP * 22)]
+    blind = (100.0, 130.0)
+    curve = fill_curve(series(levels, end=170.0), 100.0, hidden=[blind])
+    obs = Observability(0.0, 170.0, ((*blind, "box not in view"),))
+    fg = series([], end=170.0).assign(fg=0.0)
+    fg.loc[fg["t_s"].between(*blind), "fg"] = 0.5
+    frame = drops(times, [1] * 11 + [10, 1])
+    events = detect.camera_events(frame, fg, curve, STEP, obs)
+    (hidden,) = [e for e in events if e.kind == "hidden"]
+    assert hidden.fill_ballots == pytest.approx(want, abs=0.05, nan_ok=True)

@@ -318,7 +318,7 @@ def camera_events(
         )
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
     events += _rises(episodes, curve, step_px, observability, rate, o)
-    events += _hidden(series, curve, step_px, observability, total, watched, o)
+    events += _hidden(series, curve, step_px, observability, total, watched, o, episodes)
     return sorted(events, key=lambda e: (e.start_s, e.kind))
 
 
@@ -409,20 +409,27 @@ def _hidden(
     total: float,
     watched: float,
     o: DetectOptions,
+    episodes: pd.DataFrame,
 ) -> list[Event]:
     """Blind ranges of at least `hidden_min_s` with someone at the box (or a pile that rose
-    across them by more than legitimate voting explains): not observable, low confidence."""
+    across them by more than legitimate voting explains, read from the level settled after
+    the last of the `episodes` before): not observable, low confidence."""
     t = series["t_s"].to_numpy(float) if "t_s" in series else np.zeros(0)
     fg = series["fg"].to_numpy(float) if "fg" in series else np.zeros(0)
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
     usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
+    ends = episodes["end_s"].to_numpy(float)
     out = []
     for a, b, reason in obs.unobservable:
         if b - a < o.hidden_min_s:
             continue
         sel = (t >= a) & (t <= b)
         activity = float(np.mean(fg[sel] > o.presence)) if sel.any() else math.nan
-        rise = rise_between(curve, a, b) if usable and curve is not None else math.nan
+        before = ends[ends <= a]
+        settled = float(before.max()) + o.episodes.settle_s if before.size else -np.inf
+        rise = math.nan
+        if usable and curve is not None:
+            rise = rise_between(curve, a, b, settle_s=o.episodes.settle_s, not_before=settled)
         ballots = rise / step_px if np.isfinite(rise) else math.nan
         p_rise = rise_test(ballots, b - a, rate, clustering=o.clustering)
         busy = activity >= o.hidden_activity
