@@ -400,3 +400,35 @@ def test_a_bundle_goes_with_the_hand_not_a_patch_before_the_pile_rose() -> None:
     assert facts["bundles"] == 1 and len(bundle) == 1
     assert bundle["t_s"].iloc[0] == pytest.approx(40.0, abs=0.2)
     assert drops["ballots"].sum() == 13
+
+
+@pytest.mark.parametrize(
+    ("cover", "at", "options", "expected"),
+    [
+        # (the pile not readable, so only hands and ballot patches decide) a covering barely
+        # over the hand threshold, no ballot seen, 2 s before a voter's hand that showed one:
+        # that voter's hand moving before the drop
+        (0.14, 33.0, DropFinderOptions(), 6),
+        # ... 2 s after it
+        (0.14, 37.0, DropFinderOptions(), 6),
+        # a full covering there: a hand, a drop
+        (0.5, 33.0, DropFinderOptions(), 7),
+        # the weak covering 5 s from any hand that showed a ballot: a drop
+        (0.14, 40.0, DropFinderOptions(), 7),
+        # the rule off
+        (0.14, 33.0, DropFinderOptions(weak_cover=0.0), 7),
+    ],
+)
+def test_a_weak_hand_beside_a_voters_drop_is_the_same_voter(
+    cover: float, at: float, options: DropFinderOptions, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 35.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times]}
+    base["present"].append((31.0, 42.0))
+    frame = series(70, **base, fill_contrast=0.0)
+    t = frame["t_s"].to_numpy()
+    weak = (t >= at - 0.05) & (t < at + 0.07)
+    frame.loc[weak, "slot_cover"] = cover
+    drops, _ = find_drops(frame, BOX_H, options)
+    assert drops["ballots"].sum() == expected
+    assert (np.abs(drops["t_s"].to_numpy() - at) < 0.2).any() == (expected == 7)

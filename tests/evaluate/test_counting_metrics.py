@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pollwatch.evaluate.counting_metrics import station_table
+from pollwatch.evaluate.counting_metrics import (
+    MIN_SCORED_BALLOTS,
+    count_error_summary,
+    station_table,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +40,41 @@ def test_a_station_is_inflated_where_an_inflated_interval_was_watched(
 def test_station_table_needs_its_columns() -> None:
     with pytest.raises(KeyError):
         station_table(pd.DataFrame({"station_id": ["S1"]}))
+
+
+def _camera(true: int, found: int) -> dict:
+    return {
+        "true_ballots": true,
+        "detected_ballots": found,
+        "abs_pct_error": abs(found - true) / true if true else None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("cameras", "median", "p90", "scored", "few"),
+    [
+        # every camera with enough ballots enters the percentiles
+        ([(20, 20), (20, 21), (10, 8)], 0.05, 0.17, 3, (0, 0, 0)),
+        # a camera that saw one ballot (turned away after a minute) is summed apart
+        ([(20, 20), (20, 21), (1, 0)], 0.025, 0.045, 2, (1, 1, 0)),
+        # the threshold itself is scored
+        ([(MIN_SCORED_BALLOTS, MIN_SCORED_BALLOTS + 1)], 0.2, 0.2, 1, (0, 0, 0)),
+        # a camera with no true ballot has no relative error and is neither
+        ([(0, 2), (3, 3)], None, None, 0, (1, 3, 3)),
+    ],
+)
+def test_count_errors_are_read_on_cameras_with_enough_ballots(
+    cameras: list[tuple[int, int]],
+    median: float | None,
+    p90: float | None,
+    scored: int,
+    few: tuple[int, int, int],
+) -> None:
+    got = count_error_summary({f"c{k}": _camera(t, f) for k, (t, f) in enumerate(cameras)})
+    if median is None:
+        assert got["median_abs_pct_error"] is None and got["p90_abs_pct_error"] is None
+    else:
+        assert got["median_abs_pct_error"] == pytest.approx(median)
+        assert got["p90_abs_pct_error"] == pytest.approx(p90)
+    assert got["cameras_scored"] == scored
+    assert tuple(got["few_ballot_cameras"].values()) == few

@@ -89,6 +89,10 @@ class DropFinderOptions:
     late_hand_s: float = 0.45
     still_hand: bool = True  # a hand while the pile held still, no ballot patch at the slot
     # near it (`patch_near_s`): an arm over the slot, not a drop
+    weak_cover: float = 0.15  # a hand covering the slot at most this much (barely a hand),
+    # with no ballot patch at the slot near it, `weak_near_s` or less from a hand that showed
+    # one: the same voter's hand before or after the drop (0 turns the rule off)
+    weak_near_s: float = 3.0
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -242,6 +246,16 @@ def _held(r: _Burst, still: Sequence[_Plateau], o: DropFinderOptions) -> bool:
     return any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
 
 
+def _ballots_at_slot(patches: Sequence[_Burst], o: DropFinderOptions) -> list[float]:
+    """When each ballot-shaped patch vanished at the slot."""
+    return [p.end for p in patches if p.clear(o) and abs(p.end_x) <= o.slot_x]
+
+
+def _showed(r: _Burst, at_slot: Sequence[float], o: DropFinderOptions) -> bool:
+    """Whether a ballot went in at the slot (`at_slot`) within `patch_near_s` of hand `r`."""
+    return any(abs(e - r.end) <= o.patch_near_s for e in at_slot)
+
+
 def _still_hands(
     reaches: list[_Burst],
     patches: list[_Burst],
@@ -255,13 +269,32 @@ def _still_hands(
     risen."""
     if not o.still_hand:
         return reaches
-    at_slot = [p.end for p in patches if p.clear(o) and abs(p.end_x) <= o.slot_x]
+    at_slot = _ballots_at_slot(patches, o)
+    out = []
+    for r in reaches:
+        if r.reach and _held(r, still, o) and not _showed(r, at_slot, o):
+            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+        out.append(r)
+    return out
+
+
+def _weak_hands(reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptions) -> list[_Burst]:
+    """One voter at the slot puts one ballot in: a hand that barely covered the slot (peak at
+    most `weak_cover` above the running median) and showed no ballot (no patch vanishing at
+    the slot within `patch_near_s`), `weak_near_s` or less from a hand that did show one, is
+    that voter's hand moving before or after the drop (or an arm beside it). Only a hint of
+    when, should the pile have risen."""
+    if not o.weak_cover > 0:
+        return reaches
+    at_slot = _ballots_at_slot(patches, o)
+    shown = [r.end for r in reaches if r.reach and _showed(r, at_slot, o)]
     out = []
     for r in reaches:
         if (
             r.reach
-            and _held(r, still, o)
-            and not any(abs(e - r.end) <= o.patch_near_s for e in at_slot)
+            and r.peak <= o.weak_cover
+            and not _showed(r, at_slot, o)
+            and any(0 < abs(e - r.end) <= o.weak_near_s for e in shown)
         ):
             r = dataclasses.replace(r, end_x=np.inf, reach=False)
         out.append(r)
@@ -471,6 +504,7 @@ def find_drops(
         still = _plateaus(t, fill, o)
         reaches = _brief_visits(reaches, visits, o, patches, still)
         reaches = _still_hands(reaches, patches, still, o)
+        reaches = _weak_hands(reaches, patches, o)
         reaches = _two_voters(_one_per_patch(reaches, patches, o), patches, o)
         hints = [
             dataclasses.replace(x, end_x=np.inf, shaped=x.clear(o))
