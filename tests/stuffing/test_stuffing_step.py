@@ -220,8 +220,24 @@ def test_stuffing_scores_without_findings_or_events() -> None:
             Event("hidden", 10.0, 64.0, 0, flagged=True, observable=False, activity=0.3),
             "Suspicious, not observable: the box could not be watched for 54 s",
         ),
+        (
+            Event(
+                "hidden",
+                10.0,
+                64.0,
+                3,
+                fill_ballots=4.2,
+                extra_upper=3,
+                expected=1.3,
+                flagged=True,
+                observable=False,
+                activity=0.31,
+            ),
+            "31% of the time; the pile rose by about 4 ballots across it (1.3 expected from "
+            "the camera's voters; beyond them 0–3)",
+        ),
     ],
-    ids=["hands", "rise-blind", "rise", "not-flagged", "hidden"],
+    ids=["hands", "rise-blind", "rise", "not-flagged", "hidden", "hidden-rise"],
 )
 def test_finding_summaries(event, words) -> None:
     cam = Camera("cam-1", "S-1", "video/cam-1.mp4", datetime(2025, 3, 9, 8, tzinfo=UTC))

@@ -38,7 +38,8 @@ def _summary(e: Event) -> str:
     if not e.observable:
         rise = (
             f"the pile rose by about {e.fill_ballots:.0f} ballots across it "
-            f"({e.expected:.1f} expected from the camera's voters)"
+            f"({e.expected:.1f} expected from the camera's voters; beyond them "
+            f"{e.extra_lower}–{e.extra_upper})"
             if math.isfinite(e.fill_ballots)
             else "the pile could not be read across it"
         )
