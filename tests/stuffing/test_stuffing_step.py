@@ -26,9 +26,13 @@ VOTERS = [float(t) for t in np.arange(15.0, 580.0, 20.0)]  # a voter every 20 s
 HANDS = [300.0, 301.5, 303.0, 304.5, 306.0, 307.5]  # a stuffer's six hands
 
 
-def _tables(drop_times: list[float], blind: list[tuple[float, float, str]]) -> dict:
+def _tables(
+    drop_times: list[float], blind: list[tuple[float, float, str]], piled: list[float] = ()
+) -> dict:
+    """The counter's tables of one camera; `piled`: ballots the pile took but the counter did
+    not see (it could not)."""
     t = np.arange(0.0, END, 0.1)
-    fill = 30.0 + STEP * np.searchsorted(np.sort(drop_times), t - 0.3)
+    fill = 30.0 + STEP * np.searchsorted(np.sort([*drop_times, *piled]), t - 0.3)
     fg = np.zeros_like(t)
     for a, b, _ in blind:
         fg[(t >= a) & (t <= b)] = 0.3  # someone at the hidden box
@@ -60,10 +64,12 @@ def _tables(drop_times: list[float], blind: list[tuple[float, float, str]]) -> d
 def analysed(small_case: CasePaths):
     ingest_case(small_case.root)
     hidden = [(400.0, 460.0, "box not in view")]
-    # the voters in the hidden minute are not counted (the counter cannot see them)
+    # the voters in the hidden minute are not counted (the counter cannot see them), nor a
+    # bundle of 6 put in then: the pile rose by 9 across it, about 4 expected
+    unseen = [t for t in VOTERS if 400 <= t <= 460] + [430.0] * 6
     seen = [t for t in VOTERS if not 400 <= t <= 460]
     with Store(small_case.db_path) as store:
-        for name, frame in _tables(sorted(seen + HANDS), hidden).items():
+        for name, frame in _tables(sorted(seen + HANDS), hidden, unseen).items():
             store.write_table("counting", name, frame, camera_id="C1")
         for name, frame in _tables(VOTERS, []).items():
             store.write_table("counting", name, frame, camera_id="C2")
@@ -73,12 +79,16 @@ def analysed(small_case: CasePaths):
 
 def test_findings_of_the_stuffer_and_the_hidden_minute(analysed) -> None:
     _, store = analysed
-    found = store.findings().query("kind == 'ballot_stuffing'")
+    found = store.findings().query("analyser == 'stuffing'")
     assert set(found["camera_id"]) == {"C1"}
     evidence = [json.loads(e) for e in found["evidence"]]
     seen = [e for e in evidence if e["observable"]]
     blind = [e for e in evidence if not e["observable"]]
     assert len(seen) == 1 and len(blind) == 1
+    kinds = dict(zip(found["kind"], found["summary"], strict=True))
+    assert set(kinds) == {"ballot_stuffing", "stuffing_not_observable"}
+    assert kinds["stuffing_not_observable"].startswith("Suspicious, not observable")
+    assert "rose by about 9 ballots" in kinds["stuffing_not_observable"]
     assert seen[0]["start_s"] == HANDS[0] and seen[0]["end_s"] == HANDS[-1]
     assert seen[0]["extra_ballots"] == len(HANDS) and seen[0]["event"] == "hands"
     assert (blind[0]["start_s"], blind[0]["end_s"]) == (400.0, 460.0)
@@ -114,7 +124,8 @@ def test_report_section(analysed) -> None:
     paths, store = analysed
     section = stuffing_section(store, paths)
     assert isinstance(section, Section) and section.anchor == "stuffing"
-    assert section.title == "Ballot stuffing (2)"
+    assert section.title == "Ballot stuffing (1; 1 suspicious, not observable)"
+    assert "suspicious, not observable</td>" in section.html
     assert len(section.plots) == 1 and section.plots[0].png.startswith(b"\x89PNG")
 
 
@@ -148,7 +159,9 @@ def test_stuffing_scores() -> None:
             finding("1", 100.0, 106.0, 6),  # true, ballots right
             finding("2", 50.0, 50.0, 7),  # true bundle of 10: 30% off
             finding("3", 10.0, 12.0, 4),  # a clean camera flagged
-            finding("4", 200.0, 260.0, 0, observable=False),  # a hidden period
+            finding("4", 200.0, 260.0, 0, observable=False),  # a hidden period (older store)
+            finding("6", 20.0, 60.0, 0) | {"kind": "stuffing_not_observable"},  # (this one)
+            finding("5", 0.0, 60.0, 0) | {"kind": "stuffing_not_observable"},  # covers c
         ]
     )
     events = pd.DataFrame(
@@ -175,9 +188,11 @@ def test_stuffing_scores() -> None:
     assert [e["within_bounds"] for e in got["events"]] == [True, False]
     assert got["stations_within_bounds"] == 0.5 and got["found_events_within_bounds"] == 0.5
     assert got["clean_cameras"] == 3  # 3, 4 and 6
+    # not-observable periods are not stuffing findings: no false ones in the precision
     assert got["clean_cameras_without_finding"] == pytest.approx(2 / 3)
-    assert got["clean_cameras_without_any_finding"] == pytest.approx(1 / 3)
-    assert got["not_observable_findings"] == 1
+    assert got["clean_cameras_without_any_finding"] == 0.0
+    assert got["clean_cameras_with_not_observable"] == pytest.approx(2 / 3)
+    assert got["not_observable_findings"] == 3 and got["hidden_true_events_covered"] == 1
 
 
 def test_stuffing_scores_without_findings_or_events() -> None:
@@ -201,8 +216,28 @@ def test_stuffing_scores_without_findings_or_events() -> None:
         ),
         (Event("rise", 10.0, 24.0, 6, extra=6, flagged=True, reasons="fill"), "going in: about"),
         (Event("hands", 10.0, 16.0, 1, insertions=1), None),
+        (
+            Event("hidden", 10.0, 64.0, 0, flagged=True, observable=False, activity=0.3),
+            "Suspicious, not observable: the box could not be watched for 54 s",
+        ),
+        (
+            Event(
+                "hidden",
+                10.0,
+                64.0,
+                3,
+                fill_ballots=4.2,
+                extra_upper=3,
+                expected=1.3,
+                flagged=True,
+                observable=False,
+                activity=0.31,
+            ),
+            "31% of the time; the pile rose by about 4 ballots across it (1.3 expected from "
+            "the camera's voters; beyond them 0–3)",
+        ),
     ],
-    ids=["hands", "rise-blind", "rise", "not-flagged"],
+    ids=["hands", "rise-blind", "rise", "not-flagged", "hidden", "hidden-rise"],
 )
 def test_finding_summaries(event, words) -> None:
     cam = Camera("cam-1", "S-1", "video/cam-1.mp4", datetime(2025, 3, 9, 8, tzinfo=UTC))
@@ -211,4 +246,6 @@ def test_finding_summaries(event, words) -> None:
         assert got == []
         return
     assert len(got) == 1 and words in got[0].summary
-    assert got[0].kind == "ballot_stuffing" and got[0].camera_id == "cam-1"
+    want = "ballot_stuffing" if event.observable else "stuffing_not_observable"
+    assert got[0].kind == want and got[0].camera_id == "cam-1"
+    assert ("stuffing" in got[0].summary.lower()) is False  # what it saw, not a verdict

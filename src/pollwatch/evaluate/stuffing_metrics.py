@@ -4,8 +4,12 @@ A true event is a stuffer's visit on a rendered camera, from the first to the la
 stuffer's hand movements (`truthview.stuffing_events`); it is *hidden* when a camera
 condition that hides the box (outage, frozen, box occluded, dark, turned away) overlaps it.
 A detected event is an observable `ballot_stuffing` finding (evidence `observable` true),
-from its evidence's `start_s` to `end_s`. The two match when they overlap or lie within 5 s
-of each other (±5 s); pairs closest in start time first, each used once.
+from its evidence's `start_s` to `end_s`. A `stuffing_not_observable` finding (a suspicious
+period the box could not be watched; older stores: `ballot_stuffing` with `observable` false)
+is a distinct, lower-grade kind: it never counts in precision, recall or the extra ballots,
+only in `hidden_true_events_covered` and `not_observable_findings`. A true and a detected
+event match when they overlap or lie within 5 s of each other (±5 s); pairs closest in
+start time first, each used once.
 
 * events: precision (matched detections / detections) and recall (matched true events /
   observable true events); hidden true events apart, with how many a not-observable finding
@@ -14,8 +18,9 @@ of each other (±5 s); pairs closest in start time first, each used once.
   summed against the true stuffed ballots, within ±25%; and whether the findings' 95% bounds
   (`extra_lower`..`extra_upper`, summed) hold the true number (`stations_within_bounds`,
   per found event `within_bounds`): are the bounds calibrated;
-* clean cameras (no stuffer on them): the share with no observable finding (and with no
-  finding at all, not-observable periods included).
+* clean cameras (no stuffer on them): the share with no observable finding, with no
+  finding at all (not-observable periods included) and with a not-observable finding
+  (`clean_cameras_with_not_observable`: legitimate voters block the box too).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pollwatch.evaluate.matching import greedy_match
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import case_truth, hiding_ranges, stuffing_events
 from pollwatch.store import Store
+from pollwatch.stuffing.findings import KIND, KINDS
 
 __all__ = ["match_events", "stuffing_block", "stuffing_scores"]
 
@@ -74,7 +80,7 @@ def stuffing_scores(
     """Score `findings` (the store's, evidence as JSON text) against true `events`
     (`truthview.STUFFING_COLUMNS`) on the analysed `cameras`; `hidden`: per camera, the
     truth's ranges that hide the box."""
-    mine = findings[findings["kind"] == "ballot_stuffing"]
+    mine = findings[findings["kind"].isin(KINDS)]
     evidence = [json.loads(e or "{}") for e in mine["evidence"]]
     det = pd.DataFrame(
         {
@@ -85,7 +91,13 @@ def stuffing_scores(
             "extra": np.asarray([float(e.get("extra_ballots", 0)) for e in evidence], float),
             "lower": np.asarray([float(e.get("extra_lower", np.nan)) for e in evidence], float),
             "upper": np.asarray([float(e.get("extra_upper", np.nan)) for e in evidence], float),
-            "observable": np.asarray([bool(e.get("observable", True)) for e in evidence], bool),
+            "observable": np.asarray(
+                [
+                    k == KIND and bool(e.get("observable", True))
+                    for k, e in zip(mine["kind"], evidence, strict=True)
+                ],
+                bool,
+            ),
         }
     )
     det = det[det["camera_id"].isin(cameras)]
@@ -153,6 +165,7 @@ def stuffing_scores(
     clean = [c for c in cameras if c not in set(true["camera_id"])]
     flagged = set(seen_det["camera_id"])
     any_flag = set(det["camera_id"])
+    blind_flag = set(det.loc[~det["observable"].to_numpy(bool), "camera_id"])
     return {
         "cameras": len(cameras),
         "true_events": len(true),
@@ -178,6 +191,9 @@ def stuffing_scores(
         "clean_cameras_without_finding": _share(sum(c not in flagged for c in clean), len(clean)),
         "clean_cameras_without_any_finding": _share(
             sum(c not in any_flag for c in clean), len(clean)
+        ),
+        "clean_cameras_with_not_observable": _share(
+            sum(c in blind_flag for c in clean), len(clean)
         ),
     }
 

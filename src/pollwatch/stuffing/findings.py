@@ -1,12 +1,15 @@
-"""Stuffing events as findings of kind `ballot_stuffing` (the shared findings table).
+"""Stuffing events as findings (the shared findings table): `ballot_stuffing` for observable
+events, `stuffing_not_observable` for suspicious periods the box could not be watched.
 
 A flagged observable event (hands, bundle, rise) becomes a finding with its time range, the
 estimated extra ballots and bounds (`score` is the estimate's lower bound, as the turnout
 finding's score is the excess's), the calibrated p-value and the evidence: the episode's
 insertions, dwell and its robust z, the pile's rise in ballots, and the frame strip's times
 (`frames_s`, stored in `stuffing/frames`). A not-observable period (the box hidden while
-someone was at it) is a finding too, with `evidence.observable` false, no p-value, `score` 0
-and `evidence.confidence` 0.2: it says the box could not be watched, not that it was stuffed.
+someone was at it) is a finding of its own, lower-grade kind `stuffing_not_observable`
+("Suspicious, not observable: ..."), with `evidence.observable` false, no p-value, `score` 0
+and `evidence.confidence` 0.2: it says the box could not be watched, not that it was stuffed;
+the evaluation never counts it as a stuffing finding.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from datetime import datetime, timedelta
 from pollwatch.store import Camera, Finding, finding_id
 from pollwatch.stuffing.detect import Event
 
-__all__ = ["ANALYSER", "KIND", "event_findings"]
+__all__ = ["ANALYSER", "KIND", "KINDS", "KIND_NOT_OBSERVABLE", "event_findings"]
 
 ANALYSER = "stuffing"
 KIND = "ballot_stuffing"
+KIND_NOT_OBSERVABLE = "stuffing_not_observable"
+KINDS = (KIND, KIND_NOT_OBSERVABLE)
 
 
 def _num(value: float) -> float | None:
@@ -32,14 +37,16 @@ def _summary(e: Event) -> str:
     span = f"{e.end_s - e.start_s:.0f} s"
     if not e.observable:
         rise = (
-            f"; the pile rose by about {e.fill_ballots:.0f} ballots across it"
+            f"the pile rose by about {e.fill_ballots:.0f} ballots across it "
+            f"({e.expected:.1f} expected from the camera's voters; beyond them "
+            f"{e.extra_lower}–{e.extra_upper})"
             if math.isfinite(e.fill_ballots)
-            else ""
+            else "the pile could not be read across it"
         )
         share = f"{e.activity:.0%}" if math.isfinite(e.activity) else "an unknown share"
         return (
-            f"Not observable for {span} ({e.reasons}) while someone was at the box "
-            f"{share} of the time{rise}"
+            f"Suspicious, not observable: the box could not be watched for {span} "
+            f"({e.reasons}) while someone was at it {share} of the time; {rise}"
         )
     what = {
         "hands": f"{e.insertions} hand movements at the slot within {span}",
@@ -85,10 +92,11 @@ def event_findings(
             "frames_s": shown,
             "frames_table": "stuffing/frames",
         }
+        kind = KIND if e.observable else KIND_NOT_OBSERVABLE
         out.append(
             Finding(
-                finding_id=finding_id(KIND, camera.camera_id, e.kind, round(e.start_s, 1)),
-                kind=KIND,
+                finding_id=finding_id(kind, camera.camera_id, e.kind, round(e.start_s, 1)),
+                kind=kind,
                 analyser=ANALYSER,
                 summary=_summary(e),
                 station_id=camera.station_id,

@@ -1,4 +1,5 @@
-"""The report's "Ballot stuffing" section: every `ballot_stuffing` finding in a table, a frame
+"""The report's "Ballot stuffing" section: every `ballot_stuffing` finding (and every
+suspicious `stuffing_not_observable` period) in a table, a frame
 strip of the box around each (crops kept during the video pass, `stuffing/frames`), and per
 camera with a finding the box's fill level through the day with the events marked."""
 
@@ -16,7 +17,7 @@ from pollwatch.case import CasePaths
 from pollwatch.report.base import SECTIONS, Plot, Section, table_html
 from pollwatch.report.plots import figure_png
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.findings import ANALYSER, KIND
+from pollwatch.stuffing.findings import ANALYSER, KIND, KINDS
 
 __all__ = ["fill_plot", "frame_strip", "stuffing_section"]
 
@@ -94,7 +95,7 @@ def _table(store: Store, name: str, camera_id: str) -> pd.DataFrame | None:
 def stuffing_section(store: Store, paths: CasePaths) -> Section | None:
     """Each ballot-stuffing finding with its frame strip, and the fill-level curves."""
     findings = store.findings()
-    mine = findings[findings["kind"] == KIND]
+    mine = findings[findings["kind"].isin(KINDS)]
     if mine.empty:
         held = store.tables()
         if not held[(held["analyser"] == ANALYSER) & (held["name"] == "events")].empty:
@@ -117,18 +118,19 @@ def stuffing_section(store: Store, paths: CasePaths) -> Section | None:
         marked = []
         for f, ev in zip(here.itertuples(index=False), evidence, strict=True):
             a, b = pd.Timestamp(f.t_start), pd.Timestamp(f.t_end)
-            marked.append((a, b, bool(ev.get("observable", True))))
+            seen = f.kind == KIND and bool(ev.get("observable", True))
+            marked.append((a, b, seen))
             rows.append(
                 {
                     "station": f.station_id,
                     "camera": f.camera_id,
                     "from": f"{a.tz_convert(tz):%H:%M:%S}",
                     "to": f"{b.tz_convert(tz):%H:%M:%S}",
-                    "observable": "yes" if ev.get("observable", True) else "no",
+                    "what": "ballot stuffing" if seen else "suspicious, not observable",
                     "extra ballots": (
                         f"{ev.get('extra_ballots')} ({ev.get('extra_lower')}–"
                         f"{ev.get('extra_upper')})"
-                        if ev.get("observable", True)
+                        if seen
                         else "–"
                     ),
                     "p_value": f.p_value,
@@ -153,10 +155,11 @@ def stuffing_section(store: Store, paths: CasePaths) -> Section | None:
         "<p>Drops at the box far more numerous than legitimate voters bring in so short a "
         "time, a pile rising by many ballots behind one hand (a bundle), or rising with no "
         "ballot seen going in. Extra ballots are estimates with 95% bounds; a period the box "
-        "could not be watched while someone was at it is listed as not observable: it is "
-        "not evidence of stuffing, only of a gap in what could be seen.</p>"
+        "could not be watched while someone was at it (and the pile, where readable, rose "
+        "more than the camera's voters explain) is listed as suspicious, not observable: it "
+        "is not evidence of stuffing, only of a gap in what could be seen.</p>"
     )
     html = table_html(pd.DataFrame(rows), {"p_value": ".2g"}, headers={"p_value": "p-value"})
-    return Section(
-        f"Ballot stuffing ({len(mine):,})", Markup(note + html), tuple(plots), anchor="stuffing"
-    )
+    seen_n = sum(r["what"] == "ballot stuffing" for r in rows)
+    title = f"Ballot stuffing ({seen_n:,}; {len(rows) - seen_n:,} suspicious, not observable)"
+    return Section(title, Markup(note + html), tuple(plots), anchor="stuffing")

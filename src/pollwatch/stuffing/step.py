@@ -118,7 +118,8 @@ def camera_stuffing(
 
 @CASE_STEPS.registering("stuffing", order=30)
 def stuffing_step(paths: CasePaths, store: Store) -> None:
-    """Stuffing events per camera, `ballot_stuffing` findings and out/box_fill.csv."""
+    """Stuffing events per camera, `ballot_stuffing` and `stuffing_not_observable` findings
+    and out/box_fill.csv."""
     findings, fills = [], []
     for cam in store.camera_records():
         try:
