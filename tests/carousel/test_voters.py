@@ -360,7 +360,13 @@ def test_a_piece_without_a_drop_folds_into_its_neighbour(
     second_times = [12.0 + gap + 0.5 * k for k in range(5)]
     kept = _slot_pool(first_times + second_times, [(40, 40, 180)] * 10)
     a, b = _unit(cos)
-    part = VoterPart(_camera(), get_embedder_by_name("parts"), anchor_s=1.0, fold_alike=fold_alike)
+    part = VoterPart(
+        _camera(),
+        get_embedder_by_name("parts"),
+        merge_alike=0.8,
+        anchor_s=1.0,
+        fold_alike=fold_alike,
+    )
     one = part._one_person(
         {"embedding": a},
         {"embedding": b},
@@ -423,3 +429,16 @@ def test_slot_crops_follow_a_nudged_view(follow: bool) -> None:
 def test_voter_crops_rejects_bad_views(views: list) -> None:
     with pytest.raises(ValueError, match="views"):
         VoterCrops(box=BOX, views=views)
+
+
+@pytest.mark.parametrize(("cos", "expected"), [(0.6, True), (0.4, False)])
+def test_pieces_merge_from_the_splitters_alike(cos: float, expected: bool) -> None:
+    """By default two neighbouring pieces are one voter's from cosine 0.5 (the kernel value
+    below which `slot_visits` splits a run)."""
+    kept = _slot_pool([10.0 + 0.5 * k for k in range(10)], [(40, 40, 180)] * 10)
+    a, b = _unit(cos)
+    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    one = part._one_person(
+        {"embedding": a}, {"embedding": b}, kept.slot, np.arange(5), np.arange(5, 10), np.zeros(0)
+    )
+    assert one is expected

@@ -496,7 +496,7 @@ class VoterPart:
     slot_after_s: float = 0.5
     slot_visit_s: float = 1.0
     merge_gap_s: float = 2.0  # visit pieces this close in time whose embeddings are ...
-    merge_alike: float = 0.8  # ... this alike (cosine) are one voter's visit
+    merge_alike: float = 0.5  # ... this alike (cosine) are one voter's visit (session 6; was 0.8)
     anchor_s: float | None = None  # a visit is timed at the counted drop during it (None: no)
     fold_alike: float | None = None  # a piece without a drop joins its neighbour from this cosine
     before_s: float = 3.0  # crops of the track this long before a drop ...
