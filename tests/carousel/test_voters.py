@@ -360,7 +360,13 @@ def test_a_piece_without_a_drop_folds_into_its_neighbour(
     second_times = [12.0 + gap + 0.5 * k for k in range(5)]
     kept = _slot_pool(first_times + second_times, [(40, 40, 180)] * 10)
     a, b = _unit(cos)
-    part = VoterPart(_camera(), get_embedder_by_name("parts"), anchor_s=1.0, fold_alike=fold_alike)
+    part = VoterPart(
+        _camera(),
+        get_embedder_by_name("parts"),
+        merge_alike=0.8,
+        anchor_s=1.0,
+        fold_alike=fold_alike,
+    )
     one = part._one_person(
         {"embedding": a},
         {"embedding": b},
@@ -380,3 +386,59 @@ def test_without_anchoring_the_counter_is_not_read() -> None:
     )
     assert [r["t_s"] for r in rows] == [11.75, 15.75]
     assert [r["drops"] for r in rows] == [0, 0]
+
+
+def _room(dx: int) -> np.ndarray:
+    """An empty room whose camera is panned by `dx` pixels: a wall with a dark door frame."""
+    img = np.full((180, 320, 3), 200, np.uint8)
+    img[:, 246 + dx : 254 + dx] = (60, 90, 60)
+    return img
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_slot_crops_follow_a_nudged_view(follow: bool) -> None:
+    """After a pan of 60 px the box's later view places the slot column over the box again,
+    and the empty view moves with it: the crops show the voter's shirt, not the door frame."""
+    box = np.array([[200.0, 110.0], [250.0, 110.0], [250.0, 160.0], [200.0, 160.0]])
+    moved = box + np.array([60.0, 0.0])
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
+        box=box,
+        background=_room(0),
+        views=[(2.0, np.inf, moved)] if follow else [],
+    )
+    for k in range(80):
+        img = _room(60) if k >= 20 else _room(0)
+        if k >= 30:  # a voter stands behind the moved box
+            img[40:150, 270:300] = (40, 40, 180)
+            img[40:60, 278:292] = (120, 150, 200)
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    slot = crops.result().slot
+    red, door = [], []
+    for crop, mask in zip(slot.crops, slot.masks, strict=True):
+        pix = crop[mask > 0].astype(int) if mask.any() else np.zeros((1, 3), int)
+        red.append(np.mean(pix[:, 2] > pix[:, 0] + 60))
+        door.append(np.mean(np.abs(pix - (60, 90, 60)).max(axis=1) < 20))
+    shown = len(red) >= 5 and np.mean(np.asarray(red) > 0.5) > 0.8 and max(door) < 0.05
+    assert shown == follow
+
+
+@pytest.mark.parametrize(
+    "views", [[(5.0, 5.0, BOX)], [(5.0, 1.0, BOX)], [(0.0, 9.0, np.zeros((0, 2)))]]
+)
+def test_voter_crops_rejects_bad_views(views: list) -> None:
+    with pytest.raises(ValueError, match="views"):
+        VoterCrops(box=BOX, views=views)
+
+
+@pytest.mark.parametrize(("cos", "expected"), [(0.6, True), (0.4, False)])
+def test_pieces_merge_from_the_splitters_alike(cos: float, expected: bool) -> None:
+    """By default two neighbouring pieces are one voter's from cosine 0.5 (the kernel value
+    below which `slot_visits` splits a run)."""
+    kept = _slot_pool([10.0 + 0.5 * k for k in range(10)], [(40, 40, 180)] * 10)
+    a, b = _unit(cos)
+    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    one = part._one_person(
+        {"embedding": a}, {"embedding": b}, kept.slot, np.arange(5), np.arange(5, 10), np.zeros(0)
+    )
+    assert one is expected

@@ -44,6 +44,7 @@ from pollwatch.videostep import VIDEO_PARTS, VideoContext
 
 __all__ = [
     "ANALYSER",
+    "FOLLOW_VIEWS",
     "SIGHTING_COLUMNS",
     "CropPool",
     "TrackCrops",
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 ANALYSER = "carousel"
+#: whether `voter_part` follows the box into the later views of a nudged camera (session 6:
+#: measured, off; docs/carousel.md)
+FOLLOW_VIEWS = False
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -178,7 +182,15 @@ class VoterCrops:
     on each side, from the highest person box there down to the box's lid, with the mask of
     the pixels that differ from the empty view, its rows trimmed to the person's. It shows
     whoever stands at the box, whatever the tracker made of a queue (a group voting one after
-    another is often one blob), and without the box's body in front of the voter's legs."""
+    another is often one blob), and without the box's body in front of the voter's legs.
+
+    `views`: (start_s, end_s, outline) of the box in the later steady views of a camera nudged
+    mid-day (`VideoContext.box_views` after the first; `box` is the first view's). There the
+    slot column follows the moved box, the empty view is shifted as the box moved, and the
+    crop keeps the voter's pixels only: it starts at the top of the person box reaching lowest
+    (the one at the box) and its mask keeps what is connected to the lid (away from the box
+    the shifted view no longer fits, and what stands behind the box would pass for the
+    voter)."""
 
     def __init__(
         self,
@@ -200,6 +212,7 @@ class VoterCrops:
         slot_every_s: float = 0.25,
         slot_crops: int = 4096,
         slot_margin: float = 0.15,
+        views: Sequence[tuple[float, float, np.ndarray]] = (),
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -239,7 +252,13 @@ class VoterCrops:
             raise ValueError(f"slot_margin must be in [0, 1], got {slot_margin}")
         self.slot_every_s, self.slot_crops = float(slot_every_s), slot_crops
         self.slot_margin = float(slot_margin)
+        self.views = [
+            (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
+        ]
+        if any(len(p) < 1 or not a < b for a, b, p in self.views):
+            raise ValueError("views must be (start_s, end_s, polygon) with start_s < end_s")
         self._bg: np.ndarray | None = None
+        self._bg_key: tuple[tuple[int, int], tuple[float, float]] | None = None
         self.reset()
 
     @property
@@ -269,14 +288,15 @@ class VoterCrops:
             return
         boxes = det.xyxy.astype(np.float64)
         overlap = _overlap_share(boxes)
+        t = frame.pts_s
+        box, moved = self._view(t)
         near = (
             np.zeros(len(boxes), bool)
-            if self.box is None
-            else box_distance(boxes, self.box) <= self.near_distance
+            if box is None
+            else box_distance(boxes, box) <= self.near_distance
         )
-        t = frame.pts_s
-        if near.any() and self.background is not None:
-            self._keep_slot(frame, boxes[near])
+        if near.any() and self.background is not None and box is not None:
+            self._keep_slot(frame, boxes[near], box, moved)
         for k, tid in enumerate(ids.tolist()):
             if tid < 0:
                 continue
@@ -297,27 +317,46 @@ class VoterCrops:
                 continue
             kept.add(t, cut[0], cut[1], limit)
 
-    def _keep_slot(self, frame: Frame, people: np.ndarray) -> None:
-        """Keep the slot crop of this frame (see the class doc) when it shows a person."""
+    def _view(self, t: float) -> tuple[np.ndarray | None, tuple[int, int]]:
+        """The ballot box outline at `t` (a later steady view's, see `views`) and how far it
+        moved from `box` (frame pixels; (0, 0): the first view)."""
+        for start, end, polygon in self.views:
+            if start <= t < end and self.box is not None:
+                dx, dy = np.round(polygon.mean(axis=0) - self.box.mean(axis=0)).astype(int)
+                return polygon, (int(dx), int(dy))
+        return self.box, (0, 0)
+
+    def _keep_slot(
+        self, frame: Frame, people: np.ndarray, box: np.ndarray, moved: tuple[int, int]
+    ) -> None:
+        """Keep the slot crop of this frame (see the class doc) when it shows a person. In a
+        view moved from the first (`moved`), the empty view is shifted with the box, and the
+        crop starts at the top of the person box reaching lowest (the voter at the box): far
+        from the box the shifted empty view no longer fits (parallax), so the mask cannot
+        trim what stands behind the box (the commission)."""
         t, kept = frame.pts_s, self._slot
-        if self.box is None or (kept.times and t - kept.times[-1] < kept.every_s):
+        if kept.times and t - kept.times[-1] < kept.every_s:
             return
-        bx0, by0 = self.box.min(axis=0)
-        bx1 = float(self.box[:, 0].max())
+        bx0, by0 = box.min(axis=0)
+        bx1 = float(box[:, 0].max())
         pad = self.slot_margin * (bx1 - bx0)
         over = (people[:, 2] > bx0 - pad) & (people[:, 0] < bx1 + pad) & (people[:, 1] < by0)
         if not over.any():
             return
-        cut = self._crop(frame, np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0]))
+        cut = self._crop(frame, np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0]), moved)
         if cut is None or cut[1] is None:
             return
         crop, mask = cut
+        if moved != (0, 0):  # the voter's pixels: those connected to the box's lid
+            mask = _touching_bottom(mask)
         rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
         if len(rows) < 8:
             return
         kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
 
-    def _crop(self, frame: Frame, box: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+    def _crop(
+        self, frame: Frame, box: np.ndarray, moved: tuple[int, int] = (0, 0)
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
         image = frame.bgr(self.scale)
         f = image.shape[1] / frame.width
         x0, y0 = max(0, int(box[0] * f)), max(0, int(box[1] * f))
@@ -328,7 +367,7 @@ class VoterCrops:
         if y1 - y0 < 8 or x1 - x0 < 3:
             return None
         crop = image[y0:y1, x0:x1]
-        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1))
+        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1), (moved[0] * f, moved[1] * f))
         h, w = crop.shape[:2]
         if h > self.crop_height:
             size = (max(2, round(w * self.crop_height / h)), self.crop_height)
@@ -338,16 +377,24 @@ class VoterCrops:
         return np.ascontiguousarray(crop), mask
 
     def _mask(
-        self, crop: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int]
+        self,
+        crop: np.ndarray,
+        shape: tuple[int, int],
+        box: tuple[int, int, int, int],
+        shift: tuple[float, float] = (0.0, 0.0),
     ) -> np.ndarray | None:
-        """The person's pixels: those that differ from the empty view (None without one, or
-        when the share is implausible: the view changed, or the person is hardly seen)."""
+        """The person's pixels: those that differ from the empty view (moved by `shift`
+        pixels of `shape`) (None without one, or when the share is implausible: the view
+        changed, or the person is hardly seen)."""
         if self.background is None:
             return None
-        if self._bg is None or self._bg.shape[:2] != shape:
-            self._bg = cv2.resize(
-                self.background, (shape[1], shape[0]), interpolation=cv2.INTER_AREA
-            ).astype(np.int16)
+        if self._bg is None or self._bg_key != (shape, shift):
+            self._bg_key = (shape, shift)
+            bg = cv2.resize(self.background, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+            if shift != (0.0, 0.0):
+                move = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+                bg = cv2.warpAffine(bg, move, (shape[1], shape[0]), borderMode=cv2.BORDER_REPLICATE)
+            self._bg = bg.astype(np.int16)
         x0, y0, x1, y1 = box
         diff = np.abs(crop.astype(np.int16) - self._bg[y0:y1, x0:x1]).max(axis=2)
         mask = cv2.medianBlur((diff > self.mask_threshold).astype(np.uint8), 3)
@@ -363,6 +410,15 @@ class VoterCrops:
             {tid: k.pool() for tid, k in self._kept.items() if k.crops},
             self._slot.pool(),
         )
+
+
+def _touching_bottom(mask: np.ndarray) -> np.ndarray:
+    """The parts of `mask` (uint8 0/1) connected to its bottom two rows."""
+    n, labels = cv2.connectedComponents(mask, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[-2:])] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def _overlap_share(boxes: np.ndarray) -> np.ndarray:
@@ -440,7 +496,7 @@ class VoterPart:
     slot_after_s: float = 0.5
     slot_visit_s: float = 1.0
     merge_gap_s: float = 2.0  # visit pieces this close in time whose embeddings are ...
-    merge_alike: float = 0.8  # ... this alike (cosine) are one voter's visit
+    merge_alike: float = 0.5  # ... this alike (cosine) are one voter's visit (session 6; was 0.8)
     anchor_s: float | None = None  # a visit is timed at the counted drop during it (None: no)
     fold_alike: float | None = None  # a piece without a drop joins its neighbour from this cosine
     before_s: float = 3.0  # crops of the track this long before a drop ...
@@ -688,5 +744,12 @@ def voter_part(ctx: VideoContext) -> VoterPart:
     built-in part-colour descriptor."""
     zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)
-    crops = VoterCrops(background=ctx.background, box=box)
+    # a camera nudged mid-day: the later steady views' boxes (the first is `box`); off
+    # (FOLLOW_VIEWS, see docs/carousel.md: on the tuning seeds it cost 3 pairs)
+    views = (
+        [(v.start_s, v.end_s, np.asarray(v.zone.polygon)) for v in ctx.box_views[1:]]
+        if FOLLOW_VIEWS
+        else []
+    )
+    crops = VoterCrops(background=ctx.background, box=box, views=views)
     return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)
