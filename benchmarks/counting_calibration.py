@@ -10,9 +10,10 @@ edge, where the tests already take the neighbours' drops into account), and coun
   and no camera sees them);
 - false: detected ballots not paired.
 
-Ballots are split by when they went in: in time the counter itself called not observable
-(its `unobservable` table, while the truth says the box could be watched: a nudge the views
-had not yet followed, the lights just back), in time it called rough (its `rough` table: the
+Ballots are split by when they went in: in time the counter called not observable (its own
+`unobservable` table and its sources', the camera audit's: `camera_observability`, while the
+truth says the box could be watched: a nudge the views had not yet followed, the lights just
+back), in time it called rough (its `rough` table: the
 box out of focus, no ballot slot seen), or clear. The first are reported apart (`blind`) and
 left out of the rates: the tests never take such time as watched — an interval with more than
 2% of it is not tested, and the up to 2% of a tested one go into the miss rate by
@@ -34,6 +35,7 @@ import numpy as np
 
 from pollwatch.case import CasePaths
 from pollwatch.counting.stats import rate_lower, rate_upper
+from pollwatch.counting.step import camera_observability
 from pollwatch.evaluate import load_truth
 from pollwatch.evaluate.counting_metrics import _hidden, _outside, match_drops
 from pollwatch.store import NotFoundError, Store
@@ -65,7 +67,7 @@ def _case(case: str, within: float) -> dict[str, dict[str, int]]:
             except NotFoundError:
                 continue
             rough = _spans(store, "rough", cam.camera_id)
-            blind = _spans(store, "unobservable", cam.camera_id)
+            blind = [(a, b) for a, b, _ in camera_observability(store, cam).unobservable]
             true = truth.drops[truth.drops["camera_id"] == cam.camera_id]
             hidden = _hidden(truth.conditions, cam.camera_id)
             tt, tb = true["t_video_s"].to_numpy(float), true["ballots"].to_numpy(int)

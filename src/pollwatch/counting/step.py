@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pollwatch.audit.stored import read_unobservable
 from pollwatch.case import CasePaths
 from pollwatch.counting.boxzone import BoxZone
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
@@ -46,8 +47,11 @@ from pollwatch.videostep import VIDEO_PARTS, VideoContext
 __all__ = [
     "ANALYSER",
     "DROPS_CSV_COLUMNS",
+    "NEW_BLIND_S",
     "OBSERVABILITY_SOURCES",
+    "WATCHED_AUDIT_REASONS",
     "CountingPart",
+    "audit_ranges",
     "camera_observability",
     "camera_rough",
     "counting_part",
@@ -68,6 +72,33 @@ DROPS_CSV_COLUMNS = [
 
 ObservabilitySource = Callable[[Store, Camera], Sequence[Range]]
 OBSERVABILITY_SOURCES: Registry[ObservabilitySource] = Registry("observability source", modules=())
+
+# blind time other parts must add to the counter's own before the drops are found again: less
+# is the edge of a range it knew (the audit ends a dark spell 0.7 s later), where a series cut
+# anew would start in the middle of a hand and split it in two (demo 76's cam-D003-009)
+NEW_BLIND_S = 2.0
+
+# audit reasons under which the box was still watched: a blurred box is the counter's rough time
+WATCHED_AUDIT_REASONS = frozenset({"blurred"})
+
+
+@OBSERVABILITY_SOURCES.registering("audit")
+def audit_ranges(store: Store, camera: Camera) -> list[Range]:
+    """The camera audit's unobservable ranges ("audit: frozen", ...), those only blurred left
+    out; none for a camera not audited. The counter's own check takes a picture as frozen
+    when not a pixel of the box zone changed for a second, which a frozen stream whose codec
+    still stirs a few pixels never is (demo 83's cam-D002-010: 36 s frozen, an interval
+    counted 2 of 5 and its clean station flagged); the audit sees the stream itself."""
+    try:
+        table = read_unobservable(store, camera.camera_id)
+    except NotFoundError:
+        return []
+    rows = table[["start_s", "end_s", "reasons"]].itertuples(index=False, name=None)
+    return [
+        (float(a), float(b), f"audit: {r}")
+        for a, b, r in rows
+        if set(str(r).split(",")) - {""} - WATCHED_AUDIT_REASONS
+    ]
 
 
 @dataclass
@@ -245,9 +276,54 @@ def camera_observability(store: Store, camera: Camera) -> Observability:
         zone = pd.DataFrame()
     if _nothing_seen(zone, facts):
         obs = obs.with_ranges([(0.0, end_s, "ballot box not seen")])
-    for _, source in OBSERVABILITY_SOURCES.items():
-        obs = obs.with_ranges(source(store, camera))
-    return obs
+    return obs.with_ranges(_source_ranges(store, camera))
+
+
+def _source_ranges(store: Store, camera: Camera) -> list[Range]:
+    """Every registered `OBSERVABILITY_SOURCES` source's unobservable ranges of the camera."""
+    return [r for _, source in OBSERVABILITY_SOURCES.items() for r in source(store, camera)]
+
+
+def _own_ranges(store: Store, camera: Camera) -> tuple[Range, ...]:
+    """The unobservable ranges the counter's pass found (its own and the engine's gaps)."""
+    frame = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
+    return Observability.from_frame(frame, 0.0, math.inf).unobservable
+
+
+def _drops_again(
+    store: Store, camera: Camera, blind: Observability, drops: pd.DataFrame
+) -> pd.DataFrame:
+    """The camera's drops found again in its stored series, each view's apart, with all of
+    `blind`'s unobservable time left out, and stored in place of `drops`. The counter's pass knew
+    only its own ranges and the engine's gaps; those other parts find (the audit's frozen
+    picture) come after it, and a pile rise across them was read as ballots of the hand
+    before (demo 83's cam-D002-010: 1 voter read as 5, the other 4 dropped while the picture
+    stood frozen). `drops` as they were when the series or the views are not stored."""
+    cid = camera.camera_id
+    try:
+        series = store.read_table(ANALYSER, "series", camera_id=cid)
+        views = store.read_table(ANALYSER, "zone", camera_id=cid)
+    except NotFoundError:
+        return drops
+    if series.empty or not str(views["polygon"].iloc[0]):
+        return drops
+    if "start_s" not in views:  # stored before views were kept: one view
+        views = views.assign(start_s=0.0, end_s=math.inf)
+    watched: list[tuple[BoxView, WatchResult]] = []
+    for row in views.itertuples(index=False):
+        corners = tuple((float(x), float(y)) for x, y in json.loads(row.polygon))
+        zone = BoxZone(corners, float(row.confidence), str(row.method))
+        view = BoxView(float(row.start_s), float(row.end_s), zone)
+        t = series["t_s"]
+        part = series[(t >= view.start_s) & (t < view.end_s)] if len(views) > 1 else series
+        _, y0, _, y1 = zone.zone.bbox
+        watched.append((view, WatchResult(part.reset_index(drop=True), None, (), float(y1 - y0))))
+    found = _watch_views(watched, list(blind.unobservable), blind.end_s)[3]
+    found = found.assign(
+        time=[camera.start_time + timedelta(seconds=float(t)) for t in found["t_s"]]
+    )
+    store.write_table(ANALYSER, "drops", found, camera_id=cid)
+    return found
 
 
 def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame) -> bool:
@@ -279,6 +355,10 @@ def counting_step(paths: CasePaths, store: Store) -> None:
             rough = camera_rough(store, cam, obs)
         except NotFoundError:  # the camera's video step has not run (or failed)
             continue
+        own = Observability(0.0, obs.end_s, _own_ranges(store, cam))
+        blind = own.with_ranges(_source_ranges(store, cam))
+        if own.observed_s(0.0, own.end_s) - blind.observed_s(0.0, own.end_s) >= NEW_BLIND_S:
+            drops = _drops_again(store, cam, blind, drops)
         seen = [obs.observable_at(t) for t in drops["t_s"]] if len(drops) else []
         drops = drops[np.asarray(seen, bool)] if len(drops) else drops
         official = official_increments(checkpoints, cam.station_id, intervals)
