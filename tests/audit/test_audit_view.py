@@ -175,6 +175,19 @@ def test_without_polygon_or_reference_the_box_is_searched_for(
         assert r.changed_at == pytest.approx(0.0, abs=1.0)
 
 
+@pytest.mark.parametrize(("dy", "cut_share", "state"), [(40, 0.01, "shifted"), (40, None, "ok")])
+def test_a_box_cut_by_the_frame_edge_was_moved(simulated_room, dy, cut_share, state):
+    """Neither a reference nor a polygon, the camera tilted from its first frame so that the
+    frame's edge cuts the box (its bottom 161 + 40 px of a 180-px picture): shifted, by an
+    amount nobody can tell."""
+    r = _still_camera(simulated_room, 0, dy, seconds=90, cut_share=cut_share)
+    assert r.state == state
+    assert r.box_cut == (state == "shifted")
+    if state == "shifted":
+        assert r.changed_at == pytest.approx(0.0, abs=1.0)
+        assert math.isnan(r.shift_px_median)
+
+
 def test_an_unrelated_view_means_box_not_visible(scene, reference):
     from skimage import data
 
@@ -411,6 +424,7 @@ def test_polygon_clipping_and_area():
         ({"image_size": FULL, "locate_confidence": 1.5}, "locate_confidence"),
         ({"image_size": FULL, "blur_ratio": 1.0}, "blur_ratio"),
         ({"image_size": FULL, "blur_sigma": 0.0}, "blur_sigma"),
+        ({"image_size": FULL, "cut_share": 0.5}, "cut_share"),
         ({"image_size": FULL, "blur_min_match": 1.5}, "blur_min_match"),
         ({"image_size": FULL, "min_box_score": 0.0}, "min_box_score"),
         ({"image_size": FULL, "search_every_s": 0.0}, "search_every_s"),

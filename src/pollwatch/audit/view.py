@@ -145,6 +145,9 @@ class ViewAuditResult:
     # found off its polygon): the share of the outline traced at the refitted place less
     # that at the polygon's (`outline_coverage`, 0..1); nan for any other camera
     shift_confidence: float = math.nan
+    # neither a reference nor a polygon, and the box found in the baseline cut by the frame's
+    # edge: the camera was moved before it started recording, by how much nobody can say
+    box_cut: bool = False
 
 
 class ViewAuditor:
@@ -181,6 +184,7 @@ class ViewAuditor:
         blur_min_match: float | None = 0.7,
         locate_confidence: float | None = 0.25,
         min_box_score: float | None = 0.35,
+        cut_share: float | None = 0.01,
         search_every_s: float = 30.0,
         refit_px: float | None = None,
         method: str = "features",
@@ -213,6 +217,7 @@ class ViewAuditor:
                 locate_confidence is None or 0 <= locate_confidence <= 1,
             ),
             "min_box_score": (min_box_score, min_box_score is None or 0 < min_box_score <= 1),
+            "cut_share": (cut_share, cut_share is None or 0 <= cut_share < 0.5),
             "search_every_s": (search_every_s, search_every_s > 0),
             "refit_px": (refit_px, refit_px is None or refit_px >= 0),
         }
@@ -240,6 +245,7 @@ class ViewAuditor:
         self.blur_min_match = blur_min_match
         self.locate_confidence = locate_confidence
         self.min_box_score = min_box_score
+        self.cut_share = cut_share
         self.search_every_s = search_every_s
         self.refit_px = refit_px if refit_px is not None else _REFIT_SHARE * full[0]
         self.method = method
@@ -264,6 +270,7 @@ class ViewAuditor:
         self._outline = math.nan  # outline support of the box polygon in the baseline
         self._box_missing = False  # the polygon's box is in neither the baseline nor near it
         self._shift_confidence = math.nan  # of a refit (see ViewAuditResult)
+        self._box_cut = False  # the box found (no reference, no polygon) cut by the edge
         self._traces_box = False  # the polygon traces the box's outline in the reference
         self.box_polygon = self._given_polygon  # a located one is the recording's own
         self._offset = np.zeros(2)  # where the baseline shows the box against the polygon
@@ -357,6 +364,7 @@ class ViewAuditor:
         )
         found = self._find_box(reference) if searching else None
         self._box_seen = found is not None or not searching
+        self._box_cut = found is not None and self._cut(found, reference.shape)
         if found is not None:
             self.box_polygon = found / self._k
         elif self.box_polygon is None and self.locate_confidence is not None:
@@ -374,6 +382,15 @@ class ViewAuditor:
         self._least_sharpness = max(self.min_sharpness, self.blur_ratio * sharp)
         h, w = cv2.pyrDown(reference).shape
         self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+
+    def _cut(self, hull: np.ndarray, shape: tuple[int, ...]) -> bool:
+        """Whether a box found (hull, analysis pixels) reaches within `cut_share` of the
+        picture's width of its edge: the frame cuts it."""
+        if self.cut_share is None:
+            return False
+        h, w = shape[:2]
+        margin = min(hull[:, 0].min(), hull[:, 1].min(), w - hull[:, 0].max(), h - hull[:, 1].max())
+        return bool(margin < self.cut_share * w)
 
     def _base_polygon(self) -> np.ndarray:
         """The box polygon where the baseline (or the reference) shows it, analysis pixels."""
@@ -468,8 +485,23 @@ class ViewAuditor:
             state = "shifted" if turned else "ok"
         if self._box_missing:  # the baseline itself does not show the box
             state = "box_not_visible"
+        self._record(t, state, (shift, dx, dy), transform, visible)
+
+    def _record(
+        self,
+        t: float,
+        state: str,
+        moved: tuple[float, float, float],
+        transform: ViewTransform,
+        visible: float,
+    ) -> None:
+        """Note a judged sample: `moved` is (shift, dx, dy); a view that looks as it did
+        when the box found in the baseline was cut by the frame's edge is shifted, by an
+        unknown amount."""
+        if state == "ok" and self._box_cut:
+            state, moved = "shifted", (math.nan, math.nan, math.nan)
         self.box_visible = state != "box_not_visible"
-        self._rows.append((t, state, shift, dx, dy, transform.angle_deg, transform.scale, visible))
+        self._rows.append((t, state, *moved, transform.angle_deg, transform.scale, visible))
 
     def _judge_blurred(self, t: float, gray: np.ndarray) -> None:
         """A sample too blurred for features: the reference and the sample, both low-passed
@@ -499,8 +531,7 @@ class ViewAuditor:
             return
         else:
             state = "ok"
-        self.box_visible = state != "box_not_visible"
-        self._rows.append((t, state, shift, dx, dy, transform.angle_deg, transform.scale, visible))
+        self._record(t, state, (shift, dx, dy), transform, visible)
 
     def _lost(self, gray: np.ndarray, transform: ViewTransform) -> bool:
         """A turned view that is not the intended one moved: the reference, moved by the
@@ -577,4 +608,5 @@ class ViewAuditor:
             has_reference=self.reference is not None,
             box_outline=source._outline,
             shift_confidence=source._shift_confidence,
+            box_cut=source._box_cut,
         )
