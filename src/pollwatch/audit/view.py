@@ -29,7 +29,7 @@ defocused all day or for long stretches (azerbaijan-2024 seeds 62, 63, 65, 66, 6
 the intended view 0.77-0.99 (5th percentiles 0.84-0.98); azerbaijan-2024 68's cam-D125-025
 (σ 3.2) after its turn at 121 s: no phase peak on most samples, chance peaks 0.49-0.64. The
 tuning seeds' 98 cameras of azerbaijan-2024 64-66, demo 52 and 73 blurred with σ 3 px: no
-false alarm, 36 of 50 turned cameras found (the rest mostly without a reference, "unknown").
+false alarm, 36 of 50 turned cameras found (the other 14 have no reference: "unknown").
 With a blurred baseline (no reference, defocused from the start) a sample that
 matches it is not judged: nothing shows where the box is. An unjudged stretch between
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
