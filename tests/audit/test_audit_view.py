@@ -188,6 +188,20 @@ def test_a_box_cut_by_the_frame_edge_was_moved(simulated_room, dy, cut_share, st
         assert math.isnan(r.shift_px_median)
 
 
+@pytest.mark.parametrize(("cut_share", "seen"), [(0.01, False), (None, True)])
+def test_a_box_found_cut_mid_day_is_not_the_box_in_view(simulated_room, cut_share, seen):
+    """Neither a reference nor a polygon: no box in the first minute (turned 170 px), then a
+    wireframe cut by the frame's edge (the box, tilted 40 px down) is not the box in view."""
+    away, cut = _simulated_gray(simulated_room, 170), _simulated_gray(simulated_room, 0, 40)
+    auditor = ViewAuditor(image_size=(320, 180), cut_share=cut_share)
+    rng = np.random.default_rng(6)
+    for i in range(150):
+        auditor.update(clips.frame_at(float(i), clips.noisy(away if i < 70 else cut, rng)))
+    r = auditor.result()
+    assert (r.state != "box_not_visible") == seen
+    assert set(r.states[r.t < 70]) == ({"ok"} if seen else {"box_not_visible"})
+
+
 def test_an_unrelated_view_means_box_not_visible(scene, reference):
     from skimage import data
 
