@@ -55,13 +55,41 @@ def live_then(scene, start: float, end: float, held_noise: float = 0.0):
 )
 def test_frozen_runs(scene, start, end, held_noise, expected) -> None:
     picture = live_then(scene, start if start else 1e9, end if end else 1e9, held_noise)
-    found = feed(FreezeDetector(), 60.0, picture).ranges(60.0)
-    if expected is None:
-        assert found == ()
-        return
-    (run,) = found
-    assert run.start == pytest.approx(expected[0], abs=0.75)
-    assert run.end == pytest.approx(expected[1], abs=0.75)
+    # the pair rule alone (no walk back); in this room of pure sensor noise a live picture is
+    # as near to the held one as to the next live one, and the walk back may take up to
+    # settle_s (1 s) of it: the run starts at most that much earlier
+    for settle_rel, early in ((0.0, 0.75), (1.25, 1.25)):
+        found = feed(FreezeDetector(settle_rel=settle_rel), 60.0, picture).ranges(60.0)
+        if expected is None:
+            assert found == ()
+            continue
+        (run,) = found
+        assert expected[0] - early <= run.start <= expected[0] + 0.75
+        assert run.end == pytest.approx(expected[1], abs=0.75)
+
+
+def refining_freeze(scene):
+    """Live pictures (σ 3.5, every tenth σ 1: the floor is the lower pairs) held from 20 s,
+    the encoder refining the held picture over its first 1.5 s (σ 2.5, 2, 0.8, then none)."""
+    rng = np.random.default_rng(3)
+    held = clips.noisy(scene, rng, 3.5)
+    refining = {20.0: 2.5, 20.5: 2.0, 21.0: 0.8}
+
+    def picture(t: float):
+        if t >= 20.0:
+            sigma = refining.get(t)
+            return clips.noisy(held, rng, sigma) if sigma else held
+        return clips.noisy(scene, rng, 1.0 if int(t / EVERY) % 10 == 0 else 3.5)
+
+    return picture
+
+
+@pytest.mark.parametrize(("settle_rel", "start"), [(1.25, (19.7, 20.3)), (0.0, (20.7, 21.3))])
+def test_refined_pictures_join_the_run(scene, settle_rel, start) -> None:
+    detector = FreezeDetector(settle_rel=settle_rel)
+    (run,) = feed(detector, 40.0, refining_freeze(scene)).ranges(40.0)
+    assert start[0] <= run.start <= start[1]  # without the walk back: from the first settled
+    assert run.end == pytest.approx(39.75)  # the last picture, at 39.5 s, and half a step
 
 
 def test_noise_floor_is_the_live_pairs(scene) -> None:
@@ -98,6 +126,8 @@ def test_a_gap_is_not_a_frozen_pair(scene) -> None:
         ({"rel": 1.5}, "rel"),
         ({"pool": 5, "min_pool": 10}, "pool"),
         ({"min_s": -1.0}, "min_s"),
+        ({"settle_s": -0.5}, "settle_s"),
+        ({"settle_rel": 3.0}, "settle_rel"),
     ],
 )
 def test_freeze_detector_checks_arguments(kwargs, name) -> None:

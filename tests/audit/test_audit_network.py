@@ -105,6 +105,17 @@ def test_a_shift_seen_without_a_reference_states_its_confidence(audited, confide
         assert shifted.details["confidence"] == pytest.approx(0.78)
 
 
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_shift_seen_from_a_cut_box_says_so(audited, cut):
+    """A camera whose box the frame's edge cut from the first frame (neither a reference nor
+    a polygon) is shifted by an unknown amount: the finding says why."""
+    view = dataclasses.replace(audited.view, box_cut=cut)
+    found = audit_findings(dataclasses.replace(audited, view=view), camera_id="c", station_id="s")
+    shifted = next(f for f in found if f.kind == "view_shifted")
+    assert shifted.details.get("box_cut", False) == cut
+    assert ("cut by the frame's edge" in shifted.summary) == cut
+
+
 def test_network_summary_in_observers_words(audited):
     row = audit_row(audited, camera_id="cam1", station_id="st1", day=DAY)
     rows = [

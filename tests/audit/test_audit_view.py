@@ -175,6 +175,33 @@ def test_without_polygon_or_reference_the_box_is_searched_for(
         assert r.changed_at == pytest.approx(0.0, abs=1.0)
 
 
+@pytest.mark.parametrize(("dy", "cut_share", "state"), [(40, 0.01, "shifted"), (40, None, "ok")])
+def test_a_box_cut_by_the_frame_edge_was_moved(simulated_room, dy, cut_share, state):
+    """Neither a reference nor a polygon, the camera tilted from its first frame so that the
+    frame's edge cuts the box (its bottom 161 + 40 px of a 180-px picture): shifted, by an
+    amount nobody can tell."""
+    r = _still_camera(simulated_room, 0, dy, seconds=90, cut_share=cut_share)
+    assert r.state == state
+    assert r.box_cut == (state == "shifted")
+    if state == "shifted":
+        assert r.changed_at == pytest.approx(0.0, abs=1.0)
+        assert math.isnan(r.shift_px_median)
+
+
+@pytest.mark.parametrize(("cut_share", "seen"), [(0.01, False), (None, True)])
+def test_a_box_found_cut_mid_day_is_not_the_box_in_view(simulated_room, cut_share, seen):
+    """Neither a reference nor a polygon: no box in the first minute (turned 170 px), then a
+    wireframe cut by the frame's edge (the box, tilted 40 px down) is not the box in view."""
+    away, cut = _simulated_gray(simulated_room, 170), _simulated_gray(simulated_room, 0, 40)
+    auditor = ViewAuditor(image_size=(320, 180), cut_share=cut_share)
+    rng = np.random.default_rng(6)
+    for i in range(150):
+        auditor.update(clips.frame_at(float(i), clips.noisy(away if i < 70 else cut, rng)))
+    r = auditor.result()
+    assert (r.state != "box_not_visible") == seen
+    assert set(r.states[r.t < 70]) == ({"ok"} if seen else {"box_not_visible"})
+
+
 def test_an_unrelated_view_means_box_not_visible(scene, reference):
     from skimage import data
 
@@ -230,13 +257,49 @@ def test_short_bumps_are_not_changes(scene, reference):
     assert r.state == "ok" and r.changed_at is None
 
 
-def test_blurred_frames_are_not_judged(scene, reference):
-    """A defocused camera is blurred (the conditions' business), not turned away."""
-    auditor = ViewAuditor(reference=reference, box_polygon=BOX)
-    blurred = clips.cv2.GaussianBlur(scene, (0, 0), 6.0)
-    r = run(auditor, scene, seconds=90, change_at=30.0, other=blurred)
-    assert set(r.states[r.t >= 32]) == {"unknown"}
-    assert r.state == "ok" and r.changed_at is None
+@pytest.mark.parametrize(
+    ("other", "blur_min_match", "state", "changed"),
+    [
+        ("same", 0.8, "ok", False),  # defocused, still looking at the box
+        ("moved", 0.8, "shifted", True),  # defocused and nudged 40 px
+        ("flipped", 0.8, "box_not_visible", True),  # defocused and turned to another view
+        ("flipped", None, "unknown", False),  # blurred samples not judged: nothing seen
+    ],
+)
+def test_blurred_frames_are_judged_on_low_passed_images(
+    scene, reference, other, blur_min_match, state, changed
+):
+    """A camera defocused all day (σ 3 px) that turns at 30 s: too blurred for features, the
+    low-passed reference still says whether it looks at the box."""
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX, blur_min_match=blur_min_match)
+    view = {"same": scene, "moved": clips.warp(scene, 20, 5), "flipped": scene[:, ::-1]}[other]
+    blur = clips.cv2.GaussianBlur
+    rng = np.random.default_rng(4)
+    for i in range(90):
+        img = view if i >= 30 else scene
+        auditor.update(clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 3.0), rng)))
+    r = auditor.result()
+    assert r.state == state
+    assert (r.changed_at is not None) == changed
+    if changed:
+        assert r.changed_at == pytest.approx(30.0, abs=2.0)
+    judged = {"unknown"} if blur_min_match is None else {"ok"}
+    assert set(r.states[r.t < 30]) == judged
+
+
+def test_a_blurred_baseline_does_not_say_where_the_box_is(scene):
+    """No reference and a camera defocused from its first frame: the view matching its own
+    blurred baseline is not judged (nothing shows the box), a turn away from it is."""
+    auditor = ViewAuditor(image_size=FULL, box_polygon=BOX, baseline_s=20.0)
+    blur = clips.cv2.GaussianBlur
+    rng = np.random.default_rng(5)
+    for i in range(120):
+        img = scene[:, ::-1] if i >= 60 else scene
+        auditor.update(clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 4.0), rng)))
+    r = auditor.result()
+    assert set(r.states[r.t < 60]) == {"unknown"}
+    assert r.state == "box_not_visible"
+    assert r.changed_at == pytest.approx(60.0, abs=2.0)
 
 
 def test_dark_frames_are_not_judged(scene, reference):
@@ -374,6 +437,9 @@ def test_polygon_clipping_and_area():
         ({"image_size": FULL, "method": "sift"}, "registration method"),
         ({"image_size": FULL, "locate_confidence": 1.5}, "locate_confidence"),
         ({"image_size": FULL, "blur_ratio": 1.0}, "blur_ratio"),
+        ({"image_size": FULL, "blur_sigma": 0.0}, "blur_sigma"),
+        ({"image_size": FULL, "cut_share": 0.5}, "cut_share"),
+        ({"image_size": FULL, "blur_min_match": 1.5}, "blur_min_match"),
         ({"image_size": FULL, "min_box_score": 0.0}, "min_box_score"),
         ({"image_size": FULL, "search_every_s": 0.0}, "search_every_s"),
         ({"image_size": FULL, "refit_px": -1.0}, "refit_px"),
@@ -455,9 +521,12 @@ def test_without_a_polygon_the_box_is_located_in_the_reference(simulated_room, d
 
 @pytest.mark.parametrize(("blur_ratio", "states"), [(0.3, {"unknown"}), (0.0, {"shifted"})])
 def test_frames_much_softer_than_the_reference_are_not_judged(scene, reference, blur_ratio, states):
-    """Sharpness 0.076 against the reference's 0.27: over the 0.06 floor, under 0.3 of it."""
+    """Sharpness 0.076 against the reference's 0.27: over the 0.06 floor, under 0.3 of it
+    (not judged on the low-passed images either: `blur_min_match` None)."""
     soft = clips.cv2.GaussianBlur(clips.warp(scene, 20, 0), (0, 0), 0.7)
-    auditor = ViewAuditor(reference=reference, box_polygon=BOX, blur_ratio=blur_ratio)
+    auditor = ViewAuditor(
+        reference=reference, box_polygon=BOX, blur_ratio=blur_ratio, blur_min_match=None
+    )
     r = run(auditor, scene, seconds=60, change_at=30.0, other=soft)
     assert set(r.states[r.t >= 31]) == states
     assert set(r.states[r.t < 30]) == {"ok"}

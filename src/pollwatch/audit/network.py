@@ -225,6 +225,9 @@ def audit_findings(
                 if shift.size:
                     details["shift_px"] = float(np.median(shift))
                     text += f" (moved {details['shift_px']:.0f} px)"
+                if view.box_cut:  # neither reference nor polygon: moved, by an unknown amount
+                    details["box_cut"] = True
+                    text += "; the box cut by the frame's edge from the first frame"
                 if math.isfinite(view.shift_confidence):  # no reference: the box found off
                     details["confidence"] = view.shift_confidence  # its polygon from the start
                     text += (
