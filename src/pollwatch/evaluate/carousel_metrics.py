@@ -1,20 +1,22 @@
 """The "carousel" metric block: voters matched across stations against the simulator's truth.
 
 Each stored voter sighting (carousel/sightings: a camera, its slot crops' times
-`crop_times`) is labelled with what its crops show (`label_by_box`): per crop, the people
-standing at the camera's ballot box then (the truth's stops at place "box", the stay in front
-of the box that the slot crop above it shows); the sighting is that person's when he is there
-in at least half of its crops and nobody else in more than a quarter; nobody at the box in any
-crop gives no person (a passer-by, a wrong sighting); anything else (two people, or one in few
-crops) is *ambiguous* and left out of the pairs counted for precision and of the sightings
-that can find a true pair. A sighting without crop times (tables written before session 6, or
-a truth without stops) falls back to the true person whose ballot drop on that camera is
-closest in time, within ±3 s, one to one (`label_sightings`). Then:
+`crop_times`) is labelled with what its crops show (`label_by_box`): per crop, the person in
+front at the camera's ballot box then (the truth's stops at place "box", the stay that the slot
+crop above the box shows; of several there, the one who entered the room last, whom the
+simulator draws on top); the sighting is that person's when he is in front in at least half of
+its crops and nobody else in more than a quarter; nobody at the box in any crop gives no person
+(a passer-by, a wrong sighting); anything else (two people in turn, or one in few crops) is
+*ambiguous*: left out of the pairs counted for precision, and a true pair whose visit only
+ambiguous sightings show is left out of recall (`true_ambiguous`). A sighting without crop
+times (tables written before session 6, or a truth without stops) falls back to the true
+person whose ballot drop on that camera is closest in time, within ±3 s, one to one
+(`label_sightings`). Then:
 
 * pairs: a *true pair* is two visits (cameras) of one person who dropped ballots at two or more
   stations, both *seen*: the drop fell outside the camera's conditions that hide the box
   (`hiding_ranges`: outage, frozen or dark picture, box blocked, view turned away); it is
-  *found* when both visits have a sighting and the two sit in one reported carousel person.
+  *found* when a sighting of each visit sits in one reported carousel person.
   Recall = found / true pairs (`pairs_all`: the same over every visit, seen or not).
   Precision = pairs of sightings inside reported persons that show one true person / all such
   pairs (a sighting with no person is wrong; a pair with an ambiguous sighting is not counted
