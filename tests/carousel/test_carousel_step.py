@@ -213,4 +213,4 @@ def test_pairs_count_only_visits_seen() -> None:
     )
     scores = carousel_scores(sightings, visits, truth)
     assert scores["pairs"]["true"] == 1 and scores["pairs"]["recall"] == 1.0
-    assert scores["pairs_all"] == {"true": 3, "found": 1, "recall": 0.3333}
+    assert scores["pairs_all"] == {"true": 3, "found": 1, "recall": 0.3333, "true_ambiguous": 0}

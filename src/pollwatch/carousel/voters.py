@@ -69,6 +69,7 @@ SIGHTING_COLUMNS = [
     "drops",
     "crops",
     "halves_similarity",
+    "crop_times",
     "embedding",
 ]
 
@@ -103,10 +104,19 @@ class CropPool:
     def usable(self) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
         """The crops for an embedder, with masks when at least half of them have one (then
         only the crops with a mask)."""
+        keep, masked = self._usable()
+        crops = [self.crops[k] for k in keep]
+        return crops, ([self.masks[k] for k in keep] if masked else None)  # type: ignore[misc]
+
+    def usable_times(self) -> list[float]:
+        """The times of the crops `usable` gives."""
+        return [float(self.times[k]) for k in self._usable()[0]]
+
+    def _usable(self) -> tuple[list[int], bool]:
         with_mask = [k for k, m in enumerate(self.masks) if m is not None]
         if not with_mask or 2 * len(with_mask) < len(self.crops):
-            return list(self.crops), None
-        return [self.crops[k] for k in with_mask], [self.masks[k] for k in with_mask]  # type: ignore[misc]
+            return list(range(len(self.crops))), False
+        return with_mask, True
 
 
 _EMPTY = CropPool((), (), ())
@@ -704,6 +714,7 @@ class VoterPart:
             "drops": n_drops,
             "crops": len(crops),
             "halves_similarity": halves,
+            "crop_times": pool.usable_times(),
             "embedding": np.asarray(emb, np.float32).tolist(),
         }
 
