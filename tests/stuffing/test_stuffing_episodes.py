@@ -3,6 +3,8 @@ dwell score, and bad input."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -235,12 +237,16 @@ class _AuditStore:
         (["blurred"], []),  # a soft picture: the counter judges for itself
         (["blocked", "blurred", "dark"], ["audit: blocked", "audit: dark"]),
         (["blurred, box_not_visible"], ["audit: blurred, box_not_visible"]),
+        (["blurred, blurred"], []),  # spaces after the commas are not reasons
     ],
 )
 def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:
-    from pollwatch.stuffing.stored import _audit_ranges
+    # the stuffing part's blind time is the counter's (`camera_data` reads
+    # `camera_observability`, whose audit source this is)
+    from pollwatch.counting.step import audit_ranges
 
-    got = _audit_ranges(_AuditStore(reasons), "cam")  # type: ignore[arg-type]
+    camera = SimpleNamespace(camera_id="cam")
+    got = audit_ranges(_AuditStore(reasons), camera)  # type: ignore[arg-type]
     assert [r for _, _, r in got] == kept
 
 

@@ -78,14 +78,18 @@ OBSERVABILITY_SOURCES: Registry[ObservabilitySource] = Registry("observability s
 # anew would start in the middle of a hand and split it in two (demo 76's cam-D003-009)
 NEW_BLIND_S = 2.0
 
-# audit reasons under which the box was still watched: a blurred box is the counter's rough time
+# audit reasons under which the box was still watched: a blurred box is the counter's rough time,
+# and its watcher judges for itself whether it still sees hands and the pile (the stuffing part
+# reads the same ranges: on a defocused camera of demo seed 21, audited blurred all day, a
+# stuffer's five hands were five clear drops)
 WATCHED_AUDIT_REASONS = frozenset({"blurred"})
 
 
 @OBSERVABILITY_SOURCES.registering("audit")
 def audit_ranges(store: Store, camera: Camera) -> list[Range]:
     """The camera audit's unobservable ranges ("audit: frozen", ...), those only blurred left
-    out; none for a camera not audited. The counter's own check takes a picture as frozen
+    out; none for a camera not audited. The one reader of them: the stuffing part takes them
+    through `camera_observability` too. The counter's own check takes a picture as frozen
     when not a pixel of the box zone changed for a second, which a frozen stream whose codec
     still stirs a few pixels never is (demo 83's cam-D002-010: 36 s frozen, an interval
     counted 2 of 5 and its clean station flagged); the audit sees the stream itself."""
@@ -97,7 +101,7 @@ def audit_ranges(store: Store, camera: Camera) -> list[Range]:
     return [
         (float(a), float(b), f"audit: {r}")
         for a, b, r in rows
-        if set(str(r).split(",")) - {""} - WATCHED_AUDIT_REASONS
+        if {x.strip() for x in str(r).split(",")} - {""} - WATCHED_AUDIT_REASONS
     ]
 
 

@@ -1,7 +1,8 @@
 """What the stuffing detector reads from the store, per camera: the counter's tables
-(`counting/drops`, `series`, `facts`, `zone`, its unobservable ranges and every registered
-observability source's) and the camera audit's unobservable ranges when the camera was
-audited. Nothing here decodes video.
+(`counting/drops`, `series`, `facts`, `zone`) and when the box could be watched, as the counter
+takes it (`camera_observability`: its own unobservable ranges and every registered observability
+source's, the camera audit's among them, its `blurred` ranges left out — see
+`pollwatch.counting.step.audit_ranges`). Nothing here decodes video.
 
 `counting/zone` holds one row per steady view of a camera nudged during the day (start_s,
 end_s: `pollwatch.counting.views.box_views`); an older table without them is one view."""
@@ -16,10 +17,10 @@ import pandas as pd
 
 from pollwatch.counting.observability import Observability
 from pollwatch.counting.step import camera_observability
-from pollwatch.store import Camera, NotFoundError, Store
+from pollwatch.store import Camera, Store
 from pollwatch.stuffing.fill import FillCurve, ViewHeight, fill_curve
 
-__all__ = ["PICTURE_ONLY", "CameraData", "box_height", "camera_data", "view_heights"]
+__all__ = ["CameraData", "box_height", "camera_data", "view_heights"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,26 +76,6 @@ def _reference(views: list[ViewHeight], end_s: float) -> float:
     return views[int(np.argmax(spans))][2]
 
 
-# the audit's reasons that only soften the picture: the counter's watcher judges for itself
-# whether it can still see hands at the slot and the pile (its own unobservable ranges); a
-# defocused camera of demo seed 21 showed a stuffer's five hands as five clear drops
-PICTURE_ONLY = frozenset({"blurred"})
-
-
-def _audit_ranges(store: Store, camera_id: str) -> list[tuple[float, float, str]]:
-    try:
-        table = store.read_table("audit", "unobservable", camera_id=camera_id)
-    except NotFoundError:  # not audited: the counter's own ranges are all there is
-        return []
-    out = []
-    for a, b, r in table[["start_s", "end_s", "reasons"]].itertuples(index=False):
-        reasons = {x.strip() for x in str(r).split(",") if x.strip()}
-        if reasons and reasons <= PICTURE_ONLY:
-            continue
-        out.append((float(a), float(b), f"audit: {r}"))
-    return out
-
-
 def camera_data(store: Store, camera: Camera) -> CameraData:
     """Read one camera's inputs; `NotFoundError` when its counting step has not run."""
     cid = camera.camera_id
@@ -102,7 +83,7 @@ def camera_data(store: Store, camera: Camera) -> CameraData:
     series = store.read_table("counting", "series", camera_id=cid)
     facts = store.read_table("counting", "facts", camera_id=cid)
     views = view_heights(store.read_table("counting", "zone", camera_id=cid))
-    obs = camera_observability(store, camera).with_ranges(_audit_ranges(store, cid))
+    obs = camera_observability(store, camera)
     if len(drops):
         seen = np.asarray([obs.observable_at(float(t)) for t in drops["t_s"]], bool)
         drops = drops[seen].reset_index(drop=True)
