@@ -47,10 +47,10 @@ crosses it; repeating either lost true drops there (see docs/video.md, session 5
 
 With `idle_fps` (5 by default since session 6), while no pixel of the slot's surroundings
 and the box below them (`BoxRegions.near`) moved for `idle_s` (1 s), only every other sample
-is read: the one between repeats the row before it, but for `motion`, which it takes from
-the next sample read (the change across both: a frozen picture's run of zero motion starts
-where it would at the full rate); the background and outline checks every 2 s are never
-skipped. A voter's hand reaches the box through those
+is read: the one between repeats the row before it, but for `motion`, the smaller of the
+reads' before and after it (a frozen picture's run of zero motion then starts and ends where
+it would at the full rate, though a keyframe's jump falls next to it); the background and
+outline checks every 2 s are never skipped. A voter's hand reaches the box through those
 pixels, and the full rate is back from the first sample that sees it. On the tuning seeds'
 box cameras it changes no drop time and no evaluation figure; it saves the reads of a quarter
 of the samples there (docs/video.md, session 6).
@@ -315,9 +315,13 @@ class BoxWatcher:
             else np.nan
         )
         s.previous = small_luma
-        if s.unread:  # the unread sample before takes this one's motion (measured across it)
+        if s.unread:  # the unread sample before: the smaller motion of the reads around it
             last = s.rows[-1]
-            s.rows[-1] = (*last[:_MOTION], motion, *last[_MOTION + 1 :])
+            s.rows[-1] = (
+                *last[:_MOTION],
+                float(np.fmin(last[_MOTION], motion)),
+                *last[_MOTION + 1 :],
+            )
             s.unread = False
         snapshot = t - s.last_snapshot >= _BG_EVERY_S
         due = snapshot or t - s.last_outline >= _OUTLINE_EVERY_S
