@@ -53,12 +53,13 @@ def test_every_voter_counted_and_nobody_else(render, plan) -> None:
 @pytest.mark.parametrize("plan", [CROWDED, LOITER], ids=["crowded", "loiter"])
 def test_skipping_still_samples_keeps_the_drops(render, plan) -> None:
     """Samples where nothing near the box moved repeat the last measures instead of taking
-    them again: the drops are the same as measuring every sample, and so, closely, the series."""
+    them again: the drops are the same as measuring every sample, and so, closely, the series
+    (every sample read: the idle rate is tested below)."""
     path = render(plan)
     zone = resolve_box_zone(keyframe_background(path), CameraRenderer(plan).box_polygon())
     series = []
     for skip in (True, False):
-        run = analyse_video(path, [BoxWatcher(zone.zone, skip_still=skip)])
+        run = analyse_video(path, [BoxWatcher(zone.zone, skip_still=skip, idle_fps=None)])
         watch = run.results[0]
         drops, _ = find_drops(watch.series, watch.box_height_px)
         series.append(watch.series)
@@ -69,6 +70,52 @@ def test_skipping_still_samples_keeps_the_drops(render, plan) -> None:
     assert np.nanmax(np.abs(skipped["fg"] - full["fg"])) < 0.02
     # motion is taken afresh on every sample, still or not
     assert np.array_equal(skipped["motion"], full["motion"], equal_nan=True)
+
+
+@pytest.mark.parametrize("plan", [CROWDED, LOITER], ids=["crowded", "loiter"])
+def test_an_idle_box_is_read_at_the_idle_rate_and_keeps_the_drops(render, plan, monkeypatch):
+    """While nothing moved near the box for a second, every other sample is not read (its
+    row repeats the one before, but for motion, the smaller of the reads around it); the
+    drops are those of reading all."""
+    path = render(plan)
+    zone = resolve_box_zone(keyframe_background(path), CameraRenderer(plan).box_polygon())
+    read: list[float] = []  # `_moved` looks at every sample read, once
+    moved = BoxWatcher._moved
+    monkeypatch.setattr(BoxWatcher, "_moved", lambda self, *a: read.append(a[1]) or moved(self, *a))
+    series = {}
+    for idle in (None, 5.0):
+        read.clear()
+        watch = analyse_video(path, [BoxWatcher(zone.zone, idle_fps=idle)]).results[0]
+        drops, _ = find_drops(watch.series, watch.box_height_px)
+        assert int(drops["ballots"].sum()) == len(true_drops(plan)), idle
+        series[idle] = watch.series
+        unread = ~watch.series["t_s"].isin(read).to_numpy()
+    assert 0 < unread.sum() < len(unread) / 2  # at 5 of 10 samples a second, at most
+    assert not (unread[1:] & unread[:-1]).any()  # never two unread samples in a row
+    full, idle_series = series[None], series[5.0]
+    assert (full["t_s"] == idle_series["t_s"]).all()
+    values = idle_series.drop(columns=["t_s", "motion"]).fillna(-1.0).to_numpy()
+    assert (values[1:][unread[1:]] == values[:-1][unread[1:]]).all()
+    motion = idle_series["motion"].to_numpy()
+    around = np.fmin(motion[:-2], motion[2:])[unread[1:-1]]  # the reads before and after
+    assert np.array_equal(motion[1:-1][unread[1:-1]], around, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fps": 0.0}, "fps must be positive"),
+        ({"white_level": 1.0}, "white_level"),
+        ({"idle_fps": 10.0}, "idle_fps must be in"),
+        ({"idle_fps": -1.0}, "idle_fps must be in"),
+        ({"idle_s": -0.5}, "idle_s must be"),
+    ],
+)
+def test_watcher_arguments_are_checked(kwargs: dict, message: str) -> None:
+    zone = resolve_box_zone(None, ((1, 1), (9, 1), (9, 9)))
+    assert zone is not None
+    with pytest.raises(ValueError, match=message):
+        BoxWatcher(zone.zone, **kwargs)
 
 
 def test_the_box_is_found_without_a_polygon(render) -> None:

@@ -45,6 +45,16 @@ a threshold, which the encoder's noise moves by a few pixels where no pixel move
 8 levels, and the fill band's column profile moves by a level or two where a smooth shadow
 crosses it; repeating either lost true drops there (see docs/video.md, session 5).
 
+With `idle_fps` (5 by default since session 6), while no pixel of the slot's surroundings
+and the box below them (`BoxRegions.near`) moved for `idle_s` (1 s), only every other sample
+is read: the one between repeats the row before it, but for `motion`, the smaller of the
+reads' before and after it (a frozen picture's run of zero motion then starts and ends where
+it would at the full rate, though a keyframe's jump falls next to it); the background and
+outline checks every 2 s are never skipped. A voter's hand reaches the box through those
+pixels, and the full rate is back from the first sample that sees it. On the tuning seeds'
+box cameras it changes no drop time and no evaluation figure; it saves the reads of a quarter
+of the samples there (docs/video.md, session 6).
+
 Turning these series into drops is `pollwatch.counting.drops`; the watcher only measures.
 """
 
@@ -149,6 +159,12 @@ class BoxRegions:
         start = min(max(round((rows.stop - 0.15 * self.box_h) / 2), 0), stop - 1)
         return slice(start, stop), slice(cols.start // 2, max(cols.stop // 2, cols.start // 2 + 1))
 
+    @property
+    def near(self) -> tuple[slice, slice]:
+        """Rows and columns of the half-size watch region showing the slot's surroundings
+        and the box below them: where a voter's hand and ballot move."""
+        return self.half((self.slot[0], self.slot[1], self.slot[2], self.watch[3]))
+
     def local(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
         """Row and column slices of `box` inside the watch region."""
         wx, wy = self.watch[:2]
@@ -201,6 +217,9 @@ class _State:
     outline_pts: np.ndarray | None = None  # the zone's outline, in watch-region pixels
     around: tuple[tuple[int, ...], np.ndarray] | None = None  # `_around_box` for a shape
     anchor: np.ndarray | None = None  # the half-size luma when the measures were last taken
+    active_until: float = -np.inf  # something moved near the box: the full rate until then
+    last_read: float = -np.inf  # the last sample whose picture was read
+    unread: bool = False  # the last row repeats the one before it (not read)
 
 
 class BoxWatcher:
@@ -208,10 +227,19 @@ class BoxWatcher:
     see the module docstring. `white_level`: lowest luma of paper-white as a share of the
     brightest background pixels around the box (the box's own edges, lit like the ballot: a
     light grey shirt stays below it). `skip_still` repeats the measures of a sample in which
-    nothing near the box moved (see the module docstring)."""
+    nothing near the box moved; `idle_fps` (None: off; needs `skip_still`) reads samples at
+    that rate only while the slot and the box stood still for `idle_s` seconds (see the
+    module docstring)."""
 
     def __init__(
-        self, zone: Zone, *, fps: float = 10.0, white_level: float = 0.9, skip_still: bool = True
+        self,
+        zone: Zone,
+        *,
+        fps: float = 10.0,
+        white_level: float = 0.9,
+        skip_still: bool = True,
+        idle_fps: float | None = 5.0,
+        idle_s: float = 1.0,
     ) -> None:
         if not isinstance(zone, Zone):
             raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
@@ -219,7 +247,15 @@ class BoxWatcher:
             raise ValueError(f"fps must be positive, got {fps}")
         if not 0 < white_level < 1:
             raise ValueError(f"white_level must be in (0, 1), got {white_level}")
+        if idle_fps is not None and not 0 < idle_fps < fps:
+            raise ValueError(f"idle_fps must be in (0, fps) or None, got {idle_fps}")
+        if not idle_s >= 0:
+            raise ValueError(f"idle_s must be >= 0, got {idle_s}")
         self.zone = zone
+        # a sample is read at most every `_idle_dt` s while nothing moved near the box for
+        # `idle_s` (0.75 of the idle period: the engine's samples jitter by a frame)
+        self._idle_dt = 0.75 / idle_fps if idle_fps and skip_still else 0.0
+        self.idle_s = float(idle_s)
         self.white_level = float(white_level)
         self.skip_still = bool(skip_still)
         self._needs = Needs(video=True, fps=float(fps))
@@ -244,7 +280,7 @@ class BoxWatcher:
         s.gaps.append(gap)
         s.snapshots.clear()
         s.background, s.previous, s.last_snapshot = None, None, -np.inf
-        s.anchor = None
+        s.anchor, s.unread = None, False
         s.bg_white, s.slot_background, s.slot_ref = None, None, None
 
     def update(self, frame: Frame) -> None:
@@ -261,6 +297,12 @@ class BoxWatcher:
         if rows <= 0 or cols <= 0:
             return
         t = frame.pts_s
+        if self._idle(t):  # nothing moved near the box lately: this sample is not read
+            s.samples += 1
+            s.rows.append((t, *s.rows[-1][1:]))
+            s.unread = True
+            return
+        s.last_read = t
         half = slice(0, max(1, rows // 2)), slice(0, max(1, cols // 2))
         small = None if self.skip_still else frame.ycc_region(*r.watch, step=2)[half]
         if small is None:  # only the luma, unless something moved
@@ -273,10 +315,18 @@ class BoxWatcher:
             else np.nan
         )
         s.previous = small_luma
+        if s.unread:  # the unread sample before: the smaller motion of the reads around it
+            last = s.rows[-1]
+            s.rows[-1] = (
+                *last[:_MOTION],
+                float(np.fmin(last[_MOTION], motion)),
+                *last[_MOTION + 1 :],
+            )
+            s.unread = False
         snapshot = t - s.last_snapshot >= _BG_EVERY_S
         due = snapshot or t - s.last_outline >= _OUTLINE_EVERY_S
         s.samples += 1
-        if not self._moved(small_luma, due):
+        if not self._moved(small_luma, t, due):
             last = s.rows[-1]  # nothing near the box moved: every measure but motion stands
             s.rows.append((t, *last[1:_MOTION], motion, *last[_MOTION + 1 :]))
             return
@@ -304,16 +354,38 @@ class BoxWatcher:
         row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
         s.rows.append((*row, s.outline, s.view, motion, cover, front))
 
-    def _moved(self, luma: np.ndarray, force: bool = False) -> bool:
+    def _idle(self, t: float) -> bool:
+        """Whether the sample at `t` is left unread: with `idle_fps`, while nothing moved
+        near the box (`_moved`) for `idle_s`, samples are read at that rate only (the
+        background and outline checks are never skipped)."""
+        s = self._s
+        return (
+            t - s.last_read < self._idle_dt
+            and t >= s.active_until
+            and bool(s.rows)
+            and t - s.last_snapshot < _BG_EVERY_S
+            and t - s.last_outline < _OUTLINE_EVERY_S
+        )
+
+    def _moved(self, luma: np.ndarray, t: float, force: bool = False) -> bool:
         """Whether `luma` (the half-size luma of the watch region) moved since the measures
         were last taken: a pixel differs from then by more than `_STILL_LEVEL` (the
         encoder's noise in a still room stays below). When it did (or with `force`, or
-        without `skip_still`) the measures are taken now: `luma` is kept."""
+        without `skip_still`) the measures are taken now: `luma` is kept. A pixel of the
+        slot's and the box's part of it that moved keeps the full rate for `idle_s`."""
         s = self._s
         anchor = s.anchor
-        if self.skip_still and not force and anchor is not None and anchor.shape == luma.shape:
+        if not self.skip_still:
+            s.anchor = luma
+            return True
+        if anchor is None or anchor.shape != luma.shape:
+            s.active_until = t + self.idle_s
+        else:
             moved = cv2.compare(cv2.absdiff(luma, anchor), _STILL_LEVEL, cv2.CMP_GT)
-            if cv2.countNonZero(moved) <= _STILL_PIXELS:
+            near = s.regions.near if self._idle_dt and s.regions is not None else None
+            if near is not None and cv2.countNonZero(moved[near]) > _STILL_PIXELS:
+                s.active_until = t + self.idle_s
+            if not force and cv2.countNonZero(moved) <= _STILL_PIXELS:
                 return False
         s.anchor = luma
         return True
