@@ -19,8 +19,10 @@ The pile between episodes (`between_rises`, nobody at the box): how far it rose 
 stretch with no counted drop, the share that rose by one ballot or more (its one-sided 95%
 Clopper–Pearson bound is `RISE_TAIL`) and the factor of each ballot beyond
 (`RISE_TAIL_DECAY`: exp(−1/m), m the one-sided 95% upper bound of their mean excess over one
-ballot). With `--legit-only` the stretches within 5 s of a true stuffer's hands (the case's
-truth, read through `pollwatch.evaluate`) are left out, so that fraud cases can be used too.
+ballot); stretches partly on the counter's rough time (`rough_ranges`: the box out of focus)
+are listed apart (`rise_on_rough_time`): the detector gives them the episodes' tail. With
+`--legit-only` the stretches within 5 s of a true stuffer's hands (the case's truth, read
+through `pollwatch.evaluate`) are left out, so that fraud cases can be used too.
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py [--legit-only] CASE [CASE ...]
 """
@@ -35,6 +37,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from pollwatch.case import CasePaths
+from pollwatch.counting.drops import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import (
@@ -117,6 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     o = DetectOptions()
     sizes, rates, windows, excess, rises = [], [], [], [], []
+    rough_rises: list[float] = []  # stretches partly out of focus: the episodes' tail instead
     rise_cameras = 0
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     cameras: dict[str, dict[str, object]] = {}
@@ -135,10 +139,13 @@ def main() -> None:
                 windows += eps["window_s"].tolist()
                 over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
                 excess += over[np.isfinite(over)].tolist()
-                gaps = between_rises(eps, data.curve, data.step_px, data.observability, o)
+                rough = rough_ranges(data.series)
+                gaps = between_rises(eps, data.curve, data.step_px, data.observability, o, rough)
                 for a, b in stuffed.get(cam.camera_id, []):
                     gaps = gaps[(gaps["end_s"] < a - 5.0) | (gaps["start_s"] > b + 5.0)]
-                found = gaps["ballots"].dropna().tolist()
+                on_rough = gaps["rough_s"] > 0
+                rough_rises += gaps.loc[on_rough, "ballots"].dropna().round(2).tolist()
+                found = gaps.loc[~on_rough, "ballots"].dropna().tolist()
                 rises += found
                 rise_cameras += bool(found)
                 if cam.height is not None and cam.height < o.calibrated_height:
@@ -184,6 +191,7 @@ def main() -> None:
                 "hands_tail_in_use": [o.hands_tail, o.hands_decay],
                 "rise_between_episodes": _rise_tail(np.asarray(rises, float), rise_cameras),
                 "rise_tail_in_use": [o.rise_tail, o.rise_decay],
+                "rise_on_rough_time": sorted(rough_rises),
                 "cameras": len(cameras),
                 "cameras_flagged": flagged,
                 "cameras_flagged_share": flagged / len(cameras) if cameras else None,

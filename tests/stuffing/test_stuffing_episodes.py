@@ -483,3 +483,49 @@ def test_a_blind_range_s_rise_starts_after_the_episode_before(bundle_at, reporte
     events = detect.camera_events(frame, fg, curve, STEP, obs)
     hidden = [e.fill_ballots for e in events if e.kind == "hidden"]
     assert hidden == ([pytest.approx(np.nan, nan_ok=True)] if reported else [])
+
+
+@pytest.mark.parametrize(
+    ("rough", "flagged"),
+    [
+        # the box in focus: the between-episode tail, 0.015 over the day (see above)
+        (None, True),
+        # out of focus from 130 s on: the episodes' PILE_TAIL, 1 - (1 - 0.0052)^13 = 0.066
+        ((130.0, 150.0), False),
+        # out of focus before the stretch only: the between-episode tail still
+        ((20.0, 40.0), True),
+    ],
+    ids=["clear", "rough", "rough-elsewhere"],
+)
+def test_a_rise_on_rough_time_takes_the_episodes_tail(rough, flagged) -> None:
+    voters = [3.0 + 11.0 * k for k in range(12)]
+    later = [160.0]
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels.append((140.0, STEP * (len(voters) + 5)))
+    levels.append((later[0] + 0.2, STEP * (len(voters) + 6)))
+    watched = series(levels, end=180.0)
+    curve = fill_curve(watched, 100.0)
+    t = watched["t_s"]
+    out_of_focus = (t >= rough[0]) & (t < rough[1]) if rough else np.zeros(len(t), bool)
+    watched = watched.assign(outline=np.where(out_of_focus, 0.1, 1.0), view=1.0)
+    obs = Observability(0.0, 180.0)
+    events = detect.camera_events(drops(voters + later), watched, curve, STEP, obs)
+    (e,) = [e for e in events if e.kind == "rise"]
+    assert e.flagged is flagged and e.ballots == 5
+    assert ("out of focus" in e.reasons) is (rough == (130.0, 150.0))
+    tail = detect.RISE_TAIL * detect.RISE_TAIL_DECAY ** (5 - detect.RISE_TAIL_FROM)
+    if rough == (130.0, 150.0):
+        tail = detect.PILE_TAIL
+    assert e.p_value == pytest.approx(1.0 - (1.0 - tail) ** 13, rel=1e-2)
+
+
+def test_between_rises_counts_the_rough_seconds() -> None:
+    levels = [(3.2, STEP), (40.0, 3 * STEP), (50.2, 4 * STEP)]
+    curve = fill_curve(series(levels, end=60.0), 100.0)
+    episodes = detect.tested_episodes(drops([3.0, 50.0]), curve, STEP, Observability(0.0, 60.0))
+    rough = [(30.0, 45.0, "box out of focus"), (55.0, 70.0, "box out of focus")]
+    gaps = detect.between_rises(episodes, curve, STEP, Observability(0.0, 60.0), rough=rough)
+    assert list(gaps.columns) == ["start_s", "end_s", "ballots", "blind_s", "rough_s"]
+    middle = gaps[(gaps["start_s"] < 30.0) & (gaps["end_s"] > 45.0)]
+    assert len(middle) == 1 and middle["rough_s"].iloc[0] == pytest.approx(15.0)
+    assert middle["ballots"].iloc[0] == pytest.approx(2.0, abs=0.1)

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.counting.calibration import COUNTER_ERRORS
-from pollwatch.counting.drops import DropFinderOptions
-from pollwatch.counting.observability import Observability
+from pollwatch.counting.drops import DropFinderOptions, rough_ranges
+from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.stats import count_cdf
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, rise_between
@@ -323,7 +323,8 @@ def camera_events(
             )
         )
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
-    events += _rises(episodes, curve, step_px, observability, rate, o)
+    rough = rough_ranges(series) if "outline" in series else []
+    events += _rises(episodes, curve, step_px, observability, rate, o, rough)
     events += _hidden(series, curve, step_px, observability, total, watched, o, episodes)
     return sorted(events, key=lambda e: (e.start_s, e.kind))
 
@@ -334,14 +335,17 @@ def between_rises(
     step_px: float,
     obs: Observability,
     options: DetectOptions | None = None,
+    rough: Sequence[Range] = (),
 ) -> pd.DataFrame:
     """The pile's rise (`ballots`, per-ballot steps) across each stretch between consecutive
     episodes (or before the first, after the last) of 8 s or more (`start_s`, `end_s`: from
     the level settled after one episode to the level held before the next) on time the box
-    was watched but for moments shorter than `hidden_min_s`, and the seconds of it not
-    watched (`blind_s`); empty where the pile cannot count ballots."""
+    was watched but for moments shorter than `hidden_min_s`, the seconds of it not watched
+    (`blind_s`) and those watched with a degraded picture (`rough_s`: within the counter's
+    `rough` ranges, `counting.drops.rough_ranges`); empty where the pile cannot count
+    ballots."""
     o = options or DetectOptions()
-    columns = ["start_s", "end_s", "ballots", "blind_s"]
+    columns = ["start_s", "end_s", "ballots", "blind_s", "rough_s"]
     if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     t = curve.samples["t_s"].to_numpy(float)
@@ -356,7 +360,8 @@ def between_rises(
             continue
         rise = curve.level_near(b - 4.0, b - 0.3) - curve.level_near(a, a + 4.0)
         blind = (b - a) * (1.0 - obs.observed_share(a, b))
-        rows.append((a, b, rise / step_px if np.isfinite(rise) else np.nan, blind))
+        rough_s = sum(max(0.0, min(b, hi) - max(a, lo)) for lo, hi, _ in rough)
+        rows.append((a, b, rise / step_px if np.isfinite(rise) else np.nan, blind, rough_s))
     return pd.DataFrame(rows, columns=columns).astype(float)
 
 
@@ -367,22 +372,34 @@ def _rises(
     obs: Observability,
     rate: float,
     o: DetectOptions,
+    rough: Sequence[Range] = (),
 ) -> list[Event]:
     """Pile rises between episodes (`between_rises`) that no counted drop explains:
     legitimate voters at `rate` a second may have dropped unseen in the moments not watched
     (someone standing in front of the box; `rise_test`), the counter may have missed them all
     (`count_cdf`), or the pile read high with nobody at the box (`pile_tail` with the
     between-episode `rise_tail`); the p-value is the largest of the three. demo 76: a
-    bundle of 12 put in while the stuffer hid the box for 8 s."""
-    gaps = between_rises(episodes, curve, step_px, obs, o)
+    bundle of 12 put in while the stuffer hid the box for 8 s. A stretch partly on `rough`
+    time (the box out of focus) takes the episodes' `pile_tail` instead: there the counter
+    misses voters and the pile reads as with someone at the box: of the 4 such stretches on
+    the 640x360 tuning cases (`benchmarks/stuffing_calibration.py --legit-only`,
+    `rise_on_rough_time`) one rose 2.30 ballots, the largest of those RISE_TAIL was
+    measured on; demo 85's cam-D001-003, out of focus from 192 s, rose 5.4 across 28 s with
+    one voter unseen."""
+    gaps = between_rises(episodes, curve, step_px, obs, o, rough)
     out = []
-    for a, b, ballots, blind in gaps.itertuples(index=False):
+    for a, b, ballots, blind, rough_s in gaps.itertuples(index=False):
         if not ballots >= o.rise_min:
             continue
         n = round(ballots)
+        tail = (
+            pile_tail(float(ballots), o.pile_tail, o.pile_decay)
+            if rough_s > 0
+            else pile_tail(float(ballots), o.rise_tail, o.rise_decay, RISE_TAIL_FROM)
+        )
         p_local = max(
             count_cdf(0, n, COUNTER_ERRORS),
-            pile_tail(float(ballots), o.rise_tail, o.rise_decay, RISE_TAIL_FROM),
+            tail,
             rise_test(float(ballots), blind, rate, clustering=o.clustering),
         )
         p_day = day_pvalue(p_local, len(gaps))
@@ -401,10 +418,19 @@ def _rises(
                 p_value=p_day,
                 confidence=1.0 - p_day,
                 flagged=p_day < o.alpha and n >= o.min_ballots,
-                reasons=f"fill; {blind:.0f} s not watched" if blind > 0 else "fill",
+                reasons=_rise_reasons(blind, rough_s),
             )
         )
     return out
+
+
+def _rise_reasons(blind_s: float, rough_s: float) -> str:
+    parts = ["fill"]
+    if blind_s > 0:
+        parts.append(f"{blind_s:.0f} s not watched")
+    if rough_s > 0:
+        parts.append(f"{rough_s:.0f} s out of focus")
+    return "; ".join(parts)
 
 
 def _hidden(
