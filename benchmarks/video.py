@@ -8,7 +8,24 @@ pinned to one CPU (cv2.setNumThreads(1), one decoder thread), in `--repeats` rou
 3) that each run every stage once, so a slow spell of the shared virtual machine falls on all
 stages alike; keeps each stage's fastest run (its CPU times of all rounds in `cpu_s_runs`) and
 reports CPU and wall time, their ratio to decode-only measured in
-the same run, video seconds per wall second and peak RSS:
+the same run, video seconds per wall second and peak RSS.
+
+The fastest runs of two stages may come from rounds the machine ran at different speeds
+(decode-only's rounds have spread 1.07–1.59 s CPU in one run), so every stage but decode-only
+also gets per-round ratios: in each round, its CPU time over that round's own decode-only
+(and video + audio decode) run:
+
+- `ratio_cpu_rounds`: those ratios, round by round (`cpu_s_runs` holds the CPU times);
+- `ratio_cpu_median`, `ratio_cpu_spread` ([min, max]): their median and range over rounds;
+- `ratio_cpu_vs_av_decode_rounds`, `_median`, `_spread`: the same against the round's
+  video + audio decode;
+- `added_cpu_vs_decode_median` (with `--carousel`): per round, the carousel pass's CPU time
+  less the counting pass's, over decode-only's.
+
+`--warm` decodes the clip's video once in each stage's process before its clock starts, so
+every stage finds the file in the page cache and the decoder's code and tables warm, as the
+second of several readers does (`warm_decode` in the JSON says which):
+
 
 - `decode_only`: PyAV decodes every frame (same file, same library);
 - `decode_video_and_audio`: every video and audio frame decoded, the audio converted to an
@@ -31,7 +48,8 @@ the same run, video seconds per wall second and peak RSS:
   descriptor, as `VoterPart` does. `added_cpu_vs_decode` is its CPU time less the counting
   pass's, over decode-only's.
 
-    PYTHONPATH=src python benchmarks/video.py [--seconds 120] [--seed 1] [--tracker] [--carousel]
+    PYTHONPATH=src python benchmarks/video.py [--seconds 120] [--seed 1] [--repeats 3] [--warm]
+        [--tracker] [--carousel]
 """
 
 from __future__ import annotations
@@ -40,6 +58,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -222,6 +241,8 @@ def _child(argv: list[str]) -> None:
     _warm_imports()
     name = args.pop("stage")
     clip = Path(args.pop("clip"))
+    if args.pop("warm", False):
+        stage_decode(clip)
     t0, c0 = time.perf_counter(), time.process_time()
     out = STAGES[name](clip, **args)
     out["wall_s"] = time.perf_counter() - t0
@@ -242,7 +263,8 @@ def _once(args: dict) -> dict:
 
 def _run_interleaved(plan: dict[str, dict], repeats: int) -> dict[str, dict]:
     """Run every stage of `plan` once per round, `repeats` rounds, so that a slow spell of the
-    (shared, virtual) machine falls on every stage alike; keep each stage's fastest run."""
+    (shared, virtual) machine falls on every stage alike; keep each stage's fastest run, and
+    its CPU times round by round in `cpu_s_runs`."""
     runs: dict[str, list[dict]] = {name: [] for name in plan}
     names = list(plan)
     for k in range(repeats):
@@ -255,10 +277,21 @@ def _run_interleaved(plan: dict[str, dict], repeats: int) -> dict[str, dict]:
     for name, rs in runs.items():
         b = dict(min(rs, key=lambda r: r["cpu_s"]))
         b["wall_s"] = min(r["wall_s"] for r in rs)
-        b["cpu_s_runs"] = [round(r["cpu_s"], 3) for r in rs]
+        b["cpu_s_runs"] = [r["cpu_s"] for r in rs]
         b["repeats"] = repeats
         best[name] = b
     return best
+
+
+def _round_ratios(cpu_s: list[float], floor_s: list[float], key: str) -> dict:
+    """Each round's CPU time over the same round's `floor_s`: the ratios round by round,
+    their median and [min, max] over rounds, as `key`_rounds, _median and _spread."""
+    ratios = [c / f for c, f in zip(cpu_s, floor_s, strict=True)]
+    return {
+        f"{key}_rounds": [round(x, 3) for x in ratios],
+        f"{key}_median": round(statistics.median(ratios), 3),
+        f"{key}_spread": [round(min(ratios), 3), round(max(ratios), 3)],
+    }
 
 
 def main() -> None:
@@ -271,6 +304,9 @@ def main() -> None:
     parser.add_argument("--tracker", action="store_true", help="also time the person tracker")
     parser.add_argument("--carousel", action="store_true", help="also time the carousel part")
     parser.add_argument("--repeats", type=int, default=3, help="rounds over every stage")
+    parser.add_argument(
+        "--warm", action="store_true", help="decode the clip once before each stage's clock"
+    )
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "camera.mp4"
@@ -291,6 +327,8 @@ def main() -> None:
             plan["counting_carousel_pass"] = {
                 "stage": "counting", "clip": clip, "polygon": polygon, "carousel": True
             }  # fmt: skip
+        for stage in plan.values():
+            stage["warm"] = opts.warm
         stages = _run_interleaved(plan, opts.repeats)
     decode, decode_av = stages["decode_only"], stages["decode_video_and_audio"]
     counting = stages["counting_pass"]
@@ -301,11 +339,32 @@ def main() -> None:
             r["ratio_wall"] = round(r["wall_s"] / decode["wall_s"], 3)
             r["ratio_cpu_vs_av_decode"] = round(r["cpu_s"] / decode_av["cpu_s"], 3)
     if "counting_carousel_pass" in stages:
-        added = stages["counting_carousel_pass"]["cpu_s"] - counting["cpu_s"]
-        stages["counting_carousel_pass"]["added_cpu_vs_decode"] = round(added / decode["cpu_s"], 3)
+        carousel = stages["counting_carousel_pass"]
+        added = carousel["cpu_s"] - counting["cpu_s"]
+        carousel["added_cpu_vs_decode"] = round(added / decode["cpu_s"], 3)
+        rounds = zip(
+            carousel["cpu_s_runs"], counting["cpu_s_runs"], decode["cpu_s_runs"], strict=True
+        )
+        carousel["added_cpu_vs_decode_median"] = round(
+            statistics.median((c - n) / d for c, n, d in rounds), 3
+        )
+    for name, r in stages.items():
+        if name != "decode_only":
+            r.update(_round_ratios(r["cpu_s_runs"], decode["cpu_s_runs"], "ratio_cpu"))
+            r.update(
+                _round_ratios(r["cpu_s_runs"], decode_av["cpu_s_runs"], "ratio_cpu_vs_av_decode")
+            )
+    for r in stages.values():
+        r["cpu_s_runs"] = [round(c, 3) for c in r["cpu_s_runs"]]
     print(
         json.dumps(
-            {"clip": info, "cpu": os.cpu_count(), "load_1min": os.getloadavg()[0], **stages},
+            {
+                "clip": info,
+                "cpu": os.cpu_count(),
+                "load_1min": os.getloadavg()[0],
+                "warm_decode": opts.warm,
+                **stages,
+            },
             indent=2,
             default=lambda x: round(x, 3) if isinstance(x, float) else str(x),
         )
