@@ -311,7 +311,19 @@ def _drops_again(
         return drops
     if series.empty or not str(views["polygon"].iloc[0]):
         return drops
-    if "start_s" not in views:  # stored before views were kept: one view
+    watched = _stored_views(series, views)
+    found = _watch_views(watched, list(blind.unobservable), blind.end_s)[3]
+    found = found.assign(
+        time=[camera.start_time + timedelta(seconds=float(t)) for t in found["t_s"]]
+    )
+    store.write_table(ANALYSER, "drops", found, camera_id=cid)
+    return found
+
+
+def _stored_views(series: pd.DataFrame, views: pd.DataFrame) -> list[tuple[BoxView, WatchResult]]:
+    """The views of a stored `zone` table (`_views_frame`), each with its part of the stored
+    `series`, as `_watch_views` takes them; a table stored before views were kept is one."""
+    if "start_s" not in views:
         views = views.assign(start_s=0.0, end_s=math.inf)
     watched: list[tuple[BoxView, WatchResult]] = []
     for row in views.itertuples(index=False):
@@ -322,12 +334,7 @@ def _drops_again(
         part = series[(t >= view.start_s) & (t < view.end_s)] if len(views) > 1 else series
         _, y0, _, y1 = zone.zone.bbox
         watched.append((view, WatchResult(part.reset_index(drop=True), None, (), float(y1 - y0))))
-    found = _watch_views(watched, list(blind.unobservable), blind.end_s)[3]
-    found = found.assign(
-        time=[camera.start_time + timedelta(seconds=float(t)) for t in found["t_s"]]
-    )
-    store.write_table(ANALYSER, "drops", found, camera_id=cid)
-    return found
+    return watched
 
 
 def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame) -> bool:
