@@ -459,7 +459,7 @@ class ViewAuditor:
     def _judge(self, t: float, gray: np.ndarray) -> None:
         m, sd = cv2.meanStdDev(gray)
         if m[0, 0] < self.min_luma or sd[0, 0] < 4.0:
-            self._rows.append((t, "unknown", *([math.nan] * 6)))  # too dark or flat
+            self._unjudged(t)  # too dark or flat
             return
         if self._registrar is None:
             raise RuntimeError("no reference view yet")
@@ -507,14 +507,19 @@ class ViewAuditor:
         self.box_visible = state != "box_not_visible"
         self._rows.append((t, state, *moved, transform.angle_deg, transform.scale, visible))
 
+    def _unjudged(self, t: float) -> None:
+        """Note a sample that could not be judged (state unknown, no measures)."""
+        self._rows.append((t, "unknown", *([math.nan] * 6)))
+
     def _judge_blurred(self, t: float, gray: np.ndarray) -> None:
         """A sample too blurred for features: the reference and the sample, both low-passed
         (`blur_sigma`, analysis pixels), registered by phase correlation; the view is the
         intended one moved by it when the moved reference matches the sample
         (`Registrar.agreement` at least `blur_min_match`), else the box is not visible.
-        Unjudged when `blur_min_match` is None."""
+        Unjudged when `blur_min_match` is None, and when it matches a blurred baseline
+        within `shift_px` (nothing says where the box is)."""
         if self.blur_min_match is None or self._registrar is None:
-            self._rows.append((t, "unknown", *([math.nan] * 6)))
+            self._unjudged(t)
             return
         if self._soft is None:
             soft = cv2.GaussianBlur(self._registrar.reference, (0, 0), self.blur_sigma)
@@ -531,7 +536,7 @@ class ViewAuditor:
         elif shift > self.shift_px:
             state = "shifted"
         elif not self._sharp_reference:  # a blurred baseline: nothing says where the box is
-            self._rows.append((t, "unknown", *([math.nan] * 6)))
+            self._unjudged(t)
             return
         else:
             state = "ok"
