@@ -6,10 +6,14 @@ Three kinds of evidence, each an `Event`:
   legitimate voters bring to the slot in so short a time (`score.episode_test`): a stuffer's
   repeated hand movements, or one hand and a pile rise of many ballots (a bundle);
 * `rise` — the pile rose between two episodes by ballots the counter saw no one put in: the
-  chance that the counter missed them all (its measured miss rate) is the p-value;
+  p-value is the largest of the chances that the counter missed them all (its measured miss
+  rate), that voters dropped them unseen while the box was blocked, and that the pile read
+  high (`RISE_TAIL`; the episodes' `PILE_TAIL` on time out of focus);
 * `hidden` — the box could not be watched (the counter's own blind ranges and the camera
-  audit's) while someone was at it or the pile rose across: a suspicious, *not observable*
-  period. It is reported, never tested (p-value None) and has a low confidence.
+  audit's) while someone was at it and the pile could not be read across or rose more than
+  legitimate voting explains, or (whoever was there) the pile rose beyond it at `alpha`: a
+  suspicious, *not observable* period. It is reported, never tested (p-value None) and has
+  a low confidence.
 
 Legitimate voters' rate λ is the camera's counted ballots per second watched, outside the
 event tested (leave-one-out), at least one ballot per `min_rate_s` seconds.
@@ -425,6 +429,7 @@ def _rises(
 
 
 def _rise_reasons(blind_s: float, rough_s: float) -> str:
+    """A rise event's `reasons`: "fill", and the seconds not watched and out of focus."""
     parts = ["fill"]
     if blind_s > 0:
         parts.append(f"{blind_s:.0f} s not watched")
