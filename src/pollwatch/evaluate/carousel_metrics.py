@@ -202,15 +202,7 @@ def carousel_scores(
     travellers, true_pairs, found, linked, left = _pair_counts(
         drops[observable], key_of, reported, unclear
     )
-    good = pairs = unclear_pairs = 0
-    for _, rows in visits.groupby("person_key"):
-        for a, b in combinations(rows["track_key"].tolist(), 2):
-            pa, pb = by_key.get(a, ""), by_key.get(b, "")
-            if AMBIGUOUS in (pa, pb):
-                unclear_pairs += 1
-                continue
-            pairs += 1
-            good += bool(pa) and pa == pb
+    pairs, good, unclear_pairs = _reported_pairs(visits, by_key)
     groups = _groups(drops, travellers, linked)
     stations_seen = set(sightings["station_id"]) | set(drops["station_id"])
     carousel_stations = set(truth.stops["station_id"])
@@ -248,6 +240,22 @@ def carousel_scores(
             "flagged_ids": clean_flagged,
         },
     }
+
+
+def _reported_pairs(visits: pd.DataFrame, person_of: dict[str, str]) -> tuple[int, int, int]:
+    """Over the pairs of sightings inside each reported person (`visits`): how many are
+    counted, how many of those show one true person (`person_of`: a sighting's track key to
+    its label), and how many are left out for an `AMBIGUOUS` sighting."""
+    pairs = good = unclear = 0
+    for _, rows in visits.groupby("person_key"):
+        for a, b in combinations(rows["track_key"].tolist(), 2):
+            pa, pb = person_of.get(a, ""), person_of.get(b, "")
+            if AMBIGUOUS in (pa, pb):
+                unclear += 1
+                continue
+            pairs += 1
+            good += bool(pa) and pa == pb
+    return pairs, good, unclear
 
 
 def _pair_counts(
