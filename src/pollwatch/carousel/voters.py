@@ -330,8 +330,10 @@ class VoterCrops:
     def _view(self, t: float) -> tuple[np.ndarray | None, tuple[int, int]]:
         """The ballot box outline at `t` (a later steady view's, see `views`) and how far it
         moved from `box` (frame pixels; (0, 0): the first view)."""
+        if self.box is None:
+            return None, (0, 0)
         for start, end, polygon in self.views:
-            if start <= t < end and self.box is not None:
+            if start <= t < end:
                 dx, dy = np.round(polygon.mean(axis=0) - self.box.mean(axis=0)).astype(int)
                 return polygon, (int(dx), int(dy))
         return self.box, (0, 0)
