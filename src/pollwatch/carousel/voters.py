@@ -197,10 +197,9 @@ class VoterCrops:
     `views`: (start_s, end_s, outline) of the box in the later steady views of a camera nudged
     mid-day (`VideoContext.box_views` after the first; `box` is the first view's). There the
     slot column follows the moved box, the empty view is shifted as the box moved, and the
-    crop keeps the voter's pixels only: it starts at the top of the person box reaching lowest
-    (the one at the box) and its mask keeps what is connected to the lid (away from the box
+    crop's mask keeps only what is connected to the lid, the voter's pixels (away from the box
     the shifted view no longer fits, and what stands behind the box would pass for the
-    voter)."""
+    voter); the crop starts at the top of the highest person box, as in the first view."""
 
     def __init__(
         self,
@@ -343,8 +342,8 @@ class VoterCrops:
     ) -> None:
         """Keep the slot crop of this frame (see the class doc) when it shows a person. In a
         view moved from the first (`moved`), the empty view is shifted with the box, and the
-        crop starts at the top of the person box reaching lowest (the voter at the box): far
-        from the box the shifted empty view no longer fits (parallax), so the mask cannot
+        mask keeps only what is connected to the box's lid (the voter at the box): far from
+        the box the shifted empty view no longer fits (parallax), so the mask alone cannot
         trim what stands behind the box (the commission)."""
         t, kept = frame.pts_s, self._slot
         if kept.times and t - kept.times[-1] < kept.every_s:
