@@ -89,9 +89,10 @@ class DropFinderOptions:
     late_hand_s: float = 0.45
     still_hand: bool = True  # a hand while the pile held still, no ballot patch at the slot
     # near it (`patch_near_s`): an arm over the slot, not a drop
-    weak_cover: float = 0.15  # a hand covering the slot at most this much (barely a hand),
-    # with no ballot patch at the slot near it, `weak_near_s` or less from a hand that showed
-    # one: the same voter's hand before or after the drop (0 turns the rule off)
+    weak_cover: float = 0.15  # a hand whose peak covers the slot at most this much above its
+    # running median (barely a hand: `reach_cover` is 0.12), with no ballot patch at the slot
+    # near it, `weak_near_s` or less from a hand that showed one: the same voter's hand before
+    # or after the drop (0 turns the rule off)
     weak_near_s: float = 3.0
 
     def __post_init__(self) -> None:
@@ -108,7 +109,8 @@ class DropFinderOptions:
 class _Burst:
     start: float
     end: float
-    peak: float  # in units of the burst area threshold
+    peak: float  # a patch: in units of the burst area threshold; a hand (`_reaches`): the
+    # share of the slot covered above its running median
     end_x: float  # where the patch was last seen, box widths from the box's middle
     duration: float  # samples seen × the sampling interval
     reach: bool = False  # a hand over the slot (then `end` is when the ballot went in)
