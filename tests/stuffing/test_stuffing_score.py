@@ -10,6 +10,9 @@ import pytest
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import count_bounds
 from pollwatch.stuffing.score import (
+    PILE_TAIL,
+    PILE_TAIL_DECAY,
+    PILE_TAIL_FROM,
     RISE_TAIL,
     RISE_TAIL_DECAY,
     RISE_TAIL_FROM,
@@ -108,32 +111,30 @@ def test_hands_tail(ballots, want) -> None:
     assert hands_tail(ballots) == pytest.approx(want)
 
 
-@pytest.mark.parametrize(
-    ("excess", "want"),
-    [
-        (math.nan, 0.0052),
-        (0.0, 0.0052),
-        (5.0, 0.0052),
-        (7.0, 0.0052 * 0.66**2),
-        (12.5, 0.0052 * 0.66**7.5),
-    ],
-)
-def test_pile_tail(excess, want) -> None:
-    assert pile_tail(excess) == pytest.approx(want)
+_EPISODE = (PILE_TAIL, PILE_TAIL_DECAY, PILE_TAIL_FROM)
+_BETWEEN = (RISE_TAIL, RISE_TAIL_DECAY, RISE_TAIL_FROM)
 
 
 @pytest.mark.parametrize(
-    ("rise", "want"),
+    ("tail", "excess", "want"),
     [
-        (math.nan, 0.012),
-        (0.5, 0.012),
-        (1.0, 0.012),
-        (4.0, 0.012 * 0.56**3),
-        (6.5, 0.012 * 0.56**5.5),
+        (_EPISODE, math.nan, 0.0052),
+        (_EPISODE, 0.0, 0.0052),
+        (_EPISODE, 5.0, 0.0052),
+        (_EPISODE, 7.0, 0.0052 * 0.66**2),
+        (_EPISODE, 12.5, 0.0052 * 0.66**7.5),
+        (_BETWEEN, math.nan, 0.012),
+        (_BETWEEN, 0.5, 0.012),
+        (_BETWEEN, 1.0, 0.012),
+        (_BETWEEN, 4.0, 0.012 * 0.56**3),
+        (_BETWEEN, 6.5, 0.012 * 0.56**5.5),
     ],
 )
-def test_pile_tail_between_episodes(rise, want) -> None:
-    assert pile_tail(rise, RISE_TAIL, RISE_TAIL_DECAY, RISE_TAIL_FROM) == pytest.approx(want)
+def test_pile_tail(tail, excess, want) -> None:
+    """Within an episode (the defaults) and between episodes (RISE_TAIL)."""
+    assert pile_tail(excess, *tail) == pytest.approx(want)
+    if tail is _EPISODE:
+        assert pile_tail(excess) == pytest.approx(want)
 
 
 @pytest.mark.parametrize(
