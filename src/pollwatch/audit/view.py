@@ -471,8 +471,7 @@ class ViewAuditor:
         transform = self._estimate(self._registrar, gray)
         self.current = transform
         if transform is None:
-            self.box_visible = False
-            self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
+            self._not_visible(t)
             return
         shift, dx, dy, visible = self._measure(transform, gray.shape)
         if not self._box_seen:
@@ -507,6 +506,12 @@ class ViewAuditor:
         self.box_visible = state != "box_not_visible"
         self._rows.append((t, state, *moved, transform.angle_deg, transform.scale, visible))
 
+    def _not_visible(self, t: float) -> None:
+        """Note a sample that shows no view of the box (no registration to the intended view,
+        or one under which it does not match): box not visible, none of it in frame."""
+        self.box_visible = False
+        self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
+
     def _unjudged(self, t: float) -> None:
         """Note a sample that could not be judged (state unknown, no measures)."""
         self._rows.append((t, "unknown", *([math.nan] * 6)))
@@ -527,8 +532,7 @@ class ViewAuditor:
         sample = cv2.GaussianBlur(gray, (0, 0), self.blur_sigma)
         transform = self._soft.estimate(sample)
         if transform is None or not self._soft.agreement(sample, transform) >= self.blur_min_match:
-            self.box_visible = False
-            self._rows.append((t, "box_not_visible", *([math.nan] * 5), 0.0))
+            self._not_visible(t)
             return
         shift, dx, dy, visible = self._measure(transform, gray.shape)
         if (not math.isnan(visible) and visible < self.min_visible) or self._box_missing:

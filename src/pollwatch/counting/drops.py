@@ -237,9 +237,14 @@ def _brief_visits(
         if r.reach and stay and max(stay) < o.visit_min_s:
             seen = any(p.clear(o) and abs(p.end - r.end) <= o.patch_with_hand_s for p in patches)
             if not seen or _held(r, still, o):
-                r = dataclasses.replace(r, end_x=np.inf, reach=False)
+                r = _as_hint(r)
         out.append(r)
     return out
+
+
+def _as_hint(r: _Burst) -> _Burst:
+    """Hand `r` taken for no drop: only a hint of when, should the pile have risen."""
+    return dataclasses.replace(r, end_x=np.inf, reach=False)
 
 
 def _held(r: _Burst, still: Sequence[_Plateau], o: DropFinderOptions) -> bool:
@@ -275,7 +280,7 @@ def _still_hands(
     out = []
     for r in reaches:
         if r.reach and _held(r, still, o) and not _showed(r, at_slot, o):
-            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+            r = _as_hint(r)
         out.append(r)
     return out
 
@@ -298,7 +303,7 @@ def _weak_hands(reaches: list[_Burst], patches: list[_Burst], o: DropFinderOptio
             and not _showed(r, at_slot, o)
             and any(0 < abs(e - r.end) <= o.weak_near_s for e in shown)
         ):
-            r = dataclasses.replace(r, end_x=np.inf, reach=False)
+            r = _as_hint(r)
         out.append(r)
     return out
 
