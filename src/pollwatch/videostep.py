@@ -48,8 +48,10 @@ _BACKGROUND_S = 180.0
 @dataclass(frozen=True, eq=False)
 class VideoContext:
     """What a part may know before the pass: the camera, the case, the recording's path and
-    `background`, the per-pixel median of keyframes of its first minutes (BGR, None when no
-    frame could be decoded); `box_zone`, the ballot box located once for every part."""
+    `background`, the per-pixel median of the keyframes of its first minutes that show the
+    first steady view (`first_view`: a camera nudged a minute in gives the view before the
+    nudge, which cameras.csv's polygon and `box_views` start from; BGR, None when no frame
+    could be decoded); `box_zone`, the ballot box located once for every part."""
 
     camera: Camera
     paths: CasePaths
@@ -121,7 +123,7 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     path = camera.source_path(paths.root)
     if path is None:
         raise ValueError(f"{camera.source}: stream addresses are not analysed; record a file")
-    background = keyframe_background(path, until_s=_BACKGROUND_S)
+    background = keyframe_background(path, until_s=_BACKGROUND_S, first_view_only=True)
     ctx = VideoContext(camera, paths, path, background)
     parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
     chosen = [(name, part) for name, part in parts if part is not None]

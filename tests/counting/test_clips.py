@@ -215,3 +215,23 @@ def test_a_polygon_is_registered_on_the_clearer_view(render) -> None:
     assert zone is not None and zone.reliable and zone.shift == (0, 0)
     alone = resolve_box_zone(hidden, polygon)
     assert alone is not None and not alone.reliable and alone.method == "cameras.csv, not confirmed"
+
+
+def test_a_confident_first_view_is_not_overruled_by_a_later_one(render) -> None:
+    """A camera nudged later shows the box elsewhere over the whole recording: however sharp
+    that view, the first minutes' confident fit places the box."""
+    path = render(LOITER)
+    polygon = CameraRenderer(LOITER).box_polygon()
+    clear = keyframe_background(path)
+    # a noisier first view: a confident fit, less so than the later view's
+    noise = np.random.default_rng(0).normal(0, 8, clear.shape)
+    softer = np.clip(clear + noise, 0, 255).astype(np.uint8)
+    later = cv2.warpAffine(
+        clear,
+        np.float32([[1, 0, -14], [0, 1, 0]]),
+        clear.shape[1::-1],
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    assert resolve_box_zone(softer, polygon).reliable
+    zone = resolve_box_zone(softer, polygon, others=(later,))
+    assert zone is not None and zone.shift == (0, 0)

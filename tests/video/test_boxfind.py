@@ -10,6 +10,7 @@ from videoclips import BOX_POLY, PASSER, ClipSpec, iou, room
 from pollwatch.video import analyse_video
 from pollwatch.video.analyser import Needs
 from pollwatch.video.boxfind import (
+    first_view,
     fit_polygon,
     keyframe_background,
     seek_keyframes,
@@ -172,3 +173,41 @@ def test_wireframe_finds_the_lid_above_the_near_face(top_grey, slot, top_found) 
     assert wires
     top = float(wires[0][1][:, 1].min())
     assert (top < y + 8) if top_found else (top > y + 22)
+
+
+def _panned(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """`image` as a camera panned by (dx, dy) pixels shows it (edges repeated)."""
+    matrix = np.float32([[1, 0, -dx], [0, 1, -dy]])
+    return cv2.warpAffine(image, matrix, image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize(
+    ("shifts", "expected"),
+    [
+        # nudged after four keyframes: the four before the nudge
+        ([(0, 0)] * 4 + [(40, 6)] * 5, [0, 1, 2, 3]),
+        # nudged after one keyframe: too short a view, the view after it
+        ([(0, 0)] + [(40, 6)] * 8, list(range(1, 9))),
+        # one odd keyframe among a steady view is left out wherever it falls
+        ([(0, 0)] * 3 + [(-30, 0)] + [(0, 0)] * 5, [0, 1, 2, 4, 5, 6, 7, 8]),
+        ([(25, 0)] + [(0, 0)] * 4, [1, 2, 3, 4]),
+        # a steady camera: every keyframe
+        ([(0, 0)] * 5, [0, 1, 2, 3, 4]),
+        # fewer images than min_members: those agreeing with the first
+        ([(0, 0), (0, 0)], [0, 1]),
+        # no view lasts: all of them
+        ([(0, 0), (30, 0), (-30, 0), (0, 30)], [0, 1, 2, 3]),
+        ([], []),
+    ],
+)
+def test_first_view_keeps_the_views_before_a_nudge(shifts, expected) -> None:
+    images = [_panned(room(), dx, dy) for dx, dy in shifts]
+    kept = first_view(images)
+    assert [next(k for k, im in enumerate(images) if im is x) for x in kept] == expected
+
+
+def test_keyframe_background_of_the_first_view(make_clip) -> None:
+    path = make_clip(ClipSpec(seconds=4.0, figures=(PASSER,), gop=10, audio=False))
+    assert np.array_equal(
+        keyframe_background(path, count=9, first_view_only=True), keyframe_background(path, count=9)
+    )

@@ -62,8 +62,11 @@ def resolve_box_zone(
     """The box zone in the recording whose static view is `background` (BGR); `polygon` from
     cameras.csv, `reference` the path of a reference image of the intended view; `others`:
     more views of the same recording (e.g. over its whole length, when something hid the box
-    early on) to register a polygon on, the most confident fit winning. A polygon is shifted
-    only by a fit of at least `MIN_CONFIDENCE`. None when no box can be found at all."""
+    early on) to register a polygon on when `background` gives no fit of `MIN_CONFIDENCE`
+    (the most confident of theirs then wins): a camera nudged later shows the box elsewhere
+    over its whole length, and that place must not be taken for the first view's. A polygon
+    is shifted only by a fit of at least `MIN_CONFIDENCE`. None when no box can be found at
+    all."""
     if background is None:
         if polygon is None:
             return None
@@ -72,7 +75,11 @@ def resolve_box_zone(
         )
     if polygon is not None:
         poly = np.asarray(polygon, np.float32)
-        fits = [fit_polygon(view, poly, search=_search(view)) for view in (background, *others)]
+        first = fit_polygon(background, poly, search=_search(background))
+        if first is not None and first.confidence >= MIN_CONFIDENCE:
+            fits = [first]
+        else:
+            fits = [first, *(fit_polygon(view, poly, search=_search(view)) for view in others)]
         found_fits = [f for f in fits if f is not None]
         if not found_fits:
             return BoxZone(_shifted(poly, 0, 0), 0.0, "cameras.csv, outside the picture")

@@ -1,6 +1,7 @@
 """The box zone through a recording whose camera was nudged: one zone per steady view.
 
-`VideoContext.box_zone` places the box once, on the view of the first minutes. A camera
+`VideoContext.box_zone` places the box once, on the first steady view of the first minutes
+(their keyframes that agree with it: a nudge inside them does not blend two views). A camera
 nudged later (a pan of a few degrees) shows the box tens of pixels away for the rest of the
 day, and a fixed zone then watches the wall beside it. `box_views` reads a keyframe every
 `every_s` before the pass (reached by seeking; one where phase correlation finds the first

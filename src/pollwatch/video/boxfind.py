@@ -7,7 +7,9 @@ often faint against a light floor, is found separately above the strong near fac
 `fit_polygon` registers a known outline (cameras.csv's `box_polygon`, drawn on the intended
 view) to the view a camera really shows: a nudged camera moves the box by tens of pixels.
 `keyframe_background` is the per-pixel median of keyframes spread over a recording: the room
-without its passers-by, read in a fraction of a second before the analysis pass.
+without its passers-by, read in a fraction of a second before the analysis pass. With
+`first_view=True` it keeps only the keyframes of the recording's first steady view
+(`first_view`): a camera nudged a minute in must not blend two views into one picture.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 __all__ = [
     "PolygonFit",
+    "first_view",
     "fit_polygon",
     "keyframe_background",
     "line_map",
@@ -220,10 +223,15 @@ def seek_keyframes(
 
 
 def keyframe_background(
-    path: str | Path, *, count: int = 9, until_s: float | None = None
+    path: str | Path,
+    *,
+    count: int = 9,
+    until_s: float | None = None,
+    first_view_only: bool = False,
 ) -> np.ndarray | None:
     """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
-    `until_s` seconds (all of it by default); None when no frame can be decoded."""
+    `until_s` seconds (all of it by default); with `first_view_only`, of those showing the
+    recording's first steady view (`first_view`). None when no frame can be decoded."""
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
 
@@ -235,7 +243,41 @@ def keyframe_background(
     if not images:
         return None
     shape = images[0].shape
-    return median_image([im for im in images if im.shape == shape])
+    images = [im for im in images if im.shape == shape]
+    return median_image(first_view(images) if first_view_only else images)
+
+
+_VIEW_WIDTH = 160  # phase correlation at this width: a view shift is tens of pixels
+
+
+def first_view(
+    images: list[np.ndarray], *, max_shift_px: float = 3.0, min_members: int = 3
+) -> list[np.ndarray]:
+    """The images (in recording order, same size) that show the recording's first steady
+    view: the earliest image that at least `min_members` images (itself included, or all of
+    them when fewer) see within `max_shift_px` full-size pixels of it by phase correlation,
+    with those images. A camera nudged early in its first minutes then gives the view before
+    the nudge, not a blend of both; an image no other agrees with (someone at the lens) is
+    skipped as an anchor. All the images when none gathers enough."""
+    if len(images) < 2:
+        return list(images)
+    scale = min(1.0, _VIEW_WIDTH / images[0].shape[1])
+    size = (round(images[0].shape[1] * scale), round(images[0].shape[0] * scale))
+    window = cv2.createHanningWindow(size, cv2.CV_32F)
+    small = [
+        cv2.resize(_gray(im), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        for im in images
+    ]
+    need = min(min_members, len(images))
+    for anchor in small:
+        members = [
+            im
+            for im, other in zip(images, small, strict=True)
+            if np.hypot(*cv2.phaseCorrelate(anchor, other, window)[0]) <= max_shift_px * scale
+        ]
+        if len(members) >= need:
+            return members
+    return list(images)
 
 
 def median_image(images: list[np.ndarray]) -> np.ndarray:
