@@ -199,7 +199,7 @@ def test_stuffing_scores() -> None:
         }
     )
     cams = ["1", "2", "3", "4", "5", "6"]
-    got = stuffing_scores(findings, events, cams, {"5": [(0.0, 60.0)]})
+    got = stuffing_scores(findings, events, cams, {"5": [(0.0, 60.0)]}, listed=["4", "5"])
     assert (got["true_events"], got["true_events_observable"], got["hidden_true_events"]) == (
         3,
         2,
@@ -215,6 +215,7 @@ def test_stuffing_scores() -> None:
     assert got["clean_cameras_without_finding"] == pytest.approx(2 / 3)
     assert got["clean_cameras_without_any_finding"] == 0.0
     assert got["clean_cameras_with_not_observable"] == pytest.approx(2 / 3)
+    assert got["clean_cameras_with_unwatched_listed"] == pytest.approx(1 / 3)  # 4 (5: stuffed)
     assert got["not_observable_findings"] == 3 and got["hidden_true_events_covered"] == 1
 
 

@@ -107,7 +107,7 @@ class DetectOptions:
     hidden_activity: float = 0.1  # share of a blind range with someone at the box
     # ... and reported only where the pile, read on either side, rose more than legitimate
     # voting explains: `rise_test` p-value (with `hidden_dispersion`) below this (looser than
-    # alpha: the period is not a finding of stuffing; 0.8-5.3% of clean watched windows of
+    # alpha: the period is not a finding of stuffing; 0.65-4.7% of clean watched windows of
     # 15-120 s fell below it, and none of the 64 blind ranges on 201 clean tuning cameras)
     hidden_explained: float = 0.05
     hidden_dispersion: float = HIDDEN_DISPERSION  # legitimate voters' burstiness (score.py)
