@@ -20,9 +20,15 @@ stretch with no counted drop, the share that rose by one ballot or more (its one
 Clopper–Pearson bound is `RISE_TAIL`) and the factor of each ballot beyond
 (`RISE_TAIL_DECAY`: exp(−1/m), m the one-sided 95% upper bound of their mean excess over one
 ballot); stretches partly on the counter's rough time (`rough_ranges`: the box out of focus)
-are listed apart (`rise_on_rough_time`): the detector gives them the episodes' tail. With
-`--legit-only` the stretches within 5 s of a true stuffer's hands (the case's truth, read
-through `pollwatch.evaluate`) are left out, so that fraud cases can be used too.
+are listed apart (`rise_on_rough_time`): the detector gives them the episodes' tail. The
+burstiness of legitimate voters (`window_dispersion`, the test of a rise across a period the
+box could not be watched): on cameras of the calibrated height, their watched time cut into
+disjoint windows of 15-120 s, the counted ballots' variance over their expected number (the
+camera's rate outside the window times its length; `HIDDEN_DISPERSION` must lie above it)
+and the share of windows whose count `rise_test` with the dispersion in use puts below 0.02
+and `hidden_explained`. With `--legit-only` the stretches within 5 s of a true stuffer's
+hands (the case's truth, read through `pollwatch.evaluate`) are left out, and the windows
+are taken on cameras without a stuffer only, so that fraud cases can be used too.
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py [--legit-only] CASE [CASE ...]
 """
@@ -46,8 +52,10 @@ from pollwatch.stuffing.detect import (
     camera_events,
     tested_episodes,
 )
-from pollwatch.stuffing.score import RISE_TAIL_FROM
-from pollwatch.stuffing.stored import camera_data
+from pollwatch.stuffing.score import RISE_TAIL_FROM, rise_test
+from pollwatch.stuffing.stored import CameraData, camera_data
+
+WINDOWS_S = (15.0, 30.0, 60.0, 90.0, 120.0)
 
 
 def _loglik(c: float, sizes: np.ndarray, rates: np.ndarray, gap: np.ndarray) -> float:
@@ -102,6 +110,44 @@ def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
     }
 
 
+def _window_counts(data: CameraData, length_s: float, o: DetectOptions) -> list[tuple]:
+    """(counted ballots, expected) in each disjoint window of `length_s` seconds the box
+    was watched throughout: expected at the camera's rate outside the window."""
+    obs = data.observability
+    watched = obs.observed_s(obs.start_s, obs.end_s)
+    if watched < 2 * length_s:
+        return []
+    t = data.drops["t_s"].to_numpy(float)
+    n = data.drops["ballots"].to_numpy(float)
+    total, out = float(n.sum()), []
+    for a in np.arange(obs.start_s, obs.end_s - length_s + 1e-9, length_s):
+        if obs.observed_share(a, a + length_s) > 0.99:
+            k = float(n[(t >= a) & (t < a + length_s)].sum())
+            rate = max((total - k) / (watched - length_s), 1.0 / o.min_rate_s)
+            out.append((k, rate * length_s))
+    return out
+
+
+def _dispersion(counts: dict[float, list[tuple]], o: DetectOptions) -> dict[str, object]:
+    """Per window length: windows, the counts' variance over their mean, and the share the
+    dispersed `rise_test` puts below 0.02 and below `hidden_explained`."""
+    out: dict[str, object] = {}
+    for length, pairs in counts.items():
+        if not pairs:
+            continue
+        k, mu = np.asarray(pairs, float).T
+        p = np.asarray(
+            [rise_test(a, length, m / length, dispersion=o.hidden_dispersion) for a, m in pairs]
+        )
+        out[f"{length:.0f}s"] = {
+            "windows": len(pairs),
+            "dispersion": round(float(np.mean((k - mu) ** 2 / mu)), 3),
+            "below_0.02": round(float(np.mean(p < 0.02)), 4),
+            "below_hidden_explained": round(float(np.mean(p < o.hidden_explained)), 4),
+        }
+    return out
+
+
 def _stuffed(case: str, legit_only: bool) -> dict[str, list[tuple[float, float]]]:
     """Per camera, the true stuffers' hands (start_s, end_s): only with `legit_only`."""
     if not legit_only:
@@ -123,6 +169,7 @@ def main() -> None:
     rough_rises: list[float] = []  # stretches partly out of focus: the episodes' tail instead
     rise_cameras = 0
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
+    counts: dict[float, list[tuple]] = {length: [] for length in WINDOWS_S}
     cameras: dict[str, dict[str, object]] = {}
     for case in args.cases:
         paths = CasePaths.of(case)
@@ -148,6 +195,9 @@ def main() -> None:
                 found = gaps.loc[~on_rough, "ballots"].dropna().tolist()
                 rises += found
                 rise_cameras += bool(found)
+                if cam.camera_id not in stuffed and (cam.height or 0) >= o.calibrated_height:
+                    for length in WINDOWS_S:
+                        counts[length] += _window_counts(data, length, o)
                 if cam.height is not None and cam.height < o.calibrated_height:
                     backed = eps["fill_ballots"] >= eps["ballots"] - o.fill_margin
                     coarse += eps.loc[~backed, "tested"].astype(int).tolist()
@@ -165,7 +215,8 @@ def main() -> None:
                     "episodes": len(eps),
                     "min_p": min(tested) if tested else None,
                     "flagged": sum(e.flagged and e.observable for e in events),
-                    "not_observable": sum(not e.observable for e in events),
+                    "not_observable": sum(not e.observable and e.flagged for e in events),
+                    "unwatched_listed": sum(not e.observable and not e.flagged for e in events),
                 }
     s, r, w = (np.asarray(x, float) for x in (sizes, rates, windows))
     pairs = s >= 2
@@ -192,6 +243,11 @@ def main() -> None:
                 "rise_between_episodes": _rise_tail(np.asarray(rises, float), rise_cameras),
                 "rise_tail_in_use": [o.rise_tail, o.rise_decay],
                 "rise_on_rough_time": sorted(rough_rises),
+                "window_dispersion": _dispersion(counts, o),
+                "hidden_dispersion_in_use": o.hidden_dispersion,
+                "cameras_with_not_observable": sum(
+                    1 for v in cameras.values() if v["not_observable"]
+                ),
                 "cameras": len(cameras),
                 "cameras_flagged": flagged,
                 "cameras_flagged_share": flagged / len(cameras) if cameras else None,

@@ -12,7 +12,13 @@ import pytest
 from pollwatch.counting.observability import Observability
 from pollwatch.stuffing import detect
 from pollwatch.stuffing.episodes import EPISODE_COLUMNS, EpisodeOptions, find_episodes, robust_z
-from pollwatch.stuffing.fill import FILL_COLUMNS, FillCurve, fill_curve, rise_between
+from pollwatch.stuffing.fill import (
+    FILL_COLUMNS,
+    FillCurve,
+    fill_curve,
+    rise_around,
+    rise_between,
+)
 from pollwatch.stuffing.stored import view_heights
 
 STEP = 2.0  # pixels per ballot
@@ -106,6 +112,8 @@ def test_tested_episodes(times, ballots, rise, want) -> None:
         ({"rise_decay": 0.0}, "rise_decay"),
         ({"rise_tail": 1.0}, "rise_tail"),
         ({"hidden_explained": 0.0}, "hidden_explained"),
+        ({"hidden_dispersion": 0.5}, "hidden_dispersion"),
+        ({"hidden_look_s": 0.0}, "hidden_look_s"),
     ],
 )
 def test_detect_options_checked(kwargs, message) -> None:
@@ -194,6 +202,55 @@ def test_view_heights_from_the_counter_s_zone_table() -> None:
     assert view_heights(pd.DataFrame()) == []
 
 
+@pytest.mark.parametrize(
+    ("unreadable", "want"),
+    [
+        # the pile hidden 20-30 s (a blind range) and again 30-45 s (someone in front): read
+        # from the level before 20 s and the first one after 45 s, 6 px up
+        ((30.0, 45.0), (6.0, 15.7, 49.0)),
+        # unreadable from 30 s to the end: NaN, the span the period itself
+        ((30.0, 90.0), (np.nan, 20.0, 30.0)),
+    ],
+    ids=["read-further-on", "never-read-after"],
+)
+def test_rise_around_a_blind_range_reads_the_nearest_levels(unreadable, want) -> None:
+    s = series([(10.0, 4.0), (25.0, 10.0)], end=90.0)
+    s.loc[s["t_s"].between(*unreadable), "fill_contrast"] = 0.0
+    curve = fill_curve(s, 50.0, hidden=[(20.0, 30.0)])
+    rise, t0, t1 = rise_around(curve, 20.0, 30.0)
+    assert (rise, t0, t1) == pytest.approx(want, abs=0.15, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("contrast", "activity", "want"),
+    [
+        # someone at the box through a 30-s blind range, the pile never readable: an event
+        # that is not flagged (listed in the report, no finding)
+        (0.0, 0.5, [False]),
+        # nobody there: nothing
+        (0.0, 0.0, []),
+        # the pile readable and risen as the voters explain: nothing
+        (80.0, 0.5, []),
+    ],
+    ids=["unreadable-busy", "unreadable-quiet", "readable-explained"],
+)
+def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(contrast, activity, want):
+    voters = [3.0 + 8.0 * k for k in range(20)]
+    seen = [t for t in voters if not 100.0 <= t <= 130.0]
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    s = series(levels, end=170.0)
+    s["fill_contrast"] = contrast
+    s.loc[s["t_s"].between(100.0, 130.0), "fg"] = activity
+    obs = Observability(0.0, 170.0, ((100.0, 130.0, "audit: blocked"),))
+    curve = fill_curve(s, 100.0, hidden=[(100.0, 130.0)])
+    step = STEP if curve.readable else np.nan
+    events = detect.camera_events(drops(seen), s, curve, step, obs)
+    hidden = [e for e in events if e.kind == "hidden"]
+    assert [e.flagged for e in hidden] == want
+    for e in hidden:
+        assert not e.observable and e.reasons == "audit: blocked" and e.activity == 1.0
+
+
 def test_rise_between_unreadable_sides_is_nan() -> None:
     s = series([(10.0, 4.0)], end=30.0)
     s["fill_contrast"] = 0.0
@@ -210,6 +267,8 @@ def test_rise_between_unreadable_sides_is_nan() -> None:
         (lambda: fill_curve(pd.DataFrame({"t_s": [0.0]}), 10.0), "fill"),
         (lambda: FillCurve(pd.DataFrame({"t_s": [0.0]}), 10.0), "fill_px"),
         (lambda: rise_between(fill_curve(series([]), 10.0), 5.0, 1.0), "before"),
+        (lambda: rise_around(fill_curve(series([]), 10.0), 5.0, 1.0), "before"),
+        (lambda: rise_around(fill_curve(series([]), 10.0), 1.0, 5.0, look_s=0), "look_s"),
         (lambda: fill_curve(series([]), 10.0).resampled(0.0), "every_s"),
     ],
 )
@@ -456,24 +515,28 @@ def test_an_episode_s_rise_starts_after_the_previous_one(times, ballots, want) -
 
 
 @pytest.mark.parametrize(
-    ("bundle_at", "reported"),
+    ("bundle_at", "unseen", "reported"),
     [
-        # a bundle of 10 counted 1 s before the box went out of view for 30 s: its rise is
-        # the episode's; the blind range's is read from the level settled after it (none
-        # left before the range: NaN, someone at the box: reported), not from before the
-        # bundle (10)
-        (99.0, True),
-        # counted 8 s before: the level settled after it is there to read: nothing rose,
-        # the legitimate voting explains it, not reported (read from before the bundle: 10)
-        (92.0, False),
+        # a bundle of 10 counted 1 s before the box went out of view for 30 s (demo 83: a
+        # stuffer's first hand counted just before a frozen picture): the pile is read from
+        # before the bundle, and the ballots counted on either side are taken off, so the
+        # bundle is not read again: nothing rose beyond them, nothing reported
+        (99.0, 0, False),
+        (92.0, 0, False),
+        # ... and 14 more put in unseen: legitimate voters (4.7 expected) do not explain them
+        (99.0, 14, True),
+        (92.0, 14, True),
     ],
-    ids=["just-before", "settled"],
+    ids=["just-before", "settled", "just-before-unseen", "settled-unseen"],
 )
-def test_a_blind_range_s_rise_starts_after_the_episode_before(bundle_at, reported) -> None:
+def test_a_blind_range_s_rise_takes_off_the_ballots_counted_around_it(
+    bundle_at, unseen, reported
+) -> None:
     voters = [3.0 + 8.0 * k for k in range(11)]  # single voters, 8 s apart, until 83 s
     times = [*voters, bundle_at, 150.0]
     levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
-    levels += [(bundle_at + 0.2, STEP * 21), (150.2, STEP * 22)]
+    levels += [(bundle_at + 0.2, STEP * 21), (131.0, STEP * (21 + unseen))]
+    levels.append((150.2, STEP * (22 + unseen)))
     blind = (100.0, 130.0)
     curve = fill_curve(series(levels, end=170.0), 100.0, hidden=[blind])
     obs = Observability(0.0, 170.0, ((*blind, "box not in view"),))
@@ -481,8 +544,12 @@ def test_a_blind_range_s_rise_starts_after_the_episode_before(bundle_at, reporte
     fg.loc[fg["t_s"].between(*blind), "fg"] = 0.5
     frame = drops(times, [1] * 11 + [10, 1])
     events = detect.camera_events(frame, fg, curve, STEP, obs)
-    hidden = [e.fill_ballots for e in events if e.kind == "hidden"]
-    assert hidden == ([pytest.approx(np.nan, nan_ok=True)] if reported else [])
+    hidden = [e for e in events if e.kind == "hidden"]
+    assert [e.flagged for e in hidden] == ([True] if reported else [])
+    if reported:
+        (e,) = hidden
+        assert e.fill_ballots == pytest.approx(unseen, abs=0.5)
+        assert e.extra_lower <= unseen <= e.extra_upper and not e.observable
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from pollwatch.stuffing.score import (
     episode_test,
     extra_ballots,
     hands_tail,
+    hidden_extra,
     pile_tail,
     rise_test,
 )
@@ -83,9 +84,53 @@ def test_no_rise_is_no_evidence(rise) -> None:
     assert rise_test(rise, 30.0, 0.1) == 1.0
 
 
-def test_rise_test_rejects_negative_duration() -> None:
-    with pytest.raises(ValueError, match="duration_s"):
-        rise_test(3.0, -1.0, 0.1)
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"duration_s": -1.0}, "duration_s"), ({"dispersion": 0.5}, "dispersion")],
+)
+def test_rise_test_rejects_bad_input(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        rise_test(3.0, **{"duration_s": 30.0, "rate_per_s": 0.1, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("rise", "duration", "rate", "dispersion"),
+    [(6.4, 60.0, 0.05, 3.0), (11.0, 60.0, 31 / 540, 3.0), (3.0, 10.0, 0.1, 2.0)],
+)
+def test_dispersed_rise_test_is_the_negative_binomial_tail(rise, duration, rate, dispersion):
+    mu, k = rate * duration, math.floor(rise)
+    # the negative binomial of mean mu and variance dispersion * mu: r = mu / (d - 1) failures
+    r, p = mu / (dispersion - 1.0), 1.0 / dispersion
+    pmf = [
+        math.gamma(r + i) / (math.gamma(r) * math.factorial(i)) * p**r * (1 - p) ** i
+        for i in range(k)
+    ]
+    got = rise_test(rise, duration, rate, clustering=1.0, dispersion=dispersion)
+    assert got == pytest.approx(1.0 - sum(pmf), rel=1e-6)
+    # bursts of voters make a rise less unlikely than a Poisson stream does
+    assert got > rise_test(rise, duration, rate, clustering=1.0)
+
+
+@pytest.mark.parametrize(
+    ("ballots", "expected", "want"),
+    [
+        # demo 72: a stuffer's 6 hidden behind a blocked box for 108 s, the pile up 16.1
+        # with 4.6 legitimate expected (8 came): 12 beyond them, 4-16 (the 95th percentile
+        # of the legitimate count is 12)
+        (16.1, 4.6, (12, 4, 16)),
+        (6.3, 1.3, (5, 1, 6)),
+        (2.0, 4.0, (0, 0, 2)),  # less than expected: none beyond
+        (math.nan, 4.0, (0, 0, 0)),
+        (5.0, 0.0, (5, 5, 5)),
+    ],
+)
+def test_hidden_extra(ballots, expected, want) -> None:
+    assert hidden_extra(ballots, expected) == want
+
+
+def test_hidden_extra_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="dispersion"):
+        hidden_extra(3.0, 1.0, 0.5)
 
 
 @pytest.mark.parametrize("ballots", [0, 1, 5, 9, 40])

@@ -15,7 +15,7 @@ from pollwatch.evaluate.stuffing_metrics import match_events, stuffing_scores
 from pollwatch.ingest import ingest_case
 from pollwatch.report.base import Section
 from pollwatch.store import Camera, Store
-from pollwatch.stuffing.detect import EVENT_COLUMNS, Event
+from pollwatch.stuffing.detect import EVENT_COLUMNS, Event, events_frame
 from pollwatch.stuffing.findings import event_findings
 from pollwatch.stuffing.section import stuffing_section
 from pollwatch.stuffing.step import BOX_FILL_COLUMNS, stuffing_step
@@ -65,8 +65,9 @@ def analysed(small_case: CasePaths):
     ingest_case(small_case.root)
     hidden = [(400.0, 460.0, "box not in view")]
     # the voters in the hidden minute are not counted (the counter cannot see them), nor a
-    # bundle of 6 put in then: the pile rose by 9 across it, about 4 expected
-    unseen = [t for t in VOTERS if 400 <= t <= 460] + [430.0] * 6
+    # bundle of 8 put in then: the pile rose by 11 across it, 3.4 expected (p = 0.038 with
+    # the voters' burstiness, HIDDEN_DISPERSION; a bundle of 6 gives 0.077: not reported)
+    unseen = [t for t in VOTERS if 400 <= t <= 460] + [430.0] * 8
     seen = [t for t in VOTERS if not 400 <= t <= 460]
     with Store(small_case.db_path) as store:
         for name, frame in _tables(sorted(seen + HANDS), hidden, unseen).items():
@@ -88,7 +89,7 @@ def test_findings_of_the_stuffer_and_the_hidden_minute(analysed) -> None:
     kinds = dict(zip(found["kind"], found["summary"], strict=True))
     assert set(kinds) == {"ballot_stuffing", "stuffing_not_observable"}
     assert kinds["stuffing_not_observable"].startswith("Suspicious, not observable")
-    assert "rose by about 9 ballots" in kinds["stuffing_not_observable"]
+    assert "rose by about 11 ballots" in kinds["stuffing_not_observable"]
     assert seen[0]["start_s"] == HANDS[0] and seen[0]["end_s"] == HANDS[-1]
     assert seen[0]["extra_ballots"] == len(HANDS) and seen[0]["event"] == "hands"
     assert (blind[0]["start_s"], blind[0]["end_s"]) == (400.0, 460.0)
@@ -127,6 +128,28 @@ def test_report_section(analysed) -> None:
     assert section.title == "Ballot stuffing (1; 1 suspicious, not observable)"
     assert "suspicious, not observable</td>" in section.html
     assert len(section.plots) == 1 and section.plots[0].png.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("flagged", "listed"),
+    [
+        (False, True),  # a busy blind period, the pile unreadable: listed apart, no finding
+        (True, False),  # a flagged one is a finding (the table above), not listed apart
+    ],
+    ids=["unreadable", "flagged"],
+)
+def test_report_lists_unwatched_periods_apart(analysed, flagged, listed) -> None:
+    paths, store = analysed
+    why = "audit: blocked; box not in view"
+    gap = Event(
+        "hidden", 100.0, 160.0, 0, flagged=flagged, observable=False, activity=0.4, reasons=why
+    )
+    store.write_table("stuffing", "events", events_frame([gap]), camera_id="C2")
+    section = stuffing_section(store, paths)
+    assert section.title == "Ballot stuffing (1; 1 suspicious, not observable)"
+    assert ("Not findings: periods" in section.html) is listed
+    assert ("audit: blocked; box not in view</td>" in section.html) is listed
+    assert ("40%</td>" in section.html) is listed
 
 
 @pytest.mark.parametrize(
@@ -176,7 +199,7 @@ def test_stuffing_scores() -> None:
         }
     )
     cams = ["1", "2", "3", "4", "5", "6"]
-    got = stuffing_scores(findings, events, cams, {"5": [(0.0, 60.0)]})
+    got = stuffing_scores(findings, events, cams, {"5": [(0.0, 60.0)]}, listed=["4", "5"])
     assert (got["true_events"], got["true_events_observable"], got["hidden_true_events"]) == (
         3,
         2,
@@ -192,6 +215,7 @@ def test_stuffing_scores() -> None:
     assert got["clean_cameras_without_finding"] == pytest.approx(2 / 3)
     assert got["clean_cameras_without_any_finding"] == 0.0
     assert got["clean_cameras_with_not_observable"] == pytest.approx(2 / 3)
+    assert got["clean_cameras_with_unwatched_listed"] == pytest.approx(1 / 3)  # 4 (5: stuffed)
     assert got["not_observable_findings"] == 3 and got["hidden_true_events_covered"] == 1
 
 

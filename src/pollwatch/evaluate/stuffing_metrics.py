@@ -20,12 +20,15 @@ start time first, each used once.
   per found event `within_bounds`): are the bounds calibrated;
 * clean cameras (no stuffer on them): the share with no observable finding, with no
   finding at all (not-observable periods included) and with a not-observable finding
-  (`clean_cameras_with_not_observable`: legitimate voters block the box too).
+  (`clean_cameras_with_not_observable`: legitimate voters block the box too), and with a
+  busy blind period listed in the report apart from the findings, the pile unreadable
+  across it (`clean_cameras_with_unwatched_listed`, from `stuffing/events`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -35,7 +38,7 @@ from pollwatch.case import CasePaths
 from pollwatch.evaluate.matching import greedy_match
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import case_truth, hiding_ranges, stuffing_events
-from pollwatch.store import Store
+from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.findings import KIND, KINDS
 
 __all__ = ["match_events", "stuffing_block", "stuffing_scores"]
@@ -75,11 +78,16 @@ def _share(k: int, n: int) -> float | None:
 
 
 def stuffing_scores(
-    findings: pd.DataFrame, events: pd.DataFrame, cameras: list[str], hidden: dict[str, list]
+    findings: pd.DataFrame,
+    events: pd.DataFrame,
+    cameras: list[str],
+    hidden: dict[str, list],
+    listed: Collection[str] = (),
 ) -> dict[str, Any]:
     """Score `findings` (the store's, evidence as JSON text) against true `events`
     (`truthview.STUFFING_COLUMNS`) on the analysed `cameras`; `hidden`: per camera, the
-    truth's ranges that hide the box."""
+    truth's ranges that hide the box; `listed`: the cameras with a busy blind period listed
+    in the report apart from the findings (the pile unreadable across it)."""
     mine = findings[findings["kind"].isin(KINDS)]
     evidence = [json.loads(e or "{}") for e in mine["evidence"]]
     det = pd.DataFrame(
@@ -195,7 +203,23 @@ def stuffing_scores(
         "clean_cameras_with_not_observable": _share(
             sum(c in blind_flag for c in clean), len(clean)
         ),
+        "clean_cameras_with_unwatched_listed": _share(
+            sum(c in set(listed) for c in clean), len(clean)
+        ),
     }
+
+
+def _listed(store: Store, cameras: list[str]) -> list[str]:
+    """The cameras whose `stuffing/events` hold a busy blind period that is not a finding."""
+    out = []
+    for cam in cameras:
+        try:
+            events = store.read_table("stuffing", "events", camera_id=cam)
+        except NotFoundError:
+            continue
+        if ((events["kind"] == "hidden") & ~events["flagged"].astype(bool)).any():
+            out.append(cam)
+    return out
 
 
 @METRICS.registering("stuffing", order=40)
@@ -205,7 +229,8 @@ def stuffing_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     with Store.existing(paths.db_path) as store:
         findings = store.findings()
         analysed = set(store.tables().query("analyser == 'stuffing'")["camera_id"])
-    cameras = [c for c in case_truth(truth).camera_ids if c in analysed]
+        cameras = [c for c in case_truth(truth).camera_ids if c in analysed]
+        listed = _listed(store, cameras)
     events = stuffing_events(truth)
     hidden = {c: hiding_ranges(truth, c) for c in cameras}
-    return stuffing_scores(findings, events, cameras, hidden)
+    return stuffing_scores(findings, events, cameras, hidden, listed)

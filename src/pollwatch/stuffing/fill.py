@@ -10,7 +10,8 @@ full to the lid). A camera nudged during the day shows the box in several steady
 (`pollwatch.counting.views`), each watched on its own zone: each view's samples are smoothed
 on their own and brought to the reference view's scale (the box's height there), so the
 level runs on across a nudge. `rise_between` measures how far the pile rose across a stretch
-of time, from the levels held just before and just after it.
+of time, from the levels held just before and just after it; `rise_around`, across a period
+the box could not be watched, from the nearest levels read on either side.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ import pandas as pd
 
 from pollwatch.counting.drops import DropFinderOptions
 
-__all__ = ["FILL_COLUMNS", "FillCurve", "ViewHeight", "fill_curve", "rise_between"]
+__all__ = [
+    "FILL_COLUMNS",
+    "FillCurve",
+    "ViewHeight",
+    "fill_curve",
+    "rise_around",
+    "rise_between",
+]
 
 FILL_COLUMNS = ["t_s", "fill_px", "fill_level"]
 
@@ -161,3 +169,34 @@ def rise_between(
         if np.isfinite(before) and np.isfinite(after):
             return after - before
     return np.nan
+
+
+def rise_around(
+    curve: FillCurve,
+    start_s: float,
+    end_s: float,
+    *,
+    settle_s: float = 2.5,
+    look_s: float = 60.0,
+    span_s: float = 4.0,
+) -> tuple[float, float, float]:
+    """How many pixels the pile rose across a period the box could not be watched
+    (`start_s`..`end_s`), from the nearest levels read on either side: the last `span_s`
+    seconds of readable samples before it and the first `span_s` seconds from `settle_s`
+    after it, each within `look_s` seconds of the period (around a blocked or dark box the
+    pile is often hidden a while longer: someone in front of it, a voter's drop). Returns the
+    rise and the span it covers (from the first sample of the level before to the last of the
+    level after), so that the ballots counted within that span can be taken off; NaN rise
+    (and span the period) where either side cannot be read."""
+    if end_s < start_s:
+        raise ValueError(f"end_s {end_s} is before start_s {start_s}")
+    if not look_s > 0 or not span_s > 0:
+        raise ValueError("look_s and span_s must be positive")
+    t = curve.samples["t_s"].to_numpy(float)
+    before = t[(t < start_s - 0.3) & (t >= start_s - look_s)]
+    after = t[(t > end_s + settle_s) & (t <= end_s + look_s)]
+    if not before.size or not after.size:
+        return np.nan, float(start_s), float(end_s)
+    t0, t1 = float(before.max()) - span_s, float(after.min()) + span_s
+    rise = curve.level_near(float(after.min()), t1) - curve.level_near(t0, float(before.max()))
+    return rise, t0, t1

@@ -6,10 +6,12 @@ estimated extra ballots and bounds (`score` is the estimate's lower bound, as th
 finding's score is the excess's), the calibrated p-value and the evidence: the episode's
 insertions, dwell and its robust z, the pile's rise in ballots, and the frame strip's times
 (`frames_s`, stored in `stuffing/frames`). A not-observable period (the box hidden while
-someone was at it) is a finding of its own, lower-grade kind `stuffing_not_observable`
-("Suspicious, not observable: ..."), with `evidence.observable` false, no p-value, `score` 0
-and `evidence.confidence` 0.2: it says the box could not be watched, not that it was stuffed;
-the evaluation never counts it as a stuffing finding.
+someone was at it, and the pile, read on either side, risen beyond legitimate voting) is a
+finding of its own, lower-grade kind `stuffing_not_observable` ("Suspicious, not
+observable: ..."), with `evidence.observable` false, no p-value, `score` 0 and
+`evidence.confidence` 0.2: it says the pile rose while the box could not be watched, not that
+it was stuffed; the evaluation never counts it as a stuffing finding. A busy blind period
+whose pile could not be read is an event that is not flagged: no finding.
 """
 
 from __future__ import annotations
@@ -35,18 +37,13 @@ def _num(value: float) -> float | None:
 
 def _summary(e: Event) -> str:
     span = f"{e.end_s - e.start_s:.0f} s"
-    if not e.observable:
-        rise = (
-            f"the pile rose by about {e.fill_ballots:.0f} ballots across it "
-            f"({e.expected:.1f} expected from the camera's voters; beyond them "
-            f"{e.extra_lower}–{e.extra_upper})"
-            if math.isfinite(e.fill_ballots)
-            else "the pile could not be read across it"
-        )
+    if not e.observable:  # flagged only where the pile could be read across it
         share = f"{e.activity:.0%}" if math.isfinite(e.activity) else "an unknown share"
         return (
             f"Suspicious, not observable: the box could not be watched for {span} "
-            f"({e.reasons}) while someone was at it {share} of the time; {rise}"
+            f"({e.reasons}) while someone was at it {share} of the time; the pile rose by "
+            f"about {e.fill_ballots:.0f} ballots across it ({e.expected:.1f} expected from "
+            f"the camera's voters; beyond them {e.extra_lower}–{e.extra_upper})"
         )
     what = {
         "hands": f"{e.insertions} hand movements at the slot within {span}",

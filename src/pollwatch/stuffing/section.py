@@ -1,12 +1,14 @@
 """The report's "Ballot stuffing" section: every `ballot_stuffing` finding (and every
 suspicious `stuffing_not_observable` period) in a table, a frame
-strip of the box around each (crops kept during the video pass, `stuffing/frames`), and per
-camera with a finding the box's fill level through the day with the events marked."""
+strip of the box around each (crops kept during the video pass, `stuffing/frames`), per
+camera with a finding the box's fill level through the day with the events marked, and apart
+from the findings the periods the box could not be watched while someone was at it and the
+pile could not be read across them (`stuffing/events`, kind `hidden`, not flagged)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 import cv2
 import numpy as np
@@ -91,21 +93,59 @@ def _table(store: Store, name: str, camera_id: str) -> pd.DataFrame | None:
         return None
 
 
+def _unwatched(store: Store, tz: tzinfo | None) -> pd.DataFrame:
+    """The busy blind periods whose pile could not be read (events of kind `hidden` that
+    are not flagged), one row each: station, camera, from, to, someone at the box, why."""
+    rows = []
+    for cam in store.camera_records():
+        events = _table(store, "events", cam.camera_id)
+        if events is None or events.empty:
+            continue
+        start = pd.Timestamp(cam.start_time)
+        gaps = events[(events["kind"] == "hidden") & ~events["flagged"].astype(bool)]
+        for a, b, share, why in gaps[["start_s", "end_s", "activity", "reasons"]].itertuples(
+            index=False
+        ):
+            rows.append(
+                {
+                    "station": cam.station_id,
+                    "camera": cam.camera_id,
+                    "from": f"{(start + timedelta(seconds=a)).tz_convert(tz):%H:%M:%S}",
+                    "to": f"{(start + timedelta(seconds=b)).tz_convert(tz):%H:%M:%S}",
+                    "someone at the box": f"{share:.0%}",
+                    "why not watched": why,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 @SECTIONS.registering("stuffing", order=65)
 def stuffing_section(store: Store, paths: CasePaths) -> Section | None:
     """Each ballot-stuffing finding with its frame strip, and the fill-level curves."""
     findings = store.findings()
     mine = findings[findings["kind"].isin(KINDS)]
-    if mine.empty:
-        held = store.tables()
-        if not held[(held["analyser"] == ANALYSER) & (held["name"] == "events")].empty:
-            return Section(
-                "Ballot stuffing",
-                Markup("<p>No ballot stuffing found on the cameras analysed.</p>"),
-                anchor="stuffing",
-            )
+    held = store.tables()
+    if held[(held["analyser"] == ANALYSER) & (held["name"] == "events")].empty:
         return None
     tz = store.election().polls_open.tzinfo
+    gaps = _unwatched(store, tz)
+    gaps_html = (
+        Markup(
+            "<p>Not findings: periods of 10 s or more the box could not be watched while "
+            "someone was at it, the pile not readable across them (the camera audit reports "
+            "why the box was hidden). On clean simulated cameras such periods come from voters "
+            "at a blocked, dark or frozen box as often as from a hidden stuffer.</p>"
+        )
+        + table_html(gaps)
+        if len(gaps)
+        else Markup("")
+    )
+    if mine.empty:
+        return Section(
+            "Ballot stuffing",
+            Markup("<p>No ballot stuffing found on the cameras analysed.</p>") + gaps_html,
+            anchor="stuffing",
+        )
     plots: list[Plot] = []
     rows = []
     for cam in store.camera_records():
@@ -155,11 +195,11 @@ def stuffing_section(store: Store, paths: CasePaths) -> Section | None:
         "<p>Drops at the box far more numerous than legitimate voters bring in so short a "
         "time, a pile rising by many ballots behind one hand (a bundle), or rising with no "
         "ballot seen going in. Extra ballots are estimates with 95% bounds; a period the box "
-        "could not be watched while someone was at it (and the pile, where readable, rose "
-        "more than the camera's voters explain) is listed as suspicious, not observable: it "
-        "is not evidence of stuffing, only of a gap in what could be seen.</p>"
+        "could not be watched while someone was at it and the pile, read on either side, "
+        "rose more than the camera's voters explain is listed as suspicious, not "
+        "observable: a rise no one was seen causing, not proof of stuffing.</p>"
     )
     html = table_html(pd.DataFrame(rows), {"p_value": ".2g"}, headers={"p_value": "p-value"})
     seen_n = sum(r["what"] == "ballot stuffing" for r in rows)
     title = f"Ballot stuffing ({seen_n:,}; {len(rows) - seen_n:,} suspicious, not observable)"
-    return Section(title, Markup(note + html), tuple(plots), anchor="stuffing")
+    return Section(title, Markup(note + html) + gaps_html, tuple(plots), anchor="stuffing")
