@@ -249,6 +249,25 @@ def test_tail_fit_recovers_scipy_genpareto(shape: float, scale: float) -> None:
 
 
 @pytest.mark.parametrize(
+    ("true_shape", "max_shape", "expected_shape"),
+    [
+        (0.8, 0.5, 0.5),  # heavier than the cap: the cap (0.25 until session 7)
+        (0.6, 0.5, 0.5),
+        (0.8, 0.25, 0.25),
+        (0.1, 0.25, 0.1),  # lighter than the cap: fitted
+        (0.3, 0.0, 0.0),
+    ],
+)
+def test_tail_fit_cap(true_shape: float, max_shape: float, expected_shape: float) -> None:
+    sample = stats.genpareto.rvs(true_shape, 0.0, 0.05, size=20000, random_state=2)
+    xi, beta = _tail_fit(sample, max_shape)
+    assert xi == pytest.approx(expected_shape, abs=0.03)
+    if xi < true_shape - 0.05:  # capped: the fitted law keeps the sample's median
+        median = stats.genpareto.median(xi, 0.0, beta)
+        assert median == pytest.approx(float(np.median(sample)), rel=1e-6)
+
+
+@pytest.mark.parametrize(
     ("met", "expected", "factor"),
     [
         # Sellke, Bayarri & Berger (2001), Table 1: p = 0.05 → bound 0.407 on B(H0:H1),
@@ -274,6 +293,11 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(max_bayes_factor=0.5), "max_bayes_factor"),
         (lambda: CarouselParams(min_decoys=1), "min_decoys"),
         (lambda: CarouselParams(staff_repeats=1), "staff_repeats"),
+        (lambda: CarouselParams(group_report_probability=1.0), "group_report_probability"),
+        (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
+        (lambda: CarouselParams(null_max_shape=0.7), "null_max_shape"),
+        (lambda: fit_calibration([0.1, 0.2], max_shape=-1.0), "max_shape"),
+        (lambda: CarouselParams(group_report_similarity=1.5), "group_report_similarity"),
         (lambda: IndexParams(kind="annoy"), "kind"),  # type: ignore[arg-type]
         (lambda: IndexParams(k=0), "k"),
         (lambda: IndexParams(nlist=-3), "nlist"),
@@ -377,9 +401,53 @@ def test_reportable_persons(
     params = CarouselParams(lone_repeats=lone_repeats, staff_repeats=staff_repeats)
     detector = CarouselDetector(planted.stations, params)
     keep = detector._reportable(
-        [np.arange(len(rows))], np.asarray(rows), np.array([0.9999]), np.array([met])
+        [np.arange(len(rows))],
+        np.asarray(rows),
+        np.array([0.9999]),
+        np.array([met]),
+        np.array([0]),
     )
     assert (keep == [0]) is expected
+
+
+@pytest.mark.parametrize(
+    ("confidence", "met", "group", "group_probability", "alike", "expected"),
+    [
+        # person 0 reported on its own; person 1 (0.95) travels with it
+        ([0.995, 0.95], [1, 1], [0, 0], None, 0.6, [0]),
+        ([0.995, 0.95], [1, 1], [0, 0], 0.9, 0.6, [0, 1]),
+        ([0.995, 0.95], [1, 1], [0, 0], 0.9, 0.45, [0]),  # its sightings not alike enough
+        ([0.995, 0.85], [1, 1], [0, 0], 0.9, 0.6, [0]),  # too weak even so
+        ([0.995, 0.95], [1, 1], [0, 1], 0.9, 0.6, [0]),  # another group
+        ([0.98, 0.95], [1, 1], [0, 0], 0.9, 0.6, []),  # nobody reported on its own: no anchor
+        ([0.9995, 0.95], [0, 1], [0, 0], 0.9, 0.6, [0]),  # the anchor travels with nobody
+    ],
+)
+def test_group_report_probability(
+    confidence: list[float],
+    met: list[int],
+    group: list[int],
+    group_probability: float | None,
+    alike: float,
+    expected: list[int],
+) -> None:
+    """A co-traveller of a person reported on its own evidence is reported from
+    `group_report_probability`."""
+    planted = make_planted_set(n_sightings=8, n_stations=2, n_groups=0, seed=0)
+    params = CarouselParams(
+        report_probability=0.99, lone_repeats=False, group_report_probability=group_probability
+    )
+    detector = CarouselDetector(planted.stations, params)
+    members = [np.array([0, 1]), np.array([2, 3])]
+    keep = detector._reportable(
+        members,
+        np.array([0, 1, 0, 1]),
+        np.asarray(confidence),
+        np.asarray(met),
+        np.asarray(group),
+        np.array([0.9, alike]),
+    )
+    assert keep == expected
 
 
 @pytest.mark.parametrize("n_persons", [0, 1, 4, 6])

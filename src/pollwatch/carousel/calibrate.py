@@ -19,8 +19,10 @@ voter's visit seen twice, or co-voters, whose similarity is no null's.
 With fewer than `min_decoys` decoys, all candidates serve (an empirical null, Efron 2004: matches
 are a small share of them). The tail is a generalised Pareto law fitted by matching the median
 and 90th percentile of the exceedances (robust to the few matches at the very top), its shape
-kept in [0, 0.5]: at least exponential, which is conservative for a bounded cosine (whose true
-tail is lighter), heavier when look-alikes make it so.
+kept in [0, `max_shape`] (0.5 by default): at least exponential, which is conservative for a
+bounded cosine (whose true tail is lighter), heavier when look-alikes make it so. (Until session
+7 a tail heavier than the cap got shape 0.25, not the cap: the carousel step now sets the cap
+at 0.25, docs/carousel.md.)
 
 The match component is first sought as a normal law, fitted with π by EM, its mean kept above
 the floor where fewer than `null_exceedance` null targets are expected so that the null's own
@@ -111,10 +113,11 @@ class SimilarityCalibration:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
-def _tail_fit(exceedances: np.ndarray) -> tuple[float, float]:
+def _tail_fit(exceedances: np.ndarray, max_shape: float = 0.5) -> tuple[float, float]:
     """Generalised Pareto (ξ, β) of exceedances by matching their median and 90th percentile,
-    ξ kept in [0, 0.5]. Quantiles rather than maximum likelihood: the few matches among the
-    candidates sit in the top of the tail and move neither quantile much."""
+    ξ kept in [0, `max_shape`] (a tail heavier than that gets `max_shape`, β matching the
+    median). Quantiles rather than maximum likelihood: the few matches among the candidates
+    sit in the top of the tail and move neither quantile much."""
     if len(exceedances) < 10:
         return 0.0, float(max(np.mean(exceedances), 1e-4)) if len(exceedances) else 1e-2
     q50, q90 = (float(max(v, 1e-6)) for v in np.quantile(exceedances, [0.5, 0.9]))
@@ -123,14 +126,16 @@ def _tail_fit(exceedances: np.ndarray) -> tuple[float, float]:
         return np.log(10) / np.log(2) if xi < 1e-9 else (10**xi - 1) / (2**xi - 1)
 
     observed = q90 / q50
-    if observed <= ratio(0.0):
+    if observed <= ratio(0.0) or max_shape < 1e-9:
         return 0.0, q50 / float(np.log(2))
-    lo, hi = 0.0, 0.5
-    if observed < ratio(hi):
+    if observed >= ratio(max_shape):  # (until session 7 a tail heavier than 0.5 got 0.25)
+        xi = max_shape
+    else:
+        lo, hi = 0.0, max_shape
         for _ in range(60):
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if ratio(mid) < observed else (lo, mid)
-    xi = (lo + hi) / 2
+        xi = (lo + hi) / 2
     return xi, q50 * xi / (2**xi - 1)
 
 
@@ -146,6 +151,7 @@ def fit_calibration(
     min_normal_matches: float = 5.0,
     min_prior: float = 1e-3,
     max_iter: int = 300,
+    max_shape: float = 0.5,
 ) -> SimilarityCalibration:
     """Fit the calibration to target similarities with the null from `decoy` similarities (or
     all candidates when there are fewer than `min_decoys`); see the module doc."""
@@ -167,7 +173,9 @@ def fit_calibration(
         null_method, zn = "empirical", np.concatenate([zt, zd])
     u = float(np.quantile(zn, 1 - tail_mass))
     exceed = zn[zn > u] - u
-    shape, scale = _tail_fit(exceed)
+    if not 0 <= max_shape <= 0.5:
+        raise ValueError(f"max_shape must be in [0, 0.5], got {max_shape!r}")
+    shape, scale = _tail_fit(exceed, max_shape)
     za = zt[zt > u]
     n_above = max(len(za), 1)
     floor = u + float(stats.genpareto.isf(null_exceedance / n_above, shape, 0.0, scale))

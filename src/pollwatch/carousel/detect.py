@@ -44,10 +44,15 @@ class CarouselParams:
     require_mutual: bool = False  # link only mutual nearest neighbours
     report_probability: float = 0.9  # a person is reported from this confidence
     lone_report_probability: float = 0.999  # ... or this one without co-travellers
+    #: ... or this one when a co-traveller of its group is reported on its own (None: no)
+    group_report_probability: float | None = None
+    group_report_similarity: float = 0.5  # ... when two of its sightings are this alike
     together_s: float = 900.0  # persons seen this close in time at a station are together
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
     min_decoys: int = 1000
+    tail_mass: float = 0.1  # the null's tail is fitted above its (1 - tail_mass) quantile
+    null_max_shape: float = 0.5  # the null tail's shape ξ is fitted within [0, null_max_shape]
     complete_similarity: float | None = 0.2  # group completion (None: off; see grouping.py)
     lone_repeats: bool = True  # report a person seen at one station only without co-travellers
     staff_repeats: int | None = None  # a person seen this often at one station is its staff
@@ -62,6 +67,18 @@ class CarouselParams:
             value = getattr(self, name)
             if not 0 < value < 1:
                 raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+        if not 0 < self.tail_mass < 0.5:
+            raise ValueError(f"tail_mass must be in (0, 0.5), got {self.tail_mass!r}")
+        if not 0 <= self.null_max_shape <= 0.5:
+            raise ValueError(f"null_max_shape must be in [0, 0.5], got {self.null_max_shape!r}")
+        g = self.group_report_probability
+        if g is not None and not 0 < g < 1:
+            raise ValueError(f"group_report_probability must be in (0, 1) or None, got {g!r}")
+        if not -1 <= self.group_report_similarity <= 1:
+            raise ValueError(
+                f"group_report_similarity must be a cosine in [-1, 1], "
+                f"got {self.group_report_similarity!r}"
+            )
         if not self.together_s > 0:
             raise ValueError(f"together_s must be positive, got {self.together_s!r}")
         if not isinstance(self.min_shared_stations, int) or self.min_shared_stations < 1:
@@ -230,7 +247,8 @@ class CarouselDetector:
         for m in members:
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
             best_sim[m] = sims.max(axis=1)
-        keep = self._reportable(members, rows, confidence, met)
+        alike = np.array([best_sim[m].max() if len(m) else -1.0 for m in members])
+        keep = self._reportable(members, rows, confidence, met, group, alike)
         findings = self._findings(sightings, members, best_sim, keep, confidence, group, met)
         lap("group_s")
         result = CarouselResult(
@@ -266,7 +284,14 @@ class CarouselDetector:
             if len(target) < 2:
                 out[name] = None
                 continue
-            out[name] = fit_calibration(target, decoy, positives=positives, min_decoys=p.min_decoys)
+            out[name] = fit_calibration(
+                target,
+                decoy,
+                positives=positives,
+                min_decoys=p.min_decoys,
+                tail_mass=p.tail_mass,
+                max_shape=p.null_max_shape,
+            )
         return out
 
     def _group_bayes_factors(
@@ -300,24 +325,40 @@ class CarouselDetector:
         rows: np.ndarray,
         confidence: np.ndarray,
         met: np.ndarray,
+        group: np.ndarray,
+        alike: np.ndarray | None = None,
     ) -> list[int]:
         """The persons to report: confident enough (`report_probability` with co-travellers,
-        `lone_report_probability` without), and not a repeat at one station that the
+        `lone_report_probability` without, `group_report_probability` when a co-traveller of
+        its group is reported on its own and two of its sightings (`alike`: its best pair's
+        cosine) reach `group_report_similarity`), and not a repeat at one station that the
         params rule out: one seen at a single station without co-travellers (a look-alike
         or the commission, unless `lone_repeats`), or `staff_repeats` times or more at one
         station (a commission member walking to the box all day)."""
         p = self.params
-        keep = []
-        for k, m in enumerate(members):
-            if confidence[k] < (p.report_probability if met[k] else p.lone_report_probability):
-                continue
-            counts = np.bincount(rows[m])
+
+        def allowed(k: int) -> bool:
+            counts = np.bincount(rows[members[k]])
             if not p.lone_repeats and not met[k] and np.count_nonzero(counts) == 1:
-                continue
-            if p.staff_repeats is not None and counts.max() >= p.staff_repeats:
-                continue
-            keep.append(k)
-        return keep
+                return False
+            return p.staff_repeats is None or counts.max() < p.staff_repeats
+
+        need = np.where(met > 0, p.report_probability, p.lone_report_probability)
+        keep = [k for k in range(len(members)) if confidence[k] >= need[k] and allowed(k)]
+        if p.group_report_probability is not None:
+            # a group travelling together at several stations: once one member is reported
+            # on its own evidence, its co-travellers' weaker matches are evidence too
+            anchored = set(group[keep][met[keep] > 0].tolist())
+            keep += [
+                k
+                for k in range(len(members))
+                if met[k] > 0
+                and group[k] in anchored
+                and p.group_report_probability <= confidence[k] < need[k]
+                and (alike is None or alike[k] >= p.group_report_similarity)
+                and allowed(k)
+            ]
+        return sorted(keep)
 
     def _findings(
         self,

@@ -58,7 +58,18 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: A person seen at one station only is reported with co-travellers alone, and never when seen
 #: 3 or more times there (demo-clean seed 75: two voters in the same orange shirt, 200 s apart
 #: at one station, had been reported at confidence 0.999998)
-STEP_PARAMS = CarouselParams(report_probability=0.99, lone_repeats=False, staff_repeats=3)
+#: The null's tail shape is kept at most 0.25 (session 7): with 60-120 sightings a case the
+#: fitted shape jumped between 0.25 and 0.49 from case to case (at 0.49 no lone pair could
+#: reach 0.99 at any similarity); a group's co-traveller is reported from 0.9 once a member
+#: of its group is reported on its own and two of its sightings reach cosine 0.5
+#: (docs/carousel.md)
+STEP_PARAMS = CarouselParams(
+    report_probability=0.99,
+    lone_repeats=False,
+    staff_repeats=3,
+    null_max_shape=0.25,
+    group_report_probability=0.9,
+)
 
 #: carousel.csv's columns, one row per voter visit of a group
 VISIT_COLUMNS = list(CSV_COLUMNS)
