@@ -10,6 +10,7 @@ from videoclips import BOX_POLY, PASSER, ClipSpec, iou, room
 from pollwatch.video import analyse_video
 from pollwatch.video.analyser import Needs
 from pollwatch.video.boxfind import (
+    first_view,
     fit_polygon,
     keyframe_background,
     lid_above,
@@ -200,3 +201,28 @@ def test_lid_above_a_bright_rectangle_out_of_focus(bar: str | None, want: int | 
         assert found is None
     else:
         assert found is not None and abs(found - want) <= 3
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kept"),
+    [
+        (9, 0, 9),  # never moved: every keyframe
+        (4, 5, 4),  # nudged after the fourth: the first view's four
+        (2, 7, 9),  # nudged after the second: too few of the first view, all as before
+    ],
+)
+def test_first_view_keeps_the_keyframes_of_the_first_view(
+    before: int, after: int, kept: int
+) -> None:
+    """A camera nudged (30, 12) px between keyframes: the median is taken over the first
+    view's keyframes only, when there are enough of them (noise differs per keyframe)."""
+    moved = np.float32([[1, 0, 30], [0, 1, 12]])
+    images = []
+    for k in range(before + after):
+        view = room(seed=k)
+        if k >= before:
+            view = cv2.warpAffine(view, moved, (view.shape[1], view.shape[0]))
+        images.append(view)
+    got = first_view(images)
+    assert len(got) == kept
+    assert all(any(g is im for im in images[: max(kept, before)]) for g in got)

@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "PolygonFit",
+    "first_view",
     "fit_polygon",
     "keyframe_background",
     "line_map",
@@ -270,7 +271,8 @@ def keyframe_background(
     path: str | Path, *, count: int = 9, until_s: float | None = None
 ) -> np.ndarray | None:
     """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
-    `until_s` seconds (all of it by default); None when no frame can be decoded."""
+    `until_s` seconds (all of it by default), those of the first keyframe's view only when
+    the camera moved in between (`first_view`); None when no frame can be decoded."""
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
 
@@ -282,7 +284,36 @@ def keyframe_background(
     if not images:
         return None
     shape = images[0].shape
-    return median_image([im for im in images if im.shape == shape])
+    return median_image(first_view([im for im in images if im.shape == shape]))
+
+
+def first_view(images: list[np.ndarray], *, shift_px: float = 3.0) -> list[np.ndarray]:
+    """The images (same-size BGR) showing the first one's view: the picture shifted by at most
+    `shift_px` from it (phase correlation at 160 px wide), when at least a third of them (and
+    three) do; all of them otherwise. A camera nudged within the span the keyframes cover
+    shows two views, and their per-pixel median neither: demo 87's cam-D002-007, nudged at
+    90 s of the 180 s the first-minutes background spans, gave a picture whose box matched
+    neither view, and its counter watched the old place for the rest of the day."""
+    if len(images) < 3:
+        return images
+    small = [_small_gray(im) for im in images]
+    window = cv2.createHanningWindow(small[0].shape[::-1], cv2.CV_32F)
+    scale = images[0].shape[1] / small[0].shape[1]
+    same = [
+        im
+        for im, sm in zip(images, small, strict=True)
+        if float(np.hypot(*cv2.phaseCorrelate(small[0] * window, sm * window)[0])) * scale
+        <= shift_px
+    ]
+    return same if len(same) >= max(3, len(images) / 3) else images
+
+
+def _small_gray(image: np.ndarray) -> np.ndarray:
+    """The image in gray, 160 px wide, float32 (for phase correlation)."""
+    gray = _gray(image)
+    width = min(160, gray.shape[1])
+    height = max(1, round(gray.shape[0] * width / gray.shape[1]))
+    return cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def median_image(images: list[np.ndarray]) -> np.ndarray:
