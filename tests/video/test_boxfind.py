@@ -13,6 +13,7 @@ from pollwatch.video.boxfind import (
     first_view,
     fit_polygon,
     keyframe_background,
+    lid_above,
     seek_keyframes,
     wireframe_candidates,
 )
@@ -173,6 +174,33 @@ def test_wireframe_finds_the_lid_above_the_near_face(top_grey, slot, top_found) 
     assert wires
     top = float(wires[0][1][:, 1].min())
     assert (top < y + 8) if top_found else (top > y + 22)
+
+
+@pytest.mark.parametrize(
+    ("bar", "want"),
+    [
+        ("slot", 120),  # a slot across the middle of the lid: the lid's far edge
+        ("frame", None),  # a dark bar across the whole width (a shelf, a frame): no lid
+        (None, None),  # nothing dark above the rectangle
+    ],
+)
+def test_lid_above_a_bright_rectangle_out_of_focus(bar: str | None, want: int | None) -> None:
+    """Out of focus (σ 3) a box shows its paper pile and a lighter lid, no thin lines: the lid's
+    far edge is placed from the slot's dark bar above the pile."""
+    img = np.full((360, 640, 3), 100, np.uint8)
+    x, y, w = 300, 120, 74  # lid from y to y + 30, pile from y + 45 to y + 90
+    cv2.rectangle(img, (x, y), (x + w, y + 45), (125, 125, 125), -1)
+    cv2.rectangle(img, (x, y + 45), (x + w, y + 90), (215, 215, 215), -1)
+    if bar == "slot":
+        cv2.rectangle(img, (x + 22, y + 15), (x + w - 22, y + 18), (40, 40, 40), -1)
+    elif bar == "frame":
+        cv2.rectangle(img, (x - 5, y + 15), (x + w + 5, y + 18), (40, 40, 40), -1)
+    view = cv2.GaussianBlur(img, (0, 0), 3.0)
+    found = lid_above(view, (x, y + 40, w, 50))
+    if want is None:
+        assert found is None
+    else:
+        assert found is not None and abs(found - want) <= 3
 
 
 def _panned(image: np.ndarray, dx: int, dy: int) -> np.ndarray:

@@ -8,7 +8,7 @@ often faint against a light floor, is found separately above the strong near fac
 view) to the view a camera really shows: a nudged camera moves the box by tens of pixels.
 `keyframe_background` is the per-pixel median of keyframes spread over a recording: the room
 without its passers-by, read in a fraction of a second before the analysis pass. With
-`first_view=True` it keeps only the keyframes of the recording's first steady view
+`first_view_only=True` it keeps only the keyframes of the recording's first steady view
 (`first_view`): a camera nudged a minute in must not blend two views into one picture.
 """
 
@@ -27,6 +27,7 @@ __all__ = [
     "first_view",
     "fit_polygon",
     "keyframe_background",
+    "lid_above",
     "line_map",
     "median_image",
     "seek_keyframes",
@@ -105,6 +106,53 @@ def _top_edge(
         return y
     near = range(max(top, guess - 3), min(y - 2, guess + 4))
     return max(near, key=lambda r: rows[r - top], default=guess) if guess >= top else guess
+
+
+def lid_above(image: np.ndarray, bbox: tuple[int, int, int, int]) -> int | None:
+    """Row of a box's far lid edge above a rectangle `bbox` (x, y, w, h) found on its bright
+    lower part (the paper pile, the near face), or None when no slot shows above it. Read on
+    the column-mean profile of the middle half of the columns, so it holds out of focus,
+    where the lid's thin lines are gone: the slot is the darkest row from 0.8 h above the
+    rectangle's top to 0.15 h below it, at least `_LID_SLOT` grey levels under the brightest
+    rows within 0.4 h on either side (the lid's far edge above, its near edge below) and under
+    the outer quarters of the same rows (a slot is narrower than the lid); the far
+    edge is where the profile, climbing from the floor above it, is halfway up to the far
+    edge's brightest row."""
+    gray = _gray(image)
+    x, y, w, h = bbox
+    height = gray.shape[0]
+    r0, r1 = max(0, y - h), min(height, y + round(0.15 * h) + round(0.4 * h) + 1)
+    c0, c1 = max(0, x + w // 4), min(gray.shape[1], x + w - w // 4)
+    if r1 - r0 < 8 or c1 - c0 < 2:
+        return None
+    profile = cv2.reduce(gray[r0:r1, c0:c1], 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    profile = np.convolve(profile, np.ones(3, np.float32) / 3, mode="same")
+    lo, hi = max(1, y - round(0.8 * h) - r0), min(len(profile) - 1, y + round(0.15 * h) - r0)
+    if hi <= lo:
+        return None
+    slot = lo + int(np.argmin(profile[lo:hi]))
+    reach = max(2, round(0.4 * h))
+    above, below = profile[max(0, slot - reach) : slot], profile[slot + 1 : slot + 1 + reach]
+    if above.size == 0 or below.size == 0:
+        return None
+    far = slot - above.size + int(np.argmax(above))
+    if min(profile[far], float(below.max())) - profile[slot] < _LID_SLOT:
+        return None
+    # a slot is narrower than the lid: at its row the outer quarters show the lid (a shelf's
+    # or a frame's dark bar runs across the whole width)
+    rows = slice(r0 + slot - 1, r0 + slot + 2)
+    sides = np.concatenate([gray[rows, max(0, x) : c0].ravel(), gray[rows, c1 : x + w].ravel()])
+    if sides.size == 0 or float(sides.mean()) - profile[slot] < _LID_SLOT:
+        return None
+    floor = float(np.median(profile[max(0, far - reach) : far])) if far > 0 else profile[far]
+    half = 0.5 * (floor + profile[far])
+    row = far
+    while row > 0 and profile[row - 1] > half:
+        row -= 1
+    return r0 + row
+
+
+_LID_SLOT = 15.0  # the slot's row is this much darker than the lid's edges either side
 
 
 def wireframe_candidates(
