@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
-from pollwatch.audit.registration import Registrar
+from pollwatch.audit.registration import Registrar, phase_correlate
 from pollwatch.audit.view import outline_support
 from pollwatch.counting.boxzone import MIN_CONFIDENCE, BoxZone
 from pollwatch.counting.watcher import BoxWatcher, WatchResult
@@ -91,6 +91,75 @@ def _moved(transform: ViewTransform, polygon: np.ndarray, scale: float) -> np.nd
     return transform.apply(polygon * scale) / scale
 
 
+# a keyframe whose Laplacian variance (after a 1-pixel smoothing, which keeps sensor noise out
+# of it) is under this share of the first view's is defocused (demo 87's cam-D005-005, σ 5 at
+# 640 px: 0.02; its sharp keyframes 0.7-0.8): its box outline is gone, ORB finds chance matches
+_BLURRED = 0.1
+# the coarse registration of a defocused keyframe needs a phase-correlation peak this clear
+# (demo 87's cam-D005-005 after its nudge: 0.28-0.62 at 320 px)
+_MIN_COARSE_RESPONSE = 0.2
+# the first view blurred by these Gaussian sigmas (work pixels) for a defocused keyframe
+_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+
+
+def _sharpness(small: np.ndarray) -> float:
+    """Laplacian variance of `small` after a 1-pixel Gaussian (noise would dominate it)."""
+    return float(cv2.Laplacian(cv2.GaussianBlur(small, (0, 0), 1.0), cv2.CV_32F).var())
+
+
+class _Coarse:
+    """The first view's coarse picture (work size) for keyframes much less sharp than it:
+    `register` finds a defocused keyframe's translation by phase correlation against the first
+    view blurred to the keyframe's sharpness; `better` says how much more the box's
+    neighbourhood (its bounding box grown by a third each side) looks like the blurred first
+    view's at the moved place than at the old one (normalised correlation, -2..2)."""
+
+    def __init__(self, small: np.ndarray, polygon: np.ndarray) -> None:
+        self._ref = small.astype(np.float32)
+        self._ladder = [(s, cv2.GaussianBlur(self._ref, (0, 0), s)) for s in _SIGMAS]
+        self._sharp = [_sharpness(b) for _, b in self._ladder]
+        h, w = small.shape
+        self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        lo, hi = polygon.min(axis=0), polygon.max(axis=0)
+        grow = (hi - lo) / 3
+        self._lo = np.maximum(np.floor(lo - grow), 0).astype(int)
+        self._hi = np.minimum(np.ceil(hi + grow), [w, h]).astype(int)
+
+    def blurred(self, small: np.ndarray) -> np.ndarray:
+        """The first view blurred to `small`'s sharpness (the nearest of the ladder)."""
+        sharp = max(_sharpness(small), 1e-6)
+        k = int(np.argmin([abs(math.log(max(s, 1e-6) / sharp)) for s in self._sharp]))
+        return self._ladder[k][1]
+
+    def register(self, small: np.ndarray, blurred: np.ndarray) -> ViewTransform | None:
+        """The keyframe's translation from the first view (work pixels), None without a clear
+        phase-correlation peak."""
+        (dx, dy), response = phase_correlate(blurred, small.astype(np.float32), self._window)
+        if response < _MIN_COARSE_RESPONSE:
+            return None
+        return ViewTransform(np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), "phase", quality=response)
+
+    def better(self, small: np.ndarray, blurred: np.ndarray, shift: np.ndarray) -> float:
+        """NCC of the box's neighbourhood at the moved place minus at the old one; -inf when
+        the moved neighbourhood leaves the picture."""
+        (x0, y0), (x1, y1) = self._lo, self._hi
+        dx, dy = np.round(shift).astype(int)
+        h, w = small.shape
+        if x0 + dx < 0 or y0 + dy < 0 or x1 + dx > w or y1 + dy > h:
+            return -math.inf
+        first = blurred[y0:y1, x0:x1]
+        cur = small.astype(np.float32)
+        return _ncc(first, cur[y0 + dy : y1 + dy, x0 + dx : x1 + dx]) - _ncc(
+            first, cur[y0:y1, x0:x1]
+        )
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    norm = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return float((a * b).sum()) / norm if norm > 0 else 0.0
+
+
 def box_views(
     path: str | Path,
     box: BoxZone,
@@ -121,15 +190,29 @@ def box_views(
     polygon = np.asarray(box.polygon, float)
     centre = polygon.mean(axis=0)
     least = max(1.8, min_support * outline_support(ref, polygon))
+    reference_small = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
+    sharp = _BLURRED * _sharpness(reference_small)
+    coarse: _Coarse | None = None
     # steady views as (first t, last t, [box polygon at each keyframe], box seen)
     views: list[tuple[float, float, list[np.ndarray], bool]] = [(0.0, 0.0, [polygon], True)]
-    pending: list[tuple[float, np.ndarray, float]] = []
+    # pending keyframes as (t, box polygon, outline support, coarse appearance gain or None)
+    pending: list[tuple[float, np.ndarray, float, float | None]] = []
     for t, gray in _keyframes(path, every_s):
         if gray.shape != ref.shape:
             continue
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        gain = None
         if _unmoved(registrar, small) is not None:
             found, moved = ViewTransform.identity(), polygon
+        elif _sharpness(small) < sharp:
+            # defocused: no outline to register or refine on; the coarse picture instead
+            coarse = coarse or _Coarse(reference_small, polygon * scale)
+            blurred = coarse.blurred(small)
+            found = coarse.register(small, blurred)
+            if found is None:
+                continue
+            moved = _moved(found, polygon, scale)
+            gain = coarse.better(small, blurred, found.matrix[:, 2])
         else:
             found = registrar.estimate(small)
             if found is None:
@@ -144,9 +227,10 @@ def box_views(
         if pending and np.hypot(*(at - pending[0][1].mean(axis=0))) > shift_px:
             pending = []
         inside = visible_fraction(polygon * scale, found, *size) >= 0.9
-        pending.append((t, moved, outline_support(gray, moved) if inside else 0.0))
+        support = outline_support(gray, moved) if inside else 0.0
+        pending.append((t, moved, support, gain if inside else None))
         if len(pending) >= persist:
-            seen = max(p[2] for p in pending) >= least
+            seen = max(p[2] for p in pending) >= least or _coarse_seen(pending)
             views.append((pending[0][0], pending[-1][0], [p[1] for p in pending], seen))
             pending = []
     kept = [(k, view) for k, view in enumerate(views) if view[3]]
@@ -176,6 +260,16 @@ def box_views(
             )
         out.append(BoxView(start, end, zone))
     return out
+
+
+def _coarse_seen(pending: list[tuple[float, np.ndarray, float, float | None]]) -> bool:
+    """A steady move of defocused keyframes is a view of the box when every one of them was
+    registered coarsely with the moved zone in the picture, and the box's neighbourhood looks
+    more like the blurred first view's at the moved place than at the old one (on the sum)."""
+    gains = [p[3] for p in pending]
+    if any(g is None or not math.isfinite(g) for g in gains):
+        return False
+    return sum(gains) > 0  # type: ignore[arg-type]
 
 
 class ViewWatcher:
