@@ -9,8 +9,9 @@ view unmoved skips the feature match), registers the others against the first vi
 camera audit's `Registrar` (ORB + RANSAC, phase-correlation fallback), refines the moved zone
 onto the box's own edges (`fit_polygon`) and cuts the recording into steady views: a new view
 starts once `persist` keyframes in a row agree on a box position more than `shift_px` away
-from the current one, and counts only where the box is seen there. Each view's zone is its
-keyframes' median one. A view is watched from its first keyframe until the next view's first:
+from the current one, and counts only where the box is seen there (its outline; on defocused
+keyframes, whose outline is gone, the coarse picture: see `box_views`). Each view's zone is
+its keyframes' median one. A view is watched from its first keyframe until the next view's first:
 the nudge itself falls in the old view's time, whose watcher finds the box's outline gone and
 the picture changed there and marks it not observable, as it did without views.
 `ViewWatcher` runs one `BoxWatcher` per view, each frame going to its view's watcher.
@@ -177,7 +178,12 @@ def box_views(
     its `outline_support` (the camera audit's edge strength along the outline) at least
     `min_support` of the first view's, and at least 1.8 (the 95th percentile of a polygon put
     anywhere else); a view without the box is no view: the one before is watched on, its
-    watcher finding the box gone as it would without this."""
+    watcher finding the box gone as it would without this. A keyframe much less sharp than
+    the first view (`_BLURRED`) has no outline to trace: it is registered by phase
+    correlation against the first view blurred to its sharpness (`_Coarse`), and a steady
+    move of such keyframes is a view when the moved zone lies in the picture and the box's
+    neighbourhood looks more like the blurred first view's at the moved place than at the
+    old one."""
     if every_s <= 0 or shift_px <= 0 or persist < 1:
         raise ValueError(
             f"every_s and shift_px must be positive and persist >= 1, got {every_s}, "
