@@ -94,10 +94,12 @@ def _moved(transform: ViewTransform, polygon: np.ndarray, scale: float) -> np.nd
 
 # a keyframe whose Laplacian variance (after a 1-pixel smoothing, which keeps sensor noise out
 # of it) is under this share of the first view's is defocused (demo 87's cam-D005-005, σ 5 at
-# 640 px: 0.02; its sharp keyframes 0.7-0.8): its box outline is gone, ORB finds chance matches
+# 640 px: 0.050-0.059; its sharp keyframes 0.70-0.82): its box outline is gone, and ORB finds
+# chance matches
 _BLURRED = 0.1
 # the coarse registration of a defocused keyframe needs a phase-correlation peak this clear
-# (demo 87's cam-D005-005 after its nudge: 0.28-0.62 at 320 px)
+# (demo 87's cam-D005-005 after its nudge: 0.28-0.63 at 320 px; the tuning seeds' cameras
+# turned away while defocused: none reaches it)
 _MIN_COARSE_RESPONSE = 0.2
 # the first view blurred by these Gaussian sigmas (work pixels) for a defocused keyframe
 _SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
