@@ -172,6 +172,7 @@ def box_views(
     shift_px: float = 4.0,
     persist: int = 2,
     min_support: float = 0.5,
+    coarse: bool = False,
 ) -> list[BoxView]:
     """The recording at `path` cut into steady views, each with its box zone; `box` is the
     zone on `reference` (the first view, BGR or gray, the recording's size). One view, `box`
@@ -180,12 +181,15 @@ def box_views(
     its `outline_support` (the camera audit's edge strength along the outline) at least
     `min_support` of the first view's, and at least 1.8 (the 95th percentile of a polygon put
     anywhere else); a view without the box is no view: the one before is watched on, its
-    watcher finding the box gone as it would without this. A keyframe much less sharp than
-    the first view (`_BLURRED`) has no outline to trace: it is registered by phase
-    correlation against the first view blurred to its sharpness (`_Coarse`), and a steady
-    move of such keyframes is a view when the moved zone lies in the picture and the box's
-    neighbourhood looks more like the blurred first view's at the moved place than at the
-    old one."""
+    watcher finding the box gone as it would without this. With `coarse`, a keyframe much
+    less sharp than the first view (`_BLURRED`), which has no outline to trace, is registered
+    by phase correlation against the first view blurred to its sharpness (`_Coarse`), and a
+    steady move of such keyframes is a view when the moved zone lies in the picture and the
+    box's neighbourhood looks more like the blurred first view's at the moved place than at
+    the old one. Off in the pipeline: on the one camera it finds (demo 87's cam-D005-005,
+    nudged and defocused σ 5 together) the watcher then counted 48 ballots of 29 on the
+    defocused box, a claim outside the rough-time error bounds, where "not observable"
+    claimed nothing (docs/counting.md)."""
     if every_s <= 0 or shift_px <= 0 or persist < 1:
         raise ValueError(
             f"every_s and shift_px must be positive and persist >= 1, got {every_s}, "
@@ -200,7 +204,7 @@ def box_views(
     least = max(1.8, min_support * outline_support(ref, polygon))
     reference_small = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
     sharp = _BLURRED * _sharpness(reference_small)
-    coarse: _Coarse | None = None
+    picture: _Coarse | None = None  # the first view's coarse picture, made when first needed
     # steady views as (first t, last t, [box polygon at each keyframe], box seen)
     views: list[tuple[float, float, list[np.ndarray], bool]] = [(0.0, 0.0, [polygon], True)]
     # pending keyframes as (t, box polygon, outline support, coarse appearance gain or None)
@@ -212,15 +216,15 @@ def box_views(
         gain = None
         if _unmoved(registrar, small) is not None:
             found, moved = ViewTransform.identity(), polygon
-        elif _sharpness(small) < sharp:
+        elif coarse and _sharpness(small) < sharp:
             # defocused: no outline to register or refine on; the coarse picture instead
-            coarse = coarse or _Coarse(reference_small, polygon * scale)
-            blurred = coarse.blurred(small)
-            found = coarse.register(small, blurred)
+            picture = picture or _Coarse(reference_small, polygon * scale)
+            blurred = picture.blurred(small)
+            found = picture.register(small, blurred)
             if found is None:
                 continue
             moved = _moved(found, polygon, scale)
-            gain = coarse.better(small, blurred, found.matrix[:, 2])
+            gain = picture.better(small, blurred, found.matrix[:, 2])
         else:
             found = registrar.estimate(small)
             if found is None:
