@@ -122,8 +122,9 @@ def finding_record(f: CarouselFinding, result: CarouselResult) -> Finding:
         f"{len(set(f.stations))} station(s), {len(f.visits)} times: {stations}; "
         f"best similarity {best:.3f}; confidence {f.confidence:.2f} (the share of persons "
         f"found right at match probability {f.match_probability:.4f} "
-        f"{'with' if f.co_travellers else 'without'} co-travellers on simulated cases), "
-        f"p-value {p_value:.2g}"
+        f"{'with' if f.co_travellers else 'without'} co-travellers on simulated cases); "
+        f"p-value of the similarity alone among the {n_tests} pairs compared {p_value:.2g} "
+        "(the co-travellers' evidence is in the confidence only)"
     )
     return Finding(
         finding_id=f"carousel-{f.person_key}",
