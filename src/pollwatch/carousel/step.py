@@ -120,7 +120,7 @@ def finding_record(f: CarouselFinding, result: CarouselResult) -> Finding:
     summary = (
         f"{f.person_key} (group {f.group_id}, {f.group_size} person(s)) voted at "
         f"{len(set(f.stations))} station(s), {len(f.visits)} times: {stations}; "
-        f"best similarity {best:.3f}; confidence {f.confidence:.2f} (the share of persons "
+        f"best similarity {best:.3f}; confidence {f.confidence:.3f} (the share of persons "
         f"found right at match probability {f.match_probability:.4f} "
         f"{'with' if f.co_travellers else 'without'} co-travellers on simulated cases); "
         f"p-value of the similarity alone among the {n_tests} pairs compared {p_value:.2g} "
