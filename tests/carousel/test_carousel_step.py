@@ -12,7 +12,8 @@ import pytest
 
 from pollwatch.carousel import CSV_COLUMNS
 from pollwatch.carousel.calibrate import SimilarityCalibration
-from pollwatch.carousel.step import carousel_step, null_pvalue
+from pollwatch.carousel.reliability import null_pvalue, reported_confidence
+from pollwatch.carousel.step import carousel_step
 from pollwatch.carousel.voters import SIGHTING_COLUMNS
 from pollwatch.case import CasePaths
 from pollwatch.evaluate.carousel_metrics import carousel_scores, label_sightings, observable_drops
@@ -134,17 +135,43 @@ def test_no_group_no_finding(small_case: CasePaths) -> None:
 
 
 @pytest.mark.parametrize(
-    ("sim", "tests", "expected"),
-    [(0.1, 10, 1.0), (0.99, 1, None), (0.99, 10**12, 1.0)],
+    ("sim", "tests", "inflation", "expected"),
+    [(0.1, 10, 1.0, 1.0), (0.99, 1, 1.0, None), (0.99, 3, 2.35, None), (0.99, 10**12, 1.0, 1.0)],
 )
-def test_null_pvalue(sim: float, tests: int, expected: float | None) -> None:
+def test_null_pvalue(sim: float, tests: int, inflation: float, expected: float | None) -> None:
     calib = SimilarityCalibration(0.5, 0.1, 0.1, 0.0, 2.0, 0.2, 0.01, 100, 100, "decoys", "em")
-    p = null_pvalue(calib, sim, tests)
+    p = null_pvalue(calib, sim, tests, inflation)
     if expected is None:  # exponential tail: 0.1 · exp(−(atanh(0.99) − 0.5) / 0.1)
-        assert p == pytest.approx(0.1 * np.exp(-(np.arctanh(0.99) - 0.5) / 0.1))
+        tail = 0.1 * np.exp(-(np.arctanh(0.99) - 0.5) / 0.1)
+        assert p == pytest.approx(inflation * tests * tail)
     else:
         assert p == expected
     assert null_pvalue(None, sim, tests) == 1.0
+
+
+@pytest.mark.parametrize("inflation", [0.5, 0.0, float("nan")])
+def test_null_pvalue_rejects_deflation(inflation: float) -> None:
+    calib = SimilarityCalibration(0.5, 0.1, 0.1, 0.0, 2.0, 0.2, 0.01, 100, 100, "decoys", "em")
+    with pytest.raises(ValueError, match="inflation"):
+        null_pvalue(calib, 0.99, 1, inflation)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "met"),
+    [(0.9, 0.999, 1), (0.99, 0.9999, 0), (0.5, 0.99, 2)],
+)
+def test_reported_confidence_rises_with_the_match(low: float, high: float, met: int) -> None:
+    lo, hi = reported_confidence([low, high], met)
+    assert 0 < lo < hi < 1
+    # co-travellers make a match likelier one person than a lone one (measured: 25/28, 1/42)
+    assert reported_confidence(high, met + 1) >= reported_confidence(high, 0)
+    assert reported_confidence(0.99, 0) < 0.5 < reported_confidence(0.999, 1)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_reported_confidence_rejects_non_probabilities(bad: float) -> None:
+    with pytest.raises(ValueError, match="match_probability"):
+        reported_confidence(bad, 1)
 
 
 def test_label_sightings_one_to_one() -> None:

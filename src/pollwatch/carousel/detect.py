@@ -24,6 +24,7 @@ from pollwatch.carousel.grouping import (
     person_members,
 )
 from pollwatch.carousel.index import CandidatePairs, IndexParams, candidate_pairs
+from pollwatch.carousel.reliability import REPORT_NULL_MAX_SHAPE, reported_confidence
 from pollwatch.carousel.sightings import Sightings, StationLocations
 from pollwatch.carousel.travel import TravelModel
 
@@ -105,7 +106,9 @@ class CarouselResult:
     """What `detect` found: reported findings, and the intermediate evidence behind them.
 
     `person` labels every sighting with the index of its candidate person (-1: seen once);
-    `person_confidence[p]` is that person's confidence, `person_group[p]` its group label;
+    `person_confidence[p]` is that person's confidence, `person_group[p]` its group label,
+    `person_co_travellers[p]` how many persons it met at two or more stations (each finding's
+    `confidence` is its person's confidence recalibrated, reliability.py);
     `pair_probability` is aligned with `candidates`; `reported` lists the persons reported."""
 
     findings: tuple[CarouselFinding, ...]
@@ -117,6 +120,10 @@ class CarouselResult:
     person_confidence: np.ndarray
     person_group: np.ndarray
     reported: np.ndarray  # indices of the persons reported as findings
+    person_co_travellers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: per stratum, the null fitted with its tail's shape free within [0, 0.5]: the findings'
+    #: p-values (reliability.py); the detector's own may cap the shape lower
+    report_calibration: dict[str, SimilarityCalibration | None] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
 
     def reported_person(self) -> np.ndarray:
@@ -164,6 +171,11 @@ class CarouselDetector:
             np.abs(sightings.time[cand.i] - sightings.time[cand.j]) < together
         )
         calib = self._calibrate(cand, feas, same, positives, decoy_ok=~twin)
+        report_calib = calib
+        if p.null_max_shape != REPORT_NULL_MAX_SHAPE:
+            report_calib = self._calibrate(
+                cand, feas, same, positives, decoy_ok=~twin, max_shape=REPORT_NULL_MAX_SHAPE
+            )
         strata = (("same_station", same), ("cross_station", ~same))
         llr = np.full(len(cand), -np.inf)
         for name, mask in strata:
@@ -261,6 +273,8 @@ class CarouselDetector:
             person_confidence=confidence,
             person_group=group,
             reported=np.asarray(keep, np.int64),
+            person_co_travellers=met,
+            report_calibration=report_calib,
             timings=timings,
         )
         return result
@@ -272,6 +286,7 @@ class CarouselDetector:
         same: np.ndarray,
         positives: np.ndarray | None,
         decoy_ok: np.ndarray,
+        max_shape: float | None = None,
     ) -> dict[str, SimilarityCalibration | None]:
         p = self.params
         out: dict[str, SimilarityCalibration | None] = {}
@@ -290,7 +305,7 @@ class CarouselDetector:
                 positives=positives,
                 min_decoys=p.min_decoys,
                 tail_mass=p.tail_mass,
-                max_shape=p.null_max_shape,
+                max_shape=p.null_max_shape if max_shape is None else max_shape,
             )
         return out
 
@@ -397,7 +412,8 @@ class CarouselDetector:
                     group_id=group_ids[g],
                     person_key=f"P{rank:05d}",
                     visits=visits,
-                    confidence=float(confidence[k]),
+                    confidence=float(reported_confidence(confidence[k], met[k])),
+                    match_probability=float(confidence[k]),
                     group_size=group_size[g],
                     co_travellers=int(met[k]),
                 )

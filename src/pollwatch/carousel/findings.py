@@ -38,8 +38,10 @@ class CarouselVisit:
 class CarouselFinding:
     """One person seen voting at two or more stations, or twice at one.
 
-    `confidence` is the calibrated probability of the person's best-matching pair, with the
-    support of its group (see calibrate.py and grouping.py); `group_size` counts
+    `match_probability` is the matcher's probability of the person's best-matching pair, with
+    the support of its group (see calibrate.py and grouping.py), which decides what is
+    reported; `confidence` is that probability recalibrated to the share of such persons
+    found right on simulated cases (reliability.py); `group_size` counts
     the persons of the group (1 for a lone person), `co_travellers` those met at two or more
     stations."""
 
@@ -49,6 +51,7 @@ class CarouselFinding:
     confidence: float
     group_size: int
     co_travellers: int
+    match_probability: float = float("nan")
     kind: str = "carousel"
 
     @property

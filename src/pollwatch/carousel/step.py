@@ -13,9 +13,10 @@ describe a visit are kept at least so many seconds of video: `min_revisit_s` (tw
 one station closer than it are one visit) `VISIT_S`, `together_s` (co-travellers vote within
 it) `TOGETHER_S`: a group's members cast their ballots seconds apart.
 
-The p-value of a finding is the chance that the null law of similarities (two different
-people, fitted on the decoys, see calibrate.py) reaches the person's best similarity, times the
-number of candidate pairs searched in its stratum (Bonferroni; at most 1).
+A finding's score is its person's match probability recalibrated to the share of such persons
+found right on simulated cases, and its p-value the chance that two different people reach the
+person's best similarity under a null whose tail was checked against the true one, times the
+number of candidate pairs searched in its stratum (Bonferroni; at most 1): reliability.py.
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from pollwatch.carousel.calibrate import SimilarityCalibration, fisher_z
 from pollwatch.carousel.detect import CarouselParams, CarouselResult, detect_carousels
 from pollwatch.carousel.findings import CSV_COLUMNS, CarouselFinding, write_carousel_csv
+from pollwatch.carousel.reliability import null_pvalue
 from pollwatch.carousel.sightings import Sightings, StationLocations
 from pollwatch.carousel.voters import ANALYSER
 from pollwatch.case import CasePaths
@@ -105,19 +105,6 @@ def read_sightings(store: Store) -> tuple[Sightings, np.ndarray]:
     return sightings, halves[np.isfinite(halves)]
 
 
-def null_pvalue(calibration: SimilarityCalibration | None, similarity: float, tests: int) -> float:
-    """P(a pair of two different people reaches `similarity`) under the fitted null, times
-    `tests` (Bonferroni), at most 1."""
-    if calibration is None:
-        return 1.0
-    z = float(fisher_z(similarity))
-    u = calibration.threshold
-    if z <= u:
-        return 1.0
-    tail = stats.genpareto.sf(z - u, calibration.tail_shape, 0.0, calibration.tail_scale)
-    return float(min(1.0, calibration.tail_mass * tail * max(tests, 1)))
-
-
 def _when(t: float) -> datetime:
     return datetime.fromtimestamp(t, tz=UTC)
 
@@ -125,14 +112,19 @@ def _when(t: float) -> datetime:
 def finding_record(f: CarouselFinding, result: CarouselResult) -> Finding:
     """The store's `Finding` for one carousel person (evidence: the visits and the match)."""
     stratum = "same_station" if len(set(f.stations)) == 1 else "cross_station"
-    calib = result.calibration.get(stratum)
+    calib = result.report_calibration.get(stratum, result.calibration.get(stratum))
     best = max(v.similarity for v in f.visits)
     n_tests = calib.n_targets if calib is not None else 1
+    p_value = null_pvalue(calib, best, n_tests)
     stations = " → ".join(f"{v.station_id} {_when(v.time).strftime('%H:%M:%S')}" for v in f.visits)
     summary = (
         f"{f.person_key} (group {f.group_id}, {f.group_size} person(s)) voted at "
         f"{len(set(f.stations))} station(s), {len(f.visits)} times: {stations}; "
-        f"best similarity {best:.3f}, confidence {f.confidence:.3f}"
+        f"best similarity {best:.3f}; confidence {f.confidence:.3f} (the share of persons "
+        f"found right at match probability {f.match_probability:.4f} "
+        f"{'with' if f.co_travellers else 'without'} co-travellers on simulated cases); "
+        f"p-value of the similarity alone among the {n_tests} pairs compared {p_value:.2g} "
+        "(the co-travellers' evidence is in the confidence only)"
     )
     return Finding(
         finding_id=f"carousel-{f.person_key}",
@@ -144,12 +136,13 @@ def finding_record(f: CarouselFinding, result: CarouselResult) -> Finding:
         t_start=_when(f.visits[0].time),
         t_end=_when(f.visits[-1].time),
         score=float(f.confidence),
-        p_value=null_pvalue(calib, best, n_tests),
+        p_value=p_value,
         evidence={
             "group_id": f.group_id,
             "person_key": f.person_key,
             "group_size": f.group_size,
             "co_travellers": f.co_travellers,
+            "match_probability": round(f.match_probability, 6),
             "repeated_station": f.repeated_station,
             "stations": list(f.stations),
             "visits": [

@@ -106,8 +106,9 @@ def carousel_section(store: Store, paths: CasePaths) -> Section | None:
     html = Markup(
         f"<p>{visits['person_key'].nunique()} person(s) in {len(sizes)} group(s) were seen "
         "casting ballots at several stations (or twice at one). Similarity is each visit's "
-        "best cosine similarity to another visit of the same person; confidence the "
-        "calibrated probability that the person's best-matching pair is one person.</p>"
+        "best cosine similarity to another visit of the same person; confidence the share "
+        "of persons found right on simulated cases at the person's match probability, with "
+        "or without co-travellers (docs/carousel.md).</p>"
     )
     plots = []
     for gid in sizes.index[:MAX_GROUPS]:
