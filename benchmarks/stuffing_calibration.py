@@ -43,7 +43,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.drops import rough_ranges
+from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import (

@@ -12,7 +12,8 @@ import pytest
 from countclips import CROWDED, LOITER
 
 from pollwatch.counting.boxzone import resolve_box_zone
-from pollwatch.counting.drops import find_drops, unobservable_ranges
+from pollwatch.counting.drops import find_drops
+from pollwatch.counting.unobservable import unobservable_ranges
 from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher
 from pollwatch.simulate.plan import CameraCondition
 from pollwatch.simulate.render import CameraRenderer

@@ -12,7 +12,7 @@ from test_drops import BOX_H, series, voters  # on sys.path, as countclips for t
 
 from pollwatch.case import CasePaths
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
-from pollwatch.counting.drops import find_drops, unobservable_ranges
+from pollwatch.counting.drops import find_drops
 from pollwatch.counting.stats import inflation_test
 from pollwatch.counting.step import (
     DROPS_CSV_COLUMNS,
@@ -21,6 +21,7 @@ from pollwatch.counting.step import (
     counting_step,
 )
 from pollwatch.counting.turnout import ALPHA
+from pollwatch.counting.unobservable import unobservable_ranges
 from pollwatch.ingest import ingest_case
 from pollwatch.pipeline import export_csvs
 from pollwatch.store import Store

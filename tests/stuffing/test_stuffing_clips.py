@@ -7,8 +7,9 @@ import pytest
 from stuffclips import BUNDLE, BUNDLE_CLIP, CLEAN, HANDS, HANDS_CLIP
 
 from pollwatch.counting.boxzone import resolve_box_zone
-from pollwatch.counting.drops import find_drops, unobservable_ranges
+from pollwatch.counting.drops import find_drops
 from pollwatch.counting.observability import Observability
+from pollwatch.counting.unobservable import unobservable_ranges
 from pollwatch.counting.watcher import BoxWatcher
 from pollwatch.simulate.render import CameraRenderer
 from pollwatch.stuffing import BoxFrames, camera_events, fill_curve, strip_frames

@@ -1,14 +1,17 @@
 """Counting the voters a camera sees casting ballots, and testing the official turnout.
 
 watcher.py measures the ballot box several times a second in the shared video pass; drops.py
-turns those series into ballot drops and unobservable ranges; boxzone.py finds the box;
+turns those series into ballot drops (cues.py reads the cues, hands.py judges the hands over
+the slot, drop_options.py holds the thresholds); unobservable.py finds when the box could not
+be watched; boxzone.py finds the box;
 observability.py says when the box could be watched; stats.py holds the counter's error model
 and the tests; turnout.py sets counts against the official checkpoints; step.py plugs it all
 into the pipeline, section.py into the report.
 """
 
 from pollwatch.counting.boxzone import BoxZone, resolve_box_zone
-from pollwatch.counting.drops import DropFinderOptions, find_drops, unobservable_ranges
+from pollwatch.counting.drop_options import DropFinderOptions
+from pollwatch.counting.drops import find_drops
 from pollwatch.counting.observability import Observability, ranges_from_wall
 from pollwatch.counting.stats import (
     CountBounds,
@@ -17,6 +20,7 @@ from pollwatch.counting.stats import (
     count_bounds,
     inflation_test,
 )
+from pollwatch.counting.unobservable import unobservable_ranges
 from pollwatch.counting.watcher import BoxRegions, BoxWatcher, WatchResult
 
 __all__ = [

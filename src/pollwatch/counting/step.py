@@ -26,7 +26,7 @@ from pollwatch.audit.stored import read_unobservable
 from pollwatch.case import CasePaths
 from pollwatch.counting.boxzone import BoxZone
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
-from pollwatch.counting.drops import find_drops, rough_ranges, unobservable_ranges
+from pollwatch.counting.drops import find_drops
 from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.turnout import (
     COUNT_COLUMNS,
@@ -36,6 +36,7 @@ from pollwatch.counting.turnout import (
     inflation_findings,
     official_increments,
 )
+from pollwatch.counting.unobservable import rough_ranges, unobservable_ranges
 from pollwatch.counting.views import BoxView, ViewWatcher
 from pollwatch.counting.watcher import SERIES_COLUMNS, WatchResult
 from pollwatch.pipeline import CASE_STEPS

@@ -32,9 +32,10 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.counting.calibration import COUNTER_ERRORS
-from pollwatch.counting.drops import DropFinderOptions, rough_ranges
+from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.stats import count_cdf
+from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, rise_around
 from pollwatch.stuffing.score import (
@@ -356,7 +357,7 @@ def between_rises(
     the level settled after one episode to the level held before the next) on time the box
     was watched but for moments shorter than `hidden_min_s`, the seconds of it not watched
     (`blind_s`) and those watched with a degraded picture (`rough_s`: within the counter's
-    `rough` ranges, `counting.drops.rough_ranges`); empty where the pile cannot count
+    `rough` ranges, `counting.unobservable.rough_ranges`); empty where the pile cannot count
     ballots."""
     o = options or DetectOptions()
     columns = ["start_s", "end_s", "ballots", "blind_s", "rough_s"]

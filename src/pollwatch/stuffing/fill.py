@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pollwatch.counting.drops import DropFinderOptions
+from pollwatch.counting.drop_options import DropFinderOptions
 
 __all__ = [
     "FILL_COLUMNS",

@@ -1,0 +1,70 @@
+"""The thresholds of `pollwatch.counting.drops.find_drops`, one validated dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DropFinderOptions"]
+
+
+@dataclass(frozen=True)
+class DropFinderOptions:
+    """Thresholds of `find_drops` (tuned on simulated demo cameras, see docs/counting.md).
+    Areas are in units of the box height squared, so they hold at any resolution; times are
+    seconds, levels pixels."""
+
+    burst_area: float = 0.008  # a ballot shows at least this many h² of new paper-white
+    burst_min_s: float = 0.1
+    burst_max_s: float = 1.6
+    slot_x: float = 0.15  # a ballot vanishes within this many box widths of the box's middle
+    background_s: float = 2.5  # running median window removed from the white series
+    plateau_samples: int = 5  # a plateau: this many valid samples ...
+    plateau_px: float = 0.15  # ... within this of their median ...
+    plateau_s: float = 0.8  # ... for this long
+    settle_s: float = 2.2  # a level held shorter than this and then risen from with no
+    # ballot seen was on its way (the encoder may show a new level fully only at the next
+    # keyframe): the two rises are one
+    min_contrast: float = 40.0
+    line_rows: float = 1.5  # the pile's edge this close to a box edge is not read
+    min_step_px: float = 0.15  # a per-ballot step below this cannot be resolved
+    hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
+    seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
+    # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
+    more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
+    # in (where every hand over the slot was seen too: a small bundle, three voters at once)
+    bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
+    presence: float = 0.04  # share of the watched region changed: someone at the box
+    reach_cover: float = 0.12  # share of the slot covered above its running median: a hand
+    reach_join_s: float = 0.45  # coverings this close are one hand movement ...
+    reach_max_s: float = 2.0  # ... which lasts at most this long (longer: something in front)
+    reach_lead_s: float = 0.05  # the ballot goes in this long after the slot is covered
+    reach_seen: float = 0.5  # the slot cue is used when the slot was seen this share of time
+    reach_front: float = 0.2  # the box's bottom this much changed: someone in front, no hand
+    reach_chain_s: float = 0.8  # hands over the slot this close one after another ...
+    patch_near_s: float = 0.6  # ... with fewer ballot patches at the slot this close: one hand
+    patch_two_s: float = 0.8  # a patch at the slot this long: two ballots one after the other
+    visit_min_s: float = 2.5  # a hand while someone was at the box for less: a passing arm
+    patch_with_hand_s: float = 0.1  # a ballot patch vanishing this close to a covering of
+    # the slot taken for a passer-by: a hand after all
+    two_hands_s: float = 1.1  # a hand over the slot this long (and twice the camera's usual
+    # one) is two voters' hands one after the other: on the tuning cameras every one was
+    late_patch_s: float = 0.3  # a ballot patch vanishing at the slot this long after a hand's
+    # ballot went in, while that hand (of `late_hand_s` or more) still covered the slot, is a
+    # second voter's ballot: two voters at the box, their hands joined
+    late_hand_s: float = 0.45
+    still_hand: bool = True  # a hand while the pile held still, no ballot patch at the slot
+    # near it (`patch_near_s`): an arm over the slot, not a drop
+    weak_cover: float = 0.15  # a hand whose peak covers the slot at most this much above its
+    # running median (barely a hand: `reach_cover` is 0.12), with no ballot patch at the slot
+    # near it, `weak_near_s` or less from a hand that showed one: the same voter's hand before
+    # or after the drop (0 turns the rule off)
+    weak_near_s: float = 3.0
+
+    def __post_init__(self) -> None:
+        for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.burst_min_s < self.burst_max_s:
+            raise ValueError("burst_min_s must be in [0, burst_max_s)")
+        if self.plateau_samples < 2:
+            raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")

@@ -1,0 +1,203 @@
+"""Which hands over the ballot slot put a ballot in, for `pollwatch.counting.drops`.
+
+`cues.slot_hands` says when something covered the slot; these rules judge each hand against
+the other cues: a ballot patch seen going in with it, how long someone stayed at the box,
+whether the pile held still, the hands beside it. A hand judged no drop becomes a hint (only
+a hint of when, should the pile have risen); one hand may also be two voters'.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from pollwatch.counting.cues import Burst, Plateau
+from pollwatch.counting.drop_options import DropFinderOptions
+
+__all__ = ["judge_hands"]
+
+
+def judge_hands(
+    reaches: list[Burst],
+    patches: list[Burst],
+    visits: list[tuple[float, float]],
+    still: Sequence[Plateau],
+    o: DropFinderOptions,
+) -> list[Burst]:
+    """The hands over the slot `reaches` judged against the ballot patches `patches`, the
+    `visits` and the pile's plateaus `still`, rule by rule: a covering taken for a passer-by
+    that showed a ballot is a hand; a hand during a brief visit, over a pile holding still,
+    or barely covering the slot beside a voter's drop is a hint; hands in quick succession
+    keep one per ballot seen; a long hand, or one with a late ballot, is two voters'."""
+    reaches = _seen_going_in(reaches, patches, o)
+    reaches = _brief_visits(reaches, visits, o, patches, still)
+    reaches = _still_hands(reaches, patches, still, o)
+    reaches = _weak_hands(reaches, patches, o)
+    return _two_voters(_one_per_patch(reaches, patches, o), patches, o)
+
+
+def _seen_going_in(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
+    """A covering of the slot taken for someone passing in front is a hand after all when a
+    ballot was seen going in with it: a patch shaped like a ballot vanishing at the slot
+    within `patch_with_hand_s` of when the covering says (someone passing in front while a
+    voter's hand is at the slot)."""
+    out = []
+    for r in reaches:
+        if not r.reach and any(
+            p.clear(o) and abs(p.end - (r.start + o.reach_lead_s)) <= o.patch_with_hand_s
+            for p in patches
+        ):
+            r = dataclasses.replace(r, end_x=0.0, reach=True)
+        out.append(r)
+    return out
+
+
+def _brief_visits(
+    reaches: list[Burst],
+    visits: list[tuple[float, float]],
+    o: DropFinderOptions,
+    patches: Sequence[Burst] = (),
+    still: Sequence[Plateau] = (),
+) -> list[Burst]:
+    """A hand over the slot while someone was at the box for less than `visit_min_s` is an
+    arm passing over it: a voter walks up, finds the slot and goes, seconds in all (on the
+    simulated demo cameras at least 4 s). Only a hint of when, should the pile have risen.
+    Unless a ballot was seen going in with it (a patch vanishing at the slot within
+    `patch_with_hand_s`) while the pile was not holding still (the hand not inside one of
+    the plateaus `still`): a voter mostly outside the watched region."""
+    out = []
+    for r in reaches:
+        stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
+        if r.reach and stay and max(stay) < o.visit_min_s:
+            seen = any(p.clear(o) and abs(p.end - r.end) <= o.patch_with_hand_s for p in patches)
+            if not seen or _held(r, still, o):
+                r = _as_hint(r)
+        out.append(r)
+    return out
+
+
+def _as_hint(r: Burst) -> Burst:
+    """Hand `r` taken for no drop: only a hint of when, should the pile have risen."""
+    return dataclasses.replace(r, end_x=np.inf, reach=False)
+
+
+def _held(r: Burst, still: Sequence[Plateau], o: DropFinderOptions) -> bool:
+    """Whether hand `r` ended while the pile held still: inside one of the plateaus `still`,
+    `settle_s` or more before its end (a ballot put in then would have raised it)."""
+    return any(q.start + 0.3 <= r.end <= q.end - o.settle_s for q in still)
+
+
+def _ballots_at_slot(patches: Sequence[Burst], o: DropFinderOptions) -> list[float]:
+    """When each ballot-shaped patch vanished at the slot."""
+    return [p.end for p in patches if p.clear(o) and abs(p.end_x) <= o.slot_x]
+
+
+def _showed(r: Burst, at_slot: Sequence[float], o: DropFinderOptions) -> bool:
+    """Whether a ballot went in at the slot (`at_slot`) within `patch_near_s` of hand `r`."""
+    return any(abs(e - r.end) <= o.patch_near_s for e in at_slot)
+
+
+def _still_hands(
+    reaches: list[Burst],
+    patches: list[Burst],
+    still: Sequence[Plateau],
+    o: DropFinderOptions,
+) -> list[Burst]:
+    """A hand over the slot that neither showed a ballot (no patch vanishing at the slot
+    within `patch_near_s`) nor raised the pile (inside one of the plateaus `still`, `settle_s`
+    or more before its end) is an arm over the slot: a voter's hand before or after the
+    drop, a commission member reaching past. Only a hint of when, should the pile have
+    risen."""
+    if not o.still_hand:
+        return reaches
+    at_slot = _ballots_at_slot(patches, o)
+    out = []
+    for r in reaches:
+        if r.reach and _held(r, still, o) and not _showed(r, at_slot, o):
+            r = _as_hint(r)
+        out.append(r)
+    return out
+
+
+def _weak_hands(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
+    """One voter at the slot puts one ballot in: a hand that barely covered the slot (peak at
+    most `weak_cover` above the running median) and showed no ballot (no patch vanishing at
+    the slot within `patch_near_s`), `weak_near_s` or less from a hand that did show one, is
+    that voter's hand moving before or after the drop (or an arm beside it). Only a hint of
+    when, should the pile have risen."""
+    if not o.weak_cover > 0:
+        return reaches
+    at_slot = _ballots_at_slot(patches, o)
+    shown = [r.end for r in reaches if r.reach and _showed(r, at_slot, o)]
+    out = []
+    for r in reaches:
+        if (
+            r.reach
+            and r.peak <= o.weak_cover
+            and not _showed(r, at_slot, o)
+            and any(0 < abs(e - r.end) <= o.weak_near_s for e in shown)
+        ):
+            r = _as_hint(r)
+        out.append(r)
+    return out
+
+
+def _one_per_patch(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
+    """Hands over the slot less than `reach_chain_s` one after another are one voter's hand
+    pausing over the slot when fewer ballots showed at the slot near them (white patches
+    ending within `patch_near_s` of the hands, a patch lasting `patch_two_s` or more being two
+    ballots one after the other): of those hands, only the ones nearest to a patch stay. With
+    no patch seen there is nothing to tell one voter from two, and every hand stays."""
+    at_slot = [p for p in patches if abs(p.end_x) <= o.slot_x]
+    groups: list[list[Burst]] = []
+    for x in (r for r in reaches if r.reach):
+        if groups and x.end - groups[-1][-1].end < o.reach_chain_s:
+            groups[-1].append(x)
+        else:
+            groups.append([x])
+    out = [r for r in reaches if not r.reach]
+    for g in groups:
+        near = [
+            p for p in at_slot if g[0].end - o.patch_near_s <= p.end <= g[-1].end + o.patch_near_s
+        ]
+        ballots = sum(2 if p.duration >= o.patch_two_s else 1 for p in near)
+        if not 0 < ballots < len(g):
+            out += g
+            continue
+        by_patch = sorted(g, key=lambda x: min(abs(x.end - p.end) for p in near))
+        out += by_patch[:ballots]
+    return sorted(out, key=lambda x: x.end)
+
+
+def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
+    """Two voters' hands joined into one (they were under `reach_join_s` apart): a hand over
+    the slot lasting `two_hands_s` or more, and twice as long as the camera's usual one, is
+    two drops, the second 0.1 s after the first (placed together, the pile's rise that goes
+    with them sees both); a hand of `late_hand_s` or more with a ballot patch vanishing at the
+    slot `late_patch_s` or more after its ballot went in, before the hand left, is two drops,
+    the second when that patch vanished."""
+    hands = [x.duration for x in reaches if x.reach]
+    if not hands:
+        return reaches
+    long = max(o.two_hands_s, 2 * float(np.median(hands)))
+    ends = [x.end for x in reaches]
+    out = []
+    for r in reaches:
+        out.append(r)
+        if not r.reach:
+            continue
+        if r.duration >= long:
+            out.append(dataclasses.replace(r, end=r.end + 0.1))
+            continue
+        late = [
+            p.end
+            for p in patches
+            if abs(p.end_x) <= o.slot_x
+            and r.end + o.late_patch_s <= p.end <= r.start + r.duration + 0.15
+            and not any(0 < abs(e - p.end) < o.late_patch_s for e in ends)
+        ]
+        if r.duration >= o.late_hand_s and late:
+            out.append(dataclasses.replace(r, end=max(late)))
+    return out
