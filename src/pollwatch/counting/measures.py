@@ -262,25 +262,35 @@ def fill_heights(
     cols = len(range(*band[1].indices(luma.shape[2]))) if n else 0
     if rows < 8 or cols < 2:
         return np.tile([np.nan, 0.0, np.nan, np.inf], (n, 1))
-    profiles = _profiles(luma, band)
-    return np.array([_fill_edge(p, lines) for p in profiles], float).reshape(n, 4)
+    return _fill_edges(_profiles(luma, band), lines)
 
 
-def _fill_edge(profile: np.ndarray, lines: np.ndarray | None) -> tuple[float, ...]:
-    n = len(profile)
+def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
+    """`fill_heights` of each profile (row), the arithmetic of one profile at a time: the
+    midpoint compared with the float32 profile as a float32 (NumPy's rule for a Python
+    float against a float32 array), every other step in float64."""
+    k, n = profiles.shape
+    out = np.tile([np.nan, 0.0, np.nan, np.inf], (k, 1))
     body = n - 1 - max(1, round(0.12 * n))
-    top = profile[: max(1, int(0.4 * n))]
-    above = float(np.partition(top, len(top) // 2)[len(top) // 2])
-    paper = float(profile[body])
+    top = profiles[:, : max(1, int(0.4 * n))]
+    above = np.partition(top, top.shape[1] // 2, axis=1)[:, top.shape[1] // 2].astype(float)
+    paper = profiles[:, body].astype(float)
     contrast = paper - above
-    if contrast < 30:
-        return np.nan, max(contrast, 0.0), above, np.inf
+    out[:, 1], out[:, 2] = np.maximum(contrast, 0.0), above
     mid = 0.5 * (paper + above)
-    dark = np.flatnonzero(profile[:body] <= mid)
-    if dark.size == 0:
-        return np.nan, contrast, above, np.inf
-    y = int(dark[-1]) + 1
-    a, b = float(profile[y - 1]), float(profile[y])
-    edge = y - (b - mid) / (b - a) if b != a else float(y)
-    near = float(np.min(np.abs(lines - edge))) if lines is not None and lines.size else np.inf
-    return float(n - 1 - edge), contrast, above, near
+    dark = profiles[:, :body] <= mid.astype(np.float32)[:, None]
+    seen = (contrast >= 30) & dark.any(axis=1)
+    if not seen.any():
+        return out
+    rows = np.flatnonzero(seen)
+    y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
+    a = profiles[rows, y - 1].astype(float)
+    b = profiles[rows, y].astype(float)
+    step = b - a
+    safe = np.where(step != 0, step, 1.0)
+    edge = np.where(step != 0, y - (b - mid[rows]) / safe, y.astype(float))
+    out[rows, 0] = n - 1 - edge
+    out[rows, 1] = contrast[rows]
+    if lines is not None and lines.size:
+        out[rows, 3] = np.min(np.abs(lines[None, :] - edge[:, None]), axis=1)
+    return out
