@@ -157,13 +157,14 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     from pollwatch.reid import get_embedder_by_name
     from pollwatch.store import Camera
     from pollwatch.video import EngineOptions, analyse_video
-    from pollwatch.video.boxfind import keyframe_background
+    from pollwatch.video.keyframes import KeyframeReader
 
-    # as the pipeline's video step and counting part do
-    background = keyframe_background(clip, until_s=180.0)
-    whole = keyframe_background(clip)
+    # as the pipeline's video step and counting part do (each keyframe decoded once)
+    keyframes = KeyframeReader(clip)
+    background = keyframes.background(until_s=180.0)
+    whole = keyframes.background()
     zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=(whole,))
-    box_views(clip, zone, background)  # the counting part's look for a nudged view
+    box_views(keyframes, zone, background)  # the look for a nudged view
     box = np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
     analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])

@@ -26,7 +26,7 @@ from pollwatch.pipeline import CAMERA_STEPS
 from pollwatch.registry import Registry
 from pollwatch.store import Camera, Store
 from pollwatch.video import Analyser, EngineOptions, VideoRun, analyse_video
-from pollwatch.video.boxfind import keyframe_background
+from pollwatch.video.keyframes import KeyframeReader
 
 if TYPE_CHECKING:  # counting imports this module: the zone's finder is imported when used
     from pollwatch.counting.boxzone import BoxZone
@@ -51,12 +51,19 @@ class VideoContext:
     `background`, the per-pixel median of the keyframes of its first minutes that show the
     first steady view (`first_view`: a camera nudged a minute in gives the view before the
     nudge, which cameras.csv's polygon and `box_views` start from; BGR, None when no frame
-    could be decoded); `box_zone`, the ballot box located once for every part."""
+    could be decoded); `box_zone`, the ballot box located once for every part.
+    `keyframes`: the recording's `KeyframeReader` that took `background` (its keyframes are
+    not decoded again by the later looks; a new one when not given)."""
 
     camera: Camera
     paths: CasePaths
     path: Path
     background: np.ndarray | None
+    keyframes: KeyframeReader | None = None
+
+    @cached_property
+    def _reader(self) -> KeyframeReader:
+        return self.keyframes if self.keyframes is not None else KeyframeReader(self.path)
 
     @cached_property
     def box_zone(self) -> BoxZone | None:
@@ -66,7 +73,7 @@ class VideoContext:
         from pollwatch.counting.boxzone import resolve_box_zone
 
         cam = self.camera
-        whole = keyframe_background(self.path) if cam.box_polygon is not None else None
+        whole = self._reader.background() if cam.box_polygon is not None else None
         return resolve_box_zone(
             self.background,
             cam.box_polygon,
@@ -84,7 +91,7 @@ class VideoContext:
             return []
         from pollwatch.counting.views import box_views
 
-        return box_views(self.path, zone, self.background)
+        return box_views(self._reader, zone, self.background)  # the keyframes read once
 
 
 class VideoPart(Protocol):
@@ -123,8 +130,9 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     path = camera.source_path(paths.root)
     if path is None:
         raise ValueError(f"{camera.source}: stream addresses are not analysed; record a file")
-    background = keyframe_background(path, until_s=_BACKGROUND_S, first_view_only=True)
-    ctx = VideoContext(camera, paths, path, background)
+    keyframes = KeyframeReader(path)  # each keyframe decoded once for every look
+    background = keyframes.background(until_s=_BACKGROUND_S, first_view_only=True)
+    ctx = VideoContext(camera, paths, path, background, keyframes)
     parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
     chosen = [(name, part) for name, part in parts if part is not None]
     analysers = [a for _, part in chosen for a in part.analysers]

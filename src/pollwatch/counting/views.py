@@ -35,6 +35,7 @@ from pollwatch.counting.watcher import BoxWatcher, WatchResult
 from pollwatch.video.analyser import Needs
 from pollwatch.video.boxfind import fit_polygon, seek_keyframes
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
+from pollwatch.video.keyframes import KeyframeReader
 
 __all__ = ["BoxView", "ViewWatcher", "box_views"]
 
@@ -51,14 +52,19 @@ class BoxView:
     zone: BoxZone
 
 
-def _keyframes(path: str | Path, every_s: float) -> Iterator[tuple[float, np.ndarray]]:
+def _keyframes(
+    path: str | Path | KeyframeReader, every_s: float
+) -> Iterator[tuple[float, np.ndarray]]:
     """(time s, luma image) of the keyframe at or before every `every_s` seconds
-    (`seek_keyframes`: only those frames are decoded); one keyframe seen twice (a GOP longer
-    than `every_s`) is given once."""
+    (`seek_keyframes`, or a `KeyframeReader`'s, which skips decoding the keyframes it holds:
+    only those frames are decoded); one keyframe seen twice (a GOP longer than `every_s`) is
+    given once."""
     last = -math.inf
-    for frame in seek_keyframes(
-        path, lambda d: [k * every_s for k in range(int(d // every_s) + 1)]
-    ):
+    if isinstance(path, KeyframeReader):
+        seek = path.frames
+    else:
+        seek = lambda targets: seek_keyframes(path, targets)  # noqa: E731
+    for frame in seek(lambda d: [k * every_s for k in range(int(d // every_s) + 1)]):
         if frame.time is None or frame.time - last < every_s / 2:
             continue
         last = float(frame.time)
@@ -164,7 +170,7 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def box_views(
-    path: str | Path,
+    path: str | Path | KeyframeReader,
     box: BoxZone,
     reference: np.ndarray,
     *,
@@ -189,7 +195,8 @@ def box_views(
     the old one. Off in the pipeline: on the one camera it finds (demo 87's cam-D005-005,
     nudged and defocused σ 5 together) the watcher then counted 48 ballots of 29 on the
     defocused box, a claim outside the rough-time error bounds, where "not observable"
-    claimed nothing (docs/counting.md)."""
+    claimed nothing (docs/counting.md). `path` may be the
+    recording's `KeyframeReader`, whose kept keyframes are not decoded again (the same frames)."""
     if every_s <= 0 or shift_px <= 0 or persist < 1:
         raise ValueError(
             f"every_s and shift_px must be positive and persist >= 1, got {every_s}, "

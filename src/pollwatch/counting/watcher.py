@@ -55,6 +55,12 @@ pixels, and the full rate is back from the first sample that sees it. On the tun
 box cameras it changes no drop time and no evaluation figure; it saves the reads of a quarter
 of the samples there (docs/video.md, session 6).
 
+The measures are taken a batch of samples at a time (`pollwatch.counting.measures`): each
+measured sample's watch region is copied from the frame's planes as it arrives, and the
+samples between two background snapshots (2 s) are measured together with the same
+operations on the stacked regions, giving the same series to the last bit; only the
+still/idle gate and `motion` are taken sample by sample.
+
 Turning these series into drops is `pollwatch.counting.drops`; the watcher only measures.
 """
 
@@ -67,6 +73,15 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.counting.measures import (
+    SampleBatch,
+    changed_shares,
+    fill_heights,
+    line_rows,
+    mean_luma,
+    slot_cover,
+    white_patches,
+)
 from pollwatch.video.analyser import Needs
 from pollwatch.video.boxfind import line_map, median_image
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
@@ -91,7 +106,10 @@ SERIES_COLUMNS = [
     "front",
 ]
 
-_MOTION = SERIES_COLUMNS.index("motion")  # the one measure a still sample takes afresh
+# the columns a sample's measures fill (`_flush`'s table), and where each one is in it
+_MEASURES = [c for c in SERIES_COLUMNS if c not in ("t_s", "motion")]
+_AT = {name: k for k, name in enumerate(_MEASURES)}
+_BATCH = 32  # samples measured together at most (`SampleBatch`)
 _WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
 _BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
 _BG_KEEP = 9  # ... and the median of this many of them
@@ -99,8 +117,6 @@ _OUTLINE_EVERY_S = 2.0  # seconds between two outline checks
 _DEFOCUS_SIGMAS = (0.0, 2.5, 5.0)  # the reference view also compared blurred by these (px)
 _NOBODY = 0.05  # at most this share of the region changed: nobody at the box
 _OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse picture the reference
-_SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
-_SLOT_CHANGE = 40  # a slot pixel differing from the background by more than this is covered
 _SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
 _STILL_LEVEL = 12  # a half-size luma pixel differing by more than this from the last ...
 _STILL_PIXELS = 0  # ... fully measured sample (at most this many of them): nothing moved
@@ -191,7 +207,13 @@ class WatchResult:
 
 @dataclass
 class _State:
-    rows: list[tuple[float, ...]] = field(default_factory=list)
+    # per row: its time, its motion and which measured sample's measures it holds
+    times: list[float] = field(default_factory=list)
+    motion: list[float] = field(default_factory=list)
+    source: list[int] = field(default_factory=list)
+    measured: int = 0  # samples measured (or waiting in `batch`)
+    measures: list[np.ndarray] = field(default_factory=list)  # per batch: K × _MEASURES
+    batch: SampleBatch | None = None  # the measured samples waiting to be measured
     snapshots: deque = field(default_factory=lambda: deque(maxlen=_BG_KEEP))
     background: np.ndarray | None = None
     last_snapshot: float = -np.inf
@@ -276,6 +298,7 @@ class BoxWatcher:
 
     def on_gap(self, gap: Gap) -> None:
         """After a gap the background is taken afresh."""
+        self._flush()
         s = self._s
         s.gaps.append(gap)
         s.snapshots.clear()
@@ -288,10 +311,11 @@ class BoxWatcher:
         if s.regions is None:  # a frame without start(): take the frame's size
             s.regions = BoxRegions.around(self.zone, frame.width, frame.height)
         r = s.regions
-        # the watch region at half size (every other pixel, as a nearest-neighbour halving
-        # picks them), then its luma and the slot region in full, read straight from the
-        # frame's planes; when nothing in it moved since the measures were last taken
-        # (`_moved`), they are not taken again (the periodic ones always are).
+        # the watch region's planes are copied into the batch; its luma at half size
+        # (every other pixel, as a nearest-neighbour halving picks them) tells whether
+        # anything in it moved since the measures were last taken (`_moved`): when nothing
+        # did, they are not taken again (the periodic ones always are). The measures of the
+        # samples kept are taken for the whole batch at once (`_flush`).
         x0, y0, x1, y1 = r.watch
         rows, cols = min(y1, frame.height) - max(0, y0), min(x1, frame.width) - max(0, x0)
         if rows <= 0 or cols <= 0:
@@ -299,16 +323,20 @@ class BoxWatcher:
         t = frame.pts_s
         if self._idle(t):  # nothing moved near the box lately: this sample is not read
             s.samples += 1
-            s.rows.append((t, *s.rows[-1][1:]))
+            self._repeat(t, s.motion[-1])
             s.unread = True
             return
         s.last_read = t
-        half = slice(0, max(1, rows // 2)), slice(0, max(1, cols // 2))
-        small = None if self.skip_still else frame.ycc_region(*r.watch, step=2)[half]
-        if small is None:  # only the luma, unless something moved
-            small_luma = frame.luma_region(*r.watch, step=2)[half]
-        else:
-            small_luma = cv2.extractChannel(small, 0)
+        snapshot = t - s.last_snapshot >= _BG_EVERY_S
+        if snapshot or (s.batch is not None and s.batch.full):
+            self._flush()  # the samples before use the background before
+        planes = frame.region_planes(*r.watch)
+        batch = s.batch
+        if batch is None or batch.key[0] != planes.box or batch.key[1] != planes.luma.shape:
+            self._flush()
+            half = (max(1, rows // 2), max(1, cols // 2))
+            batch = s.batch = SampleBatch(planes, r.slot, half, _BATCH)
+        small_luma = batch.add(planes)
         motion = (
             cv2.mean(cv2.absdiff(small_luma, s.previous))[0]
             if s.previous is not None and s.previous.shape == small_luma.shape
@@ -316,43 +344,69 @@ class BoxWatcher:
         )
         s.previous = small_luma
         if s.unread:  # the unread sample before: the smaller motion of the reads around it
-            last = s.rows[-1]
-            s.rows[-1] = (
-                *last[:_MOTION],
-                float(np.fmin(last[_MOTION], motion)),
-                *last[_MOTION + 1 :],
-            )
+            s.motion[-1] = float(np.fmin(s.motion[-1], motion))
             s.unread = False
-        snapshot = t - s.last_snapshot >= _BG_EVERY_S
-        due = snapshot or t - s.last_outline >= _OUTLINE_EVERY_S
+        outline = t - s.last_outline >= _OUTLINE_EVERY_S
         s.samples += 1
-        if not self._moved(small_luma, t, due):
-            last = s.rows[-1]  # nothing near the box moved: every measure but motion stands
-            s.rows.append((t, *last[1:_MOTION], motion, *last[_MOTION + 1 :]))
+        if not self._moved(small_luma, t, snapshot or outline):
+            self._repeat(t, motion)  # nothing near the box moved: every measure but motion
             return
-        if small is None:
-            small = frame.ycc_region(*r.watch, step=2)[half]
-        luma = frame.luma_region(*r.watch)
-        slot = frame.ycc_region(*r.slot)
         if snapshot:
-            self._snapshot(small, slot, t)
-        if s.background is not None:
-            changed = _changed_mask(small, s.background)
-            fg = cv2.countNonZero(changed) / changed.size
-            bottom = changed[r.bottom]
-            front = cv2.countNonZero(bottom) / bottom.size if bottom.size else np.nan
+            s.last_snapshot, batch.snapshot = t, True
+        if outline:
+            s.last_outline = t
+        batch.commit(t, outline_due=outline)
+        s.times.append(t)
+        s.motion.append(motion)
+        s.source.append(s.measured)
+        s.measured += 1
+
+    def _repeat(self, t: float, motion: float) -> None:
+        """A row repeating the last one's measures, with its own time and `motion`."""
+        s = self._s
+        s.times.append(t)
+        s.motion.append(motion)
+        s.source.append(s.source[-1])
+
+    def _flush(self) -> None:
+        """Measure the samples waiting in the batch (the first one's picture first becoming
+        a background snapshot when it was due) with the background as it stands."""
+        s, batch = self._s, self._s.batch
+        if batch is None or not batch.count:
+            return
+        r = s.regions
+        small, luma, slot = batch.stacks()
+        if batch.snapshot:
+            self._snapshot(small[0], slot[0])
+        n = batch.count
+        out = np.empty((n, len(_MEASURES)))
+        if s.background is not None and s.background.shape == small.shape[1:]:
+            out[:, _AT["fg"]], out[:, _AT["front"]] = changed_shares(small, s.background, r.bottom)
         else:
-            fg, front = 0.0, np.nan
-        white, white_x = self._white(slot, r)
-        cover = self._slot_cover(slot)
+            out[:, _AT["fg"]], out[:, _AT["front"]] = 0.0, np.nan
+        if s.bg_white is not None and s.slot_luma is not None:
+            out[:, _AT["white"]], out[:, _AT["white_x"]] = white_patches(
+                slot, s.white_low, s.white_high, s.bg_white, s.slot_luma, r
+            )
+        else:
+            out[:, _AT["white"]], out[:, _AT["white_x"]] = 0.0, np.nan
+        if s.slot_mask is None or s.slot_ref is None or slot.shape[1:3] != s.slot_mask.shape:
+            out[:, _AT["slot_cover"]] = np.nan
+        else:
+            out[:, _AT["slot_cover"]] = slot_cover(slot, s.slot_index, s.slot_ref)
+        band = r.local(r.fill)
         if s.lines is None and s.background is not None:
-            s.lines = _line_rows(luma, r)
-        fill, contrast, above, line = _fill_height(luma, r, s.lines)
-        if t - s.last_outline >= _OUTLINE_EVERY_S:
-            s.outline, s.last_outline = self._outline(luma, r), t
-            s.view = self._view(luma, r, seen=s.outline >= _OUTLINE_SEEN and fg < _NOBODY)
-        row = (t, white, white_x, fill, contrast, above, line, fg, cv2.mean(luma)[0])
-        s.rows.append((*row, s.outline, s.view, motion, cover, front))
+            s.lines = line_rows(luma[0], band)
+        out[:, _AT["fill"] : _AT["fill_line"] + 1] = fill_heights(luma, band, s.lines)
+        out[:, _AT["luma"]] = mean_luma(luma)
+        for k, due in enumerate(batch.outline_due):  # every 2 s, in time order
+            if due:
+                s.outline = self._outline(luma[k], r)
+                seen = s.outline >= _OUTLINE_SEEN and out[k, _AT["fg"]] < _NOBODY
+                s.view = self._view(luma[k], r, seen=seen)
+            out[k, _AT["outline"]], out[k, _AT["view"]] = s.outline, s.view
+        s.measures.append(out)
+        batch.count, batch.times, batch.outline_due, batch.snapshot = 0, [], [], False
 
     def _idle(self, t: float) -> bool:
         """Whether the sample at `t` is left unread: with `idle_fps`, while nothing moved
@@ -362,7 +416,7 @@ class BoxWatcher:
         return (
             t - s.last_read < self._idle_dt
             and t >= s.active_until
-            and bool(s.rows)
+            and bool(s.times)
             and t - s.last_snapshot < _BG_EVERY_S
             and t - s.last_outline < _OUTLINE_EVERY_S
         )
@@ -390,15 +444,18 @@ class BoxWatcher:
         s.anchor = luma
         return True
 
-    def _snapshot(self, small: np.ndarray, slot: np.ndarray, t: float) -> None:
+    def _snapshot(self, small: np.ndarray, slot: np.ndarray) -> None:
         """Keep a snapshot; the background is the median of the last few. Paper-white pixels
         of the background's slot region (box edges, a white wall) do not count as new paper."""
         s = self._s
-        s.snapshots.append((small.copy(), slot.copy()))
-        s.last_snapshot = t
-        s.background = median_image([a for a, _ in s.snapshots])
-        base = median_image([b for _, b in s.snapshots])
-        s.slot_background = base
+        # both regions' pixels in one array: one per-pixel median for the two
+        both = np.concatenate([small.ravel(), slot.ravel()])
+        if s.snapshots and s.snapshots[-1].shape != both.shape:
+            s.snapshots.clear()
+        s.snapshots.append(both)
+        both = median_image(list(s.snapshots))
+        s.background = both[: small.size].reshape(small.shape)
+        base = s.slot_background = both[small.size :].reshape(slot.shape)
         s.slot_luma = cv2.extractChannel(base, 0)
         level = self.white_level * float(np.percentile(base[..., 0], 99)) if base.size else 255.0
         s.white_low = (level, 128 - _WHITE_CHROMA, 128 - _WHITE_CHROMA)
@@ -412,35 +469,6 @@ class BoxWatcher:
                 s.slot_mask, s.slot_index = found, np.flatnonzero(found)
         if s.slot_mask is not None and s.slot_mask.shape == base.shape[:2]:
             s.slot_ref = base.reshape(-1, 3)[s.slot_index]
-
-    def _slot_cover(self, slot: np.ndarray) -> float:
-        s = self._s
-        if s.slot_mask is None or s.slot_ref is None or slot.shape[:2] != s.slot_mask.shape:
-            return np.nan
-        diff = cv2.absdiff(slot.reshape(-1, 3)[s.slot_index], s.slot_ref)
-        return float(np.count_nonzero(diff.max(axis=1) > _SLOT_CHANGE)) / len(diff)
-
-    def _white(self, slot: np.ndarray, r: BoxRegions) -> tuple[float, float]:
-        s = self._s
-        if s.bg_white is None or s.slot_luma is None or slot.size == 0:
-            return 0.0, np.nan
-        paper = cv2.inRange(slot, s.white_low, s.white_high)
-        # paper-white now, and not a paper-white pixel of the background that is unchanged
-        same = cv2.compare(cv2.absdiff(cv2.extractChannel(slot, 0), s.slot_luma), 25, cv2.CMP_LT)
-        new = cv2.bitwise_and(paper, cv2.bitwise_not(cv2.bitwise_and(s.bg_white, same)))
-        if cv2.countNonZero(new) < r.min_patch:  # too few pixels for any patch that counts
-            return 0.0, np.nan
-        n, _, stats, centroids = cv2.connectedComponentsWithStats(new, connectivity=8)
-        # the ballot-sized patch nearest the slot (a shirt's fragments elsewhere do not count)
-        best, best_x, best_d = 0.0, np.nan, np.inf
-        for i in range(1, n):
-            w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, 4]
-            if w > r.ballot_w or h > r.ballot_h or area < r.min_patch:
-                continue
-            x = (float(centroids[i][0]) + r.slot[0] - r.centre_x) / r.box_w
-            if abs(x) <= _SLOT_REACH and abs(x) < best_d:
-                best, best_x, best_d = float(area), x, abs(x)
-        return best, best_x
 
     def _outline(self, luma: np.ndarray, r: BoxRegions) -> float:
         lines = line_map(luma)
@@ -487,8 +515,15 @@ class BoxWatcher:
         return float(best)
 
     def result(self) -> WatchResult:
+        self._flush()
         s = self._s
-        series = pd.DataFrame(s.rows, columns=SERIES_COLUMNS)
+        if s.times:
+            measured = np.concatenate(s.measures)[s.source]
+            columns = {"t_s": np.array(s.times, float), "motion": np.array(s.motion, float)}
+            columns |= {name: measured[:, k] for k, name in enumerate(_MEASURES)}
+            series = pd.DataFrame({name: columns[name] for name in SERIES_COLUMNS})
+        else:
+            series = pd.DataFrame([], columns=SERIES_COLUMNS)
         _, y0, _, y1 = self.zone.bbox
         return WatchResult(series, s.regions, tuple(s.gaps), float(y1 - y0))
 
@@ -514,12 +549,6 @@ def _around_box(shape: tuple[int, ...], outline: np.ndarray) -> np.ndarray:
     (x0, y0), (x1, y1) = outline.min(axis=0) - 4, outline.max(axis=0) + 4
     inside = ((rows >= y0) & (rows <= y1))[:, None] & ((cols >= x0) & (cols <= x1))[None, :]
     return ~inside.ravel()
-
-
-def _changed_mask(image: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Where the luma or a chroma channel differs from the background by more than 18."""
-    same = cv2.inRange(cv2.absdiff(image, background), (0, 0, 0), (18, 18, 18))
-    return cv2.bitwise_not(same)
 
 
 def _outline_points(poly: np.ndarray) -> np.ndarray:
@@ -558,48 +587,3 @@ def _slot_line(luma: np.ndarray, r: BoxRegions) -> np.ndarray | None:
     mask = np.zeros(luma.shape, bool)
     mask[a:b, c0:c1] = labels == best
     return mask
-
-
-def _line_rows(luma: np.ndarray, r: BoxRegions) -> np.ndarray:
-    """Rows of the fill band crossed by the box's own bright edges (thin peaks of its column
-    profile): where the pile's edge meets one, its position cannot be read."""
-    rows, cols = r.local(r.fill)
-    band = luma[rows, cols]
-    if band.size == 0:
-        return np.zeros(0, int)
-    profile = cv2.reduce(band, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
-    local = pd.Series(profile).rolling(9, center=True, min_periods=1).median().to_numpy()
-    return np.flatnonzero(profile - local > 25)
-
-
-def _fill_height(
-    luma: np.ndarray, r: BoxRegions, lines: np.ndarray | None = None
-) -> tuple[float, float, float, float]:
-    """Height (pixels above the box's bottom) of the far top edge of the paper pile in the
-    fill band, to a fraction of a pixel, the edge's contrast, the brightness above the pile
-    and the rows from the edge to the nearest of `lines`; NaN height without a visible pile.
-
-    The band's column-mean luma profile is climbed from a row just above the box's bottom
-    while it stays above the midpoint between the pile and what the box shows above it."""
-    rows, cols = r.local(r.fill)
-    band = luma[rows, cols]
-    if band.shape[0] < 8 or band.shape[1] < 2:
-        return np.nan, 0.0, np.nan, np.inf
-    profile = cv2.reduce(band, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
-    n = len(profile)
-    body = n - 1 - max(1, round(0.12 * n))
-    top = profile[: max(1, int(0.4 * n))]
-    above = float(np.partition(top, len(top) // 2)[len(top) // 2])
-    paper = float(profile[body])
-    contrast = paper - above
-    if contrast < 30:
-        return np.nan, max(contrast, 0.0), above, np.inf
-    mid = 0.5 * (paper + above)
-    dark = np.flatnonzero(profile[:body] <= mid)
-    if dark.size == 0:
-        return np.nan, contrast, above, np.inf
-    y = int(dark[-1]) + 1
-    a, b = float(profile[y - 1]), float(profile[y])
-    edge = y - (b - mid) / (b - a) if b != a else float(y)
-    near = float(np.min(np.abs(lines - edge))) if lines is not None and lines.size else np.inf
-    return float(n - 1 - edge), contrast, above, near

@@ -245,29 +245,11 @@ def seek_keyframes(
 ) -> Iterator[av.VideoFrame]:
     """The keyframe at or before each of `targets(duration_s)` seconds of the recording at
     `path`, reached by seeking: only those frames are decoded. A target whose seek or decode
-    fails is skipped (the others stand); an unreadable file yields nothing."""
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.video:
-                return
-            vs = container.streams.video[0]
-            vs.codec_context.skip_frame = "NONKEY"
-            base = float(vs.time_base) if vs.time_base else 1e-6
-            duration = (
-                float(vs.duration * vs.time_base)
-                if vs.duration and vs.time_base
-                else (container.duration or 0) / 1e6
-            )
-            for target in targets(duration):
-                try:
-                    container.seek(int(target / base), stream=vs, backward=True)
-                    frame = next(container.decode(vs), None)
-                except (av.error.FFmpegError, OSError):
-                    continue
-                if frame is not None:
-                    yield frame
-    except (av.error.FFmpegError, OSError):
-        return
+    fails is skipped (the others stand); an unreadable file yields nothing
+    (`KeyframeReader.frames` of a reader used once)."""
+    from pollwatch.video.keyframes import KeyframeReader
+
+    return KeyframeReader(path).frames(targets)
 
 
 def keyframe_background(
@@ -279,20 +261,13 @@ def keyframe_background(
 ) -> np.ndarray | None:
     """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
     `until_s` seconds (all of it by default); with `first_view_only`, of those showing the
-    recording's first steady view (`first_view`). None when no frame can be decoded."""
-    if count < 1:
-        raise ValueError(f"count must be >= 1, got {count}")
+    recording's first steady view (`first_view`). None when no frame can be decoded
+    (`KeyframeReader.background` of a reader used once)."""
+    from pollwatch.video.keyframes import KeyframeReader
 
-    def targets(duration: float) -> list[float]:
-        end = min(duration, until_s) if until_s else duration
-        return [end * (k + 0.5) / count for k in range(count)]
-
-    images = [f.to_ndarray(format="bgr24") for f in seek_keyframes(path, targets)]
-    if not images:
-        return None
-    shape = images[0].shape
-    images = [im for im in images if im.shape == shape]
-    return median_image(first_view(images) if first_view_only else images)
+    return KeyframeReader(path).background(
+        count=count, until_s=until_s, first_view_only=first_view_only
+    )
 
 
 _VIEW_WIDTH = 160  # phase correlation at this width: a view shift is tens of pixels

@@ -422,12 +422,13 @@ class _Pass:
         except av.error.FFmpegError:
             self.counts["errors"] += 1
             return
-        base = self._base(packet.stream)
+        base, origin = self._base(packet.stream), self.origin or 0.0
         batch = self.audio_batch
         for af in frames:
-            t = self._seconds(af.pts, base)
-            if t is None:
+            pts = af.pts
+            if pts is None or base is None:
                 continue
+            t = round(pts * base - origin, 6)  # `_seconds`, inline (per frame)
             self._gaps_before("audio", t)
             rate = af.sample_rate
             joins = batch.continues(t, rate)
@@ -453,9 +454,14 @@ class _Pass:
         if self.origin is None:
             first = packet.pts if packet.pts is not None else packet.dts
             self.origin = _seconds(first, vs.time_base)
-        base = self._base(vs)
-        t_pkt = self._seconds(packet.pts, base)
-        t_dts = self._seconds(packet.dts, base)
+        # `_seconds`, inline: this runs for every packet and frame
+        base, origin = self._base(vs), self.origin or 0.0
+        pts, dts = packet.pts, packet.dts
+        if base is None:
+            t_pkt = t_dts = None
+        else:
+            t_pkt = None if pts is None else round(pts * base - origin, 6)
+            t_dts = None if dts is None else round(dts * base - origin, 6)
         if t_pkt is not None or t_dts is not None:
             self.timeline.packet(
                 t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
@@ -473,14 +479,17 @@ class _Pass:
         timeline.decode_succeeded()
         self.counts["decoded"] += len(frames)
         for vf in frames:
-            t = self._seconds(vf.pts, base)
-            if t is None:
+            pts = vf.pts
+            if pts is None or base is None:
                 continue
+            t = round(pts * base - origin, 6)
             timeline.frame(t)
+            if t < schedule.next_due:
+                continue  # a frame no analyser samples costs no more than this
             index = round(t * fps)
             takers = schedule.takers(index, t)
             if not takers:
-                continue  # a frame no analyser samples costs no more than this
+                continue
             self._gaps_before("video", t)
             wall = wall_time(self.start_time, t)
             frame = Frame.from_av(

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import cv2
 import numpy as np
 
 from pollwatch.errors import InputProblem
 
-__all__ = ["AudioChunk", "Frame", "Gap", "GapKind", "StreamInfo", "wall_time"]
+__all__ = ["AudioChunk", "Frame", "Gap", "GapKind", "RegionPlanes", "StreamInfo", "wall_time"]
 
 GapKind = Literal["outage", "damaged", "truncated", "unreadable"]
 
@@ -69,6 +69,20 @@ def _size(width: int, height: int, scale: float) -> tuple[int, int]:
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+class RegionPlanes(NamedTuple):
+    """A region of a frame as its planes hold it (`Frame.region_planes`): `box` (x0, y0, x1,
+    y1, clipped to the image), its `luma` and the two chroma planes' rows and columns that
+    cover it (`cb`, `cr`), each chroma sample standing for `fy` × `fx` image pixels: image
+    pixel (y, x) goes with chroma (y // fy − y0 // fy, x // fx − x0 // fx) of the crops."""
+
+    box: tuple[int, int, int, int]
+    luma: np.ndarray
+    cb: np.ndarray
+    cr: np.ndarray
+    fy: int
+    fx: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,6 +245,26 @@ class Frame:
             planes.append(np.ascontiguousarray(sub))
         out = cv2.merge(planes)
         return _readonly(out if step == 1 else np.ascontiguousarray(out[::step, ::step]))
+
+    def region_planes(self, x0: int, y0: int, x1: int, y1: int) -> RegionPlanes:
+        """The region (clipped to the image) as read-only views of the decoded planes, not
+        resampled (`RegionPlanes`): an analyser that copies a small region many times a
+        second takes three slices and derives `ycc_region`'s pixels from them itself (every
+        step-1 and step-2 pixel of `ycc_region` is luma (y, x) with chroma (y // fy, x // fx)).
+        From a frame whose planes are not YUV at the image's size, `ycc_region`'s channels
+        (fy = fx = 1). Views of the decoder's buffer: copy what is kept."""
+        x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
+        x1, y1 = max(x0, x1), max(y0, y1)
+        if x1 > x0 and self._planes_at_full_size():
+            luma, cb, cr = self._planes()
+            fy, fx = self.height // cb.shape[0], self.width // cb.shape[1]
+            if cr.shape == cb.shape:
+                rows = slice(y0 // fy, (y1 - 1) // fy + 1)
+                cols = slice(x0 // fx, (x1 - 1) // fx + 1)
+                parts = luma[y0:y1, x0:x1], cb[rows, cols], cr[rows, cols]
+                return RegionPlanes((x0, y0, x1, y1), *map(_readonly, parts), fy, fx)
+        ycc = self.ycc_region(x0, y0, x1, y1)
+        return RegionPlanes((x0, y0, x1, y1), ycc[..., 0], ycc[..., 1], ycc[..., 2], 1, 1)
 
     def luma_region(self, x0: int, y0: int, x1: int, y1: int, step: int = 1) -> np.ndarray:
         """`ycc_region(x0, y0, x1, y1, step)[..., 0]` (the luma plane's own values,

@@ -1,0 +1,109 @@
+"""Keyframes of one recording read once for every look before the pass.
+
+Before a camera's pass the video step reads keyframes three times: the median view of the
+first minutes, the median view of the whole recording (to register cameras.csv's polygon
+where the first minutes fail) and a keyframe every 10 s to follow a nudged box
+(`pollwatch.counting.views.box_views`). On a short recording the two medians take the very
+same keyframes; on any recording the first minutes' ones (at 10, 30, … 170 s) are among the
+10-s ones. `KeyframeReader` seeks as `pollwatch.video.boxfind.seek_keyframes` does and gives
+the same frames, but a keyframe it decoded for a median (`background`) is not decoded again:
+after each seek the first packet's timestamp says whether it is one already held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from pollwatch.video.boxfind import first_view, median_image
+
+__all__ = ["KeyframeReader"]
+
+
+class KeyframeReader:
+    """The keyframes of the recording at `path`; medians' keyframes are kept (a few dozen
+    at most: `background`'s `count` per call) and given again to later reads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._kept: dict[int, Any] = {}  # keyframe pts → av.VideoFrame
+        self._bgr: dict[int, np.ndarray] = {}
+        self.decoded = 0  # keyframes decoded so far (each one once when kept)
+
+    def frames(
+        self, targets: Callable[[float], Iterable[float]], *, keep: bool = False
+    ) -> Iterator[Any]:
+        """The keyframe at or before each of `targets(duration_s)` seconds (`av.VideoFrame`;
+        what `seek_keyframes` gives), decoded only when not already kept; `keep` keeps the
+        ones decoded. A target whose seek or decode fails is skipped; an unreadable file
+        yields nothing."""
+        try:
+            with av.open(str(self.path), metadata_errors="ignore") as container:
+                if not container.streams.video:
+                    return
+                vs = container.streams.video[0]
+                vs.codec_context.skip_frame = "NONKEY"
+                base = float(vs.time_base) if vs.time_base else 1e-6
+                duration = (
+                    float(vs.duration * vs.time_base)
+                    if vs.duration and vs.time_base
+                    else (container.duration or 0) / 1e6
+                )
+                for target in targets(duration):
+                    try:
+                        container.seek(int(target / base), stream=vs, backward=True)
+                        frame = self._first(container, vs, keep)
+                    except (av.error.FFmpegError, OSError):
+                        continue
+                    if frame is not None:
+                        yield frame
+        except (av.error.FFmpegError, OSError):
+            return
+
+    def _first(self, container: Any, vs: Any, keep: bool) -> Any:
+        """The first frame decoded after a seek (non-key frames are skipped), or the kept
+        one of the keyframe packet it would be decoded from."""
+        for packet in container.demux(vs):
+            if packet.is_keyframe and packet.pts in self._kept:
+                return self._kept[packet.pts]
+            for frame in packet.decode():
+                self.decoded += 1
+                same = packet.pts is not None and frame.pts == packet.pts
+                if keep and packet.is_keyframe and same:
+                    self._kept[packet.pts] = frame
+                return frame
+        return None
+
+    def background(
+        self, *, count: int = 9, until_s: float | None = None, first_view_only: bool = False
+    ) -> np.ndarray | None:
+        """Per-pixel median (BGR) of `count` keyframes spread over the recording's first
+        `until_s` seconds (all of it by default; with `first_view_only`, of those showing the
+        first steady view, `boxfind.first_view`), its keyframes kept for later reads; None
+        when no frame can be decoded."""
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+
+        def targets(duration: float) -> list[float]:
+            end = min(duration, until_s) if until_s else duration
+            return [end * (k + 0.5) / count for k in range(count)]
+
+        images = [self._bgr_of(f) for f in self.frames(targets, keep=True)]
+        if not images:
+            return None
+        shape = images[0].shape
+        images = [im for im in images if im.shape == shape]
+        return median_image(first_view(images) if first_view_only else images)
+
+    def _bgr_of(self, frame: Any) -> np.ndarray:
+        pts = frame.pts
+        image = self._bgr.get(pts) if pts is not None else None
+        if image is None:
+            image = frame.to_ndarray(format="bgr24")
+            if pts is not None and self._kept.get(pts) is frame:
+                self._bgr[pts] = image
+        return image

@@ -1,0 +1,108 @@
+"""The watcher's batch: regions copied from the planes as `Frame.ycc_region` reads them, and
+measures of stacked samples equal to the same measures taken sample by sample."""
+
+from __future__ import annotations
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from pollwatch.counting.measures import (
+    SampleBatch,
+    changed_shares,
+    fill_heights,
+    mean_luma,
+    slot_cover,
+)
+from pollwatch.video.frame import Frame
+
+_W, _H = 64, 48
+
+
+def _frames(seed: int, kind: str, n: int = 3) -> list[Frame]:
+    """Random pictures as YUV 4:2:0 decoder frames ("planes") or BGR images ("image")."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        if kind == "planes":
+            raw = av.VideoFrame.from_ndarray(
+                rng.integers(0, 256, (_H * 3 // 2, _W), dtype=np.uint8), format="yuv420p"
+            )
+            out.append(Frame.from_av(raw, index=k, pts_s=k / 10, wall=None))
+        else:
+            image = rng.integers(0, 256, (_H, _W, 3), dtype=np.uint8)
+            out.append(Frame.from_image(image, index=k, pts_s=k / 10))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["planes", "image"])
+@pytest.mark.parametrize(
+    ("watch", "slot"),
+    [
+        ((10, 8, 40, 30), (14, 10, 30, 20)),
+        ((11, 9, 41, 31), (13, 11, 31, 22)),  # odd corners
+        ((0, 0, 64, 48), (0, 0, 64, 11)),  # the whole picture
+        ((50, 40, 80, 60), (55, 41, 70, 55)),  # clipped at the picture's edges
+    ],
+)
+def test_batch_reads_what_the_region_readers_read(kind, watch, slot) -> None:
+    frames = _frames(1, kind)
+    x0, y0, x1, y1 = watch
+    rows, cols = min(y1, _H) - y0, min(x1, _W) - x0
+    half = (max(1, rows // 2), max(1, cols // 2))
+    batch = None
+    for frame in frames:
+        planes = frame.region_planes(*watch)
+        assert not planes.luma.flags.writeable
+        batch = batch or SampleBatch(planes, slot, half, capacity=4)
+        small_luma = batch.add(planes)
+        expected = frame.luma_region(*watch, step=2)[: half[0], : half[1]]
+        np.testing.assert_array_equal(small_luma, expected)
+        batch.commit(frame.pts_s, outline_due=False)
+    small, luma, slots = batch.stacks()
+    for k, frame in enumerate(frames):
+        half_region = frame.ycc_region(*watch, step=2)[: half[0], : half[1]]
+        np.testing.assert_array_equal(small[k], half_region)
+        np.testing.assert_array_equal(luma[k], frame.luma_region(*watch))
+        np.testing.assert_array_equal(slots[k], frame.ycc_region(*slot))
+    assert batch.count == 3 and not batch.full
+
+
+def test_measures_of_a_batch_are_those_of_each_sample() -> None:
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 256, (5, 12, 16, 3), dtype=np.uint8)
+    luma = rng.integers(0, 256, (5, 24, 32), dtype=np.uint8)
+    background = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    bottom = (slice(8, 12), slice(4, 10))
+    fg, front = changed_shares(small, background, bottom)
+    index = np.array([3, 40, 41, 100])
+    reference = rng.integers(0, 256, (4, 3), dtype=np.uint8)
+    cover = slot_cover(small, index, reference)
+    for k in range(5):
+        same = cv2.inRange(cv2.absdiff(small[k], background), (0, 0, 0), (18, 18, 18))
+        assert fg[k] == np.count_nonzero(same == 0) / same.size
+        assert front[k] == np.count_nonzero(same[bottom] == 0) / same[bottom].size
+        diff = cv2.absdiff(small[k].reshape(-1, 3)[index], reference)
+        assert cover[k] == np.count_nonzero(diff.max(axis=1) > 40) / len(index)
+        assert mean_luma(luma)[k] == cv2.mean(luma[k])[0]
+
+
+@pytest.mark.parametrize(
+    ("band", "visible"),
+    [
+        ((slice(0, 24), slice(10, 20)), True),
+        ((slice(0, 7), slice(10, 20)), False),  # too few rows for a pile
+        ((slice(0, 24), slice(10, 11)), False),  # too few columns
+    ],
+)
+def test_fill_height_of_a_pile(band, visible: bool) -> None:
+    luma = np.full((2, 24, 32), 40, np.uint8)
+    luma[:, 15:] = 200  # paper from row 15 down: its top edge 8.5 rows above the bottom
+    out = fill_heights(luma, band, None)
+    assert out.shape == (2, 4)
+    if visible:
+        np.testing.assert_allclose(out[:, 0], 8.5)
+        np.testing.assert_allclose(out[:, 1], 160.0)
+    else:
+        assert np.isnan(out[:, 0]).all() and (out[:, 1] == 0).all()

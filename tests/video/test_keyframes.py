@@ -1,0 +1,55 @@
+"""Keyframes read once for every look before the pass: the same pictures as reading them
+apart, each keyframe a median keeps decoded once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from videoclips import PASSER, ClipSpec
+
+from pollwatch.video.boxfind import keyframe_background, seek_keyframes
+from pollwatch.video.keyframes import KeyframeReader
+
+
+@pytest.mark.parametrize(
+    ("count", "until_s", "gop"),
+    [(9, None, 10), (5, 2.0, 10), (3, None, 25), (1, 10.0, 10)],
+)
+def test_background_is_keyframe_background(make_clip, count, until_s, gop) -> None:
+    path = make_clip(ClipSpec(seconds=4.0, figures=(PASSER,), gop=gop, audio=False))
+    reader = KeyframeReader(path)
+    view = reader.background(count=count, until_s=until_s)
+    np.testing.assert_array_equal(view, keyframe_background(path, count=count, until_s=until_s))
+    decoded = reader.decoded
+    assert 1 <= decoded <= count
+    # the same keyframes again: none decoded
+    np.testing.assert_array_equal(reader.background(count=count, until_s=until_s), view)
+    assert reader.decoded == decoded
+
+
+def test_later_reads_give_seek_keyframes_frames_without_decoding_kept_ones(make_clip) -> None:
+    path = make_clip(ClipSpec(seconds=4.0, figures=(PASSER,), gop=10, audio=False))
+    reader = KeyframeReader(path)
+    reader.background(count=4)
+    kept = reader.decoded
+
+    def every_half_second(d: float) -> list[float]:
+        return [k * 0.5 for k in range(int(d // 0.5) + 1)]
+
+    frames = list(reader.frames(every_half_second))
+    apart = list(seek_keyframes(path, every_half_second))
+    assert [f.pts for f in frames] == [f.pts for f in apart]
+    for f, g in zip(frames, apart, strict=True):
+        np.testing.assert_array_equal(f.to_ndarray(format="gray"), g.to_ndarray(format="gray"))
+    # the kept keyframes among them are not decoded again
+    again = sum(f.pts in reader._kept for f in apart)
+    assert again >= 2 and reader.decoded - kept == len(apart) - again
+
+
+def test_unreadable_recording_and_bad_count(tmp_path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video" * 50)
+    assert KeyframeReader(bad).background() is None
+    assert list(KeyframeReader(bad).frames(lambda d: [0.0])) == []
+    with pytest.raises(ValueError, match="count must be"):
+        KeyframeReader(bad).background(count=0)
