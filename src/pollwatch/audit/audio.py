@@ -134,6 +134,16 @@ def subframe_features(
     return band_db.reshape(shape), flatness.reshape(shape)
 
 
+@functools.lru_cache(maxsize=8)
+def _modulation_bins(n: int, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rfft bins of an n-subframe envelope in 0.5–15 Hz and in 2–8 Hz."""
+    freqs = np.fft.rfftfreq(n, 1.0 / frame_rate)
+    bins = ((freqs >= 0.5) & (freqs <= 15.0), (freqs >= 2.0) & (freqs <= 8.0))
+    for b in bins:
+        b.setflags(write=False)
+    return bins
+
+
 @dataclass
 class SpeechDetector:
     """Streaming speech detector fed one window of subframe features at a time.
@@ -184,10 +194,14 @@ class SpeechDetector:
             floors[j] = np.partition(recent, k)[k]  # the 10th percentile
         active = (band_db > floors[:, None] + self.snr_db) & (flatness < self.max_flatness)
         share = active.mean(axis=1)
-        out = np.zeros(rows, bool)
         # the band envelope over each window and the one before
-        out[:1] = self._speech(np.concatenate([self._previous, band_db[0]])[None], share[:1])
-        out[1:] = self._speech(np.concatenate([band_db[:-1], band_db[1:]], axis=1), share[1:])
+        if self._previous.size == size:
+            before = np.concatenate([self._previous[None], band_db[:-1]])
+            out = self._speech(np.concatenate([before, band_db], axis=1), share)
+        else:
+            out = np.zeros(rows, bool)
+            out[:1] = self._speech(np.concatenate([self._previous, band_db[0]])[None], share[:1])
+            out[1:] = self._speech(np.concatenate([band_db[:-1], band_db[1:]], axis=1), share[1:])
         self._history.extend(band_db)
         for _ in range(first):
             self._history.popleft()
@@ -206,9 +220,9 @@ class SpeechDetector:
         if gate.any():
             e = envelopes[gate]
             spectrum = np.abs(scipy.fft.rfft(e - e.mean(axis=1, keepdims=True), axis=1)) ** 2
-            freqs = np.fft.rfftfreq(e.shape[1], 1.0 / self.frame_rate)
-            wide = spectrum[:, (freqs >= 0.5) & (freqs <= 15.0)].sum(axis=1)
-            syllabic = spectrum[:, (freqs >= 2.0) & (freqs <= 8.0)].sum(axis=1)
+            wide_bins, syllabic_bins = _modulation_bins(e.shape[1], self.frame_rate)
+            wide = spectrum[:, wide_bins].sum(axis=1)
+            syllabic = spectrum[:, syllabic_bins].sum(axis=1)
             ratio = np.divide(syllabic, wide, out=np.zeros_like(wide), where=wide > 0)
             out[gate] = (wide > 0) & (ratio >= self.min_modulation)
         return out
