@@ -17,7 +17,16 @@ in process CPU seconds (all threads; a shared machine disturbs it less than wall
 it includes decoding the audio, which only the audit needs (`audio_decode_share`).
 `audit_own_share_of_decode`: the CPU time spent inside the auditor's calls over decode;
 `view_share_of_decode`: the view audit's part of it.
+
+`replayed` (the steadiest figure on a shared machine): the frames and audio chunks one pass
+hands the auditor are kept and handed to a fresh auditor `--repeat` more times (each frame's
+cached pictures dropped before each replay, so the gray pictures are made anew); the thread
+CPU time inside each auditor's calls, fewest of the replays, in ms and over decode-only:
+`audio`, `view`, `conditions` (its `freeze` pairs included, and the gray pictures of the
+samples the view did not take first), `result`.
+
 Run: PYTHONPATH=src python benchmarks/audit_cost.py [--video PATH --reference PNG --polygon JSON]
+    [--image-size W H] (no reference: the picture's size; a polygon of "null": none)
 """
 
 from __future__ import annotations
@@ -124,12 +133,78 @@ def cpu(path: Path, analysers: list) -> float:
     return time.process_time() - t0
 
 
-def measure(path: Path, reference: Path, polygon: list, repeat: int = 3) -> dict[str, object]:
-    ref = cv2.imread(str(reference))
+class Recorder(Null):
+    """Keeps what the engine hands the auditor, in order, to hand it over again."""
+
+    def __init__(self, needs: Needs) -> None:
+        self.needs, self.events = needs, []
+
+    def start(self, info: object) -> None:
+        self.info = info
+
+    def update(self, frame: object) -> None:
+        self.events.append(("update", frame))
+
+    def on_audio(self, chunk: object) -> None:
+        self.events.append(("on_audio", chunk))
+
+    def on_gap(self, gap: object) -> None:
+        self.events.append(("on_gap", gap))
+
+
+def _thread_timed(obj: object, name: str, totals: dict[str, float], key: str) -> None:
+    """Add the thread CPU time of every call of `obj.name` to `totals[key]`."""
+    call = getattr(obj, name)
+
+    def timed(*args: object, **kwargs: object) -> object:
+        t = time.thread_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            totals[key] = totals.get(key, 0.0) + time.thread_time() - t
+
+    setattr(obj, name, timed)
+
+
+def replayed(path: Path, make, repeat: int) -> dict[str, dict[str, float]]:
+    """The auditor's own CPU per part on one pass's frames and chunks, replayed `repeat`
+    times: the fewest ms of any replay per part (see the module doc)."""
+    recorder = Recorder(make().needs)
+    analyse_video(path, [recorder], start_time=START)
+    runs = []
+    for _ in range(repeat):
+        auditor, totals = make(), {}
+        _thread_timed(auditor.audio, "on_audio", totals, "audio")
+        _thread_timed(auditor.view, "update", totals, "view")
+        _thread_timed(auditor.conditions, "update", totals, "conditions")
+        _thread_timed(auditor.conditions.freeze, "feed", totals, "freeze")
+        _thread_timed(auditor, "result", totals, "result")
+        for kind, item in recorder.events:
+            if kind == "update":
+                item._cache.clear()  # the gray pictures are made anew, as in a pass
+        auditor.reset()
+        auditor.start(recorder.info)
+        t = time.thread_time()
+        for kind, item in recorder.events:
+            getattr(auditor, kind)(item)
+        auditor.result()
+        totals["total"] = time.thread_time() - t
+        runs.append(totals)
+    return {k: 1e3 * min(r.get(k, 0.0) for r in runs) for k in runs[0]}
+
+
+def measure(
+    path: Path,
+    reference: Path | None,
+    polygon: list | None,
+    repeat: int = 3,
+    image_size: tuple[int, int] | None = None,
+) -> dict[str, object]:
+    ref = None if reference is None else cv2.imread(str(reference))
     cpu(path, [Null(audio=False)])  # warm the file cache
 
     def audit() -> CameraAuditor:
-        return CameraAuditor.create(reference=ref, box_polygon=polygon)
+        return CameraAuditor.create(reference=ref, box_polygon=polygon, image_size=image_size)
 
     names = (
         "decode",
@@ -151,6 +226,7 @@ def measure(path: Path, reference: Path, polygon: list, repeat: int = 3) -> dict
         runs["own_audio"].append(timed.audio)
         runs["alone"].append(cpu(path, [audit()]))
     best = {k: min(v) for k, v in runs.items()}
+    parts_ms = replayed(path, audit, repeat)
     run = analyse_video(path, [audit()], start_time=START)
     seconds = float(run.last_s or 0.0)
     return {
@@ -165,6 +241,8 @@ def measure(path: Path, reference: Path, polygon: list, repeat: int = 3) -> dict
         "audit_own_share_of_decode": (best["own_video"] + best["own_audio"]) / best["decode"],
         "view_share_of_decode": best["own_view"] / best["decode"],
         "audit_alone_vs_decode": best["alone"] / best["decode"],
+        "replayed_ms": {k: round(v, 1) for k, v in parts_ms.items()},
+        "replayed_vs_decode": {k: round(v / 1e3 / best["decode"], 4) for k, v in parts_ms.items()},
     }
 
 
@@ -175,13 +253,16 @@ def main() -> None:
     parser.add_argument("--polygon", help="JSON [[x, y], ...]")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each variant (best kept)")
+    parser.add_argument("--image-size", type=int, nargs=2, help="W H (without a reference)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.video is None:
             video, reference, polygon = simulator_clip(Path(tmp), args.seconds)
         else:
-            video, reference, polygon = args.video, args.reference, json.loads(args.polygon)
-        print(json.dumps(measure(video, reference, polygon, args.repeat), indent=2))
+            video, reference = args.video, args.reference
+            polygon = json.loads(args.polygon) if args.polygon else None
+        size = tuple(args.image_size) if args.image_size else None
+        print(json.dumps(measure(video, reference, polygon, args.repeat, size), indent=2))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The audio audit on a real recording: espeak-ng speech in room noise, AAC in MP4, decoded."""
 
+import itertools
 from pathlib import Path
 
 import audit_clips as clips
@@ -168,6 +169,7 @@ def test_subframe_features_of_white_noise_are_flat():
         ({"muted_zero_share": 0.2}, "muted_zero_share"),
         ({"context_s": 0.5}, "context_s"),
         ({"min_run_s": -1.0}, "min_run_s"),
+        ({"batch_s": -1.0}, "batch_s"),
     ],
 )
 def test_auditor_checks_arguments(kwargs, name):
@@ -228,3 +230,103 @@ def test_a_stream_that_jumps_back_does_not_break_the_result(scene):
         auditor.on_audio(c)
     r = auditor.result()
     assert list(r.t) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def _same_result(a, b):
+    for name in ("t", "rms_dbfs", "peak", "zero_share", "speech", "states"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert a.ranges == b.ranges and a.speech_ranges == b.speech_ranges
+
+
+@pytest.mark.parametrize(
+    ("rate", "chunk", "t0", "cut"),
+    [
+        (SR, 1024, 0.0, None),  # AAC frames at 16 kHz
+        (SR, 700, 0.37, None),  # starts mid-window: a short first window, then whole ones
+        (SR, 1024, 0.0, (7.3, 9.1)),  # a gap: the run is flushed, windows start anew
+        (48000, 1024, 0.0, None),  # averaged down to 16 kHz for the speech features
+    ],
+)
+def test_batches_give_what_one_window_at_a_time_gives(scene, rate, chunk, t0, cut):
+    """Windows measured a batch at a time (levels, speech features, the speech detector's
+    floor and envelope) are identical, bit for bit, to windows measured alone."""
+    x, _ = scene
+    x = np.repeat(x[: 14 * SR], rate // SR)  # a copy
+    x[int(3 * rate) : int(5 * rate)] = 0.0  # muted windows: no speech features
+    chunks = clips.chunked(x, rate, size=chunk, t0=t0)
+    if cut is not None:
+        chunks = [c for c in chunks if not cut[0] <= c.t_s - t0 < cut[1]]
+    alone = audit(chunks, seconds=15.0, batch_s=0.0)
+    for batch_s in (5.0, 60.0):
+        _same_result(alone, audit(chunks, seconds=15.0, batch_s=batch_s))
+
+
+class OneWindowDetector:
+    """The speech detector's rule written out for one window at a time (the oracle)."""
+
+    def __init__(self, frame_rate):
+        self.frame_rate, self.history, self.previous = frame_rate, [], np.empty(0)
+
+    def feed(self, band_db, flatness):
+        self.history.append(band_db)
+        while sum(h.size for h in self.history) > 15.0 * self.frame_rate + band_db.size:
+            self.history.pop(0)
+        history = np.concatenate(self.history)
+        floor = np.partition(history, history.size // 10)[history.size // 10]
+        active = (band_db > floor + 9.0) & (flatness < 0.35)
+        envelope = np.concatenate([self.previous, band_db])
+        self.previous = band_db
+        if active.mean() < 0.2 or envelope.std() < 3.0:
+            return False
+        spectrum = np.abs(np.fft.rfft(envelope - envelope.mean())) ** 2
+        freqs = np.fft.rfftfreq(envelope.size, 1.0 / self.frame_rate)
+        wide = spectrum[(freqs >= 0.5) & (freqs <= 15.0)].sum()
+        syllabic = spectrum[(freqs >= 2.0) & (freqs <= 8.0)].sum()
+        return bool(wide > 0 and syllabic / wide >= 0.35)
+
+
+def syllables(sizes, quiet):
+    """Subframe features: `quiet` windows' worth of room tone (0 dB), then a voice whose
+    band energy swings 7-17 dB at 4 Hz: speech against the room's floor, not against its own
+    (its own 10th percentile is about 7 dB)."""
+    n = sum(sizes)
+    t = np.arange(n) / 31.25
+    band_db = 12.0 + 5.0 * np.sin(2 * np.pi * 4.0 * t)
+    band_db[: 31 * quiet] = 0.0
+    band_db += np.random.default_rng(1).normal(0.0, 0.3, n)
+    return band_db, np.full(n, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "quiet"), [((31,) * 4, 1), ((12, 31, 31, 5, 31), 1), ((31,) * 25, 5)]
+)
+def test_speech_detector_feeds_many_windows_as_one_by_one(sizes, quiet):
+    """`feed` and `feed_many` (windows of one length together) say what the rule says window
+    by window: the floor over the last 15 s of windows fed, the envelope over two windows."""
+    band_db, flatness = syllables(sizes, quiet)
+    oracle, one, many = OneWindowDetector(31.25), SpeechDetector(31.25), SpeechDetector(31.25)
+    expected, alone, together, pos = [], [], [], 0
+    for size in sizes:
+        b, f = band_db[pos : pos + size], flatness[pos : pos + size]
+        expected.append(oracle.feed(b, f))
+        alone.append(one.feed(b, f))
+        pos += size
+    pos = 0
+    for size, run in ((s, len(list(g))) for s, g in itertools.groupby(sizes)):
+        b = band_db[pos : pos + size * run].reshape(run, size)
+        f = flatness[pos : pos + size * run].reshape(run, size)
+        together += list(many.feed_many(b, f))
+        pos += size * run
+    assert alone == together == expected
+    assert any(expected) and not all(expected)  # speech and pauses to tell apart
+
+
+def test_subframe_features_of_rows_are_each_rows_own(scene):
+    x, _ = scene
+    rows = x[: 4 * SR].reshape(4, SR)
+    band_db, flatness = subframe_features(rows, SR)
+    assert band_db.shape == flatness.shape == (4, SR // 512)
+    for i, row in enumerate(rows):
+        b, f = subframe_features(row, SR)
+        np.testing.assert_array_equal(band_db[i], b)
+        np.testing.assert_array_equal(flatness[i], f)

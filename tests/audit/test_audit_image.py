@@ -8,11 +8,13 @@ import pytest
 from pollwatch.audit.image import (
     CONDITIONS,
     ConditionsAuditor,
+    ZoneCells,
     frame_difference,
     masked_ncc,
     sharpness,
     zone_cells,
 )
+from pollwatch.audit.picture import GrayMeasures
 
 FULL = (640, 360)
 BOX = [(250, 200), (330, 200), (330, 300), (250, 300)]  # full size; (125..165, 100..150) here
@@ -178,9 +180,53 @@ def test_zone_cells(scene, change, unlike, unmoved):
     assert is_unmoved[valid].mean() == pytest.approx(unmoved, abs=0.05)
 
 
-def test_zone_cells_checks_shapes(scene):
-    with pytest.raises(ValueError, match="differ in shape"):
-        zone_cells(scene, scene[:-1], np.ones(scene.shape, bool))
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: zone_cells(s, s[:-1], np.ones(s.shape, bool)), "differ in shape"),
+        (lambda s: zone_cells(s, s, np.ones(s.shape, bool), still=s[1:]), "still has shape"),
+        (lambda s: ZoneCells(s, np.ones(s[1:].shape, bool)), "differ in shape"),
+        (lambda s: ZoneCells(s, np.ones(s.shape, bool)).pad(s[1:]), "not"),
+    ],
+)
+def test_zone_cells_checks_shapes(scene, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(scene)
+
+
+def test_zone_cells_prepared_once_compare_as_zone_cells_does(scene):
+    """The reference crop's cells computed once give, picture after picture, exactly what
+    comparing each picture from scratch gives."""
+    rng = np.random.default_rng(3)
+    ref = cv2.GaussianBlur(scene, (0, 0), 2)[40:100, 100:190].astype(np.float32)
+    mask = np.zeros(ref.shape, bool)
+    mask[5:50, 10:80] = True
+    cells = ZoneCells(ref, mask)
+    still = None
+    for i in range(4):
+        cur = np.clip(ref + rng.normal(0, 4 + 20 * i, ref.shape), 0, 255).astype(np.float32)
+        expected = zone_cells(cur, ref, mask, still=still)
+        found = cells.compare(cells.pad(cur), None if still is None else cells.pad(still))
+        for e, f in zip(expected, found, strict=True):
+            np.testing.assert_array_equal(e, f)
+        still = cur
+
+
+def test_gray_measures_are_taken_once_per_picture(scene, monkeypatch):
+    frozen = scene.copy()
+    frozen.flags.writeable = False
+    measures, calls = GrayMeasures(), []
+    real = cv2.meanStdDev
+    monkeypatch.setattr(cv2, "meanStdDev", lambda g: calls.append(1) or real(g))
+    level, sharp = measures.level(frozen), measures.sharpness(frozen)
+    assert (measures.level(frozen), measures.sharpness(frozen)) == (level, sharp)
+    assert len(calls) == 2  # the level, then the Laplacian's (the picture's std is known)
+    assert sharp == sharpness(scene)
+    assert level == pytest.approx((scene.mean(), scene.std()))
+    writable = scene.copy()
+    measures.level(writable)
+    writable[:] = 0  # a writable picture may change under the same name: never remembered
+    assert measures.level(writable) == (0.0, 0.0)
 
 
 def test_frame_statistics():

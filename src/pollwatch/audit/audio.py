@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ def subframe_features(
     """Per ~32 ms subframe: band energy in dB and spectral flatness (0..1) inside the band.
 
     Returns two arrays of length len(samples) // subframe length (Hann window, no overlap).
+    A 2-D `samples` (windows × samples) gives two 2-D arrays, one row per window, each row
+    what its window alone gives (one transform for all of them).
     """
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
@@ -114,16 +117,31 @@ def subframe_features(
         raise ValueError(f"band_hz must satisfy 0 <= lo < hi <= Nyquist, got {band_hz}")
     n = _subframe_length(sample_rate)
     x = np.asarray(samples, dtype=np.float32)
-    k = x.size // n
-    if k == 0:
-        return np.empty(0), np.empty(0)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"samples must be 1-D or 2-D, got shape {x.shape}")
+    rows = x.reshape(-1, x.shape[-1])
+    k = rows.shape[1] // n
+    shape = (k,) if x.ndim == 1 else (rows.shape[0], k)
+    if k == 0 or rows.shape[0] == 0:
+        return np.empty(shape), np.empty(shape)
     window, band_bins = _spectral_setup(n, sample_rate, lo, hi)
-    spectrum = scipy.fft.rfft(x[: k * n].reshape(k, n) * window, axis=1)[:, band_bins]
+    frames = rows[:, : k * n].reshape(-1, n)
+    spectrum = scipy.fft.rfft(frames * window, axis=1)[:, band_bins]
     band = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) + np.float32(1e-20)
     total = band.sum(axis=1, dtype=np.float64)
     band_db = 10.0 * np.log10(total)
     flatness = np.exp(np.mean(np.log(band), axis=1, dtype=np.float64)) / (total / band.shape[1])
-    return band_db, flatness
+    return band_db.reshape(shape), flatness.reshape(shape)
+
+
+@functools.lru_cache(maxsize=8)
+def _modulation_bins(n: int, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rfft bins of an n-subframe envelope in 0.5–15 Hz and in 2–8 Hz."""
+    freqs = np.fft.rfftfreq(n, 1.0 / frame_rate)
+    bins = ((freqs >= 0.5) & (freqs <= 15.0), (freqs >= 2.0) & (freqs <= 8.0))
+    for b in bins:
+        b.setflags(write=False)
+    return bins
 
 
 @dataclass
@@ -147,30 +165,71 @@ class SpeechDetector:
     floor_s: float = 15.0
     _history: deque[np.ndarray] = field(default_factory=deque, repr=False)
     _previous: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    _held: int = field(default=0, repr=False)  # subframes in `_history`
 
     def feed(self, band_db: np.ndarray, flatness: np.ndarray) -> bool:
         """Add one window's subframes; True when the window holds speech."""
         if band_db.size == 0:
             return False
-        self._history.append(band_db)
-        while sum(h.size for h in self._history) > self.floor_s * self.frame_rate + band_db.size:
+        return bool(self.feed_many(band_db.reshape(1, -1), flatness.reshape(1, -1))[0])
+
+    def feed_many(self, band_db: np.ndarray, flatness: np.ndarray) -> np.ndarray:
+        """Add consecutive windows of one length (one row each, in time order): whether each
+        holds speech, exactly as feeding them one by one says."""
+        rows, size = band_db.shape
+        if rows == 0 or size == 0:
+            return np.zeros(rows, bool)
+        held = list(self._history)
+        history = np.concatenate([*held, band_db.reshape(-1)])
+        sizes = [h.size for h in held] + [size] * rows
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        first, total, floors = 0, self._held, np.empty(rows)
+        for j in range(rows):  # the subframes each window's floor looks back over
+            total += size
+            while total > self.floor_s * self.frame_rate + size:
+                total -= sizes[first]
+                first += 1
+            recent = history[offsets[first] : offsets[len(held) + j + 1]]
+            k = recent.size // 10
+            floors[j] = np.partition(recent, k)[k]  # the 10th percentile
+        active = (band_db > floors[:, None] + self.snr_db) & (flatness < self.max_flatness)
+        share = active.mean(axis=1)
+        # the band envelope over each window and the one before
+        if self._previous.size == size:
+            before = np.concatenate([self._previous[None], band_db[:-1]])
+            out = self._speech(np.concatenate([before, band_db], axis=1), share)
+        else:
+            out = np.zeros(rows, bool)
+            out[:1] = self._speech(np.concatenate([self._previous, band_db[0]])[None], share[:1])
+            out[1:] = self._speech(np.concatenate([band_db[:-1], band_db[1:]], axis=1), share[1:])
+        self._history.extend(band_db)
+        for _ in range(first):
             self._history.popleft()
-        history = np.concatenate(self._history)
-        k = history.size // 10
-        floor = float(np.partition(history, k)[k])  # the 10th percentile
-        active = (band_db > floor + self.snr_db) & (flatness < self.max_flatness)
-        envelope = np.concatenate([self._previous, band_db])
-        self._previous = band_db
-        if active.mean() < self.min_active_share or envelope.std() < self.min_depth_db:
-            return False
-        spectrum = np.abs(scipy.fft.rfft(envelope - envelope.mean())) ** 2
-        freqs = np.fft.rfftfreq(envelope.size, 1.0 / self.frame_rate)
-        wide = spectrum[(freqs >= 0.5) & (freqs <= 15.0)].sum()
-        syllabic = spectrum[(freqs >= 2.0) & (freqs <= 8.0)].sum()
-        return bool(wide > 0 and syllabic / wide >= self.min_modulation)
+        self._held, self._previous = total, band_db[-1]
+        return out
+
+    def _speech(self, envelopes: np.ndarray, active_share: np.ndarray) -> np.ndarray:
+        """Whether each envelope (a row) is speech: enough active subframes, deep enough, its
+        energy modulated at syllable rate."""
+        out = np.zeros(len(envelopes), bool)
+        if out.size == 0:
+            return out
+        gate = (active_share >= self.min_active_share) & (
+            envelopes.std(axis=1) >= self.min_depth_db
+        )
+        if gate.any():
+            e = envelopes[gate]
+            spectrum = np.abs(scipy.fft.rfft(e - e.mean(axis=1, keepdims=True), axis=1)) ** 2
+            wide_bins, syllabic_bins = _modulation_bins(e.shape[1], self.frame_rate)
+            wide = spectrum[:, wide_bins].sum(axis=1)
+            syllabic = spectrum[:, syllabic_bins].sum(axis=1)
+            ratio = np.divide(syllabic, wide, out=np.zeros_like(wide), where=wide > 0)
+            out[gate] = (wide > 0) & (ratio >= self.min_modulation)
+        return out
 
     def reset(self) -> None:
         self._history.clear()
+        self._held = 0
         self._previous = np.empty(0)
 
 
@@ -275,10 +334,12 @@ class AudioAuditResult:
 class AudioAuditor:
     """Audits a recording's sound from the engine's audio chunks (and frame times for the span).
 
-        Windows of `window_s` seconds are aligned to the file's time axis; a window less than half
-        covered by samples counts as absent. State runs shorter than `min_run_s` are absorbed by the
-        neighbouring state. The recording's `state` is the most severe state covering at least
-    `state_share` of it. The other thresholds are those of `classify_windows`.
+    Windows of `window_s` seconds are aligned to the file's time axis; a window less than half
+    covered by samples counts as absent. State runs shorter than `min_run_s` are absorbed by the
+    neighbouring state. The recording's `state` is the most severe state covering at least
+    `state_share` of it. The other thresholds are those of `classify_windows`. Samples are
+    measured `batch_s` (5 s) at a time, all windows of a batch together; the rows are those
+    of one window at a time (the speech detector still takes them in time order).
     """
 
     def __init__(
@@ -291,6 +352,7 @@ class AudioAuditor:
         context_s: float = 120.0,
         min_run_s: float = 3.0,
         state_share: float = 0.25,
+        batch_s: float = 5.0,
     ) -> None:
         if not 0.1 <= window_s <= 10.0:
             raise ValueError(f"window_s must be in [0.1, 10] seconds, got {window_s}")
@@ -307,6 +369,8 @@ class AudioAuditor:
             raise ValueError(f"min_run_s must be >= 0, got {min_run_s}")
         if not 0 < state_share <= 1:
             raise ValueError(f"state_share must be in (0, 1], got {state_share}")
+        if not 0 <= batch_s <= 600:
+            raise ValueError(f"batch_s must be in [0, 600] seconds, got {batch_s}")
         self.window_s = window_s
         self.quiet_dbfs = quiet_dbfs
         self.muted_dbfs = muted_dbfs
@@ -314,6 +378,7 @@ class AudioAuditor:
         self.context_s = context_s
         self.min_run_s = min_run_s
         self.state_share = state_share
+        self.batch_s = batch_s
         self.reset()
 
     def reset(self) -> None:
@@ -372,8 +437,9 @@ class AudioAuditor:
         self._buf_len += x.size
         self._end = max(self._end, (start + x.size) / rate)
         per_window = self.window_s * rate
-        window_end = (math.floor(self._buf_start / per_window + 1e-9) + 1) * per_window
-        if self._buf_start + self._buf_len >= window_end:  # a window is complete
+        batch = max(1, round(self.batch_s / self.window_s))
+        window_end = (math.floor(self._buf_start / per_window + 1e-9) + batch) * per_window
+        if self._buf_start + self._buf_len >= window_end:  # a batch of windows is complete
             self._flush(final=False)
 
     # -- windows ----------------------------------------------------------------------------
@@ -394,43 +460,55 @@ class AudioAuditor:
     def _windows(
         self, data: np.ndarray, first: int, detector: SpeechDetector, *, final: bool
     ) -> tuple[list[_Row], int]:
-        """Rows of the windows in `data` (starting at global sample `first`); samples used."""
-        rate = self._rate
-        rows: list[_Row] = []
+        """Rows of the windows in `data` (starting at global sample `first`); samples used.
+        Consecutive windows of one length are measured together (levels, speech features:
+        one array operation for all of them), then fed to the speech detector in time order;
+        every row is what measuring its window alone gives."""
+        per = self.window_s * self._rate
+        pieces: list[tuple[int, int, int]] = []  # (window index, first sample, samples)
         pos = 0
         while pos < data.size:
             g = first + pos
-            k = int(np.floor(g / (self.window_s * rate) + 1e-9))
-            take = round((k + 1) * self.window_s * rate) - g
+            k = int(np.floor(g / per + 1e-9))
+            take = round((k + 1) * per) - g
             if take > data.size - pos and not final:
-                break
-            piece = data[pos : pos + take]
-            levels = window_levels(piece)
-            digital = (
-                levels.zero_share >= self.muted_zero_share or levels.rms_dbfs < self.muted_dbfs
-            )
-            speech = False
-            if not digital:
-                q = _decimation(rate)
-                if q > 1:  # speech lives under 4 kHz: average q samples, analyse at rate / q
-                    n = piece.size // q
-                    piece_q = sum(piece[i : n * q : q] for i in range(q)) / np.float32(q)
-                    speech = detector.feed(*subframe_features(piece_q, rate // q))
-                else:
-                    speech = detector.feed(*subframe_features(piece, rate))
-            coverage = piece.size / (self.window_s * rate)
-            rows.append(
-                (
-                    k * self.window_s,
-                    coverage,
-                    levels.rms_dbfs,
-                    levels.peak,
-                    levels.zero_share,
-                    speech,
-                )
-            )
-            pos += piece.size
+                break  # the last window is not complete yet
+            take = min(take, data.size - pos)
+            pieces.append((k, pos, take))
+            pos += take
+        rows: list[_Row] = []
+        for _, run in itertools.groupby(pieces, key=lambda piece: piece[2]):
+            rows += self._measure(data, list(run), detector)
         return rows, pos
+
+    def _measure(
+        self, data: np.ndarray, run: list[tuple[int, int, int]], detector: SpeechDetector
+    ) -> list[_Row]:
+        """The rows of consecutive windows of one length (`run`: window index, first sample,
+        samples; contiguous in `data`)."""
+        rate, size = self._rate, run[0][2]
+        x = data[run[0][1] : run[0][1] + len(run) * size].reshape(len(run), size)
+        peaks = np.maximum(x.max(axis=1), -x.min(axis=1))
+        zeros = 1.0 - np.count_nonzero(x, axis=1) / size
+        rms = []
+        for row in x:
+            ms = float(np.dot(row, row)) / size  # row by row: BLAS sums as it did per window
+            rms.append(10.0 * np.log10(ms) if ms > 10 ** (_SILENCE_DBFS / 10) else _SILENCE_DBFS)
+        digital = (zeros >= self.muted_zero_share) | (np.asarray(rms) < self.muted_dbfs)
+        sound = np.flatnonzero(~digital)
+        speech = np.zeros(len(run), bool)
+        if sound.size:
+            q = _decimation(rate)
+            heard = x[sound]
+            if q > 1:  # speech lives under 4 kHz: average q samples, analyse at rate / q
+                n = size // q
+                heard = sum(heard[:, i : n * q : q] for i in range(q)) / np.float32(q)
+            speech[sound] = detector.feed_many(*subframe_features(heard, rate // q))
+        coverage = size / (self.window_s * rate)
+        return [
+            (k * self.window_s, coverage, float(r), float(p), float(z), bool(v))
+            for (k, _, _), r, p, z, v in zip(run, rms, peaks, zeros, speech, strict=True)
+        ]
 
     def result(self) -> AudioAuditResult:
         """The audit so far (pending samples included; the auditor's state is not changed)."""

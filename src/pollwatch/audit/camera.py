@@ -16,6 +16,7 @@ import numpy as np
 
 from pollwatch.audit.audio import AudioAuditor, AudioAuditResult
 from pollwatch.audit.image import ConditionsAuditor, ConditionsResult
+from pollwatch.audit.picture import GrayMeasures
 from pollwatch.audit.ranges import clip_ranges, invert_ranges, union_ranges
 from pollwatch.audit.types import TimeRange
 from pollwatch.audit.view import ViewAuditor, ViewAuditResult
@@ -90,6 +91,7 @@ class CameraAuditor:
             box_polygon=box_polygon,
             image_size=image_size,
             work_width=work_width,
+            measures=GrayMeasures(),  # both sample the same frames' gray: measured once
         )
         return cls(
             audio=AudioAuditor(),

@@ -60,6 +60,7 @@ import numpy as np
 from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.picture import (
+    GrayMeasures,
     analysis_reference,
     camera_geometry,
     check_arguments,
@@ -78,6 +79,7 @@ __all__ = [
     "CONDITIONS",
     "ConditionsAuditor",
     "ConditionsResult",
+    "ZoneCells",
     "frame_difference",
     "masked_ncc",
     "sharpness",
@@ -143,34 +145,64 @@ def zone_cells(
     `unmoved`: the mean absolute difference between `a` and `still` (the same zone a little
     earlier) is under `still_mad` (all False without `still`). Cells keep the comparison
     local: an unchanged strip of the zone (a table behind the box) cannot outweigh a board
-    covering the rest.
+    covering the rest. (`ZoneCells` prepares `b` and `mask` once for many pictures `a`.)
     """
-    if a.shape != b.shape or a.shape != mask.shape:
+    if a.shape != b.shape:
         raise ValueError(f"pictures and mask differ in shape: {a.shape}, {b.shape}, {mask.shape}")
-    xa, xb, m = _padded(a, cell), _padded(b, cell), _padded(mask, cell)
-    inside = _cell_mean(m, cell)
-    valid = inside >= 0.5
-    n = np.maximum(inside, 1e-6)
-
-    def mean(x: np.ndarray) -> np.ndarray:
-        return _cell_mean(x * m, cell) / n
-
-    ma, mb = mean(xa), mean(xb)
-    va = np.maximum(mean(xa * xa) - ma * ma, 0.0)
-    vb = np.maximum(mean(xb * xb) - mb * mb, 0.0)
-    ncc = (mean(xa * xb) - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
-    sa, sb = np.sqrt(va), np.sqrt(vb)
-    near_flat = (sa < 3.0) | (sb < 3.0)  # too little texture to correlate: compare levels
-    similar = (np.abs(ma - mb) <= 0.15 * np.maximum(np.maximum(ma, mb), 20.0)) & (
-        np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
+    cells = ZoneCells(b, mask, cell=cell, min_ncc=min_ncc)
+    if still is not None and still.shape != a.shape:
+        raise ValueError(f"still has shape {still.shape}, not {a.shape}")
+    return cells.compare(
+        cells.pad(a), None if still is None else cells.pad(still), still_mad=still_mad
     )
-    alike = np.where(near_flat, similar, ncc >= min_ncc)
-    unmoved = np.zeros_like(valid)
-    if still is not None:
-        if still.shape != a.shape:
-            raise ValueError(f"still has shape {still.shape}, not {a.shape}")
-        unmoved = mean(np.abs(xa - _padded(still, cell))) < still_mad
-    return valid, ~alike, unmoved
+
+
+class ZoneCells:
+    """`zone_cells` against one picture `b` and `mask`, whose cells' statistics are computed
+    once: the box zone's reference crop is compared with a sample every second."""
+
+    def __init__(
+        self, b: np.ndarray, mask: np.ndarray, *, cell: int = 8, min_ncc: float = 0.5
+    ) -> None:
+        if b.shape != mask.shape:
+            raise ValueError(f"pictures and mask differ in shape: {b.shape}, {mask.shape}")
+        self.shape, self.cell, self.min_ncc = b.shape, cell, min_ncc
+        self._m = self.pad(mask)
+        inside = _cell_mean(self._m, cell)
+        self.valid = inside >= 0.5
+        self._n = np.maximum(inside, 1e-6)
+        self._xb = self.pad(b)
+        self._mb = self._mean(self._xb)
+        self._vb = np.maximum(self._mean(self._xb * self._xb) - self._mb * self._mb, 0.0)
+        self._sb = np.sqrt(self._vb)
+
+    def pad(self, x: np.ndarray) -> np.ndarray:
+        """`x` (of `shape`) as float32, zero-padded to whole cells: what `compare` takes."""
+        if x.shape != self.shape:
+            raise ValueError(f"picture has shape {x.shape}, not {self.shape}")
+        return _padded(x, self.cell)
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return _cell_mean(x * self._m, self.cell) / self._n
+
+    def compare(
+        self, xa: np.ndarray, still: np.ndarray | None = None, *, still_mad: float = 3.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(valid, unlike, unmoved) of the padded picture `xa` (`pad`), `still` padded too;
+        see `zone_cells`."""
+        ma, mb = self._mean(xa), self._mb
+        va, vb = np.maximum(self._mean(xa * xa) - ma * ma, 0.0), self._vb
+        ncc = (self._mean(xa * self._xb) - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
+        sa, sb = np.sqrt(va), self._sb
+        near_flat = (sa < 3.0) | (sb < 3.0)  # too little texture to correlate: compare levels
+        similar = (np.abs(ma - mb) <= 0.15 * np.maximum(np.maximum(ma, mb), 20.0)) & (
+            np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
+        )
+        alike = np.where(near_flat, similar, ncc >= self.min_ncc)
+        unmoved = np.zeros_like(self.valid)
+        if still is not None:
+            unmoved = self._mean(np.abs(xa - still)) < still_mad
+        return self.valid, ~alike, unmoved
 
 
 @dataclass(frozen=True)
@@ -241,6 +273,7 @@ class ConditionsAuditor:
         blur_window_s: float = 600.0,
         max_gap_s: float = 2.0,
         min_duration_s: float = 3.0,
+        measures: GrayMeasures | None = None,
     ) -> None:
         full, poly = camera_geometry(reference, box_polygon, image_size)
         checks = {
@@ -272,6 +305,7 @@ class ConditionsAuditor:
         if freeze is not None and not isinstance(freeze, FreezeDetector):
             raise ValueError(f"freeze must be a FreezeDetector, got {type(freeze).__name__}")
         self.freeze = freeze or FreezeDetector()
+        self.measures = measures or GrayMeasures()  # shared with the view auditor
         self.reference = reference
         self.box_polygon = poly
         self.full_size = full
@@ -301,7 +335,8 @@ class ConditionsAuditor:
         self._rows: list[tuple[float, float, float, float, float, float, float]] = []
         self._gaps: list[TimeRange] = []  # told by the engine
         self._jumps: list[TimeRange] = []  # seen between delivered frames (less exact)
-        self._lagged: list[tuple[float, np.ndarray]] = []  # recent box crops for staticness
+        # recent box crops for staticness: time, crop shape, the crop padded to whole cells
+        self._lagged: list[tuple[float, tuple[int, ...], np.ndarray]] = []
         self.freeze.reset()
         self._slot = -1
         self._freeze_slot = -1
@@ -312,7 +347,7 @@ class ConditionsAuditor:
         self._zone_key: object = None
         self._zone_polygon = self.box_polygon  # given, or located in the reference
         self._located = False
-        self._zone: tuple[np.ndarray, tuple[slice, slice], np.ndarray] | None = None
+        self._zone: tuple[ZoneCells, tuple[slice, slice]] | None = None
 
     # -- engine callbacks -------------------------------------------------------------------
     @property
@@ -355,11 +390,9 @@ class ConditionsAuditor:
         if freeze_slot <= self._freeze_slot and slot <= self._slot:
             return
         gray = frame_gray(frame, self.work_width)
-        m, sd = cv2.meanStdDev(gray)
-        level = (float(m[0, 0]), float(sd[0, 0]))  # mean and std, for both uses
         if freeze_slot > self._freeze_slot:
             self._freeze_slot = freeze_slot
-            mean, std = level
+            mean, std = self.measures.level(gray)
             black = mean < self.black_luma and std < self.black_std
             self.freeze.feed(t, gray, lit=mean >= self.dark_luma and not black)
         if slot <= self._slot:
@@ -380,7 +413,7 @@ class ConditionsAuditor:
                 if t - self._pending[0][0] >= self.baseline_s:
                     self._finish_baseline()
                 return
-        self._judge(t, gray, view, level)
+        self._judge(t, gray, view)
 
     def _set_reference(self, ref: np.ndarray) -> None:
         self._ref = ref
@@ -402,7 +435,8 @@ class ConditionsAuditor:
 
     # -- per sample -------------------------------------------------------------------------
     def _box_zone(self, shape: tuple[int, int], view: _View):
-        """(reference crop, crop slices, mask) of the box zone in the current frame, or None."""
+        """(the reference crop's cells, crop slices) of the box zone in the current frame, or
+        None."""
         if self._zone_polygon is None or self._ref is None or isinstance(view, str):
             return None
         key = (shape, None if view is None else view.matrix.tobytes())
@@ -435,17 +469,12 @@ class ConditionsAuditor:
         ref_crop = ref[crop]
         if self.zone_blur > 0:
             ref_crop = _smooth(ref_crop, self.zone_blur)
-        self._zone = (ref_crop, crop, mask) if mask.any() else None
+        self._zone = (ZoneCells(ref_crop, mask), crop) if mask.any() else None
         return self._zone
 
-    def _judge(
-        self, t: float, gray: np.ndarray, view: _View, level: tuple[float, float] | None = None
-    ) -> None:
-        if level is None:
-            m, sd = cv2.meanStdDev(gray)
-            level = (float(m[0, 0]), float(sd[0, 0]))
-        mean, std = level
-        sharp = sharpness(gray)
+    def _judge(self, t: float, gray: np.ndarray, view: _View) -> None:
+        mean, std = self.measures.level(gray)
+        sharp = self.measures.sharpness(gray)
         ratio = sharp / self._sharp_baseline if self._sharp_baseline > 0 else math.nan
         if ratio >= 0.6 and mean >= self.dark_luma:  # clearly in focus: feeds the baseline
             self._sharp_recent.append((t, sharp))
@@ -457,20 +486,16 @@ class ConditionsAuditor:
         changed = covered = math.nan
         zone = self._box_zone(gray.shape, view)
         if zone is not None:
-            ref_crop, crop, mask = zone
+            cells, crop = zone
             patch = gray[crop]
-            smooth = _smooth(patch, self.zone_blur) if self.zone_blur else patch
-            self._lagged.append((t, smooth))
+            smooth = cells.pad(_smooth(patch, self.zone_blur) if self.zone_blur else patch)
+            self._lagged.append((t, patch.shape, smooth))
             while len(self._lagged) > 1 and t - self._lagged[1][0] >= self.static_lag_s:
                 self._lagged.pop(0)
-            lag_t, lag_patch = self._lagged[0]
-            lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_patch.shape == patch.shape
-            valid, unlike, unmoved = zone_cells(
-                smooth,
-                ref_crop,
-                mask,
-                still=lag_patch if lagged else None,
-                still_mad=self.static_mad,
+            lag_t, lag_shape, lag_patch = self._lagged[0]
+            lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_shape == patch.shape
+            valid, unlike, unmoved = cells.compare(
+                smooth, lag_patch if lagged else None, still_mad=self.static_mad
             )
             if valid.any():
                 changed = float(unlike[valid].mean())

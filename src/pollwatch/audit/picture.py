@@ -18,6 +18,7 @@ from pollwatch.video.frame import Frame
 
 __all__ = [
     "CameraGeometry",
+    "GrayMeasures",
     "analysis_reference",
     "camera_geometry",
     "check_arguments",
@@ -101,16 +102,50 @@ def sample_slot(t: float, every_s: float) -> int:
     return math.floor(t / every_s + 1e-6)
 
 
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian over the variance of the image (0 for a flat image)."""
+def sharpness(gray: np.ndarray, std: float | None = None) -> float:
+    """Variance of the Laplacian over the variance of the image (0 for a flat image); `std`:
+    the image's standard deviation when already known (`cv2.meanStdDev`'s)."""
     g = np.asarray(gray)
     if g.dtype != np.uint8:
         g = np.clip(g, 0, 255).astype(np.uint8)
-    var = float(cv2.meanStdDev(g)[1][0, 0]) ** 2
+        std = None
+    var = (float(cv2.meanStdDev(g)[1][0, 0]) if std is None else std) ** 2
     if var < 1e-6:
         return 0.0
     lap_std = float(cv2.meanStdDev(cv2.Laplacian(g, cv2.CV_16S))[1][0, 0])
     return lap_std**2 / var
+
+
+class GrayMeasures:
+    """The level (mean, standard deviation) and sharpness of the latest gray picture asked
+    about, computed once: the view and conditions auditors sample the same frames (every
+    view sample is a conditions sample too) and get the engine's one cached gray for them.
+    Only read-only pictures are remembered (a writable one may change under the same name)."""
+
+    def __init__(self) -> None:
+        self._gray: np.ndarray | None = None
+        self._level: tuple[float, float] | None = None
+        self._sharpness: float | None = None
+
+    def _forget_unless(self, gray: np.ndarray) -> None:
+        if gray is not self._gray:
+            self._gray = None if gray.flags.writeable else gray
+            self._level = self._sharpness = None
+
+    def level(self, gray: np.ndarray) -> tuple[float, float]:
+        """`gray`'s mean and standard deviation (`cv2.meanStdDev`)."""
+        self._forget_unless(gray)
+        if self._level is None:
+            m, sd = cv2.meanStdDev(gray)
+            self._level = (float(m[0, 0]), float(sd[0, 0]))
+        return self._level
+
+    def sharpness(self, gray: np.ndarray) -> float:
+        """`sharpness(gray)`."""
+        std = self.level(gray)[1]
+        if self._sharpness is None:
+            self._sharpness = sharpness(gray, std)
+        return self._sharpness
 
 
 def check_aspect(shape: tuple[int, ...], full_size: tuple[int, int], t: float) -> None:

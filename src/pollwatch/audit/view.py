@@ -86,6 +86,7 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
 from pollwatch.audit.outline import outline_coverage, outline_support
 from pollwatch.audit.picture import (
+    GrayMeasures,
     analysis_reference,
     camera_geometry,
     check_arguments,
@@ -188,6 +189,7 @@ class ViewAuditor:
         search_every_s: float = 30.0,
         refit_px: float | None = None,
         method: str = "features",
+        measures: GrayMeasures | None = None,
     ) -> None:
         full, poly = camera_geometry(reference, box_polygon, image_size)
         checks = {
@@ -249,6 +251,7 @@ class ViewAuditor:
         self.search_every_s = search_every_s
         self.refit_px = refit_px if refit_px is not None else _REFIT_SHARE * full[0]
         self.method = method
+        self.measures = measures or GrayMeasures()  # shared with the conditions auditor
         self._given_polygon = poly
         self.reset()
 
@@ -457,13 +460,13 @@ class ViewAuditor:
         return out
 
     def _judge(self, t: float, gray: np.ndarray) -> None:
-        m, sd = cv2.meanStdDev(gray)
-        if m[0, 0] < self.min_luma or sd[0, 0] < 4.0:
+        mean, std = self.measures.level(gray)
+        if mean < self.min_luma or std < 4.0:
             self._unjudged(t)  # too dark or flat
             return
         if self._registrar is None:
             raise RuntimeError("no reference view yet")
-        if sharpness(gray) < self._least_sharpness:
+        if self.measures.sharpness(gray) < self._least_sharpness:
             self._judge_blurred(t, gray)
             return
         if gray.shape != self._registrar.shape:
