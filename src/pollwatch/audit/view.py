@@ -29,16 +29,16 @@ defocused all day or for long stretches (azerbaijan-2024 seeds 62, 63, 65, 66, 6
 the intended view 0.77-0.99 (5th percentiles 0.84-0.98); azerbaijan-2024 68's cam-D125-025
 (σ 3.2) after its turn at 121 s: no phase peak on most samples, chance peaks 0.49-0.64. When
 the phase correlation gives no matching view, the last blurred sample's match is tried (a
-blurred view held still): demo 87's cam-D005-005, nudged 6.3 deg and defocused σ 5 at once,
-had no matching phase peak (none over 0.08, a wrong one, or the right one under 0.7) on
-32 of 145 samples, box_not_visible runs mid-day and its change found 15.5 s late; with the
-last match tried, 8 such samples remain, none more than 3 in a row (people in the room lower
-the match of the right shift to 0.65-0.66). The tuning seeds' cameras blurred σ 3 px (above): 139 box_not_visible samples of
-nudged or steady cameras become shifted or ok, no sample the other way, no false alarm. The
-tuning seeds' 98 cameras of azerbaijan-2024 64-66, demo 52 and 73 blurred with σ 3 px: no
-false alarm, 36 of 50 turned cameras found (the other 14 have no reference: "unknown").
-With a blurred baseline (no reference, defocused from the start) a sample that
-matches it is not judged: nothing shows where the box is. An unjudged stretch between
+blurred view held still): demo 87's cam-D005-005, nudged 6.3 deg and defocused σ 5 at once, had
+no matching phase peak (none over 0.08, a wrong one, or the right one under 0.7) on 32 of 145
+samples, box_not_visible runs mid-day and its change found 15.5 s late; with the last match
+tried, 8 such samples remain, none more than 3 in a row (people in the room lower the match of
+the right shift to 0.65-0.66). The tuning seeds' 98 cameras of azerbaijan-2024 64-66, demo 52
+and 73 blurred with σ 3 px: no false alarm, 36 of 50 turned cameras found (the other 14 have no
+reference: "unknown"); with the last match tried, 139 box_not_visible samples of nudged or
+steady cameras among them become shifted or ok, none the other way. With a blurred baseline (no
+reference, defocused from the start) a sample that matches it is not judged: nothing shows
+where the box is. An unjudged stretch between
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
 turned). A state run counts once it lasts `persist_s`. The camera's state is
 ``box_not_visible`` when such runs cover at least `state_share` of the judged time, else
