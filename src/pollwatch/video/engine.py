@@ -172,12 +172,15 @@ def _mono_parts(resampler: av.AudioResampler, frame: av.AudioFrame) -> tuple[np.
     the samples are float, what AAC, Opus and MP3 decoders give (swresample costs about three
     times the AAC decoding itself); other formats go through the resampler (one mono array)."""
     planar = _FLOAT_LAYOUTS.get(frame.format.name)
-    channels = len(frame.layout.channels)
+    channels = frame.layout.nb_channels  # `layout.channels` builds a tuple of objects
     if planar is not None and channels <= 2:
         n = frame.samples  # read the planes directly: to_ndarray stacks them, slower
+        planes = frame.planes  # built anew at every access: once
+        if planar and channels == 1:
+            return (np.frombuffer(planes[0], np.float32, count=n),)
         if planar:
-            return tuple(np.frombuffer(p, np.float32, count=n) for p in frame.planes[:channels])
-        both = np.frombuffer(frame.planes[0], np.float32, count=n * channels)
+            return tuple([np.frombuffer(p, np.float32, count=n) for p in planes[:channels]])
+        both = np.frombuffer(planes[0], np.float32, count=n * channels)
         return tuple(both[c::channels] for c in range(channels))
     parts = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
     out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
@@ -459,9 +462,9 @@ class _Pass:
         pts, dts = packet.pts, packet.dts
         if base is None:
             t_pkt = t_dts = None
-        else:
+        else:  # one `round` where dts = pts (every packet of a stream without B-frames)
             t_pkt = None if pts is None else round(pts * base - origin, 6)
-            t_dts = None if dts is None else round(dts * base - origin, 6)
+            t_dts = t_pkt if dts == pts else None if dts is None else round(dts * base - origin, 6)
         if t_pkt is not None or t_dts is not None:
             self.timeline.packet(
                 t_pkt, t_dts, pos=packet.pos, size=packet.size, corrupt=packet.is_corrupt
@@ -478,11 +481,13 @@ class _Pass:
         timeline, schedule, fps = self.timeline, self.schedule, self.fps
         timeline.decode_succeeded()
         self.counts["decoded"] += len(frames)
+        pkt_pts = pts
         for vf in frames:
             pts = vf.pts
             if pts is None or base is None:
                 continue
-            t = round(pts * base - origin, 6)
+            # a frame mostly comes out of its own packet (no B-frames): its time is known
+            t = t_pkt if pts == pkt_pts else round(pts * base - origin, 6)
             timeline.frame(t)
             if t < schedule.next_due:
                 continue  # a frame no analyser samples costs no more than this
