@@ -16,6 +16,7 @@ from pollwatch.audit import (
     CameraAuditor,
     make_audit_analyser,
     observable_at,
+    read_blind_ranges,
     read_unobservable,
     save_audit,
     unobservable_table,
@@ -83,6 +84,21 @@ def test_read_unobservable_for_the_counting_code(audited_case: CasePaths) -> Non
     t = np.array([2.0, 8.0, 20.0, 31.0, 36.0])
     assert observable_at(blind, t).tolist() == [True, False, True, False, True]
     assert observable_at(blind.iloc[:0], t).all()
+
+
+def test_blind_ranges_one_reason_at_a_time(audited_case: CasePaths) -> None:
+    """The same blind time as the merged table, each range with the one reason it has."""
+    with Store(audited_case.db_path) as store:
+        merged = read_unobservable(store, "C1")
+        ranges = read_blind_ranges(store, "C1")
+        with pytest.raises(NotFoundError, match="camera C2"):
+            read_blind_ranges(store, "C2")
+    assert {r for _, _, r in ranges} == {"frozen", "offline"}
+    t = np.linspace(0.0, 40.0, 401)
+    inside = np.zeros(t.shape, bool)
+    for a, b, _ in ranges:
+        inside |= (t >= a) & (t < b)
+    assert (~inside == observable_at(merged, t)).all()
 
 
 def test_the_same_table_from_the_result_in_hand(sabotaged: Clip) -> None:

@@ -167,19 +167,33 @@ def test_a_weak_box_that_showed_nothing_is_not_observable(
     assert _nothing_seen(zone, facts) is blind
 
 
-def _audited(store: Store, camera: str, ranges: list[tuple[float, float, str]]) -> None:
-    frame = pd.DataFrame(ranges, columns=["start_s", "end_s", "reasons"])
-    store.write_table("audit", "unobservable", frame.astype({"start_s": float}), camera_id=camera)
+def _audited(store: Store, camera: str, ranges: list[tuple[float, float, str, str]]) -> None:
+    frame = pd.DataFrame(ranges, columns=["start_s", "end_s", "part", "state"])
+    store.write_table("audit", "timeline", frame.astype({"start_s": float}), camera_id=camera)
 
 
 @pytest.mark.parametrize(
     ("ranges", "expected"),
     [
-        ([(10.0, 40.0, "frozen")], [(10.0, 40.0, "audit: frozen")]),
-        ([(10.0, 40.0, "dark,blocked")], [(10.0, 40.0, "audit: dark,blocked")]),
+        ([(10.0, 40.0, "picture", "frozen")], [(10.0, 40.0, "audit: frozen")]),
+        (
+            [(10.0, 40.0, "picture", "dark"), (20.0, 30.0, "picture", "blocked")],
+            [(10.0, 40.0, "audit: dark"), (20.0, 30.0, "audit: blocked")],
+        ),
         # a blurred box is watched, as the counter's rough time
-        ([(10.0, 40.0, "blurred")], []),
-        ([(10.0, 40.0, "blocked,blurred")], [(10.0, 40.0, "audit: blocked,blurred")]),
+        ([(10.0, 40.0, "picture", "blurred")], []),
+        # a day out of focus with a cover inside it: only the cover is blind (demo 93's
+        # cam-D004-002: the merged "blocked,blurred" range made the whole day blind)
+        (
+            [(0.0, 360.0, "picture", "blurred"), (246.0, 304.0, "picture", "blocked")],
+            [(246.0, 304.0, "audit: blocked")],
+        ),
+        # the view: a box out of sight is blind, a shifted view is not; sound is not the box
+        (
+            [(0.0, 50.0, "view", "shifted"), (50.0, 90.0, "view", "box_not_visible")],
+            [(50.0, 90.0, "audit: box_not_visible")],
+        ),
+        ([(0.0, 90.0, "sound", "muted")], []),
         ([], []),
         (None, []),  # not audited
     ],
@@ -226,7 +240,7 @@ def test_drops_are_found_again_without_time_the_audit_found_blind(
         zone = pd.DataFrame([{"polygon": polygon, "confidence": 0.9, "method": "polygon"}])
         store.write_table("counting", "zone", zone, camera_id="C1")
         if audited:
-            _audited(store, "C1", [(*FROZEN, "frozen")])
+            _audited(store, "C1", [(*FROZEN, "picture", "frozen")])
         counting_step(small_case, store)
         stored = store.read_table("counting", "drops", camera_id="C1")
     expected = find_drops(s, BOX_H, blind=[(*FROZEN, "audit: frozen")])[0] if new_blind else passed

@@ -278,15 +278,21 @@ def test_fill_rejects_bad_input(call, message) -> None:
 
 
 class _AuditStore:
-    """A store holding only the audit's unobservable ranges."""
+    """A store holding only the audit's timeline: one picture state every 10 s."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, states: list[str]) -> None:
+        n = len(states)
         self.table = pd.DataFrame(
-            {"start_s": [10.0 * i for i in range(len(reasons))], "end_s": 5.0, "reasons": reasons}
+            {
+                "part": ["picture"] * n,
+                "state": states,
+                "start_s": [10.0 * i for i in range(n)],
+                "end_s": [10.0 * i + 5.0 for i in range(n)],
+            }
         )
 
     def read_table(self, analyser: str, name: str, camera_id: str) -> pd.DataFrame:
-        assert (analyser, name) == ("audit", "unobservable")
+        assert (analyser, name) == ("audit", "timeline")
         return self.table
 
 
@@ -295,8 +301,7 @@ class _AuditStore:
     [
         (["blurred"], []),  # a soft picture: the counter judges for itself
         (["blocked", "blurred", "dark"], ["audit: blocked", "audit: dark"]),
-        (["blurred, box_not_visible"], ["audit: blurred, box_not_visible"]),
-        (["blurred, blurred"], []),  # spaces after the commas are not reasons
+        (["blurred", "frozen"], ["audit: frozen"]),
     ],
 )
 def test_audit_ranges_keep_what_hides_the_box(reasons, kept) -> None:

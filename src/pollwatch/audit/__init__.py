@@ -20,6 +20,7 @@ from pollwatch.audit.registration import Registrar
 from pollwatch.audit.stored import (
     make_audit_analyser,
     observable_at,
+    read_blind_ranges,
     read_unobservable,
     save_audit,
     unobservable_table,
@@ -49,6 +50,7 @@ __all__ = [
     "network_summary",
     "observability_timeline",
     "observable_at",
+    "read_blind_ranges",
     "read_unobservable",
     "save_audit",
     "unobservable_table",

@@ -46,6 +46,7 @@ __all__ = [
     "audit_part",
     "make_audit_analyser",
     "observable_at",
+    "read_blind_ranges",
     "read_unobservable",
     "result_tables",
     "save_audit",
@@ -245,6 +246,20 @@ def read_unobservable(store: Store, camera_id: str) -> pd.DataFrame:
     start_time, end_time, reasons. `NotFoundError` when the camera was not audited — then
     nothing is known about it, which is not the same as an empty table."""
     return store.read_table(ANALYSER, "unobservable", camera_id=camera_id)
+
+
+def read_blind_ranges(store: Store, camera_id: str) -> list[tuple[float, float, str]]:
+    """The camera's not-observable ranges one reason at a time: (start_s, end_s, reason) for
+    every timeline range whose state is one of `NOT_OBSERVABLE_REASONS` (they may overlap).
+    The `unobservable` table merges overlapping reasons into one range, so a reader that
+    ignores some reasons (the counter watches on through blur) must read these instead: on
+    demo 93 cam-D004-002 a day-long blur merged with a 58-s cover into one "blocked,blurred"
+    range, and the whole day went blind. `NotFoundError` when the camera was not audited."""
+    timeline = store.read_table(ANALYSER, "timeline", camera_id=camera_id)
+    parts = timeline["part"].isin(["view", "picture"])
+    blind = timeline[parts & timeline["state"].isin(NOT_OBSERVABLE_REASONS)]
+    rows = blind[["start_s", "end_s", "state"]].itertuples(index=False, name=None)
+    return [(float(a), float(b), str(r)) for a, b, r in rows]
 
 
 def observable_at(unobservable: pd.DataFrame, t_s: Sequence[float] | np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pollwatch.audit.stored import read_unobservable
+from pollwatch.audit.stored import read_blind_ranges
 from pollwatch.case import CasePaths
 from pollwatch.counting.boxzone import BoxZone
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
@@ -88,22 +88,19 @@ WATCHED_AUDIT_REASONS = frozenset({"blurred"})
 
 @OBSERVABILITY_SOURCES.registering("audit")
 def audit_ranges(store: Store, camera: Camera) -> list[Range]:
-    """The camera audit's unobservable ranges ("audit: frozen", ...), those only blurred left
-    out; none for a camera not audited. The one reader of them: the stuffing part takes them
-    through `camera_observability` too. The counter's own check takes a picture as frozen
-    when not a pixel of the box zone changed for a second, which a frozen stream whose codec
-    still stirs a few pixels never is (demo 83's cam-D002-010: 36 s frozen, an interval
-    counted 2 of 5 and its clean station flagged); the audit sees the stream itself."""
+    """The camera audit's unobservable ranges ("audit: frozen", ...), one reason at a time
+    (`read_blind_ranges`: a blurred day merged with a short cover is not a blind day), the
+    blurred ones left out; none for a camera not audited. The one reader of them: the
+    stuffing part takes them through `camera_observability` too. The counter's own check
+    takes a picture as frozen when not a pixel of the box zone changed for a second, which a
+    frozen stream whose codec still stirs a few pixels never is (demo 83's cam-D002-010: 36 s
+    frozen, an interval counted 2 of 5 and its clean station flagged); the audit sees the
+    stream itself."""
     try:
-        table = read_unobservable(store, camera.camera_id)
+        ranges = read_blind_ranges(store, camera.camera_id)
     except NotFoundError:
         return []
-    rows = table[["start_s", "end_s", "reasons"]].itertuples(index=False, name=None)
-    return [
-        (float(a), float(b), f"audit: {r}")
-        for a, b, r in rows
-        if {x.strip() for x in str(r).split(",")} - {""} - WATCHED_AUDIT_REASONS
-    ]
+    return [(a, b, f"audit: {r}") for a, b, r in ranges if r not in WATCHED_AUDIT_REASONS]
 
 
 @dataclass
