@@ -488,14 +488,10 @@ class AudioAuditor:
         samples; contiguous in `data`)."""
         rate, size = self._rate, run[0][2]
         x = data[run[0][1] : run[0][1] + len(run) * size].reshape(len(run), size)
-        peaks = np.maximum(x.max(axis=1), -x.min(axis=1))
-        zeros = 1.0 - np.count_nonzero(x, axis=1) / size
-        rms = []
-        for row in x:
-            ms = float(np.dot(row, row)) / size  # row by row: BLAS sums as it did per window
-            rms.append(10.0 * np.log10(ms) if ms > 10 ** (_SILENCE_DBFS / 10) else _SILENCE_DBFS)
-        digital = (zeros >= self.muted_zero_share) | (np.asarray(rms) < self.muted_dbfs)
-        sound = np.flatnonzero(~digital)
+        levels = [window_levels(row) for row in x]
+        sound = np.flatnonzero(  # the windows not digitally silent
+            [v.zero_share < self.muted_zero_share and v.rms_dbfs >= self.muted_dbfs for v in levels]
+        )
         speech = np.zeros(len(run), bool)
         if sound.size:
             q = _decimation(rate)
@@ -506,8 +502,8 @@ class AudioAuditor:
             speech[sound] = detector.feed_many(*subframe_features(heard, rate // q))
         coverage = size / (self.window_s * rate)
         return [
-            (k * self.window_s, coverage, float(r), float(p), float(z), bool(v))
-            for (k, _, _), r, p, z, v in zip(run, rms, peaks, zeros, speech, strict=True)
+            (k * self.window_s, coverage, v.rms_dbfs, v.peak, v.zero_share, bool(s))
+            for (k, _, _), v, s in zip(run, levels, speech, strict=True)
         ]
 
     def result(self) -> AudioAuditResult:
