@@ -456,9 +456,11 @@ class ViewAuditor:
             median = median_image(self._window_grays[:: max(1, len(self._window_grays) // 15)])
             self._window_grays = []
             found = wireframe_candidates(median)
-            if not found or self._cut(np.asarray(found[0][1], float), median.shape):
+            if not found:
                 return
             score, hull = found[0][0], np.asarray(found[0][1], float)
+            if self._cut(hull, median.shape):
+                return
             if self.min_box_score is not None and score >= self.min_box_score:
                 self._box_seen = True
             elif self.repeat_score is not None and score >= self.repeat_score:
