@@ -165,7 +165,6 @@ class SpeechDetector:
     floor_s: float = 15.0
     _history: deque[np.ndarray] = field(default_factory=deque, repr=False)
     _previous: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
-    _held: int = field(default=0, repr=False)  # subframes in `_history`
 
     def feed(self, band_db: np.ndarray, flatness: np.ndarray) -> bool:
         """Add one window's subframes; True when the window holds speech."""
@@ -183,7 +182,7 @@ class SpeechDetector:
         history = np.concatenate([*held, band_db.reshape(-1)])
         sizes = [h.size for h in held] + [size] * rows
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        first, total, floors = 0, self._held, np.empty(rows)
+        first, total, floors = 0, int(offsets[len(held)]), np.empty(rows)  # total: subframes held
         for j in range(rows):  # the subframes each window's floor looks back over
             total += size
             while total > self.floor_s * self.frame_rate + size:
@@ -205,7 +204,7 @@ class SpeechDetector:
         self._history.extend(band_db)
         for _ in range(first):
             self._history.popleft()
-        self._held, self._previous = total, band_db[-1]
+        self._previous = band_db[-1]
         return out
 
     def _speech(self, envelopes: np.ndarray, active_share: np.ndarray) -> np.ndarray:
@@ -229,7 +228,6 @@ class SpeechDetector:
 
     def reset(self) -> None:
         self._history.clear()
-        self._held = 0
         self._previous = np.empty(0)
 
 
