@@ -406,6 +406,7 @@ def test_reportable_persons(
         np.array([0.9999]),
         np.array([met]),
         np.array([0]),
+        np.array([1.0]),
     )
     assert (keep == [0]) is expected
 

@@ -341,7 +341,7 @@ class CarouselDetector:
         confidence: np.ndarray,
         met: np.ndarray,
         group: np.ndarray,
-        alike: np.ndarray | None = None,
+        alike: np.ndarray,
     ) -> list[int]:
         """The persons to report: confident enough (`report_probability` with co-travellers,
         `lone_report_probability` without, `group_report_probability` when a co-traveller of
@@ -370,7 +370,7 @@ class CarouselDetector:
                 if met[k] > 0
                 and group[k] in anchored
                 and p.group_report_probability <= confidence[k] < need[k]
-                and (alike is None or alike[k] >= p.group_report_similarity)
+                and alike[k] >= p.group_report_similarity
                 and allowed(k)
             ]
         return sorted(keep)

@@ -39,7 +39,7 @@ from pollwatch.evaluate.matching import greedy_match
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import case_truth, hiding_ranges, stuffing_events
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.findings import KIND, KINDS
+from pollwatch.stuffing.findings import KIND, KINDS, unwatched
 
 __all__ = ["match_events", "stuffing_block", "stuffing_scores"]
 
@@ -217,7 +217,7 @@ def _listed(store: Store, cameras: list[str]) -> list[str]:
             events = store.read_table("stuffing", "events", camera_id=cam)
         except NotFoundError:
             continue
-        if ((events["kind"] == "hidden") & ~events["flagged"].astype(bool)).any():
+        if not unwatched(events).empty:
             out.append(cam)
     return out
 

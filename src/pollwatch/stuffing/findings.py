@@ -20,15 +20,23 @@ import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import pandas as pd
+
 from pollwatch.store import Camera, Finding, finding_id
 from pollwatch.stuffing.detect import Event
 
-__all__ = ["ANALYSER", "KIND", "KINDS", "KIND_NOT_OBSERVABLE", "event_findings"]
+__all__ = ["ANALYSER", "KIND", "KINDS", "KIND_NOT_OBSERVABLE", "event_findings", "unwatched"]
 
 ANALYSER = "stuffing"
 KIND = "ballot_stuffing"
 KIND_NOT_OBSERVABLE = "stuffing_not_observable"
 KINDS = (KIND, KIND_NOT_OBSERVABLE)
+
+
+def unwatched(events: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a camera's `stuffing/events` table that are busy blind periods whose pile
+    could not be read (kind `hidden`, not flagged): listed in the report, not findings."""
+    return events[(events["kind"] == "hidden") & ~events["flagged"].astype(bool)]
 
 
 def _num(value: float) -> float | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -181,10 +182,15 @@ def rise_test(
     if not math.isfinite(rise_ballots) or rise_ballots <= 0:
         return 1.0
     mu = clustering * rate_per_s * duration_s
-    k = math.floor(rise_ballots) - 1
-    if dispersion == 1 or mu <= 0:
-        return float(stats.poisson.sf(k, mu))
-    return float(stats.nbinom.sf(k, mu / (dispersion - 1.0), 1.0 / dispersion))
+    return float(_legitimate(mu, dispersion).sf(math.floor(rise_ballots) - 1))
+
+
+def _legitimate(mean: float, dispersion: float) -> Any:
+    """The law of a count of legitimate ballots of this `mean`: Poisson, or with `dispersion`
+    > 1 (and a positive mean) the negative binomial with `dispersion` times its variance."""
+    if dispersion == 1 or mean <= 0:
+        return stats.poisson(mean)
+    return stats.nbinom(mean / (dispersion - 1.0), 1.0 / dispersion)
 
 
 def pile_tail(
@@ -252,10 +258,5 @@ def hidden_extra(
     if not math.isfinite(ballots) or ballots <= 0:
         return 0, 0, 0
     whole = math.floor(ballots)
-    if expected == 0:
-        q95 = 0.0
-    elif dispersion == 1:
-        q95 = float(stats.poisson.ppf(0.95, expected))
-    else:
-        q95 = float(stats.nbinom.ppf(0.95, expected / (dispersion - 1.0), 1.0 / dispersion))
+    q95 = float(_legitimate(expected, dispersion).ppf(0.95)) if expected > 0 else 0.0
     return max(0, round(ballots - expected)), max(0, whole - int(q95)), whole

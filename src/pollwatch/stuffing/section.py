@@ -19,7 +19,7 @@ from pollwatch.case import CasePaths
 from pollwatch.report.base import SECTIONS, Plot, Section, table_html
 from pollwatch.report.plots import figure_png
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.findings import ANALYSER, KIND, KINDS
+from pollwatch.stuffing.findings import ANALYSER, KIND, KINDS, unwatched
 
 __all__ = ["fill_plot", "frame_strip", "stuffing_section"]
 
@@ -102,7 +102,7 @@ def _unwatched(store: Store, tz: tzinfo | None) -> pd.DataFrame:
         if events is None or events.empty:
             continue
         start = pd.Timestamp(cam.start_time)
-        gaps = events[(events["kind"] == "hidden") & ~events["flagged"].astype(bool)]
+        gaps = unwatched(events)
         for a, b, share, why in gaps[["start_s", "end_s", "activity", "reasons"]].itertuples(
             index=False
         ):
