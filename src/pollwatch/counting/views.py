@@ -33,7 +33,7 @@ from pollwatch.audit.view import outline_support
 from pollwatch.counting.boxzone import MIN_CONFIDENCE, BoxZone
 from pollwatch.counting.watcher import BoxWatcher, WatchResult
 from pollwatch.video.analyser import Needs
-from pollwatch.video.boxfind import fit_polygon, seek_keyframes
+from pollwatch.video.boxfind import fit_polygon
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.keyframes import KeyframeReader
 
@@ -56,15 +56,11 @@ def _keyframes(
     path: str | Path | KeyframeReader, every_s: float
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(time s, luma image) of the keyframe at or before every `every_s` seconds
-    (`seek_keyframes`, or a `KeyframeReader`'s, which skips decoding the keyframes it holds:
-    only those frames are decoded); one keyframe seen twice (a GOP longer than `every_s`) is
-    given once."""
+    (`KeyframeReader.frames`, a given reader's skipping the keyframes it holds: only those
+    frames are decoded); one keyframe seen twice (a GOP longer than `every_s`) is given once."""
     last = -math.inf
-    if isinstance(path, KeyframeReader):
-        seek = path.frames
-    else:
-        seek = lambda targets: seek_keyframes(path, targets)  # noqa: E731
-    for frame in seek(lambda d: [k * every_s for k in range(int(d // every_s) + 1)]):
+    reader = path if isinstance(path, KeyframeReader) else KeyframeReader(path)
+    for frame in reader.frames(lambda d: [k * every_s for k in range(int(d // every_s) + 1)]):
         if frame.time is None or frame.time - last < every_s / 2:
             continue
         last = float(frame.time)
