@@ -130,9 +130,10 @@ class _Coarse:
         self._lo = np.maximum(np.floor(lo - grow), 0).astype(int)
         self._hi = np.minimum(np.ceil(hi + grow), [w, h]).astype(int)
 
-    def blurred(self, small: np.ndarray) -> np.ndarray:
-        """The first view blurred to `small`'s sharpness (the nearest of the ladder)."""
-        sharp = max(_sharpness(small), 1e-6)
+    def blurred(self, sharpness: float) -> np.ndarray:
+        """The first view blurred to a keyframe's `sharpness` (`_sharpness`; the nearest of
+        the ladder)."""
+        sharp = max(sharpness, 1e-6)
         k = int(np.argmin([abs(math.log(max(s, 1e-6) / sharp)) for s in self._sharp]))
         return self._ladder[k][1]
 
@@ -219,10 +220,10 @@ def box_views(
         gain = None
         if _unmoved(registrar, small) is not None:
             found, moved = ViewTransform.identity(), polygon
-        elif coarse and _sharpness(small) < sharp:
+        elif coarse and (sharpness := _sharpness(small)) < sharp:
             # defocused: no outline to register or refine on; the coarse picture instead
             picture = picture or _Coarse(reference_small, polygon * scale)
-            blurred = picture.blurred(small)
+            blurred = picture.blurred(sharpness)
             found = picture.register(small, blurred)
             if found is None:
                 continue
