@@ -59,7 +59,7 @@ def test_batch_reads_what_the_region_readers_read(kind, watch, slot) -> None:
         small_luma = batch.add(planes)
         expected = frame.luma_region(*watch, step=2)[: half[0], : half[1]]
         np.testing.assert_array_equal(small_luma, expected)
-        batch.commit(frame.pts_s, outline_due=False)
+        batch.commit(outline_due=False)
     small, luma, slots = batch.stacks()
     for k, frame in enumerate(frames):
         half_region = frame.ycc_region(*watch, step=2)[: half[0], : half[1]]

@@ -3,7 +3,7 @@
 Measured with `benchmarks/counting_calibration.py` on the simulated cases the counter was
 developed on (`demo` seeds 0, 1, 21–27, 71–73, 76–78 and 83, `demo-clean` seeds 1, 74, 75,
 79 and 80; never the seeds its targets are scored on), drops paired with the truth's within
-5 s, split by whether the counter called the time rough (`drops.rough_ranges`: the box out
+5 s, split by whether the counter called the time rough (`unobservable.rough_ranges`: the box out
 of focus; a view whose ballot slot was never seen); ballots in time called not observable
 (the counter's own ranges and the camera audit's) are left out (the tests never take that
 time as watched):

@@ -32,7 +32,7 @@ def judge_hands(
     or barely covering the slot beside a voter's drop is a hint; hands in quick succession
     keep one per ballot seen; a long hand, or one with a late ballot, is two voters'."""
     reaches = _seen_going_in(reaches, patches, o)
-    reaches = _brief_visits(reaches, visits, o, patches, still)
+    reaches = _brief_visits(reaches, patches, visits, still, o)
     reaches = _still_hands(reaches, patches, still, o)
     reaches = _weak_hands(reaches, patches, o)
     return _two_voters(_one_per_patch(reaches, patches, o), patches, o)
@@ -56,10 +56,10 @@ def _seen_going_in(reaches: list[Burst], patches: list[Burst], o: DropFinderOpti
 
 def _brief_visits(
     reaches: list[Burst],
+    patches: Sequence[Burst],
     visits: list[tuple[float, float]],
+    still: Sequence[Plateau],
     o: DropFinderOptions,
-    patches: Sequence[Burst] = (),
-    still: Sequence[Plateau] = (),
 ) -> list[Burst]:
     """A hand over the slot while someone was at the box for less than `visit_min_s` is an
     arm passing over it: a voter walks up, finds the slot and goes, seconds in all (on the

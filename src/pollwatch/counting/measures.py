@@ -56,7 +56,6 @@ class SampleBatch:
         self.cb = np.empty((capacity, *planes.cb.shape), np.uint8)
         self.cr = np.empty_like(self.cb)
         self.count = 0
-        self.times: list[float] = []
         self.outline_due: list[bool] = []
         self.snapshot = False  # the first sample's picture becomes a background snapshot
         x0, y0, x1, y1 = planes.box
@@ -93,10 +92,9 @@ class SampleBatch:
         rows, cols = self._half[2:]
         return np.ascontiguousarray(self.luma[k, rows, cols])
 
-    def commit(self, t: float, *, outline_due: bool) -> None:
+    def commit(self, *, outline_due: bool) -> None:
         """Keep the sample last added (measured at the next `stacks`)."""
         self.count += 1
-        self.times.append(t)
         self.outline_due.append(outline_due)
 
     def stacks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

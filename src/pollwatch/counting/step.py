@@ -268,28 +268,32 @@ def camera_rough(store: Store, camera: Camera, extent: Observability) -> Observa
 def camera_observability(store: Store, camera: Camera) -> Observability:
     """The camera's recording extent and unobservable ranges: the counter's own, plus every
     registered `OBSERVABILITY_SOURCES` source's."""
+    _, seen, sources = _camera_ranges(store, camera)
+    return seen.with_ranges(sources)
+
+
+def _camera_ranges(
+    store: Store, camera: Camera
+) -> tuple[Observability, Observability, list[Range]]:
+    """The recording's extent with the unobservable ranges the counter's pass found (its own
+    and the engine's gaps); the same with the whole recording blind where the box was never
+    seen; every registered `OBSERVABILITY_SOURCES` source's ranges."""
     frame = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
     facts = store.read_table(ANALYSER, "facts", camera_id=camera.camera_id)
     end_s = float(facts["recording_end_s"].iloc[0])
-    obs = Observability.from_frame(frame, 0.0, end_s)
+    own = seen = Observability.from_frame(frame, 0.0, end_s)
     try:
         zone = store.read_table(ANALYSER, "zone", camera_id=camera.camera_id)
     except NotFoundError:
         zone = pd.DataFrame()
     if _nothing_seen(zone, facts):
-        obs = obs.with_ranges([(0.0, end_s, "ballot box not seen")])
-    return obs.with_ranges(_source_ranges(store, camera))
+        seen = own.with_ranges([(0.0, end_s, "ballot box not seen")])
+    return own, seen, _source_ranges(store, camera)
 
 
 def _source_ranges(store: Store, camera: Camera) -> list[Range]:
     """Every registered `OBSERVABILITY_SOURCES` source's unobservable ranges of the camera."""
     return [r for _, source in OBSERVABILITY_SOURCES.items() for r in source(store, camera)]
-
-
-def _own_ranges(store: Store, camera: Camera) -> tuple[Range, ...]:
-    """The unobservable ranges the counter's pass found (its own and the engine's gaps)."""
-    frame = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
-    return Observability.from_frame(frame, 0.0, math.inf).unobservable
 
 
 def _drops_again(
@@ -360,12 +364,12 @@ def counting_step(paths: CasePaths, store: Store) -> None:
     for cam in store.camera_records():
         try:
             drops = store.read_table(ANALYSER, "drops", camera_id=cam.camera_id)
-            obs = camera_observability(store, cam)
+            own, seen, sources = _camera_ranges(store, cam)  # each table and source read once
+            obs = seen.with_ranges(sources)  # `camera_observability`
             rough = camera_rough(store, cam, obs)
         except NotFoundError:  # the camera's video step has not run (or failed)
             continue
-        own = Observability(0.0, obs.end_s, _own_ranges(store, cam))
-        blind = own.with_ranges(_source_ranges(store, cam))
+        blind = own.with_ranges(sources)
         if own.observed_s(0.0, own.end_s) - blind.observed_s(0.0, own.end_s) >= NEW_BLIND_S:
             drops = _drops_again(store, cam, blind, drops)
         seen = [obs.observable_at(t) for t in drops["t_s"]] if len(drops) else []

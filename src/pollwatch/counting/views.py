@@ -33,7 +33,7 @@ from pollwatch.audit.view import outline_support
 from pollwatch.counting.boxzone import MIN_CONFIDENCE, BoxZone
 from pollwatch.counting.watcher import BoxWatcher, WatchResult
 from pollwatch.video.analyser import Needs
-from pollwatch.video.boxfind import fit_polygon, seek_keyframes
+from pollwatch.video.boxfind import fit_polygon
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.keyframes import KeyframeReader
 
@@ -56,15 +56,11 @@ def _keyframes(
     path: str | Path | KeyframeReader, every_s: float
 ) -> Iterator[tuple[float, np.ndarray]]:
     """(time s, luma image) of the keyframe at or before every `every_s` seconds
-    (`seek_keyframes`, or a `KeyframeReader`'s, which skips decoding the keyframes it holds:
-    only those frames are decoded); one keyframe seen twice (a GOP longer than `every_s`) is
-    given once."""
+    (`KeyframeReader.frames`, a given reader's skipping the keyframes it holds: only those
+    frames are decoded); one keyframe seen twice (a GOP longer than `every_s`) is given once."""
     last = -math.inf
-    if isinstance(path, KeyframeReader):
-        seek = path.frames
-    else:
-        seek = lambda targets: seek_keyframes(path, targets)  # noqa: E731
-    for frame in seek(lambda d: [k * every_s for k in range(int(d // every_s) + 1)]):
+    reader = path if isinstance(path, KeyframeReader) else KeyframeReader(path)
+    for frame in reader.frames(lambda d: [k * every_s for k in range(int(d // every_s) + 1)]):
         if frame.time is None or frame.time - last < every_s / 2:
             continue
         last = float(frame.time)
@@ -134,9 +130,10 @@ class _Coarse:
         self._lo = np.maximum(np.floor(lo - grow), 0).astype(int)
         self._hi = np.minimum(np.ceil(hi + grow), [w, h]).astype(int)
 
-    def blurred(self, small: np.ndarray) -> np.ndarray:
-        """The first view blurred to `small`'s sharpness (the nearest of the ladder)."""
-        sharp = max(_sharpness(small), 1e-6)
+    def blurred(self, sharpness: float) -> np.ndarray:
+        """The first view blurred to a keyframe's `sharpness` (`_sharpness`; the nearest of
+        the ladder)."""
+        sharp = max(sharpness, 1e-6)
         k = int(np.argmin([abs(math.log(max(s, 1e-6) / sharp)) for s in self._sharp]))
         return self._ladder[k][1]
 
@@ -223,10 +220,10 @@ def box_views(
         gain = None
         if _unmoved(registrar, small) is not None:
             found, moved = ViewTransform.identity(), polygon
-        elif coarse and _sharpness(small) < sharp:
+        elif coarse and (sharpness := _sharpness(small)) < sharp:
             # defocused: no outline to register or refine on; the coarse picture instead
             picture = picture or _Coarse(reference_small, polygon * scale)
-            blurred = picture.blurred(small)
+            blurred = picture.blurred(sharpness)
             found = picture.register(small, blurred)
             if found is None:
                 continue

@@ -355,7 +355,7 @@ class BoxWatcher:
             s.last_snapshot, batch.snapshot = t, True
         if outline:
             s.last_outline = t
-        batch.commit(t, outline_due=outline)
+        batch.commit(outline_due=outline)
         s.times.append(t)
         s.motion.append(motion)
         s.source.append(s.measured)
@@ -406,7 +406,7 @@ class BoxWatcher:
                 s.view = self._view(luma[k], r, seen=seen)
             out[k, _AT["outline"]], out[k, _AT["view"]] = s.outline, s.view
         s.measures.append(out)
-        batch.count, batch.times, batch.outline_due, batch.snapshot = 0, [], [], False
+        batch.count, batch.outline_due, batch.snapshot = 0, [], False
 
     def _idle(self, t: float) -> bool:
         """Whether the sample at `t` is left unread: with `idle_fps`, while nothing moved
