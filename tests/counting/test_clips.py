@@ -14,12 +14,20 @@ from countclips import CROWDED, LOITER
 from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.drops import find_drops
 from pollwatch.counting.unobservable import unobservable_ranges
-from pollwatch.counting.watcher import SERIES_COLUMNS, BoxWatcher
+from pollwatch.counting.watcher import (
+    _BLURRED_SLOT_HATS,
+    _SLOT_HAT,
+    SERIES_COLUMNS,
+    BoxRegions,
+    BoxWatcher,
+    _slot_line,
+)
 from pollwatch.simulate.plan import CameraCondition
 from pollwatch.simulate.render import CameraRenderer
 from pollwatch.video import analyse_video
 from pollwatch.video.boxfind import keyframe_background
 from pollwatch.video.scene import locate_box
+from pollwatch.video.zone import Zone
 
 
 def count(path, polygon=None):
@@ -160,6 +168,41 @@ def test_the_box_is_found_out_of_focus(seed: int, sigma: float) -> None:
     want = (*truth.min(axis=0), *truth.max(axis=0))
     assert found is not None and found.method == "wireframe" and found.confidence >= 0.5
     assert np.abs(np.subtract(found.zone.bbox, want)).max() <= 6
+
+
+@pytest.mark.parametrize(
+    ("seed", "sigma", "sharp", "blurred"),
+    [
+        (1, 0.0, True, True),
+        (2, 2.0, True, True),
+        # out of focus (demo 93's cam-D004-002: σ 2.7): a bar 6 rows thick that the sharp
+        # top-hat flattens under its 30 levels, found by a taller one
+        (1, 2.7, False, True),
+        (2, 2.7, False, True),
+        (4, 3.5, False, True),
+        # σ 5 (demo 94's cam-D003-004): a smudge 25 levels deep, no slot
+        (1, 5.0, False, False),
+        (4, 5.0, False, False),
+    ],
+)
+def test_the_slot_is_found_out_of_focus(seed: int, sigma: float, sharp: bool, blurred: bool):
+    plan = dataclasses.replace(
+        LOITER, width=640, height=360, seed=seed, box_initial_ballots=0, box_capacity_ballots=42
+    )
+    renderer = CameraRenderer(plan)
+    view = renderer.compose(0.0, [], people=False).astype(float)
+    if sigma:
+        view = cv2.GaussianBlur(view, (0, 0), sigma)
+    noise = np.random.default_rng(seed).normal(0.0, 2.0, view.shape)
+    luma = cv2.cvtColor(np.clip(view + noise, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY)
+    r = BoxRegions.around(Zone(np.asarray(renderer.box_polygon(), np.float32)), 640, 360)
+    part = luma[r.slot[1] : r.slot[3], r.slot[0] : r.slot[2]]
+    assert (_slot_line(part, r, hat=_SLOT_HAT) is not None) == sharp
+    found = [_slot_line(part, r, hat=hat) for hat in _BLURRED_SLOT_HATS]
+    assert any(mask is not None for mask in found) == blurred
+    # a lid without a slot shows none, sharp or blurred
+    flat = np.full_like(part, int(np.median(part)))
+    assert all(_slot_line(flat, r, hat=hat) is None for hat in (_SLOT_HAT, *_BLURRED_SLOT_HATS))
 
 
 def _remux(src, dst) -> None:

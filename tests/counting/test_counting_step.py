@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -11,17 +12,21 @@ import pytest
 from test_drops import BOX_H, series, voters  # on sys.path, as countclips for test_clips
 
 from pollwatch.case import CasePaths
+from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
 from pollwatch.counting.drops import find_drops
 from pollwatch.counting.stats import inflation_test
 from pollwatch.counting.step import (
     DROPS_CSV_COLUMNS,
     OBSERVABILITY_SOURCES,
+    _watch_views,
     audit_ranges,
     counting_step,
 )
 from pollwatch.counting.turnout import ALPHA
 from pollwatch.counting.unobservable import unobservable_ranges
+from pollwatch.counting.views import BoxView
+from pollwatch.counting.watcher import WatchResult
 from pollwatch.ingest import ingest_case
 from pollwatch.pipeline import export_csvs
 from pollwatch.store import Store
@@ -249,3 +254,24 @@ def test_drops_are_found_again_without_time_the_audit_found_blind(
     # the pile's rise across the frozen time is no hand's: found again, nothing falls in it
     inside = stored["t_s"].between(*FROZEN)
     assert inside.any() is not new_blind
+
+
+@pytest.mark.parametrize(
+    ("slot_seen", "blurred", "rough"),
+    [
+        (True, False, []),  # a sharp slot: clear time
+        (True, True, ["ballot slot out of focus"]),  # hands over a blurred slot: rough
+        (False, False, ["no ballot slot seen"]),
+        (False, True, ["no ballot slot seen"]),
+    ],
+)
+def test_a_view_whose_slot_was_seen_only_out_of_focus_is_rough(
+    slot_seen: bool, blurred: bool, rough: list[str]
+) -> None:
+    times = [10.0, 20.0, 30.0]
+    reaches = [(x, 0.4) for x in times] if slot_seen else None
+    watch = WatchResult(series(40, **voters(times), reaches=reaches), None, (), BOX_H, blurred)
+    view = BoxView(0.0, math.inf, resolve_box_zone(None, ((1, 1), (9, 1), (9, 9))))
+    _, _, got, drops, _ = _watch_views([(view, watch)], [], 40.0)
+    assert [why for _, _, why in got] == rough
+    assert len(drops) == len(times)

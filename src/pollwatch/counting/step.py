@@ -160,7 +160,8 @@ def _watch_views(
     """Series, own unobservable ranges, rough ranges, drops and facts over every view, each
     view's drops found in its own series (a view is a recording of its own: its own
     background, its own pile); the facts of the view watched longest. A view whose ballot
-    slot was not seen is rough throughout (the hands over the slot were not watched)."""
+    slot was not seen is rough throughout (the hands over the slot were not watched), and so
+    is one whose slot was only seen out of focus."""
     own: list[Range] = []
     rough: list[Range] = []
     for (view, _), (after, _) in itertools.pairwise(watched):
@@ -182,6 +183,9 @@ def _watch_views(
         if not watch.series.empty and np.isnan(view_facts.get("reaches", np.nan)):
             t = watch.series["t_s"]
             rough.append((float(t.iloc[0]), float(t.iloc[-1]), "no ballot slot seen"))
+        elif not watch.series.empty and watch.slot_blurred:
+            t = watch.series["t_s"]
+            rough.append((float(t.iloc[0]), float(t.iloc[-1]), "ballot slot out of focus"))
         drops = drops.assign(visit_id=drops["visit_id"] + visits)
         visits = int(drops["visit_id"].max()) + 1 if len(drops) else visits
         parts.append(watch.series)

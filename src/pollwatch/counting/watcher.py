@@ -118,6 +118,10 @@ _DEFOCUS_SIGMAS = (0.0, 2.5, 5.0)  # the reference view also compared blurred by
 _NOBODY = 0.05  # at most this share of the region changed: nobody at the box
 _OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse picture the reference
 _SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
+_SLOT_HAT = 9  # rows of the black top-hat that finds a sharp slot ...
+_BLURRED_SLOT_HATS = (15, 21)  # ... and those tried while none was found: a slot blurred by a
+# lens out of focus (σ 2.5–5 px) is a bar 5–10 rows thick, which a 9-row top-hat flattens
+_BLURRED_CORE = 0.8  # a blurred slot's pixels: at least this share of its darkest's depth
 _STILL_LEVEL = 12  # a half-size luma pixel differing by more than this from the last ...
 _STILL_PIXELS = 0  # ... fully measured sample (at most this many of them): nothing moved
 
@@ -196,13 +200,15 @@ class BoxRegions:
 @dataclass(frozen=True, eq=False)
 class WatchResult:
     """The measured series (a DataFrame of `SERIES_COLUMNS`, one row per sampled frame), the
-    regions watched, the gaps the engine reported, and the per-ballot fill resolution hint
-    `box_height_px` (the zone's height, for plausibility checks)."""
+    regions watched, the gaps the engine reported, the per-ballot fill resolution hint
+    `box_height_px` (the zone's height, for plausibility checks), and whether the ballot
+    slot was only ever seen out of focus (`slot_blurred`: its hands are rough evidence)."""
 
     series: pd.DataFrame
     regions: BoxRegions | None
     gaps: tuple[Gap, ...]
     box_height_px: float
+    slot_blurred: bool = False
 
 
 @dataclass
@@ -234,6 +240,7 @@ class _State:
     white_low: tuple[float, float, float] = (0.0, 0.0, 0.0)
     white_high: tuple[float, float, float] = (0.0, 0.0, 0.0)
     slot_mask: np.ndarray | None = None  # the slot's pixels in the slot region
+    slot_sharp: bool = False  # a sharp slot was found (blurred ones are no longer looked for)
     slot_index: np.ndarray | None = None  # their flat indices
     slot_ref: np.ndarray | None = None  # their background values (N × 3)
     outline_pts: np.ndarray | None = None  # the zone's outline, in watch-region pixels
@@ -465,6 +472,13 @@ class BoxWatcher:
         # where a search finds none: someone standing behind the box for long)
         if s.regions is not None and (s.slot_mask is None or len(s.snapshots) >= _SLOT_AFTER):
             found = _slot_line(s.slot_luma, s.regions)
+            s.slot_sharp |= found is not None
+            for hat in () if s.slot_sharp else _BLURRED_SLOT_HATS:
+                # no sharp slot in this recording yet: perhaps a blurred one (a lens out of
+                # focus); a sharp slot found later replaces it
+                found = _slot_line(s.slot_luma, s.regions, hat=hat)
+                if found is not None:
+                    break
             if found is not None:
                 s.slot_mask, s.slot_index = found, np.flatnonzero(found)
         if s.slot_mask is not None and s.slot_mask.shape == base.shape[:2]:
@@ -525,7 +539,8 @@ class BoxWatcher:
         else:
             series = pd.DataFrame([], columns=SERIES_COLUMNS)
         _, y0, _, y1 = self.zone.bbox
-        return WatchResult(series, s.regions, tuple(s.gaps), float(y1 - y0))
+        blurred = s.slot_mask is not None and not s.slot_sharp
+        return WatchResult(series, s.regions, tuple(s.gaps), float(y1 - y0), blurred)
 
 
 def _coarse(luma: np.ndarray, sigma: float = 0.0) -> np.ndarray:
@@ -560,10 +575,12 @@ def _outline_points(poly: np.ndarray) -> np.ndarray:
     return np.concatenate(pts)
 
 
-def _slot_line(luma: np.ndarray, r: BoxRegions) -> np.ndarray | None:
+def _slot_line(luma: np.ndarray, r: BoxRegions, *, hat: int = _SLOT_HAT) -> np.ndarray | None:
     """The slot on the box's lid in the slot region's background luma: the widest thin dark
-    horizontal line (black top-hat) in the middle of the box's upper part, at least 0.15 box
-    widths long and four times as wide as it is thick; None when there is none."""
+    horizontal line (black top-hat `hat` rows tall) in the middle of the box's upper part, at
+    least 0.15 box widths long and four times as wide as it is thick; None when there is none.
+    A top-hat taller than `_SLOT_HAT` looks for a slot out of focus: a bar at least 3 rows
+    thick (a sharp one is found by the sharp top-hat)."""
     x0, y0 = r.slot[0], r.slot[1]
     top = round(r.box_top) - y0  # the box's top row in the slot region
     a, b = max(0, top - round(0.1 * r.box_h)), max(0, top + round(0.45 * r.box_h))
@@ -572,18 +589,23 @@ def _slot_line(luma: np.ndarray, r: BoxRegions) -> np.ndarray | None:
     part = luma[a:b, c0:c1]
     if part.shape[0] < 5 or part.shape[1] < 5:
         return None
-    hat = cv2.morphologyEx(
-        part, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 9))
+    dark = cv2.morphologyEx(
+        part, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (1, hat))
     )
-    level = max(30.0, 0.55 * float(hat.max()))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((hat > level).astype(np.uint8), 8)
+    level = max(30.0, 0.55 * float(dark.max()))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((dark > level).astype(np.uint8), 8)
     best, best_w = 0, 0
+    thick = 3 if hat > _SLOT_HAT else 1
     for i in range(1, n):
         w, h = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
-        if w >= 0.15 * r.box_w and w >= 4 * h and w > best_w:
+        if w >= 0.15 * r.box_w and w >= 4 * h and h >= thick and w > best_w:
             best, best_w = i, w
     if not best:
         return None
     mask = np.zeros(luma.shape, bool)
-    mask[a:b, c0:c1] = labels == best
+    found = labels == best
+    if hat > _SLOT_HAT:  # out of focus: the bar's dark core, not its blurred shoulders,
+        # which an arm passing above the slot darkens too
+        found &= dark >= _BLURRED_CORE * float(dark[found].max())
+    mask[a:b, c0:c1] = found
     return mask
