@@ -152,23 +152,29 @@ def test_plugged_in_ranges_make_intervals_not_observable(small_case: CasePaths) 
 
 
 @pytest.mark.parametrize(
-    ("confidence", "bursts", "reaches", "step_px", "blind"),
+    ("confidence", "bursts", "reaches", "step_px", "blind", "blurred"),
     [
-        (0.2, 0.0, np.nan, np.nan, True),  # a box located weakly that never showed anything
-        (0.2, 6.0, np.nan, np.nan, True),  # white patches alone, on a box that may not be one
-        (0.9, 0.0, np.nan, np.nan, False),  # a confident box on a quiet day
-        (0.9, 6.0, np.nan, np.nan, False),  # a confident box without a slot: patches count
-        (0.2, 0.0, 4.0, np.nan, False),  # hands over a slot
-        (0.2, 0.0, np.nan, 1.0, False),  # a paper pile read
+        (0.2, 0.0, np.nan, np.nan, True, 0.0),  # a box located weakly that never showed anything
+        (0.2, 6.0, np.nan, np.nan, True, 0.0),  # white patches alone, on a box that may not be one
+        (0.9, 0.0, np.nan, np.nan, False, 0.0),  # a confident box on a quiet day
+        (0.9, 6.0, np.nan, np.nan, False, 0.0),  # a confident box without a slot: patches count
+        (0.2, 0.0, 4.0, np.nan, False, 0.0),  # hands over a slot
+        (0.2, 0.0, np.nan, 1.0, False, 0.0),  # a paper pile read
+        # a blurred dark bar on a weak box (demo 26's cam-D003-001, turned away): no proof
+        (0.2, 0.0, 0.0, np.nan, True, 1.0),
+        (0.9, 0.0, 0.0, np.nan, False, 1.0),
+        (0.2, 0.0, 3.0, 1.0, False, 1.0),  # a blurred slot and a pile read: a box
     ],
 )
 def test_a_weak_box_that_showed_nothing_is_not_observable(
-    confidence: float, bursts: float, reaches: float, step_px: float, blind: bool
+    confidence: float, bursts: float, reaches: float, step_px: float, blind: bool, blurred: float
 ) -> None:
     from pollwatch.counting.step import _nothing_seen
 
     zone = pd.DataFrame([{"confidence": confidence}])
-    facts = pd.DataFrame([{"bursts": bursts, "reaches": reaches, "step_px": step_px}])
+    facts = pd.DataFrame(
+        [{"bursts": bursts, "reaches": reaches, "step_px": step_px, "slot_blurred": blurred}]
+    )
     assert _nothing_seen(zone, facts) is blind
 
 

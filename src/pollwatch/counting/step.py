@@ -186,6 +186,7 @@ def _watch_views(
         elif not watch.series.empty and watch.slot_blurred:
             t = watch.series["t_s"]
             rough.append((float(t.iloc[0]), float(t.iloc[-1]), "ballot slot out of focus"))
+            view_facts = {**view_facts, "slot_blurred": 1.0}
         drops = drops.assign(visit_id=drops["visit_id"] + visits)
         visits = int(drops["visit_id"].max()) + 1 if len(drops) else visits
         parts.append(watch.series)
@@ -349,10 +350,12 @@ def _nothing_seen(zone: pd.DataFrame, facts: pd.DataFrame) -> bool:
     may not be one they could be anything (a camera turned to a wall of posters shows them).
     Whatever was watched, its count must not pass for a count."""
     row = facts.iloc[0]
+    # a slot seen only out of focus is no proof either: a blurred dark bar on the wrong thing
+    blurred = float(row.get("slot_blurred", 0.0)) > 0
     return bool(
         not zone.empty
         and float(zone["confidence"].iloc[0]) < 0.5
-        and np.isnan(float(row.get("reaches", np.nan)))
+        and (np.isnan(float(row.get("reaches", np.nan))) or blurred)
         and np.isnan(float(row.get("step_px", np.nan)))
     )
 
