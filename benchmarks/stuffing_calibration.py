@@ -28,7 +28,9 @@ camera's rate outside the window times its length; `HIDDEN_DISPERSION` must lie 
 and the share of windows whose count `rise_test` with the dispersion in use puts below 0.02
 and `hidden_explained`. With `--legit-only` the stretches within 5 s of a true stuffer's
 hands (the case's truth, read through `pollwatch.evaluate`) are left out, and the windows
-are taken on cameras without a stuffer only, so that fraud cases can be used too.
+are taken on cameras without a stuffer only, so that fraud cases can be used too. The pile's
+rise at a single hand counted as one ballot on cameras of the calibrated height
+(`single_hand_rise`): what a thick insertion (a small bundle) would have to stand out from.
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py [--legit-only] CASE [CASE ...]
 """
@@ -110,6 +112,22 @@ def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
     }
 
 
+def _single_rises(rises: np.ndarray) -> dict[str, object]:
+    """The pile's rise at single hands counted as one ballot (the null of a thick insertion,
+    a small bundle): quantiles, how many read 2, 2.5 and 3 ballots or more, and the one-sided
+    95% Clopper-Pearson bound of the share at 2.5 or more."""
+    n = rises.size
+    thick = int(np.sum(rises >= 2.5))
+    upper = float(stats.beta.ppf(0.95, thick + 1, n - thick)) if n else None
+    return {
+        "quantiles": _quantiles(rises),
+        "two_or_more": int(np.sum(rises >= 2.0)),
+        "two_and_a_half_or_more": thick,
+        "three_or_more": int(np.sum(rises >= 3.0)),
+        "share_upper95": round(upper, 4) if upper is not None else None,
+    }
+
+
 def _window_counts(data: CameraData, length_s: float, o: DetectOptions) -> list[tuple]:
     """(counted ballots, expected) in each disjoint window of `length_s` seconds the box
     was watched throughout: expected at the camera's rate outside the window."""
@@ -167,6 +185,7 @@ def main() -> None:
     o = DetectOptions()
     sizes, rates, windows, excess, rises = [], [], [], [], []
     rough_rises: list[float] = []  # stretches partly out of focus: the episodes' tail instead
+    singles: list[float] = []  # the pile's rise at one hand counted as one ballot (640x360)
     rise_cameras = 0
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     counts: dict[float, list[tuple]] = {length: [] for length in WINDOWS_S}
@@ -186,6 +205,11 @@ def main() -> None:
                 windows += eps["window_s"].tolist()
                 over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
                 excess += over[np.isfinite(over)].tolist()
+                if (cam.height or 0) >= o.calibrated_height:
+                    one = eps[(eps["insertions"] == 1) & (eps["counted"] == 1)]
+                    for a, b in stuffed.get(cam.camera_id, []):
+                        one = one[(one["end_s"] < a - 5.0) | (one["start_s"] > b + 5.0)]
+                    singles += one["fill_ballots"].dropna().tolist()
                 rough = rough_ranges(data.series)
                 gaps = between_rises(eps, data.curve, data.step_px, data.observability, o, rough)
                 for a, b in stuffed.get(cam.camera_id, []):
@@ -237,6 +261,7 @@ def main() -> None:
                 "alpha": o.alpha,
                 "pile_excess": _quantiles(np.asarray(excess, float)),
                 "rise_excess_in_use": o.episodes.rise_excess,
+                "single_hand_rise": _single_rises(np.asarray(singles, float)),
                 "fill_margin_in_use": o.fill_margin,
                 "coarse_hands": _hands_tail(coarse),
                 "hands_tail_in_use": [o.hands_tail, o.hands_decay],
