@@ -48,13 +48,9 @@ from pollwatch.case import CasePaths
 from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.detect import (
-    DetectOptions,
-    between_rises,
-    camera_events,
-    tested_episodes,
-)
+from pollwatch.stuffing.detect import DetectOptions, between_rises, tested_episodes
 from pollwatch.stuffing.score import RISE_TAIL_FROM, rise_test
+from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
 
 WINDOWS_S = (15.0, 30.0, 60.0, 90.0, 120.0)
@@ -225,15 +221,7 @@ def main() -> None:
                 if cam.height is not None and cam.height < o.calibrated_height:
                     backed = eps["fill_ballots"] >= eps["ballots"] - o.fill_margin
                     coarse += eps.loc[~backed, "tested"].astype(int).tolist()
-                events = camera_events(
-                    data.drops,
-                    data.series,
-                    data.curve,
-                    data.step_px,
-                    data.observability,
-                    o,
-                    frame_height=cam.height,
-                )
+                events = stored_events(data, o)
                 tested = [e.p_value for e in events if e.p_value is not None]
                 cameras[f"{case}:{cam.camera_id}"] = {
                     "episodes": len(eps),
