@@ -28,7 +28,9 @@ camera's rate outside the window times its length; `HIDDEN_DISPERSION` must lie 
 and the share of windows whose count `rise_test` with the dispersion in use puts below 0.02
 and `hidden_explained`. With `--legit-only` the stretches within 5 s of a true stuffer's
 hands (the case's truth, read through `pollwatch.evaluate`) are left out, and the windows
-are taken on cameras without a stuffer only, so that fraud cases can be used too.
+are taken on cameras without a stuffer only, so that fraud cases can be used too. The pile's
+rise at a single hand counted as one ballot on cameras of the calibrated height
+(`single_hand_rise`): what a thick insertion (a small bundle) would have to stand out from.
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py [--legit-only] CASE [CASE ...]
 """
@@ -46,13 +48,9 @@ from pollwatch.case import CasePaths
 from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.detect import (
-    DetectOptions,
-    between_rises,
-    camera_events,
-    tested_episodes,
-)
+from pollwatch.stuffing.detect import DetectOptions, between_rises, tested_episodes
 from pollwatch.stuffing.score import RISE_TAIL_FROM, rise_test
+from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
 
 WINDOWS_S = (15.0, 30.0, 60.0, 90.0, 120.0)
@@ -107,6 +105,22 @@ def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
         "one_or_more": np.round(np.sort(big + RISE_TAIL_FROM), 2).tolist(),
         "share_upper95": round(upper, 4) if upper is not None else None,
         "decay": decay,
+    }
+
+
+def _single_rises(rises: np.ndarray) -> dict[str, object]:
+    """The pile's rise at single hands counted as one ballot (the null of a thick insertion,
+    a small bundle): quantiles, how many read 2, 2.5 and 3 ballots or more, and the one-sided
+    95% Clopper-Pearson bound of the share at 2.5 or more."""
+    n = rises.size
+    thick = int(np.sum(rises >= 2.5))
+    upper = float(stats.beta.ppf(0.95, thick + 1, n - thick)) if n else None
+    return {
+        "quantiles": _quantiles(rises),
+        "two_or_more": int(np.sum(rises >= 2.0)),
+        "two_and_a_half_or_more": thick,
+        "three_or_more": int(np.sum(rises >= 3.0)),
+        "share_upper95": round(upper, 4) if upper is not None else None,
     }
 
 
@@ -167,6 +181,7 @@ def main() -> None:
     o = DetectOptions()
     sizes, rates, windows, excess, rises = [], [], [], [], []
     rough_rises: list[float] = []  # stretches partly out of focus: the episodes' tail instead
+    singles: list[float] = []  # the pile's rise at one hand counted as one ballot (640x360)
     rise_cameras = 0
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     counts: dict[float, list[tuple]] = {length: [] for length in WINDOWS_S}
@@ -186,6 +201,11 @@ def main() -> None:
                 windows += eps["window_s"].tolist()
                 over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
                 excess += over[np.isfinite(over)].tolist()
+                if (cam.height or 0) >= o.calibrated_height:
+                    one = eps[(eps["insertions"] == 1) & (eps["counted"] == 1)]
+                    for a, b in stuffed.get(cam.camera_id, []):
+                        one = one[(one["end_s"] < a - 5.0) | (one["start_s"] > b + 5.0)]
+                    singles += one["fill_ballots"].dropna().tolist()
                 rough = rough_ranges(data.series)
                 gaps = between_rises(eps, data.curve, data.step_px, data.observability, o, rough)
                 for a, b in stuffed.get(cam.camera_id, []):
@@ -201,15 +221,7 @@ def main() -> None:
                 if cam.height is not None and cam.height < o.calibrated_height:
                     backed = eps["fill_ballots"] >= eps["ballots"] - o.fill_margin
                     coarse += eps.loc[~backed, "tested"].astype(int).tolist()
-                events = camera_events(
-                    data.drops,
-                    data.series,
-                    data.curve,
-                    data.step_px,
-                    data.observability,
-                    o,
-                    frame_height=cam.height,
-                )
+                events = stored_events(data, o)
                 tested = [e.p_value for e in events if e.p_value is not None]
                 cameras[f"{case}:{cam.camera_id}"] = {
                     "episodes": len(eps),
@@ -237,6 +249,7 @@ def main() -> None:
                 "alpha": o.alpha,
                 "pile_excess": _quantiles(np.asarray(excess, float)),
                 "rise_excess_in_use": o.episodes.rise_excess,
+                "single_hand_rise": _single_rises(np.asarray(singles, float)),
                 "fill_margin_in_use": o.fill_margin,
                 "coarse_hands": _hands_tail(coarse),
                 "hands_tail_in_use": [o.hands_tail, o.hands_decay],

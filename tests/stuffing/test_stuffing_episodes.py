@@ -60,8 +60,11 @@ def drops(times: list[float], ballots: list[int] | None = None) -> pd.DataFrame:
         ([20.0], None, [(20.2, 8 * STEP)], [(1, 8, 8.0)]),
         # a counted bundle of 6 and the pile agreeing
         ([20.0], [6], [(20.2, 6 * STEP)], [(1, 6, 6.0)]),
+        # two voters 3.2 s apart (two episodes): the first one's level after is read before
+        # the second ballot goes in, not 4 s long from 2.5 s after it (then 2 ballots)
+        ([20.0, 23.2], None, [(20.2, STEP), (23.4, 2 * STEP)], [(1, 1, 1.0), (1, 1, 1.0)]),
     ],
-    ids=["hands", "uncounted-bundle", "bundle"],
+    ids=["hands", "uncounted-bundle", "bundle", "next-voter-close"],
 )
 def test_episodes(times, ballots, levels, want) -> None:
     curve = fill_curve(series(levels), 100.0)
@@ -159,6 +162,19 @@ def test_robust_z() -> None:
     # median 5, MAD 0 → the floor; an outlier does not move it
     assert robust_z(np.array([5.0, 9.0]), ref, floor=2.0).tolist() == [0.0, 2.0]
     assert np.isnan(robust_z(np.array([1.0]), np.array([np.nan]), floor=1.0)).all()
+
+
+@pytest.mark.parametrize(
+    ("not_after", "want"),
+    [(np.inf, 2.0), (23.2, 1.0), (22.6, 1.0), (22.4, np.nan)],
+    ids=["unbounded", "next-ballot", "just-settled", "not-settled"],
+)
+def test_rise_between_stops_at_the_next_ballot(not_after, want) -> None:
+    # one ballot at 20.2 s, the next at 23.4 s: the level after the first is read from 2.5 s
+    # after it up to `not_after` (NaN when that leaves no time at all, then the wider look too)
+    curve = fill_curve(series([(20.2, STEP), (23.4, 2 * STEP)]), 100.0)
+    got = rise_between(curve, 20.0, 20.0, not_after=not_after) / STEP
+    assert got == pytest.approx(want, nan_ok=True)
 
 
 def test_fill_curve_reads_only_readable_samples() -> None:
@@ -505,8 +521,8 @@ def test_fill_curve_drops_what_the_box_hid(hidden, want_rise) -> None:
     [
         # demo 82: a bundle of 13, a voter 2.6 s later: the voter's rise starts from the
         # level settled after the bundle (none left to read: NaN), not from before it (14);
-        # the bundle's own, read after both, holds the voter's ballot
-        ([20.0, 22.6], [13, 1], [14.0, np.nan]),
+        # the bundle's own is read before the voter's ballot goes in (before: after both, 14)
+        ([20.0, 22.6], [13, 1], [13.0, np.nan]),
         # 8 s later the level settled after the bundle is there to read
         ([20.0, 28.0], [13, 1], [13.0, 1.0]),
     ],

@@ -118,12 +118,17 @@ def find_episodes(
     usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
     rows = []
     settled = -np.inf  # the pile's level settled after the previous episode from here on
+    # each episode's next one starts here: the level after an episode is read before it
+    starts = pd.Series(t).groupby(label).min().to_numpy(float)
     for k, idx in pd.Series(np.arange(len(d))).groupby(label):
         part = d.iloc[idx.to_numpy()]
         start, end = float(part["t_s"].min()), float(part["t_s"].max())
         rise = np.nan
         if usable and curve is not None:
-            rise = rise_between(curve, start, end, settle_s=o.settle_s, not_before=settled)
+            upto = float(starts[k + 1]) if k + 1 < len(starts) else np.inf
+            rise = rise_between(
+                curve, start, end, settle_s=o.settle_s, not_before=settled, not_after=upto
+            )
         settled = end + o.settle_s
         fill_ballots = rise / step_px if np.isfinite(rise) else np.nan
         counted = _counted(part, fill_ballots)

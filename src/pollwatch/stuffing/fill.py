@@ -151,21 +151,27 @@ def rise_between(
     *,
     settle_s: float = 2.5,
     not_before: float = -np.inf,
+    not_after: float = np.inf,
 ) -> float:
     """How many pixels the pile rose from before `start_s` to after `end_s`: the level held
     in the 4 s before `start_s` (not before `not_before`: the level settled after what came
     earlier) against the level 4 s long from `settle_s` after `end_s` (a new level may show
-    fully only at the encoder's next keyframe); NaN when either side cannot be read (then a
-    wider look, 10 s, is tried). The before side never reaches back past `not_before`: an
-    episode that starts less than 0.3 s after it (one 2.5-2.8 s after the previous episode,
-    whose level has not settled yet) has no level of its own before it and gets NaN, rather
-    than a rise that holds the previous episode's ballots too (about 2%: 13 of 657 gaps
-    between drops over 2.5 s on 13 analysed fresh cases of sessions 5 and 6 were 2.5-2.8 s)."""
+    fully only at the encoder's next keyframe) and not past `not_after` (the next ballot seen
+    going in); NaN when either side cannot be read (then a wider look, 10 s, is tried). The
+    before side never reaches back past `not_before`: an episode that starts less than 0.3 s
+    after it (one 2.5-2.8 s after the previous episode, whose level has not settled yet) has
+    no level of its own before it and gets NaN, rather than a rise that holds the previous
+    episode's ballots too (about 2%: 13 of 657 gaps between drops over 2.5 s on 13 analysed
+    fresh cases of sessions 5 and 6 were 2.5-2.8 s). The after side stops at the next ballot
+    for the same reason: with a voter 3 s after a single one, the level 2.5-6.5 s after it
+    held both (session 8, legitimate single ballots on the 640x360 tuning cameras: 70 of
+    1267 with a readable pile read 2 ballots or more; stopping there, 17 of 1236).
+    """
     if end_s < start_s:
         raise ValueError(f"end_s {end_s} is before start_s {start_s}")
     for span in (4.0, 10.0):
         before = curve.level_near(max(start_s - span, not_before), start_s - 0.3)
-        after = curve.level_near(end_s + settle_s, end_s + settle_s + span)
+        after = curve.level_near(end_s + settle_s, min(end_s + settle_s + span, not_after))
         if np.isfinite(before) and np.isfinite(after):
             return after - before
     return np.nan

@@ -30,6 +30,7 @@ __all__ = [
     "BOX_FILL_COLUMNS",
     "StuffingPart",
     "camera_stuffing",
+    "stored_events",
     "stuffing_part",
     "stuffing_step",
 ]
@@ -46,8 +47,9 @@ def _candidates(events: Sequence[Event]) -> list[tuple[float, float]]:
     ]
 
 
-def _events(data: CameraData, options: DetectOptions | None = None) -> list[Event]:
-    """`camera_events` of one camera's stored inputs, at its frame height."""
+def stored_events(data: CameraData, options: DetectOptions | None = None) -> list[Event]:
+    """`camera_events` of one camera's stored inputs (`stored.camera_data`), at its frame
+    height: what the case step finds on it."""
     return camera_events(
         data.drops,
         data.series,
@@ -78,7 +80,7 @@ class StuffingPart:
         except NotFoundError:  # the counter could not watch this camera
             windows: list[tuple[float, float]] = []
         else:
-            events = _events(data)
+            events = stored_events(data)
             windows = _candidates(events)
         frames = strip_frames(kept, windows)
         store.write_table(ANALYSER, "frames", frames, camera_id=self.camera.camera_id)
@@ -106,7 +108,7 @@ def camera_stuffing(
     """One camera's events and its fill level every second (t_s, time, fill_px,
     fill_level); `NotFoundError` when its counting step has not run."""
     data = camera_data(store, camera)
-    events = _events(data, options)
+    events = stored_events(data, options)
     fill = (
         data.curve.resampled()
         if data.curve is not None

@@ -1,0 +1,152 @@
+"""Why each true stuffer of analysed simulated cases was or was not found; prints JSON.
+
+For every stuffer visit on a rendered camera (the case's truth, read through
+`pollwatch.evaluate`) the detector is run on the camera's stored tables (`stuffing.stored`,
+as the case step reads them) and the visit is described: whether a flagged observable event
+lies within ±5 s of its hands (`found`, the metric's rule), whether a condition of the truth
+hid the box then (`hidden`), whether the stuffer stood beside the box first (`paused_s`, the
+truth's `box_near` stop), and what the detector had to go on within 6 s of the hands: the
+counter's drops there (time, ballots, evidence), the candidate events (kind, hand movements,
+ballots counted, the pile's rise in ballots, p-value), the share of the watcher's samples
+with a readable pile (`pile_readable`: contrast and distance from the box's own edges as the
+counter takes them), the closest the pile's edge came to one of the box's edges
+(`fill_line_min`, rows) and the mean changed share of the watched region (`fg_mean`).
+
+    PYTHONPATH=src python benchmarks/stuffing_misses.py [--missed-only] CASE [CASE ...]
+
+The rows are the cause table of docs/stuffing.md ("Session 8"); the diagnostic reads the truth
+and never feeds the detector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.case import CasePaths
+from pollwatch.counting.drop_options import DropFinderOptions
+from pollwatch.evaluate.truthview import hiding_ranges, load_truth, stuffing_events
+from pollwatch.store import NotFoundError, Store
+from pollwatch.stuffing.step import stored_events
+from pollwatch.stuffing.stored import camera_data
+
+AROUND_S = 6.0  # what the detector had near the hands
+MATCH_S = 5.0  # a flagged event this close to the hands finds them (evaluate's rule)
+
+
+def _num(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), digits)
+
+
+def _pause(stops: pd.DataFrame, person: str) -> float:
+    """Seconds the stuffer stood beside the box (`box_near`) before reaching it; 0 if not."""
+    mine = stops[(stops["person_id"] == person) & (stops["place"] == "box_near")]
+    return float((mine["leave_s"] - mine["arrive_s"]).sum()) if len(mine) else 0.0
+
+
+def _series_near(series: pd.DataFrame, a: float, b: float) -> dict[str, float | None]:
+    o = DropFinderOptions()
+    w = series[(series["t_s"] >= a) & (series["t_s"] <= b)]
+    if w.empty:
+        return {"pile_readable": None, "fill_line_min": None, "fg_mean": None}
+    readable = np.isfinite(w["fill"].to_numpy(float)) & (
+        w["fill_contrast"].to_numpy(float) >= o.min_contrast
+    )
+    line = w["fill_line"].to_numpy(float) if "fill_line" in w else np.full(len(w), np.inf)
+    readable &= line > o.line_rows
+    finite = line[np.isfinite(line)]
+    return {
+        "pile_readable": _num(float(readable.mean())),
+        "fill_line_min": _num(float(finite.min())) if finite.size else None,
+        "fg_mean": _num(float(np.nanmean(w["fg"].to_numpy(float)))) if "fg" in w else None,
+    }
+
+
+def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
+    """One row per stuffer visit of `case` (see the module's docstring)."""
+    paths = CasePaths.of(case)
+    truth = load_truth(paths)
+    events = stuffing_events(truth)
+    stops = truth.stops if hasattr(truth, "stops") else truth["stops"]
+    rows: list[dict[str, Any]] = []
+    with Store.existing(paths.db_path) as store:
+        cams = {c.camera_id: c for c in store.camera_records()}
+        for ev in events.itertuples(index=False):
+            cam = cams.get(str(ev.camera_id))
+            if cam is None:
+                continue
+            try:
+                data = camera_data(store, cam)
+            except NotFoundError:
+                continue
+            found_all = stored_events(data)
+            a, b = float(ev.start_s), float(ev.end_s)
+            hits = [
+                e
+                for e in found_all
+                if e.flagged
+                and e.observable
+                and a - MATCH_S <= e.end_s
+                and e.start_s <= b + MATCH_S
+            ]
+            hidden = any(lo <= b and hi >= a for lo, hi in hiding_ranges(truth, cam.camera_id))
+            if missed_only and (hits or hidden):
+                continue
+            lo, hi = a - AROUND_S, b + AROUND_S
+            drops = data.drops[(data.drops["t_s"] >= lo) & (data.drops["t_s"] <= hi)]
+            near = [e for e in found_all if e.start_s <= hi and e.end_s >= lo]
+            rows.append(
+                {
+                    "case": case,
+                    "camera_id": cam.camera_id,
+                    "start_s": round(a, 2),
+                    "end_s": round(b, 2),
+                    "ballots": int(ev.ballots),
+                    "hands": int(ev.drops),
+                    "found": bool(hits),
+                    "hidden": hidden,
+                    "paused_s": round(_pause(stops, str(ev.person_id)), 1),
+                    "drops": [
+                        [round(float(t), 2), int(n), str(e)]
+                        for t, n, e in drops[["t_s", "ballots", "evidence"]].itertuples(index=False)
+                    ],
+                    "events": [
+                        [
+                            e.kind,
+                            round(e.start_s, 2),
+                            e.insertions,
+                            e.counted,
+                            _num(e.fill_ballots),
+                            _num(e.p_value, 4),
+                            e.flagged,
+                        ]
+                        for e in near
+                    ],
+                    "step_px": _num(data.step_px),
+                    **_series_near(data.series, lo, hi),
+                }
+            )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("cases", nargs="+")
+    parser.add_argument(
+        "--missed-only", action="store_true", help="only observable stuffers not found"
+    )
+    args = parser.parse_args()
+    rows = [r for case in args.cases for r in case_rows(case, args.missed_only)]
+    seen = [r for r in rows if not r["hidden"]]
+    head = {"stuffers": len(rows), "observable": len(seen), "found": sum(r["found"] for r in seen)}
+    body = ",\n  ".join(json.dumps(r) for r in rows)  # one stuffer a line
+    print(json.dumps(head)[:-1] + ', "rows": [\n  ' + body + "\n]}")
+
+
+if __name__ == "__main__":
+    main()
