@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -386,8 +387,8 @@ class _Packet:
     def __bytes__(self) -> bytes:
         return self.data
 
-    def has_sidedata(self, name: str) -> bool:
-        return False
+    def iter_sidedata(self) -> Iterator[object]:
+        return iter(())
 
 
 class _AudioFrame:
