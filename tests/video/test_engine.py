@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -349,3 +350,86 @@ def test_schedule_takes_the_first_frame_of_every_slot(rates, frame_s: float, jit
                 last[i] = slot if r is not None else last[i]
                 expected.append(analysers[i])
         assert schedule.takers(round(t / frame_s), t) == expected, t
+
+
+@pytest.mark.parametrize(
+    ("mute", "skipped"),
+    [
+        ((), False),  # a tone all along: every packet decoded
+        (((0.0, 9.0),), True),  # digital silence all along
+        (((0.6, 2.4),), True),  # silence between sound: the sound after it decodes as before
+        (((0.5, 1.0), (2.0, 3.0)), True),  # two silent stretches
+    ],
+)
+def test_silent_audio_packets_skipped_bit_for_bit(make_clip, mute, skipped: bool) -> None:
+    """AAC packets of digital silence after silence are not decoded (`skip_silence`); the
+    chunks handed over are the same, bit for bit, as decoding every packet gives."""
+    path = make_clip(ClipSpec(seconds=3.0, size=SMALL, mute=mute))
+    off, on = Recorder(video=False, audio=True), Recorder(video=False, audio=True)
+    run_off = analyse_video(path, [off], options=EngineOptions(skip_silence=False))
+    run_on = analyse_video(path, [on], options=EngineOptions(skip_silence=True))
+    assert run_off.silent_skipped == 0 and (run_on.silent_skipped > 0) is skipped
+    assert [(c.t_s, c.sample_rate) for c in on.chunks] == [
+        (c.t_s, c.sample_rate) for c in off.chunks
+    ]
+    both = zip(on.chunks, off.chunks, strict=True)
+    assert all(a.samples.tobytes() == b.samples.tobytes() for a, b in both)
+    samples = np.concatenate([c.samples for c in on.chunks])
+    assert bool(np.count_nonzero(samples) == 0) is (mute == ((0.0, 9.0),))
+
+
+class _Packet:
+    """What `_Silence` reads of a packet."""
+
+    def __init__(self, data: bytes, pts: int) -> None:
+        self.data, self.pts, self.size = data, pts, len(data)
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+    def iter_sidedata(self) -> Iterator[object]:
+        return iter(())
+
+
+class _AudioFrame:
+    def __init__(self, pts: int) -> None:
+        self.pts, self.samples, self.sample_rate = pts, 4, 16000
+        self.format = type("F", (), {"name": "fltp"})()
+        self.layout = type("L", (), {"nb_channels": 1})()
+
+
+S, N = b"\x01\x02", b"\x07\x08\x09"  # a silent packet's bytes; another packet's
+
+
+@pytest.mark.parametrize(
+    ("decoded", "skips", "enabled"),
+    [
+        # three silent packets learn the signature (the first follows no silence)
+        ([(S, 0), (S, 0), (S, 0)], [True, True], True),
+        ([(S, 0), (S, 0)], [False, False], True),  # not learnt yet
+        ([(S, 0), (S, 0), (N, 0), (S, 0)], [False], True),  # other bytes restart the learning
+        ([(S, 0), (S, 0), (S, 0), (N, 1)], [False, False], True),  # after sound: decode again
+        ([(S, 0), (S, 0), (S, 0), (N, 1), (S, 0)], [True], True),  # silence again: skip
+        # the signature after silence decodes to sound (a checked packet): skipping stops
+        ([(S, 0), (S, 0), (S, 0), "check", (S, 1)], [False, False], False),
+    ],
+)
+def test_silence_signature_learnt_and_checked(decoded, skips, enabled: bool) -> None:
+    from pollwatch.video import engine
+
+    silence = engine._Silence(True)
+    pts = 0
+    for step in decoded:
+        if step == "check":  # skip until a packet is due to be decoded and checked
+            while silence.skips(_Packet(S, pts)):
+                pts += 4
+            continue
+        data, level = step
+        parts = [(np.full(4, np.float32(0.5 * level), np.float32),)]
+        silence.decoded(_Packet(data, pts), [_AudioFrame(pts)], parts)
+        pts += 4
+    got = []
+    for _ in skips:
+        got.append(silence.enabled and silence.skips(_Packet(S, pts)))
+        pts += 4
+    assert got == skips and silence.enabled is enabled

@@ -112,6 +112,7 @@ class ClipSpec:
     faststart: bool = True  # mp4: index (moov) at the front, so a cut file stays readable
     seed: int = 0
     extra: tuple[tuple[str, str], ...] = ()  # more libx264 options
+    mute: tuple[tuple[float, float], ...] = ()  # audio frames starting in [a, b): zeros
 
 
 def write_clip(path: Path, spec: ClipSpec) -> Path:
@@ -148,6 +149,8 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
                 while apts < (i + 1) * 16000 / spec.fps:
                     k = np.arange(apts, apts + 1024)
                     s = (0.2 * np.sin(2 * np.pi * 440 * k / 16000)).astype(np.float32)[None]
+                    if any(lo <= apts / 16000 < hi for lo, hi in spec.mute):
+                        s[:] = 0.0
                     af = av.AudioFrame.from_ndarray(s, format="fltp", layout="mono")
                     af.sample_rate, af.pts, af.time_base = 16000, apts, fractions.Fraction(1, 16000)
                     apts += 1024

@@ -45,7 +45,9 @@ class EngineOptions:
     `min_gap_s`: shortest timestamp jump reported as a gap. `audio_chunk_s`: decoded audio
     frames (about 21 ms each from AAC) are joined into chunks of about this many seconds of
     contiguous samples before they are handed over (one call and one array per chunk instead
-    of one per frame); 0 hands every frame over alone.
+    of one per frame); 0 hands every frame over alone. `skip_silence`: an AAC-LC packet that
+    repeats the bytes of packets already decoded to digital silence, following one, is not
+    decoded; its frame is zeros, bit for bit what decoding gives (`_Silence`).
     """
 
     step: int = 1
@@ -56,6 +58,7 @@ class EngineOptions:
     thread_type: Literal["SLICE", "FRAME", "AUTO"] = "SLICE"
     min_gap_s: float = 0.25
     audio_chunk_s: float = 1.0
+    skip_silence: bool = True
 
     def __post_init__(self) -> None:
         if self.step < 1:
@@ -87,6 +90,7 @@ class VideoRun:
     frames_delivered: int
     audio_chunks: int
     decode_errors: int
+    silent_skipped: int  # audio packets known silent, not decoded (`skip_silence`)
     last_s: float | None
     skip: str
     elapsed_s: float
@@ -201,6 +205,97 @@ def _join_mono(frames: list[tuple[np.ndarray, ...]]) -> np.ndarray:
     return out
 
 
+_SILENT_MAX_BYTES = 64  # a frame of digital silence is a few bytes (AAC: 4, no spectral data)
+_SILENT_LEARN = 2  # packets decoded to zeros in a row, with the same bytes, make a signature
+_SILENT_CHECK = 64  # every this many skipped packets one is decoded and checked (about 4 s)
+
+
+def _all_zero(parts: tuple[np.ndarray, ...]) -> bool:
+    """Whether every sample is +0.0 (all bits zero: what a skipped frame is given)."""
+    return not any(p.view(np.uint32).any() for p in parts)
+
+
+class _Silence:
+    """Digital silence recognised by its packets' bytes, so that it need not be decoded.
+
+    An AAC-LC encoder codes a frame of digital silence as a packet without spectral data (4
+    bytes from FFmpeg's). Decoded after a frame whose output was all zero, it gives exactly
+    zero samples and leaves the decoder as it found it (the overlap it keeps is zero; LC
+    carries no other state from frame to frame), so decoding it can be skipped. The signature
+    is learnt: `_SILENT_LEARN` packets in a row with the same (small) bytes that each decoded,
+    after a silent one, to one float frame of one or two channels, all bits zero, starting at
+    the packet's time, with one shape. From then on a packet with those bytes (and no side
+    data: a trimmed last frame carries some) right after a silent one is not decoded: its
+    frame is zeros of that shape. Every `_SILENT_CHECK`th such packet is decoded anyway and
+    must give zeros, else skipping stops for the rest of the file."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.signature: bytes | None = None
+        self.candidate: bytes | None = None
+        self.seen = 0  # packets in a row that decoded to zeros with the candidate's bytes
+        self.silent = False  # the last audio packet gave zeros (decoded or skipped)
+        self.shape: tuple[int, int, int] = (0, 0, 0)  # samples, channels, sample rate
+        self.zeros: tuple[np.ndarray, ...] = ()
+        self.matched = 0
+
+    def _is_signature(self, packet: Any) -> bool:
+        sig = self.signature
+        return sig is not None and packet.size == len(sig) and bytes(packet) == sig
+
+    def skips(self, packet: Any) -> bool:
+        """Whether `packet` need not be decoded (its frame: `zeros` at the packet's time)."""
+        if not (self.silent and packet.pts is not None and self._is_signature(packet)):
+            return False
+        if next(packet.iter_sidedata(), None) is not None:  # (4x cheaper than has_sidedata)
+            return False
+        self.matched += 1
+        return self.matched % _SILENT_CHECK != 0  # every _SILENT_CHECKth is decoded, checked
+
+    def decoded(
+        self, packet: Any, frames: list[Any], parts: list[tuple[np.ndarray, ...] | None]
+    ) -> None:
+        """A packet was decoded into `frames` (their `_mono_parts`; None for a frame without
+        a time): learn, or check."""
+        if not self.enabled:
+            return
+        first = parts[0] if len(parts) == 1 and packet.size <= _SILENT_MAX_BYTES else None
+        if first is None or not _all_zero(first):  # sound (or a frame too big to say cheaply)
+            if self.silent and self._is_signature(packet):
+                self.enabled = False  # the signature after silence gave sound: stop skipping
+            self.silent, self.candidate, self.seen = False, None, 0
+            return
+        if self.signature is None and self.silent:  # learn from a silent frame after silence
+            frame = frames[0]
+            shape = (frame.samples, len(first), frame.sample_rate)
+            data = bytes(packet)
+            usable = (
+                frame.pts == packet.pts
+                and frame.format.name in _FLOAT_LAYOUTS
+                and frame.layout.nb_channels == shape[1] <= 2
+            )
+            if not usable:
+                self.candidate, self.seen = None, 0
+            elif data == self.candidate and shape == self.shape:
+                self.seen += 1
+            else:
+                self.candidate, self.shape, self.seen = data, shape, 1
+            if self.seen >= _SILENT_LEARN:
+                self.signature = self.candidate
+                self.zeros = tuple(_readonly_zeros(shape[0]) for _ in range(shape[1]))
+        self.silent = True
+
+    def broken(self) -> None:
+        """A packet failed to decode: the next one's output is not known to be zero."""
+        self.silent = False
+
+
+def _readonly_zeros(n: int) -> np.ndarray:
+    out = np.zeros(n, np.float32)
+    out.flags.writeable = False
+    return out
+
+
 class _AudioBatch:
     """Decoded audio frames waiting to go out as one chunk of about `chunk_s` seconds.
 
@@ -244,6 +339,12 @@ class _AudioBatch:
         out = (self.t_s, self.rate, _join_mono(self.frames))
         self.frames, self.length = [], 0
         return out
+
+
+def _is_lc_aac(stream: Any) -> bool:
+    """Whether an audio stream is AAC-LC (the profile whose silent frames `_Silence` skips)."""
+    cc = stream.codec_context
+    return cc.name == "aac" and (cc.profile or "").upper() == "LC"
 
 
 def _unreadable(path: str, why: str, start_time: datetime | None) -> tuple[StreamInfo, Gap]:
@@ -299,6 +400,7 @@ def analyse_video(
             frames_delivered=one_pass.counts["delivered"],
             audio_chunks=one_pass.counts["audio"],
             decode_errors=one_pass.counts["errors"],
+            silent_skipped=one_pass.counts["silent"],
             last_s=one_pass.timeline.last_s,
             skip=one_pass.skip,
             elapsed_s=time.perf_counter() - began,
@@ -349,6 +451,8 @@ class _Pass:
         self.decode_video = bool(schedule.video)
         self.resampler = av.AudioResampler(format="flt", layout="mono") if self.want_audio else None
         self.audio_batch = _AudioBatch(options.audio_chunk_s)
+        lc_aac = self.want_audio and _is_lc_aac(self.audio)
+        self.silence = _Silence(options.skip_silence and lc_aac)
         self.timeline = Timeline(
             name,
             1.0 / self.fps,
@@ -359,7 +463,7 @@ class _Pass:
             every_frame=self.decode_video and self.skip == "none",
         )
         self.bases: dict[int, float | None] = {}
-        self.counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0}
+        self.counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0, "silent": 0}
         # Gaps go to video analysers before the first frame after them, and to audio-only
         # analysers before the first audio chunk after them.
         self.video_takers = [a for a in analysers if a.needs.video]
@@ -420,26 +524,39 @@ class _Pass:
         self.timeline.any_packet_bytes(pos, packet.size, t_pkt)
         if not self.want_audio or packet.stream is not self.audio:
             return
+        base, origin = self._base(packet.stream), self.origin or 0.0
+        silence = self.silence
+        if silence.enabled and silence.skips(packet):  # digital silence: zeros, not decoded
+            self.counts["silent"] += 1
+            if base is not None:
+                rate = silence.shape[2]
+                self._audio_frame(round(packet.pts * base - origin, 6), rate, silence.zeros)
+            return
         try:
             frames = packet.decode()
         except av.error.FFmpegError:
             self.counts["errors"] += 1
+            silence.broken()
             return
-        base, origin = self._base(packet.stream), self.origin or 0.0
-        batch = self.audio_batch
-        for af in frames:
-            pts = af.pts
-            if pts is None or base is None:
-                continue
-            t = round(pts * base - origin, 6)  # `_seconds`, inline (per frame)
-            self._gaps_before("audio", t)
-            rate = af.sample_rate
-            joins = batch.continues(t, rate)
-            if not joins or batch.full:
-                self._send_audio()
-            batch.add(t, rate, _mono_parts(self.resampler, af), joins=joins)
-        if batch.full:
+        resampler = self.resampler
+        parts = [  # a frame without a time is dropped (before the resampler sees it)
+            None if af.pts is None or base is None else _mono_parts(resampler, af) for af in frames
+        ]
+        silence.decoded(packet, frames, parts)
+        for af, mono in zip(frames, parts, strict=True):
+            if mono is not None:  # the time inline, as `_seconds` gives it
+                self._audio_frame(round(af.pts * base - origin, 6), af.sample_rate, mono)
+        if self.audio_batch.full:
             self._send_audio()
+
+    def _audio_frame(self, t: float, rate: int, parts: tuple[np.ndarray, ...]) -> None:
+        """One decoded (or known silent) audio frame at `t` into the batch."""
+        self._gaps_before("audio", t)
+        batch = self.audio_batch
+        joins = batch.continues(t, rate)
+        if not joins or batch.full:
+            self._send_audio()
+        batch.add(t, rate, parts, joins=joins)
 
     def _send_audio(self) -> None:
         """Hand the audio batch (if any) to the analysers that listen."""
@@ -519,6 +636,7 @@ def _unreadable_run(
         frames_delivered=0,
         audio_chunks=0,
         decode_errors=0,
+        silent_skipped=0,
         last_s=None,
         skip="none",
         elapsed_s=time.perf_counter() - began,

@@ -186,13 +186,13 @@ class Frame:
         return self._cache[key]
 
     def _planes(self) -> list[np.ndarray]:
-        """The raw frame's three planes as arrays, read once per frame (region readers ask
-        for them several times a frame)."""
+        """The raw frame's three planes as read-only arrays (so are their slices), read once
+        per frame (region readers ask for them several times a frame)."""
         cached = self._cache.get(("planes", 0.0))
         if cached is None:  # `planes` builds its plane objects anew at every access: once
             planes = self._raw.planes
             cached = self._cache[("planes", 0.0)] = [
-                _plane(self._raw, i, planes[i]) for i in range(3)
+                _readonly(_plane(self._raw, i, planes[i])) for i in range(3)
             ]
         return cached
 
@@ -256,13 +256,13 @@ class Frame:
         x0, y0, x1, y1 = self._clip(x0, y0, x1, y1)
         x1, y1 = max(x0, x1), max(y0, y1)
         if x1 > x0 and self._planes_at_full_size():
-            luma, cb, cr = self._planes()
+            luma, cb, cr = self._planes()  # read-only: so are the slices
             fy, fx = self.height // cb.shape[0], self.width // cb.shape[1]
             if cr.shape == cb.shape:
                 rows = slice(y0 // fy, (y1 - 1) // fy + 1)
                 cols = slice(x0 // fx, (x1 - 1) // fx + 1)
-                parts = luma[y0:y1, x0:x1], cb[rows, cols], cr[rows, cols]
-                return RegionPlanes((x0, y0, x1, y1), *map(_readonly, parts), fy, fx)
+                box = (x0, y0, x1, y1)
+                return RegionPlanes(box, luma[y0:y1, x0:x1], cb[rows, cols], cr[rows, cols], fy, fx)
         ycc = self.ycc_region(x0, y0, x1, y1)
         return RegionPlanes((x0, y0, x1, y1), ycc[..., 0], ycc[..., 1], ycc[..., 2], 1, 1)
 
