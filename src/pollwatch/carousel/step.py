@@ -33,8 +33,9 @@ from pollwatch.carousel.reliability import null_pvalue
 from pollwatch.carousel.sightings import Sightings, StationLocations
 from pollwatch.carousel.voters import ANALYSER
 from pollwatch.case import CasePaths
+from pollwatch.counting.step import camera_observability
 from pollwatch.pipeline import CASE_STEPS
-from pollwatch.store import Finding, Store
+from pollwatch.store import Finding, NotFoundError, Store
 
 __all__ = [
     "STEP_PARAMS",
@@ -46,6 +47,7 @@ __all__ = [
     "null_pvalue",
     "read_sightings",
     "scaled_params",
+    "seen_rows",
     "station_locations",
 ]
 
@@ -71,6 +73,12 @@ STEP_PARAMS = CarouselParams(
     group_report_probability=0.9,
 )
 
+#: a sighting is kept when at least this share of its crops was taken while the camera's box
+#: could be watched: a slot crop of a box blocked from view shows what blocks it (demo 93's
+#: cam-D004-002 and cam-D002-008, a voting screen pushed in front of each box for a minute:
+#: two such "visits", cosine 0.65, made a false group of two at a clean station)
+MIN_SEEN_SHARE = 0.5
+
 #: carousel.csv's columns, one row per voter visit of a group
 VISIT_COLUMNS = list(CSV_COLUMNS)
 
@@ -85,12 +93,44 @@ def station_locations(store: Store) -> StationLocations:
     )
 
 
-def read_sightings(store: Store) -> tuple[Sightings, np.ndarray]:
+def seen_rows(store: Store, frame: pd.DataFrame, min_share: float = MIN_SEEN_SHARE) -> np.ndarray:
+    """Which sightings of `frame` (table carousel/sightings) were taken while their camera's
+    box could be watched: at least `min_share` of their crop times (their time when none are
+    kept) outside the camera's unobservable ranges (`camera_observability`: the counter's own
+    and the camera audit's); every sighting of a camera whose counting tables are missing."""
+    keep = np.ones(len(frame), bool)
+    cams = frame["camera_id"].astype(str).to_numpy()
+    has_crops = "crop_times" in frame.columns
+    for cid in np.unique(cams):
+        try:
+            obs = camera_observability(store, store.camera(cid))
+        except NotFoundError:
+            continue
+        if not obs.unobservable:
+            continue
+        for i in np.flatnonzero(cams == cid):
+            times = np.atleast_1d(
+                np.asarray(frame["crop_times"].iat[i] if has_crops else (), float)
+            )
+            times = times[np.isfinite(times)]
+            if not len(times):
+                times = np.asarray([frame["t_s"].iat[i]], float)
+            seen = np.mean([obs.observable_at(float(t)) for t in times])
+            keep[i] = seen >= min_share
+    return keep
+
+
+def read_sightings(store: Store, *, seen_only: bool = True) -> tuple[Sightings, np.ndarray]:
     """Every camera's voter sightings as `Sightings` (time in epoch seconds), and the
-    similarities of voter tracks' two halves (known same-person pairs)."""
+    similarities of voter tracks' two halves (known same-person pairs); with `seen_only`,
+    those taken while the box could not be watched left out (`seen_rows`)."""
     frame = store.read_tables(ANALYSER, "sightings")
     if frame.empty or "embedding" not in frame.columns:
         return Sightings.empty(1), np.zeros(0)
+    if seen_only:
+        frame = frame[seen_rows(store, frame)].reset_index(drop=True)
+        if frame.empty:
+            return Sightings.empty(1), np.zeros(0)
     emb = np.stack([np.asarray(e, np.float32) for e in frame["embedding"]])
     times = pd.to_datetime(frame["time"], utc=True)
     epoch = (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64)
