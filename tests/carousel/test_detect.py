@@ -24,7 +24,12 @@ from pollwatch.carousel import (
     write_carousel_csv,
 )
 from pollwatch.carousel.calibrate import _tail_fit
-from pollwatch.carousel.grouping import chance_bayes_factor, complete_groups, person_members
+from pollwatch.carousel.grouping import (
+    attach_to_groups,
+    chance_bayes_factor,
+    complete_groups,
+    person_members,
+)
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
 from pollwatch.reid import split_track_similarities
 from pollwatch.reid.colour import ColourEmbedder
@@ -369,6 +374,62 @@ def test_complete_groups_needs_a_window() -> None:
             together_s=0.0,
             min_similarity=0.2,
         )
+
+
+def _attach_case(similarity: float, lone_t: float, lone_station: int, free_similarity: float):
+    """Persons 0 and 1 travel together (stations 0 and 1; person 0 also at station 2, t 200);
+    person 2, alone, is at station 2 at `lone_t` and at station `lone_station` (t 300), alike
+    person 1 by `similarity`; sighting 7, unlinked, at station 0 with the group, alike person
+    2 by `free_similarity`."""
+    station = np.array([0, 1, 2, 0, 1, 2, lone_station, 0])
+    time = np.array([0.0, 100.0, 200.0, 5.0, 105.0, lone_t, 300.0, 3.0])
+    person = np.array([0, 0, 0, 1, 1, 2, 2, -1])
+    e = np.eye(4, dtype=np.float32)
+
+    def like(v: np.ndarray, cos: float) -> np.ndarray:
+        return (cos * v + np.sqrt(1 - cos**2) * e[3]).astype(np.float32)
+
+    emb = np.stack([e[0], e[0], e[0], e[1], e[1], like(e[1], similarity), like(e[1], similarity)])
+    free = free_similarity * emb[5] + np.sqrt(1 - free_similarity**2) * e[2]
+    emb = np.vstack([emb, free.astype(np.float32)])
+    return person, station, time, emb
+
+
+@pytest.mark.parametrize(
+    ("similarity", "lone_t", "lone_station", "free_similarity", "possible", "expected"),
+    [
+        # person 2 is person 1 seen elsewhere: the two halves merge
+        (0.9, 205.0, 3, 0.0, True, [0, 0, 0, 1, 1, 1, 1, -1]),
+        (0.3, 205.0, 3, 0.0, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # not alike enough
+        (0.9, 205.0, 3, 0.0, False, [0, 0, 0, 1, 1, 2, 2, -1]),  # one trip impossible
+        (0.9, 260.0, 3, 0.0, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # not with the group
+        (0.9, 205.0, 1, 0.0, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # both seen at station 1
+        # person 2 unlike person 1 takes the unlinked sighting at the group's station 0
+        (0.1, 205.0, 3, 0.9, True, [0, 0, 0, 1, 1, 2, 2, 2]),
+        (0.1, 205.0, 3, 0.2, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # that one not alike
+    ],
+)
+def test_attach_to_groups(
+    similarity: float,
+    lone_t: float,
+    lone_station: int,
+    free_similarity: float,
+    possible: bool,
+    expected: list[int],
+) -> None:
+    person, station, time, emb = _attach_case(similarity, lone_t, lone_station, free_similarity)
+    got = attach_to_groups(
+        person,
+        np.array([0, 0, 1]),
+        np.array([1, 1, 0]),
+        station,
+        time,
+        emb,
+        together_s=30.0,
+        min_similarity=0.4,
+        feasible=lambda a, b: np.full(len(a), possible),
+    )
+    assert got.tolist() == expected
 
 
 @pytest.mark.parametrize(

@@ -64,13 +64,16 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: fitted shape jumped between 0.25 and 0.49 from case to case (at 0.49 no lone pair could
 #: reach 0.99 at any similarity); a group's co-traveller is reported from 0.9 once a member
 #: of its group is reported on its own and two of its sightings reach cosine 0.5
-#: (docs/carousel.md)
+#: A lone person seen with one group joins it from a mean cosine of 0.4 (session 8: demo 76's
+#: m3, cut in two by the linkage; 0.2-0.4 give the same on the 22 tuning cases, 0.1 six
+#: wrong pairs) (docs/carousel.md)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
     staff_repeats=3,
     null_max_shape=0.25,
     group_report_probability=0.9,
+    attach_similarity=0.4,
 )
 
 #: a sighting is kept when at least this share of its crops was taken while the camera's box
