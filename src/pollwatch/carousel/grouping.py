@@ -283,24 +283,27 @@ def attach_to_groups(
         raise ValueError(f"together_s must be positive, got {together_s!r}")
     out = person.copy()
     own = person_members(out, len(group))
+    # each group's visit to each of its stations: (first, last) sighting time
     visits: dict[tuple[int, int], tuple[float, float]] = {}
     for k in np.flatnonzero(met > 0):
         for r in own[k]:
             key = (int(group[k]), int(station[r]))
             lo, hi = visits.get(key, (np.inf, -np.inf))
             visits[key] = (min(lo, float(time[r])), max(hi, float(time[r])))
+    at_station: dict[int, list[tuple[int, float, float]]] = {}
+    group_stations: dict[int, list[int]] = {}
+    for (g, s), (lo, hi) in visits.items():
+        at_station.setdefault(s, []).append((g, lo - together_s, hi + together_s))
+        group_stations.setdefault(g, []).append(s)
     for k in np.flatnonzero(met == 0):
         rows = own[k]
         if len(rows) < 2:
             continue
         met_by = {
             g
-            for (g, s), (lo, hi) in visits.items()
-            if np.any(
-                (station[rows] == s)
-                & (time[rows] >= lo - together_s)
-                & (time[rows] <= hi + together_s)
-            )
+            for r in rows
+            for g, lo, hi in at_station.get(int(station[r]), ())
+            if lo <= time[r] <= hi
         }
         if len(met_by) != 1:
             continue
@@ -321,9 +324,10 @@ def attach_to_groups(
                 out[rows] = best_q
                 own[best_q] = np.r_[own[best_q], rows]
                 continue
-        for (gg, s), (lo, hi) in visits.items():
-            if gg != g or np.any(station[rows] == s):
+        for s in group_stations[g]:
+            if np.any(station[rows] == s):
                 continue
+            lo, hi = visits[(g, s)]
             near = np.flatnonzero(
                 (out < 0) & (station == s) & (time >= lo - together_s) & (time <= hi + together_s)
             )
