@@ -28,14 +28,17 @@ TRAVELLERS = 4
 
 def _sightings(seed: int, n_plain: int) -> pd.DataFrame:
     """Plain voters at C1/S1 and C2/S2 over 10 s of video, and a group of four voting at S1
-    at about 2 s and at S2 at about 7 s (the small case's day is compressed 3600 times)."""
+    at about 2 s and at S2 at about 7 s (the small case's day is compressed 3600 times).
+    Different people's cosines 0 ± 0.05, one person's about 0.997, as the "parts" descriptor's
+    on simulated cases (docs/carousel.md)."""
     rng = np.random.default_rng(seed)
-    dim = 48
+    dim = 384
     people = rng.standard_normal((n_plain + TRAVELLERS, dim))
     rows = []
 
     def add(k: int, person: int, cam: str, t: float) -> None:
-        e = people[person] + 0.25 * rng.standard_normal(dim) * np.linalg.norm(people[person]) / 7
+        noise = rng.standard_normal(dim) / np.sqrt(dim)
+        e = people[person] + 0.05 * noise * np.linalg.norm(people[person])
         e = e / np.linalg.norm(e)
         rows.append(
             {

@@ -254,20 +254,25 @@ def test_tail_fit_recovers_scipy_genpareto(shape: float, scale: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("true_shape", "max_shape", "expected_shape"),
+    ("true_shape", "max_shape", "min_shape", "expected_shape"),
     [
-        (0.8, 0.5, 0.5),  # heavier than the cap: the cap (0.25 until session 7)
-        (0.6, 0.5, 0.5),
-        (0.8, 0.25, 0.25),
-        (0.1, 0.25, 0.1),  # lighter than the cap: fitted
-        (0.3, 0.0, 0.0),
+        (0.8, 0.5, 0.0, 0.5),  # heavier than the cap: the cap (0.25 until session 7)
+        (0.6, 0.5, 0.0, 0.5),
+        (0.8, 0.25, 0.0, 0.25),
+        (0.1, 0.25, 0.0, 0.1),  # lighter than the cap: fitted
+        (0.3, 0.0, 0.0, 0.0),
+        (0.0, 0.25, 0.25, 0.25),  # lighter than the floor: the floor (session 8)
+        (0.1, 0.5, 0.25, 0.25),
+        (0.4, 0.5, 0.25, 0.4),  # within: fitted
     ],
 )
-def test_tail_fit_cap(true_shape: float, max_shape: float, expected_shape: float) -> None:
+def test_tail_fit_cap(
+    true_shape: float, max_shape: float, min_shape: float, expected_shape: float
+) -> None:
     sample = stats.genpareto.rvs(true_shape, 0.0, 0.05, size=20000, random_state=2)
-    xi, beta = _tail_fit(sample, max_shape)
+    xi, beta = _tail_fit(sample, max_shape, min_shape)
     assert xi == pytest.approx(expected_shape, abs=0.03)
-    if xi < true_shape - 0.05:  # capped: the fitted law keeps the sample's median
+    if abs(xi - true_shape) > 0.05:  # capped or floored: the fitted law keeps the median
         median = stats.genpareto.median(xi, 0.0, beta)
         assert median == pytest.approx(float(np.median(sample)), rel=1e-6)
 
@@ -301,6 +306,8 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(group_report_probability=1.0), "group_report_probability"),
         (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
         (lambda: CarouselParams(null_max_shape=0.7), "null_max_shape"),
+        (lambda: CarouselParams(null_max_shape=0.25, null_min_shape=0.3), "null_min_shape"),
+        (lambda: fit_calibration([0.1, 0.2], min_shape=0.3, max_shape=0.2), "min_shape"),
         (lambda: fit_calibration([0.1, 0.2], max_shape=-1.0), "max_shape"),
         (lambda: CarouselParams(group_report_similarity=1.5), "group_report_similarity"),
         (lambda: IndexParams(kind="annoy"), "kind"),  # type: ignore[arg-type]

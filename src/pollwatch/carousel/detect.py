@@ -55,6 +55,7 @@ class CarouselParams:
     min_decoys: int = 1000
     tail_mass: float = 0.1  # the null's tail is fitted above its (1 - tail_mass) quantile
     null_max_shape: float = 0.5  # the null tail's shape ξ is fitted within [0, null_max_shape]
+    null_min_shape: float = 0.0  # ... and kept at least this (a light tail is a bold one)
     complete_similarity: float | None = 0.2  # group completion (None: off; see grouping.py)
     attach_similarity: float | None = None  # lone persons join a group (None: off; grouping.py)
     lone_repeats: bool = True  # report a person seen at one station only without co-travellers
@@ -74,6 +75,10 @@ class CarouselParams:
             raise ValueError(f"tail_mass must be in (0, 0.5), got {self.tail_mass!r}")
         if not 0 <= self.null_max_shape <= 0.5:
             raise ValueError(f"null_max_shape must be in [0, 0.5], got {self.null_max_shape!r}")
+        if not 0 <= self.null_min_shape <= self.null_max_shape:
+            raise ValueError(
+                f"null_min_shape must be in [0, null_max_shape], got {self.null_min_shape!r}"
+            )
         g = self.group_report_probability
         if g is not None and not 0 < g < 1:
             raise ValueError(f"group_report_probability must be in (0, 1) or None, got {g!r}")
@@ -173,7 +178,7 @@ class CarouselDetector:
         )
         calib = self._calibrate(cand, feas, same, positives, decoy_ok=~twin)
         report_calib = calib
-        if p.null_max_shape != REPORT_NULL_MAX_SHAPE:
+        if p.null_max_shape != REPORT_NULL_MAX_SHAPE or p.null_min_shape > 0:
             report_calib = self._calibrate(
                 cand, feas, same, positives, decoy_ok=~twin, max_shape=REPORT_NULL_MAX_SHAPE
             )
@@ -334,6 +339,7 @@ class CarouselDetector:
                 min_decoys=p.min_decoys,
                 tail_mass=p.tail_mass,
                 max_shape=p.null_max_shape if max_shape is None else max_shape,
+                min_shape=p.null_min_shape if max_shape is None else 0.0,
             )
         return out
 

@@ -62,8 +62,11 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: at one station, had been reported at confidence 0.999998)
 #: The null's tail shape is kept at most 0.25 (session 7): with 60-120 sightings a case the
 #: fitted shape jumped between 0.25 and 0.49 from case to case (at 0.49 no lone pair could
-#: reach 0.99 at any similarity); a group's co-traveller is reported from 0.9 once a member
-#: of its group is reported on its own and two of its sightings reach cosine 0.5
+#: reach 0.99 at any similarity), and at least 0.25 (session 8: demo-clean 97's cross-station
+#: null fitted ξ 0 gave two lone look-alike pairs, cosines 0.51 and 0.57, match probability
+#: 0.999, and 3 of 4 clean stations flagged; a floor of 0.1-0.25 clears them, 0.25 costs no
+#: tuning pair). A group's co-traveller is reported from 0.9 once a member of its group is
+#: reported on its own and two of its sightings reach cosine 0.5.
 #: A lone person seen with one group joins it from a mean cosine of 0.4 (session 8: demo 76's
 #: m3, cut in two by the linkage; 0.2-0.4 give the same on the 22 tuning cases, 0.1 six
 #: wrong pairs) (docs/carousel.md)
@@ -72,6 +75,7 @@ STEP_PARAMS = CarouselParams(
     lone_repeats=False,
     staff_repeats=3,
     null_max_shape=0.25,
+    null_min_shape=0.25,
     group_report_probability=0.9,
     attach_similarity=0.4,
 )
