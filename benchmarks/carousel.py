@@ -89,6 +89,12 @@ def main() -> None:
     ap.add_argument("--train-size", type=int, default=65_536)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--clean", action="store_true", help="also run a clean set (no carousels)")
+    ap.add_argument(
+        "--attach",
+        type=float,
+        default=None,
+        help="attach_similarity: lone persons join a group (the pipeline's step: 0.4; off)",
+    )
     args = ap.parse_args()
     index = IndexParams(
         kind=args.kind,
@@ -103,7 +109,7 @@ def main() -> None:
         ef_construction=64,
         ef_search=64,
     )
-    params = CarouselParams(index=index)
+    params = CarouselParams(index=index, attach_similarity=args.attach)
     report: dict[str, object] = {
         "machine_cores": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0],

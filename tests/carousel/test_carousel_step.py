@@ -13,7 +13,7 @@ import pytest
 from pollwatch.carousel import CSV_COLUMNS
 from pollwatch.carousel.calibrate import SimilarityCalibration
 from pollwatch.carousel.reliability import null_pvalue, reported_confidence
-from pollwatch.carousel.step import carousel_step
+from pollwatch.carousel.step import carousel_step, seen_rows
 from pollwatch.carousel.voters import SIGHTING_COLUMNS
 from pollwatch.case import CasePaths
 from pollwatch.evaluate.carousel_metrics import carousel_scores, label_sightings, observable_drops
@@ -28,14 +28,17 @@ TRAVELLERS = 4
 
 def _sightings(seed: int, n_plain: int) -> pd.DataFrame:
     """Plain voters at C1/S1 and C2/S2 over 10 s of video, and a group of four voting at S1
-    at about 2 s and at S2 at about 7 s (the small case's day is compressed 3600 times)."""
+    at about 2 s and at S2 at about 7 s (the small case's day is compressed 3600 times).
+    Different people's cosines 0 ± 0.05, one person's about 0.997, as the "parts" descriptor's
+    on simulated cases (docs/carousel.md)."""
     rng = np.random.default_rng(seed)
-    dim = 48
+    dim = 384
     people = rng.standard_normal((n_plain + TRAVELLERS, dim))
     rows = []
 
     def add(k: int, person: int, cam: str, t: float) -> None:
-        e = people[person] + 0.25 * rng.standard_normal(dim) * np.linalg.norm(people[person]) / 7
+        noise = rng.standard_normal(dim) / np.sqrt(dim)
+        e = people[person] + 0.05 * noise * np.linalg.norm(people[person])
         e = e / np.linalg.norm(e)
         rows.append(
             {
@@ -132,6 +135,47 @@ def test_no_group_no_finding(small_case: CasePaths) -> None:
     with Store(small_case.db_path) as store:
         carousel_step(small_case, store)
         assert store.findings().query("kind == 'carousel'").empty
+
+
+def _store_blind(paths: CasePaths, camera_id: str, ranges: list[tuple[float, float]]) -> None:
+    """The counting tables `camera_observability` reads: `ranges` unobservable (box blocked)."""
+    with Store(paths.db_path) as store:
+        blind = pd.DataFrame(
+            [(a, b, "audit: blocked") for a, b in ranges], columns=["start_s", "end_s", "reason"]
+        )
+        store.write_table("counting", "unobservable", blind, camera_id=camera_id)
+        facts = pd.DataFrame({"recording_end_s": [10.0]})
+        store.write_table("counting", "facts", facts, camera_id=camera_id)
+
+
+@pytest.mark.parametrize(
+    ("blind", "crop_times", "found"),
+    [
+        ([], None, TRAVELLERS),  # nothing hidden
+        ([(0.0, 1.0)], None, TRAVELLERS),  # hidden before the group came
+        ([(6.5, 8.0)], None, 0),  # the box hidden while the group voted at S2: no sighting
+        ([(6.5, 8.0)], [4.0, 5.0, 6.0, 7.0], TRAVELLERS),  # crops mostly while seen: kept
+        ([(6.5, 8.0)], [6.0, 7.0, 7.2, 7.4], 0),  # three crops of four hidden
+    ],
+)
+def test_sightings_of_a_hidden_box_are_left_out(
+    small_case: CasePaths,
+    blind: list[tuple[float, float]],
+    crop_times: list[float] | None,
+    found: int,
+) -> None:
+    frame = _sightings(1, n_plain=300)
+    if crop_times is not None:
+        frame["crop_times"] = [crop_times] * len(frame)
+    _store_sightings(small_case, frame)
+    _store_blind(small_case, "C2", blind)
+    with Store(small_case.db_path) as store:
+        kept = seen_rows(store, frame)
+        carousel_step(small_case, store)
+        findings = store.findings().query("kind == 'carousel'")
+    assert len(findings) == found
+    c1 = frame["camera_id"].to_numpy() == "C1"
+    assert kept[c1].all()  # C1 has no counting tables: every sighting kept
 
 
 @pytest.mark.parametrize(

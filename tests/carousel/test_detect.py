@@ -24,7 +24,12 @@ from pollwatch.carousel import (
     write_carousel_csv,
 )
 from pollwatch.carousel.calibrate import _tail_fit
-from pollwatch.carousel.grouping import chance_bayes_factor, complete_groups, person_members
+from pollwatch.carousel.grouping import (
+    attach_to_groups,
+    chance_bayes_factor,
+    complete_groups,
+    person_members,
+)
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
 from pollwatch.reid import split_track_similarities
 from pollwatch.reid.colour import ColourEmbedder
@@ -249,20 +254,25 @@ def test_tail_fit_recovers_scipy_genpareto(shape: float, scale: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("true_shape", "max_shape", "expected_shape"),
+    ("true_shape", "max_shape", "min_shape", "expected_shape"),
     [
-        (0.8, 0.5, 0.5),  # heavier than the cap: the cap (0.25 until session 7)
-        (0.6, 0.5, 0.5),
-        (0.8, 0.25, 0.25),
-        (0.1, 0.25, 0.1),  # lighter than the cap: fitted
-        (0.3, 0.0, 0.0),
+        (0.8, 0.5, 0.0, 0.5),  # heavier than the cap: the cap (0.25 until session 7)
+        (0.6, 0.5, 0.0, 0.5),
+        (0.8, 0.25, 0.0, 0.25),
+        (0.1, 0.25, 0.0, 0.1),  # lighter than the cap: fitted
+        (0.3, 0.0, 0.0, 0.0),
+        (0.0, 0.25, 0.25, 0.25),  # lighter than the floor: the floor (session 8)
+        (0.1, 0.5, 0.25, 0.25),
+        (0.4, 0.5, 0.25, 0.4),  # within: fitted
     ],
 )
-def test_tail_fit_cap(true_shape: float, max_shape: float, expected_shape: float) -> None:
+def test_tail_fit_cap(
+    true_shape: float, max_shape: float, min_shape: float, expected_shape: float
+) -> None:
     sample = stats.genpareto.rvs(true_shape, 0.0, 0.05, size=20000, random_state=2)
-    xi, beta = _tail_fit(sample, max_shape)
+    xi, beta = _tail_fit(sample, max_shape, min_shape)
     assert xi == pytest.approx(expected_shape, abs=0.03)
-    if xi < true_shape - 0.05:  # capped: the fitted law keeps the sample's median
+    if abs(xi - true_shape) > 0.05:  # capped or floored: the fitted law keeps the median
         median = stats.genpareto.median(xi, 0.0, beta)
         assert median == pytest.approx(float(np.median(sample)), rel=1e-6)
 
@@ -296,6 +306,8 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(group_report_probability=1.0), "group_report_probability"),
         (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
         (lambda: CarouselParams(null_max_shape=0.7), "null_max_shape"),
+        (lambda: CarouselParams(null_max_shape=0.25, null_min_shape=0.3), "null_min_shape"),
+        (lambda: fit_calibration([0.1, 0.2], min_shape=0.3, max_shape=0.2), "min_shape"),
         (lambda: fit_calibration([0.1, 0.2], max_shape=-1.0), "max_shape"),
         (lambda: CarouselParams(group_report_similarity=1.5), "group_report_similarity"),
         (lambda: IndexParams(kind="annoy"), "kind"),  # type: ignore[arg-type]
@@ -369,6 +381,62 @@ def test_complete_groups_needs_a_window() -> None:
             together_s=0.0,
             min_similarity=0.2,
         )
+
+
+def _attach_case(similarity: float, lone_t: float, lone_station: int, free_similarity: float):
+    """Persons 0 and 1 travel together (stations 0 and 1; person 0 also at station 2, t 200);
+    person 2, alone, is at station 2 at `lone_t` and at station `lone_station` (t 300), alike
+    person 1 by `similarity`; sighting 7, unlinked, at station 0 with the group, alike person
+    2 by `free_similarity`."""
+    station = np.array([0, 1, 2, 0, 1, 2, lone_station, 0])
+    time = np.array([0.0, 100.0, 200.0, 5.0, 105.0, lone_t, 300.0, 3.0])
+    person = np.array([0, 0, 0, 1, 1, 2, 2, -1])
+    e = np.eye(4, dtype=np.float32)
+
+    def like(v: np.ndarray, cos: float) -> np.ndarray:
+        return (cos * v + np.sqrt(1 - cos**2) * e[3]).astype(np.float32)
+
+    emb = np.stack([e[0], e[0], e[0], e[1], e[1], like(e[1], similarity), like(e[1], similarity)])
+    free = free_similarity * emb[5] + np.sqrt(1 - free_similarity**2) * e[2]
+    emb = np.vstack([emb, free.astype(np.float32)])
+    return person, station, time, emb
+
+
+@pytest.mark.parametrize(
+    ("similarity", "lone_t", "lone_station", "free_similarity", "possible", "expected"),
+    [
+        # person 2 is person 1 seen elsewhere: the two halves merge
+        (0.9, 205.0, 3, 0.0, True, [0, 0, 0, 1, 1, 1, 1, -1]),
+        (0.3, 205.0, 3, 0.0, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # not alike enough
+        (0.9, 205.0, 3, 0.0, False, [0, 0, 0, 1, 1, 2, 2, -1]),  # one trip impossible
+        (0.9, 260.0, 3, 0.0, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # not with the group
+        (0.9, 205.0, 1, 0.0, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # both seen at station 1
+        # person 2 unlike person 1 takes the unlinked sighting at the group's station 0
+        (0.1, 205.0, 3, 0.9, True, [0, 0, 0, 1, 1, 2, 2, 2]),
+        (0.1, 205.0, 3, 0.2, True, [0, 0, 0, 1, 1, 2, 2, -1]),  # that one not alike
+    ],
+)
+def test_attach_to_groups(
+    similarity: float,
+    lone_t: float,
+    lone_station: int,
+    free_similarity: float,
+    possible: bool,
+    expected: list[int],
+) -> None:
+    person, station, time, emb = _attach_case(similarity, lone_t, lone_station, free_similarity)
+    got = attach_to_groups(
+        person,
+        np.array([0, 0, 1]),
+        np.array([1, 1, 0]),
+        station,
+        time,
+        emb,
+        together_s=30.0,
+        min_similarity=0.4,
+        feasible=lambda a, b: np.full(len(a), possible),
+    )
+    assert got.tolist() == expected
 
 
 @pytest.mark.parametrize(

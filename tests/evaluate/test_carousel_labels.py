@@ -69,6 +69,34 @@ def test_label_by_box(
     assert label_by_box(sightings, box_stays(_truth(stays))).tolist() == [expected]
 
 
+# since session 8 a second voter stands at the box's side: the slot crop shows the one on the
+# box's own spot, whoever entered last
+SIDE = [("C1", "b", 10.0, 14.0, 5.0, "box"), ("C1", "s", 11.0, 15.0, 8.0, "box_side")]
+
+
+@pytest.mark.parametrize(
+    ("stays", "crops", "expected"),
+    [
+        (SIDE, (10.0, 14.0), "b"),  # s entered later, but stands beside the box
+        (SIDE, (14.5, 15.0), "s"),  # b has left: only s is there
+        (SIDE, (12.0, 15.0), AMBIGUOUS),  # b, then s alone for 2 of 7 crops
+        ([("C1", "s", 10.0, 14.0, 8.0, "box_side")], (10.0, 13.0), "s"),
+        ([("C1", "s", 10.0, 14.0, 8.0, "queue")], (10.0, 13.0), ""),  # not at the box
+    ],
+)
+def test_label_by_box_prefers_the_box_spot(
+    stays: list[tuple[str, str, float, float, float, str]],
+    crops: tuple[float, float],
+    expected: str,
+) -> None:
+    truth = _truth([r[:5] for r in stays])
+    places = iter(r[5] for r in stays)
+    stops = truth["stops"]
+    stops.loc[stops["place"] == "box", "place"] = [next(places) for _ in range(len(stays))]
+    sightings = pd.DataFrame([_sighting("C1", *crops)])
+    assert label_by_box(sightings, box_stays(truth)).tolist() == [expected]
+
+
 def test_nearest_drop_labels_the_bystander() -> None:
     """Why the labels changed: b's drop (128.9 s) is nearer the member's crops than m's own."""
     sightings = pd.DataFrame([_sighting("C1", 127.3, 129.3)])

@@ -113,11 +113,13 @@ class SimilarityCalibration:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
-def _tail_fit(exceedances: np.ndarray, max_shape: float = 0.5) -> tuple[float, float]:
+def _tail_fit(
+    exceedances: np.ndarray, max_shape: float = 0.5, min_shape: float = 0.0
+) -> tuple[float, float]:
     """Generalised Pareto (ξ, β) of exceedances by matching their median and 90th percentile,
-    ξ kept in [0, `max_shape`] (a tail heavier than that gets `max_shape`, β matching the
-    median). Quantiles rather than maximum likelihood: the few matches among the candidates
-    sit in the top of the tail and move neither quantile much."""
+    ξ kept in [`min_shape`, `max_shape`] (a tail heavier than that gets `max_shape`, a lighter
+    one `min_shape`, β matching the median). Quantiles rather than maximum likelihood: the few
+    matches among the candidates sit in the top of the tail and move neither quantile much."""
     if len(exceedances) < 10:
         return 0.0, float(max(np.mean(exceedances), 1e-4)) if len(exceedances) else 1e-2
     q50, q90 = (float(max(v, 1e-6)) for v in np.quantile(exceedances, [0.5, 0.9]))
@@ -127,8 +129,8 @@ def _tail_fit(exceedances: np.ndarray, max_shape: float = 0.5) -> tuple[float, f
 
     observed = q90 / q50
     if observed <= ratio(0.0) or max_shape < 1e-9:
-        return 0.0, q50 / float(np.log(2))
-    if observed >= ratio(max_shape):  # (until session 7 a tail heavier than 0.5 got 0.25)
+        xi = 0.0
+    elif observed >= ratio(max_shape):  # (until session 7 a tail heavier than 0.5 got 0.25)
         xi = max_shape
     else:
         lo, hi = 0.0, max_shape
@@ -136,6 +138,9 @@ def _tail_fit(exceedances: np.ndarray, max_shape: float = 0.5) -> tuple[float, f
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if ratio(mid) < observed else (lo, mid)
         xi = (lo + hi) / 2
+    xi = min(max(xi, min_shape), max_shape)
+    if xi < 1e-9:
+        return 0.0, q50 / float(np.log(2))
     return xi, q50 * xi / (2**xi - 1)
 
 
@@ -152,6 +157,7 @@ def fit_calibration(
     min_prior: float = 1e-3,
     max_iter: int = 300,
     max_shape: float = 0.5,
+    min_shape: float = 0.0,
 ) -> SimilarityCalibration:
     """Fit the calibration to target similarities with the null from `decoy` similarities (or
     all candidates when there are fewer than `min_decoys`); see the module doc."""
@@ -173,9 +179,11 @@ def fit_calibration(
         null_method, zn = "empirical", np.concatenate([zt, zd])
     u = float(np.quantile(zn, 1 - tail_mass))
     exceed = zn[zn > u] - u
-    if not 0 <= max_shape <= 0.5:
-        raise ValueError(f"max_shape must be in [0, 0.5], got {max_shape!r}")
-    shape, scale = _tail_fit(exceed, max_shape)
+    if not 0 <= min_shape <= max_shape <= 0.5:
+        raise ValueError(
+            f"need 0 <= min_shape <= max_shape <= 0.5, got {min_shape!r}, {max_shape!r}"
+        )
+    shape, scale = _tail_fit(exceed, max_shape, min_shape)
     za = zt[zt > u]
     n_above = max(len(za), 1)
     floor = u + float(stats.genpareto.isf(null_exceedance / n_above, shape, 0.0, scale))

@@ -16,6 +16,7 @@ import numpy as np
 from pollwatch.carousel.calibrate import SimilarityCalibration, fit_calibration
 from pollwatch.carousel.findings import CarouselFinding, CarouselVisit
 from pollwatch.carousel.grouping import (
+    attach_to_groups,
     chance_bayes_factor,
     co_travel,
     complete_groups,
@@ -54,7 +55,9 @@ class CarouselParams:
     min_decoys: int = 1000
     tail_mass: float = 0.1  # the null's tail is fitted above its (1 - tail_mass) quantile
     null_max_shape: float = 0.5  # the null tail's shape ξ is fitted within [0, null_max_shape]
+    null_min_shape: float = 0.0  # ... and kept at least this (a light tail is a bold one)
     complete_similarity: float | None = 0.2  # group completion (None: off; see grouping.py)
+    attach_similarity: float | None = None  # lone persons join a group (None: off; grouping.py)
     lone_repeats: bool = True  # report a person seen at one station only without co-travellers
     staff_repeats: int | None = None  # a person seen this often at one station is its staff
 
@@ -72,6 +75,10 @@ class CarouselParams:
             raise ValueError(f"tail_mass must be in (0, 0.5), got {self.tail_mass!r}")
         if not 0 <= self.null_max_shape <= 0.5:
             raise ValueError(f"null_max_shape must be in [0, 0.5], got {self.null_max_shape!r}")
+        if not 0 <= self.null_min_shape <= self.null_max_shape:
+            raise ValueError(
+                f"null_min_shape must be in [0, null_max_shape], got {self.null_min_shape!r}"
+            )
         g = self.group_report_probability
         if g is not None and not 0 < g < 1:
             raise ValueError(f"group_report_probability must be in (0, 1) or None, got {g!r}")
@@ -94,11 +101,10 @@ class CarouselParams:
             raise ValueError(
                 f"staff_repeats must be an integer >= 2 or None: {self.staff_repeats!r}"
             )
-        if self.complete_similarity is not None and not -1 <= self.complete_similarity <= 1:
-            raise ValueError(
-                f"complete_similarity must be a cosine in [-1, 1] or None, "
-                f"got {self.complete_similarity!r}"
-            )
+        for name in ("complete_similarity", "attach_similarity"):
+            value = getattr(self, name)
+            if value is not None and not -1 <= value <= 1:
+                raise ValueError(f"{name} must be a cosine in [-1, 1] or None, got {value!r}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,7 +178,7 @@ class CarouselDetector:
         )
         calib = self._calibrate(cand, feas, same, positives, decoy_ok=~twin)
         report_calib = calib
-        if p.null_max_shape != REPORT_NULL_MAX_SHAPE:
+        if p.null_max_shape != REPORT_NULL_MAX_SHAPE or p.null_min_shape > 0:
             report_calib = self._calibrate(
                 cand, feas, same, positives, decoy_ok=~twin, max_shape=REPORT_NULL_MAX_SHAPE
             )
@@ -232,18 +238,30 @@ class CarouselDetector:
         person = np.full(n, -1, np.int64)
         _, person[multi] = np.unique(label[multi], return_inverse=True)
         n_persons = int(person.max()) + 1 if multi.any() else 0
-        members = person_members(person, n_persons)
-        confidence = np.zeros(n_persons)
-        for k, m in enumerate(members):
-            a, b = np.triu_indices(len(m), 1)
-            confidence[k] = pair_probability(m[a], m[b]).max()
-        group, met = co_travel(
-            person[multi],
-            rows[multi],
-            sightings.time[multi],
-            together_s=together,
-            min_shared_stations=p.min_shared_stations,
-        )
+
+        def evidence(
+            person: np.ndarray,
+        ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+            """Each person's sightings, confidence (its best pair's probability), group label
+            and number of co-travellers (a person left empty by a merge: 0, a group alone)."""
+            members = person_members(person, n_persons)
+            confidence = np.zeros(n_persons)
+            for k, m in enumerate(members):
+                a, b = np.triu_indices(len(m), 1)
+                confidence[k] = pair_probability(m[a], m[b]).max() if len(a) else 0.0
+            linked = person >= 0
+            group, met = co_travel(
+                person[linked],
+                rows[linked],
+                sightings.time[linked],
+                together_s=together,
+                min_shared_stations=p.min_shared_stations,
+            )
+            short = n_persons - len(group)
+            group = np.r_[group, np.arange(short) + len(group) + n_persons]
+            return members, confidence, group, np.r_[met, np.zeros(short, np.int64)]
+
+        members, confidence, group, met = evidence(person)
         if p.complete_similarity is not None and n_persons:
             person = complete_groups(
                 person,
@@ -255,8 +273,23 @@ class CarouselDetector:
                 min_similarity=p.complete_similarity,
             )
             members = person_members(person, n_persons)
+        if p.attach_similarity is not None and n_persons:
+            person = attach_to_groups(
+                person,
+                group,
+                met,
+                rows,
+                sightings.time,
+                emb,
+                together_s=together,
+                min_similarity=p.attach_similarity,
+                feasible=feasible,
+            )
+            members, confidence, group, met = evidence(person)
         best_sim = np.zeros(n)
         for m in members:
+            if not len(m):
+                continue
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
             best_sim[m] = sims.max(axis=1)
         alike = np.array([best_sim[m].max() if len(m) else -1.0 for m in members])
@@ -306,6 +339,7 @@ class CarouselDetector:
                 min_decoys=p.min_decoys,
                 tail_mass=p.tail_mass,
                 max_shape=p.null_max_shape if max_shape is None else max_shape,
+                min_shape=p.null_min_shape if max_shape is None else 0.0,
             )
         return out
 

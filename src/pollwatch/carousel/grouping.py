@@ -25,6 +25,15 @@ sighting there most likely voted there too, seen from an angle that hid what mat
 elsewhere. Each unlinked sighting at that station within `together_s` of the group's visit is
 scored by its mean cosine to the member's sightings; the best pairs (one sighting per member,
 one member per sighting) join when that mean reaches `min_similarity`.
+
+Joining a group (`attach_to_groups`, after completion): a person with no co-traveller seen
+within `together_s` of one group's visit (and no other's) is most likely a member whom the
+linkage cut in two (demo seed 76: member m3 was one person at two stations, cosine 0.96, and
+another at the group's other two, the two halves 0.29–0.59 alike). It merges with the group's
+member seen at none of its stations whose sightings it is most alike on average, when that
+mean reaches `min_similarity` and every trip between the two is possible; else, at each other
+station of the group, it takes the unlinked sighting within `together_s` of the group's visit
+there that it is most alike on average, from the same mean.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from scipy import sparse, stats
 from scipy.sparse import csgraph
 
 __all__ = [
+    "attach_to_groups",
     "chance_bayes_factor",
     "co_travel",
     "complete_groups",
@@ -246,6 +256,87 @@ def complete_groups(
                 own[lacking[qa]] = np.r_[own[lacking[qa]], near[nb]]
                 score[qa, :] = -np.inf
                 score[:, nb] = -np.inf
+    return out
+
+
+def attach_to_groups(
+    person: np.ndarray,
+    group: np.ndarray,
+    met: np.ndarray,
+    station: np.ndarray,
+    time: np.ndarray,
+    embedding: np.ndarray,
+    *,
+    together_s: float,
+    min_similarity: float,
+    feasible: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Person labels of the sightings (-1: none) after lone persons join a travelling group
+    (see module doc): a person with no co-traveller (`met` 0) seen within `together_s` of one
+    group's visit (a group of persons with `met` > 0) at some station, and of no other group's,
+    merges with the member seen at none of its stations that it is most alike on average, when
+    that mean cosine reaches `min_similarity` and `feasible(a, b)` allows every trip between
+    them (no merging without `feasible`); else it takes, at each other station of that group,
+    the unlinked sighting within `together_s` of the group's visit there that it is most alike
+    on average, from the same mean. Person labels are kept: a merged person is left empty."""
+    if together_s <= 0:
+        raise ValueError(f"together_s must be positive, got {together_s!r}")
+    out = person.copy()
+    own = person_members(out, len(group))
+    # each group's visit to each of its stations: (first, last) sighting time
+    visits: dict[tuple[int, int], tuple[float, float]] = {}
+    for k in np.flatnonzero(met > 0):
+        for r in own[k]:
+            key = (int(group[k]), int(station[r]))
+            lo, hi = visits.get(key, (np.inf, -np.inf))
+            visits[key] = (min(lo, float(time[r])), max(hi, float(time[r])))
+    at_station: dict[int, list[tuple[int, float, float]]] = {}
+    group_stations: dict[int, list[int]] = {}
+    for (g, s), (lo, hi) in visits.items():
+        at_station.setdefault(s, []).append((g, lo - together_s, hi + together_s))
+        group_stations.setdefault(g, []).append(s)
+    for k in np.flatnonzero(met == 0):
+        rows = own[k]
+        if len(rows) < 2:
+            continue
+        met_by = {
+            g
+            for r in rows
+            for g, lo, hi in at_station.get(int(station[r]), ())
+            if lo <= time[r] <= hi
+        }
+        if len(met_by) != 1:
+            continue
+        g = met_by.pop()
+        if feasible is not None:
+            # a member of the group seen at none of the person's stations may be the same
+            # person cut in two by the linkage (two angles, two halves of his day)
+            best_q, best_score = -1, min_similarity
+            for q in np.flatnonzero((group == g) & (met > 0)):
+                theirs = own[q]
+                if not len(theirs) or np.isin(station[theirs], station[rows]).any():
+                    continue
+                a, b = np.repeat(rows, len(theirs)), np.tile(theirs, len(rows))
+                score = float((embedding[rows] @ embedding[theirs].T).mean())
+                if score >= best_score and feasible(a, b).all():
+                    best_q, best_score = int(q), score
+            if best_q >= 0:
+                out[rows] = best_q
+                own[best_q] = np.r_[own[best_q], rows]
+                continue
+        for s in group_stations[g]:
+            if np.any(station[rows] == s):
+                continue
+            lo, hi = visits[(g, s)]
+            near = np.flatnonzero(
+                (out < 0) & (station == s) & (time >= lo - together_s) & (time <= hi + together_s)
+            )
+            if not len(near):
+                continue
+            score = (embedding[near] @ embedding[rows].T).mean(axis=1)
+            best = int(np.argmax(score))
+            if score[best] >= min_similarity:
+                out[near[best]] = k
     return out
 
 

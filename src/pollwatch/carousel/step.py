@@ -33,8 +33,9 @@ from pollwatch.carousel.reliability import null_pvalue
 from pollwatch.carousel.sightings import Sightings, StationLocations
 from pollwatch.carousel.voters import ANALYSER
 from pollwatch.case import CasePaths
+from pollwatch.counting.step import camera_observability
 from pollwatch.pipeline import CASE_STEPS
-from pollwatch.store import Finding, Store
+from pollwatch.store import Finding, NotFoundError, Store
 
 __all__ = [
     "STEP_PARAMS",
@@ -46,6 +47,7 @@ __all__ = [
     "null_pvalue",
     "read_sightings",
     "scaled_params",
+    "seen_rows",
     "station_locations",
 ]
 
@@ -60,16 +62,29 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: at one station, had been reported at confidence 0.999998)
 #: The null's tail shape is kept at most 0.25 (session 7): with 60-120 sightings a case the
 #: fitted shape jumped between 0.25 and 0.49 from case to case (at 0.49 no lone pair could
-#: reach 0.99 at any similarity); a group's co-traveller is reported from 0.9 once a member
-#: of its group is reported on its own and two of its sightings reach cosine 0.5
-#: (docs/carousel.md)
+#: reach 0.99 at any similarity), and at least 0.25 (session 8: demo-clean 97's cross-station
+#: null fitted ξ 0 gave two lone look-alike pairs, cosines 0.51 and 0.57, match probability
+#: 0.999, and 3 of 4 clean stations flagged; a floor of 0.1-0.25 clears them, 0.25 costs no
+#: tuning pair). A group's co-traveller is reported from 0.9 once a member of its group is
+#: reported on its own and two of its sightings reach cosine 0.5.
+#: A lone person seen with one group joins it from a mean cosine of 0.4 (session 8: demo 76's
+#: m3, cut in two by the linkage; 0.2-0.4 give the same on the 22 tuning cases, 0.1 six
+#: wrong pairs) (docs/carousel.md)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
     staff_repeats=3,
     null_max_shape=0.25,
+    null_min_shape=0.25,
     group_report_probability=0.9,
+    attach_similarity=0.4,
 )
+
+#: a sighting is kept when at least this share of its crops was taken while the camera's box
+#: could be watched: a slot crop of a box blocked from view shows what blocks it (demo 93's
+#: cam-D004-002 and cam-D002-008, a voting screen pushed in front of each box for a minute:
+#: two such "visits", cosine 0.65, made a false group of two at a clean station)
+MIN_SEEN_SHARE = 0.5
 
 #: carousel.csv's columns, one row per voter visit of a group
 VISIT_COLUMNS = list(CSV_COLUMNS)
@@ -85,12 +100,44 @@ def station_locations(store: Store) -> StationLocations:
     )
 
 
-def read_sightings(store: Store) -> tuple[Sightings, np.ndarray]:
+def seen_rows(store: Store, frame: pd.DataFrame, min_share: float = MIN_SEEN_SHARE) -> np.ndarray:
+    """Which sightings of `frame` (table carousel/sightings) were taken while their camera's
+    box could be watched: at least `min_share` of their crop times (their time when none are
+    kept) outside the camera's unobservable ranges (`camera_observability`: the counter's own
+    and the camera audit's); every sighting of a camera whose counting tables are missing."""
+    keep = np.ones(len(frame), bool)
+    cams = frame["camera_id"].astype(str).to_numpy()
+    has_crops = "crop_times" in frame.columns
+    for cid in np.unique(cams):
+        try:
+            obs = camera_observability(store, store.camera(cid))
+        except NotFoundError:
+            continue
+        if not obs.unobservable:
+            continue
+        for i in np.flatnonzero(cams == cid):
+            times = np.atleast_1d(
+                np.asarray(frame["crop_times"].iat[i] if has_crops else (), float)
+            )
+            times = times[np.isfinite(times)]
+            if not len(times):
+                times = np.asarray([frame["t_s"].iat[i]], float)
+            seen = np.mean([obs.observable_at(float(t)) for t in times])
+            keep[i] = seen >= min_share
+    return keep
+
+
+def read_sightings(store: Store, *, seen_only: bool = True) -> tuple[Sightings, np.ndarray]:
     """Every camera's voter sightings as `Sightings` (time in epoch seconds), and the
-    similarities of voter tracks' two halves (known same-person pairs)."""
+    similarities of voter tracks' two halves (known same-person pairs); with `seen_only`,
+    those taken while the box could not be watched left out (`seen_rows`)."""
     frame = store.read_tables(ANALYSER, "sightings")
     if frame.empty or "embedding" not in frame.columns:
         return Sightings.empty(1), np.zeros(0)
+    if seen_only:
+        frame = frame[seen_rows(store, frame)].reset_index(drop=True)
+        if frame.empty:
+            return Sightings.empty(1), np.zeros(0)
     emb = np.stack([np.asarray(e, np.float32) for e in frame["embedding"]])
     times = pd.to_datetime(frame["time"], utc=True)
     epoch = (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64)
