@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.evaluate.truthview import hiding_ranges, load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
+from pollwatch.stuffing.fill import readable_samples
 from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import camera_data
 
@@ -50,15 +50,11 @@ def _pause(stops: pd.DataFrame, person: str) -> float:
 
 
 def _series_near(series: pd.DataFrame, a: float, b: float) -> dict[str, float | None]:
-    o = DropFinderOptions()
     w = series[(series["t_s"] >= a) & (series["t_s"] <= b)]
     if w.empty:
         return {"pile_readable": None, "fill_line_min": None, "fg_mean": None}
-    readable = np.isfinite(w["fill"].to_numpy(float)) & (
-        w["fill_contrast"].to_numpy(float) >= o.min_contrast
-    )
+    readable = readable_samples(w)
     line = w["fill_line"].to_numpy(float) if "fill_line" in w else np.full(len(w), np.inf)
-    readable &= line > o.line_rows
     finite = line[np.isfinite(line)]
     return {
         "pile_readable": _num(float(readable.mean())),
