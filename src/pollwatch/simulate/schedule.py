@@ -226,7 +226,7 @@ def _share_the_box(voters: list[_Voter]) -> None:
             spot: [(a, b) for a, b in p if b + _BOX_GAP_S > arrive] for spot, p in booked.items()
         }
         ready = dict.fromkeys(booked, arrive)  # no stop before: it is there when it arrives
-        if i > 0:  # when it can be at each place, coming from its stop before
+        if i > 0:  # when it can be at each place from its stop before (less 1 ms: rounding)
             came = v.stops[i - 1]
             ready = {spot: came.leave_s + v.walk(came.place, spot) - 1e-3 for spot in booked}
         starts = [arrive, *sorted(b + _BOX_GAP_S for p in live.values() for _, b in p)]
@@ -252,7 +252,8 @@ def _free(booked: list[tuple[float, float]], a: float, b: float) -> bool:
 
 
 def _delay(v: _Voter, i: int, by: float) -> None:
-    """Move stop `i` of `v`, the stops after it and the drops during them `by` seconds later."""
+    """Move stop `i` of `v`, the stops after it and the drops during them `by` seconds later;
+    nothing when `by` is 1 ms or less (a stop is never moved earlier)."""
     if by <= 1e-3:
         return
     since = v.stops[i].arrive_s
