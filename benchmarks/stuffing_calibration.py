@@ -45,6 +45,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from pollwatch.case import CasePaths
+from pollwatch.counting.stats import rate_upper
 from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
@@ -77,7 +78,7 @@ def _hands_tail(sizes: list[int]) -> dict[str, object]:
     maximum-likelihood factor of each drop beyond three."""
     n = len(sizes)
     big = [k - 3 for k in sizes if k >= 3]
-    upper = float(stats.beta.ppf(0.95, len(big) + 1, n - len(big))) if n else None
+    upper = rate_upper(len(big), n) if n else None
     mean = float(np.mean(big)) if big else None
     return {
         "episodes": n,
@@ -93,7 +94,7 @@ def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
     each ballot beyond (from the 95% upper bound of their mean excess)."""
     n = rises.size
     big = rises[rises >= RISE_TAIL_FROM] - RISE_TAIL_FROM
-    upper = float(stats.beta.ppf(0.95, big.size + 1, n - big.size)) if n else None
+    upper = rate_upper(int(big.size), n) if n else None
     decay = None
     if big.size:
         mean_up = 2 * float(big.sum()) / float(stats.chi2.ppf(0.05, 2 * big.size))
@@ -114,7 +115,7 @@ def _single_rises(rises: np.ndarray) -> dict[str, object]:
     95% Clopper-Pearson bound of the share at 2.5 or more."""
     n = rises.size
     thick = int(np.sum(rises >= 2.5))
-    upper = float(stats.beta.ppf(0.95, thick + 1, n - thick)) if n else None
+    upper = rate_upper(thick, n) if n else None
     return {
         "quantiles": _quantiles(rises),
         "two_or_more": int(np.sum(rises >= 2.0)),

@@ -29,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
-from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.evaluate.truthview import hiding_ranges, load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
+from pollwatch.stuffing.detect import Event
+from pollwatch.stuffing.fill import readable_samples
 from pollwatch.stuffing.step import stored_events
-from pollwatch.stuffing.stored import camera_data
+from pollwatch.stuffing.stored import CameraData, camera_data
 
 AROUND_S = 6.0  # what the detector had near the hands
 MATCH_S = 5.0  # a flagged event this close to the hands finds them (evaluate's rule)
@@ -50,15 +51,11 @@ def _pause(stops: pd.DataFrame, person: str) -> float:
 
 
 def _series_near(series: pd.DataFrame, a: float, b: float) -> dict[str, float | None]:
-    o = DropFinderOptions()
     w = series[(series["t_s"] >= a) & (series["t_s"] <= b)]
     if w.empty:
         return {"pile_readable": None, "fill_line_min": None, "fg_mean": None}
-    readable = np.isfinite(w["fill"].to_numpy(float)) & (
-        w["fill_contrast"].to_numpy(float) >= o.min_contrast
-    )
+    readable = readable_samples(w)
     line = w["fill_line"].to_numpy(float) if "fill_line" in w else np.full(len(w), np.inf)
-    readable &= line > o.line_rows
     finite = line[np.isfinite(line)]
     return {
         "pile_readable": _num(float(readable.mean())),
@@ -74,17 +71,23 @@ def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
     events = stuffing_events(truth)
     stops = truth.stops if hasattr(truth, "stops") else truth["stops"]
     rows: list[dict[str, Any]] = []
+    seen: dict[str, tuple[CameraData, list[Event]] | None] = {}  # the detector once a camera
     with Store.existing(paths.db_path) as store:
         cams = {c.camera_id: c for c in store.camera_records()}
         for ev in events.itertuples(index=False):
             cam = cams.get(str(ev.camera_id))
             if cam is None:
                 continue
-            try:
-                data = camera_data(store, cam)
-            except NotFoundError:
+            if cam.camera_id not in seen:
+                try:
+                    data = camera_data(store, cam)
+                except NotFoundError:
+                    seen[cam.camera_id] = None
+                else:
+                    seen[cam.camera_id] = (data, stored_events(data))
+            if seen[cam.camera_id] is None:
                 continue
-            found_all = stored_events(data)
+            data, found_all = seen[cam.camera_id]
             a, b = float(ev.start_s), float(ev.end_s)
             hits = [
                 e

@@ -278,6 +278,32 @@ def test_a_view_whose_slot_was_seen_only_out_of_focus_is_rough(
     reaches = [(x, 0.4) for x in times] if slot_seen else None
     watch = WatchResult(series(40, **voters(times), reaches=reaches), None, (), BOX_H, blurred)
     view = BoxView(0.0, math.inf, resolve_box_zone(None, ((1, 1), (9, 1), (9, 9))))
-    _, _, got, drops, _ = _watch_views([(view, watch)], [], 40.0)
+    _, _, got, drops, facts = _watch_views([(view, watch)], [], 40.0)
     assert [why for _, _, why in got] == rough
     assert len(drops) == len(times)
+    # the facts say so only for a blurred slot with hands seen over it (`_nothing_seen`)
+    assert facts.get("slot_blurred", 0.0) == float(rough == ["ballot slot out of focus"])
+
+
+@pytest.mark.parametrize(
+    ("blurred", "facts_blurred"),
+    [((True, False), 0.0), ((False, True), 1.0), ((True, True), 1.0), ((False, False), 0.0)],
+    ids=["first-blurred", "longest-blurred", "both", "neither"],
+)
+def test_a_blurred_slot_is_rough_in_its_own_view_only(
+    blurred: tuple[bool, bool], facts_blurred: float
+) -> None:
+    # a camera nudged at 40 s: a view of 40 s, then one of 60 s (the longest, whose facts)
+    zone = resolve_box_zone(None, ((1, 1), (9, 1), (9, 9)))
+    watched = []
+    for (start, seconds), blur in zip(((0.0, 40.0), (40.0, 60.0)), blurred, strict=True):
+        times = [10.0, 20.0, 30.0]
+        s = series(seconds, **voters(times), reaches=[(x, 0.4) for x in times])
+        s = s.assign(t_s=s["t_s"] + start)
+        watch = WatchResult(s, None, (), BOX_H, blur)
+        watched.append((BoxView(start, start + seconds, zone), watch))
+    _, _, got, drops, facts = _watch_views(watched, [], 100.0)
+    want = [start for (start, b) in zip((0.0, 40.0), blurred, strict=True) if b]
+    assert [round(a) for a, _, why in got if why == "ballot slot out of focus"] == want
+    assert facts.get("slot_blurred", 0.0) == facts_blurred
+    assert len(drops) == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -12,10 +13,11 @@ import pytest
 from pollwatch.simulate.conditions import sample_conditions
 from pollwatch.simulate.election import simulate_election
 from pollwatch.simulate.fraud import carousel_visit_bound
-from pollwatch.simulate.plan import CameraPlan
+from pollwatch.simulate.people import sample_appearance
+from pollwatch.simulate.plan import CameraPlan, Drop, Role, Stop, Visit
 from pollwatch.simulate.presets import get_preset
 from pollwatch.simulate.room import BOX_PLACES, place
-from pollwatch.simulate.schedule import build_schedule
+from pollwatch.simulate.schedule import _share_the_box, _Voter, build_schedule
 from pollwatch.simulate.streams import stream
 from pollwatch.simulate.truth import read_truth
 
@@ -120,6 +122,56 @@ def test_two_places_at_the_box_one_person_each(preset: str, seed: int) -> None:
                 sides += 1
                 assert any(p2 == "box" and a2 < b and b2 > a for a2, b2, p2 in at_box)
     assert sides > 0  # busy demo stations do have two voters at the box at once
+
+
+def _box_voter(k: int, role: Role, arrive: float, stay: float, before: bool) -> _Voter:
+    """A voter walking 1 m/s from booth 0 (or with no stop before) to the box at `arrive`,
+    dropping the ballot halfway through a stay of `stay` s, then out."""
+    look = dataclasses.replace(sample_appearance(np.random.default_rng(k)), speed_m_s=1.0)
+    v = _Voter(f"p{k}", role, look, 0.0)
+    walk, out = v.walk("booth0", "box"), arrive + stay + v.walk("box", "exit")
+    v.stops = [Stop("booth0", arrive - walk - 5.0, arrive - walk)] if before else []
+    v.stops += [Stop("box", arrive, arrive + stay), Stop("exit", out, out)]
+    v.drops = [Drop(arrive + stay / 2)]
+    return v
+
+
+@pytest.mark.parametrize(
+    ("people", "want"),
+    [
+        ([("voter", 10.0, 4.0)], [("box", 10.0)]),
+        # a second beside the first (booth 0 is nearer `box_side`: no later than at the box)
+        ([("voter", 10.0, 4.0), ("voter", 11.0, 4.0)], [("box", 10.0), ("box_side", 11.0)]),
+        # a third waits for the first to leave (14 s) and steps in 0.3 s after
+        (
+            [("voter", 10.0, 4.0), ("voter", 11.0, 4.0), ("voter", 12.0, 4.0)],
+            [("box", 10.0), ("box_side", 11.0), ("box", 14.3)],
+        ),
+        # a stuffer keeps the fraud plan's time: the voter before it stands beside it
+        ([("voter", 10.0, 4.0), ("stuffer", 12.0, 4.0)], [("box_side", 10.0), ("box", 12.0)]),
+        (
+            [("voter", 10.0, 4.0), ("voter", 10.5, 4.0), ("stuffer", 12.0, 4.0)],
+            [("box_side", 10.0), ("box_side", 14.3), ("box", 12.0)],
+        ),
+        # no stop before the box: it is there when it arrives (not after its exit)
+        ([("voter", 10.0, 4.0, False)], [("box", 10.0)]),
+    ],
+    ids=["alone", "two", "third-waits", "stuffer-first", "stuffer-and-two", "no-stop-before"],
+)
+def test_share_the_box(people: list[tuple], want: list[tuple[str, float]]) -> None:
+    voters = [
+        _box_voter(k, *p[:3], before=p[3] if len(p) > 3 else True) for k, p in enumerate(people)
+    ]
+    was = [(v.stops[-2].arrive_s, v.drops[0].t_s, v.stops[-1].arrive_s) for v in voters]
+    _share_the_box(voters)
+    for v, (place_, at), (arrive, drop, out) in zip(voters, want, was, strict=True):
+        box = v.stops[-2]
+        assert (box.place, box.arrive_s) == (place_, pytest.approx(at)), v.person_id
+        wait = box.arrive_s - arrive  # the drop moves with its stop, and the walk out after it
+        assert v.drops[0].t_s == pytest.approx(drop + wait, abs=1e-3)
+        assert v.stops[-1].arrive_s >= box.leave_s + v.walk(box.place, "exit") - 1e-3
+        assert v.stops[-1].arrive_s >= out + wait - 1e-3
+        Visit(v.person_id, v.role, v.look, tuple(v.stops), tuple(v.drops))  # a valid visit
 
 
 def test_carousel_keeps_its_look_across_cameras(cases: dict[str, Path]) -> None:

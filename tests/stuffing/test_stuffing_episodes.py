@@ -16,6 +16,7 @@ from pollwatch.stuffing.fill import (
     FILL_COLUMNS,
     FillCurve,
     fill_curve,
+    readable_samples,
     rise_around,
     rise_between,
 )
@@ -175,6 +176,25 @@ def test_rise_between_stops_at_the_next_ballot(not_after, want) -> None:
     curve = fill_curve(series([(20.2, STEP), (23.4, 2 * STEP)]), 100.0)
     got = rise_between(curve, 20.0, 20.0, not_after=not_after) / STEP
     assert got == pytest.approx(want, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("fill", "contrast", "line", "want"),
+    [
+        (4.0, 50.0, 3.0, True),
+        (np.nan, 50.0, 3.0, False),  # no level read
+        (4.0, 39.0, 3.0, False),  # too faint (`min_contrast` 40)
+        (4.0, np.nan, 3.0, False),
+        (4.0, 50.0, 1.5, False),  # its edge on a box edge (`line_rows` 1.5)
+        (4.0, 50.0, np.nan, False),
+        (4.0, 50.0, None, True),  # a series without fill_line
+    ],
+)
+def test_readable_samples(fill, contrast, line, want) -> None:
+    s = pd.DataFrame({"t_s": [0.0], "fill": [fill], "fill_contrast": [contrast]})
+    if line is not None:
+        s["fill_line"] = line
+    assert readable_samples(s).tolist() == [want]
 
 
 def test_fill_curve_reads_only_readable_samples() -> None:

@@ -2,13 +2,14 @@
 
 Each stored voter sighting (carousel/sightings: a camera, its slot crops' times
 `crop_times`) is labelled with what its crops show (`label_by_box`): per crop, the person in
-front at the camera's ballot box then (the truth's stops at place "box", the stay that the slot
-crop above the box shows; of several there, the one who entered the room last, whom the
-simulator draws on top); the sighting is that person's when he is in front in at least half of
-its crops and nobody else in more than a quarter; nobody at the box in any crop gives no person
-(a passer-by, a wrong sighting); anything else (two people in turn, or one in few crops) is
-*ambiguous*: left out of the pairs counted for precision, and a true pair whose visit only
-ambiguous sightings show is left out of recall (`true_ambiguous`). A sighting without crop
+front at the camera's ballot box then (the truth's stops at `BOX_PLACES`, "box" and
+"box_side" beside it: the stays that the slot crop above the box shows; of several there,
+the one who entered the room last, whom the simulator draws on top); the sighting is that
+person's when he is in front in at least half of its crops and nobody else in more than a
+quarter; nobody at the box in any crop gives no person (a passer-by, a wrong sighting);
+anything else (two people in turn, or one in few crops) is *ambiguous*: left out of the
+pairs counted for precision, and a true pair whose visit only ambiguous sightings show is
+left out of recall (`true_ambiguous`). A sighting without crop
 times (tables written before session 6, or a truth without stops) falls back to the true
 person whose ballot drop on that camera is closest in time, within ±3 s, one to one
 (`label_sightings`). Then:

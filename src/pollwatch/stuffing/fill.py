@@ -29,6 +29,7 @@ __all__ = [
     "FillCurve",
     "ViewHeight",
     "fill_curve",
+    "readable_samples",
     "rise_around",
     "rise_between",
 ]
@@ -114,9 +115,7 @@ def fill_curve(
     if missing:
         raise ValueError(f"series lacks column(s) {missing}")
     fill = series["fill"].to_numpy(float)
-    ok = np.isfinite(fill) & (series["fill_contrast"].to_numpy(float) >= o.min_contrast)
-    if "fill_line" in series:
-        ok &= series["fill_line"].to_numpy(float) > o.line_rows
+    ok = readable_samples(series, o)
     all_t = series["t_s"].to_numpy(float)
     for a, b in hidden:
         ok &= (all_t < a) | (all_t > b)
@@ -136,6 +135,18 @@ def fill_curve(
     tt, px = np.concatenate(parts_t), np.concatenate(parts_px)
     order = np.argsort(tt, kind="stable")
     return FillCurve(pd.DataFrame({"t_s": tt[order], "fill_px": px[order]}), float(box_h))
+
+
+def readable_samples(series: pd.DataFrame, options: DropFinderOptions | None = None) -> np.ndarray:
+    """Which of the watcher's samples (t_s, fill, fill_contrast, fill_line) read the pile: a
+    level with `min_contrast` at least, its edge more than `line_rows` rows from the box's own
+    edges where `fill_line` is measured (a NaN there is not readable)."""
+    o = options or DropFinderOptions()
+    ok = np.isfinite(series["fill"].to_numpy(float))
+    ok &= series["fill_contrast"].to_numpy(float) >= o.min_contrast
+    if "fill_line" in series:
+        ok &= series["fill_line"].to_numpy(float) > o.line_rows
+    return ok
 
 
 def _running_median(t: np.ndarray, values: np.ndarray, window_s: float) -> np.ndarray:
