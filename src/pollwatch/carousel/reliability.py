@@ -6,15 +6,17 @@ a case's few thousand candidate pairs, and look-alikes (same shirt, hair and ski
 the true tail of two different people heavier than the fit (about 17 times at cosine 0.5 on
 the tuning cases). Measured on the fifteen tuning cases' linked persons against the
 evaluation's labels, persons at match probability 0.9-0.99 were one person 3 times in 21, and
-at 0.99 and above 22 times in 27 (docs/carousel.md, session 7b). So a finding reports:
+at 0.99 and above 22 times in 27 (docs/carousel.md, session 7b; on session 8's 22 tuning cases
+and demo 1's new picture 5 in 29 and 27 in 35). So a finding reports:
 
 * **confidence**: the match probability recalibrated (Platt scaling, Platt 1999) by
   P(one person) = 1 / (1 + exp(−(a + b·logit(q) + c·[co-travellers]))), q the match
   probability clipped to [1e-6, 1 − 1e-6]: fitted by L2-penalised (λ = 1 on b and c) logistic
-  regression on the 70 labelled linked persons of the fifteen tuning cases (demo 1, 41, 42,
-  71-73, 76-78; demo-clean 41, 43, 74, 75, 79, 80), checked leave-one-case-out and on nine
-  other cases. A person met at two stations by co-travellers is far likelier one person
-  (25 of 28) than a lone one (1 of 42).
+  regression on the 99 labelled linked persons of the 22 tuning cases of session 8 (demo 1,
+  41, 42, 71-73, 76-78, 87, 88, 93, 94; demo-clean 41, 43, 74, 75, 79, 80, 89, 95;
+  azerbaijan-2024 70) and demo 1 rendered again with two places at the box, with the final
+  detector (the null's tail shape floored), checked leave-one-case-out. A person met at two
+  stations by co-travellers is far likelier one person (30 of 35) than a lone one (3 of 64).
 * **p-value**: the chance that two different people reach the person's best similarity,
   from a null tail whose shape is fitted freely within [0, 0.5] (not the detector's 0.25
   cap), times `PVALUE_INFLATION` (the least factor that keeps P(p ≤ α) ≤ α at α = 10⁻⁴,
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 #: (a, b, c) of the Platt recalibration (module doc), fitted on the tuning cases
-RECALIBRATION = (-5.27, 0.791, 2.447)
+RECALIBRATION = (-5.32, 0.803, 2.442)
 #: the null tail's shape cap behind a finding's p-value (the detector's may be lower)
 REPORT_NULL_MAX_SHAPE = 0.5
 #: the fitted null's tail times this is a valid p-value on the tuning cases (module doc)
