@@ -26,6 +26,7 @@ with the counter's true rates at the calibration's upper miss / lower false boun
 estimates (`false_alarm_at_estimates`).
 
     PYTHONPATH=src python benchmarks/inflation_power.py [--stations 3000] [--seed 1]
+        [--counts BALLOTS MISSED FALSE]  (another calibration's counts: what-if)
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import json
 import numpy as np
 from scipy import stats
 
-from pollwatch.counting.calibration import CLEAR_COUNTS, COUNTER_ERRORS
+from pollwatch.counting.calibration import CLEAR_COUNTS, Calibration, _measured
 from pollwatch.counting.stats import count_cdf
 from pollwatch.counting.turnout import ALPHA, DAY_ALPHA
 from pollwatch.simulate.clock import interval_shares
@@ -45,9 +46,8 @@ from pollwatch.simulate.presets import get_preset
 _CONCENTRATION = 150.0  # simulate/election.py's _CURVE_CONCENTRATION
 
 
-def _p(counted: int, official: int) -> float:
-    low = COUNTER_ERRORS.fewest()
-    return count_cdf(counted, official, low) if counted < official else 1.0
+def _p(counted: int, official: int, opts: argparse.Namespace) -> float:
+    return count_cdf(counted, official, opts.fewest) if counted < official else 1.0
 
 
 def _station(
@@ -61,9 +61,9 @@ def _station(
     added = round(rng.uniform(*preset.fraud.inflation_size) * n) if inflated else 0
     official = legit + rng.multinomial(added, weights / weights.sum())
     seen = rng.binomial(legit, 1 - miss) + rng.poisson(false * legit)
-    p = np.array([_p(int(c), int(o)) for c, o in zip(seen, official, strict=True)])
-    day = _p(int(seen.sum()), int(official.sum()))
-    suffix = min(_p(int(seen[k:].sum()), int(official[k:].sum())) for k in range(len(seen)))
+    p = np.array([_p(int(c), int(o), opts) for c, o in zip(seen, official, strict=True)])
+    day = _p(int(seen.sum()), int(official.sum()), opts)
+    suffix = min(_p(int(seen[k:].sum()), int(official[k:].sum()), opts) for k in range(len(seen)))
     fisher = stats.chi2.sf(-2 * np.log(np.clip(p, 1e-300, 1)).sum(), 2 * len(p))
     k = len(p)
     return {
@@ -88,10 +88,20 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=3000)
     parser.add_argument("--voters", type=int, nargs=2, default=(10, 37))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--counts",
+        type=int,
+        nargs=3,
+        metavar=("BALLOTS", "MISSED", "FALSE"),
+        help="a calibration's counts to take instead of calibration.CLEAR_COUNTS",
+    )
     opts = parser.parse_args()
     rng = np.random.default_rng(opts.seed)
-    e = COUNTER_ERRORS
-    c = CLEAR_COUNTS
+    c = Calibration(*opts.counts) if opts.counts else CLEAR_COUNTS
+    if c.ballots <= 0 or min(c.missed, c.false) < 0 or max(c.missed, c.false) > c.ballots:
+        parser.error(f"--counts: need 0 <= MISSED, FALSE <= BALLOTS, BALLOTS > 0; got {c}")
+    e = _measured(c, "clear time")
+    opts.fewest = e.fewest()
     estimate = (c.missed / c.ballots, c.false / c.ballots)
     power = _rates(rng, True, *estimate, opts)
     at_bounds = _rates(rng, False, e.miss_rate, e.false_rate_low, opts)
@@ -104,6 +114,7 @@ def main() -> None:
                 "alpha_day": DAY_ALPHA,
                 "voters_on_camera": list(opts.voters),
                 "rates": {
+                    "counts": list(c),
                     "miss_estimate": round(estimate[0], 4),
                     "false_estimate": round(estimate[1], 4),
                     "miss_upper": round(e.miss_rate, 4),

@@ -53,6 +53,8 @@ def series(
             "motion": 1.0,
             "slot_cover": np.nan,
             "front": 0.0,
+            "arm_l": np.nan,
+            "arm_r": np.nan,
         }
     )
     if reaches is not None:
@@ -259,6 +261,39 @@ def test_a_hand_far_longer_than_usual_is_two_voters(
     if expected == 7:
         near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
         assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "two_arms", "expected"),
+    [
+        # one hand of 0.6 s while arms moved in on both sides of the slot: two voters, one
+        # behind the box and one beside, their hands joined
+        (0.45, 0.4, 0.3, 7),
+        # an arm on one side only: one voter
+        (0.45, 0.1, 0.3, 6),
+        (0.0, 0.5, 0.3, 6),
+        # the rule off
+        (0.45, 0.4, 0.0, 6),
+        # arms not measured (a series from before they were)
+        (np.nan, np.nan, 0.3, 6),
+    ],
+)
+def test_a_hand_with_arms_from_both_sides_is_two_voters(
+    left: float, right: float, two_arms: float, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, 0.4) for x in times] + [(35.0, 0.6)]}
+    base["bursts"].append((35.0, 0.0))
+    base["steps"].append((35.0, 1.0))
+    base["present"].append((33.0, 38.0))
+    s = series(70, **base)
+    t = s["t_s"].to_numpy()
+    during = (t >= 34.9) & (t <= 35.6)
+    s["arm_l"], s["arm_r"] = np.where(during, left, 0.0), np.where(during, right, 0.0)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(two_arms=two_arms))
+    assert drops["ballots"].sum() == expected
+    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+    assert near[0] == pytest.approx(35.0, abs=0.1)
 
 
 @pytest.mark.parametrize(

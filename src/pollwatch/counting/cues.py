@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pollwatch.counting.arms import arms_in_hand
 from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Range
 
@@ -47,6 +48,8 @@ class Burst:
     duration: float  # samples seen × the sampling interval
     reach: bool = False  # a hand over the slot (then `end` is when the ballot went in)
     shaped: bool = False  # a hint that was shaped like a ballot going in at the slot
+    arms: tuple[float, float] = (np.nan, np.nan)  # a hand: the most that moved left and right
+    # of the slot while it covered it (`pollwatch.counting.arms`; NaN: not measured)
 
     def clear(self, o: DropFinderOptions) -> bool:
         """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot
@@ -112,7 +115,8 @@ def ballot_patches(series: pd.DataFrame, box_h: float, o: DropFinderOptions) -> 
 def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None:
     """Hand movements over the slot: runs of the slot's covered share above its running
     median (4 s), joined when under `reach_join_s` apart, at most `reach_max_s` long; each
-    placed `reach_lead_s` after the start of its strongest run. None when the slot was seen
+    placed `reach_lead_s` after the start of its strongest run, with the arms that moved beside
+    the slot meanwhile (`arm_margin_s` before and after it). None when the slot was seen
     for less than `reach_seen` of the samples (no slot on the lid, or not in view)."""
     if "slot_cover" not in series or len(series) < 3:
         return None
@@ -150,6 +154,7 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
                 0.0 if hand else np.inf,
                 float(end - start),
                 reach=hand,
+                arms=arms_in_hand(series, start - o.arm_margin_s, end + o.arm_margin_s),
             )
         )
     return out

@@ -59,6 +59,13 @@ class DropFinderOptions:
     # near it, `weak_near_s` or less from a hand that showed one: the same voter's hand before
     # or after the drop (0 turns the rule off)
     weak_near_s: float = 3.0
+    two_arms: float = 0.25  # a hand over the slot of `two_arms_hand_s` or more while arms moved
+    # on both sides of it (each side's share moved at least this much: `counting.arms`) is two
+    # voters' hands, one standing behind the box and one beside, reaching from opposite sides
+    # (0: off; session 8: joined hands 0.32–0.47, single voters' hands of 0.45 s or more at
+    # most 0.20, on the re-rendered demo 1 and 93)
+    two_arms_hand_s: float = 0.45
+    arm_margin_s: float = 0.0  # the arms are read from this long before a hand to after it
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):

@@ -73,6 +73,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.counting.arms import ARM_COLUMNS, arm_motion
 from pollwatch.counting.measures import (
     SampleBatch,
     changed_shares,
@@ -104,6 +105,7 @@ SERIES_COLUMNS = [
     "motion",
     "slot_cover",
     "front",
+    *ARM_COLUMNS,  # arms moving in on the slot from its left and right (`counting.arms`)
 ]
 
 # the columns a sample's measures fill (`_flush`'s table), and where each one is in it
@@ -406,6 +408,7 @@ class BoxWatcher:
             s.lines = line_rows(luma[0], band)
         out[:, _AT["fill"] : _AT["fill_line"] + 1] = fill_heights(luma, band, s.lines)
         out[:, _AT["luma"]] = mean_luma(luma)
+        out[:, _AT["arm_l"]], out[:, _AT["arm_r"]] = arm_motion(luma, r)
         for k, due in enumerate(batch.outline_due):  # every 2 s, in time order
             if due:
                 s.outline = self._outline(luma[k], r)
