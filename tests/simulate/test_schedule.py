@@ -14,7 +14,7 @@ from pollwatch.simulate.election import simulate_election
 from pollwatch.simulate.fraud import carousel_visit_bound
 from pollwatch.simulate.plan import CameraPlan
 from pollwatch.simulate.presets import get_preset
-from pollwatch.simulate.room import place
+from pollwatch.simulate.room import BOX_PLACES, place
 from pollwatch.simulate.schedule import build_schedule
 from pollwatch.simulate.streams import stream
 from pollwatch.simulate.truth import read_truth
@@ -35,7 +35,7 @@ def test_every_drop_is_in_video_and_at_the_box(cases: dict[str, Path], name: str
     start = drops["camera_id"].map(cams["start_time"])
     offset = (drops["time"] - start).dt.total_seconds() - drops["t_video_s"]
     assert (offset.abs() < 1e-3).all()
-    box = truth.stops[truth.stops["place"] == "box"]
+    box = truth.stops[truth.stops["place"].isin(BOX_PLACES)]
     pairs = drops.merge(box, on=["camera_id", "person_id"])
     inside = (pairs["arrive_s"] <= pairs["t_video_s"]) & (pairs["t_video_s"] <= pairs["leave_s"])
     assert set(pairs.loc[inside, "drop"]) == set(drops["drop"])
@@ -98,6 +98,28 @@ def test_one_voter_at_a_time_at_the_table_and_in_a_booth() -> None:
             )
             for (a0, b0), (a1, _) in itertools.pairwise(spans):
                 assert a1 >= b0 - 1e-3, (plan.camera_id, where, a0)
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("demo", 0), ("demo", 1), ("demo", 87)])
+def test_two_places_at_the_box_one_person_each(preset: str, seed: int) -> None:
+    sides = 0
+    for plan in _plans(preset, seed):
+        at_box = sorted(
+            (s.arrive_s, s.leave_s, s.place)
+            for v in plan.visits
+            for s in v.stops
+            if s.place in BOX_PLACES
+        )
+        for where in BOX_PLACES:
+            spans = [(a, b) for a, b, p in at_box if p == where]
+            for (a0, b0), (a1, _) in itertools.pairwise(spans):
+                assert a1 >= b0 - 1e-3, (plan.camera_id, where, a0)
+        # `box_side` only beside someone at `box`
+        for a, b, p in at_box:
+            if p == "box_side":
+                sides += 1
+                assert any(p2 == "box" and a2 < b and b2 > a for a2, b2, p2 in at_box)
+    assert sides > 0  # busy demo stations do have two voters at the box at once
 
 
 def test_carousel_keeps_its_look_across_cameras(cases: dict[str, Path]) -> None:

@@ -39,6 +39,7 @@ from pollwatch.case import CasePaths
 from pollwatch.evaluate.counting_metrics import match_drops
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import CarouselTruth, carousel_truth, hiding_ranges
+from pollwatch.simulate.room import BOX_PLACES
 from pollwatch.store import NotFoundError, Store
 
 __all__ = [
@@ -85,7 +86,9 @@ def box_stays(truth: Any) -> pd.DataFrame:
     )
     if not isinstance(stops, pd.DataFrame) or not {*cols[:4], "place"} <= set(stops.columns):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    out = stops.loc[stops["place"] == "box", cols[:4]].astype({"camera_id": str, "person_id": str})
+    out = stops.loc[stops["place"].isin(BOX_PLACES), cols[:4]].astype(
+        {"camera_id": str, "person_id": str}
+    )
     enter = out["arrive_s"].astype(float)
     if isinstance(visits, pd.DataFrame) and {"camera_id", "person_id", "enter_s"} <= set(
         visits.columns

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from pollwatch.simulate.room import BOX_PLACES
+
 __all__ = [
     "Appearance",
     "CameraCondition",
@@ -99,7 +101,9 @@ class Visit:
             if b.arrive_s < a.leave_s:
                 raise ValueError(f"visit of {self.person_id}: stops overlap at {b.place}")
         for d in self.drops:
-            box = [s for s in self.stops if s.place == "box" and s.arrive_s <= d.t_s <= s.leave_s]
+            box = [
+                s for s in self.stops if s.place in BOX_PLACES and s.arrive_s <= d.t_s <= s.leave_s
+            ]
             if not box:
                 raise ValueError(
                     f"visit of {self.person_id}: drop at {d.t_s} not during a box stop"

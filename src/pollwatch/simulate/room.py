@@ -16,6 +16,8 @@ __all__ = [
     "BOOTHS",
     "BOX",
     "BOX_NEAR",
+    "BOX_PLACES",
+    "BOX_SIDE",
     "COMMISSION_SEATS",
     "DEPTH",
     "ENTRANCE",
@@ -52,6 +54,8 @@ COMMISSION_SEATS = (Point(2.6, 6.4), Point(3.6, 6.4), Point(4.6, 6.4))
 BOOTHS = (Point(7.2, 5.2), Point(7.2, 4.0), Point(7.2, 2.8))  # voting booths on the right wall
 BOX = Point(4.2, 2.6)  # the transparent ballot box, in the middle of the room, near the camera
 BOX_NEAR = Point(5.1, 2.4)  # standing beside the box without voting
+BOX_SIDE = Point(BOX.x + 0.5, BOX.y)  # a second voter at the box at once, shoulder to shoulder
+BOX_PLACES = ("box", "box_side")  # where a voter stands to drop a ballot
 OBSERVER_SEATS = (Point(1.0, 2.0), Point(0.8, 3.2))
 PASS_LEFT = Point(1.0, 1.6)  # ends of a walk across the front of the box
 PASS_RIGHT = Point(7.0, 1.6)
@@ -63,6 +67,7 @@ _PLACES: dict[str, Point] = {
     "table_queue": TABLE_QUEUE,
     "box": BOX,
     "box_near": BOX_NEAR,
+    "box_side": BOX_SIDE,
     "pass_left": PASS_LEFT,
     "pass_right": PASS_RIGHT,
     **{f"booth{i}": p for i, p in enumerate(BOOTHS)},

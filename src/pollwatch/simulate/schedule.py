@@ -8,6 +8,8 @@ if none is free or by habit, and drops the ballot at the box; a few walk off wit
 Stuffers come in at their planned time and drop their ballots one by one or as a bundle.
 Commission members sit behind the table and now and then walk about (to `box_near` too, never
 dropping anything); observers sit at their seats; passers-by cross in front of the box.
+Two people can stand behind the box at once, shoulder to shoulder (`box` and `box_side`); a
+third waits until one of them leaves.
 
 A voter is "counted" (for the official checkpoints) when the ballot goes in, or when leaving
 the table for those who take their ballot away.
@@ -196,6 +198,57 @@ def _stuffer(rng: np.random.Generator, e: StuffingEvent, open_s: float) -> _Vote
     return v
 
 
+_BOX_GAP_S = 0.3  # a person waiting for a place at the box steps in this long after it frees
+
+
+def _share_the_box(voters: list[_Voter]) -> None:
+    """Give everyone who drops a ballot a place of their own behind the box.
+
+    Stuffers first (their times are the fraud plan's), then everyone else in arrival order: a
+    visit takes `box` when free for its whole stay, else `box_side` (beside whoever is at the
+    box), else waits until one of them frees: its box stop, drops and later stops move later by
+    the wait. No random draws, so the rest of the day is unchanged."""
+    stays = sorted(
+        (v.role != "stuffer", s.arrive_s, k, i)
+        for k, v in enumerate(voters)
+        for i, s in enumerate(v.stops)
+        if s.place == "box"
+    )
+    booked: dict[str, list[tuple[float, float]]] = {"box": [], "box_side": []}
+
+    def fits(spot: str, a: float, b: float) -> bool:
+        return all(e <= a or s >= b for s, e in booked[spot])
+
+    for _, arrive, k, i in stays:
+        v = voters[k]
+        stay = v.stops[i].leave_s - arrive
+        came = v.stops[i - 1]
+        ready = {spot: came.leave_s + v.walk(came.place, spot) - 1e-3 for spot in booked}
+        starts = [arrive, *sorted(e + _BOX_GAP_S for p in booked.values() for _, e in p)]
+        t, _, spot = min(
+            (max(t, arrive, ready[spot]), n, spot)
+            for t in starts
+            for n, spot in enumerate(booked)
+            if fits(spot, max(t, arrive, ready[spot]), max(t, arrive, ready[spot]) + stay)
+        )
+        _delay(v, i, t - arrive)
+        stop = v.stops[i]
+        v.stops[i] = _stop(spot, stop.arrive_s, stop.leave_s)
+        booked[spot].append((stop.arrive_s, stop.leave_s))
+        if i + 1 < len(v.stops):  # the walk on from a place further off
+            nxt = v.stops[i + 1]
+            _delay(v, i + 1, stop.leave_s + v.walk(spot, nxt.place) - nxt.arrive_s)
+
+
+def _delay(v: _Voter, i: int, by: float) -> None:
+    """Move stop `i` of `v`, the stops after it and the drops during them `by` seconds later."""
+    if by <= 1e-3:
+        return
+    since = v.stops[i].arrive_s
+    v.stops[i:] = [_stop(s.place, s.arrive_s + by, s.leave_s + by) for s in v.stops[i:]]
+    v.drops = [Drop(_r(d.t_s + by), d.ballots) if d.t_s >= since else d for d in v.drops]
+
+
 def _staff(rng: np.random.Generator, election: Election, cam: str, d: float) -> list[Visit]:
     """Commission members and observers, present (most of) the recording."""
     crowd = election.preset.crowd
@@ -320,6 +373,7 @@ def build_schedule(election: Election, row: int) -> CameraSchedule:
     voters += _carousel_voters(rng, election, sid, open_s)
     _serve(rng, voters, election)
     voters += [_stuffer(rng, e, open_s) for e in election.stuffing if e.station_id == sid]
+    _share_the_box(voters)
     passers = _passersby(rng, election, cam, open_s, close_s)
     last = max([close_s] + [v.stops[-1].leave_s for v in voters] + [v.exit_s for v in passers])
     duration = _r(last + p.post_roll_s)
