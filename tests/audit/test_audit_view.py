@@ -675,3 +675,44 @@ def test_a_blurred_view_held_when_its_phase_peak_fails(scene, reference, monkeyp
     r = auditor.result()
     assert r.state == "shifted" and r.changed_at == pytest.approx(30.0, abs=2.0)
     assert set(r.states[r.t >= 30]) == {"shifted"}
+
+
+@pytest.mark.parametrize("with_reference", [True, False])
+@pytest.mark.parametrize(
+    ("refine", "change_at", "dx", "changed_at"),
+    [
+        (True, 97.1, 40, 97.3),  # the first frame after the turn, 0.5 s apart
+        (True, 97.9, 40, 98.3),  # the turn just before a sample: dated at it
+        (True, 97.1, -300, 97.3),
+        (False, 97.1, 40, 98.3),  # at the first turned sample (every 2 s)
+        (False, 97.1, -300, 98.3),
+    ],
+)
+def test_a_change_between_samples_is_dated_among_the_frames_between(
+    scene, reference, with_reference, refine, change_at, dx, changed_at
+):
+    """Samples every 2 s, frames every 0.5 s: a turn between two samples is dated at the
+    first frame after it, and the runs' edges move with it."""
+    auditor = ViewAuditor(
+        reference=reference if with_reference else None,
+        image_size=FULL,
+        box_polygon=BOX,
+        refine=refine,
+    )
+    r = run(auditor, scene, seconds=180, change_at=change_at, dx=dx, fps=2.0)
+    assert r.changed_at == pytest.approx(changed_at, abs=1e-6)
+    state = "box_not_visible" if dx == -300 else "shifted"
+    assert r.ranges[state][0].start == pytest.approx(changed_at, abs=1e-6)
+    assert r.ranges["ok"][0].end == pytest.approx(changed_at, abs=1e-6)
+
+
+def test_a_change_at_a_sample_stays_there():
+    """No frame between the samples belongs with the later one: the change is the later
+    sample's own (None), and frames of another size are not compared."""
+    from pollwatch.audit.view import _onset
+
+    a, b = np.zeros((10, 10), np.uint8), np.full((10, 10), 100, np.uint8)
+    assert _onset(a, b, [(0.5, a), (1.0, a), (1.5, a)]) is None
+    assert _onset(a, b, [(0.5, a), (1.0, b), (1.5, b)]) == 1.0
+    assert _onset(a, b, [(0.5, b), (1.0, b), (1.5, b)]) == 0.5
+    assert _onset(a, b, [(0.5, np.zeros((5, 5), np.uint8))]) is None

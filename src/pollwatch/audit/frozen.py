@@ -51,11 +51,19 @@ __all__ = ["FreezeDetector", "frame_difference"]
 
 def frame_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Mean absolute difference and the share of pixels differing by more than 1 level."""
+    d = _absdiff(a, b)
+    return float(cv2.mean(d)[0]), _changed_share(d)
+
+
+def _absdiff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape != b.shape:
         raise ValueError(f"frames differ in shape: {a.shape} vs {b.shape}")
-    d = cv2.absdiff(a, b)
-    changed = cv2.countNonZero(cv2.threshold(d, 1, 255, cv2.THRESH_BINARY)[1])
-    return float(cv2.mean(d)[0]), changed / d.size
+    return cv2.absdiff(a, b)
+
+
+def _changed_share(d: np.ndarray) -> float:
+    """The share of an absolute difference's pixels over 1 level."""
+    return cv2.countNonZero(cv2.threshold(d, 1, 255, cv2.THRESH_BINARY)[1]) / d.size
 
 
 class FreezeDetector:
@@ -126,9 +134,11 @@ class FreezeDetector:
         if prev is not None and (t - prev[0] > 2.5 * self.every_s or prev[1].shape != gray.shape):
             prev = None  # a gap or a new size: nothing to compare with
         if prev is not None:
-            mad, share = frame_difference(prev[1], gray)
+            d = _absdiff(prev[1], gray)
+            mad = float(cv2.mean(d)[0])
             self.mad.append((t, mad))
-            identical = mad <= self.identical_mad and share <= self.identical_share
+            # the share of changed pixels only where the mean allows a bit-identical pair
+            identical = mad <= self.identical_mad and _changed_share(d) <= self.identical_share
             # a pair far above the floor is live whatever the floor's last few additions did
             floor = self._floor if mad > self._floor and self._fresh < 20 else self.floor
             frozen = lit and (identical or (floor > 0 and mad < self.rel * floor))
@@ -165,7 +175,7 @@ class FreezeDetector:
         for t, picture in reversed(self._recent):
             if later - t > 2.5 * self.every_s or first - t > self.settle_s:
                 return
-            mad = frame_difference(picture, gray)[0]
+            mad = float(cv2.mean(_absdiff(picture, gray))[0])
             if mad >= self.settle_rel * floor or mad <= nearer:
                 return  # a live picture, or no nearer to the held one than the next
             self._pairs.append(TimeRange(t, later))

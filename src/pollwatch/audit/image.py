@@ -199,10 +199,16 @@ class ZoneCells:
             np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
         )
         alike = np.where(near_flat, similar, ncc >= self.min_ncc)
-        unmoved = np.zeros_like(self.valid)
-        if still is not None:
-            unmoved = self._mean(np.abs(xa - still)) < still_mad
-        return self.valid, ~alike, unmoved
+        return self.valid, ~alike, self.unmoved(xa, still, still_mad=still_mad)
+
+    def unmoved(
+        self, xa: np.ndarray, still: np.ndarray | None, *, still_mad: float = 3.0
+    ) -> np.ndarray:
+        """The cells of the padded picture `xa` whose mean absolute difference to `still`
+        (padded too) is under `still_mad` (all False without `still`)."""
+        if still is None:
+            return np.zeros_like(self.valid)
+        return self._mean(np.abs(xa - still)) < still_mad
 
 
 @dataclass(frozen=True)
@@ -494,12 +500,15 @@ class ConditionsAuditor:
                 self._lagged.pop(0)
             lag_t, lag_shape, lag_patch = self._lagged[0]
             lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_shape == patch.shape
-            valid, unlike, unmoved = cells.compare(
-                smooth, lag_patch if lagged else None, still_mad=self.static_mad
-            )
+            valid, unlike, _ = cells.compare(smooth)
             if valid.any():
                 changed = float(unlike[valid].mean())
-                covered = float((unlike & unmoved)[valid].mean())
+                covered = 0.0  # at most `changed`: it matters only from `block_share` on
+                if changed >= self.block_share:
+                    unmoved = cells.unmoved(
+                        smooth, lag_patch if lagged else None, still_mad=self.static_mad
+                    )
+                    covered = float((unlike & unmoved)[valid].mean())
         else:
             self._lagged.clear()
         self._rows.append((t, mean, std, ratio, changed, covered, sharp))
