@@ -11,10 +11,14 @@ then `video_step` once, its CPU (thread time) split into exclusive parts:
   medians they ask for;
 - `set-up <part>` / `save <part>`: each video part's factory and `save`;
 - one entry per analyser class (its `update`, `on_audio` and `result` calls);
-- `engine rest`: `analyse_video` less the analysers' calls (decoding included);
+- `engine video packets` / `engine other packets`: the engine's handling of each video
+  packet (its decoding, the frame handed over) and of each other packet (audio decoded when
+  wanted), less the analysers' calls;
+- `engine rest`: the rest of `analyse_video` (opening, demuxing, the end of the run);
 - `rest`: the step less all the above.
 
-Each is given as a ratio to the bare decode (`decode_s`); `total` is the whole step. Run
+Each is given as a ratio to the bare decode (`decode_s`: the faster of one before and one
+after the step); `total` is the whole step. Run
 once per call: at high load single figures scatter by ±0.1–0.3; report `load`.
 
     PYTHONPATH=src python benchmarks/camera_step.py CASE CAMERA_ID
@@ -38,6 +42,7 @@ import pollwatch.counting.views as views_mod
 import pollwatch.videostep as videostep
 from pollwatch.case import CasePaths
 from pollwatch.store import Store
+from pollwatch.video import engine as engine_mod
 from pollwatch.video.keyframes import KeyframeReader
 
 
@@ -113,6 +118,8 @@ def camera_step(case: str, camera_id: str) -> dict[str, Any]:
         (boxzone_mod, "resolve_box_zone", "box zone"),
         (views_mod, "box_views", "box views"),
         (videostep, "analyse_video", "engine rest"),
+        (engine_mod._Pass, "_video", "engine video packets"),
+        (engine_mod._Pass, "_other", "engine other packets"),
     ]
     originals = [(obj, attr, getattr(obj, attr)) for obj, attr, _ in patches]
     for obj, attr, label in patches:
@@ -126,20 +133,24 @@ def camera_step(case: str, camera_id: str) -> dict[str, Any]:
             if camera_id not in cameras:
                 raise SystemExit(f"{paths.db_path}: no camera {camera_id!r}")
             camera = cameras[camera_id]
-            decode = _decode_s(str(camera.source_path(paths.root)))
+            source = str(camera.source_path(paths.root))
+            decodes = [_decode_s(source)]
             step = clock.wrap("rest", videostep.video_step)
             t0 = time.thread_time()
             step(camera, paths, store)
             total = time.thread_time() - t0
+            decodes.append(_decode_s(source))
     finally:
         videostep.VIDEO_PARTS = registry
         for obj, attr, fn in originals:
             setattr(obj, attr, fn)
+    decode = min(decodes)
     parts = {k: round(v / decode, 3) for k, v in sorted(clock.spent.items(), key=lambda kv: -kv[1])}
     return {
         "case": case,
         "camera": camera_id,
         "decode_s": round(decode, 3),
+        "decode_before_after_s": [round(d, 3) for d in decodes],
         "total": round(total / decode, 3),
         "parts": parts,
         "load": round(os.getloadavg()[0], 1),
