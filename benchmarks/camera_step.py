@@ -15,7 +15,8 @@ then `video_step` once, its CPU (thread time) split into exclusive parts:
   packet (its decoding, the frame handed over) and of each other packet (audio decoded when
   wanted), less the analysers' calls;
 - `engine rest`: the rest of `analyse_video` (opening, demuxing, the end of the run);
-- `rest`: the step less all the above.
+- `rest`: the step less all the above;
+- `of which garbage collection`: the collector's time, inside the parts above.
 
 Each is given as a ratio to the bare decode (`decode_s`: the faster of one before and one
 after the step); `total` is the whole step. Run
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import json
 import os
 import time
@@ -98,6 +100,19 @@ class _TimedParts:
         return [(name, timed(name, f)) for name, f in self._registry.items()]
 
 
+class _Collections:
+    """Thread time spent in the garbage collector (inside the parts above)."""
+
+    def __init__(self) -> None:
+        self.spent, self._t0 = 0.0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.thread_time()
+        else:
+            self.spent += time.thread_time() - self._t0
+
+
 def _decode_s(path: str) -> float:
     t0 = time.thread_time()
     with av.open(path) as container:
@@ -136,9 +151,12 @@ def camera_step(case: str, camera_id: str) -> dict[str, Any]:
             source = str(camera.source_path(paths.root))
             decodes = [_decode_s(source)]
             step = clock.wrap("rest", videostep.video_step)
+            collections_ = _Collections()
+            gc.callbacks.append(collections_)
             t0 = time.thread_time()
             step(camera, paths, store)
             total = time.thread_time() - t0
+            gc.callbacks.remove(collections_)
             decodes.append(_decode_s(source))
     finally:
         videostep.VIDEO_PARTS = registry
@@ -153,6 +171,7 @@ def camera_step(case: str, camera_id: str) -> dict[str, Any]:
         "decode_before_after_s": [round(d, 3) for d in decodes],
         "total": round(total / decode, 3),
         "parts": parts,
+        "of which garbage collection": round(collections_.spent / decode, 3),
         "load": round(os.getloadavg()[0], 1),
     }
 
