@@ -13,6 +13,7 @@ part its own analysers' results to store. A factory returns None to sit a camera
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -130,16 +131,23 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     path = camera.source_path(paths.root)
     if path is None:
         raise ValueError(f"{camera.source}: stream addresses are not analysed; record a file")
-    keyframes = KeyframeReader(path)  # each keyframe decoded once for every look
-    background = keyframes.background(until_s=_BACKGROUND_S, first_view_only=True)
-    ctx = VideoContext(camera, paths, path, background, keyframes)
-    parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
-    chosen = [(name, part) for name, part in parts if part is not None]
-    analysers = [a for _, part in chosen for a in part.analysers]
-    run = analyse_video(
-        path, analysers, start_time=camera.start_time, options=EngineOptions(threads=1)
-    )
-    results = dict(zip(map(id, analysers), run.results, strict=True))
-    for _, part in chosen:
-        part.save([results[id(a)] for a in part.analysers], run, store)
+    # The objects alive before this camera (modules, the pipeline, earlier cameras' results)
+    # are left out of its collections: on an azerbaijan-2024 camera the full collections
+    # that walked them cost about a tenth of the step (benchmarks/camera_step.py).
+    gc.freeze()
+    try:
+        keyframes = KeyframeReader(path)  # each keyframe decoded once for every look
+        background = keyframes.background(until_s=_BACKGROUND_S, first_view_only=True)
+        ctx = VideoContext(camera, paths, path, background, keyframes)
+        parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
+        chosen = [(name, part) for name, part in parts if part is not None]
+        analysers = [a for _, part in chosen for a in part.analysers]
+        run = analyse_video(
+            path, analysers, start_time=camera.start_time, options=EngineOptions(threads=1)
+        )
+        results = dict(zip(map(id, analysers), run.results, strict=True))
+        for _, part in chosen:
+            part.save([results[id(a)] for a in part.analysers], run, store)
+    finally:
+        gc.unfreeze()
     store.set_job_progress(camera.camera_id, "video", float(run.last_s or 0.0))

@@ -1,0 +1,79 @@
+"""The video step leaves the garbage collector as it found it, whatever happens."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import pollwatch.videostep as videostep
+from pollwatch.case import CasePaths
+
+
+class _Failure(RuntimeError):
+    pass
+
+
+def _raise(*args: object, **kwargs: object) -> None:
+    raise _Failure("boom")
+
+
+class _NoKeyframes:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def background(self, **kwargs: object) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("reader", "analyse"),
+    [
+        (_raise, None),  # the keyframe reader fails
+        (_NoKeyframes, _raise),  # the pass fails
+    ],
+)
+def test_video_step_unfreezes_on_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, reader: object, analyse: object
+) -> None:
+    monkeypatch.setattr(videostep, "KeyframeReader", reader)
+    monkeypatch.setattr(videostep, "VIDEO_PARTS", SimpleNamespace(items=lambda: []))
+    if analyse is not None:
+        monkeypatch.setattr(videostep, "analyse_video", analyse)
+    camera = SimpleNamespace(
+        camera_id="cam-1",
+        source="cam-1.mp4",
+        start_time=None,
+        source_path=lambda root: tmp_path / "cam-1.mp4",
+    )
+    before = gc.get_freeze_count()
+    with pytest.raises(_Failure):
+        videostep.video_step(camera, CasePaths.of(tmp_path), store=None)  # type: ignore[arg-type]
+    assert gc.get_freeze_count() == before
+
+
+def test_video_step_unfreezes_after_a_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    progress: list[tuple[str, str, float]] = []
+    monkeypatch.setattr(videostep, "KeyframeReader", _NoKeyframes)
+    monkeypatch.setattr(videostep, "VIDEO_PARTS", SimpleNamespace(items=lambda: []))
+    frozen: list[int] = []
+
+    def analyse(path: Path, analysers: list[object], **kwargs: object) -> SimpleNamespace:
+        frozen.append(gc.get_freeze_count())
+        return SimpleNamespace(results=[], last_s=12.5)
+
+    monkeypatch.setattr(videostep, "analyse_video", analyse)
+    camera = SimpleNamespace(
+        camera_id="cam-1",
+        source="cam-1.mp4",
+        start_time=None,
+        source_path=lambda root: tmp_path / "cam-1.mp4",
+    )
+    store = SimpleNamespace(set_job_progress=lambda *a: progress.append(a))
+    before = gc.get_freeze_count()
+    videostep.video_step(camera, CasePaths.of(tmp_path), store)  # type: ignore[arg-type]
+    assert frozen and frozen[0] > before  # the pass ran with the earlier objects frozen
+    assert gc.get_freeze_count() == before
+    assert progress == [("cam-1", "video", 12.5)]
