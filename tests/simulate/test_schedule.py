@@ -142,16 +142,17 @@ def _box_voter(k: int, role: Role, arrive: float, stay: float, before: bool) -> 
         ([("voter", 10.0, 4.0)], [("box", 10.0)]),
         # a second beside the first (booth 0 is nearer `box_side`: no later than at the box)
         ([("voter", 10.0, 4.0), ("voter", 11.0, 4.0)], [("box", 10.0), ("box_side", 11.0)]),
-        # a third waits for the first to leave (14 s) and steps in 0.3 s after
+        # a third waits at the queue for the first to leave (14 s), then steps in from there
+        # (0.838 m at 1 m/s)
         (
             [("voter", 10.0, 4.0), ("voter", 11.0, 4.0), ("voter", 12.0, 4.0)],
-            [("box", 10.0), ("box_side", 11.0), ("box", 14.3)],
+            [("box", 10.0), ("box_side", 11.0), ("box", 14.838)],
         ),
         # a stuffer keeps the fraud plan's time: the voter before it stands beside it
         ([("voter", 10.0, 4.0), ("stuffer", 12.0, 4.0)], [("box_side", 10.0), ("box", 12.0)]),
         (
             [("voter", 10.0, 4.0), ("voter", 10.5, 4.0), ("stuffer", 12.0, 4.0)],
-            [("box_side", 10.0), ("box_side", 14.3), ("box", 12.0)],
+            [("box_side", 10.0), ("box_side", 14.838), ("box", 12.0)],
         ),
         # no stop before the box: it is there when it arrives (not after its exit)
         ([("voter", 10.0, 4.0, False)], [("box", 10.0)]),
@@ -171,7 +172,27 @@ def test_share_the_box(people: list[tuple], want: list[tuple[str, float]]) -> No
         assert v.drops[0].t_s == pytest.approx(drop + wait, abs=1e-3)
         assert v.stops[-1].arrive_s >= box.leave_s + v.walk(box.place, "exit") - 1e-3
         assert v.stops[-1].arrive_s >= out + wait - 1e-3
+        queued = len(v.stops) > 2 and v.stops[-3].place == "box_queue"
+        assert queued == (wait > 1.0), v.person_id  # a long wait is spent at the queue
         Visit(v.person_id, v.role, v.look, tuple(v.stops), tuple(v.drops))  # a valid visit
+
+
+@pytest.mark.parametrize(("preset", "seed"), [("demo", 1), ("demo", 2), ("demo", 3)])
+def test_a_long_wait_is_spent_at_the_queue(preset: str, seed: int) -> None:
+    queued = 0
+    for plan in _plans(preset, seed):
+        at = [(s.place, s.arrive_s, s.leave_s) for v in plan.visits for s in v.stops]
+        for v in plan.visits:
+            for a, b in itertools.pairwise(v.stops):
+                if a.place != "box_queue":
+                    continue
+                queued += 1
+                assert b.place in BOX_PLACES and a.leave_s - a.arrive_s > 0.5
+                # it steps in once the place's last person has left
+                assert not any(
+                    p == b.place and s < b.arrive_s and e > a.leave_s + 1e-3 for p, s, e in at
+                ), (plan.camera_id, v.person_id)
+    assert queued > 0  # busy demo stations do make people wait for the box
 
 
 def test_carousel_keeps_its_look_across_cameras(cases: dict[str, Path]) -> None:

@@ -55,7 +55,7 @@ def stop_facing(place: str) -> float | None:
         return math.pi / 2
     if place == "table_queue":
         return _angle_to(room.TABLE_QUEUE, room.TABLE)
-    if place in room.BOX_PLACES:
+    if place in (*room.BOX_PLACES, "box_queue"):
         return _DOWN
     if place == "box_near":
         return _angle_to(room.BOX_NEAR, room.BOX)

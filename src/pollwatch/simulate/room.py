@@ -17,6 +17,7 @@ __all__ = [
     "BOX",
     "BOX_NEAR",
     "BOX_PLACES",
+    "BOX_QUEUE",
     "BOX_SIDE",
     "COMMISSION_SEATS",
     "DEPTH",
@@ -56,6 +57,7 @@ BOX = Point(4.2, 2.6)  # the transparent ballot box, in the middle of the room, 
 BOX_NEAR = Point(5.1, 2.4)  # standing beside the box without voting
 BOX_SIDE = Point(BOX.x + 0.5, BOX.y)  # a second voter at the box at once, shoulder to shoulder
 BOX_PLACES = ("box", "box_side")  # where a voter stands to drop a ballot
+BOX_QUEUE = Point(BOX.x + 0.25, BOX.y + 0.8)  # waiting behind both places for one to free
 OBSERVER_SEATS = (Point(1.0, 2.0), Point(0.8, 3.2))
 PASS_LEFT = Point(1.0, 1.6)  # ends of a walk across the front of the box
 PASS_RIGHT = Point(7.0, 1.6)
@@ -68,6 +70,7 @@ _PLACES: dict[str, Point] = {
     "box": BOX,
     "box_near": BOX_NEAR,
     "box_side": BOX_SIDE,
+    "box_queue": BOX_QUEUE,
     "pass_left": PASS_LEFT,
     "pass_right": PASS_RIGHT,
     **{f"booth{i}": p for i, p in enumerate(BOOTHS)},

@@ -199,6 +199,8 @@ def _stuffer(rng: np.random.Generator, e: StuffingEvent, open_s: float) -> _Vote
 
 
 _BOX_GAP_S = 0.3  # a person waiting for a place at the box steps in this long after it frees
+_QUEUE_MIN_S = 0.5  # a wait longer than this is spent standing at `box_queue`
+_HANDOVER_MAX_S = 2.0  # the longest step in from `box_queue` (0.84 m at the slowest 0.8 m/s)
 
 
 def _share_the_box(voters: list[_Voter]) -> None:
@@ -208,7 +210,9 @@ def _share_the_box(voters: list[_Voter]) -> None:
     visit takes the place where it can start soonest, `box` before `box_side` (beside whoever
     is at the box) at the same time; when neither is free for its whole stay it waits until
     one of them frees: its box stop, the drops in it and the later stops move later by the
-    wait. No random draws, so the rest of the day is unchanged."""
+    wait, and a wait long enough is spent standing at `box_queue` (behind both places), from
+    which it steps in once the place's last person has left. No random draws, so the rest of
+    the day is unchanged."""
     stays = sorted(
         (v.role != "stuffer", s.arrive_s, k, i)
         for k, v in enumerate(voters)
@@ -220,24 +224,33 @@ def _share_the_box(voters: list[_Voter]) -> None:
         v = voters[k]
         arrive = v.stops[i].arrive_s
         stay = v.stops[i].leave_s - arrive
-        # only stays not over `_BOX_GAP_S` before it can be in its way or free a place for it
-        # (else each stay looks at all before it: 137 s of CPU for a station of 1,652 voters)
+        # only stays not over `_HANDOVER_MAX_S` before it can be in its way or free a place for
+        # it (else each stay looks at all before it: 137 s of CPU for a station of 1,652 voters)
         live = {
-            spot: [(a, b) for a, b in p if b + _BOX_GAP_S > arrive] for spot, p in booked.items()
+            spot: [(a, b) for a, b in p if b + _HANDOVER_MAX_S > arrive]
+            for spot, p in booked.items()
         }
         ready = dict.fromkeys(booked, arrive)  # no stop before: it is there when it arrives
         if i > 0:  # when it can be at each place from its stop before (less 1 ms: rounding)
             came = v.stops[i - 1]
             ready = {spot: came.leave_s + v.walk(came.place, spot) - 1e-3 for spot in booked}
-        starts = [arrive, *sorted(b + _BOX_GAP_S for p in live.values() for _, b in p)]
         free = []  # (start, place's rank, place) where the whole stay fits
-        for t in starts:
-            for n, spot in enumerate(booked):
+        for n, spot in enumerate(booked):
+            # a place frees when its person leaves; whoever waited steps in from the queue
+            step_in = max(_BOX_GAP_S, v.walk("box_queue", spot))
+            for t in [arrive, *(b + step_in for _, b in live[spot])]:
                 go = max(t, arrive, ready[spot])
                 if _free(live[spot], go, go + stay):
                     free.append((go, n, spot))
         go, _, spot = min(free)  # the last stay's end frees both places: never empty
         _delay(v, i, go - arrive)
+        if i > 0 and go - arrive > _QUEUE_MIN_S:  # a real wait: stand at the queue till then
+            came = v.stops[i - 1]
+            queued = came.leave_s + v.walk(came.place, "box_queue")
+            step_out = v.stops[i].arrive_s - v.walk("box_queue", spot)
+            if step_out - queued > _QUEUE_MIN_S:
+                v.stops.insert(i, _stop("box_queue", queued, step_out))
+                i += 1
         stop = v.stops[i]
         v.stops[i] = _stop(spot, stop.arrive_s, stop.leave_s)
         booked[spot].append((stop.arrive_s, stop.leave_s))
