@@ -37,7 +37,7 @@ from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.stats import count_cdf
 from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
-from pollwatch.stuffing.fill import FillCurve, rise_around
+from pollwatch.stuffing.fill import FillCurve, rise_around, rise_held
 from pollwatch.stuffing.score import (
     CLUSTERING,
     HANDS_TAIL_DECAY,
@@ -133,6 +133,14 @@ class DetectOptions:
     # an episode's ballots tested against legitimate ones arriving within its own largest gap
     # between hand movements (a stuffer's hands: 1–2 s apart), not less than this
     cadence_min_s: float = 1.0
+    # a finding whose ballots rest on the pile (more than its hand movements) stands only
+    # where the pile still shows `held_share` of them `held_after_s` past the level after it
+    # was read (and within `held_look_s` of the episode); else the episode is not observable
+    # (demo-clean 101: a level read high for 4 s while two voters stood at and behind the
+    # box, never read again)
+    held_after_s: float = 6.0
+    held_look_s: float = 120.0
+    held_share: float = 0.5
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
     def __post_init__(self) -> None:
@@ -146,6 +154,8 @@ class DetectOptions:
             raise ValueError("min_rate_s, hidden_min_s and hidden_look_s must be positive")
         if not self.hidden_dispersion >= 1:
             raise ValueError(f"hidden_dispersion must be >= 1, got {self.hidden_dispersion}")
+        if not (self.held_after_s >= 0 and self.held_look_s > 0 and 0 < self.held_share <= 1):
+            raise ValueError("held_after_s must be >= 0, held_look_s > 0, held_share in (0, 1]")
         if not self.fill_margin >= 0:
             raise ValueError(f"fill_margin must be >= 0, got {self.fill_margin}")
         if not 0 <= self.pile_tail < 1:
@@ -314,6 +324,9 @@ def camera_events(
         )
         extra, lower, upper = extra_ballots(int(ep.ballots), from_pile=ep.ballots > ep.insertions)
         flagged = test.pvalue < o.alpha and tested >= o.min_ballots
+        held = not flagged or _pile_held(
+            (int(ep.ballots), int(ep.insertions)), (ep.start_s, ep.end_s), curve, step_px, o
+        )
         events.append(
             Event(
                 kind="bundle" if ep.insertions < ep.ballots / 2 else "hands",
@@ -333,8 +346,9 @@ def camera_events(
                 p_local=test.p_local,
                 p_value=test.pvalue,
                 confidence=1.0 - test.pvalue,
-                flagged=bool(flagged),
-                reasons=str(ep.evidence),
+                observable=held,
+                flagged=bool(flagged and held),
+                reasons=str(ep.evidence) if held else f"{ep.evidence}; pile rise not held",
             )
         )
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
@@ -437,6 +451,30 @@ def _rises(
             )
         )
     return out
+
+
+def _pile_held(
+    counts: tuple[int, int],
+    span: tuple[float, float],
+    curve: FillCurve | None,
+    step_px: float,
+    o: DetectOptions,
+) -> bool:
+    """Whether an episode's ballots (`counts`: ballots, hand movements; `span`: start_s,
+    end_s) stand: those of its hand movements do; more than those (the pile's) only where
+    the pile still shows `held_share` of them later on (`fill.rise_held`). A camera whose
+    pile cannot be read at all is left as it was."""
+    ballots, insertions = counts
+    usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
+    if ballots <= insertions or not usable or curve is None:
+        return True
+    rise = rise_held(
+        curve,
+        span,
+        after_s=o.episodes.settle_s + o.held_after_s,
+        look_s=o.held_look_s,
+    )
+    return bool(np.isfinite(rise) and rise / step_px >= o.held_share * ballots)
 
 
 def _rise_reasons(blind_s: float, rough_s: float) -> str:

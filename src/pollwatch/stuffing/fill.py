@@ -11,7 +11,8 @@ full to the lid). A camera nudged during the day shows the box in several steady
 on their own and brought to the reference view's scale (the box's height there), so the
 level runs on across a nudge. `rise_between` measures how far the pile rose across a stretch
 of time, from the levels held just before and just after it; `rise_around`, across a period
-the box could not be watched, from the nearest levels read on either side.
+the box could not be watched, from the nearest levels read on either side; `rise_held`, from
+before a stretch to the level read again well after it (whether a rise lasted).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "readable_samples",
     "rise_around",
     "rise_between",
+    "rise_held",
 ]
 
 FILL_COLUMNS = ["t_s", "fill_px", "fill_level"]
@@ -217,3 +219,31 @@ def rise_around(
     t0, t1 = float(before.max()) - span_s, float(after.min()) + span_s
     rise = curve.level_near(float(after.min()), t1) - curve.level_near(t0, float(before.max()))
     return rise, t0, t1
+
+
+def rise_held(
+    curve: FillCurve, span: tuple[float, float], *, after_s: float = 8.5, look_s: float = 120.0
+) -> float:
+    """How many pixels above its level before a stretch (`span`: start_s, end_s) the pile
+    still stands well after it: the level of the first 4 s of readable samples from `after_s`
+    after end_s (past the 2.5-6.5 s `rise_between` reads the level after from) up to `look_s`
+    after it, against the level held in the 4 s (else 10 s) before start_s. NaN where either
+    cannot be read. A pile a stuffer raised stays up; a level read high only while someone
+    stands at or behind the box falls back (demo-clean 101: 55 px before a voter, 71 px for
+    4 s while a second one stepped behind the box, 57-59 px in unreadable samples after)."""
+    start_s, end_s = span
+    if end_s < start_s:
+        raise ValueError(f"end_s {end_s} is before start_s {start_s}")
+    if not (after_s >= 0 and look_s > 0):
+        raise ValueError(f"after_s must be >= 0 and look_s positive, got {after_s}, {look_s}")
+    before = np.nan
+    for span in (4.0, 10.0):
+        before = curve.level_near(start_s - span, start_s - 0.3)
+        if np.isfinite(before):
+            break
+    t = curve.samples["t_s"].to_numpy(float)
+    later = t[(t >= end_s + after_s) & (t <= end_s + look_s)]
+    if not np.isfinite(before) or not later.size:
+        return np.nan
+    first = float(later.min())
+    return curve.level_near(first, first + 4.0) - before
