@@ -20,6 +20,16 @@ def _raise(*args: object, **kwargs: object) -> None:
     raise _Failure("boom")
 
 
+def _camera(tmp_path: Path) -> SimpleNamespace:
+    """A camera row as the video step reads it, its file under `tmp_path` (never opened)."""
+    return SimpleNamespace(
+        camera_id="cam-1",
+        source="cam-1.mp4",
+        start_time=None,
+        source_path=lambda root: tmp_path / "cam-1.mp4",
+    )
+
+
 class _NoKeyframes:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -42,12 +52,7 @@ def test_video_step_unfreezes_on_error(
     monkeypatch.setattr(videostep, "VIDEO_PARTS", SimpleNamespace(items=lambda: []))
     if analyse is not None:
         monkeypatch.setattr(videostep, "analyse_video", analyse)
-    camera = SimpleNamespace(
-        camera_id="cam-1",
-        source="cam-1.mp4",
-        start_time=None,
-        source_path=lambda root: tmp_path / "cam-1.mp4",
-    )
+    camera = _camera(tmp_path)
     before = gc.get_freeze_count()
     with pytest.raises(_Failure):
         videostep.video_step(camera, CasePaths.of(tmp_path), store=None)  # type: ignore[arg-type]
@@ -65,12 +70,7 @@ def test_video_step_unfreezes_after_a_run(monkeypatch: pytest.MonkeyPatch, tmp_p
         return SimpleNamespace(results=[], last_s=12.5)
 
     monkeypatch.setattr(videostep, "analyse_video", analyse)
-    camera = SimpleNamespace(
-        camera_id="cam-1",
-        source="cam-1.mp4",
-        start_time=None,
-        source_path=lambda root: tmp_path / "cam-1.mp4",
-    )
+    camera = _camera(tmp_path)
     store = SimpleNamespace(set_job_progress=lambda *a: progress.append(a))
     before = gc.get_freeze_count()
     videostep.video_step(camera, CasePaths.of(tmp_path), store)  # type: ignore[arg-type]
