@@ -9,7 +9,7 @@ import pytest
 
 from pollwatch.counting.observability import Observability
 from pollwatch.stuffing import detect
-from pollwatch.stuffing.fill import FillCurve, fill_curve, rise_held
+from pollwatch.stuffing.fill import FillCurve, counting_curve, fill_curve, rise_held
 
 STEP = 2.0  # pixels per ballot
 VOTERS = [3.0 + 4.0 * k for k in range(5)]  # a quiet camera: five single voters, 4 s apart
@@ -111,3 +111,23 @@ def test_rise_held(times, px, want) -> None:
 def test_held_rejects_bad_input(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+READ = FillCurve(pd.DataFrame({"t_s": [0.0, 1.0], "fill_px": [5.0, 5.0]}), 100.0)
+UNREAD = FillCurve(pd.DataFrame({"t_s": pd.Series(dtype=float), "fill_px": []}), 100.0)
+
+
+@pytest.mark.parametrize(
+    ("curve", "step_px", "counts"),
+    [
+        (READ, 2.0, True),
+        (None, 2.0, False),
+        (UNREAD, 2.0, False),
+        (READ, 0.0, False),
+        (READ, -1.0, False),
+        (READ, float("nan"), False),
+        (READ, float("inf"), False),
+    ],
+)
+def test_counting_curve(curve: FillCurve | None, step_px: float, counts: bool) -> None:
+    assert counting_curve(curve, step_px) is (curve if counts else None)

@@ -37,7 +37,7 @@ from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.stats import count_cdf
 from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
-from pollwatch.stuffing.fill import FillCurve, rise_around, rise_held
+from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_around, rise_held
 from pollwatch.stuffing.score import (
     CLUSTERING,
     HANDS_TAIL_DECAY,
@@ -375,9 +375,10 @@ def between_rises(
     ballots."""
     o = options or DetectOptions()
     columns = ["start_s", "end_s", "ballots", "blind_s", "rough_s"]
-    if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
+    pile = counting_curve(curve, step_px)
+    if pile is None:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
-    t = curve.samples["t_s"].to_numpy(float)
+    t = pile.samples["t_s"].to_numpy(float)
     settle = o.episodes.settle_s
     starts = [*episodes["start_s"], float(t[-1])]
     ends = [float(t[0]) - settle, *episodes["end_s"]]
@@ -387,7 +388,7 @@ def between_rises(
             lo < b and hi > a and hi - lo >= o.hidden_min_s for lo, hi, _ in obs.unobservable
         ):
             continue
-        rise = curve.level_near(b - 4.0, b - 0.3) - curve.level_near(a, a + 4.0)
+        rise = pile.level_near(b - 4.0, b - 0.3) - pile.level_near(a, a + 4.0)
         blind = (b - a) * (1.0 - obs.observed_share(a, b))
         rough_s = sum(max(0.0, min(b, hi) - max(a, lo)) for lo, hi, _ in rough)
         rows.append((a, b, rise / step_px if np.isfinite(rise) else np.nan, blind, rough_s))
@@ -465,11 +466,11 @@ def _pile_held(
     the pile still shows `held_share` of them later on (`fill.rise_held`). A camera whose
     pile cannot be read at all is left as it was."""
     ballots, insertions = counts
-    usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
-    if ballots <= insertions or not usable or curve is None:
+    pile = counting_curve(curve, step_px)
+    if ballots <= insertions or pile is None:
         return True
     rise = rise_held(
-        curve,
+        pile,
         span,
         after_s=o.episodes.settle_s + o.held_after_s,
         look_s=o.held_look_s,
@@ -506,7 +507,7 @@ def _hidden(
     ten hidden stuffers); nothing where the rise is explained."""
     t = series["t_s"].to_numpy(float) if "t_s" in series else np.zeros(0)
     fg = series["fg"].to_numpy(float) if "fg" in series else np.zeros(0)
-    usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
+    pile = counting_curve(curve, step_px)
     drop_t = drops["t_s"].to_numpy(float) if len(drops) else np.zeros(0)
     drop_n = drops["ballots"].to_numpy(float) if len(drops) else np.zeros(0)
     out = []
@@ -516,9 +517,9 @@ def _hidden(
         sel = (t >= a) & (t <= b)
         activity = float(np.mean(fg[sel] > o.presence)) if sel.any() else math.nan
         ballots = math.nan
-        if usable and curve is not None:
+        if pile is not None:
             rise, t0, t1 = rise_around(
-                curve, a, b, settle_s=o.episodes.settle_s, look_s=o.hidden_look_s
+                pile, a, b, settle_s=o.episodes.settle_s, look_s=o.hidden_look_s
             )
             counted = float(drop_n[(drop_t > t0) & (drop_t < t1)].sum())
             ballots = rise / step_px - counted if np.isfinite(rise) else math.nan

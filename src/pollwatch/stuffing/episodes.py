@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pollwatch.stuffing.fill import FillCurve, rise_between
+from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_between
 
 __all__ = ["EPISODE_COLUMNS", "EpisodeOptions", "find_episodes", "robust_z"]
 
@@ -115,7 +115,7 @@ def find_episodes(
         return pd.DataFrame({c: pd.Series(dtype=float) for c in EPISODE_COLUMNS})
     t = d["t_s"].to_numpy(float)
     label = np.concatenate([[0], np.cumsum(np.diff(t) > o.gap_s)])
-    usable = curve is not None and curve.readable and np.isfinite(step_px) and step_px > 0
+    pile = counting_curve(curve, step_px)
     rows = []
     settled = -np.inf  # the pile's level settled after the previous episode from here on
     # each episode's next one starts here: the level after an episode is read before it
@@ -124,10 +124,10 @@ def find_episodes(
         part = d.iloc[idx.to_numpy()]
         start, end = float(part["t_s"].min()), float(part["t_s"].max())
         rise = np.nan
-        if usable and curve is not None:
+        if pile is not None:
             upto = float(starts[k + 1]) if k + 1 < len(starts) else np.inf
             rise = rise_between(
-                curve, start, end, settle_s=o.settle_s, not_before=settled, not_after=upto
+                pile, start, end, settle_s=o.settle_s, not_before=settled, not_after=upto
             )
         settled = end + o.settle_s
         fill_ballots = rise / step_px if np.isfinite(rise) else np.nan

@@ -29,6 +29,7 @@ __all__ = [
     "FILL_COLUMNS",
     "FillCurve",
     "ViewHeight",
+    "counting_curve",
     "fill_curve",
     "readable_samples",
     "rise_around",
@@ -139,6 +140,14 @@ def fill_curve(
     return FillCurve(pd.DataFrame({"t_s": tt[order], "fill_px": px[order]}), float(box_h))
 
 
+def counting_curve(curve: FillCurve | None, step_px: float) -> FillCurve | None:
+    """`curve` where its pile can count ballots (a readable curve and a finite, positive
+    `step_px`, the pixels one ballot raises it), else None."""
+    if curve is None or not curve.readable or not (np.isfinite(step_px) and step_px > 0):
+        return None
+    return curve
+
+
 def readable_samples(series: pd.DataFrame, options: DropFinderOptions | None = None) -> np.ndarray:
     """Which of the watcher's samples (t_s, fill, fill_contrast, fill_line) read the pile: a
     level with `min_contrast` at least, its edge more than `line_rows` rows from the box's own
@@ -237,8 +246,8 @@ def rise_held(
     if not (after_s >= 0 and look_s > 0):
         raise ValueError(f"after_s must be >= 0 and look_s positive, got {after_s}, {look_s}")
     before = np.nan
-    for span in (4.0, 10.0):
-        before = curve.level_near(start_s - span, start_s - 0.3)
+    for width in (4.0, 10.0):
+        before = curve.level_near(start_s - width, start_s - 0.3)
         if np.isfinite(before):
             break
     t = curve.samples["t_s"].to_numpy(float)
