@@ -15,6 +15,8 @@ and of the background the watcher holds, returning one value per sample.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -51,7 +53,7 @@ class SampleBatch:
         half: tuple[int, int],
         capacity: int,
     ) -> None:
-        self.key = (planes.box, planes.luma.shape, planes.cb.shape, planes.fy, planes.fx, slot)
+        self.key = self.key_of(planes, slot)
         self.luma = np.empty((capacity, *planes.luma.shape), np.uint8)
         self.cb = np.empty((capacity, *planes.cb.shape), np.uint8)
         self.cr = np.empty_like(self.cb)
@@ -77,6 +79,11 @@ class SampleBatch:
             slice(sy0 - y0, sy1 - y0),
             slice(sx0 - x0, sx1 - x0),
         )
+
+    @staticmethod
+    def key_of(planes: RegionPlanes, slot: tuple[int, int, int, int]) -> tuple[Any, ...]:
+        """The geometry a batch holds: a sample of another key needs a batch of its own."""
+        return (planes.box, planes.luma.shape, planes.cb.shape, planes.fy, planes.fx, slot)
 
     @property
     def full(self) -> bool:

@@ -371,8 +371,8 @@ def counting_step(paths: CasePaths, store: Store) -> None:
     for cam in store.camera_records():
         try:
             drops = store.read_table(ANALYSER, "drops", camera_id=cam.camera_id)
-            own, seen, sources = _camera_ranges(store, cam)  # each table and source read once
-            obs = seen.with_ranges(sources)  # `camera_observability`
+            own, box_seen, sources = _camera_ranges(store, cam)  # each table and source read once
+            obs = box_seen.with_ranges(sources)  # `camera_observability`
             rough = camera_rough(store, cam, obs)
         except NotFoundError:  # the camera's video step has not run (or failed)
             continue

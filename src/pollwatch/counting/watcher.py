@@ -341,7 +341,7 @@ class BoxWatcher:
             self._flush()  # the samples before use the background before
         planes = frame.region_planes(*r.watch)
         batch = s.batch
-        if batch is None or batch.key[0] != planes.box or batch.key[1] != planes.luma.shape:
+        if batch is None or batch.key != SampleBatch.key_of(planes, r.slot):
             self._flush()
             half = (max(1, rows // 2), max(1, cols // 2))
             batch = s.batch = SampleBatch(planes, r.slot, half, _BATCH)
