@@ -3,12 +3,32 @@ apart, each keyframe a median keeps decoded once."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import av
 import numpy as np
 import pytest
 from videoclips import PASSER, ClipSpec
 
 from pollwatch.video.boxfind import keyframe_background, seek_keyframes
 from pollwatch.video.keyframes import KeyframeReader
+
+
+def _reference_background(path: Path, count: int, until_s: float | None) -> np.ndarray:
+    """The same median made apart from the reader: every frame decoded in order, for each
+    target the last keyframe at or before it, the upper per-pixel median of those."""
+    with av.open(str(path)) as container:
+        vs = container.streams.video[0]
+        duration = float(vs.duration * vs.time_base)
+        keys = [
+            (float(f.time), f.to_ndarray(format="bgr24"))
+            for f in container.decode(vs)
+            if f.key_frame
+        ]
+    end = min(duration, until_s) if until_s else duration
+    targets = [end * (k + 0.5) / count for k in range(count)]
+    picked = [[im for t, im in keys if t <= target + 1e-9][-1] for target in targets]
+    return np.sort(np.stack(picked), axis=0)[len(picked) // 2]
 
 
 @pytest.mark.parametrize(
@@ -20,6 +40,7 @@ def test_background_is_keyframe_background(make_clip, count, until_s, gop) -> No
     reader = KeyframeReader(path)
     view = reader.background(count=count, until_s=until_s)
     np.testing.assert_array_equal(view, keyframe_background(path, count=count, until_s=until_s))
+    np.testing.assert_array_equal(view, _reference_background(path, count, until_s))
     decoded = reader.decoded
     assert 1 <= decoded <= count
     # the same keyframes again: none decoded
