@@ -134,7 +134,10 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     # The objects alive before this camera (modules, the pipeline, earlier cameras' results)
     # are left out of its collections: on an azerbaijan-2024 camera the full collections
     # that walked them cost about a tenth of the step (benchmarks/camera_step.py).
-    gc.freeze()
+    # A caller that froze objects itself keeps them frozen: only what this step froze thaws.
+    own_freeze = gc.get_freeze_count() == 0
+    if own_freeze:
+        gc.freeze()
     try:
         keyframes = KeyframeReader(path)  # each keyframe decoded once for every look
         background = keyframes.background(until_s=_BACKGROUND_S, first_view_only=True)
@@ -149,5 +152,6 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
         for _, part in chosen:
             part.save([results[id(a)] for a in part.analysers], run, store)
     finally:
-        gc.unfreeze()
+        if own_freeze:
+            gc.unfreeze()
     store.set_job_progress(camera.camera_id, "video", float(run.last_s or 0.0))

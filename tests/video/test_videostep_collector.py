@@ -77,3 +77,22 @@ def test_video_step_unfreezes_after_a_run(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert frozen and frozen[0] > before  # the pass ran with the earlier objects frozen
     assert gc.get_freeze_count() == before
     assert progress == [("cam-1", "video", 12.5)]
+
+
+def test_video_step_leaves_a_callers_frozen_objects_frozen(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(videostep, "KeyframeReader", _NoKeyframes)
+    monkeypatch.setattr(videostep, "VIDEO_PARTS", SimpleNamespace(items=lambda: []))
+    monkeypatch.setattr(
+        videostep, "analyse_video", lambda *a, **k: SimpleNamespace(results=[], last_s=1.0)
+    )
+    store = SimpleNamespace(set_job_progress=lambda *a: None)
+    gc.freeze()  # the caller's own
+    try:
+        before = gc.get_freeze_count()
+        assert before > 0
+        videostep.video_step(_camera(tmp_path), CasePaths.of(tmp_path), store)  # type: ignore[arg-type]
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
