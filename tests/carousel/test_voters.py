@@ -88,6 +88,7 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"slot_margin": 2.0}, "slot_margin"),
         ({"side_width": 0.0}, "side_width"),
         ({"side_offset": 0.3, "side_width": 0.8}, "side_offset"),
+        ({"side_reach": 1.5}, "side_reach"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:

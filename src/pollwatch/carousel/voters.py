@@ -65,8 +65,9 @@ SIDE_TRACK = -2
 #: measured, off; docs/carousel.md)
 FOLLOW_VIEWS = False
 #: whether `voter_part` keeps the side crops too (a second voter beside the one at the box;
-#: session 9: built, measured, off; docs/carousel.md)
-SIDE_CROPS = False
+#: session 9: demo 1 rendered with the queue at the box 1 -> 12 of 18 pairs found, all right;
+#: docs/carousel.md)
+SIDE_CROPS = True
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -215,9 +216,9 @@ class VoterCrops:
     box a column `side_offset` box widths from its centre to the column's middle, `side_width`
     box widths wide (a ballot box is about as wide as the gap between two people's middles),
     from the top of the person boxes there down to the box's lid, as the slot crop, when a
-    person box covers the column's middle half and reaches below the box's lowest point (a
-    person standing level with the box; one queueing behind it stands higher in the
-    picture)."""
+    person box covers the column's middle half and reaches below `side_reach` of the box's
+    height (1: its lowest point; a person standing level with the box; one queueing behind it
+    stands higher in the picture)."""
 
     def __init__(
         self,
@@ -243,6 +244,7 @@ class VoterCrops:
         side_crops: bool = False,
         side_offset: float = 1.0,
         side_width: float = 0.8,
+        side_reach: float = 1.0,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -289,6 +291,9 @@ class VoterCrops:
             )
         self.side_crops = bool(side_crops)
         self.side_offset, self.side_width = float(side_offset), float(side_width)
+        if not 0 <= side_reach <= 1:
+            raise ValueError(f"side_reach must be in [0, 1], got {side_reach!r}")
+        self.side_reach = float(side_reach)
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -411,7 +416,7 @@ class VoterCrops:
             (people[:, 0] <= mid - half / 2)
             & (people[:, 2] >= mid + half / 2)
             & (people[:, 1] < by0)
-            & (people[:, 3] >= by1)
+            & (people[:, 3] >= by0 + self.side_reach * (by1 - by0))
         )
         if not there.any():
             return
