@@ -237,7 +237,9 @@ def _left_after(members: list[_Voter], at: float) -> float:
     return max(s.leave_s for m in members for s in m.stops) - at
 
 
-@pytest.mark.parametrize(("preset", "booth"), [("tiny", False), ("demo", True), ("azerbaijan-2024", True)])
+@pytest.mark.parametrize(
+    ("preset", "booth"), [("tiny", False), ("demo", True), ("azerbaijan-2024", True)]
+)
 def test_carousel_visit_bound_allows_a_wait_at_the_box(preset: str, booth: bool) -> None:
     """Every stay the longest the preset allows; when the last member reaches the box, two
     voters have just taken both places: he waits for one of them, and the group has still
