@@ -422,6 +422,24 @@ def test_agreement_tells_a_true_fit_from_a_chance_one(scene, current, matrix, le
     assert least <= found <= most
 
 
+def test_agreement_kept_for_the_last_transform_answers_as_anew(scene):
+    """The moved reference is kept for the last transform asked about: asked again (the
+    same object) or asked about another, the answer is a fresh Registrar's, bit for bit."""
+    kept = Registrar(scene)
+    rng = np.random.default_rng(4)
+    moves = [
+        ViewTransform(np.array([[1, 0, dx], [0, 1, dy]], float), "features")
+        for dx, dy in [(0, 0), (20, -8), (400, 0), (-3.5, 2.25)]
+    ]
+    for i in [0, 0, 1, 1, 0, 2, 2, 3, 1, 3]:
+        picture = clips.noisy(clips.warp(scene, 20, -8), rng)
+        found, fresh = (
+            kept.agreement(picture, moves[i]),
+            Registrar(scene).agreement(picture, moves[i]),
+        )
+        assert found == fresh or (math.isnan(found) and math.isnan(fresh))
+
+
 def test_agreement_without_overlap_is_unknown(scene):
     far = ViewTransform(np.array([[1, 0, 400.0], [0, 1, 0]]), "features")
     assert math.isnan(Registrar(scene).agreement(scene, far))

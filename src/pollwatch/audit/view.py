@@ -108,7 +108,7 @@ import cv2
 import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
-from pollwatch.audit.outline import outline_coverage, outline_support
+from pollwatch.audit.outline import outline_below, outline_coverage, outline_support
 from pollwatch.audit.picture import (
     GrayMeasures,
     analysis_reference,
@@ -705,8 +705,7 @@ class ViewAuditor:
         if not self._traces_box or self.box_polygon is None:
             return False
         moved = transform.apply(self._base_polygon())
-        support = outline_support(gray, moved, search_px=2)
-        return not math.isnan(support) and support < self.min_moved_outline
+        return outline_below(gray, moved, self.min_moved_outline, search_px=2)
 
     def result(self) -> ViewAuditResult:
         """The audit so far (samples still waiting for a baseline are judged against it)."""
