@@ -86,7 +86,9 @@ def test_findings_name_kind_time_and_evidence(audited):
     shifted = next(f for f in found if f.kind == "view_shifted")
     assert shifted.details["shift_px"] == pytest.approx(40.0, abs=3.0)
     assert shifted.start_time == clips.START + timedelta(seconds=shifted.start_s)
-    assert "08:02:" in shifted.summary  # wall-clock times in observers' words
+    assert shifted.start_s == pytest.approx(120.0, abs=0.5)  # turned at 120 s
+    # wall-clock times in observers' words
+    assert shifted.start_time.strftime("%H:%M:%S") in shifted.summary
     muted = next(f for f in found if f.kind == "audio_muted")
     assert muted.score == pytest.approx(muted.details["duration_s"] / 3600)
     assert audit_findings(audited, camera_id="c", station_id="s", min_duration_s=1e6) == []

@@ -4,7 +4,12 @@ import audit_clips as clips
 import numpy as np
 import pytest
 
-from pollwatch.audit.outline import outline_coverage, outline_support, side_supports
+from pollwatch.audit.outline import (
+    outline_below,
+    outline_coverage,
+    outline_support,
+    side_supports,
+)
 
 BOX = np.array([(125, 100), (165, 100), (165, 150), (125, 150)], float)  # 320×180 pixels
 
@@ -61,3 +66,19 @@ def test_side_supports_are_per_side_and_skip_short_sides():
 )
 def test_a_polygon_off_the_picture_or_without_sides_covers_nothing(polygon):
     assert outline_coverage(_wall(150), polygon) == 0.0
+
+
+@pytest.mark.parametrize("search_px", [0, 2])
+@pytest.mark.parametrize("level", [0.5, 1.3, 3.0, 100.0])
+@pytest.mark.parametrize(
+    ("picture", "shift"),
+    [("box", 0.0), ("box", 1.6), ("box", 40.0), ("bare_wall", 0.0), ("box", 1000.0)],
+)
+def test_outline_below_says_what_the_support_says(picture, shift, level, search_px):
+    """The search stops at the first place that reaches `level`: the answer is the whole
+    search's (a number under `level`; False when no place is judged, off the picture)."""
+    img = _with_box(_wall(None)) if picture == "box" else _wall(None)
+    polygon = BOX + np.array([shift, 0.3])
+    support = outline_support(img, polygon, search_px=search_px)
+    expected = not np.isnan(support) and support < level
+    assert outline_below(img, polygon, level, search_px=search_px) is expected

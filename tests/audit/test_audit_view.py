@@ -422,6 +422,24 @@ def test_agreement_tells_a_true_fit_from_a_chance_one(scene, current, matrix, le
     assert least <= found <= most
 
 
+def test_agreement_kept_for_the_last_transform_answers_as_anew(scene):
+    """The moved reference is kept for the last transform asked about: asked again (the
+    same object) or asked about another, the answer is a fresh Registrar's, bit for bit."""
+    kept = Registrar(scene)
+    rng = np.random.default_rng(4)
+    moves = [
+        ViewTransform(np.array([[1, 0, dx], [0, 1, dy]], float), "features")
+        for dx, dy in [(0, 0), (20, -8), (400, 0), (-3.5, 2.25)]
+    ]
+    for i in [0, 0, 1, 1, 0, 2, 2, 3, 1, 3]:
+        picture = clips.noisy(clips.warp(scene, 20, -8), rng)
+        found, fresh = (
+            kept.agreement(picture, moves[i]),
+            Registrar(scene).agreement(picture, moves[i]),
+        )
+        assert found == fresh or (math.isnan(found) and math.isnan(fresh))
+
+
 def test_agreement_without_overlap_is_unknown(scene):
     far = ViewTransform(np.array([[1, 0, 400.0], [0, 1, 0]]), "features")
     assert math.isnan(Registrar(scene).agreement(scene, far))
@@ -516,7 +534,8 @@ def test_a_dark_stretch_does_not_break_a_turn(scene, reference):
     assert set(r.states[(r.t >= 46) & (r.t < 70)]) == {"unknown"}
     assert r.state == "box_not_visible"
     assert r.changed_at == pytest.approx(40.0, abs=2.0)
-    assert [(x.start, x.end) for x in r.ranges["box_not_visible"]] == [(40.0, pytest.approx(121))]
+    # the first turned frame at 40 s, the last one as before at 39 s: dated halfway
+    assert [(x.start, x.end) for x in r.ranges["box_not_visible"]] == [(39.5, pytest.approx(121))]
 
 
 @pytest.fixture(scope="module")
@@ -681,9 +700,9 @@ def test_a_blurred_view_held_when_its_phase_peak_fails(scene, reference, monkeyp
 @pytest.mark.parametrize(
     ("refine", "change_at", "dx", "changed_at"),
     [
-        (True, 97.1, 40, 97.3),  # the first frame after the turn, 0.5 s apart
-        (True, 97.9, 40, 98.3),  # the turn just before a sample: dated at it
-        (True, 97.1, -300, 97.3),
+        (True, 97.1, 40, 97.05),  # halfway between the frames either side, 0.5 s apart
+        (True, 97.9, 40, 98.05),  # the turn just before a sample: halfway to it
+        (True, 97.1, -300, 97.05),
         (False, 97.1, 40, 98.3),  # at the first turned sample (every 2 s)
         (False, 97.1, -300, 98.3),
     ],
@@ -691,8 +710,8 @@ def test_a_blurred_view_held_when_its_phase_peak_fails(scene, reference, monkeyp
 def test_a_change_between_samples_is_dated_among_the_frames_between(
     scene, reference, with_reference, refine, change_at, dx, changed_at
 ):
-    """Samples every 2 s, frames every 0.5 s: a turn between two samples is dated at the
-    first frame after it, and the runs' edges move with it."""
+    """Samples every 2 s, frames every 0.5 s: a turn between two samples is dated halfway
+    between the frames either side of it, and the runs' edges move with it."""
     auditor = ViewAuditor(
         reference=reference if with_reference else None,
         image_size=FULL,
@@ -706,13 +725,26 @@ def test_a_change_between_samples_is_dated_among_the_frames_between(
     assert r.ranges["ok"][0].end == pytest.approx(changed_at, abs=1e-6)
 
 
-def test_a_change_at_a_sample_stays_there():
-    """No frame between the samples belongs with the later one: the change is the later
-    sample's own (None), and frames of another size are not compared."""
+@pytest.mark.parametrize(
+    ("between", "dated"),
+    [
+        ("aaa", 1.75),  # every frame like the earlier sample: halfway to the later one
+        ("abb", 0.75),
+        ("bbb", 0.25),  # the first frame already like the later sample
+        ("", 1.0),  # no frame between: halfway between the samples
+    ],
+)
+def test_a_change_is_dated_halfway_between_the_frames_either_side(between, dated):
+    """Samples at 0 and 2 s, frames every 0.5 s between them, split by likeness."""
     from pollwatch.audit.view import _onset
 
     a, b = np.zeros((10, 10), np.uint8), np.full((10, 10), 100, np.uint8)
-    assert _onset(a, b, [(0.5, a), (1.0, a), (1.5, a)]) is None
-    assert _onset(a, b, [(0.5, a), (1.0, b), (1.5, b)]) == 1.0
-    assert _onset(a, b, [(0.5, b), (1.0, b), (1.5, b)]) == 0.5
-    assert _onset(a, b, [(0.5, np.zeros((5, 5), np.uint8))]) is None
+    frames = [(0.5 * (i + 1), a if c == "a" else b) for i, c in enumerate(between)]
+    assert _onset((0.0, a), (2.0, b), frames) == pytest.approx(dated)
+
+
+def test_frames_of_another_size_are_not_compared():
+    from pollwatch.audit.view import _onset
+
+    a, b = np.zeros((10, 10), np.uint8), np.full((10, 10), 100, np.uint8)
+    assert _onset((0.0, a), (2.0, b), [(0.5, np.zeros((5, 5), np.uint8))]) is None
