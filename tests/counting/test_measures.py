@@ -106,3 +106,20 @@ def test_fill_height_of_a_pile(band, visible: bool) -> None:
         np.testing.assert_allclose(out[:, 1], 160.0)
     else:
         assert np.isnan(out[:, 0]).all() and (out[:, 1] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("floor", "height"),
+    [
+        (150, np.nan),  # floor above the midpoint (120): the climb reaches the body, not read
+        (100, 23 - (18 - 80 / 100)),  # floor below it: the pile's own edge
+        (175, 23 - (6 - 55 / 135)),  # floor near the paper's luma: taken for paper (a limit)
+    ],
+)
+def test_fill_edge_needs_paper_below_it(floor: int, height: float) -> None:
+    luma = np.full((1, 24, 32), floor, np.uint8)
+    luma[:, :6] = 40  # a body behind only the box's upper part (what `above` reads)
+    luma[:, 18:] = 200  # the paper pile, from row 18 down
+    out = fill_heights(luma, (slice(0, 24), slice(10, 20)), None)
+    np.testing.assert_allclose(out[0, 0], height)
+    assert out[0, 1] > 0

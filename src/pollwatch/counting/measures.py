@@ -37,6 +37,12 @@ _CHANGE = 18  # a luma or chroma level differing by more than this from the back
 _SAME_PAPER = 25  # a background paper pixel within this of its luma is the same paper
 _SLOT_CHANGE = 40  # a slot pixel differing from the background by more than this is covered
 _SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
+# the pile's edge is read only where the rows just below it are paper: within this share of
+# the edge's contrast of the paper's luma (stuffing, session 9: a body or shadow behind only
+# the box's upper part pulled what the box shows above the pile down, and the climb went on
+# up the bare floor to the body's lower edge, 15 ballots high)
+_PAPER_ROWS = 3
+_PAPER_SHARE = 0.3
 
 
 class SampleBatch:
@@ -261,7 +267,10 @@ def fill_heights(
     the edge to the nearest of `lines`.
 
     The band's column-mean luma profile is climbed from a row just above the box's bottom
-    while it stays above the midpoint between the pile and what the box shows above it."""
+    while it stays above the midpoint between the pile and what the box shows above it; the
+    edge found is the pile's only where the rows just below it are paper (a bare floor seen
+    through the box can lie above that midpoint when a body darkens only the box's upper
+    part: the climb then stops at the body, not at the pile)."""
     n = len(luma)
     rows = len(range(*band[0].indices(luma.shape[1]))) if n else 0
     cols = len(range(*band[1].indices(luma.shape[2]))) if n else 0
@@ -294,8 +303,22 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     step = b - a
     safe = np.where(step != 0, step, 1.0)
     edge = np.where(step != 0, y - (b - mid[rows]) / safe, y.astype(float))
+    paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
+    rows, edge = rows[paper_below], edge[paper_below]
     out[rows, 0] = n - 1 - edge
     out[rows, 1] = contrast[rows]
     if lines is not None and lines.size:
         out[rows, 3] = np.min(np.abs(lines[None, :] - edge[:, None]), axis=1)
     return out
+
+
+def _paper_below(profiles: np.ndarray, y: np.ndarray, body: int, least: np.ndarray) -> np.ndarray:
+    """Whether the `_PAPER_ROWS` rows below each edge (from the row after `y`, the first
+    bright one, down to `body`) are paper: their mean at least `least`. True where no such
+    row is left (the edge at the bottom)."""
+    at = y[:, None] + 1 + np.arange(_PAPER_ROWS)[None, :]
+    inside = at <= body
+    vals = np.take_along_axis(profiles, np.minimum(at, body), axis=1).astype(float)
+    count = inside.sum(axis=1)
+    mean = np.where(inside, vals, 0.0).sum(axis=1) / np.maximum(count, 1)
+    return (count == 0) | (mean >= least)
