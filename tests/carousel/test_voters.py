@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pollwatch.carousel.voters import (
+    SIDE_TRACK,
     CropPool,
     TrackCrops,
     VoterCrops,
@@ -85,6 +86,9 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"slot_every_s": 0}, "slot_every_s"),
         ({"slot_crops": 1}, "slot_crops"),
         ({"slot_margin": 2.0}, "slot_margin"),
+        ({"side_width": 0.0}, "side_width"),
+        ({"side_offset": 0.3, "side_width": 0.8}, "side_offset"),
+        ({"side_reach": 1.5}, "side_reach"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
@@ -442,3 +446,59 @@ def test_pieces_merge_from_the_splitters_alike(cos: float, expected: bool) -> No
         {"embedding": a}, {"embedding": b}, kept.slot, np.arange(5), np.arange(5, 10), np.zeros(0)
     )
     assert one is expected
+
+
+@pytest.mark.parametrize(
+    ("side_top", "side_bottom", "side_crops", "expected"),
+    [
+        (40, 170, True, True),  # level with the box, beside it: a side crop
+        (40, 170, False, False),  # side crops off (the default)
+        (20, 130, True, False),  # higher in the picture: waiting behind the box, not beside it
+    ],
+)
+def test_side_crops_show_the_voter_beside_the_box(
+    side_top: int, side_bottom: int, side_crops: bool, expected: bool
+) -> None:
+    """A red voter behind the box, a blue one beside it to the right (one box width): the
+    side crops show the blue shirt, the slot crops stay red."""
+    box = np.array([[120.0, 110.0], [170.0, 110.0], [170.0, 160.0], [120.0, 160.0]])
+    empty = np.full((180, 320, 3), 200, np.uint8)
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
+        box=box,
+        background=empty,
+        side_crops=side_crops,
+    )
+    for k in range(60):
+        img = empty.copy()
+        if k >= 5:
+            img[40:110, 131:159] = (40, 40, 180)  # above the box's lid: the box hides the rest
+            img[40:58, 138:152] = (120, 150, 200)
+            img[side_top:side_bottom, 180:210] = (180, 60, 40)
+            img[side_top : side_top + 18, 188:202] = (120, 150, 200)
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    assert ("right" in kept.sides and len(kept.sides["right"].crops) >= 5) == expected
+    assert "left" not in kept.sides  # nobody on the left
+    for crop, mask in zip(kept.slot.crops, kept.slot.masks, strict=True):
+        shirt = crop[mask > 0].astype(int)
+        assert np.mean(shirt[:, 2] > shirt[:, 0] + 60) > 0.5  # the slot crop: red
+    side = kept.sides.get("right", CropPool((), (), ()))
+    for crop, mask in zip(side.crops, side.masks, strict=True):
+        shirt = crop[mask > 0].astype(int)
+        assert np.mean(shirt[:, 0] > shirt[:, 2] + 60) > 0.5  # the side crop: blue
+
+
+@pytest.mark.parametrize(
+    ("drops", "expected"),
+    [([12.0], 1), ([13.9], 1), ([], 0), ([30.0], 0), ([8.0], 0)],
+)
+def test_side_sightings_need_a_counted_drop(drops: list[float], expected: int) -> None:
+    """A run of side crops is a voter's visit when the counter counted a drop during it (with
+    0.5 s of slack); else someone standing beside the box or waiting there."""
+    side = _slot_pool([10.0 + 0.5 * k for k in range(8)], [(180, 60, 40)] * 8).slot
+    part = VoterPart(_camera(), get_embedder_by_name("parts"))
+    rows = part._side_sightings(side, np.asarray(drops, float))
+    assert len(rows) == expected
+    for row in rows:
+        assert row["track_id"] == SIDE_TRACK and row["track_key"] == "cam-1/side@11.8"

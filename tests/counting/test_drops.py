@@ -263,6 +263,24 @@ def test_a_hand_far_longer_than_usual_is_two_voters(
         assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
 
 
+def hand_at_35(
+    hand_s: float, rise: float, arms: tuple[float, float], usual_s: float = 0.4
+) -> pd.DataFrame:
+    """Five voters' hands of `usual_s` and one more of `hand_s` at 35 s, with a ballot seen
+    going in and the pile rising `rise` steps, while arms moved left and right of the slot
+    (`arms`) during it."""
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = {**voters(times), "reaches": [(x, usual_s) for x in times] + [(35.0, hand_s)]}
+    base["bursts"].append((35.0, 0.0))
+    base["steps"].append((35.0, rise))
+    base["present"].append((33.0, 38.0))
+    s = series(70, **base)
+    t = s["t_s"].to_numpy()
+    during = (t >= 34.9) & (t <= 35.0 + hand_s)
+    s["arm_l"], s["arm_r"] = np.where(during, arms[0], 0.0), np.where(during, arms[1], 0.0)
+    return s
+
+
 @pytest.mark.parametrize(
     ("left", "right", "two_arms", "expected"),
     [
@@ -281,19 +299,55 @@ def test_a_hand_far_longer_than_usual_is_two_voters(
 def test_a_hand_with_arms_from_both_sides_is_two_voters(
     left: float, right: float, two_arms: float, expected: int
 ) -> None:
-    times = [10.0, 20.0, 30.0, 50.0, 60.0]
-    base = {**voters(times), "reaches": [(x, 0.4) for x in times] + [(35.0, 0.6)]}
-    base["bursts"].append((35.0, 0.0))
-    base["steps"].append((35.0, 1.0))
-    base["present"].append((33.0, 38.0))
-    s = series(70, **base)
-    t = s["t_s"].to_numpy()
-    during = (t >= 34.9) & (t <= 35.6)
-    s["arm_l"], s["arm_r"] = np.where(during, left, 0.0), np.where(during, right, 0.0)
+    s = hand_at_35(0.6, 1.0, (left, right))
     drops, _ = find_drops(s, BOX_H, DropFinderOptions(two_arms=two_arms))
     assert drops["ballots"].sum() == expected
     near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
     assert near[0] == pytest.approx(35.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "rise", "pile_arms", "expected"),
+    [
+        # a short hand (0.35 s) alone in a rise of two ballots while arms moved on both sides
+        # of the slot: a voter behind the box and one beside it, their hands joined
+        (0.15, 0.12, 2.0, 0.09, 7),
+        (0.15, 0.12, 1.5, 0.09, 7),
+        # the pile rising by one ballot: one voter, the other only standing beside
+        (0.15, 0.12, 1.0, 0.09, 6),
+        (0.15, 0.12, 1.4, 0.09, 6),
+        # an arm on one side only: one voter, whatever the pile's edge says
+        (0.15, 0.02, 2.0, 0.09, 6),
+        # the rule off
+        (0.15, 0.12, 2.0, 0.0, 6),
+        # arms not measured
+        (np.nan, np.nan, 2.0, 0.09, 6),
+    ],
+)
+def test_a_short_hand_with_arms_from_both_sides_and_two_ballots_in_the_pile_is_two_voters(
+    left: float, right: float, rise: float, pile_arms: float, expected: int
+) -> None:
+    s = hand_at_35(0.35, rise, (left, right), usual_s=0.35)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(pile_arms=pile_arms))
+    assert drops["ballots"].sum() == expected
+    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+    assert near[0] == pytest.approx(35.0, abs=0.1)
+    if expected == 7:
+        assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(("front", "expected"), [(0.8, 6), (0.0, 7)])
+def test_arms_moving_while_a_passer_by_hides_the_box_are_not_a_second_voter(
+    front: float, expected: int
+) -> None:
+    """A lone voter's hand joined to a passer-by's covering of the slot (a ballot seen going
+    in with it): both sides of the slot moved, but by the passer-by (demo 99 cam-D005-001);
+    without the passer-by, the same arms are two voters'."""
+    s = hand_at_35(0.9, 1.0, (0.4, 0.4))
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where((t > 35.4) & (t < 35.8), front, 0.0)
+    drops, _ = find_drops(s, BOX_H)
+    assert drops["ballots"].sum() == expected
 
 
 @pytest.mark.parametrize(

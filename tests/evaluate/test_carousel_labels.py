@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pollwatch.carousel.voters import SIDE_TRACK
 from pollwatch.evaluate.carousel_metrics import (
     AMBIGUOUS,
     box_stays,
@@ -69,6 +70,17 @@ def test_label_by_box(
     assert label_by_box(sightings, box_stays(_truth(stays))).tolist() == [expected]
 
 
+def _placed_truth(
+    stays: list[tuple[str, str, float, float, float, str]],
+) -> dict[str, pd.DataFrame]:
+    """`_truth` with each box stay at its own place (the last item of each stay)."""
+    truth = _truth([r[:5] for r in stays])
+    places = iter(r[5] for r in stays)
+    stops = truth["stops"]
+    stops.loc[stops["place"] == "box", "place"] = [next(places) for _ in range(len(stays))]
+    return truth
+
+
 # since session 8 a second voter stands at the box's side: the slot crop shows the one on the
 # box's own spot, whoever entered last
 SIDE = [("C1", "b", 10.0, 14.0, 5.0, "box"), ("C1", "s", 11.0, 15.0, 8.0, "box_side")]
@@ -89,12 +101,30 @@ def test_label_by_box_prefers_the_box_spot(
     crops: tuple[float, float],
     expected: str,
 ) -> None:
-    truth = _truth([r[:5] for r in stays])
-    places = iter(r[5] for r in stays)
-    stops = truth["stops"]
-    stops.loc[stops["place"] == "box", "place"] = [next(places) for _ in range(len(stays))]
+    truth = _placed_truth(stays)
     sightings = pd.DataFrame([_sighting("C1", *crops)])
     assert label_by_box(sightings, box_stays(truth)).tolist() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("stays", "crops", "expected"),
+    [
+        (SIDE, (11.0, 14.0), "s"),  # b on the box's spot, s beside it: the side crop shows s
+        (SIDE, (9.0, 10.0), ""),  # nobody beside the box yet
+        ([("C1", "b", 10.0, 14.0, 5.0, "box")], (10.0, 13.0), ""),  # the box voter is not in it
+    ],
+)
+def test_side_sightings_show_the_side_place(
+    stays: list[tuple[str, str, float, float, float, str]],
+    crops: tuple[float, float],
+    expected: str,
+) -> None:
+    truth = _placed_truth(stays)
+    side = {**_sighting("C1", *crops), "track_id": SIDE_TRACK}
+    slot = {**_sighting("C1", *crops), "track_id": -1}
+    got = label_by_box(pd.DataFrame([side, slot]), box_stays(truth)).tolist()
+    assert got[0] == expected
+    assert got[1] == label_by_box(pd.DataFrame([_sighting("C1", *crops)]), box_stays(truth))[0]
 
 
 def test_nearest_drop_labels_the_bystander() -> None:

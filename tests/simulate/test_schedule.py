@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import types
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,12 @@ import pytest
 
 from pollwatch.simulate.conditions import sample_conditions
 from pollwatch.simulate.election import simulate_election
-from pollwatch.simulate.fraud import carousel_visit_bound
+from pollwatch.simulate.fraud import ENTRY_STAGGER_S, carousel_visit_bound
 from pollwatch.simulate.people import sample_appearance
 from pollwatch.simulate.plan import CameraPlan, Drop, Role, Stop, Visit
 from pollwatch.simulate.presets import get_preset
 from pollwatch.simulate.room import BOX_PLACES, place
-from pollwatch.simulate.schedule import _share_the_box, _Voter, build_schedule
+from pollwatch.simulate.schedule import _serve, _share_the_box, _Voter, build_schedule
 from pollwatch.simulate.streams import stream
 from pollwatch.simulate.truth import read_truth
 
@@ -210,6 +211,74 @@ def test_carousel_visit_bound(speeds: list[float], more_than: float) -> None:
     bound = carousel_visit_bound(speeds, dwell)
     assert bound > more_than
     assert bound < carousel_visit_bound([*speeds, 1.2], dwell)
+
+
+class _Slowest:
+    """A random generator that always draws the longest stay (the scheduler's worst case)."""
+
+    def uniform(self, low: float, high: float) -> float:
+        return high
+
+    def permutation(self, n: int) -> np.ndarray:
+        return np.arange(n)
+
+
+def _group(rng: np.random.Generator, n: int, booth: bool, at: float) -> list[_Voter]:
+    """A carousel group of `n` entering from `at`, as `schedule._carousel_voters` lets them."""
+    members, t = [], at
+    for j in range(n):
+        t += 0.0 if j == 0 else float(rng.uniform(0.5, ENTRY_STAGGER_S))
+        look = sample_appearance(rng)
+        members.append(_Voter(f"m{j}", "carousel", look, t, "g", booth=booth))
+    return members
+
+
+def _left_after(members: list[_Voter], at: float) -> float:
+    return max(s.leave_s for m in members for s in m.stops) - at
+
+
+@pytest.mark.parametrize(
+    ("preset", "booth"), [("tiny", False), ("demo", True), ("azerbaijan-2024", True)]
+)
+def test_carousel_visit_bound_allows_a_wait_at_the_box(preset: str, booth: bool) -> None:
+    """Every stay the longest the preset allows; when the last member reaches the box, two
+    voters have just taken both places: he waits for one of them, and the group has still
+    left within the bound (the bound before session 9 ignored this wait)."""
+    p, rng = get_preset(preset), np.random.default_rng(3)
+    slow = [dataclasses.replace(sample_appearance(rng), speed_m_s=0.8) for _ in range(4)]
+    members = [
+        _Voter(f"m{j}", "carousel", slow[j], 100.0 + j * ENTRY_STAGGER_S, "g", booth=booth)
+        for j in range(3)
+    ]
+    ahead = _Voter("v0", "voter", slow[3], 100.0 - 0.01, booth=False)  # served at the table first
+    _serve(_Slowest(), [ahead, *members], types.SimpleNamespace(preset=p))
+    bound = carousel_visit_bound([m.look.speed_m_s for m in members], p.dwell)
+    last = max(s.arrive_s for m in members for s in m.stops if s.place == "box")
+    crowd = [_box_voter(k, "voter", last - 0.05, p.dwell.box_s[1], True) for k in (7, 8)]
+    _share_the_box([ahead, *members, *crowd])
+    assert sum(s.place == "box_queue" for m in members for s in m.stops) == 1
+    # later than any bound without a whole stay's wait (the old one: 1.5-2.5 s over it)
+    assert bound - p.dwell.box_s[1] < _left_after(members, 100.0) <= bound
+
+
+@pytest.mark.parametrize("preset", ["tiny", "demo", "azerbaijan-2024"])
+def test_carousel_visit_bound_holds_at_crowded_boxes(preset: str) -> None:
+    """Groups among ten voters entering within 20 s of them, drawn as the scheduler does."""
+    p, rng, waited = get_preset(preset), np.random.default_rng(5), 0
+    for _ in range(40):
+        n = int(rng.integers(p.fraud.carousel_size[0], p.fraud.carousel_size[1] + 1))
+        members = _group(rng, n, bool(rng.random() < p.dwell.carousel_booth_rate), 100.0)
+        others = [
+            _Voter(f"v{i}", "voter", sample_appearance(rng), 100.0 + float(rng.uniform(-20, 20)))
+            for i in range(10)
+        ]
+        _serve(rng, members + others, types.SimpleNamespace(preset=p))
+        _share_the_box(members + others)
+        waited += any(s.place == "box_queue" for m in members for s in m.stops)
+        assert _left_after(members, 100.0) <= carousel_visit_bound(
+            [m.look.speed_m_s for m in members], p.dwell
+        )
+    assert waited > 0
 
 
 @pytest.mark.parametrize("name", ["tiny", "demo", "azerbaijan-2024"])

@@ -45,6 +45,8 @@ from pollwatch.videostep import VIDEO_PARTS, VideoContext
 __all__ = [
     "ANALYSER",
     "FOLLOW_VIEWS",
+    "SIDE_CROPS",
+    "SIDE_TRACK",
     "SIGHTING_COLUMNS",
     "CropPool",
     "TrackCrops",
@@ -56,9 +58,16 @@ __all__ = [
 ]
 
 ANALYSER = "carousel"
+#: `track_id` of a sighting from the side crops (a voter beside the one at the box); -1: the
+#: slot crops
+SIDE_TRACK = -2
 #: whether `voter_part` follows the box into the later views of a nudged camera (session 6:
 #: measured, off; docs/carousel.md)
 FOLLOW_VIEWS = False
+#: whether `voter_part` keeps the side crops too (a second voter beside the one at the box;
+#: session 9: demo 1 rendered with the queue at the box 1 -> 12 of 18 pairs found, all right;
+#: docs/carousel.md)
+SIDE_CROPS = True
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -131,10 +140,11 @@ class TrackCrops:
     near: dict[int, CropPool]
     away: dict[int, CropPool]
     slot: CropPool = field(default_factory=lambda: _EMPTY)
+    sides: dict[str, CropPool] = field(default_factory=dict)  # "left", "right": side crops
 
     def nbytes(self) -> int:
         """Bytes held by the crops and their masks."""
-        pools = [p for d in (self.near, self.away) for p in d.values()]
+        pools = [p for d in (self.near, self.away, self.sides) for p in d.values()]
         return sum(p.nbytes() for p in [*pools, self.slot])
 
     def pool(self, track_id: int, *, near: bool) -> CropPool:
@@ -199,7 +209,16 @@ class VoterCrops:
     slot column follows the moved box, the empty view is shifted as the box moved, and the
     crop's mask keeps only what is connected to the lid, the voter's pixels (away from the box
     the shifted view no longer fits, and what stands behind the box would pass for the
-    voter); the crop starts at the top of the highest person box, as in the first view."""
+    voter); the crop starts at the top of the highest person box, as in the first view.
+
+    `side_crops` (off by default): the *side crops* too, of a second voter standing beside
+    the one at the box (shoulder to shoulder, reaching over to the slot): on each side of the
+    box a column `side_offset` box widths from its centre to the column's middle, `side_width`
+    box widths wide (a ballot box is about as wide as the gap between two people's middles),
+    from the top of the person boxes there down to the box's lid, as the slot crop, when a
+    person box covers the column's middle half and reaches below `side_reach` of the box's
+    height (1: its lowest point; a person standing level with the box; one queueing behind it
+    stands higher in the picture)."""
 
     def __init__(
         self,
@@ -222,6 +241,10 @@ class VoterCrops:
         slot_crops: int = 4096,
         slot_margin: float = 0.15,
         views: Sequence[tuple[float, float, np.ndarray]] = (),
+        side_crops: bool = False,
+        side_offset: float = 1.0,
+        side_width: float = 0.8,
+        side_reach: float = 1.0,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -261,6 +284,16 @@ class VoterCrops:
             raise ValueError(f"slot_margin must be in [0, 1], got {slot_margin}")
         self.slot_every_s, self.slot_crops = float(slot_every_s), slot_crops
         self.slot_margin = float(slot_margin)
+        if not side_width > 0 or not side_offset >= side_width / 2:
+            raise ValueError(
+                f"side_width must be positive and side_offset at least half of it, got "
+                f"{side_width!r}, {side_offset!r}"
+            )
+        self.side_crops = bool(side_crops)
+        self.side_offset, self.side_width = float(side_offset), float(side_width)
+        if not 0 <= side_reach <= 1:
+            raise ValueError(f"side_reach must be in [0, 1], got {side_reach!r}")
+        self.side_reach = float(side_reach)
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -279,6 +312,7 @@ class VoterCrops:
         self._kept: dict[int, _Kept] = {}
         self._near: dict[int, _Kept] = {}
         self._slot = _Kept(self.slot_every_s)
+        self._sides = {side: _Kept(self.slot_every_s) for side in ("left", "right")}
 
     def start(self, info: StreamInfo) -> None:
         self.tracker.start(info)
@@ -306,6 +340,9 @@ class VoterCrops:
         )
         if near.any() and self.background is not None and box is not None:
             self._keep_slot(frame, boxes[near], box, moved)
+            if self.side_crops and moved == (0, 0):
+                for side in self._sides:
+                    self._keep_side(frame, boxes[near], box, side)
         for k, tid in enumerate(ids.tolist()):
             if tid < 0:
                 continue
@@ -360,6 +397,33 @@ class VoterCrops:
         crop, mask = cut
         if moved != (0, 0):  # the voter's pixels: those connected to the box's lid
             mask = _touching_bottom(mask)
+        rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
+        if len(rows) < 8:
+            return
+        kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
+
+    def _keep_side(self, frame: Frame, people: np.ndarray, box: np.ndarray, side: str) -> None:
+        """Keep the side crop (see the class doc) of this frame on `side` of the box."""
+        t, kept = frame.pts_s, self._sides[side]
+        if kept.times and t - kept.times[-1] < kept.every_s:
+            return
+        bx0, by0 = box.min(axis=0)
+        bx1, by1 = box.max(axis=0)
+        width = bx1 - bx0
+        mid = (bx0 + bx1) / 2 + (1 if side == "right" else -1) * self.side_offset * width
+        half = self.side_width * width / 2
+        there = (
+            (people[:, 0] <= mid - half / 2)
+            & (people[:, 2] >= mid + half / 2)
+            & (people[:, 1] < by0)
+            & (people[:, 3] >= by0 + self.side_reach * (by1 - by0))
+        )
+        if not there.any():
+            return
+        cut = self._crop(frame, np.array([mid - half, people[there, 1].min(), mid + half, by0]))
+        if cut is None or cut[1] is None:
+            return
+        crop, mask = cut
         rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
         if len(rows) < 8:
             return
@@ -420,6 +484,7 @@ class VoterCrops:
             {tid: k.pool() for tid, k in self._near.items() if k.crops},
             {tid: k.pool() for tid, k in self._kept.items() if k.crops},
             self._slot.pool(),
+            {side: k.pool() for side, k in self._sides.items() if k.crops},
         )
 
 
@@ -515,6 +580,9 @@ class VoterPart:
     same_visit_s: float = 2.5  # drops of one track closer than this are one voter's
     whole_track: bool = False  # a track with one visit: all of its crops (tracks of the
     # background detector swap people too often in a busy room: off by default)
+    side_slack_s: float = 0.5  # a side visit is a voter's when a counted drop falls during
+    # its crops (this much slack); else someone standing by or waiting (the side crops are
+    # kept only with `VoterCrops(side_crops=True)`)
 
     def __post_init__(self) -> None:
         if self.source not in ("visits", "slot", "track"):
@@ -544,6 +612,8 @@ class VoterPart:
         rows: list[dict[str, Any]] = []
         if self.source == "visits":
             rows = self._visit_sightings(kept, drops["t_s"].to_numpy(float))
+            for pool in kept.sides.values():
+                rows += self._side_sightings(pool, drops["t_s"].to_numpy(float))
         elif polygon and len(drops):
             times = drops["t_s"].to_numpy(float)
             owners = (
@@ -578,7 +648,31 @@ class VoterPart:
         timed at the counter's drop (`drops`, seconds) during it where there is one
         (`anchor_s`)."""
         drops = np.zeros(0) if drops is None else np.asarray(drops, np.float64)
-        slot = kept.slot
+        rows, pieces = self._pool_visits(kept.slot, drops)
+        if self.anchor_s is not None:
+            self._anchor(rows, [[kept.slot.times[k] for k in ks] for ks in pieces], drops)
+        return rows
+
+    def _side_sightings(self, side: CropPool, drops: np.ndarray) -> list[dict[str, Any]]:
+        """One sighting per visit in one side's crops (see `VoterCrops`) during which the
+        counter counted a drop (`side_slack_s`): the voter beside the one at the box."""
+        rows, pieces = self._pool_visits(side, drops)
+        out = []
+        for row, ks in zip(rows, pieces, strict=True):
+            times = [side.times[k] for k in ks]
+            lo, hi = min(times) - self.side_slack_s, max(times) + self.side_slack_s
+            if not np.any((drops >= lo) & (drops <= hi)):
+                continue
+            row["track_id"] = SIDE_TRACK
+            row["track_key"] = row["track_key"].replace("/slot@", "/side@")
+            out.append(row)
+        return out
+
+    def _pool_visits(
+        self, slot: CropPool, drops: np.ndarray
+    ) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+        """The sightings of the people's visits in `slot` (see `slot_visits`) and each one's
+        crops (indices)."""
         order = _live(slot, np.argsort(np.asarray(slot.times, np.float64), kind="stable"))
         colours = []
         for k in order:
@@ -602,9 +696,7 @@ class VoterPart:
                     continue
             rows.append(row)
             pieces.append(ks)
-        if self.anchor_s is not None:
-            self._anchor(rows, [[slot.times[k] for k in ks] for ks in pieces], drops)
-        return rows
+        return rows, pieces
 
     @staticmethod
     def _drops_during(slot: CropPool, ks: np.ndarray, drops: np.ndarray) -> int:
@@ -763,5 +855,5 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         if FOLLOW_VIEWS
         else []
     )
-    crops = VoterCrops(background=ctx.background, box=box, views=views)
+    crops = VoterCrops(background=ctx.background, box=box, views=views, side_crops=SIDE_CROPS)
     return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)

@@ -170,6 +170,19 @@ def find_drops(
     return drops[DROP_COLUMNS], stats
 
 
+def _arms_both_sides(r: Burst, o: DropFinderOptions) -> bool:
+    """Whether hand `r` lasted `pile_arms_hand_s` or more while arms moved on both sides of the
+    slot (each side's share at least `pile_arms`): perhaps two voters' hands joined, which the
+    pile's rise then tells (a single voter's hand while the other voter stands beside moves
+    both sides as much: session 9)."""
+    return (
+        o.pile_arms > 0
+        and r.reach
+        and r.duration >= o.pile_arms_hand_s
+        and all(a >= o.pile_arms for a in r.arms)
+    )
+
+
 def _settled(plateaus: list[Plateau], bursts: list[Burst], o: DropFinderOptions) -> list[Plateau]:
     """The plateaus without the short ones the pile passed on its way up: a level held less
     than `settle_s` followed by a rise with no clear burst in it."""
@@ -222,8 +235,11 @@ def _assign(
     which the pile cannot tell apart; more is a small bundle beside a voter's ballot, or
     three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
     bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
-    same two cameras). `crossings[j]` is when the level passed j + ½ steps; `since`
-    when the pile was last seen at its lower level."""
+    same two cameras). A hand alone in its rise while arms moved on both sides of the slot
+    (`_arms_both_sides`: a voter behind the box and one beside it, each reaching from where
+    they stand) is two voters already at `pile_arms_steps` above it: their hands joined,
+    however short. `crossings[j]` is when the level passed j + ½ steps; `since` when the pile
+    was last seen at its lower level."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
     # a staircase: the pile seen passing most of its steps at distinct moments
@@ -251,6 +267,15 @@ def _assign(
         stats["fill_only"] += 1
         return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
     if not hidden:
+        if (
+            len(clear) == 1
+            and _arms_both_sides(clear[0], o)
+            and o.pile_arms_steps <= steps - 1 < o.more_steps
+        ):
+            # a hand alone in its rise, arms on both sides of the slot and the pile rising by
+            # more than one ballot: two voters' hands joined; the second drop 0.1 s after
+            stats["fill_only"] += 1
+            return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
         if clear and steps - len(clear) >= o.more_steps:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
         return rows  # the edge's noise, or two hands at once

@@ -42,14 +42,17 @@ def _seen_going_in(reaches: list[Burst], patches: list[Burst], o: DropFinderOpti
     """A covering of the slot taken for someone passing in front is a hand after all when a
     ballot was seen going in with it: a patch shaped like a ballot vanishing at the slot
     within `patch_with_hand_s` of when the covering says (someone passing in front while a
-    voter's hand is at the slot)."""
+    voter's hand is at the slot). What moved beside the slot meanwhile is not read as arms:
+    the passer-by moves both sides (session 9, demo 99 cam-D005-001 at 208.9 s: a lone
+    voter's hand taken for two voters' by `_both_arms`)."""
     out = []
     for r in reaches:
         if not r.reach and any(
             p.clear(o) and abs(p.end - (r.start + o.reach_lead_s)) <= o.patch_with_hand_s
             for p in patches
         ):
-            r = dataclasses.replace(r, end_x=0.0, reach=True)
+            # what moved beside the slot meanwhile was the passer-by too, not a second arm
+            r = dataclasses.replace(r, end_x=0.0, reach=True, arms=(np.nan, np.nan))
         out.append(r)
     return out
 

@@ -4,7 +4,8 @@ Each stored voter sighting (carousel/sightings: a camera, its slot crops' times
 `crop_times`) is labelled with what its crops show (`label_by_box`): per crop, the person in
 front at the camera's ballot box then (the truth's stops at `BOX_PLACES`, "box" and
 "box_side" beside it: the stays that the slot crop above the box shows; of several there,
-the one who entered the room last, whom the simulator draws on top); the sighting is that
+the one who entered the room last, whom the simulator draws on top; a sighting from the side
+crops, `track_id` `SIDE_TRACK`, shows who stands at "box_side" only); the sighting is that
 person's when he is in front in at least half of its crops and nobody else in more than a
 quarter; nobody at the box in any crop gives no person (a passer-by, a wrong sighting);
 anything else (two people in turn, or one in few crops) is *ambiguous*: left out of the
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pollwatch.carousel.voters import SIDE_TRACK
 from pollwatch.case import CasePaths
 from pollwatch.evaluate.counting_metrics import match_drops
 from pollwatch.evaluate.registry import METRICS
@@ -142,11 +144,18 @@ def _box_counts(sightings: pd.DataFrame, stays: pd.DataFrame) -> dict[Any, tuple
     """Per sighting with someone at the box during its crops: in how many of its crops each
     person was in front at the box (most first), and its number of crops."""
     by_cam = {cam: rows for cam, rows in stays.groupby("camera_id")}
+    side = (
+        sightings["track_id"].eq(SIDE_TRACK)
+        if "track_id" in sightings.columns
+        else pd.Series(False, index=sightings.index)
+    )
     out: dict[Any, tuple[pd.Series, int]] = {}
     for idx, cam, times in sightings[["camera_id", "crop_times"]].itertuples():
         t = np.asarray(times, np.float64)
         rows = by_cam.get(cam)
-        if rows is None or not len(t):
+        if rows is not None and side.loc[idx]:  # the side crops show the side place only
+            rows = rows[rows["place"] == "box_side"] if "place" in rows.columns else None
+        if rows is None or not len(t) or not len(rows):
             continue
         front = _front(t, rows)
         if (front < 0).all():

@@ -125,7 +125,13 @@ def inflation_intents(
 
 def carousel_visit_bound(speeds: list[float], dwell: Dwell) -> float:
     """Seconds within which a carousel group of these walking speeds is sure to have left a
-    station it entered (the scheduler serves the group at the table before other voters)."""
+    station it entered (the scheduler serves the group at the table before other voters).
+
+    A member may find both places at the box held (`schedule._share_the_box` places stays in
+    the order people reach the box): he waits until the sooner of the two stays ends, at most
+    one whole stay, then steps in from `box_queue`, at most the walk from there at the slowest
+    speed. A queue of two or more ahead of him within one stay is not allowed for: the group
+    comes through the table one member at a time, at least `carousel_table_s[0]` apart."""
     v = min(speeds)
     n = len(speeds)
     in_s = (n - 1) * ENTRY_STAGGER_S + walk_time("entrance", "table_queue", v)
@@ -142,8 +148,10 @@ def carousel_visit_bound(speeds: list[float], dwell: Dwell) -> float:
                 for i in range(len(BOOTHS))
             ),
         )
-    out = dwell.box_s[1] + walk_time("box", "exit", v)
-    return in_s + wait + table + to_box + out + 1.0
+    step_in = max(walk_time("box_queue", p, _SLOW_M_S) for p in ("box", "box_side"))
+    box_wait = dwell.box_s[1] + step_in
+    out = dwell.box_s[1] + max(walk_time(p, "exit", v) for p in ("box", "box_side"))
+    return in_s + wait + table + to_box + box_wait + out + 1.0
 
 
 def _chain(start: int, candidates: list[int], lat: np.ndarray, lon: np.ndarray) -> list[int]:
