@@ -67,10 +67,12 @@ COUNT_COLUMNS = [
 
 #: an interval's test flags it below this p; the whole day's (the station's test) below
 #: `DAY_ALPHA`. A station has five interval tests and its day's: the false-alarm rate of a
-#: clean station (any of them flagged) is 1.8% at the calibration's least favourable rates
-#: (0.75% at its point estimates), and an inflated demo station (10-60% of its turnout added,
-#: weighted to the day's end) is flagged 92% of the time; with 0.01 for all six, 1.7% and
-#: 89% (`benchmarks/inflation_power.py --stations 6000`, docs/counting.md)
+#: clean station (any of them flagged) is 1.7% at the calibration's least favourable rates
+#: (1.1% at its point estimates), and an inflated demo station (10-60% of its turnout added,
+#: weighted to the day's end) is flagged 91% of the time (62% of those with 10-20% added);
+#: with 0.01 for all six, 1.8% and 89%; a Beta prior on the rates or mid-p values gain at
+#: most a point within 2% of clean stations flagged (`benchmarks/inflation_power.py
+#: --stations 6000`, session 9, docs/counting.md)
 ALPHA = 0.005
 DAY_ALPHA = 0.025
 
