@@ -3,8 +3,11 @@
 `analyse_video(path, analysers)` demuxes the video and (when an analyser wants it) the audio
 stream in one loop, decodes each video frame once, samples frames per analyser (`Needs.fps`,
 `EngineOptions.step`/`fps`) and converts them only when an analyser asks (`Frame.gray(scale)`
-is computed once and shared). Damaged, truncated or gapped files never raise: the gaps are
-told to the analysers and returned, and everything decoded before and after them is analysed.
+is computed once and shared). Sampled frames are handed over a few at a time
+(`EngineOptions.hold_frames`), so that the decoder and the analysers each run for a while
+instead of taking turns at every frame; what each analyser sees, and in which order, is the
+same. Damaged, truncated or gapped files never raise: the gaps are told to the analysers and
+returned, and everything decoded before and after them is analysed.
 """
 
 from __future__ import annotations
