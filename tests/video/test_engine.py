@@ -276,6 +276,8 @@ def test_nonkey_decodes_keyframes_only(make_clip) -> None:
         ({"thread_type": "FAST"}, "thread_type"),
         ({"min_gap_s": 0}, "min_gap_s"),
         ({"audio_chunk_s": -1}, "audio_chunk_s"),
+        ({"hold_frames": 0}, "hold_frames"),
+        ({"hold_frames": 257}, "hold_frames"),
     ],
 )
 def test_engine_options_checked(kwargs: dict, name: str) -> None:
@@ -433,3 +435,67 @@ def test_silence_signature_learnt_and_checked(decoded, skips, enabled: bool) -> 
         got.append(silence.enabled and silence.skips(_Packet(S, pts)))
         pts += 4
     assert got == skips and silence.enabled is enabled
+
+
+class _Logged(Recorder):
+    """A recorder that also writes what it is handed into a log shared by all analysers."""
+
+    def __init__(self, name: str, log: list, **kwargs) -> None:
+        self.name, self.log = name, log
+        super().__init__(**kwargs)
+
+    def update(self, frame: Frame) -> None:
+        super().update(frame)
+        self.log.append((self.name, "frame", frame.index, frame.pts_s, frame.wall))
+
+    def on_audio(self, chunk: AudioChunk) -> None:
+        super().on_audio(chunk)
+        self.log.append((self.name, "audio", chunk.t_s, chunk.samples.tobytes()))
+
+    def on_gap(self, gap: Gap) -> None:
+        super().on_gap(gap)
+        self.log.append((self.name, "gap", gap))
+
+
+def _handed_over(path: Path, hold: int) -> tuple[list, tuple]:
+    log: list = []
+    analysers = [
+        _Logged("video 10 fps", log, fps=10),
+        _Logged("video 2 fps + audio", log, fps=2, audio=True),
+        _Logged("audio", log, video=False, audio=True),
+        _Logged("every frame", log),
+    ]
+    run = analyse_video(path, analysers, start_time=START, options=EngineOptions(hold_frames=hold))
+    return log, (run.gaps, run.frames_decoded, run.frames_delivered, run.audio_chunks)
+
+
+@pytest.mark.parametrize(
+    ("spec", "damage"),
+    [
+        (ClipSpec(seconds=3.0, size=SMALL), None),
+        (ClipSpec(seconds=4.0, size=SMALL, drop=((1.0, 2.2),)), None),
+        (ClipSpec(seconds=3.0, size=SMALL, mute=((0.5, 2.0),)), None),
+        (ClipSpec(seconds=4.0, size=SMALL), "truncate"),
+        (ClipSpec(seconds=8.0, size=SMALL, noise=6.0), "corrupt"),
+        (ClipSpec(seconds=8.0, size=SMALL, container="mkv", noise=6.0), "corrupt"),
+        (ClipSpec(seconds=8.0, size=SMALL, container="ts", noise=6.0), "corrupt"),
+    ],
+)
+def test_held_frames_hand_over_the_same_in_the_same_order(
+    make_clip, tmp_path: Path, spec: ClipSpec, damage: str | None
+) -> None:
+    """`hold_frames`: every analyser gets the same frames, audio chunks and gaps, and all of
+    them in the same order across analysers, as when each frame is handed over at once."""
+    path = make_clip(spec)
+    if damage == "truncate":
+        path = truncate(path, tmp_path / f"cut.{spec.container}", 0.5)
+    elif damage == "corrupt":
+        nbytes = {"mp4": 30000, "mkv": 3000, "ts": 20000}[spec.container]
+        path = corrupt(path, tmp_path / f"bad.{spec.container}", 0.5, nbytes)
+    at_once, run_at_once = _handed_over(path, 1)
+    assert any(e[1] == "frame" for e in at_once) and any(e[1] == "audio" for e in at_once)
+    assert (damage is None and not spec.drop) is not any(e[1] == "gap" for e in at_once)
+    for hold in (3, 16, 256):
+        log, run = _handed_over(path, hold)
+        assert run == run_at_once
+        assert log == at_once

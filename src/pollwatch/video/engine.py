@@ -3,8 +3,11 @@
 `analyse_video(path, analysers)` demuxes the video and (when an analyser wants it) the audio
 stream in one loop, decodes each video frame once, samples frames per analyser (`Needs.fps`,
 `EngineOptions.step`/`fps`) and converts them only when an analyser asks (`Frame.gray(scale)`
-is computed once and shared). Damaged, truncated or gapped files never raise: the gaps are
-told to the analysers and returned, and everything decoded before and after them is analysed.
+is computed once and shared). Sampled frames are handed over a few at a time
+(`EngineOptions.hold_frames`), so that the decoder and the analysers each run for a while
+instead of taking turns at every frame; what each analyser sees, and in which order, is the
+same. Damaged, truncated or gapped files never raise: the gaps are told to the analysers and
+returned, and everything decoded before and after them is analysed.
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ class EngineOptions:
     of one per frame); 0 hands every frame over alone. `skip_silence`: an AAC-LC packet that
     repeats the bytes of packets already decoded to digital silence, following one, is not
     decoded; its frame is zeros, bit for bit what decoding gives (`_Silence`).
+    `hold_frames`: sampled frames are handed over up to this many at a time (1: each as soon
+    as it is decoded), so that the decoder runs several frames back to back between the
+    analysers' calls; every analyser gets the same frames, gaps and audio chunks in the same
+    order as with 1 (`_Held`).
     """
 
     step: int = 1
@@ -59,6 +66,7 @@ class EngineOptions:
     min_gap_s: float = 0.25
     audio_chunk_s: float = 1.0
     skip_silence: bool = True
+    hold_frames: int = 16
 
     def __post_init__(self) -> None:
         if self.step < 1:
@@ -77,6 +85,8 @@ class EngineOptions:
             raise ValueError(f"min_gap_s must be positive, got {self.min_gap_s}")
         if not 0 <= self.audio_chunk_s <= 60:
             raise ValueError(f"audio_chunk_s must be in [0, 60], got {self.audio_chunk_s}")
+        if not 1 <= self.hold_frames <= 256:
+            raise ValueError(f"hold_frames must be in [1, 256], got {self.hold_frames}")
 
 
 @dataclass(frozen=True)
@@ -341,6 +351,30 @@ class _AudioBatch:
         return out
 
 
+class _Held:
+    """Sampled frames decoded but not yet handed over (`EngineOptions.hold_frames`).
+
+    The decoder then runs up to `size` sampled frames back to back and the analysers their
+    calls for those frames after, each keeping the other's code and tables in the caches.
+    Nothing an analyser sees changes: each frame goes to its analysers in decoding order,
+    after exactly the gaps it would have been told of at once (`found`: how many gaps the
+    timeline had found when it was decoded), and the held frames are handed over before any
+    audio chunk or audio gap goes out and at the end of the pass."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.frames: list[tuple[float, Frame, list[Analyser], int]] = []
+
+    def hold(self, t: float, frame: Frame, takers: list[Analyser], found: int) -> bool:
+        """Hold a frame; whether the held frames are due to be handed over."""
+        self.frames.append((t, frame, takers, found))
+        return len(self.frames) >= self.size
+
+    def take(self) -> list[tuple[float, Frame, list[Analyser], int]]:
+        out, self.frames = self.frames, []
+        return out
+
+
 def _is_lc_aac(stream: Any) -> bool:
     """Whether an audio stream is AAC-LC (the profile whose silent frames `_Silence` skips)."""
     cc = stream.codec_context
@@ -468,7 +502,9 @@ class _Pass:
         # analysers before the first audio chunk after them.
         self.video_takers = [a for a in analysers if a.needs.video]
         self.audio_only = [a for a in analysers if not a.needs.video]
-        self.pending: dict[str, list[Gap]] = {"video": [], "audio": []}
+        # each pending gap with its number in the order the timeline found them (`_Held`)
+        self.pending: dict[str, list[tuple[int, Gap]]] = {"video": [], "audio": []}
+        self.held = _Held(options.hold_frames)
 
     def run(self) -> None:
         demux_error: str | None = None
@@ -482,6 +518,7 @@ class _Pass:
                     self._other(packet)
         except (av.error.FFmpegError, OSError) as err:
             demux_error = str(err)
+        self._hand_over()
         self.timeline.finish(self.declared, demux_error=demux_error)
         self._gaps_before("video", None)
         self._gaps_before("audio", None)
@@ -500,22 +537,37 @@ class _Pass:
         t = _seconds(value, time_base)
         return None if t is None else round(t - (self.origin or 0.0), 6)
 
-    def _gaps_before(self, channel: str, t: float | None) -> None:
+    def _gaps_before(self, channel: str, t: float | None, known: int | None = None) -> None:
+        """Tell the `channel`'s analysers the gaps that start before `t` (every one: None),
+        of those the timeline had found when its `known`th was found (None: all so far)."""
         if not self.pending[channel] and not self.timeline.has_ready:
             return
-        for gap in self.timeline.pop_ready():
-            self.pending["video"].append(gap)
-            self.pending["audio"].append(gap)
+        for numbered in self.timeline.pop_ready_numbered():
+            self.pending["video"].append(numbered)
+            self.pending["audio"].append(numbered)
         queue = self.pending[channel]
-        due = [g for g in queue if t is None or g.start_s < t]
+        due = [
+            (n, g)
+            for n, g in queue
+            if (t is None or g.start_s < t) and (known is None or n < known)
+        ]
         if not due:
             return
-        self.pending[channel] = [g for g in queue if g not in due]
+        self.pending[channel] = [ng for ng in queue if ng not in due]
         if channel == "audio" and self.audio_only:
+            self._hand_over()  # the video frames decoded before go first
             self._send_audio()  # the audio before the gap goes first
-        for gap in due:
+        for _, gap in due:
             for a in self.video_takers if channel == "video" else self.audio_only:
                 a.on_gap(gap)
+
+    def _hand_over(self) -> None:
+        """Hand the held frames to their analysers, each after the gaps it would have been
+        told of had it been handed over when it was decoded."""
+        for t, frame, takers, known in self.held.take():
+            self._gaps_before("video", t, known)
+            for a in takers:
+                a.update(frame)
 
     def _other(self, packet: Any) -> None:
         pos = packet.pos
@@ -560,10 +612,11 @@ class _Pass:
 
     def _send_audio(self) -> None:
         """Hand the audio batch (if any) to the analysers that listen."""
-        held = self.audio_batch.take()
-        if held is None:
+        batch = self.audio_batch.take()
+        if batch is None:
             return
-        t, rate, samples = held
+        self._hand_over()  # the video frames decoded before this audio go first
+        t, rate, samples = batch
         chunk = AudioChunk(t, samples, rate, wall_time(self.start_time, t))
         self.counts["audio"] += 1
         for a in self.schedule.audio:
@@ -612,14 +665,13 @@ class _Pass:
             takers = schedule.takers(index, t)
             if not takers:
                 continue
-            self._gaps_before("video", t)
             wall = wall_time(self.start_time, t)
             frame = Frame.from_av(
                 vf, index=index, pts_s=t, wall=wall, source_scale=self.options.scale
             )
             self.counts["delivered"] += 1
-            for a in takers:
-                a.update(frame)
+            if self.held.hold(t, frame, takers, timeline.found):
+                self._hand_over()
 
 
 def _unreadable_run(

@@ -163,8 +163,20 @@ class Timeline:
 
     def pop_ready(self) -> list[Gap]:
         """Gaps found since the last call, in time order."""
-        out, self._ready = sorted(self._ready, key=lambda g: g.start_s), []
+        return [gap for _, gap in self.pop_ready_numbered()]
+
+    def pop_ready_numbered(self) -> list[tuple[int, Gap]]:
+        """`pop_ready`, each gap with its number in the order gaps were found (0 first; the
+        `found`th gap's number is `found` − 1)."""
+        first = len(self._emitted) - len(self._ready)
+        numbered = enumerate(self._ready, start=first)
+        out, self._ready = sorted(numbered, key=lambda ng: ng[1].start_s), []
         return out
+
+    @property
+    def found(self) -> int:
+        """How many gaps were found so far."""
+        return len(self._emitted)
 
     def finish(self, declared_s: float | None, *, demux_error: str | None = None) -> None:
         """The packets ended: close what is open, then report a short or broken end."""
