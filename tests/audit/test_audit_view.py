@@ -748,3 +748,36 @@ def test_frames_of_another_size_are_not_compared():
 
     a, b = np.zeros((10, 10), np.uint8), np.full((10, 10), 100, np.uint8)
     assert _onset((0.0, a), (2.0, b), [(0.5, np.zeros((5, 5), np.uint8))]) is None
+
+
+@pytest.mark.parametrize(
+    ("blur_held_match", "lost", "blocked"),
+    [
+        (0.6, [], [(60.0, 120.0)]),  # the view held: the zone judged, the box blocked
+        (None, [(60.0, 120.0)], []),  # the held view not tried: the box lost, nothing blocked
+    ],
+)
+def test_a_box_covered_on_a_defocused_camera_is_blocked(
+    scene, reference, blur_held_match, lost, blocked
+):
+    """Defocused all day (σ 3 px) and a large board in front of the box from 60 to 120 s
+    (demo 102's cam-D006-003): the low-passed picture matches the reference less than
+    `blur_min_match`, but its phase peak holds the view where it was, so the view stays ok
+    and the conditions find the box blocked against the blurred baseline."""
+    view = ViewAuditor(reference=reference, box_polygon=BOX, blur_held_match=blur_held_match)
+    conditions = ConditionsAuditor(reference=reference, box_polygon=BOX)
+    board = scene.copy()
+    board[60:180, 80:230] = 200  # a pale screen over a third of the picture, the box behind
+    blur = clips.cv2.GaussianBlur
+    rng = np.random.default_rng(10)
+    for i in range(180):
+        img = board if 60 <= i < 120 else scene
+        frame = clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 3.0), rng))
+        view.update(frame)
+        conditions.update(frame, view=view.current, box_visible=view.box_visible)
+    r = view.result()
+    assert [(x.start, x.end) for x in r.ranges["box_not_visible"]] == [
+        pytest.approx(x, abs=2.5) for x in lost
+    ]
+    found = [(x.start, x.end) for x in conditions.result().ranges["blocked"]]
+    assert found == [pytest.approx(x, abs=2.5) for x in blocked]
