@@ -539,7 +539,8 @@ class _Pass:
 
     def _gaps_before(self, channel: str, t: float | None, known: int | None = None) -> None:
         """Tell the `channel`'s analysers the gaps that start before `t` (every one: None),
-        of those the timeline had found when its `known`th was found (None: all so far)."""
+        among the first `known` the timeline found (`Timeline.found` when a held frame was
+        decoded; None: all found so far)."""
         if not self.pending[channel] and not self.timeline.has_ready:
             return
         for numbered in self.timeline.pop_ready_numbered():
