@@ -59,6 +59,8 @@ _VARIANTS = (
     ("mid_0.003_0.015", "mid", 0.003, 0.015),
     ("prior_mid_0.002_0.01", "prior_mid", 0.002, 0.01),
 )
+#: bands [lo, hi) of the share of a station's turnout added, for `power_by_size` (the demo
+#: preset adds 10-60%)
 _SIZES = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.6))
 
 

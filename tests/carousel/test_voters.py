@@ -480,6 +480,7 @@ def test_side_crops_show_the_voter_beside_the_box(
     kept = crops.result()
     assert ("right" in kept.sides and len(kept.sides["right"].crops) >= 5) == expected
     assert "left" not in kept.sides  # nobody on the left
+    assert len(kept.slot.crops) >= 5  # the red voter at the slot (else the loop checks nothing)
     for crop, mask in zip(kept.slot.crops, kept.slot.masks, strict=True):
         shirt = crop[mask > 0].astype(int)
         assert np.mean(shirt[:, 2] > shirt[:, 0] + 60) > 0.5  # the slot crop: red

@@ -316,6 +316,8 @@ def test_a_hand_with_arms_from_both_sides_is_two_voters(
         # the pile rising by one ballot: one voter, the other only standing beside
         (0.15, 0.12, 1.0, 0.09, 6),
         (0.15, 0.12, 1.4, 0.09, 6),
+        # a rise `more_steps` or more above the hand: a bundle of 3 (the bundle rule), not two
+        (0.15, 0.12, 3.0, 0.09, 8),
         # an arm on one side only: one voter, whatever the pile's edge says
         (0.15, 0.02, 2.0, 0.09, 6),
         # the rule off

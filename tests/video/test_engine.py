@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -446,7 +447,9 @@ class _Logged(Recorder):
 
     def update(self, frame: Frame) -> None:
         super().update(frame)
-        self.log.append((self.name, "frame", frame.index, frame.pts_s, frame.wall))
+        # the pixels too: a held frame is converted later, after the decoder went on
+        pixels = hashlib.blake2b(frame.image.tobytes(), digest_size=8).hexdigest()
+        self.log.append((self.name, "frame", frame.index, frame.pts_s, frame.wall, pixels))
 
     def on_audio(self, chunk: AudioChunk) -> None:
         super().on_audio(chunk)

@@ -10,15 +10,16 @@ person's pixels: those that differ from the view by more than `mask_threshold` l
 whose box touches the image border or overlaps another person's box is skipped (it would mix
 two people).
 
-`VoterPart` (video part "carousel", after "counting") stores, once the pass is over, one
-sighting per voter visit: by default each person's stay at the box found in the slot crops
-(`pollwatch.carousel.visits`); with `source="track"` it gets the camera's ballot drops from
-the counting part, finds for each drop the track that stood at the ballot box then
-(`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table
-"sightings"): camera, station, drop time, track, crops used (those from `before_s` before
-the drop to `after_s` after it, when the voter stands at the box), the appearance embedding (from
-`pollwatch.reid`, "colour" unless configured) and the similarity of the track's two halves
-embedded apart (a known same-person pair, for calibration).
+`VoterPart` (video part "carousel", after "counting") stores, once the pass is over, one sighting
+per voter visit: by default each person's stay at the box found in the slot crops
+(`pollwatch.carousel.visits`), and each stay beside the box found in the side crops during which the
+counter counted a drop (`track_id` `SIDE_TRACK`); with `source="track"` it gets the camera's ballot
+drops from the counting part, finds for each drop the track that stood at the ballot box then
+(`drop_tracks`), and stores one sighting per voter track (analyser "carousel", table "sightings"):
+camera, station, drop time, track, crops used (those from `before_s` before the drop to `after_s`
+after it, when the voter stands at the box), the appearance embedding (from `pollwatch.reid`,
+"colour" unless configured) and the similarity of the track's two halves embedded apart (a known
+same-person pair, for calibration).
 """
 
 from __future__ import annotations

@@ -67,9 +67,10 @@ class DropFinderOptions:
     two_arms_hand_s: float = 0.45
     pile_arms: float = 0.09  # a hand over the slot of `pile_arms_hand_s` or more while arms moved
     # on both sides of it (each side's share at least this much), alone in a rise of the pile
-    # `pile_arms_steps` or more above it, is two voters' hands joined, short ones too (0: off;
-    # session 9: on the tuning seeds 5 of 6 such joined hands of 0.30–0.42 s gained, arms
-    # 0.10–0.18, rises 1.46–2.02 steps; single hands with both arms moving rose at most 1.42)
+    # `pile_arms_steps` or more above one ballot (under `more_steps` above it: more is a
+    # bundle), is two voters' hands joined, short ones too (0: off; session 9: on the tuning
+    # seeds 5 of 6 such joined hands of 0.30–0.42 s gained, arms 0.10–0.18, rises 1.46–2.02
+    # steps; single hands with both arms moving rose at most 1.42)
     pile_arms_hand_s: float = 0.3
     pile_arms_steps: float = 0.45
     arm_margin_s: float = 0.0  # the arms are read from this long before a hand to after it

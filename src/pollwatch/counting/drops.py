@@ -235,11 +235,12 @@ def _assign(
     which the pile cannot tell apart; more is a small bundle beside a voter's ballot, or
     three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
     bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
-    same two cameras). A hand alone in its rise while arms moved on both sides of the slot
-    (`_arms_both_sides`: a voter behind the box and one beside it, each reaching from where
-    they stand) is two voters already at `pile_arms_steps` above it: their hands joined,
-    however short. `crossings[j]` is when the level passed j + ½ steps; `since` when the pile
-    was last seen at its lower level."""
+    same two cameras). There too, a hand alone in its rise while arms moved on both sides of
+    the slot (`_arms_both_sides`: a voter behind the box and one beside it, each reaching
+    from where they stand) is two voters once the rise is `pile_arms_steps` or more (and
+    under `more_steps`) above its one ballot: their hands joined, however short.
+    `crossings[j]` is when the level passed j + ½ steps; `since` when the pile was last seen
+    at its lower level."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
     # a staircase: the pile seen passing most of its steps at distinct moments

@@ -37,12 +37,11 @@ _CHANGE = 18  # a luma or chroma level differing by more than this from the back
 _SAME_PAPER = 25  # a background paper pixel within this of its luma is the same paper
 _SLOT_CHANGE = 40  # a slot pixel differing from the background by more than this is covered
 _SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the box's middle
-# the pile's edge is read only where the rows just below it are paper: within this share of
-# the edge's contrast of the paper's luma (stuffing, session 9: a body or shadow behind only
-# the box's upper part pulled what the box shows above the pile down, and the climb went on
-# up the bare floor to the body's lower edge, 15 ballots high)
-_PAPER_ROWS = 3
-_PAPER_SHARE = 0.3
+# the pile's edge is read only where the rows just below it are paper (stuffing, session 9: a
+# body or shadow behind only the box's upper part pulled what the box shows above the pile
+# down, and the climb went on up the bare floor to the body's lower edge, 15 ballots high)
+_PAPER_ROWS = 3  # how many rows below the edge are averaged
+_PAPER_SHARE = 0.3  # their mean is paper within this share of the contrast of the paper's luma
 
 
 class SampleBatch:
@@ -313,9 +312,9 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
 
 
 def _paper_below(profiles: np.ndarray, y: np.ndarray, body: int, least: np.ndarray) -> np.ndarray:
-    """Whether the `_PAPER_ROWS` rows below each edge (from the row after `y`, the first
-    bright one, down to `body`) are paper: their mean at least `least`. True where no such
-    row is left (the edge at the bottom)."""
+    """Whether the `_PAPER_ROWS` rows below each edge are paper: `y` is the edge's first
+    bright row, the rows read are those after it, none past `body`; their mean at least
+    `least`. True where no such row is left (the edge at the bottom)."""
     at = y[:, None] + 1 + np.arange(_PAPER_ROWS)[None, :]
     inside = at <= body
     vals = np.take_along_axis(profiles, np.minimum(at, body), axis=1).astype(float)

@@ -142,7 +142,8 @@ def _front(t: np.ndarray, stays: pd.DataFrame) -> np.ndarray:
 
 def _box_counts(sightings: pd.DataFrame, stays: pd.DataFrame) -> dict[Any, tuple[pd.Series, int]]:
     """Per sighting with someone at the box during its crops: in how many of its crops each
-    person was in front at the box (most first), and its number of crops."""
+    person was in front at the box (most first), and its number of crops. A side sighting
+    (`track_id` `SIDE_TRACK`) counts only the stays at "box_side"."""
     by_cam = {cam: rows for cam, rows in stays.groupby("camera_id")}
     side = (
         sightings["track_id"].eq(SIDE_TRACK)

@@ -130,8 +130,9 @@ def carousel_visit_bound(speeds: list[float], dwell: Dwell) -> float:
     A member may find both places at the box held (`schedule._share_the_box` places stays in
     the order people reach the box): he waits until the sooner of the two stays ends, at most
     one whole stay, then steps in from `box_queue`, at most the walk from there at the slowest
-    speed. A queue of two or more ahead of him within one stay is not allowed for: the group
-    comes through the table one member at a time, at least `carousel_table_s[0]` apart."""
+    speed anyone walks (`_SLOW_M_S`). A queue of two or more ahead of him within one stay is
+    not allowed for: the group comes through the table one member at a time, at least
+    `carousel_table_s[0]` apart."""
     v = min(speeds)
     n = len(speeds)
     in_s = (n - 1) * ENTRY_STAGGER_S + walk_time("entrance", "table_queue", v)

@@ -158,16 +158,12 @@ class Timeline:
 
     @property
     def has_ready(self) -> bool:
-        """Whether gaps were found since the last `pop_ready`."""
+        """Whether gaps were found since the last `pop_ready_numbered`."""
         return bool(self._ready)
 
-    def pop_ready(self) -> list[Gap]:
-        """Gaps found since the last call, in time order."""
-        return [gap for _, gap in self.pop_ready_numbered()]
-
     def pop_ready_numbered(self) -> list[tuple[int, Gap]]:
-        """`pop_ready`, each gap with its number in the order gaps were found (0 first; the
-        `found`th gap's number is `found` − 1)."""
+        """Gaps found since the last call, in time order, each with its number in the order
+        gaps were found (0 first; the `found`th gap's number is `found` − 1)."""
         first = len(self._emitted) - len(self._ready)
         numbered = enumerate(self._ready, start=first)
         out, self._ready = sorted(numbered, key=lambda ng: ng[1].start_s), []
