@@ -144,6 +144,9 @@ def test_quiet_series_has_no_drops() -> None:
         (lambda: find_drops(series(5).drop(columns="white"), BOX_H), "lacks"),
         (lambda: DropFinderOptions(burst_area=0), "burst_area"),
         (lambda: DropFinderOptions(plateau_samples=1), "plateau_samples"),
+        (lambda: DropFinderOptions(pile_arms=-0.1), "pile_arms must"),
+        (lambda: DropFinderOptions(pile_arms_steps=float("nan")), "pile_arms_steps"),
+        (lambda: DropFinderOptions(two_arms_hand_s=-1.0), "two_arms_hand_s"),
     ],
 )
 def test_bad_arguments(call, message: str) -> None:

@@ -83,3 +83,12 @@ class DropFinderOptions:
             raise ValueError("burst_min_s must be in [0, burst_max_s)")
         if self.plateau_samples < 2:
             raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")
+        for name in (
+            "two_arms",
+            "two_arms_hand_s",
+            "pile_arms",
+            "pile_arms_hand_s",
+            "pile_arms_steps",
+        ):
+            if not getattr(self, name) >= 0:  # 0 turns a rule off; NaN is refused too
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
