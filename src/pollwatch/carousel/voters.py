@@ -46,6 +46,7 @@ __all__ = [
     "ANALYSER",
     "FOLLOW_VIEWS",
     "SIDE_CROPS",
+    "SIDE_FILL",
     "SIDE_TRACK",
     "SIGHTING_COLUMNS",
     "CropPool",
@@ -68,6 +69,10 @@ FOLLOW_VIEWS = False
 #: session 9: demo 1 rendered with the queue at the box 1 -> 12 of 18 pairs found, all right;
 #: docs/carousel.md)
 SIDE_CROPS = True
+#: `VoterCrops.side_fill` for `voter_part`: a side column kept without a person box over it
+#: while half its lower part is a person's (session 9: tuning 36 -> 41 of 54 pairs, demo 102
+#: 0 -> 6 of 15, all right; clean stations 0 of 9; docs/carousel.md)
+SIDE_FILL: float | None = 0.5
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -865,5 +870,11 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         if FOLLOW_VIEWS
         else []
     )
-    crops = VoterCrops(background=ctx.background, box=box, views=views, side_crops=SIDE_CROPS)
+    crops = VoterCrops(
+        background=ctx.background,
+        box=box,
+        views=views,
+        side_crops=SIDE_CROPS,
+        side_fill=SIDE_FILL,
+    )
     return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)
