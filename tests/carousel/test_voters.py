@@ -89,6 +89,8 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"side_width": 0.0}, "side_width"),
         ({"side_offset": 0.3, "side_width": 0.8}, "side_offset"),
         ({"side_reach": 1.5}, "side_reach"),
+        ({"side_fill": 0.0}, "side_fill"),
+        ({"side_fill": 1.5}, "side_fill"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
@@ -484,6 +486,36 @@ def test_side_crops_show_the_voter_beside_the_box(
     for crop, mask in zip(kept.slot.crops, kept.slot.masks, strict=True):
         shirt = crop[mask > 0].astype(int)
         assert np.mean(shirt[:, 2] > shirt[:, 0] + 60) > 0.5  # the slot crop: red
+    side = kept.sides.get("right", CropPool((), (), ()))
+    for crop, mask in zip(side.crops, side.masks, strict=True):
+        shirt = crop[mask > 0].astype(int)
+        assert np.mean(shirt[:, 0] > shirt[:, 2] + 60) > 0.5  # the side crop: blue
+
+
+@pytest.mark.parametrize(("side_fill", "expected"), [(None, False), (0.5, True), (0.9, False)])
+def test_side_fill_keeps_a_side_voter_merged_into_one_blob(
+    side_fill: float | None, expected: bool
+) -> None:
+    """The voter beside the box touches the one at it: the tracker sees one blob that does
+    not cover the side column's middle half. With `side_fill` the column is kept while its
+    lower half is the voter's (62% of it here), not with a higher share asked or without."""
+    box = np.array([[120.0, 110.0], [170.0, 110.0], [170.0, 160.0], [120.0, 160.0]])
+    empty = np.full((180, 320, 3), 200, np.uint8)
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
+        box=box,
+        background=empty,
+        side_crops=True,
+        side_fill=side_fill,
+    )
+    for k in range(60):
+        img = empty.copy()
+        if k >= 5:
+            img[40:110, 131:159] = (40, 40, 180)
+            img[40:170, 159:200] = (180, 60, 40)  # shoulder to shoulder: one blob
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    kept = crops.result()
+    assert ("right" in kept.sides and len(kept.sides["right"].crops) >= 5) == expected
     side = kept.sides.get("right", CropPool((), (), ()))
     for crop, mask in zip(side.crops, side.masks, strict=True):
         shirt = crop[mask > 0].astype(int)

@@ -47,6 +47,7 @@ __all__ = [
     "ANALYSER",
     "FOLLOW_VIEWS",
     "SIDE_CROPS",
+    "SIDE_FILL",
     "SIDE_TRACK",
     "SIGHTING_COLUMNS",
     "CropPool",
@@ -69,6 +70,10 @@ FOLLOW_VIEWS = False
 #: session 9: demo 1 rendered with the queue at the box 1 -> 12 of 18 pairs found, all right;
 #: docs/carousel.md)
 SIDE_CROPS = True
+#: `VoterCrops.side_fill` for `voter_part`: a side column kept without a person box over it
+#: while half its lower part is a person's (session 9: tuning 36 -> 41 of 54 pairs, demo 102
+#: 0 -> 6 of 15, all right; clean stations 0 of 9; docs/carousel.md)
+SIDE_FILL: float | None = 0.5
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -219,7 +224,10 @@ class VoterCrops:
     from the top of the person boxes there down to the box's lid, as the slot crop, when a
     person box covers the column's middle half and reaches below `side_reach` of the box's
     height (1: its lowest point; a person standing level with the box; one queueing behind it
-    stands higher in the picture)."""
+    stands higher in the picture). `side_fill` (None: off): without such a person box (the
+    tracker often makes the two people at the box one blob, or loses the one beside it), the
+    column from the top of the person boxes at the box down to the lid is kept when at least
+    this share of its lower half differs from the empty view."""
 
     def __init__(
         self,
@@ -246,6 +254,7 @@ class VoterCrops:
         side_offset: float = 1.0,
         side_width: float = 0.8,
         side_reach: float = 1.0,
+        side_fill: float | None = None,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -295,6 +304,9 @@ class VoterCrops:
         if not 0 <= side_reach <= 1:
             raise ValueError(f"side_reach must be in [0, 1], got {side_reach!r}")
         self.side_reach = float(side_reach)
+        if side_fill is not None and not 0 < side_fill <= 1:
+            raise ValueError(f"side_fill must be in (0, 1] or None, got {side_fill!r}")
+        self.side_fill = side_fill
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -419,12 +431,15 @@ class VoterCrops:
             & (people[:, 1] < by0)
             & (people[:, 3] >= by0 + self.side_reach * (by1 - by0))
         )
-        if not there.any():
+        if not there.any() and self.side_fill is None:
             return
-        cut = self._crop(frame, np.array([mid - half, people[there, 1].min(), mid + half, by0]))
+        top = people[there if there.any() else slice(None), 1].min()
+        cut = self._crop(frame, np.array([mid - half, top, mid + half, by0]))
         if cut is None or cut[1] is None:
             return
         crop, mask = cut
+        if not there.any() and mask[len(mask) // 2 :].mean() < self.side_fill:
+            return
         rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
         if len(rows) < 8:
             return
@@ -856,5 +871,11 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         if FOLLOW_VIEWS
         else []
     )
-    crops = VoterCrops(background=ctx.background, box=box, views=views, side_crops=SIDE_CROPS)
+    crops = VoterCrops(
+        background=ctx.background,
+        box=box,
+        views=views,
+        side_crops=SIDE_CROPS,
+        side_fill=SIDE_FILL,
+    )
     return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)
