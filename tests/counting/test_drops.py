@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pollwatch.counting.cues import Burst
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.drops import DROP_COLUMNS, find_drops
+from pollwatch.counting.drops import DROP_COLUMNS, _assign, find_drops
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
 FPS, BOX_H = 12.5, 80.0
@@ -462,3 +463,34 @@ def test_a_weak_hand_beside_a_voters_drop_is_the_same_voter(
     drops, _ = find_drops(frame, BOX_H, options)
     assert drops["ballots"].sum() == expected
     assert (np.abs(drops["t_s"].to_numpy() - at) < 0.2).any() == (expected == 7)
+
+
+def _patch(end: float) -> Burst:
+    """A ballot-shaped white patch with no hand over the slot (a hint, as `find_drops` makes)."""
+    return Burst(end - 0.4, end, 4.5, np.inf, 0.4, reach=False, shaped=True)
+
+
+@pytest.mark.parametrize(
+    ("patches", "steps", "crossings", "present", "expected"),
+    [
+        # demo 106 cam-D003-013: two hands 1.2 s apart, the short level between them merged
+        ([141.57, 142.77], 2.27, [141.6, 142.8], True, [141.57, 142.77]),
+        ([141.57, 142.77], 1.0, [142.8], True, [142.77]),  # one step: the patch nearest it
+        ([141.57], 2.3, [141.6, 142.8], True, [141.57]),  # one patch: one ballot seen
+        ([141.57, 142.77, 143.9], 2.1, [142.8, 143.9], True, [142.77, 143.9]),
+        ([141.57, 142.77], 2.27, [141.6, 142.8], False, []),  # nobody at the box
+    ],
+)
+def test_ballot_patches_without_a_hand_count_up_to_the_rise(
+    patches: list[float],
+    steps: float,
+    crossings: list[float],
+    present: bool,
+    expected: list[float],
+) -> None:
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    o = DropFinderOptions()
+    rows = _assign(steps, [_patch(t) for t in patches], crossings, present, o, stats, hidden=False)
+    assert [round(r[0], 2) for r in rows] == expected
+    assert all(r[1:] == (1, 0.8, "burst+fill") for r in rows)
+    assert stats["fill_only"] == len(expected)

@@ -263,10 +263,20 @@ def _assign(
         return sorted([*out, (big.end, bundle, evidence[1], evidence[0])])
     shaped = [x for x in inside if x.shaped]
     if not hidden and not clear and shaped and steps >= o.seen_steps and present:
-        # no hand over the slot, but a ballot seen going in and the pile rising: a hand
-        # the slot did not show (a sleeve the colour of what lies behind the slot)
-        stats["fill_only"] += 1
-        return [(min(shaped, key=lambda x: abs(x.end - crossings[0])).end, 1, 0.8, "burst+fill")]
+        # no hand over the slot, but ballots seen going in and the pile rising: hands the
+        # slot did not show (a sleeve the colour of what lies behind the slot). One drop a
+        # ballot-shaped patch, up to the rise's whole steps, each the patch nearest when the
+        # level passed its step: a level held under `settle_s` between two such hands is
+        # merged into one rise (`_settled`; demo 106 cam-D003-013, a stuffer's hands 1.2 s
+        # apart, counted as one)
+        left = list(shaped)
+        out = []
+        for when in crossings[: min(len(shaped), max(1, round(steps)))]:
+            x = min(left, key=lambda x: abs(x.end - when))
+            left.remove(x)
+            out.append((x.end, 1, 0.8, "burst+fill"))
+        stats["fill_only"] += len(out)
+        return sorted(out)
     if not hidden:
         if (
             len(clear) == 1
