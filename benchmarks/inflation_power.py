@@ -99,7 +99,8 @@ def _station(
     weights = np.asarray(preset.fraud.inflation_weights, float)
     n = int(rng.integers(opts.voters[0], opts.voters[1] + 1))
     legit = rng.multinomial(n, rng.dirichlet(_CONCENTRATION * shares))
-    added = round(rng.uniform(*preset.fraud.inflation_size) * n) if inflated else 0
+    drawn = rng.uniform(*preset.fraud.inflation_size) if inflated else 0.0
+    added = round(drawn * n)
     official = legit + rng.multinomial(added, weights / weights.sum())
     seen = rng.binomial(legit, 1 - miss) + rng.poisson(false * legit)
     pairs = [(int(c), int(o)) for c, o in zip(seen, official, strict=True)]
@@ -119,7 +120,9 @@ def _station(
     for name, kind, a_interval, a_day in _VARIANTS:
         day_p = _p_kind(int(seen.sum()), int(official.sum()), kind, opts)
         out[name] = day_p < a_day or any(_p_kind(c, o, kind, opts) < a_interval for c, o in pairs)
-    out["share_added"] = added / n
+    # banded by the share drawn, inside the preset's range: `added / n` is rounded and can
+    # fall just outside every band of `_SIZES` (review 9)
+    out["share_added"] = drawn
     return out
 
 
