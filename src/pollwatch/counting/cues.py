@@ -58,6 +58,17 @@ class Burst:
             return True
         return abs(self.end_x) <= o.slot_x and 0.15 - 1e-6 <= self.duration <= 1.2
 
+    def arms_both_sides(self, share: float, least_s: float) -> bool:
+        """A hand over the slot lasting `least_s` or more while arms moved on both sides of
+        it, each side's moved share at least `share` (`arms`; 0 turns the test off): perhaps
+        two voters, one behind the box and one beside, each reaching from where they stand."""
+        return (
+            self.reach
+            and share > 0
+            and self.duration >= least_s
+            and all(a >= share for a in self.arms)
+        )
+
 
 @dataclass(frozen=True)
 class Plateau:

@@ -170,19 +170,6 @@ def find_drops(
     return drops[DROP_COLUMNS], stats
 
 
-def _arms_both_sides(r: Burst, o: DropFinderOptions) -> bool:
-    """Whether hand `r` lasted `pile_arms_hand_s` or more while arms moved on both sides of the
-    slot (each side's share at least `pile_arms`): perhaps two voters' hands joined, which the
-    pile's rise then tells (a single voter's hand while the other voter stands beside moves
-    both sides as much: session 9)."""
-    return (
-        o.pile_arms > 0
-        and r.reach
-        and r.duration >= o.pile_arms_hand_s
-        and all(a >= o.pile_arms for a in r.arms)
-    )
-
-
 def _settled(plateaus: list[Plateau], bursts: list[Burst], o: DropFinderOptions) -> list[Plateau]:
     """The plateaus without the short ones the pile passed on its way up: a level held less
     than `settle_s` followed by a rise with no clear burst in it."""
@@ -236,9 +223,11 @@ def _assign(
     three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
     bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
     same two cameras). There too, a hand alone in its rise while arms moved on both sides of
-    the slot (`_arms_both_sides`: a voter behind the box and one beside it, each reaching
-    from where they stand) is two voters once the rise is `pile_arms_steps` or more (and
-    under `more_steps`) above its one ballot: their hands joined, however short.
+    the slot (`Burst.arms_both_sides` with `pile_arms`: a voter behind the box and one beside
+    it, each reaching from where they stand) is two voters once the rise is `pile_arms_steps`
+    or more (and under `more_steps`) above its one ballot: their hands joined, however short
+    (a single voter's hand while the other voter stands beside moves both sides as much:
+    the pile's rise tells them apart, session 9).
     `crossings[j]` is when the level passed j + ½ steps; `since` when the pile was last seen
     at its lower level."""
     clear = [x for x in inside if x.clear(o)]
@@ -280,7 +269,7 @@ def _assign(
     if not hidden:
         if (
             len(clear) == 1
-            and _arms_both_sides(clear[0], o)
+            and clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
             and o.pile_arms_steps <= steps - 1 < o.more_steps
         ):
             # a hand alone in its rise, arms on both sides of the slot and the pile rising by

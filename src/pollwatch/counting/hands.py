@@ -44,7 +44,7 @@ def _seen_going_in(reaches: list[Burst], patches: list[Burst], o: DropFinderOpti
     within `patch_with_hand_s` of when the covering says (someone passing in front while a
     voter's hand is at the slot). What moved beside the slot meanwhile is not read as arms:
     the passer-by moves both sides (session 9, demo 99 cam-D005-001 at 208.9 s: a lone
-    voter's hand taken for two voters' by `_both_arms`)."""
+    voter's hand taken for two voters' by `Burst.arms_both_sides`)."""
     out = []
     for r in reaches:
         if not r.reach and any(
@@ -177,7 +177,9 @@ def _one_per_patch(reaches: list[Burst], patches: list[Burst], o: DropFinderOpti
 def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
     """Two voters' hands joined into one (they were under `reach_join_s` apart): a hand over
     the slot lasting `two_hands_s` or more, and twice as long as the camera's usual one, or
-    one while arms moved in on both sides of the slot (`_both_arms`), is two drops, the second
+    one of `two_arms_hand_s` or more while arms moved in on both sides of the slot (each
+    side's share at least `two_arms`: `Burst.arms_both_sides`; a single voter's covering is
+    shorter, while the other voter's arm may be moving beside it), is two drops, the second
     0.1 s after the first (placed together, the pile's rise that goes with them sees both); a
     hand of `late_hand_s` or more with a ballot patch vanishing at the
     slot `late_patch_s` or more after its ballot went in, before the hand left, is two drops,
@@ -192,7 +194,7 @@ def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
         out.append(r)
         if not r.reach:
             continue
-        if r.duration >= long or _both_arms(r, o):
+        if r.duration >= long or r.arms_both_sides(o.two_arms, o.two_arms_hand_s):
             out.append(dataclasses.replace(r, end=r.end + 0.1))
             continue
         late = [
@@ -205,14 +207,3 @@ def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
         if r.duration >= o.late_hand_s and late:
             out.append(dataclasses.replace(r, end=max(late)))
     return out
-
-
-def _both_arms(r: Burst, o: DropFinderOptions) -> bool:
-    """Whether arms moved in on both sides of the slot while hand `r` covered it for
-    `two_arms_hand_s` or more (each side's moved share at least `two_arms`): two voters at the
-    box, one behind it and one beside, each reaching with the right arm from where they stand
-    (a single voter's covering is shorter, while the other voter's arm may be moving beside
-    it). Off when `two_arms` is 0."""
-    return (
-        o.two_arms > 0 and r.duration >= o.two_arms_hand_s and all(a >= o.two_arms for a in r.arms)
-    )
