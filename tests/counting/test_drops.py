@@ -76,6 +76,12 @@ def voters(times: list[float], rise: float = 1.0) -> dict:
     }
 
 
+def near_35(drops: pd.DataFrame) -> np.ndarray:
+    """The drops' times from 34 to 37 s (around a hand at 35 s), in order."""
+    t = drops["t_s"].to_numpy()
+    return np.sort(t[(t > 34) & (t < 37)])
+
+
 def test_each_ballot_seen_and_stepped_is_a_drop() -> None:
     times = [10.0, 20.0, 30.0, 40.0, 50.0]
     drops, facts = find_drops(series(60, **voters(times)), BOX_H)
@@ -263,7 +269,7 @@ def test_a_hand_far_longer_than_usual_is_two_voters(
     drops, _ = find_drops(series(70, **base), BOX_H)
     assert drops["ballots"].sum() == expected
     if expected == 7:
-        near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+        near = near_35(drops)
         assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
 
 
@@ -286,57 +292,47 @@ def hand_at_35(
 
 
 @pytest.mark.parametrize(
-    ("left", "right", "two_arms", "expected"),
+    ("hand_s", "usual_s", "rise", "arms", "options", "expected"),
     [
         # one hand of 0.6 s while arms moved in on both sides of the slot: two voters, one
         # behind the box and one beside, their hands joined
-        (0.45, 0.4, 0.3, 7),
+        (0.6, 0.4, 1.0, (0.45, 0.4), {"two_arms": 0.3}, 7),
         # an arm on one side only: one voter
-        (0.45, 0.1, 0.3, 6),
-        (0.0, 0.5, 0.3, 6),
+        (0.6, 0.4, 1.0, (0.45, 0.1), {"two_arms": 0.3}, 6),
+        (0.6, 0.4, 1.0, (0.0, 0.5), {"two_arms": 0.3}, 6),
         # the rule off
-        (0.45, 0.4, 0.0, 6),
+        (0.6, 0.4, 1.0, (0.45, 0.4), {"two_arms": 0.0}, 6),
         # arms not measured (a series from before they were)
-        (np.nan, np.nan, 0.3, 6),
+        (0.6, 0.4, 1.0, (np.nan, np.nan), {"two_arms": 0.3}, 6),
+        # a short hand (0.35 s) alone in a rise of two ballots while arms moved on both sides
+        # of the slot: a voter behind the box and one beside it, their hands joined
+        (0.35, 0.35, 2.0, (0.15, 0.12), {"pile_arms": 0.09}, 7),
+        (0.35, 0.35, 1.5, (0.15, 0.12), {"pile_arms": 0.09}, 7),
+        # the pile rising by one ballot: one voter, the other only standing beside
+        (0.35, 0.35, 1.0, (0.15, 0.12), {"pile_arms": 0.09}, 6),
+        (0.35, 0.35, 1.4, (0.15, 0.12), {"pile_arms": 0.09}, 6),
+        # a rise `more_steps` or more above the hand: a bundle of 3 (the bundle rule), not two
+        (0.35, 0.35, 3.0, (0.15, 0.12), {"pile_arms": 0.09}, 8),
+        # an arm on one side only: one voter, whatever the pile's edge says
+        (0.35, 0.35, 2.0, (0.15, 0.02), {"pile_arms": 0.09}, 6),
+        # the rule off
+        (0.35, 0.35, 2.0, (0.15, 0.12), {"pile_arms": 0.0}, 6),
+        # arms not measured
+        (0.35, 0.35, 2.0, (np.nan, np.nan), {"pile_arms": 0.09}, 6),
     ],
 )
 def test_a_hand_with_arms_from_both_sides_is_two_voters(
-    left: float, right: float, two_arms: float, expected: int
+    hand_s: float,
+    usual_s: float,
+    rise: float,
+    arms: tuple[float, float],
+    options: dict[str, float],
+    expected: int,
 ) -> None:
-    s = hand_at_35(0.6, 1.0, (left, right))
-    drops, _ = find_drops(s, BOX_H, DropFinderOptions(two_arms=two_arms))
+    s = hand_at_35(hand_s, rise, arms, usual_s=usual_s)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
     assert drops["ballots"].sum() == expected
-    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
-    assert near[0] == pytest.approx(35.0, abs=0.1)
-
-
-@pytest.mark.parametrize(
-    ("left", "right", "rise", "pile_arms", "expected"),
-    [
-        # a short hand (0.35 s) alone in a rise of two ballots while arms moved on both sides
-        # of the slot: a voter behind the box and one beside it, their hands joined
-        (0.15, 0.12, 2.0, 0.09, 7),
-        (0.15, 0.12, 1.5, 0.09, 7),
-        # the pile rising by one ballot: one voter, the other only standing beside
-        (0.15, 0.12, 1.0, 0.09, 6),
-        (0.15, 0.12, 1.4, 0.09, 6),
-        # a rise `more_steps` or more above the hand: a bundle of 3 (the bundle rule), not two
-        (0.15, 0.12, 3.0, 0.09, 8),
-        # an arm on one side only: one voter, whatever the pile's edge says
-        (0.15, 0.02, 2.0, 0.09, 6),
-        # the rule off
-        (0.15, 0.12, 2.0, 0.0, 6),
-        # arms not measured
-        (np.nan, np.nan, 2.0, 0.09, 6),
-    ],
-)
-def test_a_short_hand_with_arms_from_both_sides_and_two_ballots_in_the_pile_is_two_voters(
-    left: float, right: float, rise: float, pile_arms: float, expected: int
-) -> None:
-    s = hand_at_35(0.35, rise, (left, right), usual_s=0.35)
-    drops, _ = find_drops(s, BOX_H, DropFinderOptions(pile_arms=pile_arms))
-    assert drops["ballots"].sum() == expected
-    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+    near = near_35(drops)
     assert near[0] == pytest.approx(35.0, abs=0.1)
     if expected == 7:
         assert len(near) == 2 and near[1] - near[0] == pytest.approx(0.1)
@@ -380,7 +376,7 @@ def test_a_ballot_going_in_late_under_one_hand_is_a_second_voter(
     base["present"].append((33.0, 38.0))
     drops, _ = find_drops(series(70, **base), BOX_H)
     assert drops["ballots"].sum() == expected
-    near = np.sort(drops["t_s"].to_numpy()[(drops["t_s"] > 34) & (drops["t_s"] < 37)])
+    near = near_35(drops)
     assert near[0] == pytest.approx(35.0, abs=0.1)
     if second is not None:
         assert near[1] == pytest.approx(second, abs=0.1)
