@@ -127,8 +127,8 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
     """Hand movements over the slot: runs of the slot's covered share above its running
     median (4 s), joined when under `reach_join_s` apart, at most `reach_max_s` long; each
     placed `reach_lead_s` after the start of its strongest run, with the arms that moved beside
-    the slot meanwhile (`arm_margin_s` before and after it). None when the slot was seen
-    for less than `reach_seen` of the samples (no slot on the lid, or not in view)."""
+    the slot meanwhile. None when the slot was seen for less than `reach_seen` of the samples
+    (no slot on the lid, or not in view)."""
     if "slot_cover" not in series or len(series) < 3:
         return None
     cover = series["slot_cover"].to_numpy(float)
@@ -165,7 +165,7 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
                 0.0 if hand else np.inf,
                 float(end - start),
                 reach=hand,
-                arms=arms_in_hand(series, start - o.arm_margin_s, end + o.arm_margin_s),
+                arms=arms_in_hand(series, start, end),
             )
         )
     return out

@@ -73,7 +73,6 @@ class DropFinderOptions:
     # steps; single hands with both arms moving rose at most 1.42)
     pile_arms_hand_s: float = 0.3
     pile_arms_steps: float = 0.45
-    arm_margin_s: float = 0.0  # the arms are read from this long before a hand to after it
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
