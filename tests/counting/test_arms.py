@@ -58,11 +58,14 @@ def test_one_sample_has_nothing_to_compare_with() -> None:
     assert np.isnan(got_l).all() and np.isnan(got_r).all()
 
 
+_BOTH = {"arm_l": [0.1, 0.5, np.nan, 0.0], "arm_r": [0.0, 0.2, 0.3, 0.9]}
+
+
 @pytest.mark.parametrize(
     ("columns", "start", "end", "expected"),
     [
-        ({"arm_l": [0.1, 0.5, np.nan, 0.0], "arm_r": [0.0, 0.2, 0.3, 0.9]}, 0.1, 0.25, (0.5, 0.3)),
-        ({"arm_l": [0.1, 0.5, np.nan, 0.0], "arm_r": [0.0, 0.2, 0.3, 0.9]}, 5, 6, (np.nan,) * 2),
+        (_BOTH, 0.1, 0.25, (0.5, 0.3)),  # the unmeasured sample (NaN) skipped
+        (_BOTH, 5, 6, (np.nan,) * 2),  # no sample in the span
         ({"arm_l": [0.1, 0.5, 0.2, 0.0]}, 0.0, 0.4, (0.5, np.nan)),  # a series without arm_r
         ({}, 0.0, 0.4, (np.nan, np.nan)),  # a series from before the arms were measured
     ],
