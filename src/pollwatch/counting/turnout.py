@@ -69,7 +69,7 @@ COUNT_COLUMNS = [
 #: `DAY_ALPHA`. A station has five interval tests and its day's: the false-alarm rate of a
 #: clean station (any of them flagged) is 1.7% at the calibration's least favourable rates
 #: (1.1% at its point estimates), and an inflated demo station (10-60% of its turnout added,
-#: weighted to the day's end) is flagged 91% of the time (62% of those with 10-20% added);
+#: weighted to the day's end) is flagged 91% of the time (61% of those with 10-20% added);
 #: with 0.01 for all six, 1.8% and 89%; a Beta prior on the rates or mid-p values gain at
 #: most a point within 2% of clean stations flagged (`benchmarks/inflation_power.py
 #: --stations 6000`, session 9, docs/counting.md)
