@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pytest
@@ -450,6 +452,30 @@ def test_pieces_merge_from_the_splitters_alike(cos: float, expected: bool) -> No
     assert one is expected
 
 
+def _side_scene(paint: Callable[[np.ndarray], None], **kwargs: Any) -> TrackCrops:
+    """The crops kept (`VoterCrops(**kwargs)`) of 6 s of an empty grey room with a box in the
+    middle, `paint` drawing the people in from 0.5 s."""
+    box = np.array([[120.0, 110.0], [170.0, 110.0], [170.0, 160.0], [120.0, 160.0]])
+    empty = np.full((180, 320, 3), 200, np.uint8)
+    crops = VoterCrops(
+        PersonTracker(fps=10.0, min_hits=1, activation=0.1), box=box, background=empty, **kwargs
+    )
+    for k in range(60):
+        img = empty.copy()
+        if k >= 5:
+            paint(img)
+        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
+    return crops.result()
+
+
+def _assert_shirts(pool: CropPool, *, red: bool) -> None:
+    """Most of each crop's masked pixels are red (BGR), or blue with `red` False."""
+    hi, lo = (2, 0) if red else (0, 2)
+    for crop, mask in zip(pool.crops, pool.masks, strict=True):
+        shirt = crop[mask > 0].astype(int)
+        assert np.mean(shirt[:, hi] > shirt[:, lo] + 60) > 0.5
+
+
 @pytest.mark.parametrize(
     ("side_top", "side_bottom", "side_crops", "expected"),
     [
@@ -463,33 +489,19 @@ def test_side_crops_show_the_voter_beside_the_box(
 ) -> None:
     """A red voter behind the box, a blue one beside it to the right (one box width): the
     side crops show the blue shirt, the slot crops stay red."""
-    box = np.array([[120.0, 110.0], [170.0, 110.0], [170.0, 160.0], [120.0, 160.0]])
-    empty = np.full((180, 320, 3), 200, np.uint8)
-    crops = VoterCrops(
-        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
-        box=box,
-        background=empty,
-        side_crops=side_crops,
-    )
-    for k in range(60):
-        img = empty.copy()
-        if k >= 5:
-            img[40:110, 131:159] = (40, 40, 180)  # above the box's lid: the box hides the rest
-            img[40:58, 138:152] = (120, 150, 200)
-            img[side_top:side_bottom, 180:210] = (180, 60, 40)
-            img[side_top : side_top + 18, 188:202] = (120, 150, 200)
-        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
-    kept = crops.result()
+
+    def paint(img: np.ndarray) -> None:
+        img[40:110, 131:159] = (40, 40, 180)  # above the box's lid: the box hides the rest
+        img[40:58, 138:152] = (120, 150, 200)
+        img[side_top:side_bottom, 180:210] = (180, 60, 40)
+        img[side_top : side_top + 18, 188:202] = (120, 150, 200)
+
+    kept = _side_scene(paint, side_crops=side_crops)
     assert ("right" in kept.sides and len(kept.sides["right"].crops) >= 5) == expected
     assert "left" not in kept.sides  # nobody on the left
     assert len(kept.slot.crops) >= 5  # the red voter at the slot (else the loop checks nothing)
-    for crop, mask in zip(kept.slot.crops, kept.slot.masks, strict=True):
-        shirt = crop[mask > 0].astype(int)
-        assert np.mean(shirt[:, 2] > shirt[:, 0] + 60) > 0.5  # the slot crop: red
-    side = kept.sides.get("right", CropPool((), (), ()))
-    for crop, mask in zip(side.crops, side.masks, strict=True):
-        shirt = crop[mask > 0].astype(int)
-        assert np.mean(shirt[:, 0] > shirt[:, 2] + 60) > 0.5  # the side crop: blue
+    _assert_shirts(kept.slot, red=True)  # the slot crop: red
+    _assert_shirts(kept.sides.get("right", CropPool((), (), ())), red=False)  # the side: blue
 
 
 @pytest.mark.parametrize(("side_fill", "expected"), [(None, False), (0.5, True), (0.9, False)])
@@ -499,27 +511,14 @@ def test_side_fill_keeps_a_side_voter_merged_into_one_blob(
     """The voter beside the box touches the one at it: the tracker sees one blob that does
     not cover the side column's middle half. With `side_fill` the column is kept while its
     lower half is the voter's (62% of it here), not with a higher share asked or without."""
-    box = np.array([[120.0, 110.0], [170.0, 110.0], [170.0, 160.0], [120.0, 160.0]])
-    empty = np.full((180, 320, 3), 200, np.uint8)
-    crops = VoterCrops(
-        PersonTracker(fps=10.0, min_hits=1, activation=0.1),
-        box=box,
-        background=empty,
-        side_crops=True,
-        side_fill=side_fill,
-    )
-    for k in range(60):
-        img = empty.copy()
-        if k >= 5:
-            img[40:110, 131:159] = (40, 40, 180)
-            img[40:170, 159:200] = (180, 60, 40)  # shoulder to shoulder: one blob
-        crops.update(Frame.from_image(img, index=k, pts_s=k / 10))
-    kept = crops.result()
+
+    def paint(img: np.ndarray) -> None:
+        img[40:110, 131:159] = (40, 40, 180)
+        img[40:170, 159:200] = (180, 60, 40)  # shoulder to shoulder: one blob
+
+    kept = _side_scene(paint, side_crops=True, side_fill=side_fill)
     assert ("right" in kept.sides and len(kept.sides["right"].crops) >= 5) == expected
-    side = kept.sides.get("right", CropPool((), (), ()))
-    for crop, mask in zip(side.crops, side.masks, strict=True):
-        shirt = crop[mask > 0].astype(int)
-        assert np.mean(shirt[:, 0] > shirt[:, 2] + 60) > 0.5  # the side crop: blue
+    _assert_shirts(kept.sides.get("right", CropPool((), (), ())), red=False)  # the side: blue
 
 
 @pytest.mark.parametrize(

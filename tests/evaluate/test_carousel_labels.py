@@ -70,9 +70,11 @@ def test_label_by_box(
     assert label_by_box(sightings, box_stays(_truth(stays))).tolist() == [expected]
 
 
-def _placed_truth(
-    stays: list[tuple[str, str, float, float, float, str]],
-) -> dict[str, pd.DataFrame]:
+#: a stay at the box placed: camera, person, arrive, leave, enter, place
+PlacedStay = tuple[str, str, float, float, float, str]
+
+
+def _placed_truth(stays: list[PlacedStay]) -> dict[str, pd.DataFrame]:
     """`_truth` with each box stay at its own place (the last item of each stay)."""
     truth = _truth([r[:5] for r in stays])
     places = iter(r[5] for r in stays)
@@ -97,9 +99,7 @@ SIDE = [("C1", "b", 10.0, 14.0, 5.0, "box"), ("C1", "s", 11.0, 15.0, 8.0, "box_s
     ],
 )
 def test_label_by_box_prefers_the_box_spot(
-    stays: list[tuple[str, str, float, float, float, str]],
-    crops: tuple[float, float],
-    expected: str,
+    stays: list[PlacedStay], crops: tuple[float, float], expected: str
 ) -> None:
     truth = _placed_truth(stays)
     sightings = pd.DataFrame([_sighting("C1", *crops)])
@@ -115,9 +115,7 @@ def test_label_by_box_prefers_the_box_spot(
     ],
 )
 def test_side_sightings_show_the_side_place(
-    stays: list[tuple[str, str, float, float, float, str]],
-    crops: tuple[float, float],
-    expected: str,
+    stays: list[PlacedStay], crops: tuple[float, float], expected: str
 ) -> None:
     truth = _placed_truth(stays)
     side = {**_sighting("C1", *crops), "track_id": SIDE_TRACK}
