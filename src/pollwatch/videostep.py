@@ -132,8 +132,9 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     if path is None:
         raise ValueError(f"{camera.source}: stream addresses are not analysed; record a file")
     # The objects alive before this camera (modules, the pipeline, earlier cameras' results)
-    # are left out of its collections: on an azerbaijan-2024 camera the full collections
-    # that walked them cost about a tenth of the step (benchmarks/camera_step.py).
+    # are left out of its collections: on azerbaijan-2024 70's cameras the collector's time
+    # fell from 0.19-0.21 to 0.03-0.04 of the bare decode, about 3% of the step
+    # (benchmarks/camera_step.py; docs/video.md, "The collector").
     # A caller that froze objects itself keeps them frozen: only what this step froze thaws.
     own_freeze = gc.get_freeze_count() == 0
     if own_freeze:

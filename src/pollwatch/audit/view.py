@@ -655,17 +655,16 @@ class ViewAuditor:
             soft = cv2.GaussianBlur(self._registrar.reference, (0, 0), self.blur_sigma)
             self._soft = Registrar(soft, method="phase")
         sample = cv2.GaussianBlur(gray, (0, 0), self.blur_sigma)
-        transform = None
+        transform, held = None, self._soft_last
         estimate = self._soft.estimate(sample)
-        for candidate in (estimate, self._soft_last):
-            if (
-                candidate is not None
-                and self._soft.agreement(sample, candidate) >= self.blur_min_match
-            ):
-                transform = candidate
-                break
-        if transform is None and self._blur_held(sample, estimate):
-            transform = self._soft_last
+        match = math.nan if estimate is None else self._soft.agreement(sample, estimate)
+        if match >= self.blur_min_match:
+            transform = estimate
+        elif held is not None and (
+            self._soft.agreement(sample, held) >= self.blur_min_match
+            or self._blur_held(sample, estimate, match)
+        ):
+            transform = held
         if transform is None:
             self._not_visible(t)
             return
@@ -682,11 +681,11 @@ class ViewAuditor:
             state = "ok"
         self._record(t, state, (shift, dx, dy), transform, visible)
 
-    def _blur_held(self, sample: np.ndarray, estimate: ViewTransform | None) -> bool:
+    def _blur_held(self, sample: np.ndarray, estimate: ViewTransform | None, match: float) -> bool:
         """Whether a low-passed `sample` that matched no view well enough shows the last
         blurred sample's view held still, part of it hidden: its phase peak is strong
         (response at least 0.3) and puts the box within `cover_px` of where the last match
-        did, and the moved reference matches it at least `blur_held_match`. demo 102's
+        did, and the moved reference matches it (`match`) at least `blur_held_match`. demo 102's
         cam-D006-003 (defocused σ 5 all day, a folding screen before the box 151.9-226.5 s):
         peaks at the held place, response 0.45-0.59, match 0.67-0.70 (0.89-0.97 uncovered);
         azerbaijan-2024 68's cam-D125-025 (σ 3.2) turned away at 121 s: no peak or weak ones
@@ -697,7 +696,6 @@ class ViewAuditor:
             or self.cover_px is None
             or estimate is None
             or last is None
-            or self._soft is None
             or estimate.quality < 0.3
         ):
             return False
@@ -708,7 +706,7 @@ class ViewAuditor:
         )
         if float(np.abs(estimate.apply(poly) - last.apply(poly)).max()) > self.cover_px:
             return False
-        return self._soft.agreement(sample, estimate) >= self.blur_held_match
+        return match >= self.blur_held_match
 
     def _lost(self, gray: np.ndarray, transform: ViewTransform) -> bool:
         """A turned view that is not the intended one moved: the reference, moved by the

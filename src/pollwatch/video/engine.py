@@ -364,14 +364,14 @@ class _Held:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.frames: list[tuple[float, Frame, list[Analyser], int]] = []
+        self.frames: list[tuple[Frame, list[Analyser], int]] = []
 
-    def hold(self, t: float, frame: Frame, takers: list[Analyser], found: int) -> bool:
+    def hold(self, frame: Frame, takers: list[Analyser], found: int) -> bool:
         """Hold a frame; whether the held frames are due to be handed over."""
-        self.frames.append((t, frame, takers, found))
+        self.frames.append((frame, takers, found))
         return len(self.frames) >= self.size
 
-    def take(self) -> list[tuple[float, Frame, list[Analyser], int]]:
+    def take(self) -> list[tuple[Frame, list[Analyser], int]]:
         out, self.frames = self.frames, []
         return out
 
@@ -566,8 +566,8 @@ class _Pass:
     def _hand_over(self) -> None:
         """Hand the held frames to their analysers, each after the gaps it would have been
         told of had it been handed over when it was decoded."""
-        for t, frame, takers, known in self.held.take():
-            self._gaps_before("video", t, known)
+        for frame, takers, known in self.held.take():
+            self._gaps_before("video", frame.pts_s, known)
             for a in takers:
                 a.update(frame)
 
@@ -672,7 +672,7 @@ class _Pass:
                 vf, index=index, pts_s=t, wall=wall, source_scale=self.options.scale
             )
             self.counts["delivered"] += 1
-            if self.held.hold(t, frame, takers, timeline.found):
+            if self.held.hold(frame, takers, timeline.found):
                 self._hand_over()
 
 
