@@ -3,7 +3,8 @@
 For every stuffer visit on a rendered camera (the case's truth, read through
 `pollwatch.evaluate`) the detector is run on the camera's stored tables (`stuffing.stored`,
 as the case step reads them) and the visit is described: whether a flagged observable event
-lies within ±5 s of its hands (`found`, the metric's rule), whether a condition of the truth
+is matched to its hands within ±5 s, one event to one stuffer (`found`, the metric's rule:
+`evaluate.stuffing_metrics.match_events`), whether a condition of the truth
 hid the box then (`hidden`), whether the stuffer stood beside the box first (`paused_s`, the
 truth's `box_near` stop), and what the detector had to go on within 6 s of the hands: the
 counter's drops there (time, ballots, evidence), the candidate events (kind, hand movements,
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from pollwatch.case import CasePaths
+from pollwatch.evaluate.stuffing_metrics import match_events
 from pollwatch.evaluate.truthview import hiding_ranges, load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import Event
@@ -64,6 +66,23 @@ def _series_near(series: pd.DataFrame, a: float, b: float) -> dict[str, float | 
     }
 
 
+def _matched(
+    events: pd.DataFrame, truth: Any, camera_id: str, found_all: list[Event]
+) -> set[tuple[float, float]]:
+    """The (start, end) of the camera's stuffer visits that the metric counts as found: those
+    not hidden, matched one to one to flagged observable events (`match_events`)."""
+    hiding = hiding_ranges(truth, camera_id)
+    mine = events[events["camera_id"] == camera_id]
+    true = [
+        (float(a), float(b))
+        for a, b in zip(mine["start_s"], mine["end_s"], strict=True)
+        if not any(lo <= b and hi >= a for lo, hi in hiding)
+    ]
+    flagged = [(e.start_s, e.end_s) for e in found_all if e.flagged and e.observable]
+    m = match_events(true, flagged, MATCH_S)
+    return {t for t, j in zip(true, m, strict=True) if j >= 0}
+
+
 def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
     """One row per stuffer visit of `case` (see the module's docstring)."""
     paths = CasePaths.of(case)
@@ -89,16 +108,9 @@ def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
                 continue
             data, found_all = seen[cam.camera_id]
             a, b = float(ev.start_s), float(ev.end_s)
-            hits = [
-                e
-                for e in found_all
-                if e.flagged
-                and e.observable
-                and a - MATCH_S <= e.end_s
-                and e.start_s <= b + MATCH_S
-            ]
             hidden = any(lo <= b and hi >= a for lo, hi in hiding_ranges(truth, cam.camera_id))
-            if missed_only and (hits or hidden):
+            found = not hidden and (a, b) in _matched(events, truth, cam.camera_id, found_all)
+            if missed_only and (found or hidden):
                 continue
             lo, hi = a - AROUND_S, b + AROUND_S
             drops = data.drops[(data.drops["t_s"] >= lo) & (data.drops["t_s"] <= hi)]
@@ -111,7 +123,7 @@ def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
                     "end_s": round(b, 2),
                     "ballots": int(ev.ballots),
                     "hands": int(ev.drops),
-                    "found": bool(hits),
+                    "found": found,
                     "hidden": hidden,
                     "paused_s": round(_pause(stops, str(ev.person_id)), 1),
                     "drops": [
