@@ -31,6 +31,11 @@ hands (the case's truth, read through `pollwatch.evaluate`) are left out, and th
 are taken on cameras without a stuffer only, so that fraud cases can be used too. The pile's
 rise at a single hand counted as one ballot on cameras of the calibrated height
 (`single_hand_rise`): what a thick insertion (a small bundle) would have to stand out from.
+The second cue's two tails (`side_cue`, `stuffing.sides`; cameras of the calibrated height):
+the episodes with a run of three hands or more each within `side_cadence_s` of the one before
+that the pile does not refute (their share's one-sided 95% bound is `SIDE_RUN_TAIL`), and the
+pairs of neighbouring hands within that cadence on series with the watcher's arm columns, how
+many came from one side of the slot (`SIDE_PAIR_TAIL`). Use `--legit-only` on fraud cases.
 
     PYTHONPATH=src python benchmarks/stuffing_calibration.py [--legit-only] CASE [CASE ...]
 """
@@ -42,6 +47,7 @@ import json
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, stats
 
 from pollwatch.case import CasePaths
@@ -51,6 +57,7 @@ from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, between_rises, tested_episodes
 from pollwatch.stuffing.score import RISE_TAIL_FROM, rise_test
+from pollwatch.stuffing.sides import hand_sides, hand_times, side_run
 from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
 
@@ -163,6 +170,28 @@ def _dispersion(counts: dict[float, list[tuple]], o: DetectOptions) -> dict[str,
     return out
 
 
+def _side_cue(data: CameraData, eps: pd.DataFrame, o: DetectOptions) -> tuple[int, int, int, int]:
+    """(episodes, runs of three hands or more in the cadence the pile does not refute, pairs
+    of neighbouring hands within the cadence, those from one side) of `eps`."""
+    runs = pairs = same = 0
+    t = data.drops["t_s"].to_numpy(float)
+    for ep in eps.itertuples(index=False):
+        hands = hand_times(t[(t >= ep.start_s) & (t <= ep.end_s)], o.episodes.hand_gap_s)
+        timing = side_run(hands, "L" * len(hands), o.side_cadence_s)
+        refuted = bool(ep.fill_ballots < timing - o.side_refute)  # False for NaN
+        runs += timing >= 3 and not refuted
+        sides = hand_sides(data.series, hands)
+        if "?" * len(hands) == sides:
+            continue
+        close = np.diff(hands) <= o.side_cadence_s
+        pairs += int(close.sum())
+        same += sum(
+            bool(c) and a == b and a in "LR"
+            for c, a, b in zip(close, sides, sides[1:], strict=False)
+        )
+    return len(eps), runs, pairs, same
+
+
 def _stuffed(case: str, legit_only: bool) -> dict[str, list[tuple[float, float]]]:
     """Per camera, the true stuffers' hands (start_s, end_s): only with `legit_only`."""
     if not legit_only:
@@ -184,6 +213,7 @@ def main() -> None:
     rough_rises: list[float] = []  # stretches partly out of focus: the episodes' tail instead
     singles: list[float] = []  # the pile's rise at one hand counted as one ballot (640x360)
     rise_cameras = 0
+    side = np.zeros(4, int)  # episodes, runs of three, hand pairs in the cadence, one-sided
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     counts: dict[float, list[tuple]] = {length: [] for length in WINDOWS_S}
     cameras: dict[str, dict[str, object]] = {}
@@ -207,6 +237,10 @@ def main() -> None:
                     for a, b in stuffed.get(cam.camera_id, []):
                         one = one[(one["end_s"] < a - 5.0) | (one["start_s"] > b + 5.0)]
                     singles += one["fill_ballots"].dropna().tolist()
+                    fair = eps
+                    for a, b in stuffed.get(cam.camera_id, []):
+                        fair = fair[(fair["end_s"] < a - 5.0) | (fair["start_s"] > b + 5.0)]
+                    side += np.asarray(_side_cue(data, fair, o))
                 rough = rough_ranges(data.series)
                 gaps = between_rises(eps, data.curve, data.step_px, data.observability, o, rough)
                 for a, b in stuffed.get(cam.camera_id, []):
@@ -254,6 +288,19 @@ def main() -> None:
                 "fill_margin_in_use": o.fill_margin,
                 "coarse_hands": _hands_tail(coarse),
                 "hands_tail_in_use": [o.hands_tail, o.hands_decay],
+                "side_cue": {
+                    "episodes": int(side[0]),
+                    "runs_of_three": int(side[1]),
+                    "run_share_upper95": round(rate_upper(int(side[1]), int(side[0])), 4)
+                    if side[0]
+                    else None,
+                    "hand_pairs": int(side[2]),
+                    "pairs_one_side": int(side[3]),
+                    "pair_share_upper95": round(rate_upper(int(side[3]), int(side[2])), 4)
+                    if side[2]
+                    else None,
+                    "in_use": [o.side_run_tail, o.side_pair_tail],
+                },
                 "rise_between_episodes": _rise_tail(np.asarray(rises, float), rise_cameras),
                 "rise_tail_in_use": [o.rise_tail, o.rise_decay],
                 "rise_on_rough_time": sorted(rough_rises),

@@ -11,7 +11,9 @@ counter's drops there (time, ballots, evidence), the candidate events (kind, han
 ballots counted, the pile's rise in ballots, p-value), the share of the watcher's samples
 with a readable pile (`pile_readable`: contrast and distance from the box's own edges as the
 counter takes them), the closest the pile's edge came to one of the box's edges
-(`fill_line_min`, rows) and the mean changed share of the watched region (`fg_mean`).
+(`fill_line_min`, rows), the mean changed share of the watched region (`fg_mean`) and the
+side of the slot each of the counter's hand movements there came from (`hand_sides`:
+`stuffing.sides.hand_sides`, "L"/"R"/"B" both/"?" unread; one person's hands share a side).
 
     PYTHONPATH=src python benchmarks/stuffing_misses.py [--missed-only] CASE [CASE ...]
 
@@ -33,13 +35,15 @@ from pollwatch.case import CasePaths
 from pollwatch.evaluate.stuffing_metrics import match_events
 from pollwatch.evaluate.truthview import hiding_ranges, load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
-from pollwatch.stuffing.detect import Event
+from pollwatch.stuffing.detect import DetectOptions, Event
 from pollwatch.stuffing.fill import readable_samples
+from pollwatch.stuffing.sides import hand_sides, hand_times
 from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
 
 AROUND_S = 6.0  # what the detector had near the hands
 MATCH_S = 5.0  # a flagged event this close to the hands finds them (evaluate's rule)
+HAND_GAP_S = DetectOptions().episodes.hand_gap_s  # drops closer are one hand movement
 
 
 def _num(x: float | None, digits: int = 2) -> float | None:
@@ -115,6 +119,7 @@ def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
             lo, hi = a - AROUND_S, b + AROUND_S
             drops = data.drops[(data.drops["t_s"] >= lo) & (data.drops["t_s"] <= hi)]
             near = [e for e in found_all if e.start_s <= hi and e.end_s >= lo]
+            hands = hand_times(drops["t_s"].to_numpy(float), HAND_GAP_S)
             rows.append(
                 {
                     "case": case,
@@ -142,6 +147,7 @@ def case_rows(case: str, missed_only: bool = False) -> list[dict[str, Any]]:
                         ]
                         for e in near
                     ],
+                    "hand_sides": hand_sides(data.series, hands),
                     "step_px": _num(data.step_px),
                     **_series_near(data.series, lo, hi),
                 }

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,14 @@ from pollwatch.stuffing.score import (
     hidden_extra,
     pile_tail,
     rise_test,
+)
+from pollwatch.stuffing.sides import (
+    SIDE_PAIR_TAIL,
+    SIDE_RUN_TAIL,
+    hand_sides,
+    hand_times,
+    side_pvalue,
+    side_run,
 )
 
 __all__ = [
@@ -141,6 +150,14 @@ class DetectOptions:
     held_after_s: float = 6.0
     held_look_s: float = 120.0
     held_share: float = 0.5
+    # the second cue (sides.py): a run of hands from one side of the slot, each within
+    # `side_cadence_s` of the one before, is one person's; tested with `side_run_tail` and
+    # `side_pair_tail` where the pile, if read, rose at least the run less `side_refute`
+    sides: bool = True
+    side_cadence_s: float = 2.0
+    side_run_tail: float = SIDE_RUN_TAIL
+    side_pair_tail: float = SIDE_PAIR_TAIL
+    side_refute: float = 1.5
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
     def __post_init__(self) -> None:
@@ -168,6 +185,12 @@ class DetectOptions:
             raise ValueError("hands_tail and hands_decay must be in (0, 1]")
         if not 0 < self.cadence_min_s <= self.episodes.gap_s:
             raise ValueError(f"cadence_min_s must be in (0, {self.episodes.gap_s}]")
+        if not 0 < self.side_cadence_s <= self.episodes.gap_s:
+            raise ValueError(f"side_cadence_s must be in (0, {self.episodes.gap_s}]")
+        if not (0 < self.side_run_tail <= 1 and 0 < self.side_pair_tail <= 1):
+            raise ValueError("side_run_tail and side_pair_tail must be in (0, 1]")
+        if not self.side_refute >= 0:
+            raise ValueError(f"side_refute must be >= 0, got {self.side_refute}")
 
 
 @dataclass(frozen=True)
@@ -280,6 +303,21 @@ def _episode_test(
     return replace(full, p_local=p_local, pvalue=day_pvalue(p_local, episodes))
 
 
+def _one_side(drops: pd.DataFrame, series: pd.DataFrame, episode: Any, o: DetectOptions) -> int:
+    """The episode's longest run of hands from one side of the slot (`sides.side_run`), 0
+    where the cue is off or the pile, read, refutes it (rose less than the run less
+    `side_refute` ballots: one voter's hand counted several times)."""
+    if not o.sides or drops.empty:
+        return 0
+    t = drops["t_s"].to_numpy(float)
+    hands = hand_times(t[(t >= episode.start_s) & (t <= episode.end_s)], o.episodes.hand_gap_s)
+    run = side_run(hands, hand_sides(series, hands), o.side_cadence_s)
+    fill = float(episode.fill_ballots)
+    if math.isfinite(fill) and fill < run - o.side_refute:
+        return 0
+    return run
+
+
 def _coarse(frame_height: int | None, o: DetectOptions) -> bool:
     """Whether the camera's frames are smaller than those the counter was calibrated on."""
     return frame_height is not None and frame_height < o.calibrated_height
@@ -323,7 +361,14 @@ def camera_events(
             hands_only=coarse and not backed,
         )
         extra, lower, upper = extra_ballots(int(ep.ballots), from_pile=ep.ballots > ep.insertions)
-        flagged = test.pvalue < o.alpha and tested >= o.min_ballots
+        # the second cue: one person's hands (sides.py); the smaller p-value is taken
+        run = 0 if coarse else _one_side(drops, series, ep, o)
+        side = side_pvalue(run, run_tail=o.side_run_tail, pair_tail=o.side_pair_tail)
+        reasons = str(ep.evidence)
+        if day_pvalue(side, len(episodes)) < test.pvalue:
+            test = replace(test, p_local=side, pvalue=day_pvalue(side, len(episodes)))
+            reasons += f"; {run} hands from one side of the slot"
+        flagged = test.pvalue < o.alpha and max(tested, run) >= o.min_ballots
         held = not flagged or _pile_held(
             (int(ep.ballots), int(ep.insertions)), (ep.start_s, ep.end_s), curve, step_px, o
         )
@@ -348,7 +393,7 @@ def camera_events(
                 confidence=1.0 - test.pvalue,
                 observable=held,
                 flagged=bool(flagged and held),
-                reasons=str(ep.evidence) if held else f"{ep.evidence}; pile rise not held",
+                reasons=reasons if held else f"{reasons}; pile rise not held",
             )
         )
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)

@@ -4,7 +4,9 @@ events, `stuffing_not_observable` for suspicious periods the box could not be wa
 A flagged observable event (hands, bundle, rise) becomes a finding with its time range, the
 estimated extra ballots and bounds (`score` is the estimate's lower bound, as the turnout
 finding's score is the excess's), the calibrated p-value and the evidence: the episode's
-insertions, dwell and its robust z, the pile's rise in ballots, and the frame strip's times
+insertions, dwell and its robust z, the pile's rise in ballots, the cues (`cues`: the
+counter's evidence, and "N hands from one side of the slot" where the second cue, one
+person's repeated hands, `stuffing.sides`, gave the p-value), and the frame strip's times
 (`frames_s`, stored in `stuffing/frames`). A not-observable period (the box hidden while
 someone was at it, and the pile, read on either side, risen beyond legitimate voting) is a
 finding of its own, lower-grade kind `stuffing_not_observable` ("Suspicious, not
@@ -58,6 +60,8 @@ def _summary(e: Event) -> str:
         "bundle": f"{e.insertions} hand movement(s) and a pile rise of {e.ballots} ballots",
         "rise": f"the pile rose by {e.ballots} ballots in {span} with no ballot seen going in",
     }[e.kind]
+    if e.kind == "hands" and "from one side of the slot" in e.reasons:  # sides.py: one person
+        what += ", each from the same side of the slot (one person)"
     if e.kind == "rise" and "; " in e.reasons:  # the box hidden for a moment meanwhile
         what += f" ({e.reasons.split('; ', 1)[1]})"
     return f"{what}: about {e.extra} extra ballots ({e.extra_lower}–{e.extra_upper})"

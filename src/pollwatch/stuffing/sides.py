@@ -1,0 +1,132 @@
+"""A second cue for few-ballot stuffing: several hands at the slot from one side of it.
+
+Two voters can stand behind the box at once, shoulder to shoulder (`box` and `box_side`), and
+each reaches the slot from where they stand, so their arms come in from opposite sides of it
+(`pollwatch.counting.arms`: the watcher's `arm_l`, `arm_r`, the share of pixels that moved
+left and right of the slot). One person dropping ballot after ballot reaches in from the same
+side every time. Legitimate hands 2 s apart or less are two people (a voter who follows
+another at the same place steps in only after the first one left: at demo's dwell at the box
+that takes longer), so a run of hands one to two seconds apart all from one side is one
+person's repeated insertions: what three hands of a stuffer look like, and what three voters
+(a family, or a voter and two friends) do not.
+
+The test (`side_test`): a legitimate episode holds a run of r ≥ 3 hands with at most
+`cadence_s` between neighbours with probability at most `SIDE_RUN_TAIL`, and a pair of
+neighbouring legitimate hands within that cadence comes from one side with probability at
+most `SIDE_PAIR_TAIL`; the run's p-value per episode is SIDE_RUN_TAIL · SIDE_PAIR_TAIL^(r−2)
+(only r − 2 of its r − 1 pairs counted: the first pair is given away), any of the camera's n
+episodes eligible (`score.day_pvalue`). Both figures are measured (docs/stuffing.md, "Session
+10"). The pile must not refute the run: where it can be read, it rose by at least the run's
+hands less `refute_margin` ballots (a voter's one hand counted three times is one ballot on
+the pile). The arms are the watcher's at the counter's calibrated resolution only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pollwatch.counting.arms import ARM_COLUMNS
+
+__all__ = [
+    "SIDE_PAIR_TAIL",
+    "SIDE_RUN_TAIL",
+    "hand_sides",
+    "hand_times",
+    "side_pvalue",
+    "side_run",
+]
+
+# Of 2539 legitimate episodes on the 640x360 tuning cameras (the 298-camera pool and session
+# 9's cases, azerbaijan-2024 left out) 20 held three hands or more each within 2 s of the
+# one before, 2 of them refuted by the pile (rose 0.63 and 1.06 for 3 hands: one voter
+# counted three times); 0.0105 is the one-sided 95% Clopper-Pearson bound of 18/2539.
+SIDE_RUN_TAIL = 0.0105
+# Of 37 pairs of neighbouring legitimate hands within 2 s on session 9's 640x360 cameras
+# (demo 102, 104, 106, 108, demo-clean 103, 105: the series with arm columns) none came from
+# one side (18 left-right, 18 with one hand's arms on both sides, 1 unread); 0.078 is the
+# one-sided 95% Clopper-Pearson bound of 0/37. The stuffers' 14 pairs there: all one side.
+SIDE_PAIR_TAIL = 0.078
+
+
+def hand_times(times: Sequence[float] | np.ndarray, hand_gap_s: float) -> np.ndarray:
+    """The hand movements among drop `times`: drops less than `hand_gap_s` after the one
+    before are the same movement (`episodes.EpisodeOptions.hand_gap_s`)."""
+    t = np.sort(np.asarray(times, float))
+    if not t.size:
+        return t
+    keep = np.r_[True, np.diff(t) >= hand_gap_s]
+    return t[keep]
+
+
+def hand_sides(
+    series: pd.DataFrame,
+    hands: Sequence[float] | np.ndarray,
+    *,
+    before_s: float = 0.8,
+    after_s: float = 0.2,
+    lean: float = 0.6,
+    min_motion: float = 0.05,
+) -> str:
+    """Which side of the slot each hand's arm came from: "L" or "R" where at least `lean` of
+    the arm windows' largest motion in [t − `before_s`, t + `after_s`] was on that side, "B"
+    (both) otherwise, "?" where the arms moved less than `min_motion` together or the series
+    has no arm columns (older stores) or no sample then."""
+    if not 0.5 < lean <= 1:
+        raise ValueError(f"lean must be in (0.5, 1], got {lean!r}")
+    if not (before_s >= 0 and after_s >= 0 and min_motion >= 0):
+        raise ValueError("before_s, after_s and min_motion must be >= 0")
+    if any(c not in series for c in ARM_COLUMNS):
+        return "?" * len(hands)
+    t = series["t_s"].to_numpy(float)
+    arms = series[list(ARM_COLUMNS)].to_numpy(float)
+    out = []
+    for h in hands:
+        near = arms[(t >= h - before_s) & (t <= h + after_s)]
+        moved = np.isfinite(near).any(axis=0)
+        if not moved.all():
+            out.append("?")
+            continue
+        left, right = np.nanmax(near, axis=0)
+        if left + right < min_motion:
+            out.append("?")
+        elif left >= lean * (left + right):
+            out.append("L")
+        elif right >= lean * (left + right):
+            out.append("R")
+        else:
+            out.append("B")
+    return "".join(out)
+
+
+def side_run(hands: Sequence[float] | np.ndarray, sides: str, cadence_s: float) -> int:
+    """The most hands in a row from one side ("L" or "R"), each within `cadence_s` of the
+    one before; 0 when no hand's side is known."""
+    if len(hands) != len(sides):
+        raise ValueError(f"{len(hands)} hands but {len(sides)} sides")
+    best = run = 0
+    for k, side in enumerate(sides):
+        if side not in "LR":
+            run = 0
+            continue
+        same = k and sides[k - 1] == side and hands[k] - hands[k - 1] <= cadence_s
+        run = run + 1 if same else 1
+        best = max(best, run)
+    return best
+
+
+def side_pvalue(
+    run: int,
+    *,
+    run_tail: float = SIDE_RUN_TAIL,
+    pair_tail: float = SIDE_PAIR_TAIL,
+) -> float:
+    """The chance a legitimate episode holds a one-sided run of `run` hands (module doc):
+    run_tail · pair_tail^(run − 2) from three hands on, 1 below."""
+    if not (0 < run_tail <= 1 and 0 < pair_tail <= 1):
+        raise ValueError("run_tail and pair_tail must be in (0, 1]")
+    if run < 3:
+        return 1.0
+    return float(run_tail * pair_tail ** (run - 2))
