@@ -154,6 +154,7 @@ def test_quiet_series_has_no_drops() -> None:
         (lambda: DropFinderOptions(pile_arms=-0.1), "pile_arms must"),
         (lambda: DropFinderOptions(pile_arms_steps=float("nan")), "pile_arms_steps"),
         (lambda: DropFinderOptions(two_arms_hand_s=-1.0), "two_arms_hand_s"),
+        (lambda: DropFinderOptions(fill_before_s=-1.0), "fill_before_s"),
     ],
 )
 def test_bad_arguments(call, message: str) -> None:
@@ -490,3 +491,46 @@ def test_ballot_patches_without_a_hand_count_up_to_the_rise(
     assert [round(r[0], 2) for r in rows] == expected
     assert all(r[1:] == (1, 0.8, "burst+fill") for r in rows)
     assert stats["fill_only"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("blurred", "slot", "options", "expected"),
+    [
+        ([], False, {}, 4),  # a patch while the pile held still: no ballot
+        ([(0.0, 60.0, "audit: blurred")], False, {}, 5),  # out of focus, no slot: a ballot
+        ([(0.0, 30.0, "audit: blurred")], False, {}, 4),  # blurred earlier only
+        ([(0.0, 60.0, "audit: blurred")], False, {"blur_patches": False}, 4),
+        ([(0.0, 60.0, "audit: blurred")], True, {}, 4),  # the slot seen: its hands decide
+    ],
+)
+def test_a_ballot_seen_on_a_still_blurred_pile_counts_where_no_slot_is_seen(
+    blurred: list, slot: bool, options: dict, expected: int
+) -> None:
+    # session 10, demo 94 cam-D003-004 (σ 5): the blurred pile held still under two voters'
+    # ballots, each seen going in
+    base = voters([10.0, 20.0, 30.0, 50.0])
+    base["bursts"].append((40.0, 0.0))
+    base["present"].append((37, 42))
+    reaches = [(t, 0.3) for t in (10.0, 20.0, 30.0, 50.0)] if slot else None
+    s = series(60, **base, reaches=reaches)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected
+    assert (np.abs(drops["t_s"].to_numpy() - 40.0) < 0.2).any() == (expected == 5)
+
+
+@pytest.mark.parametrize(
+    ("hint", "expected"),
+    [
+        (134.05, 134.05),  # demo 102 cam-D006-003: the pile passed its step as the voter left
+        (133.5, 136.8),  # over 3 s before: the pile's own time
+        (137.6, 137.6),
+        (138.0, 136.8),  # over 1 s after
+    ],
+)
+def test_a_ballot_only_the_pile_showed_goes_to_a_patch_before_its_step(
+    hint: float, expected: float
+) -> None:
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    unclear = Burst(hint - 0.1, hint, 1.1, 0.5, 0.1)
+    rows = _assign(0.92, [unclear], [136.8], True, DropFinderOptions(), stats, hidden=True)
+    assert rows == [(expected, 1, 0.7, "fill")]

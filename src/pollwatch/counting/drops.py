@@ -53,9 +53,11 @@ def find_drops(
     options: DropFinderOptions | None = None,
     *,
     blind: Sequence[Range] = (),
+    blurred: Sequence[Range] = (),
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Ballot drops in a watcher series (`pollwatch.counting.watcher.SERIES_COLUMNS`) of a box
-    `box_h` pixels tall, ignoring the `blind` ranges (start_s, end_s, reason): a DataFrame of
+    `box_h` pixels tall, ignoring the `blind` ranges (start_s, end_s, reason), the picture out
+    of focus in the `blurred` ranges (the camera audit's: see below): a DataFrame of
     `DROP_COLUMNS`, one row per hand movement (`ballots` > 1 for a bundle; `evidence`
     "burst+fill", "burst" or "fill"; `visit_id`/`dwell_s` the stretch someone was at the box)
     and facts about the camera: `step_px` (the pile's rise per ballot, NaN when it cannot be
@@ -142,14 +144,20 @@ def find_drops(
     # plateau the pile held still, and before the first one (an empty box, or a pile not yet
     # readable) only the ballot that made the first level can have gone in. A hand over the
     # slot counts wherever it is: the pile's edge, read to a fraction of a pixel, may not
-    # show one ballot (an empty box, the edge behind one of the box's own)
+    # show one ballot (an empty box, the edge behind one of the box's own). So does a ballot
+    # seen going in on a box out of focus with no slot seen (`blurred`, `blur_patches`): its
+    # pile's blurred edge moves with whoever stands behind the box by about a ballot, and
+    # holds still under a voter's ballot until they leave (session 10: demo 94 cam-D003-004
+    # and demo 102 cam-D006-003, σ 5)
     first = plateaus[0].start if plateaus else np.inf
-    for x in bursts:
+    unsure = blind_mask(np.array([x.end for x in bursts]), blurred) if o.blur_patches else None
+    for k, x in enumerate(bursts):
         if id(x) in covered or not x.clear(o):
             continue
         if (
             not np.isnan(step)
             and not x.reach
+            and not (reaches is None and unsure is not None and unsure[k])
             and (any(p.start <= x.end <= p.end for p in plateaus) or x.end < first - o.settle_s)
         ):
             stats["unclear_bursts"] += 1
@@ -287,7 +295,7 @@ def _assign(
         others = [x.end for x in inside if not x.clear(o)]
         for j in range(len(clear), len(clear) + extra):
             when = crossings[min(j, len(crossings) - 1)]
-            near = [x for x in others if abs(x - when) <= 1.0]
+            near = [x for x in others if -o.fill_before_s <= x - when <= 1.0]
             if near:
                 when = min(near, key=lambda x: abs(x - when))
                 others.remove(when)
