@@ -155,6 +155,7 @@ def test_quiet_series_has_no_drops() -> None:
         (lambda: DropFinderOptions(pile_arms_steps=float("nan")), "pile_arms_steps"),
         (lambda: DropFinderOptions(two_arms_hand_s=-1.0), "two_arms_hand_s"),
         (lambda: DropFinderOptions(fill_before_s=-1.0), "fill_before_s"),
+        (lambda: DropFinderOptions(blur_cover=-0.1), "blur_cover"),
     ],
 )
 def test_bad_arguments(call, message: str) -> None:
@@ -534,3 +535,31 @@ def test_a_ballot_only_the_pile_showed_goes_to_a_patch_before_its_step(
     unclear = Burst(hint - 0.1, hint, 1.1, 0.5, 0.1)
     rows = _assign(0.92, [unclear], [136.8], True, DropFinderOptions(), stats, hidden=True)
     assert rows == [(expected, 1, 0.7, "fill")]
+
+
+@pytest.mark.parametrize(
+    ("blurred", "patch", "options", "expected"),
+    [
+        ([], False, {}, 6),  # a sharp slot: every hand is a drop
+        ([(0.0, 60.0, "audit: blurred")], False, {}, 5),  # out of focus: a wobble, no hand
+        ([(0.0, 60.0, "audit: blurred")], True, {}, 6),  # a ballot seen going in with it
+        ([(0.0, 30.0, "audit: blurred")], False, {}, 6),  # blurred earlier only
+        ([(0.0, 60.0, "audit: blurred")], False, {"blur_cover": 0.0}, 6),
+    ],
+)
+def test_a_weak_cover_of_a_blurred_slot_is_a_voter_standing_by(
+    blurred: list, patch: bool, options: dict, expected: int
+) -> None:
+    # session 10, demo 71 cam-D008-006 (σ 3.1): a voter standing at the box after their drop
+    # kept the blurred slot partly covered, its wobble 1.7 s later taken for a second hand
+    times = [10.0, 20.0, 30.0, 40.0, 50.0]
+    base = voters(times)
+    base["steps"][3] = (41.6, 1.0)  # the blurred pile shows the ballot late
+    if patch:
+        base["bursts"].append((41.7, 0.0))
+    s = series(60, **base, reaches=[(t, 0.3) for t in times])
+    s.loc[(s["t_s"] >= 41.6) & (s["t_s"] < 41.9), "slot_cover"] = 0.2
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected
+    found = drops["t_s"].to_numpy()
+    assert all((np.abs(found - x) < 0.15).any() for x in times)  # each voter's own hand

@@ -39,7 +39,7 @@ from pollwatch.counting.cues import (
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.hands import judge_hands
+from pollwatch.counting.hands import blurred_weak_hands, judge_hands
 from pollwatch.counting.observability import Range
 
 __all__ = ["DROP_COLUMNS", "find_drops"]
@@ -117,6 +117,17 @@ def find_drops(
     step = float(np.median(per_hand)) if len(per_hand) >= 3 else np.nan
     if not (o.min_step_px <= step <= 0.25 * box_h):
         step = np.nan
+    if reaches is not None:
+        # on a slot out of focus a standing voter's wobble is not a hand; the pile's step per
+        # hand over the slot is measured before (one hand fewer moved it by up to 6% on the
+        # tuning cameras, enough to unread a bundle beside it)
+        swap = {
+            id(x): y
+            for x, y in zip(bursts, blurred_weak_hands(bursts, patches, blurred, o), strict=True)
+            if x is not y
+        }
+        bursts = [swap.get(id(x), x) for x in bursts]
+        rises = [(a, b, r, [swap.get(id(x), x) for x in inside]) for a, b, r, inside in rises]
     stats = {"bursts": float(len(bursts)), "unclear_bursts": 0.0, "fill_only": 0.0, "bundles": 0.0}
     stats["unclear_bursts"] = float(sum(not x.clear(o) for x in bursts))
     stats["reaches"] = float(sum(x.reach for x in reaches)) if reaches is not None else np.nan
