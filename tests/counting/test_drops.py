@@ -563,3 +563,24 @@ def test_a_weak_cover_of_a_blurred_slot_is_a_voter_standing_by(
     assert drops["ballots"].sum() == expected
     found = drops["t_s"].to_numpy()
     assert all((np.abs(found - x) < 0.15).any() for x in times)  # each voter's own hand
+
+
+@pytest.mark.parametrize(
+    ("arms", "steps", "hidden", "expected"),
+    [
+        # demo-clean 105 cam-D010-001 at 314.6 s: two voters' hands joined for 0.78 s, long
+        # enough that the pile's other ballots count (`hidden`), the pile 1.69 steps up
+        ((0.29, 0.25), 1.69, True, [314.57, 314.67]),
+        ((0.29, 0.25), 1.69, False, [314.57, 314.67]),
+        ((0.29, 0.02), 1.69, True, [314.57]),  # an arm on one side only: one voter
+        ((0.29, 0.25), 1.3, True, [314.57]),  # the pile up by about one ballot
+    ],
+)
+def test_a_long_hand_with_arms_from_both_sides_and_the_pile_up_two_is_two_voters(
+    arms: tuple[float, float], steps: float, hidden: bool, expected: list[float]
+) -> None:
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    hand = Burst(313.8, 314.57, 0.46, 0.0, 0.78, reach=True, arms=arms)
+    rows = _assign(steps, [hand], [314.6, 314.86], True, DropFinderOptions(), stats, hidden=hidden)
+    assert [round(r[0], 2) for r in rows] == expected
+    assert sum(r[1] for r in rows) == len(expected)

@@ -241,8 +241,8 @@ def _assign(
     which the pile cannot tell apart; more is a small bundle beside a voter's ballot, or
     three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
     bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
-    same two cameras). There too, a hand alone in its rise while arms moved on both sides of
-    the slot (`Burst.arms_both_sides` with `pile_arms`: a voter behind the box and one beside
+    same two cameras). There, and behind a hand long enough to be two (`hidden`), a hand
+    alone in its rise while arms moved on both sides of the slot (`Burst.arms_both_sides` with `pile_arms`: a voter behind the box and one beside
     it, each reaching from where they stand) is two voters once the rise is `pile_arms_steps`
     or more (and under `more_steps`) above its one ballot: their hands joined, however short
     (a single voter's hand while the other voter stands beside moves both sides as much:
@@ -285,16 +285,18 @@ def _assign(
             out.append((x.end, 1, 0.8, "burst+fill"))
         stats["fill_only"] += len(out)
         return sorted(out)
+    if (
+        len(clear) == 1
+        and clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
+        and o.pile_arms_steps <= steps - 1 < o.more_steps
+    ):
+        # a hand alone in its rise, arms on both sides of the slot and the pile rising by
+        # more than one ballot: two voters' hands joined; the second drop 0.1 s after. A hand
+        # long enough to make the pile's other ballots count (`hidden`) too: two voters' hands
+        # joined for 0.6-1.1 s (session 10, demo-clean 105 cam-D010-001 at 314.6 s)
+        stats["fill_only"] += 1
+        return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
     if not hidden:
-        if (
-            len(clear) == 1
-            and clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
-            and o.pile_arms_steps <= steps - 1 < o.more_steps
-        ):
-            # a hand alone in its rise, arms on both sides of the slot and the pile rising by
-            # more than one ballot: two voters' hands joined; the second drop 0.1 s after
-            stats["fill_only"] += 1
-            return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
         if clear and steps - len(clear) >= o.more_steps:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
         return rows  # the edge's noise, or two hands at once
