@@ -242,11 +242,12 @@ def _assign(
     three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
     bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
     same two cameras). There, and behind a hand long enough to be two (`hidden`), a hand
-    alone in its rise while arms moved on both sides of the slot (`Burst.arms_both_sides` with `pile_arms`: a voter behind the box and one beside
-    it, each reaching from where they stand) is two voters once the rise is `pile_arms_steps`
-    or more (and under `more_steps`) above its one ballot: their hands joined, however short
-    (a single voter's hand while the other voter stands beside moves both sides as much:
-    the pile's rise tells them apart, session 9).
+    alone in its rise while arms moved on both sides of the slot (`Burst.arms_both_sides`
+    with `pile_arms`: a voter behind the box and one beside it, each reaching from where they
+    stand) is two voters once the rise is `pile_arms_steps` or more (and under `more_steps`)
+    above its one ballot: their hands joined, however short (a single voter's hand while the
+    other voter stands beside moves both sides as much: the pile's rise tells them apart,
+    session 9).
     `crossings[j]` is when the level passed j + ½ steps; `since` when the pile was last seen
     at its lower level."""
     clear = [x for x in inside if x.clear(o)]
