@@ -538,17 +538,21 @@ def test_a_ballot_only_the_pile_showed_goes_to_a_patch_before_its_step(
 
 
 @pytest.mark.parametrize(
-    ("blurred", "patch", "options", "expected"),
+    ("blurred", "patch", "found_s", "options", "expected"),
     [
-        ([], False, {}, 6),  # a sharp slot: every hand is a drop
-        ([(0.0, 60.0, "audit: blurred")], False, {}, 5),  # out of focus: a wobble, no hand
-        ([(0.0, 60.0, "audit: blurred")], True, {}, 6),  # a ballot seen going in with it
-        ([(0.0, 30.0, "audit: blurred")], False, {}, 6),  # blurred earlier only
-        ([(0.0, 60.0, "audit: blurred")], False, {"blur_cover": 0.0}, 6),
+        ([], False, 0.0, {}, 6),  # a sharp slot: every hand is a drop
+        ([(0.0, 60.0, "audit: blurred")], False, 0.0, {}, 5),  # out of focus: a wobble
+        ([(0.0, 60.0, "audit: blurred")], True, 0.0, {}, 6),  # a ballot seen going in with it
+        ([(0.0, 30.0, "audit: blurred")], False, 0.0, {}, 6),  # blurred earlier only
+        ([(0.0, 60.0, "audit: blurred")], False, 0.0, {"blur_cover": 0.0}, 6),
+        # demo 110 cam-D005-001: the slot found sharp, the picture blurred later: its mask is
+        # the thin bar, and its weak hands are voters'
+        ([(5.0, 60.0, "audit: blurred")], False, 0.0, {}, 6),
+        ([(5.0, 60.0, "audit: blurred")], False, 6.0, {}, 5),  # first seen once blurred
     ],
 )
 def test_a_weak_cover_of_a_blurred_slot_is_a_voter_standing_by(
-    blurred: list, patch: bool, options: dict, expected: int
+    blurred: list, patch: bool, found_s: float, options: dict, expected: int
 ) -> None:
     # session 10, demo 71 cam-D008-006 (σ 3.1): a voter standing at the box after their drop
     # kept the blurred slot partly covered, its wobble 1.7 s later taken for a second hand
@@ -559,6 +563,7 @@ def test_a_weak_cover_of_a_blurred_slot_is_a_voter_standing_by(
         base["bursts"].append((41.7, 0.0))
     s = series(60, **base, reaches=[(t, 0.3) for t in times])
     s.loc[(s["t_s"] >= 41.6) & (s["t_s"] < 41.9), "slot_cover"] = 0.2
+    s.loc[s["t_s"] < found_s, "slot_cover"] = np.nan  # the slot not located yet
     drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
     assert drops["ballots"].sum() == expected
     found = drops["t_s"].to_numpy()

@@ -34,9 +34,9 @@ class DropFinderOptions:
     # hint nearest when the pile passed its step, up to this long before it (or 1 s after)
     blur_patches: bool = True  # on a box out of focus (`find_drops`' `blurred`) whose slot
     # was not seen, a ballot seen going in counts where the pile held still
-    blur_cover: float = 0.3  # on a slot out of focus (`blurred`), a hand covering it less than
-    # this above its running median with no ballot seen at the slot: a standing voter's
-    # wobble, not a hand (0: off)
+    blur_cover: float = 0.3  # on a slot found out of focus (first seen in `blurred` time), a
+    # hand covering it less than this above its running median with no ballot seen at the
+    # slot: a standing voter's wobble, not a hand (0: off)
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
     # in (where every hand over the slot was seen too: a small bundle, three voters at once)
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle

@@ -70,6 +70,7 @@ def find_drops(
     missing = [c for c in needed if c not in series]
     if missing:
         raise ValueError(f"series lacks column(s) {missing}")
+    slot_blur = blurred if _slot_found_blurred(series, blurred) else ()
     # a second before and two after blind time too (a screen taken away, lights coming back)
     padded = [(a - 1.0, b + 2.0, why) for a, b, why in blind]
     series = series[~blind_mask(series["t_s"].to_numpy(float), padded)]
@@ -120,10 +121,11 @@ def find_drops(
     if reaches is not None:
         # on a slot out of focus a standing voter's wobble is not a hand; the pile's step per
         # hand over the slot is measured before (one hand fewer moved it by up to 6% on the
-        # tuning cameras, enough to unread a bundle beside it)
+        # tuning cameras, enough to unread a bundle beside it); only on a slot found out of
+        # focus (`_slot_found_blurred`), where it was measured
         swap = {
             id(x): y
-            for x, y in zip(bursts, blurred_weak_hands(bursts, patches, blurred, o), strict=True)
+            for x, y in zip(bursts, blurred_weak_hands(bursts, patches, slot_blur, o), strict=True)
             if x is not y
         }
         bursts = [swap.get(id(x), x) for x in bursts]
@@ -316,6 +318,21 @@ def _assign(
             rows.append((when, 1, 0.7, "fill"))
         stats["fill_only"] += extra
     return rows
+
+
+def _slot_found_blurred(series: pd.DataFrame, blurred: Sequence[Range]) -> bool:
+    """Whether the slot was first seen (its first measured cover) with the picture out of
+    focus (`blurred`): its mask is then the blurred bar's dark core, which a voter standing at
+    the box keeps partly covered (`blurred_weak_hands`). A slot found sharp before the picture
+    blurred keeps its thin mask, and its weak hands were voters' (session 10, second task:
+    demo 110 cam-D005-001, found at 0 s, blurred from 92 s, lost two true drops to the rule)."""
+    if not blurred or "slot_cover" not in series:
+        return False
+    seen = np.isfinite(series["slot_cover"].to_numpy(float))
+    if not seen.any():
+        return False
+    first = series["t_s"].to_numpy(float)[seen][:1]
+    return bool(blind_mask(first, blurred)[0])
 
 
 def _with_hands(
