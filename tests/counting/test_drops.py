@@ -154,6 +154,8 @@ def test_quiet_series_has_no_drops() -> None:
         (lambda: DropFinderOptions(pile_arms=-0.1), "pile_arms must"),
         (lambda: DropFinderOptions(pile_arms_steps=float("nan")), "pile_arms_steps"),
         (lambda: DropFinderOptions(two_arms_hand_s=-1.0), "two_arms_hand_s"),
+        (lambda: DropFinderOptions(fill_before_s=-1.0), "fill_before_s"),
+        (lambda: DropFinderOptions(blur_cover=-0.1), "blur_cover"),
     ],
 )
 def test_bad_arguments(call, message: str) -> None:
@@ -490,3 +492,100 @@ def test_ballot_patches_without_a_hand_count_up_to_the_rise(
     assert [round(r[0], 2) for r in rows] == expected
     assert all(r[1:] == (1, 0.8, "burst+fill") for r in rows)
     assert stats["fill_only"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("blurred", "slot", "options", "expected"),
+    [
+        ([], False, {}, 4),  # a patch while the pile held still: no ballot
+        ([(0.0, 60.0, "audit: blurred")], False, {}, 5),  # out of focus, no slot: a ballot
+        ([(0.0, 30.0, "audit: blurred")], False, {}, 4),  # blurred earlier only
+        ([(0.0, 60.0, "audit: blurred")], False, {"blur_patches": False}, 4),
+        ([(0.0, 60.0, "audit: blurred")], True, {}, 4),  # the slot seen: its hands decide
+    ],
+)
+def test_a_ballot_seen_on_a_still_blurred_pile_counts_where_no_slot_is_seen(
+    blurred: list, slot: bool, options: dict, expected: int
+) -> None:
+    # session 10, demo 94 cam-D003-004 (σ 5): the blurred pile held still under two voters'
+    # ballots, each seen going in
+    base = voters([10.0, 20.0, 30.0, 50.0])
+    base["bursts"].append((40.0, 0.0))
+    base["present"].append((37, 42))
+    reaches = [(t, 0.3) for t in (10.0, 20.0, 30.0, 50.0)] if slot else None
+    s = series(60, **base, reaches=reaches)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected
+    assert (np.abs(drops["t_s"].to_numpy() - 40.0) < 0.2).any() == (expected == 5)
+
+
+@pytest.mark.parametrize(
+    ("hint", "expected"),
+    [
+        (134.05, 134.05),  # demo 102 cam-D006-003: the pile passed its step as the voter left
+        (133.5, 136.8),  # over 3 s before: the pile's own time
+        (137.6, 137.6),
+        (138.0, 136.8),  # over 1 s after
+    ],
+)
+def test_a_ballot_only_the_pile_showed_goes_to_a_patch_before_its_step(
+    hint: float, expected: float
+) -> None:
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    unclear = Burst(hint - 0.1, hint, 1.1, 0.5, 0.1)
+    rows = _assign(0.92, [unclear], [136.8], True, DropFinderOptions(), stats, hidden=True)
+    assert rows == [(expected, 1, 0.7, "fill")]
+
+
+@pytest.mark.parametrize(
+    ("blurred", "patch", "found_s", "options", "expected"),
+    [
+        ([], False, 0.0, {}, 6),  # a sharp slot: every hand is a drop
+        ([(0.0, 60.0, "audit: blurred")], False, 0.0, {}, 5),  # out of focus: a wobble
+        ([(0.0, 60.0, "audit: blurred")], True, 0.0, {}, 6),  # a ballot seen going in with it
+        ([(0.0, 30.0, "audit: blurred")], False, 0.0, {}, 6),  # blurred earlier only
+        ([(0.0, 60.0, "audit: blurred")], False, 0.0, {"blur_cover": 0.0}, 6),
+        # demo 110 cam-D005-001: the slot found sharp, the picture blurred later: its mask is
+        # the thin bar, and its weak hands are voters'
+        ([(5.0, 60.0, "audit: blurred")], False, 0.0, {}, 6),
+        ([(5.0, 60.0, "audit: blurred")], False, 6.0, {}, 5),  # first seen once blurred
+    ],
+)
+def test_a_weak_cover_of_a_blurred_slot_is_a_voter_standing_by(
+    blurred: list, patch: bool, found_s: float, options: dict, expected: int
+) -> None:
+    # session 10, demo 71 cam-D008-006 (σ 3.1): a voter standing at the box after their drop
+    # kept the blurred slot partly covered, its wobble 1.7 s later taken for a second hand
+    times = [10.0, 20.0, 30.0, 40.0, 50.0]
+    base = voters(times)
+    base["steps"][3] = (41.6, 1.0)  # the blurred pile shows the ballot late
+    if patch:
+        base["bursts"].append((41.7, 0.0))
+    s = series(60, **base, reaches=[(t, 0.3) for t in times])
+    s.loc[(s["t_s"] >= 41.6) & (s["t_s"] < 41.9), "slot_cover"] = 0.2
+    s.loc[s["t_s"] < found_s, "slot_cover"] = np.nan  # the slot not located yet
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected
+    found = drops["t_s"].to_numpy()
+    assert all((np.abs(found - x) < 0.15).any() for x in times)  # each voter's own hand
+
+
+@pytest.mark.parametrize(
+    ("arms", "steps", "hidden", "expected"),
+    [
+        # demo-clean 105 cam-D010-001 at 314.6 s: two voters' hands joined for 0.78 s, long
+        # enough that the pile's other ballots count (`hidden`), the pile 1.69 steps up
+        ((0.29, 0.25), 1.69, True, [314.57, 314.67]),
+        ((0.29, 0.25), 1.69, False, [314.57, 314.67]),
+        ((0.29, 0.02), 1.69, True, [314.57]),  # an arm on one side only: one voter
+        ((0.29, 0.25), 1.3, True, [314.57]),  # the pile up by about one ballot
+    ],
+)
+def test_a_long_hand_with_arms_from_both_sides_and_the_pile_up_two_is_two_voters(
+    arms: tuple[float, float], steps: float, hidden: bool, expected: list[float]
+) -> None:
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    hand = Burst(313.8, 314.57, 0.46, 0.0, 0.78, reach=True, arms=arms)
+    rows = _assign(steps, [hand], [314.6, 314.86], True, DropFinderOptions(), stats, hidden=hidden)
+    assert [round(r[0], 2) for r in rows] == expected
+    assert sum(r[1] for r in rows) == len(expected)

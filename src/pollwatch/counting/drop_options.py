@@ -30,6 +30,13 @@ class DropFinderOptions:
     hidden_steps: float = 0.75  # a rise of this many steps with no ballot seen: one went in
     seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
     # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
+    fill_before_s: float = 3.0  # a ballot only the pile showed is put at the unclear patch or
+    # hint nearest when the pile passed its step, up to this long before it (or 1 s after)
+    blur_patches: bool = True  # on a box out of focus (`find_drops`' `blurred`) whose slot
+    # was not seen, a ballot seen going in counts where the pile held still
+    blur_cover: float = 0.3  # on a slot found out of focus (first seen in `blurred` time), a
+    # hand covering it less than this above its running median with no ballot seen at the
+    # slot: a standing voter's wobble, not a hand (0: off)
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
     # in (where every hand over the slot was seen too: a small bundle, three voters at once)
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
@@ -83,6 +90,8 @@ class DropFinderOptions:
         if self.plateau_samples < 2:
             raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")
         for name in (
+            "fill_before_s",
+            "blur_cover",
             "two_arms",
             "two_arms_hand_s",
             "pile_arms",

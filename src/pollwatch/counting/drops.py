@@ -39,7 +39,7 @@ from pollwatch.counting.cues import (
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.hands import judge_hands
+from pollwatch.counting.hands import blurred_weak_hands, judge_hands
 from pollwatch.counting.observability import Range
 
 __all__ = ["DROP_COLUMNS", "find_drops"]
@@ -53,9 +53,11 @@ def find_drops(
     options: DropFinderOptions | None = None,
     *,
     blind: Sequence[Range] = (),
+    blurred: Sequence[Range] = (),
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Ballot drops in a watcher series (`pollwatch.counting.watcher.SERIES_COLUMNS`) of a box
-    `box_h` pixels tall, ignoring the `blind` ranges (start_s, end_s, reason): a DataFrame of
+    `box_h` pixels tall, ignoring the `blind` ranges (start_s, end_s, reason), the picture out
+    of focus in the `blurred` ranges (the camera audit's: see below): a DataFrame of
     `DROP_COLUMNS`, one row per hand movement (`ballots` > 1 for a bundle; `evidence`
     "burst+fill", "burst" or "fill"; `visit_id`/`dwell_s` the stretch someone was at the box)
     and facts about the camera: `step_px` (the pile's rise per ballot, NaN when it cannot be
@@ -68,6 +70,7 @@ def find_drops(
     missing = [c for c in needed if c not in series]
     if missing:
         raise ValueError(f"series lacks column(s) {missing}")
+    slot_blur = blurred if _slot_found_blurred(series, blurred) else ()
     # a second before and two after blind time too (a screen taken away, lights coming back)
     padded = [(a - 1.0, b + 2.0, why) for a, b, why in blind]
     series = series[~blind_mask(series["t_s"].to_numpy(float), padded)]
@@ -115,6 +118,18 @@ def find_drops(
     step = float(np.median(per_hand)) if len(per_hand) >= 3 else np.nan
     if not (o.min_step_px <= step <= 0.25 * box_h):
         step = np.nan
+    if reaches is not None:
+        # on a slot out of focus a standing voter's wobble is not a hand; the pile's step per
+        # hand over the slot is measured before (one hand fewer moved it by up to 6% on the
+        # tuning cameras, enough to unread a bundle beside it); only on a slot found out of
+        # focus (`_slot_found_blurred`), where it was measured
+        swap = {
+            id(x): y
+            for x, y in zip(bursts, blurred_weak_hands(bursts, patches, slot_blur, o), strict=True)
+            if x is not y
+        }
+        bursts = [swap.get(id(x), x) for x in bursts]
+        rises = [(a, b, r, [swap.get(id(x), x) for x in inside]) for a, b, r, inside in rises]
     stats = {"bursts": float(len(bursts)), "unclear_bursts": 0.0, "fill_only": 0.0, "bundles": 0.0}
     stats["unclear_bursts"] = float(sum(not x.clear(o) for x in bursts))
     stats["reaches"] = float(sum(x.reach for x in reaches)) if reaches is not None else np.nan
@@ -142,14 +157,20 @@ def find_drops(
     # plateau the pile held still, and before the first one (an empty box, or a pile not yet
     # readable) only the ballot that made the first level can have gone in. A hand over the
     # slot counts wherever it is: the pile's edge, read to a fraction of a pixel, may not
-    # show one ballot (an empty box, the edge behind one of the box's own)
+    # show one ballot (an empty box, the edge behind one of the box's own). So does a ballot
+    # seen going in on a box out of focus with no slot seen (`blurred`, `blur_patches`): its
+    # pile's blurred edge moves with whoever stands behind the box by about a ballot, and
+    # holds still under a voter's ballot until they leave (session 10: demo 94 cam-D003-004
+    # and demo 102 cam-D006-003, σ 5)
     first = plateaus[0].start if plateaus else np.inf
-    for x in bursts:
+    unsure = blind_mask(np.array([x.end for x in bursts]), blurred) if o.blur_patches else None
+    for k, x in enumerate(bursts):
         if id(x) in covered or not x.clear(o):
             continue
         if (
             not np.isnan(step)
             and not x.reach
+            and not (reaches is None and unsure is not None and unsure[k])
             and (any(p.start <= x.end <= p.end for p in plateaus) or x.end < first - o.settle_s)
         ):
             stats["unclear_bursts"] += 1
@@ -222,12 +243,13 @@ def _assign(
     which the pile cannot tell apart; more is a small bundle beside a voter's ballot, or
     three voters at once: on the tuning cameras a rise of 2.2 steps over two hands was a
     bundle of 3 beside a voter; a threshold anywhere from 1.25 to 2 steps changed only the
-    same two cameras). There too, a hand alone in its rise while arms moved on both sides of
-    the slot (`Burst.arms_both_sides` with `pile_arms`: a voter behind the box and one beside
-    it, each reaching from where they stand) is two voters once the rise is `pile_arms_steps`
-    or more (and under `more_steps`) above its one ballot: their hands joined, however short
-    (a single voter's hand while the other voter stands beside moves both sides as much:
-    the pile's rise tells them apart, session 9).
+    same two cameras). There, and behind a hand long enough to be two (`hidden`), a hand
+    alone in its rise while arms moved on both sides of the slot (`Burst.arms_both_sides`
+    with `pile_arms`: a voter behind the box and one beside it, each reaching from where they
+    stand) is two voters once the rise is `pile_arms_steps` or more (and under `more_steps`)
+    above its one ballot: their hands joined, however short (a single voter's hand while the
+    other voter stands beside moves both sides as much: the pile's rise tells them apart,
+    session 9).
     `crossings[j]` is when the level passed j + ½ steps; `since` when the pile was last seen
     at its lower level."""
     clear = [x for x in inside if x.clear(o)]
@@ -266,16 +288,18 @@ def _assign(
             out.append((x.end, 1, 0.8, "burst+fill"))
         stats["fill_only"] += len(out)
         return sorted(out)
+    if (
+        len(clear) == 1
+        and clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
+        and o.pile_arms_steps <= steps - 1 < o.more_steps
+    ):
+        # a hand alone in its rise, arms on both sides of the slot and the pile rising by
+        # more than one ballot: two voters' hands joined; the second drop 0.1 s after. A hand
+        # long enough to make the pile's other ballots count (`hidden`) too: two voters' hands
+        # joined for 0.6-1.1 s (session 10, demo-clean 105 cam-D010-001 at 314.6 s)
+        stats["fill_only"] += 1
+        return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
     if not hidden:
-        if (
-            len(clear) == 1
-            and clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
-            and o.pile_arms_steps <= steps - 1 < o.more_steps
-        ):
-            # a hand alone in its rise, arms on both sides of the slot and the pile rising by
-            # more than one ballot: two voters' hands joined; the second drop 0.1 s after
-            stats["fill_only"] += 1
-            return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
         if clear and steps - len(clear) >= o.more_steps:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
         return rows  # the edge's noise, or two hands at once
@@ -287,13 +311,28 @@ def _assign(
         others = [x.end for x in inside if not x.clear(o)]
         for j in range(len(clear), len(clear) + extra):
             when = crossings[min(j, len(crossings) - 1)]
-            near = [x for x in others if abs(x - when) <= 1.0]
+            near = [x for x in others if -o.fill_before_s <= x - when <= 1.0]
             if near:
                 when = min(near, key=lambda x: abs(x - when))
                 others.remove(when)
             rows.append((when, 1, 0.7, "fill"))
         stats["fill_only"] += extra
     return rows
+
+
+def _slot_found_blurred(series: pd.DataFrame, blurred: Sequence[Range]) -> bool:
+    """Whether the slot was first seen (its first measured cover) with the picture out of
+    focus (`blurred`): its mask is then the blurred bar's dark core, which a voter standing at
+    the box keeps partly covered (`blurred_weak_hands`). A slot found sharp before the picture
+    blurred keeps its thin mask, and its weak hands were voters' (session 10, second task:
+    demo 110 cam-D005-001, found at 0 s, blurred from 92 s, lost two true drops to the rule)."""
+    if not blurred or "slot_cover" not in series:
+        return False
+    seen = np.isfinite(series["slot_cover"].to_numpy(float))
+    if not seen.any():
+        return False
+    first = series["t_s"].to_numpy(float)[seen][:1]
+    return bool(blind_mask(first, blurred)[0])
 
 
 def _with_hands(

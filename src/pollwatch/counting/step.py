@@ -155,13 +155,17 @@ class CountingPart:
 
 
 def _watch_views(
-    watched: list[tuple[BoxView, WatchResult]], gaps: list[Range], end_s: float
+    watched: list[tuple[BoxView, WatchResult]],
+    gaps: list[Range],
+    end_s: float,
+    blurred: Sequence[Range] = (),
 ) -> tuple[pd.DataFrame, list[Range], list[Range], pd.DataFrame, dict[str, float]]:
     """Series, own unobservable ranges, rough ranges, drops and facts over every view, each
     view's drops found in its own series (a view is a recording of its own: its own
     background, its own pile); the facts of the view watched longest. A view whose ballot
     slot was not seen is rough throughout (the hands over the slot were not watched), and so
-    is one whose slot was only seen out of focus."""
+    is one whose slot was only seen out of focus. `blurred`: the camera audit's out-of-focus
+    ranges (`find_drops`)."""
     own: list[Range] = []
     rough: list[Range] = []
     for (view, _), (after, _) in itertools.pairwise(watched):
@@ -179,7 +183,9 @@ def _watch_views(
             continue  # a view no frame reached (a damaged tail): nothing was watched
         own.extend(unobservable_ranges(watch.series))
         rough.extend(rough_ranges(watch.series))
-        drops, view_facts = find_drops(watch.series, watch.box_height_px, blind=gaps + own)
+        drops, view_facts = find_drops(
+            watch.series, watch.box_height_px, blind=gaps + own, blurred=blurred
+        )
         if not watch.series.empty and np.isnan(view_facts.get("reaches", np.nan)):
             t = watch.series["t_s"]
             rough.append((float(t.iloc[0]), float(t.iloc[-1]), "no ballot slot seen"))
@@ -302,14 +308,20 @@ def _source_ranges(store: Store, camera: Camera) -> list[Range]:
 
 
 def _drops_again(
-    store: Store, camera: Camera, blind: Observability, drops: pd.DataFrame
+    store: Store,
+    camera: Camera,
+    blind: Observability,
+    drops: pd.DataFrame,
+    blurred: Sequence[Range] = (),
 ) -> pd.DataFrame:
     """The camera's drops found again in its stored series, each view's apart, with all of
     `blind`'s unobservable time left out, and stored in place of `drops`. The counter's pass knew
     only its own ranges and the engine's gaps; those other parts find (the audit's frozen
     picture) come after it, and a pile rise across them was read as ballots of the hand
     before (demo 83's cam-D002-010: 1 voter read as 5, the other 4 dropped while the picture
-    stood frozen). `drops` as they were when the series or the views are not stored."""
+    stood frozen). `blurred`: the audit's out-of-focus ranges, which the counter's pass did
+    not know (`find_drops`). `drops` as they were when the series or the views are not
+    stored."""
     cid = camera.camera_id
     try:
         series = store.read_table(ANALYSER, "series", camera_id=cid)
@@ -319,12 +331,22 @@ def _drops_again(
     if series.empty or not str(views["polygon"].iloc[0]):
         return drops
     watched = _stored_views(series, views)
-    found = _watch_views(watched, list(blind.unobservable), blind.end_s)[3]
+    found = _watch_views(watched, list(blind.unobservable), blind.end_s, blurred)[3]
     found = found.assign(
         time=[camera.start_time + timedelta(seconds=float(t)) for t in found["t_s"]]
     )
     store.write_table(ANALYSER, "drops", found, camera_id=cid)
     return found
+
+
+def _blurred_ranges(store: Store, camera: Camera) -> list[Range]:
+    """The camera audit's ranges with the picture out of focus (`WATCHED_AUDIT_REASONS`:
+    watched on, rough time); none for a camera not audited."""
+    try:
+        ranges = read_blind_ranges(store, camera.camera_id)
+    except NotFoundError:
+        return []
+    return [(a, b, f"audit: {r}") for a, b, r in ranges if r in WATCHED_AUDIT_REASONS]
 
 
 def _stored_views(series: pd.DataFrame, views: pd.DataFrame) -> list[tuple[BoxView, WatchResult]]:
@@ -377,8 +399,11 @@ def counting_step(paths: CasePaths, store: Store) -> None:
         except NotFoundError:  # the camera's video step has not run (or failed)
             continue
         blind = own.with_ranges(sources)
+        blurred = _blurred_ranges(store, cam)
         if own.observed_s(0.0, own.end_s) - blind.observed_s(0.0, own.end_s) >= NEW_BLIND_S:
-            drops = _drops_again(store, cam, blind, drops)
+            drops = _drops_again(store, cam, blind, drops, blurred)
+        elif blurred:  # the pass did not know the audit's blur: found again with it
+            drops = _drops_again(store, cam, own, drops, blurred)
         seen = [obs.observable_at(t) for t in drops["t_s"]] if len(drops) else []
         drops = drops[np.asarray(seen, bool)] if len(drops) else drops
         official = official_increments(checkpoints, cam.station_id, intervals)
