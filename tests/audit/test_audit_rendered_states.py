@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from rendered_clips import COVERED, COVERED_SECONDS, DARK, DEFOCUSED, START, TURNED_AT, Clip
 from test_audit_engine import camera_for
 
-from pollwatch.audit import make_audit_analyser
+from pollwatch.audit import audit_findings, make_audit_analyser
 from pollwatch.audit.ranges import total_duration
 from pollwatch.case import CasePaths
 from pollwatch.video import analyse_video
@@ -57,3 +59,11 @@ def test_the_unobservable_time_is_each_state_once(result) -> None:
     blind = COVERED_SECONDS - total_duration(result.observable)
     spans = (DARK, COVERED, DEFOCUSED, (TURNED_AT, COVERED_SECONDS))
     assert blind == pytest.approx(sum(b - a for a, b in spans), abs=2.0)
+
+
+def test_each_state_is_a_finding_of_its_kind(result) -> None:
+    found = audit_findings(result, camera_id="cam-test", station_id="st-test", min_duration_s=3.0)
+    kinds = sorted(f.kind for f in found)
+    assert kinds == ["box_not_visible", "camera_blocked", "camera_blurred", "camera_dark"]
+    blocked = next(f for f in found if f.kind == "camera_blocked")
+    assert blocked.start_time == START + timedelta(seconds=blocked.start_s)
