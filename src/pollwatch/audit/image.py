@@ -170,6 +170,7 @@ class ZoneCells:
         self._m = self.pad(mask)
         inside = _cell_mean(self._m, cell)
         self.valid = inside >= 0.5
+        self.n_valid = int(np.count_nonzero(self.valid))
         self._n = np.maximum(inside, 1e-6)
         self._xb = self.pad(b)
         self._mb = self._mean(self._xb)
@@ -203,6 +204,8 @@ class ZoneCells:
         ncc = (_cell_mean(xam * self._xb, cell) / n - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
         sa, sb = np.sqrt(va), self._sb
         near_flat = (sa < 3.0) | self._flat_b  # too little texture to correlate: compare levels
+        if not near_flat.any():
+            return ~(ncc >= self.min_ncc)
         similar = (np.abs(ma - mb) <= 0.15 * np.maximum(ma, self._level_b)) & (
             np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
         )
@@ -508,14 +511,15 @@ class ConditionsAuditor:
             lag_t, lag_shape, lag_patch = self._lagged[0]
             lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_shape == patch.shape
             valid, unlike = cells.valid, cells.unlike(smooth)
-            if valid.any():
-                changed = float(unlike[valid].mean())
+            if cells.n_valid:
+                unlike &= valid
+                changed = np.count_nonzero(unlike) / cells.n_valid  # = unlike[valid].mean()
                 covered = 0.0  # at most `changed`: it matters only from `block_share` on
                 if changed >= self.block_share:
                     unmoved = cells.unmoved(
                         smooth, lag_patch if lagged else None, still_mad=self.static_mad
                     )
-                    covered = float((unlike & unmoved)[valid].mean())
+                    covered = np.count_nonzero(unlike & unmoved) / cells.n_valid
         else:
             self._lagged.clear()
         self._rows.append((t, mean, std, ratio, changed, covered, sharp))
