@@ -6,18 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rendered_clips import AUDIO_CUT_AT, Clip, cut_audio, sabotaged_plan
+from rendered_clips import AUDIO_CUT_AT, Clip, covered_plan, cut_audio, sabotaged_plan
 
+from pollwatch.simulate.plan import CameraPlan
 from pollwatch.simulate.render import render_camera
+
+
+def _render(folder: Path, plan: CameraPlan) -> Clip:
+    rendered = render_camera(plan, folder / "cam.mp4", folder / "cam.png")
+    return Clip(folder / "cam.mp4", rendered, plan)
 
 
 @pytest.fixture(scope="session")
 def sabotaged(tmp_path_factory: pytest.TempPathFactory) -> Clip:
     """The 40 s clip with a frozen picture, a nudge, an outage and muted sound."""
-    folder = tmp_path_factory.mktemp("rendered")
-    plan = sabotaged_plan()
-    rendered = render_camera(plan, folder / "cam.mp4", folder / "cam.png")
-    return Clip(folder / "cam.mp4", rendered, plan)
+    return _render(tmp_path_factory.mktemp("rendered"), sabotaged_plan())
+
+
+@pytest.fixture(scope="session")
+def covered(tmp_path_factory: pytest.TempPathFactory) -> Clip:
+    """The 50 s clip dark, covered, blurred and turned away in turn, its sound turned down."""
+    return _render(tmp_path_factory.mktemp("covered"), covered_plan())
 
 
 @pytest.fixture(scope="session")

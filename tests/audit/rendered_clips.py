@@ -2,8 +2,9 @@
 
 `sabotaged_plan()` plans 40 s at 320×180 of the simulated room with a voter passing by: the
 picture frozen 5–12 s, the camera nudged 8° from 14 s, no recording 30–33 s, the sound muted
-from 20 s. `cut_audio` copies a file with its audio packets after a time dropped or overwritten
-with garbage.
+from 20 s; `covered_plan()` plans 50 s of the picture's other states (dark, box covered,
+blurred, turned away) with the sound turned down. `cut_audio` copies a file with its audio
+packets after a time dropped or overwritten with garbage.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Clip:
     plan: CameraPlan
 
 
-def _plan(conditions: tuple[CameraCondition, ...]) -> CameraPlan:
+def _plan(conditions: tuple[CameraCondition, ...], seconds: float = SECONDS) -> CameraPlan:
     walk = (
         Stop("entrance", 1.0, 1.0),
         Stop("table", 4.0, 7.0),
@@ -54,7 +55,7 @@ def _plan(conditions: tuple[CameraCondition, ...]) -> CameraPlan:
         "cam-test",
         "st-test",
         START,
-        SECONDS,
+        seconds,
         (Visit("v1", "voter", VOTER, walk),),
         conditions,
         width=320,
@@ -73,6 +74,29 @@ def sabotaged_plan() -> CameraPlan:
             CameraCondition("outage", *OUTAGE),
             CameraCondition("audio_muted", MUTED_AT, SECONDS),
         )
+    )
+
+
+COVERED_SECONDS = 50.0
+DARK = (2.0, 7.0)
+COVERED = (9.0, 22.0)
+DEFOCUSED = (24.0, 36.0)
+TURNED_AT = 38.0
+
+
+def covered_plan() -> CameraPlan:
+    """50 s of the room with the lights down 2–7 s, a board before the box 9–22 s, the lens
+    out of focus 24–36 s, the camera turned away from the box from 38 s, the sound turned
+    down all along."""
+    return _plan(
+        (
+            CameraCondition("dark", *DARK, {"gain": 0.1}),
+            CameraCondition("box_occluded", *COVERED),
+            CameraCondition("defocus", *DEFOCUSED, {"sigma": 4.0}),
+            CameraCondition("view_shifted", TURNED_AT, COVERED_SECONDS, {"pan_deg": 70.0}),
+            CameraCondition("audio_quiet", 0.0, COVERED_SECONDS, {"gain_db": -40.0}),
+        ),
+        COVERED_SECONDS,
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rendered_clips import AUDIO_CUT_AT, FROZEN, MUTED_AT, NUDGED_AT, OUTAGE, SECONDS, START, Clip
 
-from pollwatch.audit import CameraAuditor, make_audit_analyser
+from pollwatch.audit import CameraAuditor, audit_findings, make_audit_analyser
 from pollwatch.audit.ranges import total_duration
 from pollwatch.case import CasePaths
 from pollwatch.errors import InputError
@@ -147,3 +147,27 @@ def test_without_polygon_the_box_is_located_in_the_reference(sabotaged: Clip) ->
     drawn = np.asarray(sabotaged.rendered.box_polygon)
     assert np.abs(located.mean(axis=0) - drawn.mean(axis=0)).max() < 15
     assert result.conditions.ranges["blocked"] == ()
+
+
+def test_each_problem_is_a_finding_of_its_kind(audited, audio_cut, sabotaged: Clip) -> None:
+    (result,) = audited.results
+    found = audit_findings(result, camera_id="cam-test", station_id="st-test", min_duration_s=2.0)
+    assert {f.kind for f in found} == {
+        "camera_frozen",
+        "camera_offline",
+        "view_shifted",
+        "audio_muted",
+        "audio_absent",  # the outage has no sound either
+    }
+    analyser = make_audit_analyser(camera_for(sabotaged), CasePaths.of(sabotaged.path.parent))
+    (cut,) = analyse_video(audio_cut("dropped"), [analyser], start_time=START).results
+    absent = [
+        f for f in audit_findings(cut, camera_id="c", station_id="s") if f.kind == "audio_absent"
+    ]
+    assert len(absent) == 0  # 30 s, under the default minute
+    absent = [
+        f
+        for f in audit_findings(cut, camera_id="c", station_id="s", min_duration_s=10.0)
+        if f.kind == "audio_absent"
+    ]
+    assert len(absent) == 1 and absent[0].start_s == pytest.approx(AUDIO_CUT_AT, abs=1.0)

@@ -116,7 +116,7 @@ def _padded(x: np.ndarray, cell: int) -> np.ndarray:
     """`x` as float32, zero-padded to whole cells."""
     h, w = x.shape
     return cv2.copyMakeBorder(
-        x.astype(np.float32), 0, -h % cell, 0, -w % cell, cv2.BORDER_CONSTANT, value=0
+        x.astype(np.float32, copy=False), 0, -h % cell, 0, -w % cell, cv2.BORDER_CONSTANT, value=0
     )
 
 
@@ -170,11 +170,14 @@ class ZoneCells:
         self._m = self.pad(mask)
         inside = _cell_mean(self._m, cell)
         self.valid = inside >= 0.5
+        self.n_valid = int(np.count_nonzero(self.valid))
         self._n = np.maximum(inside, 1e-6)
         self._xb = self.pad(b)
         self._mb = self._mean(self._xb)
         self._vb = np.maximum(self._mean(self._xb * self._xb) - self._mb * self._mb, 0.0)
         self._sb = np.sqrt(self._vb)
+        self._flat_b = self._sb < 3.0
+        self._level_b = np.maximum(self._mb, 20.0)
 
     def pad(self, x: np.ndarray) -> np.ndarray:
         """`x` (of `shape`) as float32, zero-padded to whole cells: what `compare` takes."""
@@ -190,16 +193,23 @@ class ZoneCells:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(valid, unlike, unmoved) of the padded picture `xa` (`pad`), `still` padded too;
         see `zone_cells`."""
-        ma, mb = self._mean(xa), self._mb
-        va, vb = np.maximum(self._mean(xa * xa) - ma * ma, 0.0), self._vb
-        ncc = (self._mean(xa * self._xb) - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
+        return self.valid, self.unlike(xa), self.unmoved(xa, still, still_mad=still_mad)
+
+    def unlike(self, xa: np.ndarray) -> np.ndarray:
+        """The cells of the padded picture `xa` unlike the reference (`compare`'s second)."""
+        n, cell = self._n, self.cell
+        xam = xa * self._m  # the mask is 0 or 1: (x·y)·mask = (x·mask)·y bit for bit
+        ma, mb = _cell_mean(xam, cell) / n, self._mb
+        va, vb = np.maximum(_cell_mean(xam * xa, cell) / n - ma * ma, 0.0), self._vb
+        ncc = (_cell_mean(xam * self._xb, cell) / n - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
         sa, sb = np.sqrt(va), self._sb
-        near_flat = (sa < 3.0) | (sb < 3.0)  # too little texture to correlate: compare levels
-        similar = (np.abs(ma - mb) <= 0.15 * np.maximum(np.maximum(ma, mb), 20.0)) & (
+        near_flat = (sa < 3.0) | self._flat_b  # too little texture to correlate: compare levels
+        if not near_flat.any():
+            return ~(ncc >= self.min_ncc)
+        similar = (np.abs(ma - mb) <= 0.15 * np.maximum(ma, self._level_b)) & (
             np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
         )
-        alike = np.where(near_flat, similar, ncc >= self.min_ncc)
-        return self.valid, ~alike, self.unmoved(xa, still, still_mad=still_mad)
+        return ~np.where(near_flat, similar, ncc >= self.min_ncc)
 
     def unmoved(
         self, xa: np.ndarray, still: np.ndarray | None, *, still_mad: float = 3.0
@@ -500,15 +510,16 @@ class ConditionsAuditor:
                 self._lagged.pop(0)
             lag_t, lag_shape, lag_patch = self._lagged[0]
             lagged = t - lag_t >= self.static_lag_s * 0.99 and lag_shape == patch.shape
-            valid, unlike, _ = cells.compare(smooth)
-            if valid.any():
-                changed = float(unlike[valid].mean())
+            valid, unlike = cells.valid, cells.unlike(smooth)
+            if cells.n_valid:
+                unlike &= valid
+                changed = np.count_nonzero(unlike) / cells.n_valid  # = unlike[valid].mean()
                 covered = 0.0  # at most `changed`: it matters only from `block_share` on
                 if changed >= self.block_share:
                     unmoved = cells.unmoved(
                         smooth, lag_patch if lagged else None, still_mad=self.static_mad
                     )
-                    covered = float((unlike & unmoved)[valid].mean())
+                    covered = np.count_nonzero(unlike & unmoved) / cells.n_valid
         else:
             self._lagged.clear()
         self._rows.append((t, mean, std, ratio, changed, covered, sharp))
