@@ -65,6 +65,7 @@ from pollwatch.stuffing.sides import (
     SIDE_RUN_TAIL,
     hand_sides,
     hand_times,
+    pile_refutes,
     side_pvalue,
     side_run,
 )
@@ -313,10 +314,7 @@ def _one_side(drops: pd.DataFrame, series: pd.DataFrame, episode: Any, o: Detect
     t = drops["t_s"].to_numpy(float)
     hands = hand_times(t[(t >= episode.start_s) & (t <= episode.end_s)], o.episodes.hand_gap_s)
     run = side_run(hands, hand_sides(series, hands), o.side_cadence_s)
-    fill = float(episode.fill_ballots)
-    if math.isfinite(fill) and fill < run - o.side_refute:
-        return 0
-    return run
+    return 0 if pile_refutes(episode.fill_ballots, run, o.side_refute) else run
 
 
 def _coarse(frame_height: int | None, o: DetectOptions) -> bool:

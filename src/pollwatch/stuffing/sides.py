@@ -25,6 +25,7 @@ at the counter's calibrated resolution only. An episode whose p-value this cue g
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "SIDE_RUN_TAIL",
     "hand_sides",
     "hand_times",
+    "pile_refutes",
     "side_pvalue",
     "side_run",
 ]
@@ -123,6 +125,14 @@ def side_run(hands: Sequence[float] | np.ndarray, sides: str, cadence_s: float) 
         run = run + 1 if same else 1
         best = max(best, run)
     return best
+
+
+def pile_refutes(fill_ballots: float, run: int, margin: float) -> bool:
+    """Whether the pile, where read (`fill_ballots` finite), refutes a one-sided run of `run`
+    hands: it rose less than `run` − `margin` ballots (one voter's hand counted several
+    times); never where it was not read (NaN)."""
+    fill = float(fill_ballots)
+    return math.isfinite(fill) and fill < run - margin
 
 
 def side_pvalue(
