@@ -57,7 +57,7 @@ from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, between_rises, tested_episodes
 from pollwatch.stuffing.score import RISE_TAIL_FROM, rise_test
-from pollwatch.stuffing.sides import hand_sides, hand_times, side_run
+from pollwatch.stuffing.sides import hand_sides, hand_times, pile_refutes, side_run
 from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
 
@@ -178,8 +178,7 @@ def _side_cue(data: CameraData, eps: pd.DataFrame, o: DetectOptions) -> tuple[in
     for ep in eps.itertuples(index=False):
         hands = hand_times(t[(t >= ep.start_s) & (t <= ep.end_s)], o.episodes.hand_gap_s)
         timing = side_run(hands, "L" * len(hands), o.side_cadence_s)
-        refuted = bool(ep.fill_ballots < timing - o.side_refute)  # False for NaN
-        runs += timing >= 3 and not refuted
+        runs += timing >= 3 and not pile_refutes(ep.fill_ballots, timing, o.side_refute)
         sides = hand_sides(data.series, hands)
         if "?" * len(hands) == sides:
             continue

@@ -17,7 +17,7 @@ from pollwatch.stuffing.findings import event_findings
 from pollwatch.stuffing.score import day_pvalue
 from pollwatch.stuffing.sides import SIDE_PAIR_TAIL as PAIR
 from pollwatch.stuffing.sides import SIDE_RUN_TAIL as RUN
-from pollwatch.stuffing.sides import hand_sides, hand_times, side_pvalue, side_run
+from pollwatch.stuffing.sides import hand_sides, hand_times, pile_refutes, side_pvalue, side_run
 
 STEP = 2.0  # pixels per ballot
 END = 200.0
@@ -112,6 +112,20 @@ def test_hand_times_join_drops_of_one_movement() -> None:
 )
 def test_side_pvalue(run, want) -> None:
     assert side_pvalue(run) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("fill", "run", "want"),
+    [
+        (1.0, 3, True),  # three hands, the pile up one ballot: one voter counted three times
+        (1.5, 3, False),  # exactly the run less the margin: not refuted
+        (3.0, 3, False),
+        (float("nan"), 3, False),  # the pile not read: nothing refutes the run
+        (0.0, 0, False),
+    ],
+)
+def test_pile_refutes(fill, run, want) -> None:
+    assert pile_refutes(fill, run, 1.5) is want
 
 
 def test_side_pvalue_checks_its_tails() -> None:

@@ -88,6 +88,11 @@ __all__ = [
 
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
 _LOST = "box out of view"  # stands for the view while the box is lost: no box zone
+# `zone_cells`: a cell whose grey levels' std is under this is flat (too little texture to
+# correlate: levels are compared instead), and their means are compared relative to the
+# larger one, but never to less than `_LEVEL_FLOOR`
+_FLAT_STD = 3.0
+_LEVEL_FLOOR = 20.0
 _View = ViewTransform | None | str
 
 
@@ -140,8 +145,9 @@ def zone_cells(
 
     Returns (valid, unlike, unmoved) boolean arrays over the cell grid. `valid`: the cell is at
     least half inside the mask. `unlike`: two textured cells whose normalised cross-correlation
-    is under `min_ncc`; where either is flat (std < 3), means more than 15 % apart (a gain
-    change is not a change) or standard deviations more than max(3, half the larger) apart.
+    is under `min_ncc`; where either is flat (std < 3), means more than 15 % of the larger (at
+    least 20 levels) apart (a gain change is not a change) or standard deviations more than
+    max(3, half the larger) apart.
     `unmoved`: the mean absolute difference between `a` and `still` (the same zone a little
     earlier) is under `still_mad` (all False without `still`). Cells keep the comparison
     local: an unchanged strip of the zone (a table behind the box) cannot outweigh a board
@@ -176,8 +182,8 @@ class ZoneCells:
         self._mb = self._mean(self._xb)
         self._vb = np.maximum(self._mean(self._xb * self._xb) - self._mb * self._mb, 0.0)
         self._sb = np.sqrt(self._vb)
-        self._flat_b = self._sb < 3.0
-        self._level_b = np.maximum(self._mb, 20.0)
+        self._flat_b = self._sb < _FLAT_STD
+        self._level_b = np.maximum(self._mb, _LEVEL_FLOOR)
 
     def pad(self, x: np.ndarray) -> np.ndarray:
         """`x` (of `shape`) as float32, zero-padded to whole cells: what `compare` takes."""
@@ -203,7 +209,7 @@ class ZoneCells:
         va, vb = np.maximum(_cell_mean(xam * xa, cell) / n - ma * ma, 0.0), self._vb
         ncc = (_cell_mean(xam * self._xb, cell) / n - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
         sa, sb = np.sqrt(va), self._sb
-        near_flat = (sa < 3.0) | self._flat_b  # too little texture to correlate: compare levels
+        near_flat = (sa < _FLAT_STD) | self._flat_b  # too little texture: compare levels
         if not near_flat.any():
             return ~(ncc >= self.min_ncc)
         similar = (np.abs(ma - mb) <= 0.15 * np.maximum(ma, self._level_b)) & (

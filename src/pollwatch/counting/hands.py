@@ -149,7 +149,7 @@ def _weak_hands(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
 
 
 def blurred_weak_hands(
-    reaches: list[Burst], patches: list[Burst], blurred: Sequence[Range], o: DropFinderOptions
+    bursts: list[Burst], patches: list[Burst], blurred: Sequence[Range], o: DropFinderOptions
 ) -> list[Burst]:
     """On a slot out of focus (`blurred`: the camera audit's ranges) a voter standing at the
     box keeps its blurred bar partly covered, and the wobbles of that cover, or its fall as
@@ -157,17 +157,17 @@ def blurred_weak_hands(
     above its running median, with no ballot patch at the slot near it (`patch_near_s`), is
     only a hint (session 10: on the three blurred slots of the tuning seeds, demo 71
     cam-D008-006, 93 cam-D004-002, 106 cam-D003-009, such hands were 6 false, 1 true; those
-    with a patch 2 true; every hand of 0.3 or more but 2 a voter's). `reaches` in order, the
-    hints and other bursts among them left as they are."""
-    if not (o.blur_cover > 0 and blurred and reaches):
-        return reaches
+    with a patch 2 true; every hand of 0.3 or more but 2 a voter's). `bursts` in order, one
+    for one: the hints and other bursts among them left as they are."""
+    if not (o.blur_cover > 0 and blurred and bursts):
+        return bursts
     at_slot = _ballots_at_slot(patches, o)
-    inside = blind_mask(np.array([r.end for r in reaches]), blurred)
+    inside = blind_mask(np.array([r.end for r in bursts]), blurred)
     return [
         _as_hint(r)
         if r.reach and inside[k] and r.peak < o.blur_cover and not _showed(r, at_slot, o)
         else r
-        for k, r in enumerate(reaches)
+        for k, r in enumerate(bursts)
     ]
 
 

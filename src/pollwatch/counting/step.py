@@ -96,11 +96,18 @@ def audit_ranges(store: Store, camera: Camera) -> list[Range]:
     frozen stream whose codec still stirs a few pixels never is (demo 83's cam-D002-010: 36 s
     frozen, an interval counted 2 of 5 and its clean station flagged); the audit sees the
     stream itself."""
+    return _audit_reasons(store, camera, watched=False)
+
+
+def _audit_reasons(store: Store, camera: Camera, *, watched: bool) -> list[Range]:
+    """The camera audit's not-observable ranges (start_s, end_s, "audit: <reason>") whose
+    reason is (`watched`) or is not one of `WATCHED_AUDIT_REASONS`; none for a camera not
+    audited."""
     try:
         ranges = read_blind_ranges(store, camera.camera_id)
     except NotFoundError:
         return []
-    return [(a, b, f"audit: {r}") for a, b, r in ranges if r not in WATCHED_AUDIT_REASONS]
+    return [(a, b, f"audit: {r}") for a, b, r in ranges if (r in WATCHED_AUDIT_REASONS) == watched]
 
 
 @dataclass
@@ -342,11 +349,7 @@ def _drops_again(
 def _blurred_ranges(store: Store, camera: Camera) -> list[Range]:
     """The camera audit's ranges with the picture out of focus (`WATCHED_AUDIT_REASONS`:
     watched on, rough time); none for a camera not audited."""
-    try:
-        ranges = read_blind_ranges(store, camera.camera_id)
-    except NotFoundError:
-        return []
-    return [(a, b, f"audit: {r}") for a, b, r in ranges if r in WATCHED_AUDIT_REASONS]
+    return _audit_reasons(store, camera, watched=True)
 
 
 def _stored_views(series: pd.DataFrame, views: pd.DataFrame) -> list[tuple[BoxView, WatchResult]]:

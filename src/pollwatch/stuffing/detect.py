@@ -60,10 +60,12 @@ from pollwatch.stuffing.score import (
     rise_test,
 )
 from pollwatch.stuffing.sides import (
+    ONE_SIDE_REASON,
     SIDE_PAIR_TAIL,
     SIDE_RUN_TAIL,
     hand_sides,
     hand_times,
+    pile_refutes,
     side_pvalue,
     side_run,
 )
@@ -312,10 +314,7 @@ def _one_side(drops: pd.DataFrame, series: pd.DataFrame, episode: Any, o: Detect
     t = drops["t_s"].to_numpy(float)
     hands = hand_times(t[(t >= episode.start_s) & (t <= episode.end_s)], o.episodes.hand_gap_s)
     run = side_run(hands, hand_sides(series, hands), o.side_cadence_s)
-    fill = float(episode.fill_ballots)
-    if math.isfinite(fill) and fill < run - o.side_refute:
-        return 0
-    return run
+    return 0 if pile_refutes(episode.fill_ballots, run, o.side_refute) else run
 
 
 def _coarse(frame_height: int | None, o: DetectOptions) -> bool:
@@ -364,10 +363,11 @@ def camera_events(
         # the second cue: one person's hands (sides.py); the smaller p-value is taken
         run = 0 if coarse else _one_side(drops, series, ep, o)
         side = side_pvalue(run, run_tail=o.side_run_tail, pair_tail=o.side_pair_tail)
+        side_day = day_pvalue(side, len(episodes))
         reasons = str(ep.evidence)
-        if day_pvalue(side, len(episodes)) < test.pvalue:
-            test = replace(test, p_local=side, pvalue=day_pvalue(side, len(episodes)))
-            reasons += f"; {run} hands from one side of the slot"
+        if side_day < test.pvalue:
+            test = replace(test, p_local=side, pvalue=side_day)
+            reasons += f"; {run} {ONE_SIDE_REASON}"
         flagged = test.pvalue < o.alpha and max(tested, run) >= o.min_ballots
         held = not flagged or _pile_held(
             (int(ep.ballots), int(ep.insertions)), (ep.start_s, ep.end_s), curve, step_px, o

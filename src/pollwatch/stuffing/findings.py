@@ -26,6 +26,7 @@ import pandas as pd
 
 from pollwatch.store import Camera, Finding, finding_id
 from pollwatch.stuffing.detect import Event
+from pollwatch.stuffing.sides import ONE_SIDE_REASON
 
 __all__ = ["ANALYSER", "KIND", "KINDS", "KIND_NOT_OBSERVABLE", "event_findings", "unwatched"]
 
@@ -60,7 +61,7 @@ def _summary(e: Event) -> str:
         "bundle": f"{e.insertions} hand movement(s) and a pile rise of {e.ballots} ballots",
         "rise": f"the pile rose by {e.ballots} ballots in {span} with no ballot seen going in",
     }[e.kind]
-    if e.kind == "hands" and "from one side of the slot" in e.reasons:  # sides.py: one person
+    if e.kind == "hands" and ONE_SIDE_REASON in e.reasons:  # sides.py: one person
         what += ", each from the same side of the slot (one person)"
     if e.kind == "rise" and "; " in e.reasons:  # the box hidden for a moment meanwhile
         what += f" ({e.reasons.split('; ', 1)[1]})"

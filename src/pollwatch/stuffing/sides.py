@@ -10,19 +10,22 @@ that takes longer), so a run of hands one to two seconds apart all from one side
 person's repeated insertions: what three hands of a stuffer look like, and what three voters
 (a family, or a voter and two friends) do not.
 
-The test (`side_test`): a legitimate episode holds a run of r ≥ 3 hands with at most
-`cadence_s` between neighbours with probability at most `SIDE_RUN_TAIL`, and a pair of
-neighbouring legitimate hands within that cadence comes from one side with probability at
-most `SIDE_PAIR_TAIL`; the run's p-value per episode is SIDE_RUN_TAIL · SIDE_PAIR_TAIL^(r−2)
-(only r − 2 of its r − 1 pairs counted: the first pair is given away), any of the camera's n
-episodes eligible (`score.day_pvalue`). Both figures are measured (docs/stuffing.md, "Session
-10"). The pile must not refute the run: where it can be read, it rose by at least the run's
-hands less `refute_margin` ballots (a voter's one hand counted three times is one ballot on
-the pile). The arms are the watcher's at the counter's calibrated resolution only.
+The test (`side_pvalue`): a legitimate episode holds a run of r ≥ 3 hands with at most
+`DetectOptions.side_cadence_s` between neighbours with probability at most `SIDE_RUN_TAIL`,
+and a pair of neighbouring legitimate hands within that cadence comes from one side with
+probability at most `SIDE_PAIR_TAIL`; the run's p-value per episode is
+SIDE_RUN_TAIL · SIDE_PAIR_TAIL^(r−2) (only r − 2 of its r − 1 pairs counted: the first pair
+is given away), any of the camera's n episodes eligible (`score.day_pvalue`). Both figures
+are measured (docs/stuffing.md, "Session 10"). The pile must not refute the run: where it
+can be read, it rose by at least the run's hands less `DetectOptions.side_refute` ballots (a
+voter's one hand counted three times is one ballot on the pile). The arms are the watcher's
+at the counter's calibrated resolution only. An episode whose p-value this cue gave says
+"r " + `ONE_SIDE_REASON` in its reasons.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,10 +34,12 @@ import pandas as pd
 from pollwatch.counting.arms import ARM_COLUMNS
 
 __all__ = [
+    "ONE_SIDE_REASON",
     "SIDE_PAIR_TAIL",
     "SIDE_RUN_TAIL",
     "hand_sides",
     "hand_times",
+    "pile_refutes",
     "side_pvalue",
     "side_run",
 ]
@@ -51,6 +56,9 @@ SIDE_RUN_TAIL = 0.0105
 # apart both read "R") one came from one side: 0.079 is the one-sided 95% Clopper-Pearson
 # bound of 1/58. The stuffers' 14 pairs on session 9's cases: all from one side.
 SIDE_PAIR_TAIL = 0.079
+#: what an event's reasons say after the run's length where this cue gave its p-value
+#: (`detect.camera_events`; `findings` reads it back for the summary)
+ONE_SIDE_REASON = "hands from one side of the slot"
 
 
 def hand_times(times: Sequence[float] | np.ndarray, hand_gap_s: float) -> np.ndarray:
@@ -117,6 +125,14 @@ def side_run(hands: Sequence[float] | np.ndarray, sides: str, cadence_s: float) 
         run = run + 1 if same else 1
         best = max(best, run)
     return best
+
+
+def pile_refutes(fill_ballots: float, run: int, margin: float) -> bool:
+    """Whether the pile, where read (`fill_ballots` finite), refutes a one-sided run of `run`
+    hands: it rose less than `run` − `margin` ballots (one voter's hand counted several
+    times); never where it was not read (NaN)."""
+    fill = float(fill_ballots)
+    return math.isfinite(fill) and fill < run - margin
 
 
 def side_pvalue(
