@@ -156,6 +156,8 @@ def test_quiet_series_has_no_drops() -> None:
         (lambda: DropFinderOptions(two_arms_hand_s=-1.0), "two_arms_hand_s"),
         (lambda: DropFinderOptions(fill_before_s=-1.0), "fill_before_s"),
         (lambda: DropFinderOptions(blur_cover=-0.1), "blur_cover"),
+        (lambda: DropFinderOptions(side_patch_steps=-1.0), "side_patch_steps"),
+        (lambda: DropFinderOptions(side_patch_cover=float("nan")), "side_patch_cover"),
     ],
 )
 def test_bad_arguments(call, message: str) -> None:
@@ -589,3 +591,34 @@ def test_a_long_hand_with_arms_from_both_sides_and_the_pile_up_two_is_two_voters
     rows = _assign(steps, [hand], [314.6, 314.86], True, DropFinderOptions(), stats, hidden=hidden)
     assert [round(r[0], 2) for r in rows] == expected
     assert sum(r[1] for r in rows) == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("second_rise", "cover", "options", "expected"),
+    [
+        # demo 102 cam-D005-002 at 337.3 s: a voter beside the box puts their ballot in 2.5 s
+        # after the voter at the box; their arm covers the slot only 0.11 above its running
+        # median (a hand is 0.12), their ballot seen going in and the pile up 1.6 steps
+        (0.7, 0.1, {}, 7),
+        (0.7, 0.0, {}, 6),  # the slot not touched: the voter at the box leaving with paper
+        (0.3, 0.1, {}, 6),  # the pile up by about one ballot: one voter
+        (0.7, 0.1, {"side_patch_steps": 0.0}, 6),  # the rule off
+        (0.7, 0.1, {"side_patch_cover": 0.15}, 6),
+    ],
+)
+def test_a_ballot_seen_beside_a_voters_hand_with_the_slot_barely_covered_is_a_second_voter(
+    second_rise: float, cover: float, options: dict, expected: int
+) -> None:
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = voters(times)
+    base["bursts"] += [(35.0, 0.0), (37.5, 0.0)]
+    base["steps"] += [(35.0, 1.0), (37.5, second_rise)]
+    base["present"].append((33.0, 39.0))
+    s = series(70, **base, reaches=[(t, 0.3) for t in [*times, 35.0]])
+    t = s["t_s"].to_numpy()
+    s.loc[(t > 35.6) & (t < 37.9), "fill_contrast"] = 0.0  # the pile hidden in between
+    s.loc[(t >= 37.5) & (t < 37.7), "slot_cover"] = cover
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
+    assert drops["ballots"].sum() == expected
+    found = drops["t_s"].to_numpy()
+    assert list(np.round(found[(found > 34) & (found < 39)], 1)) == [35.0, 37.5][: expected - 5]

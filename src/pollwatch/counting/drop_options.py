@@ -80,6 +80,11 @@ class DropFinderOptions:
     # steps; single hands with both arms moving rose at most 1.42)
     pile_arms_hand_s: float = 0.3
     pile_arms_steps: float = 0.45
+    side_patch_steps: float = 0.6  # a ballot-shaped patch at the box away from every hand over
+    # the slot, in a rise of the pile this many steps above the hands it holds: a second
+    # voter's ballot, their arm over the slot barely seen: the slot's cover rose at least
+    # `side_patch_cover` above its running median as the patch vanished (0: off)
+    side_patch_cover: float = 0.06
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -97,6 +102,8 @@ class DropFinderOptions:
             "pile_arms",
             "pile_arms_hand_s",
             "pile_arms_steps",
+            "side_patch_steps",
+            "side_patch_cover",
         ):
             if not getattr(self, name) >= 0:  # 0 turns a rule off; NaN is refused too
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")

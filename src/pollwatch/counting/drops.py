@@ -36,6 +36,7 @@ from pollwatch.counting.cues import (
     blind_mask,
     box_visits,
     pile_plateaus,
+    rolling_median,
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
@@ -81,6 +82,7 @@ def find_drops(
         fill[series["fill_line"].to_numpy(float) <= o.line_rows] = np.nan
     reaches = slot_hands(series, o)
     patches = ballot_patches(series, box_h, o)
+    touched: frozenset[int] = frozenset()
     if reaches is None:
         bursts = patches
     else:  # hands over the slot say when; a white patch is only a hint then
@@ -93,6 +95,7 @@ def find_drops(
             if not any(abs(x.end - r.end) <= 1.0 for r in reaches)
         ]
         bursts = sorted([*reaches, *hints], key=lambda x: x.end)
+        touched = _touched(series, hints, o)
     plateaus = pile_plateaus(t, fill, o)
     plateaus = _settled(plateaus, bursts, o)
     # the rises between consecutive plateaus, and the bursts in between
@@ -150,7 +153,15 @@ def find_drops(
             # slot twice as long as usual: two voters at once
             hidden = reaches is None or any(x.reach and x.duration >= long for x in inside)
             got = _assign(
-                rise / step, inside, crossings, present, o, stats, since=a.end, hidden=hidden
+                rise / step,
+                inside,
+                crossings,
+                present,
+                o,
+                stats,
+                since=a.end,
+                hidden=hidden,
+                touched=touched,
             )
             rows += got
     # a clear burst outside every rise counts only where the pile could not be read: on a
@@ -232,6 +243,7 @@ def _assign(
     *,
     since: float = -np.inf,
     hidden: bool = True,
+    touched: frozenset[int] = frozenset(),
 ) -> list[tuple[float, int, float, str]]:
     """Drops of one rise of the pile by `steps` per-ballot steps, with these bursts in its
     window. Clear bursts are drops whatever the rise (a pile's edge measured to a fraction of
@@ -251,7 +263,8 @@ def _assign(
     other voter stands beside moves both sides as much: the pile's rise tells them apart,
     session 9).
     `crossings[j]` is when the level passed j + ½ steps; `since` when the pile was last seen
-    at its lower level."""
+    at its lower level; `touched` the ids of the hints as the slot's cover rose a little
+    (`_touched`: a second voter's ballot, `side_patch_steps`)."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
     # a staircase: the pile seen passing most of its steps at distinct moments
@@ -302,6 +315,20 @@ def _assign(
     if not hidden:
         if clear and steps - len(clear) >= o.more_steps:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
+        # a ballot seen going in after every hand over the slot, the slot's cover rising a
+        # little as it vanished (`touched`), the pile rising for it too: a second voter
+        # beside the box, their arm over the slot barely seen (session 10: demo 102
+        # cam-D005-002 at 337.3 s; demo 104 cam-D009-001 at 355.5 s)
+        last = max((x.end for x in clear), default=np.inf)
+        side = [x for x in inside if id(x) in touched and x.end > last]
+        if side and present and steps - len(clear) >= o.side_patch_steps > 0:
+            for when in crossings[len(clear) : max(len(clear) + 1, round(steps))]:
+                if side:
+                    x = min(side, key=lambda x: abs(x.end - when))
+                    side.remove(x)
+                    rows.append((x.end, 1, 0.8, "burst+fill"))
+                    stats["fill_only"] += 1
+            return sorted(rows)
         return rows  # the edge's noise, or two hands at once
     if clear:
         extra = round(steps) - len(clear) if steps >= len(clear) + o.more_steps - 1 else 0
@@ -318,6 +345,23 @@ def _assign(
             rows.append((when, 1, 0.7, "fill"))
         stats["fill_only"] += extra
     return rows
+
+
+def _touched(series: pd.DataFrame, hints: list[Burst], o: DropFinderOptions) -> frozenset[int]:
+    """The ids of the ballot-shaped hints (`Burst.shaped`) as the slot's cover rose at least
+    `side_patch_cover` above its running median, under what makes a hand, within 0.3 s of the
+    patch vanishing: an arm over the slot partly seen (empty when `side_patch_steps` is 0)."""
+    if not o.side_patch_steps:
+        return frozenset()
+    t = series["t_s"].to_numpy(float)
+    cover = np.nan_to_num(series["slot_cover"].to_numpy(float), nan=0.0)
+    high = cover - rolling_median(cover, t, 4.0)
+    out = set()
+    for x in hints:
+        near = (t >= x.end - 0.3) & (t <= x.end + 0.3)
+        if x.shaped and near.any() and high[near].max() >= o.side_patch_cover:
+            out.add(id(x))
+    return frozenset(out)
 
 
 def _slot_found_blurred(series: pd.DataFrame, blurred: Sequence[Range]) -> bool:
