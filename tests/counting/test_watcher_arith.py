@@ -10,6 +10,34 @@ import numpy as np
 import pytest
 
 from pollwatch.counting.measures import _nearest_patch
+from pollwatch.counting.watcher import _correlation
+
+
+def _pairs(seed: int, size: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = (rng.random(size) * 200).astype(np.float32)
+    b = {
+        "unrelated": (rng.random(size) * 255).astype(np.float32),
+        "related": (0.7 * a + rng.random(size).astype(np.float32) * 20).astype(np.float32),
+        "same": a.copy(),
+        "opposite": -a,
+        "offset": a + np.float32(1e4),
+    }[kind]
+    return a, b
+
+
+@pytest.mark.parametrize("kind", ["unrelated", "related", "same", "opposite", "offset"])
+@pytest.mark.parametrize("size", [4, 5, 37, 208, 999])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_correlation_is_numpys(seed: int, size: int, kind: str) -> None:
+    a, b = _pairs(seed, size, kind)
+    assert _correlation(a, b) == float(np.corrcoef(a, b)[0, 1])
+
+
+def test_correlation_of_a_flat_array_is_nan_like_numpys() -> None:
+    a, b = np.ones(10, np.float32), np.arange(10, dtype=np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        assert np.isnan(_correlation(a, b))
 
 
 def _reference_patch(new: np.ndarray, r: SimpleNamespace) -> tuple[float, float]:
