@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pollwatch.counting.measures import _nearest_patch
-from pollwatch.counting.watcher import _correlation
+from pollwatch.counting.watcher import _correlation, _percentile
 
 
 def _pairs(seed: int, size: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -38,6 +38,15 @@ def test_correlation_of_a_flat_array_is_nan_like_numpys() -> None:
     a, b = np.ones(10, np.float32), np.arange(10, dtype=np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         assert np.isnan(_correlation(a, b))
+
+
+@pytest.mark.parametrize("q", [1, 50, 99, 100])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (2, 3), (7, 5), (58, 84), (101, 3)])
+@pytest.mark.parametrize("spread", [1, 3, 256])  # 1: one value everywhere
+def test_percentile_is_numpys(q: int, shape: tuple[int, int], spread: int) -> None:
+    rng = np.random.default_rng(sum(shape) * spread + q)
+    image = rng.integers(0, spread, (*shape, 3)).astype(np.uint8)
+    assert _percentile(image[..., 0], q) == float(np.percentile(image[..., 0], q))
 
 
 def _reference_patch(new: np.ndarray, r: SimpleNamespace) -> tuple[float, float]:

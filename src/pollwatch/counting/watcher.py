@@ -66,6 +66,7 @@ Turning these series into drops is `pollwatch.counting.drops`; the watcher only 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -468,7 +469,7 @@ class BoxWatcher:
         s.background = both[: small.size].reshape(small.shape)
         base = s.slot_background = both[small.size :].reshape(slot.shape)
         s.slot_luma = cv2.extractChannel(base, 0)
-        level = self.white_level * float(np.percentile(base[..., 0], 99)) if base.size else 255.0
+        level = self.white_level * _percentile(base[..., 0], 99) if base.size else 255.0
         s.white_low = (level, 128 - _WHITE_CHROMA, 128 - _WHITE_CHROMA)
         s.white_high = (255, 128 + _WHITE_CHROMA, 128 + _WHITE_CHROMA)
         s.bg_white = cv2.inRange(base, s.white_low, s.white_high)
@@ -560,6 +561,23 @@ def _coarse(luma: np.ndarray, sigma: float = 0.0) -> np.ndarray:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
     small = cv2.resize(cv2.GaussianBlur(image, (0, 0), 4.0), size, interpolation=cv2.INTER_AREA)
     return small.ravel()
+
+
+def _percentile(values: np.ndarray, q: int) -> float:
+    """`float(np.percentile(values, q))` of integer `values` (not empty): its "linear"
+    arithmetic step by step (the two order statistics around (n − 1) q / 100 and NumPy's
+    `_lerp` between them) without its argument handling, which costs several times the
+    partition on a few thousand pixels."""
+    flat = values.ravel()
+    n = flat.size
+    virtual = (n - 1) * (q / 100)
+    if virtual >= n - 1:
+        return float(flat.max())
+    below = math.floor(virtual)
+    part = np.partition(flat, (below, below + 1))
+    a, b = int(part[below]), int(part[below + 1])
+    t = virtual - below
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
