@@ -348,18 +348,19 @@ class BoxWatcher:
             half = (max(1, rows // 2), max(1, cols // 2))
             batch = s.batch = SampleBatch(planes, r.slot, half, _BATCH)
         small_luma = batch.add(planes)
-        motion = (
-            cv2.mean(cv2.absdiff(small_luma, s.previous))[0]
-            if s.previous is not None and s.previous.shape == small_luma.shape
-            else np.nan
-        )
+        change = None  # its change since the previous sample (the gate's too, mostly)
+        if s.previous is not None and s.previous.shape == small_luma.shape:
+            change = cv2.absdiff(small_luma, s.previous)
+        motion = cv2.mean(change)[0] if change is not None else np.nan
+        if s.anchor is not s.previous:  # the measures were last taken before the previous
+            change = None
         s.previous = small_luma
         if s.unread:  # the unread sample before: the smaller motion of the reads around it
             s.motion[-1] = float(np.fmin(s.motion[-1], motion))
             s.unread = False
         outline = t - s.last_outline >= _OUTLINE_EVERY_S
         s.samples += 1
-        if not self._moved(small_luma, t, snapshot or outline):
+        if not self._moved(small_luma, t, snapshot or outline, change):
             self._repeat(t, motion)  # nothing near the box moved: every measure but motion
             return
         if snapshot:
@@ -433,12 +434,15 @@ class BoxWatcher:
             and t - s.last_outline < _OUTLINE_EVERY_S
         )
 
-    def _moved(self, luma: np.ndarray, t: float, force: bool = False) -> bool:
+    def _moved(
+        self, luma: np.ndarray, t: float, force: bool = False, change: np.ndarray | None = None
+    ) -> bool:
         """Whether `luma` (the half-size luma of the watch region) moved since the measures
         were last taken: a pixel differs from then by more than `_STILL_LEVEL` (the
         encoder's noise in a still room stays below). When it did (or with `force`, or
         without `skip_still`) the measures are taken now: `luma` is kept. A pixel of the
-        slot's and the box's part of it that moved keeps the full rate for `idle_s`."""
+        slot's and the box's part of it that moved keeps the full rate for `idle_s`.
+        `change`: `luma`'s absolute difference from then, when already known."""
         s = self._s
         anchor = s.anchor
         if not self.skip_still:
@@ -447,7 +451,9 @@ class BoxWatcher:
         if anchor is None or anchor.shape != luma.shape:
             s.active_until = t + self.idle_s
         else:
-            moved = cv2.compare(cv2.absdiff(luma, anchor), _STILL_LEVEL, cv2.CMP_GT)
+            if change is None:
+                change = cv2.absdiff(luma, anchor)
+            moved = cv2.compare(change, _STILL_LEVEL, cv2.CMP_GT)
             near = s.regions.near if self._idle_dt and s.regions is not None else None
             if near is not None and cv2.countNonZero(moved[near]) > _STILL_PIXELS:
                 s.active_until = t + self.idle_s
