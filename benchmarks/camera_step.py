@@ -6,7 +6,7 @@ one process (one decoder thread, cv2 on one thread): the bare decode of the vide
 then `video_step` once, its CPU (thread time) split into exclusive parts:
 
 - `keyframe medians`: `KeyframeReader.background` (the first minutes' view and, for the
-  zone, the whole recording's);
+  zone where the first minutes give no confident fit, the whole recording's);
 - `box zone`, `box views`: `resolve_box_zone` and `counting.views.box_views`, less the
   medians they ask for;
 - `set-up <part>` / `save <part>`: each video part's factory and `save`;

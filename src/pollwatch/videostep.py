@@ -14,7 +14,7 @@ part its own analysers' results to store. A factory returns None to sit a camera
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -74,13 +74,20 @@ class VideoContext:
         from pollwatch.counting.boxzone import resolve_box_zone
 
         cam = self.camera
-        whole = self._reader.background() if cam.box_polygon is not None else None
         return resolve_box_zone(
             self.background,
             cam.box_polygon,
             cam.reference_path(self.paths.root),
-            others=() if whole is None else (whole,),
+            others=self._whole_view() if cam.box_polygon is not None else (),
         )
+
+    def _whole_view(self) -> Iterator[np.ndarray]:
+        """The whole recording's keyframe median, taken only when asked for: `resolve_box_zone`
+        reads its `others` only where the first minutes give no confident fit (on most
+        cameras it is never decoded)."""
+        whole = self._reader.background()
+        if whole is not None:
+            yield whole
 
     @cached_property
     def box_views(self) -> list[BoxView]:

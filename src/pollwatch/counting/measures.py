@@ -208,17 +208,20 @@ def white_patches(
 
 def _nearest_patch(new: np.ndarray, r: object) -> tuple[float, float]:
     """The ballot-sized patch of `new` nearest the slot (a shirt's fragments elsewhere do
-    not count): area and offset, or 0 and NaN."""
+    not count): area and offset, or 0 and NaN. Ties go to the first component."""
     n, _, stats, centroids = cv2.connectedComponentsWithStats(new, connectivity=8)
-    best, best_x, best_d = 0.0, np.nan, np.inf
-    for i in range(1, n):
-        w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, 4]
-        if w > r.ballot_w or h > r.ballot_h or area < r.min_patch:
-            continue
-        x = (float(centroids[i][0]) + r.slot[0] - r.centre_x) / r.box_w
-        if abs(x) <= _SLOT_REACH and abs(x) < best_d:
-            best, best_x, best_d = float(area), x, abs(x)
-    return best, best_x
+    stats, x = stats[1:n], (centroids[1:n, 0] + r.slot[0] - r.centre_x) / r.box_w
+    reach = np.abs(x)
+    fits = (
+        (stats[:, cv2.CC_STAT_WIDTH] <= r.ballot_w)
+        & (stats[:, cv2.CC_STAT_HEIGHT] <= r.ballot_h)
+        & (stats[:, cv2.CC_STAT_AREA] >= r.min_patch)
+        & (reach <= _SLOT_REACH)
+    )
+    if not fits.any():
+        return 0.0, np.nan
+    best = np.flatnonzero(fits)[np.argmin(reach[fits])]
+    return float(stats[best, cv2.CC_STAT_AREA]), float(x[best])
 
 
 def slot_cover(slot: np.ndarray, index: np.ndarray, reference: np.ndarray) -> np.ndarray:

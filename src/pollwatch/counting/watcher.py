@@ -66,6 +66,7 @@ Turning these series into drops is `pollwatch.counting.drops`; the watcher only 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -230,7 +231,8 @@ class _State:
     outline: float = np.nan
     view: float = np.nan
     view_ref: np.ndarray | None = None  # luma of the last view with the outline clear
-    view_coarse: list[np.ndarray] | None = None  # `_coarse` of view_ref at each defocus sigma
+    # `_coarse` of view_ref at each defocus sigma, around the box, those not flat
+    view_coarse: list[np.ndarray] | None = None
     last_outline: float = -np.inf
     samples: int = 0
     regions: BoxRegions | None = None
@@ -346,18 +348,19 @@ class BoxWatcher:
             half = (max(1, rows // 2), max(1, cols // 2))
             batch = s.batch = SampleBatch(planes, r.slot, half, _BATCH)
         small_luma = batch.add(planes)
-        motion = (
-            cv2.mean(cv2.absdiff(small_luma, s.previous))[0]
-            if s.previous is not None and s.previous.shape == small_luma.shape
-            else np.nan
-        )
+        change = None  # its change since the previous sample (the gate's too, mostly)
+        if s.previous is not None and s.previous.shape == small_luma.shape:
+            change = cv2.absdiff(small_luma, s.previous)
+        motion = cv2.mean(change)[0] if change is not None else np.nan
+        if s.anchor is not s.previous:  # the measures were last taken before the previous
+            change = None
         s.previous = small_luma
         if s.unread:  # the unread sample before: the smaller motion of the reads around it
             s.motion[-1] = float(np.fmin(s.motion[-1], motion))
             s.unread = False
         outline = t - s.last_outline >= _OUTLINE_EVERY_S
         s.samples += 1
-        if not self._moved(small_luma, t, snapshot or outline):
+        if not self._moved(small_luma, t, snapshot or outline, change):
             self._repeat(t, motion)  # nothing near the box moved: every measure but motion
             return
         if snapshot:
@@ -431,12 +434,15 @@ class BoxWatcher:
             and t - s.last_outline < _OUTLINE_EVERY_S
         )
 
-    def _moved(self, luma: np.ndarray, t: float, force: bool = False) -> bool:
+    def _moved(
+        self, luma: np.ndarray, t: float, force: bool = False, change: np.ndarray | None = None
+    ) -> bool:
         """Whether `luma` (the half-size luma of the watch region) moved since the measures
         were last taken: a pixel differs from then by more than `_STILL_LEVEL` (the
         encoder's noise in a still room stays below). When it did (or with `force`, or
         without `skip_still`) the measures are taken now: `luma` is kept. A pixel of the
-        slot's and the box's part of it that moved keeps the full rate for `idle_s`."""
+        slot's and the box's part of it that moved keeps the full rate for `idle_s`.
+        `change`: `luma`'s absolute difference from then, when already known."""
         s = self._s
         anchor = s.anchor
         if not self.skip_still:
@@ -445,7 +451,9 @@ class BoxWatcher:
         if anchor is None or anchor.shape != luma.shape:
             s.active_until = t + self.idle_s
         else:
-            moved = cv2.compare(cv2.absdiff(luma, anchor), _STILL_LEVEL, cv2.CMP_GT)
+            if change is None:
+                change = cv2.absdiff(luma, anchor)
+            moved = cv2.compare(change, _STILL_LEVEL, cv2.CMP_GT)
             near = s.regions.near if self._idle_dt and s.regions is not None else None
             if near is not None and cv2.countNonZero(moved[near]) > _STILL_PIXELS:
                 s.active_until = t + self.idle_s
@@ -467,7 +475,7 @@ class BoxWatcher:
         s.background = both[: small.size].reshape(small.shape)
         base = s.slot_background = both[small.size :].reshape(slot.shape)
         s.slot_luma = cv2.extractChannel(base, 0)
-        level = self.white_level * float(np.percentile(base[..., 0], 99)) if base.size else 255.0
+        level = self.white_level * _percentile(base[..., 0], 99) if base.size else 255.0
         s.white_low = (level, 128 - _WHITE_CHROMA, 128 - _WHITE_CHROMA)
         s.white_high = (255, 128 + _WHITE_CHROMA, 128 + _WHITE_CHROMA)
         s.bg_white = cv2.inRange(base, s.white_low, s.white_high)
@@ -523,12 +531,14 @@ class BoxWatcher:
         if fresh:  # the reference is this very picture: a perfect match
             return 1.0
         if s.view_coarse is None:  # the reference's coarse pictures, once per reference
-            s.view_coarse = [_coarse(s.view_ref, sigma) for sigma in _DEFOCUS_SIGMAS]
+            # (those not flat: a flat one is never compared)
+            coarse = (_coarse(s.view_ref, sigma)[around] for sigma in _DEFOCUS_SIGMAS)
+            s.view_coarse = [ref for ref in coarse if float(ref.std()) >= 1.0]
         best = np.nan
-        for coarse in s.view_coarse:
-            ref = coarse[around]
-            if float(ref.std()) >= 1.0:
-                best = np.nanmax([best, float(np.corrcoef(now, ref)[0, 1])])
+        for ref in s.view_coarse:
+            value = _correlation(now, ref)
+            if np.isnan(best) or value > best:  # np.nanmax of the two
+                best = value
         return float(best)
 
     def result(self) -> WatchResult:
@@ -557,6 +567,36 @@ def _coarse(luma: np.ndarray, sigma: float = 0.0) -> np.ndarray:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
     small = cv2.resize(cv2.GaussianBlur(image, (0, 0), 4.0), size, interpolation=cv2.INTER_AREA)
     return small.ravel()
+
+
+def _percentile(values: np.ndarray, q: int) -> float:
+    """`float(np.percentile(values, q))` of integer `values` (not empty): its "linear"
+    arithmetic step by step (the two order statistics around (n − 1) q / 100 and NumPy's
+    `_lerp` between them) without its argument handling, which costs several times the
+    partition on a few thousand pixels."""
+    flat = values.ravel()
+    n = flat.size
+    virtual = (n - 1) * (q / 100)
+    if virtual >= n - 1:
+        return float(flat.max())
+    below = math.floor(virtual)
+    part = np.partition(flat, (below, below + 1))
+    a, b = int(part[below]), int(part[below + 1])
+    t = virtual - below
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """`np.corrcoef(a, b)[0, 1]` of two flat arrays, its arithmetic step by step (the same
+    float64 operations in the same order) without its argument handling, which costs ten
+    times the arithmetic on arrays of a few hundred cells."""
+    x = np.empty((2, a.size))
+    x[0], x[1] = a, b
+    x -= x.mean(axis=1)[:, None]
+    c = np.dot(x, x.T.conj())
+    c *= np.true_divide(1, a.size - 1)
+    sd = np.sqrt(np.diag(c))
+    return float(np.clip(c[0, 1] / sd[0] / sd[1], -1, 1))
 
 
 def _around_box(shape: tuple[int, ...], outline: np.ndarray) -> np.ndarray:
