@@ -22,6 +22,7 @@ from pollwatch.counting.step import (
     _watch_views,
     audit_ranges,
     counting_step,
+    replay_camera,
 )
 from pollwatch.counting.turnout import ALPHA
 from pollwatch.counting.unobservable import unobservable_ranges
@@ -222,12 +223,14 @@ def test_the_audits_ranges_are_unobservable_but_a_blur(
 FROZEN = (22.0, 46.0)
 
 
-def _frozen_series() -> pd.DataFrame:
+def _frozen_series(slot: bool = False) -> pd.DataFrame:
     """Five voters, two of them while the picture stood frozen: no hand, no pile readable,
-    yet the codec stirs a pixel every other sample (the counter's own check sees no freeze)."""
-    s = series(70, **voters([10.0, 20.0, 30.0, 40.0, 55.0]))
+    yet the codec stirs a pixel every other sample (the counter's own check sees no freeze);
+    with `slot`, their hands over a slot seen."""
+    times = [10.0, 20.0, 30.0, 40.0, 55.0]
+    s = series(70, **voters(times), reaches=[(x, 0.4) for x in times] if slot else None)
     frozen = (s["t_s"] > FROZEN[0]) & (s["t_s"] < FROZEN[1])
-    s.loc[frozen, ["white", "fg"]] = 0.0
+    s.loc[frozen, ["white", "fg"] + (["slot_cover"] if slot else [])] = 0.0
     s.loc[frozen, ["white_x", "fill"]] = np.nan
     s.loc[frozen, "motion"] = np.where(np.arange(frozen.sum()) % 2, 0.0, 0.0012)
     return s
@@ -307,3 +310,54 @@ def test_a_blurred_slot_is_rough_in_its_own_view_only(
     assert [round(a) for a, _, why in got if why == "ballot slot out of focus"] == want
     assert facts.get("slot_blurred", 0.0) == facts_blurred
     assert len(drops) == 6
+
+
+def _stored_as_analysed(store: Store, camera: str, s: pd.DataFrame, blurred: bool) -> None:
+    """What `CountingPart.save` stores of one view watching series `s` (a slot seen out of
+    focus when `blurred`)."""
+    polygon = f"[[20.0, 20.0], [60.0, 20.0], [60.0, {20 + BOX_H}], [20.0, {20 + BOX_H}]]"
+    zone = resolve_box_zone(None, ((20, 20), (60, 20), (60, 20 + BOX_H), (20, 20 + BOX_H)))
+    watch = WatchResult(s, None, (), BOX_H, blurred)
+    _, own, rough, drops, facts = _watch_views([(BoxView(0.0, math.inf, zone), watch)], [], 70.0)
+    frame = pd.DataFrame([{"polygon": polygon, "confidence": 0.9, "method": "polygon"}])
+    store.write_table("counting", "zone", frame, camera_id=camera)
+    store.write_table("counting", "series", s, camera_id=camera)
+    start = store.camera(camera).start_time
+    drops = drops.assign(time=[start + timedelta(seconds=float(t)) for t in drops["t_s"]])
+    store.write_table("counting", "drops", drops, camera_id=camera)
+    for name, ranges in (("unobservable", own), ("rough", rough)):
+        table = pd.DataFrame(ranges, columns=["start_s", "end_s", "reason"])
+        store.write_table("counting", name, table.astype({"start_s": float}), camera_id=camera)
+    facts = pd.DataFrame([{**facts, "recording_end_s": 70.0, "frames": float(len(s))}])
+    store.write_table("counting", "facts", facts, camera_id=camera)
+
+
+@pytest.mark.parametrize(
+    ("audited", "blurred"), [(False, False), (True, False), (False, True), (True, True)]
+)
+def test_a_replay_decides_as_the_analysis_did(
+    small_case: CasePaths, audited: bool, blurred: bool
+) -> None:
+    """`replay_camera` on a camera's stored series: the drops the case step keeps (found
+    again without the audit's frozen time), the unobservable time with the audit's, and the
+    rough time of a slot seen out of focus, which the series does not keep."""
+    ingest_case(small_case.root)
+    s = _frozen_series(slot=True)
+    with Store(small_case.db_path) as store:
+        camera = store.camera("C1")
+        assert replay_camera(store, camera) is None  # nothing stored
+        _stored_as_analysed(store, "C1", s, blurred)
+        if audited:
+            _audited(store, "C1", [(*FROZEN, "picture", "frozen")])
+        got = replay_camera(store, camera)
+        counting_step(small_case, store)
+        kept = store.read_table("counting", "drops", camera_id="C1")
+    assert got is not None
+    assert got.drops["t_s"].tolist() == kept["t_s"].tolist()
+    assert got.drops["ballots"].tolist() == kept["ballots"].tolist()
+    assert [why for _, _, why in got.observability.unobservable] == (
+        ["audit: frozen"] if audited else []
+    )
+    assert [why for _, _, why in got.rough.unobservable] == (
+        ["ballot slot out of focus"] if blurred else []
+    )

@@ -175,7 +175,31 @@ def test_bad_arguments(call, message: str) -> None:
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
         # ... while a voter's ballot is seen going in at the slot that very moment
-        ({"reaches": [(35.0, 0.4)], "bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.5, 6),
+        (
+            {
+                "reaches": [(35.0, 0.4)],
+                "bursts": [(35.0, 0.0)],
+                "steps": [(35.0, 1.0)],
+                "present": [(33, 37)],
+            },
+            0.5,
+            6,
+        ),
+        # ... a white patch vanishing there, but the pile holding still: the passer-by's
+        # shirt leaving the slot's region (demo-clean 105 cam-D001-006)
+        ({"reaches": [(35.0, 0.4)], "bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.5, 5),
+        # ... or nobody at the box for longer than the passer-by's second (demo 104
+        # cam-D008-003)
+        (
+            {
+                "reaches": [(35.0, 0.4)],
+                "bursts": [(35.0, 0.0)],
+                "steps": [(35.0, 1.0)],
+                "present": [(34.6, 35.8)],
+            },
+            0.5,
+            5,
+        ),
         # an arm over the slot while someone was at the box for a second: a passer-by
         ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(34.6, 35.8)]}, 0.0, 5),
         # no hand over the slot, but a ballot seen going in and the pile rising: a sleeve

@@ -29,33 +29,61 @@ def judge_hands(
 ) -> list[Burst]:
     """The hands over the slot `reaches` judged against the ballot patches `patches`, the
     `visits` and the pile's plateaus `still`, rule by rule: a covering taken for a passer-by
-    that showed a ballot is a hand; a hand during a brief visit, over a pile holding still,
+    that showed a ballot, while someone stayed at the box and the pile did not hold still,
+    is a hand; a hand during a brief visit, over a pile holding still,
     or barely covering the slot beside a voter's drop is a hint; hands in quick succession
     keep one per ballot seen; a long hand, or one with a late ballot, is two voters'."""
-    reaches = _seen_going_in(reaches, patches, o)
+    reaches = _seen_going_in(reaches, patches, visits, still, o)
     reaches = _brief_visits(reaches, patches, visits, still, o)
     reaches = _still_hands(reaches, patches, still, o)
     reaches = _weak_hands(reaches, patches, o)
     return _two_voters(_one_per_patch(reaches, patches, o), patches, o)
 
 
-def _seen_going_in(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
+def _seen_going_in(
+    reaches: list[Burst],
+    patches: list[Burst],
+    visits: list[tuple[float, float]],
+    still: Sequence[Plateau],
+    o: DropFinderOptions,
+) -> list[Burst]:
     """A covering of the slot taken for someone passing in front is a hand after all when a
     ballot was seen going in with it: a patch shaped like a ballot vanishing at the slot
     within `patch_with_hand_s` of when the covering says (someone passing in front while a
     voter's hand is at the slot). What moved beside the slot meanwhile is not read as arms:
     the passer-by moves both sides (session 9, demo 99 cam-D005-001 at 208.9 s: a lone
-    voter's hand taken for two voters' by `Burst.arms_both_sides`)."""
+    voter's hand taken for two voters' by `Burst.arms_both_sides`).
+
+    The patch alone is no proof when nothing else says a voter was there: a body crossing
+    the slot's region leaves a white patch vanishing there too (a passer-by's or a leaving
+    voter's shirt). So the covering stays a hint while the pile held still through it
+    (`_held`: a ballot would have raised it) or while whoever was at the box stayed less
+    than `visit_min_s` (walking past; session 10: demo-clean 105 cam-D001-006 at 262.2 s, a
+    passer-by 1 s after a voter left, the pile still for 12 s; demo 104 cam-D008-003 at
+    30.7 s, a passer-by 0.7 s at the box). On the tuning seeds every covering turned into a
+    true voter's hand came during a stay of 4.5 s or more with the pile not holding still."""
     out = []
     for r in reaches:
-        if not r.reach and any(
-            p.clear(o) and abs(p.end - (r.start + o.reach_lead_s)) <= o.patch_with_hand_s
-            for p in patches
+        if (
+            not r.reach
+            and any(
+                p.clear(o) and abs(p.end - (r.start + o.reach_lead_s)) <= o.patch_with_hand_s
+                for p in patches
+            )
+            and not _held(r, still, o)
+            and not _brief(r, visits, o)
         ):
             # what moved beside the slot meanwhile was the passer-by too, not a second arm
             r = dataclasses.replace(r, end_x=0.0, reach=True, arms=(np.nan, np.nan))
         out.append(r)
     return out
+
+
+def _brief(r: Burst, visits: Sequence[tuple[float, float]], o: DropFinderOptions) -> bool:
+    """Whether `r` came while someone was at the box (a visit within 1 s of it) for less
+    than `visit_min_s`: an arm passing over the slot, someone walking past."""
+    stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
+    return bool(stay) and max(stay) < o.visit_min_s
 
 
 def _brief_visits(
@@ -73,8 +101,7 @@ def _brief_visits(
     the plateaus `still`): a voter mostly outside the watched region."""
     out = []
     for r in reaches:
-        stay = [b - a for a, b in visits if a - 1.0 <= r.end <= b + 1.0]
-        if r.reach and stay and max(stay) < o.visit_min_s:
+        if r.reach and _brief(r, visits, o):
             seen = any(p.clear(o) and abs(p.end - r.end) <= o.patch_with_hand_s for p in patches)
             if not seen or _held(r, still, o):
                 r = _as_hint(r)

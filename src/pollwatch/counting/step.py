@@ -15,9 +15,9 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -52,11 +52,13 @@ __all__ = [
     "OBSERVABILITY_SOURCES",
     "WATCHED_AUDIT_REASONS",
     "CountingPart",
+    "Replayed",
     "audit_ranges",
     "camera_observability",
     "camera_rough",
     "counting_part",
     "counting_step",
+    "replay_camera",
 ]
 
 ANALYSER = "counting"
@@ -350,6 +352,80 @@ def _blurred_ranges(store: Store, camera: Camera) -> list[Range]:
     """The camera audit's ranges with the picture out of focus (`WATCHED_AUDIT_REASONS`:
     watched on, rough time); none for a camera not audited."""
     return _audit_reasons(store, camera, watched=True)
+
+
+class Replayed(NamedTuple):
+    """A camera's decisions taken anew from its stored series (`replay_camera`)."""
+
+    drops: pd.DataFrame
+    observability: Observability  # as `camera_observability` gives it
+    rough: Observability  # as `camera_rough` gives it
+
+
+def replay_camera(store: Store, camera: Camera) -> Replayed | None:
+    """The camera's drops, unobservable and rough time decided anew from its stored watcher
+    series and views with this code's decision logic, as `CountingPart.save` and then
+    `counting_step` take them (the drops found again with the other parts' blind time when
+    it adds `NEW_BLIND_S` or more, or with the audit's out-of-focus ranges); None where no
+    series or no box is stored. No video is read: the watcher's measures are the stored ones
+    (a change to them needs `analyse` again). For calibrating the counter on analysed cases
+    (benchmarks/counting_calibration.py `--replay`)."""
+    cid = camera.camera_id
+    try:
+        series = store.read_table(ANALYSER, "series", camera_id=cid)
+        views = store.read_table(ANALYSER, "zone", camera_id=cid)
+        stored = store.read_table(ANALYSER, "unobservable", camera_id=cid)
+        facts = store.read_table(ANALYSER, "facts", camera_id=cid)
+    except NotFoundError:
+        return None
+    if series.empty or views.empty or not str(views["polygon"].iloc[0]):
+        return None
+    end_s = float(facts["recording_end_s"].iloc[0])
+    # the engine's gaps (a stored range merged with one is kept whole: the counter's own
+    # ranges in it are found again anyway)
+    gaps = [
+        (float(a), float(b), str(why))
+        for a, b, why in stored.itertuples(index=False)
+        if any(x.endswith(" video") for x in str(why).split("; "))
+    ]
+    watched = _blurred_as_stored(store, cid, _stored_views(series, views))
+    _, own, rough, drops, found = _watch_views(watched, gaps, end_s)
+    mine = Observability(0.0, end_s, tuple(gaps + own))
+    seen = mine
+    if _nothing_seen(views, pd.DataFrame([found])):
+        seen = mine.with_ranges([(0.0, end_s, "ballot box not seen")])
+    sources = _source_ranges(store, camera)
+    blind = mine.with_ranges(sources)
+    blurred = _blurred_ranges(store, camera)
+    if mine.observed_s(0.0, end_s) - blind.observed_s(0.0, end_s) >= NEW_BLIND_S:
+        drops = _watch_views(watched, list(blind.unobservable), end_s, blurred)[3]
+    elif blurred:  # as `counting_step`: found again with the audit's blur
+        drops = _watch_views(watched, list(mine.unobservable), end_s, blurred)[3]
+    return Replayed(drops, seen.with_ranges(sources), Observability(0.0, end_s, tuple(rough)))
+
+
+def _blurred_as_stored(
+    store: Store, camera_id: str, watched: list[tuple[BoxView, WatchResult]]
+) -> list[tuple[BoxView, WatchResult]]:
+    """`watched` with each view's `slot_blurred` as the watcher found it: a view whose series
+    begins in a stored rough range "ballot slot out of focus" (the series keeps no such
+    flag)."""
+    try:
+        rough = store.read_table(ANALYSER, "rough", camera_id=camera_id)
+    except NotFoundError:
+        return watched
+    spans = [
+        (float(a), float(b))
+        for a, b, why in rough.itertuples(index=False)
+        if "ballot slot out of focus" in str(why).split("; ")
+    ]
+    out = []
+    for view, watch in watched:
+        t = watch.series["t_s"]
+        first = float(t.iloc[0]) if len(t) else math.nan
+        blurred = any(a <= first <= b for a, b in spans)
+        out.append((view, replace(watch, slot_blurred=blurred)))
+    return out
 
 
 def _stored_views(series: pd.DataFrame, views: pd.DataFrame) -> list[tuple[BoxView, WatchResult]]:
