@@ -40,6 +40,7 @@ from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_around, rise_held
 from pollwatch.stuffing.score import (
+    BOX_STEP_RATIO,
     CLUSTERING,
     HANDS_TAIL_DECAY,
     HANDS_TAIL_LOW_RES,
@@ -51,6 +52,7 @@ from pollwatch.stuffing.score import (
     RISE_TAIL_DECAY,
     RISE_TAIL_FROM,
     EpisodeTest,
+    box_step_bounds,
     day_pvalue,
     episode_test,
     extra_ballots,
@@ -158,6 +160,11 @@ class DetectOptions:
     side_run_tail: float = SIDE_RUN_TAIL
     side_pair_tail: float = SIDE_PAIR_TAIL
     side_refute: float = 1.5
+    # where the counter resolved no per-ballot step, the pile is read with `box_step_ratio` of
+    # the box's height on cameras at `calibrated_height` or more, the bounds of what it reads
+    # widened by the ratio's measured error (score.box_step_bounds)
+    box_step: bool = False
+    box_step_ratio: float = BOX_STEP_RATIO
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
     def __post_init__(self) -> None:
@@ -191,6 +198,8 @@ class DetectOptions:
             raise ValueError("side_run_tail and side_pair_tail must be in (0, 1]")
         if not self.side_refute >= 0:
             raise ValueError(f"side_refute must be >= 0, got {self.side_refute}")
+        if not 0 < self.box_step_ratio < 1:
+            raise ValueError(f"box_step_ratio must be in (0, 1), got {self.box_step_ratio}")
 
 
 @dataclass(frozen=True)
@@ -323,6 +332,30 @@ def _coarse(frame_height: int | None, o: DetectOptions) -> bool:
     return frame_height is not None and frame_height < o.calibrated_height
 
 
+def _box_step(
+    step_px: float, curve: FillCurve | None, frame_height: int | None, o: DetectOptions
+) -> float:
+    """The per-ballot step to read the pile with: the counter's, else (`box_step` on, a
+    camera at the calibrated resolution) that share of the box's height; NaN: none."""
+    if math.isfinite(step_px) or not o.box_step or curve is None or _coarse(frame_height, o):
+        return step_px
+    return o.box_step_ratio * curve.box_h
+
+
+def _widened(event: Event) -> Event:
+    """An event read with a step from the box's height: where its ballots rest on the pile,
+    its bounds widened by the step's error (`score.box_step_bounds`)."""
+    if event.kind in ("hands", "bundle") and event.ballots <= event.insertions:
+        return event
+    lower, upper = box_step_bounds(event.extra_lower, event.extra_upper)
+    reasons = (
+        f"{event.reasons}; step from the box height"
+        if event.reasons
+        else "step from the box height"
+    )
+    return replace(event, extra_lower=lower, extra_upper=upper, reasons=reasons)
+
+
 def camera_events(
     drops: pd.DataFrame,
     series: pd.DataFrame,
@@ -341,6 +374,9 @@ def camera_events(
     does not back take the low-resolution tail."""
     o = options or DetectOptions()
     coarse = _coarse(frame_height, o)
+    guessed = not math.isfinite(step_px)
+    step_px = _box_step(step_px, curve, frame_height, o)
+    guessed = guessed and math.isfinite(step_px)
     episodes = tested_episodes(drops, curve, step_px, observability, o)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
@@ -400,6 +436,8 @@ def camera_events(
     rough = rough_ranges(series) if "outline" in series else []
     events += _rises(episodes, curve, step_px, observability, rate, o, rough)
     events += _hidden(drops, series, curve, step_px, observability, rate, o)
+    if guessed:
+        events = [_widened(e) for e in events]
     return sorted(events, key=lambda e: (e.start_s, e.kind))
 
 
