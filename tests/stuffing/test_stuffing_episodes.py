@@ -270,7 +270,10 @@ def test_rise_around_a_blind_range_reads_the_nearest_levels(unreadable, want) ->
     ],
     ids=["unreadable-busy", "unreadable-quiet", "readable-explained"],
 )
-def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(contrast, activity, want):
+@pytest.mark.parametrize("box_step", [False, True], ids=["counter-step", "box-step-on"])
+def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(
+    contrast, activity, want, box_step
+):
     voters = [3.0 + 8.0 * k for k in range(20)]
     seen = [t for t in voters if not 100.0 <= t <= 130.0]
     levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
@@ -280,7 +283,9 @@ def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(contrast, acti
     obs = Observability(0.0, 170.0, ((100.0, 130.0, "audit: blocked"),))
     curve = fill_curve(s, 100.0, hidden=[(100.0, 130.0)])
     step = STEP if curve.readable else np.nan
-    events = detect.camera_events(drops(seen), s, curve, step, obs)
+    # a step from the box's height (box_step) reads nothing where the pile cannot be read
+    o = detect.DetectOptions(box_step=box_step)
+    events = detect.camera_events(drops(seen), s, curve, step, obs, o)
     hidden = [e for e in events if e.kind == "hidden"]
     assert [e.flagged for e in hidden] == want
     for e in hidden:

@@ -345,14 +345,11 @@ def _box_step(
 def _widened(event: Event) -> Event:
     """An event read with a step from the box's height: where its ballots rest on the pile,
     its bounds widened by the step's error (`score.box_step_bounds`)."""
-    if event.kind in ("hands", "bundle") and event.ballots <= event.insertions:
+    hands = event.kind in ("hands", "bundle") and event.ballots <= event.insertions
+    if hands or not math.isfinite(event.fill_ballots):
         return event
     lower, upper = box_step_bounds(event.extra_lower, event.extra_upper)
-    reasons = (
-        f"{event.reasons}; step from the box height"
-        if event.reasons
-        else "step from the box height"
-    )
+    reasons = "; ".join(r for r in (event.reasons, "step from the box height") if r)
     return replace(event, extra_lower=lower, extra_upper=upper, reasons=reasons)
 
 
