@@ -432,7 +432,7 @@ def camera_events(
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
     rough = rough_ranges(series) if "outline" in series else []
     events += _rises(episodes, curve, step_px, observability, rate, o, rough)
-    events += _hidden(drops, series, curve, step_px, observability, rate, o)
+    events += _hidden(drops, series, curve, step_px, observability, rate, o, guessed=guessed)
     if guessed:
         events = [_widened(e) for e in events]
     return sorted(events, key=lambda e: (e.start_s, e.kind))
@@ -576,6 +576,8 @@ def _hidden(
     obs: Observability,
     rate: float,
     o: DetectOptions,
+    *,
+    guessed: bool = False,
 ) -> list[Event]:
     """Blind ranges of at least `hidden_min_s` with someone at the box (`hidden_activity`).
     The pile's rise across one (`fill.rise_around`, the ballots counted on either side
@@ -584,7 +586,9 @@ def _hidden(
     `hidden_explained` (or below `alpha`, whoever was there); an event that is not flagged
     where the pile could not be read across it (a gap in what could be seen, not a finding:
     on the 201 clean tuning cameras 16 had one, their activity 10-76% against 0-22% at the
-    ten hidden stuffers); nothing where the rise is explained."""
+    ten hidden stuffers); nothing where the rise is explained. `guessed`: the step is the
+    box height's (`box_step`), too rough to call a rise explained: such a range is kept as
+    where the pile could not be read."""
     t = series["t_s"].to_numpy(float) if "t_s" in series else np.zeros(0)
     fg = series["fg"].to_numpy(float) if "fg" in series else np.zeros(0)
     pile = counting_curve(curve, step_px)
@@ -607,7 +611,7 @@ def _hidden(
             ballots, b - a, rate, clustering=o.clustering, dispersion=o.hidden_dispersion
         )
         busy = activity >= o.hidden_activity
-        readable = bool(np.isfinite(ballots))
+        readable = bool(np.isfinite(ballots)) and not guessed
         flagged = (busy and p_rise < o.hidden_explained) or p_rise < o.alpha
         if not flagged and not (busy and not readable):
             continue
