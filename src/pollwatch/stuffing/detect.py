@@ -162,8 +162,9 @@ class DetectOptions:
     side_refute: float = 1.5
     # where the counter resolved no per-ballot step, the pile is read with `box_step_ratio` of
     # the box's height on cameras at `calibrated_height` or more, the bounds of what it reads
-    # widened by the ratio's measured error (score.box_step_bounds)
-    box_step: bool = False
+    # widened by the ratio's measured error (score.box_step_bounds); on since session 10b
+    # (demo 130-133 scored off and on: no false finding; docs/stuffing.md "Session 10b")
+    box_step: bool = True
     box_step_ratio: float = BOX_STEP_RATIO
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
