@@ -258,19 +258,25 @@ def test_rise_around_a_blind_range_reads_the_nearest_levels(unreadable, want) ->
 
 
 @pytest.mark.parametrize(
-    ("contrast", "activity", "want"),
+    ("contrast", "activity", "resolved", "want"),
     [
         # someone at the box through a 30-s blind range, the pile never readable: an event
         # that is not flagged (listed in the report, no finding)
-        (0.0, 0.5, [False]),
+        (0.0, 0.5, True, [False]),
         # nobody there: nothing
-        (0.0, 0.0, []),
+        (0.0, 0.0, True, []),
         # the pile readable and risen as the voters explain: nothing
-        (80.0, 0.5, []),
+        (80.0, 0.5, True, []),
+        # ... but the counter resolved no step: listed (a step from the box's height,
+        # box_step, is too rough to call the rise explained)
+        (80.0, 0.5, False, [False]),
     ],
-    ids=["unreadable-busy", "unreadable-quiet", "readable-explained"],
+    ids=["unreadable-busy", "unreadable-quiet", "readable-explained", "readable-no-step"],
 )
-def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(contrast, activity, want):
+@pytest.mark.parametrize("box_step", [False, True], ids=["counter-step", "box-step-on"])
+def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(
+    contrast, activity, resolved, want, box_step
+):
     voters = [3.0 + 8.0 * k for k in range(20)]
     seen = [t for t in voters if not 100.0 <= t <= 130.0]
     levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
@@ -279,12 +285,16 @@ def test_a_busy_blind_range_without_a_readable_pile_is_no_finding(contrast, acti
     s.loc[s["t_s"].between(100.0, 130.0), "fg"] = activity
     obs = Observability(0.0, 170.0, ((100.0, 130.0, "audit: blocked"),))
     curve = fill_curve(s, 100.0, hidden=[(100.0, 130.0)])
-    step = STEP if curve.readable else np.nan
-    events = detect.camera_events(drops(seen), s, curve, step, obs)
+    step = STEP if curve.readable and resolved else np.nan
+    # a step from the box's height (box_step) reads nothing where the pile cannot be read
+    o = detect.DetectOptions(box_step=box_step)
+    events = detect.camera_events(drops(seen), s, curve, step, obs, o)
     hidden = [e for e in events if e.kind == "hidden"]
     assert [e.flagged for e in hidden] == want
     for e in hidden:
-        assert not e.observable and e.reasons == "audit: blocked" and e.activity == 1.0
+        guessed = box_step and not resolved and contrast > 0  # the pile read with it
+        marked = "audit: blocked; step from the box height" if guessed else "audit: blocked"
+        assert not e.observable and e.reasons == marked and e.activity == 1.0
 
 
 def test_rise_between_unreadable_sides_is_nan() -> None:

@@ -10,6 +10,7 @@ import pytest
 from pollwatch.counting.observability import Observability
 from pollwatch.stuffing import detect
 from pollwatch.stuffing.fill import FillCurve, counting_curve, fill_curve, rise_held
+from pollwatch.stuffing.score import BOX_STEP_RATIO, box_step_bounds
 
 STEP = 2.0  # pixels per ballot
 VOTERS = [3.0 + 4.0 * k for k in range(5)]  # a quiet camera: five single voters, 4 s apart
@@ -131,3 +132,47 @@ UNREAD = FillCurve(pd.DataFrame({"t_s": pd.Series(dtype=float), "fill_px": []}),
 )
 def test_counting_curve(curve: FillCurve | None, step_px: float, counts: bool) -> None:
     assert counting_curve(curve, step_px) is (curve if counts else None)
+
+
+@pytest.mark.parametrize(
+    ("box_step", "frame_height", "found"),
+    [(True, 360, True), (False, 360, False), (True, 180, False), (True, None, True)],
+    ids=["on", "off", "coarse-camera", "height-unknown"],
+)
+def test_a_step_from_the_box_height(box_step, frame_height, found) -> None:
+    # the counter resolved no step (NaN); a bundle of 14 in one hand raises the pile 14 steps
+    # of 0.0129 x the box's 100 px: read with the box's step only where the option is on
+    step = BOX_STEP_RATIO * 100.0
+    levels = [(t + 0.2, step * (k + 1)) for k, t in enumerate(VOTERS)]
+    levels.append((40.2, step * (len(VOTERS) + 14)))
+    curve = fill_curve(series(levels, [], 130.0), 100.0)
+    all_drops = drops([*VOTERS, 40.0], [1] * len(VOTERS) + [1])
+    o = detect.DetectOptions(box_step=box_step)
+    events = detect.camera_events(
+        all_drops,
+        series([], [], 130.0),
+        curve,
+        np.nan,
+        Observability(0.0, 130.0),
+        o,
+        frame_height=frame_height,
+    )
+    event = next(e for e in events if e.start_s == 40.0)
+    assert event.flagged is found
+    assert ("step from the box height" in event.reasons) is found
+    if found:  # the bounds of the same bundle read with that step as measured, widened
+        known = detect.camera_events(
+            all_drops, series([], [], 130.0), curve, step, Observability(0.0, 130.0)
+        )
+        ref = next(e for e in known if e.start_s == 40.0)
+        assert (event.ballots, event.extra) == (ref.ballots, ref.extra)
+        assert (event.extra_lower, event.extra_upper) == box_step_bounds(
+            ref.extra_lower, ref.extra_upper
+        )
+        assert event.extra_lower < ref.extra_lower and event.extra_upper > ref.extra_upper
+
+
+@pytest.mark.parametrize("ratio", [0.0, 1.0, -0.01, float("nan")])
+def test_box_step_ratio_checked(ratio) -> None:
+    with pytest.raises(ValueError, match="box_step_ratio"):
+        detect.DetectOptions(box_step_ratio=ratio)

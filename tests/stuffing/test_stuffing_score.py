@@ -16,6 +16,7 @@ from pollwatch.stuffing.score import (
     RISE_TAIL,
     RISE_TAIL_DECAY,
     RISE_TAIL_FROM,
+    box_step_bounds,
     day_pvalue,
     episode_test,
     extra_ballots,
@@ -208,3 +209,25 @@ def test_day_pvalue_is_sidak(p, n, want) -> None:
 def test_day_pvalue_rejects_bad_input(p, n) -> None:
     with pytest.raises(ValueError, match="p_local"):
         day_pvalue(p, n)
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "error", "want"),
+    [
+        # the measured error (0.667, 1.05): the upper bound 1.5 times, the lower one 1/1.05
+        (4, 10, (0.667, 1.05), (3, 15)),
+        (21, 30, (0.667, 1.05), (20, 45)),
+        (0, 0, (0.667, 1.05), (0, 0)),
+        # no error: the bounds as they were
+        (4, 10, (1.0, 1.0), (4, 10)),
+        (5, 9, (0.5, 2.0), (2, 18)),
+    ],
+)
+def test_box_step_bounds(lower, upper, error, want) -> None:
+    assert box_step_bounds(lower, upper, error) == want
+
+
+@pytest.mark.parametrize("error", [(0.0, 1.0), (1.2, 1.0), (-0.5, 1.0)])
+def test_box_step_bounds_rejects_bad_error(error) -> None:
+    with pytest.raises(ValueError, match="error"):
+        box_step_bounds(1, 2, error)

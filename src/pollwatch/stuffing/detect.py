@@ -40,6 +40,7 @@ from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_around, rise_held
 from pollwatch.stuffing.score import (
+    BOX_STEP_RATIO,
     CLUSTERING,
     HANDS_TAIL_DECAY,
     HANDS_TAIL_LOW_RES,
@@ -51,6 +52,7 @@ from pollwatch.stuffing.score import (
     RISE_TAIL_DECAY,
     RISE_TAIL_FROM,
     EpisodeTest,
+    box_step_bounds,
     day_pvalue,
     episode_test,
     extra_ballots,
@@ -160,6 +162,12 @@ class DetectOptions:
     side_run_tail: float = SIDE_RUN_TAIL
     side_pair_tail: float = SIDE_PAIR_TAIL
     side_refute: float = 1.5
+    # where the counter resolved no per-ballot step, the pile is read with `box_step_ratio` of
+    # the box's height on cameras at `calibrated_height` or more, the bounds of what it reads
+    # widened by the ratio's measured error (score.box_step_bounds); on since session 10b
+    # (demo 130-133 scored off and on: no false finding; docs/stuffing.md "Session 10b")
+    box_step: bool = True
+    box_step_ratio: float = BOX_STEP_RATIO
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
     def __post_init__(self) -> None:
@@ -193,6 +201,8 @@ class DetectOptions:
             raise ValueError("side_run_tail and side_pair_tail must be in (0, 1]")
         if not self.side_refute >= 0:
             raise ValueError(f"side_refute must be >= 0, got {self.side_refute}")
+        if not 0 < self.box_step_ratio < 1:
+            raise ValueError(f"box_step_ratio must be in (0, 1), got {self.box_step_ratio}")
 
 
 @dataclass(frozen=True)
@@ -322,6 +332,27 @@ def _coarse(frame_height: int | None, o: DetectOptions) -> bool:
     return frame_height is not None and frame_height < o.calibrated_height
 
 
+def _box_step(
+    step_px: float, curve: FillCurve | None, frame_height: int | None, o: DetectOptions
+) -> float:
+    """The per-ballot step to read the pile with: the counter's, else (`box_step` on, a
+    camera at the calibrated resolution) that share of the box's height; NaN: none."""
+    if math.isfinite(step_px) or not o.box_step or curve is None or _coarse(frame_height, o):
+        return step_px
+    return o.box_step_ratio * curve.box_h
+
+
+def _widened(event: Event) -> Event:
+    """An event read with a step from the box's height: where its ballots rest on the pile,
+    its bounds widened by the step's error (`score.box_step_bounds`)."""
+    hands = event.kind in ("hands", "bundle") and event.ballots <= event.insertions
+    if hands or not math.isfinite(event.fill_ballots):
+        return event
+    lower, upper = box_step_bounds(event.extra_lower, event.extra_upper)
+    reasons = "; ".join(r for r in (event.reasons, "step from the box height") if r)
+    return replace(event, extra_lower=lower, extra_upper=upper, reasons=reasons)
+
+
 def camera_events(
     drops: pd.DataFrame,
     series: pd.DataFrame,
@@ -340,6 +371,9 @@ def camera_events(
     does not back take the low-resolution tail."""
     o = options or DetectOptions()
     coarse = _coarse(frame_height, o)
+    guessed = not math.isfinite(step_px)
+    step_px = _box_step(step_px, curve, frame_height, o)
+    guessed = guessed and math.isfinite(step_px)
     episodes = tested_episodes(drops, curve, step_px, observability, o)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
@@ -399,7 +433,9 @@ def camera_events(
     rate = max(_rate(total, watched, o), 1.0 / o.min_rate_s)
     rough = rough_ranges(series) if "outline" in series else []
     events += _rises(episodes, curve, step_px, observability, rate, o, rough)
-    events += _hidden(drops, series, curve, step_px, observability, rate, o)
+    events += _hidden(drops, series, curve, step_px, observability, rate, o, guessed=guessed)
+    if guessed:
+        events = [_widened(e) for e in events]
     return sorted(events, key=lambda e: (e.start_s, e.kind))
 
 
@@ -541,6 +577,8 @@ def _hidden(
     obs: Observability,
     rate: float,
     o: DetectOptions,
+    *,
+    guessed: bool = False,
 ) -> list[Event]:
     """Blind ranges of at least `hidden_min_s` with someone at the box (`hidden_activity`).
     The pile's rise across one (`fill.rise_around`, the ballots counted on either side
@@ -549,7 +587,9 @@ def _hidden(
     `hidden_explained` (or below `alpha`, whoever was there); an event that is not flagged
     where the pile could not be read across it (a gap in what could be seen, not a finding:
     on the 201 clean tuning cameras 16 had one, their activity 10-76% against 0-22% at the
-    ten hidden stuffers); nothing where the rise is explained."""
+    ten hidden stuffers); nothing where the rise is explained. `guessed`: the step is the
+    box height's (`box_step`), too rough to call a rise explained: such a range is kept as
+    where the pile could not be read."""
     t = series["t_s"].to_numpy(float) if "t_s" in series else np.zeros(0)
     fg = series["fg"].to_numpy(float) if "fg" in series else np.zeros(0)
     pile = counting_curve(curve, step_px)
@@ -572,7 +612,7 @@ def _hidden(
             ballots, b - a, rate, clustering=o.clustering, dispersion=o.hidden_dispersion
         )
         busy = activity >= o.hidden_activity
-        readable = bool(np.isfinite(ballots))
+        readable = bool(np.isfinite(ballots)) and not guessed
         flagged = (busy and p_rise < o.hidden_explained) or p_rise < o.alpha
         if not flagged and not (busy and not readable):
             continue
