@@ -361,3 +361,26 @@ def test_a_replay_decides_as_the_analysis_did(
     assert [why for _, _, why in got.rough.unobservable] == (
         ["ballot slot out of focus"] if blurred else []
     )
+
+
+@pytest.mark.parametrize(("audit", "expected"), [(None, 4), ("blurred", 5), ("frozen", 4)])
+def test_a_replay_takes_the_audits_blur(small_case: CasePaths, audit: str | None, expected: int):
+    """A ballot seen going in while a pile out of focus held still (no slot seen) counts only
+    where the audit called the picture blurred (`blur_patches`), which the pass did not know:
+    the case step finds the drops again with the audit's blur, and so does the replay."""
+    ingest_case(small_case.root)
+    base = voters([10.0, 20.0, 30.0, 50.0])
+    base["bursts"].append((40.0, 0.0))
+    base["present"].append((37, 42))
+    with Store(small_case.db_path) as store:
+        camera = store.camera("C1")
+        _stored_as_analysed(store, "C1", series(60, **base), False)
+        if audit is not None:  # frozen: a blind range under `NEW_BLIND_S`, no blur
+            span = (0.0, 60.0) if audit == "blurred" else (59.0, 60.0)
+            _audited(store, "C1", [(*span, "picture", audit)])
+        got = replay_camera(store, camera)
+        counting_step(small_case, store)
+        kept = store.read_table("counting", "drops", camera_id="C1")
+    assert got is not None
+    assert got.drops["t_s"].tolist() == kept["t_s"].tolist()
+    assert int(got.drops["ballots"].sum()) == expected
