@@ -34,8 +34,8 @@ __all__ = ["CLEAR_COUNTS", "COUNTER_ERRORS", "ROUGH_COUNTS", "ROUGH_ERRORS", "Ca
 
 _SOURCE = (
     "benchmarks/counting_calibration.py --replay on demo seeds 96, 98, 100, 102, 104, 106,"
-    " 108, demo-clean 101, 103, 105, azerbaijan-2024 72 (clear time; rough time: demo seeds"
-    " 0, 1, 21-27, 71-73, 76-78, 83, demo-clean 1, 74, 75, 79, 80)"
+    " 108, 110, 112, demo-clean 101, 103, 105, 109, azerbaijan-2024 72, 73 (clear time;"
+    " rough time: demo seeds 0, 1, 21-27, 71-73, 76-78, 83, demo-clean 1, 74, 75, 79, 80)"
 )
 
 
