@@ -21,7 +21,7 @@ Until session 10 the clear counts were 1542/47/14 (3.0%, 0.9%), measured on `dem
 queue, with older counters; the rough counts still are. Each rate is given by its one-sided
 95% Clopper–Pearson bounds on both sides; the tests take the side least favourable to a
 finding (`CounterErrors.fewest`). Re-measure after changing the counter (docs/counting.md,
-"Session 10 (inflation helper)": the command and its runtime).
+"Session 10, the lead's recalibration": the command for these counts and its runtime).
 """
 
 from __future__ import annotations
