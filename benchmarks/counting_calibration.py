@@ -67,10 +67,12 @@ def _spans(store: Store, table: str, camera_id: str) -> list[tuple[float, float]
     return [(float(a), float(b)) for a, b in spans]
 
 
-def _case(case: str, within: float, replay: bool = False) -> dict[str, dict[str, int]]:
+def _case(case: str, within: float, replay: bool = False) -> dict[str, dict[str, float]]:
     paths = CasePaths.of(case)
     truth = load_truth(paths)
-    out = {k: {"true_ballots": 0, "missed": 0, "false": 0} for k in ("clear", "rough", "blind")}
+    out: dict[str, dict[str, float]] = {
+        k: {"true_ballots": 0, "missed": 0, "false": 0} for k in ("clear", "rough", "blind")
+    }
     clear_at: dict[str, int] = {}  # true ballots scored in clear time, per station
     with Store.existing(paths.db_path) as store:
         for cam in store.camera_records():
@@ -125,7 +127,7 @@ def _taken(stations: pd.DataFrame, clear_at: dict[str, int]) -> float:
     return total
 
 
-def _rates(per_case: dict[str, dict[str, dict[str, int]]], name: str) -> dict[str, object]:
+def _rates(per_case: dict[str, dict[str, dict[str, float]]], name: str) -> dict[str, object]:
     parts = [c[name] for c in per_case.values()]
     n = sum(p["true_ballots"] for p in parts)
     taken = round(sum(p.get("taken", 0) for p in parts))

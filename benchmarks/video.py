@@ -157,19 +157,14 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     from pollwatch.reid import get_embedder_by_name
     from pollwatch.store import Camera
     from pollwatch.video import EngineOptions, analyse_video
-    from pollwatch.video.keyframes import KeyframeReader
+    from pollwatch.video.keyframes import KeyframeReader, lazy_background
 
     # as the pipeline's video step and counting part do (each keyframe decoded once; the
     # whole recording's median taken only when the first minutes give no confident fit)
     keyframes = KeyframeReader(clip)
     background = keyframes.background(until_s=180.0)
-
-    def whole():  # read by resolve_box_zone only when needed
-        view = keyframes.background()
-        if view is not None:
-            yield view
-
-    zone = resolve_box_zone(background, tuple(tuple(p) for p in polygon), others=whole())
+    corners = tuple(tuple(p) for p in polygon)
+    zone = resolve_box_zone(background, corners, others=lazy_background(keyframes))
     box_views(keyframes, zone, background)  # the look for a nudged view
     box = np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=background, box=box)  # as the carousel part builds it

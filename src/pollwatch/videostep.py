@@ -14,7 +14,7 @@ part its own analysers' results to store. A factory returns None to sit a camera
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +27,7 @@ from pollwatch.pipeline import CAMERA_STEPS
 from pollwatch.registry import Registry
 from pollwatch.store import Camera, Store
 from pollwatch.video import Analyser, EngineOptions, VideoRun, analyse_video
-from pollwatch.video.keyframes import KeyframeReader
+from pollwatch.video.keyframes import KeyframeReader, lazy_background
 
 if TYPE_CHECKING:  # counting imports this module: the zone's finder is imported when used
     from pollwatch.counting.boxzone import BoxZone
@@ -78,16 +78,8 @@ class VideoContext:
             self.background,
             cam.box_polygon,
             cam.reference_path(self.paths.root),
-            others=self._whole_view() if cam.box_polygon is not None else (),
+            others=lazy_background(self._reader) if cam.box_polygon is not None else (),
         )
-
-    def _whole_view(self) -> Iterator[np.ndarray]:
-        """The whole recording's keyframe median, taken only when asked for: `resolve_box_zone`
-        reads its `others` only where the first minutes give no confident fit (on most
-        cameras it is never decoded)."""
-        whole = self._reader.background()
-        if whole is not None:
-            yield whole
 
     @cached_property
     def box_views(self) -> list[BoxView]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,11 @@ from pollwatch.counting.stats import inflation_test
 from pollwatch.counting.step import (
     DROPS_CSV_COLUMNS,
     OBSERVABILITY_SOURCES,
+    CountingPart,
     _watch_views,
     audit_ranges,
+    camera_observability,
+    camera_rough,
     counting_step,
     replay_camera,
 )
@@ -361,3 +365,64 @@ def test_a_replay_decides_as_the_analysis_did(
     assert [why for _, _, why in got.rough.unobservable] == (
         ["ballot slot out of focus"] if blurred else []
     )
+
+
+@pytest.mark.parametrize(("audit", "expected"), [(None, 4), ("blurred", 5), ("frozen", 4)])
+def test_a_replay_takes_the_audits_blur(small_case: CasePaths, audit: str | None, expected: int):
+    """A ballot seen going in while a pile out of focus held still (no slot seen) counts only
+    where the audit called the picture blurred (`blur_patches`), which the pass did not know:
+    the case step finds the drops again with the audit's blur, and so does the replay."""
+    ingest_case(small_case.root)
+    base = voters([10.0, 20.0, 30.0, 50.0])
+    base["bursts"].append((40.0, 0.0))
+    base["present"].append((37, 42))
+    with Store(small_case.db_path) as store:
+        camera = store.camera("C1")
+        _stored_as_analysed(store, "C1", series(60, **base), False)
+        if audit is not None:  # frozen: a blind range under `NEW_BLIND_S`, no blur
+            span = (0.0, 60.0) if audit == "blurred" else (59.0, 60.0)
+            _audited(store, "C1", [(*span, "picture", audit)])
+        got = replay_camera(store, camera)
+        counting_step(small_case, store)
+        kept = store.read_table("counting", "drops", camera_id="C1")
+    assert got is not None
+    assert got.drops["t_s"].tolist() == kept["t_s"].tolist()
+    assert int(got.drops["ballots"].sum()) == expected
+
+
+@pytest.mark.parametrize(
+    "blurred",
+    [(True, False), (False, True), (True, True), (False, False)],
+    ids=["first", "second", "both", "neither"],
+)
+def test_a_replay_finds_each_views_blurred_slot_again(
+    small_case: CasePaths, blurred: tuple[bool, bool]
+) -> None:
+    """A camera nudged at 40 s, each view's slot seen sharp or out of focus, stored by
+    `CountingPart.save`: the replay gives its stored drops, rough time (the series keeps no
+    blur flag: `_blurred_as_stored`) and unobservable time."""
+    ingest_case(small_case.root)
+    zone = resolve_box_zone(None, ((20, 20), (60, 20), (60, 20 + BOX_H), (20, 20 + BOX_H)))
+    watched = []
+    for (start, seconds), blur in zip(((0.0, 40.0), (40.0, 60.0)), blurred, strict=True):
+        times = [10.0, 20.0, 30.0]
+        s = series(seconds, **voters(times), reaches=[(x, 0.4) for x in times])
+        watch = WatchResult(s.assign(t_s=s["t_s"] + start), None, (), BOX_H, blur)
+        watched.append((BoxView(start, start + seconds, zone), watch))
+    run = SimpleNamespace(
+        gaps=[], last_s=99.9, info=SimpleNamespace(duration_s=100.0, fps=10.0), frames_delivered=1
+    )
+    with Store(small_case.db_path) as store:
+        camera = store.camera("C1")
+        CountingPart(camera, zone, [view for view, _ in watched]).save([watched], run, store)
+        got = replay_camera(store, camera)
+        drops = store.read_table("counting", "drops", camera_id="C1")
+        rough = camera_rough(store, camera, camera_observability(store, camera))
+        seen = camera_observability(store, camera)
+    assert got is not None
+    assert got.drops["t_s"].tolist() == drops["t_s"].tolist()
+    assert got.rough == rough
+    assert got.observability == seen
+    assert [a for a, _, _ in rough.unobservable] == [
+        a for a, b in zip((0.0, 40.0), blurred, strict=True) if b
+    ]

@@ -145,9 +145,9 @@ def zone_cells(
 
     Returns (valid, unlike, unmoved) boolean arrays over the cell grid. `valid`: the cell is at
     least half inside the mask. `unlike`: two textured cells whose normalised cross-correlation
-    is under `min_ncc`; where either is flat (std < 3), means more than 15 % of the larger (at
-    least 20 levels) apart (a gain change is not a change) or standard deviations more than
-    max(3, half the larger) apart.
+    is under `min_ncc`; where either is flat (std < 3), means more than 15 % of the larger
+    apart, the larger taken as 20 levels at least (a gain change is not a change), or standard
+    deviations more than max(3, half the larger) apart.
     `unmoved`: the mean absolute difference between `a` and `still` (the same zone a little
     earlier) is under `still_mad` (all False without `still`). Cells keep the comparison
     local: an unchanged strip of the zone (a table behind the box) cannot outweigh a board

@@ -11,6 +11,7 @@ found and how sure that is; below `MIN_CONFIDENCE` the camera's counts are marke
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,16 +80,17 @@ def resolve_box_zone(
     polygon: tuple[tuple[float, float], ...] | None = None,
     reference: str | Path | None = None,
     *,
-    others: tuple[np.ndarray, ...] = (),
+    others: Iterable[np.ndarray] = (),
 ) -> BoxZone | None:
     """The box zone in the recording whose static view is `background` (BGR); `polygon` from
     cameras.csv, `reference` the path of a reference image of the intended view; `others`:
     more views of the same recording (e.g. over its whole length, when something hid the box
     early on) to register a polygon on when `background` gives no fit of `MIN_CONFIDENCE`
-    (the most confident of theirs then wins): a camera nudged later shows the box elsewhere
-    over its whole length, and that place must not be taken for the first view's. A polygon
-    is shifted only by a fit of at least `MIN_CONFIDENCE`. None when no box can be found at
-    all."""
+    (the most confident of theirs then wins; read only then, once: a generator may make
+    them on demand, as `VideoContext` does the whole recording's median): a camera nudged
+    later shows the box elsewhere over its whole length, and that place must not be taken for
+    the first view's. A polygon is shifted only by a fit of at least `MIN_CONFIDENCE`. None
+    when no box can be found at all."""
     if background is None:
         if polygon is None:
             return None

@@ -21,7 +21,7 @@ Until session 10 the clear counts were 1542/47/14 (3.0%, 0.9%), measured on `dem
 queue, with older counters; the rough counts still are. Each rate is given by its one-sided
 95% Clopper–Pearson bounds on both sides; the tests take the side least favourable to a
 finding (`CounterErrors.fewest`). Re-measure after changing the counter (docs/counting.md,
-"Session 10 (inflation helper)": the command and its runtime).
+"Session 10, the lead's recalibration": the command for these counts and its runtime).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ __all__ = ["CLEAR_COUNTS", "COUNTER_ERRORS", "ROUGH_COUNTS", "ROUGH_ERRORS", "Ca
 
 _SOURCE = (
     "benchmarks/counting_calibration.py --replay on demo seeds 96, 98, 100, 102, 104, 106,"
-    " 108, demo-clean 101, 103, 105, azerbaijan-2024 72 (clear time; rough time: demo seeds"
-    " 0, 1, 21-27, 71-73, 76-78, 83, demo-clean 1, 74, 75, 79, 80)"
+    " 108, 110, 112, demo-clean 101, 103, 105, 109, azerbaijan-2024 72, 73 (clear time;"
+    " rough time: demo seeds 0, 1, 21-27, 71-73, 76-78, 83, demo-clean 1, 74, 75, 79, 80)"
 )
 
 

@@ -31,8 +31,12 @@ __all__ = [
     "pile_plateaus",
     "rolling_median",
     "runs",
+    "slot_cover_above",
     "slot_hands",
 ]
+
+# the running median the slot's cover is read against (`slot_cover_above`)
+_SLOT_MEDIAN_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -125,10 +129,10 @@ def ballot_patches(series: pd.DataFrame, box_h: float, o: DropFinderOptions) -> 
 
 def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None:
     """Hand movements over the slot: runs of the slot's covered share above its running
-    median (4 s), joined when under `reach_join_s` apart, at most `reach_max_s` long; each
-    placed `reach_lead_s` after the start of its strongest run, with the arms that moved beside
-    the slot meanwhile. None when the slot was seen for less than `reach_seen` of the samples
-    (no slot on the lid, or not in view)."""
+    median (`slot_cover_above`), joined when under `reach_join_s` apart, at most `reach_max_s`
+    long; each placed `reach_lead_s` after the start of its strongest run, with the arms that
+    moved beside the slot meanwhile. None when the slot was seen for less than `reach_seen` of
+    the samples (no slot on the lid, or not in view)."""
     if "slot_cover" not in series or len(series) < 3:
         return None
     cover = series["slot_cover"].to_numpy(float)
@@ -136,8 +140,7 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
         return None
     t = series["t_s"].to_numpy(float)
     dt = float(np.median(np.diff(t)))
-    cover = np.nan_to_num(cover, nan=0.0)
-    high = cover - rolling_median(cover, t, 4.0)
+    high = slot_cover_above(series)
     spans = runs(high > o.reach_cover, bridge=1)
     groups: list[list[tuple[int, int]]] = []
     for i, j in spans:
@@ -169,6 +172,14 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
             )
         )
     return out
+
+
+def slot_cover_above(series: pd.DataFrame) -> np.ndarray:
+    """The slot's covered share (`slot_cover`, unseen as 0) above its running median over
+    4 s: what `slot_hands` reads a hand from (`reach_cover`)."""
+    t = series["t_s"].to_numpy(float)
+    cover = np.nan_to_num(series["slot_cover"].to_numpy(float), nan=0.0)
+    return cover - rolling_median(cover, t, _SLOT_MEDIAN_S)
 
 
 def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> float:

@@ -80,11 +80,13 @@ class DropFinderOptions:
     # steps; single hands with both arms moving rose at most 1.42)
     pile_arms_hand_s: float = 0.3
     pile_arms_steps: float = 0.45
-    side_patch_steps: float = 0.6  # a ballot-shaped patch at the box away from every hand over
-    # the slot, in a rise of the pile this many steps above the hands it holds: a second
-    # voter's ballot, their arm over the slot barely seen: the slot's cover rose at least
-    # `side_patch_cover` above its running median as the patch vanished (0: off)
-    side_patch_cover: float = 0.06
+    side_patch_steps: float = 0.6  # a ballot-shaped patch at the box after every hand over
+    # the slot, in a rise of the pile this many steps above the hands it holds, the slot's
+    # cover rising `side_patch_cover` or more above its running median within 0.3 s of the
+    # patch vanishing: a second voter's ballot, their arm over the slot barely seen (0: off;
+    # session 10: 0.3-0.6 steps and a cover of 0.03-0.09 gained the same two true drops on
+    # the tuning pool, docs/counting.md "third counting task")
+    side_patch_cover: float = 0.06  # (0: any patch after the last hand counts, not off)
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -105,5 +107,6 @@ class DropFinderOptions:
             "side_patch_steps",
             "side_patch_cover",
         ):
-            if not getattr(self, name) >= 0:  # 0 turns a rule off; NaN is refused too
+            # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
+            if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")

@@ -36,7 +36,7 @@ from pollwatch.counting.cues import (
     blind_mask,
     box_visits,
     pile_plateaus,
-    rolling_median,
+    slot_cover_above,
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
@@ -319,7 +319,7 @@ def _assign(
         # little as it vanished (`touched`), the pile rising for it too: a second voter
         # beside the box, their arm over the slot barely seen (session 10: demo 102
         # cam-D005-002 at 337.3 s; demo 104 cam-D009-001 at 355.5 s)
-        last = max((x.end for x in clear), default=np.inf)
+        last = max((x.end for x in clear), default=np.inf)  # no clear hand: no side patch
         side = [x for x in inside if id(x) in touched and x.end > last]
         if side and present and steps - len(clear) >= o.side_patch_steps > 0:
             for when in crossings[len(clear) : max(len(clear) + 1, round(steps))]:
@@ -348,14 +348,14 @@ def _assign(
 
 
 def _touched(series: pd.DataFrame, hints: list[Burst], o: DropFinderOptions) -> frozenset[int]:
-    """The ids of the ballot-shaped hints (`Burst.shaped`) as the slot's cover rose at least
-    `side_patch_cover` above its running median, under what makes a hand, within 0.3 s of the
-    patch vanishing: an arm over the slot partly seen (empty when `side_patch_steps` is 0)."""
+    """The ids of the ballot-shaped hints (`Burst.shaped`: patches with no hand over the slot
+    within 1 s) as the slot's cover rose at least `side_patch_cover` above its running median
+    (`slot_cover_above`) within 0.3 s of the patch vanishing: an arm over the slot partly
+    seen. Empty when `side_patch_steps` is 0."""
     if not o.side_patch_steps:
         return frozenset()
     t = series["t_s"].to_numpy(float)
-    cover = np.nan_to_num(series["slot_cover"].to_numpy(float), nan=0.0)
-    high = cover - rolling_median(cover, t, 4.0)
+    high = slot_cover_above(series)
     out = set()
     for x in hints:
         near = (t >= x.end - 0.3) & (t <= x.end + 0.3)

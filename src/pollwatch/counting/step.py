@@ -357,6 +357,8 @@ def _blurred_ranges(store: Store, camera: Camera) -> list[Range]:
 class Replayed(NamedTuple):
     """A camera's decisions taken anew from its stored series (`replay_camera`)."""
 
+    # as the store's `drops` table after `counting_step` (no `time` column): those in
+    # unobservable time are still in, as `counting_step` leaves them out only when counting
     drops: pd.DataFrame
     observability: Observability  # as `camera_observability` gives it
     rough: Observability  # as `camera_rough` gives it
@@ -367,9 +369,12 @@ def replay_camera(store: Store, camera: Camera) -> Replayed | None:
     series and views with this code's decision logic, as `CountingPart.save` and then
     `counting_step` take them (the drops found again with the other parts' blind time when
     it adds `NEW_BLIND_S` or more, or with the audit's out-of-focus ranges); None where no
-    series or no box is stored. No video is read: the watcher's measures are the stored ones
-    (a change to them needs `analyse` again). For calibrating the counter on analysed cases
-    (benchmarks/counting_calibration.py `--replay`)."""
+    series or no box is stored. Where `counting_step` keeps the pass's drops, these may
+    differ from them: the box's height comes from the stored polygon (kept to 0.1 px), and
+    an engine gap stored merged with one of the counter's ranges is taken whole. No video is
+    read: the watcher's measures are the stored ones (a change to them needs `analyse`
+    again). For calibrating the counter on analysed cases (benchmarks/counting_calibration.py
+    `--replay`)."""
     cid = camera.camera_id
     try:
         series = store.read_table(ANALYSER, "series", camera_id=cid)

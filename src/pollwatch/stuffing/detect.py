@@ -368,7 +368,11 @@ def camera_events(
     ranges with activity (`series`: the watcher's, for someone at the box; `observability`:
     the camera's unobservable ranges). `frame_height`: the camera's, in pixels (None:
     taken as the calibrated one); below `calibrated_height` counts of hand movements the pile
-    does not back take the low-resolution tail."""
+    does not back take the low-resolution tail. `step_px` NaN (the counter resolved no
+    per-ballot step): with `box_step`, on a camera not below `calibrated_height`, the pile is
+    read with `box_step_ratio` of the box's height, each event whose ballots rest on the
+    pile says so in its reasons with its bounds widened (`_widened`), and no blind range's
+    rise is taken as explained (`_hidden`)."""
     o = options or DetectOptions()
     coarse = _coarse(frame_height, o)
     guessed = not math.isfinite(step_px)

@@ -63,7 +63,9 @@ def _summary(e: Event) -> str:
     }[e.kind]
     if e.kind == "hands" and ONE_SIDE_REASON in e.reasons:  # sides.py: one person
         what += ", each from the same side of the slot (one person)"
-    if e.kind == "rise" and "; " in e.reasons:  # the box hidden for a moment meanwhile
+    # what a rise's reasons add to "fill" (`detect._rise_reasons`): time not watched or out
+    # of focus meanwhile, and "step from the box height" (`detect._widened`)
+    if e.kind == "rise" and "; " in e.reasons:
         what += f" ({e.reasons.split('; ', 1)[1]})"
     return f"{what}: about {e.extra} extra ballots ({e.extra_lower}–{e.extra_upper})"
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from pollwatch.video.boxfind import first_view, median_image
 
-__all__ = ["KeyframeReader"]
+__all__ = ["KeyframeReader", "lazy_background"]
 
 
 class KeyframeReader:
@@ -107,3 +107,12 @@ class KeyframeReader:
             if pts is not None and self._kept.get(pts) is frame:
                 self._bgr[pts] = image
         return image
+
+
+def lazy_background(reader: KeyframeReader) -> Iterator[np.ndarray]:
+    """The whole recording's keyframe median (`reader.background()`), decoded only when
+    iterated, nothing where no frame decodes: for `resolve_box_zone`'s `others`, which reads
+    them only where the first minutes give no confident fit (on most cameras never)."""
+    whole = reader.background()
+    if whole is not None:
+        yield whole
