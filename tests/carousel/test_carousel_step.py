@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -14,7 +13,7 @@ import pytest
 from pollwatch.carousel import CSV_COLUMNS
 from pollwatch.carousel.calibrate import SimilarityCalibration
 from pollwatch.carousel.reliability import null_pvalue, reported_confidence
-from pollwatch.carousel.step import STEP_PARAMS, carousel_step, seen_rows
+from pollwatch.carousel.step import carousel_step, seen_rows
 from pollwatch.carousel.voters import SIGHTING_COLUMNS
 from pollwatch.case import CasePaths
 from pollwatch.evaluate.carousel_metrics import carousel_scores, label_sightings, observable_drops
@@ -25,11 +24,6 @@ from pollwatch.store import Store
 
 START = datetime.fromisoformat("2024-02-07T08:00:00+04:00")
 TRAVELLERS = 4
-#: these sightings' null is light (different people 0 ± 0.05, no look-alikes): the null tail
-#: shape the step fixes for the "parts" descriptor's look-alike shirts (0.4, session 10)
-#: reports no group among 300 such sightings even at cosine 0.997 (docs/carousel.md), so
-#: these tests read them with the light tail the step used until session 10
-LIGHT_NULL = replace(STEP_PARAMS, null_max_shape=0.25, null_min_shape=0.25)
 
 
 def _sightings(seed: int, n_plain: int) -> pd.DataFrame:
@@ -101,7 +95,7 @@ def test_step_finds_the_group(small_case: CasePaths, seed: int) -> None:
     frame = _sightings(seed, n_plain=300)
     _store_sightings(small_case, frame)
     with Store(small_case.db_path) as store:
-        result = carousel_step(small_case, store, LIGHT_NULL)
+        result = carousel_step(small_case, store)
         findings = store.findings()
         visits = store.read_table("carousel", "visits")
         section = carousel_section(store, small_case)
@@ -177,7 +171,7 @@ def test_sightings_of_a_hidden_box_are_left_out(
     _store_blind(small_case, "C2", blind)
     with Store(small_case.db_path) as store:
         kept = seen_rows(store, frame)
-        carousel_step(small_case, store, LIGHT_NULL)
+        carousel_step(small_case, store)
         findings = store.findings().query("kind == 'carousel'")
     assert len(findings) == found
     c1 = frame["camera_id"].to_numpy() == "C1"

@@ -103,39 +103,3 @@ def test_tuned_widths_set_the_kernel_per_channel() -> None:
         np.exp(-0.5), abs=0.06
     )
     assert float(emb.features(x)[0] @ emb.features(other)[0]) == pytest.approx(np.exp(-2), abs=0.06)
-
-
-def _voter(shirt: tuple[int, int, int], head_dark: tuple[int, int, int], gain: float = 1.0):
-    """A crop above the box: face (with its darkest rows `head_dark`) over a shirt, all
-    colours times `gain`."""
-    crop = np.zeros((64, 24, 3), np.float64)
-    crop[:] = shirt
-    crop[:16] = (120, 160, 210)
-    crop[:4] = head_dark
-    return np.clip(np.round(crop * gain), 0, 255).astype(np.uint8)
-
-
-_OLD_WIDTHS = {"sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)), "dark_share": (0.15, None)}
-
-
-@pytest.mark.parametrize(
-    ("options", "other", "low", "high"),
-    [
-        # one voter; another camera's head band shows something dark that is not his hair
-        ({}, _voter((60, 140, 60), (110, 60, 50), 0.95), 0.2, 1.0),
-        (_OLD_WIDTHS, _voter((60, 140, 60), (110, 60, 50), 0.95), -1.0, 0.05),
-        # the same hair and shirt, 5% darker
-        ({}, _voter((60, 140, 60), (20, 20, 25), 0.95), 0.6, 1.0),
-        # another voter: the same palette shirt, its green 18 levels off
-        ({}, _voter((60, 158, 60), (20, 20, 25)), -1.0, 0.1),
-        ({}, _voter((160, 80, 30), (20, 20, 25)), -1.0, 0.1),  # a blue shirt
-    ],
-)
-def test_tuned_parts_follow_the_shirt_more_than_the_head(
-    options: dict, other: np.ndarray, low: float, high: float
-) -> None:
-    """Session 10: the pipeline's widths keep one voter alike when his head band reads
-    otherwise (another camera, another head behind), and still tell shirts apart."""
-    emb = get_embedder_by_name("parts", **options)
-    one = emb.embed([_voter((60, 140, 60), (20, 20, 25))])
-    assert low <= float(one @ emb.embed([other])) <= high

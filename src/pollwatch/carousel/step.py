@@ -65,15 +65,8 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: reach 0.99 at any similarity), and at least 0.25 (session 8: demo-clean 97's cross-station
 #: null fitted ξ 0 gave two lone look-alike pairs, cosines 0.51 and 0.57, match probability
 #: 0.999, and 3 of 4 clean stations flagged; a floor of 0.1-0.25 clears them, 0.25 costs no
-#: tuning pair). Session 10: raised to 0.4 (both bounds) with the torso-led descriptor
-#: (reid.parts.TUNED_PARTS): different people's cross-camera cosines pooled over demo 1, 96,
-#: 102, 104 and 106 fit a tail shape of 0.59 (0.54 with the old descriptor), look-alike
-#: shirts reach cosine 0.9-0.93, and at 0.25 the new descriptor reported 11 false pairs of 56
-#: on demo 1, 96, 102, 104 and demo-clean 97, none at 0.4 or 0.5 (0.3: 4 on demo 96; fitted
-#: within [0.25, 0.5] per case, demo 106's went to 0.5 and lost its 15 pairs). With this
-#: shape a light null (no look-alikes) loses weak groups: see docs/carousel.md.
-#: A group's co-traveller is reported from 0.9 once a member of its group is reported on its
-#: own and two of its sightings reach cosine 0.5.
+#: tuning pair). A group's co-traveller is reported from 0.9 once a member of its group is
+#: reported on its own and two of its sightings reach cosine 0.5.
 #: A lone person seen with one group joins it from a mean cosine of 0.4 (session 8: demo 76's
 #: m3, cut in two by the linkage; 0.2-0.4 give the same on the 22 tuning cases, 0.1 six
 #: wrong pairs) (docs/carousel.md)
@@ -81,8 +74,8 @@ STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
     staff_repeats=3,
-    null_max_shape=0.4,
-    null_min_shape=0.4,
+    null_max_shape=0.25,
+    null_min_shape=0.25,
     group_report_probability=0.9,
     attach_similarity=0.4,
 )

@@ -22,9 +22,7 @@ cameras a shirt's a and b stay within a few units while its lightness follows th
 head shows the face to one camera and the back of the head to another. `dark_share` summarises
 a band by the median of its darkest pixels instead (a share of them by lightness): in a head
 band those are the hair, seen from the front and from behind. `TUNED_PARTS` is the pipeline's
-setting (see docs/carousel.md for how it was chosen): since session 10 it leans on the
-torso, whose median colour holds across cameras, and reads the head band very loosely (its
-darkest pixels are the hair on one camera, a shadow or another head on the next).
+setting (see docs/carousel.md for how it was chosen).
 """
 
 from __future__ import annotations
@@ -41,12 +39,10 @@ __all__ = ["TUNED_PARTS", "UPPER_BODY_BANDS", "PartColourEmbedder"]
 # (top, bottom) as fractions of the crop's height: head, torso (the view above a ballot box)
 UPPER_BODY_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.3, 1.0))
 _MIN_PIXELS = 5
-# the pipeline's "parts": the head's darkest 15% of pixels very loosely (what they show
-# changes with the camera: hair, a face's shadow, another head behind), the torso's colour
-# tightly (kernel widths per band: L, a, b in Lab units; session 10, docs/carousel.md: one
-# shirt's median stays within 1-3 a/b units across cameras, its head band's does not)
+# the pipeline's "parts": the head's hair (darkest 15% of its pixels) loosely, the torso's
+# chroma tightly (kernel widths per band: L, a, b in Lab units)
 TUNED_PARTS: dict[str, object] = {
-    "sigmas": ((100.0, 30.0, 30.0), (15.0, 3.0, 3.0)),
+    "sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)),
     "dark_share": (0.15, None),
 }
 
