@@ -426,3 +426,47 @@ def test_a_replay_finds_each_views_blurred_slot_again(
     assert [a for a, _, _ in rough.unobservable] == [
         a for a, b in zip((0.0, 40.0), blurred, strict=True) if b
     ]
+
+
+@pytest.mark.parametrize(
+    ("on", "blocked", "blind"),
+    [
+        (False, False, ["box not in view"]),
+        (True, False, []),
+        # a real cover inside the blur: the audit's own range still counts
+        (True, True, ["audit: blocked"]),
+    ],
+)
+def test_an_outline_lost_under_the_audits_blur_is_blur(
+    small_case: CasePaths, monkeypatch, on: bool, blocked: bool, blind: list
+) -> None:
+    """With `BLUR_IS_NOT_LOST`, the counter's own "box not in view" lying inside the audit's
+    `blurred` range (a defocused box with a voter at it changes the coarse picture) is rough
+    time, not blind, in the case step, `camera_observability` and the replay alike."""
+    monkeypatch.setattr("pollwatch.counting.step.BLUR_IS_NOT_LOST", on)
+    ingest_case(small_case.root)
+    times = [8.0, 30.0, 60.0]
+    s = series(70, **voters(times), reaches=[(x, 0.4) for x in times])
+    t = s["t_s"]
+    s["outline"] = np.where(t > 2, 0.05, 1.0)  # the lens out of focus from 2 s
+    s["view"] = np.where((t > 15) & (t < 50), 0.5, 0.97)  # people at the box 15-50 s
+    audit = [(1.0, 70.0, "picture", "blurred")]
+    if blocked:
+        audit.append((28.0, 34.0, "picture", "blocked"))
+    with Store(small_case.db_path) as store:
+        camera = store.camera("C1")
+        _stored_as_analysed(store, "C1", s, False)
+        _audited(store, "C1", audit)
+        obs = camera_observability(store, camera)
+        rough = camera_rough(store, camera, obs)
+        got = replay_camera(store, camera)
+        counting_step(small_case, store)
+        kept = store.read_table("counting", "drops", camera_id="C1")
+    assert [why for _, _, why in obs.unobservable] == blind
+    assert got is not None and [why for _, _, why in got.observability.unobservable] == blind
+    # the people's stay is rough time when read as blur (it would otherwise be blind)
+    for r in (rough, got.rough):
+        assert r.observed_s(20.0, 45.0) == (0.0 if on else 25.0)
+    assert got.drops["t_s"].tolist() == kept["t_s"].tolist()
+    counted = got.drops[[obs.observable_at(x) for x in got.drops["t_s"]]]
+    assert ((counted["t_s"] - 30.0).abs() < 1.0).any() == (on and not blocked)

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 from test_drops import series  # on sys.path, as for test_counting_step
 
-from pollwatch.counting.unobservable import rough_ranges, unobservable_ranges
+from pollwatch.counting.unobservable import (
+    outline_lost_to_blur,
+    rough_ranges,
+    unobservable_ranges,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +76,23 @@ def test_rough_ranges_join_spells_of_defocus(spells, expected) -> None:
 def test_quiet_series_is_observable() -> None:
     assert unobservable_ranges(series(30)) == []
     assert rough_ranges(series(30)) == []
+
+
+@pytest.mark.parametrize(
+    ("ranges", "blurred", "kept", "freed"),
+    [
+        # a voter's stay at a defocused box: the outline gone, the coarse picture changed
+        ([(20.0, 30.0, "box not in view")], [(10.0, 60.0, "audit: blurred")], 0, 1),
+        # sticking out of the audit's blur: the box may be gone, it stays blind
+        ([(5.0, 30.0, "box not in view")], [(10.0, 60.0, "audit: blurred")], 1, 0),
+        # no blur: a lost outline is a lost box
+        ([(20.0, 30.0, "box not in view")], [], 1, 0),
+        # blur does not make a dark or frozen picture watched
+        ([(20.0, 30.0, "too dark"), (31.0, 40.0, "picture frozen")], [(0.0, 60.0, "b")], 2, 0),
+    ],
+)
+def test_outline_lost_to_blur(ranges, blurred, kept: int, freed: int) -> None:
+    got, read_as_blur = outline_lost_to_blur(ranges, blurred)
+    assert len(got) == kept and len(read_as_blur) == freed
+    assert all(why == "box out of focus" for _, _, why in read_as_blur)
+    assert [r[:2] for r in got + read_as_blur] == [r[:2] for r in ranges]

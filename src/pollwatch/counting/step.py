@@ -36,7 +36,11 @@ from pollwatch.counting.turnout import (
     inflation_findings,
     official_increments,
 )
-from pollwatch.counting.unobservable import rough_ranges, unobservable_ranges
+from pollwatch.counting.unobservable import (
+    outline_lost_to_blur,
+    rough_ranges,
+    unobservable_ranges,
+)
 from pollwatch.counting.views import BoxView, ViewWatcher
 from pollwatch.counting.watcher import SERIES_COLUMNS, WatchResult
 from pollwatch.pipeline import CASE_STEPS
@@ -86,6 +90,11 @@ NEW_BLIND_S = 2.0
 # reads the same ranges: on a defocused camera of demo seed 21, audited blurred all day, a
 # stuffer's five hands were five clear drops)
 WATCHED_AUDIT_REASONS = frozenset({"blurred"})
+
+# whether the counter's "box not in view" lying wholly inside the audit's out-of-focus range is
+# read as blur, rough time (`outline_lost_to_blur`), not the box lost: off until it holds
+# beyond the one camera it was found on (docs/counting.md, session 10, blur not lost)
+BLUR_IS_NOT_LOST = False
 
 
 @OBSERVABILITY_SOURCES.registering("audit")
@@ -190,7 +199,11 @@ def _watch_views(
     for _, watch in watched:
         if watch.series.empty and len(watched) > 1:
             continue  # a view no frame reached (a damaged tail): nothing was watched
-        own.extend(unobservable_ranges(watch.series))
+        view_own = unobservable_ranges(watch.series)
+        if BLUR_IS_NOT_LOST:
+            view_own, freed = outline_lost_to_blur(view_own, blurred)
+            rough.extend(freed)
+        own.extend(view_own)
         rough.extend(rough_ranges(watch.series))
         drops, view_facts = find_drops(
             watch.series, watch.box_height_px, blind=gaps + own, blurred=blurred
@@ -277,12 +290,18 @@ def counting_part(ctx: VideoContext) -> CountingPart:
 def camera_rough(store: Store, camera: Camera, extent: Observability) -> Observability:
     """The camera's rough ranges (watched with a degraded picture) as an `Observability` over
     the recording's `extent` (`camera_observability`'s) whose unobservable ranges they are;
-    none for a camera analysed before they were kept."""
+    none for a camera analysed before they were kept. With `BLUR_IS_NOT_LOST`, also the
+    counter's "box not in view" read as blur (`_blur_not_lost`)."""
     try:
         frame = store.read_table(ANALYSER, "rough", camera_id=camera.camera_id)
     except NotFoundError:
         return Observability(extent.start_s, extent.end_s)
-    return Observability.from_frame(frame, extent.start_s, extent.end_s)
+    rough = Observability.from_frame(frame, extent.start_s, extent.end_s)
+    if BLUR_IS_NOT_LOST:
+        stored = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
+        own = Observability.from_frame(stored, extent.start_s, extent.end_s)
+        rough = rough.with_ranges(_blur_not_lost(store, camera, own)[1])
+    return rough
 
 
 def camera_observability(store: Store, camera: Camera) -> Observability:
@@ -301,7 +320,10 @@ def _camera_ranges(
     frame = store.read_table(ANALYSER, "unobservable", camera_id=camera.camera_id)
     facts = store.read_table(ANALYSER, "facts", camera_id=camera.camera_id)
     end_s = float(facts["recording_end_s"].iloc[0])
-    own = seen = Observability.from_frame(frame, 0.0, end_s)
+    own = Observability.from_frame(frame, 0.0, end_s)
+    if BLUR_IS_NOT_LOST:
+        own = Observability(0.0, end_s, tuple(_blur_not_lost(store, camera, own)[0]))
+    seen = own
     try:
         zone = store.read_table(ANALYSER, "zone", camera_id=camera.camera_id)
     except NotFoundError:
@@ -309,6 +331,14 @@ def _camera_ranges(
     if _nothing_seen(zone, facts):
         seen = own.with_ranges([(0.0, end_s, "ballot box not seen")])
     return own, seen, _source_ranges(store, camera)
+
+
+def _blur_not_lost(
+    store: Store, camera: Camera, own: Observability
+) -> tuple[list[Range], list[Range]]:
+    """The counter's own unobservable ranges `own`, split by `outline_lost_to_blur` with the
+    camera audit's out-of-focus ranges: (kept, read as blur)."""
+    return outline_lost_to_blur(list(own.unobservable), _blurred_ranges(store, camera))
 
 
 def _source_ranges(store: Store, camera: Camera) -> list[Range]:
@@ -395,13 +425,16 @@ def replay_camera(store: Store, camera: Camera) -> Replayed | None:
     ]
     watched = _blurred_as_stored(store, cid, _stored_views(series, views))
     _, own, rough, drops, found = _watch_views(watched, gaps, end_s)
+    blurred = _blurred_ranges(store, camera)
+    if BLUR_IS_NOT_LOST:  # as `_camera_ranges` and `camera_rough` take the stored ranges
+        own, freed = outline_lost_to_blur(own, blurred)
+        rough = rough + freed
     mine = Observability(0.0, end_s, tuple(gaps + own))
     seen = mine
     if _nothing_seen(views, pd.DataFrame([found])):
         seen = mine.with_ranges([(0.0, end_s, "ballot box not seen")])
     sources = _source_ranges(store, camera)
     blind = mine.with_ranges(sources)
-    blurred = _blurred_ranges(store, camera)
     if mine.observed_s(0.0, end_s) - blind.observed_s(0.0, end_s) >= NEW_BLIND_S:
         drops = _watch_views(watched, list(blind.unobservable), end_s, blurred)[3]
     elif blurred:  # as `counting_step`: found again with the audit's blur

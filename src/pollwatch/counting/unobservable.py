@@ -1,9 +1,13 @@
 """When the box could not be watched, or was watched with a degraded picture, from the box
 watcher's series: too dark, the picture frozen, the box's outline gone (turned away, hidden
-behind something) in `unobservable_ranges`; out of focus in `rough_ranges`.
+behind something) in `unobservable_ranges`; out of focus in `rough_ranges`; an outline lost
+while the camera audit saw the picture out of focus is blur, not the box gone
+(`outline_lost_to_blur`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,8 +15,9 @@ import pandas as pd
 from pollwatch.counting.cues import rolling_median, runs
 from pollwatch.counting.observability import Range
 
-__all__ = ["rough_ranges", "unobservable_ranges"]
+__all__ = ["outline_lost_to_blur", "rough_ranges", "unobservable_ranges"]
 
+_NOT_IN_VIEW = "box not in view"
 _SAME_VIEW = 0.9  # coarse picture's correlation with the last one the box was seen in: same view
 
 
@@ -84,5 +89,24 @@ def unobservable_ranges(series: pd.DataFrame, *, min_s: float = 2.0) -> list[Ran
     out += _mask_ranges(t, dt, dark, "too dark", min_s)
     # the run starts once a full second stood still
     out += _mask_ranges(t, dt, frozen, "picture frozen", min_s, lead_s=1.0)
-    out += _mask_ranges(t, dt, gone & ~same, "box not in view", min_s)
+    out += _mask_ranges(t, dt, gone & ~same, _NOT_IN_VIEW, min_s)
     return out
+
+
+def outline_lost_to_blur(
+    ranges: Sequence[Range], blurred: Sequence[Range]
+) -> tuple[list[Range], list[Range]]:
+    """`ranges` (`unobservable_ranges`'s) split into those kept and the "box not in view" ones
+    lying wholly inside one of `blurred` (the camera audit's out-of-focus ranges), returned as
+    "box out of focus" rough time. With the lens out of focus the outline is gone, and people
+    at the box change the coarse picture, so `unobservable_ranges` reads each voter's stay as
+    the box lost (session 10's hidden demo 114 cam-D002-007: 36 s, 9 ballots). A real turn
+    or cover inside the blur is the audit's own `view`/`blocked` range, which this leaves be."""
+    kept: list[Range] = []
+    freed: list[Range] = []
+    for a, b, why in ranges:
+        if why == _NOT_IN_VIEW and any(x <= a and b <= y for x, y, _ in blurred):
+            freed.append((a, b, "box out of focus"))
+        else:
+            kept.append((a, b, why))
+    return kept, freed
