@@ -56,7 +56,7 @@ from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, between_rises, tested_episodes
-from pollwatch.stuffing.score import RISE_TAIL_FROM, rise_test
+from pollwatch.stuffing.score import RISE_TAIL_FROM, hidden_dispersion, rise_test
 from pollwatch.stuffing.sides import hand_sides, hand_times, pile_refutes, side_run
 from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
@@ -152,18 +152,23 @@ def _window_counts(data: CameraData, length_s: float, o: DetectOptions) -> list[
 
 def _dispersion(counts: dict[float, list[tuple]], o: DetectOptions) -> dict[str, object]:
     """Per window length: windows, the counts' variance over their mean, and the share the
-    dispersed `rise_test` puts below 0.02 and below `hidden_explained`."""
+    dispersed `rise_test` (the dispersion in use for a blind range of that length) puts below
+    0.02 and below `hidden_explained`."""
     out: dict[str, object] = {}
     for length, pairs in counts.items():
         if not pairs:
             continue
         k, mu = np.asarray(pairs, float).T
-        p = np.asarray(
-            [rise_test(a, length, m / length, dispersion=o.hidden_dispersion) for a, m in pairs]
+        phi = (
+            min(hidden_dispersion(length), o.hidden_dispersion)
+            if o.hidden_dispersion_by_length
+            else o.hidden_dispersion
         )
+        p = np.asarray([rise_test(a, length, m / length, dispersion=phi) for a, m in pairs])
         out[f"{length:.0f}s"] = {
             "windows": len(pairs),
             "dispersion": round(float(np.mean((k - mu) ** 2 / mu)), 3),
+            "dispersion_in_use": round(phi, 3),
             "below_0.02": round(float(np.mean(p < 0.02)), 4),
             "below_hidden_explained": round(float(np.mean(p < o.hidden_explained)), 4),
         }
@@ -305,6 +310,7 @@ def main() -> None:
                 "rise_on_rough_time": sorted(rough_rises),
                 "window_dispersion": _dispersion(counts, o),
                 "hidden_dispersion_in_use": o.hidden_dispersion,
+                "hidden_dispersion_by_length": o.hidden_dispersion_by_length,
                 "cameras_with_not_observable": sum(
                     1 for v in cameras.values() if v["not_observable"]
                 ),

@@ -10,6 +10,7 @@ import pytest
 from pollwatch.counting.calibration import COUNTER_ERRORS
 from pollwatch.counting.stats import count_bounds
 from pollwatch.stuffing.score import (
+    HIDDEN_DISPERSION,
     PILE_TAIL,
     PILE_TAIL_DECAY,
     PILE_TAIL_FROM,
@@ -21,6 +22,7 @@ from pollwatch.stuffing.score import (
     episode_test,
     extra_ballots,
     hands_tail,
+    hidden_dispersion,
     hidden_extra,
     pile_tail,
     rise_test,
@@ -231,3 +233,63 @@ def test_box_step_bounds(lower, upper, error, want) -> None:
 def test_box_step_bounds_rejects_bad_error(error) -> None:
     with pytest.raises(ValueError, match="error"):
         box_step_bounds(1, 2, error)
+
+
+@pytest.mark.parametrize(
+    ("duration", "dispersion"),
+    [
+        (0.0, 1.26),  # at or below the shortest window: its ratio
+        (10.0, 1.26),
+        (15.0, 1.26),
+        (22.5, 1.435),  # halfway between 15 s (1.26) and 30 s (1.61)
+        (30.0, 1.61),
+        (45.0, 1.855),
+        (60.0, 2.10),
+        (66.0, 2.28),  # demo 116's blind range: a fifth of the way from 2.10 to 3.0
+        (75.0, 2.55),
+        (90.0, 3.0),  # the cap, above the measured 2.95 (90 s) and 2.80 (120 s)
+        (120.0, 3.0),
+        (3600.0, 3.0),
+    ],
+)
+def test_hidden_dispersion_is_linear_in_the_length(duration, dispersion) -> None:
+    assert hidden_dispersion(duration) == pytest.approx(dispersion, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("duration", "knots", "message"),
+    [
+        (-1.0, ((15.0, 1.26),), "duration_s"),
+        (math.nan, ((15.0, 1.26),), "duration_s"),
+        (math.inf, ((15.0, 1.26),), "duration_s"),
+        (30.0, (), "rising lengths"),
+        (30.0, ((30.0, 1.5), (15.0, 2.0)), "rising lengths"),
+        (30.0, ((15.0, 1.5), (15.0, 2.0)), "rising lengths"),
+        (30.0, ((15.0, 0.9), (30.0, 2.0)), "not fall"),
+        (30.0, ((15.0, 2.0), (30.0, 1.5)), "not fall"),
+    ],
+)
+def test_hidden_dispersion_rejects_bad_input(duration, knots, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        hidden_dispersion(duration, knots)
+
+
+@pytest.mark.parametrize(
+    ("rise", "below_with_length", "below_with_constant"),
+    [
+        (11.0, True, False),  # demo 116: 8 stuffed and about 3-4 voters; only the new rule
+        (13.0, True, True),  # a larger rise: both
+        (8.0, False, False),  # within the voters' burstiness either way
+    ],
+)
+def test_a_busy_66_s_blind_range_like_demo_116(
+    rise, below_with_length, below_with_constant
+) -> None:
+    # 4.2 ballots expected in 66 s (19 counted in 298 s watched)
+    with_length = rise_test(
+        rise, 66.0, 4.2 / 66.0, clustering=1.0, dispersion=hidden_dispersion(66.0)
+    )
+    constant = rise_test(rise, 66.0, 4.2 / 66.0, clustering=1.0, dispersion=HIDDEN_DISPERSION)
+    assert (with_length < 0.05) is below_with_length
+    assert (constant < 0.05) is below_with_constant
+    assert with_length < constant

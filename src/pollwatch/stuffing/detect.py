@@ -57,6 +57,7 @@ from pollwatch.stuffing.score import (
     episode_test,
     extra_ballots,
     hands_tail,
+    hidden_dispersion,
     hidden_extra,
     pile_tail,
     rise_test,
@@ -121,10 +122,13 @@ class DetectOptions:
     hidden_activity: float = 0.1  # share of a blind range with someone at the box
     # ... and reported only where the pile, read on either side, rose more than legitimate
     # voting explains: `rise_test` p-value (with `hidden_dispersion`) below this (looser than
-    # alpha: the period is not a finding of stuffing; 0.65-4.7% of clean watched windows of
-    # 15-120 s fell below it, and none of the 64 blind ranges on 201 clean tuning cameras)
+    # alpha: the period is not a finding of stuffing; with the length-based dispersion
+    # 2.4-4.7% of clean watched windows of 15-120 s fell below it, 0.65-4.7% with 3 for all)
     hidden_explained: float = 0.05
     hidden_dispersion: float = HIDDEN_DISPERSION  # legitimate voters' burstiness (score.py)
+    # ... taken by the blind range's length (`score.hidden_dispersion`: 1.26 at 15 s up to
+    # the constant above at 90 s, never above it) rather than the constant for every length
+    hidden_dispersion_by_length: bool = True
     hidden_look_s: float = 60.0  # how far from a blind range the pile's level is looked for
     hidden_confidence: float = 0.2  # the confidence given to a not-observable period
     presence: float = DropFinderOptions().presence
@@ -612,16 +616,19 @@ def _hidden(
             )
             counted = float(drop_n[(drop_t > t0) & (drop_t < t1)].sum())
             ballots = rise / step_px - counted if np.isfinite(rise) else math.nan
-        p_rise = rise_test(
-            ballots, b - a, rate, clustering=o.clustering, dispersion=o.hidden_dispersion
+        dispersion = (
+            min(hidden_dispersion(b - a), o.hidden_dispersion)
+            if o.hidden_dispersion_by_length
+            else o.hidden_dispersion
         )
+        p_rise = rise_test(ballots, b - a, rate, clustering=o.clustering, dispersion=dispersion)
         busy = activity >= o.hidden_activity
         readable = bool(np.isfinite(ballots)) and not guessed
         flagged = (busy and p_rise < o.hidden_explained) or p_rise < o.alpha
         if not flagged and not (busy and not readable):
             continue
         expected = rate * (b - a)
-        n, lower, upper = hidden_extra(ballots, o.clustering * expected, o.hidden_dispersion)
+        n, lower, upper = hidden_extra(ballots, o.clustering * expected, dispersion)
         out.append(
             Event(
                 kind="hidden",

@@ -16,6 +16,7 @@ interval for its measured miss and false-drop rates.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "HANDS_TAIL_DECAY",
     "HANDS_TAIL_LOW_RES",
     "HIDDEN_DISPERSION",
+    "HIDDEN_DISPERSION_BY_LENGTH",
     "PAIR_SHARE",
     "PILE_RATIO",
     "PILE_TAIL",
@@ -47,6 +49,7 @@ __all__ = [
     "episode_test",
     "extra_ballots",
     "hands_tail",
+    "hidden_dispersion",
     "hidden_extra",
     "pile_tail",
     "rise_test",
@@ -108,6 +111,13 @@ PILE_RATIO = (0.73, 1.33)
 # variance (a negative binomial of the Poisson's mean): with 3, at most 0.7% of the windows
 # of any length fell below p = 0.02, and 0.65% (15 s) to 4.7% (120 s) below 0.05.
 HIDDEN_DISPERSION = 3.0
+# The same measured ratios (re-measured in session 10: 1.258, 1.606, 2.100, 2.952, 2.796) as
+# (window length s, variance over mean) knots for a blind range of that length
+# (`hidden_dispersion`): the 90-s knot is the cap 3.0, above the 90-s (2.95) and 120-s (2.80)
+# ratios, so the dispersion never falls as the range grows. Taken so, 2.4% (15 s), 2.8%
+# (30 s), 3.8% (60 s), 3.7% (90 s), 4.7% (120 s) of the windows fell below p = 0.05, at
+# most 0.71% below 0.02.
+HIDDEN_DISPERSION_BY_LENGTH = ((15.0, 1.26), (30.0, 1.61), (60.0, 2.10), (90.0, HIDDEN_DISPERSION))
 # Where the counter resolved no per-ballot step, the pile may be read with a step of a share of
 # the box's height (`DetectOptions.box_step`). On the 161 640x360 tuning cameras with a
 # measured step (44 cases, docs/stuffing.md "A step from the box's height") the step over the
@@ -256,6 +266,27 @@ def extra_ballots(
         lower = min(lower, math.floor(pile_ratio[0] * ballots))
         upper = max(upper, math.ceil(pile_ratio[1] * ballots - 1e-9))
     return int(ballots), max(0, lower - 1), upper
+
+
+def hidden_dispersion(
+    duration_s: float,
+    knots: tuple[tuple[float, float], ...] = HIDDEN_DISPERSION_BY_LENGTH,
+) -> float:
+    """Legitimate voters' burstiness (variance over mean) for a blind range of `duration_s`
+    seconds, from the ratios measured on disjoint watched windows (`knots`, see
+    `HIDDEN_DISPERSION`; benchmarks/stuffing_calibration.py --legit-only, `window_dispersion`):
+    linear in the length between knots, the first knot's ratio at or below its length, the
+    last knot's (the cap, 3.0) at or above its length. The knots must rise in length and not
+    fall in ratio (a longer range never gets a smaller dispersion), each ratio >= 1."""
+    if not math.isfinite(duration_s) or duration_s < 0:
+        raise ValueError(f"duration_s must be finite and >= 0, got {duration_s}")
+    lengths = [float(k[0]) for k in knots]
+    ratios = [float(k[1]) for k in knots]
+    if not knots or any(b <= a for a, b in itertools.pairwise(lengths)):
+        raise ValueError(f"knots must be non-empty with rising lengths, got {knots}")
+    if not ratios[0] >= 1 or any(not b >= a for a, b in itertools.pairwise(ratios)):
+        raise ValueError(f"knot ratios must be >= 1 and not fall, got {knots}")
+    return float(np.interp(duration_s, lengths, ratios))
 
 
 def hidden_extra(
