@@ -155,6 +155,7 @@ def test_quiet_series_has_no_drops() -> None:
         (lambda: DropFinderOptions(pile_arms_steps=float("nan")), "pile_arms_steps"),
         (lambda: DropFinderOptions(two_arms_hand_s=-1.0), "two_arms_hand_s"),
         (lambda: DropFinderOptions(fill_before_s=-1.0), "fill_before_s"),
+        (lambda: DropFinderOptions(fill_after_s=-1.0), "fill_after_s"),
         (lambda: DropFinderOptions(blur_cover=-0.1), "blur_cover"),
         (lambda: DropFinderOptions(side_patch_steps=-1.0), "side_patch_steps"),
         (lambda: DropFinderOptions(side_patch_cover=float("nan")), "side_patch_cover"),

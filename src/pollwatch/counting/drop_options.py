@@ -31,7 +31,8 @@ class DropFinderOptions:
     seen_steps: float = 0.6  # where the slot is seen but no hand showed, a ballot patch going
     # in at the slot and a rise of this many steps: one went in (a sleeve like the slot)
     fill_before_s: float = 3.0  # a ballot only the pile showed is put at the unclear patch or
-    # hint nearest when the pile passed its step, up to this long before it (or 1 s after)
+    # hint nearest when the pile passed its step, up to this long before it ...
+    fill_after_s: float = 1.0  # ... or this long after it
     blur_patches: bool = True  # on a box out of focus (`find_drops`' `blurred`) whose slot
     # was not seen, a ballot seen going in counts where the pile held still
     blur_cover: float = 0.3  # on a slot found out of focus (first seen in `blurred` time), a
@@ -98,6 +99,7 @@ class DropFinderOptions:
             raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")
         for name in (
             "fill_before_s",
+            "fill_after_s",
             "blur_cover",
             "two_arms",
             "two_arms_hand_s",

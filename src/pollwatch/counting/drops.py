@@ -338,7 +338,7 @@ def _assign(
         others = [x.end for x in inside if not x.clear(o)]
         for j in range(len(clear), len(clear) + extra):
             when = crossings[min(j, len(crossings) - 1)]
-            near = [x for x in others if -o.fill_before_s <= x - when <= 1.0]
+            near = [x for x in others if -o.fill_before_s <= x - when <= o.fill_after_s]
             if near:
                 when = min(near, key=lambda x: abs(x - when))
                 others.remove(when)

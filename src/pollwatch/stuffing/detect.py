@@ -410,7 +410,8 @@ def camera_events(
         if side_day < test.pvalue:
             test = replace(test, p_local=side, pvalue=side_day)
             reasons += f"; {run} {ONE_SIDE_REASON}"
-        flagged = test.pvalue < o.alpha and max(tested, run) >= o.min_ballots
+        # (a run of hands never exceeds the episode's counted ballots, so never `tested`)
+        flagged = test.pvalue < o.alpha and tested >= o.min_ballots
         held = not flagged or _pile_held(
             (int(ep.ballots), int(ep.insertions)), (ep.start_s, ep.end_s), curve, step_px, o
         )
