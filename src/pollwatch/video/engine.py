@@ -322,26 +322,33 @@ class _AudioBatch:
         self.length = 0  # samples held
         self.next_start: int | None = None  # the sample where a contiguous frame starts
 
-    def continues(self, t_s: float, rate: int) -> bool:
-        """Whether a frame starting at `t_s` continues the run of contiguous frames."""
-        if self.next_start is None or rate != self.rate:
-            return False
-        return abs(round(t_s * rate) - self.next_start) <= max(1, rate // 500)
-
     @property
     def full(self) -> bool:
         return self.length >= self.chunk_s * self.rate
 
-    def add(self, t_s: float, rate: int, parts: tuple[np.ndarray, ...], *, joins: bool) -> None:
-        """Hold a frame (the batch must be empty unless it `joins` the run and is not full)."""
+    def add(
+        self, t_s: float, rate: int, parts: tuple[np.ndarray, ...]
+    ) -> tuple[float, int, np.ndarray] | None:
+        """Hold a frame starting at `t_s`; the chunk held before it (as `take` gives it), when
+        the frame does not continue the run of contiguous frames or the batch is full."""
+        start = round(t_s * rate)
+        joins = (
+            self.next_start is not None
+            and rate == self.rate
+            and abs(start - self.next_start) <= max(1, rate // 500)
+        )
+        out = None
+        if not joins or self.length >= self.chunk_s * self.rate:
+            out = self.take()
         if not joins:
-            self.next_start = round(t_s * rate)
+            self.next_start = start
         if not self.frames:
             self.t_s, self.rate = t_s, rate
         n = parts[0].shape[0]
         self.next_start = (self.next_start or 0) + n
         self.frames.append(parts)
         self.length += n
+        return out
 
     def take(self) -> tuple[float, int, np.ndarray] | None:
         """The chunk held (start, sample rate, mono samples), emptying the batch."""
@@ -498,6 +505,8 @@ class _Pass:
             every_frame=self.decode_video and self.skip == "none",
         )
         self.bases: dict[int, float | None] = {}
+        self.video_base = self._base(vs)  # read once: every video packet needs it
+        self.audio_base = self._base(self.audio) if self.audio is not None else None
         self.counts = {"decoded": 0, "delivered": 0, "audio": 0, "errors": 0, "silent": 0}
         # Gaps go to video analysers before the first frame after them, and to audio-only
         # analysers before the first audio chunk after them.
@@ -512,11 +521,12 @@ class _Pass:
         try:
             # Every stream is demuxed (so byte positions are contiguous); audio is decoded
             # only when an analyser wants it.
+            video, other, vs = self._video, self._other, self.vs  # bound once: per packet
             for packet in self.container.demux():
-                if packet.stream is self.vs:
-                    self._video(packet)
+                if packet.stream is vs:
+                    video(packet)
                 else:
-                    self._other(packet)
+                    other(packet)
         except (av.error.FFmpegError, OSError) as err:
             demux_error = str(err)
         self._hand_over()
@@ -572,13 +582,12 @@ class _Pass:
                 a.update(frame)
 
     def _other(self, packet: Any) -> None:
-        pos = packet.pos
-        skipped = self.timeline.skips_bytes(pos)  # the time is needed only then
-        t_pkt = self._seconds(packet.pts, self._base(packet.stream)) if skipped else None
-        self.timeline.any_packet_bytes(pos, packet.size, t_pkt)
+        if not self.timeline.packet_bytes(packet.pos, packet.size):  # beyond skipped bytes
+            t_pkt = self._seconds(packet.pts, self._base(packet.stream))  # only then needed
+            self.timeline.any_packet_bytes(packet.pos, packet.size, t_pkt)
         if not self.want_audio or packet.stream is not self.audio:
             return
-        base, origin = self._base(packet.stream), self.origin or 0.0
+        base, origin = self.audio_base, self.origin or 0.0
         silence = self.silence
         if silence.enabled and silence.skips(packet):  # digital silence: zeros, not decoded
             self.counts["silent"] += 1
@@ -596,7 +605,8 @@ class _Pass:
         parts = [  # a frame without a time is dropped (before the resampler sees it)
             None if af.pts is None or base is None else _mono_parts(resampler, af) for af in frames
         ]
-        silence.decoded(packet, frames, parts)
+        if silence.enabled:
+            silence.decoded(packet, frames, parts)
         for af, mono in zip(frames, parts, strict=True):
             if mono is not None:  # the time inline, as `_seconds` gives it
                 self._audio_frame(round(af.pts * base - origin, 6), af.sample_rate, mono)
@@ -605,18 +615,20 @@ class _Pass:
 
     def _audio_frame(self, t: float, rate: int, parts: tuple[np.ndarray, ...]) -> None:
         """One decoded (or known silent) audio frame at `t` into the batch."""
-        self._gaps_before("audio", t)
-        batch = self.audio_batch
-        joins = batch.continues(t, rate)
-        if not joins or batch.full:
-            self._send_audio()
-        batch.add(t, rate, parts, joins=joins)
+        if self.pending["audio"] or self.timeline.has_ready:
+            self._gaps_before("audio", t)
+        chunk = self.audio_batch.add(t, rate, parts)
+        if chunk is not None:  # the batch held before this frame: out first
+            self._send_chunk(chunk)
 
     def _send_audio(self) -> None:
         """Hand the audio batch (if any) to the analysers that listen."""
         batch = self.audio_batch.take()
-        if batch is None:
-            return
+        if batch is not None:
+            self._send_chunk(batch)
+
+    def _send_chunk(self, batch: tuple[float, int, np.ndarray]) -> None:
+        """Hand a chunk taken from the audio batch to the analysers that listen."""
         self._hand_over()  # the video frames decoded before this audio go first
         t, rate, samples = batch
         chunk = AudioChunk(t, samples, rate, wall_time(self.start_time, t))
@@ -630,7 +642,7 @@ class _Pass:
             first = packet.pts if packet.pts is not None else packet.dts
             self.origin = _seconds(first, vs.time_base)
         # `_seconds`, inline: this runs for every packet and frame
-        base, origin = self._base(vs), self.origin or 0.0
+        base, origin = self.video_base, self.origin or 0.0
         pts, dts = packet.pts, packet.dts
         if base is None:
             t_pkt = t_dts = None

@@ -133,11 +133,24 @@ class Timeline:
         """A packet of any stream at byte `pos`: a jump over many bytes marks damage."""
         if not self.byte_positions or pos is None or pos < 0:
             return
-        if self.skips_bytes(pos):
+        end = self._end_byte
+        if end is not None and pos - end > _BYTE_SKIP:  # `skips_bytes`, inline
             if t_s is None:
                 t_s = self._max_pts if self._max_pts is not None else 0.0
             self._marks.append(t_s)
         self._end_byte = pos + size
+
+    def packet_bytes(self, pos: int | None, size: int) -> bool:
+        """`any_packet_bytes(pos, size)` for a packet whose time is needed only when it lies
+        beyond a jump over many bytes: then nothing is recorded and False is returned (the
+        caller tells `any_packet_bytes` with the time); otherwise True."""
+        if not self.byte_positions or pos is None or pos < 0:
+            return True
+        end = self._end_byte
+        if end is not None and pos - end > _BYTE_SKIP:
+            return False
+        self._end_byte = pos + size
+        return True
 
     def decode_failed(self, t_s: float, error: str) -> None:
         """The packet presented at `t_s` could not be decoded."""
