@@ -117,6 +117,49 @@ def test_gray_from_luma_matches_color_conversion(make_clip) -> None:
     assert np.abs(direct - via_bgr).mean() < 2.0
 
 
+def test_gray_is_the_same_after_a_region_reader(make_clip) -> None:
+    """`gray` reads the luma plane a region reader cached (`_planes`): the same pictures."""
+    path = make_clip(ClipSpec(seconds=1.0, size=SMALL))
+    rec = Recorder(fps=2)
+    analyse_video(path, [rec])
+    for frame in rec.frames:
+        for scale in (1.0, 0.5, 0.3):
+            plain = Frame.from_av(frame._raw, index=0, pts_s=0.0, wall=None)
+            after = Frame.from_av(frame._raw, index=0, pts_s=0.0, wall=None)
+            after.region_planes(0, 0, 16, 16)
+            assert ("planes", 0.0) in after._cache
+            assert np.array_equal(plain.gray(scale), after.gray(scale))
+
+
+@pytest.mark.parametrize(
+    ("frames", "chunk_s", "chunks"),
+    [
+        # (start sample, samples) at 16 kHz; the chunks handed out as (start sample, samples)
+        ([(0, 1024), (1024, 1024), (2048, 1024)], 1.0, []),  # contiguous, not full
+        ([(0, 1024), (1024, 1024), (2048, 1024)], 0.1, [(0, 2048)]),  # full at 1,600
+        ([(0, 1024), (1024, 1024), (2048, 1024)], 0.0, [(0, 1024), (1024, 1024)]),
+        ([(0, 1024), (1056, 1024)], 1.0, []),  # 32 samples (2 ms) off: still contiguous
+        ([(0, 1024), (1057, 1024)], 1.0, [(0, 1024)]),  # further: a new chunk
+        ([(0, 1024), (5000, 1024), (6024, 1024)], 1.0, [(0, 1024)]),
+    ],
+)
+def test_audio_batch_hands_out_the_chunk_before_a_frame_that_does_not_join(
+    frames: list, chunk_s: float, chunks: list
+) -> None:
+    from pollwatch.video.engine import _AudioBatch
+
+    batch, rate, out = _AudioBatch(chunk_s), 16000, []
+    for start, n in frames:
+        parts = (np.full(n, start, np.float32),)
+        chunk = batch.add(start / rate, rate, parts)
+        if chunk is not None:
+            out.append((round(chunk[0] * rate), chunk[2].size))
+            assert chunk[1] == rate and chunk[2][0] == chunk[0] * rate
+    assert out == chunks
+    held = batch.take()
+    assert held is not None and held[2].size == sum(n for _, n in frames) - sum(n for _, n in out)
+
+
 def test_outage_from_pts_jump(make_clip) -> None:
     path = make_clip(ClipSpec(seconds=4.0, size=SMALL, drop=((1.0, 2.2),)))
     rec = Recorder(fps=5)

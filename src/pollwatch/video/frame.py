@@ -295,7 +295,8 @@ class Frame:
             full = cv2.cvtColor(self.bgr(1.0), cv2.COLOR_BGR2GRAY)
             out = full if full.shape[::-1] == size else cv2.resize(full, size, cv2.INTER_AREA)
         else:
-            luma = _plane(raw, 0)
+            planes = self._cache.get(("planes", 0.0))  # read already by a region reader
+            luma = _plane(raw, 0) if planes is None else planes[0]
             if luma.shape[::-1] != size:
                 luma = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
             out = luma.copy() if _full_range(raw) else cv2.LUT(luma, _LIMITED_TO_FULL)
