@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from pollwatch.audit.ranges import total_duration
 from pollwatch.case import CasePaths
 from pollwatch.errors import InputError
 from pollwatch.store import Camera
-from pollwatch.video import analyse_video
+from pollwatch.video import EngineOptions, analyse_video
 
 
 def camera_for(clip: Clip, *, reference: bool = True, polygon: bool = True) -> Camera:
@@ -42,6 +43,18 @@ def test_the_auditor_has_the_engine_shape(audited) -> None:
     assert result.start_time == START
     assert audited.skip == "nonref"  # the audit samples at most half the frames
     assert result.span.end == pytest.approx(SECONDS, abs=0.2)
+
+
+@pytest.mark.parametrize("chunk_s", [0.0, 1.0])
+def test_the_audit_does_not_depend_on_the_audio_chunks(audited, sabotaged: Clip, chunk_s) -> None:
+    """The engine's audio chunk length (`audio_chunk_s`, 5 s by default) changes how the sound
+    is handed over, never what the audit finds (its windows are measured as if alone)."""
+    paths = CasePaths.of(sabotaged.path.parent)
+    analyser = make_audit_analyser(camera_for(sabotaged), paths)
+    options = EngineOptions(audio_chunk_s=chunk_s)
+    run = analyse_video(sabotaged.path, [analyser], start_time=START, options=options)
+    assert run.audio_chunks > audited.audio_chunks
+    assert pickle.dumps(run.results[0]) == pickle.dumps(audited.results[0])
 
 
 @pytest.mark.parametrize(
