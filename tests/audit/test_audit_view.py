@@ -781,3 +781,27 @@ def test_a_box_covered_on_a_defocused_camera_is_blocked(
     ]
     found = [(x.start, x.end) for x in conditions.result().ranges["blocked"]]
     assert found == [pytest.approx(x, abs=2.5) for x in blocked]
+
+
+def test_a_nudged_defocused_camera_moves_the_box_zone(scene, reference):
+    """Defocused all day (σ 3 px), nudged 20 px at 60 s: the view is judged on low-passed
+    pictures, and its transform must reach the conditions (`current`), or they compare the
+    box zone where the box no longer is and find it blocked from the nudge on (demo 124's
+    cam-D001-010: 50 s of false `blocked` after a nudge; the blurred path never set it)."""
+    view = ViewAuditor(reference=reference, box_polygon=BOX)
+    conditions = ConditionsAuditor(reference=reference, box_polygon=BOX)
+    blur = clips.cv2.GaussianBlur
+    nudged = clips.warp(scene, 20, 5)
+    rng = np.random.default_rng(11)
+    moved = []
+    for i in range(160):
+        img = scene if i < 60 else nudged
+        frame = clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 3.0), rng))
+        view.update(frame)
+        conditions.update(frame, view=view.current, box_visible=view.box_visible)
+        if i >= 70 and view.current is not None:
+            moved.append(float(np.hypot(*view.current.matrix[:, 2])))
+    r = view.result()
+    assert r.state == "shifted" and r.changed_at == pytest.approx(60.0, abs=2.0)
+    assert len(moved) >= 80 and np.median(moved) > 5.0  # the transform reached the caller
+    assert conditions.result().ranges["blocked"] == ()

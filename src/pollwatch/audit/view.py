@@ -665,6 +665,7 @@ class ViewAuditor:
             or self._blur_held(sample, estimate, match)
         ):
             transform = held
+        self.current = transform  # the conditions' box zone follows a blurred camera too
         if transform is None:
             self._not_visible(t)
             return
