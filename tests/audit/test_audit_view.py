@@ -571,11 +571,16 @@ def test_without_a_polygon_the_box_is_located_in_the_reference(simulated_room, d
 
 @pytest.mark.parametrize(("blur_ratio", "states"), [(0.3, {"unknown"}), (0.0, {"shifted"})])
 def test_frames_much_softer_than_the_reference_are_not_judged(scene, reference, blur_ratio, states):
-    """Sharpness 0.076 against the reference's 0.27: over the 0.06 floor, under 0.3 of it
-    (not judged on the low-passed images either: `blur_min_match` None)."""
+    """Sharpness 0.076 against the reference's 0.27: over a 0.06 floor (the default floor,
+    0.10, would refuse it by itself), under 0.3 of it (not judged on the low-passed images
+    either: `blur_min_match` None)."""
     soft = clips.cv2.GaussianBlur(clips.warp(scene, 20, 0), (0, 0), 0.7)
     auditor = ViewAuditor(
-        reference=reference, box_polygon=BOX, blur_ratio=blur_ratio, blur_min_match=None
+        reference=reference,
+        box_polygon=BOX,
+        blur_ratio=blur_ratio,
+        blur_min_match=None,
+        min_sharpness=0.06,
     )
     r = run(auditor, scene, seconds=60, change_at=30.0, other=soft)
     assert set(r.states[r.t >= 31]) == states

@@ -18,7 +18,7 @@ reference does not match the picture, `Registrar.agreement` under `min_match` 0.
 fit of a view turned away scored 0.0-0.49 on azerbaijan-2024 seeds 61-66, a nudged camera's
 fit 0.63-1.0; without that check a chance fit that left the box in the picture was called
 shifted, on some samples of most cameras turned away mid-day). Frames too dark or flat
-are not judged. Frames too blurred for features (sharpness under `min_sharpness` 0.06, the
+are not judged. Frames too blurred for features (sharpness under `min_sharpness` 0.10, the
 conditions' blur floor, or under `blur_ratio` 0.25 of the reference's, the conditions' blur
 test; a camera defocused with σ 6 px measured 0.05-0.066 against 0.3-0.45 in focus, and ORB
 fits on it failed or were chance) are judged on low-passed images: the reference and the
@@ -115,6 +115,7 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
 from pollwatch.audit.outline import outline_below, outline_coverage, outline_support
 from pollwatch.audit.picture import (
+    SOFT_SHARPNESS,
     GrayMeasures,
     analysis_reference,
     camera_geometry,
@@ -239,7 +240,7 @@ class ViewAuditor:
         min_moved_outline: float = 1.3,
         min_match: float = 0.55,
         cover_px: float | None = 2.0,
-        min_sharpness: float = 0.06,
+        min_sharpness: float = SOFT_SHARPNESS,
         blur_ratio: float = 0.25,
         blur_sigma: float = 4.0,
         blur_min_match: float | None = 0.7,
