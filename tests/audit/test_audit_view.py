@@ -330,6 +330,22 @@ def test_a_blurred_baseline_does_not_say_where_the_box_is(scene):
     assert r.changed_at == pytest.approx(60.0, abs=2.0)
 
 
+def test_a_camera_blurred_all_day_without_polygon_is_not_turned_away_unsearched(scene):
+    """No reference, no polygon, defocused from its first frame, nudged 20 px at 60 s
+    (azerbaijan-2024 75's cam-D072-016): the box was never searched for on an in-focus
+    picture, so not finding it says nothing; the registered nudge is a shift."""
+    auditor = ViewAuditor(image_size=FULL, baseline_s=20.0)
+    blur = clips.cv2.GaussianBlur
+    nudged = clips.warp(scene, 20, 0)
+    rng = np.random.default_rng(12)
+    for i in range(120):
+        img = nudged if i >= 60 else scene
+        auditor.update(clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 4.0), rng)))
+    r = auditor.result()
+    assert set(r.states[r.t < 59]) == {"unknown"}
+    assert r.state == "shifted" and r.changed_at == pytest.approx(60.0, abs=2.0)
+
+
 def test_dark_frames_are_not_judged(scene, reference):
     auditor = ViewAuditor(reference=reference, box_polygon=BOX)
     for i in range(30):

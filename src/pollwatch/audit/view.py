@@ -101,8 +101,7 @@ of a search, where its registration showed a 12-px shift). Measured on 30-s medi
 azerbaijan-2024 seeds 62 and 63 (60 cameras): with the box in view the best window scored
 0.44-0.86 (its worst 0.33-0.62 unless the box was covered); turned away, the best window
 0.00-0.27. A camera nudged from its first frame without a reference or a polygon still shows
-the box where its baseline has it:
-that shift cannot be seen (ok).
+the box where its baseline has it: that shift cannot be seen (ok).
 """
 
 from __future__ import annotations
