@@ -668,7 +668,7 @@ def _hand(end: float, peak: float, arms: tuple[float, float] = (0.15, 0.15)) -> 
         ([0.36], 0.1, {"unanswered_peak": 0.2}, [0]),  # a full hand counts whatever the pile
         ([0.16, 0.18], 0.1, {"unanswered_peak": 0.2}, []),  # weakest first, then the next
         ([0.16, 0.18], 1.0, {"unanswered_peak": 0.2}, [1]),  # one answered: the stronger
-        ([0.16], 0.15, {}, [0]),  # the rule off
+        ([0.16], 0.15, {"unanswered_peak": 0.0}, [0]),  # the rule off
         ([0.16], 0.15, {"unanswered_peak": 0.2, "unanswered_steps": 0.9}, [0]),
         # demo 112 cam-D007-001 at 88.85 s: a lone voter's weak hand, an arm on one side only
         # (0.11/0.01), the pile up 0.23 steps (its next rise showed the ballot): a drop
@@ -710,3 +710,24 @@ def test_the_piles_excess_over_many_hands_is_weighed_per_hand(
     rows = _assign(steps, inside, crossings, True, o, stats, hidden=False)
     assert sum(r[1] for r in rows) == expected
     assert len(rows) == hands
+
+
+@pytest.mark.parametrize(
+    ("front", "options", "expected"),
+    [
+        # session 10's hidden demo-clean 111 cam-D003-006 at 51.37 s: a voter's hand joined over
+        # 1.12 s with a passer-by crossing in front (and staying there), arms 0.56/0.49: one voter
+        (1.0, {"split_front": 0.2}, 6),
+        (0.0, {"split_front": 0.2}, 7),  # nobody in front: the same hand is two voters'
+        (1.0, {"split_front": 0.0}, 7),  # the rule off
+    ],
+)
+def test_a_hand_joined_with_someone_crossing_in_front_is_not_two_voters(
+    front: float, options: dict[str, float], expected: int
+) -> None:
+    s = hand_at_35(1.12, 1.0, (0.5, 0.5))
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where((t > 35.1) & (t < 40.0), front, 0.0)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
+    assert drops["ballots"].sum() == expected
+    assert near_35(drops)[0] == pytest.approx(35.0, abs=0.1)

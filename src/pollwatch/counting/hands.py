@@ -259,7 +259,10 @@ def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
     one of `two_arms_hand_s` or more while arms moved in on both sides of the slot (each
     side's share at least `two_arms`: `Burst.arms_both_sides`; a single voter's covering is
     shorter, while the other voter's arm may be moving beside it), is two drops, the second
-    0.1 s after the first (placed together, the pile's rise that goes with them sees both); a
+    0.1 s after the first (placed together, the pile's rise that goes with them sees both),
+    unless someone crossed in front of the box during it (`split_front`: session 10's
+    hidden demo-clean 111 cam-D003-006 at 51.37 s, a voter's hand joined over 1.12 s with a
+    passer-by's crossing, arms 0.56/0.49, the box's bottom hidden 1.0 more than before); a
     hand of `late_hand_s` or more with a ballot patch vanishing at the
     slot `late_patch_s` or more after its ballot went in, before the hand left, is two drops,
     the second when that patch vanished."""
@@ -273,7 +276,8 @@ def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
         out.append(r)
         if not r.reach:
             continue
-        if r.duration >= long or r.arms_both_sides(o.two_arms, o.two_arms_hand_s):
+        crossed = o.split_front > 0 and r.front_rise >= o.split_front
+        if not crossed and (r.duration >= long or r.arms_both_sides(o.two_arms, o.two_arms_hand_s)):
             out.append(dataclasses.replace(r, end=r.end + 0.1))
             continue
         late = [
