@@ -98,7 +98,12 @@ WATCHED_AUDIT_REASONS = frozenset({"blurred"})
 # matched +11 and +7, no non-voter added; but both now over-count (37 and 26 for 27 and 23
 # true), and two truly inflated intervals of demo 114 went from "not observable" to watched
 # and unflagged. Evidence on two tuning cameras only: off until fresh seeds with late
-# defocus confirm it (docs/counting.md, session 10, "blur is not the box lost")
+# defocus confirm it (docs/counting.md, session 10, "blur is not the box lost"). Session 11
+# tried it on again: the fresh demo 134's cam-D006-004 counted 18 of 24 ballots on (4 off),
+# but the freed time's ballots in the rough calibration (demo 110, 114: 34 ballots, 2
+# missed, 14 false) narrow the rough miss bound (25% -> 18%), and demo 134 then flagged a
+# clean interval and its station; with session 8's rough counts the freed time's over-count
+# is not in the bounds. Off (docs/counting.md, session 11)
 BLUR_IS_NOT_LOST = False
 
 
