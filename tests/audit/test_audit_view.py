@@ -330,6 +330,22 @@ def test_a_blurred_baseline_does_not_say_where_the_box_is(scene):
     assert r.changed_at == pytest.approx(60.0, abs=2.0)
 
 
+def test_a_camera_blurred_all_day_without_polygon_is_not_turned_away_unsearched(scene):
+    """No reference, no polygon, defocused from its first frame, nudged 20 px at 60 s
+    (azerbaijan-2024 75's cam-D072-016): the box was never searched for on an in-focus
+    picture, so not finding it says nothing; the registered nudge is a shift."""
+    auditor = ViewAuditor(image_size=FULL, baseline_s=20.0)
+    blur = clips.cv2.GaussianBlur
+    nudged = clips.warp(scene, 20, 0)
+    rng = np.random.default_rng(12)
+    for i in range(120):
+        img = nudged if i >= 60 else scene
+        auditor.update(clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 4.0), rng)))
+    r = auditor.result()
+    assert set(r.states[r.t < 59]) == {"unknown"}
+    assert r.state == "shifted" and r.changed_at == pytest.approx(60.0, abs=2.0)
+
+
 def test_dark_frames_are_not_judged(scene, reference):
     auditor = ViewAuditor(reference=reference, box_polygon=BOX)
     for i in range(30):
@@ -571,11 +587,16 @@ def test_without_a_polygon_the_box_is_located_in_the_reference(simulated_room, d
 
 @pytest.mark.parametrize(("blur_ratio", "states"), [(0.3, {"unknown"}), (0.0, {"shifted"})])
 def test_frames_much_softer_than_the_reference_are_not_judged(scene, reference, blur_ratio, states):
-    """Sharpness 0.076 against the reference's 0.27: over the 0.06 floor, under 0.3 of it
-    (not judged on the low-passed images either: `blur_min_match` None)."""
+    """Sharpness 0.076 against the reference's 0.27: over a 0.06 floor (the default floor,
+    0.10, would refuse it by itself), under 0.3 of it (not judged on the low-passed images
+    either: `blur_min_match` None)."""
     soft = clips.cv2.GaussianBlur(clips.warp(scene, 20, 0), (0, 0), 0.7)
     auditor = ViewAuditor(
-        reference=reference, box_polygon=BOX, blur_ratio=blur_ratio, blur_min_match=None
+        reference=reference,
+        box_polygon=BOX,
+        blur_ratio=blur_ratio,
+        blur_min_match=None,
+        min_sharpness=0.06,
     )
     r = run(auditor, scene, seconds=60, change_at=30.0, other=soft)
     assert set(r.states[r.t >= 31]) == states
@@ -781,3 +802,27 @@ def test_a_box_covered_on_a_defocused_camera_is_blocked(
     ]
     found = [(x.start, x.end) for x in conditions.result().ranges["blocked"]]
     assert found == [pytest.approx(x, abs=2.5) for x in blocked]
+
+
+def test_a_nudged_defocused_camera_moves_the_box_zone(scene, reference):
+    """Defocused all day (σ 3 px), nudged 20 px at 60 s: the view is judged on low-passed
+    pictures, and its transform must reach the conditions (`current`), or they compare the
+    box zone where the box no longer is and find it blocked from the nudge on (demo 124's
+    cam-D001-010: 50 s of false `blocked` after a nudge; the blurred path never set it)."""
+    view = ViewAuditor(reference=reference, box_polygon=BOX)
+    conditions = ConditionsAuditor(reference=reference, box_polygon=BOX)
+    blur = clips.cv2.GaussianBlur
+    nudged = clips.warp(scene, 20, 5)
+    rng = np.random.default_rng(11)
+    moved = []
+    for i in range(160):
+        img = scene if i < 60 else nudged
+        frame = clips.frame_at(float(i), clips.noisy(blur(img, (0, 0), 3.0), rng))
+        view.update(frame)
+        conditions.update(frame, view=view.current, box_visible=view.box_visible)
+        if i >= 70 and view.current is not None:
+            moved.append(float(np.hypot(*view.current.matrix[:, 2])))
+    r = view.result()
+    assert r.state == "shifted" and r.changed_at == pytest.approx(60.0, abs=2.0)
+    assert len(moved) >= 80 and np.median(moved) > 5.0  # the transform reached the caller
+    assert conditions.result().ranges["blocked"] == ()

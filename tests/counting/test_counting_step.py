@@ -15,6 +15,7 @@ from test_drops import BOX_H, series, voters  # on sys.path, as countclips for t
 from pollwatch.case import CasePaths
 from pollwatch.counting.boxzone import resolve_box_zone
 from pollwatch.counting.calibration import COUNTER_ERRORS, ROUGH_ERRORS
+from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.drops import find_drops
 from pollwatch.counting.stats import inflation_test
 from pollwatch.counting.step import (
@@ -383,11 +384,14 @@ def test_a_replay_takes_the_audits_blur(small_case: CasePaths, audit: str | None
             span = (0.0, 60.0) if audit == "blurred" else (59.0, 60.0)
             _audited(store, "C1", [(*span, "picture", audit)])
         got = replay_camera(store, camera)
+        # the thresholds given reach the drop finder, the audit's blur or not
+        without = replay_camera(store, camera, DropFinderOptions(blur_patches=False))
         counting_step(small_case, store)
         kept = store.read_table("counting", "drops", camera_id="C1")
-    assert got is not None
+    assert got is not None and without is not None
     assert got.drops["t_s"].tolist() == kept["t_s"].tolist()
     assert int(got.drops["ballots"].sum()) == expected
+    assert int(without.drops["ballots"].sum()) == 4
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 from pollwatch.counting.cues import Burst
 from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.drops import DROP_COLUMNS, _assign, find_drops
+from pollwatch.counting.hands import unanswered_hands
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
 FPS, BOX_H = 12.5, 80.0
@@ -647,3 +648,86 @@ def test_a_ballot_seen_beside_a_voters_hand_with_the_slot_barely_covered_is_a_se
     assert drops["ballots"].sum() == expected
     found = drops["t_s"].to_numpy()
     assert list(np.round(found[(found > 34) & (found < 39)], 1)) == [35.0, 37.5][: expected - 5]
+
+
+def _hand(end: float, peak: float, arms: tuple[float, float] = (0.15, 0.15)) -> Burst:
+    """A hand over the slot ending (its ballot in) at `end`, covering it `peak` above its
+    running median, `arms` moving on its left and right."""
+    return Burst(end - 0.3, end, peak, 0.0, 0.3, reach=True, arms=arms)
+
+
+@pytest.mark.parametrize(
+    ("peaks", "steps", "options", "expected"),
+    [
+        # session 10's hidden demo 114 cam-D002-008 at 88.45 s: a one-frame hand of 0.16 as one
+        # voter left and the next walked up, the pile flat (0.15 steps): no drop
+        ([0.16], 0.15, {"unanswered_peak": 0.2}, []),
+        # cam-D003-002 at 69.97 s: 0.18 beside the voter's own 0.36, the pile up 0.74 steps
+        ([0.18, 0.36], 0.74, {"unanswered_peak": 0.2}, [1]),
+        ([0.18, 0.36], 1.5, {"unanswered_peak": 0.2}, [0, 1]),  # the pile answered both
+        ([0.36], 0.1, {"unanswered_peak": 0.2}, [0]),  # a full hand counts whatever the pile
+        ([0.16, 0.18], 0.1, {"unanswered_peak": 0.2}, []),  # weakest first, then the next
+        ([0.16, 0.18], 1.0, {"unanswered_peak": 0.2}, [1]),  # one answered: the stronger
+        ([0.16], 0.15, {"unanswered_peak": 0.0}, [0]),  # the rule off
+        ([0.16], 0.15, {"unanswered_peak": 0.2, "unanswered_steps": 0.9}, [0]),
+        # demo 112 cam-D007-001 at 88.85 s: a lone voter's weak hand, an arm on one side only
+        # (0.11/0.01), the pile up 0.23 steps (its next rise showed the ballot): a drop
+        ([0.19], 0.23, {"unanswered_peak": 0.2, "arms": (0.11, 0.01)}, [0]),
+        ([0.16], 0.15, {"unanswered_peak": 0.2, "unanswered_arms": 0.0}, [0]),  # off too
+    ],
+)
+def test_a_weak_hand_the_pile_did_not_answer_is_no_drop(
+    peaks: list[float], steps: float, options: dict, expected: list[int]
+) -> None:
+    arms = options.pop("arms", (0.15, 0.15))
+    inside = [_hand(10.0 + 2 * k, p, arms) for k, p in enumerate(peaks)]
+    o = DropFinderOptions(**options)
+    judged = unanswered_hands(inside, steps, o)
+    assert len(judged) == len(inside)
+    assert [k for k, x in enumerate(judged) if x.clear(o)] == expected
+    rows = _assign(steps, judged, [12.0], True, o, {"bundles": 0.0, "fill_only": 0.0}, hidden=False)
+    assert [round(r[0], 2) for r in rows] == [10.0 + 2 * k for k in expected]
+
+
+@pytest.mark.parametrize(
+    ("hands", "steps", "per_hand", "expected"),
+    [
+        # demo 114 cam-D002-008: a stuffer's 6 single ballots one by one, the pile up 8.26
+        # steps: two read as 2 each with the threshold 1.75 steps whatever the hands
+        (6, 8.26, 0.0, 8),
+        (6, 8.26, 0.15, 6),  # 1.75 + 5 x 0.15 = 2.5 steps over the hands needed
+        (1, 3.0, 0.15, 3),  # one hand: the threshold as it was, a small bundle beside it
+        (2, 4.0, 0.15, 4),  # two hands, 2 steps over them: more went in
+    ],
+)
+def test_the_piles_excess_over_many_hands_is_weighed_per_hand(
+    hands: int, steps: float, per_hand: float, expected: int
+) -> None:
+    inside = [_hand(10.0 + 1.5 * k, 0.4) for k in range(hands)]
+    o = DropFinderOptions(more_steps_per_hand=per_hand)
+    crossings = [10.0] * round(steps)
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    rows = _assign(steps, inside, crossings, True, o, stats, hidden=False)
+    assert sum(r[1] for r in rows) == expected
+    assert len(rows) == hands
+
+
+@pytest.mark.parametrize(
+    ("front", "options", "expected"),
+    [
+        # session 10's hidden demo-clean 111 cam-D003-006 at 51.37 s: a voter's hand joined over
+        # 1.12 s with a passer-by crossing in front (and staying there), arms 0.56/0.49: one voter
+        (1.0, {"split_front": 0.2}, 6),
+        (0.0, {"split_front": 0.2}, 7),  # nobody in front: the same hand is two voters'
+        (1.0, {"split_front": 0.0}, 7),  # the rule off
+    ],
+)
+def test_a_hand_joined_with_someone_crossing_in_front_is_not_two_voters(
+    front: float, options: dict[str, float], expected: int
+) -> None:
+    s = hand_at_35(1.12, 1.0, (0.5, 0.5))
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where((t > 35.1) & (t < 40.0), front, 0.0)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
+    assert drops["ballots"].sum() == expected
+    assert near_35(drops)[0] == pytest.approx(35.0, abs=0.1)

@@ -116,6 +116,25 @@ def test_an_unjudged_view_is_neither_found_nor_a_false_alarm(camera, recall, fal
     assert (view["recall"], view["false_alarms"]) == (recall, false_alarms)
 
 
+@pytest.mark.parametrize(
+    ("unguided", "unseeable", "recall_seeable"),
+    [
+        ((), [], 0.5),  # B (nudged from its first frame) missed: counted
+        (("B",), ["B"], 1.0),  # no reference, no polygon: nothing to see the nudge against
+        (("A",), [], 0.5),  # A was turned away, not nudged: still counted
+    ],
+)
+def test_a_nudge_before_recording_without_reference_or_polygon_is_unseeable(
+    unguided, unseeable, recall_seeable
+):
+    rows = ROWS.copy()
+    rows.loc[rows["camera_id"] == "B", "view_state"] = "ok"  # the audit saw nothing
+    view = audit_scores(rows, TIMELINE, TRUTH, CAMERAS, unguided=unguided)["view"]
+    assert view["recall"] == 0.5  # A of A, B, whatever the cameras had
+    assert view["unseeable"] == unseeable
+    assert view["recall_seeable"] == recall_seeable
+
+
 def test_period_scores(scores) -> None:
     frozen = scores["periods"]["frozen"]
     # A: 10 s true, 9 covered; D: 10 s true once the outage's 5 s are hidden, all covered

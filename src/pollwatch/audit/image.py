@@ -38,10 +38,9 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   Gaussian defocus of σ = 1 / 2 / 3 full-size pixels gives ratios 0.38–0.41 / 0.10–0.11 /
   0.05, a person in front of a plain wall 0.55, a 0.3 gain (darker room) 0.99–1.02; so
   σ ≥ 1.5 px is caught. A camera out of focus from its first frame, without a reference
-  image, has a blurred baseline: so a sharpness under `blur_floor` (0.06) is blurred whatever
-  the baseline. Measured on the simulator's decoded rooms at 320 px: 0.29–0.45 in focus,
-  0.018–0.04 under its defocus (σ ≥ 2.5 px); a room that flat in focus would be called
-  blurred.
+  image, has a blurred baseline: so a sharpness under `blur_floor` (0.10, `SOFT_SHARPNESS`;
+  see there for what it was measured on: in focus ≥ 0.13, defocused ≤ 0.085) is blurred
+  whatever the baseline; a room that flat in focus would be called blurred.
 
 Runs shorter than each condition's minimum are dropped after joining interruptions up to
 `max_gap_s` (2 s).
@@ -60,6 +59,7 @@ import numpy as np
 from pollwatch.audit.frozen import FreezeDetector, frame_difference
 from pollwatch.audit.geometry import ViewTransform, polygon_mask, visible_fraction
 from pollwatch.audit.picture import (
+    SOFT_SHARPNESS,
     GrayMeasures,
     analysis_reference,
     camera_geometry,
@@ -289,7 +289,7 @@ class ConditionsAuditor:
         static_lag_s: float = 2.0,
         blocked_min_s: float = 10.0,
         blur_ratio: float = 0.25,
-        blur_floor: float = 0.06,
+        blur_floor: float = SOFT_SHARPNESS,
         locate_confidence: float | None = 0.25,
         blur_min_s: float = 10.0,
         blur_window_s: float = 600.0,

@@ -102,6 +102,17 @@ def sample_slot(t: float, every_s: float) -> int:
     return math.floor(t / every_s + 1e-6)
 
 
+# A picture whose `sharpness` is under this is out of focus whatever the camera's baseline: the
+# conditions' blur floor and the view's least sharpness for feature registration. Measured on
+# the simulator's decoded cameras at 320 px (session 11, per sample, dark and frozen time left
+# out): in focus 1st percentiles 0.13-0.17 on the lowest cameras (demo 126, azerbaijan-2024
+# 74 and 75's rooms turned to bare walls), 0.29-0.45 on most; under a defocus of sigma 2.5-6
+# px, 99th percentiles 0.017-0.085 (0.085: az 75's cam-D114-011, sigma 5.9, turned away to a
+# flat wall, where sensor noise carries the Laplacian). Session 4's floor, 0.06, left that
+# camera 64% unflagged.
+SOFT_SHARPNESS = 0.10
+
+
 def sharpness(gray: np.ndarray, std: float | None = None) -> float:
     """Variance of the Laplacian over the variance of the image (0 for a flat image); `std`:
     the image's standard deviation when already known (`cv2.meanStdDev`'s)."""

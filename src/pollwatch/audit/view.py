@@ -18,7 +18,7 @@ reference does not match the picture, `Registrar.agreement` under `min_match` 0.
 fit of a view turned away scored 0.0-0.49 on azerbaijan-2024 seeds 61-66, a nudged camera's
 fit 0.63-1.0; without that check a chance fit that left the box in the picture was called
 shifted, on some samples of most cameras turned away mid-day). Frames too dark or flat
-are not judged. Frames too blurred for features (sharpness under `min_sharpness` 0.06, the
+are not judged. Frames too blurred for features (sharpness under `min_sharpness` 0.10, the
 conditions' blur floor, or under `blur_ratio` 0.25 of the reference's, the conditions' blur
 test; a camera defocused with σ 6 px measured 0.05-0.066 against 0.3-0.45 in focus, and ORB
 fits on it failed or were chance) are judged on low-passed images: the reference and the
@@ -94,11 +94,14 @@ so the whole picture is searched, all day: the median of the judged samples of e
 `search_every_s` (30 s; people walking through are erased) until a wireframe scores
 `min_box_score`, or one of at least `repeat_score` (0.25) lies at one place in
 `repeat_windows` (3) medians (`_search`). Found nowhere, the recording never showed the box:
-every judged sample is box_not_visible. Measured on 30-s medians of azerbaijan-2024 seeds 62
-and 63 (60 cameras): with the box in view the best window scored 0.44-0.86 (its worst 0.33-0.62
-unless the box was covered); turned away, the best window 0.00-0.27. A camera nudged from its
-first frame without a reference or a polygon still shows the box where its baseline has it:
-that shift cannot be seen (ok).
+every judged sample is box_not_visible, provided the box was looked for on an in-focus picture
+at all (a camera blurred all day is never searched: its judged samples keep their states;
+azerbaijan-2024 75's cam-D072-016, σ 2.65 all day, nudged at 170 s, was "turned away" for want
+of a search, where its registration showed a 12-px shift). Measured on 30-s medians of
+azerbaijan-2024 seeds 62 and 63 (60 cameras): with the box in view the best window scored
+0.44-0.86 (its worst 0.33-0.62 unless the box was covered); turned away, the best window
+0.00-0.27. A camera nudged from its first frame without a reference or a polygon still shows
+the box where its baseline has it: that shift cannot be seen (ok).
 """
 
 from __future__ import annotations
@@ -115,6 +118,7 @@ import numpy as np
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
 from pollwatch.audit.outline import outline_below, outline_coverage, outline_support
 from pollwatch.audit.picture import (
+    SOFT_SHARPNESS,
     GrayMeasures,
     analysis_reference,
     camera_geometry,
@@ -239,7 +243,7 @@ class ViewAuditor:
         min_moved_outline: float = 1.3,
         min_match: float = 0.55,
         cover_px: float | None = 2.0,
-        min_sharpness: float = 0.06,
+        min_sharpness: float = SOFT_SHARPNESS,
         blur_ratio: float = 0.25,
         blur_sigma: float = 4.0,
         blur_min_match: float | None = 0.7,
@@ -360,6 +364,7 @@ class ViewAuditor:
         self.box_polygon = self._given_polygon  # a located one is the recording's own
         self._offset = np.zeros(2)  # where the baseline shows the box against the polygon
         self._box_seen = True  # False while a box searched for has not been found
+        self._looked = False  # whether the box was searched for on an in-focus picture
         self._window_grays: list[np.ndarray] = []  # judged samples since the last search
         self._weak_finds: list[np.ndarray] = []  # centres of finds under min_box_score
         self._window_start = math.nan
@@ -469,6 +474,7 @@ class ViewAuditor:
         )
         found = self._find_box(reference) if searching else None
         self._box_seen = found is not None or not searching
+        self._looked = searching and sharpness(reference) >= self.min_sharpness
         self._box_cut = found is not None and self._cut(found, reference.shape)
         if found is not None:
             self.box_polygon = found / self._k
@@ -530,6 +536,7 @@ class ViewAuditor:
         if t - self._window_start >= self.search_every_s:
             median = median_image(self._window_grays[:: max(1, len(self._window_grays) // 15)])
             self._window_grays = []
+            self._looked = True  # only in-focus samples are searched (`_judge`)
             found = wireframe_candidates(median)
             if not found:
                 return
@@ -665,6 +672,7 @@ class ViewAuditor:
             or self._blur_held(sample, estimate, match)
         ):
             transform = held
+        self.current = transform  # the conditions' box zone follows a blurred camera too
         if transform is None:
             self._not_visible(t)
             return
@@ -758,7 +766,9 @@ class ViewAuditor:
         t = np.asarray(cols[0], float)
         states = np.asarray(cols[1], dtype=str) if rows else np.empty(0, dtype=str)
         num = [np.asarray(c, float) for c in cols[2:]]
-        if not source._box_seen:  # no box anywhere in the recording: the view is turned away
+        if not source._box_seen and source._looked:
+            # no box anywhere in a recording searched in focus: the view is turned away (a
+            # camera blurred all day was never searched: its box may be there, unseen)
             states = np.where(states == "unknown", states, "box_not_visible")
         step = self.sample_every_s * 1.5
         bridged = _bridged(states)

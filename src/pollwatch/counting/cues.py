@@ -54,6 +54,8 @@ class Burst:
     shaped: bool = False  # a hint that was shaped like a ballot going in at the slot
     arms: tuple[float, float] = (np.nan, np.nan)  # a hand: the most that moved left and right
     # of the slot while it covered it (`pollwatch.counting.arms`; NaN: not measured)
+    front_rise: float = 0.0  # a hand: how much more of the box's bottom was hidden while it
+    # covered the slot than just before (someone crossing in front during it)
 
     def clear(self, o: DropFinderOptions) -> bool:
         """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot
@@ -157,6 +159,7 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
         # someone passing in front of the box hides the slot too: then only a hint of when
         # (`end_x` infinite: never a clear burst), should the pile have risen
         hand = _passing(t, front, start, end) <= o.reach_front
+        rise = _passing(t, front, start, end, after=False)
         i, _ = max(g, key=lambda r: float(high[r[0] : r[1] + 1].sum()))
         peak = float(high[g[0][0] : g[-1][1] + 1].max())
         when = float(t[i]) + o.reach_lead_s
@@ -169,6 +172,7 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
                 float(end - start),
                 reach=hand,
                 arms=arms_in_hand(series, start, end),
+                front_rise=rise,
             )
         )
     return out
@@ -182,10 +186,13 @@ def slot_cover_above(series: pd.DataFrame) -> np.ndarray:
     return cover - rolling_median(cover, t, _SLOT_MEDIAN_S)
 
 
-def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> float:
+def _passing(
+    t: np.ndarray, front: np.ndarray, start: float, end: float, *, after: bool = True
+) -> float:
     """How much more of the box's bottom was hidden from `start` to `end` than just before
     and just after: someone passing in front hides it for a moment; the first ballots
-    changing it for good (paper where the empty box's floor was) do not count."""
+    changing it for good (paper where the empty box's floor was) do not count. Not `after`:
+    than just before only (someone who crossed in front and stayed there)."""
 
     def level(a: float, b: float) -> float:
         sel = (t >= a) & (t <= b) & np.isfinite(front)
@@ -193,7 +200,8 @@ def _passing(t: np.ndarray, front: np.ndarray, start: float, end: float) -> floa
 
     sel = (t >= start) & (t <= end) & np.isfinite(front)
     during = float(front[sel].max()) if sel.any() else 0.0
-    return during - max(level(start - 1.0, start - 0.3), level(end + 0.7, end + 1.5))
+    before = level(start - 1.0, start - 0.3)
+    return during - (max(before, level(end + 0.7, end + 1.5)) if after else before)
 
 
 def pile_plateaus(t: np.ndarray, fill: np.ndarray, o: DropFinderOptions) -> list[Plateau]:

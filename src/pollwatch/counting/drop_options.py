@@ -40,6 +40,8 @@ class DropFinderOptions:
     # slot: a standing voter's wobble, not a hand (0: off)
     more_steps: float = 1.75  # a rise of this many steps more than the ballots seen: more went
     # in (where every hand over the slot was seen too: a small bundle, three voters at once)
+    more_steps_per_hand: float = 0.15  # ... plus this much per clear hand beyond the first: the
+    # per-ballot step's error adds up over the hands of one rise (0: off; session 11)
     bundle_steps: float = 3.0  # a rise this many steps above the hands seen: a bundle
     presence: float = 0.04  # share of the watched region changed: someone at the box
     reach_cover: float = 0.12  # share of the slot covered above its running median: a hand
@@ -73,6 +75,10 @@ class DropFinderOptions:
     # (0: off; session 8: joined hands 0.32–0.47, single voters' hands of 0.45 s or more at
     # most 0.20, on the re-rendered demo 1 and 93)
     two_arms_hand_s: float = 0.45
+    split_front: float = 0.2  # ... unless the box's bottom was hidden this much more during
+    # the hand than just before (`Burst.front_rise`): someone crossing in front of the box
+    # covered the slot and moved both sides of it, the hand's length and arms are theirs
+    # (0: off; session 11)
     pile_arms: float = 0.09  # a hand over the slot of `pile_arms_hand_s` or more while arms moved
     # on both sides of it (each side's share at least this much), alone in a rise of the pile
     # `pile_arms_steps` or more above one ballot (under `more_steps` above it: more is a
@@ -88,6 +94,13 @@ class DropFinderOptions:
     # session 10: 0.3-0.6 steps and a cover of 0.03-0.09 gained the same two true drops on
     # the tuning pool, docs/counting.md "third counting task")
     side_patch_cover: float = 0.06  # (0: any patch after the last hand counts, not off)
+    unanswered_peak: float = 0.2  # a hand over the slot covering it at most this much above
+    # its running median while arms moved on both sides of it (each side's share at least
+    # `unanswered_arms`), in a rise of the pile `unanswered_steps` or more short of the hands
+    # in it (every hand seen), is no drop: people leaving and arriving brushed the slot and
+    # the pile did not answer (0: off; session 11)
+    unanswered_arms: float = 0.09
+    unanswered_steps: float = 0.75
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -103,11 +116,16 @@ class DropFinderOptions:
             "blur_cover",
             "two_arms",
             "two_arms_hand_s",
+            "split_front",
             "pile_arms",
             "pile_arms_hand_s",
             "pile_arms_steps",
             "side_patch_steps",
             "side_patch_cover",
+            "more_steps_per_hand",
+            "unanswered_peak",
+            "unanswered_arms",
+            "unanswered_steps",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
             if not getattr(self, name) >= 0:

@@ -40,7 +40,7 @@ from pollwatch.counting.cues import (
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.hands import blurred_weak_hands, judge_hands
+from pollwatch.counting.hands import blurred_weak_hands, judge_hands, unanswered_hands
 from pollwatch.counting.observability import Range
 
 __all__ = ["DROP_COLUMNS", "find_drops"]
@@ -152,6 +152,8 @@ def find_drops(
             # where every hand was seen, the pile adds ballots only behind a hand over the
             # slot twice as long as usual: two voters at once
             hidden = reaches is None or any(x.reach and x.duration >= long for x in inside)
+            if not hidden:
+                inside = unanswered_hands(inside, rise / step, o)
             got = _assign(
                 rise / step,
                 inside,
@@ -313,7 +315,8 @@ def _assign(
         stats["fill_only"] += 1
         return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
     if not hidden:
-        if clear and steps - len(clear) >= o.more_steps:
+        more = o.more_steps + o.more_steps_per_hand * max(0, len(clear) - 1)
+        if clear and steps - len(clear) >= more:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
         # a ballot seen going in after every hand over the slot, the slot's cover rising a
         # little as it vanished (`touched`), the pile rising for it too: a second voter

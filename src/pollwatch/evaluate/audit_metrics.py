@@ -12,6 +12,11 @@ each kind: the share of the true time covered by the audit, the audit's false ti
 outside the truth) as a share of the flagged time and of the clean time, and the start/end
 errors of each true range against the flagged range overlapping it most.
 
+A camera nudged from its first frame with neither a `reference_image` nor a `box_polygon` in
+cameras.csv shows the audit nothing to measure the nudge against (the issue: without a
+reference, only whether the box is visible at all): `view.unseeable` lists such cameras and
+`view.recall_seeable` is the recall over the other turned cameras. `recall` counts them all.
+
 The network summary is checked against the truth as its sentences word it (whole percent):
 the share of cameras in each sound and view state, and the share of the voting day's footage
 not observable (not recorded, or under an outage, dark, frozen, blocked or defocused picture
@@ -39,7 +44,7 @@ from pollwatch.audit.types import TimeRange
 from pollwatch.case import CasePaths
 from pollwatch.evaluate.registry import METRICS
 from pollwatch.evaluate.truthview import EvaluationError
-from pollwatch.store import Store
+from pollwatch.store import Camera, Store
 
 __all__ = ["PERIODS", "audit_block", "audit_scores", "expected_audio", "expected_view"]
 
@@ -87,6 +92,12 @@ def expected_view(conditions: pd.DataFrame, duration_s: float) -> str:
         if total_duration(_ranges(chosen)) >= _STATE_SHARE * duration_s:
             return state
     return "ok"
+
+
+def _nudged_from_start(conditions: pd.DataFrame) -> bool:
+    """Whether a `nudged` view condition starts at the recording's first frame."""
+    nudges = conditions[(conditions["kind"] == "view_shifted") & (conditions["label"] == "nudged")]
+    return bool((nudges["start_s"] <= 0.0).any())
 
 
 def _frozen_over(conditions: pd.DataFrame, own: tuple[TimeRange, ...]) -> tuple[TimeRange, ...]:
@@ -168,13 +179,16 @@ def audit_scores(
     cameras: pd.DataFrame,
     network: dict[str, Any] | None = None,
     summary: dict[str, Any] | None = None,
+    *,
+    unguided: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Score the audit of the analysed cameras.
 
     `rows`: `camera_audit_frame` (camera_id, audio_state, view_state...); `timeline`: the
     stacked audit/timeline tables (camera_id, part, state, start_s, end_s); `conditions` and
     `cameras` (camera_id, duration_s) from the truth; `network`: the network summary to check
-    against the truth's condition counts (and truth/summary.json's `summary`).
+    against the truth's condition counts (and truth/summary.json's `summary`); `unguided`:
+    the cameras with neither a reference image nor a box polygon (see the module doc).
     """
     analysed = rows[rows["audio_state"] != NOT_ANALYSED]
     cams = cameras[cameras["camera_id"].isin(analysed["camera_id"])].copy()
@@ -183,11 +197,15 @@ def audit_scores(
     audio_true, audio_pred, view_true, view_pred = [], [], [], []
     audio_change: list[float] = []
     view_change: list[float] = []
+    unguided = set(unguided)
+    unseeable: list[str] = []
     for cam in cams.itertuples():
         mine = conditions[conditions["camera_id"] == cam.camera_id]
         audio_true.append(expected_audio(mine, cam.duration_s))
         audio_pred.append(str(by_id.loc[cam.camera_id, "audio_state"]))
         view_true.append(expected_view(mine, cam.duration_s))
+        if cam.camera_id in unguided and view_true[-1] == "shifted" and _nudged_from_start(mine):
+            unseeable.append(str(cam.camera_id))
         view_pred.append(str(by_id.loc[cam.camera_id, "view_state"]))
         seen = timeline[timeline["camera_id"] == cam.camera_id]
         for kind, part, states, out in (
@@ -205,6 +223,7 @@ def audit_scores(
     presence_p = np.where(np.isin(ap, ["ok", "quiet"]), "sound", ap)
     sound = np.isin(at, ["ok", "quiet"])
     turned = vt != "ok"
+    seeable = turned & ~np.isin(cams["camera_id"].to_numpy(), unseeable)
     called = np.isin(vp, ["shifted", "box_not_visible"])  # "unknown": the view was not judged
     confusion: dict[str, dict[str, int]] = {}
     for t, p in zip(at, ap, strict=True):
@@ -231,6 +250,8 @@ def audit_scores(
                 (vt == "box_not_visible").sum(),
             ),
             "shifted_recall": _share(float(called[vt == "shifted"].sum()), (vt == "shifted").sum()),
+            "unseeable": unseeable,
+            "recall_seeable": _share(float(called[seeable].sum()), seeable.sum()),
             "change_error": _errors(view_change),
             "changes_missed": sum(math.isinf(e) for e in view_change),
             "per_camera": {
@@ -353,6 +374,11 @@ def _truth_table(truth: Any, name: str, columns: tuple[str, ...]) -> pd.DataFram
     return value
 
 
+def _unguided(camera: Camera) -> bool:
+    """Neither a reference image nor a box polygon: nothing says where the view should be."""
+    return camera.reference_image is None and not camera.box_polygon
+
+
 @METRICS.registering("audit", order=20)
 def audit_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     """The camera audit against the truth's camera conditions (see the module doc); only
@@ -360,6 +386,7 @@ def audit_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     with Store.existing(paths.db_path) as store:
         rows = camera_audit_frame(store)
         timeline = store.read_tables("audit", "timeline")
+        unguided = [c.camera_id for c in store.camera_records() if _unguided(c)]
     analysed = rows[rows["audio_state"] != NOT_ANALYSED]
     if analysed.empty:
         return {"cameras": 0, "not_analysed": len(rows)}
@@ -369,7 +396,13 @@ def audit_block(paths: CasePaths, truth: Any) -> dict[str, Any]:
     cameras = _truth_table(truth, "cameras", ("camera_id", "duration_s"))
     summary = truth.get("summary") if isinstance(truth, dict) else getattr(truth, "summary", None)
     scores = audit_scores(
-        rows, timeline, conditions, cameras, network_from_frame(rows), summary or None
+        rows,
+        timeline,
+        conditions,
+        cameras,
+        network_from_frame(rows),
+        summary or None,
+        unguided=unguided,
     )
     scores["not_analysed"] = len(rows) - len(analysed)
     return scores
