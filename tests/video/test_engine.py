@@ -246,8 +246,7 @@ def test_missing_file_raises_input_error(tmp_path: Path) -> None:
 def test_audio_chunks_delivered_in_the_same_pass(make_clip, container: str) -> None:
     path = make_clip(ClipSpec(seconds=2.0, size=SMALL, container=container))
     video, sound = Recorder(), Recorder(video=False, audio=True)
-    options = EngineOptions(audio_chunk_s=1.0)  # several chunks in 2 s (5 s by default)
-    run = analyse_video(path, [video, sound], start_time=START, options=options)
+    run = analyse_video(path, [video, sound], start_time=START)
     assert sound.info is not None and sound.info.has_audio and sound.info.sample_rate == 16000
     assert len(video.frames) == 50 and run.audio_chunks == len(sound.chunks) > 0
     samples = np.concatenate([c.samples for c in sound.chunks])
