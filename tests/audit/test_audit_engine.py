@@ -45,15 +45,15 @@ def test_the_auditor_has_the_engine_shape(audited) -> None:
     assert result.span.end == pytest.approx(SECONDS, abs=0.2)
 
 
-@pytest.mark.parametrize("chunk_s", [0.0, 1.0])
+@pytest.mark.parametrize("chunk_s", [0.0, 5.0])
 def test_the_audit_does_not_depend_on_the_audio_chunks(audited, sabotaged: Clip, chunk_s) -> None:
-    """The engine's audio chunk length (`audio_chunk_s`, 5 s by default) changes how the sound
+    """The engine's audio chunk length (`audio_chunk_s`, 1 s by default) changes how the sound
     is handed over, never what the audit finds (its windows are measured as if alone)."""
     paths = CasePaths.of(sabotaged.path.parent)
     analyser = make_audit_analyser(camera_for(sabotaged), paths)
     options = EngineOptions(audio_chunk_s=chunk_s)
     run = analyse_video(sabotaged.path, [analyser], start_time=START, options=options)
-    assert run.audio_chunks > audited.audio_chunks
+    assert (run.audio_chunks > audited.audio_chunks) is (chunk_s < 1.0)
     assert pickle.dumps(run.results[0]) == pickle.dumps(audited.results[0])
 
 

@@ -48,13 +48,9 @@ class EngineOptions:
     `min_gap_s`: shortest timestamp jump reported as a gap. `audio_chunk_s`: decoded audio
     frames (about 21 ms each from AAC) are joined into chunks of about this many seconds of
     contiguous samples before they are handed over (one call and one array per chunk instead
-    of one per frame); 0 hands every frame over alone. 5 s by default: the audio audit
-    measures 5 s at a time, and held frames go out before every chunk, so longer chunks
-    keep the decoder and the analysers each running longer (about 0.07 of decode-only less
-    CPU for the audit pass than 1-s chunks; its result is the same). `skip_silence`: an
-    AAC-LC packet that repeats the bytes of packets already decoded to digital silence,
-    following one, is not decoded; its frame is zeros, bit for bit what decoding gives
-    (`_Silence`).
+    of one per frame); 0 hands every frame over alone. `skip_silence`: an AAC-LC packet that
+    repeats the bytes of packets already decoded to digital silence, following one, is not
+    decoded; its frame is zeros, bit for bit what decoding gives (`_Silence`).
     `hold_frames`: sampled frames are handed over up to this many at a time (1: each as soon
     as it is decoded), so that the decoder runs several frames back to back between the
     analysers' calls; every analyser gets the same frames, gaps and audio chunks in the same
@@ -69,7 +65,7 @@ class EngineOptions:
     threads: int = 1
     thread_type: Literal["SLICE", "FRAME", "AUTO"] = "SLICE"
     min_gap_s: float = 0.25
-    audio_chunk_s: float = 5.0
+    audio_chunk_s: float = 1.0
     skip_silence: bool = True
     hold_frames: int = 16
 
