@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.carousel.light import light_factor, stand_level
 from pollwatch.carousel.visits import VisitRules, slot_visits
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
 from pollwatch.reid.parts import PartColourEmbedder
@@ -599,6 +600,10 @@ class VoterPart:
     side_slack_s: float = 0.5  # a side visit is a voter's when a counted drop falls during
     # its crops (this much slack); else someone standing by or waiting (the side crops are
     # kept only with `VoterCrops(side_crops=True)`)
+    #: the crops are embedded with their colours times the camera's light factor, the box
+    #: stand's level in the empty view brought to this one (`pollwatch.carousel.light`;
+    #: None: as taken)
+    light_reference: float | None = None
 
     def __post_init__(self) -> None:
         if self.source not in ("visits", "slot", "track"):
@@ -611,6 +616,14 @@ class VoterPart:
             raise ValueError(f"fold_alike must be a cosine in [-1, 1], got {self.fold_alike!r}")
         if self.anchor_s is not None and not self.anchor_s >= 0:
             raise ValueError(f"anchor_s must be >= 0 or None, got {self.anchor_s!r}")
+        if self.light_reference is not None and not self.light_reference > 0:
+            raise ValueError(
+                f"light_reference must be positive or None, got {self.light_reference!r}"
+            )
+        self._gain = 1.0
+        if self.light_reference is not None:
+            level = stand_level(self.crops.background, self.crops.box)
+            self._gain = light_factor(level, self.light_reference)
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -803,6 +816,8 @@ class VoterPart:
         crops, masks = pool.usable()
         if not crops:
             return None
+        if self._gain != 1.0:
+            crops = [np.clip(c * np.float32(self._gain), 0, 255).astype(np.uint8) for c in crops]
         try:
             emb = self.embedder.embed(crops, masks)
             halves = np.nan
