@@ -4,7 +4,8 @@ embedding and case step on the kept crops with other settings, and score each ru
 `crops CASE PKL` runs `pollwatch analyse` on CASE (a copy: it writes the store) and keeps what
 each camera's `VoterCrops` gave (the slot and side crops, the empty view, the box outline) in
 PKL. `replay CASE PKL ...` writes each camera's sightings again from PKL with the pipeline's
-`VoterPart` (embedder "parts" with `--emb` overrides of its options), runs the carousel step
+`VoterPart` (embedder "parts" with `--emb` overrides of its options, `voter_part`'s light
+reference unless `--part` sets VoterPart fields), runs the carousel step
 (`--params` overrides of `STEP_PARAMS`) and prints the evaluation's carousel block in brief,
 one JSON line per case (`--full`: the whole block). The evaluation reads the case's truth:
 this is a scoring tool, never part of the analysis.
@@ -69,7 +70,7 @@ def replay(
 ) -> dict:
     """Sightings again from the kept crops, the carousel step, the evaluation's block."""
     kept = pickle.loads(source.read_bytes())
-    part_options = part
+    part_options = {"light_reference": voters.LIGHT_REFERENCE, **(part or {})}
     paths = CasePaths.of(case)
     with Store(paths.db_path) as store:
         for camera in store.camera_records():
@@ -83,7 +84,7 @@ def replay(
                 side_fill=voters.SIDE_FILL,
             )
             embedder = get_embedder_by_name("parts", **emb)
-            part = VoterPart(camera, embedder, crops, **(part_options or {}))
+            part = VoterPart(camera, embedder, crops, **part_options)
             result = TrackCrops(None, {}, {}, k["slot"], k["sides"])  # type: ignore[arg-type]
             part.save([result], None, store)  # type: ignore[arg-type]
         step_params = replace(carousel_step_module.STEP_PARAMS, **params)

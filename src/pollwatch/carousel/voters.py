@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from pollwatch.carousel.light import light_factor, stand_level
+from pollwatch.carousel.light import STAND_LEVEL, light_factor, stand_level
 from pollwatch.carousel.visits import VisitRules, slot_visits
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
 from pollwatch.reid.parts import PartColourEmbedder
@@ -47,6 +47,7 @@ from pollwatch.videostep import VIDEO_PARTS, VideoContext
 __all__ = [
     "ANALYSER",
     "FOLLOW_VIEWS",
+    "LIGHT_REFERENCE",
     "SIDE_CROPS",
     "SIDE_FILL",
     "SIDE_TRACK",
@@ -75,6 +76,11 @@ SIDE_CROPS = True
 #: while half its lower part is a person's (session 9: tuning 36 -> 41 of 54 pairs, demo 102
 #: 0 -> 6 of 15, all right; clean stations 0 of 9; docs/carousel.md)
 SIDE_FILL: float | None = 0.5
+#: `VoterPart.light_reference` for `voter_part`: every camera's crops brought to one light,
+#: read from its ballot box's stand (session 11: tuning 6 -> 14 of 43 pairs with the step's
+#: cross-station null of other cameras' pairs 10 -> 19, all right, clean stations 0 of 7;
+#: docs/carousel.md)
+LIGHT_REFERENCE: float | None = STAND_LEVEL
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -876,7 +882,7 @@ def _visits(
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track and of the view above the ballot box; after the pass,
     embed each person's visit at the box found in the slot crops (`slot_visits`) with the
-    built-in part-colour descriptor."""
+    built-in part-colour descriptor, its colours brought to one light (`LIGHT_REFERENCE`)."""
     zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)
     # a camera nudged mid-day: the later steady views' boxes (the first is `box`); off
@@ -893,4 +899,5 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         side_crops=SIDE_CROPS,
         side_fill=SIDE_FILL,
     )
-    return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)
+    embedder = get_embedder_by_name("parts")
+    return VoterPart(ctx.camera, embedder, crops, light_reference=LIGHT_REFERENCE)
