@@ -63,9 +63,10 @@ def test_stand_level_rejects(background: np.ndarray, box: np.ndarray, match: str
     [
         (None, 1.0),
         (STAND_LEVEL, 1.0),
-        (STAND_LEVEL / 1.25, 1.25),
-        (STAND_LEVEL * 1.25, 0.8),
+        (STAND_LEVEL / 1.2, 1.2),
+        (STAND_LEVEL * 1.2, 1 / 1.2),
         (STAND_LEVEL / (MAX_FACTOR + 0.1), 1.0),  # not the stand (a board hiding the box)
+        (110.8, 1.0),  # no box in the empty view: the floor's grey tiles
         (217.0, 1.0),
     ],
 )
