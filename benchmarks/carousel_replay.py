@@ -26,6 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from pollwatch.carousel import step as carousel_step_module
 from pollwatch.carousel import voters
 from pollwatch.carousel.voters import TrackCrops, VoterCrops, VoterPart
@@ -34,7 +36,7 @@ from pollwatch.evaluate import load_truth
 from pollwatch.evaluate.carousel_metrics import carousel_block
 from pollwatch.pipeline import analyse_case
 from pollwatch.reid import get_embedder_by_name
-from pollwatch.store import Store
+from pollwatch.store import NotFoundError, Store
 
 
 def dump_crops(case: Path, target: Path) -> str:
@@ -44,11 +46,17 @@ def dump_crops(case: Path, target: Path) -> str:
 
     def keeping(self: VoterPart, results: Any, run: Any, store: Store) -> None:
         crops: TrackCrops = results[0]
-        kept[self.camera.camera_id] = {
+        cid = self.camera.camera_id
+        try:  # the drops as the pass saw them (the counter finds them again after the audit)
+            drops = store.read_table("counting", "drops", camera_id=cid)
+        except NotFoundError:
+            drops = None
+        kept[cid] = {
             "slot": crops.slot,
             "sides": crops.sides,
             "background": self.crops.background,
             "box": self.crops.box,
+            "drops": drops,
         }
         save(self, results, run, store)
 
@@ -59,6 +67,22 @@ def dump_crops(case: Path, target: Path) -> str:
         VoterPart.save = save  # type: ignore[method-assign]
     target.write_bytes(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
     return summary
+
+
+class _PassDrops:
+    """The store as `VoterPart.save` saw it in the pass: the counter's drops of then (kept
+    with the crops since session 11; older dumps: the store's, found again later)."""
+
+    def __init__(self, store: Store, drops: pd.DataFrame | None) -> None:
+        self._store, self._drops = store, drops
+
+    def read_table(self, analyser: str, name: str, **keys: Any) -> pd.DataFrame:
+        if (analyser, name) == ("counting", "drops") and self._drops is not None:
+            return self._drops
+        return self._store.read_table(analyser, name, **keys)
+
+    def write_table(self, *args: Any, **kwargs: Any) -> None:
+        self._store.write_table(*args, **kwargs)
 
 
 def replay(
@@ -86,7 +110,8 @@ def replay(
             embedder = get_embedder_by_name("parts", **emb)
             part = VoterPart(camera, embedder, crops, **part_options)
             result = TrackCrops(None, {}, {}, k["slot"], k["sides"])  # type: ignore[arg-type]
-            part.save([result], None, store)  # type: ignore[arg-type]
+            seen = _PassDrops(store, k.get("drops"))
+            part.save([result], None, seen)  # type: ignore[arg-type]
         step_params = replace(carousel_step_module.STEP_PARAMS, **params)
         carousel_step_module.carousel_step(paths, store, step_params)
     return carousel_block(paths, load_truth(paths))
