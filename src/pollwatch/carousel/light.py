@@ -20,8 +20,8 @@ import numpy as np
 
 __all__ = ["MAX_FACTOR", "STAND_LEVEL", "light_factor", "stand_level"]
 
-#: the common level a stand is brought to (the median stand luma on the session 11 tuning
-#: cameras, 70-78); only its being one constant matters
+#: the common level a stand is brought to (about the middle of the stands' luma on the
+#: session 11 cameras, 74-82); only its being one constant matters
 STAND_LEVEL = 76.0
 #: a stand read this many times brighter or darker than `STAND_LEVEL` is something else: the
 #: stands of 28 demo cameras (session 11) read 74-82 (factors 0.93-1.03); demo 116's
