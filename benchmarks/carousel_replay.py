@@ -39,9 +39,14 @@ from pollwatch.reid import get_embedder_by_name
 from pollwatch.store import NotFoundError, Store
 
 
-def dump_crops(case: Path, target: Path) -> str:
-    """Analyse `case` (every step), keeping each camera's carousel crops in `target`."""
+def dump_crops(case: Path, target: Path, settings: dict[str, Any] | None = None) -> str:
+    """Analyse `case` (every step), keeping each camera's carousel crops in `target`;
+    `settings`: module constants of `pollwatch.carousel.voters` for this run (SIDE_FILL=null)."""
     kept: dict[str, dict[str, Any]] = {}
+    for name, value in (settings or {}).items():
+        if not hasattr(voters, name):
+            raise SystemExit(f"pollwatch.carousel.voters has no {name}")
+        setattr(voters, name, value)
     save = VoterPart.save
 
     def keeping(self: VoterPart, results: Any, run: Any, store: Store) -> None:
@@ -148,6 +153,7 @@ def main() -> None:
     c = sub.add_parser("crops", help="analyse a case, keeping its carousel crops")
     c.add_argument("case", type=Path)
     c.add_argument("target", type=Path)
+    c.add_argument("--voters", nargs="*", default=[], help="voters' constants, NAME=JSON")
     r = sub.add_parser("replay", help="the carousel again on kept crops, scored")
     r.add_argument("cases", nargs="+", help="CASE:PKL")
     r.add_argument("--emb", default="{}", help="options of the 'parts' embedder (JSON)")
@@ -156,7 +162,8 @@ def main() -> None:
     r.add_argument("--full", action="store_true", help="print the whole carousel block")
     args = ap.parse_args()
     if args.command == "crops":
-        print(dump_crops(args.case, args.target))
+        settings = {k: _value(v) for k, v in (p.split("=", 1) for p in args.voters)}
+        print(dump_crops(args.case, args.target, settings))
         return
     emb = json.loads(args.emb)
     params = dict(p.split("=", 1) for p in args.params)
