@@ -111,6 +111,40 @@ def test_an_idle_box_is_read_at_the_idle_rate_and_keeps_the_drops(render, plan, 
 
 
 @pytest.mark.parametrize(
+    ("outline_s", "snapshot_s", "keep"), [(2.0, 2.0, 9), (4.0, 4.0, 5), (3.0, 4.0, 2)]
+)
+def test_the_periodic_checks_run_at_their_periods_and_keep_the_drops(
+    render, monkeypatch, outline_s, snapshot_s, keep
+):
+    """The outline and view checks every `outline_every_s`, a background snapshot every
+    `snapshot_every_s` (the median of the last `snapshot_keep`): each at its own period, and
+    the drops of the crowded clip still all found."""
+    path = render(CROWDED)
+    zone = resolve_box_zone(keyframe_background(path), CameraRenderer(CROWDED).box_polygon())
+    outlines: list[int] = []
+    snapshots: list[int] = []
+    outline, snapshot = BoxWatcher._outline, BoxWatcher._snapshot
+    monkeypatch.setattr(
+        BoxWatcher, "_outline", lambda self, *a: outlines.append(1) or outline(self, *a)
+    )
+
+    def _snapshot(self, *a):
+        snapshot(self, *a)
+        snapshots.append(len(self._s.snapshots))
+
+    monkeypatch.setattr(BoxWatcher, "_snapshot", _snapshot)
+    options = {"outline_every_s": outline_s, "snapshot_every_s": snapshot_s, "snapshot_keep": keep}
+    watch = analyse_video(path, [BoxWatcher(zone.zone, **options)]).results[0]
+    seconds = float(watch.series["t_s"].iloc[-1])
+    # a check is due at its period, taken at the first sample after (a frame or two later)
+    assert seconds / (outline_s + 0.2) <= len(outlines) <= seconds / outline_s + 1
+    assert seconds / (snapshot_s + 0.2) <= len(snapshots) <= seconds / snapshot_s + 1
+    assert max(snapshots) == keep
+    drops, _ = find_drops(watch.series, watch.box_height_px)
+    assert int(drops["ballots"].sum()) == len(true_drops(CROWDED))
+
+
+@pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"fps": 0.0}, "fps must be positive"),
@@ -118,6 +152,9 @@ def test_an_idle_box_is_read_at_the_idle_rate_and_keeps_the_drops(render, plan, 
         ({"idle_fps": 10.0}, "idle_fps must be in"),
         ({"idle_fps": -1.0}, "idle_fps must be in"),
         ({"idle_s": -0.5}, "idle_s must be"),
+        ({"outline_every_s": 0.0}, "outline_every_s must be positive"),
+        ({"snapshot_every_s": -2.0}, "snapshot_every_s must be positive"),
+        ({"snapshot_keep": 0}, "snapshot_keep must be >= 1"),
     ],
 )
 def test_watcher_arguments_are_checked(kwargs: dict, message: str) -> None:
