@@ -45,15 +45,18 @@ a threshold, which the encoder's noise moves by a few pixels where no pixel move
 8 levels, and the fill band's column profile moves by a level or two where a smooth shadow
 crosses it; repeating either lost true drops there (see docs/video.md, session 5).
 
-With `idle_fps` (5 by default since session 6), while no pixel of the slot's surroundings
-and the box below them (`BoxRegions.near`) moved for `idle_s` (1 s), only every other sample
-is read: the one between repeats the row before it, but for `motion`, the smaller of the
-reads' before and after it (a frozen picture's run of zero motion then starts and ends where
-it would at the full rate, though a keyframe's jump falls next to it); the background and
-outline checks every 2 s are never skipped. A voter's hand reaches the box through those
-pixels, and the full rate is back from the first sample that sees it. On the tuning seeds'
-box cameras it changes no drop time and no evaluation figure; it saves the reads of a quarter
-of the samples there (docs/video.md, session 6).
+With `idle_fps` (2.5 by default since session 11; 5 in sessions 6-10), while no pixel of the
+slot's surroundings and the box below them (`BoxRegions.near`) moved for `idle_s` (1 s),
+samples are read at that rate only (two of every three samples at 10 fps are not read): an
+unread sample repeats the row before it; the last unread one before a read takes, for
+`motion`, the smaller of the reads' before and after it (at 5 fps, one unread sample between
+two reads: a frozen picture's run of zero motion then starts and ends where it would at the
+full rate, though a keyframe's jump falls next to it; at 2.5 fps the run can start a sample
+later); the background and outline checks every 2 s are never skipped. A voter's hand
+reaches the box through those pixels, and the full rate is back from the first sample that
+sees it. On the tuning seeds' box cameras neither rate changes a drop time or an evaluation
+figure; at 5 fps it leaves a quarter to a third of the samples unread there, at 2.5 fps
+36-47 % (docs/video.md, sessions 6 and 11).
 
 The measures are taken a batch of samples at a time (`pollwatch.counting.measures`): each
 measured sample's watch region is copied from the frame's planes as it arrives, and the
@@ -274,7 +277,7 @@ class BoxWatcher:
         fps: float = 10.0,
         white_level: float = 0.9,
         skip_still: bool = True,
-        idle_fps: float | None = 5.0,
+        idle_fps: float | None = 2.5,
         idle_s: float = 1.0,
         outline_every_s: float = _OUTLINE_EVERY_S,
         snapshot_every_s: float = _BG_EVERY_S,
