@@ -526,3 +526,36 @@ def test_person_members_equals_a_scan_per_person(n_persons: int) -> None:
     assert len(got) == n_persons
     for k, rows in enumerate(got):
         assert rows.tolist() == np.flatnonzero(person == k).tolist()
+
+
+@pytest.mark.parametrize(("other_cameras", "alike_null"), [(False, True), (True, False)])
+def test_cross_station_null_borrows_no_pairs_of_one_camera(
+    other_cameras: bool, alike_null: bool
+) -> None:
+    """One camera shows one picture all day (a board in front of its box: 100 "visits" alike
+    at cosine about 1, 40 s apart, so infeasible at one station). The cross-station
+    stratum, short of decoys of its own, borrowed them: its null's top was about 1.
+    With `cross_null_other_cameras` it borrows none of one camera's pairs (`min_decoys` set
+    above the 8,637 cross-station decoys of this long day, as a demo case has 85-120)."""
+    planted = make_planted_set(n_sightings=400, n_stations=10, n_groups=0, seed=12)
+    s = planted.sightings
+    rng = np.random.default_rng(5)
+    board = rng.standard_normal(128)
+    emb = board + 0.02 * rng.standard_normal((100, 128))
+    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+    cam, station = str(s.camera_id[0]), str(s.station_id[0])
+    junk = Sightings.from_arrays(
+        [f"board{k}" for k in range(100)],
+        [cam] * 100,
+        [station] * 100,
+        float(s.time.min()) + 40.0 * np.arange(100),
+        emb,
+    )
+    params = CarouselParams(
+        together_s=30.0, min_decoys=10_000, cross_null_other_cameras=other_cameras
+    )
+    result = detect_carousels(Sightings.merge([s, junk]), planted.stations, params)
+    cross = result.calibration["cross_station"]
+    assert cross is not None
+    top = float(np.tanh(cross.threshold))  # the null's 90th percentile
+    assert (top > 0.9) == alike_null

@@ -82,32 +82,75 @@ def test_skipping_still_samples_keeps_the_drops(render, plan) -> None:
 
 
 @pytest.mark.parametrize("plan", [CROWDED, LOITER], ids=["crowded", "loiter"])
-def test_an_idle_box_is_read_at_the_idle_rate_and_keeps_the_drops(render, plan, monkeypatch):
-    """While nothing moved near the box for a second, every other sample is not read (its
-    row repeats the one before, but for motion, the smaller of the reads around it); the
-    drops are those of reading all."""
+@pytest.mark.parametrize(("idle_fps", "run"), [(5.0, 1), (2.5, 3)])
+def test_an_idle_box_is_read_at_the_idle_rate_and_keeps_the_drops(
+    render, plan, monkeypatch, idle_fps, run
+):
+    """While nothing moved near the box for a second, samples are read at the idle rate only
+    (at 5 of 10 a second, never two unread samples in a row; at 2.5, never more than three,
+    a sample's time jittering by a frame): an unread row repeats the one before, but the last
+    one before a read takes the smaller motion of the reads around it; the drops are those of
+    reading all."""
     path = render(plan)
     zone = resolve_box_zone(keyframe_background(path), CameraRenderer(plan).box_polygon())
     read: list[float] = []  # `_moved` looks at every sample read, once
     moved = BoxWatcher._moved
     monkeypatch.setattr(BoxWatcher, "_moved", lambda self, *a: read.append(a[1]) or moved(self, *a))
     series = {}
-    for idle in (None, 5.0):
+    for idle in (None, idle_fps):
         read.clear()
         watch = analyse_video(path, [BoxWatcher(zone.zone, idle_fps=idle)]).results[0]
         drops, _ = find_drops(watch.series, watch.box_height_px)
         assert int(drops["ballots"].sum()) == len(true_drops(plan)), idle
         series[idle] = watch.series
         unread = ~watch.series["t_s"].isin(read).to_numpy()
-    assert 0 < unread.sum() < len(unread) / 2  # at 5 of 10 samples a second, at most
-    assert not (unread[1:] & unread[:-1]).any()  # never two unread samples in a row
-    full, idle_series = series[None], series[5.0]
+    assert 0 < unread.sum() < len(unread) * run / (run + 1)
+    longest = max(len(r) for r in "".join("x" if u else " " for u in unread).split())
+    assert longest <= run and (run == 1 or longest > 1)
+    full, idle_series = series[None], series[idle_fps]
     assert (full["t_s"] == idle_series["t_s"]).all()
     values = idle_series.drop(columns=["t_s", "motion"]).fillna(-1.0).to_numpy()
     assert (values[1:][unread[1:]] == values[:-1][unread[1:]]).all()
     motion = idle_series["motion"].to_numpy()
-    around = np.fmin(motion[:-2], motion[2:])[unread[1:-1]]  # the reads before and after
-    assert np.array_equal(motion[1:-1][unread[1:-1]], around, equal_nan=True)
+    last = unread[1:-1] & ~unread[2:]  # the last unread sample before a read
+    around = np.fmin(motion[:-2], motion[2:])[last]  # the row before and the read after
+    assert np.array_equal(motion[1:-1][last], around, equal_nan=True)
+    inner = unread[1:-1] & unread[2:]  # an earlier one: the row before
+    assert np.array_equal(motion[1:-1][inner], motion[:-2][inner], equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("outline_s", "snapshot_s", "keep"), [(2.0, 2.0, 9), (4.0, 4.0, 5), (3.0, 4.0, 2)]
+)
+def test_the_periodic_checks_run_at_their_periods_and_keep_the_drops(
+    render, monkeypatch, outline_s, snapshot_s, keep
+):
+    """The outline and view checks every `outline_every_s`, a background snapshot every
+    `snapshot_every_s` (the median of the last `snapshot_keep`): each at its own period, and
+    the drops of the crowded clip still all found."""
+    path = render(CROWDED)
+    zone = resolve_box_zone(keyframe_background(path), CameraRenderer(CROWDED).box_polygon())
+    outlines: list[int] = []
+    snapshots: list[int] = []
+    outline, snapshot = BoxWatcher._outline, BoxWatcher._snapshot
+    monkeypatch.setattr(
+        BoxWatcher, "_outline", lambda self, *a: outlines.append(1) or outline(self, *a)
+    )
+
+    def _snapshot(self, *a):
+        snapshot(self, *a)
+        snapshots.append(len(self._s.snapshots))
+
+    monkeypatch.setattr(BoxWatcher, "_snapshot", _snapshot)
+    options = {"outline_every_s": outline_s, "snapshot_every_s": snapshot_s, "snapshot_keep": keep}
+    watch = analyse_video(path, [BoxWatcher(zone.zone, **options)]).results[0]
+    seconds = float(watch.series["t_s"].iloc[-1])
+    # a check is due at its period, taken at the first sample after (a frame or two later)
+    assert seconds / (outline_s + 0.2) <= len(outlines) <= seconds / outline_s + 1
+    assert seconds / (snapshot_s + 0.2) <= len(snapshots) <= seconds / snapshot_s + 1
+    assert max(snapshots) == keep
+    drops, _ = find_drops(watch.series, watch.box_height_px)
+    assert int(drops["ballots"].sum()) == len(true_drops(CROWDED))
 
 
 @pytest.mark.parametrize(
@@ -118,6 +161,9 @@ def test_an_idle_box_is_read_at_the_idle_rate_and_keeps_the_drops(render, plan, 
         ({"idle_fps": 10.0}, "idle_fps must be in"),
         ({"idle_fps": -1.0}, "idle_fps must be in"),
         ({"idle_s": -0.5}, "idle_s must be"),
+        ({"outline_every_s": 0.0}, "outline_every_s must be positive"),
+        ({"snapshot_every_s": -2.0}, "snapshot_every_s must be positive"),
+        ({"snapshot_keep": 0}, "snapshot_keep must be >= 1"),
     ],
 )
 def test_watcher_arguments_are_checked(kwargs: dict, message: str) -> None:

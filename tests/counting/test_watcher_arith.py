@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pollwatch.counting.measures import _nearest_patch
+from pollwatch.counting.measures import _nearest_patch, _nearest_patches
 from pollwatch.counting.watcher import _correlation, _percentile
 
 
@@ -88,3 +88,21 @@ def test_nearest_patch_ties_go_to_the_first_component() -> None:
     new[2:5, 33:36] = 255
     r = SimpleNamespace(slot=(0, 0), centre_x=20.0, box_w=40.0, ballot_w=5, ballot_h=5, min_patch=1)
     assert _nearest_patch(new, r) == _reference_patch(new, r) == (9.0, (6.0 - 20.0) / 40.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_nearest_patches_are_each_masks_own(seed: int, count: int) -> None:
+    # the masks labelled together give each mask's own patch; components touching a mask's
+    # last and the next one's first row stay apart
+    rng = np.random.default_rng(seed)
+    masks = ((rng.random((count, 12, 50)) < 0.3) * 255).astype(np.uint8)
+    masks[:, -1, ::2] = masks[:, 0, ::2] = 255
+    r = SimpleNamespace(
+        slot=(10, 0), centre_x=35.0, box_w=40.0, ballot_w=8, ballot_h=6, min_patch=1.0 + seed % 3
+    )
+    area, x = _nearest_patches(masks, r)
+    for k in range(count):
+        want = _reference_patch(masks[k], r)
+        assert area[k] == want[0]
+        assert x[k] == want[1] or (np.isnan(x[k]) and np.isnan(want[1]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from pollwatch.video.boxfind import (
     fit_polygon,
     keyframe_background,
     lid_above,
+    median_image,
     seek_keyframes,
     wireframe_candidates,
 )
@@ -239,3 +242,23 @@ def test_keyframe_background_of_the_first_view(make_clip) -> None:
     assert np.array_equal(
         keyframe_background(path, count=9, first_view_only=True), keyframe_background(path, count=9)
     )
+
+
+@pytest.mark.parametrize("n", range(1, 14))
+def test_median_image_is_the_middle_of_the_sorted_pixels(n):
+    # every input of 0s and 255s (a selection network that is right on all of them is right
+    # on every input: the 0-1 principle) and random images, against numpy's sort
+    bits = np.array(list(itertools.product([0, 255], repeat=n)), np.uint8).T
+    rng = np.random.default_rng(n)
+    noise = rng.integers(0, 256, (n, 40, 30, 3), dtype=np.uint8)
+    for images in (bits, noise):
+        got = median_image([im.copy() for im in images])
+        assert np.array_equal(got.reshape(images[0].shape), np.sort(images, axis=0)[n // 2])
+
+
+def test_median_image_leaves_its_inputs_alone():
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (20, 10), dtype=np.uint8) for _ in range(9)]
+    kept = [im.copy() for im in images]
+    median_image(images)
+    assert all(np.array_equal(a, b) for a, b in zip(images, kept, strict=True))

@@ -56,6 +56,9 @@ class CarouselParams:
     tail_mass: float = 0.1  # the null's tail is fitted above its (1 - tail_mass) quantile
     null_max_shape: float = 0.5  # the null tail's shape ξ is fitted within [0, null_max_shape]
     null_min_shape: float = 0.0  # ... and kept at least this (a light tail is a bold one)
+    #: the cross-station stratum, short of decoys of its own, borrows none of the pairs of
+    #: one camera (False: it borrows every decoy; see `CarouselDetector._calibrate`)
+    cross_null_other_cameras: bool = False
     complete_similarity: float | None = 0.2  # group completion (None: off; see grouping.py)
     attach_similarity: float | None = None  # lone persons join a group (None: off; grouping.py)
     lone_repeats: bool = True  # report a person seen at one station only without co-travellers
@@ -176,11 +179,12 @@ class CarouselDetector:
         twin = (sightings.camera_id[cand.i] == sightings.camera_id[cand.j]) & (
             np.abs(sightings.time[cand.i] - sightings.time[cand.j]) < together
         )
-        calib = self._calibrate(cand, feas, same, positives, decoy_ok=~twin)
+        one_camera = sightings.camera_id[cand.i] == sightings.camera_id[cand.j]
+        calib = self._calibrate(cand, feas, same, positives, ~twin, one_camera)
         report_calib = calib
         if p.null_max_shape != REPORT_NULL_MAX_SHAPE or p.null_min_shape > 0:
             report_calib = self._calibrate(
-                cand, feas, same, positives, decoy_ok=~twin, max_shape=REPORT_NULL_MAX_SHAPE
+                cand, feas, same, positives, ~twin, one_camera, max_shape=REPORT_NULL_MAX_SHAPE
             )
         strata = (("same_station", same), ("cross_station", ~same))
         llr = np.full(len(cand), -np.inf)
@@ -319,16 +323,25 @@ class CarouselDetector:
         same: np.ndarray,
         positives: np.ndarray | None,
         decoy_ok: np.ndarray,
+        one_camera: np.ndarray,
         max_shape: float | None = None,
     ) -> dict[str, SimilarityCalibration | None]:
+        """Per stratum, the calibration from its feasible pairs (targets) and infeasible ones
+        (decoys, where `decoy_ok`). A stratum with fewer than `min_decoys` decoys of its own
+        borrows the other's; with `cross_null_other_cameras` the cross-station one borrows
+        none of `one_camera`'s pairs: a camera's pairs share its light, its view and what it
+        shows all day (on demo 116 a board hiding one camera's box made 61 sightings alike
+        at cosine 0.99-1, and borrowed, they put the cross-station prior at 0.001)."""
         p = self.params
         out: dict[str, SimilarityCalibration | None] = {}
-        all_decoys = cand.similarity[~feas & decoy_ok]
         for name, mask in (("same_station", same), ("cross_station", ~same)):
             target = cand.similarity[feas & mask]
             decoy = cand.similarity[~feas & mask & decoy_ok]
-            if len(decoy) < p.min_decoys:
-                decoy = all_decoys  # too few of its own: decoys of both kinds
+            if len(decoy) < p.min_decoys:  # too few of its own: decoys of both kinds
+                lend = ~feas & decoy_ok
+                if name == "cross_station" and p.cross_null_other_cameras:
+                    lend &= ~one_camera
+                decoy = cand.similarity[lend]
             if len(target) < 2:
                 out[name] = None
                 continue

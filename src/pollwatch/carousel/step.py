@@ -70,6 +70,10 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: A lone person seen with one group joins it from a mean cosine of 0.4 (session 8: demo 76's
 #: m3, cut in two by the linkage; 0.2-0.4 give the same on the 22 tuning cases, 0.1 six
 #: wrong pairs) (docs/carousel.md)
+#: The cross-station null, short of decoys of its own (85-120 on a demo case), borrows no
+#: pair of one camera (session 11: demo 116's board in front of one box made 61 sightings
+#: alike, and borrowed they put the cross-station prior at 0.001; tuning 14 -> 19 of 43
+#: pairs with the light brought to one, all right)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
@@ -78,6 +82,7 @@ STEP_PARAMS = CarouselParams(
     null_min_shape=0.25,
     group_report_probability=0.9,
     attach_similarity=0.4,
+    cross_null_other_cameras=True,
 )
 
 #: a sighting is kept when at least this share of its crops was taken while the camera's box

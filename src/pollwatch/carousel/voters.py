@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from pollwatch.carousel.light import STAND_LEVEL, light_factor, stand_level
 from pollwatch.carousel.visits import VisitRules, slot_visits
 from pollwatch.reid import AppearanceEmbedder, EmbeddingUnavailable, get_embedder_by_name
 from pollwatch.reid.parts import PartColourEmbedder
@@ -46,6 +47,7 @@ from pollwatch.videostep import VIDEO_PARTS, VideoContext
 __all__ = [
     "ANALYSER",
     "FOLLOW_VIEWS",
+    "LIGHT_REFERENCE",
     "SIDE_CROPS",
     "SIDE_FILL",
     "SIDE_TRACK",
@@ -74,6 +76,11 @@ SIDE_CROPS = True
 #: while half its lower part is a person's (session 9: tuning 36 -> 41 of 54 pairs, demo 102
 #: 0 -> 6 of 15, all right; clean stations 0 of 9; docs/carousel.md)
 SIDE_FILL: float | None = 0.5
+#: `VoterPart.light_reference` for `voter_part`: every camera's crops brought to one light,
+#: read from its ballot box's stand (session 11: tuning 6 -> 14 of 43 pairs with the step's
+#: cross-station null of other cameras' pairs 10 -> 19, all right, clean stations 0 of 7;
+#: docs/carousel.md)
+LIGHT_REFERENCE: float | None = STAND_LEVEL
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -599,6 +606,10 @@ class VoterPart:
     side_slack_s: float = 0.5  # a side visit is a voter's when a counted drop falls during
     # its crops (this much slack); else someone standing by or waiting (the side crops are
     # kept only with `VoterCrops(side_crops=True)`)
+    #: the crops are embedded with their colours times the camera's light factor, the box
+    #: stand's level in the empty view brought to this one (`pollwatch.carousel.light`;
+    #: None: as taken)
+    light_reference: float | None = None
 
     def __post_init__(self) -> None:
         if self.source not in ("visits", "slot", "track"):
@@ -611,6 +622,14 @@ class VoterPart:
             raise ValueError(f"fold_alike must be a cosine in [-1, 1], got {self.fold_alike!r}")
         if self.anchor_s is not None and not self.anchor_s >= 0:
             raise ValueError(f"anchor_s must be >= 0 or None, got {self.anchor_s!r}")
+        if self.light_reference is not None and not self.light_reference > 0:
+            raise ValueError(
+                f"light_reference must be positive or None, got {self.light_reference!r}"
+            )
+        self._gain = 1.0
+        if self.light_reference is not None:
+            level = stand_level(self.crops.background, self.crops.box)
+            self._gain = light_factor(level, self.light_reference)
 
     @property
     def analysers(self) -> Sequence[Any]:
@@ -803,6 +822,8 @@ class VoterPart:
         crops, masks = pool.usable()
         if not crops:
             return None
+        if self._gain != 1.0:
+            crops = [np.clip(c * np.float32(self._gain), 0, 255).astype(np.uint8) for c in crops]
         try:
             emb = self.embedder.embed(crops, masks)
             halves = np.nan
@@ -861,7 +882,7 @@ def _visits(
 def voter_part(ctx: VideoContext) -> VoterPart:
     """Keep crops of every person track and of the view above the ballot box; after the pass,
     embed each person's visit at the box found in the slot crops (`slot_visits`) with the
-    built-in part-colour descriptor."""
+    built-in part-colour descriptor, its colours brought to one light (`LIGHT_REFERENCE`)."""
     zone = ctx.box_zone
     box = None if zone is None else np.asarray(zone.polygon, np.float64)
     # a camera nudged mid-day: the later steady views' boxes (the first is `box`); off
@@ -878,4 +899,5 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         side_crops=SIDE_CROPS,
         side_fill=SIDE_FILL,
     )
-    return VoterPart(ctx.camera, get_embedder_by_name("parts"), crops)
+    embedder = get_embedder_by_name("parts")
+    return VoterPart(ctx.camera, embedder, crops, light_reference=LIGHT_REFERENCE)

@@ -201,15 +201,31 @@ def white_patches(
     same = cv2.compare(cv2.absdiff(luma, _tiled(bg_luma, n)), _SAME_PAPER, cv2.CMP_LT)
     new = cv2.bitwise_and(paper, cv2.bitwise_not(cv2.bitwise_and(_tiled(bg_white, n), same)))
     counts = np.count_nonzero(new.reshape(n, -1), axis=1)
-    for k in np.flatnonzero(counts >= regions.min_patch):  # else too few for any patch
-        white[k], white_x[k] = _nearest_patch(new[k * h : (k + 1) * h], regions)
+    todo = np.flatnonzero(counts >= regions.min_patch)  # else too few for any patch
+    if todo.size:
+        white[todo], white_x[todo] = _nearest_patches(new.reshape(n, h, w)[todo], regions)
     return white, white_x
 
 
 def _nearest_patch(new: np.ndarray, r: object) -> tuple[float, float]:
     """The ballot-sized patch of `new` nearest the slot (a shirt's fragments elsewhere do
     not count): area and offset, or 0 and NaN. Ties go to the first component."""
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(new, connectivity=8)
+    area, x = _nearest_patches(new[None], r)
+    return float(area[0]), float(x[0])
+
+
+def _nearest_patches(new: np.ndarray, r: object) -> tuple[np.ndarray, np.ndarray]:
+    """`_nearest_patch` of each of the K masks `new` (K × h × w), with one labelling: the
+    masks one below the other, a blank row after each (no component spans two), label
+    numbers in raster order as each mask's own labelling gives them; a component's sample
+    is its top row's. Areas and offsets of each sample's patch (0 and NaN where none)."""
+    k, h, w = new.shape
+    area, offset = np.zeros(k), np.full(k, np.nan)
+    stacked = np.zeros((k, h + 1, w), np.uint8)
+    stacked[:, :h] = new
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(
+        stacked.reshape(k * (h + 1), w), connectivity=8
+    )
     stats, x = stats[1:n], (centroids[1:n, 0] + r.slot[0] - r.centre_x) / r.box_w
     reach = np.abs(x)
     fits = (
@@ -218,10 +234,16 @@ def _nearest_patch(new: np.ndarray, r: object) -> tuple[float, float]:
         & (stats[:, cv2.CC_STAT_AREA] >= r.min_patch)
         & (reach <= _SLOT_REACH)
     )
-    if not fits.any():
-        return 0.0, np.nan
-    best = np.flatnonzero(fits)[np.argmin(reach[fits])]
-    return float(stats[best, cv2.CC_STAT_AREA]), float(x[best])
+    found = np.flatnonzero(fits)
+    if not found.size:
+        return area, offset
+    sample = stats[found, cv2.CC_STAT_TOP] // (h + 1)
+    order = np.lexsort((found, reach[found], sample))  # per sample the nearest, then the first
+    first = np.r_[True, np.diff(sample[order]) != 0]
+    best, at = found[order][first], sample[order][first]
+    area[at] = stats[best, cv2.CC_STAT_AREA]
+    offset[at] = x[best]
+    return area, offset
 
 
 def slot_cover(slot: np.ndarray, index: np.ndarray, reference: np.ndarray) -> np.ndarray:

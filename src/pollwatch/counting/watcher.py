@@ -45,15 +45,18 @@ a threshold, which the encoder's noise moves by a few pixels where no pixel move
 8 levels, and the fill band's column profile moves by a level or two where a smooth shadow
 crosses it; repeating either lost true drops there (see docs/video.md, session 5).
 
-With `idle_fps` (5 by default since session 6), while no pixel of the slot's surroundings
-and the box below them (`BoxRegions.near`) moved for `idle_s` (1 s), only every other sample
-is read: the one between repeats the row before it, but for `motion`, the smaller of the
-reads' before and after it (a frozen picture's run of zero motion then starts and ends where
-it would at the full rate, though a keyframe's jump falls next to it); the background and
-outline checks every 2 s are never skipped. A voter's hand reaches the box through those
-pixels, and the full rate is back from the first sample that sees it. On the tuning seeds'
-box cameras it changes no drop time and no evaluation figure; it saves the reads of a quarter
-of the samples there (docs/video.md, session 6).
+With `idle_fps` (2.5 by default since session 11; 5 in sessions 6-10), while no pixel of the
+slot's surroundings and the box below them (`BoxRegions.near`) moved for `idle_s` (1 s),
+samples are read at that rate only (two of every three samples at 10 fps are not read): an
+unread sample repeats the row before it; the last unread one before a read takes, for
+`motion`, the smaller of the reads' before and after it (at 5 fps, one unread sample between
+two reads: a frozen picture's run of zero motion then starts and ends where it would at the
+full rate, though a keyframe's jump falls next to it; at 2.5 fps the run can start a sample
+later); the background and outline checks every 2 s are never skipped. A voter's hand
+reaches the box through those pixels, and the full rate is back from the first sample that
+sees it. On the tuning seeds' box cameras neither rate changes a drop time or an evaluation
+figure; at 5 fps it leaves a quarter to a third of the samples unread there, at 2.5 fps
+36-47 % (docs/video.md, sessions 6 and 11).
 
 The measures are taken a batch of samples at a time (`pollwatch.counting.measures`): each
 measured sample's watch region is copied from the frame's planes as it arrives, and the
@@ -116,7 +119,7 @@ _BATCH = 32  # samples measured together at most (`SampleBatch`)
 _WHITE_CHROMA = 14  # |Cb − 128|, |Cr − 128| of paper (neutral)
 _BG_EVERY_S = 2.0  # a background snapshot every this many seconds ...
 _BG_KEEP = 9  # ... and the median of this many of them
-_OUTLINE_EVERY_S = 2.0  # seconds between two outline checks
+_OUTLINE_EVERY_S = 2.0  # seconds between two outline (and view) checks, by default
 _DEFOCUS_SIGMAS = (0.0, 2.5, 5.0)  # the reference view also compared blurred by these (px)
 _NOBODY = 0.05  # at most this share of the region changed: nobody at the box
 _OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse picture the reference
@@ -262,7 +265,10 @@ class BoxWatcher:
     light grey shirt stays below it). `skip_still` repeats the measures of a sample in which
     nothing near the box moved; `idle_fps` (None: off; needs `skip_still`) reads samples at
     that rate only while the slot and the box stood still for `idle_s` seconds (see the
-    module docstring)."""
+    module docstring). The periodic work: the outline and view checks every
+    `outline_every_s`, a background snapshot every `snapshot_every_s`, the background the
+    median of the last `snapshot_keep` snapshots (2 s, 2 s and 9 by default; longer periods
+    cost less and change the series: docs/video.md, session 11)."""
 
     def __init__(
         self,
@@ -271,8 +277,11 @@ class BoxWatcher:
         fps: float = 10.0,
         white_level: float = 0.9,
         skip_still: bool = True,
-        idle_fps: float | None = 5.0,
+        idle_fps: float | None = 2.5,
         idle_s: float = 1.0,
+        outline_every_s: float = _OUTLINE_EVERY_S,
+        snapshot_every_s: float = _BG_EVERY_S,
+        snapshot_keep: int = _BG_KEEP,
     ) -> None:
         if not isinstance(zone, Zone):
             raise ValueError(f"zone must be a Zone, got {type(zone).__name__}")
@@ -284,11 +293,20 @@ class BoxWatcher:
             raise ValueError(f"idle_fps must be in (0, fps) or None, got {idle_fps}")
         if not idle_s >= 0:
             raise ValueError(f"idle_s must be >= 0, got {idle_s}")
+        if not outline_every_s > 0:
+            raise ValueError(f"outline_every_s must be positive, got {outline_every_s}")
+        if not snapshot_every_s > 0:
+            raise ValueError(f"snapshot_every_s must be positive, got {snapshot_every_s}")
+        if not snapshot_keep >= 1:
+            raise ValueError(f"snapshot_keep must be >= 1, got {snapshot_keep}")
         self.zone = zone
         # a sample is read at most every `_idle_dt` s while nothing moved near the box for
         # `idle_s` (0.75 of the idle period: the engine's samples jitter by a frame)
         self._idle_dt = 0.75 / idle_fps if idle_fps and skip_still else 0.0
         self.idle_s = float(idle_s)
+        self.outline_every_s = float(outline_every_s)
+        self.snapshot_every_s = float(snapshot_every_s)
+        self.snapshot_keep = int(snapshot_keep)
         self.white_level = float(white_level)
         self.skip_still = bool(skip_still)
         self._needs = Needs(video=True, fps=float(fps))
@@ -299,7 +317,7 @@ class BoxWatcher:
         return self._needs
 
     def reset(self) -> None:
-        self._s = _State()
+        self._s = _State(snapshots=deque(maxlen=self.snapshot_keep))
 
     def start(self, info: StreamInfo) -> None:
         self._s.regions = BoxRegions.around(self.zone, info.width, info.height)
@@ -338,7 +356,7 @@ class BoxWatcher:
             s.unread = True
             return
         s.last_read = t
-        snapshot = t - s.last_snapshot >= _BG_EVERY_S
+        snapshot = t - s.last_snapshot >= self.snapshot_every_s
         if snapshot or (s.batch is not None and s.batch.full):
             self._flush()  # the samples before use the background before
         planes = frame.region_planes(*r.watch)
@@ -358,7 +376,7 @@ class BoxWatcher:
         if s.unread:  # the unread sample before: the smaller motion of the reads around it
             s.motion[-1] = float(np.fmin(s.motion[-1], motion))
             s.unread = False
-        outline = t - s.last_outline >= _OUTLINE_EVERY_S
+        outline = t - s.last_outline >= self.outline_every_s
         s.samples += 1
         if not self._moved(small_luma, t, snapshot or outline, change):
             self._repeat(t, motion)  # nothing near the box moved: every measure but motion
@@ -430,8 +448,8 @@ class BoxWatcher:
             t - s.last_read < self._idle_dt
             and t >= s.active_until
             and bool(s.times)
-            and t - s.last_snapshot < _BG_EVERY_S
-            and t - s.last_outline < _OUTLINE_EVERY_S
+            and t - s.last_snapshot < self.snapshot_every_s
+            and t - s.last_outline < self.outline_every_s
         )
 
     def _moved(
@@ -481,7 +499,9 @@ class BoxWatcher:
         s.bg_white = cv2.inRange(base, s.white_low, s.white_high)
         # the slot is looked for at once, then again in every settled background (kept
         # where a search finds none: someone standing behind the box for long)
-        if s.regions is not None and (s.slot_mask is None or len(s.snapshots) >= _SLOT_AFTER):
+        if s.regions is not None and (
+            s.slot_mask is None or len(s.snapshots) >= min(_SLOT_AFTER, self.snapshot_keep)
+        ):
             found = _slot_line(s.slot_luma, s.regions)
             s.slot_sharp |= found is not None
             for hat in () if s.slot_sharp else _BLURRED_SLOT_HATS:

@@ -14,6 +14,7 @@ without its passers-by, read in a fraction of a second before the analysis pass.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,10 +306,42 @@ def first_view(
 
 def median_image(images: list[np.ndarray]) -> np.ndarray:
     """Per-pixel median of uint8 images (the upper one for an even count): a compare-exchange
-    sort with OpenCV, several times faster than numpy's median along a short axis."""
+    network with OpenCV, several times faster than numpy's median along a short axis. The
+    network selects the middle element only (`_median_network`: 30 OpenCV calls for 9
+    images where a full sort takes 72); any network that selects it gives the same value."""
     a = list(images)
-    n = len(a)
-    for i in range(n):
-        for j in range(n - 1 - i):
-            a[j], a[j + 1] = cv2.min(a[j], a[j + 1]), cv2.max(a[j], a[j + 1])
-    return a[n // 2]
+    for i, j, low, high in _median_network(len(a)):
+        if low and high:
+            a[i], a[j] = cv2.min(a[i], a[j]), cv2.max(a[i], a[j])
+        elif low:
+            a[i] = cv2.min(a[i], a[j])
+        else:
+            a[j] = cv2.max(a[i], a[j])
+    return a[len(a) // 2]
+
+
+# the median of 9 in 19 compare-exchanges (Paeth's network, as in Devillard's opt_med9)
+_MEDIAN_OF_9 = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3), (5, 8),
+    (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (2, 4), (4, 6), (2, 4),
+)  # fmt: skip
+
+
+@functools.cache
+def _median_network(n: int) -> tuple[tuple[int, int, bool, bool], ...]:
+    """Compare-exchanges (i, j, the minimum left at i, the maximum left at j) that leave the
+    median of `n` values (the upper one for an even `n`) at position n // 2: for 9 the
+    known network, else the first n − n // 2 passes of a bubble sort (the largest values
+    settled at the end, the last of them the median); steps whose results the median does
+    not depend on are left out."""
+    if n == 9:
+        steps = list(_MEDIAN_OF_9)  # (4, 2) and (6, 4) leave the minimum at 4 and at 6
+    else:
+        steps = [(j, j + 1) for p in range(n - n // 2) for j in range(n - 1 - p)]
+    live, kept = {n // 2}, []
+    for i, j in reversed(steps):  # a step is needed when a later one reads what it leaves
+        low, high = i in live, j in live
+        if low or high:
+            kept.append((i, j, low, high))
+            live |= {i, j}
+    return tuple(reversed(kept))
