@@ -129,19 +129,31 @@ class Registrar:
         matrix = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
         return ViewTransform(matrix, "phase", quality=float(response))
 
-    def agreement(self, cur: np.ndarray, transform: ViewTransform) -> float:
+    def agreement(
+        self, cur: np.ndarray, transform: ViewTransform, leave_out: np.ndarray | None = None
+    ) -> float:
         """How well the reference, moved by `transform`, matches `cur` where they overlap:
         the normalised cross-correlation of their grays (-1..1; people walking through lower
         it a little); nan when they overlap on less than a tenth of the picture. A chance fit
         of a view turned away matches nothing: 0.0-0.49 on azerbaijan-2024 seeds 61-66 (every
         turned sample registered anew), where a nudged camera's fit matches 0.63-1.0 and a
-        steady one's 0.6-1.0."""
+        steady one's 0.6-1.0. `leave_out`: a polygon of `cur` (pixels) left out of the
+        comparison, e.g. where something may cover the box."""
         if self._moved is None or self._moved[0] is not transform:
             self._moved = (transform, self._moved_reference(transform))
         moved = self._moved[1]
         if moved is None:
             return math.nan
         inside, a, aa = moved
+        if leave_out is not None:
+            keep = np.ones(inside.shape, np.uint8)
+            cv2.fillPoly(keep, [np.round(leave_out).astype(np.int32)], 0)
+            kept = keep.astype(bool)[inside]
+            if kept.sum() < 0.1 * inside.size:
+                return math.nan
+            a = a[kept] - a[kept].mean()
+            aa = (a * a).sum()
+            inside = inside & keep.astype(bool)
         b = cur[inside].astype(np.float32)
         b -= b.mean()
         return float((a * b).sum() / (math.sqrt(float(aa * (b * b).sum())) + 1e-6))

@@ -143,6 +143,8 @@ VIEW_STATES: tuple[ViewState, ...] = ("ok", "shifted", "box_not_visible")  # jud
 _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase passers-by)
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 _REPEAT_PX = 4.0  # analysis pixels: weak finds this close are one place
+_COVER_GROW = 2.0  # the box polygon grown about its centre: where a board may cover it
+_COVER_SNAP_PX = 5.0  # analysis px: a covered view's estimates this close are the held view
 _REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
 
 
@@ -672,6 +674,8 @@ class ViewAuditor:
             or self._blur_held(sample, estimate, match)
         ):
             transform = held
+        else:  # the room matches but for the box's surroundings: the box covered, not gone
+            transform = self._covered_view(sample, estimate, held)
         self.current = transform  # the conditions' box zone follows a blurred camera too
         if transform is None:
             self._not_visible(t)
@@ -688,6 +692,35 @@ class ViewAuditor:
         else:
             state = "ok"
         self._record(t, state, (shift, dx, dy), transform, visible)
+
+    def _covered_view(
+        self, sample: np.ndarray, *views: ViewTransform | None
+    ) -> ViewTransform | None:
+        """The first of `views` (the phase estimate, the last match) under which the moved
+        low-passed reference matches the sample at least `blur_min_match` with the box's
+        surroundings (the polygon grown `_COVER_GROW` times) left out: a camera moved while
+        a board covered its box. demo 124's cam-D001-010 and azerbaijan-2024 78's
+        cam-D067-002 (defocused σ 5.2 and 3.2 all day, nudged 3.3° and 5.8° while a board
+        stood before the box): 0.72-0.83 left out, 0.53-0.58 whole; views turned away
+        from a defocused camera's box (demo 148's cam-D004-001, demo 150's cam-D002-001, turned
+        from their first frames): chance peaks 0.26-0.48 either way."""
+        if self.box_polygon is None or self.blur_min_match is None or self._soft is None:
+            return None
+        poly = self._base_polygon()
+        grown = poly.mean(axis=0) + (poly - poly.mean(axis=0)) * _COVER_GROW
+        held = views[-1]
+        for view in views:
+            if view is None:
+                continue
+            match = self._soft.agreement(sample, view, leave_out=view.apply(grown))
+            if match >= self.blur_min_match:
+                # a weak phase peak wanders a few pixels: within `_COVER_SNAP_PX` of the last
+                # match the view is held, so the covered box zone stays put and reads still
+                near = held is not None and (
+                    float(np.abs(view.apply(poly) - held.apply(poly)).max()) <= _COVER_SNAP_PX
+                )
+                return held if near else view
+        return None
 
     def _blur_held(self, sample: np.ndarray, estimate: ViewTransform | None, match: float) -> bool:
         """Whether a low-passed `sample` that matched no view well enough shows the last
