@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rendered_clips import AUDIO_CUT_AT, Clip, covered_plan, cut_audio, sabotaged_plan
+from rendered_clips import (
+    AUDIO_CUT_AT,
+    Clip,
+    covered_plan,
+    cut_audio,
+    moved_behind_board_plan,
+    sabotaged_plan,
+)
 
 from pollwatch.simulate.plan import CameraPlan
 from pollwatch.simulate.render import render_camera
@@ -27,6 +34,12 @@ def sabotaged(tmp_path_factory: pytest.TempPathFactory) -> Clip:
 def covered(tmp_path_factory: pytest.TempPathFactory) -> Clip:
     """The 50 s clip dark, covered, blurred and turned away in turn, its sound turned down."""
     return _render(tmp_path_factory.mktemp("covered"), covered_plan())
+
+
+@pytest.fixture(scope="session")
+def moved_behind_board(tmp_path_factory: pytest.TempPathFactory) -> Clip:
+    """The 60 s defocused clip nudged while a board covers the box."""
+    return _render(tmp_path_factory.mktemp("moved_behind_board"), moved_behind_board_plan())
 
 
 @pytest.fixture(scope="session")

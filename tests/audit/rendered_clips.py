@@ -3,8 +3,9 @@
 `sabotaged_plan()` plans 40 s at 320×180 of the simulated room with a voter passing by: the
 picture frozen 5–12 s, the camera nudged 8° from 14 s, no recording 30–33 s, the sound muted
 from 20 s; `covered_plan()` plans 50 s of the picture's other states (dark, box covered,
-blurred, turned away) with the sound turned down. `cut_audio` copies a file with its audio
-packets after a time dropped or overwritten with garbage.
+blurred, turned away) with the sound turned down; `moved_behind_board_plan()` 60 s of a
+camera out of focus all along, nudged while a board covers its box. `cut_audio` copies a file
+with its audio packets after a time dropped or overwritten with garbage.
 """
 
 from __future__ import annotations
@@ -97,6 +98,24 @@ def covered_plan() -> CameraPlan:
             CameraCondition("audio_quiet", 0.0, COVERED_SECONDS, {"gain_db": -40.0}),
         ),
         COVERED_SECONDS,
+    )
+
+
+BOARD = (15.0, 45.0)
+MOVED_AT = 30.0
+
+
+def moved_behind_board_plan() -> CameraPlan:
+    """60 s out of focus (σ 4 px) with a board before the box 15–45 s and the camera nudged
+    6° at 30 s, while the board stands (demo 124's cam-D001-010, azerbaijan-2024 78's
+    cam-D067-002)."""
+    return _plan(
+        (
+            CameraCondition("defocus", 0.0, 60.0, {"sigma": 4.0}),
+            CameraCondition("box_occluded", *BOARD),
+            CameraCondition("view_shifted", MOVED_AT, 60.0, {"pan_deg": 6.0}),
+        ),
+        60.0,
     )
 
 

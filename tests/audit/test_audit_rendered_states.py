@@ -6,11 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rendered_clips import COVERED, COVERED_SECONDS, DARK, DEFOCUSED, START, TURNED_AT, Clip
+from rendered_clips import (
+    BOARD,
+    COVERED,
+    COVERED_SECONDS,
+    DARK,
+    DEFOCUSED,
+    MOVED_AT,
+    START,
+    TURNED_AT,
+    Clip,
+)
 from test_audit_engine import camera_for
 
 from pollwatch.audit import audit_findings, make_audit_analyser
 from pollwatch.audit.ranges import total_duration
+from pollwatch.audit.view import ViewAuditor
 from pollwatch.case import CasePaths
 from pollwatch.video import analyse_video
 
@@ -67,3 +78,20 @@ def test_each_state_is_a_finding_of_its_kind(result) -> None:
     assert kinds == ["box_not_visible", "camera_blocked", "camera_blurred", "camera_dark"]
     blocked = next(f for f in found if f.kind == "camera_blocked")
     assert blocked.start_time == START + timedelta(seconds=blocked.start_s)
+
+
+@pytest.mark.parametrize("snap", [True, False])
+def test_a_defocused_camera_moved_behind_a_board(moved_behind_board: Clip, monkeypatch, snap):
+    """Nudged while a board stands before the box of a camera out of focus: the view is
+    shifted from the nudge, and the box blocked the whole time the board stands, because the
+    low-passed view is held while its phase peak wanders a pixel or two (`_snapped`); without
+    that the box zone moves with every sample and never reads still."""
+    if not snap:
+        monkeypatch.setattr(ViewAuditor, "_snapped", lambda self, transform, held: transform)
+    clip = moved_behind_board
+    analyser = make_audit_analyser(camera_for(clip), CasePaths.of(clip.path.parent))
+    (audit,) = analyse_video(clip.path, [analyser], start_time=START).results
+    blocked = [(r.start, r.end) for r in audit.conditions.ranges["blocked"]]
+    assert audit.view.state == "shifted" and audit.view.ranges["box_not_visible"] == ()
+    assert audit.view.changed_at == pytest.approx(MOVED_AT, abs=2.0)
+    assert (blocked == [pytest.approx(BOARD, abs=2.5)]) == snap

@@ -826,3 +826,20 @@ def test_a_nudged_defocused_camera_moves_the_box_zone(scene, reference):
     assert r.state == "shifted" and r.changed_at == pytest.approx(60.0, abs=2.0)
     assert len(moved) >= 80 and np.median(moved) > 5.0  # the transform reached the caller
     assert conditions.result().ranges["blocked"] == ()
+
+
+def test_agreement_can_leave_the_covered_box_out(scene):
+    """A board over the box lowers the match of the whole picture; left out, the rest of the
+    room matches the reference as before (`Registrar.agreement(leave_out=...)`, what
+    `ViewAuditor._covered_view` compares a defocused camera moved behind a board with)."""
+    from pollwatch.audit.geometry import ViewTransform
+
+    registrar = Registrar(scene, method="phase")
+    covered = scene.copy()
+    covered[70:170, 95:195] = 200  # a pale board over the box and around it
+    still = ViewTransform(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), "identity")
+    board = np.array([[90.0, 65.0], [200.0, 65.0], [200.0, 175.0], [90.0, 175.0]])
+    whole = registrar.agreement(covered, still)
+    left_out = registrar.agreement(covered, still, leave_out=board)
+    assert whole < 0.85 and left_out > 0.99
+    assert registrar.agreement(scene, still, leave_out=board) > 0.99

@@ -144,7 +144,7 @@ _BASELINE_FRAMES = 15  # frames in the median of the baseline (enough to erase p
 _SHIFT_SHARE = 0.025  # the default shift_px as a share of the picture's width
 _REPEAT_PX = 4.0  # analysis pixels: weak finds this close are one place
 _COVER_GROW = 2.0  # the box polygon grown about its centre: where a board may cover it
-_COVER_SNAP_PX = 5.0  # analysis px: a covered view's estimates this close are the held view
+_BLUR_SNAP_PX = 5.0  # analysis px: a blurred view's estimates this close are the held view
 _REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
 
 
@@ -676,6 +676,8 @@ class ViewAuditor:
             transform = held
         else:  # the room matches but for the box's surroundings: the box covered, not gone
             transform = self._covered_view(sample, estimate, held)
+        if transform is not None:
+            transform = self._snapped(transform, held)
         self.current = transform  # the conditions' box zone follows a blurred camera too
         if transform is None:
             self._not_visible(t)
@@ -704,23 +706,41 @@ class ViewAuditor:
         stood before the box): 0.72-0.83 left out, 0.53-0.58 whole; views turned away
         from a defocused camera's box (demo 148's cam-D004-001, demo 150's cam-D002-001, turned
         from their first frames): chance peaks 0.26-0.48 either way."""
-        if self.box_polygon is None or self.blur_min_match is None or self._soft is None:
+        if (
+            self.box_polygon is None
+            or self.blur_min_match is None
+            or self.blur_held_match is None  # one family: the view kept while the box is hidden
+            or self._soft is None
+        ):
             return None
         poly = self._base_polygon()
         grown = poly.mean(axis=0) + (poly - poly.mean(axis=0)) * _COVER_GROW
-        held = views[-1]
         for view in views:
             if view is None:
                 continue
             match = self._soft.agreement(sample, view, leave_out=view.apply(grown))
             if match >= self.blur_min_match:
-                # a weak phase peak wanders a few pixels: within `_COVER_SNAP_PX` of the last
-                # match the view is held, so the covered box zone stays put and reads still
-                near = held is not None and (
-                    float(np.abs(view.apply(poly) - held.apply(poly)).max()) <= _COVER_SNAP_PX
-                )
-                return held if near else view
+                return view
         return None
+
+    def _snapped(self, transform: ViewTransform, held: ViewTransform | None) -> ViewTransform:
+        """A low-passed phase peak wanders a pixel or two between samples of a still camera
+        (the rendered test room, σ 4: ±1.6 px): within `_BLUR_SNAP_PX` of the last match at
+        the box (or the picture's centre) the view is held, so the conditions' box zone stays
+        put and a covered box reads still."""
+        if held is None or transform is held:
+            return transform
+        poly = (
+            self._base_polygon()
+            if self.box_polygon is not None
+            else np.array([[self._registrar.reference.shape[1] / 2.0, 0.0]])
+            if self._registrar is not None
+            else None
+        )
+        if poly is None:
+            return transform
+        moved = float(np.abs(transform.apply(poly) - held.apply(poly)).max())
+        return held if moved <= _BLUR_SNAP_PX else transform
 
     def _blur_held(self, sample: np.ndarray, estimate: ViewTransform | None, match: float) -> bool:
         """Whether a low-passed `sample` that matched no view well enough shows the last
