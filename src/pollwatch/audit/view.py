@@ -342,6 +342,7 @@ class ViewAuditor:
         self._registrar: Registrar | None = None
         self._soft: Registrar | None = None  # the reference low-passed, for blurred samples
         self._soft_last: ViewTransform | None = None  # the last blurred sample's match
+        self._covered_last: ViewTransform | None = None  # ... when `_covered_view` gave it
         self._seen_under: ViewTransform | None = None  # a turned view last showing the box
         self._sharp_reference = False  # whether the reference (or baseline) is in focus
         self._least_sharpness = self.min_sharpness  # under it a sample is not judged
@@ -674,10 +675,13 @@ class ViewAuditor:
             or self._blur_held(sample, estimate, match)
         ):
             transform = held
-        else:  # the room matches but for the box's surroundings: the box covered, not gone
-            transform = self._covered_view(sample, estimate, held)
+        covered = None
+        if transform is None:  # the room matches but for the box's surroundings: covered
+            covered = self._covered_view(sample, estimate, held)
+            transform = covered
         if transform is not None:
             transform = self._snapped(transform, held)
+        self._covered_last = transform if covered is not None else None
         self.current = transform  # the conditions' box zone follows a blurred camera too
         if transform is None:
             self._not_visible(t)
@@ -697,12 +701,14 @@ class ViewAuditor:
 
     def _covered_view(
         self, sample: np.ndarray, *views: ViewTransform | None
-    ) -> ViewTransform | None:
-        """The first of `views` (the phase estimate, the last match) under which the moved
-        low-passed reference matches the sample at least `blur_min_match` with the box's
-        surroundings (the polygon grown `_COVER_GROW` times) left out: a camera moved while
-        a board covered its box. demo 124's cam-D001-010 and azerbaijan-2024 78's
-        cam-D067-002 (defocused σ 5.2 and 3.2 all day, nudged 3.3° and 5.8° while a board
+    ) -> ViewTransform | None:  # views: (the phase estimate, the last match)
+        """The first of `views` (the phase estimate, the last match if this rule gave it)
+        under which the moved low-passed reference matches the sample at least
+        `blur_min_match` with the box's surroundings (the polygon grown `_COVER_GROW` times)
+        left out: a camera moved while a board covered its box. (A last match of the other
+        rules is not held this way: on a blurred picture an 18-px nudge still matches it left
+        out, which dated azerbaijan-2024 78's nudge 5.3 s late.) demo 124's cam-D001-010
+        and azerbaijan-2024 78's cam-D067-002 (defocused σ 5.2 and 3.2 all day, nudged 3.3° and 5.8° while a board
         stood before the box): 0.72-0.83 left out, 0.53-0.58 whole; views turned away
         from a defocused camera's box (demo 148's cam-D004-001, demo 150's cam-D002-001, turned
         from their first frames): chance peaks 0.26-0.48 either way."""
@@ -715,7 +721,8 @@ class ViewAuditor:
             return None
         poly = self._base_polygon()
         grown = poly.mean(axis=0) + (poly - poly.mean(axis=0)) * _COVER_GROW
-        for view in views:
+        estimate, held = views
+        for view in (estimate, held if held is self._covered_last else None):
             if view is None:
                 continue
             match = self._soft.agreement(sample, view, leave_out=view.apply(grown))
