@@ -843,3 +843,28 @@ def test_agreement_can_leave_the_covered_box_out(scene):
     left_out = registrar.agreement(covered, still, leave_out=board)
     assert whole < 0.85 and left_out > 0.99
     assert registrar.agreement(scene, still, leave_out=board) > 0.99
+
+
+@pytest.mark.parametrize(
+    ("states", "joined"),
+    [
+        (
+            "ok ok lost lost shifted shifted shifted shifted",
+            "ok ok shifted shifted shifted shifted shifted shifted",
+        ),
+        ("ok lost lost ok", "ok lost lost ok"),  # no turned run beside it: left as it is
+        ("shifted shifted lost ok", "shifted shifted shifted ok"),  # the run before
+        # a lost run of 10 s stands; the one shifted sample after it joins it
+        ("ok lost lost lost lost lost lost shifted", "ok lost lost lost lost lost lost lost"),
+    ],
+)
+def test_a_short_turned_run_takes_its_turned_neighbours_state(states, joined):
+    """2-s samples, runs shorter than 10 s: a moment lost between ok and shifted is part of
+    the turn (azerbaijan-2024 78's cam-D067-002: its change was dated 5.3 s late)."""
+    from pollwatch.audit.view import _joined_turns
+
+    name = {"lost": "box_not_visible"}
+    got = np.array([name.get(s, s) for s in states.split()])
+    t = 2.0 * np.arange(got.size)
+    want = [name.get(s, s) for s in joined.split()]
+    assert _joined_turns(t, got, 10.0).tolist() == want
