@@ -853,9 +853,8 @@ def test_agreement_can_leave_the_covered_box_out(scene):
             "ok ok shifted shifted shifted shifted shifted shifted",
         ),
         ("ok lost lost ok", "ok lost lost ok"),  # no turned run beside it: left as it is
-        ("shifted shifted lost ok", "shifted shifted shifted ok"),  # the run before
-        # a lost run of 10 s stands; the one shifted sample after it joins it
-        ("ok lost lost lost lost lost lost shifted", "ok lost lost lost lost lost lost lost"),
+        ("shifted shifted lost ok", "lost lost lost ok"),  # the latest run's state
+        ("ok lost lost lost lost lost lost shifted", "ok lost lost lost lost lost lost shifted"),
     ],
 )
 def test_a_short_turned_run_takes_its_turned_neighbours_state(states, joined):

@@ -162,26 +162,23 @@ def _bridged(states: np.ndarray) -> np.ndarray:
 
 def _joined_turns(t: np.ndarray, states: np.ndarray, persist_s: float) -> np.ndarray:
     """The sample states with a run of one turned state (shifted, box_not_visible) shorter
-    than `persist_s` given the state of the turned run right after it (else right before
-    it): the camera had turned, only how far was unknown for a moment. azerbaijan-2024 78's
-    cam-D067-002, nudged 5.8° while a board covered its box, matched nothing for 5.5 s, then
-    showed the shift: without this the too-short lost run was dropped and the change dated
-    5.3 s late."""
+    than `persist_s` given the state of the turned run right after it, in each stretch of
+    turned samples (the latest run keeps its own): the camera had turned, only how far was
+    unknown for a moment. azerbaijan-2024 78's cam-D067-002, nudged 5.8° while a board
+    covered its box, matched nothing for 5.5 s, then showed the shift: without this the
+    too-short lost run was dropped and the change dated 5.3 s late."""
     out = states.copy()
-    turned = ("shifted", "box_not_visible")
-    runs = []  # [first, last] sample index of each run of one state
+    turned = np.isin(states, ("shifted", "box_not_visible"))
+    runs: list[list[int]] = []  # [first, last] sample index of each run of one state
     for i in range(states.size):
         if runs and states[i] == states[runs[-1][0]]:
             runs[-1][1] = i
         else:
             runs.append([i, i])
-    for k, (a, b) in enumerate(runs):
-        if states[a] not in turned or t[b] - t[a] >= persist_s:
-            continue
-        for n in (k + 1, k - 1):
-            if 0 <= n < len(runs) and states[runs[n][0]] in turned:
-                out[a : b + 1] = states[runs[n][0]]
-                break
+    for k in range(len(runs) - 2, -1, -1):  # right to left: a chain of short runs resolves
+        (a, b), (c, _) = runs[k], runs[k + 1]
+        if turned[a] and turned[c] and t[b] - t[a] < persist_s:
+            out[a : b + 1] = out[c]
     return out
 
 
