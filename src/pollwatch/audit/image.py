@@ -49,6 +49,7 @@ Runs shorter than each condition's minimum are dropped after joining interruptio
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -261,6 +262,20 @@ def _since_lag(t: np.ndarray, core: np.ndarray, low: np.ndarray, lag: float) -> 
         while j >= 0 and low[j] and t[i] - t[j] <= lag + 1e-6:
             out[j] = True
             j -= 1
+    return out
+
+
+def _bridged_over_unjudged(
+    t: np.ndarray, flags: np.ndarray, unjudged: np.ndarray, bridge_s: float
+) -> np.ndarray:
+    """`flags` also over each stretch of `unjudged` samples lasting at most `bridge_s` whose
+    judged neighbours on both sides are flagged: a box blocked before and after a moment when
+    its zone could not be judged (the view lost for a few seconds) stayed blocked."""
+    out = flags.copy()
+    judged = np.flatnonzero(~unjudged)
+    for a, b in itertools.pairwise(judged):
+        if b > a + 1 and flags[a] and flags[b] and t[b - 1] - t[a + 1] <= bridge_s:
+            out[a + 1 : b] = True
     return out
 
 
@@ -553,6 +568,9 @@ class ConditionsAuditor:
             seen & (changed >= self.block_share),
             self.static_lag_s,
         )
+        # the zone unjudged a few seconds between blocked samples (azerbaijan-2024 78's
+        # cam-D067-002: its view lost 5 s after a nudge behind the board) stays blocked
+        blocked = _bridged_over_unjudged(t, blocked, seen & np.isnan(changed), self.blocked_min_s)
         blurred = seen & ((ratio < self.blur_ratio) | (sharp < self.blur_floor))
         step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 
