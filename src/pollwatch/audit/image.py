@@ -265,14 +265,15 @@ def _since_lag(t: np.ndarray, core: np.ndarray, low: np.ndarray, lag: float) -> 
     return out
 
 
-def _bridged_over_unjudged(
-    t: np.ndarray, flags: np.ndarray, unjudged: np.ndarray, bridge_s: float
+def _bridged_over_unclear(
+    t: np.ndarray, flags: np.ndarray, unclear: np.ndarray, bridge_s: float
 ) -> np.ndarray:
-    """`flags` also over each stretch of `unjudged` samples lasting at most `bridge_s` whose
-    judged neighbours on both sides are flagged: a box blocked before and after a moment when
-    its zone could not be judged (the view lost for a few seconds) stayed blocked."""
+    """`flags` also over each stretch of `unclear` samples lasting at most `bridge_s` whose
+    clear neighbours on both sides are flagged: a box blocked before and after a moment when
+    its zone could not be judged or was unlike but moving (the camera being nudged, the view
+    lost for a few seconds) stayed blocked."""
     out = flags.copy()
-    judged = np.flatnonzero(~unjudged)
+    judged = np.flatnonzero(~unclear)
     for a, b in itertools.pairwise(judged):
         if b > a + 1 and flags[a] and flags[b] and t[b - 1] - t[a + 1] <= bridge_s:
             out[a + 1 : b] = True
@@ -568,9 +569,11 @@ class ConditionsAuditor:
             seen & (changed >= self.block_share),
             self.static_lag_s,
         )
-        # the zone unjudged a few seconds between blocked samples (azerbaijan-2024 78's
-        # cam-D067-002: its view lost 5 s after a nudge behind the board) stays blocked
-        blocked = _bridged_over_unjudged(t, blocked, seen & np.isnan(changed), self.blocked_min_s)
+        # a few seconds between blocked samples when the zone was unjudged or unlike but
+        # moving (azerbaijan-2024 78's cam-D067-002: nudged behind the board, its view lost
+        # for 5 s) stay blocked; a sample with the box zone like the reference breaks it
+        unclear = seen & ~blocked & ~(changed < self.block_share)  # nan (unjudged) or unlike
+        blocked = _bridged_over_unclear(t, blocked, unclear, self.blocked_min_s)
         blurred = seen & ((ratio < self.blur_ratio) | (sharp < self.blur_floor))
         step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 
