@@ -722,18 +722,17 @@ class ViewAuditor:
         self._record(t, state, (shift, dx, dy), transform, visible)
 
     def _covered_view(
-        self, sample: np.ndarray, *views: ViewTransform | None
-    ) -> ViewTransform | None:  # views: (the phase estimate, the last match)
-        """The first of `views` (the phase estimate, the last match if this rule gave it) under
-        which the moved low-passed reference matches the sample at least `blur_min_match` with
-        the box's surroundings (the polygon grown `_COVER_GROW` times) left out: a camera moved
-        while a board covered its box. (A last match of the other rules is not held this way: on
-        a blurred picture an 18-px nudge still matches it left out, which dated azerbaijan-2024
-        78's nudge 5.3 s late.) demo 124's cam-D001-010 and azerbaijan-2024 78's cam-D067-002
-        (defocused σ 5.2 and 3.2 all day, nudged 3.3° and 5.8° while a board stood before the
-        box): 0.72-0.83 left out, 0.53-0.58 whole; views turned away from a defocused camera's
-        box (demo 148's cam-D004-001, demo 150's cam-D002-001, turned from their first frames):
-        chance peaks 0.26-0.48 either way."""
+        self, sample: np.ndarray, estimate: ViewTransform | None, held: ViewTransform | None
+    ) -> ViewTransform | None:
+        """The first of the phase `estimate` and the last match `held` (only when this rule gave
+        it: a view the other rules held is theirs to judge) under which the moved low-passed
+        reference matches the sample at least `blur_min_match` with the box's surroundings (the
+        polygon grown `_COVER_GROW` times) left out: a camera moved while a board covered its
+        box. demo 124's cam-D001-010 and azerbaijan-2024 78's cam-D067-002 (defocused σ 5.2 and
+        3.2 all day, nudged 3.3° and 5.8° while a board stood before the box): 0.72-0.83 left
+        out, 0.53-0.58 whole; views turned away from a defocused camera's box (demo 148's
+        cam-D004-001, demo 150's cam-D002-001, turned from their first frames): chance peaks
+        0.26-0.48 either way."""
         if (
             self.box_polygon is None
             or self.blur_min_match is None
@@ -743,7 +742,6 @@ class ViewAuditor:
             return None
         poly = self._base_polygon()
         grown = poly.mean(axis=0) + (poly - poly.mean(axis=0)) * _COVER_GROW
-        estimate, held = views
         for view in (estimate, held if held is self._covered_last else None):
             if view is None:
                 continue
@@ -762,7 +760,7 @@ class ViewAuditor:
         poly = (
             self._base_polygon()
             if self.box_polygon is not None
-            else np.array([[self._registrar.reference.shape[1] / 2.0, 0.0]])
+            else np.array([self._registrar.reference.shape[::-1]]) / 2.0
             if self._registrar is not None
             else None
         )
