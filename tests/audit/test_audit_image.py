@@ -295,14 +295,14 @@ def test_blocked_runs_bridge_a_short_unjudged_stretch(gap_s, bridged):
     """Blocked, then the box zone unjudged for a few seconds (the view lost), then blocked
     again: one blocked stretch if the unjudged one is short, two otherwise; an unjudged
     stretch next to an unblocked sample is never filled."""
-    from pollwatch.audit.image import _bridged_over_unclear
+    from pollwatch.audit.ranges import fill_between
 
     t = np.arange(0.0, 60.0)
     unjudged = (t >= 20) & (t < 20 + gap_s)
     flags = (t < 20) | (t >= 20 + gap_s)
     flags[-1] = False
-    out = _bridged_over_unclear(t, flags, unjudged, 10.0)
+    out = fill_between(flags, unjudged, t, 10.0)
     assert bool(out[unjudged].all()) == bridged and bool(out[unjudged].any()) == bridged
     late = t >= 50
-    gap = _bridged_over_unclear(t, ~late, late & (t < 59), 10.0)
+    gap = fill_between(~late, late & (t < 59), t, 10.0)
     assert not gap[late].any()  # after the last blocked sample: an unblocked one follows

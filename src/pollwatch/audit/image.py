@@ -49,7 +49,6 @@ Runs shorter than each condition's minimum are dropped after joining interruptio
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -70,7 +69,7 @@ from pollwatch.audit.picture import (
     sample_slot,
     sharpness,
 )
-from pollwatch.audit.ranges import clip_ranges, merge_ranges, ranges_from_samples
+from pollwatch.audit.ranges import clip_ranges, fill_between, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
@@ -262,21 +261,6 @@ def _since_lag(t: np.ndarray, core: np.ndarray, low: np.ndarray, lag: float) -> 
         while j >= 0 and low[j] and t[i] - t[j] <= lag + 1e-6:
             out[j] = True
             j -= 1
-    return out
-
-
-def _bridged_over_unclear(
-    t: np.ndarray, flags: np.ndarray, unclear: np.ndarray, bridge_s: float
-) -> np.ndarray:
-    """`flags` also over each stretch of `unclear` samples lasting at most `bridge_s` whose
-    clear neighbours on both sides are flagged: a box blocked before and after a moment when
-    its zone could not be judged or was unlike but moving (the camera being nudged, the view
-    lost for a few seconds) stayed blocked."""
-    out = flags.copy()
-    judged = np.flatnonzero(~unclear)
-    for a, b in itertools.pairwise(judged):
-        if b > a + 1 and flags[a] and flags[b] and t[b - 1] - t[a + 1] <= bridge_s:
-            out[a + 1 : b] = True
     return out
 
 
@@ -573,7 +557,7 @@ class ConditionsAuditor:
         # moving (azerbaijan-2024 78's cam-D067-002: nudged behind the board, its view lost
         # for 5 s) stay blocked; a sample with the box zone like the reference breaks it
         unclear = seen & ~blocked & ~(changed < self.block_share)  # nan (unjudged) or unlike
-        blocked = _bridged_over_unclear(t, blocked, unclear, self.blocked_min_s)
+        blocked = fill_between(blocked, unclear, t, self.blocked_min_s)
         blurred = seen & ((ratio < self.blur_ratio) | (sharp < self.blur_floor))
         step = 1.5 * self.sample_every_s  # a sample stands for its own interval, no more
 

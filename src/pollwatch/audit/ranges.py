@@ -5,6 +5,7 @@ Every function takes and returns tuples of `TimeRange` sorted by start and non-o
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -13,6 +14,7 @@ from pollwatch.audit.types import TimeRange
 
 __all__ = [
     "clip_ranges",
+    "fill_between",
     "invert_ranges",
     "merge_ranges",
     "ranges_from_samples",
@@ -78,6 +80,24 @@ def ranges_from_samples(
     stops = np.flatnonzero(f & ~np.r_[joined, False])
     runs = [TimeRange(float(t[a]), float(ends[b])) for a, b in zip(starts, stops, strict=True)]
     return merge_ranges(runs, max_gap=max_gap, min_duration=min_duration)
+
+
+def fill_between(
+    values: np.ndarray,
+    unknown: np.ndarray,
+    t: np.ndarray | None = None,
+    max_s: float | None = None,
+) -> np.ndarray:
+    """`values` per sample with each stretch of `unknown` samples between two known samples
+    of one value given that value (when `max_s` is given, only stretches whose samples `t`
+    span at most `max_s`): what held before and after a moment that could not be judged
+    held through it."""
+    out = values.copy()
+    for a, b in itertools.pairwise(np.flatnonzero(~unknown)):
+        short = max_s is None or t is None or t[b - 1] - t[a + 1] <= max_s
+        if b > a + 1 and values[a] == values[b] and short:
+            out[a + 1 : b] = values[a]
+    return out
 
 
 def total_duration(ranges: Iterable[TimeRange]) -> float:

@@ -107,7 +107,6 @@ the box where its baseline has it: that shift cannot be seen (ok).
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -128,7 +127,7 @@ from pollwatch.audit.picture import (
     sample_slot,
     sharpness,
 )
-from pollwatch.audit.ranges import ranges_from_samples
+from pollwatch.audit.ranges import fill_between, ranges_from_samples
 from pollwatch.audit.registration import Registrar, phase_correlate
 from pollwatch.audit.types import TimeRange
 from pollwatch.video.analyser import Needs
@@ -146,18 +145,6 @@ _REPEAT_PX = 4.0  # analysis pixels: weak finds this close are one place
 _COVER_GROW = 2.0  # the box polygon grown about its centre: where a board may cover it
 _BLUR_SNAP_PX = 5.0  # analysis px: a blurred view's estimates this close are the held view
 _REFIT_SHARE = 0.125  # the default refit_px: a nudge of 8 deg moved the box about 24 of 320 px
-
-
-def _bridged(states: np.ndarray) -> np.ndarray:
-    """The sample states with each unjudged stretch (too dark, flat or blurred) between two
-    judged samples of one state given that state: a camera turned away before and after a dark
-    stretch stayed turned, and the run lasts across it."""
-    out = states.copy()
-    judged = np.flatnonzero(states != "unknown")
-    for a, b in itertools.pairwise(judged):
-        if b > a + 1 and states[a] == states[b]:
-            out[a + 1 : b] = states[a]
-    return out
 
 
 def _joined_turns(t: np.ndarray, states: np.ndarray, persist_s: float) -> np.ndarray:
@@ -757,14 +744,11 @@ class ViewAuditor:
         put and a covered box reads still."""
         if held is None or transform is held:
             return transform
-        poly = (
-            self._base_polygon()
-            if self.box_polygon is not None
-            else np.array([self._registrar.reference.shape[::-1]]) / 2.0
-            if self._registrar is not None
-            else None
-        )
-        if poly is None:
+        if self.box_polygon is not None:
+            poly = self._base_polygon()
+        elif self._registrar is not None:
+            poly = np.array([self._registrar.reference.shape[::-1]]) / 2.0
+        else:
             return transform
         moved = float(np.abs(transform.apply(poly) - held.apply(poly)).max())
         return held if moved <= _BLUR_SNAP_PX else transform
@@ -851,7 +835,9 @@ class ViewAuditor:
             # camera blurred all day was never searched: its box may be there, unseen)
             states = np.where(states == "unknown", states, "box_not_visible")
         step = self.sample_every_s * 1.5
-        bridged = _joined_turns(t, _bridged(states), self.persist_s)
+        # an unjudged stretch (too dark, flat or blurred) between two samples of one state
+        # takes it: a camera turned away before and after a dark stretch stayed turned
+        bridged = _joined_turns(t, fill_between(states, states == "unknown"), self.persist_s)
         ranges = {
             s: ranges_from_samples(
                 t, bridged == s, step=step, max_gap=self.sample_every_s, min_duration=self.persist_s
