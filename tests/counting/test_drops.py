@@ -10,7 +10,7 @@ import pytest
 from pollwatch.counting.cues import Burst
 from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.drops import DROP_COLUMNS, _assign, find_drops
-from pollwatch.counting.hands import unanswered_hands
+from pollwatch.counting.hands import hands_the_pile_holds, unanswered_hands
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
 FPS, BOX_H = 12.5, 80.0
@@ -687,6 +687,48 @@ def test_a_weak_hand_the_pile_did_not_answer_is_no_drop(
     assert [k for k, x in enumerate(judged) if x.clear(o)] == expected
     rows = _assign(steps, judged, [12.0], True, o, {"bundles": 0.0, "fill_only": 0.0}, hidden=False)
     assert [round(r[0], 2) for r in rows] == [10.0 + 2 * k for k in expected]
+
+
+def _split(end: float, peak: float, length: float = 1.4) -> list[Burst]:
+    """A long hand ending at `end` split for two voters' by `_two_voters`: the hand and its
+    copy 0.1 s later (the same start and length)."""
+    hand = Burst(end - length, end, peak, 0.0, length, reach=True, arms=(0.15, 0.05))
+    return [hand, Burst(end - length, end + 0.1, peak, 0.0, length, reach=True, arms=(0.15, 0.05))]
+
+
+@pytest.mark.parametrize(
+    ("inside", "steps", "options", "expected"),
+    [
+        # session 12, clean 113 cam-D003-009 at 242.97-246.15 s: a voter alone at the box, two
+        # brushes of the slot (0.146) and a hand of 1.38 s split in two, the pile up 1.04 steps:
+        # the brushes are hints (the weakest first, of equal peaks the later), and then the
+        # pile is within 1.1 steps of the two hands left: the split stays (one false drop)
+        ([_hand(242.97, 0.146), _hand(244.85, 0.146), *_split(246.05, 0.44)], 1.04, {}, [2, 3]),
+        # at 334.65-336.57 s: a split hand of 0.31 beside the voter's 0.32, 1.02 steps: one copy
+        ([*_split(334.65, 0.31), _hand(336.57, 0.32)], 1.02, {}, [0, 2]),
+        # demo 128 cam-D002-011 at 102.65 s: a true split (two voters), 1.02 steps: both stay
+        (_split(102.65, 0.55), 1.02, {}, [0, 1]),
+        # a split in a rise of two ballots; a full hand the pile did not answer stays a drop
+        (_split(50.0, 0.4), 2.0, {}, [0, 1]),
+        ([_hand(10.0, 0.4), _hand(12.0, 0.4)], 0.1, {}, [0, 1]),
+        ([_hand(10.0, 0.14), _hand(12.0, 0.4)], 0.1, {}, [1]),  # a brush: no drop
+        ([_hand(10.0, 0.14), _hand(12.0, 0.4)], 0.1, {"short_steps": 0.0}, [0, 1]),  # off
+        ([_hand(10.0, 0.14), _hand(12.0, 0.4)], 0.1, {"short_steps": 2.0}, [0, 1]),
+    ],
+)
+def test_hands_the_pile_cannot_hold_are_hints(
+    inside: list[Burst], steps: float, options: dict, expected: list[int]
+) -> None:
+    o = DropFinderOptions(**options)
+    judged = hands_the_pile_holds(inside, steps, o)
+    assert len(judged) == len(inside)
+    assert [k for k, x in enumerate(judged) if x.clear(o)] == expected
+    assert [x.end for x in judged] == [x.end for x in inside]
+
+
+def test_short_steps_is_checked() -> None:
+    with pytest.raises(ValueError, match="short_steps"):
+        DropFinderOptions(short_steps=-1.0)
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,10 @@ class DropFinderOptions:
     # the pile did not answer (0: off; session 11)
     unanswered_arms: float = 0.09
     unanswered_steps: float = 0.75
+    short_steps: float = 1.1  # a rise of the pile this many steps or more short of the clear
+    # hands in it: a hand split for two voters' is one voter's, and a hand of at most
+    # `weak_cover` a brush of the slot, weakest first while it stays short (0: off; session
+    # 12: clean 113 cam-D003-009, four hands in 1.04 steps; true splits were 0.95-0.98 short)
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -126,6 +130,7 @@ class DropFinderOptions:
             "unanswered_peak",
             "unanswered_arms",
             "unanswered_steps",
+            "short_steps",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
             if not getattr(self, name) >= 0:

@@ -40,7 +40,12 @@ from pollwatch.counting.cues import (
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.hands import blurred_weak_hands, judge_hands, unanswered_hands
+from pollwatch.counting.hands import (
+    blurred_weak_hands,
+    hands_the_pile_holds,
+    judge_hands,
+    unanswered_hands,
+)
 from pollwatch.counting.observability import Range
 
 __all__ = ["DROP_COLUMNS", "find_drops"]
@@ -154,6 +159,7 @@ def find_drops(
             hidden = reaches is None or any(x.reach and x.duration >= long for x in inside)
             if not hidden:
                 inside = unanswered_hands(inside, rise / step, o)
+            inside = hands_the_pile_holds(inside, rise / step, o)
             got = _assign(
                 rise / step,
                 inside,
