@@ -9,7 +9,7 @@ import pytest
 
 from pollwatch.counting.cues import Burst
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.drops import DROP_COLUMNS, _assign, find_drops
+from pollwatch.counting.drops import DROP_COLUMNS, _assign, _beside, find_drops
 from pollwatch.counting.hands import hands_the_pile_holds, unanswered_hands
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
@@ -726,9 +726,44 @@ def test_hands_the_pile_cannot_hold_are_hints(
     assert [x.end for x in judged] == [x.end for x in inside]
 
 
-def test_short_steps_is_checked() -> None:
-    with pytest.raises(ValueError, match="short_steps"):
-        DropFinderOptions(short_steps=-1.0)
+@pytest.mark.parametrize(
+    ("arm_r", "steps", "options", "expected"),
+    [
+        # session 12, clean 119 cam-D004-002 at 148.37 s: a voter at the box and one beside it
+        # (box_side) at once, one hand of 0.18 s, arms during it 0.04/0.07, right of the slot
+        # 0.58 in the 2.5 s before, the pile up 1.84 steps: two drops
+        (0.58, 1.84, {}, [148.37, 148.47]),
+        (0.40, 1.84, {}, [148.37]),  # nobody moving beside the box: one voter, the pile's noise
+        (0.58, 1.70, {}, [148.37]),  # the pile up under 1.8 steps
+        (0.58, 2.80, {}, [148.37] * 3),  # 1.75 or more above it: the pile's ballots with it
+        (0.58, 1.84, {"side_arm": 0.0}, [148.37]),  # off
+        (0.58, 1.84, {"side_arm_s": 1.0}, [148.37]),  # the motion was more than 1 s before
+    ],
+)
+def test_a_hand_with_a_voter_beside_the_box_is_two(
+    arm_r: float, steps: float, options: dict, expected: list[float]
+) -> None:
+    o = DropFinderOptions(**options)
+    t = np.round(np.arange(140.0, 150.0, 0.08), 2)
+    moved = np.where((t >= 146.5) & (t <= 147.0), arm_r, 0.02)
+    series = pd.DataFrame({"t_s": t, "arm_l": np.full(len(t), 0.02), "arm_r": moved})
+    hand = Burst(148.19, 148.37, 0.47, 0.0, 0.18, reach=True, arms=(0.04, 0.07))
+    beside = _beside(series, [hand], o)
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    rows = _assign(steps, [hand], [148.3, 148.4], True, o, stats, hidden=False, beside=beside)
+    assert [round(r[0], 2) for r in rows for _ in range(r[1])] == expected
+
+
+def test_no_arm_windows_no_voter_beside() -> None:
+    hand = Burst(148.19, 148.37, 0.47, 0.0, 0.18, reach=True)
+    series = pd.DataFrame({"t_s": [147.0, 148.0], "arm_l": [0.9, 0.9]})
+    assert _beside(series, [hand], DropFinderOptions()) == frozenset()
+
+
+def test_the_session_12_options_are_checked() -> None:
+    for name in ("short_steps", "side_arm", "side_arm_steps", "side_arm_s"):
+        with pytest.raises(ValueError, match=name):
+            DropFinderOptions(**{name: -1.0})
 
 
 @pytest.mark.parametrize(
