@@ -1,9 +1,10 @@
 """A frozen picture: the frames stop changing while their timestamps run on.
 
-`FreezeDetector` compares the gray picture every `every_s` (1 s; 0.5 s until session 12, when
-pairs 1 s apart halved the audit's gray pictures: docs/audit.md "Session 12") with the one
-before; the noise floor below exists once `min_pool` (5) live pairs were seen (10 at 0.5 s:
-the same first 5 s). The figures below were measured with pairs 0.5 s apart. A live
+`FreezeDetector` compares the gray picture every `every_s` (0.5 s) with the one before; the
+noise floor below exists once `min_pool` live pairs were seen (by default those of the first
+5 s: 10 at 0.5 s). Pairs 1 s apart (`every_s=1.0`) halve the audit's gray pictures but were
+not made the default: they moved the frozen edges by up to 0.9 s and flipped two network
+summaries' rounded not-observable share (docs/audit.md "Session 12"). A live
 camera's picture always changes a little — sensor noise survives the encoder — so a pair is
 frozen when it changed much less than this camera's live pairs do: its mean absolute
 difference is under `rel` (0.5) times the noise floor, the 5th percentile of the last `pool`
@@ -76,12 +77,12 @@ class FreezeDetector:
     def __init__(
         self,
         *,
-        every_s: float = 1.0,
+        every_s: float = 0.5,
         rel: float = 0.5,
         identical_mad: float = 0.05,
         identical_share: float = 0.0005,
         pool: int = 1200,
-        min_pool: int = 5,
+        min_pool: int | None = None,
         min_s: float = 5.0,
         max_gap_s: float = 2.0,
         settle_s: float = 1.0,
@@ -92,8 +93,8 @@ class FreezeDetector:
             "rel": (rel, 0 < rel < 1),
             "identical_mad": (identical_mad, identical_mad >= 0),
             "identical_share": (identical_share, 0 <= identical_share < 1),
-            "pool": (pool, pool >= min_pool),
-            "min_pool": (min_pool, min_pool >= 1),
+            "pool": (pool, pool >= (min_pool or 1)),
+            "min_pool": (min_pool, min_pool is None or min_pool >= 1),
             "min_s": (min_s, min_s >= 0),
             "max_gap_s": (max_gap_s, max_gap_s >= 0),
             "settle_s": (settle_s, settle_s >= 0),
@@ -104,6 +105,8 @@ class FreezeDetector:
                 raise ValueError(f"{name} is out of range: {value!r}")
         self.every_s, self.rel = every_s, rel
         self.identical_mad, self.identical_share = identical_mad, identical_share
+        if min_pool is None:  # the live pairs of the first 5 s
+            min_pool = max(1, round(5.0 / every_s))
         self.pool_size, self.min_pool = pool, min_pool
         self.min_s, self.max_gap_s = min_s, max_gap_s
         self.settle_s, self.settle_rel = settle_s, settle_rel

@@ -65,7 +65,7 @@ change between two samples of different states was dated at the later one, on av
 sampling interval late (up to 2 s; demo 93's cam-D005-008, turned at 152.17 s, found at 154 s,
 the network summary's not-observable share 46.44% against the truth's 46.60%). With `refine`,
 when the engine hands the frames between samples (the conditions auditor takes one every
-second since session 12; 0.5 s before), the frames are split between the two samples by likeness and the change is dated
+0.5 s), the frames are split between the two samples by likeness and the change is dated
 halfway between the last frame like the earlier sample and the first like the later one
 (`_onset`); the runs' edges there move to it. Dated at the first frame like the later sample
 (session 8), every change came late, by 0.03-0.44 s on the 7 mid-day changes of demo 96, 98,
