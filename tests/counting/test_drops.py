@@ -808,3 +808,28 @@ def test_a_hand_joined_with_someone_crossing_in_front_is_not_two_voters(
     drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
     assert drops["ballots"].sum() == expected
     assert near_35(drops)[0] == pytest.approx(35.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("blurred", "options", "expected"),
+    [
+        ([(40.2, 60.0, "audit: blurred")], {}, 5),  # the focus changed in the rise: hands alone
+        ([(40.2, 60.0, "audit: blurred")], {"blur_edges": False}, 7),
+        ([(20.5, 40.2, "audit: blurred")], {}, 5),  # back in focus there
+        ([], {}, 7),  # a sharp pile that rose 3.2 steps under one hand: more went in
+        ([(0.0, 60.0, "audit: blurred")], {}, 7),  # out of focus all along: no change of focus
+    ],
+)
+def test_a_rise_across_a_change_of_focus_is_not_ballots(
+    blurred: list, options: dict, expected: int
+) -> None:
+    # session 12, demo 114 cam-D002-007 (σ 3.1 from 249 s): the blurred pile's edge read 2.1
+    # px over the one ballot of the rise across the blur's start (demo 110 cam-D005-001 1.1,
+    # demo 134 cam-D006-004 1.2)
+    times = [10.0, 20.0, 30.0, 40.0, 50.0]
+    s = series(60, **voters(times), reaches=[(t, 0.3) for t in times])
+    s.loc[s["t_s"] >= 40.4, "fill"] += 2.2  # with the ballot of 40 s, shown from 40.4 s
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected
+    found = drops["t_s"].to_numpy()
+    assert all((np.abs(found - x) < 0.15).any() for x in times)  # each voter's own hand

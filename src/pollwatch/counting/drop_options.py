@@ -114,6 +114,11 @@ class DropFinderOptions:
     # single hands in rises of 1.75-2.75 steps at most 0.40)
     side_arm_steps: float = 0.8
     side_arm_s: float = 2.5
+    blur_edges: bool = True  # a rise of the pile across the start or end of time out of
+    # focus (`find_drops`' `blurred`, not at the series' own ends; within 1 s of the gap
+    # between the two levels: the audit's times) is the focus changing, not
+    # ballots: its hands count alone and it gives no per-ballot step (session 12, blur12: the
+    # blurred edge read 1.1-2.2 px more than the one ballot in such rises; False: off)
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):

@@ -106,6 +106,13 @@ def find_drops(
         beside = _beside(series, reaches, o)
     plateaus = pile_plateaus(t, fill, o)
     plateaus = _settled(plateaus, bursts, o)
+    # where the focus changed (`blur_edges`): the ends of the blurred ranges inside the series
+    focus = [
+        x
+        for lo, hi, _ in (blurred if o.blur_edges and t.size else ())
+        for x in (lo, hi)
+        if t[0] + 1.0 < x < t[-1] - 1.0
+    ]
     # the rises between consecutive plateaus, and the bursts in between
     rises = []
     taken: set[int] = set()
@@ -115,9 +122,12 @@ def find_drops(
             x for x in bursts if a.end - o.settle_s <= x.end <= b.start + 0.3 and id(x) not in taken
         ]
         taken.update(id(x) for x in inside)
-        if any(lo < b.start and hi > a.end for lo, hi, _ in padded):
-            inside = []  # the box was out of sight in between: no drop can be placed
-            rises.append((a, b, None, inside))
+        out_of_sight = any(lo < b.start and hi > a.end for lo, hi, _ in padded)
+        if out_of_sight or any(a.end - 1.0 < x < b.start + 1.0 for x in focus):
+            # the box was out of sight in between: no drop can be placed; or the focus changed
+            # (`blur_edges`): the blurred pile's edge reads 1-2 px off the sharp one's, so the
+            # clear bursts count alone
+            rises.append((a, b, None, [] if out_of_sight else inside))
             continue
         rises.append((a, b, b.level - a.level, inside))
     # the per-ballot step: the median rise per ballot clearly seen going in
@@ -151,7 +161,9 @@ def find_drops(
     long = max(0.6, 2 * float(np.median(hands))) if hands else np.inf
     if not np.isnan(step):
         for a, b, rise, inside in rises:
-            if rise is None:
+            if rise is None:  # no rise to read: the clear bursts of a change of focus count
+                covered.update(id(x) for x in inside)
+                rows += [(x.end, 1, 0.9, "burst") for x in inside if x.clear(o)]
                 continue
             covered.update(id(x) for x in inside)
             sel = (t >= a.end) & (t <= b.start)

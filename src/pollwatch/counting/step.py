@@ -104,7 +104,12 @@ WATCHED_AUDIT_REASONS = frozenset({"blurred"})
 # but the freed time's ballots in the rough calibration (demo 110, 114: 34 ballots, 2
 # missed, 14 false) narrow the rough miss bound (25% -> 18%), and demo 134 then flagged a
 # clean interval and its station; with session 8's rough counts the freed time's over-count
-# is not in the bounds. Off (docs/counting.md, session 11)
+# is not in the bounds. Off (docs/counting.md, session 11). Session 12 (blur12), with
+# `blur_edges` and rough time recalibrated on every blurred tuning camera (88 ballots, 16
+# missed, 29 false): no clean flag on 24 tuning and 3 fresh cases, but the freed time's false
+# drops make the rough test expect 98% of the official figure (was 90%), two more truly
+# inflated intervals are watched and unflagged, and the carousel pairs the blurred sightings
+# (demo 134 precision 1.0 -> 0.57). Off until the blurred pile is read right
 BLUR_IS_NOT_LOST = False
 
 
