@@ -52,6 +52,7 @@ __all__ = [
     "SIDE_FILL",
     "SIDE_TRACK",
     "SIGHTING_COLUMNS",
+    "TRIM_CENTRE",
     "CropPool",
     "TrackCrops",
     "VoterCrops",
@@ -81,6 +82,9 @@ SIDE_FILL: float | None = 0.5
 #: cross-station null of other cameras' pairs 10 -> 19, all right, clean stations 0 of 7;
 #: docs/carousel.md)
 LIGHT_REFERENCE: float | None = STAND_LEVEL
+#: `VoterCrops.trim_centre` for `voter_part` (None: a crop starts at the first row with 10%
+#: of its pixels the person's; docs/carousel.md, session 12)
+TRIM_CENTRE: float | None = None
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -234,7 +238,9 @@ class VoterCrops:
     stands higher in the picture). `side_fill` (None: off): without such a person box (the
     tracker often makes the two people at the box one blob, or loses the one beside it), the
     column from the top of the person boxes at the box down to the lid is kept when at least
-    this share of its lower half differs from the empty view."""
+    this share of its lower half differs from the empty view. `trim_centre` (None: off): a
+    slot or side crop starts at the first row where the person shows in this central share
+    of its columns too (`trimmed`)."""
 
     def __init__(
         self,
@@ -262,6 +268,7 @@ class VoterCrops:
         side_width: float = 0.8,
         side_reach: float = 1.0,
         side_fill: float | None = None,
+        trim_centre: float | None = None,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -314,6 +321,9 @@ class VoterCrops:
         if side_fill is not None and not 0 < side_fill <= 1:
             raise ValueError(f"side_fill must be in (0, 1] or None, got {side_fill!r}")
         self.side_fill = side_fill
+        if trim_centre is not None and not 0 < trim_centre <= 1:
+            raise ValueError(f"trim_centre must be in (0, 1] or None, got {trim_centre!r}")
+        self.trim_centre = trim_centre
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -417,10 +427,9 @@ class VoterCrops:
         crop, mask = cut
         if moved != (0, 0):  # the voter's pixels: those connected to the box's lid
             mask = _touching_bottom(mask)
-        rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
-        if len(rows) < 8:
-            return
-        kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
+        person = self.trimmed(crop, mask)
+        if person is not None:
+            kept.add(t, *person, self.slot_crops)
 
     def _keep_side(self, frame: Frame, people: np.ndarray, box: np.ndarray, side: str) -> None:
         """Keep the side crop (see the class doc) of this frame on `side` of the box."""
@@ -447,10 +456,26 @@ class VoterCrops:
         crop, mask = cut
         if not there.any() and mask[len(mask) // 2 :].mean() < self.side_fill:
             return
-        rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
+        person = self.trimmed(crop, mask)
+        if person is not None:
+            kept.add(t, *person, self.slot_crops)
+
+    def trimmed(self, crop: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A slot or side crop and its mask from the person's first row: the first where at
+        least 10% of the pixels differ from the empty view, and with `trim_centre` 10% of the
+        central `trim_centre` of the columns too (the descriptor's part colours read those:
+        something moving at the crop's edge above the voter's head, a passer-by or the
+        commission, made the crop start there, and the head band saw no person); None with
+        fewer than 8 such rows."""
+        person = mask.mean(axis=1) >= 0.1
+        if self.trim_centre is not None:
+            width = mask.shape[1]
+            margin = min(round(width * (1 - self.trim_centre) / 2), (width - 1) // 2)
+            person &= mask[:, margin : width - margin].mean(axis=1) >= 0.1
+        rows = np.flatnonzero(person)
         if len(rows) < 8:
-            return
-        kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
+            return None
+        return crop[rows[0] :], mask[rows[0] :]
 
     def _crop(
         self, frame: Frame, box: np.ndarray, moved: tuple[int, int] = (0, 0)
@@ -898,6 +923,7 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         views=views,
         side_crops=SIDE_CROPS,
         side_fill=SIDE_FILL,
+        trim_centre=TRIM_CENTRE,
     )
     embedder = get_embedder_by_name("parts")
     return VoterPart(ctx.camera, embedder, crops, light_reference=LIGHT_REFERENCE)
