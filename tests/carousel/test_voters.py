@@ -95,6 +95,8 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"side_fill": 1.5}, "side_fill"),
         ({"trim_centre": 0.0}, "trim_centre"),
         ({"trim_centre": 1.2}, "trim_centre"),
+        ({"slot_min_share": 0.0}, "slot_min_share"),
+        ({"slot_min_share": 0.95}, "slot_min_share"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
@@ -209,7 +211,7 @@ def test_slot_crops_show_the_voter_above_the_box() -> None:
     [
         (None, 0, 40),  # the edge blob above the head starts the crop
         (0.6, 12, 28),  # the person's head in the central columns starts it
-        (1.0, 0, 40),  # every column: the blob's 6 of 20 columns are 30% of a row
+        (1.0, 0, 40),  # every column: the blob's 4 of 20 columns are 20% of a row
         (0.6, None, 6),  # too few of the person's rows: no crop
     ],
 )
@@ -222,7 +224,7 @@ def test_slot_crop_starts_at_the_persons_head(
     its central 12 columns (session 12: demo 128's m1 at cam-D002-011, whose crops started
     at the blob and whose head band was empty)."""
     mask = np.zeros((40, 20), np.uint8)
-    mask[0:6, 0:6] = 1
+    mask[0:6, 0:4] = 1
     if first_row is None:
         mask[34:40, 7:13] = 1
     else:

@@ -52,6 +52,7 @@ __all__ = [
     "SIDE_FILL",
     "SIDE_TRACK",
     "SIGHTING_COLUMNS",
+    "SLOT_MIN_SHARE",
     "TRIM_CENTRE",
     "CropPool",
     "TrackCrops",
@@ -85,6 +86,8 @@ LIGHT_REFERENCE: float | None = STAND_LEVEL
 #: `VoterCrops.trim_centre` for `voter_part` (None: a crop starts at the first row with 10%
 #: of its pixels the person's; docs/carousel.md, session 12)
 TRIM_CENTRE: float | None = None
+#: `VoterCrops.slot_min_share` for `voter_part` (docs/carousel.md, session 12)
+SLOT_MIN_SHARE = 0.2
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -240,7 +243,8 @@ class VoterCrops:
     column from the top of the person boxes at the box down to the lid is kept when at least
     this share of its lower half differs from the empty view. `trim_centre` (None: off): a
     slot or side crop starts at the first row where the person shows in this central share
-    of its columns too (`trimmed`)."""
+    of its columns too (`trimmed`). `slot_min_share`: a slot or side crop is kept when at
+    least this share of its pixels differ from the empty view (a person crop: 0.2)."""
 
     def __init__(
         self,
@@ -269,6 +273,7 @@ class VoterCrops:
         side_reach: float = 1.0,
         side_fill: float | None = None,
         trim_centre: float | None = None,
+        slot_min_share: float = 0.2,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -324,6 +329,9 @@ class VoterCrops:
         if trim_centre is not None and not 0 < trim_centre <= 1:
             raise ValueError(f"trim_centre must be in (0, 1] or None, got {trim_centre!r}")
         self.trim_centre = trim_centre
+        if not 0 < slot_min_share < 0.92:
+            raise ValueError(f"slot_min_share must be in (0, 0.92), got {slot_min_share!r}")
+        self.slot_min_share = float(slot_min_share)
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -421,7 +429,8 @@ class VoterCrops:
         over = (people[:, 2] > bx0 - pad) & (people[:, 0] < bx1 + pad) & (people[:, 1] < by0)
         if not over.any():
             return
-        cut = self._crop(frame, np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0]), moved)
+        column = np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0])
+        cut = self._crop(frame, column, moved, self.slot_min_share)
         if cut is None or cut[1] is None:
             return
         crop, mask = cut
@@ -450,7 +459,9 @@ class VoterCrops:
         if not there.any() and self.side_fill is None:
             return
         top = people[there if there.any() else slice(None), 1].min()
-        cut = self._crop(frame, np.array([mid - half, top, mid + half, by0]))
+        cut = self._crop(
+            frame, np.array([mid - half, top, mid + half, by0]), (0, 0), self.slot_min_share
+        )
         if cut is None or cut[1] is None:
             return
         crop, mask = cut
@@ -478,7 +489,11 @@ class VoterCrops:
         return crop[rows[0] :], mask[rows[0] :]
 
     def _crop(
-        self, frame: Frame, box: np.ndarray, moved: tuple[int, int] = (0, 0)
+        self,
+        frame: Frame,
+        box: np.ndarray,
+        moved: tuple[int, int] = (0, 0),
+        min_share: float = 0.2,
     ) -> tuple[np.ndarray, np.ndarray | None] | None:
         image = frame.bgr(self.scale)
         f = image.shape[1] / frame.width
@@ -490,7 +505,8 @@ class VoterCrops:
         if y1 - y0 < 8 or x1 - x0 < 3:
             return None
         crop = image[y0:y1, x0:x1]
-        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1), (moved[0] * f, moved[1] * f))
+        shift = (moved[0] * f, moved[1] * f)
+        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1), shift, min_share)
         h, w = crop.shape[:2]
         if h > self.crop_height:
             size = (max(2, round(w * self.crop_height / h)), self.crop_height)
@@ -505,10 +521,11 @@ class VoterCrops:
         shape: tuple[int, int],
         box: tuple[int, int, int, int],
         shift: tuple[float, float] = (0.0, 0.0),
+        min_share: float = 0.2,
     ) -> np.ndarray | None:
         """The person's pixels: those that differ from the empty view (moved by `shift`
         pixels of `shape`) (None without one, or when the share is implausible: the view
-        changed, or the person is hardly seen)."""
+        changed (over 92%), or the person is hardly seen (under `min_share`))."""
         if self.background is None:
             return None
         if self._bg is None or self._bg_key != (shape, shift):
@@ -522,7 +539,7 @@ class VoterCrops:
         diff = np.abs(crop.astype(np.int16) - self._bg[y0:y1, x0:x1]).max(axis=2)
         mask = cv2.medianBlur((diff > self.mask_threshold).astype(np.uint8), 3)
         share = float(mask.mean())
-        if not 0.2 <= share <= 0.92:
+        if not min_share <= share <= 0.92:
             return None
         return mask
 
@@ -924,6 +941,7 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         side_crops=SIDE_CROPS,
         side_fill=SIDE_FILL,
         trim_centre=TRIM_CENTRE,
+        slot_min_share=SLOT_MIN_SHARE,
     )
     embedder = get_embedder_by_name("parts")
     return VoterPart(ctx.camera, embedder, crops, light_reference=LIGHT_REFERENCE)
