@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pollwatch.audit.frozen import FreezeDetector
 from pollwatch.audit.image import (
     CONDITIONS,
     ConditionsAuditor,
@@ -263,6 +264,23 @@ def test_frame_statistics():
 def test_conditions_auditor_checks_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         ConditionsAuditor(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("sample_every_s", "freeze_every_s", "fps"),
+    [(1.0, 1.0, 1.0), (1.0, 0.5, 2.0), (2.0, 1.0, 1.0), (0.5, 1.0, 2.0)],
+)
+def test_conditions_sample_one_frame_per_sample_or_freeze_pair(sample_every_s, freeze_every_s, fps):
+    """The engine hands the conditions one frame per sample or per freeze pair, whichever
+    comes more often (two frames per 1-s sample until session 12: half of them unused)."""
+    auditor = ConditionsAuditor(
+        image_size=FULL,
+        sample_every_s=sample_every_s,
+        max_step_s=2.5,
+        static_lag_s=2.0,
+        freeze=FreezeDetector(every_s=freeze_every_s),
+    )
+    assert auditor.needs.fps == fps
 
 
 def test_the_sharpness_baseline_follows_the_scene(scene):

@@ -330,6 +330,35 @@ def test_a_blurred_baseline_does_not_say_where_the_box_is(scene):
     assert r.changed_at == pytest.approx(60.0, abs=2.0)
 
 
+@pytest.mark.parametrize(
+    ("dx", "blur_max_outline", "state"),
+    [
+        (0, 0.8, "unknown"),  # the box there, blurred: nothing says where it should be
+        (170, 0.8, "box_not_visible"),  # the polygon on a flat stretch: no box there
+        (170, None, "unknown"),  # without the check nothing tells
+    ],
+)
+def test_a_camera_blurred_all_day_whose_polygon_shows_no_box_is_turned_away(
+    simulated_room, dx, blur_max_outline, state
+):
+    """No reference, a polygon, defocused (σ 4) and turned from its first frame
+    (azerbaijan-2024 74's cam-D051-025, 75's cam-D114-011): the blurred baseline has less
+    edge along the polygon than around it, where a blurred box still shows some."""
+    from rendered_clips import sabotaged_plan
+
+    from pollwatch.simulate.render import CameraRenderer
+
+    polygon = CameraRenderer(sabotaged_plan()).box_polygon()
+    gray = clips.cv2.GaussianBlur(_simulated_gray(simulated_room, dx), (0, 0), 4.0)
+    size = (gray.shape[1], gray.shape[0])
+    kw = {"box_polygon": polygon, "blur_max_outline": blur_max_outline}
+    r = _still_gray(gray, size, seconds=90, **kw)
+    assert r.state == state
+    assert r.box_outline == pytest.approx(1.5 if dx == 0 else 0.7, abs=0.2)
+    if state == "box_not_visible":
+        assert r.changed_at == pytest.approx(0.0, abs=1.0)
+
+
 def test_a_camera_blurred_all_day_without_polygon_is_not_turned_away_unsearched(scene):
     """No reference, no polygon, defocused from its first frame, nudged 20 px at 60 s
     (azerbaijan-2024 75's cam-D072-016): the box was never searched for on an in-focus
@@ -502,6 +531,8 @@ def test_polygon_clipping_and_area():
         ({"image_size": FULL, "blur_sigma": 0.0}, "blur_sigma"),
         ({"image_size": FULL, "cut_share": 0.5}, "cut_share"),
         ({"image_size": FULL, "blur_min_match": 1.5}, "blur_min_match"),
+        ({"image_size": FULL, "blur_max_outline": -1.0}, "blur_max_outline"),
+        ({"image_size": FULL, "blur_max_coverage": 1.5}, "blur_max_coverage"),
         ({"image_size": FULL, "min_box_score": 0.0}, "min_box_score"),
         ({"image_size": FULL, "search_every_s": 0.0}, "search_every_s"),
         ({"image_size": FULL, "refit_px": -1.0}, "refit_px"),

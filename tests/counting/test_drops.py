@@ -9,8 +9,8 @@ import pytest
 
 from pollwatch.counting.cues import Burst
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.drops import DROP_COLUMNS, _assign, find_drops
-from pollwatch.counting.hands import unanswered_hands
+from pollwatch.counting.drops import DROP_COLUMNS, _assign, _beside, find_drops
+from pollwatch.counting.hands import hands_the_pile_holds, unanswered_hands
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
 FPS, BOX_H = 12.5, 80.0
@@ -687,6 +687,83 @@ def test_a_weak_hand_the_pile_did_not_answer_is_no_drop(
     assert [k for k, x in enumerate(judged) if x.clear(o)] == expected
     rows = _assign(steps, judged, [12.0], True, o, {"bundles": 0.0, "fill_only": 0.0}, hidden=False)
     assert [round(r[0], 2) for r in rows] == [10.0 + 2 * k for k in expected]
+
+
+def _split(end: float, peak: float, length: float = 1.4) -> list[Burst]:
+    """A long hand ending at `end` split for two voters' by `_two_voters`: the hand and its
+    copy 0.1 s later (the same start and length)."""
+    hand = Burst(end - length, end, peak, 0.0, length, reach=True, arms=(0.15, 0.05))
+    return [hand, Burst(end - length, end + 0.1, peak, 0.0, length, reach=True, arms=(0.15, 0.05))]
+
+
+@pytest.mark.parametrize(
+    ("inside", "steps", "options", "expected"),
+    [
+        # session 12, clean 113 cam-D003-009 at 242.97-246.15 s: a voter alone at the box, two
+        # brushes of the slot (0.146) and a hand of 1.38 s split in two, the pile up 1.04 steps:
+        # the brushes are hints (the weakest first, of equal peaks the later), and then the
+        # pile is within 1.1 steps of the two hands left: the split stays (one false drop)
+        ([_hand(242.97, 0.146), _hand(244.85, 0.146), *_split(246.05, 0.44)], 1.04, {}, [2, 3]),
+        # at 334.65-336.57 s: a split hand of 0.31 beside the voter's 0.32, 1.02 steps: one copy
+        ([*_split(334.65, 0.31), _hand(336.57, 0.32)], 1.02, {}, [0, 2]),
+        # demo 128 cam-D002-011 at 102.65 s: a true split (two voters), 1.02 steps: both stay
+        (_split(102.65, 0.55), 1.02, {}, [0, 1]),
+        # a split in a rise of two ballots; a full hand the pile did not answer stays a drop
+        (_split(50.0, 0.4), 2.0, {}, [0, 1]),
+        ([_hand(10.0, 0.4), _hand(12.0, 0.4)], 0.1, {}, [0, 1]),
+        ([_hand(10.0, 0.14), _hand(12.0, 0.4)], 0.1, {}, [1]),  # a brush: no drop
+        ([_hand(10.0, 0.14), _hand(12.0, 0.4)], 0.1, {"short_steps": 0.0}, [0, 1]),  # off
+        ([_hand(10.0, 0.14), _hand(12.0, 0.4)], 0.1, {"short_steps": 2.0}, [0, 1]),
+    ],
+)
+def test_hands_the_pile_cannot_hold_are_hints(
+    inside: list[Burst], steps: float, options: dict, expected: list[int]
+) -> None:
+    o = DropFinderOptions(**options)
+    judged = hands_the_pile_holds(inside, steps, o)
+    assert len(judged) == len(inside)
+    assert [k for k, x in enumerate(judged) if x.clear(o)] == expected
+    assert [x.end for x in judged] == [x.end for x in inside]
+
+
+@pytest.mark.parametrize(
+    ("arm_r", "steps", "options", "expected"),
+    [
+        # session 12, clean 119 cam-D004-002 at 148.37 s: a voter at the box and one beside it
+        # (box_side) at once, one hand of 0.18 s, arms during it 0.04/0.07, right of the slot
+        # 0.58 in the 2.5 s before, the pile up 1.84 steps: two drops
+        (0.58, 1.84, {}, [148.37, 148.47]),
+        (0.40, 1.84, {}, [148.37]),  # nobody moving beside the box: one voter, the pile's noise
+        (0.58, 1.70, {}, [148.37]),  # the pile up under 1.8 steps
+        (0.58, 2.80, {}, [148.37] * 3),  # 1.75 or more above it: the pile's ballots with it
+        (0.58, 1.84, {"side_arm": 0.0}, [148.37]),  # off
+        (0.58, 1.84, {"side_arm_s": 1.0}, [148.37]),  # the motion was more than 1 s before
+    ],
+)
+def test_a_hand_with_a_voter_beside_the_box_is_two(
+    arm_r: float, steps: float, options: dict, expected: list[float]
+) -> None:
+    o = DropFinderOptions(**options)
+    t = np.round(np.arange(140.0, 150.0, 0.08), 2)
+    moved = np.where((t >= 146.5) & (t <= 147.0), arm_r, 0.02)
+    series = pd.DataFrame({"t_s": t, "arm_l": np.full(len(t), 0.02), "arm_r": moved})
+    hand = Burst(148.19, 148.37, 0.47, 0.0, 0.18, reach=True, arms=(0.04, 0.07))
+    beside = _beside(series, [hand], o)
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    rows = _assign(steps, [hand], [148.3, 148.4], True, o, stats, hidden=False, beside=beside)
+    assert [round(r[0], 2) for r in rows for _ in range(r[1])] == expected
+
+
+def test_no_arm_windows_no_voter_beside() -> None:
+    hand = Burst(148.19, 148.37, 0.47, 0.0, 0.18, reach=True)
+    series = pd.DataFrame({"t_s": [147.0, 148.0], "arm_l": [0.9, 0.9]})
+    assert _beside(series, [hand], DropFinderOptions()) == frozenset()
+
+
+def test_the_session_12_options_are_checked() -> None:
+    for name in ("short_steps", "side_arm", "side_arm_steps", "side_arm_s"):
+        with pytest.raises(ValueError, match=name):
+            DropFinderOptions(**{name: -1.0})
 
 
 @pytest.mark.parametrize(

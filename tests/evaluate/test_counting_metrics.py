@@ -8,6 +8,7 @@ import pytest
 from pollwatch.evaluate.counting_metrics import (
     MIN_SCORED_BALLOTS,
     count_error_summary,
+    inflation_scores,
     station_table,
 )
 
@@ -78,3 +79,25 @@ def test_count_errors_are_read_on_cameras_with_enough_ballots(
         assert got["p90_abs_pct_error"] == pytest.approx(p90)
     assert got["cameras_scored"] == scored
     assert tuple(got["few_ballot_cameras"].values()) == few
+
+
+def test_inflated_stations_are_banded_by_the_ballots_added_while_watched() -> None:
+    frame = pd.DataFrame(
+        {
+            "station_id": ["S1", "S1", "S2", "S3", "S3", "S4"],
+            "inflated": [True, True, True, True, True, False],
+            "observable": [True, False, True, True, True, True],
+            "inflation_inc": [1, 6, 2, 3, 4, 0],
+            "clean": [False] * 5 + [True],
+            "flagged": [False] * 6,
+            "station_flagged": [False, False, True, True, True, False],
+        }
+    )
+    scores = inflation_scores(frame)
+    bands = scores["inflated_stations_by_seen_ballots"]
+    # S1's six ballots fell while the camera could not watch: it counts one
+    assert bands["1"] == {"stations": 1, "flagged": 0}
+    assert bands["2"] == {"stations": 1, "flagged": 1}
+    assert bands["5-9"] == {"stations": 1, "flagged": 1}
+    assert bands["3-4"]["stations"] == bands["10+"]["stations"] == 0
+    assert sum(b["stations"] for b in bands.values()) == scores["inflated_stations"] == 3

@@ -186,6 +186,9 @@ def test_stuffing_scores() -> None:
             finding("4", 200.0, 260.0, 0, observable=False),  # a hidden period (older store)
             finding("6", 20.0, 60.0, 0) | {"kind": "stuffing_not_observable"},  # (this one)
             finding("5", 0.0, 60.0, 0) | {"kind": "stuffing_not_observable"},  # covers c
+            finding("5", 25.0, 35.0, 0) | {"kind": "camera_frozen"},  # the audit covers c
+            finding("5", 0.0, 90.0, 0) | {"kind": "audio_muted"},  # the box still seen
+            finding("1", 0.0, 200.0, 0) | {"kind": "camera_blocked"},  # a seen event's camera
         ]
     )
     events = pd.DataFrame(
@@ -218,6 +221,7 @@ def test_stuffing_scores() -> None:
     assert got["clean_cameras_with_not_observable"] == pytest.approx(2 / 3)
     assert got["clean_cameras_with_unwatched_listed"] == pytest.approx(1 / 3)  # 4 (5: stuffed)
     assert got["not_observable_findings"] == 3 and got["hidden_true_events_covered"] == 1
+    assert got["hidden_true_events_covered_by_audit"] == 1
 
 
 def test_stuffing_scores_without_findings_or_events() -> None:

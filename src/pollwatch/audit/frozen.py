@@ -1,6 +1,9 @@
 """A frozen picture: the frames stop changing while their timestamps run on.
 
-`FreezeDetector` compares the gray picture every `every_s` (0.5 s) with the one before. A live
+`FreezeDetector` compares the gray picture every `every_s` (1 s; 0.5 s until session 12, when
+pairs 1 s apart halved the audit's gray pictures: docs/audit.md "Session 12") with the one
+before; the noise floor below exists once `min_pool` (5) live pairs were seen (10 at 0.5 s:
+the same first 5 s). The figures below were measured with pairs 0.5 s apart. A live
 camera's picture always changes a little — sensor noise survives the encoder — so a pair is
 frozen when it changed much less than this camera's live pairs do: its mean absolute
 difference is under `rel` (0.5) times the noise floor, the 5th percentile of the last `pool`
@@ -73,12 +76,12 @@ class FreezeDetector:
     def __init__(
         self,
         *,
-        every_s: float = 0.5,
+        every_s: float = 1.0,
         rel: float = 0.5,
         identical_mad: float = 0.05,
         identical_share: float = 0.0005,
         pool: int = 1200,
-        min_pool: int = 10,
+        min_pool: int = 5,
         min_s: float = 5.0,
         max_gap_s: float = 2.0,
         settle_s: float = 1.0,

@@ -7,7 +7,7 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   picture; a covered lens or lights off still shows some structure and counts as dark);
 - ``dark``: mean luma < `dark_luma` (35 of 255; our textured test room measures 115, so a
   gain under 0.3 — lights off, lens covered — is dark);
-- ``frozen``: the picture stops changing while time runs on, judged every 0.5 s by a
+- ``frozen``: the picture stops changing while time runs on, judged every 1 s by a
   `FreezeDetector` (see `pollwatch.audit.frozen`: against the camera's own noise floor);
 - ``blocked``: at least `block_share` (60 %) of the box zone is both unlike the reference and
   static (`zone_cells`, in 8-px cells of the picture blurred by `zone_blur` 2 px: unlike when
@@ -374,8 +374,8 @@ class ConditionsAuditor:
     # -- engine callbacks -------------------------------------------------------------------
     @property
     def needs(self) -> Needs:
-        """Video only, at the freeze detector's rate (at least two frames per sample)."""
-        return Needs(video=True, fps=max(2.0 / self.sample_every_s, 1.0 / self.freeze.every_s))
+        """Video only, one frame per sample or per freeze pair, whichever comes more often."""
+        return Needs(video=True, fps=max(1.0 / self.sample_every_s, 1.0 / self.freeze.every_s))
 
     def start(self, info: StreamInfo) -> None:
         """The stream's frame interval ends the last frame's time range."""

@@ -43,7 +43,17 @@ part of it hidden (`_blur_held`): demo 102's cam-D006-003, defocused σ 5 all da
 screen before its box for 75 s, matched 0.67-0.70 and was box_not_visible, so the conditions
 never judged the zone and the cover was missed. With a blurred baseline (no
 reference, defocused from the start) a sample that matches it is not judged: nothing shows
-where the box is. An unjudged stretch between
+where the box is, unless a box polygon shows where it is not: a blurred box still leaves
+some edge along its polygon, so a polygon whose blurred baseline has less edge along it
+than around it (outline support under `blur_max_outline` 0.8, side coverage under
+`blur_max_coverage` 0.13) lies on bare floor or wall, and every sample is box_not_visible.
+Measured on the first minute's median of the in-focus cameras of azerbaijan-2024 74, 75,
+77, 78 and demo 122, 124, 148, 150, blurred σ 2.5, 4 and 6 (full-size px) with sensor noise
+1.6 added: the box in view (94 cameras) at least 0.96 / 0.16 (σ 6 on the 320-px rooms; σ 4:
+1.04 / 0.22); turned away from the first frame (28 cameras), 39 of 84 under both; the real
+defocused cameras turned away, azerbaijan-2024 74's cam-D051-025 (σ 4.2) 0.46 / 0.06, 75's
+cam-D114-011 (σ 5.9) 0.68 / 0.10 (they were "unknown"); pointing at the box, demo 124's
+cam-D001-010 (σ 5.2 on 640 px) 2.54 / 0.64. An unjudged stretch between
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
 turned). A state run counts once it lasts `persist_s`. The camera's state is
 ``box_not_visible`` when such runs cover at least `state_share` of the judged time, else
@@ -55,7 +65,7 @@ change between two samples of different states was dated at the later one, on av
 sampling interval late (up to 2 s; demo 93's cam-D005-008, turned at 152.17 s, found at 154 s,
 the network summary's not-observable share 46.44% against the truth's 46.60%). With `refine`,
 when the engine hands the frames between samples (the conditions auditor takes one every
-0.5 s), the frames are split between the two samples by likeness and the change is dated
+second since session 12; 0.5 s before), the frames are split between the two samples by likeness and the change is dated
 halfway between the last frame like the earlier sample and the first like the later one
 (`_onset`); the runs' edges there move to it. Dated at the first frame like the later sample
 (session 8), every change came late, by 0.03-0.44 s on the 7 mid-day changes of demo 96, 98,
@@ -215,7 +225,8 @@ class ViewAuditResult:
     changed_at: float | None  # seconds from the first frame, None if never
     shift_px_median: float  # median shift over the non-ok sustained runs (all samples if none)
     has_reference: bool
-    box_outline: float = math.nan  # outline_support of the baseline (no reference only)
+    box_outline: float = math.nan  # outline_support of the baseline (no reference only;
+    # measured on a blurred baseline too, see `blur_max_outline`)
     # a camera found nudged before it started recording (no reference; the box's outline
     # found off its polygon): the share of the outline traced at the refitted place less
     # that at the polygon's (`outline_coverage`, 0..1); nan for any other camera
@@ -259,6 +270,8 @@ class ViewAuditor:
         blur_sigma: float = 4.0,
         blur_min_match: float | None = 0.7,
         blur_held_match: float | None = 0.6,
+        blur_max_outline: float | None = 0.8,
+        blur_max_coverage: float = 0.13,
         locate_confidence: float | None = 0.25,
         min_box_score: float | None = 0.35,
         repeat_score: float | None = 0.25,
@@ -298,6 +311,11 @@ class ViewAuditor:
                 blur_held_match,
                 blur_held_match is None or -1 <= blur_held_match <= 1,
             ),
+            "blur_max_outline": (
+                blur_max_outline,
+                blur_max_outline is None or blur_max_outline >= 0,
+            ),
+            "blur_max_coverage": (blur_max_coverage, 0 <= blur_max_coverage <= 1),
             "locate_confidence": (
                 locate_confidence,
                 locate_confidence is None or 0 <= locate_confidence <= 1,
@@ -333,6 +351,8 @@ class ViewAuditor:
         self.blur_sigma = blur_sigma
         self.blur_min_match = blur_min_match
         self.blur_held_match = blur_held_match
+        self.blur_max_outline = blur_max_outline
+        self.blur_max_coverage = blur_max_coverage
         self.locate_confidence = locate_confidence
         self.min_box_score = min_box_score
         self.repeat_score = repeat_score
@@ -438,11 +458,12 @@ class ViewAuditor:
         frames = usable or [g for _, g, _ in self._pending]
         frames = frames[:: max(1, len(frames) // _BASELINE_FRAMES)]
         base = np.median(np.stack(frames), axis=0).astype(np.uint8)
-        # a blurred picture has no outline to check
-        if self.box_polygon is not None and sharpness(base) >= self.min_sharpness:
+        if self.box_polygon is not None:
             poly = self.box_polygon * self._k
             self._outline = outline_support(base, poly)
-            if not self._traces(base, poly, self._outline):
+            if sharpness(base) < self.min_sharpness:  # no outline to trace, at most its absence
+                self._box_missing = self._no_blurred_box(base, poly)
+            elif not self._traces(base, poly, self._outline):
                 self._box_missing = not self._refit(base)
         self._start(base)
         pending, self._pending = self._pending, []
@@ -460,6 +481,16 @@ class ViewAuditor:
         at least `min_outline` (given) spread over its sides (`outline_coverage` at least
         `min_coverage`), not one room edge under one side."""
         return support >= self.min_outline and outline_coverage(gray, poly) >= self.min_coverage
+
+    def _no_blurred_box(self, base: np.ndarray, poly: np.ndarray) -> bool:
+        """Whether a blurred baseline shows nothing of a box along `poly` (analysis pixels):
+        the whole outline's support (`self._outline`) under `blur_max_outline` and its sides'
+        coverage under `blur_max_coverage`: the polygon lies on a stretch of floor or wall
+        flatter than its surroundings. False when `blur_max_outline` is None."""
+        if self.blur_max_outline is None:
+            return False
+        flat = self._outline < self.blur_max_outline
+        return flat and outline_coverage(base, poly) < self.blur_max_coverage
 
     def _refit(self, base: np.ndarray) -> bool:
         """The polygon's box is missing from the baseline: look for the polygon's outline,

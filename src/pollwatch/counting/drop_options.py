@@ -101,6 +101,19 @@ class DropFinderOptions:
     # the pile did not answer (0: off; session 11)
     unanswered_arms: float = 0.09
     unanswered_steps: float = 0.75
+    short_steps: float = 1.1  # a rise of the pile this many steps or more short of the clear
+    # hands in it: a hand split for two voters' is one voter's, and a hand of at most
+    # `weak_cover` a brush of the slot, weakest first while it stays short (0: off; session
+    # 12: clean 113 cam-D003-009, four hands in 1.04 steps; true splits were 0.95-0.98 short)
+    side_arm: float = 0.45  # a hand over the slot alone in a rise of the pile `side_arm_steps`
+    # or more above its one ballot (under `more_steps` above it), with motion of this share or
+    # more in the arm window right of the slot (`arm_r`) in the `side_arm_s` before its ballot
+    # went in, is two voters' hands joined: one behind the box, one beside it on the right
+    # (the simulator's `box_side`), their hands at once (0: off; session 12: on the tuning
+    # cases 5 of 6 such joined hands missed had 0.41-0.59 there, rises 1.83-2.06 steps; the 9
+    # single hands in rises of 1.75-2.75 steps at most 0.40)
+    side_arm_steps: float = 0.8
+    side_arm_s: float = 2.5
 
     def __post_init__(self) -> None:
         for name in ("burst_area", "burst_max_s", "background_s", "plateau_px", "slot_x"):
@@ -126,6 +139,10 @@ class DropFinderOptions:
             "unanswered_peak",
             "unanswered_arms",
             "unanswered_steps",
+            "short_steps",
+            "side_arm",
+            "side_arm_steps",
+            "side_arm_s",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
             if not getattr(self, name) >= 0:

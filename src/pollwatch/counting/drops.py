@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pollwatch.counting.arms import arms_in_hand
 from pollwatch.counting.cues import (
     Burst,
     Plateau,
@@ -40,7 +41,12 @@ from pollwatch.counting.cues import (
     slot_hands,
 )
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.hands import blurred_weak_hands, judge_hands, unanswered_hands
+from pollwatch.counting.hands import (
+    blurred_weak_hands,
+    hands_the_pile_holds,
+    judge_hands,
+    unanswered_hands,
+)
 from pollwatch.counting.observability import Range
 
 __all__ = ["DROP_COLUMNS", "find_drops"]
@@ -83,6 +89,7 @@ def find_drops(
     reaches = slot_hands(series, o)
     patches = ballot_patches(series, box_h, o)
     touched: frozenset[int] = frozenset()
+    beside: frozenset[int] = frozenset()
     if reaches is None:
         bursts = patches
     else:  # hands over the slot say when; a white patch is only a hint then
@@ -96,6 +103,7 @@ def find_drops(
         ]
         bursts = sorted([*reaches, *hints], key=lambda x: x.end)
         touched = _touched(series, hints, o)
+        beside = _beside(series, reaches, o)
     plateaus = pile_plateaus(t, fill, o)
     plateaus = _settled(plateaus, bursts, o)
     # the rises between consecutive plateaus, and the bursts in between
@@ -154,6 +162,7 @@ def find_drops(
             hidden = reaches is None or any(x.reach and x.duration >= long for x in inside)
             if not hidden:
                 inside = unanswered_hands(inside, rise / step, o)
+            inside = hands_the_pile_holds(inside, rise / step, o)
             got = _assign(
                 rise / step,
                 inside,
@@ -164,6 +173,7 @@ def find_drops(
                 since=a.end,
                 hidden=hidden,
                 touched=touched,
+                beside=beside,
             )
             rows += got
     # a clear burst outside every rise counts only where the pile could not be read: on a
@@ -246,6 +256,7 @@ def _assign(
     since: float = -np.inf,
     hidden: bool = True,
     touched: frozenset[int] = frozenset(),
+    beside: frozenset[int] = frozenset(),
 ) -> list[tuple[float, int, float, str]]:
     """Drops of one rise of the pile by `steps` per-ballot steps, with these bursts in its
     window. Clear bursts are drops whatever the rise (a pile's edge measured to a fraction of
@@ -266,7 +277,9 @@ def _assign(
     session 9).
     `crossings[j]` is when the level passed j + ½ steps; `since` when the pile was last seen
     at its lower level; `touched` the ids of the hints as the slot's cover rose a little
-    (`_touched`: a second voter's ballot, `side_patch_steps`)."""
+    (`_touched`: a second voter's ballot, `side_patch_steps`); `beside` the ids of the hands
+    with someone moving right of the slot just before (`_beside`): a hand alone in its rise
+    `side_arm_steps` or more above its one ballot is two voters' then too."""
     clear = [x for x in inside if x.clear(o)]
     rows = [(x.end, 1, 0.99, "burst+fill") for x in clear]
     # a staircase: the pile seen passing most of its steps at distinct moments
@@ -303,15 +316,19 @@ def _assign(
             out.append((x.end, 1, 0.8, "burst+fill"))
         stats["fill_only"] += len(out)
         return sorted(out)
-    if (
-        len(clear) == 1
-        and clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
-        and o.pile_arms_steps <= steps - 1 < o.more_steps
+    if len(clear) == 1 and (
+        (
+            clear[0].arms_both_sides(o.pile_arms, o.pile_arms_hand_s)
+            and o.pile_arms_steps <= steps - 1 < o.more_steps
+        )
+        or (id(clear[0]) in beside and o.side_arm_steps <= steps - 1 < o.more_steps)
     ):
         # a hand alone in its rise, arms on both sides of the slot and the pile rising by
         # more than one ballot: two voters' hands joined; the second drop 0.1 s after. A hand
         # long enough to make the pile's other ballots count (`hidden`) too: two voters' hands
-        # joined for 0.6-1.1 s (session 10, demo-clean 105 cam-D010-001 at 314.6 s)
+        # joined for 0.6-1.1 s (session 10, demo-clean 105 cam-D010-001 at 314.6 s). Or a
+        # hand with someone moving right of the slot before it (`beside`) and the pile up
+        # `side_arm_steps`: the voter beside the box reached at once (session 12)
         stats["fill_only"] += 1
         return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
     if not hidden:
@@ -365,6 +382,20 @@ def _touched(series: pd.DataFrame, hints: list[Burst], o: DropFinderOptions) -> 
         if x.shaped and near.any() and high[near].max() >= o.side_patch_cover:
             out.add(id(x))
     return frozenset(out)
+
+
+def _beside(series: pd.DataFrame, reaches: list[Burst], o: DropFinderOptions) -> frozenset[int]:
+    """The ids of the hands over the slot with motion of `side_arm` or more in the arm window
+    right of the slot (`counting.arms`, `arm_r`) in the `side_arm_s` before their ballot went
+    in: someone beside the box on its right, where a second voter stands and reaches from.
+    Empty when `side_arm` is 0 or the series has no arm windows."""
+    if not o.side_arm > 0 or "arm_r" not in series:
+        return frozenset()
+    return frozenset(
+        id(x)
+        for x in reaches
+        if x.reach and arms_in_hand(series, x.end - o.side_arm_s, x.end)[1] >= o.side_arm
+    )
 
 
 def _slot_found_blurred(series: pd.DataFrame, blurred: Sequence[Range]) -> bool:

@@ -17,7 +17,7 @@ from pollwatch.counting.cues import Burst, Plateau, blind_mask
 from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Range
 
-__all__ = ["blurred_weak_hands", "judge_hands", "unanswered_hands"]
+__all__ = ["blurred_weak_hands", "hands_the_pile_holds", "judge_hands", "unanswered_hands"]
 
 
 def judge_hands(
@@ -223,6 +223,44 @@ def unanswered_hands(inside: list[Burst], steps: float, o: DropFinderOptions) ->
         if not weak or len(clear) - steps < o.unanswered_steps:
             return out
         k = min(weak, key=lambda k: out[k].peak)
+        out[k] = _as_hint(out[k])
+
+
+def hands_the_pile_holds(inside: list[Burst], steps: float, o: DropFinderOptions) -> list[Burst]:
+    """The bursts `inside` one rise of the pile by `steps` per-ballot steps, with the hands
+    the rise cannot hold taken for hints: while the rise falls `short_steps` or more short of
+    the clear bursts, a hand split for two voters' (`_two_voters`: its copy, the same start
+    and length ending later) is one voter's, and a hand covering the slot at most
+    `weak_cover` above its running median is a brush of the slot, the weakest first (of
+    equal peaks the later). One voter alone at the box: the pile rose by one ballot
+    (session 12: clean 113 cam-D003-009 at 242.97-246.15 s, two brushes of 0.15 and a hand
+    of 1.38 s split in two, in a rise of 1.04 steps; demo 136 cam-D012-004 at 287.07 s, a
+    split beside a voter's hand in 0.74 steps). Whether every hand was seen or not: a hand
+    long enough to be two voters' does not raise the pile either. A true split rose the
+    pile by about a ballot more than a single hand (three on the tuning cases, 0.95-0.98
+    steps short of their two drops)."""
+    if not o.short_steps > 0:
+        return inside
+    out = list(inside)
+    while True:
+        clear = [k for k, x in enumerate(out) if x.clear(o)]
+        if len(clear) - steps < o.short_steps:
+            return out
+        copies = [
+            k
+            for k in clear
+            if any(
+                j != k
+                and out[j].start == out[k].start
+                and out[j].duration == out[k].duration
+                and out[j].end < out[k].end
+                for j in clear
+            )
+        ]
+        weak = [k for k in clear if out[k].peak <= o.weak_cover]
+        if not copies and not weak:
+            return out
+        k = min({*copies, *weak}, key=lambda k: (out[k].peak, -out[k].end))
         out[k] = _as_hint(out[k])
 
 

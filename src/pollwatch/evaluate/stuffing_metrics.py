@@ -13,7 +13,9 @@ start time first, each used once.
 
 * events: precision (matched detections / detections) and recall (matched true events /
   observable true events); hidden true events apart, with how many a not-observable finding
-  covers;
+  covers and how many an audit finding that the box could not be seen covers
+  (`hidden_true_events_covered_by_audit`: the camera turned away from the box, the box
+  covered, the picture frozen, dark or gone: the observer is told the box was unwatched);
 * extra ballots per station with an observable stuffer: the findings' estimated extra ballots
   summed against the true stuffed ballots, within ±25%; and whether the findings' 95% bounds
   (`extra_lower`..`extra_upper`, summed) hold the true number (`stations_within_bounds`,
@@ -44,6 +46,8 @@ from pollwatch.stuffing.findings import KIND, KINDS, unwatched
 __all__ = ["match_events", "stuffing_block", "stuffing_scores"]
 
 _TOLERANCE_S = 5.0
+#: audit findings that say the box could not be watched
+_BLINDING = ("box_not_visible", "camera_blocked", "camera_frozen", "camera_offline", "camera_dark")
 _BALLOTS_WITHIN = 0.25
 
 
@@ -118,7 +122,8 @@ def stuffing_scores(
         bool,
     )
     seen_det = det.loc[det["observable"].to_numpy(bool)]
-    matched_true = matched_det = hidden_covered = 0
+    audit_blind = _audit_blind(findings)
+    matched_true = matched_det = hidden_covered = hidden_by_audit = 0
     per_event = []
     for cam in cameras:
         t = true[true["camera_id"] == cam]
@@ -147,12 +152,11 @@ def stuffing_scores(
                 }
             )
         blind = det[(det["camera_id"] == cam) & ~det["observable"]]
+        blind_ranges = list(zip(blind["start_s"], blind["end_s"], strict=True))
+        audit_ranges = audit_blind.get(cam, [])
         for row in t[t["hidden"]].itertuples(index=False):
-            hidden_covered += int(
-                _overlaps(
-                    row.start_s, row.end_s, list(zip(blind["start_s"], blind["end_s"], strict=True))
-                )
-            )
+            hidden_covered += int(_overlaps(row.start_s, row.end_s, blind_ranges))
+            hidden_by_audit += int(_overlaps(row.start_s, row.end_s, audit_ranges))
     n_true_seen = int((~true["hidden"]).sum())
     stations = []
     for sid, t in true[~true["hidden"]].groupby("station_id"):
@@ -185,6 +189,7 @@ def stuffing_scores(
         "events": per_event,
         "hidden_true_events": int(true["hidden"].sum()),
         "hidden_true_events_covered": hidden_covered,
+        "hidden_true_events_covered_by_audit": hidden_by_audit,
         "not_observable_findings": int((~det["observable"]).sum()),
         "stations": stations,
         "stations_within_25pct": _share(sum(s["within"] for s in stations), len(stations)),
@@ -207,6 +212,16 @@ def stuffing_scores(
             sum(c in set(listed) for c in clean), len(clean)
         ),
     }
+
+
+def _audit_blind(findings: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+    """Per camera, the (start_s, end_s) of its audit findings that the box was unwatched."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for cam, kind, evidence in findings[["camera_id", "kind", "evidence"]].itertuples(index=False):
+        e = json.loads(evidence or "{}")
+        if kind in _BLINDING and "start_s" in e and "end_s" in e:
+            out.setdefault(str(cam), []).append((float(e["start_s"]), float(e["end_s"])))
+    return out
 
 
 def _listed(store: Store, cameras: list[str]) -> list[str]:
