@@ -65,12 +65,13 @@ change between two samples of different states was dated at the later one, on av
 sampling interval late (up to 2 s; demo 93's cam-D005-008, turned at 152.17 s, found at 154 s,
 the network summary's not-observable share 46.44% against the truth's 46.60%). With `refine`,
 when the engine hands the frames between samples (the conditions auditor takes one every
-second since session 12; 0.5 s before), the frames are split between the two samples by likeness and the change is dated
-halfway between the last frame like the earlier sample and the first like the later one
-(`_onset`); the runs' edges there move to it. Dated at the first frame like the later sample
-(session 8), every change came late, by 0.03-0.44 s on the 7 mid-day changes of demo 96, 98,
-99 and azerbaijan-2024 71 (uniform over the 0.5-s frame interval); halfway, the error is
-within ±0.25 s and unbiased, so the not-observable time no longer leans short.
+second since session 12; 0.5 s before), the frames are split between the two samples by
+likeness and the change is dated halfway between the last frame like the earlier sample and
+the first like the later one (`_onset`); the runs' edges there move to it. Dated at the first
+frame like the later sample (session 8), every change came late, by 0.03-0.44 s on the 7
+mid-day changes of demo 96, 98, 99 and azerbaijan-2024 71 (uniform over the 0.5-s frame
+interval); halfway, the error is within ±0.25 s and unbiased, so the not-observable time no
+longer leans short.
 
 Without a reference image the camera's own first minute stands in for it, which says nothing
 about a camera turned away from the start. With a box polygon the baseline is checked for the
