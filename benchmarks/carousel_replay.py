@@ -30,7 +30,7 @@ import pandas as pd
 
 from pollwatch.carousel import step as carousel_step_module
 from pollwatch.carousel import voters
-from pollwatch.carousel.voters import TrackCrops, VoterCrops, VoterPart
+from pollwatch.carousel.voters import CropPool, TrackCrops, VoterCrops, VoterPart
 from pollwatch.case import CasePaths
 from pollwatch.evaluate import load_truth
 from pollwatch.evaluate.carousel_metrics import carousel_block
@@ -90,6 +90,18 @@ class _PassDrops:
         self._store.write_table(*args, **kwargs)
 
 
+def _trimmed(crops: VoterCrops, pool: CropPool) -> CropPool:
+    """`pool`'s crops trimmed again by `crops.trimmed` (the kept ones were trimmed by the
+    pass's rule; a rule that starts no earlier, such as `trim_centre`'s, gives what the pass
+    would have kept, but for a crop it drops, after which the pass may keep the next frame)."""
+    kept = [
+        (t, *cut)
+        for t, c, m in zip(pool.times, pool.crops, pool.masks, strict=True)
+        if (cut := (c, m) if m is None else crops.trimmed(c, m)) is not None
+    ]
+    return CropPool(*(tuple(x) for x in zip(*kept, strict=True))) if kept else CropPool((), (), ())
+
+
 def replay(
     case: Path,
     source: Path,
@@ -111,10 +123,15 @@ def replay(
                 box=k["box"],
                 side_crops=voters.SIDE_CROPS,
                 side_fill=voters.SIDE_FILL,
+                trim_centre=voters.TRIM_CENTRE,
             )
             embedder = get_embedder_by_name("parts", **emb)
             part = VoterPart(camera, embedder, crops, **part_options)
-            result = TrackCrops(None, {}, {}, k["slot"], k["sides"])  # type: ignore[arg-type]
+            slot, sides = (
+                _trimmed(crops, k["slot"]),
+                {side: _trimmed(crops, pool) for side, pool in k["sides"].items()},
+            )
+            result = TrackCrops(None, {}, {}, slot, sides)  # type: ignore[arg-type]
             seen = _PassDrops(store, k.get("drops"))
             part.save([result], None, seen)  # type: ignore[arg-type]
         step_params = replace(carousel_step_module.STEP_PARAMS, **params)
@@ -159,12 +176,17 @@ def main() -> None:
     r.add_argument("--emb", default="{}", help="options of the 'parts' embedder (JSON)")
     r.add_argument("--part", default="{}", help="VoterPart fields (JSON)")
     r.add_argument("--params", nargs="*", default=[], help="STEP_PARAMS fields, NAME=JSON")
+    r.add_argument("--voters", nargs="*", default=[], help="voters' constants, NAME=JSON")
     r.add_argument("--full", action="store_true", help="print the whole carousel block")
     args = ap.parse_args()
     if args.command == "crops":
         settings = {k: _value(v) for k, v in (p.split("=", 1) for p in args.voters)}
         print(dump_crops(args.case, args.target, settings))
         return
+    for name, value in (p.split("=", 1) for p in args.voters):
+        if not hasattr(voters, name):
+            raise SystemExit(f"pollwatch.carousel.voters has no {name}")
+        setattr(voters, name, _value(value))
     emb = json.loads(args.emb)
     params = dict(p.split("=", 1) for p in args.params)
     params = {k: _value(v) for k, v in params.items()}

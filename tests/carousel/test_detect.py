@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from pollwatch.carousel import (
 from pollwatch.carousel.calibrate import _tail_fit
 from pollwatch.carousel.grouping import (
     attach_to_groups,
+    chain_probability,
     chance_bayes_factor,
     complete_groups,
     person_members,
@@ -304,6 +306,9 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(min_decoys=1), "min_decoys"),
         (lambda: CarouselParams(staff_repeats=1), "staff_repeats"),
         (lambda: CarouselParams(group_report_probability=1.0), "group_report_probability"),
+        (lambda: CarouselParams(chain_agreement=0.0), "chain_agreement"),
+        (lambda: chain_probability(np.full((2, 2), 0.9), 0.5), "probability"),
+        (lambda: chain_probability(np.full((3, 3), 0.9), 1.0), "agree"),
         (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
         (lambda: CarouselParams(null_max_shape=0.7), "null_max_shape"),
         (lambda: CarouselParams(null_max_shape=0.25, null_min_shape=0.3), "null_min_shape"),
@@ -559,3 +564,72 @@ def test_cross_station_null_borrows_no_pairs_of_one_camera(
     assert cross is not None
     top = float(np.tanh(cross.threshold))  # the null's 90th percentile
     assert (top > 0.9) == alike_null
+
+
+def _spanning_trees(k: int) -> list[list[tuple[int, int]]]:
+    """Every spanning tree of the complete graph on k nodes, by brute force over edge sets."""
+    edges = list(combinations(range(k), 2))
+    trees = []
+    for chosen in combinations(edges, k - 1):
+        reach = {0}
+        for _ in range(k):
+            reach |= {v for e in chosen for v in e if reach & set(e)}
+        if len(reach) == k:
+            trees.append(list(chosen))
+    return trees
+
+
+@pytest.mark.parametrize(("k", "seed"), [(3, 0), (4, 1), (5, 2), (6, 3)])
+def test_chain_probability_is_the_strongest_tree(k: int, seed: int) -> None:
+    """The chain's odds are those of the spanning tree with the largest product of pair odds
+    (checked against every spanning tree, Cayley's k^(k-2) of them)."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.6, 0.999, (k, k))
+    p = np.triu(p, 1) + np.triu(p, 1).T + np.eye(k)
+    trees = _spanning_trees(k)
+    assert len(trees) == k ** (k - 2)
+    odds = max(np.prod([p[i, j] / (1 - p[i, j]) for i, j in tree]) for tree in trees)
+    assert chain_probability(p, 0.5) == pytest.approx(odds / (1 + odds), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "agree", "expected"),
+    [
+        # demo 110's m3 (session 12): 0.977 and 0.939 join the chain, odds 42.5 x 15.4
+        ((0.977, 0.931, 0.939), 0.9, 0.99847),
+        ((0.977, 0.931, 0.939), 0.95, None),  # a pair under the agreement: no chain
+        ((0.993, 0.77, 0.866), 0.9, None),  # demo 128's three look-alikes (lone, wrong)
+        ((0.993, 0.77, 0.866), 0.5, 0.99891),
+    ],
+)
+def test_chain_probability_reference(
+    pairs: tuple[float, float, float], agree: float, expected: float | None
+) -> None:
+    p = np.eye(3)
+    p[0, 1], p[0, 2], p[1, 2] = pairs
+    p = np.maximum(p, p.T)
+    got = chain_probability(p, agree)
+    assert got == (None if expected is None else pytest.approx(expected, abs=1e-5))
+
+
+def test_chain_agreement_raises_only_agreeing_chains() -> None:
+    """With `chain_agreement` a person at three or more stations whose pairs all agree gets
+    its chain's confidence, higher than its best pair's; every other person keeps its own."""
+    planted = make_planted_set(n_sightings=1500, n_stations=20, n_groups=6, noise=0.7, seed=9)
+    base = detect_carousels(planted.sightings, planted.stations, CarouselParams())
+    chained = detect_carousels(
+        planted.sightings, planted.stations, CarouselParams(chain_agreement=0.5)
+    )
+    assert np.array_equal(base.person, chained.person)
+    rows = planted.stations.index_of(planted.sightings.station_id)
+    raised = 0
+    for k, (before, after) in enumerate(
+        zip(base.person_confidence, chained.person_confidence, strict=True)
+    ):
+        m = np.flatnonzero(base.person == k)
+        if len(np.unique(rows[m])) < 3 or after == before:
+            assert after == before
+            continue
+        assert after > before
+        raised += 1
+    assert raised >= 1

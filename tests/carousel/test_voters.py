@@ -93,6 +93,10 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"side_reach": 1.5}, "side_reach"),
         ({"side_fill": 0.0}, "side_fill"),
         ({"side_fill": 1.5}, "side_fill"),
+        ({"trim_centre": 0.0}, "trim_centre"),
+        ({"trim_centre": 1.2}, "trim_centre"),
+        ({"slot_min_share": 0.0}, "slot_min_share"),
+        ({"slot_min_share": 0.95}, "slot_min_share"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
@@ -200,6 +204,40 @@ def test_slot_crops_show_the_voter_above_the_box() -> None:
         shirt = crop[mask > 0].astype(int)
         assert np.mean(shirt[:, 2] > shirt[:, 0] + 60) > 0.5  # mostly the red shirt
     assert crops.result().nbytes() > 0
+
+
+@pytest.mark.parametrize(
+    ("trim_centre", "first_row", "rows"),
+    [
+        (None, 0, 40),  # the edge blob above the head starts the crop
+        (0.6, 12, 28),  # the person's head in the central columns starts it
+        (1.0, 0, 40),  # every column: the blob's 4 of 20 columns are 20% of a row
+        (0.6, None, 6),  # too few of the person's rows: no crop
+    ],
+)
+def test_slot_crop_starts_at_the_persons_head(
+    trim_centre: float | None, first_row: int | None, rows: int
+) -> None:
+    """A mask (20 columns) with a blob at the left edge in rows 0-5 (a passer-by or the
+    commission moving above the voter) and the voter's head (columns 7-12) and torso below:
+    with `trim_centre` 0.6 the crop starts at the head, the first row showing the person in
+    its central 12 columns (session 12: demo 128's m1 at cam-D002-011, whose crops started
+    at the blob and whose head band was empty)."""
+    mask = np.zeros((40, 20), np.uint8)
+    mask[0:6, 0:4] = 1
+    if first_row is None:
+        mask[34:40, 7:13] = 1
+    else:
+        mask[12:20, 7:13] = 1
+        mask[20:40, 3:17] = 1
+    crop = np.arange(40 * 20 * 3, dtype=np.int64).reshape(40, 20, 3).astype(np.uint8)
+    got = VoterCrops(trim_centre=trim_centre).trimmed(crop, mask)
+    if first_row is None:
+        assert got is None
+        return
+    assert got is not None
+    assert got[0].shape[:2] == got[1].shape == (rows, 20)
+    assert np.array_equal(got[0], crop[first_row:]) and np.array_equal(got[1], mask[first_row:])
 
 
 def _camera() -> Camera:

@@ -17,6 +17,7 @@ from pollwatch.carousel.calibrate import SimilarityCalibration, fit_calibration
 from pollwatch.carousel.findings import CarouselFinding, CarouselVisit
 from pollwatch.carousel.grouping import (
     attach_to_groups,
+    chain_probability,
     chance_bayes_factor,
     co_travel,
     complete_groups,
@@ -49,6 +50,10 @@ class CarouselParams:
     #: ... or this one when a co-traveller of its group is reported on its own (None: no)
     group_report_probability: float | None = None
     group_report_similarity: float = 0.5  # ... when two of its sightings are this alike
+    #: a person seen at three or more stations whose every pair reaches this probability:
+    #: its confidence is the chain's (`chain_probability`) when higher than its best pair's
+    #: (None: its best pair's always)
+    chain_agreement: float | None = None
     together_s: float = 900.0  # persons seen this close in time at a station are together
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
@@ -82,6 +87,9 @@ class CarouselParams:
             raise ValueError(
                 f"null_min_shape must be in [0, null_max_shape], got {self.null_min_shape!r}"
             )
+        c = self.chain_agreement
+        if c is not None and not 0 < c < 1:
+            raise ValueError(f"chain_agreement must be in (0, 1) or None, got {c!r}")
         g = self.group_report_probability
         if g is not None and not 0 < g < 1:
             raise ValueError(f"group_report_probability must be in (0, 1) or None, got {g!r}")
@@ -246,13 +254,22 @@ class CarouselDetector:
         def evidence(
             person: np.ndarray,
         ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-            """Each person's sightings, confidence (its best pair's probability), group label
-            and number of co-travellers (a person left empty by a merge: 0, a group alone)."""
+            """Each person's sightings, confidence (its best pair's probability, or with
+            `chain_agreement` its chain's when higher), group label and number of
+            co-travellers (a person left empty by a merge: 0, a group alone)."""
             members = person_members(person, n_persons)
             confidence = np.zeros(n_persons)
             for k, m in enumerate(members):
                 a, b = np.triu_indices(len(m), 1)
-                confidence[k] = pair_probability(m[a], m[b]).max() if len(a) else 0.0
+                if not len(a):
+                    continue
+                pairs = pair_probability(m[a], m[b])
+                confidence[k] = pairs.max()
+                if p.chain_agreement is not None and len(np.unique(rows[m])) >= 3:
+                    matrix = np.eye(len(m))
+                    matrix[a, b] = matrix[b, a] = pairs
+                    chain = chain_probability(matrix, p.chain_agreement)
+                    confidence[k] = max(confidence[k], chain or 0.0)
             linked = person >= 0
             group, met = co_travel(
                 person[linked],

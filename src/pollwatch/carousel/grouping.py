@@ -46,6 +46,7 @@ from scipy.sparse import csgraph
 
 __all__ = [
     "attach_to_groups",
+    "chain_probability",
     "chance_bayes_factor",
     "co_travel",
     "complete_groups",
@@ -338,6 +339,36 @@ def attach_to_groups(
             if score[best] >= min_similarity:
                 out[near[best]] = k
     return out
+
+
+def chain_probability(probability: np.ndarray, agree: float) -> float | None:
+    """The probability that a person's sightings are one person from all of its pairs'
+    match probabilities (`probability`: symmetric (k, k), k >= 3), when every pair agrees
+    (reaches `agree`); None when one does not. Each sighting joins the chain by its most
+    probable pair to those before it, strongest first (a maximum spanning tree, Prim), and
+    the chain's odds are the product of those k - 1 pairs' odds: each pair counts its own
+    prior, and the pairs' similarities are taken as separate evidence, which a chain of
+    look-alikes (same shirt, hair and skin) would break at its weakest pair, hence `agree`
+    on every pair (see docs/carousel.md, session 12)."""
+    p = np.asarray(probability, np.float64)
+    k = len(p)
+    if p.ndim != 2 or p.shape != (k, k) or k < 3:
+        raise ValueError(f"probability must be a (k, k) matrix with k >= 3, got {p.shape}")
+    if not 0 < agree < 1:
+        raise ValueError(f"agree must be in (0, 1), got {agree!r}")
+    a, b = np.triu_indices(k, 1)
+    if np.any(p[a, b] < agree):
+        return None
+    joined = np.zeros(k, bool)
+    joined[a[np.argmax(p[a, b])]] = True  # one end of the strongest pair
+    log_odds = 0.0
+    while not joined.all():
+        reach = np.where(joined[:, None] & ~joined[None, :], p, -1.0)
+        i, j = np.unravel_index(int(np.argmax(reach)), reach.shape)
+        q = min(float(p[i, j]), 1 - 1e-12)
+        log_odds += np.log(q / (1 - q))
+        joined[j] = True
+    return float(1.0 / (1.0 + np.exp(-log_odds)))
 
 
 def person_members(person: np.ndarray, n_persons: int) -> list[np.ndarray]:

@@ -74,6 +74,10 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: pair of one camera (session 11: demo 116's board in front of one box made 61 sightings
 #: alike, and borrowed they put the cross-station prior at 0.001; tuning 14 -> 19 of 43
 #: pairs with the light brought to one, all right)
+#: A person seen at three or more stations whose every pair reaches 0.9 has its chain's
+#: confidence (session 12: demo 110's m3, pairs 0.977, 0.931, 0.939, was under the 0.99
+#: bar; on the tuning cases no wrong person's pairs all reach 0.9, the two lone three-station
+#: chains of look-alikes have a pair at 0.62 and 0.77; tuning 40 -> 44 of 75 pairs alone)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
@@ -83,6 +87,7 @@ STEP_PARAMS = CarouselParams(
     group_report_probability=0.9,
     attach_similarity=0.4,
     cross_null_other_cameras=True,
+    chain_agreement=0.9,
 )
 
 #: a sighting is kept when at least this share of its crops was taken while the camera's box

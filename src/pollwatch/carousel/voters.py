@@ -52,6 +52,8 @@ __all__ = [
     "SIDE_FILL",
     "SIDE_TRACK",
     "SIGHTING_COLUMNS",
+    "SLOT_MIN_SHARE",
+    "TRIM_CENTRE",
     "CropPool",
     "TrackCrops",
     "VoterCrops",
@@ -81,6 +83,18 @@ SIDE_FILL: float | None = 0.5
 #: cross-station null of other cameras' pairs 10 -> 19, all right, clean stations 0 of 7;
 #: docs/carousel.md)
 LIGHT_REFERENCE: float | None = STAND_LEVEL
+#: `VoterCrops.trim_centre` for `voter_part` (None: a crop starts at the first row with 10%
+#: of its pixels the person's): the descriptor's central 60% of the columns (session 12:
+#: demo 128's cam-D002-011 started two members' crops at a blob at the edge above their
+#: heads, and their head bands were empty; with `SLOT_MIN_SHARE` and the step's chain
+#: confidence, tuning 40 -> 54 pairs, 75 -> 83 countable, precision 40/41 -> 54/57, clean
+#: stations 0 of 102; docs/carousel.md)
+TRIM_CENTRE: float | None = 0.6
+#: `VoterCrops.slot_min_share` for `voter_part`: a slot or side crop over a voter standing
+#: behind the box is often under 20% the voter's (the person crops' floor; session 12: the
+#: frames of missed stays at the box on demo 114 and 128 were dropped by it 57 of 194 and
+#: 164 of 256 times; docs/carousel.md)
+SLOT_MIN_SHARE = 0.1
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -234,7 +248,10 @@ class VoterCrops:
     stands higher in the picture). `side_fill` (None: off): without such a person box (the
     tracker often makes the two people at the box one blob, or loses the one beside it), the
     column from the top of the person boxes at the box down to the lid is kept when at least
-    this share of its lower half differs from the empty view."""
+    this share of its lower half differs from the empty view. `trim_centre` (None: off): a
+    slot or side crop starts at the first row where the person shows in this central share
+    of its columns too (`trimmed`). `slot_min_share`: a slot or side crop is kept when at
+    least this share of its pixels differ from the empty view (a person crop: 0.2)."""
 
     def __init__(
         self,
@@ -262,6 +279,8 @@ class VoterCrops:
         side_width: float = 0.8,
         side_reach: float = 1.0,
         side_fill: float | None = None,
+        trim_centre: float | None = None,
+        slot_min_share: float = 0.2,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -314,6 +333,12 @@ class VoterCrops:
         if side_fill is not None and not 0 < side_fill <= 1:
             raise ValueError(f"side_fill must be in (0, 1] or None, got {side_fill!r}")
         self.side_fill = side_fill
+        if trim_centre is not None and not 0 < trim_centre <= 1:
+            raise ValueError(f"trim_centre must be in (0, 1] or None, got {trim_centre!r}")
+        self.trim_centre = trim_centre
+        if not 0 < slot_min_share < 0.92:
+            raise ValueError(f"slot_min_share must be in (0, 0.92), got {slot_min_share!r}")
+        self.slot_min_share = float(slot_min_share)
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -411,16 +436,16 @@ class VoterCrops:
         over = (people[:, 2] > bx0 - pad) & (people[:, 0] < bx1 + pad) & (people[:, 1] < by0)
         if not over.any():
             return
-        cut = self._crop(frame, np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0]), moved)
+        column = np.array([bx0 - pad, people[over, 1].min(), bx1 + pad, by0])
+        cut = self._crop(frame, column, moved, self.slot_min_share)
         if cut is None or cut[1] is None:
             return
         crop, mask = cut
         if moved != (0, 0):  # the voter's pixels: those connected to the box's lid
             mask = _touching_bottom(mask)
-        rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
-        if len(rows) < 8:
-            return
-        kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
+        person = self.trimmed(crop, mask)
+        if person is not None:
+            kept.add(t, *person, self.slot_crops)
 
     def _keep_side(self, frame: Frame, people: np.ndarray, box: np.ndarray, side: str) -> None:
         """Keep the side crop (see the class doc) of this frame on `side` of the box."""
@@ -441,19 +466,41 @@ class VoterCrops:
         if not there.any() and self.side_fill is None:
             return
         top = people[there if there.any() else slice(None), 1].min()
-        cut = self._crop(frame, np.array([mid - half, top, mid + half, by0]))
+        cut = self._crop(
+            frame, np.array([mid - half, top, mid + half, by0]), (0, 0), self.slot_min_share
+        )
         if cut is None or cut[1] is None:
             return
         crop, mask = cut
         if not there.any() and mask[len(mask) // 2 :].mean() < self.side_fill:
             return
-        rows = np.flatnonzero(mask.mean(axis=1) >= 0.1)
+        person = self.trimmed(crop, mask)
+        if person is not None:
+            kept.add(t, *person, self.slot_crops)
+
+    def trimmed(self, crop: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """A slot or side crop and its mask from the person's first row: the first where at
+        least 10% of the pixels differ from the empty view, and with `trim_centre` 10% of the
+        central `trim_centre` of the columns too (the descriptor's part colours read those:
+        something moving at the crop's edge above the voter's head, a passer-by or the
+        commission, made the crop start there, and the head band saw no person); None with
+        fewer than 8 such rows."""
+        person = mask.mean(axis=1) >= 0.1
+        if self.trim_centre is not None:
+            width = mask.shape[1]
+            margin = min(round(width * (1 - self.trim_centre) / 2), (width - 1) // 2)
+            person &= mask[:, margin : width - margin].mean(axis=1) >= 0.1
+        rows = np.flatnonzero(person)
         if len(rows) < 8:
-            return
-        kept.add(t, crop[rows[0] :], mask[rows[0] :], self.slot_crops)
+            return None
+        return crop[rows[0] :], mask[rows[0] :]
 
     def _crop(
-        self, frame: Frame, box: np.ndarray, moved: tuple[int, int] = (0, 0)
+        self,
+        frame: Frame,
+        box: np.ndarray,
+        moved: tuple[int, int] = (0, 0),
+        min_share: float = 0.2,
     ) -> tuple[np.ndarray, np.ndarray | None] | None:
         image = frame.bgr(self.scale)
         f = image.shape[1] / frame.width
@@ -465,7 +512,8 @@ class VoterCrops:
         if y1 - y0 < 8 or x1 - x0 < 3:
             return None
         crop = image[y0:y1, x0:x1]
-        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1), (moved[0] * f, moved[1] * f))
+        shift = (moved[0] * f, moved[1] * f)
+        mask = self._mask(crop, image.shape[:2], (x0, y0, x1, y1), shift, min_share)
         h, w = crop.shape[:2]
         if h > self.crop_height:
             size = (max(2, round(w * self.crop_height / h)), self.crop_height)
@@ -480,10 +528,11 @@ class VoterCrops:
         shape: tuple[int, int],
         box: tuple[int, int, int, int],
         shift: tuple[float, float] = (0.0, 0.0),
+        min_share: float = 0.2,
     ) -> np.ndarray | None:
         """The person's pixels: those that differ from the empty view (moved by `shift`
         pixels of `shape`) (None without one, or when the share is implausible: the view
-        changed, or the person is hardly seen)."""
+        changed (over 92%), or the person is hardly seen (under `min_share`))."""
         if self.background is None:
             return None
         if self._bg is None or self._bg_key != (shape, shift):
@@ -497,7 +546,7 @@ class VoterCrops:
         diff = np.abs(crop.astype(np.int16) - self._bg[y0:y1, x0:x1]).max(axis=2)
         mask = cv2.medianBlur((diff > self.mask_threshold).astype(np.uint8), 3)
         share = float(mask.mean())
-        if not 0.2 <= share <= 0.92:
+        if not min_share <= share <= 0.92:
             return None
         return mask
 
@@ -898,6 +947,8 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         views=views,
         side_crops=SIDE_CROPS,
         side_fill=SIDE_FILL,
+        trim_centre=TRIM_CENTRE,
+        slot_min_share=SLOT_MIN_SHARE,
     )
     embedder = get_embedder_by_name("parts")
     return VoterPart(ctx.camera, embedder, crops, light_reference=LIGHT_REFERENCE)
