@@ -42,6 +42,10 @@ _SLOT_REACH = 0.4  # a ballot in a hand is within this many box widths of the bo
 # down, and the climb went on up the bare floor to the body's lower edge, 15 ballots high)
 _PAPER_ROWS = 3  # how many rows below the edge are averaged
 _PAPER_SHARE = 0.3  # their mean is paper within this share of the contrast of the paper's luma
+# The paper's luma read again as the median of the rows from the first edge found down to the
+# band's "body" row, where that is brighter than the body row alone: a defocused box's bottom
+# edge darkens the body row, the midpoint falls and the crossing climbs the blurred edge's tail.
+PAPER_FROM_PILE = True
 
 
 class SampleBatch:
@@ -322,6 +326,8 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
         return out
     rows = np.flatnonzero(seen)
     y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
+    if PAPER_FROM_PILE:
+        mid, y = _mid_from_pile(profiles[rows], y, body, paper[rows], above[rows], mid, rows)
     a = profiles[rows, y - 1].astype(float)
     b = profiles[rows, y].astype(float)
     step = b - a
@@ -334,6 +340,28 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     if lines is not None and lines.size:
         out[rows, 3] = np.min(np.abs(lines[None, :] - edge[:, None]), axis=1)
     return out
+
+
+def _mid_from_pile(
+    profiles: np.ndarray,
+    y: np.ndarray,
+    body: int,
+    paper: np.ndarray,
+    above: np.ndarray,
+    mid: np.ndarray,
+    rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The midpoint with the paper read as the median of the rows `y` .. `body` of each
+    profile (where brighter than the body row), and the edge's first bright row found again
+    against it: `mid` (all samples) and `y` (the `rows` read) updated."""
+    at = np.arange(body + 1)
+    inside = at[None, :] >= y[:, None]
+    part = np.where(inside, profiles[:, : body + 1], np.nan)
+    pile = np.nanmedian(part, axis=1)
+    mid = mid.copy()
+    mid[rows] = 0.5 * (np.maximum(pile, paper) + above)
+    dark = profiles[:, :body] <= mid[rows].astype(np.float32)[:, None]
+    return mid, body - np.argmax(dark[:, ::-1], axis=1)
 
 
 def _paper_below(profiles: np.ndarray, y: np.ndarray, body: int, least: np.ndarray) -> np.ndarray:
