@@ -353,15 +353,17 @@ def _mid_from_pile(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The midpoint with the paper read as the median of the rows `y` .. `body` of each
     profile (where brighter than the body row), and the edge's first bright row found again
-    against it: `mid` (all samples) and `y` (the `rows` read) updated."""
+    against it, walking down from `y` (the pile's own rows only: a darker strip at the box's
+    bottom is not climbed to): `mid` (all samples) and `y` (the `rows` read) updated."""
     at = np.arange(body + 1)
     inside = at[None, :] >= y[:, None]
     part = np.where(inside, profiles[:, : body + 1], np.nan)
     pile = np.nanmedian(part, axis=1)
     mid = mid.copy()
     mid[rows] = 0.5 * (np.maximum(pile, paper) + above)
-    dark = profiles[:, :body] <= mid[rows].astype(np.float32)[:, None]
-    return mid, body - np.argmax(dark[:, ::-1], axis=1)
+    bright = (profiles[:, : body + 1] > mid[rows].astype(np.float32)[:, None]) & inside
+    bright[:, body] = True
+    return mid, np.argmax(bright, axis=1)
 
 
 def _paper_below(profiles: np.ndarray, y: np.ndarray, body: int, least: np.ndarray) -> np.ndarray:
