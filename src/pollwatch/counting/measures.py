@@ -357,8 +357,11 @@ def _mid_from_pile(
     bottom is not climbed to): `mid` (all samples) and `y` (the `rows` read) updated."""
     at = np.arange(body + 1)
     inside = at[None, :] >= y[:, None]
-    part = np.where(inside, profiles[:, : body + 1], np.nan)
-    pile = np.nanmedian(part, axis=1)
+    part = np.sort(np.where(inside, profiles[:, : body + 1], np.inf), axis=1)
+    count = body + 1 - y
+    low = np.take_along_axis(part, ((count - 1) // 2)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(part, (count // 2)[:, None], axis=1)[:, 0]
+    pile = (low + high) / np.float32(2)  # the median of the rows inside, as float32
     mid = mid.copy()
     mid[rows] = 0.5 * (np.maximum(pile, paper) + above)
     bright = (profiles[:, : body + 1] > mid[rows].astype(np.float32)[:, None]) & inside
