@@ -326,14 +326,14 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
         return out
     rows = np.flatnonzero(seen)
     y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
-    if PAPER_FROM_PILE:
+    paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
+    if PAPER_FROM_PILE:  # which samples read a pile is decided above: only the edge moves
         mid, y = _mid_from_pile(profiles[rows], y, body, paper[rows], above[rows], mid, rows)
     a = profiles[rows, y - 1].astype(float)
     b = profiles[rows, y].astype(float)
     step = b - a
     safe = np.where(step != 0, step, 1.0)
     edge = np.where(step != 0, y - (b - mid[rows]) / safe, y.astype(float))
-    paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
     rows, edge = rows[paper_below], edge[paper_below]
     out[rows, 0] = n - 1 - edge
     out[rows, 1] = contrast[rows]
