@@ -150,10 +150,11 @@ def test_a_defocused_pile_is_read_against_its_own_paper(monkeypatch) -> None:
     assert abs(after - 29.5) < 1 and after < before - 1  # 30.4
 
 
-def test_a_sharp_pile_over_a_darker_bottom_is_read_at_its_edge() -> None:
-    """The midpoint raised to the pile's own paper is over a darker strip at the box's
-    bottom: the edge is still the pile's (found walking down from the first edge), not the
-    strip's."""
+def test_a_sharp_pile_over_a_darker_bottom_is_read_at_its_edge(monkeypatch) -> None:
+    """The midpoint raised to the pile's own paper (`PAPER_FROM_PILE`) is over a darker strip
+    at the box's bottom: the edge is still the pile's (found walking down from the first
+    edge), not the strip's."""
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
     column = np.full(60, 150.0)
     column[20:49] = 230  # the pile
     column[49:] = 185  # a darker strip at the bottom, over the body row (52), under 190

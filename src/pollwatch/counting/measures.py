@@ -45,7 +45,10 @@ _PAPER_SHARE = 0.3  # their mean is paper within this share of the contrast of t
 # The paper's luma read again as the median of the rows from the first edge found down to the
 # band's "body" row, where that is brighter than the body row alone: a defocused box's bottom
 # edge darkens the body row, the midpoint falls and the crossing climbs the blurred edge's tail.
-PAPER_FROM_PILE = True
+# Off: on the 13 tuning cases it counted better (sum |count error| 47 -> 44), but moved sharp
+# cameras' counts both ways, a fresh camera lost a ballot, and the stuffing clips' six hands
+# went unflagged (p 0.0002 -> 0.028); docs/counting.md "Session 12 (blurread12 ...)".
+PAPER_FROM_PILE = False
 
 
 class SampleBatch:
