@@ -123,3 +123,40 @@ def test_fill_edge_needs_paper_below_it(floor: int, height: float) -> None:
     out = fill_heights(luma, (slice(0, 24), slice(10, 20)), None)
     np.testing.assert_allclose(out[0, 0], height)
     assert out[0, 1] > 0
+
+
+def _band_of(column: np.ndarray, sigma: float = 0.0) -> np.ndarray:
+    """One sample's luma whose every column is `column`, blurred (Gaussian, `sigma` rows and
+    columns, as a defocused lens) when `sigma` > 0."""
+    luma = np.repeat(column.astype(np.float32)[:, None], 32, axis=1)
+    if sigma > 0:
+        luma = cv2.GaussianBlur(luma, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    return np.round(luma).astype(np.uint8)[None]
+
+
+def test_a_defocused_pile_is_read_against_its_own_paper(monkeypatch) -> None:
+    """A blurred box bottom darkens the band's body row: against that row the midpoint falls
+    and the crossing climbs the blurred edge's tail; against the pile's own rows it stays at
+    the edge (from row 30 down: 29.5 rows above the bottom)."""
+    column = np.full(60, 100.0)
+    column[30:48] = 200  # the pile
+    column[48:] = 150  # the box's darker bottom, over the body row (52)
+    luma, band = _band_of(column, 4.0), (slice(0, 60), slice(8, 24))
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
+    before = fill_heights(luma, band, None)[0, 0]
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    after = fill_heights(luma, band, None)[0, 0]
+    assert before > 29.5 + 2  # 31.9
+    assert abs(after - 29.5) < 1 and after < before - 1  # 30.4
+
+
+def test_a_sharp_pile_over_a_darker_bottom_is_read_at_its_edge(monkeypatch) -> None:
+    """The midpoint raised to the pile's own paper (`PAPER_FROM_PILE`) is over a darker strip
+    at the box's bottom: the edge is still the pile's (found walking down from the first
+    edge), not the strip's."""
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    column = np.full(60, 150.0)
+    column[20:49] = 230  # the pile
+    column[49:] = 185  # a darker strip at the bottom, over the body row (52), under 190
+    out = fill_heights(_band_of(column), (slice(0, 60), slice(8, 24)), None)
+    np.testing.assert_allclose(out[0, 0], 59 - (20 - (230 - 0.5 * (230 + 150)) / 80), rtol=1e-6)
