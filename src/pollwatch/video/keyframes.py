@@ -7,7 +7,9 @@ where the first minutes fail) and a keyframe every 10 s to follow a nudged box
 same keyframes; on any recording the first minutes' ones (at 10, 30, … 170 s) are among the
 10-s ones. `KeyframeReader` seeks as `pollwatch.video.boxfind.seek_keyframes` does and gives
 the same frames, but a keyframe it decoded for a median (`background`) is not decoded again:
-after each seek the first packet's timestamp says whether it is one already held.
+after each seek the first packet's timestamp says whether it is one already held. All the
+reads seek in one open container (one probe, one decoder's buffers: a second open faulted in
+6,000 pages on the benchmark clip, docs/video.md "Session 12 (keyframes12 …)").
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ class KeyframeReader:
     at most: `background`'s `count` per call) and given again to later reads. Every read
     seeks in one container and decoder, opened at the first read (one probe and one
     decoder's buffers for all the looks, not one per call) and held until `close()` (a
-    later read opens it again); the decoder runs on the calling thread (`thread_count` 1:
-    a keyframe is one slice, and a pool of slice threads only waits)."""
+    later read opens it again); the decoder runs on the calling thread (`thread_count` 1,
+    as the engine's pass: no pool of threads started for a few keyframes)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
