@@ -166,6 +166,7 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
     corners = tuple(tuple(p) for p in polygon)
     zone = resolve_box_zone(background, corners, others=lazy_background(keyframes))
     box_views(keyframes, zone, background)  # the look for a nudged view
+    keyframes.close()  # as the video step closes it before the pass
     box = np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
     analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])

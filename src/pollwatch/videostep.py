@@ -138,11 +138,14 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     own_freeze = gc.get_freeze_count() == 0
     if own_freeze:
         gc.freeze()
+    keyframes: KeyframeReader | None = None
     try:
-        keyframes = KeyframeReader(path)  # each keyframe decoded once for every look
+        # each keyframe decoded once for every look, all of them through one open container
+        keyframes = KeyframeReader(path)
         background = keyframes.background(until_s=_BACKGROUND_S, first_view_only=True)
         ctx = VideoContext(camera, paths, path, background, keyframes)
         parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
+        keyframes.close()  # its decoder's buffers are not held through the pass
         chosen = [(name, part) for name, part in parts if part is not None]
         analysers = [a for _, part in chosen for a in part.analysers]
         run = analyse_video(
@@ -152,6 +155,8 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
         for _, part in chosen:
             part.save([results[id(a)] for a in part.analysers], run, store)
     finally:
+        if keyframes is not None:
+            keyframes.close()
         if own_freeze:
             gc.unfreeze()
     store.set_job_progress(camera.camera_id, "video", float(run.last_s or 0.0))

@@ -256,9 +256,13 @@ def test_median_image_is_the_middle_of_the_sorted_pixels(n):
         assert np.array_equal(got.reshape(images[0].shape), np.sort(images, axis=0)[n // 2])
 
 
-def test_median_image_leaves_its_inputs_alone():
+@pytest.mark.parametrize("n", [2, 3, 5, 8, 9, 10])
+def test_median_image_leaves_its_inputs_alone(n):
+    # its results go into arrays of its own, reused along the network, never into an input
     rng = np.random.default_rng(3)
-    images = [rng.integers(0, 256, (20, 10), dtype=np.uint8) for _ in range(9)]
+    images = [rng.integers(0, 256, (20, 10, 3), dtype=np.uint8) for _ in range(n)]
     kept = [im.copy() for im in images]
-    median_image(images)
+    got = median_image(images)
     assert all(np.array_equal(a, b) for a, b in zip(images, kept, strict=True))
+    assert not any(np.shares_memory(got, im) for im in images)
+    assert np.array_equal(got, np.sort(np.stack(kept), axis=0)[n // 2])

@@ -74,3 +74,26 @@ def test_unreadable_recording_and_bad_count(tmp_path) -> None:
     assert list(KeyframeReader(bad).frames(lambda d: [0.0])) == []
     with pytest.raises(ValueError, match="count must be"):
         KeyframeReader(bad).background(count=0)
+
+
+def test_every_read_shares_one_container_until_closed(make_clip) -> None:
+    """One open container serves every read; `close()` lets it go, and a later read opens it
+    again and gives the same frames (the kept ones not decoded again)."""
+    path = make_clip(ClipSpec(seconds=4.0, figures=(PASSER,), gop=10, audio=False))
+    with KeyframeReader(path) as reader:
+        view = reader.background(count=4)
+        container = reader._container
+        assert container is not None
+        frames = list(reader.frames(lambda d: [0.0, 1.0, 2.0, 3.0]))
+        assert reader._container is container
+        reader.close()
+        assert reader._container is None
+        decoded = reader.decoded
+        again = list(reader.frames(lambda d: [0.0, 1.0, 2.0, 3.0]))
+        assert reader._container is not None and reader._container is not container
+        np.testing.assert_array_equal(reader.background(count=4), view)
+    assert reader._container is None
+    assert [f.pts for f in again] == [f.pts for f in frames]
+    for f, g in zip(frames, again, strict=True):
+        np.testing.assert_array_equal(f.to_ndarray(format="gray"), g.to_ndarray(format="gray"))
+    assert reader.decoded - decoded == sum(f.pts not in reader._kept for f in again)

@@ -37,6 +37,9 @@ class _NoKeyframes:
     def background(self, **kwargs: object) -> None:
         return None
 
+    def close(self) -> None:
+        pass
+
 
 @pytest.mark.parametrize(
     ("reader", "analyse"),

@@ -69,14 +69,21 @@ def _keyframes(
         yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
 
 
-def _unmoved(registrar: Registrar, small: np.ndarray) -> ViewTransform | None:
-    """The identity when phase correlation finds the keyframe where the reference is (under
-    half a work pixel, a clear peak): a steady camera then costs one phase correlation per
-    keyframe, not a feature match (the audit's cheap path)."""
-    found = registrar.phase(small)
-    if found is None or found.quality < 0.1 or np.hypot(*found.matrix[:, 2]) >= 0.5:
-        return None
-    return ViewTransform.identity()
+class _Steady:
+    """Whether a keyframe shows the first view unmoved: phase correlation (as the
+    `Registrar`'s `phase`) puts it under half a work pixel from the reference with a clear
+    peak (response 0.1). A steady camera then costs one phase correlation per keyframe, not
+    a feature match (the audit's cheap path), nor the reference's ORB features, which
+    `box_views` computes only once a keyframe moved."""
+
+    def __init__(self, reference_small: np.ndarray) -> None:
+        h, w = reference_small.shape
+        self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+        self._ref = reference_small.astype(np.float32)
+
+    def unmoved(self, small: np.ndarray) -> bool:
+        (dx, dy), response = phase_correlate(self._ref, small.astype(np.float32), self._window)
+        return response >= 0.1 and np.hypot(dx, dy) < 0.5
 
 
 def _refined(gray: np.ndarray, polygon: np.ndarray, search: int = 12) -> np.ndarray:
@@ -202,12 +209,13 @@ def box_views(
     ref = reference if reference.ndim == 2 else cv2.cvtColor(reference, cv2.COLOR_BGR2GRAY)
     scale = min(1.0, _WORK_WIDTH / ref.shape[1])
     size = (round(ref.shape[1] * scale), round(ref.shape[0] * scale))
-    registrar = Registrar(cv2.resize(ref, size, interpolation=cv2.INTER_AREA))
+    reference_small = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
+    steady = _Steady(reference_small)
+    registrar: Registrar | None = None  # the feature match, made when a keyframe moved
     polygon = np.asarray(box.polygon, float)
     centre = polygon.mean(axis=0)
-    least = max(1.8, min_support * outline_support(ref, polygon))
-    reference_small = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
-    sharp = _BLURRED * _sharpness(reference_small)
+    least: float | None = None  # the support a moved view needs, found when first asked
+    sharp = _BLURRED * _sharpness(reference_small) if coarse else 0.0
     picture: _Coarse | None = None  # the first view's coarse picture, made when first needed
     # steady views as (first t, last t, [box polygon at each keyframe], box seen)
     views: list[tuple[float, float, list[np.ndarray], bool]] = [(0.0, 0.0, [polygon], True)]
@@ -218,7 +226,7 @@ def box_views(
             continue
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         gain = None
-        if _unmoved(registrar, small) is not None:
+        if steady.unmoved(small):
             found, moved = ViewTransform.identity(), polygon
         elif coarse and (sharpness := _sharpness(small)) < sharp:
             # defocused: no outline to register or refine on; the coarse picture instead
@@ -230,6 +238,7 @@ def box_views(
             moved = _moved(found, polygon, scale)
             gain = picture.better(small, blurred, found.matrix[:, 2])
         else:
+            registrar = registrar or Registrar(reference_small)
             found = registrar.estimate(small)
             if found is None:
                 continue
@@ -246,6 +255,8 @@ def box_views(
         support = outline_support(gray, moved) if inside else 0.0
         pending.append((t, moved, support, gain if inside else None))
         if len(pending) >= persist:
+            if least is None:
+                least = max(1.8, min_support * outline_support(ref, polygon))
             seen = max(p[2] for p in pending) >= least or _coarse_seen(pending)
             views.append((pending[0][0], pending[-1][0], [p[1] for p in pending], seen))
             pending = []

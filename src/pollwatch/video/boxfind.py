@@ -308,15 +308,31 @@ def median_image(images: list[np.ndarray]) -> np.ndarray:
     """Per-pixel median of uint8 images (the upper one for an even count): a compare-exchange
     network with OpenCV, several times faster than numpy's median along a short axis. The
     network selects the middle element only (`_median_network`: 30 OpenCV calls for 9
-    images where a full sort takes 72); any network that selects it gives the same value."""
+    images where a full sort takes 72); any network that selects it gives the same value.
+    Its results are written into arrays of its own, reused once the network has left them
+    (the images given are not changed): about a dozen arrays for 9 images, not one per call,
+    each a fresh allocation whose pages the kernel maps anew."""
     a = list(images)
+    owned = [False] * len(a)  # a[k] is one of this function's arrays
+    spare: list[np.ndarray] = []  # own arrays no longer read
+
+    def into(k: int) -> np.ndarray | None:
+        return a[k] if owned[k] else (spare.pop() if spare else None)
+
     for i, j, low, high in _median_network(len(a)):
         if low and high:
-            a[i], a[j] = cv2.min(a[i], a[j]), cv2.max(a[i], a[j])
+            lo = cv2.min(a[i], a[j], dst=spare.pop() if spare else None)
+            hi = cv2.max(a[i], a[j], dst=into(j))
+            if owned[i]:
+                spare.append(a[i])
+            a[i], a[j] = lo, hi
+            owned[i] = owned[j] = True
         elif low:
-            a[i] = cv2.min(a[i], a[j])
+            a[i] = cv2.min(a[i], a[j], dst=into(i))
+            owned[i] = True
         else:
-            a[j] = cv2.max(a[i], a[j])
+            a[j] = cv2.max(a[i], a[j], dst=into(j))
+            owned[j] = True
     return a[len(a) // 2]
 
 

@@ -7,7 +7,9 @@ where the first minutes fail) and a keyframe every 10 s to follow a nudged box
 same keyframes; on any recording the first minutes' ones (at 10, 30, … 170 s) are among the
 10-s ones. `KeyframeReader` seeks as `pollwatch.video.boxfind.seek_keyframes` does and gives
 the same frames, but a keyframe it decoded for a median (`background`) is not decoded again:
-after each seek the first packet's timestamp says whether it is one already held.
+after each seek the first packet's timestamp says whether it is one already held. All the
+reads seek in one open container (one probe, one decoder's buffers: a second open faulted in
+6,000 pages on the benchmark clip, docs/video.md "Session 12 (keyframes12 …)").
 """
 
 from __future__ import annotations
@@ -26,13 +28,52 @@ __all__ = ["KeyframeReader", "lazy_background"]
 
 class KeyframeReader:
     """The keyframes of the recording at `path`; medians' keyframes are kept (a few dozen
-    at most: `background`'s `count` per call) and given again to later reads."""
+    at most: `background`'s `count` per call) and given again to later reads. Every read
+    seeks in one container and decoder, opened at the first read (one probe and one
+    decoder's buffers for all the looks, not one per call) and held until `close()` (a
+    later read opens it again); the decoder runs on the calling thread (`thread_count` 1,
+    as the engine's pass: no pool of threads started for a few keyframes)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._kept: dict[int, Any] = {}  # keyframe pts → av.VideoFrame
         self._bgr: dict[int, np.ndarray] = {}
         self.decoded = 0  # keyframes decoded so far (each one once when kept)
+        self._container: Any = None
+        self._stream: Any = None
+        self._duration = 0.0
+
+    def close(self) -> None:
+        """Close the container (the kept keyframes stay); a later read opens it again."""
+        container, self._container, self._stream = self._container, None, None
+        if container is not None:
+            container.close()
+
+    def __enter__(self) -> KeyframeReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _open(self) -> bool:
+        """The container and its first video stream ready to seek; False when the file
+        cannot be read or has no video."""
+        if self._container is not None:
+            return True
+        container = av.open(str(self.path), metadata_errors="ignore")
+        if not container.streams.video:
+            container.close()
+            return False
+        vs = container.streams.video[0]
+        vs.codec_context.skip_frame = "NONKEY"
+        vs.codec_context.thread_count = 1
+        self._duration = (
+            float(vs.duration * vs.time_base)
+            if vs.duration and vs.time_base
+            else (container.duration or 0) / 1e6
+        )
+        self._container, self._stream = container, vs
+        return True
 
     def frames(
         self, targets: Callable[[float], Iterable[float]], *, keep: bool = False
@@ -42,26 +83,20 @@ class KeyframeReader:
         ones decoded. A target whose seek or decode fails is skipped; an unreadable file
         yields nothing."""
         try:
-            with av.open(str(self.path), metadata_errors="ignore") as container:
-                if not container.streams.video:
-                    return
-                vs = container.streams.video[0]
-                vs.codec_context.skip_frame = "NONKEY"
-                base = float(vs.time_base) if vs.time_base else 1e-6
-                duration = (
-                    float(vs.duration * vs.time_base)
-                    if vs.duration and vs.time_base
-                    else (container.duration or 0) / 1e6
-                )
-                for target in targets(duration):
-                    try:
-                        container.seek(int(target / base), stream=vs, backward=True)
-                        frame = self._first(container, vs, keep)
-                    except (av.error.FFmpegError, OSError):
-                        continue
-                    if frame is not None:
-                        yield frame
+            if not self._open():
+                return
+            container, vs = self._container, self._stream
+            base = float(vs.time_base) if vs.time_base else 1e-6
+            for target in targets(self._duration):
+                try:
+                    container.seek(int(target / base), stream=vs, backward=True)
+                    frame = self._first(container, vs, keep)
+                except (av.error.FFmpegError, OSError):
+                    continue
+                if frame is not None:
+                    yield frame
         except (av.error.FFmpegError, OSError):
+            self.close()  # the next read starts from a fresh open, as a failed one did
             return
 
     def _first(self, container: Any, vs: Any, keep: bool) -> Any:
