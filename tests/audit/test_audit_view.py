@@ -490,6 +490,19 @@ def test_agreement_without_overlap_is_unknown(scene):
     assert math.isnan(Registrar(scene).agreement(scene, far))
 
 
+def test_the_reference_features_wait_for_the_first_feature_match(scene):
+    """Registered by phase (a steady camera's path), the reference's ORB features are never
+    found; the first feature match finds them once and later ones reuse them."""
+    registrar = Registrar(scene)
+    assert registrar.phase(scene) is not None and registrar._ref_features is None
+    first = registrar.features(scene)
+    found = registrar._ref_features
+    assert found is not None and len(found[0]) >= registrar.min_inliers
+    assert first is not None and np.allclose(first.matrix, np.eye(2, 3), atol=1e-6)
+    registrar.features(scene)
+    assert registrar._ref_features is found
+
+
 def test_registration_strategies_by_name():
     assert get_registration_by_name("phase") is Registrar.phase
     with pytest.raises(ValueError, match="unknown registration method"):

@@ -136,19 +136,20 @@ def test_view_watcher_gives_each_view_its_frames() -> None:
 
 
 def test_a_steady_camera_needs_no_feature_match(tmp_path: Path, monkeypatch) -> None:
-    """Every keyframe of a steady camera is found unmoved by phase correlation: the
-    reference's ORB features (`Registrar`) are never computed, and the views are the ones a
-    feature match would give (one, the zone as it was)."""
-    import pollwatch.counting.views as views_module
+    """Every keyframe of a steady camera is found unmoved by phase correlation: no feature
+    match is made, so the reference's ORB features (found by the `Registrar` at its first
+    feature match) are never computed, and the views are the ones a feature match would give
+    (one, the zone as it was)."""
+    from pollwatch.audit.registration import Registrar
 
     room = _room()
     clip = _write(tmp_path / "c.mp4", [(0.0, room)], 12.0)
     box = BoxZone(BOX, 0.9, "cameras.csv")
 
-    def no_registrar(*args: object, **kwargs: object) -> None:
+    def no_features(*args: object, **kwargs: object) -> None:
         raise AssertionError("the feature match was built for a steady camera")
 
-    monkeypatch.setattr(views_module, "Registrar", no_registrar)
+    monkeypatch.setattr(Registrar, "features", no_features)
     assert box_views(clip, box, room, every_s=1.0) == [BoxView(0.0, math.inf, box)]
     # a nudged camera does build it
     nudged = _write(tmp_path / "n.mp4", [(0.0, room), (4.0, _moved(room, -24, 10))], 12.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -74,7 +75,9 @@ class Registrar:
         self.ratio = ratio
         self._orb = cv2.ORB_create(nfeatures=max_features, fastThreshold=10, edgeThreshold=15)
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-        self._ref_kp, self._ref_desc = self._orb.detectAndCompute(ref, None)
+        # the reference's ORB keypoints and descriptors, found at the first feature match: a
+        # steady camera registered by phase alone never needs them
+        self._ref_features: tuple[Any, Any] | None = None
         # the last transform `agreement` was asked about, and the reference moved by it
         self._moved: tuple[ViewTransform, _Moved | None] | None = None
         h, w = ref.shape
@@ -97,16 +100,19 @@ class Registrar:
 
     # -- strategies -------------------------------------------------------------------------
     def features(self, cur: np.ndarray) -> ViewTransform | None:
-        if self._ref_desc is None or len(self._ref_kp) < self.min_inliers:
+        if self._ref_features is None:
+            self._ref_features = self._orb.detectAndCompute(self.reference, None)
+        ref_kp, ref_desc = self._ref_features
+        if ref_desc is None or len(ref_kp) < self.min_inliers:
             return None
         kp, desc = self._orb.detectAndCompute(cur, None)
         if desc is None or len(kp) < self.min_inliers:
             return None
-        pairs = self._matcher.knnMatch(self._ref_desc, desc, k=2)
+        pairs = self._matcher.knnMatch(ref_desc, desc, k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < self.ratio * p[1].distance]
         if len(good) < self.min_inliers:
             return None
-        src = np.float32([self._ref_kp[m.queryIdx].pt for m in good])
+        src = np.float32([ref_kp[m.queryIdx].pt for m in good])
         dst = np.float32([kp[m.trainIdx].pt for m in good])
         matrix, mask = cv2.estimateAffinePartial2D(
             src, dst, method=cv2.RANSAC, ransacReprojThreshold=2.5, maxIters=500

@@ -69,21 +69,13 @@ def _keyframes(
         yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
 
 
-class _Steady:
-    """Whether a keyframe shows the first view unmoved: phase correlation (as the
-    `Registrar`'s `phase`) puts it under half a work pixel from the reference with a clear
-    peak (response 0.1). A steady camera then costs one phase correlation per keyframe, not
-    a feature match (the audit's cheap path), nor the reference's ORB features, which
-    `box_views` computes only once a keyframe moved."""
-
-    def __init__(self, reference_small: np.ndarray) -> None:
-        h, w = reference_small.shape
-        self._window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-        self._ref = reference_small.astype(np.float32)
-
-    def unmoved(self, small: np.ndarray) -> bool:
-        (dx, dy), response = phase_correlate(self._ref, small.astype(np.float32), self._window)
-        return response >= 0.1 and np.hypot(dx, dy) < 0.5
+def _unmoved(registrar: Registrar, small: np.ndarray) -> bool:
+    """Whether phase correlation finds the keyframe where the reference is (under half a work
+    pixel, a clear peak): a steady camera then costs one phase correlation per keyframe, not
+    a feature match (the audit's cheap path), nor the reference's ORB features, which the
+    `Registrar` finds only at its first feature match."""
+    found = registrar.phase(small)
+    return found is not None and found.quality >= 0.1 and np.hypot(*found.matrix[:, 2]) < 0.5
 
 
 def _refined(gray: np.ndarray, polygon: np.ndarray, search: int = 12) -> np.ndarray:
@@ -210,8 +202,7 @@ def box_views(
     scale = min(1.0, _WORK_WIDTH / ref.shape[1])
     size = (round(ref.shape[1] * scale), round(ref.shape[0] * scale))
     reference_small = cv2.resize(ref, size, interpolation=cv2.INTER_AREA)
-    steady = _Steady(reference_small)
-    registrar: Registrar | None = None  # the feature match, made when a keyframe moved
+    registrar = Registrar(reference_small)
     polygon = np.asarray(box.polygon, float)
     centre = polygon.mean(axis=0)
     least: float | None = None  # the support a moved view needs, found when first asked
@@ -226,7 +217,7 @@ def box_views(
             continue
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         gain = None
-        if steady.unmoved(small):
+        if _unmoved(registrar, small):
             found, moved = ViewTransform.identity(), polygon
         elif coarse and (sharpness := _sharpness(small)) < sharp:
             # defocused: no outline to register or refine on; the coarse picture instead
@@ -238,7 +229,6 @@ def box_views(
             moved = _moved(found, polygon, scale)
             gain = picture.better(small, blurred, found.matrix[:, 2])
         else:
-            registrar = registrar or Registrar(reference_small)
             found = registrar.estimate(small)
             if found is None:
                 continue
