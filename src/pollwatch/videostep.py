@@ -130,6 +130,8 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     path = camera.source_path(paths.root)
     if path is None:
         raise ValueError(f"{camera.source}: stream addresses are not analysed; record a file")
+    # each keyframe decoded once for every look, all of them through one open container
+    keyframes = KeyframeReader(path)  # opens the file at its first read
     # The objects alive before this camera (modules, the pipeline, earlier cameras' results)
     # are left out of its collections: on azerbaijan-2024 70's cameras the collector's time
     # fell from 0.19-0.21 to 0.03-0.04 of the bare decode, about 3% of the step
@@ -138,10 +140,7 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
     own_freeze = gc.get_freeze_count() == 0
     if own_freeze:
         gc.freeze()
-    keyframes: KeyframeReader | None = None
     try:
-        # each keyframe decoded once for every look, all of them through one open container
-        keyframes = KeyframeReader(path)
         background = keyframes.background(until_s=_BACKGROUND_S, first_view_only=True)
         ctx = VideoContext(camera, paths, path, background, keyframes)
         parts = [(name, factory(ctx)) for name, factory in VIDEO_PARTS.items()]
@@ -155,8 +154,7 @@ def video_step(camera: Camera, paths: CasePaths, store: Store) -> None:
         for _, part in chosen:
             part.save([results[id(a)] for a in part.analysers], run, store)
     finally:
-        if keyframes is not None:
-            keyframes.close()
+        keyframes.close()
         if own_freeze:
             gc.unfreeze()
     store.set_job_progress(camera.camera_id, "video", float(run.last_s or 0.0))

@@ -161,11 +161,10 @@ def find_drops(
     long = max(0.6, 2 * float(np.median(hands))) if hands else np.inf
     if not np.isnan(step):
         for a, b, rise, inside in rises:
+            covered.update(id(x) for x in inside)
             if rise is None:  # no rise to read: the clear bursts of a change of focus count
-                covered.update(id(x) for x in inside)
                 rows += [(x.end, 1, 0.9, "burst") for x in inside if x.clear(o)]
                 continue
-            covered.update(id(x) for x in inside)
             sel = (t >= a.end) & (t <= b.start)
             present = bool(sel.any() and fg[sel].max() > o.presence)
             crossings = _crossings(t, fill, a, b, step)
