@@ -87,8 +87,9 @@ LIGHT_REFERENCE: float | None = STAND_LEVEL
 #: of its pixels the person's): the descriptor's central 60% of the columns (session 12:
 #: demo 128's cam-D002-011 started two members' crops at a blob at the edge above their
 #: heads, and their head bands were empty; with `SLOT_MIN_SHARE` and the step's chain
-#: confidence, tuning 40 -> 54 pairs, 75 -> 83 countable, precision 40/41 -> 54/57, clean
-#: stations 0 of 102; docs/carousel.md)
+#: confidence, end to end on the 18 tuning cases 40 -> 50 pairs, 75 -> 81 countable,
+#: precision 40/41 -> 50/53, clean stations 0 of 102 (a replay of stored crops gave 54 of
+#: 83); docs/carousel.md)
 TRIM_CENTRE: float | None = 0.6
 #: `VoterCrops.slot_min_share` for `voter_part`: a slot or side crop over a voter standing
 #: behind the box is often under 20% the voter's (the person crops' floor; session 12: the
