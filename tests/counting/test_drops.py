@@ -176,10 +176,8 @@ def test_bad_arguments(call, message: str) -> None:
         ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
-        # ... but the pile rose a ballot for it: the voter's own body hid the box's bottom as
-        # their hand went in (session 13, demo 128 cam-D002-011 at 253.1 s)
-        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 6),
-        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 0.5)], "present": [(33, 37)]}, 0.5, 5),
+        # ... the pile rising a ballot for it: `front_steps` is off by default
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 5),
         # ... while a voter's ballot is seen going in at the slot that very moment
         (
             {
@@ -764,9 +762,35 @@ def test_no_arm_windows_no_voter_beside() -> None:
     assert _beside(series, [hand], DropFinderOptions()) == frozenset()
 
 
+ON = {"front_steps": 0.6}  # session 13's `front_steps`, an option
+
+
 def _passing(end: float) -> Burst:
     """A covering of the slot ending at `end` taken for someone passing in front of the box."""
     return Burst(end - 0.7, end, 0.5, np.inf, 0.7, front_rise=0.9, passing=True)
+
+
+@pytest.mark.parametrize(
+    ("rise", "options", "expected"), [(1.0, ON, 6), (0.5, ON, 5), (1.0, {}, 5)]
+)
+def test_a_covering_taken_for_a_passer_by_the_pile_rose_for_counts_with_front_steps(
+    rise: float, options: dict, expected: int
+) -> None:
+    """Session 13, demo 128 cam-D002-011 at 253.1 s: a lone voter's hand taken for someone
+    passing in front (the box's bottom hidden 0.88), the pile up 0.97 steps with no hand."""
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = voters(times)
+    s = series(
+        70,
+        bursts=base["bursts"],
+        steps=[*base["steps"], (35.0, rise)],
+        present=[*base["present"], (33, 37)],
+        reaches=[*((x, 0.4) for x in times), (35.0, 0.4)],
+    )
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where((t > 34.8) & (t < 35.6), 0.5, 0.0)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
+    assert drops["ballots"].sum() == expected
 
 
 @pytest.mark.parametrize(
@@ -774,17 +798,17 @@ def _passing(end: float) -> Burst:
     [
         # session 13, demo 128 cam-D002-011 at 253.05 s: a lone voter (carousel m2), the box's
         # bottom hidden 0.88 as their hand went in, the pile up 0.97 steps with no hand: a drop
-        ([_passing(253.05)], 0.97, True, {}, [253.05]),
+        ([_passing(253.05)], 0.97, True, ON, [253.05]),
         # demo-clean 121 cam-D009-001: a voter's hand at 118.97 s and a lone voter's covering
         # at 123.57 s in one rise of 1.68 steps (0.68 above the hand)
-        ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.68, True, {}, [118.97, 123.57]),
+        ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.68, True, ON, [118.97, 123.57]),
         # demo 166 cam-D012-004 at 149.97 s: 2.01 steps, one covering: one drop
-        ([_passing(149.97)], 2.01, True, {}, [149.97]),
+        ([_passing(149.97)], 2.01, True, ON, [149.97]),
         # the pile rose for the hand only; or barely (demo-clean 119 cam-D006-002, 0.31 steps)
-        ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.0, True, {}, [118.97]),
-        ([_passing(133.57)], 0.31, True, {}, []),
-        ([_passing(253.05)], 0.97, False, {}, []),  # nobody at the box
-        ([_passing(253.05)], 0.97, True, {"front_steps": 0.0}, []),  # off
+        ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.0, True, ON, [118.97]),
+        ([_passing(133.57)], 0.31, True, ON, []),
+        ([_passing(253.05)], 0.97, False, ON, []),  # nobody at the box
+        ([_passing(253.05)], 0.97, True, {}, []),  # off, the default
         ([_passing(253.05)], 0.97, True, {"front_steps": 1.0}, []),
     ],
 )

@@ -121,12 +121,14 @@ class DropFinderOptions:
     # arm missed, in rises of 1.97-2.09 steps, had 1.63-2.00; the seven single hands in rises
     # of 1.8-2.75 steps at most 1.39)
     crowd_hands: int = 5
-    front_steps: float = 0.6  # a covering of the slot taken for someone passing in front of
+    front_steps: float = 0.0  # a covering of the slot taken for someone passing in front of
     # the box (`Burst.passing`), in a rise of the pile this many steps or more above the clear
     # hands in it (every hand seen, someone at the box), is a voter's hand after all: the box's
-    # bottom hidden by the voter or whoever stood beside them (0: off; session 13: on the 28
-    # tuning cases the five such coverings 0.68-2.01 steps above their rise's hands were
-    # missed true drops, the other 18 at most 0.31 above)
+    # bottom hidden by the voter or whoever stood beside them (0: off, the default; session
+    # 13: at 0.6, on the 28 tuning cases the five such coverings 0.68-2.01 steps above their
+    # rise's hands were missed true drops, the other 18 at most 0.31 above; on fresh demo 180
+    # it took a passer-by's covering for the voter's in a rise holding both, a non-voter
+    # counted: left off, docs/counting.md "Session 13")
     blur_edges: bool = True  # a rise of the pile across the start or end of time out of
     # focus (`find_drops`' `blurred`, not at the series' own ends; within 1 s of the gap
     # between the two levels: the audit's times) is the focus changing, not
