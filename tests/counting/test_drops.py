@@ -865,6 +865,8 @@ def test_the_session_12_and_13_options_are_checked() -> None:
     for name in names:
         with pytest.raises(ValueError, match=name):
             DropFinderOptions(**{name: -1.0})
+    with pytest.raises(ValueError, match="crowd_hands"):
+        DropFinderOptions(crowd_hands=0)
 
 
 @pytest.mark.parametrize(

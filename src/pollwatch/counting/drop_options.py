@@ -143,6 +143,8 @@ class DropFinderOptions:
             raise ValueError("burst_min_s must be in [0, burst_max_s)")
         if self.plateau_samples < 2:
             raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")
+        if self.crowd_hands < 1:
+            raise ValueError(f"crowd_hands must be >= 1, got {self.crowd_hands}")
         for name in (
             "fill_before_s",
             "fill_after_s",
