@@ -9,7 +9,7 @@ import pytest
 
 from pollwatch.counting.cues import Burst
 from pollwatch.counting.drop_options import DropFinderOptions
-from pollwatch.counting.drops import DROP_COLUMNS, _assign, _beside, find_drops
+from pollwatch.counting.drops import DROP_COLUMNS, _assign, _beside, _crowded, find_drops
 from pollwatch.counting.hands import hands_the_pile_holds, unanswered_hands
 from pollwatch.counting.watcher import SERIES_COLUMNS
 
@@ -176,6 +176,8 @@ def test_bad_arguments(call, message: str) -> None:
         ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
+        # ... the pile rising a ballot for it: `front_steps` is off by default
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 5),
         # ... while a voter's ballot is seen going in at the slot that very moment
         (
             {
@@ -760,10 +762,111 @@ def test_no_arm_windows_no_voter_beside() -> None:
     assert _beside(series, [hand], DropFinderOptions()) == frozenset()
 
 
-def test_the_session_12_options_are_checked() -> None:
-    for name in ("short_steps", "side_arm", "side_arm_steps", "side_arm_s"):
+ON = {"front_steps": 0.6}  # session 13's `front_steps`, an option
+
+
+def _passing(end: float) -> Burst:
+    """A covering of the slot ending at `end` taken for someone passing in front of the box."""
+    return Burst(end - 0.7, end, 0.5, np.inf, 0.7, front_rise=0.9, passing=True)
+
+
+@pytest.mark.parametrize(
+    ("rise", "options", "expected"), [(1.0, ON, 6), (0.5, ON, 5), (1.0, {}, 5)]
+)
+def test_a_covering_taken_for_a_passer_by_the_pile_rose_for_counts_with_front_steps(
+    rise: float, options: dict, expected: int
+) -> None:
+    """Session 13, demo 128 cam-D002-011 at 253.1 s: a lone voter's hand taken for someone
+    passing in front (the box's bottom hidden 0.88), the pile up 0.97 steps with no hand."""
+    times = [10.0, 20.0, 30.0, 50.0, 60.0]
+    base = voters(times)
+    s = series(
+        70,
+        bursts=base["bursts"],
+        steps=[*base["steps"], (35.0, rise)],
+        present=[*base["present"], (33, 37)],
+        reaches=[*((x, 0.4) for x in times), (35.0, 0.4)],
+    )
+    t = s["t_s"].to_numpy()
+    s["front"] = np.where((t > 34.8) & (t < 35.6), 0.5, 0.0)
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options))
+    assert drops["ballots"].sum() == expected
+
+
+@pytest.mark.parametrize(
+    ("inside", "steps", "present", "options", "expected"),
+    [
+        # session 13, demo 128 cam-D002-011 at 253.05 s: a lone voter (carousel m2), the box's
+        # bottom hidden 0.88 as their hand went in, the pile up 0.97 steps with no hand: a drop
+        ([_passing(253.05)], 0.97, True, ON, [253.05]),
+        # demo-clean 121 cam-D009-001: a voter's hand at 118.97 s and a lone voter's covering
+        # at 123.57 s in one rise of 1.68 steps (0.68 above the hand)
+        ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.68, True, ON, [118.97, 123.57]),
+        # demo 166 cam-D012-004 at 149.97 s: 2.01 steps, one covering: one drop
+        ([_passing(149.97)], 2.01, True, ON, [149.97]),
+        # the pile rose for the hand only; or barely (demo-clean 119 cam-D006-002, 0.31 steps)
+        ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.0, True, ON, [118.97]),
+        ([_passing(133.57)], 0.31, True, ON, []),
+        ([_passing(253.05)], 0.97, False, ON, []),  # nobody at the box
+        ([_passing(253.05)], 0.97, True, {}, []),  # off, the default
+        ([_passing(253.05)], 0.97, True, {"front_steps": 1.0}, []),
+    ],
+)
+def test_a_covering_taken_for_a_passer_by_in_a_rise_is_a_hand(
+    inside: list[Burst], steps: float, present: bool, options: dict, expected: list[float]
+) -> None:
+    o = DropFinderOptions(**options)
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    crossings = [inside[0].end + 0.1 * k for k in range(max(1, round(steps)))]
+    rows = _assign(steps, inside, crossings, present, o, stats, hidden=False)
+    assert [r[0] for r in rows] == expected
+    assert all(r[1] == 1 for r in rows)
+    hands = sum(x.reach for x in inside)
+    assert stats["fill_only"] == len(expected) - hands
+
+
+def _crowd_series(fg_at: dict[float, float]) -> pd.DataFrame:
+    """A watcher series with the watched region's changed share `fg_at[t]` within 1 s of each
+    time t, 0.2 elsewhere."""
+    t = np.round(np.arange(0.0, 100.0, 0.08), 2)
+    fg = np.full(len(t), 0.2)
+    for when, value in fg_at.items():
+        fg[np.abs(t - when) <= 1.0] = value
+    return pd.DataFrame({"t_s": t, "fg": fg})
+
+
+@pytest.mark.parametrize(
+    ("fg", "hands", "options", "crowded", "expected"),
+    [
+        # session 13, demo-clean 113 cam-D009-007 at 239.37 s (here 90.0 s): a voter and one
+        # beside them (box_side) at once, one hand, the watched region changed 1.65 times as
+        # much as at the camera's usual hand, the pile up 1.97 steps: two drops
+        (0.33, 6, {}, True, [90.0, 90.1]),
+        (0.28, 6, {}, False, [90.0]),  # 1.4 times the usual: one voter (demo 114 cam-D002-008)
+        (0.33, 4, {}, False, [90.0]),  # too few hands to know the camera's usual
+        (0.33, 6, {"crowd_fg": 0.0}, False, [90.0]),  # off
+    ],
+)
+def test_a_hand_in_a_crowd_alone_in_a_rise_of_two_is_two(
+    fg: float, hands: int, options: dict, crowded: bool, expected: list[float]
+) -> None:
+    o = DropFinderOptions(**options)
+    times = [10.0 * (k + 1) for k in range(hands - 1)]
+    reaches = [_hand(x, 0.4, (0.02, 0.02)) for x in [*times, 90.0]]
+    found = _crowded(_crowd_series({90.0: fg}), reaches, o)
+    assert found == (frozenset({id(reaches[-1])}) if crowded else frozenset())
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    rows = _assign(1.97, reaches[-1:], [90.0, 90.0], True, o, stats, hidden=False, beside=found)
+    assert [round(r[0], 2) for r in rows] == expected
+
+
+def test_the_session_12_and_13_options_are_checked() -> None:
+    names = ("short_steps", "side_arm", "side_arm_steps", "side_arm_s", "front_steps", "crowd_fg")
+    for name in names:
         with pytest.raises(ValueError, match=name):
             DropFinderOptions(**{name: -1.0})
+    with pytest.raises(ValueError, match="crowd_hands"):
+        DropFinderOptions(crowd_hands=0)
 
 
 @pytest.mark.parametrize(

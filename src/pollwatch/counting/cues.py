@@ -56,6 +56,8 @@ class Burst:
     # of the slot while it covered it (`pollwatch.counting.arms`; NaN: not measured)
     front_rise: float = 0.0  # a hand: how much more of the box's bottom was hidden while it
     # covered the slot than just before (someone crossing in front during it)
+    passing: bool = False  # a covering of the slot taken for someone passing in front of the
+    # box (`slot_hands`, `reach_front`), not for a hand
 
     def clear(self, o: DropFinderOptions) -> bool:
         """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot
@@ -173,6 +175,7 @@ def slot_hands(series: pd.DataFrame, o: DropFinderOptions) -> list[Burst] | None
                 reach=hand,
                 arms=arms_in_hand(series, start, end),
                 front_rise=rise,
+                passing=not hand,
             )
         )
     return out

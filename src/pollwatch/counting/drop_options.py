@@ -114,6 +114,21 @@ class DropFinderOptions:
     # single hands in rises of 1.75-2.75 steps at most 0.40)
     side_arm_steps: float = 0.8
     side_arm_s: float = 2.5
+    crowd_fg: float = 1.5  # ... or with the watched region changed (`fg`, within 1 s of its
+    # ballot) this many times as much as at the camera's usual hand (the median over its
+    # `crowd_hands` or more hands): two people at the box, the second beside the voter out of
+    # the arm window (0: off; session 13: on the 28 tuning cases the three joined hands the
+    # arm missed, in rises of 1.97-2.09 steps, had 1.63-2.00; the seven single hands in rises
+    # of 1.8-2.75 steps at most 1.39)
+    crowd_hands: int = 5
+    front_steps: float = 0.0  # a covering of the slot taken for someone passing in front of
+    # the box (`Burst.passing`), in a rise of the pile this many steps or more above the clear
+    # hands in it (every hand seen, someone at the box), is a voter's hand after all: the box's
+    # bottom hidden by the voter or whoever stood beside them (0: off, the default; session
+    # 13: at 0.6, on the 28 tuning cases the five such coverings 0.68-2.01 steps above their
+    # rise's hands were missed true drops, the other 18 at most 0.31 above; on fresh demo 180
+    # it took a passer-by's covering for the voter's in a rise holding both, a non-voter
+    # counted: left off, docs/counting.md "Session 13")
     blur_edges: bool = True  # a rise of the pile across the start or end of time out of
     # focus (`find_drops`' `blurred`, not at the series' own ends; within 1 s of the gap
     # between the two levels: the audit's times) is the focus changing, not
@@ -128,6 +143,8 @@ class DropFinderOptions:
             raise ValueError("burst_min_s must be in [0, burst_max_s)")
         if self.plateau_samples < 2:
             raise ValueError(f"plateau_samples must be >= 2, got {self.plateau_samples}")
+        if self.crowd_hands < 1:
+            raise ValueError(f"crowd_hands must be >= 1, got {self.crowd_hands}")
         for name in (
             "fill_before_s",
             "fill_after_s",
@@ -148,6 +165,8 @@ class DropFinderOptions:
             "side_arm",
             "side_arm_steps",
             "side_arm_s",
+            "front_steps",
+            "crowd_fg",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
             if not getattr(self, name) >= 0:

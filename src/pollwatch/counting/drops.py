@@ -103,7 +103,7 @@ def find_drops(
         ]
         bursts = sorted([*reaches, *hints], key=lambda x: x.end)
         touched = _touched(series, hints, o)
-        beside = _beside(series, reaches, o)
+        beside = _beside(series, reaches, o) | _crowded(series, reaches, o)
     plateaus = pile_plateaus(t, fill, o)
     plateaus = _settled(plateaus, bursts, o)
     # where the focus changed (`blur_edges`): the ends of the blurred ranges inside the series
@@ -343,6 +343,7 @@ def _assign(
         stats["fill_only"] += 1
         return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
     if not hidden:
+        clear, rows = _passing_hands(steps, inside, clear, rows, crossings, present, o, stats)
         more = o.more_steps + o.more_steps_per_hand * max(0, len(clear) - 1)
         if clear and steps - len(clear) >= more:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
@@ -378,6 +379,42 @@ def _assign(
     return rows
 
 
+def _passing_hands(
+    steps: float,
+    inside: list[Burst],
+    clear: list[Burst],
+    rows: list[tuple[float, int, float, str]],
+    crossings: list[float],
+    present: bool,
+    o: DropFinderOptions,
+    stats: dict[str, float],
+) -> tuple[list[Burst], list[tuple[float, int, float, str]]]:
+    """The clear hands of a rise of `steps` per-ballot steps (every hand seen) and their rows,
+    with the coverings of the slot taken for someone passing in front (`Burst.passing`) that
+    the rise holds: while it stands `front_steps` or more above the clear hands and someone
+    was at the box, up to its whole steps beyond them, each the covering nearest when the
+    level passed its step. The voter's own body, or whoever stood beside them, hid the box's
+    bottom as their hand went in (session 13: demo 128 cam-D002-011 at 253.1 s, demo-clean
+    117 cam-D003-008 at 341.9 s, a lone voter each, rises of 0.97 and 1.03 steps with no
+    hand). In order of time."""
+    passing = [x for x in inside if x.passing and not x.reach]
+    excess = steps - len(clear)
+    if not (passing and present and o.front_steps > 0 and excess >= o.front_steps):
+        return clear, rows
+    took = []
+    for when in crossings[len(clear) : len(clear) + max(1, round(excess))]:
+        if passing:
+            x = min(passing, key=lambda x: abs(x.end - when))
+            passing.remove(x)
+            took.append(x)
+    stats["fill_only"] += len(took)
+    pairs = sorted(
+        [*zip(clear, rows, strict=True), *((x, (x.end, 1, 0.8, "burst+fill")) for x in took)],
+        key=lambda p: p[0].end,
+    )
+    return [x for x, _ in pairs], [r for _, r in pairs]
+
+
 def _touched(series: pd.DataFrame, hints: list[Burst], o: DropFinderOptions) -> frozenset[int]:
     """The ids of the ballot-shaped hints (`Burst.shaped`: patches with no hand over the slot
     within 1 s) as the slot's cover rose at least `side_patch_cover` above its running median
@@ -407,6 +444,30 @@ def _beside(series: pd.DataFrame, reaches: list[Burst], o: DropFinderOptions) ->
         for x in reaches
         if x.reach and arms_in_hand(series, x.end - o.side_arm_s, x.end)[1] >= o.side_arm
     )
+
+
+def _crowded(series: pd.DataFrame, reaches: list[Burst], o: DropFinderOptions) -> frozenset[int]:
+    """The ids of the hands over the slot while the watched region changed `crowd_fg` times
+    or more as much as at the camera's usual hand (the mean of `fg` within a second of the
+    ballot going in, against its median over the camera's hands): two people at the box, the
+    second beside the voter, where `_beside`'s arm window may not see them move. Empty when
+    `crowd_fg` is 0 or the camera has fewer than `crowd_hands` hands."""
+    hands = [x for x in reaches if x.reach]
+    if not o.crowd_fg > 0 or len(hands) < o.crowd_hands:
+        return frozenset()
+    t = series["t_s"].to_numpy(float)
+    fg = series["fg"].to_numpy(float)
+
+    def around(when: float) -> float:
+        values = fg[(t >= when - 1.0) & (t <= when + 1.0)]
+        values = values[np.isfinite(values)]
+        return float(values.mean()) if len(values) else np.nan
+
+    seen = np.array([around(x.end) for x in hands])
+    usual = float(np.nanmedian(seen)) if np.isfinite(seen).any() else np.nan
+    if not usual > 0:
+        return frozenset()
+    return frozenset(id(x) for x, f in zip(hands, seen, strict=True) if f >= o.crowd_fg * usual)
 
 
 def _slot_found_blurred(series: pd.DataFrame, blurred: Sequence[Range]) -> bool:

@@ -61,7 +61,10 @@ def _seen_going_in(
     than `visit_min_s` (walking past; session 10: demo-clean 105 cam-D001-006 at 262.2 s, a
     passer-by 1 s after a voter left, the pile still for 12 s; demo 104 cam-D008-003 at
     30.7 s, a passer-by 0.7 s at the box). On the tuning seeds every covering turned into a
-    true voter's hand came during a stay of 4.5 s or more with the pile not holding still."""
+    true voter's hand came during a stay of 4.5 s or more with the pile not holding still.
+    A covering left to a passer-by while whoever was at the box stayed that briefly is
+    theirs whatever the pile does (`Burst.passing` off: `drops._passing_hands` weighs the
+    others against the pile)."""
     out = []
     for r in reaches:
         if (
@@ -75,6 +78,10 @@ def _seen_going_in(
         ):
             # what moved beside the slot meanwhile was the passer-by too, not a second arm
             r = dataclasses.replace(r, end_x=0.0, reach=True, arms=(np.nan, np.nan))
+        elif r.passing and _brief(r, visits, o):
+            # whoever was there walked past: not a voter whose hand the pile may show
+            # (`drops._passing_hands`)
+            r = dataclasses.replace(r, passing=False)
         out.append(r)
     return out
 
