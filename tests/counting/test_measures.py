@@ -150,13 +150,31 @@ def test_a_defocused_pile_is_read_against_its_own_paper(monkeypatch) -> None:
     assert abs(after - 29.5) < 1 and after < before - 1  # 30.4
 
 
-def test_a_sharp_pile_over_a_darker_bottom_is_read_at_its_edge(monkeypatch) -> None:
+def test_a_blurred_pile_over_a_darker_bottom_is_read_at_its_edge(monkeypatch) -> None:
     """The midpoint raised to the pile's own paper (`PAPER_FROM_PILE`) is over a darker strip
     at the box's bottom: the edge is still the pile's (found walking down from the first
     edge), not the strip's."""
     monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
     column = np.full(60, 150.0)
-    column[20:49] = 230  # the pile
-    column[49:] = 185  # a darker strip at the bottom, over the body row (52), under 190
-    out = fill_heights(_band_of(column), (slice(0, 60), slice(8, 24)), None)
-    np.testing.assert_allclose(out[0, 0], 59 - (20 - (230 - 0.5 * (230 + 150)) / 80), rtol=1e-6)
+    column[20:49] = 230  # the pile: its edge 39.5 rows above the bottom
+    column[49:] = 200  # a darker strip at the bottom, over the body row (52)
+    luma, band = _band_of(column, 4.0), (slice(0, 60), slice(8, 24))
+    assert abs(fill_heights(luma, band, None)[0, 0] - 39.5) < 1
+
+
+def test_a_sharp_pile_keeps_the_body_rows_paper(monkeypatch) -> None:
+    """`PAPER_FROM_PILE` reads only an edge out of focus: a sharp one (its contrast in one
+    row) is read against the body row as without it, to the last bit."""
+    column = np.full(60, 150.0)
+    column[20:49] = 230
+    column[49:] = 185  # darker than the pile: the pile's own paper would move the midpoint
+    luma, band = _band_of(column), (slice(0, 60), slice(8, 24))
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
+    before = fill_heights(luma, band, None)
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    np.testing.assert_array_equal(fill_heights(luma, band, None), before)
+    # blurred, the same pile is read against its own paper: lower, nearer its edge (39.5)
+    blurred = _band_of(column, 4.0)
+    on = fill_heights(blurred, band, None)[0, 0]
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
+    assert on < fill_heights(blurred, band, None)[0, 0] - 0.3

@@ -48,7 +48,14 @@ _PAPER_SHARE = 0.3  # their mean is paper within this share of the contrast of t
 # Off: on the 13 tuning cases it counted better (sum |count error| 47 -> 44), but moved sharp
 # cameras' counts both ways, a fresh camera lost a ballot, and the stuffing clips' six hands
 # went unflagged (p 0.0002 -> 0.028); docs/counting.md "Session 12 (blurread12 ...)".
-PAPER_FROM_PILE = False
+PAPER_FROM_PILE = True
+# ... and then only in a batch whose edges are out of focus: their contrast over their steepest
+# row step (within `_EDGE_REACH` rows of the first crossing) spans more rows than this, the
+# batch's median (a Gaussian-blurred step spans 2.5 σ; a sharp pile's edge 1-2.6 rows on the
+# 17 tuning cases' cameras, a σ 3-5.5 one 4-13). One decision a batch (2 s at most), not a
+# sample: the two reads differ by up to 3 px, a sample's span scatters by 2 rows
+_BLURRED_EDGE_ROWS = 4.0
+_EDGE_REACH = 4
 
 
 class SampleBatch:
@@ -330,7 +337,8 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     rows = np.flatnonzero(seen)
     y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
     paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
-    if PAPER_FROM_PILE:  # which samples read a pile is decided above: only the edge moves
+    if PAPER_FROM_PILE and _out_of_focus(profiles[rows], y, contrast[rows]):
+        # which samples read a pile is decided above: only the edge moves
         mid, y = _mid_from_pile(profiles[rows], y, body, paper[rows], above[rows], mid, rows)
     a = profiles[rows, y - 1].astype(float)
     b = profiles[rows, y].astype(float)
@@ -343,6 +351,16 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     if lines is not None and lines.size:
         out[rows, 3] = np.min(np.abs(lines[None, :] - edge[:, None]), axis=1)
     return out
+
+
+def _out_of_focus(profiles: np.ndarray, y: np.ndarray, contrast: np.ndarray) -> bool:
+    """Whether the edges of a batch are out of focus: the median over its profiles of how
+    many rows an edge spans, its contrast over the steepest one-row rise of the profile into
+    a row within `_EDGE_REACH` of `y` (the first crossing's bright row)."""
+    reach = np.arange(-_EDGE_REACH, _EDGE_REACH)
+    at = np.clip(y[:, None] + reach[None, :], 1, profiles.shape[1] - 1)
+    rise = np.take_along_axis(profiles, at, axis=1) - np.take_along_axis(profiles, at - 1, axis=1)
+    return bool(np.median(contrast / np.maximum(rise.max(axis=1), 1e-3)) > _BLURRED_EDGE_ROWS)
 
 
 def _mid_from_pile(
