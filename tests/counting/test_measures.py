@@ -125,13 +125,13 @@ def test_fill_edge_needs_paper_below_it(floor: int, height: float) -> None:
     assert out[0, 1] > 0
 
 
-def _band_of(column: np.ndarray, sigma: float = 0.0) -> np.ndarray:
-    """One sample's luma whose every column is `column`, blurred (Gaussian, `sigma` rows and
-    columns, as a defocused lens) when `sigma` > 0."""
+def _band_of(column: np.ndarray, sigma: float = 0.0, samples: int = 6) -> np.ndarray:
+    """A batch of `samples` lumas whose every column is `column`, blurred (Gaussian, `sigma`
+    rows and columns, as a defocused lens) when `sigma` > 0."""
     luma = np.repeat(column.astype(np.float32)[:, None], 32, axis=1)
     if sigma > 0:
         luma = cv2.GaussianBlur(luma, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-    return np.round(luma).astype(np.uint8)[None]
+    return np.repeat(np.round(luma).astype(np.uint8)[None], samples, axis=0)
 
 
 def test_a_defocused_pile_is_read_against_its_own_paper(monkeypatch) -> None:
@@ -178,3 +178,8 @@ def test_a_sharp_pile_keeps_the_body_rows_paper(monkeypatch) -> None:
     on = fill_heights(blurred, band, None)[0, 0]
     monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
     assert on < fill_heights(blurred, band, None)[0, 0] - 0.3
+    # a batch of fewer than five edges is not judged: read as without it
+    short = _band_of(column, 4.0, samples=4)
+    off = fill_heights(short, band, None)
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    np.testing.assert_array_equal(fill_heights(short, band, None), off)

@@ -56,6 +56,9 @@ PAPER_FROM_PILE = True
 # sample: the two reads differ by up to 3 px, a sample's span scatters by 2 rows
 _BLURRED_EDGE_ROWS = 4.0
 _EDGE_REACH = 4
+# and only a batch of at least this many edges read: 2-4 edges of a sharp camera's short batch
+# spanned 4.2-5.7 rows (demo 124 cam-D002-001, demo 126 cam-D005-007, clean 119 cam-D004-002)
+_FOCUS_EDGES = 5
 
 
 class SampleBatch:
@@ -354,10 +357,12 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
 
 
 def _out_of_focus(profiles: np.ndarray, y: np.ndarray, contrast: np.ndarray) -> bool:
-    """Whether the edges of a batch are out of focus: more than half of them span more than
-    `_BLURRED_EDGE_ROWS` rows, an edge's span being its contrast over the steepest one-row
-    rise of its profile into a row within `_EDGE_REACH` of `y` (the first crossing's bright
-    row)."""
+    """Whether the edges of a batch are out of focus: at least `_FOCUS_EDGES` of them read,
+    more than half of them spanning more than `_BLURRED_EDGE_ROWS` rows (an edge's span: its
+    contrast over the steepest one-row rise of its profile into a row within `_EDGE_REACH`
+    of `y`, the first crossing's bright row)."""
+    if len(y) < _FOCUS_EDGES:
+        return False
     rise = np.diff(profiles, axis=1)  # rise[:, r - 1]: into row r
     at = np.clip(y[:, None] + np.arange(-_EDGE_REACH - 1, _EDGE_REACH - 1), 0, rise.shape[1] - 1)
     steep = np.take_along_axis(rise, at, axis=1).max(axis=1)
