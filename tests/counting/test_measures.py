@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pollwatch.counting.measures import (
+    Focus,
     SampleBatch,
     changed_shares,
     fill_heights,
@@ -178,8 +179,13 @@ def test_a_sharp_pile_keeps_the_body_rows_paper(monkeypatch) -> None:
     on = fill_heights(blurred, band, None)[0, 0]
     monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
     assert on < fill_heights(blurred, band, None)[0, 0] - 0.3
-    # a batch of fewer than five edges is not judged: read as without it
+    # a batch of fewer than five edges is not judged: read as the last batch judged (none:
+    # as without it)
     short = _band_of(column, 4.0, samples=4)
     off = fill_heights(short, band, None)
     monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
     np.testing.assert_array_equal(fill_heights(short, band, None), off)
+    focus = Focus()
+    fill_heights(blurred, band, None, focus)
+    assert focus.out_of_focus
+    assert fill_heights(short, band, None, focus)[0, 0] == on

@@ -24,6 +24,7 @@ import pandas as pd
 from pollwatch.video.frame import RegionPlanes
 
 __all__ = [
+    "Focus",
     "SampleBatch",
     "changed_shares",
     "fill_heights",
@@ -56,9 +57,18 @@ PAPER_FROM_PILE = True
 # sample: the two reads differ by up to 3 px, a sample's span scatters by 2 rows
 _BLURRED_EDGE_ROWS = 4.0
 _EDGE_REACH = 4
-# and only a batch of at least this many edges read: 2-4 edges of a sharp camera's short batch
-# spanned 4.2-5.7 rows (demo 124 cam-D002-001, demo 126 cam-D005-007, clean 119 cam-D004-002)
+# and only a batch of at least this many edges read is judged (2-4 edges of a sharp camera's
+# short batch spanned 4.2-5.7 rows: demo 124 cam-D002-001, demo 126 cam-D005-007, clean 119
+# cam-D004-002); a shorter one is read as the last batch judged (`Focus`)
 _FOCUS_EDGES = 5
+
+
+class Focus:
+    """Whether the last batch judged (`PAPER_FROM_PILE`) was out of focus: a batch of too few
+    edges to judge is read as it was. One per watcher."""
+
+    def __init__(self) -> None:
+        self.out_of_focus = False
 
 
 class SampleBatch:
@@ -300,7 +310,10 @@ def line_rows(luma: np.ndarray, band: tuple[slice, slice]) -> np.ndarray:
 
 
 def fill_heights(
-    luma: np.ndarray, band: tuple[slice, slice], lines: np.ndarray | None
+    luma: np.ndarray,
+    band: tuple[slice, slice],
+    lines: np.ndarray | None,
+    focus: Focus | None = None,
 ) -> np.ndarray:
     """Per sample (rows of the result): the height (pixels above the box's bottom) of the
     far top edge of the paper pile in the fill `band`, to a fraction of a pixel (NaN without
@@ -311,16 +324,18 @@ def fill_heights(
     while it stays above the midpoint between the pile and what the box shows above it; the
     edge found is the pile's only where the rows just below it are paper (a bare floor seen
     through the box can lie above that midpoint when a body darkens only the box's upper
-    part: the climb then stops at the body, not at the pile)."""
+    part: the climb then stops at the body, not at the pile). With `PAPER_FROM_PILE`, a batch
+    whose edges are out of focus is read against the pile's own paper; `focus` keeps the
+    last judgement for a batch too short to judge (none: such a batch is read as sharp)."""
     n = len(luma)
     rows = len(range(*band[0].indices(luma.shape[1]))) if n else 0
     cols = len(range(*band[1].indices(luma.shape[2]))) if n else 0
     if rows < 8 or cols < 2:
         return np.tile([np.nan, 0.0, np.nan, np.inf], (n, 1))
-    return _fill_edges(_profiles(luma, band), lines)
+    return _fill_edges(_profiles(luma, band), lines, focus or Focus())
 
 
-def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
+def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None, focus: Focus) -> np.ndarray:
     """`fill_heights` of each profile (row), the arithmetic of one profile at a time: the
     midpoint compared with the float32 profile as a float32 (NumPy's rule for a Python
     float against a float32 array), every other step in float64."""
@@ -340,7 +355,7 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     rows = np.flatnonzero(seen)
     y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
     paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
-    if PAPER_FROM_PILE and _out_of_focus(profiles[rows], y, contrast[rows]):
+    if PAPER_FROM_PILE and _out_of_focus(profiles[rows], y, contrast[rows], focus):
         # which samples read a pile is decided above: only the edge moves
         mid, y = _mid_from_pile(profiles[rows], y, body, paper[rows], above[rows], mid, rows)
     a = profiles[rows, y - 1].astype(float)
@@ -356,17 +371,18 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _out_of_focus(profiles: np.ndarray, y: np.ndarray, contrast: np.ndarray) -> bool:
-    """Whether the edges of a batch are out of focus: at least `_FOCUS_EDGES` of them read,
-    more than half of them spanning more than `_BLURRED_EDGE_ROWS` rows (an edge's span: its
-    contrast over the steepest one-row rise of its profile into a row within `_EDGE_REACH`
-    of `y`, the first crossing's bright row)."""
+def _out_of_focus(profiles: np.ndarray, y: np.ndarray, contrast: np.ndarray, focus: Focus) -> bool:
+    """Whether the edges of a batch are out of focus: more than half of them span more than
+    `_BLURRED_EDGE_ROWS` rows (an edge's span: its contrast over the steepest one-row rise of
+    its profile into a row within `_EDGE_REACH` of `y`, the first crossing's bright row);
+    with fewer than `_FOCUS_EDGES` edges, `focus`'s last judgement (kept there)."""
     if len(y) < _FOCUS_EDGES:
-        return False
+        return focus.out_of_focus
     rise = np.diff(profiles, axis=1)  # rise[:, r - 1]: into row r
     at = np.clip(y[:, None] + np.arange(-_EDGE_REACH - 1, _EDGE_REACH - 1), 0, rise.shape[1] - 1)
     steep = np.take_along_axis(rise, at, axis=1).max(axis=1)
-    return 2 * np.count_nonzero(contrast > _BLURRED_EDGE_ROWS * steep) > len(y)
+    focus.out_of_focus = 2 * np.count_nonzero(contrast > _BLURRED_EDGE_ROWS * steep) > len(y)
+    return focus.out_of_focus
 
 
 def _mid_from_pile(
