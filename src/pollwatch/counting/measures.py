@@ -46,11 +46,13 @@ _PAPER_SHARE = 0.3  # their mean is paper within this share of the contrast of t
 # The paper's luma read again as the median of the rows from the first edge found down to the
 # band's "body" row, where that is brighter than the body row alone: a defocused box's bottom
 # edge darkens the body row, the midpoint falls and the crossing climbs the blurred edge's tail.
-# Off: on the 13 tuning cases it counted better (sum |count error| 47 -> 44), but moved sharp
-# cameras' counts both ways, a fresh camera lost a ballot, and the stuffing clips' six hands
-# went unflagged (p 0.0002 -> 0.028); docs/counting.md "Session 12 (blurread12 ...)".
+# Session 12 read every pile so (off: it moved sharp cameras' counts both ways and the stuffing
+# clips' six hands went unflagged); since session 13 only a blurred one, below, and on: sharp
+# reads are main's to the bit, blurred minus sharp on the simulator's drawing +0.33..+2.67 ->
+# -0.17..+0.98 px, and on the blurred tuning cameras (switch `BLUR_IS_NOT_LOST` off) counts
+# unchanged, matched +1 and -1; docs/counting.md "Session 13 (blurread13 ...)".
 PAPER_FROM_PILE = True
-# ... and then only in a batch whose edges are out of focus: more than half of them span more
+# ... and only in a batch whose edges are out of focus: more than half of them span more
 # rows than this, their contrast over their steepest row step (within `_EDGE_REACH` rows of the
 # first crossing; a Gaussian-blurred step spans 2.5 σ; a sharp pile's edge 1-2.6 rows on the
 # 17 tuning cases' cameras, a σ 3-5.5 one 4-13). One decision a batch (2 s at most), not a
