@@ -189,3 +189,21 @@ def test_a_sharp_pile_keeps_the_body_rows_paper(monkeypatch) -> None:
     fill_heights(blurred, band, None, focus)
     assert focus.out_of_focus
     assert fill_heights(short, band, None, focus)[0, 0] == on
+
+
+def test_a_blurred_edge_under_a_line_is_left_unread(monkeypatch) -> None:
+    """`UNDER_LINE_ROWS`: in a batch out of focus, an edge a few rows under one of the box's
+    lines is given as on it (`fill_line` 0, not read); off, or sharp, its distance."""
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    column = np.full(60, 100.0)
+    column[30:] = 200  # the pile, its edge at row 30
+    lines = np.array([27])  # a box line 3 rows above the edge
+    band = (slice(0, 60), slice(8, 24))
+    blurred, sharp = _band_of(column, 4.0), _band_of(column)
+    monkeypatch.setattr("pollwatch.counting.measures.UNDER_LINE_ROWS", 0)
+    assert fill_heights(blurred, band, lines)[0, 3] > 1.5
+    monkeypatch.setattr("pollwatch.counting.measures.UNDER_LINE_ROWS", 6)
+    assert (fill_heights(blurred, band, lines)[:, 3] == 0).all()
+    np.testing.assert_allclose(fill_heights(sharp, band, lines)[:, 3], 2.5)
+    # a line under the edge (inside the pile) leaves it read
+    assert fill_heights(blurred, band, np.array([34]))[0, 3] > 1.5

@@ -63,6 +63,12 @@ _EDGE_REACH = 4
 # short batch spanned 4.2-5.7 rows: demo 124 cam-D002-001, demo 126 cam-D005-007, clean 119
 # cam-D004-002); a shorter one is read as the last batch judged (`Focus`)
 _FOCUS_EDGES = 5
+# In a batch out of focus, an edge up to this many rows under one of the box's lines is given
+# as on the line (`fill_line` 0: the drop finder and the stuffing part do not read it): the
+# line's blurred bump holds the edge's tail up there (the simulator's drawing of demo 110
+# cam-D005-001 at σ 4.7: +1.2..2.2 px where the sharp edge is 1-6.5 rows under the line).
+# 0: off (session 13 measured it, docs/counting.md "Session 13 (blurread13 ...)")
+UNDER_LINE_ROWS = 0
 
 
 class Focus:
@@ -357,8 +363,8 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None, focus: Focus) ->
     rows = np.flatnonzero(seen)
     y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
     paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
-    if PAPER_FROM_PILE and _out_of_focus(profiles[rows], y, contrast[rows], focus):
-        # which samples read a pile is decided above: only the edge moves
+    blurred = PAPER_FROM_PILE and _out_of_focus(profiles[rows], y, contrast[rows], focus)
+    if blurred:  # which samples read a pile is decided above: only the edge moves
         mid, y = _mid_from_pile(profiles[rows], y, body, paper[rows], above[rows], mid, rows)
     a = profiles[rows, y - 1].astype(float)
     b = profiles[rows, y].astype(float)
@@ -370,6 +376,9 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None, focus: Focus) ->
     out[rows, 1] = contrast[rows]
     if lines is not None and lines.size:
         out[rows, 3] = np.min(np.abs(lines[None, :] - edge[:, None]), axis=1)
+        if blurred and UNDER_LINE_ROWS:  # read as on the line: not read
+            under = edge[:, None] - lines[None, :]
+            out[rows[((under > 0) & (under <= UNDER_LINE_ROWS)).any(axis=1)], 3] = 0.0
     return out
 
 
