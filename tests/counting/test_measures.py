@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pollwatch.counting.measures import (
+    Focus,
     SampleBatch,
     changed_shares,
     fill_heights,
@@ -125,13 +126,13 @@ def test_fill_edge_needs_paper_below_it(floor: int, height: float) -> None:
     assert out[0, 1] > 0
 
 
-def _band_of(column: np.ndarray, sigma: float = 0.0) -> np.ndarray:
-    """One sample's luma whose every column is `column`, blurred (Gaussian, `sigma` rows and
-    columns, as a defocused lens) when `sigma` > 0."""
+def _band_of(column: np.ndarray, sigma: float = 0.0, samples: int = 6) -> np.ndarray:
+    """A batch of `samples` lumas whose every column is `column`, blurred (Gaussian, `sigma`
+    rows and columns, as a defocused lens) when `sigma` > 0."""
     luma = np.repeat(column.astype(np.float32)[:, None], 32, axis=1)
     if sigma > 0:
         luma = cv2.GaussianBlur(luma, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
-    return np.round(luma).astype(np.uint8)[None]
+    return np.repeat(np.round(luma).astype(np.uint8)[None], samples, axis=0)
 
 
 def test_a_defocused_pile_is_read_against_its_own_paper(monkeypatch) -> None:
@@ -150,13 +151,59 @@ def test_a_defocused_pile_is_read_against_its_own_paper(monkeypatch) -> None:
     assert abs(after - 29.5) < 1 and after < before - 1  # 30.4
 
 
-def test_a_sharp_pile_over_a_darker_bottom_is_read_at_its_edge(monkeypatch) -> None:
+def test_a_blurred_pile_over_a_darker_bottom_is_read_at_its_edge(monkeypatch) -> None:
     """The midpoint raised to the pile's own paper (`PAPER_FROM_PILE`) is over a darker strip
     at the box's bottom: the edge is still the pile's (found walking down from the first
     edge), not the strip's."""
     monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
     column = np.full(60, 150.0)
-    column[20:49] = 230  # the pile
-    column[49:] = 185  # a darker strip at the bottom, over the body row (52), under 190
-    out = fill_heights(_band_of(column), (slice(0, 60), slice(8, 24)), None)
-    np.testing.assert_allclose(out[0, 0], 59 - (20 - (230 - 0.5 * (230 + 150)) / 80), rtol=1e-6)
+    column[20:49] = 230  # the pile: its edge 39.5 rows above the bottom
+    column[49:] = 200  # a darker strip at the bottom, over the body row (52)
+    luma, band = _band_of(column, 4.0), (slice(0, 60), slice(8, 24))
+    assert abs(fill_heights(luma, band, None)[0, 0] - 39.5) < 1
+
+
+def test_a_sharp_pile_keeps_the_body_rows_paper(monkeypatch) -> None:
+    """`PAPER_FROM_PILE` reads only an edge out of focus: a sharp one (its contrast in one
+    row) is read against the body row as without it, to the last bit."""
+    column = np.full(60, 150.0)
+    column[20:49] = 230
+    column[49:] = 185  # darker than the pile: the pile's own paper would move the midpoint
+    luma, band = _band_of(column), (slice(0, 60), slice(8, 24))
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
+    before = fill_heights(luma, band, None)
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    np.testing.assert_array_equal(fill_heights(luma, band, None), before)
+    # blurred, the same pile is read against its own paper: lower, nearer its edge (39.5)
+    blurred = _band_of(column, 4.0)
+    on = fill_heights(blurred, band, None)[0, 0]
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", False)
+    assert on < fill_heights(blurred, band, None)[0, 0] - 0.3
+    # a batch of fewer than five edges is not judged: read as the last batch judged (none:
+    # as without it)
+    short = _band_of(column, 4.0, samples=4)
+    off = fill_heights(short, band, None)
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    np.testing.assert_array_equal(fill_heights(short, band, None), off)
+    focus = Focus()
+    fill_heights(blurred, band, None, focus)
+    assert focus.out_of_focus
+    assert fill_heights(short, band, None, focus)[0, 0] == on
+
+
+def test_a_blurred_edge_under_a_line_is_left_unread(monkeypatch) -> None:
+    """`UNDER_LINE_ROWS`: in a batch out of focus, an edge a few rows under one of the box's
+    lines is given as on it (`fill_line` 0, not read); off, or sharp, its distance."""
+    monkeypatch.setattr("pollwatch.counting.measures.PAPER_FROM_PILE", True)
+    column = np.full(60, 100.0)
+    column[30:] = 200  # the pile, its edge at row 30
+    lines = np.array([27])  # a box line 3 rows above the edge
+    band = (slice(0, 60), slice(8, 24))
+    blurred, sharp = _band_of(column, 4.0), _band_of(column)
+    monkeypatch.setattr("pollwatch.counting.measures.UNDER_LINE_ROWS", 0)
+    assert fill_heights(blurred, band, lines)[0, 3] > 1.5
+    monkeypatch.setattr("pollwatch.counting.measures.UNDER_LINE_ROWS", 6)
+    assert (fill_heights(blurred, band, lines)[:, 3] == 0).all()
+    np.testing.assert_allclose(fill_heights(sharp, band, lines)[:, 3], 2.5)
+    # a line under the edge (inside the pile) leaves it read
+    assert fill_heights(blurred, band, np.array([34]))[0, 3] > 1.5

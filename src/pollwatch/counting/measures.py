@@ -24,6 +24,7 @@ import pandas as pd
 from pollwatch.video.frame import RegionPlanes
 
 __all__ = [
+    "Focus",
     "SampleBatch",
     "changed_shares",
     "fill_heights",
@@ -45,10 +46,37 @@ _PAPER_SHARE = 0.3  # their mean is paper within this share of the contrast of t
 # The paper's luma read again as the median of the rows from the first edge found down to the
 # band's "body" row, where that is brighter than the body row alone: a defocused box's bottom
 # edge darkens the body row, the midpoint falls and the crossing climbs the blurred edge's tail.
-# Off: on the 13 tuning cases it counted better (sum |count error| 47 -> 44), but moved sharp
-# cameras' counts both ways, a fresh camera lost a ballot, and the stuffing clips' six hands
-# went unflagged (p 0.0002 -> 0.028); docs/counting.md "Session 12 (blurread12 ...)".
-PAPER_FROM_PILE = False
+# Session 12 read every pile so (off: it moved sharp cameras' counts both ways and the stuffing
+# clips' six hands went unflagged); since session 13 only a blurred one, below, and on: sharp
+# reads are main's to the bit, blurred minus sharp on the simulator's drawing +0.33..+2.67 ->
+# -0.17..+0.98 px, and on the blurred tuning cameras (switch `BLUR_IS_NOT_LOST` off) counts
+# unchanged, matched +1 and -1; docs/counting.md "Session 13 (blurread13 ...)".
+PAPER_FROM_PILE = True
+# ... and only in a batch whose edges are out of focus: more than half of them span more
+# rows than this, their contrast over their steepest row step (within `_EDGE_REACH` rows of the
+# first crossing; a Gaussian-blurred step spans 2.5 σ; a sharp pile's edge 1-2.6 rows on the
+# 17 tuning cases' cameras, a σ 3-5.5 one 4-13). One decision a batch (2 s at most), not a
+# sample: the two reads differ by up to 3 px, a sample's span scatters by 2 rows
+_BLURRED_EDGE_ROWS = 4.0
+_EDGE_REACH = 4
+# and only a batch of at least this many edges read is judged (2-4 edges of a sharp camera's
+# short batch spanned 4.2-5.7 rows: demo 124 cam-D002-001, demo 126 cam-D005-007, clean 119
+# cam-D004-002); a shorter one is read as the last batch judged (`Focus`)
+_FOCUS_EDGES = 5
+# In a batch out of focus, an edge up to this many rows under one of the box's lines is given
+# as on the line (`fill_line` 0: the drop finder and the stuffing part do not read it): the
+# line's blurred bump holds the edge's tail up there (the simulator's drawing of demo 110
+# cam-D005-001 at σ 4.7: +1.2..2.2 px where the sharp edge is 1-6.5 rows under the line).
+# 0: off (session 13 measured it, docs/counting.md "Session 13 (blurread13 ...)")
+UNDER_LINE_ROWS = 0
+
+
+class Focus:
+    """Whether the last batch judged (`PAPER_FROM_PILE`) was out of focus: a batch of too few
+    edges to judge is read as it was. One per watcher."""
+
+    def __init__(self) -> None:
+        self.out_of_focus = False
 
 
 class SampleBatch:
@@ -290,7 +318,10 @@ def line_rows(luma: np.ndarray, band: tuple[slice, slice]) -> np.ndarray:
 
 
 def fill_heights(
-    luma: np.ndarray, band: tuple[slice, slice], lines: np.ndarray | None
+    luma: np.ndarray,
+    band: tuple[slice, slice],
+    lines: np.ndarray | None,
+    focus: Focus | None = None,
 ) -> np.ndarray:
     """Per sample (rows of the result): the height (pixels above the box's bottom) of the
     far top edge of the paper pile in the fill `band`, to a fraction of a pixel (NaN without
@@ -301,16 +332,18 @@ def fill_heights(
     while it stays above the midpoint between the pile and what the box shows above it; the
     edge found is the pile's only where the rows just below it are paper (a bare floor seen
     through the box can lie above that midpoint when a body darkens only the box's upper
-    part: the climb then stops at the body, not at the pile)."""
+    part: the climb then stops at the body, not at the pile). With `PAPER_FROM_PILE`, a batch
+    whose edges are out of focus is read against the pile's own paper; `focus` keeps the
+    last judgement for a batch too short to judge (none: such a batch is read as sharp)."""
     n = len(luma)
     rows = len(range(*band[0].indices(luma.shape[1]))) if n else 0
     cols = len(range(*band[1].indices(luma.shape[2]))) if n else 0
     if rows < 8 or cols < 2:
         return np.tile([np.nan, 0.0, np.nan, np.inf], (n, 1))
-    return _fill_edges(_profiles(luma, band), lines)
+    return _fill_edges(_profiles(luma, band), lines, focus or Focus())
 
 
-def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
+def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None, focus: Focus) -> np.ndarray:
     """`fill_heights` of each profile (row), the arithmetic of one profile at a time: the
     midpoint compared with the float32 profile as a float32 (NumPy's rule for a Python
     float against a float32 array), every other step in float64."""
@@ -330,7 +363,8 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     rows = np.flatnonzero(seen)
     y = body - np.argmax(dark[rows, ::-1], axis=1)  # one past the last dark row
     paper_below = _paper_below(profiles[rows], y, body, paper[rows] - _PAPER_SHARE * contrast[rows])
-    if PAPER_FROM_PILE:  # which samples read a pile is decided above: only the edge moves
+    blurred = PAPER_FROM_PILE and _out_of_focus(profiles[rows], y, contrast[rows], focus)
+    if blurred:  # which samples read a pile is decided above: only the edge moves
         mid, y = _mid_from_pile(profiles[rows], y, body, paper[rows], above[rows], mid, rows)
     a = profiles[rows, y - 1].astype(float)
     b = profiles[rows, y].astype(float)
@@ -342,7 +376,24 @@ def _fill_edges(profiles: np.ndarray, lines: np.ndarray | None) -> np.ndarray:
     out[rows, 1] = contrast[rows]
     if lines is not None and lines.size:
         out[rows, 3] = np.min(np.abs(lines[None, :] - edge[:, None]), axis=1)
+        if blurred and UNDER_LINE_ROWS:  # read as on the line: not read
+            under = edge[:, None] - lines[None, :]
+            out[rows[((under > 0) & (under <= UNDER_LINE_ROWS)).any(axis=1)], 3] = 0.0
     return out
+
+
+def _out_of_focus(profiles: np.ndarray, y: np.ndarray, contrast: np.ndarray, focus: Focus) -> bool:
+    """Whether the edges of a batch are out of focus: more than half of them span more than
+    `_BLURRED_EDGE_ROWS` rows (an edge's span: its contrast over the steepest one-row rise of
+    its profile into a row within `_EDGE_REACH` of `y`, the first crossing's bright row);
+    with fewer than `_FOCUS_EDGES` edges, `focus`'s last judgement (kept there)."""
+    if len(y) < _FOCUS_EDGES:
+        return focus.out_of_focus
+    rise = np.diff(profiles, axis=1)  # rise[:, r - 1]: into row r
+    at = np.clip(y[:, None] + np.arange(-_EDGE_REACH - 1, _EDGE_REACH - 1), 0, rise.shape[1] - 1)
+    steep = np.take_along_axis(rise, at, axis=1).max(axis=1)
+    focus.out_of_focus = 2 * np.count_nonzero(contrast > _BLURRED_EDGE_ROWS * steep) > len(y)
+    return focus.out_of_focus
 
 
 def _mid_from_pile(

@@ -79,6 +79,7 @@ import pandas as pd
 
 from pollwatch.counting.arms import ARM_COLUMNS, arm_motion
 from pollwatch.counting.measures import (
+    Focus,
     SampleBatch,
     changed_shares,
     fill_heights,
@@ -244,6 +245,7 @@ class _State:
     slot_background: np.ndarray | None = None
     slot_luma: np.ndarray | None = None
     lines: np.ndarray | None = None  # rows of the fill band where the box's own edges run
+    focus: Focus = field(default_factory=Focus)  # whether the pile's edge was last out of focus
     white_low: tuple[float, float, float] = (0.0, 0.0, 0.0)
     white_high: tuple[float, float, float] = (0.0, 0.0, 0.0)
     slot_mask: np.ndarray | None = None  # the slot's pixels in the slot region
@@ -427,7 +429,7 @@ class BoxWatcher:
         band = r.local(r.fill)
         if s.lines is None and s.background is not None:
             s.lines = line_rows(luma[0], band)
-        out[:, _AT["fill"] : _AT["fill_line"] + 1] = fill_heights(luma, band, s.lines)
+        out[:, _AT["fill"] : _AT["fill_line"] + 1] = fill_heights(luma, band, s.lines, s.focus)
         out[:, _AT["luma"]] = mean_luma(luma)
         out[:, _AT["arm_l"]], out[:, _AT["arm_r"]] = arm_motion(luma, r)
         for k, due in enumerate(batch.outline_due):  # every 2 s, in time order
