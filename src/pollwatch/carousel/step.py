@@ -81,9 +81,9 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: A group is anchored too when its members, each by its appearance alone, make at least one
 #: of them a match with 0.99, and a co-traveller of an anchored group is reported from 0.7
 #: (session 13: demo 126's three members linked at two stations at 0.9889, 0.81 and 0.71,
-#: 0.98, 0.70 and 0.56 alone, all look-alikes with 0.0026; with the head read inside its edge,
-#: demo 110's m2 at 0.71; the cosine bar 0.5 still keeps out demo 128's look-alike at 0.81,
-#: cosine 0.44. Tuning replays 54 -> 61 of 83 pairs with the head's erosion, 61 / 63 right)
+#: 0.98, 0.70 and 0.56 alone, all look-alikes with 0.0026; the cosine bar 0.5 still keeps
+#: out demo 128's look-alike at 0.81, cosine 0.44. Tuning replays 54 -> 57 of 83 pairs,
+#: 57 / 60 right, no clean station flagged)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
