@@ -18,7 +18,10 @@ the tail p = P(X ≥ m | λ) becomes a Bayes factor with the bound of Sellke, Ba
 (2001), BF = 1/(−e·p·ln p) for p < 1/e (else 1), capped at `max_bayes_factor`.
 
 Groups of persons: two persons travel together when they were seen within `together_s` of each
-other at `min_shared_stations` or more stations; groups are the connected components.
+other at `min_shared_stations` or more stations; groups are the connected components. A group's
+joint evidence (`group_probability`): its members' own match probabilities q (by appearance
+alone) make at least one of them a match with 1 − Π(1 − q), the look-alikes taken as
+independent; the detector may anchor a group on it (`CarouselParams.group_anchor_probability`).
 
 Group completion (`complete_groups`): where a group was seen at a station, a member with no
 sighting there most likely voted there too, seen from an angle that hid what matched him
