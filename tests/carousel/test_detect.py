@@ -30,6 +30,7 @@ from pollwatch.carousel.grouping import (
     chain_probability,
     chance_bayes_factor,
     complete_groups,
+    group_probability,
     person_members,
 )
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
@@ -307,6 +308,10 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(staff_repeats=1), "staff_repeats"),
         (lambda: CarouselParams(group_report_probability=1.0), "group_report_probability"),
         (lambda: CarouselParams(chain_agreement=0.0), "chain_agreement"),
+        (lambda: CarouselParams(group_anchor_probability=1.0), "group_anchor_probability"),
+        (lambda: group_probability(np.array([0.5, 1.2])), "probability"),
+        (lambda: group_probability(np.full((2, 2), 0.5)), "probability"),
+        (lambda: group_probability(np.array([np.nan])), "probability"),
         (lambda: chain_probability(np.full((2, 2), 0.9), 0.5), "probability"),
         (lambda: chain_probability(np.full((3, 3), 0.9), 1.0), "agree"),
         (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
@@ -522,6 +527,64 @@ def test_group_report_probability(
         np.array([0.9, alike]),
     )
     assert keep == expected
+
+
+@pytest.mark.parametrize(
+    ("own", "met", "group", "anchor", "expected"),
+    [
+        # demo 126's three members at two stations (session 13): confidences 0.9889, 0.8119,
+        # 0.7055 with co-travellers; by appearance alone 0.98, 0.70, 0.56: all three
+        # look-alikes with probability 0.02 * 0.30 * 0.44 = 0.0026
+        ([0.98, 0.70, 0.56], [2, 2, 2], [0, 0, 0], 0.99, [0, 1, 2]),
+        ([0.98, 0.70, 0.56], [2, 2, 2], [0, 0, 0], None, []),  # off: no member anchors
+        ([0.98, 0.70, 0.56], [2, 2, 2], [0, 0, 0], 0.999, []),  # 0.9974 is under it
+        ([0.98, 0.70, 0.56], [2, 2, 2], [0, 0, 1], 0.99, [0, 1]),  # 0.994 without the third
+        ([0.98, 0.70, 0.56], [2, 2, 2], [0, 1, 1], 0.99, []),  # two groups: 0.98 and 0.868
+        ([0.98, 0.70, 0.56], [1, 1, 0], [0, 0, 0], 0.99, [0, 1]),  # the third travels alone
+        ([0.98, 0.70, 0.56], [0, 1, 1], [0, 0, 0], 0.99, []),  # so does the first: 0.868
+        ([0.5, 0.5, 0.5], [2, 2, 2], [0, 0, 0], 0.99, []),  # weak members make no anchor
+    ],
+)
+def test_group_anchor_probability(
+    own: list[float], met: list[int], group: list[int], anchor: float | None, expected: list[int]
+) -> None:
+    """A group whose members, by appearance alone, make at least one of them a match with
+    `group_anchor_probability` anchors the group: its members are reported from
+    `group_report_probability` (here 0.7) when their sightings are alike enough."""
+    planted = make_planted_set(n_sightings=8, n_stations=2, n_groups=0, seed=0)
+    params = CarouselParams(
+        report_probability=0.99,
+        lone_repeats=False,
+        group_report_probability=0.7,
+        group_anchor_probability=anchor,
+    )
+    detector = CarouselDetector(planted.stations, params)
+    members = [np.array([0, 1]), np.array([2, 3]), np.array([4, 5])]
+    keep = detector._reportable(
+        members,
+        np.array([0, 1, 0, 1, 0, 1]),
+        np.array([0.9889, 0.8119, 0.7055]),
+        np.asarray(met),
+        np.asarray(group),
+        np.array([0.87, 0.61, 0.555]),
+        np.asarray(own),
+    )
+    assert keep == expected
+
+
+@pytest.mark.parametrize(
+    ("probability", "expected"),
+    [
+        ([], 0.0),
+        ([0.3], 0.3),
+        ([0.98, 0.70, 0.56], 1 - 0.02 * 0.30 * 0.44),  # demo 126's members (session 13)
+        ([0.5, 0.5, 0.5, 0.5], 0.9375),
+        ([1.0, 0.2], 1.0),
+    ],
+)
+def test_group_probability_reference(probability: list[float], expected: float) -> None:
+    """1 - prod(1 - q), computed by hand."""
+    assert group_probability(np.array(probability)) == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize("n_persons", [0, 1, 4, 6])

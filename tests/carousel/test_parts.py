@@ -76,6 +76,8 @@ def test_parts_without_masks_and_unusable_crops() -> None:
         ({"sigmas": ((10.0, 4.0, 4.0), (10.0, 0.0, 4.0))}, "sigmas"),
         ({"dark_share": (0.2,)}, "dark_share"),
         ({"dark_share": (0.0, None)}, "dark_share"),
+        ({"dark_erode": -1}, "dark_erode"),
+        ({"dark_erode": 1.5}, "dark_erode"),
     ],
 )
 def test_parts_bad_arguments(kwargs: dict, argument: str) -> None:
@@ -92,6 +94,24 @@ def test_dark_share_reads_the_hair_of_a_face(dark_share: float | None, hair_seen
     emb = PartColourEmbedder(dark_share=(dark_share, None))
     head_l = float(emb.part_colours(crop)[0])
     assert (head_l < 40) == hair_seen
+
+
+@pytest.mark.parametrize(("wall", "erode"), [(20, 0), (20, 1), (20, 2), (200, 0), (200, 1)])
+def test_dark_erode_reads_a_bald_head_not_its_edge(wall: int, erode: int) -> None:
+    """A bald head (skin, L about 200) against a dark or a light wall, its mask a ring of
+    blurred edge wider than the head (demo 126's m4, session 13): the head band's darkest
+    pixels are the edge's mix of skin and wall, unless taken from the eroded mask."""
+    crop = np.full((64, 24, 3), (40, 40, 180), np.uint8)  # red shirt
+    crop[:16] = wall
+    crop[2:16, 8:16] = (170, 200, 230)  # the head, skin
+    crop[2:16, 7] = crop[2:16, 16] = (np.array([170, 200, 230]) + wall) // 2  # its blurred edge
+    mask = np.zeros((64, 24), bool)
+    mask[16:] = True
+    mask[1:16, 7:17] = True  # head and edge
+    emb = PartColourEmbedder(dark_share=(0.15, None), dark_erode=erode, centre_width=1.0)
+    head_l = float(emb.part_colours(crop, mask)[0])
+    skin_l = float(emb.part_colours(crop[:, 8:16], mask[:, 8:16])[0])  # the head alone
+    assert (abs(head_l - skin_l) < 5) == (erode > 0 or wall > 150)
 
 
 def test_tuned_widths_set_the_kernel_per_channel() -> None:

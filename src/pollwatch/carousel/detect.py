@@ -21,6 +21,7 @@ from pollwatch.carousel.grouping import (
     chance_bayes_factor,
     co_travel,
     complete_groups,
+    group_probability,
     link_persons,
     pair_support,
     person_members,
@@ -50,6 +51,11 @@ class CarouselParams:
     #: ... or this one when a co-traveller of its group is reported on its own (None: no)
     group_report_probability: float | None = None
     group_report_similarity: float = 0.5  # ... when two of its sightings are this alike
+    #: ... or when its group's members, each by its appearance alone (its best pair's
+    #: probability without group support), make at least one of them a match with this
+    #: probability (`grouping.group_probability`; None: only a member reported on its own
+    #: anchors a group)
+    group_anchor_probability: float | None = None
     #: a person seen at three or more stations whose every pair reaches this probability:
     #: its confidence is the chain's (`chain_probability`) when higher than its best pair's
     #: (None: its best pair's always)
@@ -90,6 +96,9 @@ class CarouselParams:
         c = self.chain_agreement
         if c is not None and not 0 < c < 1:
             raise ValueError(f"chain_agreement must be in (0, 1) or None, got {c!r}")
+        a = self.group_anchor_probability
+        if a is not None and not 0 < a < 1:
+            raise ValueError(f"group_anchor_probability must be in (0, 1) or None, got {a!r}")
         g = self.group_report_probability
         if g is not None and not 0 < g < 1:
             raise ValueError(f"group_report_probability must be in (0, 1) or None, got {g!r}")
@@ -216,7 +225,8 @@ class CarouselDetector:
         def feasible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return p.travel.feasible(sightings, self.stations, a, b, station_rows=rows)
 
-        def pair_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        def appearance_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            """Match probability of pairs (a, b) by their similarity alone."""
             lo, hi = np.minimum(a, b), np.maximum(a, b)
             sim = np.einsum("ij,ij->i", emb[lo], emb[hi])
             out = np.zeros(len(a))
@@ -226,6 +236,11 @@ class CarouselDetector:
             ):
                 if calib[name] is not None and mask.any():
                     out[mask] = calib[name].probability(sim[mask])
+            return out
+
+        def pair_probability(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            out = appearance_probability(lo, hi)
             at = np.searchsorted(cand_key, lo * n + hi)
             at = np.minimum(at, max(len(cand_key) - 1, 0))
             known = (cand_key[at] == lo * n + hi) if len(cand_key) else np.zeros(len(a), bool)
@@ -314,7 +329,12 @@ class CarouselDetector:
             sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
             best_sim[m] = sims.max(axis=1)
         alike = np.array([best_sim[m].max() if len(m) else -1.0 for m in members])
-        keep = self._reportable(members, rows, confidence, met, group, alike)
+        own = np.zeros(len(members))  # each person's best pair by appearance alone
+        for k, m in enumerate(members):
+            a, b = np.triu_indices(len(m), 1)
+            if len(a):
+                own[k] = appearance_probability(m[a], m[b]).max()
+        keep = self._reportable(members, rows, confidence, met, group, alike, own)
         findings = self._findings(sightings, members, best_sim, keep, confidence, group, met)
         lap("group_s")
         result = CarouselResult(
@@ -406,6 +426,7 @@ class CarouselDetector:
         met: np.ndarray,
         group: np.ndarray,
         alike: np.ndarray,
+        own: np.ndarray | None = None,
     ) -> list[int]:
         """The persons to report: confident enough (`report_probability` with co-travellers,
         `lone_report_probability` without, `group_report_probability` when a co-traveller of
@@ -428,6 +449,11 @@ class CarouselDetector:
             # a group travelling together at several stations: once one member is reported
             # on its own evidence, its co-travellers' weaker matches are evidence too
             anchored = set(group[keep][met[keep] > 0].tolist())
+            if p.group_anchor_probability is not None and own is not None:
+                for g in set(group[met > 0].tolist()) - anchored:
+                    inside = (group == g) & (met > 0)
+                    if group_probability(own[inside]) >= p.group_anchor_probability:
+                        anchored.add(g)
             keep += [
                 k
                 for k in range(len(members))

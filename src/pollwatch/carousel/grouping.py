@@ -18,7 +18,10 @@ the tail p = P(X ≥ m | λ) becomes a Bayes factor with the bound of Sellke, Ba
 (2001), BF = 1/(−e·p·ln p) for p < 1/e (else 1), capped at `max_bayes_factor`.
 
 Groups of persons: two persons travel together when they were seen within `together_s` of each
-other at `min_shared_stations` or more stations; groups are the connected components.
+other at `min_shared_stations` or more stations; groups are the connected components. A group's
+joint evidence (`group_probability`): its members' own match probabilities q (by appearance
+alone) make at least one of them a match with 1 − Π(1 − q), the look-alikes taken as
+independent; the detector may anchor a group on it (`CarouselParams.group_anchor_probability`).
 
 Group completion (`complete_groups`): where a group was seen at a station, a member with no
 sighting there most likely voted there too, seen from an angle that hid what matched him
@@ -50,6 +53,7 @@ __all__ = [
     "chance_bayes_factor",
     "co_travel",
     "complete_groups",
+    "group_probability",
     "link_persons",
     "pair_support",
     "person_members",
@@ -369,6 +373,19 @@ def chain_probability(probability: np.ndarray, agree: float) -> float | None:
         log_odds += np.log(q / (1 - q))
         joined[j] = True
     return float(1.0 / (1.0 + np.exp(-log_odds)))
+
+
+def group_probability(probability: np.ndarray) -> float:
+    """The probability that at least one of a group's persons is a match, from each one's
+    own match probability (`probability`, by appearance alone: no group support in it),
+    the persons' look-alikes taken as independent: 1 − Π(1 − q). Three members linked
+    between the same two stations at 0.98, 0.7 and 0.56 (demo 126) are all look-alikes
+    with probability 0.0026: the group is a carousel with 0.9974 although no member reaches
+    0.99 on its own (docs/carousel.md, session 13)."""
+    q = np.asarray(probability, np.float64)
+    if q.ndim != 1 or np.any((q < 0) | (q > 1)) or np.any(np.isnan(q)):
+        raise ValueError(f"probability must be a vector in [0, 1], got {probability!r}")
+    return float(-np.expm1(np.sum(np.log1p(-np.minimum(q, 1.0 - 1e-15)))))
 
 
 def person_members(person: np.ndarray, n_persons: int) -> list[np.ndarray]:

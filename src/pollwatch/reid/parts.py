@@ -21,7 +21,10 @@ bins. The projections come from a fixed seed: every camera's embeddings are comp
 cameras a shirt's a and b stay within a few units while its lightness follows the light, and a
 head shows the face to one camera and the back of the head to another. `dark_share` summarises
 a band by the median of its darkest pixels instead (a share of them by lightness): in a head
-band those are the hair, seen from the front and from behind. `TUNED_PARTS` is the pipeline's
+band those are the hair, seen from the front and from behind. With `dark_erode` such a band
+takes them from the mask eroded that many times (3×3, at the `height` scale): a blurred head's
+edge mixes it with the wall behind it, and of a light-haired head against a dark wall the
+edge's pixels are the darkest (docs/carousel.md, session 13). `TUNED_PARTS` is the pipeline's
 setting (see docs/carousel.md for how it was chosen).
 """
 
@@ -40,7 +43,9 @@ __all__ = ["TUNED_PARTS", "UPPER_BODY_BANDS", "PartColourEmbedder"]
 UPPER_BODY_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.3, 1.0))
 _MIN_PIXELS = 5
 # the pipeline's "parts": the head's hair (darkest 15% of its pixels) loosely, the torso's
-# chroma tightly (kernel widths per band: L, a, b in Lab units)
+# chroma tightly (kernel widths per band: L, a, b in Lab units). `dark_erode` 1 (the hair
+# from inside the head's blurred edge) gained on the tuning cases and lost on fresh demo 190
+# (4 of 13 pairs -> 0): not set (docs/carousel.md, session 13)
 TUNED_PARTS: dict[str, object] = {
     "sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)),
     "dark_share": (0.15, None),
@@ -66,6 +71,7 @@ class PartColourEmbedder:
         aggregate: str = "mode",
         sigmas: Sequence[Sequence[float]] | None = None,
         dark_share: Sequence[float | None] | None = None,
+        dark_erode: int = 0,
     ) -> None:
         bands = tuple(tuple(map(float, b)) for b in bands)
         if not bands or any(len(b) != 2 or not 0 <= b[0] < b[1] <= 1 for b in bands):
@@ -104,6 +110,9 @@ class PartColourEmbedder:
         if len(shares) != len(bands) or any(q is not None and not 0 < q <= 1 for q in shares):
             raise ValueError(f"dark_share must be a share in (0, 1] or None per band: {dark_share}")
         self.dark_share = shares
+        if not isinstance(dark_erode, int) or dark_erode < 0:
+            raise ValueError(f"dark_erode must be an integer >= 0, got {dark_erode!r}")
+        self.dark_erode = dark_erode
 
     @property
     def dim(self) -> int:
@@ -115,21 +124,24 @@ class PartColourEmbedder:
         h0, w0 = crop.shape[:2]
         width = max(4, round(w0 * self.height / h0))
         img = cv2.resize(crop, (width, self.height), interpolation=cv2.INTER_AREA)
-        if mask is None:
-            fg = np.ones((self.height, width), bool)
-        else:
-            small = cv2.resize(mask.astype(np.uint8), (width, self.height), cv2.INTER_NEAREST)
-            fg = small > 0
+        centre = np.ones((self.height, width), bool)
         margin = round(width * (1 - self.centre_width) / 2)
         if margin and width - 2 * margin >= 2:
-            fg[:, :margin] = False
-            fg[:, width - margin :] = False
+            centre[:, :margin] = False
+            centre[:, width - margin :] = False
+        fg = inner = centre
+        if mask is not None:
+            small = cv2.resize(mask.astype(np.uint8), (width, self.height), cv2.INTER_NEAREST)
+            fg = inner = centre & (small > 0)
+            if self.dark_erode:  # the darkest pixels from inside the person, not his edge
+                square = np.ones((3, 3), np.uint8)
+                inner = centre & (cv2.erode(small, square, iterations=self.dark_erode) > 0)
         lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB).astype(np.float32)
         out = []
         for (top, bottom), share in zip(self.bands, self.dark_share, strict=True):
             r0 = round(top * self.height)
             r1 = max(r0 + 1, round(bottom * self.height))
-            pix = lab[r0:r1][fg[r0:r1]]
+            pix = lab[r0:r1][(fg if share is None else inner)[r0:r1]]
             if len(pix) < _MIN_PIXELS:
                 return None
             if share is not None:  # the darkest pixels (the hair of a head)
