@@ -544,7 +544,7 @@ def test_held_frames_hand_over_the_same_in_the_same_order(
         at_once, run_at_once = _handed_over(path, 1, audio_alone)
         assert any(e[1] == "frame" for e in at_once) and any(e[1] == "audio" for e in at_once)
         assert (damage is None and not spec.drop) is not any(e[1] == "gap" for e in at_once)
-        for hold in (3, 16, 256):
+        for hold in (3, 16, 64, 256):
             log, run = _handed_over(path, hold, audio_alone)
             assert run == run_at_once
             assert log == at_once

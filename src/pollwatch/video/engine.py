@@ -56,7 +56,8 @@ class EngineOptions:
     not when an analyser takes the audio alone), so that the decoders run several frames
     back to back between the analysers' calls; every analyser gets the same frames, gaps and
     audio chunks in the same order as with 1 (`_Held`). At most 256: each held frame keeps
-    its decoded picture (a 1080p YUV 4:2:0 picture is 3 MB).
+    its decoded picture, so fewer are held where their pictures would pass `_HOLD_BYTES`
+    (32 MB: 64 at 640×360, 10 at 1080p, whose YUV 4:2:0 picture is 3 MB).
     """
 
     step: int = 1
@@ -68,7 +69,7 @@ class EngineOptions:
     min_gap_s: float = 0.25
     audio_chunk_s: float = 1.0
     skip_silence: bool = True
-    hold_frames: int = 16
+    hold_frames: int = 64
 
     def __post_init__(self) -> None:
         if self.step < 1:
@@ -217,6 +218,7 @@ def _join_mono(frames: list[tuple[np.ndarray, ...]]) -> np.ndarray:
     return out
 
 
+_HOLD_BYTES = 32 << 20  # the decoded pictures `_Held` may keep at once (YUV 4:2:0)
 _SILENT_MAX_BYTES = 64  # a frame of digital silence is a few bytes (AAC: 4, no spectral data)
 _SILENT_LEARN = 2  # packets decoded to zeros in a row, with the same bytes, make a signature
 _SILENT_CHECK = 64  # every this many skipped packets one is decoded and checked (about 4 s)
@@ -529,7 +531,8 @@ class _Pass:
         self.audio_only = [a for a in analysers if not a.needs.video]
         # each pending gap with its number in the order the timeline found them (`_Held`)
         self.pending: dict[str, list[tuple[int, Gap]]] = {"video": [], "audio": []}
-        self.held = _Held(options.hold_frames)
+        picture = max(1, cc.width * cc.height * 3 // 2)  # a decoded YUV 4:2:0 picture
+        self.held = _Held(max(1, min(options.hold_frames, _HOLD_BYTES // picture)))
         # audio chunks wait with the held frames during the demux loop (`_Held`)
         self.hold_audio = not self.audio_only
 
