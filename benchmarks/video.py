@@ -20,7 +20,12 @@ also gets per-round ratios: in each round, its CPU time over that round's own de
 - `ratio_cpu_vs_av_decode_rounds`, `_median`, `_spread`: the same against the round's
   video + audio decode;
 - `added_cpu_vs_decode_median` (with `--carousel`): per round, the carousel pass's CPU time
-  less the counting pass's, over decode-only's.
+  less the counting pass's, over decode-only's;
+- `pre_pass_cpu_s_runs`, `pre_pass_median`, `pre_pass_spread` (the counting stages): the CPU
+  time of the keyframe looks before the engine's pass (median, box zone, nudged views), round
+  by round, and over the round's decode-only. Part of it does not grow with the clip (the
+  median's 9 keyframes; a fresh process's first pass pays more besides), so the ratios of a
+  short clip overstate an hour's: docs/video.md "Session 13" has them at 120 and 600 s.
 
 `--warm` decodes the clip's video once in each stage's process before its clock starts, so
 every stage finds the file in the page cache and the decoder's code and tables warm, as the
@@ -161,12 +166,14 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
 
     # as the pipeline's video step and counting part do (each keyframe decoded once; the
     # whole recording's median taken only when the first minutes give no confident fit)
+    c0 = time.process_time()
     keyframes = KeyframeReader(clip)
     background = keyframes.background(until_s=180.0)
     corners = tuple(tuple(p) for p in polygon)
     zone = resolve_box_zone(background, corners, others=lazy_background(keyframes))
     box_views(keyframes, zone, background)  # the look for a nudged view
     keyframes.close()  # as the video step closes it before the pass
+    pre_pass_cpu_s = time.process_time() - c0
     box = np.asarray(zone.polygon, np.float64)
     crops = VoterCrops(background=background, box=box)  # as the carousel part builds it
     analysers = [BoxWatcher(zone.zone)] + ([crops] if carousel else [])
@@ -189,6 +196,7 @@ def stage_counting(clip: Path, polygon: list, audit: bool = False, carousel: boo
         "frames_analysed": run.frames_delivered,
         "skip": run.skip,
         "drops_found": int(drops["ballots"].sum()),
+        "pre_pass_cpu_s": pre_pass_cpu_s,
         **extra,
     }
 
@@ -281,6 +289,8 @@ def _run_interleaved(plan: dict[str, dict], repeats: int) -> dict[str, dict]:
         b = dict(min(rs, key=lambda r: r["cpu_s"]))
         b["wall_s"] = min(r["wall_s"] for r in rs)
         b["cpu_s_runs"] = [r["cpu_s"] for r in rs]
+        if "pre_pass_cpu_s" in b:
+            b["pre_pass_cpu_s_runs"] = [r["pre_pass_cpu_s"] for r in rs]
         b["repeats"] = repeats
         best[name] = b
     return best
@@ -357,8 +367,12 @@ def main() -> None:
             r.update(
                 _round_ratios(r["cpu_s_runs"], decode_av["cpu_s_runs"], "ratio_cpu_vs_av_decode")
             )
+        if "pre_pass_cpu_s_runs" in r:  # the looks before the pass, over decode-only
+            r.update(_round_ratios(r["pre_pass_cpu_s_runs"], decode["cpu_s_runs"], "pre_pass"))
     for r in stages.values():
         r["cpu_s_runs"] = [round(c, 3) for c in r["cpu_s_runs"]]
+        if "pre_pass_cpu_s_runs" in r:
+            r["pre_pass_cpu_s_runs"] = [round(c, 4) for c in r["pre_pass_cpu_s_runs"]]
     print(
         json.dumps(
             {

@@ -503,7 +503,7 @@ class _Logged(Recorder):
         self.log.append((self.name, "gap", gap))
 
 
-def _handed_over(path: Path, hold: int) -> tuple[list, tuple]:
+def _handed_over(path: Path, hold: int, audio_alone: bool = True) -> tuple[list, tuple]:
     log: list = []
     analysers = [
         _Logged("video 10 fps", log, fps=10),
@@ -511,6 +511,8 @@ def _handed_over(path: Path, hold: int) -> tuple[list, tuple]:
         _Logged("audio", log, video=False, audio=True),
         _Logged("every frame", log),
     ]
+    if not audio_alone:  # as the camera audit: the audio chunks wait with the held frames
+        analysers[2] = _Logged("video 1 fps + audio", log, fps=1, audio=True)
     run = analyse_video(path, analysers, start_time=START, options=EngineOptions(hold_frames=hold))
     return log, (run.gaps, run.frames_decoded, run.frames_delivered, run.audio_chunks)
 
@@ -538,10 +540,11 @@ def test_held_frames_hand_over_the_same_in_the_same_order(
     elif damage == "corrupt":
         nbytes = {"mp4": 30000, "mkv": 3000, "ts": 20000}[spec.container]
         path = corrupt(path, tmp_path / f"bad.{spec.container}", 0.5, nbytes)
-    at_once, run_at_once = _handed_over(path, 1)
-    assert any(e[1] == "frame" for e in at_once) and any(e[1] == "audio" for e in at_once)
-    assert (damage is None and not spec.drop) is not any(e[1] == "gap" for e in at_once)
-    for hold in (3, 16, 256):
-        log, run = _handed_over(path, hold)
-        assert run == run_at_once
-        assert log == at_once
+    for audio_alone in (True, False):
+        at_once, run_at_once = _handed_over(path, 1, audio_alone)
+        assert any(e[1] == "frame" for e in at_once) and any(e[1] == "audio" for e in at_once)
+        assert (damage is None and not spec.drop) is not any(e[1] == "gap" for e in at_once)
+        for hold in (3, 16, 64, 256):
+            log, run = _handed_over(path, hold, audio_alone)
+            assert run == run_at_once
+            assert log == at_once

@@ -52,10 +52,12 @@ class EngineOptions:
     repeats the bytes of packets already decoded to digital silence, following one, is not
     decoded; its frame is zeros, bit for bit what decoding gives (`_Silence`).
     `hold_frames`: sampled frames are handed over up to this many at a time (1: each as soon
-    as it is decoded), so that the decoder runs several frames back to back between the
-    analysers' calls; every analyser gets the same frames, gaps and audio chunks in the same
-    order as with 1 (`_Held`). At most 256: each held frame keeps its decoded picture (a
-    1080p YUV 4:2:0 picture is 3 MB).
+    as it is decoded), with the audio chunks decoded among them (up to this many chunks too;
+    not when an analyser takes the audio alone), so that the decoders run several frames
+    back to back between the analysers' calls; every analyser gets the same frames, gaps and
+    audio chunks in the same order as with 1 (`_Held`). At most 256: each held frame keeps
+    its decoded picture, so fewer are held where their pictures would pass `_HOLD_BYTES`
+    (32 MB: 64 at 640×360, 10 at 1080p, whose YUV 4:2:0 picture is 3 MB).
     """
 
     step: int = 1
@@ -67,7 +69,7 @@ class EngineOptions:
     min_gap_s: float = 0.25
     audio_chunk_s: float = 1.0
     skip_silence: bool = True
-    hold_frames: int = 16
+    hold_frames: int = 64
 
     def __post_init__(self) -> None:
         if self.step < 1:
@@ -216,6 +218,7 @@ def _join_mono(frames: list[tuple[np.ndarray, ...]]) -> np.ndarray:
     return out
 
 
+_HOLD_BYTES = 32 << 20  # the decoded pictures `_Held` may keep at once (YUV 4:2:0)
 _SILENT_MAX_BYTES = 64  # a frame of digital silence is a few bytes (AAC: 4, no spectral data)
 _SILENT_LEARN = 2  # packets decoded to zeros in a row, with the same bytes, make a signature
 _SILENT_CHECK = 64  # every this many skipped packets one is decoded and checked (about 4 s)
@@ -360,26 +363,40 @@ class _AudioBatch:
 
 
 class _Held:
-    """Sampled frames decoded but not yet handed over (`EngineOptions.hold_frames`).
+    """Sampled frames decoded but not yet handed over (`EngineOptions.hold_frames`), and the
+    audio chunks decoded among them.
 
     The decoder then runs up to `size` sampled frames back to back and the analysers their
     calls for those frames after, each keeping the other's code and tables in the caches.
     Nothing an analyser sees changes: each frame goes to its analysers in decoding order,
     after exactly the gaps it would have been told of at once (`found`: how many gaps the
-    timeline had found when it was decoded), and the held frames are handed over before any
-    audio chunk or audio gap goes out and at the end of the pass."""
+    timeline had found when it was decoded). An audio chunk waits among the frames in the
+    order it was decoded, when no analyser takes the audio alone (`hold_audio`; such an
+    analyser's gaps are told between chunks, so the held frames and chunks go out before
+    any audio gap); at most `size` chunks wait. Everything held goes out at the end of the
+    pass."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.frames: list[tuple[Frame, list[Analyser], int]] = []
+        # (frame, its takers, gaps found) or (audio chunk, None, 0), in decoding order
+        self.items: list[tuple[Any, list[Analyser] | None, int]] = []
+        self.frames = self.chunks = 0
 
     def hold(self, frame: Frame, takers: list[Analyser], found: int) -> bool:
         """Hold a frame; whether the held frames are due to be handed over."""
-        self.frames.append((frame, takers, found))
-        return len(self.frames) >= self.size
+        self.items.append((frame, takers, found))
+        self.frames += 1
+        return self.frames >= self.size
 
-    def take(self) -> list[tuple[Frame, list[Analyser], int]]:
-        out, self.frames = self.frames, []
+    def hold_audio(self, chunk: AudioChunk) -> bool:
+        """Hold an audio chunk; whether what is held is due to be handed over."""
+        self.items.append((chunk, None, 0))
+        self.chunks += 1
+        return self.chunks >= self.size
+
+    def take(self) -> list[tuple[Any, list[Analyser] | None, int]]:
+        out, self.items = self.items, []
+        self.frames = self.chunks = 0
         return out
 
 
@@ -514,7 +531,10 @@ class _Pass:
         self.audio_only = [a for a in analysers if not a.needs.video]
         # each pending gap with its number in the order the timeline found them (`_Held`)
         self.pending: dict[str, list[tuple[int, Gap]]] = {"video": [], "audio": []}
-        self.held = _Held(options.hold_frames)
+        picture = max(1, cc.width * cc.height * 3 // 2)  # a decoded YUV 4:2:0 picture
+        self.held = _Held(max(1, min(options.hold_frames, _HOLD_BYTES // picture)))
+        # audio chunks wait with the held frames during the demux loop (`_Held`)
+        self.hold_audio = not self.audio_only
 
     def run(self) -> None:
         demux_error: str | None = None
@@ -529,6 +549,7 @@ class _Pass:
                     other(packet)
         except (av.error.FFmpegError, OSError) as err:
             demux_error = str(err)
+        self.hold_audio = False
         self._hand_over()
         self.timeline.finish(self.declared, demux_error=demux_error)
         self._gaps_before("video", None)
@@ -575,11 +596,16 @@ class _Pass:
 
     def _hand_over(self) -> None:
         """Hand the held frames to their analysers, each after the gaps it would have been
-        told of had it been handed over when it was decoded."""
-        for frame, takers, known in self.held.take():
-            self._gaps_before("video", frame.pts_s, known)
+        told of had it been handed over when it was decoded, and the held audio chunks
+        among them to the analysers that listen."""
+        for item, takers, known in self.held.take():
+            if takers is None:
+                for a in self.schedule.audio:
+                    a.on_audio(item)
+                continue
+            self._gaps_before("video", item.pts_s, known)
             for a in takers:
-                a.update(frame)
+                a.update(item)
 
     def _other(self, packet: Any) -> None:
         if not self.timeline.packet_bytes(packet.pos, packet.size):  # beyond skipped bytes
@@ -628,11 +654,16 @@ class _Pass:
             self._send_chunk(batch)
 
     def _send_chunk(self, batch: tuple[float, int, np.ndarray]) -> None:
-        """Hand a chunk taken from the audio batch to the analysers that listen."""
-        self._hand_over()  # the video frames decoded before this audio go first
+        """Hand a chunk taken from the audio batch to the analysers that listen (or hold it
+        among the held frames)."""
         t, rate, samples = batch
         chunk = AudioChunk(t, samples, rate, wall_time(self.start_time, t))
         self.counts["audio"] += 1
+        if self.hold_audio:
+            if self.held.hold_audio(chunk):
+                self._hand_over()
+            return
+        self._hand_over()  # the video frames decoded before this audio go first
         for a in self.schedule.audio:
             a.on_audio(chunk)
 
