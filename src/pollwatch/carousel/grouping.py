@@ -400,11 +400,11 @@ def strong_core(probability: np.ndarray, bar: float) -> np.ndarray:
     """Which of a person's sightings the evidence holds together (`probability`: its pairs'
     match probabilities, symmetric (k, k), k >= 2): its strongest pair, and every sighting
     joined to those by a chain of pairs each reaching `bar` (the maximum spanning tree grown
-    from the strongest pair, cut at its first edge under `bar`). The average linkage joins a
-    sighting by its mean probability to a cluster, so a look-alike at a third station can
-    join a right person on its partner's strength (demo 166: a voter linked to one member's
-    three sightings at 0.02-0.09; docs/carousel.md, session 13 carprec13). Returns a boolean
-    mask."""
+    from the strongest pair, cut at its first edge under `bar`). Group completion (a cosine
+    of 0.2) and the average linkage (a mean probability) can join a look-alike to a right
+    person (demo 166: a voter at a fourth station at 0.02-0.09 to a member's three
+    sightings; demo 168: one at 0.55 and 0.69; docs/carousel.md, session 13 carprec13).
+    Returns a boolean mask."""
     p = _pair_matrix(probability)
     if not 0 <= bar <= 1:
         raise ValueError(f"bar must be in [0, 1], got {bar!r}")

@@ -86,7 +86,8 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: 57 / 60 right, no clean station flagged)
 #: A reported person keeps only the sightings joined to its strongest pair by pairs of
 #: probability 0.7 or more (the lowest at which anything is reported): group completion had
-#: joined look-alikes at 0.02-0.09 (demo 166) and 0.69 (demo 168) to right persons (session
+#: joined a look-alike at 0.02-0.09 (demo 166), the average linkage one at 0.69 (demo 168)
+#: to right persons (session
 #: 13 carprec13: tuning cases' reported pairs 123 / 136 -> 121 / 129 right; 0.9 118 / 126,
 #: 0.99 106 / 110)
 STEP_PARAMS = CarouselParams(
