@@ -761,7 +761,9 @@ def test_weak_third_station_extension_not_reported() -> None:
         if base.person_co_travellers[k] > 0 and len(np.unique(rows[base.person == k])) >= 3
     )
     m = np.flatnonzero(base.person == k)
-    odd = m[np.argmax(s.time[m])]
+    alone = np.unique(rows[m], return_counts=True)
+    alone = m[np.isin(rows[m], alone[0][alone[1] == 1])]  # its only sighting at a station
+    odd = alone[np.argmax(s.time[alone])]
     emb = s.embedding.copy()
     v = emb[m[0]]
     r = np.random.default_rng(0).normal(size=v.shape)
