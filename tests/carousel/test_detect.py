@@ -32,6 +32,7 @@ from pollwatch.carousel.grouping import (
     complete_groups,
     group_probability,
     person_members,
+    strong_core,
 )
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
 from pollwatch.reid import split_track_similarities
@@ -314,6 +315,9 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: group_probability(np.array([np.nan])), "probability"),
         (lambda: chain_probability(np.full((2, 2), 0.9), 0.5), "probability"),
         (lambda: chain_probability(np.full((3, 3), 0.9), 1.0), "agree"),
+        (lambda: CarouselParams(extension_probability=1.0), "extension_probability"),
+        (lambda: strong_core(np.ones((1, 1)), 0.5), "probability"),
+        (lambda: strong_core(np.ones((3, 3)), 1.5), "bar"),
         (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
         (lambda: CarouselParams(null_max_shape=0.7), "null_max_shape"),
         (lambda: CarouselParams(null_max_shape=0.25, null_min_shape=0.3), "null_min_shape"),
@@ -696,3 +700,87 @@ def test_chain_agreement_raises_only_agreeing_chains() -> None:
         assert after > before
         raised += 1
     assert raised >= 1
+
+
+def _pairs(k: int, pairs: dict[tuple[int, int], float]) -> np.ndarray:
+    p = np.eye(k)
+    for (i, j), q in pairs.items():
+        p[i, j] = p[j, i] = q
+    return p
+
+
+@pytest.mark.parametrize(
+    ("k", "pairs", "bar", "kept"),
+    [
+        # demo 166's m1 (carprec13): three sightings alike, a voter at a fourth station
+        # joined by group completion at 0.02-0.09 to them
+        (
+            4,
+            {(0, 1): 1.0, (0, 3): 0.99, (1, 3): 0.99, (2, 0): 0.02, (2, 1): 0.09, (2, 3): 0.04},
+            0.7,
+            [0, 1, 3],
+        ),
+        # a look-alike at a third station joined at 0.955 (demo 124's v0006): the evidence
+        # holds it at 0.7, not at 0.99
+        (3, {(0, 1): 1.0, (0, 2): 0.955, (1, 2): 0.93}, 0.7, [0, 1, 2]),
+        (3, {(0, 1): 1.0, (0, 2): 0.955, (1, 2): 0.93}, 0.99, [0, 1]),
+        # a chain: 3 joins through 2 (0.8), though its pairs with 0 and 1 are weak
+        (
+            4,
+            {(0, 1): 0.99, (0, 2): 0.9, (1, 2): 0.6, (2, 3): 0.8, (0, 3): 0.1, (1, 3): 0.2},
+            0.7,
+            [0, 1, 2, 3],
+        ),
+        # two strong pairs joined by a weak one: the stronger pair stays
+        (
+            4,
+            {(0, 1): 0.95, (2, 3): 0.999, (1, 2): 0.3, (0, 2): 0.2, (0, 3): 0.1, (1, 3): 0.1},
+            0.7,
+            [2, 3],
+        ),
+    ],
+)
+def test_strong_core(
+    k: int, pairs: dict[tuple[int, int], float], bar: float, kept: list[int]
+) -> None:
+    assert np.flatnonzero(strong_core(_pairs(k, pairs), bar)).tolist() == kept
+
+
+def test_weak_third_station_extension_not_reported() -> None:
+    """A reported person's sighting at a third station replaced by a look-alike (cosine 0.3
+    to the person): group completion joins it to the person, and with
+    `extension_probability` it is split off while the rest of the person stays reported
+    with the same confidence."""
+    planted = make_planted_set(n_sightings=1500, n_stations=20, n_groups=6, noise=0.42, seed=9)
+    s = planted.sightings
+    base = detect_carousels(s, planted.stations, CarouselParams())
+    rows = planted.stations.index_of(s.station_id)
+    k = next(
+        int(k)
+        for k in base.reported
+        if base.person_co_travellers[k] > 0 and len(np.unique(rows[base.person == k])) >= 3
+    )
+    m = np.flatnonzero(base.person == k)
+    alone = np.unique(rows[m], return_counts=True)
+    alone = m[np.isin(rows[m], alone[0][alone[1] == 1])]  # its only sighting at a station
+    odd = alone[np.argmax(s.time[alone])]
+    emb = s.embedding.copy()
+    v = emb[m[0]]
+    r = np.random.default_rng(0).normal(size=v.shape)
+    r -= (r @ v) * v
+    emb[odd] = 0.3 * v + np.sqrt(1 - 0.09) * r / np.linalg.norm(r)
+    look_alike = Sightings.from_arrays(s.track_key, s.camera_id, s.station_id, s.time, emb)
+    linked = detect_carousels(look_alike, planted.stations, CarouselParams())
+    held = detect_carousels(look_alike, planted.stations, CarouselParams(extension_probability=0.7))
+    before, after = linked.reported_person(), held.reported_person()
+    assert before[odd] >= 0  # the linkage (group completion) reports the look-alike
+    assert after[odd] == -1
+    rest = before == before[odd]
+    rest[odd] = False
+    assert rest.sum() >= 2 and np.all(after[rest] == before[odd])
+    conf = {f.person_key: f.confidence for f in linked.findings}
+    for f in held.findings:
+        assert f.confidence == conf[f.person_key]
+    # every reported sighting but the look-alike is reported alike
+    changed = np.flatnonzero(before != after)
+    assert changed.tolist() == [odd]

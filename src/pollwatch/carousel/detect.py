@@ -25,6 +25,7 @@ from pollwatch.carousel.grouping import (
     link_persons,
     pair_support,
     person_members,
+    strong_core,
 )
 from pollwatch.carousel.index import CandidatePairs, IndexParams, candidate_pairs
 from pollwatch.carousel.reliability import REPORT_NULL_MAX_SHAPE, reported_confidence
@@ -60,6 +61,10 @@ class CarouselParams:
     #: its confidence is the chain's (`chain_probability`) when higher than its best pair's
     #: (None: its best pair's always)
     chain_agreement: float | None = None
+    #: a reported person keeps only the sightings joined to its strongest pair by pairs each
+    #: reaching this probability (`grouping.strong_core`); the others are split off, not
+    #: reported (None: every sighting the linkage gave it)
+    extension_probability: float | None = None
     together_s: float = 900.0  # persons seen this close in time at a station are together
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
@@ -96,6 +101,9 @@ class CarouselParams:
         c = self.chain_agreement
         if c is not None and not 0 < c < 1:
             raise ValueError(f"chain_agreement must be in (0, 1) or None, got {c!r}")
+        e = self.extension_probability
+        if e is not None and not 0 < e < 1:
+            raise ValueError(f"extension_probability must be in (0, 1) or None, got {e!r}")
         a = self.group_anchor_probability
         if a is not None and not 0 < a < 1:
             raise ValueError(f"group_anchor_probability must be in (0, 1) or None, got {a!r}")
@@ -322,12 +330,16 @@ class CarouselDetector:
                 feasible=feasible,
             )
             members, confidence, group, met = evidence(person)
-        best_sim = np.zeros(n)
-        for m in members:
-            if not len(m):
-                continue
-            sims = (emb[m] @ emb[m].T) - 2 * np.eye(len(m))
-            best_sim[m] = sims.max(axis=1)
+
+        def best_similarity(members: list[np.ndarray]) -> np.ndarray:
+            """Per sighting, its best cosine to another of its person's (0: none)."""
+            out = np.zeros(n)
+            for m in members:
+                if len(m):
+                    out[m] = ((emb[m] @ emb[m].T) - 2 * np.eye(len(m))).max(axis=1)
+            return out
+
+        best_sim = best_similarity(members)
         alike = np.array([best_sim[m].max() if len(m) else -1.0 for m in members])
         own = np.zeros(len(members))  # each person's best pair by appearance alone
         for k, m in enumerate(members):
@@ -335,6 +347,19 @@ class CarouselDetector:
             if len(a):
                 own[k] = appearance_probability(m[a], m[b]).max()
         keep = self._reportable(members, rows, confidence, met, group, alike, own)
+        if p.extension_probability is not None:
+            # the pair (or chain) that reported a person stays in the core, so its
+            # confidence, co-travellers and group stand; the split-off sightings are unlinked
+            for k in keep:
+                m = members[k]
+                if len(m) < 3:
+                    continue
+                a, b = np.triu_indices(len(m), 1)
+                matrix = np.eye(len(m))
+                matrix[a, b] = matrix[b, a] = pair_probability(m[a], m[b])
+                person[m[~strong_core(matrix, p.extension_probability)]] = -1
+            members = person_members(person, n_persons)
+            best_sim = best_similarity(members)
         findings = self._findings(sightings, members, best_sim, keep, confidence, group, met)
         lap("group_s")
         result = CarouselResult(

@@ -57,6 +57,7 @@ __all__ = [
     "link_persons",
     "pair_support",
     "person_members",
+    "strong_core",
 ]
 
 PairFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -345,6 +346,35 @@ def attach_to_groups(
     return out
 
 
+def _strongest_tree(probability: np.ndarray, bar: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Prim's maximum spanning tree of a symmetric (k, k) matrix of pair probabilities, grown
+    from the strongest pair (both its ends first) while the strongest edge reaching a new
+    sighting is at least `bar`: the sightings joined in order, and the probability of the
+    edge that joined each (the first two: the strongest pair's)."""
+    k = len(probability)
+    a, b = np.triu_indices(k, 1)
+    best = int(np.argmax(probability[a, b]))
+    order, edge = [int(a[best]), int(b[best])], [float(probability[a[best], b[best]])] * 2
+    joined = np.zeros(k, bool)
+    joined[order] = True
+    while not joined.all():
+        reach = np.where(joined[:, None] & ~joined[None, :], probability, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(reach)), reach.shape)
+        if reach[i, j] < bar:
+            break
+        order.append(int(j))
+        edge.append(float(probability[i, j]))
+        joined[j] = True
+    return np.asarray(order, np.int64), np.asarray(edge, np.float64)
+
+
+def _pair_matrix(probability: np.ndarray) -> np.ndarray:
+    p = np.asarray(probability, np.float64)
+    if p.ndim != 2 or p.shape != (len(p), len(p)) or len(p) < 2:
+        raise ValueError(f"probability must be a (k, k) matrix with k >= 2, got {p.shape}")
+    return p
+
+
 def chain_probability(probability: np.ndarray, agree: float) -> float | None:
     """The probability that a person's sightings are one person from all of its pairs'
     match probabilities (`probability`: symmetric (k, k), k >= 3), when every pair agrees
@@ -354,25 +384,33 @@ def chain_probability(probability: np.ndarray, agree: float) -> float | None:
     prior, and the pairs' similarities are taken as separate evidence, which a chain of
     look-alikes (same shirt, hair and skin) would break at its weakest pair, hence `agree`
     on every pair (see docs/carousel.md, session 12)."""
-    p = np.asarray(probability, np.float64)
-    k = len(p)
-    if p.ndim != 2 or p.shape != (k, k) or k < 3:
+    p = _pair_matrix(probability)
+    if len(p) < 3:
         raise ValueError(f"probability must be a (k, k) matrix with k >= 3, got {p.shape}")
     if not 0 < agree < 1:
         raise ValueError(f"agree must be in (0, 1), got {agree!r}")
-    a, b = np.triu_indices(k, 1)
+    a, b = np.triu_indices(len(p), 1)
     if np.any(p[a, b] < agree):
         return None
-    joined = np.zeros(k, bool)
-    joined[a[np.argmax(p[a, b])]] = True  # one end of the strongest pair
-    log_odds = 0.0
-    while not joined.all():
-        reach = np.where(joined[:, None] & ~joined[None, :], p, -1.0)
-        i, j = np.unravel_index(int(np.argmax(reach)), reach.shape)
-        q = min(float(p[i, j]), 1 - 1e-12)
-        log_odds += np.log(q / (1 - q))
-        joined[j] = True
-    return float(1.0 / (1.0 + np.exp(-log_odds)))
+    q = np.minimum(_strongest_tree(p)[1][1:], 1 - 1e-12)
+    return float(1.0 / (1.0 + np.exp(-np.sum(np.log(q / (1 - q))))))
+
+
+def strong_core(probability: np.ndarray, bar: float) -> np.ndarray:
+    """Which of a person's sightings the evidence holds together (`probability`: its pairs'
+    match probabilities, symmetric (k, k), k >= 2): its strongest pair, and every sighting
+    joined to those by a chain of pairs each reaching `bar` (the maximum spanning tree grown
+    from the strongest pair, cut at its first edge under `bar`). Group completion (a cosine
+    of 0.2) and the average linkage (a mean probability) can join a look-alike to a right
+    person (demo 166: a voter at a fourth station at 0.02-0.09 to a member's three
+    sightings; demo 168: one at 0.55 and 0.69; docs/carousel.md, session 13 carprec13).
+    Returns a boolean mask."""
+    p = _pair_matrix(probability)
+    if not 0 <= bar <= 1:
+        raise ValueError(f"bar must be in [0, 1], got {bar!r}")
+    keep = np.zeros(len(p), bool)
+    keep[_strongest_tree(p, bar)[0]] = True
+    return keep
 
 
 def group_probability(probability: np.ndarray) -> float:

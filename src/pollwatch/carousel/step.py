@@ -84,6 +84,12 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: 0.98, 0.70 and 0.56 alone, all look-alikes with 0.0026; the cosine bar 0.5 still keeps
 #: out demo 128's look-alike at 0.81, cosine 0.44. Tuning replays 54 -> 57 of 83 pairs,
 #: 57 / 60 right, no clean station flagged)
+#: A reported person keeps only the sightings joined to its strongest pair by pairs of
+#: probability 0.7 or more (the lowest at which anything is reported): group completion had
+#: joined a look-alike at 0.02-0.09 (demo 166), the average linkage one at 0.69 (demo 168)
+#: to right persons (session
+#: 13 carprec13: tuning cases' reported pairs 123 / 136 -> 121 / 129 right; 0.9 118 / 126,
+#: 0.99 106 / 110)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
@@ -95,6 +101,7 @@ STEP_PARAMS = CarouselParams(
     attach_similarity=0.4,
     cross_null_other_cameras=True,
     chain_agreement=0.9,
+    extension_probability=0.7,
 )
 
 #: a sighting is kept when at least this share of its crops was taken while the camera's box
