@@ -31,6 +31,9 @@ hands (the case's truth, read through `pollwatch.evaluate`) are left out, and th
 are taken on cameras without a stuffer only, so that fraud cases can be used too. The pile's
 rise at a single hand counted as one ballot on cameras of the calibrated height
 (`single_hand_rise`): what a thick insertion (a small bundle) would have to stand out from.
+Small bundles (`hands_beyond`, cameras of the calibrated height): the episodes counted two
+ballots or more beyond their hand movements with the pile backing the count, and those joined
+across one person's pause (`DetectOptions.pause_s`; with `--legit-only` both should be rare).
 The second cue's two tails (`side_cue`, `stuffing.sides`; cameras of the calibrated height):
 the episodes with a run of three hands or more each within `side_cadence_s` of the one before
 that the pile does not refute (their share's one-sided 95% bound is `SIDE_RUN_TAIL`), and the
@@ -196,6 +199,17 @@ def _side_cue(data: CameraData, eps: pd.DataFrame, o: DetectOptions) -> tuple[in
     return len(eps), runs, pairs, same
 
 
+def _hands_beyond(eps: pd.DataFrame, o: DetectOptions) -> tuple[int, int, int]:
+    """(episodes, those counted at least two ballots beyond their hand movements with the
+    pile backing the count (its rise at least the count less half a ballot: a small bundle's
+    signature), those joined across one person's pause (`DetectOptions.pause_s`)) of `eps`."""
+    fill = eps["fill_ballots"].to_numpy(float)
+    counted = eps["counted"].to_numpy(float)
+    beyond = (counted >= eps["insertions"].to_numpy(float) + 2) & (fill >= counted - 0.5)
+    joined = eps["max_gap_s"].to_numpy(float) > o.episodes.gap_s
+    return len(eps), int(beyond.sum()), int(joined.sum())
+
+
 def _stuffed(case: str, legit_only: bool) -> dict[str, list[tuple[float, float]]]:
     """Per camera, the true stuffers' hands (start_s, end_s): only with `legit_only`."""
     if not legit_only:
@@ -218,6 +232,7 @@ def main() -> None:
     singles: list[float] = []  # the pile's rise at one hand counted as one ballot (640x360)
     rise_cameras = 0
     side = np.zeros(4, int)  # episodes, runs of three, hand pairs in the cadence, one-sided
+    beyond = np.zeros(3, int)  # episodes, 2+ ballots beyond the hands, joined across a pause
     coarse: list[int] = []  # episode sizes on cameras below the calibrated height, unbacked
     counts: dict[float, list[tuple]] = {length: [] for length in WINDOWS_S}
     cameras: dict[str, dict[str, object]] = {}
@@ -230,7 +245,15 @@ def main() -> None:
                     data = camera_data(store, cam)
                 except NotFoundError:
                     continue
-                eps = tested_episodes(data.drops, data.curve, data.step_px, data.observability, o)
+                fine = cam.height is None or cam.height >= o.calibrated_height
+                eps = tested_episodes(
+                    data.drops,
+                    data.curve,
+                    data.step_px,
+                    data.observability,
+                    o,
+                    series=data.series if fine else None,  # as camera_events joins pauses
+                )
                 sizes += eps["tested"].clip(lower=1).tolist()
                 rates += eps["rate"].tolist()
                 windows += eps["window_s"].tolist()
@@ -245,6 +268,7 @@ def main() -> None:
                     for a, b in stuffed.get(cam.camera_id, []):
                         fair = fair[(fair["end_s"] < a - 5.0) | (fair["start_s"] > b + 5.0)]
                     side += np.asarray(_side_cue(data, fair, o))
+                    beyond += np.asarray(_hands_beyond(fair, o))
                 rough = rough_ranges(data.series)
                 gaps = between_rises(eps, data.curve, data.step_px, data.observability, o, rough)
                 for a, b in stuffed.get(cam.camera_id, []):
@@ -304,6 +328,15 @@ def main() -> None:
                     if side[2]
                     else None,
                     "in_use": [o.side_run_tail, o.side_pair_tail],
+                },
+                "hands_beyond": {
+                    "episodes": int(beyond[0]),
+                    "two_or_more_backed": int(beyond[1]),
+                    "share_upper95": round(rate_upper(int(beyond[1]), int(beyond[0])), 4)
+                    if beyond[0]
+                    else None,
+                    "joined_across_pause": int(beyond[2]),
+                    "pause_in_use": [o.pause_s, o.pause_run],
                 },
                 "rise_between_episodes": _rise_tail(np.asarray(rises, float), rise_cameras),
                 "rise_tail_in_use": [o.rise_tail, o.rise_decay],

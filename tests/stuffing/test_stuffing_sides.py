@@ -12,6 +12,7 @@ import pytest
 from pollwatch.counting.observability import Observability
 from pollwatch.store import Camera
 from pollwatch.stuffing import detect
+from pollwatch.stuffing.episodes import one_person_pauses
 from pollwatch.stuffing.fill import fill_curve
 from pollwatch.stuffing.findings import event_findings
 from pollwatch.stuffing.score import day_pvalue
@@ -133,17 +134,10 @@ def test_side_pvalue_checks_its_tails() -> None:
         side_pvalue(3, run_tail=0.0)
 
 
-def three_hands(arms_in: list[tuple[float, float]], rise: float, **options) -> detect.Event:
-    """The camera of `VOTERS` and, at 185 s, three hands 1.5 s apart with arms `arms_in`, the
-    pile up `rise` ballots across them; the event found there."""
-    hands = [185.0, 186.5, 188.0]
-    arms = {t: (0.4, 0.02) for t in VOTERS} | dict(zip(hands, arms_in, strict=True))
-    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(VOTERS)]
-    levels.append((188.2, STEP * (len(VOTERS) + rise)))
-    frame = series(arms, levels)
-    times = VOTERS + hands
+def camera(times: list[float], frame: pd.DataFrame, **options) -> list[detect.Event]:
+    """The events of a camera whose counter saw one ballot at each of `times`."""
     drops = pd.DataFrame({"t_s": times, "ballots": 1, "evidence": "burst+fill", "dwell_s": 5.0})
-    events = detect.camera_events(
+    return detect.camera_events(
         drops,
         frame,
         fill_curve(frame, 100.0),
@@ -151,6 +145,16 @@ def three_hands(arms_in: list[tuple[float, float]], rise: float, **options) -> d
         Observability(0.0, END),
         detect.DetectOptions(**options),
     )
+
+
+def three_hands(arms_in: list[tuple[float, float]], rise: float, **options) -> detect.Event:
+    """The camera of `VOTERS` and, at 185 s, three hands 1.5 s apart with arms `arms_in`, the
+    pile up `rise` ballots across them; the event found there."""
+    hands = [185.0, 186.5, 188.0]
+    arms = {t: (0.4, 0.02) for t in VOTERS} | dict(zip(hands, arms_in, strict=True))
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(VOTERS)]
+    levels.append((188.2, STEP * (len(VOTERS) + rise)))
+    events = camera(VOTERS + hands, series(arms, levels), **options)
     return next(e for e in events if e.start_s == hands[0])
 
 
@@ -211,3 +215,59 @@ def test_a_coarse_camera_takes_no_side_cue() -> None:
 def test_side_options_checked(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         detect.DetectOptions(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("hands", "sides", "want"),
+    [
+        # demo 178 cam-D001-004: one person's hands from the left, the fourth not counted
+        ([0.0, 1.5, 3.0, 6.0, 7.5, 9.0], "LLLLLL", [6.0]),
+        # the runs from opposite sides: two people
+        ([0.0, 1.5, 3.0, 6.0, 7.5, 9.0], "LLLRRR", []),
+        # a single hand after the pause: a voter stepping in after the stuffer
+        ([0.0, 1.5, 3.0, 6.0], "LLLL", []),
+        # a pause longer than `pause_s`
+        ([0.0, 1.5, 3.0, 7.5, 9.0, 10.5], "LLLLLL", []),
+        # within the grouping gap: one episode anyway, nothing to join
+        ([0.0, 1.5, 3.0, 4.5], "LLLL", []),
+    ],
+    ids=["one-person", "two-sides", "single-after", "long-pause", "no-pause"],
+)
+def test_one_person_pauses(hands, sides, want) -> None:
+    got = one_person_pauses(np.asarray(hands), sides, cadence_s=2.0, gap_s=2.5, pause_s=4.0, run=2)
+    assert got.tolist() == want
+
+
+def test_one_person_pauses_rejects_mismatched_lengths() -> None:
+    with pytest.raises(ValueError, match="sides"):
+        one_person_pauses(np.asarray([0.0, 3.0]), "L", cadence_s=2, gap_s=2.5, pause_s=4, run=2)
+
+
+def paused_hands(**options) -> list[detect.Event]:
+    """The camera of `VOTERS` and, from 180 s, six hands from the left 1.5 s apart but for a
+    pause of 3 s after the third (a hand the counter missed: its ballot shows on the pile with
+    the next one's), the pile up 7 across them; the flagged events."""
+    hands = [180.0, 181.5, 183.0, 186.0, 187.5, 189.0]
+    arms = {t: (0.4, 0.02) for t in VOTERS + hands}
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(VOTERS + hands[:3])]
+    levels += [(t + 0.2, STEP * (len(VOTERS) + k + 5)) for k, t in enumerate(hands[3:])]
+    return [e for e in camera(VOTERS + hands, series(arms, levels), **options) if e.flagged]
+
+
+def test_one_persons_pause_joins_the_episodes() -> None:
+    (joined,) = paused_hands()
+    assert (joined.start_s, joined.end_s, joined.ballots, joined.insertions) == (
+        180.0,
+        189.0,
+        6,
+        6,
+    )
+    assert joined.extra_lower <= 7 <= joined.extra_upper
+    split = paused_hands(pause_s=0.0)
+    assert [(e.start_s, e.ballots) for e in split] == [(180.0, 3), (186.0, 3)]
+    assert joined.p_value < min(e.p_value for e in split)
+
+
+def test_pause_options_checked() -> None:
+    with pytest.raises(ValueError, match="pause_run"):
+        detect.DetectOptions(pause_run=0)

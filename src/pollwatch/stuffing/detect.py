@@ -37,7 +37,12 @@ from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.stats import count_cdf
 from pollwatch.counting.unobservable import rough_ranges
-from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
+from pollwatch.stuffing.episodes import (
+    EpisodeOptions,
+    find_episodes,
+    one_person_pauses,
+    robust_z,
+)
 from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_around, rise_held
 from pollwatch.stuffing.score import (
     BOX_STEP_RATIO,
@@ -166,6 +171,13 @@ class DetectOptions:
     side_run_tail: float = SIDE_RUN_TAIL
     side_pair_tail: float = SIDE_PAIR_TAIL
     side_refute: float = 1.5
+    # episodes apart by a pause of at most `pause_s` whose hands on either side are runs of
+    # `pause_run` or more from the same side of the slot are one person's: joined before the
+    # test (`episodes.one_person_pauses`; 0: never). Off where the side cue is off. 4 s: one
+    # hand the counter missed between two within `side_cadence_s` (session 13: on 21 tuning
+    # cases only demo 178's stuffer was joined, at 3.5 s and at 4.5 s alike)
+    pause_s: float = 4.0
+    pause_run: int = 2
     # where the counter resolved no per-ballot step, the pile is read with `box_step_ratio` of
     # the box's height on cameras at `calibrated_height` or more, the bounds of what it reads
     # widened by the ratio's measured error (score.box_step_bounds); on since session 10b
@@ -205,6 +217,8 @@ class DetectOptions:
             raise ValueError("side_run_tail and side_pair_tail must be in (0, 1]")
         if not self.side_refute >= 0:
             raise ValueError(f"side_refute must be >= 0, got {self.side_refute}")
+        if not self.pause_s >= 0 or self.pause_run < 1:
+            raise ValueError("pause_s must be >= 0 and pause_run >= 1")
         if not 0 < self.box_step_ratio < 1:
             raise ValueError(f"box_step_ratio must be in (0, 1), got {self.box_step_ratio}")
 
@@ -257,14 +271,19 @@ def tested_episodes(
     step_px: float,
     observability: Observability,
     options: DetectOptions | None = None,
+    *,
+    series: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The camera's drop episodes (`episodes.EPISODE_COLUMNS`) with what the test takes:
     `tested`, the ballots (the pile's rise less `fill_margin` where it shows more than were
     counted, rounded down), `rate`, the legitimate ballots per second watched outside the
     episode, and `window_s`, the gap within which legitimate ballots would have to follow
-    one another to make it (its largest gap between drops, within cadence_min_s..gap_s)."""
+    one another to make it (its largest gap between drops, within cadence_min_s..gap_s).
+    `series` (the watcher's, with arm columns): episodes one person's pause parts are joined
+    (`DetectOptions.pause_s`); None: never."""
     o = options or DetectOptions()
-    episodes = find_episodes(drops, curve, step_px, o.episodes)
+    joined = _paused(drops, series, o) if series is not None else None
+    episodes = find_episodes(drops, curve, step_px, o.episodes, joined=joined)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
     fill = np.floor(episodes["fill_ballots"].to_numpy(float) - o.fill_margin)
@@ -317,6 +336,22 @@ def _episode_test(
     if p_local == full.p_local:
         return full
     return replace(full, p_local=p_local, pvalue=day_pvalue(p_local, episodes))
+
+
+def _paused(drops: pd.DataFrame, series: pd.DataFrame, o: DetectOptions) -> np.ndarray:
+    """The drop times that continue the episode before them across one person's pause
+    (`episodes.one_person_pauses`, the hands' sides from `series`)."""
+    if not (o.sides and o.pause_s > o.episodes.gap_s) or drops.empty:
+        return np.empty(0)
+    hands = hand_times(drops["t_s"].to_numpy(float), o.episodes.hand_gap_s)
+    return one_person_pauses(
+        hands,
+        hand_sides(series, hands),
+        cadence_s=o.side_cadence_s,
+        gap_s=o.episodes.gap_s,
+        pause_s=o.pause_s,
+        run=o.pause_run,
+    )
 
 
 def _one_side(drops: pd.DataFrame, series: pd.DataFrame, episode: Any, o: DetectOptions) -> int:
@@ -382,7 +417,8 @@ def camera_events(
     guessed = not math.isfinite(step_px)
     step_px = _box_step(step_px, curve, frame_height, o)
     guessed = guessed and math.isfinite(step_px)
-    episodes = tested_episodes(drops, curve, step_px, observability, o)
+    paused = None if coarse else series
+    episodes = tested_episodes(drops, curve, step_px, observability, o, series=paused)
     watched = observability.observed_s(observability.start_s, observability.end_s)
     total = float(drops["ballots"].sum()) if len(drops) else 0.0
     ins = episodes["insertions"].to_numpy(float)
