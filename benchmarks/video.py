@@ -8,7 +8,7 @@ pinned to one CPU (cv2.setNumThreads(1), one decoder thread), in `--repeats` rou
 3) that each run every stage once, so a slow spell of the shared virtual machine falls on all
 stages alike; keeps each stage's fastest run (its CPU times of all rounds in `cpu_s_runs`) and
 reports CPU and wall time, their ratio to decode-only measured in
-the same run, video seconds per wall second and peak RSS.
+the same run, video seconds per wall second and peak RSS (VmHWM: the stage's process alone).
 
 The fastest runs of two stages may come from rounds the machine ran at different speeds
 (decode-only's rounds have spread 1.07–1.59 s CPU in one run), so every stage but decode-only
@@ -68,7 +68,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -269,6 +268,15 @@ def _warm_imports() -> None:
     import pollwatch.video  # noqa: F401
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since its exec (VmHWM). Not `ru_maxrss`: a child started by
+    fork + exec inherits its parent's, so every stage read the rendering parent's peak (1,212
+    MB at 3,600 s with `--repeat-day`, whatever the stage)."""
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return round(kb / 1024, 1)
+
+
 def _child(argv: list[str]) -> None:
     args = json.loads(argv[0])
     _one_core()
@@ -281,7 +289,7 @@ def _child(argv: list[str]) -> None:
     out = STAGES[name](clip, **args)
     out["wall_s"] = time.perf_counter() - t0
     out["cpu_s"] = time.process_time() - c0
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(out))
 
 
