@@ -8,7 +8,7 @@ pinned to one CPU (cv2.setNumThreads(1), one decoder thread), in `--repeats` rou
 3) that each run every stage once, so a slow spell of the shared virtual machine falls on all
 stages alike; keeps each stage's fastest run (its CPU times of all rounds in `cpu_s_runs`) and
 reports CPU and wall time, their ratio to decode-only measured in
-the same run, video seconds per wall second and peak RSS.
+the same run, video seconds per wall second and peak RSS (VmHWM: the stage's process alone).
 
 The fastest runs of two stages may come from rounds the machine ran at different speeds
 (decode-only's rounds have spread 1.07–1.59 s CPU in one run), so every stage but decode-only
@@ -53,8 +53,14 @@ second of several readers does (`warm_decode` in the JSON says which):
   descriptor, as `VoterPart` does. `added_cpu_vs_decode` is its CPU time less the counting
   pass's, over decode-only's.
 
+`--repeat-day` plays the camera's whole day (388 s at seed 1: 35 visits, 30 drops, all
+before 378 s) again and again to the clip's end, so a long clip keeps the day's density
+(279 drops an hour) instead of being an empty room after 388 s; a clip up to the day's
+length is the same either way. `clip` in the JSON gives visits, voter arrivals and drops per
+hour of clip.
+
     PYTHONPATH=src python benchmarks/video.py [--seconds 120] [--seed 1] [--repeats 3] [--warm]
-        [--tracker] [--carousel]
+        [--tracker] [--carousel] [--repeat-day]
 """
 
 from __future__ import annotations
@@ -62,7 +68,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -72,30 +77,47 @@ from dataclasses import replace
 from pathlib import Path
 
 
-def make_clip(path: Path, seconds: float, seed: int) -> dict:
-    """Render `seconds` of the demo preset's first camera (no faults) into `path`."""
+def make_clip(path: Path, seconds: float, seed: int, repeat: bool = False) -> dict:
+    """Render `seconds` of the demo preset's first camera (no faults) into `path`; with
+    `repeat`, the camera's whole day (its visits, then its post-roll) played again and again
+    to the clip's end, so a long clip is as busy as the day (without it, every visit of the
+    day falls in its first 388 s and the rest of a long clip is an empty room)."""
     from pollwatch.simulate.election import simulate_election
+    from pollwatch.simulate.plan import repeat_visits
     from pollwatch.simulate.presets import get_preset
     from pollwatch.simulate.render import render_camera
     from pollwatch.simulate.schedule import build_schedule
 
     election = simulate_election(get_preset("demo"), seed)
     schedule = build_schedule(election, int(election.priority[0]))
-    plan = replace(schedule.plan, duration_s=seconds, conditions=())
+    day_s = schedule.plan.duration_s
+    plan = schedule.plan
+    if repeat:
+        plan = repeat_visits(plan, day_s, seconds)
+    plan = replace(plan, duration_s=seconds, conditions=())
     t0 = time.perf_counter()
     rendered = render_camera(plan, path, path.with_suffix(".png"))
     import av
 
     with av.open(str(path)) as c:
         video_bytes = sum(p.size for p in c.demux(c.streams.video[0]))
-    drops = sum(1 for v in plan.visits for d in v.drops if d.t_s < seconds)
+    visits = [v for v in plan.visits if v.enter_s < seconds]
+    drops = [d for v in plan.visits for d in v.drops if d.t_s < seconds]
+    voters = [v for v in visits if v.role not in ("commission", "observer")]
     return {
         "seconds": seconds,
         "width": plan.width,
         "height": plan.height,
         "fps": plan.fps,
-        "visits": sum(1 for v in plan.visits if v.enter_s < seconds),
-        "drops": drops,
+        "repeat_day": repeat,
+        "day_s": day_s,
+        "visits": len(visits),
+        "drops": len(drops),
+        "ballots": sum(d.ballots for d in drops),
+        # per hour of clip; "arrivals" leaves out the staff (whose visits span the day)
+        "visits_per_hour": round(len(visits) * 3600 / seconds, 1),
+        "arrivals_per_hour": round(len(voters) * 3600 / seconds, 1),
+        "drops_per_hour": round(len(drops) * 3600 / seconds, 1),
         "video_kbit_s": round(video_bytes * 8 / seconds / 1000, 1),
         "file_kbit_s": round(path.stat().st_size * 8 / seconds / 1000, 1),
         "render_s": round(time.perf_counter() - t0, 1),
@@ -246,6 +268,15 @@ def _warm_imports() -> None:
     import pollwatch.video  # noqa: F401
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since its exec (VmHWM). Not `ru_maxrss`: a child started by
+    fork + exec inherits its parent's, so every stage read the rendering parent's peak (1,212
+    MB at 3,600 s with `--repeat-day`, whatever the stage)."""
+    with open("/proc/self/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return round(kb / 1024, 1)
+
+
 def _child(argv: list[str]) -> None:
     args = json.loads(argv[0])
     _one_core()
@@ -258,7 +289,7 @@ def _child(argv: list[str]) -> None:
     out = STAGES[name](clip, **args)
     out["wall_s"] = time.perf_counter() - t0
     out["cpu_s"] = time.process_time() - c0
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["peak_rss_mb"] = _peak_rss_mb()
     print(json.dumps(out))
 
 
@@ -318,12 +349,17 @@ def main() -> None:
     parser.add_argument("--carousel", action="store_true", help="also time the carousel part")
     parser.add_argument("--repeats", type=int, default=3, help="rounds over every stage")
     parser.add_argument(
+        "--repeat-day",
+        action="store_true",
+        help="play the camera's day again and again to the clip's end (keeps its density)",
+    )
+    parser.add_argument(
         "--warm", action="store_true", help="decode the clip once before each stage's clock"
     )
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "camera.mp4"
-        info = make_clip(clip, opts.seconds, opts.seed)
+        info = make_clip(clip, opts.seconds, opts.seed, opts.repeat_day)
         polygon = info.pop("box_polygon")
         plan: dict[str, dict] = {
             "decode_only": {"stage": "decode", "clip": clip},

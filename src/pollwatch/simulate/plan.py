@@ -10,7 +10,7 @@ Times are seconds from the first frame of the recording.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -26,6 +26,7 @@ __all__ = [
     "Role",
     "Stop",
     "Visit",
+    "repeat_visits",
 ]
 
 Role = Literal["voter", "stuffer", "carousel", "commission", "observer", "passerby"]
@@ -167,3 +168,44 @@ class RenderedCamera:
     box_polygon: tuple[tuple[int, int], ...]
     frames: int
     reference_path: str | None = None
+
+
+def repeat_visits(plan: CameraPlan, period_s: float, duration_s: float) -> CameraPlan:
+    """`plan` lasting `duration_s`, its visits played again every `period_s` seconds: copy k
+    (k ≥ 1) of a visit has every stop and drop `k * period_s` later, person id `<id>~k` (and
+    group id `<group>~k`). As `build_schedule` clips a recording, a copy that enters at or after
+    `duration_s` is left out and a copy keeps only its drops before it. The original visits and
+    the conditions are kept as they are, so a `duration_s` up to `period_s` changes only the
+    duration. Keeps a long benchmark clip as busy as the simulated day (whose visits all fall
+    in its first minutes).
+
+    Every visit must have left by `period_s` (else a copy would meet its original)."""
+    if not period_s > 0:
+        raise ValueError(f"period_s must be positive, got {period_s}")
+    if not duration_s > 0:
+        raise ValueError(f"duration_s must be positive, got {duration_s}")
+    late = [v.person_id for v in plan.visits if v.exit_s > period_s]
+    if late:
+        raise ValueError(f"period_s {period_s}: visits {late[:3]} are still in the room after it")
+    visits = list(plan.visits)
+    k = 1
+    while k * period_s < duration_s:
+        dt = k * period_s
+        visits += [
+            Visit(
+                f"{v.person_id}~{k}",
+                v.role,
+                v.appearance,
+                tuple(Stop(s.place, _ms(s.arrive_s + dt), _ms(s.leave_s + dt)) for s in v.stops),
+                tuple(Drop(_ms(d.t_s + dt), d.ballots) for d in v.drops if d.t_s + dt < duration_s),
+                None if v.group_id is None else f"{v.group_id}~{k}",
+            )
+            for v in plan.visits
+            if v.enter_s + dt < duration_s
+        ]
+        k += 1
+    return replace(plan, duration_s=duration_s, visits=tuple(visits))
+
+
+def _ms(t: float) -> float:
+    return round(t, 3)  # plan times are whole milliseconds
