@@ -98,18 +98,15 @@ class CarouselParams:
             raise ValueError(
                 f"null_min_shape must be in [0, null_max_shape], got {self.null_min_shape!r}"
             )
-        c = self.chain_agreement
-        if c is not None and not 0 < c < 1:
-            raise ValueError(f"chain_agreement must be in (0, 1) or None, got {c!r}")
-        e = self.extension_probability
-        if e is not None and not 0 < e < 1:
-            raise ValueError(f"extension_probability must be in (0, 1) or None, got {e!r}")
-        a = self.group_anchor_probability
-        if a is not None and not 0 < a < 1:
-            raise ValueError(f"group_anchor_probability must be in (0, 1) or None, got {a!r}")
-        g = self.group_report_probability
-        if g is not None and not 0 < g < 1:
-            raise ValueError(f"group_report_probability must be in (0, 1) or None, got {g!r}")
+        for name in (
+            "chain_agreement",
+            "extension_probability",
+            "group_anchor_probability",
+            "group_report_probability",
+        ):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < 1:
+                raise ValueError(f"{name} must be in (0, 1) or None, got {value!r}")
         if not -1 <= self.group_report_similarity <= 1:
             raise ValueError(
                 f"group_report_similarity must be a cosine in [-1, 1], "
@@ -341,11 +338,13 @@ class CarouselDetector:
 
         best_sim = best_similarity(members)
         alike = np.array([best_sim[m].max() if len(m) else -1.0 for m in members])
-        own = np.zeros(len(members))  # each person's best pair by appearance alone
-        for k, m in enumerate(members):
-            a, b = np.triu_indices(len(m), 1)
-            if len(a):
-                own[k] = appearance_probability(m[a], m[b]).max()
+        own = None  # each person's best pair by appearance alone (for the group anchor)
+        if p.group_anchor_probability is not None:
+            own = np.zeros(len(members))
+            for k, m in enumerate(members):
+                a, b = np.triu_indices(len(m), 1)
+                if len(a):
+                    own[k] = appearance_probability(m[a], m[b]).max()
         keep = self._reportable(members, rows, confidence, met, group, alike, own)
         if p.extension_probability is not None:
             # the pair (or chain) that reported a person stays in the core, so its
