@@ -245,14 +245,13 @@ def main() -> None:
                     data = camera_data(store, cam)
                 except NotFoundError:
                     continue
-                fine = cam.height is None or cam.height >= o.calibrated_height
                 eps = tested_episodes(
                     data.drops,
                     data.curve,
                     data.step_px,
                     data.observability,
                     o,
-                    series=data.series if fine else None,  # as camera_events joins pauses
+                    series=None if o.coarse(cam.height) else data.series,  # as camera_events
                 )
                 sizes += eps["tested"].clip(lower=1).tolist()
                 rates += eps["rate"].tolist()
@@ -281,7 +280,7 @@ def main() -> None:
                 if cam.camera_id not in stuffed and (cam.height or 0) >= o.calibrated_height:
                     for length in WINDOWS_S:
                         counts[length] += _window_counts(data, length, o)
-                if cam.height is not None and cam.height < o.calibrated_height:
+                if o.coarse(cam.height):
                     backed = eps["fill_ballots"] >= eps["ballots"] - o.fill_margin
                     coarse += eps.loc[~backed, "tested"].astype(int).tolist()
                 events = stored_events(data, o)

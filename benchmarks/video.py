@@ -55,7 +55,7 @@ second of several readers does (`warm_decode` in the JSON says which):
 
 `--repeat-day` plays the camera's whole day (388 s at seed 1: 35 visits, 30 drops, all
 before 378 s) again and again to the clip's end, so a long clip keeps the day's density
-(279 drops an hour) instead of being an empty room after 388 s; a clip up to the day's
+(278 drops an hour) instead of being an empty room after 388 s; a clip up to the day's
 length is the same either way. `clip` in the JSON gives visits, voter arrivals and drops per
 hour of clip.
 

@@ -12,13 +12,20 @@ import pytest
 from pollwatch.counting.observability import Observability
 from pollwatch.store import Camera
 from pollwatch.stuffing import detect
-from pollwatch.stuffing.episodes import one_person_pauses
 from pollwatch.stuffing.fill import fill_curve
 from pollwatch.stuffing.findings import event_findings
 from pollwatch.stuffing.score import day_pvalue
 from pollwatch.stuffing.sides import SIDE_PAIR_TAIL as PAIR
 from pollwatch.stuffing.sides import SIDE_RUN_TAIL as RUN
-from pollwatch.stuffing.sides import hand_sides, hand_times, pile_refutes, side_pvalue, side_run
+from pollwatch.stuffing.sides import (
+    hand_sides,
+    hand_times,
+    one_person_pauses,
+    pile_refutes,
+    side_pvalue,
+    side_run,
+    side_runs,
+)
 
 STEP = 2.0  # pixels per ballot
 END = 200.0
@@ -271,3 +278,10 @@ def test_one_persons_pause_joins_the_episodes() -> None:
 def test_pause_options_checked() -> None:
     with pytest.raises(ValueError, match="pause_run"):
         detect.DetectOptions(pause_run=0)
+
+
+def test_side_runs_count_each_hands_run_so_far() -> None:
+    # a run breaks at a change of side, at a hand of no known side and past the cadence
+    got = side_runs(np.asarray([0.0, 1.0, 2.0, 5.0, 6.0, 7.0, 8.0]), "LLRRR?R", 2.0)
+    assert got.tolist() == [1, 2, 1, 1, 2, 0, 1]
+    assert side_run(np.asarray([0.0, 1.0, 2.0, 5.0, 6.0, 7.0, 8.0]), "LLRRR?R", 2.0) == 2

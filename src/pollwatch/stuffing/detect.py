@@ -37,12 +37,7 @@ from pollwatch.counting.drop_options import DropFinderOptions
 from pollwatch.counting.observability import Observability, Range
 from pollwatch.counting.stats import count_cdf
 from pollwatch.counting.unobservable import rough_ranges
-from pollwatch.stuffing.episodes import (
-    EpisodeOptions,
-    find_episodes,
-    one_person_pauses,
-    robust_z,
-)
+from pollwatch.stuffing.episodes import EpisodeOptions, find_episodes, robust_z
 from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_around, rise_held
 from pollwatch.stuffing.score import (
     BOX_STEP_RATIO,
@@ -73,6 +68,7 @@ from pollwatch.stuffing.sides import (
     SIDE_RUN_TAIL,
     hand_sides,
     hand_times,
+    one_person_pauses,
     pile_refutes,
     side_pvalue,
     side_run,
@@ -173,7 +169,7 @@ class DetectOptions:
     side_refute: float = 1.5
     # episodes apart by a pause of at most `pause_s` whose hands on either side are runs of
     # `pause_run` or more from the same side of the slot are one person's: joined before the
-    # test (`episodes.one_person_pauses`; 0: never). Off where the side cue is off. 4 s: one
+    # test (`sides.one_person_pauses`; 0: never). Off where the side cue is off. 4 s: one
     # hand the counter missed between two within `side_cadence_s` (session 13: on 21 tuning
     # cases only demo 178's stuffer was joined, at 3.5 s and at 4.5 s alike)
     pause_s: float = 4.0
@@ -221,6 +217,11 @@ class DetectOptions:
             raise ValueError("pause_s must be >= 0 and pause_run >= 1")
         if not 0 < self.box_step_ratio < 1:
             raise ValueError(f"box_step_ratio must be in (0, 1), got {self.box_step_ratio}")
+
+    def coarse(self, frame_height: int | None) -> bool:
+        """Whether a camera's frames (`frame_height` px; None: taken as calibrated) are
+        smaller than those the counter was calibrated on (`calibrated_height`)."""
+        return frame_height is not None and frame_height < self.calibrated_height
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,7 @@ def _episode_test(
 
 def _paused(drops: pd.DataFrame, series: pd.DataFrame, o: DetectOptions) -> np.ndarray:
     """The drop times that continue the episode before them across one person's pause
-    (`episodes.one_person_pauses`, the hands' sides from `series`)."""
+    (`sides.one_person_pauses`, the hands' sides from `series`)."""
     if not (o.sides and o.pause_s > o.episodes.gap_s) or drops.empty:
         return np.empty(0)
     hands = hand_times(drops["t_s"].to_numpy(float), o.episodes.hand_gap_s)
@@ -366,17 +367,12 @@ def _one_side(drops: pd.DataFrame, series: pd.DataFrame, episode: Any, o: Detect
     return 0 if pile_refutes(episode.fill_ballots, run, o.side_refute) else run
 
 
-def _coarse(frame_height: int | None, o: DetectOptions) -> bool:
-    """Whether the camera's frames are smaller than those the counter was calibrated on."""
-    return frame_height is not None and frame_height < o.calibrated_height
-
-
 def _box_step(
     step_px: float, curve: FillCurve | None, frame_height: int | None, o: DetectOptions
 ) -> float:
     """The per-ballot step to read the pile with: the counter's, else (`box_step` on, a
     camera at the calibrated resolution) that share of the box's height; NaN: none."""
-    if math.isfinite(step_px) or not o.box_step or curve is None or _coarse(frame_height, o):
+    if math.isfinite(step_px) or not o.box_step or curve is None or o.coarse(frame_height):
         return step_px
     return o.box_step_ratio * curve.box_h
 
@@ -413,7 +409,7 @@ def camera_events(
     pile says so in its reasons with its bounds widened (`_widened`), and no blind range's
     rise is taken as explained (`_hidden`)."""
     o = options or DetectOptions()
-    coarse = _coarse(frame_height, o)
+    coarse = o.coarse(frame_height)
     guessed = not math.isfinite(step_px)
     step_px = _box_step(step_px, curve, frame_height, o)
     guessed = guessed and math.isfinite(step_px)

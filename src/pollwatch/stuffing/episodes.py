@@ -25,7 +25,7 @@ import pandas as pd
 
 from pollwatch.stuffing.fill import FillCurve, counting_curve, rise_between
 
-__all__ = ["EPISODE_COLUMNS", "EpisodeOptions", "find_episodes", "one_person_pauses", "robust_z"]
+__all__ = ["EPISODE_COLUMNS", "EpisodeOptions", "find_episodes", "robust_z"]
 
 EPISODE_COLUMNS = [
     "episode",
@@ -83,45 +83,6 @@ def robust_z(values: np.ndarray, reference: np.ndarray, *, floor: float) -> np.n
     return (vals - med) / scale
 
 
-def _runs(hands: np.ndarray, sides: str, cadence_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per hand: how many hands from its side ("L"/"R"), each within `cadence_s` of the one
-    before, end at it and start at it (0 for a hand of no known side)."""
-    n = len(hands)
-    ending, starting = np.zeros(n, int), np.zeros(n, int)
-    for k in range(n):
-        if sides[k] in "LR":
-            same = k and sides[k - 1] == sides[k] and hands[k] - hands[k - 1] <= cadence_s
-            ending[k] = ending[k - 1] + 1 if same else 1
-    for k in range(n - 1, -1, -1):
-        if sides[k] in "LR":
-            same = k + 1 < n and sides[k + 1] == sides[k] and hands[k + 1] - hands[k] <= cadence_s
-            starting[k] = starting[k + 1] + 1 if same else 1
-    return ending, starting
-
-
-def one_person_pauses(
-    hands: np.ndarray, sides: str, *, cadence_s: float, gap_s: float, pause_s: float, run: int
-) -> np.ndarray:
-    """The hand times that continue the episode before them across a pause longer than
-    `gap_s` (at most `pause_s`): one person still at the box. The pause lies between a run
-    of at least `run` hands from one side of the slot (`sides.side_run`'s, each within
-    `cadence_s` of the one before) and another such run from the same side (demo 178
-    cam-D001-004: a stuffer's seven hands from the left, the counter missing the fourth,
-    3.0 s between the third and the fifth: two findings of 3). A voter stepping in after
-    another one reaches the slot once."""
-    if len(hands) != len(sides):
-        raise ValueError(f"{len(hands)} hands but {len(sides)} sides")
-    t = np.asarray(hands, float)
-    if t.size < 2 or not pause_s > gap_s:
-        return t[:0]
-    ending, starting = _runs(t, sides, cadence_s)
-    gaps = np.diff(t)
-    same = np.array([sides[k] == sides[k + 1] for k in range(t.size - 1)])
-    runs = (ending[:-1] >= run) & (starting[1:] >= run)
-    joined = (gaps > gap_s) & (gaps <= pause_s) & same & runs
-    return t[1:][joined]
-
-
 def _counted(part: pd.DataFrame, fill_ballots: float) -> int:
     """The ballots of an episode's drops; those only the pile showed (evidence "fill") no
     more than the pile's rise across the episode shows beyond the ballots seen going in (the
@@ -147,7 +108,7 @@ def find_episodes(
     """The camera's drop episodes (`EPISODE_COLUMNS`, in time order) from its drops
     (`counting/drops`: t_s, ballots, evidence, dwell_s), its pile level `curve` and the pile's
     rise per ballot `step_px` (NaN: the pile cannot count ballots). `joined`: drop times that
-    continue the episode before them however long the pause (`one_person_pauses`)."""
+    continue the episode before them however long the pause (`sides.one_person_pauses`)."""
     o = options or EpisodeOptions()
     missing = [c for c in ("t_s", "ballots", "dwell_s") if c not in drops]
     if missing:

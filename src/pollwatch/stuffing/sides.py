@@ -39,9 +39,11 @@ __all__ = [
     "SIDE_RUN_TAIL",
     "hand_sides",
     "hand_times",
+    "one_person_pauses",
     "pile_refutes",
     "side_pvalue",
     "side_run",
+    "side_runs",
 ]
 
 # Of 2539 legitimate episodes on the 640x360 tuning cameras (the 298-camera pool and session
@@ -111,20 +113,47 @@ def hand_sides(
     return "".join(out)
 
 
+def side_runs(hands: Sequence[float] | np.ndarray, sides: str, cadence_s: float) -> np.ndarray:
+    """Per hand: how many hands in a row from its side ("L" or "R"), each within `cadence_s`
+    of the one before, end at it (0 for a hand of no known side)."""
+    if len(hands) != len(sides):
+        raise ValueError(f"{len(hands)} hands but {len(sides)} sides")
+    out = np.zeros(len(sides), int)
+    for k, side in enumerate(sides):
+        if side in "LR":
+            same = k and sides[k - 1] == side and hands[k] - hands[k - 1] <= cadence_s
+            out[k] = out[k - 1] + 1 if same else 1
+    return out
+
+
 def side_run(hands: Sequence[float] | np.ndarray, sides: str, cadence_s: float) -> int:
     """The most hands in a row from one side ("L" or "R"), each within `cadence_s` of the
     one before; 0 when no hand's side is known."""
+    runs = side_runs(hands, sides, cadence_s)
+    return int(runs.max()) if len(runs) else 0
+
+
+def one_person_pauses(
+    hands: np.ndarray, sides: str, *, cadence_s: float, gap_s: float, pause_s: float, run: int
+) -> np.ndarray:
+    """The hand times that continue the episode before them across a pause longer than
+    `gap_s` (at most `pause_s`): one person still at the box. The pause lies between a run
+    of at least `run` hands from one side of the slot (`side_runs`, each within `cadence_s`
+    of the one before) and another such run from the same side (demo 178 cam-D001-004: a
+    stuffer's seven hands from the left, the counter missing the fourth, 3.0 s between the
+    third and the fifth: two findings of 3). A voter stepping in after another one reaches
+    the slot once."""
     if len(hands) != len(sides):
         raise ValueError(f"{len(hands)} hands but {len(sides)} sides")
-    best = run = 0
-    for k, side in enumerate(sides):
-        if side not in "LR":
-            run = 0
-            continue
-        same = k and sides[k - 1] == side and hands[k] - hands[k - 1] <= cadence_s
-        run = run + 1 if same else 1
-        best = max(best, run)
-    return best
+    t = np.asarray(hands, float)
+    if t.size < 2 or not pause_s > gap_s:
+        return t[:0]
+    ending = side_runs(t, sides, cadence_s)
+    starting = side_runs(-t[::-1], sides[::-1], cadence_s)[::-1]  # the runs read backwards
+    gaps = np.diff(t)
+    same = np.array([sides[k] == sides[k + 1] for k in range(t.size - 1)])
+    runs = (ending[:-1] >= run) & (starting[1:] >= run)
+    return t[1:][(gaps > gap_s) & (gaps <= pause_s) & same & runs]
 
 
 def pile_refutes(fill_ballots: float, run: int, margin: float) -> bool:
