@@ -49,6 +49,7 @@ Runs shorter than each condition's minimum are dropped after joining interruptio
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -285,6 +286,7 @@ class ConditionsAuditor:
         zone_grow: float = 1.6,
         zone_shrink: float = 0.6,
         zone_blur: float = 2.0,
+        zone_search_px: int | None = 3,
         static_mad: float = 3.0,
         static_lag_s: float = 2.0,
         blocked_min_s: float = 10.0,
@@ -309,6 +311,7 @@ class ConditionsAuditor:
             "zone_grow": (zone_grow, zone_grow >= 1),
             "zone_shrink": (zone_shrink, 0 <= zone_shrink < 1),
             "zone_blur": (zone_blur, 0 <= zone_blur <= 10),
+            "zone_search_px": (zone_search_px, zone_search_px is None or 0 <= zone_search_px <= 8),
             "static_mad": (static_mad, static_mad > 0),
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
@@ -339,6 +342,7 @@ class ConditionsAuditor:
         self.block_share, self.static_mad = block_share, static_mad
         self.static_lag_s = static_lag_s
         self.zone_grow, self.zone_shrink, self.zone_blur = zone_grow, zone_shrink, zone_blur
+        self.zone_search_px = zone_search_px
         self.blocked_min_s = blocked_min_s
         self.blur_ratio, self.blur_min_s, self.blur_floor = blur_ratio, blur_min_s, blur_floor
         self.locate_confidence = locate_confidence
@@ -520,6 +524,8 @@ class ConditionsAuditor:
             if cells.n_valid:
                 unlike &= valid
                 changed = np.count_nonzero(unlike) / cells.n_valid  # = unlike[valid].mean()
+                if changed >= self.block_share:
+                    unlike, changed = self._aligned(gray, crop, cells, unlike, changed)
                 covered = 0.0  # at most `changed`: it matters only from `block_share` on
                 if changed >= self.block_share:
                     unmoved = cells.unmoved(
@@ -529,6 +535,40 @@ class ConditionsAuditor:
         else:
             self._lagged.clear()
         self._rows.append((t, mean, std, ratio, changed, covered, sharp))
+
+    def _aligned(
+        self,
+        gray: np.ndarray,
+        crop: tuple[slice, slice],
+        cells: ZoneCells,
+        unlike: np.ndarray,
+        changed: float,
+    ) -> tuple[np.ndarray, float]:
+        """(unlike cells, their share) of a zone that reads blocked, with the sample's crop
+        moved up to `zone_search_px` each way, nearest first, until it reads unblocked: the
+        view's similarity transform may leave a panned (or blurred) camera's zone a few
+        pixels off, and a zone that lines up nearby is not covered. demo 198's cam-D006-006
+        (nudged 7.2 deg and defocused σ 5.8 all day, a reference): its low-passed
+        registration held a place 3 px from where the zone lined up for 42 s, 0.60 of the
+        zone unlike and still (blocked, no board), 0.28 at the better place."""
+        if not self.zone_search_px:
+            return unlike, changed
+        (ys, xs), r = crop, self.zone_search_px
+        h, w = gray.shape
+        steps = range(-r, r + 1)
+        for dx, dy in sorted(itertools.product(steps, steps), key=lambda d: abs(d[0]) + abs(d[1])):
+            y0, x0 = ys.start + dy, xs.start + dx
+            if (dx, dy) == (0, 0) or min(y0, x0) < 0 or ys.stop + dy > h or xs.stop + dx > w:
+                continue
+            patch = gray[y0 : ys.stop + dy, x0 : xs.stop + dx]
+            moved = cells.unlike(
+                cells.pad(_smooth(patch, self.zone_blur) if self.zone_blur else patch)
+            )
+            moved &= cells.valid
+            share = np.count_nonzero(moved) / cells.n_valid
+            if share < self.block_share:
+                return moved, share
+        return unlike, changed
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:
