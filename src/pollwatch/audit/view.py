@@ -125,7 +125,12 @@ import cv2
 import numpy as np
 
 from pollwatch.audit.geometry import ViewTransform, visible_fraction
-from pollwatch.audit.outline import outline_below, outline_coverage, outline_support
+from pollwatch.audit.outline import (
+    area_support,
+    outline_below,
+    outline_coverage,
+    outline_support,
+)
 from pollwatch.audit.picture import (
     SOFT_SHARPNESS,
     GrayMeasures,
@@ -272,6 +277,7 @@ class ViewAuditor:
         blur_held_match: float | None = 0.6,
         blur_max_outline: float | None = 0.8,
         blur_max_coverage: float = 0.13,
+        blur_max_area: float | None = 0.55,
         locate_confidence: float | None = 0.25,
         min_box_score: float | None = 0.35,
         repeat_score: float | None = 0.25,
@@ -316,6 +322,7 @@ class ViewAuditor:
                 blur_max_outline is None or blur_max_outline >= 0,
             ),
             "blur_max_coverage": (blur_max_coverage, 0 <= blur_max_coverage <= 1),
+            "blur_max_area": (blur_max_area, blur_max_area is None or blur_max_area >= 0),
             "locate_confidence": (
                 locate_confidence,
                 locate_confidence is None or 0 <= locate_confidence <= 1,
@@ -353,6 +360,7 @@ class ViewAuditor:
         self.blur_held_match = blur_held_match
         self.blur_max_outline = blur_max_outline
         self.blur_max_coverage = blur_max_coverage
+        self.blur_max_area = blur_max_area
         self.locate_confidence = locate_confidence
         self.min_box_score = min_box_score
         self.repeat_score = repeat_score
@@ -486,7 +494,12 @@ class ViewAuditor:
         """Whether a blurred baseline shows nothing of a box along `poly` (analysis pixels):
         the whole outline's support (`self._outline`) under `blur_max_outline` and its sides'
         coverage under `blur_max_coverage`: the polygon lies on a stretch of floor or wall
-        flatter than its surroundings. False when `blur_max_outline` is None."""
+        flatter than its surroundings (off when `blur_max_outline` is None); or the edge
+        strength over the polygon's area against the whole picture's (`area_support`) under
+        `blur_max_area`: the polygon lies on something flatter than the picture at large
+        (off when None)."""
+        if self.blur_max_area is not None and area_support(base, poly) < self.blur_max_area:
+            return True
         if self.blur_max_outline is None:
             return False
         flat = self._outline < self.blur_max_outline
