@@ -371,6 +371,7 @@ class ConditionsAuditor:
         self._stream_dt: float | None = None
         self._end = 0.0
         self._zone_key: object = None
+        self._unaligned: tuple[object, np.ndarray] | None = None  # (zone key, smoothed crop)
         self._zone_polygon = self.box_polygon  # given, or located in the reference
         self._located = False
         self._zone: tuple[ZoneCells, tuple[slice, slice]] | None = None
@@ -525,7 +526,7 @@ class ConditionsAuditor:
                 unlike &= valid
                 changed = np.count_nonzero(unlike) / cells.n_valid  # = unlike[valid].mean()
                 if changed >= self.block_share:
-                    unlike, changed = self._aligned(gray, crop, cells, unlike, changed)
+                    unlike, changed = self._aligned(gray, crop, cells, (unlike, changed), smooth)
                 covered = 0.0  # at most `changed`: it matters only from `block_share` on
                 if changed >= self.block_share:
                     unmoved = cells.unmoved(
@@ -541,18 +542,28 @@ class ConditionsAuditor:
         gray: np.ndarray,
         crop: tuple[slice, slice],
         cells: ZoneCells,
-        unlike: np.ndarray,
-        changed: float,
+        found: tuple[np.ndarray, float],
+        smooth: np.ndarray,
     ) -> tuple[np.ndarray, float]:
-        """(unlike cells, their share) of a zone that reads blocked, with the sample's crop
-        moved up to `zone_search_px` each way, nearest first, until it reads unblocked: the
-        view's similarity transform may leave a panned (or blurred) camera's zone a few
-        pixels off, and a zone that lines up nearby is not covered. demo 198's cam-D006-006
-        (nudged 7.2 deg and defocused σ 5.8 all day, a reference): its low-passed
+        """The (unlike cells, their share) `found` of a zone that reads blocked, with the
+        sample's crop moved up to `zone_search_px` each way, nearest first, until it reads
+        unblocked: the view's similarity transform may leave a panned (or blurred) camera's
+        zone a few pixels off, and a zone that lines up nearby is not covered. demo 198's
+        cam-D006-006 (nudged 7.2 deg and defocused σ 5.8 all day, a reference): its low-passed
         registration held a place 3 px from where the zone lined up for 42 s, 0.60 of the
-        zone unlike and still (blocked, no board), 0.28 at the better place."""
+        zone unlike and still (blocked, no board), 0.28 at the better place. A zone (padded,
+        `smooth`) that stays as it was when no place lined up (mean absolute change under
+        `static_mad`, the same view) is not searched again: a board stands for minutes."""
         if not self.zone_search_px:
-            return unlike, changed
+            return found
+        memo = self._unaligned
+        if (
+            memo is not None
+            and memo[0] == self._zone_key
+            and memo[1].shape == smooth.shape
+            and float(np.abs(smooth - memo[1]).mean()) < self.static_mad
+        ):
+            return found
         (ys, xs), r = crop, self.zone_search_px
         h, w = gray.shape
         steps = range(-r, r + 1)
@@ -568,7 +579,8 @@ class ConditionsAuditor:
             share = np.count_nonzero(moved) / cells.n_valid
             if share < self.block_share:
                 return moved, share
-        return unlike, changed
+        self._unaligned = (self._zone_key, smooth)
+        return found
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:
