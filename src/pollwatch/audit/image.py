@@ -25,7 +25,10 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   ring did not separate them (a table strip behind the box kept it at 0.79 behind a
   whiteboard). The zone
   follows the camera (the view's transform; blurred, because a similarity transform is a few
-  pixels off a panned camera's floor) and is not judged while the box is out of view.
+  pixels off a panned camera's floor) and is not judged while the box is out of view. A
+  zone that reads blocked is tried again with the sample moved up to `zone_search_px` (3)
+  each way: one that lines up nearby is not covered (a low-passed registration of a
+  defocused camera may hold a place 3 px off; `ConditionsAuditor._aligned`).
   Without a box polygon the box is looked for in the reference (or the baseline) with
   `pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence`
   (0.25; measured on the simulator's rooms: 0.32–0.45 on the box, 0.18 on a baseline whose

@@ -53,7 +53,17 @@ Measured on the first minute's median of the in-focus cameras of azerbaijan-2024
 1.04 / 0.22); turned away from the first frame (28 cameras), 39 of 84 under both; the real
 defocused cameras turned away, azerbaijan-2024 74's cam-D051-025 (σ 4.2) 0.46 / 0.06, 75's
 cam-D114-011 (σ 5.9) 0.68 / 0.10 (they were "unknown"); pointing at the box, demo 124's
-cam-D001-010 (σ 5.2 on 640 px) 2.54 / 0.64. An unjudged stretch between
+cam-D001-010 (σ 5.2 on 640 px) 2.54 / 0.64. A blurred polygon on bare floor whose surroundings
+are as bare (azerbaijan-2024 79's cam-D101-079, σ 3.0, turned 63.7°: 0.91 / 0.14, between the
+classes; 0.33 by this rule) is told by the edge strength over the polygon's area (grown 1.2×)
+against the whole picture's (`area_support`): under `blur_max_area` (0.55) the polygon lies on
+something flatter than the picture at large. Measured the same way on the first minute of every
+camera of azerbaijan-2024 74, 75, 77-82, demo 122-128, 148-154, 156-202 (even) and demo-clean
+113, 119-143 (odd): 309 cameras with the box in view, blurred σ 2.5 / 4 / 6, at least 1.15 /
+0.94 / 0.72; 63 turned from the first frame (189 blurred baselines), 108 under 0.55 (70 under
+the outline rule, 116 under either); the real defocused cameras turned away 0.37 (cam-D101-079,
+74's cam-D051-025), 0.45 (75's cam-D114-011), those pointing at the box 0.84-2.33.
+An unjudged stretch between
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
 turned). A state run counts once it lasts `persist_s`. The camera's state is
 ``box_not_visible`` when such runs cover at least `state_share` of the judged time, else
