@@ -783,7 +783,7 @@ class ViewAuditor:
             return None
         poly = self._base_polygon()
         grown = poly.mean(axis=0) + (poly - poly.mean(axis=0)) * _COVER_GROW
-        for view in (estimate, held if held is self._covered_last else None):
+        for view in (estimate, held):
             if view is None:
                 continue
             match = self._soft.agreement(sample, view, leave_out=view.apply(grown))
