@@ -921,3 +921,24 @@ def test_a_short_turned_run_takes_its_turned_neighbours_state(states, joined):
     t = 2.0 * np.arange(got.size)
     want = [name.get(s, s) for s in joined.split()]
     assert _joined_turns(t, got, 10.0).tolist() == want
+
+
+def test_the_covered_view_rule_tries_the_last_view_whichever_rule_held_it(scene, reference):
+    """demo 198's cam-D006-006 (defocused σ 5.8, a board before its box): when no phase peak
+    is found, the last blurred view is kept if it matches with the box's surroundings left
+    out, also when the plain match (not the covered rule) gave it; it lost its view for 5 s
+    at the board's end, and the blocked box with it, when only the rule's own view was
+    tried. A view that no longer matches without the box is still not kept."""
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX)
+    blur = clips.cv2.GaussianBlur
+    rng = np.random.default_rng(9)
+    for i in range(10):
+        auditor.update(clips.frame_at(float(i), clips.noisy(blur(scene, (0, 0), 3.0), rng)))
+    held = auditor._soft_last
+    assert held is not None and auditor._covered_last is None  # held by the plain match
+    covered = scene.copy()
+    covered[95:155, 115:175] = 0  # a board over the box, inside its surroundings
+    sample = blur(blur(covered, (0, 0), 3.0), (0, 0), auditor.blur_sigma)
+    assert auditor._covered_view(sample, None, held) is held
+    away = blur(blur(scene[:, ::-1], (0, 0), 3.0), (0, 0), auditor.blur_sigma)
+    assert auditor._covered_view(away, None, held) is None
