@@ -61,7 +61,7 @@ something flatter than the picture at large. Measured the same way on the first 
 camera of azerbaijan-2024 74, 75, 77-82, demo 122-128, 148-154, 156-202 (even) and demo-clean
 113, 119-143 (odd): 309 cameras with the box in view, blurred σ 2.5 / 4 / 6, at least 1.15 /
 0.94 / 0.72; 63 turned from the first frame (189 blurred baselines), 108 under 0.55 (70 under
-the outline rule, 116 under either); the real defocused cameras turned away 0.37 (cam-D101-079,
+the outline rule, 117 under either); the real defocused cameras turned away 0.37 (cam-D101-079,
 74's cam-D051-025), 0.45 (75's cam-D114-011), those pointing at the box 0.84-2.33.
 An unjudged stretch between
 two samples of one state takes that state (a camera turned before and after a dark spell stayed
