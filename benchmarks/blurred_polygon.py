@@ -1,12 +1,14 @@
-"""How a box polygon reads on a blurred baseline: `ViewAuditor.blur_max_outline`'s figures.
+"""How a box polygon reads on a blurred baseline: `ViewAuditor.blur_max_outline`'s and
+`blur_max_area`'s figures.
 
 For every rendered camera of the given simulated cases (its truth polygon, scaled to the
 320-px analysis width): the median of its first minute (15 frames, one every 4 s) in gray,
 as it is (cameras defocused from their first frame, "real") and, for in-focus cameras,
 blurred with σ 2.5, 4 and 6 full-size pixels (the simulator's defocus range) with sensor
-noise 1.6 added after the blur, as the renderer does. Each baseline's `outline_support` and
-`outline_coverage` at the polygon; classes from the truth over the first minute: "box" (no
-view change, no occlusion, no darkness), "turned" (turned away from the first frame).
+noise 1.6 added after the blur, as the renderer does. Each baseline's `outline_support`,
+`outline_coverage` and `area_support` at the polygon; classes from the truth over the first
+minute: "box" (no view change, no occlusion, no darkness), "turned" (turned away from the
+first frame).
 Reads the simulator's truth: a benchmark, not analysis code.
 
     PYTHONPATH=src python benchmarks/blurred_polygon.py CASE [CASE ...] > rows.txt
@@ -22,11 +24,11 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from pollwatch.audit.outline import outline_coverage, outline_support
+from pollwatch.audit.outline import area_support, outline_coverage, outline_support
 
 SIGMAS = (2.5, 4.0, 6.0)
 WIDTH = 320
-MAX_OUTLINE, MAX_COVERAGE = 0.8, 0.13  # the view auditor's defaults
+MAX_OUTLINE, MAX_COVERAGE, MAX_AREA = 0.8, 0.13, 0.55  # the view auditor's defaults
 
 
 def first_minute(video: Path, step_s: float = 4.0, span_s: float = 60.0) -> list[np.ndarray]:
@@ -88,16 +90,22 @@ def main(cases: list[str]) -> None:
             for sigma in (0.0,) if kind == "real" else SIGMAS:
                 base = baseline(frames, sigma, rng)
                 support, coverage = outline_support(base, poly), outline_coverage(base, poly)
-                rows.append((case.name, cam.camera_id, kind, sigma, support, coverage))
-                print(*rows[-1][:4], f"{support:.2f} {coverage:.2f}", flush=True)
+                area = area_support(base, poly)
+                rows.append((case.name, cam.camera_id, kind, sigma, support, coverage, area))
+                print(*rows[-1][:4], f"{support:.2f} {coverage:.2f} {area:.2f}", flush=True)
     for kind in ("box", "turned"):
         for sigma in SIGMAS:
             got = [r for r in rows if r[2] == kind and r[3] == sigma]
             under = sum(r[4] < MAX_OUTLINE and r[5] < MAX_COVERAGE for r in got)
-            least = (min(r[4] for r in got), min(r[5] for r in got)) if got else (np.nan,) * 2
+            flat = sum(r[6] < MAX_AREA for r in got)
+            either = sum(
+                (r[4] < MAX_OUTLINE and r[5] < MAX_COVERAGE) or r[6] < MAX_AREA for r in got
+            )
+            least = tuple(min(r[i] for r in got) for i in (4, 5, 6)) if got else (np.nan,) * 3
             print(
-                f"# {kind} σ {sigma}: {len(got)} cameras, least {least[0]:.2f} / {least[1]:.2f},"
-                f" {under} under both"
+                f"# {kind} σ {sigma}: {len(got)} cameras, least {least[0]:.2f} / {least[1]:.2f}"
+                f" / area {least[2]:.2f}, {under} under both outline thresholds, {flat} under"
+                f" the area threshold, {either} under either"
             )
 
 

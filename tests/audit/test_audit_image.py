@@ -324,3 +324,35 @@ def test_blocked_runs_bridge_a_short_unjudged_stretch(gap_s, bridged):
     late = t >= 50
     gap = fill_between(~late, late & (t < 59), t, 10.0)
     assert not gap[late].any()  # after the last blocked sample: an unblocked one follows
+
+
+@pytest.mark.parametrize(
+    ("off", "zone_search_px", "covered", "blocked"),
+    [
+        ((5, 0), 3, False, False),  # the view 5 px off the zone: lined up nearby, not covered
+        ((5, 0), None, False, True),  # without the search the misaligned zone reads blocked
+        ((8, 0), 3, False, True),  # too far off for the search
+        ((0, 0), 3, True, True),  # a board stays a board wherever the zone is tried
+        ((5, 0), 3, True, True),
+    ],
+)
+def test_a_zone_a_few_pixels_off_is_lined_up_before_it_reads_blocked(
+    scene, off, zone_search_px, covered, blocked
+):
+    """demo 198's cam-D006-006: a defocused camera's view held a place 3 px from where its box
+    zone lined up, and the zone read blocked for 40 s with no board before it. The scene
+    with fine grain (1.5-px blobs) over it, so that a few pixels' misalignment shows."""
+    from pollwatch.audit.geometry import ViewTransform
+
+    grain = cv2.GaussianBlur(np.random.default_rng(0).normal(0, 1, scene.shape), (0, 0), 1.5)
+    fine = np.clip(scene * 0.5 + 60 + grain / grain.std() * 40, 0, 255).astype(np.uint8)
+    shown = clips.warp(board(fine) if covered else fine, 20, 8)
+    matrix = np.array([[1.0, 0.0, 20.0 + off[0]], [0.0, 1.0, 8.0 + off[1]]])
+    view = ViewTransform(matrix, "features")
+    rng = np.random.default_rng(7)
+    auditor = ConditionsAuditor(
+        reference=cv2.resize(fine, FULL), box_polygon=BOX, zone_search_px=zone_search_px
+    )
+    for i in range(60):
+        auditor.update(clips.frame_at(i / FPS, clips.noisy(shown, rng)), view=view)
+    assert (auditor.result().ranges["blocked"] != ()) == blocked

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pollwatch.audit.outline import (
+    area_support,
     outline_below,
     outline_coverage,
     outline_support,
@@ -82,3 +83,36 @@ def test_outline_below_says_what_the_support_says(picture, shift, level, search_
     support = outline_support(img, polygon, search_px=search_px)
     expected = not np.isnan(support) and support < level
     assert outline_below(img, polygon, level, search_px=search_px) is expected
+
+
+def _half_flat(box: bool) -> np.ndarray:
+    """The right half a strongly textured scene, the left half (where BOX lies) a flat floor
+    with faint noise; with the box drawn on it."""
+    img = clips.textured_scene(320, 180).copy()
+    rng = np.random.default_rng(1)
+    img[:, :170] = np.clip(120 + rng.normal(0, 1.0, (180, 170)), 0, 255).astype(np.uint8)
+    return _with_box(img) if box else img
+
+
+@pytest.mark.parametrize(
+    ("picture", "polygon", "low", "high"),
+    [
+        ("box", BOX, 1.0, None),  # the box on the flat floor: more edge than the picture
+        ("floor", BOX, 0.0, 0.3),  # bare floor, much flatter than the picture at large
+        ("noise", BOX, 0.9, 1.1),  # the same texture everywhere: about 1
+        ("floor", BOX + np.array([1000.0, 0.0]), None, None),  # off the picture: nan
+    ],
+)
+def test_area_support_compares_the_polygons_area_with_the_picture(picture, polygon, low, high):
+    img = {
+        "box": _half_flat(True),
+        "floor": _half_flat(False),
+        "noise": np.clip(120 + np.random.default_rng(2).normal(0, 20, (180, 320)), 0, 255).astype(
+            np.uint8
+        ),
+    }[picture]
+    got = area_support(img, polygon)
+    if low is None:
+        assert np.isnan(got)
+        return
+    assert got >= low and (high is None or got < high)

@@ -331,19 +331,25 @@ def test_a_blurred_baseline_does_not_say_where_the_box_is(scene):
 
 
 @pytest.mark.parametrize(
-    ("dx", "blur_max_outline", "state"),
+    ("dx", "blur_max_outline", "blur_max_area", "state"),
     [
-        (0, 0.8, "unknown"),  # the box there, blurred: nothing says where it should be
-        (170, 0.8, "box_not_visible"),  # the polygon on a flat stretch: no box there
-        (170, None, "unknown"),  # without the check nothing tells
+        (0, 0.8, 0.55, "unknown"),  # the box there, blurred: nothing says where it should be
+        (170, 0.8, 0.55, "box_not_visible"),  # the polygon on a flat stretch: no box there
+        (170, None, 0.55, "unknown"),  # ... of a picture about as flat (area support 0.96)
+        (170, None, None, "unknown"),  # without the checks nothing tells
+        # the polygon on bare floor whose surroundings are as flat (outline support 1.0,
+        # azerbaijan-2024 79's cam-D101-079), but much flatter than the picture at large
+        (100, 0.8, 0.55, "box_not_visible"),
+        (100, 0.8, None, "unknown"),
     ],
 )
 def test_a_camera_blurred_all_day_whose_polygon_shows_no_box_is_turned_away(
-    simulated_room, dx, blur_max_outline, state
+    simulated_room, dx, blur_max_outline, blur_max_area, state
 ):
     """No reference, a polygon, defocused (σ 4) and turned from its first frame
-    (azerbaijan-2024 74's cam-D051-025, 75's cam-D114-011): the blurred baseline has less
-    edge along the polygon than around it, where a blurred box still shows some."""
+    (azerbaijan-2024 74's cam-D051-025, 75's cam-D114-011, 79's cam-D101-079): the blurred
+    baseline has less edge along the polygon than around it, or over the polygon's area
+    than over the whole picture, where a blurred box still shows some."""
     from rendered_clips import sabotaged_plan
 
     from pollwatch.simulate.render import CameraRenderer
@@ -351,10 +357,14 @@ def test_a_camera_blurred_all_day_whose_polygon_shows_no_box_is_turned_away(
     polygon = CameraRenderer(sabotaged_plan()).box_polygon()
     gray = clips.cv2.GaussianBlur(_simulated_gray(simulated_room, dx), (0, 0), 4.0)
     size = (gray.shape[1], gray.shape[0])
-    kw = {"box_polygon": polygon, "blur_max_outline": blur_max_outline}
+    kw = {
+        "box_polygon": polygon,
+        "blur_max_outline": blur_max_outline,
+        "blur_max_area": blur_max_area,
+    }
     r = _still_gray(gray, size, seconds=90, **kw)
     assert r.state == state
-    assert r.box_outline == pytest.approx(1.5 if dx == 0 else 0.7, abs=0.2)
+    assert r.box_outline == pytest.approx({0: 1.5, 100: 1.0, 170: 0.7}[dx], abs=0.2)
     if state == "box_not_visible":
         assert r.changed_at == pytest.approx(0.0, abs=1.0)
 
@@ -911,3 +921,24 @@ def test_a_short_turned_run_takes_its_turned_neighbours_state(states, joined):
     t = 2.0 * np.arange(got.size)
     want = [name.get(s, s) for s in joined.split()]
     assert _joined_turns(t, got, 10.0).tolist() == want
+
+
+def test_the_covered_view_rule_tries_the_last_view_whichever_rule_held_it(scene, reference):
+    """demo 198's cam-D006-006 (defocused σ 5.8, a board before its box): when no phase peak
+    is found, the last blurred view is kept if it matches with the box's surroundings left
+    out, also when the plain match (not the covered rule) gave it; it lost its view for 5 s
+    at the board's end, and the blocked box with it, when only the rule's own view was
+    tried. A view that no longer matches without the box is still not kept."""
+    auditor = ViewAuditor(reference=reference, box_polygon=BOX)
+    blur = clips.cv2.GaussianBlur
+    rng = np.random.default_rng(9)
+    for i in range(10):
+        auditor.update(clips.frame_at(float(i), clips.noisy(blur(scene, (0, 0), 3.0), rng)))
+    held = auditor._soft_last
+    assert held is not None and auditor._covered_last is None  # held by the plain match
+    covered = scene.copy()
+    covered[95:155, 115:175] = 0  # a board over the box, inside its surroundings
+    sample = blur(blur(covered, (0, 0), 3.0), (0, 0), auditor.blur_sigma)
+    assert auditor._covered_view(sample, None, held) is held
+    away = blur(blur(scene[:, ::-1], (0, 0), 3.0), (0, 0), auditor.blur_sigma)
+    assert auditor._covered_view(away, None, held) is None

@@ -25,7 +25,10 @@ Cheap statistics on the downsized gray frame, sampled every `sample_every_s` (1 
   ring did not separate them (a table strip behind the box kept it at 0.79 behind a
   whiteboard). The zone
   follows the camera (the view's transform; blurred, because a similarity transform is a few
-  pixels off a panned camera's floor) and is not judged while the box is out of view.
+  pixels off a panned camera's floor) and is not judged while the box is out of view. A
+  zone that reads blocked is tried again with the sample moved up to `zone_search_px` (3)
+  each way: one that lines up nearby is not covered (a low-passed registration of a
+  defocused camera may hold a place 3 px off; `ConditionsAuditor._aligned`).
   Without a box polygon the box is looked for in the reference (or the baseline) with
   `pollwatch.video.locate_box`, kept when its confidence is at least `locate_confidence`
   (0.25; measured on the simulator's rooms: 0.32–0.45 on the box, 0.18 on a baseline whose
@@ -49,6 +52,7 @@ Runs shorter than each condition's minimum are dropped after joining interruptio
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -71,6 +75,7 @@ from pollwatch.audit.picture import (
 )
 from pollwatch.audit.ranges import clip_ranges, fill_between, merge_ranges, ranges_from_samples
 from pollwatch.audit.types import TimeRange
+from pollwatch.audit.zone import ZoneCells, masked_ncc, smooth_patch, zone_cells
 from pollwatch.video.analyser import Needs
 from pollwatch.video.frame import AudioChunk, Frame, Gap, StreamInfo
 from pollwatch.video.scene import locate_box
@@ -88,143 +93,7 @@ __all__ = [
 
 CONDITIONS = ("offline", "dark", "frozen", "blocked", "blurred")
 _LOST = "box out of view"  # stands for the view while the box is lost: no box zone
-# `zone_cells`: a cell whose grey levels' std is under this is flat (too little texture to
-# correlate: levels are compared instead), and their means are compared relative to the
-# larger one, but never to less than `_LEVEL_FLOOR`
-_FLAT_STD = 3.0
-_LEVEL_FLOOR = 20.0
 _View = ViewTransform | None | str
-
-
-def masked_ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
-    """Zero-mean normalised cross-correlation of two images inside `mask` (−1..1).
-
-    Two flat regions correlate 1 if their means are within 20 levels, else 0; one flat and one
-    textured region correlate 0.
-    """
-    x = a[mask].astype(np.float64)
-    y = b[mask].astype(np.float64)
-    if x.size == 0:
-        raise ValueError("the mask is empty")
-    x -= x.mean()
-    y -= y.mean()
-    sx, sy = math.sqrt(float(x @ x)), math.sqrt(float(y @ y))
-    flat = 2.0 * math.sqrt(x.size)  # std under 2 levels
-    if sx < flat and sy < flat:
-        return 1.0 if abs(a[mask].mean() - b[mask].mean()) < 20 else 0.0
-    if sx < flat or sy < flat:
-        return 0.0
-    return float(x @ y / (sx * sy))
-
-
-def _padded(x: np.ndarray, cell: int) -> np.ndarray:
-    """`x` as float32, zero-padded to whole cells."""
-    h, w = x.shape
-    return cv2.copyMakeBorder(
-        x.astype(np.float32, copy=False), 0, -h % cell, 0, -w % cell, cv2.BORDER_CONSTANT, value=0
-    )
-
-
-def _cell_mean(x: np.ndarray, cell: int) -> np.ndarray:
-    """The mean of every `cell`×`cell` block (exact: area resampling by a whole factor)."""
-    h, w = x.shape
-    return cv2.resize(x, (w // cell, h // cell), interpolation=cv2.INTER_AREA)
-
-
-def zone_cells(
-    a: np.ndarray,
-    b: np.ndarray,
-    mask: np.ndarray,
-    *,
-    cell: int = 8,
-    min_ncc: float = 0.5,
-    still: np.ndarray | None = None,
-    still_mad: float = 3.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compare pictures `a` and `b` inside `mask`, in square cells of `cell` pixels.
-
-    Returns (valid, unlike, unmoved) boolean arrays over the cell grid. `valid`: the cell is at
-    least half inside the mask. `unlike`: two textured cells whose normalised cross-correlation
-    is under `min_ncc`; where either is flat (std < 3), means more than 15 % of the larger
-    apart, the larger taken as 20 levels at least (a gain change is not a change), or standard
-    deviations more than max(3, half the larger) apart.
-    `unmoved`: the mean absolute difference between `a` and `still` (the same zone a little
-    earlier) is under `still_mad` (all False without `still`). Cells keep the comparison
-    local: an unchanged strip of the zone (a table behind the box) cannot outweigh a board
-    covering the rest. (`ZoneCells` prepares `b` and `mask` once for many pictures `a`.)
-    """
-    if a.shape != b.shape:
-        raise ValueError(f"pictures and mask differ in shape: {a.shape}, {b.shape}, {mask.shape}")
-    cells = ZoneCells(b, mask, cell=cell, min_ncc=min_ncc)
-    if still is not None and still.shape != a.shape:
-        raise ValueError(f"still has shape {still.shape}, not {a.shape}")
-    return cells.compare(
-        cells.pad(a), None if still is None else cells.pad(still), still_mad=still_mad
-    )
-
-
-class ZoneCells:
-    """`zone_cells` against one picture `b` and `mask`, whose cells' statistics are computed
-    once: the box zone's reference crop is compared with a sample every second."""
-
-    def __init__(
-        self, b: np.ndarray, mask: np.ndarray, *, cell: int = 8, min_ncc: float = 0.5
-    ) -> None:
-        if b.shape != mask.shape:
-            raise ValueError(f"pictures and mask differ in shape: {b.shape}, {mask.shape}")
-        self.shape, self.cell, self.min_ncc = b.shape, cell, min_ncc
-        self._m = self.pad(mask)
-        inside = _cell_mean(self._m, cell)
-        self.valid = inside >= 0.5
-        self.n_valid = int(np.count_nonzero(self.valid))
-        self._n = np.maximum(inside, 1e-6)
-        self._xb = self.pad(b)
-        self._mb = self._mean(self._xb)
-        self._vb = np.maximum(self._mean(self._xb * self._xb) - self._mb * self._mb, 0.0)
-        self._sb = np.sqrt(self._vb)
-        self._flat_b = self._sb < _FLAT_STD
-        self._level_b = np.maximum(self._mb, _LEVEL_FLOOR)
-
-    def pad(self, x: np.ndarray) -> np.ndarray:
-        """`x` (of `shape`) as float32, zero-padded to whole cells: what `compare` takes."""
-        if x.shape != self.shape:
-            raise ValueError(f"picture has shape {x.shape}, not {self.shape}")
-        return _padded(x, self.cell)
-
-    def _mean(self, x: np.ndarray) -> np.ndarray:
-        return _cell_mean(x * self._m, self.cell) / self._n
-
-    def compare(
-        self, xa: np.ndarray, still: np.ndarray | None = None, *, still_mad: float = 3.0
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(valid, unlike, unmoved) of the padded picture `xa` (`pad`), `still` padded too;
-        see `zone_cells`."""
-        return self.valid, self.unlike(xa), self.unmoved(xa, still, still_mad=still_mad)
-
-    def unlike(self, xa: np.ndarray) -> np.ndarray:
-        """The cells of the padded picture `xa` unlike the reference (`compare`'s second)."""
-        n, cell = self._n, self.cell
-        xam = xa * self._m  # the mask is 0 or 1: (x·y)·mask = (x·mask)·y bit for bit
-        ma, mb = _cell_mean(xam, cell) / n, self._mb
-        va, vb = np.maximum(_cell_mean(xam * xa, cell) / n - ma * ma, 0.0), self._vb
-        ncc = (_cell_mean(xam * self._xb, cell) / n - ma * mb) / np.sqrt(np.maximum(va * vb, 1e-9))
-        sa, sb = np.sqrt(va), self._sb
-        near_flat = (sa < _FLAT_STD) | self._flat_b  # too little texture: compare levels
-        if not near_flat.any():
-            return ~(ncc >= self.min_ncc)
-        similar = (np.abs(ma - mb) <= 0.15 * np.maximum(ma, self._level_b)) & (
-            np.abs(sa - sb) <= np.maximum(3.0, 0.5 * np.maximum(sa, sb))
-        )
-        return ~np.where(near_flat, similar, ncc >= self.min_ncc)
-
-    def unmoved(
-        self, xa: np.ndarray, still: np.ndarray | None, *, still_mad: float = 3.0
-    ) -> np.ndarray:
-        """The cells of the padded picture `xa` whose mean absolute difference to `still`
-        (padded too) is under `still_mad` (all False without `still`)."""
-        if still is None:
-            return np.zeros_like(self.valid)
-        return self._mean(np.abs(xa - still)) < still_mad
 
 
 @dataclass(frozen=True)
@@ -244,12 +113,6 @@ class ConditionsResult:
     def seconds(self, condition: str) -> float:
         """Total seconds in a condition."""
         return float(sum(r.duration for r in self.ranges[condition]))
-
-
-def _smooth(patch: np.ndarray, sigma: float) -> np.ndarray:
-    """`patch` blurred by `sigma` as float32 (what `zone_cells` compares in; OpenCV's bit-exact
-    8-bit Gaussian costs five times as much: 113 against 22 us on a 72x56 zone)."""
-    return cv2.GaussianBlur(patch.astype(np.float32), (0, 0), sigma)
 
 
 def _since_lag(t: np.ndarray, core: np.ndarray, low: np.ndarray, lag: float) -> np.ndarray:
@@ -285,6 +148,7 @@ class ConditionsAuditor:
         zone_grow: float = 1.6,
         zone_shrink: float = 0.6,
         zone_blur: float = 2.0,
+        zone_search_px: int | None = 3,
         static_mad: float = 3.0,
         static_lag_s: float = 2.0,
         blocked_min_s: float = 10.0,
@@ -309,6 +173,7 @@ class ConditionsAuditor:
             "zone_grow": (zone_grow, zone_grow >= 1),
             "zone_shrink": (zone_shrink, 0 <= zone_shrink < 1),
             "zone_blur": (zone_blur, 0 <= zone_blur <= 10),
+            "zone_search_px": (zone_search_px, zone_search_px is None or 0 <= zone_search_px <= 8),
             "static_mad": (static_mad, static_mad > 0),
             "static_lag_s": (static_lag_s, static_lag_s >= sample_every_s),
             "blur_ratio": (blur_ratio, 0 < blur_ratio < 1),
@@ -339,6 +204,7 @@ class ConditionsAuditor:
         self.block_share, self.static_mad = block_share, static_mad
         self.static_lag_s = static_lag_s
         self.zone_grow, self.zone_shrink, self.zone_blur = zone_grow, zone_shrink, zone_blur
+        self.zone_search_px = zone_search_px
         self.blocked_min_s = blocked_min_s
         self.blur_ratio, self.blur_min_s, self.blur_floor = blur_ratio, blur_min_s, blur_floor
         self.locate_confidence = locate_confidence
@@ -367,6 +233,7 @@ class ConditionsAuditor:
         self._stream_dt: float | None = None
         self._end = 0.0
         self._zone_key: object = None
+        self._unaligned: tuple[object, np.ndarray] | None = None  # (zone key, smoothed crop)
         self._zone_polygon = self.box_polygon  # given, or located in the reference
         self._located = False
         self._zone: tuple[ZoneCells, tuple[slice, slice]] | None = None
@@ -490,7 +357,7 @@ class ConditionsAuditor:
             mask &= ~polygon_mask(inside - (x0, y0), size)
         ref_crop = ref[crop]
         if self.zone_blur > 0:
-            ref_crop = _smooth(ref_crop, self.zone_blur)
+            ref_crop = smooth_patch(ref_crop, self.zone_blur)
         self._zone = (ZoneCells(ref_crop, mask), crop) if mask.any() else None
         return self._zone
 
@@ -510,7 +377,7 @@ class ConditionsAuditor:
         if zone is not None:
             cells, crop = zone
             patch = gray[crop]
-            smooth = cells.pad(_smooth(patch, self.zone_blur) if self.zone_blur else patch)
+            smooth = cells.pad(smooth_patch(patch, self.zone_blur) if self.zone_blur else patch)
             self._lagged.append((t, patch.shape, smooth))
             while len(self._lagged) > 1 and t - self._lagged[1][0] >= self.static_lag_s:
                 self._lagged.pop(0)
@@ -520,6 +387,8 @@ class ConditionsAuditor:
             if cells.n_valid:
                 unlike &= valid
                 changed = np.count_nonzero(unlike) / cells.n_valid  # = unlike[valid].mean()
+                if changed >= self.block_share:
+                    unlike, changed = self._aligned(gray, crop, cells, (unlike, changed), smooth)
                 covered = 0.0  # at most `changed`: it matters only from `block_share` on
                 if changed >= self.block_share:
                     unmoved = cells.unmoved(
@@ -529,6 +398,51 @@ class ConditionsAuditor:
         else:
             self._lagged.clear()
         self._rows.append((t, mean, std, ratio, changed, covered, sharp))
+
+    def _aligned(
+        self,
+        gray: np.ndarray,
+        crop: tuple[slice, slice],
+        cells: ZoneCells,
+        found: tuple[np.ndarray, float],
+        smooth: np.ndarray,
+    ) -> tuple[np.ndarray, float]:
+        """The (unlike cells, their share) `found` of a zone that reads blocked, with the
+        sample's crop moved up to `zone_search_px` each way, nearest first, until it reads
+        unblocked: the view's similarity transform may leave a panned (or blurred) camera's
+        zone a few pixels off, and a zone that lines up nearby is not covered. demo 198's
+        cam-D006-006 (nudged 7.2 deg and defocused σ 5.8 all day, a reference): its low-passed
+        registration held a place 3 px from where the zone lined up for 42 s, 0.60 of the
+        zone unlike and still (blocked, no board), 0.28 at the better place. A zone (padded,
+        `smooth`) that stays as it was when no place lined up (mean absolute change under
+        `static_mad`, the same view) is not searched again: a board stands for minutes."""
+        if not self.zone_search_px:
+            return found
+        memo = self._unaligned
+        if (
+            memo is not None
+            and memo[0] == self._zone_key
+            and memo[1].shape == smooth.shape
+            and float(np.abs(smooth - memo[1]).mean()) < self.static_mad
+        ):
+            return found
+        (ys, xs), r = crop, self.zone_search_px
+        h, w = gray.shape
+        steps = range(-r, r + 1)
+        for dx, dy in sorted(itertools.product(steps, steps), key=lambda d: abs(d[0]) + abs(d[1])):
+            y0, x0 = ys.start + dy, xs.start + dx
+            if (dx, dy) == (0, 0) or min(y0, x0) < 0 or ys.stop + dy > h or xs.stop + dx > w:
+                continue
+            patch = gray[y0 : ys.stop + dy, x0 : xs.stop + dx]
+            moved = cells.unlike(
+                cells.pad(smooth_patch(patch, self.zone_blur) if self.zone_blur else patch)
+            )
+            moved &= cells.valid
+            share = np.count_nonzero(moved) / cells.n_valid
+            if share < self.block_share:
+                return moved, share
+        self._unaligned = (self._zone_key, smooth)
+        return found
 
     # -- result -----------------------------------------------------------------------------
     def result(self) -> ConditionsResult:

@@ -24,7 +24,7 @@ import numpy as np
 
 from pollwatch.audit.geometry import polygon_mask
 
-__all__ = ["outline_below", "outline_coverage", "outline_support", "side_supports"]
+__all__ = ["area_support", "outline_below", "outline_coverage", "outline_support", "side_supports"]
 
 _SIDE_FULL = 4.0  # a side whose edge is this many times its surround's counts in full
 _MIN_SIDE_PX = 3.0  # shorter sides are not judged on their own
@@ -114,3 +114,17 @@ def outline_coverage(gray: np.ndarray, polygon: np.ndarray) -> float:
     over its sides of min(1, side support / 4) (`side_supports`); 0 without a judged side."""
     sides = side_supports(gray, polygon)
     return float(np.minimum(sides / _SIDE_FULL, 1.0).mean()) if sides.size else 0.0
+
+
+def area_support(gray: np.ndarray, polygon: np.ndarray, grow: float = 1.2) -> float:
+    """The mean gradient magnitude over the polygon's area (grown `grow` times about its
+    centre) over that of the whole picture: whether the polygon lies on something with
+    more structure than the picture at large (a box: its rims, slot, seal, stand) or on a
+    stretch of bare floor or wall. nan when the grown polygon covers no pixel."""
+    magnitude = cv2.magnitude(*_gradients(gray))
+    poly = np.asarray(polygon, dtype=float)
+    centre = poly.mean(axis=0)
+    area = polygon_mask(centre + (poly - centre) * grow, magnitude.shape[:2])
+    if not area.any():
+        return math.nan
+    return float(magnitude[area].mean() / (magnitude.mean() + 1e-6))
