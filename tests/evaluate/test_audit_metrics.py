@@ -209,6 +209,22 @@ def test_a_frozen_picture_hides_what_began_after_it(blocked, hidden) -> None:
     assert [(r.start, r.end) for r in found] == hidden
 
 
+@pytest.mark.parametrize(
+    ("board_s", "hidden"),
+    [
+        (40.045, [(40.05, 60.0)]),  # the board came after the frame the freeze repeats (40.04)
+        (40.03, []),  # the repeated frame shows the board
+    ],
+)
+def test_a_frozen_picture_repeats_the_frame_before_it(board_s, hidden) -> None:
+    from pollwatch.audit.types import TimeRange
+    from pollwatch.evaluate.audit_metrics import _frozen_over
+
+    mine = conditions(("F", "frozen", "frozen", 40.05, 60.0))
+    found = _frozen_over(mine, (TimeRange(board_s, 80.0),), fps=25.0)
+    assert [(r.start, r.end) for r in found] == hidden
+
+
 BLIND_CAMERAS = pd.DataFrame(
     {"camera_id": ["A", "B"], "duration_s": [100.0, 60.0], "open_s": [10.0, 0.0]}
 )

@@ -100,11 +100,19 @@ def _nudged_from_start(conditions: pd.DataFrame) -> bool:
     return bool((nudges["start_s"] <= 0.0).any())
 
 
-def _frozen_over(conditions: pd.DataFrame, own: tuple[TimeRange, ...]) -> tuple[TimeRange, ...]:
-    """The frozen stretches that hide a condition: the frozen picture shows the moment the
-    freeze began, so a condition not yet there then cannot be seen until the freeze ends."""
+def _frozen_over(
+    conditions: pd.DataFrame, own: tuple[TimeRange, ...], fps: float | None = None
+) -> tuple[TimeRange, ...]:
+    """The frozen stretches that hide a condition: the frozen picture repeats the last frame
+    drawn before the freeze began (at the camera's `fps`; without it, the freeze's start), so
+    a condition not yet there then cannot be seen until the freeze ends (demo 184's board came
+    17 ms before a freeze, after the frame the freeze repeats)."""
     frozen = _ranges(conditions[conditions["kind"] == "frozen"])
-    return tuple(f for f in frozen if not any(r.start <= f.start < r.end for r in own))
+
+    def shown(start: float) -> float:
+        return (math.ceil(start * fps - 1e-9) - 1) / fps if fps else start
+
+    return tuple(f for f in frozen if not any(r.start <= shown(f.start) < r.end for r in own))
 
 
 def _share(k: float, n: float) -> float | None:
@@ -135,7 +143,8 @@ def _period_scores(
         span = TimeRange(0.0, float(cam.duration_s))
         hiders = mine[mine["kind"].isin(_HIDDEN_BY[state]) | mine["label"].isin(_HIDDEN_BY[state])]
         own = clip_ranges(_ranges(mine[mine["kind"] == kind]), 0, span.end)
-        frozen_over = _frozen_over(mine, own) if kind != "frozen" else ()
+        fps = getattr(cam, "fps", None)
+        frozen_over = _frozen_over(mine, own, fps) if kind != "frozen" else ()
         hidden = union_ranges(_ranges(hiders), frozen_over)
         truth = subtract_ranges(own, hidden)
         seen = timeline[(timeline["camera_id"] == cam.camera_id)]
