@@ -11,7 +11,12 @@ histogram, and with the values in use: each camera's smallest p-value and the sh
 with a flagged event (observable events only; not-observable periods are counted apart). The
 pile's calibration: over the episodes whose pile could be read, how far its rise (in the
 camera's per-ballot steps) exceeds the counted ballots (`pile_excess`: quantiles; the margins
-in use, `rise_excess` and `fill_margin`, must lie above its upper tail). The hands' tail on
+in use, `rise_excess` and `fill_margin`, must lie above its upper tail), and how far it
+exceeds the ballots the count proves (`pile_tail`: with `DetectOptions.pile_drops`, those of
+the hands seen going in) at legitimate episodes, those 5 ballots or more above (the one-sided
+95% bound of their share is `PILE_TAIL`) and the factor of each ballot beyond
+(`PILE_TAIL_DECAY`: exp(−1/m), m the one-sided 95% upper bound of the mean excess over 2 of
+those above 2). The hands' tail on
 cameras below the calibrated frame height (`hands_tail`): over their episodes the pile does not
 back, the share counted as three drops or more (its one-sided 95% Clopper–Pearson bound is
 `HANDS_TAIL_LOW_RES`) and the geometric factor of each further drop (`HANDS_TAIL_DECAY`).
@@ -59,8 +64,13 @@ from pollwatch.counting.unobservable import rough_ranges
 from pollwatch.evaluate.truthview import load_truth, stuffing_events
 from pollwatch.store import NotFoundError, Store
 from pollwatch.stuffing.detect import DetectOptions, between_rises, tested_episodes
-from pollwatch.stuffing.score import RISE_TAIL_FROM, hidden_dispersion, rise_test
-from pollwatch.stuffing.sides import hand_sides, hand_times, pile_refutes, side_run
+from pollwatch.stuffing.score import (
+    PILE_TAIL_FROM,
+    RISE_TAIL_FROM,
+    hidden_dispersion,
+    rise_test,
+)
+from pollwatch.stuffing.sides import hand_sides, hand_times, pile_refutes, seen_times, side_run
 from pollwatch.stuffing.step import stored_events
 from pollwatch.stuffing.stored import CameraData, camera_data
 
@@ -98,6 +108,16 @@ def _hands_tail(sizes: list[int]) -> dict[str, object]:
     }
 
 
+def _decay(excess: np.ndarray) -> float | None:
+    """The exponential tail's factor a ballot, exp(−1/m), m the one-sided 95% upper bound
+    (chi-square) of the mean of `excess` (each value's excess over the tail's start); None
+    without values."""
+    if not excess.size:
+        return None
+    mean_up = 2 * float(excess.sum()) / float(stats.chi2.ppf(0.05, 2 * excess.size))
+    return round(float(np.exp(-1.0 / mean_up)), 3)
+
+
 def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
     """The rises between episodes: how many, on how many cameras, those of `RISE_TAIL_FROM`
     ballots or more, the one-sided 95% bound of their share and the exponential factor of
@@ -105,17 +125,30 @@ def _rise_tail(rises: np.ndarray, cameras: int) -> dict[str, object]:
     n = rises.size
     big = rises[rises >= RISE_TAIL_FROM] - RISE_TAIL_FROM
     upper = rate_upper(int(big.size), n) if n else None
-    decay = None
-    if big.size:
-        mean_up = 2 * float(big.sum()) / float(stats.chi2.ppf(0.05, 2 * big.size))
-        decay = round(float(np.exp(-1.0 / mean_up)), 3)
     return {
         "stretches": int(n),
         "cameras": cameras,
         "quantiles": _quantiles(rises),
         "one_or_more": np.round(np.sort(big + RISE_TAIL_FROM), 2).tolist(),
         "share_upper95": round(upper, 4) if upper is not None else None,
-        "decay": decay,
+        "decay": _decay(big),
+    }
+
+
+def _pile_tail(excess: np.ndarray) -> dict[str, object]:
+    """The pile's rise over the ballots seen going in at legitimate episodes (`PILE_TAIL`):
+    how many, those `PILE_TAIL_FROM` ballots or more above and the one-sided 95% bound of
+    their share, the excesses above 2 ballots and the exponential factor of each ballot
+    beyond (`PILE_TAIL_DECAY`: from the 95% upper bound of their mean excess over 2)."""
+    n = excess.size
+    far = int(np.sum(excess >= PILE_TAIL_FROM))
+    above = excess[excess > 2.0] - 2.0
+    return {
+        "episodes": int(n),
+        "five_or_more": far,
+        "share_upper95": round(rate_upper(far, n), 4) if n else None,
+        "above_two": np.round(np.sort(above + 2.0), 2).tolist(),
+        "decay": _decay(above),
     }
 
 
@@ -182,7 +215,7 @@ def _side_cue(data: CameraData, eps: pd.DataFrame, o: DetectOptions) -> tuple[in
     """(episodes, runs of three hands or more in the cadence the pile does not refute, pairs
     of neighbouring hands within the cadence, those from one side) of `eps`."""
     runs = pairs = same = 0
-    t = data.drops["t_s"].to_numpy(float)
+    t = seen_times(data.drops) if o.pile_drops else data.drops["t_s"].to_numpy(float)
     for ep in eps.itertuples(index=False):
         hands = hand_times(t[(t >= ep.start_s) & (t <= ep.end_s)], o.episodes.hand_gap_s)
         timing = side_run(hands, "L" * len(hands), o.side_cadence_s)
@@ -228,6 +261,9 @@ def main() -> None:
     args = parser.parse_args()
     o = DetectOptions()
     sizes, rates, windows, excess, rises = [], [], [], [], []
+    # the pile's rise over the ballots the count proves (`pile_drops`: those seen going in)
+    # at legitimate episodes: PILE_TAIL's sample
+    seen_excess: list[float] = []
     rough_rises: list[float] = []  # stretches partly out of focus: the episodes' tail instead
     singles: list[float] = []  # the pile's rise at one hand counted as one ballot (640x360)
     rise_cameras = 0
@@ -258,6 +294,12 @@ def main() -> None:
                 windows += eps["window_s"].tolist()
                 over = (eps["fill_ballots"] - eps["counted"]).to_numpy(float)
                 excess += over[np.isfinite(over)].tolist()
+                fair = eps
+                for a, b in stuffed.get(cam.camera_id, []):
+                    fair = fair[(fair["end_s"] < a - 5.0) | (fair["start_s"] > b + 5.0)]
+                own = fair["seen"] if o.pile_drops else fair["counted"]
+                over = (fair["fill_ballots"] - own).to_numpy(float)
+                seen_excess += over[np.isfinite(over)].tolist()
                 if (cam.height or 0) >= o.calibrated_height:
                     one = eps[(eps["insertions"] == 1) & (eps["counted"] == 1)]
                     for a, b in stuffed.get(cam.camera_id, []):
@@ -310,6 +352,8 @@ def main() -> None:
                 "clustering_in_use": o.clustering,
                 "alpha": o.alpha,
                 "pile_excess": _quantiles(np.asarray(excess, float)),
+                "pile_tail": _pile_tail(np.asarray(seen_excess, float)),
+                "pile_tail_in_use": [o.pile_tail, o.pile_decay, o.pile_drops],
                 "rise_excess_in_use": o.episodes.rise_excess,
                 "single_hand_rise": _single_rises(np.asarray(singles, float)),
                 "fill_margin_in_use": o.fill_margin,

@@ -392,6 +392,38 @@ def test_what_the_pile_alone_proves(others, times, rise, flagged) -> None:
 
 
 @pytest.mark.parametrize(
+    ("evidence", "pile_drops", "flagged"),
+    [
+        # demo 202 cam-D002-003: one voter, the pile of a defocused box read 7 up at once and
+        # the counter put a drop of 7 there with no hand seen: the pile's evidence, no more
+        # than its tail for 7 above the 0 seen (0.0052 · 0.66² = 0.0023 an episode; with 20
+        # other episodes 1 − (1 − 0.0023)^21 = 0.047)
+        ("fill", True, False),
+        # the same taken as counted ballots (before session 14): flagged at the count's p
+        ("fill", False, True),
+        # a hand seen going in with the pile up 7 at once: the counter's bundle stands
+        ("burst+fill", True, True),
+    ],
+    ids=["pile-drop", "pile-drop-counted", "bundle-behind-a-hand"],
+)
+def test_ballots_only_the_pile_showed_are_the_pile_s(evidence, pile_drops, flagged) -> None:
+    voters = [3.0 + 4.0 * k for k in range(20)]  # single voters, 4 s apart
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(voters)]
+    levels.append((100.2, STEP * (20 + 7)))
+    curve = fill_curve(series(levels, end=130.0), 100.0)
+    frame = drops([*voters, 100.0], [1] * 20 + [7])
+    frame.loc[20, "evidence"] = evidence
+    obs = Observability(0.0, 130.0)
+    options = detect.DetectOptions(pile_drops=pile_drops)
+    events = detect.camera_events(frame, series([]), curve, STEP, obs, options)
+    event = next(e for e in events if e.start_s == 100.0)
+    assert (event.ballots, event.flagged) == (7, flagged)
+    if evidence == "fill" and pile_drops:
+        tail = detect.PILE_TAIL * detect.PILE_TAIL_DECAY ** (7 - 5)
+        assert event.p_value == pytest.approx(1.0 - (1.0 - tail) ** 21, rel=1e-6)
+
+
+@pytest.mark.parametrize(
     ("times", "evidence", "ballots", "rise", "want"),
     [
         # demo 71: three hands and two ballots the counter read off the pile at one moment,

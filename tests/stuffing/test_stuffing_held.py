@@ -176,3 +176,26 @@ def test_a_step_from_the_box_height(box_step, frame_height, found) -> None:
 def test_box_step_ratio_checked(ratio) -> None:
     with pytest.raises(ValueError, match="box_step_ratio"):
         detect.DetectOptions(box_step_ratio=ratio)
+
+
+@pytest.mark.parametrize(
+    ("held_hands", "flagged", "ballots"),
+    [(True, True, 5), (False, False, 7)],
+    ids=["hands-stand", "off"],
+)
+def test_hand_movements_stand_where_the_pile_does_not_hold(held_hands, flagged, ballots) -> None:
+    # demo 188 cam-D008-005: a stuffer's five hands 1.5 s apart, two of them counted twice
+    # 0.1 s apart (7 counted), the pile read up 7 for a moment and never again: the two
+    # ballots beyond the hands rest on the pile; the five hands stand without it
+    times = [40.0, 41.5, 41.6, 43.0, 44.5, 46.0, 46.1]
+    levels = [(t + 0.2, STEP * (k + 1)) for k, t in enumerate(VOTERS)]
+    levels.append((46.3, STEP * (len(VOTERS) + 7)))
+    curve = fill_curve(series(levels, [(53.0, 130.0)], 130.0), 100.0)
+    all_drops = drops(VOTERS + times, [1] * (len(VOTERS) + len(times)))
+    o = detect.DetectOptions(held_hands=held_hands)
+    obs = Observability(0.0, 130.0)
+    events = detect.camera_events(all_drops, series([], [], 130.0), curve, STEP, obs, o)
+    event = next(e for e in events if e.start_s == 40.0)
+    assert (event.flagged, event.observable, event.ballots) == (flagged, flagged, ballots)
+    assert (detect.HANDS_ONLY_REASON in event.reasons) is flagged
+    assert event.insertions == 5 and event.counted == 7

@@ -70,12 +70,14 @@ from pollwatch.stuffing.sides import (
     hand_times,
     one_person_pauses,
     pile_refutes,
+    seen_times,
     side_pvalue,
     side_run,
 )
 
 __all__ = [
     "EVENT_COLUMNS",
+    "HANDS_ONLY_REASON",
     "DetectOptions",
     "Event",
     "between_rises",
@@ -109,6 +111,11 @@ EVENT_COLUMNS = [
 ]
 
 
+#: what a flagged episode's reasons say where the pile did not hold the ballots beyond its hand
+#: movements and the hand movements alone were flagged (`DetectOptions.held_hands`)
+HANDS_ONLY_REASON = "pile rise not held, its hand movements only"
+
+
 @dataclass(frozen=True)
 class DetectOptions:
     """Thresholds of `camera_events` (tuned on demo seed 1 and demo-clean seed 1)."""
@@ -139,6 +146,11 @@ class DetectOptions:
     # what the pile alone can prove: its p-value no smaller than this per episode (PILE_TAIL)
     pile_tail: float = PILE_TAIL
     pile_decay: float = PILE_TAIL_DECAY  # ... and less by this a ballot beyond 5 (score.pile_tail)
+    # the counter's drops no hand was seen for (evidence "fill": ballots it read off the pile)
+    # are the pile's evidence, tested under its tail, not the count's (demo 202 cam-D002-003:
+    # one voter, the pile of a defocused box read 7 up at once, counted as a drop of 7 and
+    # flagged at p 3e-5 as a bundle)
+    pile_drops: bool = True
     # a rise between episodes: the pile's p-value no smaller than this at one ballot, less by
     # `rise_decay` a ballot beyond (RISE_TAIL: the pile reads steadier with nobody at the box)
     rise_tail: float = RISE_TAIL
@@ -180,6 +192,9 @@ class DetectOptions:
     # (demo 130-133 scored off and on: no false finding; docs/stuffing.md "Session 10b")
     box_step: bool = True
     box_step_ratio: float = BOX_STEP_RATIO
+    # a flagged episode whose pile rise is not held (`held_share`) is tested again on its
+    # hand movements alone (one ballot each), flagged where they suffice; off: not observable
+    held_hands: bool = True
     episodes: EpisodeOptions = field(default_factory=EpisodeOptions)
 
     def __post_init__(self) -> None:
@@ -312,10 +327,12 @@ def _episode_test(
     hands_only: bool = False,
 ) -> EpisodeTest:
     """`episode_test` of the ballots taken for an episode; where the pile raised them above
-    the counted ones, the pile's part proves no more than `score.pile_tail` of its `excess`
-    over them per episode: the p-value is the smaller of the count's own and the pile's
-    floored at that. `hands_only`: the count rests on hand movements the camera resolves too
-    coarsely (and the pile does not back it): it proves no more than `hands_tail`."""
+    `counted`, the ballots the count proves (with `pile_drops` those of the hands seen going
+    in: the counter's drops only the pile showed are the pile's reading), the pile's part
+    proves no more than `score.pile_tail` of its `excess` over them per episode: the p-value
+    is the smaller of the count's own and the pile's floored at that. `hands_only`: the
+    count rests on hand movements the camera resolves too coarsely (and the pile does not
+    back it): it proves no more than `hands_tail`."""
 
     def test(ballots: int) -> EpisodeTest:
         return episode_test(
@@ -339,12 +356,55 @@ def _episode_test(
     return replace(full, p_local=p_local, pvalue=day_pvalue(p_local, episodes))
 
 
+def _seen_times(drops: pd.DataFrame, o: DetectOptions) -> np.ndarray:
+    """The drop times the side cue reads: with `pile_drops` those of the hands seen going in
+    (`sides.seen_times`), else every drop's."""
+    return seen_times(drops) if o.pile_drops else drops["t_s"].to_numpy(float)
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """An episode's test with what stays fixed whatever ballots are taken for it: its
+    `rate`, the camera's `episodes`, its `window_s`, its one-sided `run` of hands (the
+    second cue: the smaller p-value is taken) and whether its count is `hands_only`."""
+
+    rate: float
+    episodes: int
+    window_s: float
+    run: int
+    o: DetectOptions
+    hands_only: bool
+
+    def __call__(self, tested: int, own: int, excess: float) -> tuple[EpisodeTest, bool, str]:
+        """(the test, flagged, what the reasons add) of `tested` ballots, `own` of them the
+        count's, the pile `excess` ballots over those."""
+        o = self.o
+        test = _episode_test(
+            tested,
+            own,
+            self.rate,
+            self.episodes,
+            self.window_s,
+            o,
+            excess=excess,
+            hands_only=self.hands_only,
+        )
+        side = side_pvalue(self.run, run_tail=o.side_run_tail, pair_tail=o.side_pair_tail)
+        side_day = day_pvalue(side, self.episodes)
+        reasons = ""
+        if side_day < test.pvalue:
+            test = replace(test, p_local=side, pvalue=side_day)
+            reasons = f"; {self.run} {ONE_SIDE_REASON}"
+        # (a run of hands never exceeds the episode's counted ballots, so never `tested`)
+        return test, test.pvalue < o.alpha and tested >= o.min_ballots, reasons
+
+
 def _paused(drops: pd.DataFrame, series: pd.DataFrame, o: DetectOptions) -> np.ndarray:
     """The drop times that continue the episode before them across one person's pause
-    (`sides.one_person_pauses`, the hands' sides from `series`)."""
+    (`sides.one_person_pauses`, the sides of the hands seen going in from `series`)."""
     if not (o.sides and o.pause_s > o.episodes.gap_s) or drops.empty:
         return np.empty(0)
-    hands = hand_times(drops["t_s"].to_numpy(float), o.episodes.hand_gap_s)
+    hands = hand_times(_seen_times(drops, o), o.episodes.hand_gap_s)
     return one_person_pauses(
         hands,
         hand_sides(series, hands),
@@ -356,12 +416,12 @@ def _paused(drops: pd.DataFrame, series: pd.DataFrame, o: DetectOptions) -> np.n
 
 
 def _one_side(drops: pd.DataFrame, series: pd.DataFrame, episode: Any, o: DetectOptions) -> int:
-    """The episode's longest run of hands from one side of the slot (`sides.side_run`), 0
-    where the cue is off or the pile, read, refutes it (rose less than the run less
-    `side_refute` ballots: one voter's hand counted several times)."""
+    """The episode's longest run of hands seen going in from one side of the slot
+    (`sides.side_run`), 0 where the cue is off or the pile, read, refutes it (rose less than
+    the run less `side_refute` ballots: one voter's hand counted several times)."""
     if not o.sides or drops.empty:
         return 0
-    t = drops["t_s"].to_numpy(float)
+    t = _seen_times(drops, o)
     hands = hand_times(t[(t >= episode.start_s) & (t <= episode.end_s)], o.episodes.hand_gap_s)
     run = side_run(hands, hand_sides(series, hands), o.side_cadence_s)
     return 0 if pile_refutes(episode.fill_ballots, run, o.side_refute) else run
@@ -421,38 +481,32 @@ def camera_events(
     ins_z = robust_z(ins, ins, floor=0.5) if len(ins) else ins
     events: list[Event] = []
     for k, ep in enumerate(episodes.itertuples(index=False)):
-        tested = int(ep.tested)
         backed = bool(ep.fill_ballots >= ep.ballots - o.fill_margin)  # False for NaN
-        test = _episode_test(
-            tested,
-            int(ep.counted),
-            ep.rate,
-            len(episodes),
-            ep.window_s,
-            o,
-            excess=float(ep.fill_ballots - ep.counted),
-            hands_only=coarse and not backed,
-        )
-        extra, lower, upper = extra_ballots(int(ep.ballots), from_pile=ep.ballots > ep.insertions)
-        # the second cue: one person's hands (sides.py); the smaller p-value is taken
-        run = 0 if coarse else _one_side(drops, series, ep, o)
-        side = side_pvalue(run, run_tail=o.side_run_tail, pair_tail=o.side_pair_tail)
-        side_day = day_pvalue(side, len(episodes))
-        reasons = str(ep.evidence)
-        if side_day < test.pvalue:
-            test = replace(test, p_local=side, pvalue=side_day)
-            reasons += f"; {run} {ONE_SIDE_REASON}"
-        # (a run of hands never exceeds the episode's counted ballots, so never `tested`)
-        flagged = test.pvalue < o.alpha and tested >= o.min_ballots
+        own = int(ep.seen) if o.pile_drops else int(ep.counted)  # what the count proves
+        run = 0 if coarse else _one_side(drops, series, ep, o)  # the second cue (sides.py)
+        judge = _Judge(ep.rate, len(episodes), ep.window_s, run, o, coarse and not backed)
+        ballots = int(ep.ballots)
+        test, flagged, reasons = judge(int(ep.tested), own, float(ep.fill_ballots - own))
+        reasons = f"{ep.evidence}{reasons}"
         held = not flagged or _pile_held(
-            (int(ep.ballots), int(ep.insertions)), (ep.start_s, ep.end_s), curve, step_px, o
+            (ballots, int(ep.insertions)), (ep.start_s, ep.end_s), curve, step_px, o
         )
+        if not held and o.held_hands:
+            # the ballots beyond the hand movements rest on a pile not read again; the hand
+            # movements' own stand without it (demo 188 cam-D008-005: a stuffer's five hands,
+            # two of them counted twice 0.1 s apart, the pile unreadable after them)
+            hands = int(ep.insertions)
+            retest, held, more = judge(hands, min(own, hands), math.nan)
+            if held:
+                ballots, test = hands, retest
+                reasons = f"{ep.evidence}{more}; {HANDS_ONLY_REASON}"
+        extra, lower, upper = extra_ballots(ballots, from_pile=ballots > ep.insertions)
         events.append(
             Event(
-                kind="bundle" if ep.insertions < ep.ballots / 2 else "hands",
+                kind="bundle" if ep.insertions < ballots / 2 else "hands",
                 start_s=float(ep.start_s),
                 end_s=float(ep.end_s),
-                ballots=int(ep.ballots),
+                ballots=ballots,
                 insertions=int(ep.insertions),
                 counted=int(ep.counted),
                 fill_ballots=float(ep.fill_ballots),

@@ -8,7 +8,8 @@ hand movements. Per episode: the hand movements at the slot (`insertions`: drops
 the moment the pile passed each step, several at once), the ballots the counter put in them
 (`counted`: a bundle counts its ballots; the drops only the pile showed, evidence "fill",
 count only as far as the pile's rise across the episode shows ballots beyond those seen going
-in), the pile's rise across the episode in per-ballot steps (`fill_ballots`, NaN where the
+in; `seen`: those of the drops a hand was seen going in, the rest are the pile's reading),
+the pile's rise across the episode in per-ballot steps (`fill_ballots`, NaN where the
 pile cannot be read or the camera's step is not resolved), the ballots taken for the episode
 (`ballots`: the counted ones, or the pile's rise where it is far larger), the stretch someone
 was at the box (`dwell_s`) and its robust z-score against the camera's episodes of a single
@@ -33,6 +34,7 @@ EPISODE_COLUMNS = [
     "end_s",
     "insertions",
     "counted",
+    "seen",
     "fill_ballots",
     "ballots",
     "dwell_s",
@@ -83,18 +85,20 @@ def robust_z(values: np.ndarray, reference: np.ndarray, *, floor: float) -> np.n
     return (vals - med) / scale
 
 
-def _counted(part: pd.DataFrame, fill_ballots: float) -> int:
-    """The ballots of an episode's drops; those only the pile showed (evidence "fill") no
-    more than the pile's rise across the episode shows beyond the ballots seen going in (the
-    counter reads the pile from one level to the next, which may reach beyond the episode)."""
+def _counted(part: pd.DataFrame, fill_ballots: float) -> tuple[int, int]:
+    """(counted, seen): the ballots of an episode's drops, and those of its drops a hand
+    was seen going in; those only the pile showed (evidence "fill") count no more than the
+    pile's rise across the episode shows beyond the ballots seen going in (the counter reads
+    the pile from one level to the next, which may reach beyond the episode)."""
     if "evidence" not in part:
-        return int(part["ballots"].sum())
+        total = int(part["ballots"].sum())
+        return total, total
     pile_only = (part["evidence"].astype(str) == "fill").to_numpy()
     seen = int(part.loc[~pile_only, "ballots"].sum())
     only = int(part.loc[pile_only, "ballots"].sum())
     if only and np.isfinite(fill_ballots):
         only = min(only, max(0, round(fill_ballots) - seen))
-    return seen + only
+    return seen + only, seen
 
 
 def find_episodes(
@@ -137,7 +141,7 @@ def find_episodes(
             )
         settled = end + o.settle_s
         fill_ballots = rise / step_px if np.isfinite(rise) else np.nan
-        counted = _counted(part, fill_ballots)
+        counted, seen = _counted(part, fill_ballots)
         ballots = counted
         if np.isfinite(fill_ballots) and fill_ballots >= counted + o.rise_excess:
             ballots = round(fill_ballots)
@@ -150,6 +154,7 @@ def find_episodes(
                 "end_s": end,
                 "insertions": 1 + int(np.sum(gaps >= o.hand_gap_s)),
                 "counted": counted,
+                "seen": seen,
                 "fill_ballots": fill_ballots,
                 "ballots": int(ballots),
                 "dwell_s": float(part["dwell_s"].max()),

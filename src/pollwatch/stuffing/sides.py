@@ -41,6 +41,7 @@ __all__ = [
     "hand_times",
     "one_person_pauses",
     "pile_refutes",
+    "seen_times",
     "side_pvalue",
     "side_run",
     "side_runs",
@@ -71,6 +72,19 @@ def hand_times(times: Sequence[float] | np.ndarray, hand_gap_s: float) -> np.nda
         return t
     keep = np.r_[True, np.diff(t) >= hand_gap_s]
     return t[keep]
+
+
+def seen_times(drops: pd.DataFrame) -> np.ndarray:
+    """The times of the counter's drops (`counting/drops`) a hand was seen going in: not
+    those only the pile showed (evidence "fill": the counter places them where the pile's
+    level passed a step, and the arms then say nothing of who reached in; demo 182
+    cam-D001-007, three such drops 0.6 s apart on a camera whose arms read "L" at nearly
+    every hand were flagged as one person's run of three). Every drop's without an
+    `evidence` column."""
+    t = drops["t_s"].to_numpy(float)
+    if "evidence" not in drops:
+        return t
+    return t[(drops["evidence"].astype(str) != "fill").to_numpy()]
 
 
 def hand_sides(
