@@ -183,6 +183,7 @@ def test_stuffing_scores() -> None:
             finding("1", 100.0, 106.0, 6),  # true, ballots right
             finding("2", 50.0, 50.0, 7),  # true bundle of 10: 30% off
             finding("3", 10.0, 12.0, 4),  # a clean camera flagged
+            finding("5", 28.0, 29.0, 3),  # c's hands seen before the box was covered
             finding("4", 200.0, 260.0, 0, observable=False),  # a hidden period (older store)
             finding("6", 20.0, 60.0, 0) | {"kind": "stuffing_not_observable"},  # (this one)
             finding("5", 0.0, 60.0, 0) | {"kind": "stuffing_not_observable"},  # covers c
@@ -209,6 +210,8 @@ def test_stuffing_scores() -> None:
         2,
         1,
     )
+    # c is hidden: its finding is neither right nor false
+    assert got["detections_of_hidden_events"] == 1 and got["detected_events"] == 4
     assert got["precision"] == pytest.approx(2 / 3) and got["recall"] == 1.0
     assert got["stations_within_25pct"] == 0.5
     # bounds 4–8 hold the 6; 5–9 miss the bundle of 10

@@ -12,7 +12,10 @@ event match when they overlap or lie within 5 s of each other (±5 s); pairs clo
 start time first, each used once.
 
 * events: precision (matched detections / detections) and recall (matched true events /
-  observable true events); hidden true events apart, with how many a not-observable finding
+  observable true events); a detection that matches no observable true event but a hidden
+  one (a stuffer seen before the box was covered: demo 184 cam-D011-004's first 4 of 7
+  hands) is neither right nor false: counted in `detections_of_hidden_events` and left out
+  of the precision; hidden true events apart, with how many a not-observable finding
   covers and how many an audit finding that the box could not be seen covers
   (`hidden_true_events_covered_by_audit`: the camera turned away from the box, the box
   covered, the picture frozen, dark or gone: the observer is told the box was unwatched);
@@ -123,7 +126,7 @@ def stuffing_scores(
     )
     seen_det = det.loc[det["observable"].to_numpy(bool)]
     audit_blind = _audit_blind(findings)
-    matched_true = matched_det = hidden_covered = hidden_by_audit = 0
+    matched_true = matched_det = hidden_covered = hidden_by_audit = of_hidden = 0
     per_event = []
     for cam in cameras:
         t = true[true["camera_id"] == cam]
@@ -136,6 +139,19 @@ def stuffing_scores(
         )
         matched_true += int((m >= 0).sum())
         matched_det += int((m >= 0).sum())
+        # a detection left over that meets a hidden stuffer saw the part the box showed
+        rest = d.drop(index=d.index[m[m >= 0]])
+        th = t[t["hidden"]]
+        of_hidden += int(
+            (
+                match_events(
+                    list(zip(rest["start_s"], rest["end_s"], strict=True)),
+                    list(zip(th["start_s"], th["end_s"], strict=True)),
+                    _TOLERANCE_S,
+                )
+                >= 0
+            ).sum()
+        )
         for (_, row), j in zip(tv.iterrows(), m, strict=True):
             found = d.iloc[j] if j >= 0 else None
             per_event.append(
@@ -184,7 +200,8 @@ def stuffing_scores(
         "true_events_observable": n_true_seen,
         "detected_events": len(seen_det),
         "matched": matched_true,
-        "precision": _share(matched_det, len(seen_det)),
+        "detections_of_hidden_events": of_hidden,
+        "precision": _share(matched_det, len(seen_det) - of_hidden),
         "recall": _share(matched_true, n_true_seen),
         "events": per_event,
         "hidden_true_events": int(true["hidden"].sum()),
