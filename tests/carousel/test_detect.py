@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from pollwatch.carousel.grouping import (
     complete_groups,
     group_probability,
     person_members,
+    seen_with,
     strong_core,
 )
 from pollwatch.carousel.synthetic import make_planted_set, pairwise_scores, recovered_groups
@@ -318,6 +320,13 @@ def test_chance_bayes_factor_reference(met: int, expected: float, factor: float)
         (lambda: CarouselParams(extension_probability=1.0), "extension_probability"),
         (lambda: strong_core(np.ones((1, 1)), 0.5), "probability"),
         (lambda: strong_core(np.ones((3, 3)), 1.5), "bar"),
+        (lambda: strong_core(np.ones((3, 3)), np.array([0.5, 0.9])), "bar"),
+        (lambda: strong_core(np.ones((3, 3)), np.array([0.5, np.nan, 0.9])), "bar"),
+        (lambda: CarouselParams(extension_alone_probability=0.0), "extension_alone_probability"),
+        (
+            lambda: seen_with(np.arange(2), np.arange(2), np.zeros(2), np.zeros(2), together_s=0),
+            "together_s",
+        ),
         (lambda: CarouselParams(tail_mass=0.0), "tail_mass"),
         (lambda: CarouselParams(null_max_shape=0.7), "null_max_shape"),
         (lambda: CarouselParams(null_max_shape=0.25, null_min_shape=0.3), "null_min_shape"),
@@ -746,29 +755,89 @@ def test_strong_core(
     assert np.flatnonzero(strong_core(_pairs(k, pairs), bar)).tolist() == kept
 
 
-def test_weak_third_station_extension_not_reported() -> None:
-    """A reported person's sighting at a third station replaced by a look-alike (cosine 0.3
-    to the person): group completion joins it to the person, and with
-    `extension_probability` it is split off while the rest of the person stays reported
-    with the same confidence."""
+@pytest.mark.parametrize(
+    ("k", "pairs", "bar", "kept"),
+    [
+        # demo 178's m1 (session 14): a voter at a third station where none of m1's
+        # co-travellers was seen, 0.872 and 0.881 to m1's two sightings: held at 0.7, not at
+        # the 0.99 of a sighting without the group
+        (3, {(0, 2): 0.997, (0, 1): 0.872, (1, 2): 0.881}, [0.7, 0.99, 0.7], [0, 2]),
+        (3, {(0, 2): 0.997, (0, 1): 0.872, (1, 2): 0.881}, [0.7, 0.7, 0.7], [0, 1, 2]),
+        # the strongest pair stays whatever its ends' bars
+        (3, {(0, 2): 0.95, (0, 1): 0.5, (1, 2): 0.5}, [0.99, 0.7, 0.99], [0, 2]),
+        # the strongest edge out (to 2, 0.9) fails its bar; 3 (0.8) still joins, and 2 not
+        # through it (0.85 < 0.99)
+        (
+            4,
+            {(0, 1): 1.0, (0, 2): 0.9, (1, 2): 0.5, (0, 3): 0.8, (1, 3): 0.2, (2, 3): 0.85},
+            [0.7, 0.7, 0.99, 0.7],
+            [0, 1, 3],
+        ),
+        # ... and joins through it when it reaches the bar there (0.995)
+        (
+            4,
+            {(0, 1): 1.0, (0, 2): 0.9, (1, 2): 0.5, (0, 3): 0.8, (1, 3): 0.2, (2, 3): 0.995},
+            [0.7, 0.7, 0.99, 0.7],
+            [0, 1, 2, 3],
+        ),
+    ],
+)
+def test_strong_core_per_sighting_bar(
+    k: int, pairs: dict[tuple[int, int], float], bar: list[float], kept: list[int]
+) -> None:
+    assert np.flatnonzero(strong_core(_pairs(k, pairs), np.array(bar))).tolist() == kept
+
+
+@pytest.mark.parametrize(
+    ("rows", "others", "expected"),
+    [
+        ([0, 1, 2], [3, 4], [True, False, False]),  # 3 with 0 (station 0, 10 s apart)
+        ([0, 1, 2], [5], [False, False, True]),  # 5 with 2 at station 2, 30 s: the edge
+        ([0, 1, 2], [], [False, False, False]),
+        ([], [3], []),
+        ([1], [6], [False]),  # station 1 but 31 s apart
+    ],
+)
+def test_seen_with(rows: list[int], others: list[int], expected: list[bool]) -> None:
+    station = np.array([0, 1, 2, 0, 1, 2, 1])
+    time = np.array([100.0, 200.0, 300.0, 110.0, 400.0, 330.0, 231.0])
+    got = seen_with(np.array(rows), np.array(others), station, time, together_s=30.0)
+    assert got.tolist() == expected
+
+
+def _member_at_three_stations(params: CarouselParams):  # type: ignore[no-untyped-def]
+    """The planted set, its detection with `params`, the sightings' station rows, and the
+    sightings of a reported person with co-travellers seen at three or more stations."""
     planted = make_planted_set(n_sightings=1500, n_stations=20, n_groups=6, noise=0.42, seed=9)
-    s = planted.sightings
-    base = detect_carousels(s, planted.stations, CarouselParams())
-    rows = planted.stations.index_of(s.station_id)
+    base = detect_carousels(planted.sightings, planted.stations, params)
+    rows = planted.stations.index_of(planted.sightings.station_id)
     k = next(
         int(k)
         for k in base.reported
         if base.person_co_travellers[k] > 0 and len(np.unique(rows[base.person == k])) >= 3
     )
-    m = np.flatnonzero(base.person == k)
+    return planted, base, rows, np.flatnonzero(base.person == k)
+
+
+def _alike_to(v: np.ndarray, cosine: float) -> np.ndarray:
+    """A unit vector at `cosine` to the unit vector `v`."""
+    r = np.random.default_rng(0).normal(size=v.shape)
+    r -= (r @ v) * v
+    return cosine * v + np.sqrt(1 - cosine**2) * r / np.linalg.norm(r)
+
+
+def test_weak_third_station_extension_not_reported() -> None:
+    """A reported person's sighting at a third station replaced by a look-alike (cosine 0.3
+    to the person): group completion joins it to the person, and with
+    `extension_probability` it is split off while the rest of the person stays reported
+    with the same confidence."""
+    planted, _, rows, m = _member_at_three_stations(CarouselParams())
+    s = planted.sightings
     alone = np.unique(rows[m], return_counts=True)
     alone = m[np.isin(rows[m], alone[0][alone[1] == 1])]  # its only sighting at a station
     odd = alone[np.argmax(s.time[alone])]
     emb = s.embedding.copy()
-    v = emb[m[0]]
-    r = np.random.default_rng(0).normal(size=v.shape)
-    r -= (r @ v) * v
-    emb[odd] = 0.3 * v + np.sqrt(1 - 0.09) * r / np.linalg.norm(r)
+    emb[odd] = _alike_to(emb[m[0]], 0.3)
     look_alike = Sightings.from_arrays(s.track_key, s.camera_id, s.station_id, s.time, emb)
     linked = detect_carousels(look_alike, planted.stations, CarouselParams())
     held = detect_carousels(look_alike, planted.stations, CarouselParams(extension_probability=0.7))
@@ -784,3 +853,47 @@ def test_weak_third_station_extension_not_reported() -> None:
     # every reported sighting but the look-alike is reported alike
     changed = np.flatnonzero(before != after)
     assert changed.tolist() == [odd]
+
+
+def test_extension_without_the_group_needs_its_own_bar() -> None:
+    """A reported member's sighting at a station where none of its co-travellers was seen
+    (their sightings there removed) joins only by a pair reaching
+    `extension_alone_probability`; with its co-travellers there, `extension_probability`
+    holds it. Either way the rest of the person is reported with the same confidence."""
+    held = CarouselParams(extension_probability=0.7)
+    planted, _, rows, m = _member_at_three_stations(held)
+    s = planted.sightings
+    odd = m[np.argmax(s.time[m])]
+    emb = s.embedding.copy()
+    emb[odd] = _alike_to(emb[m[0]], 0.9)  # pair probabilities 0.996-0.99998
+    together = held.together_s / held.travel.time_scale
+    fellows = (rows == rows[odd]) & (np.abs(s.time - s.time[odd]) <= together)
+    fellows[odd] = False
+    strict = replace(held, extension_alone_probability=0.99999)
+    for drop, cut in ((np.zeros(len(s), bool), False), (fellows, True)):
+        keep = ~drop
+        t = Sightings.from_arrays(
+            s.track_key[keep], s.camera_id[keep], s.station_id[keep], s.time[keep], emb[keep]
+        )
+        o = int(np.searchsorted(np.flatnonzero(keep), odd))
+        before = detect_carousels(t, planted.stations, held)
+        after = detect_carousels(t, planted.stations, strict)
+        b, a = before.reported_person(), after.reported_person()
+        assert b[o] >= 0
+        assert (a[o] == -1) == cut
+        assert np.flatnonzero(a != b).tolist() == ([o] if cut else [])
+        conf = {f.person_key: f.confidence for f in before.findings}
+        assert all(f.confidence == conf[f.person_key] for f in after.findings)
+
+
+def test_groups_that_vote_together_lose_nothing_to_the_alone_bar() -> None:
+    """Planted groups vote together at every station: no reported sighting lacks its
+    co-travellers, so `extension_alone_probability` changes nothing."""
+    planted = make_planted_set(n_sightings=1500, n_stations=20, n_groups=6, noise=0.42, seed=9)
+    held = CarouselParams(extension_probability=0.7)
+    base = detect_carousels(planted.sightings, planted.stations, held)
+    alone = detect_carousels(
+        planted.sightings, planted.stations, replace(held, extension_alone_probability=0.99999)
+    )
+    assert len(base.reported) > 10
+    assert np.array_equal(base.reported_person(), alone.reported_person())

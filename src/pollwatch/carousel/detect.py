@@ -25,6 +25,7 @@ from pollwatch.carousel.grouping import (
     link_persons,
     pair_support,
     person_members,
+    seen_with,
     strong_core,
 )
 from pollwatch.carousel.index import CandidatePairs, IndexParams, candidate_pairs
@@ -65,6 +66,10 @@ class CarouselParams:
     #: reaching this probability (`grouping.strong_core`); the others are split off, not
     #: reported (None: every sighting the linkage gave it)
     extension_probability: float | None = None
+    #: ... and a sighting at a station where none of the person's co-travellers was seen
+    #: within `together_s` (its link has no group behind it) joins only by a pair reaching
+    #: this one (None: `extension_probability`; not for a person reported by its chain)
+    extension_alone_probability: float | None = None
     together_s: float = 900.0  # persons seen this close in time at a station are together
     min_shared_stations: int = 2
     max_bayes_factor: float = 1000.0
@@ -101,6 +106,7 @@ class CarouselParams:
         for name in (
             "chain_agreement",
             "extension_probability",
+            "extension_alone_probability",
             "group_anchor_probability",
             "group_report_probability",
         ):
@@ -356,7 +362,19 @@ class CarouselDetector:
                 a, b = np.triu_indices(len(m), 1)
                 matrix = np.eye(len(m))
                 matrix[a, b] = matrix[b, a] = pair_probability(m[a], m[b])
-                person[m[~strong_core(matrix, p.extension_probability)]] = -1
+                bar = np.full(len(m), p.extension_probability)
+                if (
+                    p.extension_alone_probability is not None
+                    and met[k] > 0
+                    # not reported through its chain (a chain's pairs may be under the bar)
+                    and min(confidence[k], p.report_probability) <= matrix[a, b].max()
+                ):
+                    fellows = (group == group[k]) & (met > 0)
+                    fellows[k] = False
+                    theirs = np.concatenate([m[:0], *(members[q] for q in np.flatnonzero(fellows))])
+                    with_them = seen_with(m, theirs, rows, sightings.time, together_s=together)
+                    bar[~with_them] = p.extension_alone_probability
+                person[m[~strong_core(matrix, bar)]] = -1
             members = person_members(person, n_persons)
             best_sim = best_similarity(members)
         findings = self._findings(sightings, members, best_sim, keep, confidence, group, met)

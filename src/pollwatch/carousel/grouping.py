@@ -57,6 +57,7 @@ __all__ = [
     "link_persons",
     "pair_support",
     "person_members",
+    "seen_with",
     "strong_core",
 ]
 
@@ -346,21 +347,26 @@ def attach_to_groups(
     return out
 
 
-def _strongest_tree(probability: np.ndarray, bar: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+def _strongest_tree(
+    probability: np.ndarray, bar: float | np.ndarray = -1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Prim's maximum spanning tree of a symmetric (k, k) matrix of pair probabilities, grown
-    from the strongest pair (both its ends first) while the strongest edge reaching a new
-    sighting is at least `bar`: the sightings joined in order, and the probability of the
-    edge that joined each (the first two: the strongest pair's)."""
+    from the strongest pair (both its ends first) while an edge reaching a new sighting is at
+    least that sighting's `bar` (one for all, or one per sighting), the strongest such edge
+    first: the sightings joined in order, and the probability of the edge that joined each
+    (the first two: the strongest pair's)."""
     k = len(probability)
+    bars = np.broadcast_to(np.asarray(bar, np.float64), (k,))
     a, b = np.triu_indices(k, 1)
     best = int(np.argmax(probability[a, b]))
     order, edge = [int(a[best]), int(b[best])], [float(probability[a[best], b[best]])] * 2
     joined = np.zeros(k, bool)
     joined[order] = True
     while not joined.all():
-        reach = np.where(joined[:, None] & ~joined[None, :], probability, -np.inf)
+        open_ = joined[:, None] & ~joined[None, :] & (probability >= bars[None, :])
+        reach = np.where(open_, probability, -np.inf)
         i, j = np.unravel_index(int(np.argmax(reach)), reach.shape)
-        if reach[i, j] < bar:
+        if not open_[i, j]:
             break
         order.append(int(j))
         edge.append(float(probability[i, j]))
@@ -396,7 +402,7 @@ def chain_probability(probability: np.ndarray, agree: float) -> float | None:
     return float(1.0 / (1.0 + np.exp(-np.sum(np.log(q / (1 - q))))))
 
 
-def strong_core(probability: np.ndarray, bar: float) -> np.ndarray:
+def strong_core(probability: np.ndarray, bar: float | np.ndarray) -> np.ndarray:
     """Which of a person's sightings the evidence holds together (`probability`: its pairs'
     match probabilities, symmetric (k, k), k >= 2): its strongest pair, and every sighting
     joined to those by a chain of pairs each reaching `bar` (the maximum spanning tree grown
@@ -404,13 +410,40 @@ def strong_core(probability: np.ndarray, bar: float) -> np.ndarray:
     of 0.2) and the average linkage (a mean probability) can join a look-alike to a right
     person (demo 166: a voter at a fourth station at 0.02-0.09 to a member's three
     sightings; demo 168: one at 0.55 and 0.69; docs/carousel.md, session 13 carprec13).
-    Returns a boolean mask."""
+    `bar` may be one per sighting (a (k,) vector: the edge that joins a sighting must reach
+    its own; the strongest pair stays whatever its ends' bars). Returns a boolean mask."""
     p = _pair_matrix(probability)
-    if not 0 <= bar <= 1:
+    bars = np.asarray(bar, np.float64)
+    if bars.ndim > 1 or (bars.ndim == 1 and len(bars) != len(p)):
+        raise ValueError(f"bar must be a number or one per sighting ({len(p)}), got {bar!r}")
+    if np.any(np.isnan(bars)) or np.any((bars < 0) | (bars > 1)):
         raise ValueError(f"bar must be in [0, 1], got {bar!r}")
     keep = np.zeros(len(p), bool)
-    keep[_strongest_tree(p, bar)[0]] = True
+    keep[_strongest_tree(p, bars)[0]] = True
     return keep
+
+
+def seen_with(
+    rows: np.ndarray,
+    others: np.ndarray,
+    station: np.ndarray,
+    time: np.ndarray,
+    *,
+    together_s: float,
+) -> np.ndarray:
+    """Per sighting of `rows`: whether a sighting of `others` was taken at its station within
+    `together_s` of it (a person's co-travellers seen with it there). A carousel group votes
+    together, so a member's sighting where none of its co-travellers was seen has only its
+    own appearance behind it: five of the seven wrong sightings that the linkage had joined
+    to right persons on the tuning cases were such, and none of the right ones under a pair
+    probability of 0.99 (docs/carousel.md, session 14)."""
+    if together_s <= 0:
+        raise ValueError(f"together_s must be positive, got {together_s!r}")
+    rows, others = np.asarray(rows, np.int64), np.asarray(others, np.int64)
+    if not len(rows) or not len(others):
+        return np.zeros(len(rows), bool)
+    near = np.abs(time[others][None, :] - time[rows][:, None]) <= together_s
+    return (near & (station[others][None, :] == station[rows][:, None])).any(axis=1)
 
 
 def group_probability(probability: np.ndarray) -> float:

@@ -90,6 +90,11 @@ TOGETHER_S = 30.0  # seconds of video within which a group's members cast their 
 #: to right persons (session
 #: 13 carprec13: tuning cases' reported pairs 123 / 136 -> 121 / 129 right; 0.9 118 / 126,
 #: 0.99 106 / 110)
+#: ... and a sighting at a station where none of its co-travellers was seen with it by pairs
+#: of 0.99 (the bar for reporting a person with co-travellers): of the seven wrong sightings
+#: the linkage joined to right persons on the tuning cases, five were such (0.69-0.97), of
+#: the right ones four, all at 0.992 or more (session 14: tuning cases' reported pairs
+#: 166 / 182 -> 166 / 173 right, no pair lost, demo 178's clean station no longer flagged)
 STEP_PARAMS = CarouselParams(
     report_probability=0.99,
     lone_repeats=False,
@@ -102,6 +107,7 @@ STEP_PARAMS = CarouselParams(
     cross_null_other_cameras=True,
     chain_agreement=0.9,
     extension_probability=0.7,
+    extension_alone_probability=0.99,
 )
 
 #: a sighting is kept when at least this share of its crops was taken while the camera's box
