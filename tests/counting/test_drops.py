@@ -936,3 +936,25 @@ def test_a_rise_across_a_change_of_focus_is_not_ballots(
     assert drops["ballots"].sum() == expected
     found = drops["t_s"].to_numpy()
     assert all((np.abs(found - x) < 0.15).any() for x in times)  # each voter's own hand
+
+
+@pytest.mark.parametrize(
+    ("blurred", "hands", "options", "expected"),
+    [
+        ([(0.0, 60.0, "audit: blurred")], 1, {}, 5),  # 1 hand for 5 patches: the patches
+        ([(0.0, 60.0, "audit: blurred")], 3, {}, 3),  # 3 for 5: the slot shows the hands
+        ([(0.0, 60.0, "audit: blurred")], 1, {"blur_slot_hands": 0.0}, 1),  # the rule off
+        ([], 1, {}, 1),  # a sharp slot: its hands decide
+    ],
+)
+def test_a_blurred_slot_that_hides_the_hands_leaves_the_count_to_the_patches(
+    blurred: list, hands: int, options: dict, expected: int
+) -> None:
+    # session 14, demo 196 cam-D003-006 (σ 4.9): the slot found out of focus showed 2 hands
+    # for 23 ballot patches at the lid, the pile unreadable: 2 of 31 ballots counted
+    times = [10.0, 20.0, 30.0, 40.0, 50.0]
+    base = voters(times)
+    base["steps"] = []  # no pile to read
+    s = series(60, **base, reaches=[(t, 0.3) for t in times[:hands]])
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected

@@ -35,6 +35,11 @@ class DropFinderOptions:
     fill_after_s: float = 1.0  # ... or this long after it
     blur_patches: bool = True  # on a box out of focus (`find_drops`' `blurred`) whose slot
     # was not seen, a ballot seen going in counts where the pile held still
+    blur_slot_hands: float = 0.5  # a slot found out of focus (first seen in `blurred` time)
+    # that showed fewer hands than this share of the ballot-shaped patches at the lid is not
+    # watched for hands: its blurred bar hides them, and the patches decide there, as where
+    # no slot is seen (0: off; session 14: demo 196 cam-D003-006, σ 4.9, 2 hands for 23
+    # patches, 2 of 31 ballots counted; demo 176 cam-D003-010, σ 3.3, 20 for 20, kept)
     blur_cover: float = 0.3  # on a slot found out of focus (first seen in `blurred` time), a
     # hand covering it less than this above its running median with no ballot seen at the
     # slot: a standing voter's wobble, not a hand (0: off)
@@ -149,6 +154,7 @@ class DropFinderOptions:
             "fill_before_s",
             "fill_after_s",
             "blur_cover",
+            "blur_slot_hands",
             "two_arms",
             "two_arms_hand_s",
             "split_front",
