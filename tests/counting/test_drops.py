@@ -176,8 +176,10 @@ def test_bad_arguments(call, message: str) -> None:
         ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
-        # ... the pile rising a ballot for it: `front_steps` is off by default
-        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 5),
+        # ... the pile rising a ballot for it: a voter's body hid half the box's bottom as
+        # their hand went in (`front_steps`); someone crossing in front hides all of it
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 6),
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 1.0, 5),
         # ... while a voter's ballot is seen going in at the slot that very moment
         (
             {
@@ -762,16 +764,18 @@ def test_no_arm_windows_no_voter_beside() -> None:
     assert _beside(series, [hand], DropFinderOptions()) == frozenset()
 
 
-ON = {"front_steps": 0.6}  # session 13's `front_steps`, an option
+ON = {"front_steps": 0.6}  # session 13's `front_steps`, on since session 14
+OFF = {"front_steps": 0.0}
 
 
-def _passing(end: float) -> Burst:
-    """A covering of the slot ending at `end` taken for someone passing in front of the box."""
-    return Burst(end - 0.7, end, 0.5, np.inf, 0.7, front_rise=0.9, passing=True)
+def _passing(end: float, front: float = 0.88) -> Burst:
+    """A covering of the slot ending at `end` taken for someone passing in front of the box,
+    the box's bottom hidden `front` more than before."""
+    return Burst(end - 0.7, end, 0.5, np.inf, 0.7, front_rise=front, passing=True)
 
 
 @pytest.mark.parametrize(
-    ("rise", "options", "expected"), [(1.0, ON, 6), (0.5, ON, 5), (1.0, {}, 5)]
+    ("rise", "options", "expected"), [(1.0, ON, 6), (0.5, ON, 5), (1.0, OFF, 5), (1.0, {}, 6)]
 )
 def test_a_covering_taken_for_a_passer_by_the_pile_rose_for_counts_with_front_steps(
     rise: float, options: dict, expected: int
@@ -808,8 +812,13 @@ def test_a_covering_taken_for_a_passer_by_the_pile_rose_for_counts_with_front_st
         ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.0, True, ON, [118.97]),
         ([_passing(133.57)], 0.31, True, ON, []),
         ([_passing(253.05)], 0.97, False, ON, []),  # nobody at the box
-        ([_passing(253.05)], 0.97, True, {}, []),  # off, the default
+        ([_passing(253.05)], 0.97, True, OFF, []),  # off
         ([_passing(253.05)], 0.97, True, {"front_steps": 1.0}, []),
+        # fresh demo 180 cam-D007-001 (session 13): a passer-by's covering (the box's bottom
+        # hidden 1.0) and the voter's (0.25) in one rise of 1.0 steps: the voter's (session 14)
+        ([_passing(316.17, 1.0), _passing(318.57, 0.25)], 1.0, True, ON, [318.57]),
+        ([_passing(316.17, 1.0)], 1.0, True, ON, []),
+        ([_passing(316.17, 1.0)], 1.0, True, {**ON, "front_most": 0.0}, [316.17]),  # no limit
     ],
 )
 def test_a_covering_taken_for_a_passer_by_in_a_rise_is_a_hand(

@@ -126,14 +126,20 @@ class DropFinderOptions:
     # arm missed, in rises of 1.97-2.09 steps, had 1.63-2.00; the seven single hands in rises
     # of 1.8-2.75 steps at most 1.39)
     crowd_hands: int = 5
-    front_steps: float = 0.0  # a covering of the slot taken for someone passing in front of
+    front_steps: float = 0.6  # a covering of the slot taken for someone passing in front of
     # the box (`Burst.passing`), in a rise of the pile this many steps or more above the clear
     # hands in it (every hand seen, someone at the box), is a voter's hand after all: the box's
-    # bottom hidden by the voter or whoever stood beside them (0: off, the default; session
-    # 13: at 0.6, on the 28 tuning cases the five such coverings 0.68-2.01 steps above their
-    # rise's hands were missed true drops, the other 18 at most 0.31 above; on fresh demo 180
-    # it took a passer-by's covering for the voter's in a rise holding both, a non-voter
-    # counted: left off, docs/counting.md "Session 13")
+    # bottom hidden by the voter or whoever stood beside them (0: off; session 13: at 0.6, on
+    # the 28 tuning cases the five such coverings 0.68-2.01 steps above their rise's hands
+    # were missed true drops, the other 18 at most 0.31 above; on fresh demo 180 it took a
+    # passer-by's covering for the voter's in a rise holding both, a non-voter counted: left
+    # off then; on since session 14, with `front_most`)
+    front_most: float = 0.9  # ... only a covering under which the box's bottom was hidden less
+    # than this much more than just before (`Burst.front_rise`): a voter's body hides part of
+    # it, someone crossing in front all of it (0: no limit; session 14: on the 47 tuning
+    # cases the coverings `front_steps` takes under 0.9 were 5 true drops, 0.25-0.88; the
+    # 4 above it 2 true (demo 166, demo-clean 127) and 3 false, 0.97-1.0, the non-voter of
+    # demo 180 at 316.17 s among them: docs/counting.md "Session 14")
     blur_edges: bool = True  # a rise of the pile across the start or end of time out of
     # focus (`find_drops`' `blurred`, not at the series' own ends; within 1 s of the gap
     # between the two levels: the audit's times) is the focus changing, not
@@ -172,6 +178,7 @@ class DropFinderOptions:
             "side_arm_steps",
             "side_arm_s",
             "front_steps",
+            "front_most",
             "crowd_fg",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too

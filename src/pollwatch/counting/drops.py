@@ -399,7 +399,11 @@ def _passing_hands(
     bottom as their hand went in (session 13: demo 128 cam-D002-011 at 253.1 s, demo-clean
     117 cam-D003-008 at 341.9 s, a lone voter each, rises of 0.97 and 1.03 steps with no
     hand). In order of time."""
-    passing = [x for x in inside if x.passing and not x.reach]
+    passing = [
+        x
+        for x in inside
+        if x.passing and not x.reach and (not o.front_most > 0 or x.front_rise < o.front_most)
+    ]
     excess = steps - len(clear)
     if not (passing and present and o.front_steps > 0 and excess >= o.front_steps):
         return clear, rows
