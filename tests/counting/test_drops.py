@@ -967,3 +967,33 @@ def test_a_blurred_slot_that_hides_the_hands_leaves_the_count_to_the_patches(
     s = series(60, **base, reaches=[(t, 0.3) for t in times[:hands]])
     drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
     assert drops["ballots"].sum() == expected
+
+
+def _weak(end: float) -> Burst:
+    """A hand over the slot taken for a voter's hand before or after their drop (`weak_cover`):
+    only a hint."""
+    return Burst(end - 0.1, end, 0.13, np.inf, 0.1, weak=True)
+
+
+@pytest.mark.parametrize(
+    ("steps", "present", "options", "expected"),
+    [
+        # demo-clean 135 cam-D002-003: voter v0006's hand at 114.17 s, voter v0007 beside the
+        # box putting theirs in at 116.30 s, their hand barely over the slot (0.13), the pile
+        # 1.22 steps up: two drops
+        (1.22, True, {}, [114.17, 116.37]),
+        (1.39, True, {}, [114.17, 116.37]),  # demo 188 cam-D008-005 at 289.45 s: 1.39 steps
+        (1.05, True, {}, [114.17]),  # demo 126 cam-D012-002: 1.05 steps, one voter
+        (1.22, False, {}, [114.17]),  # nobody at the box
+        (1.22, True, {"weak_steps": 0.0}, [114.17]),  # the rule off
+    ],
+)
+def test_a_weak_hand_in_a_rise_above_its_hands_is_a_second_voter(
+    steps: float, present: bool, options: dict, expected: list[float]
+) -> None:
+    o = DropFinderOptions(**options)
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    inside = [_hand(114.17, 0.42, (0.16, 0.0)), _weak(116.37)]
+    rows = _assign(steps, inside, [114.5], present, o, stats, hidden=False)
+    assert [r[0] for r in rows] == expected
+    assert stats["fill_only"] == len(expected) - 1

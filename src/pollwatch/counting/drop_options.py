@@ -74,6 +74,11 @@ class DropFinderOptions:
     # near it, `weak_near_s` or less from a hand that showed one: the same voter's hand before
     # or after the drop (0 turns the rule off)
     weak_near_s: float = 3.0
+    weak_steps: float = 0.2  # ... unless the pile rose this many steps or more above the clear
+    # hands of its rise (every hand seen, someone at the box): a second voter's hand, barely
+    # over the slot (0: off; session 14: on the 36 tuning cases the two such hands in rises
+    # 0.22 and 0.39 steps above their hands were missed true drops, the five others in rises
+    # at most 0.05 above false)
     two_arms: float = 0.25  # a hand over the slot of `two_arms_hand_s` or more while arms moved
     # on both sides of it (each side's share moved at least this much: `counting.arms`) is two
     # voters' hands, one standing behind the box and one beside, reaching from opposite sides
@@ -179,6 +184,7 @@ class DropFinderOptions:
             "side_arm_s",
             "front_steps",
             "front_most",
+            "weak_steps",
             "crowd_fg",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too
