@@ -77,8 +77,8 @@ class DropFinderOptions:
     weak_steps: float = 0.2  # ... unless the pile rose this many steps or more above the clear
     # hands of its rise (every hand seen, someone at the box): a second voter's hand, barely
     # over the slot (0: off; session 14: on the 36 tuning cases the two such hands in rises
-    # 0.22 and 0.39 steps above their hands were missed true drops, the five others in rises
-    # at most 0.05 above false)
+    # 0.22 and 0.39 steps above their hands were missed true drops; the five others were in
+    # rises at most 0.05 above theirs, four of them no drop)
     two_arms: float = 0.25  # a hand over the slot of `two_arms_hand_s` or more while arms moved
     # on both sides of it (each side's share moved at least this much: `counting.arms`) is two
     # voters' hands, one standing behind the box and one beside, reaching from opposite sides
