@@ -11,9 +11,11 @@ onto the box's own edges (`fit_polygon`) and cuts the recording into steady view
 starts once `persist` keyframes in a row agree on a box position more than `shift_px` away
 from the current one, and counts only where the box is seen there (its outline; on defocused
 keyframes, whose outline is gone, the coarse picture: see `box_views`). Each view's zone is
-its keyframes' median one. A view is watched from its first keyframe until the next view's first:
-the nudge itself falls in the old view's time, whose watcher finds the box's outline gone and
-the picture changed there and marks it not observable, as it did without views.
+its keyframes' median one. A view is watched from the frame the camera came to rest there
+(`_moved_at`: the frames between the last keyframe of the view before and its first are
+decoded, the first one that phase-correlates with that keyframe starts it) until the next
+view's start; a camera still moving falls in the old view's time, whose watcher finds the
+box's outline gone and the picture changed there and marks it not observable.
 `ViewWatcher` runs one `BoxWatcher` per view, each frame going to its view's watcher.
 """
 
