@@ -176,8 +176,10 @@ def test_bad_arguments(call, message: str) -> None:
         ({"bursts": [(35.0, 0.0)], "present": [(33, 37)]}, 0.0, 5),
         # someone passing in front of the box hides the slot and the box's bottom
         ({"reaches": [(35.0, 0.4)], "present": [(33, 37)]}, 0.5, 5),
-        # ... the pile rising a ballot for it: `front_steps` is off by default
-        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 5),
+        # ... the pile rising a ballot for it: a voter's body hid half the box's bottom as
+        # their hand went in (`front_steps`); someone crossing in front hides all of it
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 0.5, 6),
+        ({"reaches": [(35.0, 0.4)], "steps": [(35.0, 1.0)], "present": [(33, 37)]}, 1.0, 5),
         # ... while a voter's ballot is seen going in at the slot that very moment
         (
             {
@@ -762,16 +764,18 @@ def test_no_arm_windows_no_voter_beside() -> None:
     assert _beside(series, [hand], DropFinderOptions()) == frozenset()
 
 
-ON = {"front_steps": 0.6}  # session 13's `front_steps`, an option
+ON = {"front_steps": 0.6}  # session 13's `front_steps`, on since session 14
+OFF = {"front_steps": 0.0}
 
 
-def _passing(end: float) -> Burst:
-    """A covering of the slot ending at `end` taken for someone passing in front of the box."""
-    return Burst(end - 0.7, end, 0.5, np.inf, 0.7, front_rise=0.9, passing=True)
+def _passing(end: float, front: float = 0.88) -> Burst:
+    """A covering of the slot ending at `end` taken for someone passing in front of the box,
+    the box's bottom hidden `front` more than before."""
+    return Burst(end - 0.7, end, 0.5, np.inf, 0.7, front_rise=front, passing=True)
 
 
 @pytest.mark.parametrize(
-    ("rise", "options", "expected"), [(1.0, ON, 6), (0.5, ON, 5), (1.0, {}, 5)]
+    ("rise", "options", "expected"), [(1.0, ON, 6), (0.5, ON, 5), (1.0, OFF, 5), (1.0, {}, 6)]
 )
 def test_a_covering_taken_for_a_passer_by_the_pile_rose_for_counts_with_front_steps(
     rise: float, options: dict, expected: int
@@ -808,8 +812,13 @@ def test_a_covering_taken_for_a_passer_by_the_pile_rose_for_counts_with_front_st
         ([_hand(118.97, 0.43, (0.14, 0.0)), _passing(123.57)], 1.0, True, ON, [118.97]),
         ([_passing(133.57)], 0.31, True, ON, []),
         ([_passing(253.05)], 0.97, False, ON, []),  # nobody at the box
-        ([_passing(253.05)], 0.97, True, {}, []),  # off, the default
+        ([_passing(253.05)], 0.97, True, OFF, []),  # off
         ([_passing(253.05)], 0.97, True, {"front_steps": 1.0}, []),
+        # fresh demo 180 cam-D007-001 (session 13): a passer-by's covering (the box's bottom
+        # hidden 1.0) and the voter's (0.25) in one rise of 1.0 steps: the voter's (session 14)
+        ([_passing(316.17, 1.0), _passing(318.57, 0.25)], 1.0, True, ON, [318.57]),
+        ([_passing(316.17, 1.0)], 1.0, True, ON, []),
+        ([_passing(316.17, 1.0)], 1.0, True, {**ON, "front_most": 0.0}, [316.17]),  # no limit
     ],
 )
 def test_a_covering_taken_for_a_passer_by_in_a_rise_is_a_hand(
@@ -936,3 +945,55 @@ def test_a_rise_across_a_change_of_focus_is_not_ballots(
     assert drops["ballots"].sum() == expected
     found = drops["t_s"].to_numpy()
     assert all((np.abs(found - x) < 0.15).any() for x in times)  # each voter's own hand
+
+
+@pytest.mark.parametrize(
+    ("blurred", "hands", "options", "expected"),
+    [
+        ([(0.0, 60.0, "audit: blurred")], 1, {}, 5),  # 1 hand for 5 patches: the patches
+        ([(0.0, 60.0, "audit: blurred")], 3, {}, 3),  # 3 for 5: the slot shows the hands
+        ([(0.0, 60.0, "audit: blurred")], 1, {"blur_slot_hands": 0.0}, 1),  # the rule off
+        ([], 1, {}, 1),  # a sharp slot: its hands decide
+    ],
+)
+def test_a_blurred_slot_that_hides_the_hands_leaves_the_count_to_the_patches(
+    blurred: list, hands: int, options: dict, expected: int
+) -> None:
+    # session 14, demo 196 cam-D003-006 (σ 4.9): the slot found out of focus showed 2 hands
+    # for 23 ballot patches at the lid, the pile unreadable: 2 of 31 ballots counted
+    times = [10.0, 20.0, 30.0, 40.0, 50.0]
+    base = voters(times)
+    base["steps"] = []  # no pile to read
+    s = series(60, **base, reaches=[(t, 0.3) for t in times[:hands]])
+    drops, _ = find_drops(s, BOX_H, DropFinderOptions(**options), blurred=blurred)
+    assert drops["ballots"].sum() == expected
+
+
+def _weak(end: float) -> Burst:
+    """A hand over the slot taken for a voter's hand before or after their drop (`weak_cover`):
+    only a hint."""
+    return Burst(end - 0.1, end, 0.13, np.inf, 0.1, weak=True)
+
+
+@pytest.mark.parametrize(
+    ("steps", "present", "options", "expected"),
+    [
+        # demo-clean 135 cam-D002-003: voter v0006's hand at 114.17 s, voter v0007 beside the
+        # box putting theirs in at 116.30 s, their hand barely over the slot (0.13), the pile
+        # 1.22 steps up: two drops
+        (1.22, True, {}, [114.17, 116.37]),
+        (1.39, True, {}, [114.17, 116.37]),  # demo 188 cam-D008-005 at 289.45 s: 1.39 steps
+        (1.05, True, {}, [114.17]),  # demo 126 cam-D012-002: 1.05 steps, one voter
+        (1.22, False, {}, [114.17]),  # nobody at the box
+        (1.22, True, {"weak_steps": 0.0}, [114.17]),  # the rule off
+    ],
+)
+def test_a_weak_hand_in_a_rise_above_its_hands_is_a_second_voter(
+    steps: float, present: bool, options: dict, expected: list[float]
+) -> None:
+    o = DropFinderOptions(**options)
+    stats = {"bundles": 0.0, "fill_only": 0.0}
+    inside = [_hand(114.17, 0.42, (0.16, 0.0)), _weak(116.37)]
+    rows = _assign(steps, inside, [114.5], present, o, stats, hidden=False)
+    assert [r[0] for r in rows] == expected
+    assert stats["fill_only"] == len(expected) - 1

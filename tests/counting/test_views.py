@@ -31,12 +31,13 @@ def _room() -> np.ndarray:
     return img
 
 
-def _write(path: Path, views: list[tuple[float, np.ndarray]], seconds: float) -> Path:
-    """An H.264 clip at 5 fps, a keyframe every second, showing `views` from their times."""
+def _write(path: Path, views: list[tuple[float, np.ndarray]], seconds: float, gop: int = 5) -> Path:
+    """An H.264 clip at 5 fps, a keyframe every `gop` frames (a second), showing `views` from
+    their times."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=5)
         stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
-        stream.options = {"g": "5", "keyint_min": "5"}
+        stream.options = {"g": str(gop), "keyint_min": str(gop)}
         for i in range(round(seconds * 5)):
             image = [img for t, img in views if t <= i / 5][-1]
             out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
@@ -95,6 +96,19 @@ def test_box_views_follow_a_nudge(tmp_path: Path, later: str, expect: list) -> N
         assert moved == pytest.approx(np.tile([-24, 10], (4, 1)), abs=1.5)
     else:  # no second view with the box: the first is watched on (its watcher sees it go)
         assert views[0].end_s == math.inf
+
+
+@pytest.mark.parametrize("nudge", [13.4, 20.0, 26.2])
+def test_a_new_view_starts_when_the_camera_moved(tmp_path: Path, nudge: float) -> None:
+    """Keyframes read every 10 s place a nudge only to 10 s; the new view starts at the first
+    frame showing it (a keyframe every 2 s: found between keyframes too), and the view before
+    ends there (demo 190's nudged cameras lost 8 s each to "box not in view")."""
+    room = _room()
+    clip = _write(tmp_path / "c.mp4", [(0.0, room), (nudge, _moved(room, -24, 10))], 50.0, gop=10)
+    views = box_views(clip, BoxZone(BOX, 0.9, "cameras.csv"), room, every_s=10.0)
+    assert [v.zone.shift for v in views] == [(0, 0), (-24, 10)]
+    assert views[1].start_s == pytest.approx(nudge, abs=0.01)
+    assert views[0].end_s == views[1].start_s and views[1].end_s == math.inf
 
 
 def test_box_views_when_the_recording_starts_elsewhere(tmp_path: Path) -> None:

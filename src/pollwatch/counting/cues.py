@@ -58,6 +58,8 @@ class Burst:
     # covered the slot than just before (someone crossing in front during it)
     passing: bool = False  # a covering of the slot taken for someone passing in front of the
     # box (`slot_hands`, `reach_front`), not for a hand
+    weak: bool = False  # a hand taken for the same voter's hand before or after their drop
+    # (`hands._weak_hands`, `weak_cover`), only a hint
 
     def clear(self, o: DropFinderOptions) -> bool:
         """A hand over the slot, or shaped like a ballot going in: it vanishes at the slot

@@ -35,6 +35,11 @@ class DropFinderOptions:
     fill_after_s: float = 1.0  # ... or this long after it
     blur_patches: bool = True  # on a box out of focus (`find_drops`' `blurred`) whose slot
     # was not seen, a ballot seen going in counts where the pile held still
+    blur_slot_hands: float = 0.5  # a slot found out of focus (first seen in `blurred` time)
+    # that showed fewer hands than this share of the ballot-shaped patches at the lid is not
+    # watched for hands: its blurred bar hides them, and the patches decide there, as where
+    # no slot is seen (0: off; session 14: demo 196 cam-D003-006, σ 4.9, 2 hands for 23
+    # patches, 2 of 31 ballots counted; demo 176 cam-D003-010, σ 3.3, 20 for 20, kept)
     blur_cover: float = 0.3  # on a slot found out of focus (first seen in `blurred` time), a
     # hand covering it less than this above its running median with no ballot seen at the
     # slot: a standing voter's wobble, not a hand (0: off)
@@ -69,6 +74,11 @@ class DropFinderOptions:
     # near it, `weak_near_s` or less from a hand that showed one: the same voter's hand before
     # or after the drop (0 turns the rule off)
     weak_near_s: float = 3.0
+    weak_steps: float = 0.2  # ... unless the pile rose this many steps or more above the clear
+    # hands of its rise (every hand seen, someone at the box): a second voter's hand, barely
+    # over the slot (0: off; session 14: on the 36 tuning cases the two such hands in rises
+    # 0.22 and 0.39 steps above their hands were missed true drops; the five others were in
+    # rises at most 0.05 above theirs, four of them no drop)
     two_arms: float = 0.25  # a hand over the slot of `two_arms_hand_s` or more while arms moved
     # on both sides of it (each side's share moved at least this much: `counting.arms`) is two
     # voters' hands, one standing behind the box and one beside, reaching from opposite sides
@@ -121,14 +131,20 @@ class DropFinderOptions:
     # arm missed, in rises of 1.97-2.09 steps, had 1.63-2.00; the seven single hands in rises
     # of 1.8-2.75 steps at most 1.39)
     crowd_hands: int = 5
-    front_steps: float = 0.0  # a covering of the slot taken for someone passing in front of
+    front_steps: float = 0.6  # a covering of the slot taken for someone passing in front of
     # the box (`Burst.passing`), in a rise of the pile this many steps or more above the clear
     # hands in it (every hand seen, someone at the box), is a voter's hand after all: the box's
-    # bottom hidden by the voter or whoever stood beside them (0: off, the default; session
-    # 13: at 0.6, on the 28 tuning cases the five such coverings 0.68-2.01 steps above their
-    # rise's hands were missed true drops, the other 18 at most 0.31 above; on fresh demo 180
-    # it took a passer-by's covering for the voter's in a rise holding both, a non-voter
-    # counted: left off, docs/counting.md "Session 13")
+    # bottom hidden by the voter or whoever stood beside them (0: off; session 13: at 0.6, on
+    # the 28 tuning cases the five such coverings 0.68-2.01 steps above their rise's hands
+    # were missed true drops, the other 18 at most 0.31 above; on fresh demo 180 it took a
+    # passer-by's covering for the voter's in a rise holding both, a non-voter counted: left
+    # off then; on since session 14, with `front_most`)
+    front_most: float = 0.9  # ... only a covering under which the box's bottom was hidden less
+    # than this much more than just before (`Burst.front_rise`): a voter's body hides part of
+    # it, someone crossing in front all of it (0: no limit; session 14: on the 47 tuning
+    # cases the coverings `front_steps` takes under 0.9 were 5 true drops, 0.25-0.88; the
+    # 4 above it 2 true (demo 166, demo-clean 127) and 3 false, 0.97-1.0, the non-voter of
+    # demo 180 at 316.17 s among them: docs/counting.md "Session 14")
     blur_edges: bool = True  # a rise of the pile across the start or end of time out of
     # focus (`find_drops`' `blurred`, not at the series' own ends; within 1 s of the gap
     # between the two levels: the audit's times) is the focus changing, not
@@ -149,6 +165,7 @@ class DropFinderOptions:
             "fill_before_s",
             "fill_after_s",
             "blur_cover",
+            "blur_slot_hands",
             "two_arms",
             "two_arms_hand_s",
             "split_front",
@@ -166,6 +183,8 @@ class DropFinderOptions:
             "side_arm_steps",
             "side_arm_s",
             "front_steps",
+            "front_most",
+            "weak_steps",
             "crowd_fg",
         ):
             # 0 turns a rule off (`side_patch_cover` 0: no cover needed); NaN is refused too

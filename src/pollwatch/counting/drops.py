@@ -88,6 +88,8 @@ def find_drops(
         fill[series["fill_line"].to_numpy(float) <= o.line_rows] = np.nan
     reaches = slot_hands(series, o)
     patches = ballot_patches(series, box_h, o)
+    if reaches is not None and slot_blur and _hides_hands(reaches, patches, o):
+        reaches = None  # a blurred slot that hides the hands: the patches decide
     touched: frozenset[int] = frozenset()
     beside: frozenset[int] = frozenset()
     if reaches is None:
@@ -343,7 +345,18 @@ def _assign(
         stats["fill_only"] += 1
         return [*rows, (clear[0].end + 0.1, 1, 0.9, "burst+fill")]
     if not hidden:
-        clear, rows = _passing_hands(steps, inside, clear, rows, crossings, present, o, stats)
+        passing = [
+            x
+            for x in inside
+            if x.passing and not x.reach and (not o.front_most > 0 or x.front_rise < o.front_most)
+        ]
+        clear, rows = _hands_after_all(
+            steps, passing, o.front_steps, clear, rows, crossings, present, stats
+        )
+        weak = [x for x in inside if x.weak and not x.reach]
+        clear, rows = _hands_after_all(
+            steps, weak, o.weak_steps, clear, rows, crossings, present, stats
+        )
         more = o.more_steps + o.more_steps_per_hand * max(0, len(clear) - 1)
         if clear and steps - len(clear) >= more:
             return _with_hands(rows, clear, round(steps) - len(clear), crossings, stats)
@@ -379,33 +392,36 @@ def _assign(
     return rows
 
 
-def _passing_hands(
+def _hands_after_all(
     steps: float,
-    inside: list[Burst],
+    candidates: list[Burst],
+    least: float,
     clear: list[Burst],
     rows: list[tuple[float, int, float, str]],
     crossings: list[float],
     present: bool,
-    o: DropFinderOptions,
     stats: dict[str, float],
 ) -> tuple[list[Burst], list[tuple[float, int, float, str]]]:
     """The clear hands of a rise of `steps` per-ballot steps (every hand seen) and their rows,
-    with the coverings of the slot taken for someone passing in front (`Burst.passing`) that
-    the rise holds: while it stands `front_steps` or more above the clear hands and someone
-    was at the box, up to its whole steps beyond them, each the covering nearest when the
-    level passed its step. The voter's own body, or whoever stood beside them, hid the box's
-    bottom as their hand went in (session 13: demo 128 cam-D002-011 at 253.1 s, demo-clean
-    117 cam-D003-008 at 341.9 s, a lone voter each, rises of 0.97 and 1.03 steps with no
-    hand). In order of time."""
-    passing = [x for x in inside if x.passing and not x.reach]
+    with those of the `candidates` (coverings of the slot judged no hand) that the rise holds:
+    while it stands `least` or more above the clear hands (0: none) and someone was at the
+    box, up to its whole steps beyond them, each the candidate nearest when the level passed
+    its step. The coverings taken for someone passing in front (`Burst.passing`, `front_steps`:
+    the voter's own body, or whoever stood beside them, hid the box's bottom as their hand
+    went in; session 13: demo 128 cam-D002-011 at 253.1 s, demo-clean 117 cam-D003-008 at
+    341.9 s, a lone voter each, rises of 0.97 and 1.03 steps with no hand), and the hands
+    taken for a voter's hand before or after their drop (`Burst.weak`, `weak_steps`: a second
+    voter beside the first; session 14). In order of time."""
+    left = list(candidates)
     excess = steps - len(clear)
-    if not (passing and present and o.front_steps > 0 and excess >= o.front_steps):
+    if not (left and present and least > 0 and excess >= least):
         return clear, rows
     took = []
-    for when in crossings[len(clear) : len(clear) + max(1, round(excess))]:
-        if passing:
-            x = min(passing, key=lambda x: abs(x.end - when))
-            passing.remove(x)
+    for j in range(len(clear), len(clear) + max(1, round(excess))):
+        when = crossings[min(j, len(crossings) - 1)]  # a rise of under a step more: its last
+        if left:
+            x = min(left, key=lambda x: abs(x.end - when))
+            left.remove(x)
             took.append(x)
     stats["fill_only"] += len(took)
     pairs = sorted(
@@ -468,6 +484,16 @@ def _crowded(series: pd.DataFrame, reaches: list[Burst], o: DropFinderOptions) -
     if not usual > 0:
         return frozenset()
     return frozenset(id(x) for x, f in zip(hands, seen, strict=True) if f >= o.crowd_fg * usual)
+
+
+def _hides_hands(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions) -> bool:
+    """Whether a slot found out of focus showed fewer hands over it than `blur_slot_hands`
+    of the ballot-shaped patches at the lid (`Burst.clear`): its blurred bar does not show
+    the hands going in (session 14: demo 196 cam-D003-006, σ 4.9, 2 hands for 23 patches,
+    2 of 31 ballots counted; the other blurred slots of the tuning cases showed 0.9-1.2 hands
+    a patch, or no patch at all)."""
+    hands = sum(x.reach for x in reaches)
+    return hands < o.blur_slot_hands * sum(x.clear(o) for x in patches)
 
 
 def _slot_found_blurred(series: pd.DataFrame, blurred: Sequence[Range]) -> bool:

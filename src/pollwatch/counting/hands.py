@@ -63,7 +63,7 @@ def _seen_going_in(
     30.7 s, a passer-by 0.7 s at the box). On the tuning seeds every covering turned into a
     true voter's hand came during a stay of 4.5 s or more with the pile not holding still.
     A covering left to a passer-by while whoever was at the box stayed that briefly is
-    theirs whatever the pile does (`Burst.passing` off: `drops._passing_hands` weighs the
+    theirs whatever the pile does (`Burst.passing` off: `drops._hands_after_all` weighs the
     others against the pile)."""
     out = []
     for r in reaches:
@@ -80,7 +80,7 @@ def _seen_going_in(
             r = dataclasses.replace(r, end_x=0.0, reach=True, arms=(np.nan, np.nan))
         elif r.passing and _brief(r, visits, o):
             # whoever was there walked past: not a voter whose hand the pile may show
-            # (`drops._passing_hands`)
+            # (`drops._hands_after_all`)
             r = dataclasses.replace(r, passing=False)
         out.append(r)
     return out
@@ -177,7 +177,7 @@ def _weak_hands(reaches: list[Burst], patches: list[Burst], o: DropFinderOptions
             and not _showed(r, at_slot, o)
             and any(0 < abs(e - r.end) <= o.weak_near_s for e in shown)
         ):
-            r = _as_hint(r)
+            r = dataclasses.replace(_as_hint(r), weak=True)
         out.append(r)
     return out
 

@@ -11,18 +11,22 @@ onto the box's own edges (`fit_polygon`) and cuts the recording into steady view
 starts once `persist` keyframes in a row agree on a box position more than `shift_px` away
 from the current one, and counts only where the box is seen there (its outline; on defocused
 keyframes, whose outline is gone, the coarse picture: see `box_views`). Each view's zone is
-its keyframes' median one. A view is watched from its first keyframe until the next view's first:
-the nudge itself falls in the old view's time, whose watcher finds the box's outline gone and
-the picture changed there and marks it not observable, as it did without views.
+its keyframes' median one. A view is watched from the frame the camera came to rest there
+(`_moved_at`: the frames between the last keyframe of the view before and its first are
+decoded, the first one that phase-correlates with that keyframe starts it) until the next
+view's start; a camera still moving falls in the old view's time, whose watcher finds the
+box's outline gone and the picture changed there and marks it not observable.
 `ViewWatcher` runs one `BoxWatcher` per view, each frame going to its view's watcher.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -59,14 +63,44 @@ def _keyframes(
     (`KeyframeReader.frames`, a given reader's skipping the keyframes it holds: only those
     frames are decoded); one keyframe seen twice (a GOP longer than `every_s`) is given once."""
     last = -math.inf
-    reader = path if isinstance(path, KeyframeReader) else KeyframeReader(path)
+    reader = _reader(path)
     for frame in reader.frames(lambda d: [k * every_s for k in range(int(d // every_s) + 1)]):
         if frame.time is None or frame.time - last < every_s / 2:
             continue
         last = float(frame.time)
-        plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
-        yield last, np.ascontiguousarray(luma[: frame.height, : frame.width])
+        yield last, _luma(frame)
+
+
+def _reader(path: str | Path | KeyframeReader) -> KeyframeReader:
+    return path if isinstance(path, KeyframeReader) else KeyframeReader(path)
+
+
+def _luma(frame: Any) -> np.ndarray:
+    """The luma plane of an `av.VideoFrame` as a (height, width) uint8 image."""
+    plane = frame.planes[0]
+    luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    return np.ascontiguousarray(luma[: frame.height, : frame.width])
+
+
+def _moved_at(
+    reader: KeyframeReader, after_s: float, seen_s: float, view: np.ndarray, size: tuple[int, int]
+) -> float:
+    """When the camera came to rest at a new view: the first frame after `after_s` (the last
+    keyframe still showing the view before) that phase correlation finds where the new view's
+    first keyframe `view` (work size, seen at `seen_s`) is (`_unmoved`); `seen_s` when none
+    is found or the frames cannot be read. A keyframe every `every_s` places a nudge only to
+    that; the frames between say when (session 14: demo 190's three nudged cameras lost 8 s
+    each to "box not in view", 9 ballots)."""
+    registrar = Registrar(view)
+    with contextlib.closing(reader.frames_between(after_s, seen_s)) as frames:
+        for frame in frames:
+            t = frame.time
+            if t is None or t <= after_s or t >= seen_s:
+                continue
+            small = cv2.resize(_luma(frame), size, interpolation=cv2.INTER_AREA)
+            if small.shape == view.shape and _unmoved(registrar, small):
+                return float(t)
+    return seen_s
 
 
 def _unmoved(registrar: Registrar, small: np.ndarray) -> bool:
@@ -208,11 +242,16 @@ def box_views(
     least: float | None = None  # the support a moved view needs, found when first asked
     sharp = _BLURRED * _sharpness(reference_small) if coarse else 0.0
     picture: _Coarse | None = None  # the first view's coarse picture, made when first needed
-    # steady views as (first t, last t, [box polygon at each keyframe], box seen)
-    views: list[tuple[float, float, list[np.ndarray], bool]] = [(0.0, 0.0, [polygon], True)]
-    # pending keyframes as (t, box polygon, outline support, coarse appearance gain or None)
-    pending: list[tuple[float, np.ndarray, float, float | None]] = []
-    for t, gray in _keyframes(path, every_s):
+    # steady views as (first t, last t, [box polygon at each keyframe], box seen, the last
+    # keyframe's t of the view before, the first keyframe at work size)
+    views: list[tuple[float, float, list[np.ndarray], bool, float, np.ndarray]] = [
+        (0.0, 0.0, [polygon], True, 0.0, reference_small)
+    ]
+    # pending keyframes as (t, box polygon, outline support, coarse appearance gain or None,
+    # the keyframe at work size)
+    pending: list[tuple[float, np.ndarray, float, float | None, np.ndarray]] = []
+    reader = _reader(path)
+    for t, gray in _keyframes(reader, every_s):
         if gray.shape != ref.shape:
             continue
         small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
@@ -235,28 +274,41 @@ def box_views(
             moved = _refined(gray, _moved(found, polygon, scale))
         at = moved.mean(axis=0)
         if np.hypot(*(at - views[-1][2][-1].mean(axis=0))) <= shift_px:
-            first, _, members, seen = views[-1]
-            views[-1] = (first, t, [*members, moved], seen)
+            first, _, members, seen, before, image = views[-1]
+            views[-1] = (first, t, [*members, moved], seen, before, image)
             pending = []
             continue
         if pending and np.hypot(*(at - pending[0][1].mean(axis=0))) > shift_px:
             pending = []
         inside = visible_fraction(polygon * scale, found, *size) >= 0.9
         support = outline_support(gray, moved) if inside else 0.0
-        pending.append((t, moved, support, gain if inside else None))
+        pending.append((t, moved, support, gain if inside else None, small))
         if len(pending) >= persist:
             if least is None:
                 least = max(1.8, min_support * outline_support(ref, polygon))
             seen = max(p[2] for p in pending) >= least or _coarse_seen(pending)
-            views.append((pending[0][0], pending[-1][0], [p[1] for p in pending], seen))
+            views.append(
+                (
+                    pending[0][0],
+                    pending[-1][0],
+                    [p[1] for p in pending],
+                    seen,
+                    views[-1][1],
+                    pending[0][4],
+                )
+            )
             pending = []
     kept = [(k, view) for k, view in enumerate(views) if view[3]]
+    # each later view from the frame the camera came to rest there, between the keyframes
+    starts = [
+        0.0 if k == 0 else _moved_at(reader, view[4], view[0], view[5], size) for k, view in kept
+    ]
     out = []
-    for n, (k, (first, _, members, _)) in enumerate(kept):
-        start = 0.0 if k == 0 else first
+    for n, (k, (first, _, members, *_)) in enumerate(kept):
+        start = starts[n]
         # a view is watched until the next one with the box: from the moment the camera moves
         # its watcher sees the box's outline gone and the picture changed (not observable)
-        end = kept[n + 1][1][0] if n + 1 < len(kept) else math.inf
+        end = starts[n + 1] if n + 1 < len(kept) else math.inf
         if end <= start:
             # the recording already showed the next view at its first keyframe (`reference`,
             # the first minutes' median, shows a view the camera moved to soon after): this
@@ -279,7 +331,7 @@ def box_views(
     return out
 
 
-def _coarse_seen(pending: list[tuple[float, np.ndarray, float, float | None]]) -> bool:
+def _coarse_seen(pending: list[tuple[float, np.ndarray, float, float | None, np.ndarray]]) -> bool:
     """A steady move of defocused keyframes is a view of the box when every one of them was
     registered coarsely with the moved zone in the picture, and the box's neighbourhood looks
     more like the blurred first view's at the moved place than at the old one (on the sum)."""

@@ -99,6 +99,30 @@ class KeyframeReader:
             self.close()  # the next read starts from a fresh open, as a failed one did
             return
 
+    def frames_between(self, start_s: float, end_s: float) -> Iterator[Any]:
+        """Every frame (`av.VideoFrame`, key or not) from the keyframe at or before `start_s`
+        up to `end_s` seconds, in order: for finding the moment something changed between two
+        keyframes. Decoded afresh each time (none kept); nothing when the file cannot be read."""
+        try:
+            if not self._open():
+                return
+            container, vs = self._container, self._stream
+            base = float(vs.time_base) if vs.time_base else 1e-6
+            vs.codec_context.skip_frame = "DEFAULT"
+            try:
+                container.seek(int(start_s / base), stream=vs, backward=True)
+                for packet in container.demux(vs):
+                    for frame in packet.decode():
+                        if frame.time is not None and frame.time > end_s:
+                            return
+                        yield frame
+            finally:
+                if self._stream is vs:
+                    vs.codec_context.skip_frame = "NONKEY"
+        except (av.error.FFmpegError, OSError):
+            self.close()
+            return
+
     def _first(self, container: Any, vs: Any, keep: bool) -> Any:
         """The first frame decoded after a seek (non-key frames are skipped), or the kept
         one of the keyframe packet it would be decoded from."""
