@@ -48,14 +48,14 @@ __all__ = ["TUNED_PARTS", "UPPER_BODY_BANDS", "PartColourEmbedder"]
 # (top, bottom) as fractions of the crop's height: head, torso (the view above a ballot box)
 UPPER_BODY_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.3, 1.0))
 _MIN_PIXELS = 5
-# the pipeline's "parts": the head as two tones (hair and skin, from inside its blurred edge)
-# loosely, the torso's chroma tightly (kernel widths per colour: L, a, b in Lab units); chosen
-# on 24 demo seeds' replays (docs/carousel.md, session 14). Until session 14 the head was its
-# darkest 15% (`dark_share`) at widths 60/12/12; `dark_erode` 1 alone lost on new seeds
+# the pipeline's "parts": the head's hair (darkest 15% of its pixels) loosely, the torso's
+# chroma tightly (kernel widths per band: L, a, b in Lab units). Not set (docs/carousel.md):
+# `dark_erode` 1 (gained on session 12's dumps, lost on session 13's and 14's new seeds) and
+# the head's two tones (`two_tone`, session 14: more pairs and fewer wrong ones on 24 demo
+# seeds' replays at head widths 100/20/20, more wrong ones on the fresh seeds)
 TUNED_PARTS: dict[str, object] = {
-    "sigmas": ((100.0, 20.0, 20.0), (100.0, 20.0, 20.0), (20.0, 4.0, 4.0)),
-    "two_tone": (True, False),
-    "dark_erode": 1,
+    "sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)),
+    "dark_share": (0.15, None),
 }
 
 
