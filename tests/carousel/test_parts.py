@@ -78,6 +78,9 @@ def test_parts_without_masks_and_unusable_crops() -> None:
         ({"dark_share": (0.0, None)}, "dark_share"),
         ({"dark_erode": -1}, "dark_erode"),
         ({"dark_erode": 1.5}, "dark_erode"),
+        ({"two_tone": (True,)}, "two_tone"),
+        ({"two_tone": (1, 0)}, "two_tone"),
+        ({"two_tone": (True, False), "sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0))}, "sigmas"),
     ],
 )
 def test_parts_bad_arguments(kwargs: dict, argument: str) -> None:
@@ -112,6 +115,30 @@ def test_dark_erode_reads_a_bald_head_not_its_edge(wall: int, erode: int) -> Non
     head_l = float(emb.part_colours(crop, mask)[0])
     skin_l = float(emb.part_colours(crop[:, 8:16], mask[:, 8:16])[0])  # the head alone
     assert (abs(head_l - skin_l) < 5) == (erode > 0 or wall > 150)
+
+
+def _head(skin_rows: int) -> np.ndarray:
+    """A crop of a grey-haired head over a red shirt, its band's top `16 - skin_rows` rows
+    hair (L about 167) and the rest brown skin (L about 115)."""
+    crop = np.full((64, 20, 3), (40, 40, 180), np.uint8)  # red shirt
+    crop[:16] = (160, 160, 165)  # grey hair
+    crop[16 - skin_rows : 16] = (70, 100, 140)  # brown skin
+    return crop
+
+
+@pytest.mark.parametrize(("two_tone", "alike"), [((True, False), True), (None, False)])
+def test_two_tone_reads_one_head_from_the_front_and_from_behind(
+    two_tone: tuple[bool, bool] | None, alike: bool
+) -> None:
+    """The face (12 of the head band's 16 rows skin) and the back of the head (1 row of neck):
+    the darkest 15% read the skin on one and the hair on the other; hair and skin, the two
+    tones, are the same on both."""
+    emb = PartColourEmbedder(dark_share=(0.15, None), two_tone=two_tone)
+    front, back = emb.part_colours(_head(12)), emb.part_colours(_head(1))
+    assert len(front) == (9 if two_tone else 6)
+    assert (float(np.abs(front - back).max()) < 2) == alike
+    if two_tone:  # dark tone the skin, light tone the hair
+        assert front[0] < 130 < front[3]
 
 
 def test_tuned_widths_set_the_kernel_per_channel() -> None:

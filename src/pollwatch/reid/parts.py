@@ -24,7 +24,13 @@ a band by the median of its darkest pixels instead (a share of them by lightness
 band those are the hair, seen from the front and from behind. With `dark_erode` such a band
 takes them from the mask eroded that many times (3×3, at the `height` scale): a blurred head's
 edge mixes it with the wall behind it, and of a light-haired head against a dark wall the
-edge's pixels are the darkest (docs/carousel.md, session 13). `TUNED_PARTS` is the pipeline's
+edge's pixels are the darkest (docs/carousel.md, session 13). `two_tone` reads a band as two
+colours instead: its pixels (from the eroded mask with `dark_erode`) split at the lightness that
+best separates them (Otsu's threshold: the largest between-class variance), the median of each
+side, dark then light. A head is hair and skin; which of them is darker differs from person to
+person, and each camera sees more of one or the other, so the two tones hold where the darkest
+share reads the hair on one camera and the face or the edge on another. Such a band has two
+rows in `sigmas` (the dark tone's, then the light one's). `TUNED_PARTS` is the pipeline's
 setting (see docs/carousel.md for how it was chosen).
 """
 
@@ -43,13 +49,31 @@ __all__ = ["TUNED_PARTS", "UPPER_BODY_BANDS", "PartColourEmbedder"]
 UPPER_BODY_BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.3, 1.0))
 _MIN_PIXELS = 5
 # the pipeline's "parts": the head's hair (darkest 15% of its pixels) loosely, the torso's
-# chroma tightly (kernel widths per band: L, a, b in Lab units). `dark_erode` 1 (the hair
-# from inside the head's blurred edge) gained on the tuning cases and lost on fresh demo 190
-# (4 of 13 pairs -> 0): not set (docs/carousel.md, session 13)
+# chroma tightly (kernel widths per band: L, a, b in Lab units). Not set (docs/carousel.md):
+# `dark_erode` 1 (gained on session 12's dumps, lost on session 13's and 14's new seeds) and
+# the head's two tones (`two_tone`, session 14: more pairs and fewer wrong ones on 24 demo
+# seeds' replays at head widths 100/20/20, more wrong ones on the fresh seeds)
 TUNED_PARTS: dict[str, object] = {
     "sigmas": ((60.0, 12.0, 12.0), (20.0, 4.0, 4.0)),
     "dark_share": (0.15, None),
 }
+
+
+def _two_tones(pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The median Lab colour of the pixels darker and lighter than Otsu's lightness threshold
+    (the cut that maximises the between-class variance of L); one tone only: twice its median."""
+    light = np.sort(pix[:, 0])
+    n = len(light)
+    below = np.arange(1, n)
+    total = np.cumsum(light)
+    mean_dark = total[:-1] / below
+    mean_light = (total[-1] - total[:-1]) / (n - below)
+    between = below * (n - below) * (mean_dark - mean_light) ** 2
+    if not np.any(between > 0):
+        median = np.median(pix, axis=0)
+        return median, median
+    cut = light[int(np.argmax(between))]
+    return np.median(pix[pix[:, 0] <= cut], axis=0), np.median(pix[pix[:, 0] > cut], axis=0)
 
 
 class PartColourEmbedder:
@@ -72,6 +96,7 @@ class PartColourEmbedder:
         sigmas: Sequence[Sequence[float]] | None = None,
         dark_share: Sequence[float | None] | None = None,
         dark_erode: int = 0,
+        two_tone: Sequence[bool] | None = None,
     ) -> None:
         bands = tuple(tuple(map(float, b)) for b in bands)
         if not bands or any(len(b) != 2 or not 0 <= b[0] < b[1] <= 1 for b in bands):
@@ -93,18 +118,27 @@ class PartColourEmbedder:
             raise ValueError(f"height must be an integer >= 16, got {height!r}")
         if aggregate not in ("mode", "median"):
             raise ValueError(f"aggregate must be 'mode' or 'median', got {aggregate!r}")
+        tones = (False,) * len(bands) if two_tone is None else tuple(two_tone)
+        if len(tones) != len(bands) or not all(isinstance(t, bool) for t in tones):
+            raise ValueError(f"two_tone must be one bool per band, got {two_tone}")
+        self.two_tone = tones
+        # one row of three channels per colour read: a band's, or a two-tone band's two
+        rows = [b for b, two in enumerate(tones) for _ in range(1 + two)]
         self.aggregate = aggregate
         self.bands, self.sigma, self.lightness_weight = bands, float(sigma), float(lightness_weight)
         self.centre_width, self.height, self._dim = float(centre_width), height, dim
         rng = np.random.default_rng(seed)
-        self._weights = rng.normal(size=(3 * len(bands), dim))
+        self._weights = rng.normal(size=(3 * len(rows), dim))
         self._phase = rng.uniform(0.0, 2 * np.pi, dim)
         channel = np.array([self.lightness_weight, 1.0, 1.0])
-        self._scale = np.outer(weights, channel).ravel() / self.sigma
+        self._scale = np.outer(weights[rows], channel).ravel() / self.sigma
         if sigmas is not None:
             widths = np.asarray(sigmas, np.float64)
-            if widths.shape != (len(bands), 3) or not np.all(widths > 0):
-                raise ValueError(f"sigmas must be three positive widths per band, got {sigmas}")
+            if widths.shape != (len(rows), 3) or not np.all(widths > 0):
+                raise ValueError(
+                    f"sigmas must be three positive widths per band (two rows for a two-tone "
+                    f"band), got {sigmas}"
+                )
             self._scale = 1.0 / widths.ravel()
         shares = (None,) * len(bands) if dark_share is None else tuple(dark_share)
         if len(shares) != len(bands) or any(q is not None and not 0 < q <= 1 for q in shares):
@@ -120,7 +154,8 @@ class PartColourEmbedder:
 
     def part_colours(self, crop: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray | None:
         """The median Lab colour of each band of one crop (of its darkest `dark_share` pixels
-        where set), concatenated (None when a band has fewer than 5 of the person's pixels)."""
+        where set; its dark and light tones where `two_tone`), concatenated (None when a band
+        has fewer than 5 of the person's pixels)."""
         h0, w0 = crop.shape[:2]
         width = max(4, round(w0 * self.height / h0))
         img = cv2.resize(crop, (width, self.height), interpolation=cv2.INTER_AREA)
@@ -133,17 +168,21 @@ class PartColourEmbedder:
         if mask is not None:
             small = cv2.resize(mask.astype(np.uint8), (width, self.height), cv2.INTER_NEAREST)
             fg = inner = centre & (small > 0)
-            if self.dark_erode:  # the darkest pixels from inside the person, not his edge
+            if self.dark_erode:  # the darkest pixels or tones from inside the person, not his edge
                 square = np.ones((3, 3), np.uint8)
                 inner = centre & (cv2.erode(small, square, iterations=self.dark_erode) > 0)
         lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB).astype(np.float32)
         out = []
-        for (top, bottom), share in zip(self.bands, self.dark_share, strict=True):
+        reads = zip(self.bands, self.dark_share, self.two_tone, strict=True)
+        for (top, bottom), share, two in reads:
             r0 = round(top * self.height)
             r1 = max(r0 + 1, round(bottom * self.height))
-            pix = lab[r0:r1][(fg if share is None else inner)[r0:r1]]
+            pix = lab[r0:r1][(fg if share is None and not two else inner)[r0:r1]]
             if len(pix) < _MIN_PIXELS:
                 return None
+            if two:  # hair and skin of a head
+                out.extend(_two_tones(pix))
+                continue
             if share is not None:  # the darkest pixels (the hair of a head)
                 pix = pix[pix[:, 0] <= np.quantile(pix[:, 0], share)]
             out.append(np.median(pix, axis=0))
