@@ -18,13 +18,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from pollwatch.audit.registration import Registrar
 from pollwatch.video.boxfind import fit_polygon, lid_above
 from pollwatch.video.scene import BoxLocation, locate_box
 from pollwatch.video.zone import Zone
 
-__all__ = ["MIN_CONFIDENCE", "BoxZone", "resolve_box_zone"]
+__all__ = ["MIN_CONFIDENCE", "MIN_SOFT_MATCH", "BoxZone", "resolve_box_zone"]
 
 MIN_CONFIDENCE = 0.2
+MIN_SOFT_MATCH = 0.7  # the view audit's `blur_min_match`
+_SOFT_WIDTH = 320  # the low-passed registration's work width (the view audit's)
+_SOFT_SIGMA = 2.0  # its low pass, work pixels (4 at 640 px wide)
 _LID_DEEPEST = 0.6  # a lid seen from above spans at most this share of the box's width
 
 
@@ -55,6 +59,51 @@ def _search(image: np.ndarray) -> int:
     return max(8, round(0.15 * image.shape[1]))
 
 
+def _soft_shift(background: np.ndarray, reference: np.ndarray) -> tuple[int, int, float] | None:
+    """How far the recording's view (`background`) lies from the intended one (`reference`,
+    the same size), both low-passed and registered by phase correlation, as the view audit
+    judges a blurred picture: (dx, dy) full-size pixels and the match of the moved reference
+    (`Registrar.agreement`); None without a peak or under `MIN_SOFT_MATCH`. A view out of
+    focus has no thin lines for `fit_polygon`, but the room's coarse shapes still place it:
+    demo 200's cam-D001-018 (σ 3.2 all day, not moved) was fitted (3, −33) px off at
+    confidence 0.21, here (0, 0) at match 0.95."""
+    scale = min(1.0, _SOFT_WIDTH / background.shape[1])
+    size = (round(background.shape[1] * scale), round(background.shape[0] * scale))
+
+    def soft(image: np.ndarray) -> np.ndarray:
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(small, (0, 0), _SOFT_SIGMA)
+
+    registrar = Registrar(soft(reference), method="phase")
+    view = soft(background)
+    found = registrar.estimate(view)
+    if found is None:
+        return None
+    match = registrar.agreement(view, found)
+    if not match >= MIN_SOFT_MATCH:
+        return None
+    dx, dy = found.matrix[:, 2] / scale
+    return round(float(dx)), round(float(dy)), float(match)
+
+
+def _on_reference(
+    background: np.ndarray, poly: np.ndarray, reference: str | Path | None
+) -> BoxZone | None:
+    """`poly` (drawn on the intended view) moved by `_soft_shift` of `background` against the
+    reference image at `reference`; None without a reference of the recording's size or a
+    match."""
+    image = None if reference is None else cv2.imread(str(reference), cv2.IMREAD_COLOR)
+    if image is None or image.shape != background.shape:
+        return None
+    found = _soft_shift(background, image)
+    if found is None:
+        return None
+    dx, dy, match = found
+    method = f"cameras.csv, registered low-passed on the reference, shifted by ({dx}, {dy}) px"
+    return BoxZone(_shifted(poly, dx, dy), match, method, (dx, dy))
+
+
 def _with_lid(image: np.ndarray, found: BoxLocation) -> BoxLocation:
     """A box located as a bright rectangle ("static": a view out of focus, where the
     wireframe's lines are gone, shows only the paper pile and the near face) grown up to its
@@ -81,6 +130,7 @@ def resolve_box_zone(
     reference: str | Path | None = None,
     *,
     others: Iterable[np.ndarray] = (),
+    soft: bool = True,
 ) -> BoxZone | None:
     """The box zone in the recording whose static view is `background` (BGR); `polygon` from
     cameras.csv, `reference` the path of a reference image of the intended view; `others`:
@@ -89,8 +139,11 @@ def resolve_box_zone(
     (the most confident of theirs then wins; read only then, once: a generator may make
     them on demand, as `VideoContext` does the whole recording's median): a camera nudged
     later shows the box elsewhere over its whole length, and that place must not be taken for
-    the first view's. A polygon is shifted only by a fit of at least `MIN_CONFIDENCE`. None
-    when no box can be found at all."""
+    the first view's. A polygon is shifted only by a fit of at least `MIN_CONFIDENCE`, or,
+    with `soft` and a reference image, when `background` gives no such fit, by the view's own
+    registration on the reference, both low-passed (`_soft_shift`: a defocused view has no
+    thin lines to fit, and a chance fit elsewhere could pass `MIN_CONFIDENCE`); its match is
+    then the confidence. None when no box can be found at all."""
     if background is None:
         if polygon is None:
             return None
@@ -103,6 +156,9 @@ def resolve_box_zone(
         if first is not None and first.confidence >= MIN_CONFIDENCE:
             fits = [first]
         else:
+            registered = _on_reference(background, poly, reference) if soft else None
+            if registered is not None:
+                return registered
             fits = [first, *(fit_polygon(view, poly, search=_search(view)) for view in others)]
         found_fits = [f for f in fits if f is not None]
         if not found_fits:
