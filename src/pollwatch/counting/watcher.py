@@ -127,8 +127,8 @@ _OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse pictu
 _SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
 # The box's own lines in the fill band (`line_rows`) are read from a view's first sample; when
 # that sample, judged once the background has settled (`_SLOT_AFTER` snapshots), shows someone
-# at the box (`fg` at least `_NOBODY`), they are read again from the first sample that shows
-# nobody (session 14, linerows14: a view starting with a voter behind the box read its lines a
+# at the box (`fg` at least `_NOBODY`), the rows of the first sample that shows nobody are
+# added (session 14, linerows14: a view starting with a voter behind the box read its lines a
 # row apart, and the pile's edge read beside a line made a false bundle of 4 on demo 190
 # cam-D002-002; docs/counting.md "Session 14 (linerows14 ...)"). False: the first sample's kept.
 LINES_REREAD = True
@@ -460,7 +460,8 @@ class BoxWatcher:
     ) -> None:
         """`LINES_REREAD`: once the background has settled, judge the sample the line rows
         were read from against it; when someone was at the box then, read them again from
-        the first sample of this batch (`small`, `luma`, its `fg`) that shows nobody."""
+        the first sample of this batch (`small`, `luma`, its `fg`) that shows nobody, and add
+        the rows it shows."""
         s = self._s
         settled = len(s.snapshots) >= min(_SLOT_AFTER, self.snapshot_keep)
         if not settled or s.background is None or s.background.shape != s.lines_from.shape:
@@ -472,8 +473,9 @@ class BoxWatcher:
             s.lines_from = None
             return
         clear = np.flatnonzero(fg < _NOBODY)
-        if clear.size:
-            s.lines, s.lines_from = line_rows(luma[clear[0]], band), None
+        if clear.size:  # rows only added: a background settled with people in it can
+            # take someone for nobody, whose picture then misses a line (the crowded test clip)
+            s.lines, s.lines_from = np.union1d(s.lines, line_rows(luma[clear[0]], band)), None
 
     def _idle(self, t: float) -> bool:
         """Whether the sample at `t` is left unread: with `idle_fps`, while nothing moved
