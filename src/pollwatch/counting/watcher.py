@@ -125,6 +125,13 @@ _DEFOCUS_SIGMAS = (0.0, 2.5, 5.0)  # the reference view also compared blurred by
 _NOBODY = 0.05  # at most this share of the region changed: nobody at the box
 _OUTLINE_SEEN = 0.7  # an outline this strong: the box in view, its coarse picture the reference
 _SLOT_AFTER = 5  # the slot is looked for once this many background snapshots are kept
+# The box's own lines in the fill band (`line_rows`) are read from a view's first sample; when
+# that sample, judged once the background has settled (`_SLOT_AFTER` snapshots), shows someone
+# at the box (`fg` at least `_NOBODY`), the rows of the first sample that shows nobody are
+# added (session 14, linerows14: a view starting with a voter behind the box read its lines a
+# row apart, and the pile's edge read beside a line made a false bundle of 4 on demo 190
+# cam-D002-002; docs/counting.md "Session 14 (linerows14 ...)"). False: the first sample's kept.
+LINES_REREAD = True
 _SLOT_HAT = 9  # rows of the black top-hat that finds a sharp slot ...
 _BLURRED_SLOT_HATS = (15, 21)  # ... and those tried while none was found: a slot blurred by a
 # lens out of focus (σ 2.5–5 px) is a bar 5–10 rows thick, which a 9-row top-hat flattens
@@ -245,6 +252,10 @@ class _State:
     slot_background: np.ndarray | None = None
     slot_luma: np.ndarray | None = None
     lines: np.ndarray | None = None  # rows of the fill band where the box's own edges run
+    # the half-size region of the sample `lines` were read from, until it is judged
+    # (`LINES_REREAD`): None once judged clear or read again
+    lines_from: np.ndarray | None = None
+    lines_from_clear: bool | None = None  # whether nobody was at the box in it (once judged)
     focus: Focus = field(default_factory=Focus)  # whether the pile's edge was last out of focus
     white_low: tuple[float, float, float] = (0.0, 0.0, 0.0)
     white_high: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -429,6 +440,9 @@ class BoxWatcher:
         band = r.local(r.fill)
         if s.lines is None and s.background is not None:
             s.lines = line_rows(luma[0], band)
+            s.lines_from = small[0].copy() if LINES_REREAD else None
+        elif s.lines_from is not None:
+            self._lines_again(small, luma, out[:, _AT["fg"]], band)
         out[:, _AT["fill"] : _AT["fill_line"] + 1] = fill_heights(luma, band, s.lines, s.focus)
         out[:, _AT["luma"]] = mean_luma(luma)
         out[:, _AT["arm_l"]], out[:, _AT["arm_r"]] = arm_motion(luma, r)
@@ -440,6 +454,28 @@ class BoxWatcher:
             out[k, _AT["outline"]], out[k, _AT["view"]] = s.outline, s.view
         s.measures.append(out)
         batch.count, batch.outline_due, batch.snapshot = 0, [], False
+
+    def _lines_again(
+        self, small: np.ndarray, luma: np.ndarray, fg: np.ndarray, band: tuple[slice, slice]
+    ) -> None:
+        """`LINES_REREAD`: once the background has settled, judge the sample the line rows
+        were read from against it; when someone was at the box then, read them again from
+        the first sample of this batch (`small`, `luma`, its `fg`) that shows nobody, and add
+        the rows it shows."""
+        s = self._s
+        settled = len(s.snapshots) >= min(_SLOT_AFTER, self.snapshot_keep)
+        if not settled or s.background is None or s.background.shape != s.lines_from.shape:
+            return
+        if s.lines_from_clear is None:
+            first, _ = changed_shares(s.lines_from[None], s.background, s.regions.bottom)
+            s.lines_from_clear = bool(first[0] < _NOBODY)
+        if s.lines_from_clear:
+            s.lines_from = None
+            return
+        clear = np.flatnonzero(fg < _NOBODY)
+        if clear.size:  # rows only added: a background settled with people in it can
+            # take someone for nobody, whose picture then misses a line (the crowded test clip)
+            s.lines, s.lines_from = np.union1d(s.lines, line_rows(luma[clear[0]], band)), None
 
     def _idle(self, t: float) -> bool:
         """Whether the sample at `t` is left unread: with `idle_fps`, while nothing moved
