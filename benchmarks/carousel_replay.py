@@ -124,7 +124,6 @@ def replay(
                 side_crops=voters.SIDE_CROPS,
                 side_fill=voters.SIDE_FILL,
                 trim_centre=voters.TRIM_CENTRE,
-                trim_gap=voters.TRIM_GAP,
             )
             embedder = get_embedder_by_name("parts", **emb)
             part = VoterPart(camera, embedder, crops, **part_options)

@@ -97,7 +97,6 @@ def test_overlap_share(boxes: list[list[float]], expected: list[float]) -> None:
         ({"trim_centre": 1.2}, "trim_centre"),
         ({"slot_min_share": 0.0}, "slot_min_share"),
         ({"slot_min_share": 0.95}, "slot_min_share"),
-        ({"trim_gap": 0.0}, "trim_gap"),
     ],
 )
 def test_voter_crops_rejects(kwargs: dict, match: str) -> None:
@@ -239,36 +238,6 @@ def test_slot_crop_starts_at_the_persons_head(
     assert got is not None
     assert got[0].shape[:2] == got[1].shape == (rows, 20)
     assert np.array_equal(got[0], crop[first_row:]) and np.array_equal(got[1], mask[first_row:])
-
-
-@pytest.mark.parametrize(
-    ("trim_gap", "first_row"),
-    [
-        (None, 0),  # off: the commission above the gap starts the crop
-        (0.25, 20),  # a gap of 8 rows (> 5): the crop starts at the voter's head
-        (0.5, 0),  # a gap of 8 rows is not over 10: kept whole
-    ],
-)
-def test_slot_crop_starts_below_a_gap(trim_gap: float | None, first_row: int) -> None:
-    """A mask (20 columns) with the commission behind the box in rows 0-11 (central columns),
-    the table (no one) in rows 12-19 and the voter's head and torso from row 20 to the lid:
-    with `trim_gap` 0.25 (a gap of over 5 rows) the crop starts below the gap (session 14:
-    demo 176's cam-D010-002, whose slot crops were topped by the commission); a gap whose
-    rows below hold fewer than 8 of the person's rows is ignored."""
-    mask = np.zeros((40, 20), np.uint8)
-    mask[0:12, 5:15] = 1
-    mask[20:26, 7:13] = 1
-    mask[26:40, 3:17] = 1
-    crop = np.arange(40 * 20 * 3, dtype=np.int64).reshape(40, 20, 3).astype(np.uint8)
-    got = VoterCrops(trim_centre=0.6, trim_gap=trim_gap).trimmed(crop, mask)
-    assert got is not None
-    assert np.array_equal(got[0], crop[first_row:]) and np.array_equal(got[1], mask[first_row:])
-    short = mask.copy()
-    short[33:40] = 0  # 13 of the voter's rows, then 6: still below the gap
-    short[20:33] = 0
-    short[33:40, 5:15] = 1  # only 7 of the person's rows under the gap: not cut
-    got = VoterCrops(trim_centre=0.6, trim_gap=0.25).trimmed(crop, short)
-    assert got is not None and len(got[0]) == 40
 
 
 def _camera() -> Camera:

@@ -96,9 +96,6 @@ TRIM_CENTRE: float | None = 0.6
 #: frames of missed stays at the box on demo 114 and 128 were dropped by it 57 of 194 and
 #: 164 of 256 times; docs/carousel.md)
 SLOT_MIN_SHARE = 0.1
-#: `VoterCrops.trim_gap` for `voter_part` (None: off; session 14, crop14: measured;
-#: docs/carousel.md)
-TRIM_GAP: float | None = None
 SIGHTING_COLUMNS = [
     "track_key",
     "camera_id",
@@ -255,11 +252,7 @@ class VoterCrops:
     this share of its lower half differs from the empty view. `trim_centre` (None: off): a
     slot or side crop starts at the first row where the person shows in this central share
     of its columns too (`trimmed`). `slot_min_share`: a slot or side crop is kept when at
-    least this share of its pixels differ from the empty view (a person crop: 0.2).
-    `trim_gap` (None: off): a slot or side crop starts below the lowest run of rows without
-    the person (as `trimmed` reads them) taller than this share of its width, when at least
-    8 of the person's rows are left under it: the voter reaches the box's lid, and what shows
-    above such a gap (the commission at its table behind the box) is someone else."""
+    least this share of its pixels differ from the empty view (a person crop: 0.2)."""
 
     def __init__(
         self,
@@ -289,7 +282,6 @@ class VoterCrops:
         side_fill: float | None = None,
         trim_centre: float | None = None,
         slot_min_share: float = 0.2,
-        trim_gap: float | None = None,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
@@ -348,9 +340,6 @@ class VoterCrops:
         if not 0 < slot_min_share < 0.92:
             raise ValueError(f"slot_min_share must be in (0, 0.92), got {slot_min_share!r}")
         self.slot_min_share = float(slot_min_share)
-        if trim_gap is not None and not trim_gap > 0:
-            raise ValueError(f"trim_gap must be positive or None, got {trim_gap!r}")
-        self.trim_gap = trim_gap
         self.views = [
             (float(a), float(b), np.asarray(p, np.float64).reshape(-1, 2)) for a, b, p in views
         ]
@@ -505,12 +494,7 @@ class VoterCrops:
         rows = np.flatnonzero(person)
         if len(rows) < 8:
             return None
-        first = rows[0]
-        if self.trim_gap is not None:  # below the lowest gap that leaves the voter 8 rows
-            gaps = np.flatnonzero(np.diff(rows) > max(2, round(self.trim_gap * mask.shape[1])))
-            below = [k + 1 for k in gaps if len(rows) - k - 1 >= 8]
-            first = rows[below[-1]] if below else first
-        return crop[first:], mask[first:]
+        return crop[rows[0] :], mask[rows[0] :]
 
     def _crop(
         self,
@@ -966,7 +950,6 @@ def voter_part(ctx: VideoContext) -> VoterPart:
         side_fill=SIDE_FILL,
         trim_centre=TRIM_CENTRE,
         slot_min_share=SLOT_MIN_SHARE,
-        trim_gap=TRIM_GAP,
     )
     embedder = get_embedder_by_name("parts")
     return VoterPart(ctx.camera, embedder, crops, light_reference=LIGHT_REFERENCE)
