@@ -68,8 +68,10 @@ ANALYSER = "carousel"
 #: slot crops
 SIDE_TRACK = -2
 #: whether `voter_part` follows the box into the later views of a nudged camera (session 6:
-#: measured, off; docs/carousel.md)
-FOLLOW_VIEWS = False
+#: measured, off; session 14, crop14: since the views start at their first frame (counting14),
+#: demo 176's and 190's nudged cameras' crops show the voter again, 45 -> 48 of 128 pairs on
+#: twelve demo seeds, all right, clean stations 0 of 15; docs/carousel.md)
+FOLLOW_VIEWS = True
 #: whether `voter_part` keeps the side crops too (a second voter beside the one at the box;
 #: session 9: demo 1 rendered with the queue at the box 1 -> 12 of 18 pairs found, all right;
 #: docs/carousel.md)
