@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -199,6 +199,27 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum()) / norm if norm > 0 else 0.0
 
 
+class _Steady(NamedTuple):
+    """A steady view while `box_views` reads the keyframes."""
+
+    first_s: float  # its first keyframe's time
+    last_s: float  # its last keyframe's so far
+    polygons: list[np.ndarray]  # the box polygon at each of its keyframes
+    seen: bool  # whether the box is seen there
+    before_s: float  # the last keyframe's time of the view before
+    image: np.ndarray  # its first keyframe at work size
+
+
+class _Pending(NamedTuple):
+    """A keyframe away from the current view, waiting for `persist` in a row."""
+
+    t: float
+    polygon: np.ndarray
+    support: float  # outline support of the moved polygon
+    gain: float | None  # the coarse appearance gain (defocused keyframes), else None
+    image: np.ndarray  # the keyframe at work size
+
+
 def box_views(
     path: str | Path | KeyframeReader,
     box: BoxZone,
@@ -242,14 +263,8 @@ def box_views(
     least: float | None = None  # the support a moved view needs, found when first asked
     sharp = _BLURRED * _sharpness(reference_small) if coarse else 0.0
     picture: _Coarse | None = None  # the first view's coarse picture, made when first needed
-    # steady views as (first t, last t, [box polygon at each keyframe], box seen, the last
-    # keyframe's t of the view before, the first keyframe at work size)
-    views: list[tuple[float, float, list[np.ndarray], bool, float, np.ndarray]] = [
-        (0.0, 0.0, [polygon], True, 0.0, reference_small)
-    ]
-    # pending keyframes as (t, box polygon, outline support, coarse appearance gain or None,
-    # the keyframe at work size)
-    pending: list[tuple[float, np.ndarray, float, float | None, np.ndarray]] = []
+    views = [_Steady(0.0, 0.0, [polygon], True, 0.0, reference_small)]
+    pending: list[_Pending] = []
     reader = _reader(path)
     for t, gray in _keyframes(reader, every_s):
         if gray.shape != ref.shape:
@@ -273,38 +288,31 @@ def box_views(
                 continue
             moved = _refined(gray, _moved(found, polygon, scale))
         at = moved.mean(axis=0)
-        if np.hypot(*(at - views[-1][2][-1].mean(axis=0))) <= shift_px:
-            first, _, members, seen, before, image = views[-1]
-            views[-1] = (first, t, [*members, moved], seen, before, image)
+        if np.hypot(*(at - views[-1].polygons[-1].mean(axis=0))) <= shift_px:
+            views[-1] = views[-1]._replace(last_s=t, polygons=[*views[-1].polygons, moved])
             pending = []
             continue
-        if pending and np.hypot(*(at - pending[0][1].mean(axis=0))) > shift_px:
+        if pending and np.hypot(*(at - pending[0].polygon.mean(axis=0))) > shift_px:
             pending = []
         inside = visible_fraction(polygon * scale, found, *size) >= 0.9
         support = outline_support(gray, moved) if inside else 0.0
-        pending.append((t, moved, support, gain if inside else None, small))
+        pending.append(_Pending(t, moved, support, gain if inside else None, small))
         if len(pending) >= persist:
             if least is None:
                 least = max(1.8, min_support * outline_support(ref, polygon))
-            seen = max(p[2] for p in pending) >= least or _coarse_seen(pending)
-            views.append(
-                (
-                    pending[0][0],
-                    pending[-1][0],
-                    [p[1] for p in pending],
-                    seen,
-                    views[-1][1],
-                    pending[0][4],
-                )
-            )
+            seen = max(p.support for p in pending) >= least or _coarse_seen(pending)
+            polygons = [p.polygon for p in pending]
+            first, last = pending[0], pending[-1]
+            views.append(_Steady(first.t, last.t, polygons, seen, views[-1].last_s, first.image))
             pending = []
-    kept = [(k, view) for k, view in enumerate(views) if view[3]]
+    kept = [(k, view) for k, view in enumerate(views) if view.seen]
     # each later view from the frame the camera came to rest there, between the keyframes
     starts = [
-        0.0 if k == 0 else _moved_at(reader, view[4], view[0], view[5], size) for k, view in kept
+        0.0 if k == 0 else _moved_at(reader, view.before_s, view.first_s, view.image, size)
+        for k, view in kept
     ]
     out = []
-    for n, (k, (first, _, members, *_)) in enumerate(kept):
+    for n, (k, view) in enumerate(kept):
         start = starts[n]
         # a view is watched until the next one with the box: from the moment the camera moves
         # its watcher sees the box's outline gone and the picture changed (not observable)
@@ -317,25 +325,25 @@ def box_views(
         if k == 0:
             zone = box
         else:
-            centres = np.array([m.mean(axis=0) for m in members])
+            centres = np.array([m.mean(axis=0) for m in view.polygons])
             middle = np.median(centres, axis=0)
-            moved = members[int(np.argmin(np.hypot(*(centres - middle).T)))]
+            moved = view.polygons[int(np.argmin(np.hypot(*(centres - middle).T)))]
             dx, dy = (middle - centre).round().astype(int)
             zone = replace(
                 box,
                 polygon=tuple((float(x), float(y)) for x, y in moved),
-                method=f"{box.method}; view moved at {first:.0f} s, re-registered",
+                method=f"{box.method}; view moved at {view.first_s:.0f} s, re-registered",
                 shift=(box.shift[0] + int(dx), box.shift[1] + int(dy)),
             )
         out.append(BoxView(start, end, zone))
     return out
 
 
-def _coarse_seen(pending: list[tuple[float, np.ndarray, float, float | None, np.ndarray]]) -> bool:
+def _coarse_seen(pending: list[_Pending]) -> bool:
     """A steady move of defocused keyframes is a view of the box when every one of them was
     registered coarsely with the moved zone in the picture, and the box's neighbourhood looks
     more like the blurred first view's at the moved place than at the old one (on the sum)."""
-    gains = [p[3] for p in pending]
+    gains = [p.gain for p in pending]
     if any(g is None or not math.isfinite(g) for g in gains):
         return False
     return sum(gains) > 0  # type: ignore[arg-type]
