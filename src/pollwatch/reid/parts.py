@@ -26,11 +26,11 @@ takes them from the mask eroded that many times (3×3, at the `height` scale): a
 edge mixes it with the wall behind it, and of a light-haired head against a dark wall the
 edge's pixels are the darkest (docs/carousel.md, session 13). `two_tone` reads a band as two
 colours instead: its pixels (from the eroded mask with `dark_erode`) split at the lightness that
-best separates them (Otsu's threshold: the largest between-class variance), the median of each
-side, dark then light. A head is hair and skin; which of them is darker differs from person to
-person, and each camera sees more of one or the other, so the two tones hold where the darkest
-share reads the hair on one camera and the face or the edge on another. Such a band has two
-rows in `sigmas` (the dark tone's, then the light one's). `TUNED_PARTS` is the pipeline's
+best separates them (OpenCV's Otsu threshold: the largest between-class variance), the median of
+each side, dark then light. A head is hair and skin; which of them is darker differs from person
+to person, and each camera sees more of one or the other, so the two tones hold where the
+darkest share reads the hair on one camera and the face or the edge on another. Such a band has
+two rows in `sigmas` (the dark tone's, then the light one's). `TUNED_PARTS` is the pipeline's
 setting (see docs/carousel.md for how it was chosen).
 """
 
@@ -60,20 +60,16 @@ TUNED_PARTS: dict[str, object] = {
 
 
 def _two_tones(pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The median Lab colour of the pixels darker and lighter than Otsu's lightness threshold
-    (the cut that maximises the between-class variance of L); one tone only: twice its median."""
-    light = np.sort(pix[:, 0])
-    n = len(light)
-    below = np.arange(1, n)
-    total = np.cumsum(light)
-    mean_dark = total[:-1] / below
-    mean_light = (total[-1] - total[:-1]) / (n - below)
-    between = below * (n - below) * (mean_dark - mean_light) ** 2
-    if not np.any(between > 0):
+    """The median Lab colour of the pixels at most and above Otsu's lightness threshold
+    (OpenCV's: the cut that maximises the between-class variance of L, whose values are
+    whole levels 0-255); one tone only: twice its median."""
+    lightness = np.ascontiguousarray(pix[:, 0], np.float32).astype(np.uint8).reshape(-1, 1)
+    cut, _ = cv2.threshold(lightness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dark = pix[:, 0] <= cut
+    if dark.all() or not dark.any():
         median = np.median(pix, axis=0)
         return median, median
-    cut = light[int(np.argmax(between))]
-    return np.median(pix[pix[:, 0] <= cut], axis=0), np.median(pix[pix[:, 0] > cut], axis=0)
+    return np.median(pix[dark], axis=0), np.median(pix[~dark], axis=0)
 
 
 class PartColourEmbedder:
