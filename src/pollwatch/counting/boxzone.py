@@ -28,7 +28,8 @@ __all__ = ["MIN_CONFIDENCE", "MIN_SOFT_MATCH", "BoxZone", "resolve_box_zone"]
 MIN_CONFIDENCE = 0.2
 MIN_SOFT_MATCH = 0.7  # the view audit's `blur_min_match`
 _SOFT_WIDTH = 320  # the low-passed registration's work width (the view audit's)
-_SOFT_SIGMA = 2.0  # its low pass, work pixels (4 at 640 px wide)
+_SOFT_SIGMA = 2.0  # its low pass, work pixels (half the view audit's `blur_sigma` 4: measured
+# by defocus14 on the 57 tuning cases' zones, docs/counting.md "Session 14 (defocus helper ...)")
 _LID_DEEPEST = 0.6  # a lid seen from above spans at most this share of the box's width
 
 
@@ -62,9 +63,10 @@ def _search(image: np.ndarray) -> int:
 def _soft_shift(background: np.ndarray, reference: np.ndarray) -> tuple[int, int, float] | None:
     """How far the recording's view (`background`) lies from the intended one (`reference`,
     the same size), both low-passed and registered by phase correlation, as the view audit
-    judges a blurred picture: (dx, dy) full-size pixels and the match of the moved reference
-    (`Registrar.agreement`); None without a peak or under `MIN_SOFT_MATCH`. A view out of
-    focus has no thin lines for `fit_polygon`, but the room's coarse shapes still place it:
+    judges a blurred picture (with a lighter low pass, `_SOFT_SIGMA`): (dx, dy) full-size
+    pixels and the match of the moved reference (`Registrar.agreement`); None without a peak
+    or under `MIN_SOFT_MATCH`. A view out of focus has no thin lines for `fit_polygon`, but
+    the room's coarse shapes still place it:
     demo 200's cam-D001-018 (σ 3.2 all day, not moved) was fitted (3, −33) px off at
     confidence 0.21, here (0, 0) at match 0.95."""
     scale = min(1.0, _SOFT_WIDTH / background.shape[1])
